@@ -1,0 +1,32 @@
+"""The `arrears` command line: one module per subcommand, each with `register(subparsers)`."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Subcommand modules, in the order `arrears --help` lists them.
+COMMANDS = ("validate", "test", "explain")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(prog="arrears", description="Arrears collections-policy engine")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"engine.cli.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `arrears` console script; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except BrokenPipeError:  # `arrears … | head` is not an error
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

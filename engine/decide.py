@@ -1,0 +1,120 @@
+"""decide: the pure decision core.
+
+`decide_batch(batch, policy, now)` evaluates a whole batch column-wise and returns a
+`DecisionBatch`; per-account `Decision` values (with their trace) are built only when
+asked for. `decide(account, events, policy, now)` is the one-account convenience.
+No clock reads, no I/O: `now` is an argument, so the same inputs give the same bytes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import numpy as np
+
+from engine import escalation, holds, offers, priority
+from engine.batch import Batch
+from engine.compiler import CompiledPolicy
+from engine.errors import InputError
+from engine.facts import DAY, FAR, Facts
+from engine.model import Account, Event
+
+MIN_RECHECK = 60   # seconds: never schedule the next evaluation sooner than this
+
+
+def as_epoch(now: datetime) -> int:
+    """Whole epoch seconds of an aware datetime; naive datetimes are refused."""
+    if not isinstance(now, datetime) or now.tzinfo is None or now.utcoffset() is None:
+        raise InputError("`now` must be a timezone-aware datetime", "now")
+    return int(now.timestamp())
+
+
+def from_epoch(t: int) -> datetime:
+    """Aware UTC datetime of epoch seconds."""
+    return datetime.fromtimestamp(int(t), timezone.utc)
+
+
+@dataclass
+class DecisionBatch:
+    """Column-wise result of one evaluation of a batch."""
+
+    policy: CompiledPolicy
+    facts: Facts
+    now: int
+    scores: np.ndarray
+    contributions: np.ndarray
+    steps: escalation.Steps
+    holds: list
+    offers: offers.OfferColumns
+    held: np.ndarray
+    held_until: np.ndarray
+    action_ok: np.ndarray
+    not_before: np.ndarray
+    next_evaluation: np.ndarray
+
+    def __len__(self) -> int:
+        return self.facts.n
+
+    @property
+    def account_ids(self) -> list:
+        """Account ids, in row order."""
+        return self.facts.b.ids
+
+    def decision(self, row: int):
+        """The full `Decision` (with its trace) of the account in `row`."""
+        from engine.materialize import materialize
+        return materialize(self, row)
+
+    def decisions(self) -> list:
+        """Every account's `Decision`, in row order."""
+        return [self.decision(i) for i in range(len(self))]
+
+
+def decide_batch(batch: Batch, policy: CompiledPolicy, now: datetime) -> DecisionBatch:
+    """Evaluate every account of `batch` under `policy` at `now`."""
+    now_s = as_epoch(now)
+    facts = Facts(batch, policy, now_s)
+    scores, contrib = priority.score(facts, policy)
+    steps = escalation.plan_steps(facts, policy)
+    hold_list = holds.holds(facts, policy)
+    offer_cols = offers.compute(facts, policy)
+
+    n = facts.n
+    any_hold = np.zeros(n, dtype=bool)
+    held_until = np.full(n, -FAR)
+    for hold in hold_list:
+        any_hold |= hold.active
+        held_until = np.where(hold.active, np.maximum(held_until, hold.until), held_until)
+    held_until = np.where(any_hold, held_until, FAR)
+    has_step = steps.step >= 0
+    action_ok = has_step & ~any_hold & (steps.channel >= 0)
+    later = steps.ready_day > facts.today
+    not_before = np.where(action_ok & later, facts.midnight(np.where(later, steps.ready_day, 0)), now_s)
+
+    candidates = [
+        np.full(n, now_s + policy.max_interval_days * DAY),
+        np.where(action_ok, np.where(not_before > now_s, not_before, now_s + DAY), FAR),
+        held_until,
+        _midnights(facts, steps.next_day),
+        _midnights(facts, facts.plan["check_day"]),
+        np.where(facts.promises["open"], facts.promises["latest_deadline"], FAR),
+    ]
+    next_eval = np.maximum(np.minimum.reduce(candidates), now_s + MIN_RECHECK)
+    return DecisionBatch(policy=policy, facts=facts, now=now_s, scores=scores, contributions=contrib,
+                         steps=steps, holds=hold_list, offers=offer_cols, held=any_hold,
+                         held_until=held_until, action_ok=action_ok, not_before=not_before,
+                         next_evaluation=next_eval)
+
+
+def _midnights(facts: Facts, days: np.ndarray) -> np.ndarray:
+    """Start of each local day (FAR stays FAR)."""
+    out = np.full(facts.n, FAR)
+    has = days < FAR
+    if has.any():
+        out[has] = facts.midnight(days[has], np.flatnonzero(has))
+    return out
+
+
+def decide(account: Account, events: list[Event], policy: CompiledPolicy, now: datetime):
+    """Decide for one account: its history `events` evaluated under `policy` at `now`."""
+    return decide_batch(Batch.from_objects([account], [list(events)]), policy, now).decision(0)

@@ -1,0 +1,45 @@
+"""The Arrears exception tree: every error the engine raises derives from ArrearsError.
+
+Validation problems are values (`Problem`), collected and reported together; a
+`PolicyError` carries all of them at once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ArrearsError(Exception):
+    """Base of every error raised by Arrears."""
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem found in a source file, located by line and column (1-based).
+
+    `path` is a JSON pointer into the document (``/escalation/stages/2/channels/0``).
+    """
+
+    file: str
+    line: int
+    col: int
+    message: str
+    path: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}: {self.message}"
+
+
+class PolicyError(ArrearsError):
+    """A policy (or profile, or policy test file) could not be loaded; see `problems`."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class InputError(ArrearsError):
+    """An account, event or other input value is malformed; `where` says which field."""
+
+    def __init__(self, message: str, where: str = ""):
+        self.where = where
+        super().__init__(f"{where}: {message}" if where else message)

@@ -1,0 +1,54 @@
+"""Priority: a 0-100 score from weighted factors, with each factor's contribution.
+
+Each factor is first normalised to 0..1:
+- balance: `log1p(balance) / log1p(cap)` (scale: log) or `balance / cap` (linear), capped at 1;
+- days_past_due: `days_past_due / cap` (cap default 180), 0 before the due date;
+- recovery_likelihood: `0.4 * (1 - risk_score) + 0.4 * on_time_ratio + 0.2 * paid in the
+  last 90 days`, unknown scores counting 0.5, less 0.25 per promise broken in a year;
+- legal_exposure: the share of the limitation period already elapsed since the oldest
+  unpaid due date (urgency rises as the time-bar nears);
+- relationship_value: the tier's value from `tiers` (0 for an unknown tier).
+Then `contribution = 100 * weight * factor / sum(positive weights)` and the score is the
+sum of contributions clamped to 0..100; negative weights lower urgency.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def _factor(facts, factor) -> np.ndarray:
+    name = factor.name
+    if name == "balance":
+        major = facts.balance / facts.b.scale
+        cap = float(factor.cap or 10000)
+        if factor.scale == "log":
+            value = np.log1p(np.maximum(major, 0)) / np.log1p(cap)
+        else:
+            value = major / cap
+    elif name == "days_past_due":
+        value = facts.days_past_due / float(factor.cap or 180)
+    elif name == "recovery_likelihood":
+        risk = np.where(np.isnan(facts.b.risk), 0.5, facts.b.risk)
+        on_time = np.where(np.isnan(facts.b.on_time), 0.5, facts.b.on_time)
+        paid_recently = (facts.payments(90) > 0).astype(np.float64)
+        value = (0.4 * (1 - risk) + 0.4 * on_time + 0.2 * paid_recently
+                 - 0.25 * facts.promises_broken(365))
+    elif name == "legal_exposure":
+        value = facts.days_past_due / float(factor.limitation_days)
+    else:  # relationship_value
+        tiers = factor.tiers
+        value = np.fromiter((tiers.get(t, 0.0) for t in facts.b.tier), dtype=np.float64,
+                            count=facts.n)
+    return np.clip(value, 0.0, 1.0)
+
+
+def score(facts, policy) -> tuple[np.ndarray, np.ndarray]:
+    """(scores, contributions): scores shape (n,), contributions shape (n, factors)."""
+    factors = policy.factors
+    positive = sum(f.weight for f in factors if f.weight > 0) or 1.0
+    contrib = np.zeros((facts.n, len(factors)))
+    for j, factor in enumerate(factors):
+        contrib[:, j] = 100.0 * factor.weight * _factor(facts, factor) / positive
+    contrib = np.round(contrib, 2) + 0.0   # + 0.0 turns -0.0 into 0.0
+    scores = np.round(np.clip(contrib.sum(axis=1), 0.0, 100.0), 2)
+    return scores, contrib
