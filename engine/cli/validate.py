@@ -1,0 +1,67 @@
+"""`arrears validate PATH...`: check policy files and report every problem as file:line:col."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HELP = "check policy files (a directory means its *.yaml files, without *_test.yaml)"
+
+
+def register(subparsers) -> None:
+    """Add the `validate` subcommand to the `arrears` argument parser."""
+    parser = subparsers.add_parser("validate", help=HELP, description=HELP)
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="a policy file or a directory of policies")
+    parser.set_defaults(handler=run)
+
+
+def policy_files(paths: list[str]) -> tuple[list[Path], list[str]]:
+    """The policy files named by `paths`, and an error message for each path that names none."""
+    files: dict[Path, None] = {}
+    errors = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            # Policy tests (*_test.yaml) and profiles/ are other file types with their own checks.
+            found = sorted(p for p in path.glob("*.yaml")
+                           if p.is_file() and not p.name.endswith("_test.yaml"))
+            if not found:
+                errors.append(f"no policy files (*.yaml) in directory: {raw}")
+            files.update(dict.fromkeys(found))
+        elif path.is_file():
+            files[path] = None
+        else:
+            errors.append(f"no such file or directory: {raw}")
+    return list(files), errors
+
+
+def run(args) -> int:
+    """Validate every file; 0 if all are valid, 1 if any has problems, 2 for usage errors."""
+    from engine.errors import PolicyError
+    from engine.policy import load_policy   # compiling pulls in the whole engine: only when run
+
+    files, errors = policy_files(args.paths)
+    if errors:
+        for message in errors:
+            print(f"arrears validate: {message}", file=sys.stderr)
+        return 2
+    bad = problems = 0
+    for path in files:
+        try:
+            policy = load_policy(path)
+        except PolicyError as exc:
+            bad += 1
+            problems += len(exc.problems)
+            for problem in exc.problems:
+                print(problem)
+            continue
+        print(f"ok  {path}  {policy.name} {policy.version} {policy.digest}")
+    print(_summary(len(files), bad, problems))
+    return 1 if bad else 0
+
+
+def _summary(total: int, bad: int, problems: int) -> str:
+    files = "file" if total == 1 else "files"
+    if not bad:
+        return f"{total} {files} checked, all valid"
+    found = "problem" if problems == 1 else "problems"
+    return f"{total} {files} checked: {total - bad} valid, {bad} with {problems} {found}"
