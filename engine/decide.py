@@ -95,7 +95,8 @@ def decide_batch(batch: Batch, policy: CompiledPolicy, now: datetime) -> Decisio
         np.full(n, now_s + policy.max_interval_days * DAY),
         np.where(action_ok, np.where(not_before > now_s, not_before, now_s + DAY), FAR),
         held_until,
-        _midnights(facts, steps.next_day),
+        # While held, only the hold's end (or an event) can change anything.
+        np.where(any_hold, FAR, _midnights(facts, steps.next_day)),
         _midnights(facts, facts.plan["check_day"]),
         np.where(facts.promises["open"], facts.promises["latest_deadline"], FAR),
     ]

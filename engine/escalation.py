@@ -3,7 +3,9 @@
 Rules (applied column-wise over the batch, looping only over the few stages):
 - A stage is *applicable* to an account when it is in one of the stage's `segments` (if
   any) and the stage's `when` holds; it is *due* when the account is at least
-  `days_past_due` late — for post-due stages, also past its grace days.
+  `days_past_due` late — for post-due stages, also past its grace days. Pre-due stages
+  (`days_past_due` <= 0) are due only until the due date passes: a "reminder before the
+  due date" is never sent for an invoice that is already late.
 - Progress is the furthest stage attempted in the current episode (contacts since the
   oldest unpaid due date, less any pre-due lead time).
 - Gradual: at most one step per evaluation. The next step is the furthest due stage
@@ -81,7 +83,8 @@ def plan_steps(facts: Facts, policy) -> Steps:
         applicable[:, s.index] = _applicable(facts, s)
         thr = s.days_past_due
         threshold[:, s.index] = np.maximum(thr, grace + 1) if thr > 0 else thr
-        raw_due[:, s.index] = owes & applicable[:, s.index] & (dpd >= thr)
+        in_window = (dpd >= thr) & (dpd <= 0) if thr <= 0 else dpd >= thr
+        raw_due[:, s.index] = owes & applicable[:, s.index] & in_window
     due = raw_due & (dpd[:, None] >= threshold)
     ahead = np.arange(k)[None, :] > last[:, None]
 
@@ -144,7 +147,7 @@ def plan_steps(facts: Facts, policy) -> Steps:
     next_day = np.full(n, FAR)
     oldest = facts.oldest_due
     for s in reversed(stages):
-        later = applicable[:, s.index] & (s.index > last) & owes & ~due[:, s.index]
+        later = applicable[:, s.index] & (s.index > last) & owes & (dpd < threshold[:, s.index])
         next_day = np.where(later, np.minimum(next_day, oldest + threshold[:, s.index]), next_day)
 
     channel = choose_channels(facts, policy, step, prog["failed_kinds"])
