@@ -1,0 +1,127 @@
+"""`arrears test` and `arrears explain`, in-process and as a real subprocess."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+POLICIES = ROOT / "policies"
+EXAMPLES = ROOT / "examples"
+
+
+def test_shipped_policy_suite_passes(capsys):
+    assert main(["test", str(POLICIES)]) == 0
+    out = capsys.readouterr().out
+    assert "PASS" in out and "FAIL" not in out
+    assert out.strip().splitlines()[-1].endswith("passed, 0 failed")
+
+
+def _suite(tmp_path, body: str) -> Path:
+    shutil.copy(POLICIES / "default.yaml", tmp_path / "default.yaml")
+    path = tmp_path / "mine_test.yaml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+CASE = """policy: default.yaml
+defaults:
+  now: "2026-11-24T10:00:00Z"
+  account:
+    currency: EUR
+    timezone: Europe/London
+    contact: {email: a@example.com}
+    invoices: [{id: I1, amount: "1000.00", due_date: "2026-11-20"}]
+cases:
+  - name: the friendly reminder
+    expect: {action: EXPECTED, channel: email}
+"""
+
+
+def test_failing_case_lists_mismatch_and_trace(tmp_path, capsys):
+    path = _suite(tmp_path, CASE.replace("EXPECTED", "legal_warning"))
+    assert main(["test", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert f"FAIL  {path}:10  the friendly reminder" in out
+    assert "action: expected 'legal_warning', got 'reminder'" in out
+    assert "trace:" in out and "stage friendly_reminder: selected" in out
+    assert out.strip().splitlines()[-1] == "0 passed, 1 failed"
+
+
+def test_passing_custom_suite(tmp_path, capsys):
+    path = _suite(tmp_path, CASE.replace("EXPECTED", "reminder"))
+    assert main(["test", "-q", str(path)]) == 0
+    assert capsys.readouterr().out.strip() == "1 passed, 0 failed"
+
+
+def test_invalid_suite_is_reported_with_position(tmp_path, capsys):
+    path = _suite(tmp_path, CASE.replace("EXPECTED", "reminder").replace("channel: email", "chanel: email"))
+    assert main(["test", str(path)]) == 2
+    out = capsys.readouterr().out
+    assert f"{path}:11:" in out and "chanel" in out
+
+
+def test_bad_account_in_case_is_a_failure_naming_the_field(tmp_path, capsys):
+    body = CASE.replace("EXPECTED", "reminder").replace(
+        "  - name: the friendly reminder\n",
+        "  - name: the friendly reminder\n    account: {currency: euro}\n")
+    path = _suite(tmp_path, body)
+    assert main(["test", str(path)]) == 1
+    assert "cases[0].account.currency" in capsys.readouterr().out
+
+
+def test_missing_path_exits_2(tmp_path, capsys):
+    assert main(["test", str(tmp_path / "nope")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def _explain(*extra):
+    return ["explain", "--policy", str(POLICIES / "default.yaml"),
+            "--account", str(EXAMPLES / "account.json"), *extra]
+
+
+def test_explain_text(capsys):
+    assert main(_explain("--events", str(EXAMPLES / "events.json"), "--at", "2026-11-23T10:00:00Z")) == 0
+    out = capsys.readouterr().out
+    assert "DECISION: formal notice (stage formal_notice, attempt 1) by letter" in out
+    assert "Why this stage: required stage first." in out
+    assert "relationship_value" in out and "-3.33" in out
+    assert "Next evaluation: 2026-11-24T10:00:00Z." in out
+
+
+def test_explain_json_is_the_decision(capsys):
+    assert main(_explain("--at", "2026-11-23T10:00:00Z", "--format", "json")) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["account_id"] == "ACME-0042"
+    assert data["balance"] == {"amount": "5060.50", "currency": "GBP"}
+    assert data["policy"]["name"] == "default"
+
+
+@pytest.mark.parametrize("content, fragment", [
+    ("{not json", "invalid JSON at line 1 column 2"),
+    ('{"id": "X", "currency": "GBP", "invoices": [{"id": "I", "amount": "1", "due_date": "soon"}]}',
+     "account.invoices[0].due_date: expected a date"),
+])
+def test_explain_bad_account_file(tmp_path, capsys, content, fragment):
+    path = tmp_path / "account.json"
+    path.write_text(content)
+    assert main(["explain", "--policy", str(POLICIES / "default.yaml"), "--account", str(path)]) == 1
+    assert fragment in capsys.readouterr().err
+
+
+def test_explain_naive_time_is_refused(capsys):
+    assert main(_explain("--at", "2026-11-23T10:00:00")) == 1
+    assert "--at: time must carry a UTC offset" in capsys.readouterr().err
+
+
+def test_console_entry_point_runs_as_a_process():
+    proc = subprocess.run([sys.executable, "-m", "engine", "test", "-q", str(POLICIES)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.strip().endswith("passed, 0 failed")
