@@ -266,8 +266,10 @@ class Event:
         for i, item in enumerate(plan):
             w = f"{where}.instalments[{i}]"
             _check_keys(item, ("due_date", "amount"), w)
-            instalments.append((parse_date(item.get("due_date"), f"{w}.due_date"),
-                                parse_amount(item.get("amount"), f"{w}.amount")))
+            value = parse_amount(item.get("amount"), f"{w}.amount")
+            if value <= 0:
+                raise InputError("must be positive", f"{w}.amount")
+            instalments.append((parse_date(item.get("due_date"), f"{w}.due_date"), value))
         return cls(
             type=etype,
             at=parse_instant(data.get("at"), f"{where}.at"),

@@ -126,13 +126,25 @@ def local_days(zone_names, zone_codes, t) -> np.ndarray:
 def local_midnight(zone_names, zone_codes, days) -> np.ndarray:
     """UTC instant at which local day `days` starts in each element's zone.
 
-    Where a DST gap swallows midnight, the first instant of the day that exists.
+    Midnight exists with the offset in force just before it or just after it; when it
+    exists twice (a fold) the first is taken; when a DST gap swallows it, the day starts
+    at the transition, found by bisection (rare, so done per element).
     """
+    zone_codes = np.asarray(zone_codes)
     local = np.asarray(days, dtype=np.int64) * DAY
-    guess = local - offsets(zone_names, zone_codes, local)
-    utc = local - offsets(zone_names, zone_codes, guess)
-    # If the day's start is before `utc` we are past a gap or on the wrong side of a
-    # fold: step back while the previous second is still on the same local day.
-    earlier = utc - 3600
-    same_day = (earlier + offsets(zone_names, zone_codes, earlier)) >= local
-    return np.where(same_day, local - offsets(zone_names, zone_codes, earlier), utc)
+    u1 = local - offsets(zone_names, zone_codes, local - DAY)
+    u2 = local - offsets(zone_names, zone_codes, local + DAY)
+    ok1 = u1 + offsets(zone_names, zone_codes, u1) == local
+    ok2 = u2 + offsets(zone_names, zone_codes, u2) == local
+    out = np.where(ok1 & ok2, np.minimum(u1, u2), np.where(ok1, u1, u2))
+    for i in np.flatnonzero(~(ok1 | ok2)):
+        codes = zone_codes[i:i + 1] if zone_codes.ndim else zone_codes.reshape(1)
+        lo, hi = int(min(u1[i], u2[i])), int(max(u1[i], u2[i]))
+        while hi - lo > 1:   # invariant: local(lo) < midnight <= local(hi)
+            mid = (lo + hi) // 2
+            if mid + offsets(zone_names, codes, np.array([mid]))[0] >= local[i]:
+                hi = mid
+            else:
+                lo = mid
+        out[i] = hi
+    return out
