@@ -55,6 +55,8 @@ class Batch:
     reach: np.ndarray             # int64 bitmask of reachable channel kinds
     prefs: np.ndarray             # object: tuple of preferred channel kinds
     manager: np.ndarray           # object: account manager or None
+    debtor: np.ndarray            # object: debtor id (the account id when none is given)
+    extra_tz: np.ndarray          # object: tuple of further zone names (usually empty)
     # invoices
     inv_acct: np.ndarray          # int32
     inv_id: np.ndarray            # object
@@ -88,7 +90,7 @@ class Batch:
         tz_index: dict = {}
         acc_cols = {k: [] for k in ("currency", "scale", "tz", "debtor_type", "jurisdiction",
                                     "language", "tier", "tags", "risk", "on_time", "reach",
-                                    "prefs", "manager")}
+                                    "prefs", "manager", "debtor", "extra_tz")}
         inv = {k: [] for k in ("acct", "id", "amount", "due")}
         ev = {k: [] for k in ("acct", "type", "at", "amount", "inv", "kind", "outcome", "stage",
                               "until")}
@@ -108,6 +110,8 @@ class Batch:
             acc_cols["reach"].append(sum(1 << KIND_CODES[k] for k in acc.contact.reachable_kinds()))
             acc_cols["prefs"].append(acc.contact.preferred_channels)
             acc_cols["manager"].append(acc.account_manager)
+            acc_cols["debtor"].append(acc.debtor_id or acc.id)
+            acc_cols["extra_tz"].append(acc.other_timezones)
             rows = {}
             for invoice in sorted(acc.invoices, key=lambda i: (i.due_date, i.id)):
                 rows[invoice.id] = len(inv["id"])
@@ -147,6 +151,8 @@ class Batch:
             reach=np.asarray(acc_cols["reach"], dtype=np.int64),
             prefs=_obj(acc_cols["prefs"]),
             manager=_obj(acc_cols["manager"]),
+            debtor=_obj(acc_cols["debtor"]),
+            extra_tz=_obj(acc_cols["extra_tz"]),
             inv_acct=np.asarray(inv["acct"], dtype=np.int32),
             inv_id=_obj(inv["id"]),
             inv_amount=np.asarray(inv["amount"], dtype=np.int64),

@@ -112,6 +112,8 @@ class CompiledPolicy:
     compliance: dict
     max_interval_days: int
     document: dict = field(repr=False, compare=False)
+    profiles: dict = field(default_factory=dict, repr=False, compare=False)
+    profiles_digest: str = ""
 
     @property
     def first_threshold(self) -> int:
@@ -155,8 +157,10 @@ def _money(value):
     return None if value is None else parse_amount(value, "policy")
 
 
-def compile_policy(doc: dict, source: str = "<policy>") -> CompiledPolicy:
-    """Compile a schema- and semantics-valid policy document."""
+def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = None) -> CompiledPolicy:
+    """Compile a schema- and semantics-valid policy document with its guardrail profiles."""
+    from engine.profiles import profiles_digest
+    profiles = profiles or {}
     meta = doc["metadata"]
     buckets = doc["aging"]["buckets"]
     starts = np.array([b.get("min_days", -(2 ** 62)) for b in buckets], dtype=np.int64)
@@ -212,6 +216,8 @@ def compile_policy(doc: dict, source: str = "<policy>") -> CompiledPolicy:
         compliance=dict(doc.get("compliance") or {}),
         max_interval_days=int((doc.get("evaluation") or {}).get("max_interval_days", 7)),
         document=doc,
+        profiles=dict(profiles),
+        profiles_digest=profiles_digest(profiles.values()),
     )
 
 
@@ -222,7 +228,8 @@ def _compile_incentives(inc: dict) -> Incentives:
     return Incentives(
         max_discount_percent=Decimal(str(inc.get("max_discount_percent", 100))),
         early=None if early is None else {
-            "percent": Decimal(str(early["percent"])), "window_days": int(early["window_days"]),
+            "percent": Decimal(str(early["percent"])),
+            "window_days": int(early.get("window_days", 10)),
             "when": _cond(early.get("when"))},
         settlement=None if settle is None else {
             "discount_percent": Decimal(str(settle["discount_percent"])),

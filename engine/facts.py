@@ -21,7 +21,6 @@ DAY = tzutil.DAY
 NEVER = np.iinfo(np.int64).min // 4          # "no such instant" in an epoch-seconds column
 FAR = np.iinfo(np.int64).max // 4            # "no bound"
 _KEY = np.int64(1) << 35                     # account * _KEY + seconds orders (account, time)
-BREATHING_SPACE_DAYS = 60                    # Debt Respite Scheme: the standard moratorium
 _CONTACT_TYPES = (E["contact_attempt"], E["contact_outcome"])
 _ATTEMPT_OUTCOMES = [c for o, c in OUTCOME_CODES.items() if o not in NOT_ATTEMPTS]
 _CONVERSATION_OUTCOMES = [OUTCOME_CODES[o] for o in CONVERSATIONS]
@@ -30,8 +29,10 @@ _CONVERSATION_OUTCOMES = [OUTCOME_CODES[o] for o in CONVERSATIONS]
 class Facts:
     """Lazily computed fact columns for one batch, one policy and one moment."""
 
-    def __init__(self, batch: Batch, policy, now: int):
+    def __init__(self, batch: Batch, policy, now: int, durations: dict | None = None):
         self.b, self.p, self.now = batch, policy, int(now)
+        # Per-account lengths of states that jurisdiction profiles may lengthen.
+        self.durations = durations or {}
         self.n = batch.n
         self.tz_names = [name or policy.default_timezone for name in batch.tz_names]
         valid = batch.ev_at <= self.now
@@ -123,10 +124,13 @@ class Facts:
         np.add.at(out, self.b.ev_acct[mask], values[mask])
         return out
 
-    def status(self, start: str, end: str | None, default_days: int | None = None):
+    def status(self, start: str, end: str | None, default_days=None, max_days=None):
         """(active, until_day) of a state opened by `start` events and closed by `end` ones.
 
-        The latest start wins; an `until` on it (or `default_days` after it) ends it.
+        The latest start wins. It lasts through its own `until` day, else through the
+        `default_days`-th day after the day it started (a per-account array is allowed;
+        negative means until an end event), and never beyond the `max_days`-th:
+        when the law says "60 days" we keep the safe side and count them after the start day.
         """
         b = self.b
         row = self.last_row(self._mask(E[start]))
@@ -137,7 +141,13 @@ class Facts:
         if default_days is not None and has.any():
             start_day = np.full(self.n, NO_DAY, dtype=np.int64)
             start_day[has] = self.local_day_of(np.flatnonzero(has), started[has])
-            until = np.where(has & (until == NO_DAY), start_day + default_days, until)
+            days = np.broadcast_to(np.asarray(default_days, dtype=np.int64), (self.n,))
+            until = np.where(has & (until == NO_DAY) & (days >= 0), start_day + days, until)
+        if max_days is not None and has.any():
+            first = self.local_day_of(np.flatnonzero(has), started[has])
+            cap = np.full(self.n, NO_DAY, dtype=np.int64)
+            cap[has] = first + max_days
+            until = np.where(has & ((until == NO_DAY) | (until > cap)), cap, until)
         active = has & (started > closed) & ((until == NO_DAY) | (self.today <= until))
         return active, until
 
@@ -178,9 +188,10 @@ class Facts:
         own_o, own_r = opened & (b.ev_inv >= 0), resolved & (b.ev_inv >= 0)
         np.maximum.at(inv_open, b.ev_inv[own_o], b.ev_at[own_o])
         np.maximum.at(inv_res, b.ev_inv[own_r], b.ev_at[own_r])
-        acct_wide = (self.last_at(opened & (b.ev_inv == NO_INVOICE))
-                     > self.last_at(resolved & (b.ev_inv == NO_INVOICE)))
-        return (inv_open > inv_res) | acct_wide[b.inv_acct]
+        acct_res = self.last_at(resolved & (b.ev_inv == NO_INVOICE))
+        acct_wide = self.last_at(opened & (b.ev_inv == NO_INVOICE)) > acct_res
+        # An account-wide resolution settles every dispute opened before it.
+        return (inv_open > np.maximum(inv_res, acct_res[b.inv_acct])) | acct_wide[b.inv_acct]
 
     @cached_property
     def invoice_open(self) -> np.ndarray:
@@ -270,9 +281,17 @@ class Facts:
 
     @cached_property
     def attempt_mask(self) -> np.ndarray:
-        """Contact events that were real attempts on the debtor."""
+        """Contact events that were real attempts on the debtor.
+
+        A `contact_attempt` is one attempt unless it failed or only queued a call task; a
+        `contact_outcome` is an attempt only for calls (an agent's call), since for other
+        channels it reports on an attempt already recorded (delivered, returned).
+        """
         b = self.b
-        return self._mask(*_CONTACT_TYPES) & np.isin(b.ev_outcome, _ATTEMPT_OUTCOMES)
+        outcome_ok = np.isin(b.ev_outcome, _ATTEMPT_OUTCOMES)
+        own = self._mask(E["contact_attempt"])
+        agent_call = self._mask(E["contact_outcome"]) & (b.ev_kind == KIND_CODES["call"])
+        return (own | agent_call) & outcome_ok
 
     def contacts(self, window_days: int, channel: str | None = None) -> np.ndarray:
         mask = self.attempt_mask & self.in_window(window_days)
@@ -298,20 +317,32 @@ class Facts:
     def last_contact_at(self) -> np.ndarray:
         return self.last_at(self.attempt_mask)
 
+    @cached_property
+    def first_attempt_at(self) -> np.ndarray:
+        """Time of the very first contact attempt (any episode), NEVER if none."""
+        rows = np.flatnonzero(self.attempt_mask)
+        out = np.full(self.n, NEVER)
+        if rows.size:
+            acct = self.b.ev_acct[rows]
+            first = np.r_[True, acct[1:] != acct[:-1]]
+            out[acct[first]] = self.b.ev_at[rows[first]]
+        return out
+
     # ---- stop states and pauses ---------------------------------------------------
     @cached_property
     def states(self) -> dict:
         """(active, until_day) for every state that can hold collection back."""
         p = self.p.pauses
         return {
-            "hold": self.status("hold", "hold_released", p.hold_max_days),
-            "hardship": self.status("hardship", "hardship_ended", self.p.grace.hardship_days),
+            "hold": self.status("hold", "hold_released", max_days=p.hold_max_days),
+            "hardship": self.status("hardship", "hardship_ended",
+                                    self.durations.get("hardship", self.p.grace.hardship_days)),
             "cease_communication": self.status("cease_communication", None),
             "represented": self.status("represented", "representation_ended"),
             "bankrupt": self.status("bankruptcy", "bankruptcy_ended"),
             "deceased": self.status("deceased", None),
             "breathing_space": self.status("breathing_space", "breathing_space_ended",
-                                           BREATHING_SPACE_DAYS),
+                                           self.durations.get("breathing_space", 60)),
         }
 
     @cached_property
@@ -389,8 +420,9 @@ class Facts:
         unpaid = (cum - start[acct]) > paid[acct]
         check = np.full(self.n, FAR)
         np.minimum.at(check, acct[unpaid], due[unpaid] + tol + 1)
-        return {"active": active, "good": active & (paid >= required),
-                "check_day": np.where(active, check, FAR)}
+        good = active & (paid >= required)
+        # Only a plan in good standing waits for a day; a missed one acts at once.
+        return {"active": active, "good": good, "check_day": np.where(good, check, FAR)}
 
     # ---- escalation progress ------------------------------------------------------------
     @cached_property

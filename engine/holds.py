@@ -40,8 +40,16 @@ def _day(days, row) -> str:
     return day_to_date(days[row]).isoformat()
 
 
-def holds(facts: Facts, policy) -> list[Hold]:
-    """Every hold that can apply, in the order the trace reports them."""
+BREATHING_SPACE_DAYS = 60   # Debt Respite Scheme: the standard moratorium
+
+
+def holds(facts: Facts, policy, exempt: dict | None = None) -> list[Hold]:
+    """Every hold that can apply, in the order the trace reports them.
+
+    `exempt` maps a rule id to accounts a jurisdiction rule lets through (the final
+    notices a cease-communication request still allows).
+    """
+    exempt = exempt or {}
     out = []
     never = np.full(facts.n, FAR)
     st = facts.states
@@ -53,24 +61,28 @@ def holds(facts: Facts, policy) -> list[Hold]:
             ("stop.represented", "represented",
              "the debtor is represented: contact the representative, not the debtor")):
         active, _ = st[key]
+        if rule in exempt:
+            active = active & ~exempt[rule]
         out.append(Hold(rule, active, never, lambda row, t=text: t))
     active, until = st["breathing_space"]
     out.append(Hold("stop.breathing_space", active, _until(facts, until),
-                    lambda row, u=until: f"statutory breathing space until {_day(u, row)}"))
+                    lambda row, u=until: f"statutory breathing space (last day {_day(u, row)}): "
+                                         "no contact, interest and fees frozen"))
     for rule, key, label in (("pause.hold", "hold", "manual hold"),
                              ("pause.hardship", "hardship", "hardship extension")):
         active, until = st[key]
         out.append(Hold(rule, active, _until(facts, until),
                         lambda row, u=until, lab=label: f"{lab}" + (
-                            f" until {_day(u, row)}" if u[row] != NO_DAY else "")))
+                            f" (last day {_day(u, row)})" if u[row] != NO_DAY else "")))
     if policy.pauses.dispute_scope == "account":
         out.append(Hold("pause.dispute", facts.disputed_amount > 0, never,
                         lambda row: "an open dispute pauses collection of the whole account"))
     pr = facts.promises
     last_day = pr["latest_last_day"]
     out.append(Hold("pause.promise_to_pay", pr["open"] & facts.owes, _until(facts, last_day),
-                    lambda row: f"promise to pay pending until {_day(last_day, row)} "
-                                f"(promised date plus {policy.pauses.promise_tolerance_days} days' tolerance)"))
+                    lambda row: f"promise to pay pending (last day {_day(last_day, row)}: the promised "
+                                f"date plus {policy.pauses.promise_tolerance_days} days' tolerance, "
+                                f"at most {policy.pauses.promise_max_days} days after the promise)"))
     plan = facts.plan
     check = np.where(plan["check_day"] == FAR, NO_DAY, plan["check_day"] - 1)
     out.append(Hold("pause.payment_plan", plan["good"] & facts.owes, _until(facts, check),

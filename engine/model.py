@@ -43,6 +43,9 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "hold_released": (),
     "acknowledgement": (),
     "note": (),
+    "validation_notice_sent": (),    # US: the debt validation notice went out
+    "consent_given": ("channel",),   # written consent to electronic contact on a channel
+    "consent_withdrawn": ("channel",),
 }
 
 # Contact outcomes. Attempts count towards frequency and stage progress unless
@@ -91,6 +94,16 @@ def parse_instant(value, where) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise InputError("time must carry a UTC offset (e.g. 'Z' or '+01:00')", where)
     return value.astimezone(timezone.utc)
+
+
+def _zone(value, where):
+    name = _str(value, where)
+    if name is not None:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InputError(f"unknown IANA time zone {name!r}", where) from None
+    return name
 
 
 def _float01(value, where):
@@ -188,13 +201,15 @@ class Account:
     relationship_tier: str | None = None
     contact: Contact = field(default_factory=Contact)
     account_manager: str | None = None
+    debtor_id: str | None = None                 # groups accounts of one debtor (per-debtor caps)
+    other_timezones: tuple[str, ...] = ()        # further zones the debtor is known to be in
 
     @classmethod
     def from_dict(cls, data, where="account") -> "Account":
         """Parse an account object (as the API and the CLI receive it)."""
         _check_keys(data, ("id", "currency", "invoices", "debtor_type", "jurisdiction", "timezone",
                            "language", "tags", "risk_score", "on_time_ratio", "relationship_tier",
-                           "contact", "account_manager"), where)
+                           "contact", "account_manager", "debtor_id", "other_timezones"), where)
         invoices = data.get("invoices") or []
         if not isinstance(invoices, list):
             raise InputError("expected a list of invoices", f"{where}.invoices")
@@ -202,12 +217,11 @@ class Account:
         ids = [inv.id for inv in parsed]
         if len(set(ids)) != len(ids):
             raise InputError("invoice ids must be unique within an account", f"{where}.invoices")
-        tz = _str(data.get("timezone"), f"{where}.timezone")
-        if tz is not None:
-            try:
-                ZoneInfo(tz)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise InputError(f"unknown IANA time zone {tz!r}", f"{where}.timezone") from None
+        tz = _zone(data.get("timezone"), f"{where}.timezone")
+        others = data.get("other_timezones") or []
+        if not isinstance(others, list):
+            raise InputError("expected a list of IANA time zones", f"{where}.other_timezones")
+        others = tuple(_zone(z, f"{where}.other_timezones[{i}]") for i, z in enumerate(others))
         tags = data.get("tags") or []
         if not isinstance(tags, list):
             raise InputError("expected a list of strings", f"{where}.tags")
@@ -226,6 +240,8 @@ class Account:
             relationship_tier=_str(data.get("relationship_tier"), f"{where}.relationship_tier"),
             contact=Contact.from_dict(data.get("contact"), f"{where}.contact"),
             account_manager=_str(data.get("account_manager"), f"{where}.account_manager"),
+            debtor_id=_str(data.get("debtor_id"), f"{where}.debtor_id"),
+            other_timezones=others,
         )
 
 

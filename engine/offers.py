@@ -51,12 +51,13 @@ def _minor(amount: Decimal, scale: np.ndarray) -> np.ndarray:
         dtype=np.int64)
 
 
-def compute(facts: Facts, policy) -> OfferColumns:
-    """Offers and fees for every account in the batch."""
+def compute(facts: Facts, policy, freeze: np.ndarray | None = None) -> OfferColumns:
+    """Offers and fees for every account in the batch; `freeze` adds accounts whose fees
+    a jurisdiction profile freezes."""
     n, inc = facts.n, policy.incentives
     st = facts.states
     excluded = ((facts.disputed_amount > 0) | st["bankrupt"][0] | st["deceased"][0]
-                | st["cease_communication"][0] | st["breathing_space"][0])
+                | st["cease_communication"][0] | st["breathing_space"][0] | st["represented"][0])
     base = facts.owes & ~excluded
     dpd, bal, scale = facts.days_past_due, facts.balance, facts.b.scale
     zeros, never, no = np.zeros(n, np.int64), np.full(n, FAR), np.zeros(n, bool)
@@ -89,6 +90,10 @@ def compute(facts: Facts, policy) -> OfferColumns:
     frozen_why = np.full(n, None, dtype=object)
     frozen_why[st["breathing_space"][0]] = "breathing space freezes interest and fees"
     frozen = st["breathing_space"][0].copy()
+    if freeze is not None:
+        extra = freeze & ~frozen
+        frozen_why[extra] = "hardship forbearance freezes interest and fees"
+        frozen |= extra
     if inc.plan_freeze:
         plan_ok = facts.plan["good"] & ~frozen
         frozen_why[plan_ok] = "payment plan in good standing: interest and fees frozen"

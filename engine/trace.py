@@ -9,7 +9,7 @@ from engine.batch import day_to_date
 from engine.decide import DecisionBatch, from_epoch
 from engine.decision import TraceStep, rfc3339
 from engine.escalation import REASONS
-from engine.facts import FAR
+from engine.facts import FAR, NEVER
 from engine.money import from_minor
 
 
@@ -94,33 +94,87 @@ def _holds(db, row):
 
 
 def _channel(db, row):
-    st, p = db.steps, db.policy
+    st, p, g = db.steps, db.policy, db.guarded
     if st.step[row] < 0:
         return []
     stage = p.stages[st.step[row]]
-    if st.channel[row] < 0:
-        return [TraceStep("channel", "none usable", ", ".join(stage.channels))]
-    chosen = stage.channels[st.channel[row]]
-    passed = stage.channels[:st.channel[row]]
+    if g.channel[row] < 0:
+        return [TraceStep("channel", "none permitted", ", ".join(stage.channels))]
+    chosen = stage.channels[g.channel[row]]
     detail = f"{chosen} from {', '.join(stage.channels)}"
-    if passed:
-        detail += f"; passed over {', '.join(passed)} (unreachable, opted out, failed or not preferred)"
+    if g.moved[row]:
+        detail += "; the preferred channel is not permitted now (see the checks above)"
+    elif g.channel[row] > 0:
+        detail += "; earlier ones unreachable, opted out, failed or not preferred"
     return [TraceStep("channel", chosen, detail)]
 
 
+def _guardrails(db, row):
+    """One line per jurisdiction rule that applies to the account."""
+    from engine.guardrails import describe
+    g, out = db.guarded, []
+    for rule, mask in db.rules:
+        if not mask[row]:
+            continue
+        name = f"check {rule.id}"
+        until = g.rule_until.get(rule.id, g.first_until.get(rule.id))
+        t = None if until is None else int(until[row])
+        first = g.first_until.get(rule.id)
+        tf = None if first is None else int(first[row])
+        if rule.kind == "time_bar":
+            barred = any(b[row] for r, b, _ in db.bars if r.id == rule.id)
+            out.append(TraceStep(name, "time-barred" if barred else "clear", describe(rule)))
+        elif t is not None and t >= FAR:
+            out.append(TraceStep(name, "blocked", describe(rule)))
+        elif t is not None and t > db.now and t != NEVER:
+            out.append(TraceStep(name, "deferred", f"{describe(rule)}; until {rfc3339(from_epoch(t))}"))
+        elif tf is not None and tf > db.now and tf != NEVER and g.moved[row]:
+            out.append(TraceStep(name, "moved channel", describe(rule)))
+        else:
+            out.append(TraceStep(name, "clear", describe(rule) + f" [{rule.source}]"))
+    return out
+
+
+def _offer_refusal(db, row, window_ok: bool, window: str, when) -> str:
+    f, o = db.facts, db.offers
+    if not f.owes[row]:
+        return "nothing to collect"
+    if o.excluded[row]:
+        return "never offered to disputed, bankrupt, deceased, ceased, represented or breathing-space accounts"
+    if not window_ok:
+        return window
+    if not when.evaluate(f)[row]:
+        return "eligibility not met: " + when.explain(f, row)
+    return "no discount to give"
+
+
 def _offers(db, row):
-    o, p, out = db.offers, db.policy, []
-    if p.incentives.early:
-        out.append(TraceStep("offer early_payment_discount", "offered" if o.early[row] else "not offered",
-                             "excluded: dispute or stop state" if o.excluded[row] else ""))
-    if p.incentives.settlement:
-        outcome = "offered" if o.settle[row] else "not offered"
-        detail = "excluded: dispute or stop state" if o.excluded[row] else ""
+    o, p, f, out = db.offers, db.policy, db.facts, []
+    dpd = int(f.days_past_due[row])
+    early = p.incentives.early
+    if early:
+        if o.early[row]:
+            detail = (f"{early['percent']}% off ({_amount(db, o.early_amount[row], row)}) if paid "
+                      f"by the due date {_date(f.oldest_due[row])}")
+        else:
+            w = early["window_days"]
+            detail = _offer_refusal(db, row, -w <= dpd <= 0,
+                                    f"only from {w} days before the due date until it; is {dpd}",
+                                    early["when"])
+        out.append(TraceStep("offer early_payment_discount",
+                             "offered" if o.early[row] else "not offered", detail))
+    settle = p.incentives.settlement
+    if settle:
         if o.settle[row]:
             detail = (f"settle for {_amount(db, o.settle_amount[row], row)}, saving "
                       f"{_amount(db, o.settle_discount[row], row)}"
                       + ("; needs approval" if o.settle_approval[row] else ""))
-        out.append(TraceStep("offer settlement", outcome, detail))
+        else:
+            m = settle["min_days_past_due"]
+            detail = _offer_refusal(db, row, dpd >= m, f"needs {m} days past due; is {dpd}",
+                                    settle["when"])
+        out.append(TraceStep("offer settlement", "offered" if o.settle[row] else "not offered",
+                             detail))
     if o.loyal[row]:
         out.append(TraceStep("loyalty", "applied", f"segment {p.incentives.loyalty['segment']}"))
     if o.frozen[row]:
@@ -142,6 +196,7 @@ def build_trace(db: DecisionBatch, row: int) -> tuple[TraceStep, ...]:
     steps += _stages(db, row)
     steps.append(_escalation(db, row))
     steps += _holds(db, row)
+    steps += _guardrails(db, row)
     steps += _channel(db, row)
     steps += _offers(db, row)
     steps.append(TraceStep("next evaluation", rfc3339(from_epoch(db.next_evaluation[row]))))
