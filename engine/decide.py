@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from engine import escalation, holds, offers, priority
+from engine import escalation, guardrails, holds, offers, priority
 from engine.batch import Batch
 from engine.compiler import CompiledPolicy
 from engine.errors import InputError
@@ -44,6 +44,9 @@ class DecisionBatch:
     scores: np.ndarray
     contributions: np.ndarray
     steps: escalation.Steps
+    guarded: guardrails.Guarded
+    rules: list
+    bars: list
     holds: list
     offers: offers.OfferColumns
     held: np.ndarray
@@ -70,14 +73,31 @@ class DecisionBatch:
         return [self.decision(i) for i in range(len(self))]
 
 
+def _durations(policy: CompiledPolicy, rules, n: int) -> dict:
+    """Per-account lengths of hardship and breathing-space pauses: the longest that applies."""
+    hardship = -1 if policy.grace.hardship_days is None else policy.grace.hardship_days
+    out = {"hardship": np.full(n, hardship, dtype=np.int64),       # -1: until it is ended
+           "breathing_space": np.full(n, holds.BREATHING_SPACE_DAYS, dtype=np.int64)}
+    for rule, mask in rules:
+        key = {"hardship_pause": "hardship", "breathing_space": "breathing_space"}.get(rule.kind)
+        if key:
+            out[key] = np.where(mask, np.maximum(out[key], rule.days), out[key])
+    return out
+
+
 def decide_batch(batch: Batch, policy: CompiledPolicy, now: datetime) -> DecisionBatch:
     """Evaluate every account of `batch` under `policy` at `now`."""
     now_s = as_epoch(now)
-    facts = Facts(batch, policy, now_s)
+    rules = guardrails.rule_masks(policy.profiles, batch, policy)
+    facts = Facts(batch, policy, now_s, _durations(policy, rules, batch.n))
     scores, contrib = priority.score(facts, policy)
-    steps = escalation.plan_steps(facts, policy)
-    hold_list = holds.holds(facts, policy)
-    offer_cols = offers.compute(facts, policy)
+    blocked, bars = guardrails.time_bar_blocks(facts, policy, rules)
+    steps = escalation.plan_steps(facts, policy, blocked)
+    later = steps.ready_day > facts.today
+    base = np.where(later, facts.midnight(np.where(later, steps.ready_day, 0)), now_s)
+    guarded = guardrails.apply(facts, policy, steps, rules, base)
+    hold_list = holds.holds(facts, policy, exempt={"stop.cease_communication": guarded.cease_exempt})
+    offer_cols = offers.compute(facts, policy, _fee_freeze(facts, rules))
 
     n = facts.n
     any_hold = np.zeros(n, dtype=bool)
@@ -87,9 +107,8 @@ def decide_batch(batch: Batch, policy: CompiledPolicy, now: datetime) -> Decisio
         held_until = np.where(hold.active, np.maximum(held_until, hold.until), held_until)
     held_until = np.where(any_hold, held_until, FAR)
     has_step = steps.step >= 0
-    action_ok = has_step & ~any_hold & (steps.channel >= 0)
-    later = steps.ready_day > facts.today
-    not_before = np.where(action_ok & later, facts.midnight(np.where(later, steps.ready_day, 0)), now_s)
+    action_ok = has_step & ~any_hold & ~guarded.blocked & (guarded.channel >= 0)
+    not_before = np.where(action_ok, guarded.not_before, now_s)
 
     candidates = [
         np.full(n, now_s + policy.max_interval_days * DAY),
@@ -99,12 +118,22 @@ def decide_batch(batch: Batch, policy: CompiledPolicy, now: datetime) -> Decisio
         np.where(any_hold, FAR, _midnights(facts, steps.next_day)),
         _midnights(facts, facts.plan["check_day"]),
         np.where(facts.promises["open"], facts.promises["latest_deadline"], FAR),
+        guarded.retry_at,
     ]
     next_eval = np.maximum(np.minimum.reduce(candidates), now_s + MIN_RECHECK)
     return DecisionBatch(policy=policy, facts=facts, now=now_s, scores=scores, contributions=contrib,
-                         steps=steps, holds=hold_list, offers=offer_cols, held=any_hold,
-                         held_until=held_until, action_ok=action_ok, not_before=not_before,
-                         next_evaluation=next_eval)
+                         steps=steps, guarded=guarded, rules=rules, bars=bars, holds=hold_list,
+                         offers=offer_cols, held=any_hold, held_until=held_until,
+                         action_ok=action_ok, not_before=not_before, next_evaluation=next_eval)
+
+
+def _fee_freeze(facts: Facts, rules) -> np.ndarray:
+    """Accounts whose fees a profile freezes (forbearance while in hardship)."""
+    out = np.zeros(facts.n, dtype=bool)
+    for rule, mask in rules:
+        if rule.kind == "hardship_pause" and rule.freeze_fees:
+            out |= mask & facts.states["hardship"][0]
+    return out
 
 
 def _midnights(facts: Facts, days: np.ndarray) -> np.ndarray:

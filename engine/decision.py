@@ -54,13 +54,14 @@ class Action:
     not_before: datetime
     reason: str
     account_manager: str | None = None
+    content: tuple[str, ...] = ()    # what the message must carry: opt_out, disclosure, …
 
     def to_dict(self):
         return {"type": self.type, "stage": self.stage, "attempt": self.attempt,
                 "channel": self.channel, "channel_kind": self.channel_kind,
                 "template": self.template, "tone": self.tone, "language": self.language,
                 "not_before": rfc3339(self.not_before), "reason": self.reason,
-                "account_manager": self.account_manager}
+                "account_manager": self.account_manager, "content": list(self.content)}
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ class Decision:
     fees: Fees | None
     next_evaluation_at: datetime
     trace: tuple[TraceStep, ...]
+    profiles: tuple[str, ...] = ()   # jurisdiction profiles applied
 
     def to_dict(self) -> dict:
         """JSON-ready form; equal decisions give equal dicts."""
@@ -157,6 +159,7 @@ class Decision:
             "offers": [o.to_dict() for o in self.offers],
             "suppressions": [s.to_dict() for s in self.suppressions],
             "fees": None if self.fees is None else self.fees.to_dict(),
+            "profiles": list(self.profiles),
             "next_evaluation_at": rfc3339(self.next_evaluation_at),
             "trace": [t.to_dict() for t in self.trace],
         }

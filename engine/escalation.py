@@ -42,8 +42,8 @@ class Steps:
     grace_days: np.ndarray
     grace_blocked: np.ndarray   # a post-due stage waits only because of grace
     next_day: np.ndarray        # local day at which time alone may produce a step (FAR: never)
-    channel: np.ndarray         # chosen channel position within the stage's list, -1 none
     resumed: np.ndarray         # the step was forced by a broken promise or a missed plan
+    barred: np.ndarray          # a time-barred stage would otherwise have been due
 
 
 REASONS = ("none", "next stage", "required stage first", "repeat", "resume after broken promise",
@@ -68,8 +68,12 @@ def _applicable(facts: Facts, stage) -> np.ndarray:
     return ok
 
 
-def plan_steps(facts: Facts, policy) -> Steps:
-    """Decide the escalation step of every account in the batch."""
+def plan_steps(facts: Facts, policy, blocked: np.ndarray | None = None) -> Steps:
+    """Decide the escalation step of every account in the batch.
+
+    `blocked` (accounts x stages) removes stages the law forbids for an account (a legal
+    warning on time-barred debt): such a stage is neither taken nor required.
+    """
     n, stages = facts.n, policy.stages
     k = len(stages)
     dpd, owes = facts.days_past_due, facts.owes
@@ -79,12 +83,17 @@ def plan_steps(facts: Facts, policy) -> Steps:
     applicable = np.zeros((n, k), dtype=bool)
     threshold = np.zeros((n, k), dtype=np.int64)
     raw_due = np.zeros((n, k), dtype=bool)
+    unblocked_due = np.zeros((n, k), dtype=bool)
     for s in stages:
         applicable[:, s.index] = _applicable(facts, s)
         thr = s.days_past_due
         threshold[:, s.index] = np.maximum(thr, grace + 1) if thr > 0 else thr
         in_window = (dpd >= thr) & (dpd <= 0) if thr <= 0 else dpd >= thr
         raw_due[:, s.index] = owes & applicable[:, s.index] & in_window
+        if blocked is not None:
+            unblocked_due[:, s.index] = raw_due[:, s.index] & blocked[:, s.index]
+            applicable[:, s.index] &= ~blocked[:, s.index]
+            raw_due[:, s.index] &= ~blocked[:, s.index]
     due = raw_due & (dpd[:, None] >= threshold)
     ahead = np.arange(k)[None, :] > last[:, None]
 
@@ -150,11 +159,11 @@ def plan_steps(facts: Facts, policy) -> Steps:
         later = applicable[:, s.index] & (s.index > last) & owes & (dpd < threshold[:, s.index])
         next_day = np.where(later, np.minimum(next_day, oldest + threshold[:, s.index]), next_day)
 
-    channel = choose_channels(facts, policy, step, prog["failed_kinds"])
+    barred = (unblocked_due & (np.arange(k)[None, :] > last[:, None])).any(axis=1)
     return Steps(applicable=applicable, threshold=threshold, due=due, last=last, step=step,
                  attempt=attempt, reason=reason, ready_day=ready_day, grace_days=grace,
-                 grace_blocked=grace_blocked & (step < 0), next_day=next_day, channel=channel,
-                 resumed=resumed)
+                 grace_blocked=grace_blocked & (step < 0), next_day=next_day, resumed=resumed,
+                 barred=barred)
 
 
 def preference_rank(facts: Facts) -> np.ndarray:
@@ -165,32 +174,3 @@ def preference_rank(facts: Facts) -> np.ndarray:
         for pos, kind in enumerate(prefs[row]):
             ranks[row, KIND_CODES[kind]] = min(ranks[row, KIND_CODES[kind]], pos)
     return ranks
-
-
-def choose_channels(facts: Facts, policy, step: np.ndarray, failed_kinds: np.ndarray) -> np.ndarray:
-    """Position of the channel to use within each step's channel list (-1: none usable).
-
-    Debtor preferences reorder the stage's channels; a channel is usable when we hold
-    its contact details, the debtor has not opted out, and it has not already failed
-    for this stage (so the next evaluation falls back to the next channel).
-    """
-    out = np.full(facts.n, NONE)
-    if not (step >= 0).any():
-        return out
-    ranks = preference_rank(facts)
-    reach = facts.reachable
-    rows = np.arange(facts.n)
-    failed = failed_kinds[rows, np.maximum(step, 0)]
-    for s in policy.stages:
-        sel = step == s.index
-        if not sel.any():
-            continue
-        best = np.full(facts.n, FAR)
-        for pos, name in enumerate(s.channels):
-            code = KIND_CODES[policy.channels[name]]
-            usable = ((reach >> code) & 1 == 1) & ((failed >> code) & 1 == 0)
-            key = ranks[:, code] * 64 + pos
-            better = sel & usable & (key < best)
-            best = np.where(better, key, best)
-            out = np.where(better, pos, out)
-    return out

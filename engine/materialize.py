@@ -10,7 +10,8 @@ from engine.decide import DecisionBatch, from_epoch
 from engine.decision import (Action, Decision, Fees, Offer, PolicyRef, Priority, Suppression,
                              TraceStep)
 from engine.escalation import REASONS
-from engine.facts import FAR
+from engine.facts import FAR, NEVER
+from engine.guardrails import content_names, describe
 from engine.money import Money, from_minor
 
 
@@ -23,6 +24,27 @@ def _time(t) -> object:
     return None if t >= FAR else from_epoch(t)
 
 
+def _guardrail_suppressions(db: DecisionBatch, row: int) -> list[Suppression]:
+    g, st = db.guarded, db.steps
+    out = []
+    if st.step[row] < 0:
+        return out
+    stage = db.policy.stages[st.step[row]]
+    base = int(db.not_before[row]) if db.action_ok[row] else db.now
+    chosen = g.channel[row]
+    for rule, mask in db.rules:
+        if not mask[row] or rule.id not in g.rule_until:
+            continue
+        mine = int(g.rule_until[rule.id][row])
+        first = int(g.first_until[rule.id][row])
+        if chosen >= 0 and mine > db.now and mine != NEVER and mine >= base:
+            out.append(Suppression(rule.id, f"deferred: {describe(rule)}", _time(mine)))
+        elif (g.moved[row] or g.blocked[row]) and first != NEVER and first > db.now:
+            how = (f"moved to {stage.channels[chosen]}" if chosen >= 0 else "no channel permitted")
+            out.append(Suppression(rule.id, f"{describe(rule)}; {how}", _time(first)))
+    return out
+
+
 def suppressions(db: DecisionBatch, row: int) -> tuple[Suppression, ...]:
     """Every rule holding this account's next step back, with its reason and end."""
     out = [Suppression(h.rule, h.reason(row), _time(h.until[row]))
@@ -32,12 +54,19 @@ def suppressions(db: DecisionBatch, row: int) -> tuple[Suppression, ...]:
         end = f.oldest_due[row] + st.grace_days[row] + 1
         out.append(Suppression("grace", f"within {st.grace_days[row]} grace days after the due date",
                                from_epoch(f.midnight(end.reshape(1), [row])[0])))
+    for rule, barred, since in db.bars:
+        if barred[row] and st.barred[row]:
+            out.append(Suppression(rule.id, f"debt is time-barred since {local_date(db, since[row])}: "
+                                            f"{describe(rule)}", None))
+    out += _guardrail_suppressions(db, row)
     step = st.step[row]
-    if step >= 0 and st.channel[row] < 0:
+    if step >= 0 and db.guarded.channel[row] < 0 and not any(s.rule.startswith(("stop.", "pause."))
+                                                             for s in out):
         stage = db.policy.stages[step]
-        out.append(Suppression("channel.unavailable",
-                               f"no usable channel among {', '.join(stage.channels)} (contact "
-                               f"details missing, opted out or failed)", None))
+        if not any(s.until for s in out):
+            out.append(Suppression("channel.unavailable",
+                                   f"no usable channel among {', '.join(stage.channels)} (contact "
+                                   f"details missing, opted out or failed)", None))
     return tuple(out)
 
 
@@ -46,7 +75,7 @@ def _action(db: DecisionBatch, row: int) -> Action | None:
         return None
     p, f, st = db.policy, db.facts, db.steps
     stage = p.stages[st.step[row]]
-    channel = stage.channels[st.channel[row]]
+    channel = stage.channels[db.guarded.channel[row]]
     tone = stage.tone
     if db.offers.loyal[row] and p.incentives.loyalty.get("tone") and tone in ("friendly", "neutral",
                                                                              "firm"):
@@ -57,7 +86,8 @@ def _action(db: DecisionBatch, row: int) -> Action | None:
     return Action(type=stage.action, stage=stage.id, attempt=int(st.attempt[row]), channel=channel,
                   channel_kind=p.channels[channel], template=stage.template, tone=tone,
                   language=lang, not_before=from_epoch(db.not_before[row]),
-                  reason=REASONS[st.reason[row]], account_manager=f.b.manager[row])
+                  reason=REASONS[st.reason[row]], account_manager=f.b.manager[row],
+                  content=content_names(int(db.guarded.content[row])))
 
 
 def _offers(db: DecisionBatch, row: int) -> tuple[Offer, ...]:
@@ -106,7 +136,17 @@ def materialize(db: DecisionBatch, row: int) -> Decision:
         fees=fees,
         next_evaluation_at=from_epoch(db.next_evaluation[row]),
         trace=build_trace(db, row),
+        profiles=applied_profiles(db, row),
     )
+
+
+def applied_profiles(db: DecisionBatch, row: int) -> tuple[str, ...]:
+    """Ids of the jurisdiction profiles that apply to the account."""
+    seen = []
+    for rule, mask in db.rules:
+        if mask[row] and rule.profile not in seen:
+            seen.append(rule.profile)
+    return tuple(seen)
 
 
 def local_date(db: DecisionBatch, day: int) -> str:

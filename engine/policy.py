@@ -8,18 +8,33 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.compiler import CompiledPolicy, compile_policy
+from engine.errors import PolicyError, Problem
+from engine.profiles import PROFILES_DIR, load_profiles
+from engine.semantics import did_you_mean
 from engine.validation import parse_policy
 
 
-def load_policy(source: str | Path, *, filename: str | None = None) -> CompiledPolicy:
-    """Compile a policy from a file path or from YAML text.
+def load_policy(source: str | Path, *, filename: str | None = None,
+                profiles_dir: str | Path = PROFILES_DIR) -> CompiledPolicy:
+    """Compile a policy from a file path or from YAML text, with the jurisdiction profiles.
 
     Raises `engine.errors.PolicyError` carrying every problem found (YAML syntax, schema,
-    semantics), each located as file:line:col.
+    semantics, unknown profiles, broken profile files), each located as file:line:col.
     """
     doc = parse_policy(source, filename=filename)
     name = filename or (str(source) if _is_path(source) else "<policy>")
-    return compile_policy(doc.data, source=name)
+    profiles = load_profiles(profiles_dir)
+    named = (doc.data.get("compliance") or {}).get("profiles") or []
+    problems = []
+    for i, pid in enumerate(named):
+        if pid != "auto" and pid not in profiles:
+            line, col = doc.position(("compliance", "profiles", i))
+            problems.append(Problem(name, line, col, f"unknown profile {pid!r}"
+                                    f"{did_you_mean(pid, list(profiles) + ['auto'])}",
+                                    f"/compliance/profiles/{i}"))
+    if problems:
+        raise PolicyError(problems)
+    return compile_policy(doc.data, source=name, profiles=profiles)
 
 
 def _is_path(source) -> bool:

@@ -124,14 +124,19 @@ def local_days(zone_names, zone_codes, t) -> np.ndarray:
 
 
 def local_midnight(zone_names, zone_codes, days) -> np.ndarray:
-    """UTC instant at which local day `days` starts in each element's zone.
+    """UTC instant at which local day `days` starts in each element's zone."""
+    return local_to_utc(zone_names, zone_codes, np.asarray(days, dtype=np.int64) * DAY)
 
-    Midnight exists with the offset in force just before it or just after it; when it
-    exists twice (a fold) the first is taken; when a DST gap swallows it, the day starts
-    at the transition, found by bisection (rare, so done per element).
+
+def local_to_utc(zone_names, zone_codes, local_seconds) -> np.ndarray:
+    """UTC instant of local wall-clock times (seconds since the local epoch).
+
+    The time exists with the offset in force just before it or just after it; when it
+    exists twice (a fold) the first is taken; when a DST gap swallows it, the first
+    instant after the gap is returned, found by bisection (rare, so done per element).
     """
     zone_codes = np.asarray(zone_codes)
-    local = np.asarray(days, dtype=np.int64) * DAY
+    local = np.asarray(local_seconds, dtype=np.int64)
     u1 = local - offsets(zone_names, zone_codes, local - DAY)
     u2 = local - offsets(zone_names, zone_codes, local + DAY)
     ok1 = u1 + offsets(zone_names, zone_codes, u1) == local

@@ -1,0 +1,339 @@
+"""Guardrails: jurisdiction rules applied after a stage and channel are chosen.
+
+For each account with a step, every channel of the stage is tried in the debtor's
+order of preference, and every applicable rule gives the earliest instant it allows
+that channel (frequency caps: when the oldest counted contact ages out; quiet periods;
+consent; cease-communication exceptions; an overdue validation notice; then contact
+windows and public holidays). A channel that is only deferred by hours (a window) is
+kept and postponed; one blocked for longer (a cap, a quiet period, no consent) gives
+way to the next permitted channel; if none is permitted within the horizon, the step
+is suppressed. Rules only ever restrict, so the strictest always wins and no policy
+can loosen a profile. Time-barred stages are removed before escalation (see
+`time_bar_blocks`), so a time-barred debt moves on to, e.g., write-off review.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.batch import EVENT_CODES as E
+from engine.batch import KIND_CODES, OUTCOME_CODES
+from engine.facts import DAY, FAR, NEVER, Facts
+from engine.profiles import matches
+from engine.windows import Windows, earliest
+
+MAX_DEFER = DAY          # a preferred channel deferred by up to this much is kept
+CONTENT_BITS = {"opt_out": 1, "disclosure": 2, "validation_notice": 4, "first_message": 8}
+_CONTACT_OUTCOMES = [OUTCOME_CODES[o] for o in ("sent", "delivered", "voicemail", "conversation")]
+_TIMING_KINDS = ("frequency_cap", "quiet_after_conversation", "consent_required",
+                 "cease_communication", "validation_notice")
+DEBTOR_FACING = [KIND_CODES[k] for k in ("email", "sms", "letter", "call")]
+
+
+@dataclass
+class Guarded:
+    """The guardrails' verdict on each account's step."""
+
+    channel: np.ndarray      # chosen channel position in the stage's list, -1 if none permitted
+    not_before: np.ndarray   # when the step may go out (FAR if blocked)
+    blocked: np.ndarray      # a step exists but no channel is permitted within the horizon
+    moved: np.ndarray        # the debtor's first usable channel was not permitted: moved on
+    rule_until: dict         # rule id -> per-row instant that rule allows the chosen channel
+    first_until: dict        # rule id -> per-row instant for the first usable channel
+    content: np.ndarray      # int bitmask of CONTENT_BITS the message must carry
+    cease_exempt: np.ndarray # a cease-communication rule allows this final notice
+    retry_at: np.ndarray     # for blocked steps: when the first blocking rule lifts (FAR: never)
+
+
+def rule_masks(profiles: dict, batch, policy) -> list[tuple]:
+    """(rule, rows it applies to) for every rule of every profile in force."""
+    from engine.profiles import applicable
+    forced = tuple(p for p in policy.compliance.get("profiles", ()) if p != "auto")
+    masks = applicable(profiles.values(), batch, policy.compliance, forced)
+    return [(rule, masks[p.id]) for p in profiles.values() for rule in p.rules]
+
+
+def limitation_days(rule, jurisdictions: np.ndarray) -> np.ndarray:
+    """Per-row limitation period of a time_bar rule, with its narrower overrides."""
+    out = np.full(len(jurisdictions), rule.limitation_days, dtype=np.int64)
+    for prefixes, days in rule.overrides:
+        hit = np.fromiter((bool(j) and any(matches(j, p) for p in prefixes) for j in jurisdictions),
+                          bool, count=len(jurisdictions))
+        out[hit] = days
+    return out
+
+
+def time_bar_blocks(facts: Facts, policy, rules) -> tuple[np.ndarray, list]:
+    """(n, K) stages that time-barred debt may not take, and (rule, barred rows, since day)."""
+    blocked = np.zeros((facts.n, len(policy.stages)), dtype=bool)
+    bars = []
+    for rule, mask in rules:
+        if rule.kind != "time_bar" or not mask.any():
+            continue
+        since = facts.oldest_due + limitation_days(rule, facts.b.jurisdiction)
+        barred = mask & facts.owes & (facts.today >= since)
+        for s in policy.stages:
+            if s.action in rule.blocked_actions:
+                blocked[:, s.index] |= barred
+        bars.append((rule, barred, since))
+    return blocked, bars
+
+
+def _nth_latest(group: np.ndarray, at: np.ndarray, m: int, ngroups: int) -> np.ndarray:
+    """Per group, the time of its m-th most recent event (NEVER if it has fewer than m)."""
+    out = np.full(ngroups, NEVER)
+    if m <= 0 or group.size == 0:
+        return out
+    order = np.lexsort((at, group))
+    g, a = group[order], at[order]
+    counts = np.bincount(g, minlength=ngroups)
+    ends = np.cumsum(counts)
+    has = counts >= m
+    out[has] = a[ends[has] - m]
+    return out
+
+
+def _cap_until(facts: Facts, rule) -> np.ndarray:
+    """Per row: the instant a frequency cap allows one more contact (NEVER: already allowed)."""
+    b = facts.b
+    kinds = [KIND_CODES[k] for k in rule.channels]
+    mask = facts.attempt_mask & np.isin(b.ev_kind, kinds)
+    if rule.counts == "contacts":
+        mask &= np.isin(b.ev_outcome, _CONTACT_OUTCOMES)
+    if rule.max == 0:
+        return np.full(facts.n, FAR)
+    if rule.scope == "debtor":
+        uniq, code = np.unique(b.debtor.astype(str), return_inverse=True)
+        group, ngroups = code[b.ev_acct[mask]], len(uniq)
+    else:
+        code, group, ngroups = None, b.ev_acct[mask].astype(np.int64), facts.n
+    tau = _nth_latest(group, b.ev_at[mask], rule.max, ngroups)
+    tau = tau if code is None else tau[code]
+    return np.where(tau == NEVER, NEVER, tau + rule.window_days * DAY)
+
+
+def _quiet_until(facts: Facts, rule) -> np.ndarray:
+    b = facts.b
+    mask = (facts.attempt_mask & np.isin(b.ev_kind, [KIND_CODES[k] for k in rule.channels])
+            & (b.ev_outcome == OUTCOME_CODES["conversation"]))
+    last = facts.last_at(mask)
+    has = last != NEVER
+    out = np.full(facts.n, NEVER)
+    if has.any():
+        rows = np.flatnonzero(has)
+        day = facts.local_day_of(rows, last[has])
+        out[has] = facts.midnight(day + rule.days, rows)
+    return out
+
+
+def _consented(facts: Facts, kind: str) -> np.ndarray:
+    on_kind = facts.b.ev_kind == KIND_CODES[kind]
+    return (facts.last_at(facts._mask(E["consent_given"]) & on_kind)
+            > facts.last_at(facts._mask(E["consent_withdrawn"]) & on_kind))
+
+
+class _RuleTimes:
+    """Channel-independent per-rule columns, computed once per batch."""
+
+    def __init__(self, facts: Facts, rules):
+        self.cache = {}
+        self.facts = facts
+        self.notice_sent = facts.last_at(facts._mask(E["validation_notice_sent"])) != NEVER
+        first = facts.first_attempt_at
+        self.first_day = np.where(first == NEVER, FAR,
+                                  facts.local_day_of(np.arange(facts.n), np.maximum(first, 0)))
+
+    def get(self, rule, fn):
+        if rule.id not in self.cache:
+            self.cache[rule.id] = fn(self.facts, rule)
+        return self.cache[rule.id]
+
+
+def _rule_time(rt: _RuleTimes, rule, applies, kind, stage_action) -> np.ndarray:
+    """Earliest instant `rule` allows this candidate channel (NEVER: no restriction)."""
+    f = rt.facts
+    none = np.full(f.n, NEVER)
+    if rule.kind == "frequency_cap":
+        return np.where(applies, rt.get(rule, _cap_until), NEVER)
+    if rule.kind == "quiet_after_conversation":
+        return np.where(applies, rt.get(rule, _quiet_until), NEVER)
+    if rule.kind == "consent_required":
+        eff = rule.effective_from is None or f.now >= _epoch_of(rule.effective_from)
+        if not eff:
+            return none
+        out = none.copy()
+        for name in rule.channels:
+            sel = applies & (kind == KIND_CODES[name])
+            out[sel & ~_consented(f, name)] = FAR
+        return out
+    if rule.kind == "cease_communication":
+        ceased = f.states["cease_communication"][0]
+        ok_kind = np.isin(kind, [KIND_CODES[k] for k in rule.channels])
+        ok_action = np.isin(stage_action, list(rule.allowed_actions))
+        return np.where(applies & ceased & ~(ok_kind & ok_action), FAR, NEVER)
+    if rule.kind == "validation_notice":
+        # Overdue: only a written message, which then carries the notice, may go out.
+        overdue = ~rt.notice_sent & (f.today > rt.first_day + rule.within_days)
+        spoken = np.isin(kind, [KIND_CODES["call"], KIND_CODES["sms"]])
+        return np.where(applies & overdue & spoken, FAR, NEVER)
+    return none
+
+
+def _epoch_of(day) -> int:
+    from engine.batch import epoch_day
+    return epoch_day(day) * DAY
+
+
+def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
+    """Choose each step's permitted channel and time under every applicable rule."""
+    n, stages = facts.n, policy.stages
+    width = max((len(s.channels) for s in stages), default=0)
+    kinds_table = np.full((max(len(stages), 1), max(width, 1)), -1, dtype=np.int64)
+    actions = np.array([s.action for s in stages] + [""], dtype=object)
+    for s in stages:
+        for pos, name in enumerate(s.channels):
+            kinds_table[s.index, pos] = KIND_CODES[policy.channels[name]]
+    step = steps.step
+    has = step >= 0
+    stage_action = actions[step]
+    from engine.escalation import preference_rank
+    ranks = preference_rank(facts)
+    rows = np.arange(n)
+    failed = facts.progress["failed_kinds"][rows, np.maximum(step, 0)] if len(stages) else np.zeros(n, np.int64)
+    rt = _RuleTimes(facts, rules)
+    cand_time, cand_key, per_rule = [], [], []
+    for pos in range(width):
+        kind = np.where(has, kinds_table[np.maximum(step, 0), pos], -1)
+        usable = (kind >= 0) & ((facts.reachable >> np.maximum(kind, 0)) & 1 == 1) \
+            & ((failed >> np.maximum(kind, 0)) & 1 == 0)
+        t = np.where(usable, base, FAR)
+        times = {}
+        win = Windows(n)
+        for rule, mask in rules:
+            in_scope = np.isin(kind, [KIND_CODES[k] for k in rule.channels]) if rule.channels else has
+            applies = mask & usable & in_scope
+            if rule.kind in _TIMING_KINDS:
+                r = _rule_time(rt, rule, applies, kind, stage_action)
+                times[rule.id] = r
+                t = np.maximum(t, r)
+            elif rule.kind == "contact_window" and applies.any():
+                win.restrict(applies, rule.weekdays, rule.weekends)
+            elif rule.kind == "public_holidays" and applies.any():
+                win.close_holidays(applies)
+        before = t.copy()
+        t = np.where(usable & (t < FAR), earliest(facts, win, t), t)
+        for rule, mask in rules:
+            if rule.kind in ("contact_window", "public_holidays"):
+                times[rule.id] = np.where(win.any & (t > before), t, NEVER)
+        cand_time.append(t)
+        cand_key.append(np.where(usable, ranks[rows, np.maximum(kind, 0)] * 64 + pos, FAR))
+        per_rule.append(times)
+    return _choose(n, has, base, cand_time, cand_key, per_rule, facts, rules, kinds_table, step,
+                   stage_action)
+
+
+def _choose(n, has, base, cand_time, cand_key, per_rule, facts, rules, kinds_table, step, stage_action):
+    if not cand_time:
+        empty = np.full(n, -1)
+        return Guarded(empty, np.full(n, FAR), has, np.zeros(n, bool), {}, {}, np.zeros(n, np.int64),
+                       np.zeros(n, bool), np.full(n, FAR))
+    times, keys = np.vstack(cand_time), np.vstack(cand_key)
+    first = np.argmin(keys, axis=0)
+    rows = np.arange(n)
+    first_time = times[first, rows]
+    soonest = np.lexsort((keys, times), axis=0)[0]
+    keep_first = first_time <= base + MAX_DEFER
+    chosen = np.where(keep_first, first, soonest)
+    chosen_time = times[chosen, rows]
+    blocked = has & (chosen_time >= FAR)
+    channel = np.where(has & ~blocked, chosen, -1)
+    rule_until = {rid: np.vstack([pr[rid] for pr in per_rule])[chosen, rows] for rid in per_rule[0]}
+    first_until = {rid: np.vstack([pr[rid] for pr in per_rule])[first, rows] for rid in per_rule[0]}
+    kind = np.where(channel >= 0, kinds_table[np.maximum(step, 0), np.maximum(channel, 0)], -1)
+    content = _content(facts, rules, kind)
+    ceased = facts.states["cease_communication"][0]
+    exempt = np.zeros(n, dtype=bool)
+    for rule, mask in rules:
+        if rule.kind == "cease_communication":
+            exempt |= (mask & ceased & (channel >= 0) & np.isin(stage_action, list(rule.allowed_actions))
+                       & np.isin(kind, [KIND_CODES[k] for k in rule.channels]))
+    retry = np.full(n, FAR)
+    for pr in per_rule:
+        for r in pr.values():
+            retry = np.where((r > facts.now) & (r < FAR), np.minimum(retry, r), retry)
+    return Guarded(channel=channel, not_before=np.where(blocked, FAR, chosen_time), blocked=blocked,
+                   moved=has & ~blocked & (chosen != first) & (keys[first, rows] < FAR),
+                   rule_until=rule_until, first_until=first_until, content=content,
+                   cease_exempt=exempt, retry_at=np.where(blocked, retry, FAR))
+
+
+def _content(facts: Facts, rules, kind: np.ndarray) -> np.ndarray:
+    """What each message must carry, as CONTENT_BITS."""
+    out = np.zeros(facts.n, dtype=np.int64)
+    sent = facts.last_at(facts._mask(E["validation_notice_sent"])) != NEVER
+    for rule, mask in rules:
+        if rule.kind == "required_content":
+            hit = mask & np.isin(kind, [KIND_CODES[k] for k in rule.channels])
+            out |= np.where(hit, CONTENT_BITS[rule.content], 0)
+        elif rule.kind == "validation_notice":
+            written = np.isin(kind, [KIND_CODES["email"], KIND_CODES["letter"]])
+            out |= np.where(mask & ~sent & written, CONTENT_BITS["validation_notice"], 0)
+    out |= np.where((kind >= 0) & (facts.first_attempt_at == NEVER), CONTENT_BITS["first_message"], 0)
+    return out
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def describe(rule) -> str:
+    """What a rule forbids, in plain words (used in suppressions and the trace)."""
+    ch = ", ".join(rule.channels)
+    if rule.kind == "frequency_cap":
+        what = "contacts that reached the debtor" if rule.counts == "contacts" else "attempts"
+        scope = "debtor" if rule.scope == "debtor" else "account"
+        return f"at most {rule.max} {what} by {ch} in {rule.window_days} days per {scope}"
+    if rule.kind == "quiet_after_conversation":
+        return f"no {ch} within {rule.days} days after a conversation (its day counts as day 1)"
+    if rule.kind == "contact_window":
+        wd, we = rule.weekdays, rule.weekends
+        return (f"{ch} only {_hhmm(wd[0])}-{_hhmm(wd[1])} on weekdays and {_hhmm(we[0])}-"
+                f"{_hhmm(we[1])} at weekends, in the debtor's local time (every known zone)")
+    if rule.kind == "public_holidays":
+        return f"no {ch} on public holidays where the debtor lives"
+    if rule.kind == "consent_required":
+        return f"{ch} only with the debtor's written consent"
+    if rule.kind == "cease_communication":
+        return (f"after a request to stop communicating, only {', '.join(rule.allowed_actions)} "
+                f"by {ch}")
+    if rule.kind == "validation_notice":
+        return (f"a validation notice goes with the first communication or within "
+                f"{rule.within_days} days of it; once overdue, only a written message carrying it")
+    if rule.kind == "represented":
+        return "no direct contact once the debtor is represented"
+    if rule.kind == "required_content":
+        what = {"opt_out": "a simple way to opt out", "disclosure": "the required disclosure"}
+        return f"every {ch} message carries {what[rule.content]}"
+    if rule.kind == "hardship_pause":
+        return (f"a hardship notice pauses collection for {rule.days} days"
+                + (" and freezes interest and fees" if rule.freeze_fees else ""))
+    if rule.kind == "breathing_space":
+        return f"breathing space: {rule.days} days without contact, interest or fees"
+    if rule.kind == "statutory_compensation":
+        return (f"the creditor may claim {rule.extra.get('fixed_per_invoice')} "
+                f"{rule.extra.get('currency')} per late invoice")
+    if rule.kind == "statutory_interest":
+        return (f"statutory interest: the reference rate plus "
+                f"{rule.extra.get('margin_over_reference_percent')} points")
+    if rule.kind == "payment_terms":
+        return f"payment terms over {rule.extra.get('max_days')} days need express agreement"
+    if rule.kind == "time_bar":
+        return (f"no {', '.join(rule.blocked_actions)} once the debt is older than the "
+                f"{rule.limitation_days}-day limitation period")
+    return rule.note or rule.kind.replace("_", " ")
+
+
+def content_names(bits: int) -> tuple[str, ...]:
+    """The CONTENT_BITS set in `bits`, by name."""
+    return tuple(name for name, bit in CONTENT_BITS.items() if bits & bit)

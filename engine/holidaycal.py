@@ -1,0 +1,63 @@
+"""Public holidays of a country or subdivision as arrays of epoch days (`holidays` package).
+
+The `holidays` package is maintained against official calendars for 150+ countries and
+their states; we only turn its answer into sorted day numbers so a whole batch can be
+checked with one `np.isin` per calendar.
+"""
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+
+import holidays
+import numpy as np
+
+_EPOCH = date(1970, 1, 1).toordinal()
+
+
+@lru_cache(maxsize=1024)
+def holiday_days(country: str, subdivision: str | None, year: int) -> np.ndarray:
+    """Sorted epoch days of the public holidays of `country` (and `subdivision`) in `year`.
+
+    An unknown country has no holidays; an unknown subdivision falls back to national ones.
+    """
+    try:
+        cal = holidays.country_holidays(country, subdiv=subdivision, years=year)
+    except NotImplementedError:
+        return np.empty(0, dtype=np.int64)
+    except Exception:  # holidays raises NotImplementedError or its own errors for bad subdivs
+        if subdivision is None:
+            return np.empty(0, dtype=np.int64)
+        return holiday_days(country, None, year)
+    return np.array(sorted(d.toordinal() - _EPOCH for d in cal), dtype=np.int64)
+
+
+def holiday_name(country: str, subdivision: str | None, day: date) -> str | None:
+    """The holiday's name, for explanations."""
+    try:
+        return holidays.country_holidays(country, subdiv=subdivision, years=day.year).get(day)
+    except Exception:
+        return None
+
+
+def split_jurisdiction(jurisdiction: str | None) -> tuple[str | None, str | None]:
+    """`AU-NSW` -> ("AU", "NSW"); `US-NY-NYC` -> ("US", "NY"); None -> (None, None)."""
+    if not jurisdiction:
+        return None, None
+    parts = jurisdiction.split("-")
+    return parts[0], (parts[1] if len(parts) > 1 else None)
+
+
+def is_holiday(countries: np.ndarray, subdivisions: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Per element: `days[i]` is a public holiday where account i is."""
+    out = np.zeros(len(days), dtype=bool)
+    keys = list(zip(countries, subdivisions))
+    for key in set(keys):
+        if key[0] is None:
+            continue
+        sel = np.fromiter((k == key for k in keys), dtype=bool, count=len(keys))
+        d = days[sel]
+        years = {date.fromordinal(int(x) + _EPOCH).year for x in np.unique(d)}
+        cal = np.concatenate([holiday_days(key[0], key[1], y) for y in sorted(years)])
+        out[sel] = np.isin(d, cal)
+    return out
