@@ -6,8 +6,8 @@ that channel (frequency caps: when the oldest counted contact ages out; quiet pe
 consent; cease-communication exceptions; an overdue validation notice; then contact
 windows and public holidays). A channel that is only deferred by hours (a window) is
 kept and postponed; one blocked for longer (a cap, a quiet period, no consent) gives
-way to the next permitted channel; if none is permitted within the horizon, the step
-is suppressed. Rules only ever restrict, so the strictest always wins and no policy
+way to the next permitted channel; if no channel is permitted within a day, the step
+is suppressed and the account re-evaluated when the first rule lifts. Rules only ever restrict, so the strictest always wins and no policy
 can loosen a profile. Time-barred stages are removed before escalation (see
 `time_bar_blocks`), so a time-barred debt moves on to, e.g., write-off review.
 """
@@ -246,7 +246,9 @@ def _choose(n, has, base, cand_time, cand_key, per_rule, facts, rules, kinds_tab
     keep_first = first_time <= base + MAX_DEFER
     chosen = np.where(keep_first, first, soonest)
     chosen_time = times[chosen, rows]
-    blocked = has & (chosen_time >= FAR)
+    # Deferred by more than MAX_DEFER counts as suppressed: re-decide when it lifts, since
+    # much can change in days (a payment, a dispute), rather than queue a message now.
+    blocked = has & (chosen_time > base + MAX_DEFER)
     channel = np.where(has & ~blocked, chosen, -1)
     rule_until = {rid: np.vstack([pr[rid] for pr in per_rule])[chosen, rows] for rid in per_rule[0]}
     first_until = {rid: np.vstack([pr[rid] for pr in per_rule])[first, rows] for rid in per_rule[0]}
@@ -262,6 +264,7 @@ def _choose(n, has, base, cand_time, cand_key, per_rule, facts, rules, kinds_tab
     for pr in per_rule:
         for r in pr.values():
             retry = np.where((r > facts.now) & (r < FAR), np.minimum(retry, r), retry)
+    retry = np.where(chosen_time < FAR, chosen_time, retry)
     return Guarded(channel=channel, not_before=np.where(blocked, FAR, chosen_time), blocked=blocked,
                    moved=has & ~blocked & (chosen != first) & (keys[first, rows] < FAR),
                    rule_until=rule_until, first_until=first_until, content=content,

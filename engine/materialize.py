@@ -60,13 +60,11 @@ def suppressions(db: DecisionBatch, row: int) -> tuple[Suppression, ...]:
                                             f"{describe(rule)}", None))
     out += _guardrail_suppressions(db, row)
     step = st.step[row]
-    if step >= 0 and db.guarded.channel[row] < 0 and not any(s.rule.startswith(("stop.", "pause."))
-                                                             for s in out):
+    if step >= 0 and db.guarded.channel[row] < 0 and not out:
         stage = db.policy.stages[step]
-        if not any(s.until for s in out):
-            out.append(Suppression("channel.unavailable",
-                                   f"no usable channel among {', '.join(stage.channels)} (contact "
-                                   f"details missing, opted out or failed)", None))
+        out.append(Suppression("channel.unavailable",
+                               f"no usable channel among {', '.join(stage.channels)} (contact "
+                               f"details missing, opted out or failed)", None))
     return tuple(out)
 
 
