@@ -117,14 +117,15 @@ class Batch:
                 rows[invoice.id] = len(inv["id"])
                 inv["acct"].append(row)
                 inv["id"].append(invoice.id)
-                inv["amount"].append(to_minor(invoice.amount, cur))
+                inv["amount"].append(to_minor(invoice.amount, cur, f"{acc.id}: invoice {invoice.id}"))
                 inv["due"].append(epoch_day(invoice.due_date))
             for event in sorted(events, key=lambda e: e.at):
                 ev_row = len(ev["type"])
                 ev["acct"].append(row)
                 ev["type"].append(EVENT_CODES[event.type])
                 ev["at"].append(int(event.at.timestamp()))
-                ev["amount"].append(0 if event.amount is None else to_minor(event.amount, cur))
+                ev["amount"].append(0 if event.amount is None
+                                    else to_minor(event.amount, cur, f"{acc.id}: {event.type} event"))
                 ev["inv"].append(NO_INVOICE if event.invoice_id is None
                                  else rows.get(event.invoice_id, UNKNOWN_INVOICE))
                 ev["kind"].append(KIND_CODES.get(event.channel, -1))
@@ -134,7 +135,7 @@ class Batch:
                 for due, amount in event.instalments:
                     pis["event"].append(ev_row)
                     pis["due"].append(epoch_day(due))
-                    pis["amount"].append(to_minor(amount, cur))
+                    pis["amount"].append(to_minor(amount, cur, f"{acc.id}: instalment"))
         return cls(
             ids=[a.id for a in accounts],
             currency=_obj(acc_cols["currency"]),

@@ -78,9 +78,26 @@ class Facts:
         return np.asarray(self.p.bucket_names, dtype=object)[self.bucket_index]
 
     @cached_property
+    def jurisdiction_codes(self) -> tuple[np.ndarray, list]:
+        """(code per account, distinct jurisdictions): evaluate per jurisdiction, not per account."""
+        names = np.array([j or "" for j in self.b.jurisdiction], dtype=object)
+        uniq, codes = np.unique(names.astype(str), return_inverse=True)
+        return codes.reshape(-1), [u or None for u in uniq.tolist()]
+
+    def per_jurisdiction(self, fn, dtype=object) -> np.ndarray:
+        """`fn(jurisdiction or None)` for every account, computed once per distinct value."""
+        codes, uniq = self.jurisdiction_codes
+        return np.array([fn(j) for j in uniq], dtype=dtype)[codes] if uniq else \
+            np.empty(0, dtype=dtype)
+
+    @cached_property
     def country(self) -> np.ndarray:
-        return np.array([j.split("-", 1)[0] if j else None for j in self.b.jurisdiction],
-                        dtype=object)
+        return self.per_jurisdiction(lambda j: j.split("-", 1)[0] if j else None)
+
+    @cached_property
+    def multi_zone(self) -> np.ndarray:
+        """Accounts known in more than one time zone."""
+        return np.fromiter((len(z) > 0 for z in self.b.extra_tz), bool, count=self.n)
 
     @cached_property
     def language(self) -> np.ndarray:

@@ -54,14 +54,12 @@ def rule_masks(profiles: dict, batch, policy) -> list[tuple]:
     return [(rule, masks[p.id]) for p in profiles.values() for rule in p.rules]
 
 
-def limitation_days(rule, jurisdictions: np.ndarray) -> np.ndarray:
-    """Per-row limitation period of a time_bar rule, with its narrower overrides."""
-    out = np.full(len(jurisdictions), rule.limitation_days, dtype=np.int64)
+def limitation_days(rule, jurisdiction: str | None) -> int:
+    """The limitation period of a time_bar rule in a jurisdiction, with its narrower overrides."""
     for prefixes, days in rule.overrides:
-        hit = np.fromiter((bool(j) and any(matches(j, p) for p in prefixes) for j in jurisdictions),
-                          bool, count=len(jurisdictions))
-        out[hit] = days
-    return out
+        if jurisdiction and any(matches(jurisdiction, p) for p in prefixes):
+            return days
+    return rule.limitation_days
 
 
 def time_bar_blocks(facts: Facts, policy, rules) -> tuple[np.ndarray, list]:
@@ -71,7 +69,7 @@ def time_bar_blocks(facts: Facts, policy, rules) -> tuple[np.ndarray, list]:
     for rule, mask in rules:
         if rule.kind != "time_bar" or not mask.any():
             continue
-        since = facts.oldest_due + limitation_days(rule, facts.b.jurisdiction)
+        since = facts.oldest_due + facts.per_jurisdiction(lambda j: limitation_days(rule, j), np.int64)
         barred = mask & facts.owes & (facts.today >= since)
         for s in policy.stages:
             if s.action in rule.blocked_actions:
@@ -80,13 +78,20 @@ def time_bar_blocks(facts: Facts, policy, rules) -> tuple[np.ndarray, list]:
     return blocked, bars
 
 
-def _nth_latest(group: np.ndarray, at: np.ndarray, m: int, ngroups: int) -> np.ndarray:
-    """Per group, the time of its m-th most recent event (NEVER if it has fewer than m)."""
+def _nth_latest(group: np.ndarray, at: np.ndarray, m: int, ngroups: int,
+                presorted: bool = False) -> np.ndarray:
+    """Per group, the time of its m-th most recent event (NEVER if it has fewer than m).
+
+    `presorted`: events already ordered by (group, time), as a batch's are by account.
+    """
     out = np.full(ngroups, NEVER)
     if m <= 0 or group.size == 0:
         return out
-    order = np.lexsort((at, group))
-    g, a = group[order], at[order]
+    if presorted:
+        g, a = group, at
+    else:
+        order = np.lexsort((at, group))
+        g, a = group[order], at[order]
     counts = np.bincount(g, minlength=ngroups)
     ends = np.cumsum(counts)
     has = counts >= m
@@ -94,11 +99,16 @@ def _nth_latest(group: np.ndarray, at: np.ndarray, m: int, ngroups: int) -> np.n
     return out
 
 
-def _cap_until(facts: Facts, rule) -> np.ndarray:
-    """Per row: the instant a frequency cap allows one more contact (NEVER: already allowed)."""
+def _cap_until(facts: Facts, rule, rows: np.ndarray) -> np.ndarray:
+    """Per row: the instant a frequency cap allows one more contact (NEVER: already allowed).
+
+    Only events of accounts in `rows` (where the rule applies) are counted.
+    """
     b = facts.b
     kinds = [KIND_CODES[k] for k in rule.channels]
     mask = facts.attempt_mask & np.isin(b.ev_kind, kinds)
+    if rule.scope != "debtor":
+        mask &= rows[b.ev_acct]
     if rule.counts == "contacts":
         mask &= np.isin(b.ev_outcome, _CONTACT_OUTCOMES)
     if rule.max == 0:
@@ -108,7 +118,7 @@ def _cap_until(facts: Facts, rule) -> np.ndarray:
         group, ngroups = code[b.ev_acct[mask]], len(uniq)
     else:
         code, group, ngroups = None, b.ev_acct[mask].astype(np.int64), facts.n
-    tau = _nth_latest(group, b.ev_at[mask], rule.max, ngroups)
+    tau = _nth_latest(group, b.ev_at[mask], rule.max, ngroups, presorted=code is None)
     tau = tau if code is None else tau[code]
     return np.where(tau == NEVER, NEVER, tau + rule.window_days * DAY)
 
@@ -144,18 +154,20 @@ class _RuleTimes:
         self.first_day = np.where(first == NEVER, FAR,
                                   facts.local_day_of(np.arange(facts.n), np.maximum(first, 0)))
 
-    def get(self, rule, fn):
+    def get(self, rule, fn, *args):
         if rule.id not in self.cache:
-            self.cache[rule.id] = fn(self.facts, rule)
+            self.cache[rule.id] = fn(self.facts, rule, *args)
         return self.cache[rule.id]
 
 
-def _rule_time(rt: _RuleTimes, rule, applies, kind, stage_action) -> np.ndarray:
+def _rule_time(rt: _RuleTimes, rule, mask, applies, kind, stage_action) -> np.ndarray:
     """Earliest instant `rule` allows this candidate channel (NEVER: no restriction)."""
     f = rt.facts
     none = np.full(f.n, NEVER)
+    if not applies.any():
+        return none
     if rule.kind == "frequency_cap":
-        return np.where(applies, rt.get(rule, _cap_until), NEVER)
+        return np.where(applies, rt.get(rule, _cap_until, mask), NEVER)
     if rule.kind == "quiet_after_conversation":
         return np.where(applies, rt.get(rule, _quiet_until), NEVER)
     if rule.kind == "consent_required":
@@ -214,7 +226,7 @@ def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
             in_scope = np.isin(kind, [KIND_CODES[k] for k in rule.channels]) if rule.channels else has
             applies = mask & usable & in_scope
             if rule.kind in _TIMING_KINDS:
-                r = _rule_time(rt, rule, applies, kind, stage_action)
+                r = _rule_time(rt, rule, mask, applies, kind, stage_action)
                 times[rule.id] = r
                 t = np.maximum(t, r)
             elif rule.kind == "contact_window" and applies.any():

@@ -77,6 +77,10 @@ def holds(facts: Facts, policy, exempt: dict | None = None) -> list[Hold]:
     if policy.pauses.dispute_scope == "account":
         out.append(Hold("pause.dispute", facts.disputed_amount > 0, never,
                         lambda row: "an open dispute pauses collection of the whole account"))
+    else:
+        out.append(Hold("pause.dispute", (facts.disputed_amount > 0) & (facts.balance == 0), never,
+                        lambda row: "every open invoice is disputed: nothing to collect until "
+                                    "a dispute is resolved"))
     pr = facts.promises
     last_day = pr["latest_last_day"]
     out.append(Hold("pause.promise_to_pay", pr["open"] & facts.owes, _until(facts, last_day),

@@ -48,16 +48,16 @@ def split_jurisdiction(jurisdiction: str | None) -> tuple[str | None, str | None
     return parts[0], (parts[1] if len(parts) > 1 else None)
 
 
-def is_holiday(countries: np.ndarray, subdivisions: np.ndarray, days: np.ndarray) -> np.ndarray:
-    """Per element: `days[i]` is a public holiday where account i is."""
+def is_holiday(jurisdictions: list, codes: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Per element: `days[i]` is a public holiday in jurisdiction `jurisdictions[codes[i]]`."""
     out = np.zeros(len(days), dtype=bool)
-    keys = list(zip(countries, subdivisions))
-    for key in set(keys):
-        if key[0] is None:
+    for code in np.unique(codes):
+        country, subdivision = split_jurisdiction(jurisdictions[int(code)])
+        if country is None:
             continue
-        sel = np.fromiter((k == key for k in keys), dtype=bool, count=len(keys))
+        sel = codes == code
         d = days[sel]
         years = {date.fromordinal(int(x) + _EPOCH).year for x in np.unique(d)}
-        cal = np.concatenate([holiday_days(key[0], key[1], y) for y in sorted(years)])
+        cal = np.concatenate([holiday_days(country, subdivision, y) for y in sorted(years)])
         out[sel] = np.isin(d, cal)
     return out

@@ -45,10 +45,21 @@ def parse_amount(value, where: str) -> Decimal:
     return amount
 
 
-def to_minor(amount: Decimal, currency: str) -> int:
-    """Exact integer minor units; amounts finer than the minor unit round half up."""
-    scaled = (amount * (10 ** exponent(currency))).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return int(scaled)
+# The largest amount accepted, in minor units (a trillion in a two-decimal currency): the
+# batch arithmetic is exact in 64-bit integers well beyond the sums of such amounts.
+MAX_MINOR = 10 ** 14
+
+
+def to_minor(amount: Decimal, currency: str, where: str = "amount") -> int:
+    """Exact integer minor units; amounts finer than the minor unit round half up.
+
+    Amounts beyond MAX_MINOR are refused with InputError rather than risk overflow.
+    """
+    scaled = int((amount * (10 ** exponent(currency))).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if abs(scaled) > MAX_MINOR:
+        raise InputError(f"{amount} {currency} is larger than the largest amount accepted "
+                         f"({from_minor(MAX_MINOR, currency)})", where)
+    return scaled
 
 
 def from_minor(minor: int, currency: str) -> Decimal:

@@ -39,8 +39,16 @@ def _bp(percent: Decimal) -> int:
 
 
 def _pct(minor: np.ndarray, percent: Decimal) -> np.ndarray:
-    """`percent` of `minor`, rounded half up (amounts are non-negative)."""
-    return (minor * _bp(percent) + 5000) // 10000
+    """`percent` of `minor`, rounded half up (amounts are non-negative).
+
+    An account's total can exceed what int64 can multiply by a basis-point rate; those
+    rare rows are computed with Python integers instead of overflowing.
+    """
+    bp = _bp(percent)
+    minor = np.asarray(minor, dtype=np.int64)
+    if minor.size and int(np.abs(minor).max()) > (2 ** 62) // max(bp, 1):
+        return np.array([(int(m) * bp + 5000) // 10000 for m in minor], dtype=np.int64)
+    return (minor * bp + 5000) // 10000
 
 
 def _minor(amount: Decimal, scale: np.ndarray) -> np.ndarray:

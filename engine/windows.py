@@ -13,7 +13,7 @@ import numpy as np
 
 from engine import tzutil
 from engine.facts import FAR
-from engine.holidaycal import is_holiday, split_jurisdiction
+from engine.holidaycal import is_holiday
 
 DAY = tzutil.DAY
 HORIZON_DAYS = 15   # a window that never opens within this many days is treated as closed
@@ -41,7 +41,7 @@ class Windows:
         self.any |= rows
 
 
-def _allowed_at_local(win: Windows, rows, local, countries, subdivs):
+def _allowed_at_local(win: Windows, rows, local, jurisdictions, codes):
     """Is local wall-clock time `local` inside the window (and not a holiday) for rows?"""
     day = local // DAY
     minute = (local % DAY) // 60
@@ -51,7 +51,7 @@ def _allowed_at_local(win: Windows, rows, local, countries, subdivs):
     ok = (minute >= start) & (minute < end)
     hol = win.holidays[rows]
     if hol.any():
-        ok &= ~(hol & is_holiday(countries[rows], subdivs[rows], day))
+        ok &= ~(hol & is_holiday(jurisdictions, codes[rows], day))
     return ok
 
 
@@ -62,11 +62,8 @@ def earliest(facts, win: Windows, t: np.ndarray) -> np.ndarray:
     rows = np.flatnonzero(win.any & (t < FAR))
     if rows.size == 0:
         return out
-    juris = facts.b.jurisdiction
-    split = [split_jurisdiction(j) for j in juris]
-    countries = np.array([c for c, _ in split], dtype=object)
-    subdivs = np.array([s for _, s in split], dtype=object)
-    multi = np.fromiter((len(z) > 0 for z in facts.b.extra_tz), bool, count=n)
+    codes, jurisdictions = facts.jurisdiction_codes
+    multi = facts.multi_zone
     single = rows[~multi[rows]]
     names, zones = facts.tz_names, facts.b.tz
     if single.size:
@@ -87,7 +84,7 @@ def earliest(facts, win: Windows, t: np.ndarray) -> np.ndarray:
             hol = ok & win.holidays[single]
             if hol.any():
                 idx = np.flatnonzero(hol)
-                ok[idx] &= ~is_holiday(countries[single[idx]], subdivs[single[idx]], d[idx])
+                ok[idx] &= ~is_holiday(jurisdictions, codes[single[idx]], d[idx])
             if ok.any():
                 idx = np.flatnonzero(ok)
                 utc = tzutil.local_to_utc(names, zones[single[idx]], cand[idx])
@@ -95,11 +92,11 @@ def earliest(facts, win: Windows, t: np.ndarray) -> np.ndarray:
                 pending[idx] = False
         out[single] = result
     for row in rows[multi[rows]]:
-        out[row] = _earliest_multi(facts, win, int(row), int(t[row]), countries, subdivs)
+        out[row] = _earliest_multi(facts, win, int(row), int(t[row]), jurisdictions, codes)
     return out
 
 
-def _earliest_multi(facts, win, row, t, countries, subdivs) -> int:
+def _earliest_multi(facts, win, row, t, jurisdictions, codes_all) -> int:
     """Earliest instant >= t allowed in the account's every zone (one row, Python)."""
     zone_names = list(dict.fromkeys([facts.tz_names[facts.b.tz[row]], *facts.b.extra_tz[row]]))
     codes = np.arange(len(zone_names))
@@ -116,6 +113,6 @@ def _earliest_multi(facts, win, row, t, countries, subdivs) -> int:
     rows = np.full(len(zone_names), row)
     for cand in sorted(candidates):
         local = cand + tzutil.offsets(zone_names, codes, np.full(len(codes), cand))
-        if _allowed_at_local(win, rows, local, countries, subdivs).all():
+        if _allowed_at_local(win, rows, local, jurisdictions, codes_all).all():
             return cand
     return int(FAR)
