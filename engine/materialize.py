@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from engine.batch import day_to_date
 from engine.decide import DecisionBatch, from_epoch
-from engine.decision import (Action, Decision, Fees, Offer, PolicyRef, Priority, Suppression,
-                             TraceStep)
+from engine.decision import (Action, Decision, Fees, Offer, PolicyRef, Priority, Suppression)
 from engine.escalation import REASONS
 from engine.facts import FAR, NEVER
-from engine.guardrails import content_names, describe
+from engine.ruletext import content_names, describe
 from engine.money import Money, from_minor
 
 

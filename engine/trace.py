@@ -11,6 +11,7 @@ from engine.decision import TraceStep, rfc3339
 from engine.escalation import REASONS
 from engine.facts import FAR, NEVER
 from engine.money import from_minor
+from engine.ruletext import describe
 
 
 def _amount(db, minor, row) -> str:
@@ -111,7 +112,6 @@ def _channel(db, row):
 
 def _guardrails(db, row):
     """One line per jurisdiction rule that applies to the account."""
-    from engine.guardrails import describe
     g, out = db.guarded, []
     for rule, mask in db.rules:
         if not mask[row]:

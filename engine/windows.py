@@ -57,7 +57,6 @@ def _allowed_at_local(win: Windows, rows, local, jurisdictions, codes):
 
 def earliest(facts, win: Windows, t: np.ndarray) -> np.ndarray:
     """Earliest instant >= t (per row) inside every window; FAR if none within the horizon."""
-    n = facts.n
     out = t.copy()
     rows = np.flatnonzero(win.any & (t < FAR))
     if rows.size == 0:

@@ -9,7 +9,6 @@ import pytest
 
 from conftest import NOW, TODAY, days_ago, ev, make_account
 from engine.decide import decide
-from engine.errors import InputError
 
 
 def at(day, hour=10):
