@@ -76,6 +76,7 @@ class Batch:
     pi_event: np.ndarray          # int32 event row of the plan
     pi_due: np.ndarray            # int32 epoch day
     pi_amount: np.ndarray         # int64 minor units
+    inv_issued: np.ndarray | None = None   # int32 epoch day or NO_DAY (optional column)
 
     @property
     def n(self) -> int:
@@ -91,7 +92,7 @@ class Batch:
         acc_cols = {k: [] for k in ("currency", "scale", "tz", "debtor_type", "jurisdiction",
                                     "language", "tier", "tags", "risk", "on_time", "reach",
                                     "prefs", "manager", "debtor", "extra_tz")}
-        inv = {k: [] for k in ("acct", "id", "amount", "due")}
+        inv = {k: [] for k in ("acct", "id", "amount", "due", "issued")}
         ev = {k: [] for k in ("acct", "type", "at", "amount", "inv", "kind", "outcome", "stage",
                               "until")}
         pis = {k: [] for k in ("event", "due", "amount")}
@@ -119,6 +120,7 @@ class Batch:
                 inv["id"].append(invoice.id)
                 inv["amount"].append(to_minor(invoice.amount, cur, f"{acc.id}: invoice {invoice.id}"))
                 inv["due"].append(epoch_day(invoice.due_date))
+                inv["issued"].append(NO_DAY if invoice.issued_date is None else epoch_day(invoice.issued_date))
             for event in sorted(events, key=lambda e: e.at):
                 ev_row = len(ev["type"])
                 ev["acct"].append(row)
@@ -170,6 +172,7 @@ class Batch:
             pi_event=np.asarray(pis["event"], dtype=np.int32),
             pi_due=np.asarray(pis["due"], dtype=np.int32),
             pi_amount=np.asarray(pis["amount"], dtype=np.int64),
+            inv_issued=np.asarray(inv["issued"], dtype=np.int32),
         )
 
 

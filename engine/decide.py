@@ -81,7 +81,9 @@ def _durations(policy: CompiledPolicy, rules, n: int) -> dict:
     for rule, mask in rules:
         key = {"hardship_pause": "hardship", "breathing_space": "breathing_space"}.get(rule.kind)
         if key:
-            out[key] = np.where(mask, np.maximum(out[key], rule.days), out[key])
+            # Only ever lengthen: an open-ended pause (-1) stays open-ended.
+            longer = mask & (out[key] >= 0)
+            out[key] = np.where(longer, np.maximum(out[key], rule.days), out[key])
     return out
 
 

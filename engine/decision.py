@@ -20,12 +20,16 @@ def rfc3339(t: datetime | None) -> str | None:
 
 @dataclass(frozen=True)
 class PolicyRef:
+    """The policy (and guardrail profiles) a decision was made under."""
+
     name: str
     version: str
     digest: str
+    profiles_digest: str = ""
 
     def to_dict(self):
-        return {"name": self.name, "version": self.version, "digest": self.digest}
+        return {"name": self.name, "version": self.version, "digest": self.digest,
+                "profiles_digest": self.profiles_digest}
 
 
 @dataclass(frozen=True)

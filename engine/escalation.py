@@ -44,6 +44,7 @@ class Steps:
     next_day: np.ndarray        # local day at which time alone may produce a step (FAR: never)
     resumed: np.ndarray         # the step was forced by a broken promise or a missed plan
     barred: np.ndarray          # a time-barred stage would otherwise have been due
+    blocked: np.ndarray | None = None   # (n, K) stages the law removed for the account
 
 
 REASONS = ("none", "next stage", "required stage first", "repeat", "resume after broken promise",
@@ -163,7 +164,7 @@ def plan_steps(facts: Facts, policy, blocked: np.ndarray | None = None) -> Steps
     return Steps(applicable=applicable, threshold=threshold, due=due, last=last, step=step,
                  attempt=attempt, reason=reason, ready_day=ready_day, grace_days=grace,
                  grace_blocked=grace_blocked & (step < 0), next_day=next_day, resumed=resumed,
-                 barred=barred)
+                 barred=barred, blocked=blocked)
 
 
 def preference_rank(facts: Facts) -> np.ndarray:

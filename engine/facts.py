@@ -133,7 +133,8 @@ class Facts(MoneyFacts, HistoryFacts):
         np.add.at(out, self.b.ev_acct[mask], values[mask])
         return out
 
-    def status(self, start: str, end: str | None, default_days=None, max_days=None):
+    def status(self, start: str, end: str | None, default_days=None, max_days=None,
+               permanent: bool = False):
         """(active, until_day) of a state opened by `start` events and closed by `end` ones.
 
         The latest start wins. It lasts through its own `until` day, else through the
@@ -147,6 +148,8 @@ class Facts(MoneyFacts, HistoryFacts):
         started = take(b.ev_at, row, NEVER)
         closed = self.last_at(self._mask(E[end])) if end else np.full(self.n, NEVER)
         until = take(b.ev_until, row, NO_DAY).astype(np.int64)
+        if permanent:       # an `until` never ends a death or a refusal to be contacted
+            until = np.full(self.n, NO_DAY, dtype=np.int64)
         if default_days is not None and has.any():
             start_day = np.full(self.n, NO_DAY, dtype=np.int64)
             start_day[has] = self.local_day_of(np.flatnonzero(has), started[has])

@@ -82,13 +82,38 @@ class HistoryFacts:
             "hold": self.status("hold", "hold_released", max_days=p.hold_max_days),
             "hardship": self.status("hardship", "hardship_ended",
                                     self.durations.get("hardship", self.p.grace.hardship_days)),
-            "cease_communication": self.status("cease_communication", None),
+            "cease_communication": self.status("cease_communication", None, permanent=True),
             "represented": self.status("represented", "representation_ended"),
             "bankrupt": self.status("bankruptcy", "bankruptcy_ended"),
-            "deceased": self.status("deceased", None),
+            "deceased": self.status("deceased", None, permanent=True),
             "breathing_space": self.status("breathing_space", "breathing_space_ended",
                                            self.durations.get("breathing_space", 60)),
         }
+
+    @cached_property
+    def breathing_span(self) -> tuple[np.ndarray, np.ndarray]:
+        """(first, last) local day of the latest breathing space, up to today (FAR, -FAR if none).
+
+        Interest and fees are frozen for these days even after the moratorium ends.
+        """
+        b = self.b
+        row = self.last_row(self._mask(E["breathing_space"]))
+        has = row >= 0
+        started = take(b.ev_at, row, NEVER)
+        first = np.full(self.n, FAR)
+        last = np.full(self.n, -FAR)
+        if has.any():
+            rows = np.flatnonzero(has)
+            first[has] = self.local_day_of(rows, started[has])
+            _, until = self.states["breathing_space"]
+            end = np.where(until == NO_DAY, self.today, until)
+            ended_at = self.last_at(self._mask(E["breathing_space_ended"]))
+            ended = has & (ended_at > started)
+            if ended.any():
+                er = np.flatnonzero(ended)
+                end[ended] = np.minimum(end[ended], self.local_day_of(er, ended_at[ended]) - 1)
+            last[has] = np.minimum(end, self.today)[has]
+        return first, last
 
     @cached_property
     def opted_out(self) -> np.ndarray:

@@ -171,9 +171,8 @@ def _rule_time(rt: _RuleTimes, rule, mask, applies, kind, stage_action) -> np.nd
     if rule.kind == "quiet_after_conversation":
         return np.where(applies, rt.get(rule, _quiet_until), NEVER)
     if rule.kind == "consent_required":
-        eff = rule.effective_from is None or f.now >= _epoch_of(rule.effective_from)
-        if not eff:
-            return none
+        if rule.effective_from is not None:     # in force from the debtor's local date
+            applies = applies & (f.today >= _epoch_day(rule.effective_from))
         out = none.copy()
         for name in rule.channels:
             sel = applies & (kind == KIND_CODES[name])
@@ -192,9 +191,9 @@ def _rule_time(rt: _RuleTimes, rule, mask, applies, kind, stage_action) -> np.nd
     return none
 
 
-def _epoch_of(day) -> int:
+def _epoch_day(day) -> int:
     from engine.batch import epoch_day
-    return epoch_day(day) * DAY
+    return epoch_day(day)
 
 
 def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
@@ -220,7 +219,7 @@ def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
         usable = (kind >= 0) & ((facts.reachable >> np.maximum(kind, 0)) & 1 == 1) \
             & ((failed >> np.maximum(kind, 0)) & 1 == 0)
         t = np.where(usable, base, FAR)
-        times = {}
+        times, scoped = {}, []
         win = Windows(n)
         for rule, mask in rules:
             in_scope = np.isin(kind, [KIND_CODES[k] for k in rule.channels]) if rule.channels else has
@@ -229,15 +228,16 @@ def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
                 r = _rule_time(rt, rule, mask, applies, kind, stage_action)
                 times[rule.id] = r
                 t = np.maximum(t, r)
-            elif rule.kind == "contact_window" and applies.any():
-                win.restrict(applies, rule.weekdays, rule.weekends)
-            elif rule.kind == "public_holidays" and applies.any():
-                win.close_holidays(applies)
+            elif rule.kind in ("contact_window", "public_holidays"):
+                scoped.append((rule, applies))
+                if rule.kind == "contact_window":
+                    win.restrict(applies, rule.weekdays, rule.weekends)
+                else:
+                    win.close_holidays(applies, national=rule.scope == "national")
         before = t.copy()
         t = np.where(usable & (t < FAR), earliest(facts, win, t), t)
-        for rule, mask in rules:
-            if rule.kind in ("contact_window", "public_holidays"):
-                times[rule.id] = np.where(win.any & (t > before), t, NEVER)
+        for rule, applies in scoped:
+            times[rule.id] = np.where(applies & (t > before), t, NEVER)
         cand_time.append(t)
         cand_key.append(np.where(usable, ranks[rows, np.maximum(kind, 0)] * 64 + pos, FAR))
         per_rule.append(times)
@@ -266,12 +266,18 @@ def _choose(n, has, base, cand_time, cand_key, per_rule, facts, rules, kinds_tab
     first_until = {rid: np.vstack([pr[rid] for pr in per_rule])[first, rows] for rid in per_rule[0]}
     kind = np.where(channel >= 0, kinds_table[np.maximum(step, 0), np.maximum(channel, 0)], -1)
     content = _content(facts, rules, kind)
+    # The universal cease stop yields only where the law expressly permits a final notice:
+    # some cease rule applies, and every applicable one allows this action and channel.
     ceased = facts.states["cease_communication"][0]
-    exempt = np.zeros(n, dtype=bool)
+    covered = np.zeros(n, dtype=bool)
+    allowed = np.ones(n, dtype=bool)
     for rule, mask in rules:
         if rule.kind == "cease_communication":
-            exempt |= (mask & ceased & (channel >= 0) & np.isin(stage_action, list(rule.allowed_actions))
-                       & np.isin(kind, [KIND_CODES[k] for k in rule.channels]))
+            covered |= mask
+            ok = (np.isin(stage_action, list(rule.allowed_actions))
+                  & np.isin(kind, [KIND_CODES[k] for k in rule.channels]))
+            allowed &= ~mask | ok
+    exempt = ceased & covered & allowed & (channel >= 0)
     retry = np.full(n, FAR)
     for pr in per_rule:
         for r in pr.values():

@@ -48,16 +48,25 @@ def split_jurisdiction(jurisdiction: str | None) -> tuple[str | None, str | None
     return parts[0], (parts[1] if len(parts) > 1 else None)
 
 
-def is_holiday(jurisdictions: list, codes: np.ndarray, days: np.ndarray) -> np.ndarray:
-    """Per element: `days[i]` is a public holiday in jurisdiction `jurisdictions[codes[i]]`."""
+def is_holiday(jurisdictions: list, codes: np.ndarray, days: np.ndarray,
+               with_state: np.ndarray | None = None) -> np.ndarray:
+    """Per element: `days[i]` is a public holiday in jurisdiction `jurisdictions[codes[i]]`.
+
+    National holidays always count; a subdivision's own only where `with_state[i]` is true.
+    """
     out = np.zeros(len(days), dtype=bool)
+    with_state = np.ones(len(days), dtype=bool) if with_state is None else with_state
     for code in np.unique(codes):
         country, subdivision = split_jurisdiction(jurisdictions[int(code)])
         if country is None:
             continue
-        sel = codes == code
-        d = days[sel]
-        years = {date.fromordinal(int(x) + _EPOCH).year for x in np.unique(d)}
-        cal = np.concatenate([holiday_days(country, subdivision, y) for y in sorted(years)])
-        out[sel] = np.isin(d, cal)
+        for state in (False, True):
+            sel = (codes == code) & (with_state == state)
+            if not sel.any():
+                continue
+            d = days[sel]
+            years = {date.fromordinal(int(x) + _EPOCH).year for x in np.unique(d)}
+            sub = subdivision if state else None
+            cal = np.concatenate([holiday_days(country, sub, y) for y in sorted(years)])
+            out[sel] = np.isin(d, cal)
     return out

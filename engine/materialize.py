@@ -116,7 +116,7 @@ def materialize(db: DecisionBatch, row: int) -> Decision:
     return Decision(
         account_id=f.b.ids[row],
         evaluated_at=from_epoch(db.now),
-        policy=PolicyRef(p.name, p.version, p.digest),
+        policy=PolicyRef(p.name, p.version, p.digest, p.profiles_digest),
         days_past_due=int(f.days_past_due[row]) if has_open else None,
         bucket=str(f.bucket_names[row]),
         balance=_money(db, f.balance[row], row),

@@ -142,7 +142,13 @@ def _fees(facts: Facts, policy, loyal, frozen):
         ok = facts.owes & cfg["when"].evaluate(facts) & ~frozen
         rows = np.flatnonzero(overdue & ok[b.inv_acct])
         if rows.size:
-            days = facts.today[b.inv_acct[rows]] - b.inv_due[rows]
+            acct = b.inv_acct[rows]
+            due = b.inv_due[rows].astype(np.int64)
+            days = facts.today[acct] - due
+            # Days inside a breathing space never earn interest, even after it ends.
+            first, last = facts.breathing_span
+            frozen = np.minimum(facts.today[acct], last[acct]) - np.maximum(due + 1, first[acct]) + 1
+            days = days - np.clip(frozen, 0, None)
             rate = _bp(cfg["rate_percent"] * 100)       # hundredths of a basis point
             den = cfg["basis_days"] * 1_000_000
             # Python integers: open * rate * days can exceed 64 bits.

@@ -50,8 +50,9 @@ def describe(rule) -> str:
     if rule.kind == "payment_terms":
         return f"payment terms over {rule.extra.get('max_days')} days need express agreement"
     if rule.kind == "time_bar":
-        return (f"no {', '.join(rule.blocked_actions)} once the debt is older than the "
-                f"{rule.limitation_days}-day limitation period")
+        return (f"no {', '.join(rule.blocked_actions)} once the debt is past its limitation "
+                f"period ({rule.limitation_days} days from the due date"
+                + (", shorter in some jurisdictions" if rule.overrides else "") + ")")
     return rule.note or rule.kind.replace("_", " ")
 
 

@@ -26,6 +26,7 @@ class Windows:
         self.wd = np.tile(np.array([0, 1440], dtype=np.int64), (n, 1))
         self.we = self.wd.copy()
         self.holidays = np.zeros(n, dtype=bool)
+        self.state_holidays = np.zeros(n, dtype=bool)   # also the subdivision's own holidays
         self.any = np.zeros(n, dtype=bool)
 
     def restrict(self, rows: np.ndarray, weekdays, weekends) -> None:
@@ -35,9 +36,11 @@ class Windows:
             table[rows, 1] = np.minimum(table[rows, 1], end)
         self.any |= rows
 
-    def close_holidays(self, rows: np.ndarray) -> None:
-        """Rows whose public holidays are closed."""
+    def close_holidays(self, rows: np.ndarray, national: bool = False) -> None:
+        """Rows whose public holidays are closed: national ones, or also their state's."""
         self.holidays |= rows
+        if not national:
+            self.state_holidays |= rows
         self.any |= rows
 
 
@@ -51,7 +54,7 @@ def _allowed_at_local(win: Windows, rows, local, jurisdictions, codes):
     ok = (minute >= start) & (minute < end)
     hol = win.holidays[rows]
     if hol.any():
-        ok &= ~(hol & is_holiday(jurisdictions, codes[rows], day))
+        ok &= ~(hol & is_holiday(jurisdictions, codes[rows], day, win.state_holidays[rows]))
     return ok
 
 
@@ -83,7 +86,8 @@ def earliest(facts, win: Windows, t: np.ndarray) -> np.ndarray:
             hol = ok & win.holidays[single]
             if hol.any():
                 idx = np.flatnonzero(hol)
-                ok[idx] &= ~is_holiday(jurisdictions, codes[single[idx]], d[idx])
+                ok[idx] &= ~is_holiday(jurisdictions, codes[single[idx]], d[idx],
+                                       win.state_holidays[single[idx]])
             if ok.any():
                 idx = np.flatnonzero(ok)
                 utc = tzutil.local_to_utc(names, zones[single[idx]], cand[idx])

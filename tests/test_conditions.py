@@ -5,7 +5,7 @@ from datetime import datetime, time, timezone
 
 import pytest
 
-from conftest import NOW, days_ago, ev, make_account
+from core_factories import NOW, days_ago, ev, make_account
 from engine.batch import Batch
 from engine.conditions import compile_condition
 from engine.decide import as_epoch

@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
-from conftest import NOW, days_ago, ev, make_account
+from core_factories import NOW, days_ago, ev, make_account
 from engine.decide import decide
 
 MIDNIGHT_TOMORROW = datetime(2026, 11, 23, tzinfo=timezone.utc)    # London is on UTC in November

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import NOW, TODAY, days_ago, ev, make_account
+from core_factories import NOW, TODAY, days_ago, ev, make_account
 from engine.batch import KIND_CODES, Batch
 from engine.decide import as_epoch, decide
 from engine.errors import InputError

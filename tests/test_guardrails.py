@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -304,3 +305,17 @@ def test_a_policy_can_add_a_profile_but_not_remove_one():
     now = local(NY, 2026, 11, 24, 12, 0)
     d = decide(account("US-CA", NY), [started(now - timedelta(days=2))], forced, now)
     assert d.profiles == ("us-fdcpa-regf", "us-ma")          # US-CA still gets the federal rules
+
+
+def test_no_interest_accrues_for_the_days_of_a_breathing_space():
+    pol = load_policy(ROOT / "policies" / "default.yaml")
+    acc = Account.from_dict({"id": "B", "currency": "GBP", "jurisdiction": "GB-ENG", "debtor_type": "business",
+                             "timezone": "Europe/London", "contact": {"email": "b@example.com"},
+                             "invoices": [{"id": "I1", "amount": "5000.00", "due_date": "2026-08-01"}]})
+    start = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)           # local day 2026-10-01
+    at = datetime(2027, 1, 15, 12, 0, tzinfo=UTC)
+    plain = decide(acc, [], pol, at).fees.interest.amount
+    after = decide(acc, [ev("breathing_space", start)], pol, at).fees.interest.amount
+    # 167 days overdue; the breathing space covers 2026-10-01 .. 2026-11-30 (61 days)
+    assert plain == (Decimal("5000") * Decimal("0.12") * 167 / 365).quantize(Decimal("0.01"))
+    assert after == (Decimal("5000") * Decimal("0.12") * (167 - 61) / 365).quantize(Decimal("0.01"))

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import NOW, TODAY, days_ago, ev, make_account
+from core_factories import NOW, TODAY, days_ago, ev, make_account
 from engine.decide import decide
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, time, timezone
 
 import pytest
 
-from conftest import NOW, days_ago, ev, make_account
+from core_factories import NOW, days_ago, ev, make_account
 from engine.compiler import compile_policy
 from engine.decide import decide
 

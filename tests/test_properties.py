@@ -19,7 +19,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings, strategies as st
 from jsonschema import Draft202012Validator
 
-from conftest import default_policy_doc
+from core_factories import default_policy_doc
 from engine.batch import Batch
 from engine.compiler import compile_policy
 from engine.decide import decide, decide_batch
