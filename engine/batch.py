@@ -121,13 +121,14 @@ class Batch:
                 inv["amount"].append(to_minor(invoice.amount, cur, f"{acc.id}: invoice {invoice.id}"))
                 inv["due"].append(epoch_day(invoice.due_date))
                 inv["issued"].append(NO_DAY if invoice.issued_date is None else epoch_day(invoice.issued_date))
-            for event in sorted(events, key=lambda e: e.at):
+            for position, event in sorted(enumerate(events), key=lambda p: p[1].at):
                 ev_row = len(ev["type"])
                 ev["acct"].append(row)
                 ev["type"].append(EVENT_CODES[event.type])
                 ev["at"].append(int(event.at.timestamp()))
                 ev["amount"].append(0 if event.amount is None
-                                    else to_minor(event.amount, cur, f"{acc.id}: {event.type} event"))
+                                    else to_minor(event.amount, cur,
+                                                  f"{acc.id}: events[{position}] ({event.type})"))
                 ev["inv"].append(NO_INVOICE if event.invoice_id is None
                                  else rows.get(event.invoice_id, UNKNOWN_INVOICE))
                 ev["kind"].append(KIND_CODES.get(event.channel, -1))
@@ -137,7 +138,8 @@ class Batch:
                 for due, amount in event.instalments:
                     pis["event"].append(ev_row)
                     pis["due"].append(epoch_day(due))
-                    pis["amount"].append(to_minor(amount, cur, f"{acc.id}: instalment"))
+                    pis["amount"].append(to_minor(amount, cur,
+                                                  f"{acc.id}: events[{position}] (instalment {due})"))
         return cls(
             ids=[a.id for a in accounts],
             currency=_obj(acc_cols["currency"]),

@@ -57,7 +57,8 @@ def suppressions(db: DecisionBatch, row: int) -> tuple[Suppression, ...]:
         if barred[row] and st.barred[row]:
             out.append(Suppression(rule.id, f"debt is time-barred since {local_date(db, since[row])}: "
                                             f"{describe(rule)}", None))
-    out += _guardrail_suppressions(db, row)
+    if not db.held[row]:        # while a hold is in force, its end is what matters
+        out += _guardrail_suppressions(db, row)
     step = st.step[row]
     if step >= 0 and db.guarded.channel[row] < 0 and not out:
         stage = db.policy.stages[step]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.compiler import CompiledPolicy, compile_policy
-from engine.errors import PolicyError, Problem
+from engine.errors import Problem
 from engine.profiles import PROFILES_DIR, load_profiles
 from engine.semantics import did_you_mean
 from engine.validation import parse_policy
@@ -21,20 +21,24 @@ def load_policy(source: str | Path, *, filename: str | None = None,
     Raises `engine.errors.PolicyError` carrying every problem found (YAML syntax, schema,
     semantics, unknown profiles, broken profile files), each located as file:line:col.
     """
-    doc = parse_policy(source, filename=filename)
-    name = filename or (str(source) if _is_path(source) else "<policy>")
     profiles = load_profiles(profiles_dir)
-    named = (doc.data.get("compliance") or {}).get("profiles") or []
+    doc = parse_policy(source, filename=filename,
+                       extra_checks=lambda d, name: _profile_problems(d, name, profiles))
+    name = filename or (str(source) if _is_path(source) else "<policy>")
+    return compile_policy(doc.data, source=name, profiles=profiles)
+
+
+def _profile_problems(doc, name: str, profiles: dict) -> list[Problem]:
+    """Profiles a policy names must exist."""
+    named = (doc.data.get("compliance") or {}).get("profiles") if isinstance(doc.data, dict) else None
     problems = []
-    for i, pid in enumerate(named):
-        if pid != "auto" and pid not in profiles:
+    for i, pid in enumerate(named if isinstance(named, list) else []):
+        if isinstance(pid, str) and pid != "auto" and pid not in profiles:
             line, col = doc.position(("compliance", "profiles", i))
             problems.append(Problem(name, line, col, f"unknown profile {pid!r}"
                                     f"{did_you_mean(pid, list(profiles) + ['auto'])}",
                                     f"/compliance/profiles/{i}"))
-    if problems:
-        raise PolicyError(problems)
-    return compile_policy(doc.data, source=name, profiles=profiles)
+    return problems
 
 
 def _is_path(source) -> bool:

@@ -113,11 +113,11 @@ def run_suite(path: str | Path) -> list[CaseResult]:
             events = [Event.from_dict(e, where=f"cases[{i}].events[{j}]")
                       for j, e in enumerate(case.get("events") or [])]
             now = parse_instant(case.get("now", defaults.get("now")), f"cases[{i}].now")
+            result.decision = decide(account, events, policy, now)
         except ArrearsError as exc:
             result.error = str(exc)
             results.append(result)
             continue
-        result.decision = decide(account, events, policy, now)
         result.failures = check(result.decision, case["expect"])
         results.append(result)
     return results

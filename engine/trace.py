@@ -60,6 +60,8 @@ def _stages(db, row):
             outcome, detail = "not applicable", "; ".join(why) or "conditions not met"
         elif not f.owes[row]:
             outcome, detail = "not applicable", "nothing to collect"
+        elif s.days_past_due <= 0 < dpd:
+            outcome, detail = "expired", "a pre-due stage is due only until the due date"
         elif dpd < st.threshold[row, k]:
             thr = int(st.threshold[row, k])
             grace = f" (grace {int(st.grace_days[row])} days)" if thr != s.days_past_due else ""
@@ -158,8 +160,9 @@ def _guardrails(db, row):
                                  describe(rule) + f" [{rule.source}]"))
         elif rule.kind in _ENTITLEMENTS:
             out.append(TraceStep(name, "entitlement", _entitlement(db, row, rule)))
-        elif t is not None and t >= FAR:
-            out.append(TraceStep(name, "blocked", describe(rule)))
+        elif t is not None and (t >= FAR or (g.blocked[row] and t > db.now and t != NEVER)):
+            until = "" if t >= FAR else f"; until {rfc3339(from_epoch(t))}"
+            out.append(TraceStep(name, "blocked", describe(rule) + until))
         elif t is not None and t > db.now and t != NEVER:
             out.append(TraceStep(name, "deferred", f"{describe(rule)}; until {rfc3339(from_epoch(t))}"))
         elif tf is not None and tf > db.now and tf != NEVER and g.moved[row]:

@@ -161,8 +161,12 @@ def _as_path(source):
     return None
 
 
-def parse_policy(source, filename: str | None = None) -> Document:
-    """Load a policy from a path or YAML text; raise PolicyError with every problem at once."""
+def parse_policy(source, filename: str | None = None, extra_checks=None) -> Document:
+    """Load a policy from a path or YAML text; raise PolicyError with every problem at once.
+
+    `extra_checks(doc, filename) -> list[Problem]` adds checks that need more than the
+    document (e.g. that named profiles exist); their problems are reported with the rest.
+    """
     path = _as_path(source)
     if path is not None:
         filename = filename or path
@@ -171,10 +175,11 @@ def parse_policy(source, filename: str | None = None) -> Document:
     else:
         filename = filename or "<policy>"
         doc, problems = check_policy_text(source, filename)
+    if doc is not None and extra_checks is not None:
+        problems = sorted(set(problems) | set(extra_checks(doc, filename)))
     if problems:
         raise PolicyError(problems)
     return doc
-
 
 
 def parse_policy_test(path) -> Document:

@@ -125,3 +125,26 @@ def test_console_entry_point_runs_as_a_process():
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.strip().endswith("passed, 0 failed")
+
+
+def test_explain_amount_beyond_the_limit_is_a_clear_error(tmp_path, capsys):
+    data = json.loads((EXAMPLES / "account.json").read_text())
+    data["invoices"][0]["amount"] = "5000000000000000"
+    path = tmp_path / "account.json"
+    path.write_text(json.dumps(data))
+    assert main(["explain", "--policy", str(POLICIES / "default.yaml"), "--account", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "invoice INV-1001" in err and "larger than the largest amount accepted" in err
+    assert "Traceback" not in err
+
+
+def test_a_case_that_cannot_be_decided_fails_without_stopping_the_run(tmp_path, capsys):
+    body = CASE.replace("EXPECTED", "reminder").replace(
+        "  - name: the friendly reminder\n",
+        "  - name: too big\n    account: {invoices: [{id: I1, amount: \"9000000000000000\", due_date: \"2026-11-20\"}]}\n"
+        "    expect: {action: reminder}\n  - name: the friendly reminder\n")
+    path = _suite(tmp_path, body)
+    assert main(["test", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL" in out and "larger than the largest amount accepted" in out
+    assert out.strip().splitlines()[-1] == "1 passed, 1 failed"

@@ -319,3 +319,19 @@ def test_no_interest_accrues_for_the_days_of_a_breathing_space():
     # 167 days overdue; the breathing space covers 2026-10-01 .. 2026-11-30 (61 days)
     assert plain == (Decimal("5000") * Decimal("0.12") * 167 / 365).quantize(Decimal("0.01"))
     assert after == (Decimal("5000") * Decimal("0.12") * (167 - 61) / 365).quantize(Decimal("0.01"))
+
+
+def test_unknown_profile_is_reported_together_with_other_problems():
+    text = (CALL_POLICY.replace("CHANNELS", "call").replace("profiles: [auto]", "profiles: [us-fdpca-regf]")
+            .replace("max_attempts: 60", "max_attempts: many"))
+    with pytest.raises(PolicyError) as err:
+        load_policy(text, filename="bad.yaml")
+    messages = [p.message for p in err.value.problems]
+    assert any("unknown profile 'us-fdpca-regf'" in m for m in messages)
+    assert any("many" in m for m in messages)
+
+
+def test_policy_amounts_beyond_twelve_digits_are_refused():
+    text = (ROOT / "policies" / "default.yaml").read_text().replace('floor: "100.00"', 'floor: "100000000000000000"')
+    with pytest.raises(PolicyError, match="at most 12 digits"):
+        load_policy(text, filename="huge.yaml")

@@ -48,13 +48,13 @@ def run(args) -> int:
         events = [Event.from_dict(e, where=f"{args.events}: events[{i}]")
                   for i, e in enumerate(events_data)]
         now = parse_instant(args.at, "--at") if args.at else datetime.now(timezone.utc)
+        decision = decide(account, events, policy, now)
     except PolicyError as exc:
         print(exc, file=sys.stderr)
         return 1
     except ArrearsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    decision = decide(account, events, policy, now)
     if args.format == "json":
         print(json.dumps(decision.to_dict(), indent=2, ensure_ascii=False))
     else:
