@@ -1,0 +1,85 @@
+"""Which accounts are due for evaluation, and recording that they were evaluated.
+
+An account is due when `next_evaluation_at` is NULL (new, or changed since it was
+last evaluated: every change sets it to NULL) or not after `now`. `due_accounts`
+first turns "not after now" into NULL (an index range over the newly due only),
+then pages through the NULLs in acct_no order, which the index on
+(next_evaluation_at, acct_no, revision) serves directly. So a tick costs what the
+due accounts cost, not what the portfolio costs: no page scans the accounts table,
+and a page never re-sorts the whole due set.
+
+`revision` counts changes. A tick reads it with the due page and hands it back to
+`mark_evaluated`, which only writes where the revision is unchanged: an event that
+arrives while the account is being decided keeps it due for the next tick instead
+of being overwritten by a stale `next_evaluation_at`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import Connection, and_, bindparam, or_, select, update
+
+from engine.store.schema import accounts
+
+
+@dataclass(frozen=True)
+class DuePage:
+    """One page of due accounts, in increasing acct_no, with the revision each was due at."""
+
+    acct_nos: np.ndarray     # int64, strictly increasing
+    revisions: np.ndarray    # int64
+
+    def __len__(self) -> int:
+        return len(self.acct_nos)
+
+    @property
+    def last(self) -> int | None:
+        """The acct_no to pass as `after_acct_no` for the next page (None when empty)."""
+        return int(self.acct_nos[-1]) if len(self.acct_nos) else None
+
+
+def due_condition(now: int):
+    """SQL condition: the account is due at epoch second `now`."""
+    nea = accounts.c.next_evaluation_at
+    return or_(nea.is_(None), nea <= now)
+
+
+def promote_due(conn: Connection, now: int) -> None:
+    """Mark accounts whose evaluation time has come (`next_evaluation_at <= now`) as due now (NULL)."""
+    nea = accounts.c.next_evaluation_at
+    conn.execute(update(accounts).where(nea <= now).values(next_evaluation_at=None))
+
+
+def due_accounts(conn: Connection, now: int, limit: int, after_acct_no: int = 0) -> DuePage:
+    """Up to `limit` accounts due at `now` with acct_no greater than `after_acct_no`.
+
+    Writes (see `promote_due`): run it in a write transaction.
+    """
+    promote_due(conn, now)
+    stmt = (select(accounts.c.acct_no, accounts.c.revision)
+            .where(accounts.c.next_evaluation_at.is_(None), accounts.c.acct_no > after_acct_no)
+            .order_by(accounts.c.acct_no).limit(limit))
+    rows = conn.execute(stmt).all()
+    if not rows:
+        empty = np.zeros(0, dtype=np.int64)
+        return DuePage(empty, empty.copy())
+    nos, revs = zip(*rows)
+    return DuePage(np.asarray(nos, dtype=np.int64), np.asarray(revs, dtype=np.int64))
+
+
+def mark_evaluated(conn: Connection, acct_nos, revisions, next_evaluation_at, evaluated_at: int) -> int:
+    """Record an evaluation at `evaluated_at`: set `next_evaluation_at` (epoch s, or None
+    for "again next tick") where the account's revision is still the one evaluated.
+
+    Returns how many accounts were updated; the others changed meanwhile and stay due.
+    """
+    params = [{"b_acct_no": int(a), "b_revision": int(r),
+               "next_evaluation_at": None if n is None else int(n),
+               "evaluated_revision": int(r), "last_evaluated_at": int(evaluated_at)}
+              for a, r, n in zip(acct_nos, revisions, next_evaluation_at)]
+    if not params:
+        return 0
+    stmt = update(accounts).where(and_(accounts.c.acct_no == bindparam("b_acct_no"),
+                                       accounts.c.revision == bindparam("b_revision")))
+    return conn.execute(stmt, params).rowcount

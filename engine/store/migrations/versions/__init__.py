@@ -1,0 +1,1 @@
+"""Schema revisions, oldest first (Alembic scripts; file names start with the revision)."""

@@ -1,0 +1,45 @@
+"""Policy versions: every policy ever used, by digest, and which one is active.
+
+Storing and activating are audited (`policy.stored`, `policy.activated`), so the
+audit log answers "which policy was live when this decision was made".
+"""
+from __future__ import annotations
+
+from sqlalchemy import Connection, insert, select, update
+
+from engine.store import audit
+from engine.store.codec import sha256
+from engine.store.schema import policy_versions as pv
+
+
+def record(conn: Connection, name: str, version: str, digest: str, source: str, activate: bool,
+           now: int) -> bool:
+    """Store the version once per digest; if `activate`, make it the only active one.
+
+    Returns True if a row was added or the active version changed.
+    """
+    row = conn.execute(select(pv.c.id, pv.c.active).where(pv.c.digest == digest)).one_or_none()
+    changed = False
+    if row is None:
+        conn.execute(insert(pv), {"name": name, "version": version, "digest": digest, "source": source,
+                                  "created_at": now, "activated_at": None, "active": False})
+        audit.append(conn, "policy.stored", digest, {"name": name, "version": version,
+                                                     "source_sha256": sha256(source)}, now)
+        changed = True
+    if activate and not (row is not None and row.active):
+        previous = active(conn)
+        conn.execute(update(pv).where(pv.c.active.is_(True)).values(active=False))
+        conn.execute(update(pv).where(pv.c.digest == digest).values(active=True, activated_at=now))
+        audit.append(conn, "policy.activated", digest,
+                     {"name": name, "version": version,
+                      "previous": None if previous is None else previous["digest"]}, now)
+        changed = True
+    return changed
+
+
+def active(conn: Connection) -> dict | None:
+    """The active version as a dict, or None if no policy was ever activated."""
+    row = conn.execute(select(pv.c.name, pv.c.version, pv.c.digest, pv.c.source, pv.c.activated_at)
+                       .where(pv.c.active.is_(True))).one_or_none()
+    return None if row is None else dict(row._mapping)
+

@@ -1,0 +1,165 @@
+"""The store's tables, as SQLAlchemy Core metadata (the current schema revision).
+
+Conventions: accounts have a compact integer surrogate key (`acct_no`) that every
+other table joins on, and keep the external `id` unique; money is integer minor
+units (`*_minor`); calendar dates are epoch days (`*_day`); instants are epoch
+seconds (`*_at`); JSON is canonical text (sorted keys, no spaces) so it hashes and
+compares byte for byte on every database.
+
+The migrations in `engine/store/migrations/versions/` build exactly these tables;
+`tests/store/test_schema_upgrade.py` compares the two, so edit both together.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData,
+                        Table, Text, UniqueConstraint)
+
+# One naming convention, so constraint names are identical on SQLite and PostgreSQL
+# (and migrations can refer to them).
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+# INTEGER PRIMARY KEY is SQLite's rowid alias (fast, compact); BIGINT elsewhere.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+Epoch = BigInteger   # epoch seconds: past 2038
+Minor = BigInteger   # money in minor units: int64
+
+
+def _acct_fk() -> Column:
+    return Column("acct_no", Integer, ForeignKey("accounts.acct_no"), nullable=False)
+
+
+accounts = Table(
+    "accounts", metadata,
+    Column("acct_no", Integer, primary_key=True, autoincrement=True),
+    Column("id", Text, nullable=False, unique=True),
+    Column("currency", Text, nullable=False),
+    Column("debtor_type", Text, nullable=False),
+    Column("jurisdiction", Text),
+    Column("timezone", Text),
+    Column("language", Text),
+    Column("tags", Text, nullable=False),            # JSON list, sorted
+    Column("risk_score", Float),
+    Column("on_time_ratio", Float),
+    Column("relationship_tier", Text),
+    Column("account_manager", Text),
+    Column("debtor_id", Text),                       # groups one debtor's accounts
+    Column("other_timezones", Text, nullable=False),  # JSON list, in the given order
+    Column("contact", Text, nullable=False),         # JSON object, null fields left out
+    Column("digest", Text, nullable=False),          # SHA-256 of the content, to skip no-op upserts
+    Column("created_at", Epoch, nullable=False),
+    Column("updated_at", Epoch, nullable=False),
+    Column("changed_at", Epoch, nullable=False),     # account or history last changed
+    Column("revision", Integer, nullable=False),     # +1 on every change
+    Column("next_evaluation_at", Epoch),             # NULL: due now
+    Column("last_evaluated_at", Epoch),
+    Column("evaluated_revision", Integer, nullable=False),
+    Column("audit_seq", BigInteger),                 # audit entry of the last change
+    Index(None, "next_evaluation_at", "acct_no", "revision"),   # covers due_accounts
+    Index(None, "debtor_id"),
+)
+
+invoices = Table(
+    "invoices", metadata,
+    _acct_fk(),
+    Column("invoice_id", Text, nullable=False),
+    Column("amount_minor", Minor, nullable=False),
+    Column("due_day", Integer, nullable=False),
+    Column("issued_day", Integer),
+    UniqueConstraint("acct_no", "invoice_id"),
+)
+
+events = Table(
+    "events", metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    _acct_fk(),
+    Column("type", Text, nullable=False),
+    Column("at", Epoch, nullable=False),
+    Column("amount_minor", Minor),
+    Column("invoice_id", Text),
+    Column("channel", Text),
+    Column("stage", Text),
+    Column("outcome", Text),
+    Column("until_day", Integer),
+    Column("instalments", Text),                     # JSON [[due_day, amount_minor], ...]
+    Column("event_id", Text),                        # the event's own `id`, if it had one
+    Column("event_key", Text),                       # idempotency key
+    Column("recorded_at", Epoch, nullable=False),
+    Column("audit_seq", BigInteger, nullable=False),  # the audit entry that recorded it
+    Index(None, "acct_no", "at"),
+    UniqueConstraint("acct_no", "event_key"),
+)
+
+decisions = Table(
+    "decisions", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    _acct_fk(),
+    Column("evaluated_at", Epoch, nullable=False),
+    Column("revision", Integer, nullable=False),     # account revision the decision saw
+    Column("policy_digest", Text, nullable=False),
+    Column("stage", Text),
+    Column("attempt", Integer),
+    Column("action_type", Text),
+    Column("channel", Text),
+    Column("not_before", Epoch),
+    Column("next_evaluation_at", Epoch),
+    Column("body", Text, nullable=False),            # Decision.to_dict() as canonical JSON
+    Index(None, "acct_no", "evaluated_at"),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    _acct_fk(),
+    Column("decision_id", BigInteger, ForeignKey("decisions.id")),
+    Column("stage", Text, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("episode_key", Text, nullable=False),     # '' when not needed: NULLs never collide
+    Column("channel", Text, nullable=False),
+    Column("status", Text, nullable=False),          # pending, sending, sent, failed, cancelled
+    Column("tries", Integer, nullable=False),
+    Column("next_attempt_at", Epoch),
+    Column("created_at", Epoch, nullable=False),
+    Column("updated_at", Epoch, nullable=False),
+    Column("provider_id", Text),
+    Column("last_error", Text),
+    Column("payload", Text, nullable=False),         # canonical JSON
+    UniqueConstraint("acct_no", "stage", "attempt", "episode_key"),
+    Index(None, "status", "next_attempt_at"),
+)
+
+audit = Table(
+    "audit", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", Epoch, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),            # canonical JSON
+    Column("prev_hash", Text, nullable=False, unique=True),
+    Column("hash", Text, nullable=False),
+)
+
+# A single row (id = 1): the chain's head. Appenders lock it, which serialises them on
+# PostgreSQL, and `verify` compares it with the last entry, which exposes a cut tail.
+audit_head = Table(
+    "audit_head", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", Text, nullable=False),
+)
+
+policy_versions = Table(
+    "policy_versions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False),
+    Column("version", Text, nullable=False),
+    Column("digest", Text, nullable=False, unique=True),
+    Column("source", Text, nullable=False),
+    Column("created_at", Epoch, nullable=False),
+    Column("activated_at", Epoch),
+    Column("active", Boolean, nullable=False),
+)

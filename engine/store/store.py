@@ -1,0 +1,207 @@
+"""`Store`: the one object the CLI, the API and the tick use to reach the database.
+
+    >>> store = Store("sqlite:///arrears.db")          # schema created or upgraded on open
+    >>> store.upsert_accounts(accounts)
+    >>> store.append_events([("ACC1", event, "psp-7781")])
+    >>> page = store.due_accounts(now_epoch, limit=10_000)
+    >>> batch = store.load_batch(page.acct_nos)
+
+Each write method is one transaction. `store.transaction()` groups several writes
+into one (the importer stores a whole file that way).
+"""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from engine.batch import Batch
+from engine.errors import ArrearsError, InputError
+from engine.model import Account, Event
+from engine.store import audit, batchload, due, ingest, migrations, policyvers
+from engine.store.codec import account_from_row, event_from_row
+from engine.store.db import (default_url, make_engine, paused_gc, read_transaction, sqlite_path,
+                             write_transaction)
+from engine.store.schema import accounts, events, invoices
+
+
+class UnknownAccount(InputError, KeyError):
+    """No account with that id is stored."""
+
+    __str__ = InputError.__str__
+
+
+def _epoch(now) -> int:
+    if now is None:
+        return int(time.time())
+    if isinstance(now, datetime):
+        if now.tzinfo is None:
+            raise InputError("must be timezone-aware", "now")
+        return int(now.timestamp())
+    return int(now)
+
+
+class Writer:
+    """Write operations inside one open transaction (see `Store.transaction`)."""
+
+    def __init__(self, conn, now: int):
+        self.conn, self.now = conn, now
+
+    def upsert_accounts(self, batch: list[Account]) -> ingest.UpsertReport:
+        """See `Store.upsert_accounts`."""
+        with paused_gc():
+            return ingest.upsert_accounts(self.conn, list(batch), self.now)
+
+    def append_events(self, pairs) -> ingest.AppendReport:
+        """See `Store.append_events`."""
+        with paused_gc():
+            return ingest.append_events(self.conn, pairs, self.now)
+
+    def acct_nos(self, ids) -> dict[str, int]:
+        """See `Store.acct_nos` (read inside this transaction)."""
+        return ingest.lookup(self.conn, ids)
+
+    def accounts_info(self, ids) -> dict[str, tuple[int, str]]:
+        """`{account_id: (acct_no, currency)}` for the stored accounts among `ids`."""
+        return ingest.lookup(self.conn, ids, accounts.c.acct_no, accounts.c.currency)
+
+    def audit(self, kind: str, subject: str, body: dict) -> int:
+        """Append an audit entry in this transaction; returns its seq."""
+        return audit.append(self.conn, kind, subject, body, self.now)
+
+
+class Store:
+    """Accounts, events, decisions, outbox, audit log and policy versions in one database."""
+
+    def __init__(self, url: str | None = None, *, upgrade: bool = True, create: bool = True,
+                 busy_timeout: float = 30.0, synchronous: str = "FULL", echo: bool = False):
+        """Open the database at `url` (default: `default_url()`).
+
+        `upgrade`: bring the schema to the current revision (creating it if empty).
+        `create`: for SQLite, whether a missing database file may be created.
+        """
+        self.url = url or default_url()
+        path = sqlite_path(self.url)
+        if path is not None and not create and not path.exists():
+            raise ArrearsError(f"no database file at {path}")
+        self.engine = make_engine(self.url, busy_timeout=busy_timeout, synchronous=synchronous,
+                                  echo=echo)
+        if upgrade:
+            migrations.ensure_current(self.engine)
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def schema_revision(self) -> str | None:
+        """The schema revision the database is at."""
+        with self.engine.connect() as conn:
+            return migrations.current_revision(conn)
+
+    @contextmanager
+    def transaction(self, *, now=None):
+        """A `Writer` whose writes commit together when the block ends (or roll back on error).
+
+        Write transactions run one at a time (SQLite's write lock; on PostgreSQL the
+        audit head's row lock), so checks made inside one hold until it commits.
+        """
+        with write_transaction(self.engine) as conn:
+            audit.lock_head(conn)
+            yield Writer(conn, _epoch(now))
+
+    def upsert_accounts(self, batch: list[Account], *, now=None) -> ingest.UpsertReport:
+        """Insert or replace accounts (with their invoices) in one transaction.
+
+        Unchanged accounts are left alone; new and changed ones get `changed_at = now`
+        and become due. One audit entry records the batch. Raises InputError (and
+        stores nothing) if any amount cannot be stored exactly.
+        """
+        with self.transaction(now=now) as w:
+            return w.upsert_accounts(batch)
+
+    def append_events(self, pairs, *, now=None) -> ingest.AppendReport:
+        """Append `(account_id, Event, event_key or None)` triples in one transaction.
+
+        The key defaults to the event's own `id`. A key already stored for that account
+        (or repeated in the batch) is not stored again: its index is in `duplicates`.
+        An unknown account raises InputError naming it, and nothing is stored.
+        Events are append-only: there is no API to change or delete one.
+        """
+        with self.transaction(now=now) as w:
+            return w.append_events(pairs)
+
+    def audit(self, kind: str, subject: str, body: dict, *, now=None) -> int:
+        """Append one audit entry in its own transaction; returns its seq."""
+        with self.transaction(now=now) as w:
+            return w.audit(kind, subject, body)
+
+    def acct_nos(self, ids) -> dict[str, int]:
+        """Surrogate keys of the stored accounts among `ids` (unknown ids are left out)."""
+        with read_transaction(self.engine) as conn:
+            return ingest.lookup(conn, ids)
+
+    def get_account(self, account_id: str) -> tuple[Account, list[Event]]:
+        """The stored account and its whole history (oldest first); UnknownAccount if absent."""
+        with read_transaction(self.engine) as conn:
+            row = conn.execute(select(accounts).where(accounts.c.id == account_id)).one_or_none()
+            if row is None:
+                raise UnknownAccount(f"unknown account {account_id!r}", "account_id")
+            inv = conn.execute(select(invoices).where(invoices.c.acct_no == row.acct_no)
+                               .order_by(invoices.c.due_day, invoices.c.invoice_id)).all()
+            evs = conn.execute(select(events).where(events.c.acct_no == row.acct_no)
+                               .order_by(events.c.at, events.c.seq)).all()
+        return account_from_row(row, inv), [event_from_row(e, row.currency) for e in evs]
+
+    def load_batch(self, acct_nos) -> Batch:
+        """The decision core's `Batch` for strictly increasing `acct_nos` (row i = acct_nos[i]),
+        read in one snapshot, built from SQL rows without model objects."""
+        with read_transaction(self.engine) as conn:
+            return batchload.load_batch(conn, acct_nos)
+
+    def due_accounts(self, now_epoch: int, limit: int = 10_000, after_acct_no: int = 0) -> due.DuePage:
+        """The next page of accounts due at `now_epoch` after `after_acct_no` (see `DuePage.last`).
+
+        Accounts whose `next_evaluation_at` has come are first marked due now (NULL),
+        so this takes a (short) write transaction.
+        """
+        with write_transaction(self.engine) as conn:
+            return due.due_accounts(conn, int(now_epoch), int(limit), int(after_acct_no))
+
+    def mark_evaluated(self, acct_nos, revisions, next_evaluation_at, evaluated_at) -> int:
+        """Record evaluations where the account has not changed since (see `due.mark_evaluated`)."""
+        with write_transaction(self.engine) as conn:
+            return due.mark_evaluated(conn, acct_nos, revisions, next_evaluation_at, _epoch(evaluated_at))
+
+    def verify_audit(self) -> audit.Verification:
+        """Walk the audit chain and the event batches it records (read-only)."""
+        with read_transaction(self.engine) as conn:
+            return audit.verify(conn)
+
+    def record_policy(self, name: str, version: str, digest: str, source: str, *,
+                      activate: bool = True, now=None) -> bool:
+        """Store a policy version (once per digest), optionally making it the active one;
+        audited. Returns True if anything changed."""
+        with self.transaction(now=now) as w:
+            return policyvers.record(w.conn, name, version, digest, source, activate, w.now)
+
+    def active_policy(self) -> dict | None:
+        """The active policy version (name, version, digest, source, activated_at) or None."""
+        with read_transaction(self.engine) as conn:
+            return policyvers.active(conn)
+
+    def counts(self) -> dict[str, int]:
+        """Row counts of the main tables (for reports and tests)."""
+        from engine.store.schema import audit as audit_t, decisions, outbox
+        tables = {"accounts": accounts, "invoices": invoices, "events": events,
+                  "decisions": decisions, "outbox": outbox, "audit": audit_t}
+        with read_transaction(self.engine) as conn:
+            return {name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                    for name, t in tables.items()}

@@ -1,0 +1,30 @@
+"""Store fixtures: a fresh SQLite file per test, a generated portfolio.
+
+Every store test runs against a real SQLite database file under `tmp_path`, the
+same code path production uses (WAL, foreign keys, migrations on open).
+"""
+from __future__ import annotations
+
+import pytest
+from storekit import TODAY, load_portfolio_module
+
+from engine.store import Store
+
+
+@pytest.fixture
+def db_url(tmp_path) -> str:
+    """URL of a SQLite file that does not exist yet."""
+    return f"sqlite:///{tmp_path / 'arrears.db'}"
+
+
+@pytest.fixture
+def store(db_url):
+    """A fresh store (schema created on open)."""
+    with Store(db_url) as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def portfolio():
+    """300 generated accounts with their histories (deterministic)."""
+    return load_portfolio_module().generate(300, seed=7, today=TODAY)

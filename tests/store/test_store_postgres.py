@@ -1,0 +1,116 @@
+"""The same store code on PostgreSQL (skipped unless ARREARS_TEST_PG_URL is set).
+
+    ARREARS_TEST_PG_URL='postgresql+psycopg://user@/postgres?host=/run/postgresql' pytest tests/store
+
+The URL names a database the user may connect to and create databases from: each
+test gets a fresh database, dropped afterwards.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from storekit import NOW, T0, rich_account, rich_history
+
+from engine import Batch, decide_batch, load_policy
+from engine.errors import InputError
+from engine.model import Account, Event
+from engine.store import SCHEMA_HEAD, Store
+from policies import DEFAULT_POLICY
+
+ADMIN_URL = os.environ.get("ARREARS_TEST_PG_URL")
+pytestmark = pytest.mark.skipif(not ADMIN_URL, reason="set ARREARS_TEST_PG_URL to run on PostgreSQL")
+
+
+@pytest.fixture
+def pg_url():
+    """URL of a new, empty PostgreSQL database (dropped after the test)."""
+    name = f"arrears_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_schema_matches_and_rich_account_round_trips(pg_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from engine.store.schema import metadata
+    with Store(pg_url) as store:
+        assert store.schema_revision() == SCHEMA_HEAD
+        with store.engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+        acc, history = rich_account(), rich_history()
+        store.upsert_accounts([acc], now=T0)
+        store.append_events([(acc.id, e, None) for e in history], now=T0)
+        got, events = store.get_account(acc.id)
+        assert set(got.invoices) == set(acc.invoices) and got.contact == acc.contact
+        assert events == sorted(history, key=lambda e: e.at)
+
+
+def test_load_batch_decides_like_from_objects(pg_url, portfolio):
+    accounts, histories = portfolio
+    odd = Account.from_dict({"id": "ZZ", "currency": "EUR", "invoices": [
+        {"id": i, "amount": "1", "due_date": "2026-01-01"} for i in ("b", "B", "é", "a", "Z", "10", "9")]})
+    accounts, histories = list(accounts) + [odd], list(histories) + [[]]
+    with Store(pg_url) as store:
+        store.upsert_accounts(accounts, now=T0)
+        store.append_events([(a.id, e, None) for a, h in zip(accounts, histories) for e in h], now=T0)
+        page = store.due_accounts(T0, 10_000)
+        batch = store.load_batch(page.acct_nos)
+    want = Batch.from_objects(accounts, histories)
+    assert list(batch.inv_id) == list(want.inv_id)          # code-point order, whatever the locale
+    policy = load_policy(DEFAULT_POLICY)
+    got, expected = decide_batch(batch, policy, NOW), decide_batch(want, policy, NOW)
+    assert [got.decision(i).to_json() for i in range(len(accounts))] == \
+           [expected.decision(i).to_json() for i in range(len(accounts))]
+
+
+def test_idempotency_rollback_and_audit(pg_url):
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    with Store(pg_url) as store:
+        store.upsert_accounts([Account("A", "EUR")], now=T0)
+        assert store.append_events([("A", Event("note", at), "k")], now=T0).stored == 1
+        assert store.append_events([("A", Event("note", at), "k")], now=T0).duplicates == [0]
+        before = store.counts()
+        with pytest.raises(InputError):
+            store.append_events([("A", Event("note", at), None), ("B", Event("note", at), None)], now=T0)
+        assert store.counts() == before
+        assert store.verify_audit().ok
+        with store.engine.begin() as conn:
+            conn.execute(text("UPDATE events SET type = 'hold' WHERE seq = 1"))
+        assert store.verify_audit().broken_seq == 2
+
+
+def test_concurrent_writers_keep_one_chain(pg_url):
+    with Store(pg_url) as store:
+        store.upsert_accounts([Account("A", "EUR")], now=T0)
+    errors = []
+
+    def writer(tag):
+        try:
+            with Store(pg_url) as s:
+                for i in range(15):
+                    s.append_events([("A", Event("note", NOW), f"{tag}-{i}")], now=T0)
+        except Exception as exc:   # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(t,)) for t in "xyz"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with Store(pg_url) as store:
+        assert store.counts()["events"] == 45
+        result = store.verify_audit()
+        assert result.ok and result.entries == 46

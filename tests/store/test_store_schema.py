@@ -1,0 +1,90 @@
+"""Schema versioning: created on open, upgraded from older revisions, refused when too new."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from storekit import T0
+
+from engine.model import Account, Event
+from engine.store import SCHEMA_HEAD, SchemaError, Store, migrations
+from engine.store.db import make_engine
+from engine.store.schema import metadata
+
+
+def test_a_new_database_is_created_at_head_with_sqlite_settings(store):
+    assert store.schema_revision() == SCHEMA_HEAD == migrations.known_revisions()[-1]
+    with store.engine.connect() as conn:
+        pragma = lambda name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
+        assert (pragma("journal_mode"), pragma("foreign_keys"), pragma("busy_timeout")) == ("wal", 1, 30000)
+        assert pragma("synchronous") == 2      # FULL
+
+
+def test_migrations_build_exactly_the_declared_schema(store):
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+
+
+def test_upgrade_from_revision_0001_keeps_the_data(db_url):
+    engine = make_engine(db_url)
+    migrations.upgrade(engine, "0001")
+    engine.dispose()
+    with Store(db_url, upgrade=False) as old:        # what a 0001 installation would hold
+        assert old.schema_revision() == "0001"
+        assert "decisions" not in inspect(old.engine).get_table_names()
+        old.upsert_accounts([Account("A", "EUR")], now=T0)
+        old.append_events([("A", Event.from_dict({"type": "note", "at": "2026-01-01T00:00:00Z"}), "k")],
+                          now=T0)
+    with Store(db_url) as new:
+        assert new.schema_revision() == SCHEMA_HEAD
+        assert {"decisions", "outbox"} <= set(inspect(new.engine).get_table_names())
+        account, events = new.get_account("A")
+        assert account.id == "A" and len(events) == 1
+        assert new.verify_audit().ok
+        with new.engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO decisions (acct_no, evaluated_at, revision, policy_digest, body)"
+                                 " VALUES (1, 0, 1, 'd', '{}')")
+        assert new.counts()["decisions"] == 1
+
+
+def test_a_newer_schema_is_refused(db_url):
+    Store(db_url).close()
+    with make_engine(db_url).begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(SchemaError, match="9999"):
+        Store(db_url)
+
+
+def test_a_foreign_key_is_enforced(store):
+    with pytest.raises(Exception, match="FOREIGN KEY"):
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO invoices (acct_no, invoice_id, amount_minor, due_day) "
+                                 "VALUES (42, 'I', 1, 1)")
+
+
+def test_concurrent_first_opens_migrate_once(db_url):
+    errors, revisions = [], []
+
+    def opener():
+        try:
+            with Store(db_url) as s:
+                revisions.append(s.schema_revision())
+        except Exception as exc:   # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=opener) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and revisions == [SCHEMA_HEAD] * 4
+
+
+def test_create_false_refuses_a_missing_file(tmp_path):
+    with pytest.raises(Exception, match="no database file"):
+        Store(f"sqlite:///{tmp_path / 'missing.db'}", create=False)
+    assert not (tmp_path / "missing.db").exists()
