@@ -121,7 +121,9 @@ class Batch:
                 inv["amount"].append(to_minor(invoice.amount, cur, f"{acc.id}: invoice {invoice.id}"))
                 inv["due"].append(epoch_day(invoice.due_date))
                 inv["issued"].append(NO_DAY if invoice.issued_date is None else epoch_day(invoice.issued_date))
-            for position, event in sorted(enumerate(events), key=lambda p: p[1].at):
+            # Whole seconds, then arrival order: the same order the store keeps.
+            for position, event in sorted(enumerate(events),
+                                          key=lambda p: (int(p[1].at.timestamp()), p[0])):
                 ev_row = len(ev["type"])
                 ev["acct"].append(row)
                 ev["type"].append(EVENT_CODES[event.type])

@@ -51,11 +51,17 @@ MAX_MINOR = 10 ** 14
 
 
 def to_minor(amount: Decimal, currency: str, where: str = "amount") -> int:
-    """Exact integer minor units; amounts finer than the minor unit round half up.
+    """Exact integer minor units of an account amount.
 
-    Amounts beyond MAX_MINOR are refused with InputError rather than risk overflow.
+    An amount finer than the currency's minor unit (12.345 EUR) or beyond MAX_MINOR is
+    refused with InputError: silently rounding money would let stored data and decisions
+    disagree.
     """
-    scaled = int((amount * (10 ** exponent(currency))).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    exact = amount * (10 ** exponent(currency))
+    if exact != exact.to_integral_value():
+        raise InputError(f"{amount} has more decimal places than {currency} allows "
+                         f"({exponent(currency)})", where)
+    scaled = int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
     if abs(scaled) > MAX_MINOR:
         raise InputError(f"{amount} {currency} is larger than the largest amount accepted "
                          f"({from_minor(MAX_MINOR, currency)})", where)

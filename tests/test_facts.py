@@ -399,3 +399,10 @@ def test_many_invoices_at_the_largest_amount_sum_exactly(policy):
     invoices = [{"id": f"i{k}", "amount": "1000000000000.00", "due_date": "2026-10-01"} for k in range(50)]
     d = decide(make_account(invoices=invoices), [], policy, NOW)
     assert d.balance.amount == Decimal("50000000000000.00")
+
+
+@pytest.mark.parametrize("currency, amount", [("EUR", "12.345"), ("JPY", "100.5"), ("BHD", "0.0004")])
+def test_amounts_finer_than_the_minor_unit_are_refused(policy, currency, amount):
+    acc = make_account(currency=currency, amount=amount)
+    with pytest.raises(InputError, match=f"more decimal places than {currency} allows"):
+        decide(acc, [], policy, NOW)
