@@ -39,7 +39,7 @@ def render_text(decision: Decision) -> str:
     if d.suppressions:
         lines.append("Held back by:")
         for s in d.suppressions:
-            until = f" — until {rfc3339(s.until)}" if s.until else " — until an event lifts it"
+            until = f" — until {rfc3339(s.until)}" if s.until else " — no end date"
             lines.append(f"  - {s.rule}: {s.reason}{until}")
     lines += ["", "Stages:"]
     for t in d.trace:

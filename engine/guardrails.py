@@ -222,7 +222,9 @@ def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
         times, scoped = {}, []
         win = Windows(n)
         for rule, mask in rules:
-            in_scope = np.isin(kind, [KIND_CODES[k] for k in rule.channels]) if rule.channels else has
+            # A cease rule's channels are the ones it still allows, not its scope: it covers all.
+            scoped_kinds = rule.channels and rule.kind != "cease_communication"
+            in_scope = np.isin(kind, [KIND_CODES[k] for k in rule.channels]) if scoped_kinds else has
             applies = mask & usable & in_scope
             if rule.kind in _TIMING_KINDS:
                 r = _rule_time(rt, rule, mask, applies, kind, stage_action)

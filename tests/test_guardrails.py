@@ -276,15 +276,15 @@ def test_fdcpa_only_applies_when_the_policy_says_so():
     off = load_policy(text, filename="off.yaml")
     now = local(NY, 2026, 11, 24, 7, 0)
     d = decide(account("US-CA", NY), [started(now - timedelta(days=2))], off, now)
-    assert d.action.not_before == now and d.profiles == ()
+    assert d.action.not_before == now and d.profiles == ("us-limitations",)
     d = decide(account("US-CA", NY), [started(now - timedelta(days=2))], policy(), now)
-    assert d.profiles == ("us-fdcpa-regf",)
+    assert d.profiles == ("us-fdcpa-regf", "us-limitations")
 
 
 def test_profiles_are_named_in_the_decision_and_checked_in_the_trace():
     now = local(NY, 2026, 11, 24, 12, 0)
     d = decide(account("US-MA", NY), [started(now - timedelta(days=2))], policy(), now)
-    assert d.profiles == ("us-fdcpa-regf", "us-ma")
+    assert d.profiles == ("us-fdcpa-regf", "us-limitations", "us-ma")
     checks = {t.step: t.outcome for t in d.trace if t.step.startswith("check us-")}
     assert checks["check us-regf.call-7-in-7"] == "clear"
     assert checks["check us-ma.hours"] == "clear"
@@ -304,7 +304,7 @@ def test_a_policy_can_add_a_profile_but_not_remove_one():
                          filename="forced.yaml")
     now = local(NY, 2026, 11, 24, 12, 0)
     d = decide(account("US-CA", NY), [started(now - timedelta(days=2))], forced, now)
-    assert d.profiles == ("us-fdcpa-regf", "us-ma")          # US-CA still gets the federal rules
+    assert d.profiles == ("us-fdcpa-regf", "us-limitations", "us-ma")   # US-CA keeps the federal rules
 
 
 def test_no_interest_accrues_for_the_days_of_a_breathing_space():
@@ -335,3 +335,26 @@ def test_policy_amounts_beyond_twelve_digits_are_refused():
     text = (ROOT / "policies" / "default.yaml").read_text().replace('floor: "100.00"', 'floor: "100000000000000000"')
     with pytest.raises(PolicyError, match="at most 12 digits"):
         load_policy(text, filename="huge.yaml")
+
+
+def test_a_cease_request_steers_the_permitted_final_notice_to_a_letter():
+    text = CALL_POLICY.replace("CHANNELS", "call").replace(
+        "{id: legal, days_past_due: 500, action: legal_warning, channels: [letter]",
+        "{id: legal, days_past_due: 500, action: legal_warning, channels: [email, letter]")
+    pol = load_policy(text, filename="cease.yaml")
+    now = local(NY, 2026, 11, 24, 12, 0)
+    acc = account("US-CA", NY, invoices=[{"id": "I1", "amount": "800.00", "due_date": "2025-06-01"}])
+    history = [ev("contact_attempt", now - timedelta(days=40), channel="letter", outcome="sent", stage="formal"),
+               ev("cease_communication", now - timedelta(days=20))]
+    d = decide(acc, history, pol, now)
+    assert d.action is not None and d.action.channel == "letter"
+
+
+def test_us_time_bar_applies_even_without_the_fdcpa_profile():
+    text = CALL_POLICY.replace("CHANNELS", "call").replace("fdcpa_applies: true", "fdcpa_applies: false")
+    pol = load_policy(text, filename="creditor.yaml")
+    now = local(NY, 2026, 11, 24, 12, 0)
+    acc = account("US-MA", NY, invoices=[{"id": "I1", "amount": "800.00", "due_date": "2023-05-01"}])
+    history = [ev("contact_attempt", now - timedelta(days=30), channel="letter", outcome="sent", stage="formal")]
+    d = decide(acc, history, pol, now)
+    assert d.action.type == "write_off" and "us-limitations.time-barred" in rules(d)
