@@ -47,11 +47,12 @@ class Guarded:
 
 
 def rule_masks(profiles: dict, batch, policy) -> list[tuple]:
-    """(rule, rows it applies to) for every rule of every profile in force."""
+    """(rule, rows it applies to) for every rule of every profile in force in the batch."""
     from engine.profiles import applicable
     forced = tuple(p for p in policy.compliance.get("profiles", ()) if p != "auto")
     masks = applicable(profiles.values(), batch, policy.compliance, forced)
-    return [(rule, masks[p.id]) for p in profiles.values() for rule in p.rules]
+    # Rules that apply to no account of the batch cost nothing downstream.
+    return [(rule, masks[p.id]) for p in profiles.values() if masks[p.id].any() for rule in p.rules]
 
 
 def limitation_days(rule, jurisdiction: str | None) -> int:
