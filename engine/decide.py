@@ -97,7 +97,7 @@ def decide_batch(batch: Batch, policy: CompiledPolicy, now: datetime) -> Decisio
     steps = escalation.plan_steps(facts, policy, blocked)
     later = steps.ready_day > facts.today
     base = np.where(later, facts.midnight(np.where(later, steps.ready_day, 0)), now_s)
-    guarded = guardrails.apply(facts, policy, steps, rules, base)
+    guarded = guardrails.apply(facts, policy, steps, rules, base, bars)
     hold_list = holds.holds(facts, policy, exempt={"stop.cease_communication": guarded.cease_exempt})
     offer_cols = offers.compute(facts, policy, _fee_freeze(facts, rules))
 

@@ -25,7 +25,9 @@ from engine.ruletext import CONTENT_BITS
 from engine.windows import Windows, earliest
 
 MAX_DEFER = DAY          # a preferred channel deferred by up to this much is kept
-_CONTACT_OUTCOMES = [OUTCOME_CODES[o] for o in ("sent", "delivered", "voicemail", "conversation")]
+# Outcomes that reached the debtor ("actual contacts"): a refusal did, too.
+_CONTACT_OUTCOMES = [OUTCOME_CODES[o] for o in ("sent", "delivered", "voicemail", "conversation",
+                                                "refused")]
 _TIMING_KINDS = ("frequency_cap", "quiet_after_conversation", "consent_required",
                  "cease_communication", "validation_notice")
 DEBTOR_FACING = [KIND_CODES[k] for k in ("email", "sms", "letter", "call")]
@@ -197,8 +199,12 @@ def _epoch_day(day) -> int:
     return epoch_day(day)
 
 
-def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
-    """Choose each step's permitted channel and time under every applicable rule."""
+def apply(facts: Facts, policy, steps, rules, base: np.ndarray, bars=()) -> Guarded:
+    """Choose each step's permitted channel and time under every applicable rule.
+
+    `bars` are the time-bar rules with the day each account's debt becomes time-barred
+    (from `time_bar_blocks`), so a step deferred into that day is caught too.
+    """
     n, stages = facts.n, policy.stages
     width = max((len(s.channels) for s in stages), default=0)
     kinds_table = np.full((max(len(stages), 1), max(width, 1)), -1, dtype=np.int64)
@@ -241,11 +247,48 @@ def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
         t = np.where(usable & (t < FAR), earliest(facts, win, t), t)
         for rule, applies in scoped:
             times[rule.id] = np.where(applies & (t > before), t, NEVER)
+        t = _starting_rules(facts, rules, kind, stage_action, usable, t, times, bars)
         cand_time.append(t)
         cand_key.append(np.where(usable, ranks[rows, np.maximum(kind, 0)] * 64 + pos, FAR))
         per_rule.append(times)
     return _choose(n, has, base, cand_time, cand_key, per_rule, facts, rules, kinds_table, step,
                    stage_action)
+
+
+def _starting_rules(facts: Facts, rules, kind, stage_action, usable, t, times, bars) -> np.ndarray:
+    """Rules that start to bite on a date: judged at the candidate's send time, not at now.
+
+    A step deferred (by a window or a cap) into the day a debt becomes time-barred, or into
+    the day a consent rule takes effect, must not go out: the candidate is blocked, and the
+    rule's start is recorded so the account is decided again then.
+    """
+    masks = {r.id: m for r, m in rules}
+    for rule, barred, since in bars:
+        mask = masks[rule.id]
+        times.setdefault(rule.id, np.full(facts.n, NEVER))
+        starts = np.full(facts.n, FAR)
+        sel = mask & usable & (t < FAR) & np.isin(stage_action, list(rule.blocked_actions)) & ~barred
+        if sel.any():
+            rows = np.flatnonzero(sel)
+            starts[rows] = facts.midnight(since[rows], rows)
+            hit = sel & (t >= starts)
+            t = np.where(hit, FAR, t)
+            times[rule.id] = np.where(hit, starts, times[rule.id])
+    for rule, mask in rules:
+        if rule.kind != "consent_required" or rule.effective_from is None:
+            continue
+        start_day = _epoch_day(rule.effective_from)
+        sel = mask & usable & (t < FAR) & (facts.today < start_day)
+        for name in rule.channels:
+            pick = sel & (kind == KIND_CODES[name]) & ~_consented(facts, name)
+            if pick.any():
+                rows = np.flatnonzero(pick)
+                starts = np.full(facts.n, FAR)
+                starts[rows] = facts.midnight(np.full(rows.size, start_day), rows)
+                hit = pick & (t >= starts)
+                t = np.where(hit, FAR, t)
+                times[rule.id] = np.where(hit, starts, times[rule.id])
+    return t
 
 
 def _choose(n, has, base, cand_time, cand_key, per_rule, facts, rules, kinds_table, step, stage_action):

@@ -32,6 +32,30 @@ def holiday_days(country: str, subdivision: str | None, year: int) -> np.ndarray
     return np.array(sorted(d.toordinal() - _EPOCH for d in cal), dtype=np.int64)
 
 
+def _base_names(name: str) -> set[str]:
+    """'Australia Day (observed); X' -> {'Australia Day', 'X'}: one day may carry several."""
+    return {part.replace("(observed)", "").replace("(Observed)", "").strip()
+            for part in name.split(";")}
+
+
+@lru_cache(maxsize=1024)
+def national_days(country: str, subdivision: str | None, year: int) -> np.ndarray:
+    """National public holidays as a state observes them: the country-wide days, plus the
+    state's own days that carry a national holiday's name (substitute days, e.g. Australia
+    Day observed on a Monday)."""
+    national = holiday_days(country, None, year)
+    if subdivision is None:
+        return national
+    try:
+        nat = holidays.country_holidays(country, years=year)
+        state = holidays.country_holidays(country, subdiv=subdivision, years=year)
+    except Exception:
+        return national
+    names = set().union(*(_base_names(n) for n in nat.values())) if nat else set()
+    observed = [d.toordinal() - _EPOCH for d, n in state.items() if _base_names(n) & names]
+    return np.union1d(national, np.array(observed, dtype=np.int64))
+
+
 def holiday_name(country: str, subdivision: str | None, day: date) -> str | None:
     """The holiday's name, for explanations."""
     try:
@@ -52,7 +76,8 @@ def is_holiday(jurisdictions: list, codes: np.ndarray, days: np.ndarray,
                with_state: np.ndarray | None = None) -> np.ndarray:
     """Per element: `days[i]` is a public holiday in jurisdiction `jurisdictions[codes[i]]`.
 
-    National holidays always count; a subdivision's own only where `with_state[i]` is true.
+    National holidays (as the subdivision observes them) always count; the subdivision's
+    own holidays only where `with_state[i]` is true.
     """
     out = np.zeros(len(days), dtype=bool)
     with_state = np.ones(len(days), dtype=bool) if with_state is None else with_state
@@ -66,7 +91,7 @@ def is_holiday(jurisdictions: list, codes: np.ndarray, days: np.ndarray,
                 continue
             d = days[sel]
             years = {date.fromordinal(int(x) + _EPOCH).year for x in np.unique(d)}
-            sub = subdivision if state else None
-            cal = np.concatenate([holiday_days(country, sub, y) for y in sorted(years)])
+            source = holiday_days if state else national_days
+            cal = np.concatenate([source(country, subdivision, y) for y in sorted(years)])
             out[sel] = np.isin(d, cal)
     return out

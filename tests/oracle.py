@@ -1,0 +1,353 @@
+"""An independent oracle for the compliance guardrails (used by the property tests).
+
+Given an account, its events, the evaluation instant `now`, the policy document and a
+decision, `violations()` lists every rule the decision's action breaks. It shares no code
+with the engine: it reads the jurisdiction profiles straight from `policies/profiles/*.yaml`
+with `yaml.safe_load`, converts times with `zoneinfo`, asks the `holidays` package directly,
+and walks the event history in plain Python, one event at a time.
+
+The contact the decision schedules is checked at the instant it may go out,
+`t = action.not_before`:
+
+- stop states (every jurisdiction): nothing at all while the debtor is deceased, bankrupt
+  (no later `bankruptcy_ended`), represented (no later `representation_ended`) or within 60
+  days of a breathing space that has not ended; after a cease-communication request only
+  what an applicable profile's `cease_communication` rule allows (action and channel);
+- never a channel kind the debtor opted out of, nor one we hold no details for;
+- time bar: no action a `time_bar` rule blocks once the local date reaches the oldest
+  unpaid undisputed due date plus the rule's limitation period (overrides included); checked
+  on the local date at `now` ("today") and on the local date at `t`;
+- for a debtor-facing kind (email, sms, letter, call), every applicable rule on that kind:
+  contact windows (local time at `t` in the account's zone and in every `other_timezones`
+  zone within [start, end) of the weekday or weekend window of that zone's local date),
+  public holidays (local date at `t` in the account's zone: with `scope: national` the
+  country's holidays, on their date or on the day the debtor's state observes them; else
+  also the subdivision's own, e.g. AU-NSW), frequency caps (counted events in (t - window, t] must be < max: the
+  action itself is the next one), the quiet period after a conversation, and written
+  consent for electronic contact once a consent rule is in force (local date at `t`).
+
+Where the history is ambiguous (a dispute opened account-wide and resolved for one invoice,
+two events at the same instant) the oracle takes the reading that allows more, so a
+violation it reports is a violation under every reading.
+"""
+from __future__ import annotations
+
+import functools
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import holidays
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PROFILE_DIR = ROOT / "policies" / "profiles"
+DEBTOR_FACING = ("email", "sms", "letter", "call")
+NOT_ATTEMPTS = ("queued", "failed")
+REACHED = ("sent", "delivered", "voicemail", "conversation")
+BREATHING_SPACE_DAYS = 60
+
+
+# ---- profiles ----------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def profiles() -> tuple[dict, ...]:
+    """Every shipped profile document, as plain YAML data."""
+    return tuple(yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(PROFILE_DIR.glob("*.yaml")))
+
+
+def prefix_match(jurisdiction: str, prefix: str) -> bool:
+    return jurisdiction == prefix or jurisdiction.startswith(prefix + "-")
+
+
+def applicable_profiles(account, policy_doc: dict) -> list[dict]:
+    """Profiles that apply to the account under the policy's compliance settings."""
+    comp = policy_doc.get("compliance") or {}
+    forced = [p for p in comp.get("profiles") or () if p != "auto"]
+    out = []
+    for prof in profiles():
+        if prof["id"] in forced:
+            out.append(prof)
+            continue
+        applies = prof["applies_to"]
+        if applies.get("setting") and not comp.get(applies["setting"], False):
+            continue
+        if applies.get("debtor_types") and account.debtor_type not in applies["debtor_types"]:
+            continue
+        j = account.jurisdiction
+        if j and any(prefix_match(j, p) for p in applies["jurisdictions"]):
+            out.append(prof)
+    return out
+
+
+def applicable_rules(account, policy_doc: dict, kind: str | None = None) -> list[dict]:
+    """Rules of the applicable profiles, of rule kind `kind` if given."""
+    return [r for p in applicable_profiles(account, policy_doc) for r in p["rules"]
+            if kind is None or r["kind"] == kind]
+
+
+# ---- time ------------------------------------------------------------------------------------
+
+def zone_of(account, policy_doc: dict) -> ZoneInfo:
+    return ZoneInfo(account.timezone or policy_doc["metadata"]["default_timezone"])
+
+
+def local_date(t: datetime, zone: ZoneInfo) -> date:
+    return t.astimezone(zone).date()
+
+
+def minutes(text: str) -> int:
+    h, m = str(text).split(":")
+    return int(h) * 60 + int(m)
+
+
+@functools.lru_cache(maxsize=None)
+def _calendar(country: str, subdiv: str | None, year: int) -> dict:
+    """{date: name} of the public holidays of a country (and subdivision) in one year."""
+    try:
+        cal = holidays.country_holidays(country, subdiv=subdiv, years=year)
+    except NotImplementedError:          # country or subdivision unknown to the package
+        if subdiv is None:
+            return {}
+        cal = holidays.country_holidays(country, years=year)
+    return dict(cal)
+
+
+def holiday_kind(jurisdiction: str | None, day: date, scope: str | None = None) -> str | None:
+    """Why `day` is closed by a public_holidays rule of this scope, or None.
+
+    "national": a national holiday on its own date; "observed": a national holiday as the
+    debtor's state observes it on another day (Australia Day 2025 fell on a Sunday and every
+    state's holiday was Monday 27 January); "state": a holiday of the subdivision only, which
+    closes the day unless the rule's scope is national.
+    """
+    if not jurisdiction:
+        return None
+    parts = jurisdiction.split("-")
+    country, subdiv = parts[0], (parts[1] if len(parts) > 1 else None)
+    national = _calendar(country, None, day.year)
+    if day in national:
+        return "national"
+    name = _calendar(country, subdiv, day.year).get(day) if subdiv else None
+    if name is None:
+        return None
+    names = {n.strip() for v in national.values() for n in v.split(";")}
+    if any(n.replace("(observed)", "").strip() in names for n in name.split(";")):
+        return "observed"
+    return None if scope == "national" else "state"
+
+
+def is_public_holiday(jurisdiction: str | None, day: date, scope: str | None = None) -> bool:
+    return holiday_kind(jurisdiction, day, scope) is not None
+
+
+# ---- history ---------------------------------------------------------------------------------
+
+def _last(events, etype: str, channel: str | None = None):
+    times = [e.at for e in events if e.type == etype and (channel is None or e.channel == channel)]
+    return max(times) if times else None
+
+
+def in_force_since(events, start: str, end: str | None):
+    """Start of the latest `start` event if no `end` event came at or after it, else None."""
+    s = _last(events, start)
+    if s is None:
+        return None
+    e = _last(events, end) if end else None
+    return s if e is None or e < s else None
+
+
+def is_attempt(e) -> bool:
+    """A real attempt on the debtor: its own contact_attempt, or an agent's call outcome."""
+    if e.outcome is None or e.outcome in NOT_ATTEMPTS:
+        return False
+    return e.type == "contact_attempt" or (e.type == "contact_outcome" and e.channel == "call")
+
+
+def said_last(events, on: str, off: str, channel: str) -> bool:
+    """The latest of `on`/`off` on this channel is `on` (an `off` at the same instant wins)."""
+    a, b = _last(events, on, channel), _last(events, off, channel)
+    return a is not None and (b is None or a > b)
+
+
+def reachable(account, kind: str) -> bool:
+    c = account.contact
+    return {"email": bool(c.email), "sms": bool(c.mobile), "call": bool(c.phone or c.mobile),
+            "letter": bool(c.address)}.get(kind, True)
+
+
+def _disputed(events, invoice_id: str) -> bool:
+    """Disputed under any reading of the dispute history (the lenient side for the time bar)."""
+    own = [e for e in events if e.type in ("dispute_opened", "dispute_resolved") and e.invoice_id == invoice_id]
+    wide = [e for e in events if e.type in ("dispute_opened", "dispute_resolved") and e.invoice_id is None]
+    def latest_is_open(evs):
+        if not evs:
+            return False
+        top = max(e.at for e in evs)
+        return any(e.type == "dispute_opened" and e.at == top for e in evs)
+    own_r = [e for e in own if e.type == "dispute_resolved"] + [e for e in wide if e.type == "dispute_resolved"]
+    own_o = [e for e in own if e.type == "dispute_opened"]
+    engine_like = (bool(own_o) and (not own_r or max(e.at for e in own_o) > max(e.at for e in own_r)))
+    return latest_is_open(own + wide) or latest_is_open(wide) or engine_like
+
+
+def oldest_unpaid_undisputed_due(account, events) -> date | None:
+    """Due date of the oldest invoice still open and undisputed after payments.
+
+    Payments naming an invoice go to it (any excess joins the pool); the pool pays
+    undisputed invoices oldest first, then disputed ones.
+    """
+    invoices = sorted(account.invoices, key=lambda i: (i.due_date, i.id))
+    open_ = {i.id: Decimal(i.amount) for i in invoices}
+    pool = Decimal(0)
+    for e in events:
+        if e.type not in ("payment", "credit_note"):
+            continue
+        if e.invoice_id in open_:
+            paid = min(open_[e.invoice_id], e.amount)
+            open_[e.invoice_id] -= paid
+            pool += e.amount - paid
+        elif e.invoice_id is None:
+            pool += e.amount
+    disputed = {i.id: _disputed(events, i.id) for i in invoices}
+    for want in (False, True):
+        for inv in invoices:
+            if disputed[inv.id] == want and open_[inv.id] > 0:
+                paid = min(open_[inv.id], pool)
+                open_[inv.id] -= paid
+                pool -= paid
+    due = [i.due_date for i in invoices if open_[i.id] > 0 and not disputed[i.id]]
+    return min(due) if due else None
+
+
+# ---- the checks --------------------------------------------------------------------------------
+
+def limitation_days(rule: dict, jurisdiction: str | None) -> int:
+    days, best = int(rule["limitation_days"]), -1
+    for override in rule.get("overrides") or ():
+        for prefix in override["jurisdictions"]:
+            if jurisdiction and prefix_match(jurisdiction, prefix) and len(prefix) > best:
+                days, best = int(override["limitation_days"]), len(prefix)
+    return days
+
+
+def cap_count(events, rule: dict, t: datetime) -> int:
+    """Counted events of a frequency cap in (t - window, t]."""
+    lo = t - timedelta(days=int(rule["window_days"]))
+    n = 0
+    for e in events:
+        if not is_attempt(e) or e.channel not in rule["channels"] or not (lo < e.at <= t):
+            continue
+        if rule.get("counts", "attempts") == "contacts" and e.outcome not in REACHED:
+            continue
+        n += 1
+    return n
+
+
+def violations(account, events, now: datetime, decision, policy_doc: dict,
+               skip: frozenset | set = frozenset()) -> list[str]:
+    """Every rule the decision's action breaks, as `rule id: reason` strings ([] if none).
+
+    `skip` names checks to leave out (a known engine bug tested on its own):
+    `time_bar_at_send`: the time bar on the local date at `not_before` (not only at `now`);
+    `consent_at_send`: a consent rule that comes into force between `now` and `not_before`;
+    `holiday_observed`: a national holiday on the day the debtor's state observes it.
+    """
+    action = decision.action
+    if action is None:
+        return []
+    events = [e for e in events if e.at <= now]
+    t = action.not_before
+    kind, what = action.channel_kind, action.type
+    zone = zone_of(account, policy_doc)
+    out = []
+    if t < now:
+        out.append(f"oracle.not_before: {t} is before the evaluation instant {now}")
+
+    # Stop states.
+    if _last(events, "deceased") is not None:
+        out.append("stop.deceased: an action for a deceased debtor")
+    if in_force_since(events, "bankruptcy", "bankruptcy_ended") is not None:
+        out.append("stop.bankruptcy: an action during bankruptcy")
+    if in_force_since(events, "represented", "representation_ended") is not None:
+        out.append("stop.represented: direct action while the debtor is represented")
+    bs = in_force_since(events, "breathing_space", "breathing_space_ended")
+    if bs is not None:
+        elapsed = (local_date(t, zone) - local_date(bs, zone)).days
+        if elapsed < BREATHING_SPACE_DAYS or local_date(now, zone) <= local_date(bs, zone) + timedelta(
+                days=BREATHING_SPACE_DAYS - 1):
+            out.append(f"stop.breathing_space: action at day {elapsed + 1} of a breathing space "
+                       f"that started {bs.isoformat()}")
+    if _last(events, "cease_communication") is not None:
+        allowed = any(what in r.get("allowed_actions", ()) and kind in r.get("channels", ())
+                      for r in applicable_rules(account, policy_doc, "cease_communication"))
+        if not allowed:
+            out.append(f"stop.cease_communication: {what} by {kind} after a request to stop communicating")
+    if said_last(events, "channel_opt_out", "channel_opt_in", kind):
+        out.append(f"opt_out: {kind} after the debtor opted out of it")
+    if not reachable(account, kind):
+        out.append(f"unreachable: {kind} without the contact details for it")
+
+    # Time bar.
+    oldest = oldest_unpaid_undisputed_due(account, events)
+    if oldest is not None:
+        for rule in applicable_rules(account, policy_doc, "time_bar"):
+            if what not in rule.get("blocked_actions", ()):
+                continue
+            since = oldest + timedelta(days=limitation_days(rule, account.jurisdiction))
+            for label, day in (("today", local_date(now, zone)), ("at not_before", local_date(t, zone))):
+                if label == "at not_before" and "time_bar_at_send" in skip:
+                    continue
+                if day >= since:
+                    out.append(f"{rule['id']}: {what} on debt time-barred since {since} ({label} is {day}, "
+                               f"oldest unpaid due date {oldest})")
+                    break
+
+    if kind not in DEBTOR_FACING:
+        return out
+    for rule in applicable_rules(account, policy_doc):
+        if rule.get("channels") and kind not in rule["channels"]:
+            continue
+        rid, rk = rule["id"], rule["kind"]
+        if rk == "contact_window":
+            for z in dict.fromkeys([zone, *(ZoneInfo(n) for n in account.other_timezones)]):
+                loc = t.astimezone(z)
+                window = rule["weekends"] if loc.weekday() >= 5 else rule["weekdays"]
+                m = loc.hour * 60 + loc.minute
+                if not minutes(window["start"]) <= m < minutes(window["end"]):
+                    out.append(f"{rid}: {kind} at {loc.isoformat()} ({z.key}) outside "
+                               f"{window['start']}-{window['end']}")
+        elif rk == "public_holidays":
+            day = local_date(t, zone)
+            why = holiday_kind(account.jurisdiction, day, rule.get("scope"))
+            if why and not (why == "observed" and "holiday_observed" in skip):
+                out.append(f"{rid}: {kind} on {day}, a public holiday ({why}) in {account.jurisdiction}")
+        elif rk == "frequency_cap":
+            n = cap_count(events, rule, t)
+            if n >= int(rule["max"]):
+                out.append(f"{rid}: {kind} at {t.isoformat()} would be contact {n + 1} in "
+                           f"{rule['window_days']} days (max {rule['max']})")
+        elif rk == "quiet_after_conversation":
+            for e in events:
+                if is_attempt(e) and e.outcome == "conversation" and e.channel in rule["channels"]:
+                    first_ok = local_date(e.at, zone) + timedelta(days=int(rule["days"]))
+                    if local_date(t, zone) < first_ok:
+                        out.append(f"{rid}: {kind} on {local_date(t, zone)} after a conversation on "
+                                   f"{local_date(e.at, zone)} (allowed from {first_ok})")
+                        break
+        elif rk == "consent_required":
+            eff = rule.get("effective_from")
+            eff = date.fromisoformat(eff) if isinstance(eff, str) else eff
+            in_force_now = eff is None or local_date(now, zone) >= eff
+            if "consent_at_send" in skip and not in_force_now:
+                continue
+            if (eff is None or local_date(t, zone) >= eff) and not said_last(
+                    events, "consent_given", "consent_withdrawn", kind):
+                out.append(f"{rid}: {kind} on {local_date(t, zone)} without written consent"
+                           + ("" if in_force_now else f" (rule in force from {eff})"))
+    return out
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
