@@ -1,0 +1,73 @@
+"""`arrears plugins`: list the loaded plugins, the channel kinds they provide, and plugin facts."""
+from __future__ import annotations
+
+import json
+import sys
+
+HELP = "list loaded plugins and channels"
+
+
+def register(subparsers) -> None:
+    """Add the `plugins` subcommand to the `arrears` argument parser."""
+    parser = subparsers.add_parser(
+        "plugins", help=HELP,
+        description="List the built-in plugins and those installed through the 'arrears' "
+                    "entry-point group, the hooks each implements, which plugin provides each "
+                    "channel kind (and which it overrides), and facts added by plugins.")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--no-entrypoints", action="store_true",
+                        help="only the built-in plugins (skip installed ones)")
+    parser.set_defaults(handler=run)
+
+
+def collect(load_entrypoints: bool = True) -> dict:
+    """Everything `arrears plugins` reports, as a JSON-ready dict."""
+    from plugins.facts import plugin_facts
+    from plugins.manager import get_plugin_manager, list_plugins
+    from plugins.registry import collect_channels
+
+    pm = get_plugin_manager(load_entrypoints=load_entrypoints)
+    channels = collect_channels(pm)
+    return {
+        "plugins": [p.to_dict() for p in list_plugins(pm)],
+        "channels": [{"kind": e.kind, "name": e.channel.name, "plugin": e.plugin,
+                      "class": f"{type(e.channel).__module__}.{type(e.channel).__qualname__}",
+                      "overrides": list(e.overrides)} for e in channels.values()],
+        "facts": [{"name": f.name, "kind": f.kind, "plugin": f.plugin, "description": f.description}
+                  for f in plugin_facts(pm).values()],
+    }
+
+
+def render_text(report: dict) -> str:
+    """The human-readable listing."""
+    lines = ["Plugins:"]
+    for p in report["plugins"]:
+        origin = "built-in" if p["builtin"] else (
+            f"{p['distribution']} {p['version']}" if p["distribution"] else p["module"])
+        lines.append(f"  {p['name']}  ({origin})")
+        lines.append(f"      hooks: {', '.join(p['hooks']) or '-'}")
+    lines.append("Channels:")
+    for c in report["channels"]:
+        over = f"  [overrides {', '.join(c['overrides'])}]" if c["overrides"] else ""
+        lines.append(f"  {c['kind']:<10} {c['name']}  <- {c['plugin']}{over}")
+    if report["facts"]:
+        lines.append("Plugin facts:")
+        for f in report["facts"]:
+            lines.append(f"  {f['name']} ({f['kind']}) <- {f['plugin']}: {f['description']}")
+    return "\n".join(lines)
+
+
+def run(args) -> int:
+    """Handler: 0 on success, 1 if a plugin cannot be loaded."""
+    from engine.errors import ArrearsError
+
+    try:
+        report = collect(load_entrypoints=not args.no_entrypoints)
+    except ArrearsError as exc:
+        print(f"arrears plugins: {exc}", file=sys.stderr)
+        return 1
+    if args.format == "json":
+        print(json.dumps(report, indent=2))
+    else:
+        print(render_text(report))
+    return 0

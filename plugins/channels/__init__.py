@@ -1,0 +1,157 @@
+"""The channel contract and the configuration reader every channel uses.
+
+A channel delivers rendered messages of one `kind` (email, sms, letter, call, webhook,
+task, or a kind a plugin invents). The host creates it through the `arrears_channels`
+hook, calls `configure(settings)` once with the channel's config section, then
+`deliver(message)` for each message. `deliver` never raises: every failure is a
+`DeliveryResult`.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from plugins.errors import ChannelConfigError
+from plugins.message import DeliveryResult, Message
+
+_MISSING = object()
+
+
+class Channel:
+    """Base class for channels: subclass it, set `kind` and `name`, implement two methods.
+
+    `clock` returns the current UTC time; tests may replace it.
+    """
+
+    kind: str = ""
+    name: str = ""
+
+    def __init__(self) -> None:
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self.configured = False
+
+    def configure(self, settings: Mapping[str, Any]) -> None:
+        """Validate and keep `settings`; raise `ChannelConfigError` listing every problem."""
+        self.configured = True
+
+    def deliver(self, message: Message) -> DeliveryResult:
+        """Deliver one rendered message and say how it went. Must not raise."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """One line for `arrears plugins`: what this channel does and where it sends."""
+        return self.name or self.kind
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} kind={self.kind!r}>"
+
+
+class Settings:
+    """Reads one channel's config section, collecting every problem before raising.
+
+    Usage: ``s = Settings("sms", data); url = s.str("url", required=True); …; s.check()``.
+    Secrets may be given inline (`token`) or by environment variable name (`token_env`).
+    """
+
+    def __init__(self, kind: str, data: Mapping[str, Any] | None):
+        self.kind = kind
+        self.data = dict(data or {})
+        self.problems: list[str] = []
+        self.known: set[str] = set()
+
+    def _raw(self, key, required):
+        """The value of `key`, or _MISSING (recording a problem if it is required)."""
+        self.known.add(key)
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                self.problems.append(f"{key} is required")
+            return _MISSING
+        return value
+
+    def str(self, key: str, *, required=False, default=None, choices=None):
+        """A non-empty string (optionally one of `choices`)."""
+        value = self._raw(key, required)
+        if value is _MISSING:
+            return default
+        if not isinstance(value, str) or not value.strip():
+            self.problems.append(f"{key} must be a non-empty string, got {value!r}")
+            return default
+        if choices and value not in choices:
+            self.problems.append(f"{key} must be one of {', '.join(choices)}, got {value!r}")
+            return default
+        return value
+
+    def int(self, key: str, *, required=False, default=None, minimum=None, maximum=None):
+        """An integer within [minimum, maximum]."""
+        value = self._raw(key, required)
+        if value is _MISSING:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.problems.append(f"{key} must be an integer, got {value!r}")
+            return default
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            self.problems.append(f"{key} must be between {minimum} and {maximum}, got {value}")
+            return default
+        return value
+
+    def number(self, key: str, *, default=None, minimum=0.0):
+        """A positive real number (timeouts, in seconds)."""
+        value = self._raw(key, False)
+        if value is _MISSING:
+            return default
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= minimum:
+            self.problems.append(f"{key} must be a number greater than {minimum}, got {value!r}")
+            return default
+        return float(value)
+
+    def bool(self, key: str, *, default=False):
+        """true or false."""
+        value = self._raw(key, False)
+        if value is _MISSING:
+            return default
+        if not isinstance(value, bool):
+            self.problems.append(f"{key} must be true or false, got {value!r}")
+            return default
+        return value
+
+    def mapping(self, key: str, *, default=None):
+        """A table of string keys to string values (extra headers, field names)."""
+        value = self._raw(key, False)
+        if value is _MISSING:
+            return dict(default or {})
+        if not isinstance(value, Mapping) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            self.problems.append(f"{key} must be a table of strings, got {value!r}")
+            return dict(default or {})
+        return dict(value)
+
+    def secret(self, key: str, *, required=False):
+        """A secret given inline as `key` or as the name of an environment variable `key_env`."""
+        inline = self.str(key)
+        env_name = self.str(f"{key}_env")
+        if inline and env_name:
+            self.problems.append(f"give {key} or {key}_env, not both")
+        if env_name:
+            inline = os.environ.get(env_name)
+            if not inline:
+                self.problems.append(f"environment variable {env_name} (from {key}_env) is not set")
+        elif required and not inline:
+            self.problems.append(f"{key} (or {key}_env) is required")
+        return inline
+
+    def require(self, condition: bool, problem: str) -> None:
+        """Record `problem` unless `condition` holds (cross-field checks)."""
+        if not condition:
+            self.problems.append(problem)
+
+    def check(self) -> None:
+        """Raise `ChannelConfigError` with every problem, including unknown keys."""
+        unknown = sorted(set(self.data) - self.known)
+        if unknown:
+            self.problems.append(f"unknown setting(s) {', '.join(unknown)}; allowed: "
+                                 f"{', '.join(sorted(self.known))}")
+        if self.problems:
+            raise ChannelConfigError(self.kind, self.problems)

@@ -1,0 +1,112 @@
+"""Hook specifications: the contract between Arrears and its plugins.
+
+Every hook is prefixed `arrears_`. A plugin is any module or object with functions
+decorated by `plugins.hookimpl` whose names match these specs; it is found through the
+`arrears` entry-point group (see docs/plugin-guide.md). Built-in channels are ordinary
+plugins registered first, with `trylast=True`, so any plugin can override them.
+
+Hooks are called with keyword arguments; an implementation may accept any subset of the
+arguments a spec lists.
+"""
+from __future__ import annotations
+
+import pluggy
+
+PROJECT = "arrears"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def arrears_config(config):
+    """Receive the service configuration once, when the host starts delivering.
+
+    Passed: `config`, the whole service configuration as a plain dict (sections such as
+    `channels`, `templates`, `creditor`, and any section a plugin documents for itself).
+    Returns: nothing; return values are ignored. Every implementation is called.
+    Channels get their own section through `Channel.configure()` instead.
+    """
+
+
+@hookspec
+def arrears_channels():
+    """Provide delivery channels.
+
+    Passed: nothing.
+    Returns: a list of `plugins.channels.Channel` objects (fresh instances; the host
+    configures them). All results are collected. When several plugins provide the same
+    channel `kind`, the one registered last wins, and built-ins (registered first, with
+    `trylast=True`) lose to any plugin: that is how a plugin overrides a built-in channel.
+    Not firstresult. Called impl by impl, so wrappers are not supported on this hook.
+    """
+
+
+@hookspec(firstresult=True)
+def arrears_deliver(message, channel):
+    """Intercept the delivery of one message, before the channel sees it.
+
+    Passed: `message`, the rendered `plugins.message.Message`; `channel`, the configured
+    `Channel` that would deliver it.
+    Returns: a `DeliveryResult` to take over the delivery (the channel is then not
+    called), or None to let it pass. firstresult: the first non-None result wins.
+    Use it for dry runs, sandboxes, or routing one tenant's messages elsewhere.
+    """
+
+
+@hookspec(firstresult=True)
+def arrears_render(message, template_id, language, context):
+    """Render a message instead of the built-in Jinja2 templates.
+
+    Passed: `message` (unrendered `Message`), `template_id` (the policy's template id),
+    `language` (ISO 639-1), `context` (the template variables, a dict).
+    Returns: a `plugins.message.Rendered`, a plain string (used as a text body), or None
+    to fall through to the built-in templates. firstresult: the first non-None wins.
+    The host still enforces the compliance flags on what is returned: a missing opt-out
+    line, disclosure or validation notice is appended.
+    """
+
+
+@hookspec
+def arrears_template_dirs():
+    """Add directories searched for message templates.
+
+    Passed: nothing.
+    Returns: a list of directory paths (str or `pathlib.Path`). All results are collected;
+    plugin directories are searched after the operator's `templates.dirs` and before the
+    shipped defaults, later-registered plugins first. Not firstresult.
+    """
+
+
+@hookspec
+def arrears_facts():
+    """Add computed facts that policy conditions may use.
+
+    Passed: nothing.
+    Returns: a list of `plugins.facts.PluginFact` (name, kind, description, compute,
+    params, optional). `compute(facts, **params)` receives the engine's batch `Facts`
+    object and returns a numpy column of length `facts.n` (or a `(values, present)`
+    pair for optional facts), in the representation of `engine.conditions.column`.
+    All results are collected; a name may be defined once across all plugins and must
+    not shadow a built-in fact. Not firstresult. Read through `plugins.facts.plugin_facts`.
+    """
+
+
+@hookspec
+def arrears_decision(decision):
+    """Observe a decision the host has persisted (for CRM sync, analytics, alerts).
+
+    Passed: `decision`, an `engine.decision.Decision` (use `decision.to_dict()` for JSON).
+    Returns: nothing; return values are ignored. Every implementation is called, each in
+    isolation: one that raises is recorded as a failure and does not stop the others.
+    """
+
+
+@hookspec
+def arrears_delivery(message, result):
+    """Observe a delivery attempt the host has recorded.
+
+    Passed: `message`, the rendered `Message`; `result`, its `DeliveryResult`.
+    Returns: nothing; return values are ignored. Every implementation is called, each in
+    isolation, after the result is persisted: an observer can never cause a resend.
+    """

@@ -1,0 +1,141 @@
+"""The SMS and webhook channels against a real local HTTP server."""
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from plugins.channels.http import deliver_json
+from plugins.channels.sms import SmsChannel
+from plugins.channels.webhook import (
+    SIGNATURE_HEADER,
+    WebhookChannel,
+    sign,
+    verify_signature,
+)
+from plugins.errors import ChannelConfigError
+from plugins.message import Recipient
+from plugins.rendering import Renderer
+from plugins.testing import free_port, make_message
+
+SMS_TEXT = make_message(channel="sms", channel_kind="sms", content=("opt_out",))
+
+
+def sms(url, **extra) -> SmsChannel:
+    channel = SmsChannel()
+    channel.configure({"url": url, "token": "tok", "sender": "EXAMPLE", "timeout": 2, **extra})
+    return channel
+
+
+def webhook(url, **extra) -> WebhookChannel:
+    channel = WebhookChannel()
+    channel.configure({"url": url, "secret": "shh", "timeout": 2, **extra})
+    channel.clock = lambda: datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
+    return channel
+
+
+def test_sms_posts_json_with_auth_and_opt_out(http_server):
+    http_server.reply(201, {"message": {"id": "SM123"}})
+    message = Renderer().render(SMS_TEXT)
+    result = sms(http_server.url + "/send", id_field="message.id").deliver(message)
+    assert result.ok and result.provider_id == "SM123"
+    request = http_server.requests[0]
+    assert request.path == "/send"
+    assert request.headers["Authorization"] == "Bearer tok"
+    assert request.headers["Idempotency-Key"] == "A1:friendly_reminder:1"
+    body = request.json()
+    assert body["to"] == "+447700900000" and body["from"] == "EXAMPLE"
+    assert body["reference"] == "A1:friendly_reminder:1"
+    assert body["text"].rstrip().endswith("Reply STOP to stop text messages from Example Ltd.")
+
+
+def test_sms_field_names_can_be_mapped(http_server):
+    message = Renderer().render(SMS_TEXT)
+    assert sms(http_server.url, fields={"to": "To", "text": "Body"}).deliver(message).ok
+    body = http_server.requests[0].json()
+    assert "To" in body and "Body" in body and "to" not in body
+
+
+@pytest.mark.parametrize("status, expected", [
+    (500, "failed_retryable"), (503, "failed_retryable"), (429, "failed_retryable"),
+    (408, "failed_retryable"), (400, "failed_permanent"), (401, "failed_permanent"),
+    (422, "failed_permanent"), (302, "failed_permanent")])
+def test_http_status_classification(http_server, status, expected):
+    http_server.reply(status, {"error": "nope"})
+    result = sms(http_server.url).deliver(Renderer().render(SMS_TEXT))
+    assert result.status == expected
+    assert f"HTTP {status}" in result.detail
+
+
+def test_timeouts_and_refused_connections_are_retryable(http_server):
+    http_server.reply(200, delay=1.0)
+    slow = sms(http_server.url, timeout=0.2).deliver(Renderer().render(SMS_TEXT))
+    assert slow.status == "failed_retryable" and "timed out" in slow.detail
+    refused = sms(f"http://127.0.0.1:{free_port()}/").deliver(Renderer().render(SMS_TEXT))
+    assert refused.status == "failed_retryable" and "cannot reach" in refused.detail
+
+
+def test_sms_without_a_mobile_number_is_permanent(http_server):
+    message = Renderer().render(make_message(channel_kind="sms", recipient=Recipient(email="x@y.z")))
+    result = sms(http_server.url).deliver(message)
+    assert result.status == "failed_permanent" and not http_server.requests
+
+
+def test_sms_config_errors():
+    with pytest.raises(ChannelConfigError) as err:
+        SmsChannel().configure({"url": "ftp://x", "fields": {"phone": "p"}, "timeout": "soon"})
+    text = str(err.value)
+    assert "url must be an http://" in text and "fields.phone is not a field" in text
+    assert "timeout must be a number" in text
+
+
+def test_webhook_signature_verifies_and_timestamp_is_signed(http_server):
+    message = Renderer().render(make_message(channel="crm", channel_kind="webhook",
+                                             template="agency_referral", stage="agency_referral"))
+    result = webhook(http_server.url + "/hook").deliver(message)
+    assert result.ok, result.detail
+    request = http_server.requests[0]
+    signature = request.headers[SIGNATURE_HEADER]
+    assert signature.startswith("sha256=") and len(signature) == 7 + 64
+    assert verify_signature("shh", request.body, signature)
+    assert not verify_signature("other secret", request.body, signature)
+    assert not verify_signature("shh", request.body + b" ", signature)
+    stamp = int(datetime(2026, 11, 22, 15, 0, tzinfo=UTC).timestamp())
+    assert request.headers["X-Arrears-Timestamp"] == str(stamp)
+    payload = request.json()
+    assert payload["sent_at"] == stamp          # inside the signed body too
+    assert payload["idempotency_key"] == "A1:agency_referral:1"
+    assert payload["message"]["subject"].startswith("Refer account A1")
+    assert request.headers["X-Arrears-Idempotency-Key"] == message.idempotency_key
+
+
+@pytest.mark.parametrize("status, expected", [(500, "failed_retryable"), (400, "failed_permanent")])
+def test_webhook_retry_semantics(http_server, status, expected):
+    http_server.reply(status)
+    message = Renderer().render(make_message(channel_kind="webhook", template="agency_referral"))
+    assert webhook(http_server.url).deliver(message).status == expected
+
+
+def test_webhook_timeout_is_retryable(http_server):
+    http_server.reply(200, delay=1.0)
+    message = Renderer().render(make_message(channel_kind="webhook", template="agency_referral"))
+    assert webhook(http_server.url, timeout=0.2).deliver(message).status == "failed_retryable"
+
+
+def test_webhook_needs_a_secret():
+    with pytest.raises(ChannelConfigError, match="secret"):
+        WebhookChannel().configure({"url": "https://example.com/hook"})
+
+
+def test_sign_is_hmac_sha256_hex():
+    import hashlib
+    import hmac
+    body = json.dumps({"a": 1}).encode()
+    assert sign("k", body) == "sha256=" + hmac.new(b"k", body, hashlib.sha256).hexdigest()
+
+
+def test_deliver_json_reads_no_id_from_a_non_json_reply(http_server):
+    http_server.reply(200, "OK")
+    result = deliver_json(http_server.url, {"x": 1}, id_field="id")
+    assert result.ok and result.provider_id is None
