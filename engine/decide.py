@@ -7,7 +7,7 @@ No clock reads, no I/O: `now` is an argument, so the same inputs give the same b
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import numpy as np
@@ -54,6 +54,7 @@ class DecisionBatch:
     action_ok: np.ndarray
     not_before: np.ndarray
     next_evaluation: np.ndarray
+    cache: dict = field(default_factory=dict, repr=False)   # derived columns, computed once
 
     def __len__(self) -> int:
         return self.facts.n

@@ -5,67 +5,17 @@ whose full decision someone asks for (the API, explain, the store for changed on
 """
 from __future__ import annotations
 
-from engine.batch import day_to_date
 from engine.decide import DecisionBatch, from_epoch
-from engine.decision import (Action, Decision, Fees, Offer, PolicyRef, Priority, Suppression)
+from engine.decision import (Action, Decision, Fees, Offer, PolicyRef, Priority)
 from engine.escalation import REASONS
-from engine.facts import FAR, NEVER
-from engine.ruletext import content_names, describe
+from engine import suppress
+from engine.ruletext import content_names
 from engine.money import Money, from_minor
 
 
 def _money(db: DecisionBatch, minor, row: int) -> Money:
     cur = db.facts.b.currency[row]
     return Money(from_minor(int(minor), cur), cur)
-
-
-def _time(t) -> object:
-    return None if t >= FAR else from_epoch(t)
-
-
-def _guardrail_suppressions(db: DecisionBatch, row: int) -> list[Suppression]:
-    g, st = db.guarded, db.steps
-    out = []
-    if st.step[row] < 0:
-        return out
-    stage = db.policy.stages[st.step[row]]
-    base = int(db.not_before[row]) if db.action_ok[row] else db.now
-    chosen = g.channel[row]
-    for rule, mask in db.rules:
-        if not mask[row] or rule.id not in g.rule_until:
-            continue
-        mine = int(g.rule_until[rule.id][row])
-        first = int(g.first_until[rule.id][row])
-        if chosen >= 0 and mine > db.now and mine != NEVER and mine >= base:
-            out.append(Suppression(rule.id, f"deferred: {describe(rule)}", _time(mine)))
-        elif (g.moved[row] or g.blocked[row]) and first != NEVER and first > db.now:
-            how = (f"moved to {stage.channels[chosen]}" if chosen >= 0 else "no channel permitted")
-            out.append(Suppression(rule.id, f"{describe(rule)}; {how}", _time(first)))
-    return out
-
-
-def suppressions(db: DecisionBatch, row: int) -> tuple[Suppression, ...]:
-    """Every rule holding this account's next step back, with its reason and end."""
-    out = [Suppression(h.rule, h.reason(row), _time(h.until[row]))
-           for h in db.holds if h.active[row]]
-    st, f = db.steps, db.facts
-    if st.grace_blocked[row]:
-        end = f.oldest_due[row] + st.grace_days[row] + 1
-        out.append(Suppression("grace", f"within {st.grace_days[row]} grace days after the due date",
-                               from_epoch(f.midnight(end.reshape(1), [row])[0])))
-    for rule, barred, since in db.bars:
-        if barred[row] and st.barred[row]:
-            out.append(Suppression(rule.id, f"debt is time-barred since {local_date(db, since[row])}: "
-                                            f"{describe(rule)}", None))
-    if not db.held[row]:        # while a hold is in force, its end is what matters
-        out += _guardrail_suppressions(db, row)
-    step = st.step[row]
-    if step >= 0 and db.guarded.channel[row] < 0 and not out:
-        stage = db.policy.stages[step]
-        out.append(Suppression("channel.unavailable",
-                               f"no usable channel among {', '.join(stage.channels)} (contact "
-                               f"details missing, opted out or failed)", None))
-    return tuple(out)
 
 
 def _action(db: DecisionBatch, row: int) -> Action | None:
@@ -130,7 +80,7 @@ def materialize(db: DecisionBatch, row: int) -> Decision:
         stage=stage,
         action=action,
         offers=_offers(db, row),
-        suppressions=suppressions(db, row),
+        suppressions=suppress.for_row(db, row),
         fees=fees,
         next_evaluation_at=from_epoch(db.next_evaluation[row]),
         trace=build_trace(db, row),
@@ -145,8 +95,3 @@ def applied_profiles(db: DecisionBatch, row: int) -> tuple[str, ...]:
         if mask[row] and rule.profile not in seen:
             seen.append(rule.profile)
     return tuple(seen)
-
-
-def local_date(db: DecisionBatch, day: int) -> str:
-    """ISO date of an epoch day."""
-    return day_to_date(day).isoformat()
