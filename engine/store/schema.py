@@ -59,6 +59,8 @@ accounts = Table(
     Column("last_evaluated_at", Epoch),
     Column("evaluated_revision", Integer, nullable=False),
     Column("audit_seq", BigInteger),                 # audit entry of the last change
+    Column("decision_key", Text),                    # the tick's last decision key (0003)
+    Column("decision_id", BigInteger),               # decisions.id of that decision (0003)
     Index(None, "next_evaluation_at", "acct_no", "revision"),   # covers due_accounts
     Index(None, "debtor_id"),
 )
@@ -107,7 +109,7 @@ decisions = Table(
     Column("channel", Text),
     Column("not_before", Epoch),
     Column("next_evaluation_at", Epoch),
-    Column("body", Text, nullable=False),            # Decision.to_dict() as canonical JSON
+    Column("body", Text, nullable=False),            # canonical JSON summary (docs/tick.md)
     Index(None, "acct_no", "evaluated_at"),
 )
 
@@ -120,7 +122,7 @@ outbox = Table(
     Column("attempt", Integer, nullable=False),
     Column("episode_key", Text, nullable=False),     # '' when not needed: NULLs never collide
     Column("channel", Text, nullable=False),
-    Column("status", Text, nullable=False),          # pending, sending, sent, failed, cancelled
+    Column("status", Text, nullable=False),          # pending, sending, sent, failed, cancelled, unknown
     Column("tries", Integer, nullable=False),
     Column("next_attempt_at", Epoch),
     Column("created_at", Epoch, nullable=False),
@@ -128,8 +130,20 @@ outbox = Table(
     Column("provider_id", Text),
     Column("last_error", Text),
     Column("payload", Text, nullable=False),         # canonical JSON
+    Column("claimed_by", Text),                      # the dispatch run that set `sending` (0003)
+    Column("claimed_at", Epoch),                     # (0003)
     UniqueConstraint("acct_no", "stage", "attempt", "episode_key"),
     Index(None, "status", "next_attempt_at"),
+)
+
+# Named leases (0003): one row per lease; whoever holds an unexpired row may do the
+# lease's job (the scheduled tick holds "tick"). See engine/store/leases.py.
+leases = Table(
+    "leases", metadata,
+    Column("name", Text, primary_key=True),
+    Column("holder", Text, nullable=False),
+    Column("expires_at", Float, nullable=False),     # epoch seconds (wall clock, fractional)
+    Column("acquired_at", Float, nullable=False),
 )
 
 audit = Table(

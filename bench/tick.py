@@ -1,0 +1,142 @@
+"""Benchmark of the tick on a SQLite file (not collected by pytest: run it as a script).
+
+    python bench/tick.py [--accounts 100000] [--db /tmp/tick-100k.db] [--profile]
+
+1. Generates N accounts with histories (bench/portfolio.py) into the database, in a
+   child process and only if the file does not hold them yet (not timed; reuse a file
+   with --db: generating 1M accounts takes several minutes).
+2. A first full tick with every account due and no decision stored yet (every decision
+   is new), evaluate-and-queue only (`--no-dispatch`): wall time, accounts/s, peak RSS.
+3. A full re-evaluation with every account due again but nothing changed (no decision
+   rows to write): the steady-state cost per evaluated account.
+4. An incremental tick with 1% of the accounts due (an event appended to every 100th).
+`--profile` prints where the first full tick spends its time (cProfile).
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT))
+
+NOW = datetime(2026, 11, 22, 15, tzinfo=timezone.utc)
+CHUNK = 50_000
+
+
+def generate_into(url: str, n: int, seed: int = 1) -> None:
+    """Store `n` generated accounts and their histories, CHUNK at a time (bounded memory)."""
+    from portfolio import generate_account
+
+    from engine.store import Store
+    rng = random.Random(seed)
+    with Store(url, synchronous="OFF") as store:
+        for start in range(0, n, CHUNK):
+            pairs = [generate_account(rng, i, NOW.date()) for i in range(start, min(n, start + CHUNK))]
+            store.upsert_accounts([a for a, _ in pairs], now=NOW)
+            store.append_events([(a.id, e, None) for a, h in pairs for e in h], now=NOW)
+            print(f"  generated {min(n, start + CHUNK):,}/{n:,}", file=sys.stderr, flush=True)
+
+
+def _count(store) -> int:
+    return store.counts()["accounts"]
+
+
+def _reset(store, *, forget_decisions: bool) -> None:
+    """Make every account due; optionally forget every stored decision and queued contact."""
+    with store.engine.begin() as conn:
+        if forget_decisions:
+            conn.exec_driver_sql("DELETE FROM outbox")
+            conn.exec_driver_sql("DELETE FROM decisions")
+            conn.exec_driver_sql("UPDATE accounts SET next_evaluation_at = NULL, decision_key = NULL, "
+                                 "decision_id = NULL")
+        else:
+            conn.exec_driver_sql("UPDATE accounts SET next_evaluation_at = NULL")
+        conn.exec_driver_sql("DELETE FROM leases")
+
+
+def _timed_tick(store, policy, now, label: str, profile: bool = False, batch_size: int = 10_000):
+    from engine.tick import run_tick
+    prof = cProfile.Profile() if profile else None
+    cpu = time.process_time()
+    if prof:
+        prof.enable()
+    summary = run_tick(store, policy, now, batch_size=batch_size)
+    if prof:
+        prof.disable()
+    cpu = time.process_time() - cpu
+    rate = summary.evaluated / summary.duration if summary.duration else 0
+    print(f"{label}: {summary.duration:.2f} s wall, {cpu:.2f} s CPU, {summary.evaluated:,} evaluated "
+          f"({rate:,.0f} accounts/s), {summary.decisions_written:,} decisions, "
+          f"{summary.actions_queued:,} queued", flush=True)
+    return summary, prof
+
+
+def main(argv=None) -> None:
+    """Run the benchmark and print its figures."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--accounts", type=int, default=100_000)
+    ap.add_argument("--db", default=None, help="SQLite file, reused if it holds the accounts already")
+    ap.add_argument("--profile", action="store_true", help="profile the first full tick")
+    ap.add_argument("--batch-size", type=int, default=10_000, help="accounts per page (default 10 000)")
+    ap.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    path = args.db or os.path.join(tempfile.mkdtemp(), "tick-bench.db")
+    url = f"sqlite:///{path}"
+    if args.generate_only:
+        generate_into(url, args.accounts)
+        return
+
+    from engine.policy import load_policy
+    from engine.store import Store
+    from policies import DEFAULT_POLICY
+
+    with Store(url) as store:
+        have = _count(store)
+    if have != args.accounts:
+        if have:
+            sys.exit(f"{path} holds {have:,} accounts, not {args.accounts:,}: use another --db")
+        started = time.perf_counter()
+        subprocess.run([sys.executable, __file__, "--generate-only", "--accounts", str(args.accounts),
+                        "--db", path], check=True)
+        print(f"generated {args.accounts:,} accounts into {path} in {time.perf_counter() - started:.0f} s "
+              "(not counted)", flush=True)
+    policy = load_policy(DEFAULT_POLICY)
+    store = Store(url)
+    _reset(store, forget_decisions=True)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    full, prof = _timed_tick(store, policy, NOW, "full tick, every decision new", args.profile, args.batch_size)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  peak RSS {rss:,.0f} MiB (before the tick: {rss0:,.0f} MiB)")
+    _reset(store, forget_decisions=False)
+    _timed_tick(store, policy, NOW + timedelta(seconds=20), "full re-evaluation, decisions unchanged",
+                batch_size=args.batch_size)
+    from engine.model import Event
+    one_pct = [f"ACC{i:08d}" for i in range(0, args.accounts, 100)]
+    note = Event("note", NOW + timedelta(seconds=25))
+    store.append_events([(aid, note, None) for aid in one_pct], now=NOW)
+    inc, _ = _timed_tick(store, policy, NOW + timedelta(seconds=30),
+                         f"incremental tick, {len(one_pct):,} due (1%)", batch_size=args.batch_size)
+    print(f"  incremental / full: {inc.duration / full.duration:.1%}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"db size {os.path.getsize(path) / 2**20:,.0f} MiB; peak RSS {peak:,.0f} MiB")
+    store.close()
+    if prof:
+        stats = pstats.Stats(prof).strip_dirs()
+        stats.sort_stats("tottime").print_stats(25)
+        stats.sort_stats("cumulative").print_stats(30)
+
+
+if __name__ == "__main__":
+    main()

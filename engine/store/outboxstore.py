@@ -1,0 +1,102 @@
+"""Outbox state changes for dispatch: claim, finish, give up on rows a crash left behind.
+
+Statuses: `pending` (waiting for `next_attempt_at`), `sending` (claimed: a channel may be
+delivering it right now), `sent`, `failed`, `cancelled` (a re-check found it no longer
+wanted), `unknown` (claimed by a run that died: it may or may not have gone out).
+
+A row is claimed (pending -> sending) in its own committed transaction *before* the
+channel is called, and the claim is conditional on the row still being pending, so two
+dispatchers can never both deliver it. Nothing ever moves a row from `sending` or
+`unknown` back to `pending`: delivery is at most once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, and_, func, select, update
+
+from engine.store.schema import accounts, outbox
+
+FINAL = ("sent", "failed", "cancelled")
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """A pending outbox row with its account's external id."""
+
+    id: int
+    acct_no: int
+    account_id: str
+    stage: str
+    attempt: int
+    episode_key: str
+    channel: str
+    tries: int
+    next_attempt_at: int
+    payload: str
+
+
+def due_rows(conn: Connection, now: int, after_id: int, limit: int) -> list[OutboxRow]:
+    """Pending rows whose time has come, in id order after `after_id`."""
+    o = outbox.c
+    stmt = (select(o.id, o.acct_no, accounts.c.id, o.stage, o.attempt, o.episode_key, o.channel,
+                   o.tries, o.next_attempt_at, o.payload)
+            .join(accounts, accounts.c.acct_no == o.acct_no)
+            .where(o.status == "pending", o.next_attempt_at <= now, o.id > after_id)
+            .order_by(o.id).limit(limit))
+    return [OutboxRow(*row) for row in conn.execute(stmt)]
+
+
+def claim(conn: Connection, row_id: int, token: str, now: int) -> bool:
+    """pending -> sending for `token`; False if someone else changed the row first."""
+    stmt = (update(outbox).where(outbox.c.id == row_id, outbox.c.status == "pending")
+            .values(status="sending", claimed_by=token, claimed_at=now, updated_at=now))
+    return conn.execute(stmt).rowcount == 1
+
+
+def finish(conn: Connection, row_id: int, token: str, now: int, **values) -> bool:
+    """Record the outcome of `token`'s delivery attempt (`values`: status, tries,
+    next_attempt_at, provider_id, last_error, payload).
+
+    Also accepted when the row was meanwhile marked `unknown` (this run outlived its
+    lease): the run knows what happened, so the truth replaces the guess.
+    """
+    stmt = (update(outbox)
+            .where(outbox.c.id == row_id, outbox.c.claimed_by == token,
+                   outbox.c.status.in_(("sending", "unknown")))
+            .values(updated_at=now, **values))
+    return conn.execute(stmt).rowcount == 1
+
+
+def release(conn: Connection, row_id: int, token: str, now: int, next_attempt_at: int,
+            note: str | None = None) -> bool:
+    """sending -> pending without an attempt (the re-check said "not yet")."""
+    return finish(conn, row_id, token, now, status="pending", next_attempt_at=next_attempt_at,
+                  claimed_by=None, claimed_at=None, last_error=note)
+
+
+def abandon_orphans(conn: Connection, token: str, now: int) -> list[tuple[int, str, str, str]]:
+    """Mark `sending` rows claimed by any other run `unknown`; returns (id, account id,
+    stage, claimed_by) of each. Call it only while holding the tick lease: then no other
+    run is alive to finish them (and if one is, `finish` still records its outcome)."""
+    o = outbox.c
+    cond = and_(o.status == "sending", o.claimed_by.is_distinct_from(token))
+    rows = conn.execute(select(o.id, accounts.c.id, o.stage, o.claimed_by)
+                        .join(accounts, accounts.c.acct_no == o.acct_no).where(cond)).all()
+    if rows:
+        conn.execute(update(outbox).where(o.id.in_([r[0] for r in rows]), o.status == "sending")
+                     .values(status="unknown", updated_at=now,
+                             last_error="the dispatching process stopped while this contact was "
+                                        "being delivered: it may or may not have gone out"))
+    return [tuple(r) for r in rows]
+
+
+def get(conn: Connection, row_id: int):
+    """One outbox row (None if absent)."""
+    return conn.execute(select(outbox).where(outbox.c.id == row_id)).one_or_none()
+
+
+def status_counts(conn: Connection) -> dict[str, int]:
+    """Rows per status."""
+    stmt = select(outbox.c.status, func.count()).group_by(outbox.c.status)
+    return {status: n for status, n in conn.execute(stmt)}

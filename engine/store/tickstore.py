@@ -1,0 +1,155 @@
+"""The tick's writes for one page of evaluated accounts, inside the caller's transaction.
+
+`engine.tick.evaluate` runs these in one write transaction per page:
+
+1. `current_state`: each account's revision and stored decision key, read under the
+   write lock, so "has it changed since the page was read?" cannot race an ingest;
+2. `insert_decisions`: a `decisions` row for each account whose decision key changed;
+3. `queue_outbox`: outbox rows, INSERT-OR-IGNORE on UNIQUE(acct_no, stage, attempt,
+   episode_key), the act-once key; a row that ended without delivering anything
+   (`failed`, `cancelled`) is revived when the engine decides that contact again;
+4. `mark_evaluated`: next evaluation time, revision seen, decision key.
+
+Bulk statements are compiled once and run with plain tuples (`executemany`), as the
+ingest path does: per-row parameter processing would cost more than the writes.
+"""
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from engine.store.db import bulk_insert, chunks
+from engine.store.schema import accounts, decisions, outbox
+
+IN_CHUNK = 900
+DECISION_COLUMNS = ("acct_no", "evaluated_at", "revision", "policy_digest", "stage", "attempt",
+                    "action_type", "channel", "not_before", "next_evaluation_at", "body")
+OUTBOX_COLUMNS = ("acct_no", "decision_id", "stage", "attempt", "episode_key", "channel", "status",
+                  "tries", "next_attempt_at", "created_at", "updated_at", "payload")
+REVIVABLE = ("failed", "cancelled")     # ended without delivering anything
+
+
+def executemany(conn: Connection, stmt, rows: list[tuple], names: tuple[str, ...]) -> int:
+    """Run `stmt` once per tuple of `rows` (values in `names` order); returns the rowcount.
+
+    Binds not in `names` keep the value given in the statement (`.values(status="x")`);
+    an INSERT is compiled with `names` as its column keys.
+    """
+    if not rows:
+        return 0
+    compiled = stmt.compile(dialect=conn.dialect, column_keys=list(names) if stmt.is_insert else None)
+    defaults = {name: bind.value for name, bind in compiled.binds.items()}
+    order = list(compiled.positiontup) if compiled.positional else list(defaults)
+    where = {name: i for i, name in enumerate(names)}
+    if [where.get(n) for n in order] != list(range(len(order))):
+        fixed = [(where.get(n), defaults.get(n)) for n in order]
+        rows = [tuple(r[i] if i is not None else d for i, d in fixed) for r in rows]
+    if not compiled.positional:
+        rows = [dict(zip(order, r)) for r in rows]
+    return conn.exec_driver_sql(str(compiled), rows).rowcount
+
+
+def current_state(conn: Connection, acct_nos: np.ndarray):
+    """(revision, decision_key, decision_id) arrays aligned with the increasing `acct_nos`.
+
+    A dense page (most acct_nos of a range, as in a full tick) is read with one range
+    scan; a sparse one (an incremental tick) by primary-key lookups.
+    """
+    n = len(acct_nos)
+    rev = np.full(n, -1, dtype=np.int64)
+    key = np.full(n, None, dtype=object)
+    did = np.full(n, None, dtype=object)
+    if not n:
+        return rev, key, did
+    cols = (accounts.c.acct_no, accounts.c.revision, accounts.c.decision_key, accounts.c.decision_id)
+    lo, hi = int(acct_nos[0]), int(acct_nos[-1])
+    if hi - lo + 1 <= 4 * n:
+        parts = [select(*cols).where(accounts.c.acct_no.between(lo, hi))]
+    else:
+        parts = [select(*cols).where(accounts.c.acct_no.in_([int(a) for a in part]))
+                 for part in chunks(acct_nos, IN_CHUNK)]
+    for stmt in parts:
+        rows = conn.execute(stmt).all()
+        if not rows:
+            continue
+        nos = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        pos = np.searchsorted(acct_nos, nos)
+        ok = (pos < n) & (acct_nos[np.minimum(pos, n - 1)] == nos)
+        for i in np.flatnonzero(ok):
+            p = pos[i]
+            rev[p], key[p], did[p] = rows[i][1], rows[i][2], rows[i][3]
+    return rev, key, did
+
+
+def insert_decisions(conn: Connection, rows: list[tuple]) -> dict[int, int]:
+    """Insert decision rows (DECISION_COLUMNS order, one per account); {acct_no: new id}."""
+    if not rows:
+        return {}
+    before = conn.execute(select(func.max(decisions.c.id))).scalar() or 0
+    bulk_insert(conn, decisions, DECISION_COLUMNS, rows)
+    # Only the tick inserts decisions and it holds the write lock: the new ids are those above.
+    stmt = select(decisions.c.acct_no, decisions.c.id).where(decisions.c.id > before)
+    return dict(conn.execute(stmt).all())
+
+
+def _insert_ignore(conn: Connection):
+    dialect = conn.dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(outbox).on_conflict_do_nothing()
+
+
+def queue_outbox(conn: Connection, rows: list[tuple], now: int) -> tuple[int, int]:
+    """Queue contacts (OUTBOX_COLUMNS order); returns (inserted, revived).
+
+    A contact already in the outbox for the same (account, stage, attempt, episode) is
+    left alone, unless it ended without delivering anything (failed on another channel,
+    or cancelled by a re-check) and the engine now decides it again: then it is set
+    pending again with the new channel, payload and time.
+    """
+    if not rows:
+        return 0, 0
+    before = conn.execute(select(func.max(outbox.c.id))).scalar() or 0
+    executemany(conn, _insert_ignore(conn), rows, OUTBOX_COLUMNS)
+    new = {tuple(r) for r in conn.execute(
+        select(outbox.c.acct_no, outbox.c.stage, outbox.c.attempt, outbox.c.episode_key)
+        .where(outbox.c.id > before)).all()}
+    conflicts = {(r[0], r[2], r[3], r[4]): r for r in rows if (r[0], r[2], r[3], r[4]) not in new}
+    return len(new), _revive(conn, conflicts, now)
+
+
+def _revive(conn: Connection, conflicts: dict, now: int) -> int:
+    if not conflicts:
+        return 0
+    found = []
+    for part in chunks(sorted({k[0] for k in conflicts}), IN_CHUNK):
+        found += conn.execute(select(outbox.c.id, outbox.c.acct_no, outbox.c.stage, outbox.c.attempt,
+                                     outbox.c.episode_key, outbox.c.status, outbox.c.channel)
+                              .where(outbox.c.acct_no.in_(part), outbox.c.status.in_(REVIVABLE))).all()
+    updates = []
+    for oid, acct, stage, attempt, episode, status, channel in found:
+        row = conflicts.get((acct, stage, attempt, episode))
+        # A failed contact comes back only on another channel (the engine skips a channel
+        # that failed for the stage); a cancelled one on any.
+        if row is None or (status == "failed" and row[5] == channel):
+            continue
+        updates.append((row[1], row[5], row[8], row[11], now, oid, status))
+    stmt = (update(outbox).where(outbox.c.id == bindparam("b_id"), outbox.c.status == bindparam("b_status"))
+            .values(status="pending", tries=0, claimed_by=None, claimed_at=None,
+                    decision_id=bindparam("v_decision"), channel=bindparam("v_channel"),
+                    next_attempt_at=bindparam("v_next"), payload=bindparam("v_payload"),
+                    updated_at=bindparam("v_now")))
+    names = ("v_decision", "v_channel", "v_next", "v_payload", "v_now", "b_id", "b_status")
+    return executemany(conn, stmt, updates, names) if updates else 0
+
+
+def mark_evaluated(conn: Connection, rows: list[tuple]) -> int:
+    """Record evaluations: rows of (next_evaluation_at, evaluated_at, revision,
+    decision_key, decision_id, acct_no, revision), written only where the account's
+    revision is still the one evaluated (the order is the statement's own: no reshuffle)."""
+    stmt = (update(accounts)
+            .where(accounts.c.acct_no == bindparam("b_acct"), accounts.c.revision == bindparam("b_rev"))
+            .values(next_evaluation_at=bindparam("v_next"), last_evaluated_at=bindparam("v_at"),
+                    evaluated_revision=bindparam("v_rev"), decision_key=bindparam("v_key"),
+                    decision_id=bindparam("v_did")))
+    return executemany(conn, stmt, rows, ("v_next", "v_at", "v_rev", "v_key", "v_did", "b_acct", "b_rev"))

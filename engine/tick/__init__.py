@@ -1,0 +1,17 @@
+"""The scheduled tick: evaluate the due accounts, persist decisions, deliver contacts once.
+
+    from engine.tick import run_tick
+    summary = run_tick(store, policy, now, dispatcher=Dispatcher(get_plugin_manager(), config))
+
+Modules: `runner` (run_tick, TickSummary), `evaluate` (decide and persist, page by page),
+`columns` (decision keys and summaries, column-wise), `dispatch` (claim, re-check,
+deliver, record), `recheck`, `settings` (config from flags, environment and file),
+`scheduler` (APScheduler for `arrears serve`). See docs/tick.md.
+"""
+from engine.store.leases import Lease, LeaseLost
+from engine.tick.dispatch import Backoff, DispatchCounts, dispatch_due
+from engine.tick.evaluate import EvalCounts, evaluate_due
+from engine.tick.runner import TICK_LEASE, TickSummary, run_tick
+
+__all__ = ["Backoff", "DispatchCounts", "EvalCounts", "Lease", "LeaseLost", "TICK_LEASE", "TickSummary",
+           "dispatch_due", "evaluate_due", "run_tick"]

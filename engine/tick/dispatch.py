@@ -1,0 +1,226 @@
+"""The delivery half of a tick: send the queued contacts whose time has come, at most once.
+
+For each pending outbox row due at `now` (one at a time):
+
+1. claim it (pending -> sending) in a committed transaction, *before* any channel is
+   called: a crash from here on leaves it `sending`, and it is never sent again;
+2. re-check: decide the account again at `now` from fresh store data; deliver only if
+   the engine still wants this very contact (stage, attempt, channel, episode) now. A
+   payment, promise, dispute or cease recorded since is respected: the row is cancelled
+   with the reason (or put back to wait if only its time moved);
+3. compose and deliver through the plugins' `Dispatcher` (which never raises);
+4. in one transaction: the row's outcome, the `contact_attempt` event that lets
+   frequency caps and stage progress see it, and an audit entry.
+
+Retryable failures go back to `pending` with exponential backoff and no history event
+(a timeout is not an attempt on the debtor, and recording it as `failed` would make the
+engine abandon the channel); after `Backoff.max_tries`, or on a permanent failure, the
+row is `failed` and a `failed` contact attempt is recorded, so the engine moves on to
+the stage's next channel.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from sqlalchemy import update
+
+from engine.batch import Batch
+from engine.decide import as_epoch, decide_batch
+from engine.model import Event
+from engine.store import outboxstore
+from engine.store.codec import canonical, sha256
+from engine.store.db import read_transaction
+from engine.store.schema import accounts
+from engine.tick.recheck import Verdict, recheck
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Retry schedule for `failed_retryable` deliveries: `base * factor**(tries-1)` seconds,
+    at most `cap`, plus up to 10% deterministic jitter; give up after `max_tries` tries."""
+
+    base: int = 60
+    factor: float = 2.0
+    cap: int = 6 * 3600
+    max_tries: int = 6
+
+    def delay(self, tries: int, row_id: int = 0) -> int:
+        """Seconds to wait after the `tries`-th failed try."""
+        raw = min(self.cap, int(self.base * self.factor ** max(tries - 1, 0)))
+        return raw + (row_id * 7919) % (raw // 10 + 1)
+
+    def exhausted(self, tries: int) -> bool:
+        """True when `tries` tries is all there will be."""
+        return tries >= self.max_tries
+
+
+@dataclass
+class DispatchCounts:
+    """What the delivery half did."""
+
+    delivered: int = 0
+    failed: int = 0             # given up: permanent failure or retries exhausted
+    retrying: int = 0           # retryable failure, scheduled again
+    cancelled: int = 0
+    deferred: int = 0           # the re-check moved the send time: waiting again
+    unknown: int = 0            # left `sending` by a run that died: reported, never re-sent
+    plugin_failures: list = field(default_factory=list)
+
+
+def dispatch_due(store, policy, dispatcher, now: datetime, *, lease=None, backoff: Backoff = Backoff(),
+                 limit: int | None = None, stop=None, progress=None) -> DispatchCounts:
+    """Deliver the outbox rows due at `now`; see the module docstring. Never raises for a
+    plugin's failure. `limit` caps the deliveries attempted in this run."""
+    now_s = as_epoch(now)
+    token = f"{lease.holder if lease else 'dispatch'}/{uuid.uuid4().hex[:12]}"
+    counts = DispatchCounts()
+    _abandon_orphans(store, token, now_s, counts)
+    total = _due_total(store, now_s) if progress else 0
+    after, seen, done = 0, set(), 0
+    while limit is None or done < limit:
+        with read_transaction(store.engine) as conn:
+            rows = outboxstore.due_rows(conn, now_s, after, 200)
+        if not rows:
+            break
+        for row in rows:
+            after = row.id
+            if (stop and stop()) or (limit is not None and done >= limit):
+                return counts
+            if row.acct_no in seen:      # one contact per account per run
+                continue
+            if lease is not None:
+                lease.keep()
+            with store.transaction(now=now_s) as w:
+                if not outboxstore.claim(w.conn, row.id, token, now_s):
+                    continue
+            done += 1
+            if _attempt(store, policy, dispatcher, row, token, now, now_s, backoff, counts):
+                seen.add(row.acct_no)
+            if progress:
+                progress(done, max(total, done))
+    return counts
+
+
+def _due_total(store, now_s: int) -> int:
+    from sqlalchemy import func, select
+    from engine.store.schema import outbox
+    with read_transaction(store.engine) as conn:
+        return conn.execute(select(func.count()).select_from(outbox).where(
+            outbox.c.status == "pending", outbox.c.next_attempt_at <= now_s)).scalar()
+
+
+def _abandon_orphans(store, token: str, now_s: int, counts: DispatchCounts) -> None:
+    with store.transaction(now=now_s) as w:
+        for oid, account_id, stage, holder in outboxstore.abandon_orphans(w.conn, token, now_s):
+            w.audit("delivery.unknown", account_id, {"outbox_id": oid, "stage": stage, "claimed_by": holder})
+            counts.unknown += 1
+
+
+def _attempt(store, policy, dispatcher, row, token, now, now_s, backoff, counts) -> bool:
+    """Re-check, deliver and record one claimed row; True if a contact went out."""
+    try:
+        account, history = store.get_account(row.account_id)
+        db = decide_batch(Batch.from_objects([account], [history]), policy, now)
+        verdict = recheck(db, row, now_s)
+    except Exception as exc:    # a bad stored history must not stop the other contacts
+        verdict = Verdict("error", f"re-check failed: {type(exc).__name__}: {exc}")
+    if verdict.kind in ("cancel", "defer"):
+        _settle(store, row, token, now_s, verdict, counts)
+        return False
+    if verdict.kind == "error":
+        _record(store, policy, row, token, now, now_s, None, _retryable(verdict.reason), backoff, counts)
+        return False
+    decision = db.decision(0)
+    message = None
+    try:
+        message = dispatcher.compose(decision, account)
+        # Channels and observers can tell this contact from the same stage and attempt
+        # in a later collection episode (the idempotency key alone cannot).
+        message = replace(message, metadata={**message.metadata, "outbox_id": row.id,
+                                             "episode": row.episode_key})
+        message, result = dispatcher.deliver_rendered(message)
+    except Exception as exc:    # compose or a misbehaving plugin: recorded, never raised
+        result = _retryable(f"delivery raised {type(exc).__name__}: {exc}")
+    _record(store, policy, row, token, now, now_s, message, result, backoff, counts)
+    if message is not None:
+        try:
+            failures = dispatcher.notify_delivery(message, result)
+        except Exception as exc:   # pragma: no cover - notify_delivery never raises
+            failures = [f"notify_delivery raised {exc!r}"]
+        _note_failures(store, now_s, row, failures, counts)
+    return result.ok
+
+
+def _retryable(detail: str):
+    from plugins.message import DeliveryResult
+    return DeliveryResult.retryable(detail)
+
+
+def _settle(store, row, token, now_s: int, verdict: Verdict, counts: DispatchCounts) -> None:
+    """A re-check that did not send: cancel (and make the account due again), or wait."""
+    with store.transaction(now=now_s) as w:
+        if verdict.kind == "defer":
+            outboxstore.release(w.conn, row.id, token, now_s, verdict.until, f"waiting: {verdict.reason}")
+            counts.deferred += 1
+            return
+        outboxstore.finish(w.conn, row.id, token, now_s, status="cancelled", last_error=verdict.reason)
+        # Decide the account again on the next tick rather than at its scheduled time.
+        w.conn.execute(update(accounts).where(accounts.c.acct_no == row.acct_no).values(next_evaluation_at=None))
+        w.audit("delivery.cancelled", row.account_id, {**_ident(row), "reason": verdict.reason})
+        counts.cancelled += 1
+
+
+def _record(store, policy, row, token, now, now_s, message, result, backoff, counts) -> None:
+    tries = row.tries + 1
+    retry = result.status == "failed_retryable" and not backoff.exhausted(tries)
+    body = {**_ident(row), "tries": tries, "status": result.status, "provider_id": result.provider_id,
+            "detail": result.detail}
+    with store.transaction(now=now_s) as w:
+        if retry:
+            nxt = now_s + backoff.delay(tries, row.id)
+            outboxstore.finish(w.conn, row.id, token, now_s, status="pending", tries=tries,
+                               next_attempt_at=nxt, claimed_by=None, claimed_at=None,
+                               last_error=result.detail)
+            w.audit("delivery.retry", row.account_id, {**body, "next_attempt_at": nxt})
+            counts.retrying += 1
+            return
+        status = "sent" if result.ok else "failed"
+        payload = json.loads(row.payload)
+        if message is not None:
+            payload["message"] = message.to_dict()
+            body["message_sha256"] = sha256(canonical(payload["message"]))
+        outboxstore.finish(w.conn, row.id, token, now_s, status=status, tries=tries,
+                           provider_id=result.provider_id, payload=canonical(payload),
+                           last_error=None if result.ok else result.detail)
+        event = Event.from_dict(_contact_event(policy, row, message, result, now))
+        w.append_events([(row.account_id, event, f"outbox:{row.id}")])
+        w.audit(f"delivery.{status}", row.account_id, {**body, "outcome": result.contact_outcome})
+    if result.ok:
+        counts.delivered += 1
+    else:
+        counts.failed += 1
+
+
+def _contact_event(policy, row, message, result, now) -> dict:
+    if message is not None:
+        from plugins.message import contact_event
+        return contact_event(message, result, now)
+    from engine.decision import rfc3339
+    return {"type": "contact_attempt", "at": rfc3339(now), "channel": policy.channels[row.channel],
+            "stage": row.stage, "outcome": result.contact_outcome}
+
+
+def _note_failures(store, now_s: int, row, failures, counts: DispatchCounts) -> None:
+    if not failures:
+        return
+    items = [f.to_dict() if hasattr(f, "to_dict") else {"error": str(f)} for f in failures]
+    counts.plugin_failures += items
+    store.audit("plugin.failed", row.account_id, {"outbox_id": row.id, "failures": items}, now=now_s)
+
+
+def _ident(row) -> dict:
+    return {"outbox_id": row.id, "stage": row.stage, "attempt": row.attempt, "episode": row.episode_key,
+            "channel": row.channel}

@@ -1,0 +1,81 @@
+"""The tick on PostgreSQL: the same code, the same guarantees (skipped unless
+ARREARS_TEST_PG_URL is set; see tests/store/test_store_postgres.py)."""
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from engine.model import Event
+from engine.store import Store
+from engine.store.leases import acquire
+from engine.tick import dispatch_due, run_tick
+from tickkit import MONDAY, account, assert_consistent, keys_received, load, rows
+
+ADMIN_URL = os.environ.get("ARREARS_TEST_PG_URL")
+pytestmark = pytest.mark.skipif(not ADMIN_URL, reason="set ARREARS_TEST_PG_URL to run on PostgreSQL")
+
+
+@pytest.fixture
+def pg_store():
+    name = f"arrears_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    with Store(url) as store:
+        yield store
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_ticks_deliver_once_and_record_everything(pg_store, policy, server, dispatcher, portfolio):
+    accounts, histories = portfolio
+    load(pg_store, accounts, histories)
+    now = MONDAY
+    for _ in range(4):
+        summary = run_tick(pg_store, policy, now, dispatcher=dispatcher, batch_size=40)
+        assert summary.ran and summary.plugin_failures == []
+        now += timedelta(days=3)
+    assert sum(keys_received(server).values()) > 20
+    settled = run_tick(pg_store, policy, now, dispatcher=dispatcher)
+    while settled.evaluated or settled.delivered:
+        settled = run_tick(pg_store, policy, now, dispatcher=dispatcher)
+    assert_consistent(pg_store, policy, server, int(now.timestamp()))
+
+
+def test_revival_cancellation_and_the_unchanged_path(pg_store, policy, server, dispatcher):
+    load(pg_store, [account("A1"), account("A2")])
+    assert run_tick(pg_store, policy, MONDAY).actions_queued == 2
+    pg_store.append_events([("A2", Event.from_dict({"type": "payment", "amount": "1000.00",
+                                                    "at": "2026-11-23T09:00:00Z"}), "psp")], now=MONDAY)
+    counts = dispatch_due(pg_store, policy, dispatcher, MONDAY)
+    assert (counts.delivered, counts.cancelled) == (1, 1)
+    with pg_store.engine.begin() as conn:
+        conn.execute(text("UPDATE outbox SET status = 'cancelled' WHERE status = 'sent'"))
+        conn.execute(text("UPDATE accounts SET next_evaluation_at = NULL"))
+    again = run_tick(pg_store, policy, MONDAY + timedelta(minutes=1))
+    assert again.evaluated == 2 and again.actions_queued == 0    # A1: contact recorded, moved on
+
+
+def test_racing_lease_takers_get_one_winner(pg_store):
+    winners, barrier = [], threading.Barrier(5)
+
+    def contender(name):
+        barrier.wait()
+        if acquire(pg_store.engine, "tick", name, now=100, ttl=60):
+            winners.append(name)
+
+    threads = [threading.Thread(target=contender, args=(f"h{i}",)) for i in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(winners) == 1
+    assert rows(pg_store, "SELECT holder FROM leases") == [(winners[0],)]

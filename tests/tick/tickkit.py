@@ -1,0 +1,107 @@
+"""Helpers for the tick tests: fixed times, account factories, the bench portfolio, and
+the dispatcher configuration that sends every channel to one recording HTTP server."""
+from __future__ import annotations
+
+import importlib.util
+from collections import Counter
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import text
+
+from engine.model import Account
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = datetime(2026, 11, 22, 15, 0, tzinfo=timezone.utc)     # a Sunday, 15:00 UTC
+MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)  # inside every contact window
+TODAY = date(2026, 11, 22)
+ROUTES = {name: "webhook" for name in ("email", "sms", "letter", "call", "crm", "review")}
+KEY_HEADER = "X-Arrears-Idempotency-Key"
+
+
+def dispatcher_config(url: str) -> dict:
+    """Every policy channel delivered by the signed webhook to `url`."""
+    return {"channels": {"webhook": {"url": url + "/hook", "secret": "test-secret", "timeout": 5}},
+            "routes": dict(ROUTES), "creditor": {"name": "Example Ltd"}}
+
+
+def load_portfolio(n: int, seed: int = 1, today: date = TODAY):
+    """`bench/portfolio.py`'s generate(n): (accounts, histories)."""
+    spec = importlib.util.spec_from_file_location("arrears_bench_portfolio", ROOT / "bench" / "portfolio.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.generate(n, seed=seed, today=today)
+
+
+def account(account_id: str = "A1", *, amount: str = "1000.00", due: str = "2026-11-10", **extra) -> Account:
+    """A consumer in London owing `amount` since `due`, reachable by email only."""
+    data = {"id": account_id, "currency": "GBP", "timezone": "Europe/London", "jurisdiction": "GB-ENG",
+            "language": "en", "contact": {"email": f"{account_id.lower()}@example.com"},
+            "invoices": [{"id": "I1", "amount": amount, "due_date": due}]}
+    data.update(extra)
+    return Account.from_dict(data)
+
+
+def load(store, accounts, histories=None, now=NOW) -> None:
+    """Store accounts and their histories."""
+    store.upsert_accounts(list(accounts), now=now)
+    pairs = [(a.id, e, None) for a, h in zip(accounts, histories or []) for e in h]
+    if pairs:
+        store.append_events(pairs, now=now)
+
+
+def rows(store, sql: str, **params) -> list:
+    """Rows of a raw SQL query (tests read the tables directly)."""
+    with store.engine.connect() as conn:
+        return conn.execute(text(sql), params).all()
+
+
+def keys_received(server) -> Counter:
+    """How many requests the server received per idempotency key."""
+    return Counter(r.headers.get(KEY_HEADER) for r in server.requests)
+
+
+def assert_consistent(store, policy, server, settled_at: int) -> dict:
+    """The act-once and no-lost-decision invariants, after ticking settled at `settled_at`.
+
+    - no contact reached the provider twice, and every one that did has an outbox row
+      that is `sent` (received exactly once) or `unknown` (a crash hid the outcome);
+    - no row is left `sending`; every `sent` row has exactly one contact event;
+    - every account's latest evaluation is recorded, is not due, and its stored decision
+      key is what the engine decides again from the same data at the same instant.
+    Returns the outbox status counts.
+    """
+    import numpy as np
+
+    from engine.decide import decide_batch, from_epoch
+    from engine.tick.columns import summarise
+
+    received = keys_received(server)
+    assert received and max(received.values()) == 1, received.most_common(3)
+    outbox = rows(store, "SELECT o.id, a.id, o.stage, o.attempt, o.status FROM outbox o "
+                         "JOIN accounts a USING (acct_no)")
+    statuses = Counter(r[4] for r in outbox)
+    assert set(statuses) <= {"pending", "sent", "cancelled", "failed", "unknown"}, statuses
+    by_key = {f"{acct}:{stage}:{attempt}": (oid, status) for oid, acct, stage, attempt, status in outbox}
+    assert len(by_key) == len(outbox)            # one row per contact (single episode here)
+    for key in received:
+        assert by_key[key][1] in ("sent", "unknown"), (key, by_key[key])
+    events = Counter(k for (k,) in rows(store, "SELECT event_key FROM events WHERE event_key LIKE 'outbox:%'"))
+    for key, (oid, status) in by_key.items():
+        if status == "sent":
+            assert received[key] == 1 and events[f"outbox:{oid}"] == 1, (key, oid)
+        elif status != "failed":
+            assert events[f"outbox:{oid}"] == 0, (key, oid, status)
+    state = rows(store, "SELECT acct_no, revision, evaluated_revision, next_evaluation_at, "
+                        "last_evaluated_at, decision_key, decision_id FROM accounts ORDER BY acct_no")
+    for acct_no, rev, seen_rev, nea, _last, key, did in state:
+        assert rev == seen_rev and nea is not None and nea > settled_at and key and did, acct_no
+    by_time: dict = {}
+    for acct_no, *_r, last, key, _did in state:
+        by_time.setdefault(last, []).append((acct_no, key))
+    for last, group in by_time.items():
+        nos = np.array([a for a, _ in group], dtype=np.int64)
+        cols = summarise(decide_batch(store.load_batch(nos), policy, from_epoch(last)))
+        assert list(cols.keys) == [k for _, k in group], last
+    assert store.verify_audit().ok
+    return dict(statuses)
