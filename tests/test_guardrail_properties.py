@@ -287,7 +287,9 @@ def check(account, events, now: int, decision, pname: str, acc: dict, evs: list[
                        + reproducer(acc, evs, now))
 
 
-FAST = dict(deadline=None, print_blob=True,
+# derandomize: the same cases every run, so the coverage assertion (every rule binds in
+# some case) cannot flake; the regression properties still search around their examples.
+FAST = dict(deadline=None, print_blob=True, derandomize=True, database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                    HealthCheck.filter_too_much])
 
