@@ -62,8 +62,15 @@ class Message:
 
     @property
     def idempotency_key(self) -> str:
-        """`account:stage:attempt`: the same contact always has the same key."""
-        return f"{self.account_id}:{self.stage}:{self.attempt}"
+        """`account:stage:attempt[:episode]`: the same contact always has the same key.
+
+        The tick adds the collection episode (the oldest unpaid due date) to `metadata`, so
+        a stage contacted again in a later delinquency episode gets a new key and a provider
+        that remembers keys does not drop it.
+        """
+        key = f"{self.account_id}:{self.stage}:{self.attempt}"
+        episode = self.metadata.get("episode") if self.metadata else None
+        return f"{key}:{episode}" if episode else key
 
     @property
     def rendered(self) -> bool:

@@ -27,7 +27,7 @@ def test_a_due_contact_is_delivered_once_and_recorded(store, policy, server, dis
     load(store, [account("A1")])
     summary = run_tick(store, policy, MONDAY, dispatcher=dispatcher)
     assert (summary.actions_queued, summary.delivered, summary.failed) == (1, 1, 0)
-    assert keys_received(server) == {"A1:friendly_reminder:1": 1}
+    assert keys_received(server) == {"A1:friendly_reminder:1:2026-11-10": 1}
     body = server.requests[0].json()
     assert body["message"]["recipient"]["email"] == "a1@example.com" and body["message"]["body"]
     assert (body["message"]["metadata"]["outbox_id"], body["message"]["metadata"]["episode"]) == (1, "2026-11-10")
@@ -237,7 +237,7 @@ def test_a_new_delinquency_episode_may_repeat_a_stage(store, policy, server, dis
     episodes = [r.json()["message"]["metadata"]["episode"] for r in server.requests]
     keys = [r.json()["idempotency_key"] for r in server.requests]
     assert episodes == ["2026-11-10", "2026-12-10"]
-    # the plugins' idempotency key does not tell the episodes apart (see docs/tick.md)
-    assert keys == ["A1:friendly_reminder:1", "A1:friendly_reminder:1"]
+    # the idempotency key carries the episode, so a provider that remembers keys keeps both
+    assert keys == ["A1:friendly_reminder:1:2026-11-10", "A1:friendly_reminder:1:2026-12-10"]
     assert rows(store, "SELECT stage, attempt, episode_key, status FROM outbox ORDER BY id") == [
         ("friendly_reminder", 1, "2026-11-10", "sent"), ("friendly_reminder", 1, "2026-12-10", "sent")]
