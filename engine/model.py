@@ -69,14 +69,26 @@ def _str(value, where, *, required=False, choices=None):
     return value
 
 
+# Dates and times outside these years are refused: they are data errors, and the batch
+# arithmetic (epoch days, local-time offsets) is only meaningful well inside them.
+YEARS = (1900, 2199)
+
+
+def _in_range(value, where):
+    if not YEARS[0] <= value.year <= YEARS[1]:
+        raise InputError(f"must be between {YEARS[0]}-01-01 and {YEARS[1]}-12-31 "
+                         f"(year {value.year})", where)
+    return value
+
+
 def parse_date(value, where) -> date:
-    """A calendar date from `date` or an ISO 8601 string ``YYYY-MM-DD``."""
+    """A calendar date from `date` or an ISO 8601 string ``YYYY-MM-DD`` (years 1900-2199)."""
     if isinstance(value, datetime):
         raise InputError(f"expected a date (YYYY-MM-DD), got a date-time {value!r}", where)
     if isinstance(value, date):
-        return value
+        return _in_range(value, where)
     try:
-        return date.fromisoformat(value)
+        return _in_range(date.fromisoformat(value), where)
     except (TypeError, ValueError):
         raise InputError(f"expected a date (YYYY-MM-DD), got {value!r}", where) from None
 
@@ -93,7 +105,16 @@ def parse_instant(value, where) -> datetime:
         raise InputError(f"expected an RFC 3339 time, got {value!r}", where)
     if value.tzinfo is None or value.utcoffset() is None:
         raise InputError("time must carry a UTC offset (e.g. 'Z' or '+01:00')", where)
-    return value.astimezone(timezone.utc)
+    try:
+        utc = value.astimezone(timezone.utc)
+    except OverflowError:
+        raise InputError(f"must be between 1970-01-01 and {YEARS[1]}-12-31 (out of range)",
+                         where) from None
+    return _in_range(utc, where) if utc.year >= 1970 else _too_early(utc, where)
+
+
+def _too_early(value, where):
+    raise InputError(f"must be between 1970-01-01 and {YEARS[1]}-12-31 (year {value.year})", where)
 
 
 def _zone(value, where):
@@ -101,8 +122,8 @@ def _zone(value, where):
     if name is not None:
         try:
             ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise InputError(f"unknown IANA time zone {name!r}", where) from None
+        except (ZoneInfoNotFoundError, ValueError, OSError):   # OSError: absurdly long names
+            raise InputError(f"unknown IANA time zone {name[:64]!r}", where) from None
     return name
 
 
@@ -165,7 +186,7 @@ class Contact:
         if not isinstance(prefs, list):
             raise InputError("expected a list of channel kinds", f"{where}.preferred_channels")
         for i, kind in enumerate(prefs):
-            _str(kind, f"{where}.preferred_channels[{i}]", choices=CHANNEL_KINDS)
+            _str(kind, f"{where}.preferred_channels[{i}]", required=True, choices=CHANNEL_KINDS)
         return cls(**{k: _str(data.get(k), f"{where}.{k}") for k in ("email", "phone", "mobile",
                                                                      "address")},
                    preferred_channels=tuple(prefs))
@@ -221,7 +242,8 @@ class Account:
         others = data.get("other_timezones") or []
         if not isinstance(others, list):
             raise InputError("expected a list of IANA time zones", f"{where}.other_timezones")
-        others = tuple(_zone(z, f"{where}.other_timezones[{i}]") for i, z in enumerate(others))
+        others = tuple(_zone(_str(z, f"{where}.other_timezones[{i}]", required=True),
+                             f"{where}.other_timezones[{i}]") for i, z in enumerate(others))
         tags = data.get("tags") or []
         if not isinstance(tags, list):
             raise InputError("expected a list of strings", f"{where}.tags")
@@ -230,11 +252,11 @@ class Account:
             currency=check_currency(data.get("currency"), f"{where}.currency"),
             invoices=parsed,
             debtor_type=_str(data.get("debtor_type", "consumer"), f"{where}.debtor_type",
-                             choices=DEBTOR_TYPES),
+                             required=True, choices=DEBTOR_TYPES),
             jurisdiction=_str(data.get("jurisdiction"), f"{where}.jurisdiction"),
             timezone=tz,
             language=_str(data.get("language"), f"{where}.language"),
-            tags=frozenset(_str(t, f"{where}.tags[{i}]") for i, t in enumerate(tags)),
+            tags=frozenset(_str(t, f"{where}.tags[{i}]", required=True) for i, t in enumerate(tags)),
             risk_score=_float01(data.get("risk_score"), f"{where}.risk_score"),
             on_time_ratio=_float01(data.get("on_time_ratio"), f"{where}.on_time_ratio"),
             relationship_tier=_str(data.get("relationship_tier"), f"{where}.relationship_tier"),

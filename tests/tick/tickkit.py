@@ -78,11 +78,13 @@ def assert_consistent(store, policy, server, settled_at: int) -> dict:
 
     received = keys_received(server)
     assert received and max(received.values()) == 1, received.most_common(3)
-    outbox = rows(store, "SELECT o.id, a.id, o.stage, o.attempt, o.status FROM outbox o "
+    outbox = rows(store, "SELECT o.id, a.id, o.stage, o.attempt, o.episode_key, o.status FROM outbox o "
                          "JOIN accounts a USING (acct_no)")
-    statuses = Counter(r[4] for r in outbox)
+    statuses = Counter(r[5] for r in outbox)
     assert set(statuses) <= {"pending", "sent", "cancelled", "failed", "unknown"}, statuses
-    by_key = {f"{acct}:{stage}:{attempt}": (oid, status) for oid, acct, stage, attempt, status in outbox}
+    # the provider sees Message.idempotency_key: account:stage:attempt:episode
+    by_key = {f"{acct}:{stage}:{attempt}:{episode}": (oid, status)
+              for oid, acct, stage, attempt, episode, status in outbox}
     assert len(by_key) == len(outbox)            # one row per contact (single episode here)
     for key in received:
         assert by_key[key][1] in ("sent", "unknown"), (key, by_key[key])
