@@ -1,0 +1,46 @@
+"""The Flask application factory.
+
+    from api import create_app
+    app = create_app({"database_url": "sqlite:///arrears.db",
+                      "api": {"keys": {"<a long random key>": "integrator"}}})
+
+One blueprint per resource (`api/resources/`), JSON problem documents for every
+error (`api/problems.py`), request metrics (`api/metrics.py`). Nothing lives in
+module globals: each app owns its store, policies, keys and counters.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from api import config as api_config
+from api import metrics, openapi, problems
+from api.resources import RESOURCES
+from api.state import ApiState
+
+log = logging.getLogger("arrears.api")
+
+
+def create_app(config: dict | None = None, *, store=None) -> Flask:
+    """Build the API app from `config` (see `api.config`); `store` reuses an open Store."""
+    settings = api_config.load(config)
+    app = Flask("api")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.url_map.strict_slashes = False
+    state = ApiState(settings, store=store)
+    state.document = openapi.build(RESOURCES, settings)
+    app.extensions["arrears"] = state
+    if not len(state.keys):
+        log.warning("no API keys are configured: every endpoint except /healthz, /metrics and "
+                    "/v1/openapi.json answers 401 (set api.keys or ARREARS_API_KEYS)")
+    problems.init_app(app)
+    metrics.init_app(app, state.metrics)
+    for resource in RESOURCES:
+        app.register_blueprint(resource.blueprint)
+    return app
+
+
+def state_of(app: Flask) -> ApiState:
+    """The `ApiState` of an app made by `create_app`."""
+    return app.extensions["arrears"]

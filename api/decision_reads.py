@@ -1,0 +1,93 @@
+"""Reading the decisions the scheduled tick stored: each account's latest one.
+
+The tick writes a `decisions` row only when an account's decision changes and points
+`accounts.decision_id` at the latest (schema 0003); on an older schema the latest row
+per account is found by `max(id)`. The priority lives in the row's JSON summary, so
+sorting by it uses the database's JSON functions (SQLite and PostgreSQL); elsewhere
+lists fall back to `evaluated_at` order.
+"""
+from __future__ import annotations
+
+from sqlalchemy import JSON, and_, cast, exists, func, or_, select, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
+
+from engine.store.schema import accounts, decisions
+
+SORTS = ("priority", "evaluated_at")
+
+
+def _json_field(conn, name: str):
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        return type_coerce(decisions.c.body, JSON)[name]
+    if dialect == "postgresql":
+        return cast(decisions.c.body, JSONB)[name]
+    return None
+
+
+def priority_of(conn):
+    """SQL expression of a decision's priority (-1 when absent), or None if unsupported."""
+    field = _json_field(conn, "priority")
+    return None if field is None else func.coalesce(field.as_float(), -1.0)
+
+
+def _latest(columns):
+    """SELECT `columns` over each account's latest decision joined with its account."""
+    if "decision_id" in accounts.c:
+        joined = decisions.join(accounts, accounts.c.decision_id == decisions.c.id)
+    else:
+        latest = select(func.max(decisions.c.id).label("id")).group_by(decisions.c.acct_no).subquery()
+        joined = (decisions.join(latest, latest.c.id == decisions.c.id)
+                  .join(accounts, accounts.c.acct_no == decisions.c.acct_no))
+    return select(*columns).select_from(joined)
+
+
+def any_decisions(conn) -> bool:
+    """True once the tick has stored at least one decision."""
+    return bool(conn.execute(select(exists().select_from(decisions))).scalar())
+
+
+def sort_key(conn, sort: str):
+    """(SQL expression, effective sort name) for `sort`; priority falls back to evaluated_at."""
+    if sort == "priority":
+        expr = priority_of(conn)
+        if expr is not None:
+            return expr, "priority"
+    return decisions.c.evaluated_at, "evaluated_at"
+
+
+def decisions_page(conn, *, filters: dict, sort: str, after: list | None, limit: int):
+    """Latest decisions matching `filters` (stage, action, channel, account_id, bucket),
+    highest `sort` key first (ties: newest id first), after the keyset `after`.
+
+    Returns (rows, [key, id] of the last row if the page is full, else None).
+    """
+    key, _ = sort_key(conn, sort)
+    stmt = _latest([decisions, accounts.c.id.label("account_id"), key.label("sort_key")])
+    column = {"stage": decisions.c.stage, "action": decisions.c.action_type,
+              "channel": decisions.c.channel, "account_id": accounts.c.id}
+    for name, value in filters.items():
+        if value is None:
+            continue
+        if name == "bucket":
+            field = _json_field(conn, "bucket")
+            if field is not None:
+                stmt = stmt.where(field.as_string() == value)
+        else:
+            stmt = stmt.where(column[name] == value)
+    if after is not None:
+        last_key, last_id = after
+        stmt = stmt.where(or_(key < last_key, and_(key == last_key, decisions.c.id < last_id)))
+    rows = conn.execute(stmt.order_by(key.desc(), decisions.c.id.desc()).limit(limit)).all()
+    nxt = [rows[-1].sort_key, rows[-1].id] if len(rows) == limit else None
+    return rows, nxt
+
+
+def due_contacts(conn, channels: list[str], before: int, limit: int) -> list:
+    """Latest decisions with a contact on one of `channels` due before epoch `before`,
+    for accounts evaluated since their last change, highest priority first."""
+    key, _ = sort_key(conn, "priority")
+    stmt = (_latest([decisions, accounts.c.id.label("account_id"), key.label("sort_key")])
+            .where(decisions.c.channel.in_(channels), decisions.c.not_before.is_not(None),
+                   decisions.c.not_before < before, accounts.c.evaluated_revision == accounts.c.revision))
+    return conn.execute(stmt.order_by(key.desc(), decisions.c.id.desc()).limit(limit)).all()

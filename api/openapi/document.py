@@ -1,0 +1,114 @@
+"""Build the OpenAPI 3.1 document from the resources' `Operation`s and the component schemas.
+
+Nothing here is written twice: paths, parameters, bodies, roles and responses come
+from the route specs the views are registered with; schemas from `api.openapi.model`
+and `api.openapi.messages`. Error responses are added by rule (401/403 where a key is
+needed, 404 where the path names something, 413/415/422 where there is a body), all
+as problem documents.
+"""
+from __future__ import annotations
+
+from api.openapi.messages import components
+from api.openapi.model import ref
+from api.problems import MEDIA_TYPE as PROBLEM_MEDIA
+
+VERSION = "0.1.0"
+INFO = {
+    "title": "Arrears API",
+    "version": VERSION,
+    "summary": "Collections-policy decisions over HTTP.",
+    "description": (
+        "Send accounts and events, read decisions with their explanations, manage policies. "
+        "JSON in and out; money as decimal strings with a currency; times as RFC 3339. Every "
+        "error is an RFC 9457 problem document. Authenticate with `Authorization: Bearer <key>`; "
+        "a key has one role: integrator, compliance, agent or admin (admin may call everything). "
+        "See docs/api-guide.md."),
+    "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
+}
+ERRORS = {400: "Malformed request or query parameter", 401: "No valid API key",
+          403: "The key's role may not do this", 404: "Not found", 409: "Conflict",
+          413: "The body is larger than the configured limit", 415: "Unsupported Content-Type",
+          422: "The body is well-formed but invalid (see `errors`)", 503: "Not available"}
+
+
+def _problem(status: int) -> dict:
+    return {"description": ERRORS.get(status, "Error"),
+            "content": {PROBLEM_MEDIA: {"schema": ref("Problem")}}}
+
+
+def _parameters(op, settings) -> list[dict]:
+    out = [{"name": name, "in": "path", "required": True,
+            "schema": {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}} for name in op.path_args]
+    for where, specs in (("query", op.query), ("header", op.headers)):
+        out += [{"name": p.name, "in": where, "required": p.required, "description": p.description,
+                 "schema": p.schema_for(settings)} for p in specs]
+    return out
+
+
+def _responses(op) -> dict:
+    out = {}
+    for status, spec in sorted(op.responses.items()):
+        description, schema = spec[0], spec[1]
+        media = spec[2] if len(spec) > 2 else ("application/json" if status < 400 else PROBLEM_MEDIA)
+        out[str(status)] = {"description": description}
+        if schema is not None:
+            out[str(status)]["content"] = {media: {"schema": schema}}
+    errors = [400]
+    if op.roles is not None:
+        errors += [401, 403]
+    if op.path_args:
+        errors.append(404)
+    if op.body:
+        errors += [413, 415, 422]
+    for status in errors:
+        out.setdefault(str(status), _problem(status))
+    out["default"] = {"description": "Any other error", "content": {PROBLEM_MEDIA: {"schema": ref("Problem")}}}
+    return out
+
+
+def _body(op) -> dict:
+    refs = [ref(name) for _, name in op.body]
+    schema = refs[0] if len(refs) == 1 else {"oneOf": refs}
+    return {"required": True, "content": {media: {"schema": schema} for media in op.body_media}}
+
+
+def operation(op, settings) -> dict:
+    """The OpenAPI Operation Object of one route spec."""
+    roles = None if op.roles is None else [*op.roles, "admin"]
+    text = op.description
+    if roles:
+        text = (text + "\n\n" if text else "") + f"Roles: {', '.join(roles)}."
+    out = {"operationId": op.operation_id, "summary": op.summary, "tags": [op.tag],
+           "parameters": _parameters(op, settings), "responses": _responses(op)}
+    if text:
+        out["description"] = text
+    if op.body:
+        out["requestBody"] = _body(op)
+    if roles is None:
+        out["security"] = []
+    else:
+        out["x-roles"] = roles
+    return out
+
+
+def build(resources, settings) -> dict:
+    """The whole document for `resources` under `settings`."""
+    paths: dict = {}
+    tags: dict = {}
+    for resource in resources:
+        tags.setdefault(resource.tag, resource.description)
+        for op in resource.operations:
+            paths.setdefault(op.path, {})[op.method.lower()] = operation(op, settings)
+    return {
+        "openapi": "3.1.0",
+        "info": INFO,
+        "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
+        "tags": [{"name": name, "description": text} for name, text in tags.items()],
+        "paths": paths,
+        "components": {
+            "schemas": components(settings),
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
+                                               "description": "An API key: `Authorization: Bearer <key>`."}},
+        },
+        "security": [{"bearerAuth": []}],
+    }

@@ -1,0 +1,149 @@
+"""JSON Schemas of the API's own requests and responses (the envelopes around engine values).
+
+`components(settings)` returns every component schema, with the configured limits
+(batch sizes, page sizes) written into them, so the document states what this
+server accepts.
+"""
+from __future__ import annotations
+
+from api.openapi.model import COMPONENTS, INSTANT, OPT_STR, OPT_TIME, STR, TIME, _object, nullable, ref
+
+INT = {"type": "integer"}
+OPT_INT = nullable(INT)
+CURSOR = nullable({"type": "string", "description": "Pass as `cursor` for the next page; null at the end."})
+DIGEST = {"type": "string", "minLength": 1, "description": "A policy digest (`sha256:…`)."}
+
+
+def page(item: str) -> dict:
+    """A page of a list: items and the cursor of the next page."""
+    return _object({"items": {"type": "array", "items": ref(item)}, "next_cursor": CURSOR},
+                   ("items", "next_cursor"))
+
+
+def _problem() -> dict:
+    error = _object({"pointer": STR, "parameter": STR, "header": STR, "detail": STR,
+                     "line": INT, "column": INT}, ("detail",),
+                    "One field error: where (a JSON pointer into the body, a query parameter or a "
+                    "header) and what is wrong.")
+    problem = _object({"type": STR, "title": STR, "status": INT, "detail": STR,
+                       "errors": {"type": "array", "items": ref("FieldError")}},
+                      ("type", "title", "status", "detail"), "An RFC 9457 problem document.")
+    return {"Problem": problem, "FieldError": error}
+
+
+def _decide(settings) -> dict:
+    item = _object({"account": ref("Account"), "events": {"type": "array", "items": ref("Event")}},
+                   ("account",))
+    return {
+        "DecideRequest": _object({"account": ref("Account"),
+                                  "events": {"type": "array", "items": ref("Event")},
+                                  "at": INSTANT, "policy": DIGEST}, ("account",),
+                                 "Decide for one account. `at` defaults to now; `policy` (a stored "
+                                 "version's digest) to the active policy."),
+        "DecideItem": item,
+        "DecideBatchRequest": _object({"items": {"type": "array", "items": ref("DecideItem"), "minItems": 1,
+                                                 "maxItems": settings.max_batch_items},
+                                       "at": INSTANT, "policy": DIGEST}, ("items",),
+                                      "Decide for several accounts at one moment, in one evaluation."),
+        "DecideBatchResponse": _object({"decisions": {"type": "array", "items": ref("Decision")}},
+                                       ("decisions",)),
+    }
+
+
+def _accounts(settings) -> dict:
+    state = _object({"revision": INT, "created_at": TIME, "updated_at": TIME, "changed_at": TIME,
+                     "next_evaluation_at": OPT_TIME, "last_evaluated_at": OPT_TIME},
+                    ("revision", "created_at", "updated_at", "changed_at", "next_evaluation_at",
+                     "last_evaluated_at"),
+                    "Bookkeeping: `next_evaluation_at` null means due for evaluation now.")
+    # An Event with its bookkeeping. Event is a closed object, so the union is spelled out.
+    stored = dict(COMPONENTS["Event"])
+    stored["properties"] = {**stored["properties"], "seq": INT, "event_key": OPT_STR, "recorded_at": TIME}
+    stored["required"] = [*stored["required"], "seq", "event_key", "recorded_at"]
+    stored["description"] = "An event as stored, with its sequence number and idempotency key."
+    return {
+        "AccountResource": _object({"account": ref("Account"), "state": ref("AccountState")},
+                                   ("account", "state")),
+        "AccountState": state,
+        "AccountsBatchRequest": _object({"accounts": {"type": "array", "items": ref("Account"),
+                                                      "minItems": 1,
+                                                      "maxItems": settings.max_batch_accounts}},
+                                        ("accounts",)),
+        "UpsertResult": _object({"inserted": INT, "updated": INT, "unchanged": INT, "invoices": INT,
+                                 "audit_seq": OPT_INT},
+                                ("inserted", "updated", "unchanged", "invoices", "audit_seq")),
+        "EventBatch": _object({"events": {"type": "array", "items": ref("Event"), "minItems": 1,
+                                          "maxItems": settings.max_batch_events}}, ("events",)),
+        "StoredEvent": stored,
+        "EventsResult": _object({"account_id": STR, "events": {"type": "array", "items": ref("StoredEvent")}},
+                                ("account_id", "events")),
+        "EventPage": page("StoredEvent"),
+    }
+
+
+def _decisions() -> dict:
+    summary = _object({
+        "id": INT, "account_id": STR, "evaluated_at": TIME, "policy_digest": STR, "stage": OPT_STR,
+        "action": OPT_STR, "channel": OPT_STR, "attempt": OPT_INT, "not_before": OPT_TIME,
+        "next_evaluation_at": OPT_TIME, "priority": nullable({"type": "number"}), "bucket": OPT_STR,
+        "days_past_due": OPT_INT, "balance": nullable(ref("Money")), "reason": OPT_STR,
+        "suppressions": {"type": "array", "items": STR}},
+        ("id", "account_id", "evaluated_at", "policy_digest", "stage", "action", "channel", "attempt",
+         "not_before", "next_evaluation_at", "priority", "bucket", "days_past_due", "balance", "reason",
+         "suppressions"),
+        "An account's latest stored decision, as the scheduled tick recorded it.")
+    work_item = _object({"account_id": STR, "priority": {"type": "number"}, "stage": STR, "action": STR,
+                         "channel": STR, "attempt": INT, "not_before": TIME, "reason": OPT_STR,
+                         "balance": nullable(ref("Money")), "days_past_due": OPT_INT},
+                        ("account_id", "priority", "stage", "action", "channel", "attempt", "not_before",
+                         "reason", "balance", "days_past_due"))
+    queue = _object({"channel": STR, "date": {"type": "string", "format": "date"}, "capacity": INT,
+                     "source": {"enum": ["tick", "computed"]}, "evaluated_at": OPT_TIME,
+                     "items": {"type": "array", "items": ref("WorkItem")}},
+                    ("channel", "date", "capacity", "source", "evaluated_at", "items"),
+                    "Today's contacts on one channel kind, highest priority first, capped to capacity.")
+    return {"DecisionSummary": summary, "DecisionPage": page("DecisionSummary"),
+            "WorkItem": work_item, "WorkQueue": queue}
+
+
+def _policies() -> dict:
+    version = {"name": STR, "version": STR, "digest": STR, "active": {"type": "boolean"},
+               "created_at": TIME, "activated_at": OPT_TIME}
+    names = tuple(version)
+    problem = _object({"line": INT, "column": INT, "pointer": STR, "detail": STR},
+                      ("line", "column", "pointer", "detail"))
+    return {
+        "PolicyVersion": _object(version, names),
+        "PolicySource": _object({**version, "source": {"type": "string"}}, (*names, "source")),
+        "PolicyPage": page("PolicyVersion"),
+        "PolicyText": {"type": "string", "description": "A policy document (YAML, UTF-8)."},
+        "PolicyProblem": problem,
+        "ValidationResult": _object({"valid": {"type": "boolean"},
+                                     "policy": nullable(_object({"name": STR, "version": STR, "digest": STR},
+                                                                ("name", "version", "digest"))),
+                                     "problems": {"type": "array", "items": ref("PolicyProblem")}},
+                                    ("valid", "policy", "problems")),
+    }
+
+
+def _operations() -> dict:
+    entry = _object({"seq": INT, "at": TIME, "kind": STR, "subject": STR,
+                     "body": {"type": "object"}, "prev_hash": STR, "hash": STR},
+                    ("seq", "at", "kind", "subject", "body", "prev_hash", "hash"))
+    check = _object({"status": {"enum": ["ok", "failing"]}, "detail": OPT_STR}, ("status",), closed=False)
+    health = _object({"status": {"enum": ["ok", "failing"]},
+                      "checks": _object({"database": check, "policy": check}, ("database", "policy")),
+                      "policy": nullable(_object({"name": STR, "version": STR, "digest": STR},
+                                                 ("name", "version", "digest"))),
+                      "schema_revision": OPT_STR},
+                     ("status", "checks", "policy", "schema_revision"))
+    return {"AuditEntry": entry, "AuditPage": page("AuditEntry"), "Health": health}
+
+
+def components(settings) -> dict:
+    """Every component schema of the document, for these settings."""
+    out = dict(COMPONENTS)
+    for part in (_problem(), _decide(settings), _accounts(settings), _decisions(), _policies(),
+                 _operations()):
+        out.update(part)
+    return out

@@ -1,0 +1,157 @@
+"""JSON Schemas (OpenAPI 3.1 = JSON Schema 2020-12) of the engine's own values.
+
+Accounts and events as `Account.from_dict` / `Event.from_dict` accept them, and the
+`Decision` exactly as `Decision.to_dict` writes it. The API validates request
+envelopes against these schemas and leaves accounts and events to the engine's
+parsers (which name the field that is wrong); `tests/api` check every response
+against the document, so the two cannot drift apart unnoticed.
+"""
+from __future__ import annotations
+
+from engine.factdefs import CHANNEL_KINDS
+from engine.model import CONTACT_OUTCOMES, DEBTOR_TYPES, EVENT_TYPES
+
+
+def ref(name: str) -> dict:
+    """A reference to a component schema."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: dict) -> dict:
+    """`schema` or null."""
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+TEXT = {"type": "string", "minLength": 1, "pattern": r"\S"}
+DATE = {"type": "string", "format": "date", "examples": ["2026-10-01"]}
+INSTANT = {"type": "string", "format": "date-time", "examples": ["2026-11-22T15:00:00Z"]}
+UNIT = {"type": "number", "minimum": 0, "maximum": 1}
+AMOUNT = {"description": "A decimal amount in the account's currency (major units), e.g. \"120.50\".",
+          "anyOf": [{"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$"},
+                    {"type": "number", "minimum": 0}]}
+POSITIVE_AMOUNT = {"description": "A positive decimal amount, e.g. \"50.00\".",
+                   "anyOf": [{"type": "string", "pattern": r"^[0-9]*[1-9][0-9]*(\.[0-9]+)?$|"
+                                                           r"^[0-9]+\.[0-9]*[1-9][0-9]*$"},
+                             {"type": "number", "exclusiveMinimum": 0}]}
+
+
+def _object(properties: dict, required=(), description: str = "", closed: bool = True) -> dict:
+    out = {"type": "object", "properties": properties}
+    if required:
+        out["required"] = list(required)
+    if closed:
+        out["additionalProperties"] = False
+    if description:
+        out["description"] = description
+    return out
+
+
+INVOICE = _object({"id": TEXT, "amount": AMOUNT, "due_date": DATE, "issued_date": nullable(DATE)},
+                  ("id", "amount", "due_date"), "One receivable; payments arrive as events.")
+
+CONTACT = _object({**{k: nullable(TEXT) for k in ("email", "phone", "mobile", "address")},
+                   "preferred_channels": {"type": "array", "items": {"enum": list(CHANNEL_KINDS)}}},
+                  description="How the debtor can be reached.")
+
+ACCOUNT = _object({
+    "id": TEXT,
+    "currency": {"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217 code"},
+    "invoices": {"type": "array", "items": ref("Invoice")},
+    "debtor_type": {"enum": list(DEBTOR_TYPES), "default": "consumer"},
+    **{k: nullable(TEXT) for k in ("jurisdiction", "timezone", "language", "relationship_tier",
+                                   "account_manager", "debtor_id")},
+    "tags": {"type": "array", "items": TEXT},
+    "risk_score": nullable(UNIT),
+    "on_time_ratio": nullable(UNIT),
+    "contact": nullable(ref("Contact")),
+    "other_timezones": {"type": "array", "items": TEXT},
+}, ("id", "currency"), "A debtor account. `timezone` is an IANA zone such as Europe/London.")
+
+# PUT /v1/accounts/{account_id}: the id comes from the path, so the body may leave it out.
+ACCOUNT_AT_PATH = {**ACCOUNT, "required": ["currency"],
+                   "description": "An account whose id is in the path (`id`, if given, must match it)."}
+
+INSTALMENT = _object({"due_date": DATE, "amount": POSITIVE_AMOUNT}, ("due_date", "amount"))
+
+
+def _event_rules() -> list[dict]:
+    """Per event type, the fields it requires (EVENT_TYPES)."""
+    rules = []
+    for etype, needed in EVENT_TYPES.items():
+        if needed:
+            then = {"required": list(needed)}
+            if "instalments" in needed:
+                then["properties"] = {"instalments": {"minItems": 1}}
+            rules.append({"if": {"properties": {"type": {"const": etype}}, "required": ["type"]},
+                          "then": then})
+    return rules
+
+
+EVENT = {
+    **_object({
+        "type": {"enum": list(EVENT_TYPES)},
+        "at": INSTANT,
+        "id": nullable(TEXT),
+        "amount": nullable(POSITIVE_AMOUNT),
+        "invoice_id": nullable(TEXT),
+        "channel": nullable({"enum": list(CHANNEL_KINDS)}),
+        "stage": nullable(TEXT),
+        "outcome": nullable({"enum": list(CONTACT_OUTCOMES)}),
+        "until": nullable(DATE),
+        "instalments": {"type": "array", "items": ref("Instalment")},
+        "note": nullable({"type": "string"}),
+    }, ("type", "at"), "One fact in an account's history; which fields matter depends on `type`."),
+    "allOf": _event_rules(),
+}
+
+MONEY = _object({"amount": {"type": "string"}, "currency": {"type": "string"}}, ("amount", "currency"),
+                "Money: a decimal string and its ISO 4217 currency.")
+TIME = {"type": "string", "format": "date-time"}
+OPT_TIME = nullable(TIME)
+STR = {"type": "string"}
+OPT_STR = nullable(STR)
+
+DECISION_PARTS = {
+    "PolicyRef": _object({k: STR for k in ("name", "version", "digest", "profiles_digest")},
+                         ("name", "version", "digest", "profiles_digest")),
+    "Priority": _object({"score": {"type": "number"},
+                         "contributions": {"type": "object", "additionalProperties": {"type": "number"}}},
+                        ("score", "contributions")),
+    "Action": _object({"type": STR, "stage": STR, "attempt": {"type": "integer"}, "channel": STR,
+                       "channel_kind": STR, "template": STR, "tone": STR, "language": STR,
+                       "not_before": TIME, "reason": STR, "account_manager": OPT_STR,
+                       "content": {"type": "array", "items": STR}},
+                      ("type", "stage", "attempt", "channel", "channel_kind", "template", "tone",
+                       "language", "not_before", "reason", "account_manager", "content")),
+    "Offer": _object({"kind": STR, "amount": ref("Money"), "discount": ref("Money"),
+                      "expires_at": TIME, "requires_approval": {"type": "boolean"}},
+                     ("kind", "amount", "discount", "expires_at", "requires_approval")),
+    "Suppression": _object({"rule": STR, "reason": STR, "until": OPT_TIME}, ("rule", "reason", "until")),
+    "Fees": _object({"late_fee": ref("Money"), "interest": ref("Money"), "frozen": {"type": "boolean"},
+                     "note": OPT_STR}, ("late_fee", "interest", "frozen", "note")),
+    "TraceStep": _object({"step": STR, "outcome": STR, "detail": STR}, ("step", "outcome", "detail")),
+}
+
+_DECISION_PROPS = {
+    "account_id": STR, "evaluated_at": TIME, "policy": ref("PolicyRef"),
+    "days_past_due": nullable({"type": "integer"}), "bucket": STR,
+    "balance": ref("Money"), "total_balance": ref("Money"), "overdue_balance": ref("Money"),
+    "disputed_amount": ref("Money"), "priority": ref("Priority"),
+    "segments": {"type": "array", "items": STR}, "stage": OPT_STR,
+    "action": nullable(ref("Action")),
+    "offers": {"type": "array", "items": ref("Offer")},
+    "suppressions": {"type": "array", "items": ref("Suppression")},
+    "fees": nullable(ref("Fees")), "profiles": {"type": "array", "items": STR},
+    "next_evaluation_at": TIME,
+    "trace": {"type": "array", "items": ref("TraceStep"),
+              "description": "Every step of the evaluation in plain words: the explanation."},
+}
+DECISION = _object(_DECISION_PROPS, tuple(_DECISION_PROPS),
+                   "What the engine decided for one account at one moment, and why.")
+
+COMPONENTS = {"Account": ACCOUNT, "AccountAtPath": ACCOUNT_AT_PATH, "Invoice": INVOICE, "Contact": CONTACT,
+              "Event": EVENT,
+              "Instalment": INSTALMENT, "Money": MONEY, "Decision": DECISION, **DECISION_PARTS}
+
+# Parsed by the engine (Account.from_dict, Event.from_dict), not by the envelope validator.
+ENGINE_PARSED = ("Account", "AccountAtPath", "Event")

@@ -1,0 +1,6 @@
+"""One module (and one blueprint) per resource; `RESOURCES` is the order they are registered
+and documented in."""
+from api.resources import accounts, audit, decide, decisions, events, health, policies, workqueue
+
+RESOURCES = (decide.resource, accounts.resource, events.resource, decisions.resource,
+             workqueue.resource, policies.resource, audit.resource, health.resource)

@@ -1,0 +1,36 @@
+"""Roles and parameters shared by the resources."""
+from __future__ import annotations
+
+from api.problems import ApiProblem, invalid
+from api.routing import Param
+
+INTEGRATOR = ("integrator",)
+COMPLIANCE = ("compliance",)
+AGENT = ("agent",)
+OPEN = None          # no API key needed
+
+LIMIT = Param("limit", lambda s: {"type": "integer", "minimum": 1, "maximum": s.max_page_size,
+                                  "default": s.page_size},
+              "Items per page.")
+CURSOR = Param("cursor", {"type": "string", "minLength": 1, "maxLength": 2000},
+               "The `next_cursor` of the previous page.")
+AT = Param("at", {"type": "string", "format": "date-time"},
+           "Decide as of this instant (RFC 3339 with an offset, 1970-2199); default now.")
+POLICY = Param("policy", {"type": "string", "minLength": 1, "maxLength": 200},
+               "Decide under this stored policy version (its digest); default the active policy.")
+
+
+def policy_or_active(state, digest: str | None, where: dict):
+    """The stored policy `digest`, or the active one; 422/400 problem if the digest is unknown.
+
+    `where` is the field error location, e.g. {"pointer": "/policy"} or {"parameter": "policy"}.
+    """
+    if digest is None:
+        return state.policies.active()
+    policy = state.policies.get(digest)
+    if policy is None:
+        error = {**where, "detail": f"no stored policy version has digest {digest[:80]!r}"}
+        if "parameter" in where:
+            raise ApiProblem(400, "invalid-parameter", error["detail"], [error])
+        raise invalid([error])
+    return policy

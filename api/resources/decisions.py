@@ -1,0 +1,65 @@
+"""Decisions from stored data: GET /v1/accounts/{account_id}/decision and GET /v1/decisions."""
+from __future__ import annotations
+
+from api import cursors, decision_reads
+from api.openapi.model import ref
+from api.resources.accounts import not_found
+from api.resources.common import AT, CURSOR, INTEGRATOR, LIMIT, POLICY, policy_or_active
+from api.routing import Param, Resource
+from api.serialize import decision_summary
+from engine.store import UnknownAccount
+from engine.store.db import read_transaction
+
+resource = Resource("decisions", "Decisions", "What the engine decides, and why.")
+
+TEXT = {"type": "string", "minLength": 1, "maxLength": 200}
+FILTERS = (
+    Param("stage", TEXT, "Only decisions at this escalation stage (a stage id of the policy)."),
+    Param("action", TEXT, "Only decisions whose next action is this action type."),
+    Param("channel", TEXT, "Only decisions whose next contact goes through this channel (policy name)."),
+    Param("bucket", TEXT, "Only accounts in this aging bucket."),
+    Param("account_id", TEXT, "Only this account."),
+)
+SORT = Param("sort", {"enum": list(decision_reads.SORTS), "type": "string", "default": "priority"},
+             "`priority` (highest first) or `evaluated_at` (newest first).")
+
+
+@resource.route("GET", "/v1/accounts/{account_id}/decision", roles=INTEGRATOR,
+                summary="Decide for a stored account", operation_id="account_decision",
+                description="What the engine would decide for the stored account and history, now "
+                            "or as of `at`, under the active policy (or `policy`). Nothing is stored.",
+                query=(AT, POLICY), responses={200: ("The decision, with its trace", ref("Decision"))})
+def account_decision(call, account_id):
+    """GET /v1/accounts/{account_id}/decision: decide for a stored account."""
+    policy = policy_or_active(call.state, call.query["policy"], {"parameter": "policy"})
+    try:
+        account, events = call.state.store.get_account(account_id)
+    except UnknownAccount:
+        raise not_found(account_id) from None
+    decision = call.state.decide_one(account, events, policy, call.query["at"], "stored")
+    return decision.to_dict()
+
+
+def _valid_key(key) -> bool:
+    return (isinstance(key, list) and len(key) == 2 and cursors.is_number(key[0])
+            and cursors.is_int(key[1]))
+
+
+@resource.route("GET", "/v1/decisions", roles=INTEGRATOR, summary="List the latest stored decisions",
+                operation_id="list_decisions",
+                description="Each account's latest decision as the scheduled tick stored it (empty "
+                            "until a tick has run), filtered, sorted by priority or evaluation time, "
+                            "a page at a time.",
+                query=(*FILTERS, SORT, LIMIT, CURSOR),
+                responses={200: ("A page of decisions", ref("DecisionPage"))})
+def list_decisions(call):
+    """GET /v1/decisions: list the latest stored decisions."""
+    q = call.query
+    filters = {p.name: q[p.name] for p in FILTERS}
+    with read_transaction(call.state.store.engine) as conn:
+        _, sort = decision_reads.sort_key(conn, q["sort"])
+        kind = f"decisions:{sort}"
+        after = cursors.decode(kind, filters, q["cursor"], _valid_key)
+        rows, last = decision_reads.decisions_page(conn, filters=filters, sort=sort, after=after,
+                                                   limit=q["limit"])
+    return {"items": [decision_summary(r) for r in rows], "next_cursor": cursors.encode(kind, filters, last)}

@@ -1,0 +1,109 @@
+"""An account's history: POST/GET /v1/accounts/{account_id}/events."""
+from __future__ import annotations
+
+from api import cursors, reads
+from api.inputs import parse_event
+from api.openapi.model import ref
+from api.problems import ApiProblem, from_input_error
+from api.resources.accounts import not_found
+from api.resources.common import AGENT, CURSOR, INTEGRATOR, LIMIT
+from api.routing import Param, Resource
+from api.serialize import stored_event
+from engine.errors import InputError
+from engine.store.codec import EVENT_COLUMNS, event_values
+from engine.store.db import read_transaction
+
+resource = Resource("events", "Events", "The append-only history of an account.")
+
+AGENT_TYPES = ("contact_attempt", "contact_outcome", "note")    # what an agent key may record
+IDEMPOTENCY_KEY = Param("Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": 200},
+                        "Makes the request safe to retry: events already recorded under this key "
+                        "are not recorded again, and the retry gets the same response. For a list "
+                        "of events, event i is keyed `<key>#<i>`.")
+
+POST_DESCRIPTION = f"""\
+Records one event (the body is an `Event`) or several (`{{"events": […]}}`) in one
+transaction: if any is invalid, none is recorded. Without an `Idempotency-Key`, an
+event's own `id` is its key. A retry with the same key answers exactly as the first
+request did (with `Idempotent-Replayed: true`); reusing a key for a different event is
+a 409. Agent keys may record only {", ".join(AGENT_TYPES)} events."""
+
+
+def _check_agent(call, raw: list, single: bool) -> None:
+    if call.principal.role != "agent":
+        return
+    for i, item in enumerate(raw):
+        etype = item.get("type") if isinstance(item, dict) else None
+        if etype not in AGENT_TYPES:
+            where = "/type" if single else f"/events/{i}/type"
+            raise ApiProblem(403, "forbidden", f"an agent key may record only {', '.join(AGENT_TYPES)} "
+                             "events", [{"pointer": where, "detail": f"{etype!r} needs an integrator key"}])
+
+
+@resource.route("POST", "/v1/accounts/{account_id}/events", roles=INTEGRATOR + AGENT,
+                summary="Record events", description=POST_DESCRIPTION, headers=(IDEMPOTENCY_KEY,),
+                body=(("events", "EventBatch"), (None, "Event")),
+                responses={201: ("The events as recorded", ref("EventsResult")),
+                           409: ("The Idempotency-Key was used for a different event", ref("Problem"))})
+def post_events(call, account_id):
+    """POST /v1/accounts/{account_id}/events: record events."""
+    single = call.variant == "Event"
+    raw = [call.body] if single else call.body["events"]
+    _check_agent(call, raw, single)
+    key = call.headers["Idempotency-Key"]
+    with call.state.store.transaction() as w:
+        found = reads.account_ref(w.conn, account_id)
+        if found is None:
+            raise not_found(account_id)
+        acct_no, currency = found
+        try:
+            events = [parse_event(item, currency, "" if single else f"events[{i}]")
+                      for i, item in enumerate(raw)]
+        except InputError as exc:
+            raise from_input_error(exc) from None
+        keys = [None if key is None else (key if single else f"{key}#{i}") for i in range(len(events))]
+        report = w.append_events([(account_id, ev, k) for ev, k in zip(events, keys)])
+        rows = _rows_in_order(w.conn, acct_no, currency, events, keys, report)
+    headers = {"Idempotent-Replayed": "true"} if len(report.duplicates) == len(events) else None
+    return {"account_id": account_id, "events": [stored_event(r, currency) for r in rows]}, 201, headers
+
+
+def _rows_in_order(conn, acct_no, currency, events, keys, report) -> list:
+    """The stored row of every input event, in input order; 409 if a key was reused differently."""
+    fresh = iter(reads.events_recorded(conn, acct_no, report.audit_seq) if report.audit_seq else [])
+    dup = set(report.duplicates)
+    effective = [k if k is not None else ev.id for ev, k in zip(events, keys)]
+    earlier = reads.events_by_key(conn, acct_no, [effective[i] for i in dup])
+    out = []
+    for i, ev in enumerate(events):
+        if i not in dup:
+            out.append(next(fresh))
+            continue
+        row = earlier[effective[i]]
+        if tuple(getattr(row, c) for c in EVENT_COLUMNS) != event_values(ev, currency):
+            where = "/" if len(events) == 1 else f"/events/{i}"
+            raise ApiProblem(409, "conflict", f"the key {effective[i][:200]!r} was already used for a "
+                             "different event; use a new Idempotency-Key (or event id)",
+                             [{"pointer": where.rstrip("/"), "detail": "differs from the event recorded "
+                               f"under this key (seq {row.seq})"}])
+        out.append(row)
+    return out
+
+
+@resource.route("GET", "/v1/accounts/{account_id}/events", roles=INTEGRATOR, summary="Read the history",
+                description="The account's events in history order (time, then arrival).",
+                query=(LIMIT, CURSOR), responses={200: ("A page of events", ref("EventPage"))})
+def get_events(call, account_id):
+    """GET /v1/accounts/{account_id}/events: read the history."""
+    q = call.query
+    filters = {"account_id": account_id}
+    after = cursors.decode("events", filters, q["cursor"], cursors.int_pair)
+    with read_transaction(call.state.store.engine) as conn:
+        found = reads.account_ref(conn, account_id)
+        if found is None:
+            raise not_found(account_id)
+        acct_no, currency = found
+        rows = reads.events_page(conn, acct_no, after, q["limit"])
+    last = [rows[-1].at, rows[-1].seq] if len(rows) == q["limit"] else None
+    return {"items": [stored_event(r, currency) for r in rows],
+            "next_cursor": cursors.encode("events", filters, last)}

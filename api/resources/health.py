@@ -1,0 +1,75 @@
+"""Operations: GET /healthz, GET /metrics, GET /v1/openapi.json (no API key needed)."""
+from __future__ import annotations
+
+import logging
+
+from flask import Response
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from api.metrics import CONTENT_TYPE
+from api.openapi.model import ref
+from api.resources.common import OPEN
+from api.routing import Resource
+from engine.errors import ArrearsError
+from engine.store.db import read_transaction
+from engine.store.migrations import current_revision
+
+resource = Resource("operations", "Operations", "Health, metrics and the API description.")
+log = logging.getLogger("arrears.api")
+
+
+def _database(state) -> tuple[dict, str | None]:
+    try:
+        with read_transaction(state.store.engine) as conn:
+            conn.execute(text("SELECT 1"))
+            revision = current_revision(conn)
+        return {"status": "ok"}, revision
+    except SQLAlchemyError as exc:
+        log.error("health check: database: %s", exc)
+        return {"status": "failing", "detail": "the database cannot be reached"}, None
+
+
+def _policy(state) -> tuple[dict, dict | None]:
+    try:
+        p = state.policies.active()
+    except (ArrearsError, LookupError, SQLAlchemyError) as exc:
+        log.error("health check: policy: %s", exc)
+        return {"status": "failing", "detail": "no usable active policy"}, None
+    return {"status": "ok"}, {"name": p.name, "version": p.version, "digest": p.digest}
+
+
+@resource.route("GET", "/healthz", roles=OPEN, summary="Liveness, database and active policy",
+                operation_id="healthz",
+                description="200 when the database answers and a policy is active, else 503.",
+                responses={200: ("Healthy", ref("Health")),
+                           503: ("Not healthy", ref("Health"), "application/json")})
+def healthz(call):
+    """GET /healthz: liveness, database and active policy."""
+    db, revision = _database(call.state)
+    pol, ref_ = _policy(call.state) if db["status"] == "ok" else ({"status": "failing"}, None)
+    ok = db["status"] == pol["status"] == "ok"
+    body = {"status": "ok" if ok else "failing", "checks": {"database": db, "policy": pol},
+            "policy": ref_, "schema_revision": revision}
+    return body, 200 if ok else 503
+
+
+@resource.route("GET", "/metrics", roles=OPEN, summary="Prometheus metrics", operation_id="metrics",
+                responses={200: ("Metrics in the Prometheus text format", {"type": "string"}, "text/plain")})
+def metrics(call):
+    """GET /metrics: Prometheus metrics."""
+    state = call.state
+    try:
+        digest = state.policies.active().digest
+    except (ArrearsError, LookupError, SQLAlchemyError):
+        digest = None
+    response = Response(state.metrics.render(digest))
+    response.headers["Content-Type"] = CONTENT_TYPE
+    return response
+
+
+@resource.route("GET", "/v1/openapi.json", roles=OPEN, summary="This API's OpenAPI 3.1 description",
+                operation_id="openapi", responses={200: ("The OpenAPI document", {"type": "object"})})
+def openapi(call):
+    """GET /v1/openapi.json: this API's OpenAPI 3.1 description."""
+    return call.state.document

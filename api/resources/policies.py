@@ -1,0 +1,109 @@
+"""Policies: list and read versions, validate a candidate, upload and activate a new version."""
+from __future__ import annotations
+
+from api import cursors, reads
+from api.bodies import YAML_MEDIA
+from api.openapi.model import ref
+from api.problems import ApiProblem, policy_errors
+from api.resources.common import COMPLIANCE, CURSOR, LIMIT
+from api.routing import Resource
+from api.serialize import policy_version
+from engine.errors import PolicyError
+from engine.policy import load_policy
+from engine.store.db import read_transaction
+
+resource = Resource("policies", "Policies", "Collections policy versions (compliance).")
+UPLOAD = "<upload>"     # the file name problems are reported against
+
+
+def _compile(data: bytes):
+    """(policy, source text) of an uploaded YAML body; PolicyError with every problem."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApiProblem(400, "malformed-request", f"the policy is not UTF-8 text (byte {exc.start})") from None
+    # load_policy takes a one-line string naming a file as a path: text always ends in a newline.
+    text = text if text.endswith("\n") else text + "\n"
+    return load_policy(text, filename=UPLOAD), text
+
+
+def _problems(exc: PolicyError) -> list[dict]:
+    return [{"line": e["line"], "column": e["column"], "pointer": e["pointer"], "detail": e["detail"]}
+            for e in policy_errors(exc)]
+
+
+@resource.route("GET", "/v1/policies", roles=COMPLIANCE, summary="List policy versions",
+                operation_id="list_policies", description="Every stored version, newest first.",
+                query=(LIMIT, CURSOR), responses={200: ("A page of versions", ref("PolicyPage"))})
+def list_policies(call):
+    """GET /v1/policies: list policy versions."""
+    q = call.query
+    after = cursors.decode("policies", {}, q["cursor"], cursors.is_int)
+    with read_transaction(call.state.store.engine) as conn:
+        rows = reads.policy_page(conn, after, q["limit"])
+    last = rows[-1].id if len(rows) == q["limit"] else None
+    return {"items": [policy_version(r) for r in rows], "next_cursor": cursors.encode("policies", {}, last)}
+
+
+@resource.route("GET", "/v1/policies/active", roles=COMPLIANCE, summary="The active policy",
+                operation_id="active_policy", responses={200: ("The active version and its YAML",
+                                                               ref("PolicySource"))})
+def active_policy(call):
+    """GET /v1/policies/active: the active policy."""
+    with read_transaction(call.state.store.engine) as conn:
+        row = reads.active_policy_row(conn)
+    if row is None:
+        raise ApiProblem(404, "not-found", "no policy is active")
+    return policy_version(row, source=True)
+
+
+@resource.route("GET", "/v1/policies/{digest}", roles=COMPLIANCE, summary="A stored policy version",
+                operation_id="get_policy", responses={200: ("The version and its YAML", ref("PolicySource"))})
+def get_policy(call, digest):
+    """GET /v1/policies/{digest}: a stored policy version."""
+    with read_transaction(call.state.store.engine) as conn:
+        row = reads.policy_by_digest(conn, digest)
+    if row is None:
+        raise ApiProblem(404, "not-found", f"no stored policy version has digest {digest[:80]!r}")
+    return policy_version(row, source=True)
+
+
+@resource.route("POST", "/v1/policies:validate", roles=COMPLIANCE, summary="Check a candidate policy",
+                operation_id="validate_policy",
+                description="Checks the YAML in the body as `arrears validate` does (schema, semantics, "
+                            "profiles) and reports every problem with its line and column. Stores nothing. "
+                            "200 whether or not the policy is valid; see `valid`.",
+                body=((None, "PolicyText"),), body_media=YAML_MEDIA,
+                responses={200: ("The verdict", ref("ValidationResult"))})
+def validate_policy(call):
+    """POST /v1/policies:validate: check a candidate policy."""
+    try:
+        policy, _ = _compile(call.body)
+    except PolicyError as exc:
+        return {"valid": False, "policy": None, "problems": _problems(exc)}
+    return {"valid": True, "problems": [],
+            "policy": {"name": policy.name, "version": policy.version, "digest": policy.digest}}
+
+
+@resource.route("POST", "/v1/policies", roles=COMPLIANCE, summary="Upload and activate a policy",
+                operation_id="upload_policy",
+                description="Validates the YAML in the body; if valid, stores it as a new version "
+                            "(once per digest) and makes it the active policy at once (audited). An "
+                            "invalid policy changes nothing: 422 with every problem in `errors`. 201 when "
+                            "the version is new, 200 when it was stored before (it is re-activated).",
+                body=((None, "PolicyText"),), body_media=YAML_MEDIA,
+                responses={200: ("Already stored; now active", ref("PolicySource")),
+                           201: ("Stored and activated", ref("PolicySource"))})
+def upload_policy(call):
+    """POST /v1/policies: upload and activate a policy."""
+    try:
+        policy, text = _compile(call.body)
+    except PolicyError as exc:
+        raise ApiProblem(422, "invalid-policy", f"the policy has {len(exc.problems)} problem(s); "
+                         "nothing was changed", _problems(exc)) from None
+    with read_transaction(call.state.store.engine) as conn:
+        existed = reads.policy_by_digest(conn, policy.digest) is not None
+    call.state.policies.activate(policy, text)
+    with read_transaction(call.state.store.engine) as conn:
+        row = reads.policy_by_digest(conn, policy.digest)
+    return policy_version(row, source=True), 200 if existed else 201

@@ -1,0 +1,111 @@
+"""Engine values and store rows as the API's JSON: money as decimal strings, times as RFC 3339.
+
+Accounts and events come out in the shape `Account.from_dict` / `Event.from_dict`
+take in, so what a client reads it can send back unchanged.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from engine.decision import rfc3339
+from engine.money import from_minor
+from engine.store.codec import event_from_row
+
+
+def time_of(epoch) -> str | None:
+    """Epoch seconds as RFC 3339 UTC (None stays None)."""
+    return None if epoch is None else rfc3339(datetime.fromtimestamp(int(epoch), timezone.utc))
+
+
+def account_to_dict(acc) -> dict:
+    """An `Account` in its JSON input form (every field present; absent values null)."""
+    c = acc.contact
+    return {
+        "id": acc.id, "currency": acc.currency, "debtor_type": acc.debtor_type,
+        "jurisdiction": acc.jurisdiction, "timezone": acc.timezone, "language": acc.language,
+        "tags": sorted(acc.tags), "risk_score": acc.risk_score, "on_time_ratio": acc.on_time_ratio,
+        "relationship_tier": acc.relationship_tier, "account_manager": acc.account_manager,
+        "debtor_id": acc.debtor_id, "other_timezones": list(acc.other_timezones),
+        "contact": {"email": c.email, "phone": c.phone, "mobile": c.mobile, "address": c.address,
+                    "preferred_channels": list(c.preferred_channels)},
+        "invoices": [{"id": inv.id, "amount": str(inv.amount), "due_date": inv.due_date.isoformat(),
+                      "issued_date": None if inv.issued_date is None else inv.issued_date.isoformat()}
+                     for inv in acc.invoices],
+    }
+
+
+def state_to_dict(row) -> dict:
+    """An `accounts` row's bookkeeping."""
+    return {"revision": row.revision, "created_at": time_of(row.created_at),
+            "updated_at": time_of(row.updated_at), "changed_at": time_of(row.changed_at),
+            "next_evaluation_at": time_of(row.next_evaluation_at),
+            "last_evaluated_at": time_of(row.last_evaluated_at)}
+
+
+def event_to_dict(ev) -> dict:
+    """An `Event` in its JSON input form."""
+    return {"type": ev.type, "at": rfc3339(ev.at), "id": ev.id,
+            "amount": None if ev.amount is None else str(ev.amount), "invoice_id": ev.invoice_id,
+            "channel": ev.channel, "stage": ev.stage, "outcome": ev.outcome,
+            "until": None if ev.until is None else ev.until.isoformat(),
+            "instalments": [{"due_date": due.isoformat(), "amount": str(amount)}
+                            for due, amount in ev.instalments]}
+
+
+def stored_event(row, currency: str) -> dict:
+    """An `events` row: the event plus `seq`, `event_key` and `recorded_at`."""
+    out = event_to_dict(event_from_row(row, currency))
+    out.update(seq=row.seq, event_key=row.event_key, recorded_at=time_of(row.recorded_at))
+    return out
+
+
+def _money(minor, currency) -> dict | None:
+    if minor is None or currency is None:
+        return None
+    return {"amount": str(from_minor(int(minor), currency)), "currency": currency}
+
+
+def decision_summary(row) -> dict:
+    """A `decisions` row joined with its account id, with the tick's JSON summary unpacked.
+
+    The tick stores a compact summary (format `summary/1`); fields it lacks are null.
+    """
+    try:
+        body = json.loads(row.body)
+    except (TypeError, ValueError):
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    priority = body.get("priority")
+    if isinstance(priority, dict):          # a full Decision.to_dict body
+        priority = priority.get("score")
+    supp = body.get("suppressions") or []
+    dpd = body.get("days_past_due")
+    return {
+        "id": row.id, "account_id": row.account_id, "evaluated_at": time_of(row.evaluated_at),
+        "policy_digest": row.policy_digest, "stage": row.stage, "action": row.action_type,
+        "channel": row.channel, "attempt": row.attempt, "not_before": time_of(row.not_before),
+        "next_evaluation_at": time_of(row.next_evaluation_at),
+        "priority": float(priority) if isinstance(priority, (int, float)) else None,
+        "bucket": body.get("bucket") if isinstance(body.get("bucket"), str) else None,
+        "days_past_due": dpd if isinstance(dpd, int) and not isinstance(dpd, bool) else None,
+        "balance": _money(body.get("balance_minor"), body.get("currency")),
+        "reason": body.get("reason") if isinstance(body.get("reason"), str) else None,
+        "suppressions": [s if isinstance(s, str) else s.get("rule", "") for s in supp
+                         if isinstance(s, (str, dict))],
+    }
+
+
+def audit_entry(row) -> dict:
+    """An `audit` row with its body parsed."""
+    return {"seq": row.seq, "at": time_of(row.at), "kind": row.kind, "subject": row.subject,
+            "body": json.loads(row.body), "prev_hash": row.prev_hash, "hash": row.hash}
+
+
+def policy_version(row, source: bool = False) -> dict:
+    """A `policy_versions` row (its YAML `source` too if asked)."""
+    out = {"name": row.name, "version": row.version, "digest": row.digest, "active": bool(row.active),
+           "created_at": time_of(row.created_at), "activated_at": time_of(row.activated_at)}
+    if source:
+        out["source"] = row.source
+    return out

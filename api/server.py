@@ -1,0 +1,100 @@
+"""Serving the API with waitress (a production WSGI server in pure Python).
+
+    from api import create_app
+    from api.server import serve
+    serve(create_app(config), host="0.0.0.0", port=8080, threads=32)
+
+Or from a shell, until `arrears serve` hosts it alongside the scheduler:
+
+    ARREARS_API_KEYS="<key>:admin" python -m api.server --db sqlite:///arrears.db --port 8080
+
+Threads: each request in flight holds one, and the decision micro-batcher can only
+batch requests that are in flight together, so more threads than cores pays off
+here (the work itself is numpy and Python under one GIL).
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+DEFAULT_THREADS = 32
+
+
+def _options(app, threads: int, options: dict) -> dict:
+    state = app.extensions.get("arrears")
+    limit = state.settings.max_body_bytes if state is not None else None
+    out = {"threads": threads, "ident": "arrears", "asyncore_use_poll": True,
+           "connection_limit": max(100, threads * 4), "channel_timeout": 60}
+    if limit:
+        # Bodies up to twice the app's limit reach Flask, which answers 413 with a problem
+        # document; waitress refuses anything larger outright (and never buffers it).
+        out["max_request_body_size"] = 2 * limit + (1 << 20)
+    out.update(options)
+    return out
+
+
+def create_server(app, host: str = "127.0.0.1", port: int = 8080, threads: int = DEFAULT_THREADS, **options):
+    """A waitress server bound to host:port (port 0 picks a free one: see `.effective_port`),
+    or to `sockets=[...]` if given; call `.run()` to serve and `.close()` to stop."""
+    from waitress.server import create_server as _create
+    where = {} if "sockets" in options else {"host": host, "port": port}
+    return _create(app, **where, **_options(app, threads, options))
+
+
+def serve(app, host: str = "127.0.0.1", port: int = 8080, threads: int = DEFAULT_THREADS,
+          workers: int = 1, **options) -> None:
+    """Serve `app` on host:port until SIGINT or SIGTERM; then close its store and batcher.
+
+    `workers` > 1 forks that many server processes sharing the port (see `api.workers`).
+    """
+    if workers > 1:
+        from api.workers import serve_workers
+        serve_workers(app, host, port, threads, workers, **options)
+        return
+    server = create_server(app, host, port, threads, **options)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(0)) if main_thread else None
+    print(f"arrears API on http://{server.effective_host}:{server.effective_port}/ "
+          f"({threads} threads)", file=sys.stderr, flush=True)
+    try:
+        server.run()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+        server.close()
+        state = app.extensions.get("arrears")
+        if state is not None:
+            state.close()
+
+
+def main(argv=None) -> int:
+    """`python -m api.server`: build the app from flags and the environment, then serve it."""
+    from api import create_app
+    from api.config import ConfigError
+    from engine.errors import ArrearsError
+
+    parser = argparse.ArgumentParser(prog="python -m api.server", description="Serve the Arrears API.")
+    parser.add_argument("--db", help="database URL (default: $ARREARS_DATABASE_URL, else sqlite:///arrears.db)")
+    parser.add_argument("--policy", help="policy file used when none is active yet (default: $ARREARS_POLICY, "
+                                         "else the shipped default)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS)
+    parser.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
+    args = parser.parse_args(argv)
+    config = {k: v for k, v in (("database_url", args.db), ("policy", args.policy)) if v}
+    try:
+        app = create_app(config)
+    except (ArrearsError, ConfigError, OSError, ValueError) as exc:
+        print(f"api.server: {exc}", file=sys.stderr)
+        return 1
+    serve(app, args.host, args.port, args.threads, workers=args.workers)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

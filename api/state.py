@@ -1,0 +1,72 @@
+"""What one app instance holds: settings, store, policies, keys, batcher, metrics, validators
+and the OpenAPI document.
+
+Kept in `app.extensions["arrears"]` (no module globals), so two apps in one process
+(tests do this) never share a database, a key or a counter.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from api.auth import KeyRing
+from api.problems import ApiProblem
+from api.batcher import MicroBatcher, Unavailable
+from api.bodies import envelope_validators
+from api.metrics import Metrics
+from api.openapi.messages import components
+from api.registry import PolicyRegistry
+from engine.decide import decide
+from engine.store import Store
+
+
+class ApiState:
+    """Everything the views need, built once by `create_app`."""
+
+    def __init__(self, settings, store: Store | None = None):
+        self.settings = settings
+        self.keys = KeyRing(settings.keys)
+        self.metrics = Metrics()
+        self.components = components(settings)
+        self.validators = envelope_validators(self.components)
+        self.document: dict = {}                   # set by create_app once the routes exist
+        self._own_store = store is None
+        self.store = store or Store(settings.database_url)
+        self.policies = PolicyRegistry(self.store, settings.policy_path, settings.policy_refresh_seconds)
+        try:
+            self.policies.start()
+        except BaseException:
+            if self._own_store:
+                self.store.close()
+            raise
+        self.batcher = None
+        if settings.batcher_enabled and settings.batcher_max_batch > 1:
+            self.batcher = MicroBatcher(settings.batcher_max_batch, settings.batcher_max_wait,
+                                        on_batch=self.metrics.batch)
+
+    def decide_one(self, account, events, policy, now: datetime | None, source: str):
+        """One account's `Decision` (micro-batched when enabled); `now=None` is the current second."""
+        if self.batcher is None:
+            decision = decide(account, events, policy, now or datetime.now(timezone.utc).replace(microsecond=0))
+        else:
+            try:
+                decision = self.batcher.decide(account, events, policy, now)
+            except Unavailable as exc:          # overloaded, or shutting down
+                raise ApiProblem(503, "unavailable", f"no decision could be made now ({exc}); retry",
+                                 headers={"Retry-After": "1"}) from None
+        self.metrics.decided(source)
+        return decision
+
+    def after_fork(self) -> None:
+        """In a forked server process: drop the parent's pooled connections (never share a
+        database connection across processes) and start a batcher of this process's own."""
+        self.store.engine.dispose(close=False)
+        if self.batcher is not None:
+            s = self.settings
+            self.batcher = MicroBatcher(s.batcher_max_batch, s.batcher_max_wait, on_batch=self.metrics.batch)
+
+    def close(self) -> None:
+        """Stop the batcher and close the database connections (of a store this state opened)."""
+        if self.batcher is not None:
+            self.batcher.close()
+        if self._own_store:
+            self.store.close()

@@ -1,0 +1,87 @@
+"""Accounts: PUT/GET /v1/accounts/{id} and the bulk upsert POST /v1/accounts:batch."""
+from __future__ import annotations
+
+from apikit import account
+
+from engine import Account
+
+
+def test_put_creates_then_replaces_then_changes_nothing(api, state):
+    r = api.put("/v1/accounts/ACME-0042", account(), role="integrator")
+    assert r.status_code == 201
+    body = r.get_json()
+    assert body["account"]["invoices"][1] == {"id": "INV-1044", "amount": "860.50", "issued_date": "2026-09-20",
+                                              "due_date": "2026-10-20"}
+    assert body["state"]["revision"] == 1 and body["state"]["next_evaluation_at"] is None
+
+    changed = account(invoices=account()["invoices"][:1])
+    r = api.put("/v1/accounts/ACME-0042", changed)
+    assert r.status_code == 200
+    assert r.get_json()["state"]["revision"] == 2
+    assert len(r.get_json()["account"]["invoices"]) == 1
+
+    r = api.put("/v1/accounts/ACME-0042", changed)
+    assert r.status_code == 200 and r.get_json()["state"]["revision"] == 2
+
+
+def test_round_trip_what_you_read_you_can_send_back(api):
+    api.put("/v1/accounts/ACME-0042", account(tags=["vip", "b2b"]))
+    stored = api.get("/v1/accounts/ACME-0042").get_json()["account"]
+    assert Account.from_dict(stored) == Account.from_dict(account(tags=["vip", "b2b"]))
+    assert api.put("/v1/accounts/ACME-0042", stored).status_code == 200
+
+
+def test_id_may_be_left_out_but_must_match(api):
+    body = account()
+    del body["id"]
+    assert api.put("/v1/accounts/NEW-1", body).get_json()["account"]["id"] == "NEW-1"
+    r = api.put("/v1/accounts/NEW-2", account(id="OTHER"))
+    assert r.status_code == 422
+    assert r.get_json()["errors"] == [{"pointer": "/id", "detail": "must match the account id in the path"}]
+
+
+def test_put_invalid_account_names_the_field_and_stores_nothing(api, state):
+    bad = account(invoices=[{"id": "I", "amount": "12.345", "due_date": "2026-10-01"}])
+    r = api.put("/v1/accounts/ACME-0042", bad)
+    assert r.status_code == 422
+    assert r.get_json()["errors"][0]["pointer"] == "/invoices/0/amount"
+    r = api.put("/v1/accounts/ACME-0042", account(risk_score=3))
+    assert r.get_json()["errors"][0]["pointer"] == "/risk_score"
+    r = api.put("/v1/accounts/ACME-0042", account(colour="red"))
+    assert r.get_json()["errors"][0]["pointer"] == ""
+    assert "unknown field" in r.get_json()["errors"][0]["detail"]
+    assert state.store.counts()["accounts"] == 0
+
+
+def test_get_unknown_account_is_404(api):
+    r = api.get("/v1/accounts/NOPE")
+    assert r.status_code == 404
+    assert r.get_json()["type"] == "urn:arrears:problem:not-found"
+
+
+def test_bulk_upsert(api, state):
+    accounts = [account(id=f"A{i}") for i in range(5)]
+    r = api.post("/v1/accounts:batch", {"accounts": accounts}, role="integrator")
+    assert r.status_code == 200
+    assert r.get_json() == {"inserted": 5, "updated": 0, "unchanged": 0, "invoices": 10,
+                            "audit_seq": r.get_json()["audit_seq"]}
+    accounts[2]["risk_score"] = 0.9
+    r = api.post("/v1/accounts:batch", {"accounts": accounts})
+    assert (r.get_json()["updated"], r.get_json()["unchanged"]) == (1, 4)
+
+
+def test_bulk_upsert_is_all_or_nothing_and_reports_every_bad_account(api, state):
+    accounts = [account(id="A0"), account(id="A1", currency="euro"), account(id="A2"),
+                account(id="A3", invoices=[{"id": "I", "amount": "x", "due_date": "2026-10-01"}])]
+    r = api.post("/v1/accounts:batch", {"accounts": accounts})
+    assert r.status_code == 422
+    assert [e["pointer"] for e in r.get_json()["errors"]] == ["/accounts/1/currency",
+                                                               "/accounts/3/invoices/0/amount"]
+    assert state.store.counts()["accounts"] == 0
+
+
+def test_bulk_upsert_limits(app, api):
+    assert api.post("/v1/accounts:batch", {"accounts": []}).status_code == 422
+    limit = app.extensions["arrears"].settings.max_batch_accounts
+    r = api.post("/v1/accounts:batch", {"accounts": [account(id=f"A{i}") for i in range(limit + 1)]})
+    assert r.status_code == 422 and r.get_json()["errors"][0]["pointer"] == "/accounts"

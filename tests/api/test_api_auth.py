@@ -1,0 +1,88 @@
+"""API keys and roles: every operation for every role, and how keys are configured and kept."""
+from __future__ import annotations
+
+import pytest
+from apikit import KEYS, ROLES
+
+from api import create_app
+from api.auth import KeyConfigError, KeyRing, parse_env_keys
+from api.config import ConfigError
+from api.resources import RESOURCES
+
+OPERATIONS = [op for resource in RESOURCES for op in resource.operations]
+
+
+def _path(op) -> str:
+    path = op.path
+    for name in op.path_args:
+        path = path.replace("{" + name + "}", "X")
+    return path
+
+
+@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: f"{op.method} {op.path}")
+def test_every_operation_for_every_role(api, op):
+    for role in (*ROLES, None):
+        r = api.request(op.method, _path(op), role=role, check=False)
+        if op.roles is None:
+            assert r.status_code not in (401, 403), (role, r.get_json())
+        elif role is None:
+            assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Bearer")
+        elif role == "admin" or role in op.roles:
+            assert r.status_code not in (401, 403), (role, r.get_json())
+        else:
+            assert r.status_code == 403, (role, r.status_code)
+            assert r.get_json()["type"] == "urn:arrears:problem:forbidden"
+
+
+@pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Bearer", "Bearer not-a-key-of-ours-000000",
+                                    f"Token {KEYS['admin']}", "Bearer " + KEYS["admin"][:-1]])
+def test_bad_credentials_are_401(api, header):
+    r = api.request("GET", "/v1/policies", role=None, headers={"Authorization": header})
+    assert r.status_code == 401
+    assert r.get_json()["errors"][0]["header"] == "Authorization"
+
+
+def test_scheme_is_case_insensitive(api):
+    r = api.request("GET", "/v1/policies", role=None, headers={"Authorization": f"bearer {KEYS['compliance']}"})
+    assert r.status_code == 200
+
+
+def test_keys_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("ARREARS_API_KEYS", f"{KEYS['integrator']}:integrator, {KEYS['admin']}:admin")
+    app = create_app({"database_url": f"sqlite:///{tmp_path / 'a.db'}"})
+    try:
+        client = app.test_client()
+        ok = client.get("/v1/decisions", headers={"Authorization": f"Bearer {KEYS['integrator']}"})
+        assert ok.status_code == 200
+        no = client.get("/v1/policies", headers={"Authorization": f"Bearer {KEYS['integrator']}"})
+        assert no.status_code == 403
+    finally:
+        app.extensions["arrears"].close()
+
+
+def test_only_digests_of_keys_are_kept():
+    ring = KeyRing({KEYS["admin"]: "admin"})
+    assert KEYS["admin"] not in repr(vars(ring))
+    assert ring.lookup(KEYS["admin"]).role == "admin"
+    assert ring.lookup(KEYS["admin"] + "x") is None
+
+
+@pytest.mark.parametrize("keys, message", [({"k" * 20: "root"}, "unknown role"), ({"short": "admin"}, "at least")])
+def test_bad_key_configuration(keys, message):
+    with pytest.raises(KeyConfigError, match=message):
+        KeyRing(keys)
+
+
+def test_env_key_format():
+    assert parse_env_keys("a:b:admin, c:agent,") == {"a:b": "admin", "c": "agent"}
+    with pytest.raises(KeyConfigError):
+        parse_env_keys("nocolon")
+
+
+@pytest.mark.parametrize("api_config, message", [({"colour": 1}, "unknown api setting"),
+                                                 ({"page_size": 0}, "positive"),
+                                                 ({"page_size": 900}, "must not exceed"),
+                                                 ({"keys": ["x"]}, "mapping")])
+def test_bad_api_configuration(tmp_path, api_config, message):
+    with pytest.raises(ConfigError, match=message):
+        create_app({"database_url": f"sqlite:///{tmp_path / 'a.db'}", "api": api_config})

@@ -1,0 +1,99 @@
+"""The decision micro-batcher: concurrent decisions come out exactly as lone `decide()` calls."""
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from apikit import NOW, portfolio as generate
+
+from api.batcher import MicroBatcher, Unavailable
+from engine import Account, decide
+from engine.errors import InputError
+from engine.policy import load_policy
+from policies import DEFAULT_POLICY
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return load_policy(DEFAULT_POLICY)
+
+
+@pytest.fixture(scope="module")
+def portfolio():
+    """60 generated accounts across jurisdictions, with histories; some share a debtor."""
+    accounts, histories = generate(60)
+    shared = [Account(**{**{f: getattr(a, f) for f in a.__slots__}, "debtor_id": "D-1"}) if i % 7 == 0 else a
+              for i, a in enumerate(accounts)]
+    return shared, histories
+
+
+def test_concurrent_decisions_equal_lone_decisions(policy, portfolio):
+    accounts, histories = portfolio
+    batcher = MicroBatcher(max_batch=16, max_wait=0.005)
+    sizes = []
+    batcher.on_batch = sizes.append
+    try:
+        with ThreadPoolExecutor(max_workers=24) as pool:
+            got = list(pool.map(lambda p: batcher.decide(p[0], p[1], policy, NOW), zip(accounts, histories)))
+    finally:
+        batcher.close()
+    for acc, hist, decision in zip(accounts, histories, got):
+        assert decision.to_json() == decide(acc, hist, policy, NOW).to_json(), acc.id
+    assert max(sizes) > 1, "nothing was batched"
+
+
+def test_groups_keep_debtors_apart_and_times_and_policies_separate(policy, portfolio):
+    accounts, histories = portfolio
+    other = load_policy(DEFAULT_POLICY.read_text().replace('version: "1.0.0"', 'version: "9"'))
+
+    class P:
+        def __init__(self, acc, pol, now):
+            self.account, self.policy, self.now, self.debtor = acc, pol, now, acc.debtor_id or acc.id
+
+    later = int((NOW + timedelta(hours=1)).timestamp())
+    now_s = int(NOW.timestamp())
+    items = ([P(a, policy, now_s) for a in accounts[:20]] + [P(accounts[0], policy, None)]
+             + [P(accounts[1], other, now_s), P(accounts[2], policy, later)])
+    groups = MicroBatcher.groups(items, now_s)
+    for group in groups:
+        assert len({g.debtor for g in group}) == len(group)
+        assert len({(g.policy.digest, g.now) for g in group}) == 1
+    assert sum(len(g) for g in groups) == len(items)
+    shared = [g for g in groups if any(i.debtor == "D-1" for i in g)]
+    assert len(shared) >= 3          # accounts 0, 7 and 14 share debtor D-1
+
+
+def test_an_error_reaches_only_its_own_request(policy, portfolio):
+    accounts, histories = portfolio
+    batcher = MicroBatcher(max_batch=8, max_wait=0.05)
+    bad = Account.from_dict({"id": "BAD", "currency": "EUR",
+                             "invoices": [{"id": "I", "amount": "1.001", "due_date": "2026-10-01"}]})
+    results = {}
+
+    def run(key, acc, hist):
+        try:
+            results[key] = batcher.decide(acc, hist, policy, NOW)
+        except InputError as exc:
+            results[key] = exc
+
+    threads = [threading.Thread(target=run, args=(i, a, h))
+               for i, (a, h) in enumerate(zip(accounts[:6], histories))]
+    threads.append(threading.Thread(target=run, args=("bad", bad, [])))
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        batcher.close()
+    assert isinstance(results.pop("bad"), InputError)
+    assert all(not isinstance(r, Exception) for r in results.values())
+
+
+def test_closed_batcher_refuses_work(policy, portfolio):
+    batcher = MicroBatcher()
+    batcher.close()
+    with pytest.raises(Unavailable):
+        batcher.decide(portfolio[0][0], [], policy, NOW)
