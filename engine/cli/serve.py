@@ -1,16 +1,17 @@
-"""`arrears serve`: run the scheduled tick until SIGINT or SIGTERM.
+"""`arrears serve`: the HTTP API (waitress) and the scheduled tick, in one process.
 
 The tick runs at start-up, then every `--interval` seconds or on the `--cron` schedule
-(both also from the environment or the config file; see `engine.tick.settings`). The
-HTTP API will be served by the same command; `--no-scheduler` is reserved for running
-the API alone.
+(both also from the environment or the config file; see `engine.tick.settings`).
+`--no-scheduler` serves the API alone (extra replicas). `--demo` loads a generated
+portfolio into an empty database and, when no API key is configured, prints a demo
+admin key, so a newcomer sees real decisions at once.
 """
 from __future__ import annotations
 
 import logging
 import sys
 
-HELP = "run the scheduled tick (APScheduler) until interrupted"
+HELP = "serve the HTTP API and run the scheduled tick until interrupted"
 
 
 def register(subparsers) -> None:
@@ -24,29 +25,72 @@ def register(subparsers) -> None:
     when.add_argument("--cron", metavar="EXPR", help="crontab schedule in UTC, e.g. '*/15 * * * *' "
                       "(default: $ARREARS_TICK_CRON)")
     parser.add_argument("--no-scheduler", action="store_true",
-                        help="do not run the tick (reserved for serving the HTTP API alone)")
+                        help="serve the API without running the tick (extra API replicas)")
+    parser.add_argument("--demo", action="store_true",
+                        help="load demo accounts into an empty database; print a demo API key if none is set")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
+    parser.add_argument("--threads", type=int, default=16, help="API worker threads (default 16)")
     parser.set_defaults(handler=run)
 
 
 def run(args) -> int:
-    """Handler: start the scheduler and block until SIGINT/SIGTERM; 0 on a clean stop."""
-    from engine.errors import ArrearsError
-    from engine.tick.scheduler import serve
-    from engine.tick.service import Runtime
-    from engine.tick.settings import load_settings
+    """Handler: serve the API (and the tick unless --no-scheduler) until SIGINT/SIGTERM."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    if args.no_scheduler:
-        print("arrears serve: --no-scheduler leaves nothing to run yet (the HTTP API is not "
-              "part of this version)", file=sys.stderr)
-        return 2
+    from api import create_app
+    from api.config import ConfigError
+    from api.server import serve as serve_api
+    from engine.errors import ArrearsError
+    from engine.tick.scheduler import TickScheduler, announce
+    from engine.tick.service import Runtime, TickJob
+    from engine.tick.settings import load_settings
+
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)   # migration chatter on every start
     try:
         settings = load_settings(db=args.db, policy=args.policy, config=args.config,
                                  interval=args.interval, cron=args.cron)
-        runtime = Runtime(settings)
-    except (ArrearsError, SQLAlchemyError, OSError) as exc:
+        config = {"database_url": settings.database_url, "policy": str(settings.policy_path)}
+        if args.demo:
+            _demo(settings, config)
+        app = create_app(config)
+        runtime = None if args.no_scheduler else Runtime(settings)
+    except (ArrearsError, ConfigError, SQLAlchemyError, OSError, ValueError) as exc:
         print(f"arrears serve: {exc}", file=sys.stderr)
         return 1
-    return serve(settings, runtime=runtime)
+    scheduler = None
+    if runtime is not None:
+        scheduler = TickScheduler(TickJob(runtime), settings)
+        scheduler.init_app(app)
+        scheduler.start()
+        announce(settings)
+    try:
+        serve_api(app, args.host, args.port, args.threads)
+    finally:
+        log = logging.getLogger("arrears.serve")
+        log.info("arrears serve: shutting down (waiting for a running tick to stop)")
+        if scheduler is not None:
+            scheduler.shutdown()
+            runtime.close()
+        log.info("arrears serve: stopped")
+    return 0
+
+
+def _demo(settings, config: dict) -> None:
+    """Demo data into an empty database, and a demo key when none is configured."""
+    import os
+    import secrets
+    from datetime import datetime, timezone
+
+    from engine.demo import load_demo
+    from engine.store import Store
+    with Store(settings.database_url) as store:
+        added = load_demo(store, datetime.now(timezone.utc).date())
+    if added:
+        print(f"arrears serve: loaded {added} demo accounts", file=sys.stderr)
+    if not os.environ.get("ARREARS_API_KEYS"):
+        key = "demo-" + secrets.token_urlsafe(18)
+        config["api"] = {"keys": {key: "admin"}}
+        print(f"arrears serve: demo API key (admin): {key}", file=sys.stderr, flush=True)

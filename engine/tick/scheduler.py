@@ -76,9 +76,7 @@ def serve(settings: TickSettings, *, stop: threading.Event | None = None, runtim
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda signum, _frame: stop.set())
     scheduler.start()
-    every = f"cron '{settings.cron}' (UTC)" if settings.cron else f"every {settings.interval} s"
-    log.info("arrears serve: ticking %s against %s; policy %s", every, _safe_url(settings.database_url),
-             settings.policy_path)
+    announce(settings)
     try:
         while not stop.wait(0.5):
             pass
@@ -88,6 +86,13 @@ def serve(settings: TickSettings, *, stop: threading.Event | None = None, runtim
         runtime.close()
     log.info("arrears serve: stopped")
     return 0
+
+
+def announce(settings: TickSettings) -> None:
+    """Log when and against what the scheduler ticks (the database URL without password)."""
+    every = f"cron '{settings.cron}' (UTC)" if settings.cron else f"every {settings.interval} s"
+    log.info("arrears serve: ticking %s against %s; policy %s", every, _safe_url(settings.database_url),
+             settings.policy_path)
 
 
 def _safe_url(url: str) -> str:

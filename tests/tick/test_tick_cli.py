@@ -81,7 +81,7 @@ def test_bad_configuration_is_reported_not_raised(store, tmp_path, capsys):
 def test_serve_ticks_on_schedule_and_stops_cleanly_on_sigterm(store, server, tmp_path):
     load(store, [account("A1")])
     proc = subprocess.Popen([sys.executable, "-m", "engine", "serve", "--db", store.url, "--interval", "1",
-                             "--config", _config(tmp_path, server)],
+                             "--port", "0", "--config", _config(tmp_path, server)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30
@@ -100,7 +100,6 @@ def test_serve_ticks_on_schedule_and_stops_cleanly_on_sigterm(store, server, tmp
     assert "Traceback" not in err
 
 
-def test_serve_reserves_no_scheduler_and_checks_cron(store, capsys):
-    assert main(["serve", "--db", store.url, "--no-scheduler"]) == 2
+def test_serve_checks_cron(store, capsys):
     assert main(["serve", "--db", store.url, "--cron", "61 * * * *"]) == 1
     assert "not a valid crontab expression" in capsys.readouterr().err

@@ -1,0 +1,52 @@
+"""`arrears serve --demo` as a real process: the API and the tick together, demo data, a key."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str, key: str | None = None):
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"} if key else {})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return resp.status, json.loads(resp.read())
+
+
+def test_serve_demo_answers_with_decisions_from_its_first_tick(tmp_path):
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARREARS_")}
+    proc = subprocess.Popen([sys.executable, "-m", "engine", "serve", "--demo", "--port", str(port),
+                             "--db", f"sqlite:///{tmp_path / 'demo.db'}"],
+                            stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    try:
+        key, log, deadline = None, [], time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            log.append(line)
+            key = key or (re.search(r"demo API key \(admin\): (\S+)", line) or [None, None])[1]
+            if "arrears API on" in line:
+                break
+        assert key and "loaded 500 demo accounts" in "".join(log), "".join(log)
+        assert _get(f"http://127.0.0.1:{port}/healthz")[1]["status"] == "ok"
+        items = []
+        while time.monotonic() < deadline and not items:
+            items = _get(f"http://127.0.0.1:{port}/v1/decisions?limit=5", key)[1]["items"]
+            time.sleep(0.5)
+        assert items and items[0]["policy_digest"].startswith("sha256:")
+        status, account = _get(f"http://127.0.0.1:{port}/v1/accounts/{items[0]['account_id']}", key)
+        assert status == 200 and account["account"]["id"] == items[0]["account_id"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
