@@ -68,6 +68,10 @@ def run(args) -> int:
         announce(settings)
     try:
         serve_api(app, args.host, args.port, args.threads)
+    except OSError as exc:            # e.g. the port is taken
+        print(f"arrears serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 1
     finally:
         log = logging.getLogger("arrears.serve")
         log.info("arrears serve: shutting down (waiting for a running tick to stop)")
