@@ -60,7 +60,7 @@ CONVERSATIONS = ("conversation",)
 def _str(value, where, *, required=False, choices=None):
     if value is None:
         if required:
-            raise InputError("is required", where)
+            raise InputError("is required (missing or null)", where)
         return None
     if not isinstance(value, str) or not value.strip():
         raise InputError(f"expected a non-empty string, got {value!r}", where)
