@@ -6,6 +6,7 @@ server accepts.
 """
 from __future__ import annotations
 
+from api.openapi import simulation
 from api.openapi.model import COMPONENTS, INSTANT, OPT_STR, OPT_TIME, STR, TIME, _object, nullable, ref
 
 INT = {"type": "integer"}
@@ -146,4 +147,5 @@ def components(settings) -> dict:
     for part in (_problem(), _decide(settings), _accounts(settings), _decisions(), _policies(),
                  _operations()):
         out.update(part)
+    out.update(simulation.components())       # POST /v1/policies:simulate
     return out

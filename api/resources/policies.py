@@ -1,19 +1,24 @@
-"""Policies: list and read versions, validate a candidate, upload and activate a new version."""
+"""Policies: list and read versions, validate or simulate a candidate, upload and activate a new version."""
 from __future__ import annotations
+
+from datetime import datetime, timezone
 
 from api import cursors, reads
 from api.bodies import YAML_MEDIA
 from api.openapi.model import ref
 from api.problems import ApiProblem, policy_errors
-from api.resources.common import COMPLIANCE, CURSOR, LIMIT
-from api.routing import Resource
+from api.resources.common import AT, COMPLIANCE, CURSOR, LIMIT
+from api.routing import Param, Resource
 from api.serialize import policy_version
 from engine.errors import PolicyError
 from engine.policy import load_policy
+from engine.simulate import DEFAULT_SAMPLE, from_work_queue, simulate
 from engine.store.db import read_transaction
 
 resource = Resource("policies", "Policies", "Collections policy versions (compliance).")
 UPLOAD = "<upload>"     # the file name problems are reported against
+SAMPLE = Param("sample", {"type": "integer", "minimum": 0, "maximum": 100, "default": DEFAULT_SAMPLE},
+               "Accounts shown per sample (stage changes, newly suppressed, newly released).")
 
 
 def _compile(data: bytes):
@@ -83,6 +88,33 @@ def validate_policy(call):
         return {"valid": False, "policy": None, "problems": _problems(exc)}
     return {"valid": True, "problems": [],
             "policy": {"name": policy.name, "version": policy.version, "digest": policy.digest}}
+
+
+@resource.route("POST", "/v1/policies:simulate", roles=COMPLIANCE, summary="Simulate a candidate policy",
+                operation_id="simulate_policy",
+                description="Decides every stored account under the YAML policy in the body and under the "
+                            "active policy at the same instant (`at`, default now) and compares them: "
+                            "accounts per stage and action, stage changes with a sample of explained "
+                            "accounts, newly suppressed and released accounts, incentives offered, contacts "
+                            "per channel and day against `api.work_queue_capacity`. Read-only: nothing is "
+                            "stored or sent. Runs over the whole portfolio in this request; for large "
+                            "portfolios prefer `arrears simulate`. An invalid policy: 422 with every problem "
+                            "(line and column) in `errors`. See docs/simulation.md.",
+                query=(AT, SAMPLE), body=((None, "PolicyText"),), body_media=YAML_MEDIA,
+                responses={200: ("The comparison", ref("SimulationReport"))})
+def simulate_policy(call):
+    """POST /v1/policies:simulate: compare a candidate policy with the active one."""
+    try:
+        candidate, _ = _compile(call.body)
+    except PolicyError as exc:
+        raise ApiProblem(422, "invalid-policy", f"the policy has {len(exc.problems)} problem(s); "
+                         "nothing was simulated", _problems(exc)) from None
+    state = call.state
+    at = call.query["at"] or datetime.now(timezone.utc).replace(microsecond=0)
+    report = simulate(state.store, state.policies.active(), candidate, at, sample=call.query["sample"],
+                      capacity=from_work_queue(state.settings.work_queue_capacity))
+    state.metrics.decided("simulate", 2 * report.accounts)
+    return report.to_dict()
 
 
 @resource.route("POST", "/v1/policies", roles=COMPLIANCE, summary="Upload and activate a policy",
