@@ -22,13 +22,14 @@ from api.state import ApiState
 log = logging.getLogger("arrears.api")
 
 
-def create_app(config: dict | None = None, *, store=None) -> Flask:
-    """Build the API app from `config` (see `api.config`); `store` reuses an open Store."""
+def create_app(config: dict | None = None, *, store=None, plugin_manager=None) -> Flask:
+    """Build the API app from `config` (see `api.config`); `store` reuses an open Store;
+    `plugin_manager` gives the plugins whose facts policies may use (default: the installed ones)."""
     settings = api_config.load(config)
     app = Flask("api")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.url_map.strict_slashes = False
-    state = ApiState(settings, store=store)
+    state = ApiState(settings, store=store, plugin_manager=plugin_manager)
     state.document = openapi.build(RESOURCES, settings)
     app.extensions["arrears"] = state
     if not len(state.keys):

@@ -50,7 +50,8 @@ def event_to_dict(ev) -> dict:
             "channel": ev.channel, "stage": ev.stage, "outcome": ev.outcome,
             "until": None if ev.until is None else ev.until.isoformat(),
             "instalments": [{"due_date": due.isoformat(), "amount": str(amount)}
-                            for due, amount in ev.instalments]}
+                            for due, amount in ev.instalments],
+            "note": ev.note}
 
 
 def stored_event(row, currency: str) -> dict:
@@ -100,6 +101,14 @@ def audit_entry(row) -> dict:
     """An `audit` row with its body parsed."""
     return {"seq": row.seq, "at": time_of(row.at), "kind": row.kind, "subject": row.subject,
             "body": json.loads(row.body), "prev_hash": row.prev_hash, "hash": row.hash}
+
+
+def tick_run(row) -> dict:
+    """A `tick_runs` row, its summary parsed."""
+    return {"id": row.id, "trigger": row.trigger, "status": row.status, "at": time_of(row.at),
+            "requested_at": time_of(row.requested_at), "started_at": time_of(row.started_at),
+            "finished_at": time_of(row.finished_at), "holder": row.holder, "dispatch": bool(row.dispatch),
+            "summary": None if row.summary is None else json.loads(row.summary), "error": row.error}
 
 
 def policy_version(row, source: bool = False) -> dict:

@@ -1,11 +1,12 @@
-"""What one app instance holds: settings, store, policies, keys, batcher, metrics, validators
-and the OpenAPI document.
+"""What one app instance holds: settings, store, policies, keys, batcher, metrics, validators,
+the OpenAPI document, and the launcher of ticks on request.
 
 Kept in `app.extensions["arrears"]` (no module globals), so two apps in one process
 (tests do this) never share a database, a key or a counter.
 """
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timezone
 
 from api.auth import KeyRing
@@ -14,15 +15,18 @@ from api.batcher import MicroBatcher, Unavailable
 from api.bodies import envelope_validators
 from api.metrics import Metrics
 from api.openapi.messages import components
-from api.registry import PolicyRegistry
+from engine.registry import PolicyRegistry
 from engine.decide import decide
 from engine.store import Store
+from engine.tick.launcher import TickLauncher
+from engine.tick.service import Runtime
+from engine.tick.settings import TickSettings
 
 
 class ApiState:
     """Everything the views need, built once by `create_app`."""
 
-    def __init__(self, settings, store: Store | None = None):
+    def __init__(self, settings, store: Store | None = None, plugin_manager=None):
         self.settings = settings
         self.keys = KeyRing(settings.keys)
         self.metrics = Metrics()
@@ -31,13 +35,20 @@ class ApiState:
         self.document: dict = {}                   # set by create_app once the routes exist
         self._own_store = store is None
         self.store = store or Store(settings.database_url)
-        self.policies = PolicyRegistry(self.store, settings.policy_path, settings.policy_refresh_seconds)
         try:
+            # Policies may use the facts of the installed plugins (or of `plugin_manager`).
+            from plugins.facts import plugin_facts
+            from plugins.manager import get_plugin_manager
+            facts = plugin_facts(plugin_manager or get_plugin_manager())
+            self.policies = PolicyRegistry(self.store, settings.policy_path, settings.policy_refresh_seconds,
+                                           facts=facts)
             self.policies.start()
         except BaseException:
             if self._own_store:
                 self.store.close()
             raise
+        self._ticks = None                         # TickLauncher, made on first use
+        self._ticks_lock = threading.Lock()
         self.batcher = None
         if settings.batcher_enabled and settings.batcher_max_batch > 1:
             self.batcher = MicroBatcher(settings.batcher_max_batch, settings.batcher_max_wait,
@@ -56,16 +67,32 @@ class ApiState:
         self.metrics.decided(source)
         return decision
 
+    def tick_launcher(self):
+        """This app's own launcher of ticks on request (`POST /v1/ticks` when no scheduler is
+        attached): it shares this app's store and policies and has no dispatcher, so its ticks
+        evaluate and queue contacts and leave delivery to the scheduled tick."""
+        with self._ticks_lock:
+            if self._ticks is None:
+                tick = TickSettings(database_url=self.settings.database_url,
+                                    policy_path=self.settings.policy_path)
+                self._ticks = TickLauncher(Runtime(tick, dispatch=False, store=self.store,
+                                                   policies=self.policies))
+            return self._ticks
+
     def after_fork(self) -> None:
         """In a forked server process: drop the parent's pooled connections (never share a
         database connection across processes) and start a batcher of this process's own."""
         self.store.engine.dispose(close=False)
+        self._ticks, self._ticks_lock = None, threading.Lock()     # threads do not survive a fork
         if self.batcher is not None:
             s = self.settings
             self.batcher = MicroBatcher(s.batcher_max_batch, s.batcher_max_wait, on_batch=self.metrics.batch)
 
     def close(self) -> None:
-        """Stop the batcher and close the database connections (of a store this state opened)."""
+        """Stop a tick started on request (waiting for it), the batcher, and close the database
+        connections (of a store this state opened)."""
+        if self._ticks is not None:
+            self._ticks.close()
         if self.batcher is not None:
             self.batcher.close()
         if self._own_store:

@@ -3,7 +3,9 @@
 Compilation happens once per policy: conditions become `Node` trees, thresholds
 become numbers and arrays, names become indexes. `decide` then never parses.
 The digest is the SHA-256 of the canonical JSON of the document, so comments and
-formatting do not change it but any change of meaning does.
+formatting do not change it but any change of meaning does. It never depends on which
+plugins are loaded: the same text is the same policy version wherever it is stored.
+The plugin facts a policy uses are kept beside it (`plugin_facts`), with their plugin.
 """
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ from decimal import Decimal
 
 import numpy as np
 
+from engine import pluginfacts
 from engine.conditions import TRUE, Node, compile_condition
+from engine.factdefs import FactDef
 from engine.money import parse_amount
 
 PRIORITY_FACTORS = ("balance", "days_past_due", "recovery_likelihood", "legal_exposure",
@@ -114,6 +118,8 @@ class CompiledPolicy:
     document: dict = field(repr=False, compare=False)
     profiles: dict = field(default_factory=dict, repr=False, compare=False)
     profiles_digest: str = ""
+    # The plugin facts the conditions use (name -> FactDef, with its plugin); not in the digest.
+    plugin_facts: dict[str, FactDef] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def first_threshold(self) -> int:
@@ -149,18 +155,24 @@ def digest_of(document: dict) -> str:
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _cond(spec) -> Node:
-    return TRUE if spec is None else compile_condition(spec)
-
-
 def _money(value):
     return None if value is None else parse_amount(value, "policy")
 
 
-def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = None) -> CompiledPolicy:
-    """Compile a schema- and semantics-valid policy document with its guardrail profiles."""
+def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = None,
+                   facts=None) -> CompiledPolicy:
+    """Compile a schema- and semantics-valid policy document with its guardrail profiles.
+
+    `facts`: the loaded plugins' facts (a mapping by name, or an iterable; see
+    `engine.pluginfacts.catalogue`) that its conditions may use.
+    """
     from engine.profiles import profiles_digest
     profiles = profiles or {}
+    sources = pluginfacts.catalogue(facts)
+
+    def _cond(spec) -> Node:      # conditions may use the plugin facts
+        return TRUE if spec is None else compile_condition(spec, sources)
+
     meta = doc["metadata"]
     buckets = doc["aging"]["buckets"]
     starts = np.array([b.get("min_days", -(2 ** 62)) for b in buckets], dtype=np.int64)
@@ -211,17 +223,19 @@ def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = 
             plan_tolerance_days=int(plan.get("missed_instalment_tolerance_days", 0)),
             plan_resume_stage=plan.get("resume_stage"),
             hold_max_days=(pauses.get("manual_hold") or {}).get("max_days")),
-        incentives=_compile_incentives(inc),
-        fees=_compile_fees(fees),
+        incentives=_compile_incentives(inc, _cond),
+        fees=_compile_fees(fees, _cond),
         compliance=dict(doc.get("compliance") or {}),
         max_interval_days=int((doc.get("evaluation") or {}).get("max_interval_days", 7)),
         document=doc,
         profiles=dict(profiles),
         profiles_digest=profiles_digest(profiles.values()),
+        plugin_facts={name: sources[name].definition for name in pluginfacts.referenced(doc)
+                      if name in sources},
     )
 
 
-def _compile_incentives(inc: dict) -> Incentives:
+def _compile_incentives(inc: dict, cond) -> Incentives:
     early = inc.get("early_payment_discount")
     settle = inc.get("settlement")
     loyalty = inc.get("loyalty")
@@ -230,7 +244,7 @@ def _compile_incentives(inc: dict) -> Incentives:
         early=None if early is None else {
             "percent": Decimal(str(early["percent"])),
             "window_days": int(early.get("window_days", 10)),
-            "when": _cond(early.get("when"))},
+            "when": cond(early.get("when"))},
         settlement=None if settle is None else {
             "discount_percent": Decimal(str(settle["discount_percent"])),
             "floor_percent": Decimal(str(settle.get("floor_percent", 0))),
@@ -238,7 +252,7 @@ def _compile_incentives(inc: dict) -> Incentives:
             "min_days_past_due": int(settle.get("min_days_past_due", 0)),
             "approval_above": _money(settle.get("approval_above")),
             "valid_days": int(settle.get("valid_days", 14)),
-            "when": _cond(settle.get("when"))},
+            "when": cond(settle.get("when"))},
         plan_freeze=bool((inc.get("plan_interest_freeze") or {}).get("enabled", False)),
         loyalty=None if loyalty is None else {
             "segment": loyalty["segment"], "tone": loyalty.get("tone"),
@@ -246,11 +260,11 @@ def _compile_incentives(inc: dict) -> Incentives:
     )
 
 
-def _compile_fees(fees: dict) -> Fees:
+def _compile_fees(fees: dict, cond) -> Fees:
     late, interest = fees.get("late_fee"), fees.get("interest")
     late_c = None
     if late is not None:
-        late_c = {"when": _cond(late.get("when")),
+        late_c = {"when": cond(late.get("when")),
                   "tiers": tuple((_money(t.get("below")), _money(t["amount"]))
                                  for t in late.get("fixed_by_amount") or ()),
                   "flat": _money(late.get("flat")),
@@ -259,6 +273,6 @@ def _compile_fees(fees: dict) -> Fees:
     if interest is not None:
         rate = Decimal(str(interest.get("reference_rate_percent", 0))) + \
             Decimal(str(interest.get("margin_percent", 0)))
-        interest_c = {"when": _cond(interest.get("when")), "rate_percent": rate,
+        interest_c = {"when": cond(interest.get("when")), "rate_percent": rate,
                       "basis_days": int(interest.get("basis_days", 365))}
     return Fees(late_fee=late_c, interest=interest_c)

@@ -2,7 +2,8 @@
 
 A compiled condition evaluates a whole batch at once (`evaluate(facts)` returns a
 boolean column) and explains itself for one account (`explain(facts, row)`).
-No strings are ever evaluated as code.
+No strings are ever evaluated as code. Facts added by plugins (`x_…`) compile to
+`PluginLeaf`s, which ask the plugin for the column once per batch (`engine.pluginfacts`).
 """
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from math import ceil, floor
 
 import numpy as np
 
+from engine import pluginfacts
 from engine.batch import KIND_CODES
+from engine.errors import ArrearsError
 from engine.factdefs import BOOL, FACTS, INT, MONEY, NUMBER, PARAM_DEFAULTS, SET, STRING
 from engine.facts import NEVER, DAY
 from engine.money import parse_amount
@@ -74,7 +77,9 @@ class Node:
 
     def evaluate(self, facts) -> np.ndarray:
         """Boolean column: the condition holds for each account (memoised per batch)."""
-        key = ("cond", id(self))
+        # Keyed by the node itself, not id(): the cache then keeps it alive, so a
+        # collected node's id can never be reused by another within one batch.
+        key = ("cond", self)
         if key not in facts.cache:
             facts.cache[key] = self._evaluate(facts)
         return facts.cache[key]
@@ -137,8 +142,12 @@ class Leaf(Node):
 
     def __init__(self, fact, op, value, window_days, channel):
         self.fact, self.op, self.value = fact, op, value
-        self.kind = FACTS[fact].kind
+        self.definition = self._definition()
+        self.kind = self.definition.kind
         self.window_days, self.channel = window_days, channel
+
+    def _definition(self):
+        return FACTS[self.fact]
 
     def _values(self, facts):
         key = ("fact", self.fact, self.window_days, self.channel)
@@ -153,8 +162,8 @@ class Leaf(Node):
             return has if self.value else ~has
         if self.kind == SET:
             result = _set_test(values, self.fact, self.value)
-            return result if self.op == "contains" else ~result
-        if self.kind == MONEY:
+            result = result if self.op == "contains" else ~result
+        elif self.kind == MONEY:
             result = _money_test(values, facts.b.scale, self.op, self.value)
         else:
             result = _compare(values, self.op, self.value)
@@ -162,7 +171,7 @@ class Leaf(Node):
 
     def label(self) -> str:
         params = []
-        if self.window_days is not None and "window_days" in FACTS[self.fact].params:
+        if self.window_days is not None and "window_days" in self.definition.params:
             params.append(f"last {self.window_days} days")
         if self.channel:
             params.append(self.channel)
@@ -190,6 +199,32 @@ class Leaf(Node):
         else:
             actual = values[row].item() if hasattr(values[row], "item") else values[row]
         return f"{self.label()}: {'yes' if held else 'no'} (is {actual})"
+
+
+class PluginLeaf(Leaf):
+    """A comparison of a fact a plugin computes (`x_…`); unknown for the batch if it fails."""
+
+    def __init__(self, source, op, value, window_days, channel):
+        self.source = source
+        super().__init__(source.definition.name, op, value, window_days, channel)
+
+    def _definition(self):
+        return self.source.definition
+
+    def _values(self, facts):
+        key = ("fact", self.fact, self.window_days, self.channel)
+        if key not in facts.cache:
+            facts.cache[key] = pluginfacts.compute(facts, self.source, self.window_days, self.channel)
+        return facts.cache[key]
+
+    def explain(self, facts, row):
+        self._values(facts)
+        failure = facts.plugin_failures.get(self.fact)
+        if failure is None:
+            return super().explain(facts, row)
+        held = bool(self.evaluate(facts)[row])
+        return (f"{self.label()}: {'yes' if held else 'no'} (is unknown: plugin "
+                f"{failure.plugin or '?'} could not compute it)")
 
 
 def _exp(scale) -> int:
@@ -241,19 +276,25 @@ def _set_test(values, fact, member):
     return np.fromiter((member in s for s in values), dtype=bool, count=len(values))
 
 
-def compile_condition(spec) -> Node:
-    """Compile a validated condition mapping into a Node."""
+def compile_condition(spec, facts: dict | None = None) -> Node:
+    """Compile a validated condition mapping into a Node.
+
+    `facts`: plugin facts by name (see `engine.pluginfacts.catalogue`) the condition may use.
+    """
     if "all" in spec:
-        return All([compile_condition(s) for s in spec["all"]])
+        return All([compile_condition(s, facts) for s in spec["all"]])
     if "any" in spec:
-        return Any([compile_condition(s) for s in spec["any"]])
+        return Any([compile_condition(s, facts) for s in spec["any"]])
     if "not" in spec:
-        return Not(compile_condition(spec["not"]))
+        return Not(compile_condition(spec["not"], facts))
     if "segment" in spec:
         return Segment(spec["segment"])
     fact = spec["fact"]
     op = next(k for k in spec if k not in ("fact", "window_days", "channel"))
-    kind = FACTS[fact].kind
+    source = None if fact in FACTS else (facts or {}).get(fact)
+    if fact not in FACTS and source is None:
+        raise ArrearsError(f"fact {fact!r} is neither built in nor provided by a loaded plugin")
+    kind = FACTS[fact].kind if source is None else source.definition.kind
     value = spec[op]
     if kind == MONEY and op != "exists":
         value = ([parse_amount(v, fact) for v in value] if op == "between"
@@ -265,6 +306,8 @@ def compile_condition(spec) -> Node:
     elif kind == STRING and op in ("in", "not_in"):
         value = list(value)
     window = spec.get("window_days", PARAM_DEFAULTS["window_days"])
+    if source is not None:
+        return PluginLeaf(source, op, value, window, spec.get("channel"))
     return Leaf(fact, op, value, window, spec.get("channel"))
 
 

@@ -73,6 +73,12 @@ class DecisionBatch:
         """Every account's `Decision`, in row order."""
         return [self.decision(i) for i in range(len(self))]
 
+    @property
+    def plugin_failures(self) -> list[dict]:
+        """Plugin facts that could not be computed for this batch (treated as unknown), as
+        `{plugin, hook, fact, error}` dicts like the tick's other plugin failures."""
+        return [f.to_dict() for f in self.facts.plugin_failures.values()]
+
 
 def _durations(policy: CompiledPolicy, rules, n: int) -> dict:
     """Per-account lengths of hardship and breathing-space pauses: the longest that applies."""

@@ -49,6 +49,10 @@ def render_text(decision: Decision) -> str:
     for t in d.trace:
         if t.step.startswith("check "):
             lines.append(f"  {t.step[6:]:<28} {t.outcome}" + (f": {t.detail}" if t.detail else ""))
+    failed = [t for t in d.trace if t.step.startswith("plugin fact ")]
+    if failed:
+        lines.append("Plugin facts that could not be computed (unknown in every condition):")
+        lines += [f"  {t.step[12:]}: {t.detail}" for t in failed]
     lines.append("Segments in detail:")
     for t in d.trace:
         if t.step.startswith("segment "):

@@ -2,9 +2,14 @@
 
 This is the single source of truth: the JSON Schema's fact names, the condition
 compiler and the policy guide are all checked against it by tests.
+
+Plugins add facts of their own (`arrears_facts`, see `plugins/facts.py`). Their names
+live in a namespace of their own, `x_…`, which no built-in fact name may ever use, so a
+plugin fact can never collide with a built-in one added later.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 # Value kinds a fact may have; they decide which operators apply.
@@ -26,6 +31,21 @@ OPERATORS = {
 
 CHANNEL_KINDS = ("email", "sms", "letter", "call", "webhook", "task")
 
+# The plugin-fact namespace. The schema's pattern for plugin fact names is this one.
+PLUGIN_PREFIX = "x_"
+PLUGIN_FACT_PATTERN = r"^x_[a-z][a-z0-9_]*$"
+_PLUGIN_FACT = re.compile(PLUGIN_FACT_PATTERN)
+
+
+def is_plugin_fact(name) -> bool:
+    """True if `name` is in the plugin-fact namespace (`x_…`), well formed or not."""
+    return isinstance(name, str) and name.startswith(PLUGIN_PREFIX)
+
+
+def valid_plugin_fact_name(name) -> bool:
+    """True if `name` is a well-formed plugin fact name: `x_` then lower_snake_case."""
+    return isinstance(name, str) and _PLUGIN_FACT.match(name) is not None
+
 
 @dataclass(frozen=True)
 class FactDef:
@@ -36,6 +56,8 @@ class FactDef:
     description: str
     params: tuple[str, ...] = ()
     optional: bool = False   # may be missing for an account; comparisons are then false
+    plugin: str = ""         # the plugin providing it ("" for a built-in fact)
+    choices: tuple[str, ...] = ()   # the only values a string/set plugin fact takes, if declared
 
 
 def _f(name, kind, description, params=(), optional=False):

@@ -30,6 +30,8 @@ class Facts(MoneyFacts, HistoryFacts):
         valid = batch.ev_at <= self.now
         self._valid = valid
         self.cache: dict = {}
+        # Plugin facts that could not be computed for this batch: name -> FactFailure.
+        self.plugin_failures: dict = {}
 
     # ---- time -------------------------------------------------------------
     @cached_property

@@ -5,6 +5,7 @@ naming the offending field (``account.invoices[1].due_date``).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -56,6 +57,11 @@ CONTACT_OUTCOMES = ("queued", "sent", "delivered", "failed", "no_answer", "voice
 NOT_ATTEMPTS = ("queued", "failed")
 CONVERSATIONS = ("conversation",)
 
+# An event's free-text `note` (any type; the text of a `note` event): kept and shown,
+# never read by a decision. Bounded so history stays cheap to load and to show.
+NOTE_MAX = 2000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")   # tab and line breaks are fine
+
 
 def _str(value, where, *, required=False, choices=None):
     if value is None:
@@ -67,6 +73,19 @@ def _str(value, where, *, required=False, choices=None):
     if choices is not None and value not in choices:
         raise InputError(f"expected one of {', '.join(choices)}; got {value!r}", where)
     return value
+
+
+def _note(value, where):
+    text = _str(value, where)
+    if text is None:
+        return None
+    if len(text) > NOTE_MAX:
+        raise InputError(f"must be at most {NOTE_MAX:,} characters, got {len(text):,}", where)
+    bad = _CONTROL.search(text)
+    if bad:
+        raise InputError(f"must not contain control characters (U+{ord(bad.group()):04X} at character "
+                         f"{bad.start() + 1})", where)
+    return text
 
 
 # Dates and times outside these years are refused: they are data errors, and the batch
@@ -281,6 +300,7 @@ class Event:
     outcome: str | None = None       # contact outcome
     until: date | None = None        # promise date, end of a hold, breathing space, hardship
     instalments: tuple[tuple[date, Decimal], ...] = ()
+    note: str | None = None          # free text (NOTE_MAX characters); never affects a decision
 
     @classmethod
     def from_dict(cls, data, where="event") -> "Event":
@@ -319,4 +339,5 @@ class Event:
             outcome=_str(data.get("outcome"), f"{where}.outcome", choices=CONTACT_OUTCOMES),
             until=None if until is None else parse_date(until, f"{where}.until"),
             instalments=tuple(sorted(instalments)),
+            note=_note(data.get("note"), f"{where}.note"),
         )

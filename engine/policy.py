@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine import pluginfacts
 from engine.compiler import CompiledPolicy, compile_policy
 from engine.errors import Problem
 from engine.profiles import PROFILES_DIR, load_profiles
@@ -15,17 +16,23 @@ from engine.validation import parse_policy
 
 
 def load_policy(source: str | Path, *, filename: str | None = None,
-                profiles_dir: str | Path = PROFILES_DIR) -> CompiledPolicy:
+                profiles_dir: str | Path = PROFILES_DIR, facts=None) -> CompiledPolicy:
     """Compile a policy from a file path or from YAML text, with the jurisdiction profiles.
 
+    `facts`: the facts the loaded plugins provide, as `plugins.facts.plugin_facts(pm)`
+    returns them (a mapping by name; an iterable of `PluginFact` also works). Conditions
+    may use those (`x_…`) besides the built-in facts; the digest does not depend on them.
     Raises `engine.errors.PolicyError` carrying every problem found (YAML syntax, schema,
-    semantics, unknown profiles, broken profile files), each located as file:line:col.
+    semantics, unknown profiles, broken profile files, plugin facts no loaded plugin
+    provides), each located as file:line:col.
     """
+    sources = pluginfacts.catalogue(facts)
     profiles = load_profiles(profiles_dir)
     doc = parse_policy(source, filename=filename,
-                       extra_checks=lambda d, name: _profile_problems(d, name, profiles))
+                       extra_checks=lambda d, name: _profile_problems(d, name, profiles),
+                       facts=pluginfacts.definitions(sources))
     name = filename or (str(source) if _is_path(source) else "<policy>")
-    return compile_policy(doc.data, source=name, profiles=profiles)
+    return compile_policy(doc.data, source=name, profiles=profiles, facts=sources)
 
 
 def _profile_problems(doc, name: str, profiles: dict) -> list[Problem]:

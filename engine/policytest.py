@@ -94,15 +94,18 @@ def _merged_account(defaults: dict, case: dict, index: int) -> dict:
     return data
 
 
-def run_suite(path: str | Path) -> list[CaseResult]:
-    """Run every case of one test file; raises PolicyError if the file or its policy is invalid."""
+def run_suite(path: str | Path, facts=None) -> list[CaseResult]:
+    """Run every case of one test file; raises PolicyError if the file or its policy is invalid.
+
+    `facts`: the plugin facts the policy may use (see `engine.policy.load_policy`).
+    """
     from engine.decide import decide
     from engine.policy import load_policy
     from engine.validation import parse_policy_test
     path = Path(path)
     doc = parse_policy_test(path)
     suite = doc.data
-    policy = load_policy(path.parent / suite["policy"])
+    policy = load_policy(path.parent / suite["policy"], facts=facts)
     defaults = suite.get("defaults") or {}
     results = []
     for i, case in enumerate(suite["cases"]):
@@ -131,12 +134,12 @@ def find_suites(paths) -> list[Path]:
     return found
 
 
-def run_paths(paths) -> tuple[list[CaseResult], list[Problem]]:
+def run_paths(paths, facts=None) -> tuple[list[CaseResult], list[Problem]]:
     """Run every suite under `paths`; collect results and the problems of unloadable files."""
     results, problems = [], []
     for suite in find_suites(paths):
         try:
-            results += run_suite(suite)
+            results += run_suite(suite, facts)
         except PolicyError as exc:
             problems += exc.problems
     return results, problems

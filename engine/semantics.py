@@ -14,7 +14,8 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, available_timezones
 
 from engine.errors import Problem
-from engine.factdefs import BOOL, CHANNEL_KINDS, FACTS, INT, MONEY, NUMBER, OPERATORS, SET, STRING
+from engine.factdefs import BOOL, CHANNEL_KINDS, FACTS, INT, MONEY, NUMBER, OPERATORS, SET, STRING, \
+    is_plugin_fact
 from engine.yamlsrc import Document, pointer
 
 LEGAL_ACTIONS = ("legal_warning", "refer_to_agency", "legal_action")
@@ -82,8 +83,9 @@ def _zone_ok(name: str) -> bool:
 
 
 class _Checker:
-    def __init__(self, data, doc: Document, filename: str):
+    def __init__(self, data, doc: Document, filename: str, facts: dict | None = None):
         self.data, self.doc, self.filename, self.problems = _dict(data), doc, filename, []
+        self.plugin_facts = dict(facts or {})      # name -> FactDef of the loaded plugins' facts
         self.segments = [k for k in _dict(self.data.get("segments")) if isinstance(k, str)]
         self.stages = _list(_dict(self.data.get("escalation")).get("stages"))
         self.stage_ids = [s["id"] for s in self.stages
@@ -94,6 +96,9 @@ class _Checker:
                        "last_stage": ("stage id", self.stage_ids),
                        "opted_out": ("channel kind", CHANNEL_KINDS),
                        "reachable": ("channel kind", CHANNEL_KINDS)}
+        # A plugin fact that declares its values is checked like the facts above.
+        self.closed.update({name: (f"{name} value", fd.choices)
+                            for name, fd in self.plugin_facts.items() if fd.choices})
 
     def add(self, path, message, key=False):
         line, col = self.doc.key_position(path) if key else self.doc.position(path)
@@ -174,9 +179,11 @@ class _Checker:
 
     def leaf(self, node, path):
         fact = node.get("fact")
-        fd = FACTS.get(fact) if isinstance(fact, str) else None
+        fd = (FACTS.get(fact) or self.plugin_facts.get(fact)) if isinstance(fact, str) else None
         if fd is None:
-            if isinstance(fact, str):
+            if is_plugin_fact(fact):
+                self.unknown_plugin_fact(fact, path + ("fact",))
+            elif isinstance(fact, str):
                 self.unknown("fact", fact, FACTS, path + ("fact",))
             return
         for param in ("window_days", "channel"):
@@ -189,6 +196,12 @@ class _Checker:
                                        f"use one of: {', '.join(OPERATORS[fd.kind])}", key=True)
             else:
                 self.operand(fd, op, node[op], path + (op,))
+
+    def unknown_plugin_fact(self, fact, path):
+        provided = sorted(self.plugin_facts)
+        listing = ", ".join(f"{name} ({self.plugin_facts[name].plugin or '?'})" for name in provided)
+        self.add(path, f"no plugin provides fact {fact!r}; loaded plugins provide: {listing or 'none'}"
+                       f"{did_you_mean(fact, provided)}")
 
     def operand(self, fd, op, value, path):
         if op == "exists":
@@ -331,9 +344,13 @@ def _whens(node, path):
     return _keyed(node, path, lambda k: k == "when")
 
 
-def check_semantics(data: dict, doc: Document, filename: str) -> list[Problem]:
-    """Every semantic problem in policy `data` (located through `doc`); never raises on bad shapes."""
-    checker = _Checker(data, doc, filename)
+def check_semantics(data: dict, doc: Document, filename: str, facts: dict | None = None) -> list[Problem]:
+    """Every semantic problem in policy `data` (located through `doc`); never raises on bad shapes.
+
+    `facts`: definitions (`FactDef`) of the loaded plugins' facts by name; a condition on
+    an `x_…` fact that none of them provides is a problem naming those that exist.
+    """
+    checker = _Checker(data, doc, filename, facts)
     for rule in (checker.aging, checker.conditions, checker.escalation, checker.pauses,
                  checker.offers, checker.fees, checker.names):
         rule()

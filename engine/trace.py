@@ -236,5 +236,14 @@ def build_trace(db: DecisionBatch, row: int) -> tuple[TraceStep, ...]:
     steps += _guardrails(db, row)
     steps += _channel(db, row)
     steps += _offers(db, row)
+    steps += _plugin_failures(db)
     steps.append(TraceStep("next evaluation", rfc3339(from_epoch(db.next_evaluation[row]))))
     return tuple(steps)
+
+
+def _plugin_failures(db):
+    """One line per plugin fact that failed for this batch (the same for every account)."""
+    return [TraceStep(f"plugin fact {f.fact}", "failed",
+                      f"{f.error}; unknown for this evaluation: every "
+                      "comparison with it was false, as for a missing value")
+            for f in db.facts.plugin_failures.values()]

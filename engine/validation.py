@@ -132,21 +132,27 @@ def validate_document(doc: Document, filename: str, schema: str = "policy") -> l
     return sorted(problems)
 
 
-def check_policy_text(text: str | bytes, filename: str) -> tuple[Document | None, list[Problem]]:
-    """Load and check policy text; returns the document (None if unreadable) and all problems."""
+def check_policy_text(text: str | bytes, filename: str,
+                      facts: dict | None = None) -> tuple[Document | None, list[Problem]]:
+    """Load and check policy text; returns the document (None if unreadable) and all problems.
+
+    `facts`: the plugin facts' definitions by name (`engine.factdefs.FactDef`), which
+    conditions may use besides the built-in facts.
+    """
     try:
         doc = load_document(text, filename)
     except PolicyError as exc:
         return None, list(exc.problems)
-    return doc, _check(doc, filename)
+    return doc, _check(doc, filename, facts)
 
 
-def _check(doc: Document, filename: str) -> list[Problem]:
+def _check(doc: Document, filename: str, facts: dict | None = None) -> list[Problem]:
     schema_problems = validate_document(doc, filename)
     # Semantic rules look at some of the same values (a bad operator, a bad language); where
     # the schema already flagged that spot, its message is enough.
     flagged = {(p.line, p.col) for p in schema_problems}
-    semantic = [p for p in check_semantics(doc.data, doc, filename) if (p.line, p.col) not in flagged]
+    semantic = [p for p in check_semantics(doc.data, doc, filename, facts)
+                if (p.line, p.col) not in flagged]
     return sorted(set(schema_problems) | set(semantic))
 
 
@@ -161,20 +167,21 @@ def _as_path(source):
     return None
 
 
-def parse_policy(source, filename: str | None = None, extra_checks=None) -> Document:
+def parse_policy(source, filename: str | None = None, extra_checks=None, facts: dict | None = None) -> Document:
     """Load a policy from a path or YAML text; raise PolicyError with every problem at once.
 
     `extra_checks(doc, filename) -> list[Problem]` adds checks that need more than the
     document (e.g. that named profiles exist); their problems are reported with the rest.
+    `facts`: plugin fact definitions by name (see `check_policy_text`).
     """
     path = _as_path(source)
     if path is not None:
         filename = filename or path
         doc = load_file(path, filename)
-        problems = _check(doc, filename)
+        problems = _check(doc, filename, facts)
     else:
         filename = filename or "<policy>"
-        doc, problems = check_policy_text(source, filename)
+        doc, problems = check_policy_text(source, filename, facts)
     if doc is not None and extra_checks is not None:
         problems = sorted(set(problems) | set(extra_checks(doc, filename)))
     if problems:

@@ -1,32 +1,39 @@
 """Facts contributed by plugins through `arrears_facts`, and their registry.
 
 A `PluginFact` extends the engine's fact catalogue (`engine.factdefs.FACTS`) with a
-`compute` function. `compute(facts, **params)` receives the engine's batch `Facts`
-object (one row per account: `facts.n` rows, `facts.b` the columnar batch, `facts.now`
-epoch seconds) plus the declared parameters, and returns a numpy column of length
-`facts.n`, in the representation `engine.conditions.column` uses for that kind:
+`compute` function. Its name is in the plugin namespace: `x_` then lower_snake_case,
+by convention `x_<plugin>_<name>` (`x_crm_strategic`); built-in facts never start with
+`x_`, so the two can never collide. `compute(facts, **params)` receives the engine's
+batch `Facts` object (one row per account: `facts.n` rows, `facts.b` the columnar
+batch with the account ids in `facts.b.ids`, `facts.now` epoch seconds) plus the
+declared parameters, and returns a numpy column of length `facts.n`, in the
+representation `engine.conditions.column` uses for that kind:
 
     int     int64 array            number  float64 array (NaN: unknown)
     money   int64 minor units      string  object array of str (None: unknown)
     set     object array of frozensets      bool    bool array
 
 An optional fact returns `(values, present)`, `present` a bool array saying which rows
-have a value; comparisons are false where it is False.
+have a value; comparisons are false where it is False. It is called once per batch
+(and parameter set), never per account. If it raises or returns something else, the
+engine treats the fact as unknown for the whole batch and records the failure
+(`engine.pluginfacts`); the traceback is logged to `arrears.plugins`.
 """
 from __future__ import annotations
 
-import re
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pluggy
 
-from engine.factdefs import FACTS, OPERATORS, PARAM_DEFAULTS, FactDef
+from engine.factdefs import (BOOL, INT, MONEY, NUMBER, OPERATORS, PARAM_DEFAULTS, SET, STRING,
+                             FactDef, valid_plugin_fact_name)
 from plugins.errors import PluginError
-from plugins.manager import call_each
+from plugins.manager import call_each, get_plugin_manager
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+log = logging.getLogger("arrears.plugins")
 PARAMS = ("window_days", "channel")
 
 
@@ -40,34 +47,69 @@ class PluginFact:
     compute: Callable[..., np.ndarray | tuple[np.ndarray, np.ndarray]]
     params: tuple[str, ...] = ()
     optional: bool = False
+    choices: tuple[str, ...] = ()    # string/set facts: the only values; conditions are checked
     plugin: str = ""          # filled in by plugin_facts()
 
     @property
     def definition(self) -> FactDef:
         """The `engine.factdefs.FactDef` for schema, compiler and docs."""
-        return FactDef(self.name, self.kind, self.description, tuple(self.params), self.optional)
+        return FactDef(self.name, self.kind, self.description, tuple(self.params), self.optional,
+                       self.plugin, tuple(self.choices))
 
     def column(self, facts, window_days: int | None = None, channel: str | None = None):
-        """(values, present) for every account, checked for length; `present` may be None."""
+        """(values, present) for every account, checked; `present` may be None.
+
+        Raises `PluginError` if `compute` raises (the traceback is logged) or returns a
+        column of the wrong length or representation.
+        """
         kwargs = {}
         if "window_days" in self.params:
             kwargs["window_days"] = PARAM_DEFAULTS["window_days"] if window_days is None else window_days
         if "channel" in self.params:
             kwargs["channel"] = channel
-        out = self.compute(facts, **kwargs)
-        values, present = out if isinstance(out, tuple) else (out, None)
-        if len(values) != facts.n or (present is not None and len(present) != facts.n):
-            raise PluginError(f"fact {self.name!r} from plugin {self.plugin!r} returned "
-                              f"{len(values)} values for {facts.n} accounts")
+        try:
+            out = self.compute(facts, **kwargs)
+        except Exception as exc:
+            log.warning("plugin %r: computing fact %r for %d accounts failed", self.plugin, self.name,
+                        facts.n, exc_info=True)
+            raise PluginError(f"fact {self.name!r} from plugin {self.plugin!r}: compute raised "
+                              f"{type(exc).__name__}: {exc}") from exc
+        values, present = out if isinstance(out, tuple) and len(out) == 2 else (out, None)
+        return self._checked(np.asarray(values), None if present is None else np.asarray(present), facts.n)
+
+    def _checked(self, values: np.ndarray, present: np.ndarray | None, n: int):
+        where = f"fact {self.name!r} from plugin {self.plugin!r}"
+        if values.ndim != 1 or (present is not None and present.ndim != 1):
+            raise PluginError(f"{where} returned an array of shape {values.shape}; expected one "
+                              f"value per account ({n})")
+        if len(values) != n or (present is not None and len(present) != n):
+            raise PluginError(f"{where} returned {len(values)} values for {n} accounts")
+        if present is not None and present.dtype != bool:
+            raise PluginError(f"{where}: `present` must be a bool array, not {present.dtype}")
+        want = _DTYPES[self.kind]
+        if self.kind == NUMBER and values.dtype.kind in "iu":
+            values = values.astype(np.float64)          # whole numbers are numbers too
+        elif self.kind == STRING and values.dtype.kind == "U":
+            values = values.astype(object)
+        if values.dtype.kind not in want:
+            raise PluginError(f"{where} ({self.kind}) returned a column of {values.dtype}; "
+                              f"expected {_DTYPE_NAMES[self.kind]}")
         return values, present
+
+
+# numpy dtype kinds accepted per fact kind (`b` bool, `i`/`u` integers, `f` float, `O` object).
+_DTYPES = {INT: "iu", MONEY: "iu", NUMBER: "f", STRING: "O", SET: "O", BOOL: "b"}
+_DTYPE_NAMES = {INT: "int64", MONEY: "int64 minor units", NUMBER: "float64", STRING: "an object array of str",
+                SET: "an object array of frozensets", BOOL: "a bool array"}
 
 
 def _problems(fact) -> list[str]:
     if not isinstance(fact, PluginFact):
         return [f"returned {fact!r}, not a plugins.facts.PluginFact"]
     out = []
-    if not _NAME.match(fact.name or ""):
-        out.append(f"fact name {fact.name!r} must be lower_snake_case")
+    if not valid_plugin_fact_name(fact.name):
+        out.append(f"fact name {fact.name!r} must be x_ then lower_snake_case, such as "
+                   f"'x_<plugin>_<name>': plugin facts live in the x_ namespace")
     if fact.kind not in OPERATORS:
         out.append(f"fact {fact.name!r}: kind {fact.kind!r} is not one of {', '.join(OPERATORS)}")
     if not (fact.description or "").strip():
@@ -77,9 +119,19 @@ def _problems(fact) -> list[str]:
     bad = [p for p in fact.params if p not in PARAMS]
     if bad:
         out.append(f"fact {fact.name!r}: unknown params {bad}; allowed: {', '.join(PARAMS)}")
-    if fact.name in FACTS:
-        out.append(f"fact {fact.name!r} would shadow the built-in fact of that name")
+    out += _choice_problems(fact)
     return out
+
+
+def _choice_problems(fact: PluginFact) -> list[str]:
+    choices = fact.choices
+    if not choices:
+        return []
+    if fact.kind not in (STRING, SET):
+        return [f"fact {fact.name!r}: choices apply to string and set facts, not {fact.kind}"]
+    if isinstance(choices, str) or not all(isinstance(c, str) and c for c in choices):
+        return [f"fact {fact.name!r}: choices must be a list of non-empty strings"]
+    return []
 
 
 def plugin_facts(pm: pluggy.PluginManager) -> dict[str, PluginFact]:
@@ -101,7 +153,16 @@ def plugin_facts(pm: pluggy.PluginManager) -> dict[str, PluginFact]:
                 problems.extend(f"plugin {plugin!r}: {p}" for p in found)
                 continue
             out[fact.name] = PluginFact(fact.name, fact.kind, fact.description, fact.compute,
-                                        tuple(fact.params), fact.optional, plugin)
+                                        tuple(fact.params), fact.optional, tuple(fact.choices), plugin)
     if problems:
         raise PluginError("bad plugin facts:\n" + "\n".join(f"  - {p}" for p in problems))
     return out
+
+
+def installed_facts(load_entrypoints: bool = True) -> dict[str, PluginFact]:
+    """The plugin facts of a fresh manager: the built-ins and the installed plugins.
+
+    What the CLI passes to `engine.policy.load_policy(..., facts=...)`. Raises
+    `PluginError` if a plugin cannot be loaded or contributes a bad fact.
+    """
+    return plugin_facts(get_plugin_manager(load_entrypoints=load_entrypoints))

@@ -84,11 +84,15 @@ def arrears_facts():
 
     Passed: nothing.
     Returns: a list of `plugins.facts.PluginFact` (name, kind, description, compute,
-    params, optional). `compute(facts, **params)` receives the engine's batch `Facts`
-    object and returns a numpy column of length `facts.n` (or a `(values, present)`
-    pair for optional facts), in the representation of `engine.conditions.column`.
-    All results are collected; a name may be defined once across all plugins and must
-    not shadow a built-in fact. Not firstresult. Read through `plugins.facts.plugin_facts`.
+    params, optional, choices). Names are in the plugin namespace, `x_` then
+    lower_snake_case (`x_<plugin>_<name>`), which no built-in fact uses. `compute(facts,
+    **params)` receives the engine's batch `Facts` object and returns a numpy column of
+    length `facts.n` (or a `(values, present)` pair for optional facts), in the
+    representation of `engine.conditions.column`; it is called once per batch and
+    parameter set, never per account. If it raises or returns a bad column, the fact is
+    unknown for that batch (every comparison false), the failure is recorded and traced,
+    and the evaluation goes on. All results are collected; a name may be defined once
+    across all plugins. Not firstresult. Read through `plugins.facts.plugin_facts`.
     """
 
 

@@ -64,7 +64,8 @@ def test_each_file_goes_through_load_policy(policies, monkeypatch, capsys):
 
     seen = []
     real = engine.policy.load_policy
-    monkeypatch.setattr(engine.policy, "load_policy", lambda path: seen.append(Path(path)) or real(path))
+    monkeypatch.setattr(engine.policy, "load_policy",
+                        lambda path, **kw: seen.append(Path(path)) or real(path, **kw))
     main(["validate", str(policies / "good.yaml"), str(policies)])
     assert seen == [policies / "good.yaml", policies / "bad.yaml"]   # listed once, in order
 

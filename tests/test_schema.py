@@ -48,10 +48,20 @@ def test_schema_is_valid_draft_2020_12():
     assert schema["$id"] and schema["title"]
 
 
-def test_fact_enum_is_the_fact_catalogue():
+def test_fact_enum_is_the_fact_catalogue_and_plugin_facts_have_their_namespace():
     fact = policy_schema()["$defs"]["factCondition"]["properties"]["fact"]
-    assert fact["enum"] == list(factdefs.FACTS)
-    assert len(fact["markdownEnumDescriptions"]) == len(factdefs.FACTS)
+    builtin = fact["else"]
+    assert builtin["enum"] == list(factdefs.FACTS)
+    assert len(builtin["markdownEnumDescriptions"]) == len(factdefs.FACTS)
+    # x_… names are plugin facts: the schema checks their shape, `validate` who provides them
+    assert fact["if"] == {"pattern": "^" + factdefs.PLUGIN_PREFIX}
+    assert fact["then"]["pattern"] == factdefs.PLUGIN_FACT_PATTERN
+    assert not any(factdefs.is_plugin_fact(name) for name in factdefs.FACTS)
+    validator = Draft202012Validator({"$defs": policy_schema()["$defs"], **fact})
+    assert [e.validator for e in validator.iter_errors("x_crm_strategic")] == []
+    assert [e.validator for e in validator.iter_errors("x_CRM")] == ["pattern"]
+    assert [e.validator for e in validator.iter_errors("balanc")] == ["enum"]
+    assert [e.validator for e in validator.iter_errors(3)] == ["type"]
 
 
 def test_operators_and_channel_kinds_match_factdefs():
@@ -101,6 +111,8 @@ CASES = [
      "expected one of: reminder, notice, call, formal_notice, legal_warning, refer_to_agency"),
     ([("scope: invoice", "scope: invoices")], "invoices", "did you mean 'invoice'?"),
     ([('{fact: balance, lt: "50.00"}', '{fact: balanc, lt: "50.00"}')], "balanc,", "did you mean 'balance'?"),
+    ([('{fact: balance, lt: "50.00"}', '{fact: x_Crm-Score, lt: "50.00"}')], "x_Crm",
+     "'x_Crm-Score': a plugin fact name is x_ followed by lower-case letters, digits and underscores"),
     ([("{fact: tags, contains: vip}", "{fact: tags, contains: vip, eq: x}")], "{fact: tags",
      "a fact condition takes exactly one operator; found 2: eq, contains"),
     ([("{fact: tags, contains: vip}", "{fact: tags}")], "{fact: tags", "a fact condition needs one operator"),

@@ -74,7 +74,7 @@ def _body(op) -> dict:
 
 def operation(op, settings) -> dict:
     """The OpenAPI Operation Object of one route spec."""
-    roles = None if op.roles is None else [*op.roles, "admin"]
+    roles = None if op.roles is None else list(dict.fromkeys([*op.roles, "admin"]))
     text = op.description
     if roles:
         text = (text + "\n\n" if text else "") + f"Roles: {', '.join(roles)}."

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from api.openapi import simulation
 from api.openapi.model import COMPONENTS, INSTANT, OPT_STR, OPT_TIME, STR, TIME, _object, nullable, ref
+from engine.store.tickruns import STATUSES, TRIGGERS
 
 INT = {"type": "integer"}
 OPT_INT = nullable(INT)
@@ -141,11 +142,32 @@ def _operations() -> dict:
     return {"AuditEntry": entry, "AuditPage": page("AuditEntry"), "Health": health}
 
 
+def _ticks() -> dict:
+    counts = ("evaluated", "stale", "decisions_written", "actions_queued", "suppressed", "delivered", "failed",
+              "retrying", "cancelled", "deferred", "unknown")
+    # Open: the tick may report more than these (what a client does not know, it can ignore).
+    summary = _object({"at": TIME, **{name: INT for name in counts},
+                       "plugin_failures": {"type": "array", "items": {"type": "object"}},
+                       "skipped_reason": OPT_STR, "duration": {"type": "number", "minimum": 0}},
+                      ("at", *counts, "plugin_failures", "skipped_reason", "duration"),
+                      "What one tick did (as `arrears tick --json` prints it). `skipped_reason` says "
+                      "why it did not run, or why it stopped early.", closed=False)
+    run = _object({"id": INT, "trigger": {"enum": list(TRIGGERS)}, "status": {"enum": list(STATUSES)},
+                   "at": TIME, "requested_at": TIME, "started_at": OPT_TIME, "finished_at": OPT_TIME,
+                   "holder": STR, "dispatch": {"type": "boolean"}, "summary": nullable(ref("TickSummary")),
+                   "error": OPT_STR},
+                  ("id", "trigger", "status", "at", "requested_at", "started_at", "finished_at", "holder",
+                   "dispatch", "summary", "error"),
+                  "One tick run: who started it, when, for which instant, how it ended and what it did.")
+    request = _object({"at": INSTANT}, (), "Run a tick deciding as of `at` (default now).")
+    return {"TickRequest": request, "TickRun": run, "TickSummary": summary, "TickRunPage": page("TickRun")}
+
+
 def components(settings) -> dict:
     """Every component schema of the document, for these settings."""
     out = dict(COMPONENTS)
     for part in (_problem(), _decide(settings), _accounts(settings), _decisions(), _policies(),
-                 _operations()):
+                 _operations(), _ticks()):
         out.update(part)
     out.update(simulation.components())       # POST /v1/policies:simulate
     return out

@@ -9,7 +9,7 @@ against the document, so the two cannot drift apart unnoticed.
 from __future__ import annotations
 
 from engine.factdefs import CHANNEL_KINDS
-from engine.model import CONTACT_OUTCOMES, DEBTOR_TYPES, EVENT_TYPES
+from engine.model import CONTACT_OUTCOMES, DEBTOR_TYPES, EVENT_TYPES, NOTE_MAX
 
 
 def ref(name: str) -> dict:
@@ -99,7 +99,10 @@ EVENT = {
         "outcome": nullable({"enum": list(CONTACT_OUTCOMES)}),
         "until": nullable(DATE),
         "instalments": {"type": "array", "items": ref("Instalment")},
-        "note": nullable({"type": "string"}),
+        "note": nullable({**TEXT, "maxLength": NOTE_MAX,
+                          "description": "Free text (the text of a `note` event, a call summary …); "
+                                         "no control characters except tab and line breaks. Never "
+                                         "affects a decision."}),
     }, ("type", "at"), "One fact in an account's history; which fields matter depends on `type`."),
     "allOf": _event_rules(),
 }

@@ -7,6 +7,7 @@ from api.routing import Param
 INTEGRATOR = ("integrator",)
 COMPLIANCE = ("compliance",)
 AGENT = ("agent",)
+ADMIN = ("admin",)
 OPEN = None          # no API key needed
 
 LIMIT = Param("limit", lambda s: {"type": "integer", "minimum": 1, "maximum": s.max_page_size,

@@ -21,15 +21,16 @@ SAMPLE = Param("sample", {"type": "integer", "minimum": 0, "maximum": 100, "defa
                "Accounts shown per sample (stage changes, newly suppressed, newly released).")
 
 
-def _compile(data: bytes):
-    """(policy, source text) of an uploaded YAML body; PolicyError with every problem."""
+def _compile(data: bytes, facts=None):
+    """(policy, source text) of an uploaded YAML body, which may use the plugin `facts`;
+    PolicyError with every problem."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ApiProblem(400, "malformed-request", f"the policy is not UTF-8 text (byte {exc.start})") from None
     # load_policy takes a one-line string naming a file as a path: text always ends in a newline.
     text = text if text.endswith("\n") else text + "\n"
-    return load_policy(text, filename=UPLOAD), text
+    return load_policy(text, filename=UPLOAD, facts=facts), text
 
 
 def _problems(exc: PolicyError) -> list[dict]:
@@ -83,7 +84,7 @@ def get_policy(call, digest):
 def validate_policy(call):
     """POST /v1/policies:validate: check a candidate policy."""
     try:
-        policy, _ = _compile(call.body)
+        policy, _ = _compile(call.body, call.state.policies.facts)
     except PolicyError as exc:
         return {"valid": False, "policy": None, "problems": _problems(exc)}
     return {"valid": True, "problems": [],
@@ -105,7 +106,7 @@ def validate_policy(call):
 def simulate_policy(call):
     """POST /v1/policies:simulate: compare a candidate policy with the active one."""
     try:
-        candidate, _ = _compile(call.body)
+        candidate, _ = _compile(call.body, call.state.policies.facts)
     except PolicyError as exc:
         raise ApiProblem(422, "invalid-policy", f"the policy has {len(exc.problems)} problem(s); "
                          "nothing was simulated", _problems(exc)) from None
@@ -129,7 +130,7 @@ def simulate_policy(call):
 def upload_policy(call):
     """POST /v1/policies: upload and activate a policy."""
     try:
-        policy, text = _compile(call.body)
+        policy, text = _compile(call.body, call.state.policies.facts)
     except PolicyError as exc:
         raise ApiProblem(422, "invalid-policy", f"the policy has {len(exc.problems)} problem(s); "
                          "nothing was changed", _problems(exc)) from None

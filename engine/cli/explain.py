@@ -1,4 +1,8 @@
-"""`arrears explain`: decide for one account and say why, in plain words or JSON."""
+"""`arrears explain`: decide for one account and say why, in plain words or JSON.
+
+The policy may use the installed plugins' facts (`x_…`); they are computed for the
+account as the tick would, and one that fails is shown as unknown, with the reason.
+"""
 from __future__ import annotations
 
 import json
@@ -38,8 +42,9 @@ def run(args) -> int:
     from engine.decide import decide
     from engine.explain import render_text
     from engine.policy import load_policy
+    from plugins.facts import installed_facts
     try:
-        policy = load_policy(args.policy)
+        policy = load_policy(args.policy, facts=installed_facts())
         data = _read_json(args.account, "account")
         events_data = _read_json(args.events, "events") if args.events else []
         if not isinstance(events_data, list):

@@ -33,7 +33,8 @@ def collect(load_entrypoints: bool = True) -> dict:
         "channels": [{"kind": e.kind, "name": e.channel.name, "plugin": e.plugin,
                       "class": f"{type(e.channel).__module__}.{type(e.channel).__qualname__}",
                       "overrides": list(e.overrides)} for e in channels.values()],
-        "facts": [{"name": f.name, "kind": f.kind, "plugin": f.plugin, "description": f.description}
+        "facts": [{"name": f.name, "kind": f.kind, "plugin": f.plugin, "description": f.description,
+                   "params": list(f.params), "optional": f.optional, "choices": list(f.choices)}
                   for f in plugin_facts(pm).values()],
     }
 
@@ -51,9 +52,13 @@ def render_text(report: dict) -> str:
         over = f"  [overrides {', '.join(c['overrides'])}]" if c["overrides"] else ""
         lines.append(f"  {c['kind']:<10} {c['name']}  <- {c['plugin']}{over}")
     if report["facts"]:
-        lines.append("Plugin facts:")
+        lines.append("Plugin facts (use them in policy conditions as {fact: NAME, ...}):")
         for f in report["facts"]:
-            lines.append(f"  {f['name']} ({f['kind']}) <- {f['plugin']}: {f['description']}")
+            extra = [f"params: {', '.join(f['params'])}"] if f["params"] else []
+            extra += ["optional"] if f["optional"] else []
+            extra += [f"values: {', '.join(f['choices'])}"] if f["choices"] else []
+            lines.append(f"  {f['name']} ({', '.join([f['kind'], *extra])}) <- {f['plugin']}: "
+                         f"{f['description']}")
     return "\n".join(lines)
 
 

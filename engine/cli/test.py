@@ -17,13 +17,20 @@ def register(sub) -> None:
 
 def run(args) -> int:
     """Handler: print PASS/FAIL per case, a trace per failure, and a summary line."""
+    from engine.errors import ArrearsError
     from engine.policytest import run_paths
+    from plugins.facts import installed_facts
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         for p in missing:
             print(f"error: no such file or directory: {p}", file=sys.stderr)
         return 2
-    results, problems = run_paths(args.paths)
+    try:
+        facts = installed_facts()      # policies may use the installed plugins' facts
+    except ArrearsError as exc:
+        print(f"error: cannot load the plugins' facts: {exc}", file=sys.stderr)
+        return 2
+    results, problems = run_paths(args.paths, facts=facts)
     for problem in problems:
         print(problem)
     for r in results:

@@ -1,5 +1,9 @@
 """`arrears tick`: run one tick now (or at `--at`), for cron users and for tests.
 
+The tick decides with the store's active policy; `--policy` only bootstraps an empty
+store, unless `--activate-policy` makes the file the active policy first. Every run is
+recorded in `tick_runs` (trigger `cli`).
+
 Exit status: 0 the tick ran; 1 bad configuration, policy or database; 3 skipped because
 another process holds the tick lease (nothing was done).
 """
@@ -29,6 +33,10 @@ def register(subparsers) -> None:
     add_common(parser)
     parser.add_argument("--at", metavar="TIME", help="decide at this instant, RFC 3339 (default: now)")
     parser.add_argument("--no-dispatch", action="store_true", help="evaluate and queue, deliver nothing")
+    parser.add_argument("--activate-policy", action="store_true",
+                        help="make the policy file (--policy) the active policy first, even if another "
+                             "version was activated since (audited); without it the file is used only "
+                             "when no policy is active")
     parser.add_argument("--progress", action="store_true",
                         help="show a progress bar even when stderr is not a terminal")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -83,13 +91,13 @@ def run(args) -> int:
     try:
         now = parse_instant(args.at, "--at") if args.at else datetime.now(timezone.utc)
         settings = load_settings(db=args.db, policy=args.policy, config=args.config)
-        runtime = Runtime(settings, dispatch=not args.no_dispatch)
+        runtime = Runtime(settings, dispatch=not args.no_dispatch, activate_policy=args.activate_policy)
     except (ArrearsError, SQLAlchemyError, OSError) as exc:
         print(f"arrears tick: {exc}", file=sys.stderr)
         return 1
     bar = Bar(sys.stderr) if args.progress or sys.stderr.isatty() else None
     try:
-        summary = runtime.tick(now, progress=bar)
+        _, summary = runtime.run(now, "cli", progress=bar)
     except (ArrearsError, SQLAlchemyError) as exc:
         print(f"arrears tick: the tick failed: {exc}", file=sys.stderr)
         return 1

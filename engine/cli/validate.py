@@ -1,4 +1,8 @@
-"""`arrears validate PATH...`: check policy files and report every problem as file:line:col."""
+"""`arrears validate PATH...`: check policy files and report every problem as file:line:col.
+
+Policies may use the facts of the installed plugins (`x_…`); they are loaded first, and
+a plugin that cannot be loaded is a usage error (exit 2), as it would stop the tick.
+"""
 from __future__ import annotations
 
 import sys
@@ -36,10 +40,15 @@ def policy_files(paths: list[str]) -> tuple[list[Path], list[str]]:
 
 def run(args) -> int:
     """Validate every file; 0 if all are valid, 1 if any has problems, 2 for usage errors."""
-    from engine.errors import PolicyError
+    from engine.errors import ArrearsError, PolicyError
     from engine.policy import load_policy   # compiling pulls in the whole engine: only when run
+    from plugins.facts import installed_facts
 
     files, errors = policy_files(args.paths)
+    try:
+        facts = installed_facts()
+    except ArrearsError as exc:
+        errors.append(f"cannot load the plugins' facts: {exc}")
     if errors:
         for message in errors:
             print(f"arrears validate: {message}", file=sys.stderr)
@@ -47,7 +56,7 @@ def run(args) -> int:
     bad = problems = 0
     for path in files:
         try:
-            policy = load_policy(path)
+            policy = load_policy(path, facts=facts)
         except PolicyError as exc:
             bad += 1
             problems += len(exc.problems)
@@ -55,6 +64,9 @@ def run(args) -> int:
                 print(problem)
             continue
         print(f"ok  {path}  {policy.name} {policy.version} {policy.digest}")
+        if policy.plugin_facts:
+            used = ", ".join(f"{name} ({fd.plugin})" for name, fd in policy.plugin_facts.items())
+            print(f"    uses plugin facts: {used}")
     print(_summary(len(files), bad, problems))
     return 1 if bad else 0
 

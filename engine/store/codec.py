@@ -18,9 +18,10 @@ from engine.money import MAX_MINOR, exponent, from_minor
 _CONTACT_FIELDS = ("email", "phone", "mobile", "address")
 # What an event says, in `event_values` order.
 EVENT_COLUMNS = ("type", "at", "amount_minor", "invoice_id", "channel", "stage", "outcome", "until_day",
-                 "instalments", "event_id")
+                 "instalments", "event_id", "note")
 # An event row as the audit digest covers it (see engine/store/audit.py), then as inserted.
 EVENT_DIGEST_COLUMNS = ("acct_no", *EVENT_COLUMNS, "event_key", "recorded_at")
+_NOTE_AT = EVENT_DIGEST_COLUMNS.index("note")     # revision 0004's column: see event_digest_line
 EVENT_INSERT_COLUMNS = (*EVENT_DIGEST_COLUMNS, "audit_seq")
 INVOICE_COLUMNS = ("invoice_id", "amount_minor", "due_day", "issued_day")   # after acct_no
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
@@ -107,7 +108,7 @@ def event_values(ev: Event, currency: str, where: str = "event") -> tuple:
                           for i, (due, amount) in enumerate(ev.instalments)])
     amount = None if ev.amount is None else minor_units(ev.amount, currency, f"{where}.amount")
     return (ev.type, epoch_seconds(ev.at), amount, ev.invoice_id, ev.channel, ev.stage, ev.outcome,
-            None if ev.until is None else epoch_day(ev.until), plan, ev.id)
+            None if ev.until is None else epoch_day(ev.until), plan, ev.id, ev.note)
 
 
 def event_from_row(row, currency: str) -> Event:
@@ -117,9 +118,17 @@ def event_from_row(row, currency: str) -> Event:
                  amount=None if row.amount_minor is None else from_minor(row.amount_minor, currency),
                  invoice_id=row.invoice_id, channel=row.channel, stage=row.stage, outcome=row.outcome,
                  until=None if row.until_day is None else day_to_date(row.until_day),
-                 instalments=tuple((day_to_date(d), from_minor(m, currency)) for d, m in plan))
+                 instalments=tuple((day_to_date(d), from_minor(m, currency)) for d, m in plan),
+                 note=row.note)
 
 
 def event_digest_line(values: tuple) -> bytes:
-    """One event's line in a batch digest: its EVENT_DIGEST_COLUMNS values as a JSON array."""
+    """One event's line in a batch digest: its EVENT_DIGEST_COLUMNS values as a JSON array.
+
+    An event without a note leaves the note out, so its line is exactly what it was before
+    revision 0004 added the column, and batches recorded by older versions still verify.
+    (The two forms differ in length, so they can never be mistaken for each other.)
+    """
+    if values[_NOTE_AT] is None:
+        values = (*values[:_NOTE_AT], *values[_NOTE_AT + 1:])
     return (_encode(values) + "\n").encode("utf-8")

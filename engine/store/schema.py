@@ -92,6 +92,7 @@ events = Table(
     Column("event_key", Text),                       # idempotency key
     Column("recorded_at", Epoch, nullable=False),
     Column("audit_seq", BigInteger, nullable=False),  # the audit entry that recorded it
+    Column("note", Text),                            # free text, at most 2,000 characters (0004)
     Index(None, "acct_no", "at"),
     UniqueConstraint("acct_no", "event_key"),
 )
@@ -144,6 +145,24 @@ leases = Table(
     Column("holder", Text, nullable=False),
     Column("expires_at", Float, nullable=False),     # epoch seconds (wall clock, fractional)
     Column("acquired_at", Float, nullable=False),
+)
+
+# Tick runs (0004): one row per tick, scheduled, `arrears tick` or POST /v1/ticks, from
+# request to end. See engine/store/tickruns.py.
+tick_runs = Table(
+    "tick_runs", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("trigger", Text, nullable=False),         # scheduled, cli, api
+    Column("status", Text, nullable=False),          # pending, running, succeeded, skipped, stopped, failed
+    Column("at", Epoch, nullable=False),             # the instant the tick decides at (its `now`)
+    Column("requested_at", Epoch, nullable=False),   # wall clock, like the three below
+    Column("started_at", Epoch),
+    Column("finished_at", Epoch),
+    Column("holder", Text, nullable=False),          # the lease holder name the run uses
+    Column("dispatch", Boolean, nullable=False),     # whether it delivers (False: evaluate and queue)
+    Column("summary", Text),                         # canonical JSON of the TickSummary, once finished
+    Column("error", Text),                           # why it failed
+    Index(None, "status"),
 )
 
 audit = Table(

@@ -6,7 +6,8 @@
 Modules: `runner` (run_tick, TickSummary), `evaluate` (decide and persist, page by page),
 `columns` (decision keys and summaries, column-wise), `dispatch` (claim, re-check,
 deliver, record), `recheck`, `settings` (config from flags, environment and file),
-`scheduler` (APScheduler for `arrears serve`). See docs/tick.md.
+`service` (Runtime: recorded runs with the store's active policy), `launcher` (ticks on
+request, for POST /v1/ticks), `scheduler` (APScheduler for `arrears serve`). See docs/tick.md.
 """
 from engine.store.leases import Lease, LeaseLost
 from engine.tick.dispatch import Backoff, DispatchCounts, dispatch_due

@@ -6,45 +6,127 @@ debtor twice; recording "sent" could hide a contact that never happened). Until 
 settled, the account's escalation waits at that step: the engine keeps deciding the same
 contact, and the outbox keeps refusing to queue it twice.
 
-Check with the provider (its logs, its idempotency key `account:stage:attempt`), then:
+List them (`arrears outbox unknown`), check with the provider (its logs, the
+idempotency key `account:stage:attempt:episode`), then settle each one:
 
-    resolve_unknown(store, policy, outbox_id, sent=True, now=now, note="seen in the ESP log")
+    resolve_unknown(store, None, outbox_id, sent=True, now=now, note="seen in the ESP log",
+                    provider_id="esp-123", by="j.smith")
 
 `sent=True` records the contact as sent (a `contact_attempt` event, so caps and stage
 progress count it); `sent=False` records a failed attempt, so the engine may choose the
 stage's next channel (or retry it on a later tick after an operator re-queues it).
+Settling is exactly once: the row changes only while it is still `unknown`, in the same
+transaction as its contact event (keyed `outbox:ID`) and its audit entry.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
+import yaml
 from sqlalchemy import select, update
 
 from engine.decide import as_epoch, from_epoch
 from engine.decision import rfc3339
 from engine.errors import InputError
 from engine.model import Event
-from engine.store.schema import accounts, outbox
+from engine.store.schema import accounts, decisions, outbox, policy_versions
 
 
-def resolve_unknown(store, policy, outbox_id: int, *, sent: bool, now: datetime, note: str = "") -> None:
+@dataclass(frozen=True)
+class UnknownRow:
+    """An outbox row whose delivery outcome is unknown, with what an operator needs to check it."""
+
+    id: int
+    account_id: str
+    stage: str
+    attempt: int
+    episode_key: str
+    channel: str
+    claimed_at: int | None
+    claimed_by: str | None
+    last_error: str | None
+
+    @property
+    def idempotency_key(self) -> str:
+        """The key the provider was given (`Message.idempotency_key`): search its logs for it."""
+        key = f"{self.account_id}:{self.stage}:{self.attempt}"
+        return f"{key}:{self.episode_key}" if self.episode_key else key
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (times as RFC 3339)."""
+        return {"id": self.id, "account_id": self.account_id, "stage": self.stage, "attempt": self.attempt,
+                "episode": self.episode_key or None, "channel": self.channel,
+                "idempotency_key": self.idempotency_key,
+                "claimed_at": None if self.claimed_at is None else rfc3339(from_epoch(self.claimed_at)),
+                "claimed_by": self.claimed_by, "last_error": self.last_error}
+
+
+def list_unknown(store) -> list[UnknownRow]:
+    """Every `unknown` outbox row, oldest first."""
+    o = outbox.c
+    stmt = (select(o.id, accounts.c.id, o.stage, o.attempt, o.episode_key, o.channel, o.claimed_at,
+                   o.claimed_by, o.last_error)
+            .join(accounts, accounts.c.acct_no == o.acct_no).where(o.status == "unknown").order_by(o.id))
+    with store.engine.connect() as conn:
+        return [UnknownRow(*row) for row in conn.execute(stmt)]
+
+
+def resolve_unknown(store, policy, outbox_id: int, *, sent: bool, now: datetime, note: str = "",
+                    provider_id: str | None = None, by: str | None = None) -> None:
     """Mark an `unknown` row `sent` or `failed`, record the contact event, audit it.
 
-    Raises InputError if the row does not exist or is not `unknown`.
+    `policy` (optional) maps the row's policy channel to its kind; without it, or if it
+    has no such channel, the policy version that made the row's decision does. `note`,
+    `provider_id` (the provider's message id, when it has one) and `by` (who settled
+    it) go into the audit entry. Raises InputError if the row does not exist or is not
+    `unknown` (it was settled before): nothing is changed then.
     """
     now_s = as_epoch(now)
     with store.transaction(now=now_s) as w:
-        row = w.conn.execute(select(outbox.c.status, outbox.c.stage, outbox.c.channel, outbox.c.claimed_at,
-                                    accounts.c.id).join(accounts, accounts.c.acct_no == outbox.c.acct_no)
+        row = w.conn.execute(select(outbox.c.status, outbox.c.stage, outbox.c.attempt, outbox.c.channel,
+                                    outbox.c.claimed_at, outbox.c.decision_id, accounts.c.id)
+                             .join(accounts, accounts.c.acct_no == outbox.c.acct_no)
                              .where(outbox.c.id == outbox_id)).one_or_none()
         if row is None or row.status != "unknown":
             found = "no such row" if row is None else f"it is {row.status}"
             raise InputError(f"outbox row {outbox_id} is not unknown ({found})", "outbox_id")
+        kind = _channel_kind(w.conn, row, policy)
         status = "sent" if sent else "failed"
-        w.conn.execute(update(outbox).where(outbox.c.id == outbox_id, outbox.c.status == "unknown")
-                       .values(status=status, updated_at=now_s, last_error=None if sent else note or None))
+        values = {"status": status, "updated_at": now_s, "last_error": None if sent else note or None}
+        if provider_id:
+            values["provider_id"] = provider_id
+        changed = w.conn.execute(update(outbox).where(outbox.c.id == outbox_id, outbox.c.status == "unknown")
+                                 .values(**values)).rowcount
+        if changed != 1:        # only possible if a writer got past the store's write lock
+            raise InputError(f"outbox row {outbox_id} was settled meanwhile", "outbox_id")
         at = rfc3339(from_epoch(row.claimed_at or now_s))      # when it was (maybe) sent
-        event = Event.from_dict({"type": "contact_attempt", "at": at, "channel": policy.channels[row.channel],
+        event = Event.from_dict({"type": "contact_attempt", "at": at, "channel": kind,
                                  "stage": row.stage, "outcome": status})
         w.append_events([(row.id, event, f"outbox:{outbox_id}")])
-        w.audit(f"delivery.resolved.{status}", row.id, {"outbox_id": outbox_id, "note": note})
+        w.audit(f"delivery.resolved.{status}", row.id,
+                {"outbox_id": outbox_id, "stage": row.stage, "attempt": row.attempt, "channel": row.channel,
+                 "note": note, "provider_id": provider_id, "by": by})
+
+
+def _channel_kind(conn, row, policy) -> str:
+    """The channel kind of the row's policy channel (the event records kinds, not names)."""
+    if policy is not None and row.channel in policy.channels:
+        return policy.channels[row.channel]
+    source = None
+    if row.decision_id is not None:
+        source = conn.execute(select(policy_versions.c.source)
+                              .join(decisions, decisions.c.policy_digest == policy_versions.c.digest)
+                              .where(decisions.c.id == row.decision_id)).scalar_one_or_none()
+    if source is None:
+        source = conn.execute(select(policy_versions.c.source)
+                              .where(policy_versions.c.active.is_(True))).scalar_one_or_none()
+    try:
+        # The stored source was checked when it was stored; only its channels are needed here.
+        kind = (yaml.safe_load(source or "") or {}).get("channels", {}).get(row.channel, {}).get("kind")
+    except (yaml.YAMLError, AttributeError):
+        kind = None
+    if not isinstance(kind, str):
+        raise InputError(f"cannot tell the kind of channel {row.channel!r}: neither the policy that "
+                         "queued the contact nor the active one defines it", "outbox_id")
+    return kind

@@ -7,8 +7,10 @@ one), and `misfire_grace_time` (a run may start that late and still count). Thes
 protect one process; the database lease protects against other processes.
 
 The first tick runs at start-up, so a restart after downtime catches up at once.
-`TickScheduler` is also what the HTTP API will attach like a Flask extension
-(`init_app(app)`), so `arrears serve` can run both in one process.
+`TickScheduler` is also what the HTTP API attaches like a Flask extension
+(`init_app(app)`), so `arrears serve` runs both in one process; a tick requested through
+the API (`POST /v1/ticks`) then runs in the scheduler's executor, with its dispatcher,
+through `scheduler.launcher` (see `engine.tick.launcher`).
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from engine.tick.launcher import TickLauncher
 from engine.tick.service import Runtime, TickJob
 from engine.tick.settings import TickSettings
 
@@ -42,6 +45,13 @@ class TickScheduler:
     def __init__(self, job: TickJob, settings: TickSettings):
         self.job, self.settings = job, settings
         self.scheduler = BackgroundScheduler(timezone="UTC")
+        # Ticks on request share the job's runtime (dispatcher included) and its stop event.
+        self.launcher = TickLauncher(job.runtime, submit=self._submit, stop=job.stop)
+
+    def _submit(self, work, run_id: int) -> None:
+        """Run `work` once, now, in the scheduler's executor (shutdown waits for it)."""
+        self.scheduler.add_job(work, id=f"arrears-tick-run-{run_id}", name=f"arrears tick run {run_id}",
+                               misfire_grace_time=None)
 
     def start(self, *, run_now: bool = True) -> None:
         """Add the tick job and start the scheduler thread."""
@@ -63,7 +73,8 @@ class TickScheduler:
             self.scheduler.shutdown(wait=True)
 
     def init_app(self, app) -> None:
-        """Attach to a Flask app (`app.extensions["arrears_scheduler"]`)."""
+        """Attach to a Flask app (`app.extensions["arrears_scheduler"]`): `POST /v1/ticks`
+        then runs ticks through `self.launcher`."""
         app.extensions["arrears_scheduler"] = self
 
 

@@ -1,17 +1,22 @@
-"""What a running service holds between ticks: the store, the compiled policy, the
-plugins' dispatcher, and the job the scheduler calls.
+"""What a running service holds between ticks: the store, the policies, the plugins'
+dispatcher, and the job the scheduler calls.
 
     runtime = Runtime(load_settings())
-    summary = runtime.tick(datetime.now(timezone.utc))
+    run_id, summary = runtime.run(datetime.now(timezone.utc), "cli")
+
+Each tick decides with the store's active policy at the moment it starts (see
+`engine.registry`): a policy activated through the API is used by the next tick, and
+a restart keeps it. Every run is recorded in `tick_runs` (`engine.store.tickruns`).
 """
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime, timezone
 
-from engine.policy import load_policy
-from engine.store import Store
+from engine.registry import PolicyRegistry
+from engine.store import Store, tickruns
 from engine.store.leases import default_holder
 from engine.tick.runner import TickSummary, run_tick
 from engine.tick.settings import TickSettings
@@ -20,45 +25,99 @@ log = logging.getLogger("arrears.tick")
 
 
 class Runtime:
-    """The store, policy and dispatcher a tick runs with, built once from `settings`.
+    """The store, policies and dispatcher a tick runs with, built once from `settings`.
 
-    Loading records the policy in `policy_versions` (once per digest) and makes it the
-    active one, so every stored decision's `policy_digest` can be looked up. Raises
-    `PolicyError`, `ChannelConfigError`/`PluginError` or a store error at construction,
-    never later. `dispatch=False` builds no dispatcher (evaluate and queue only).
+    At start the configured policy file is recorded and activated only if the store has
+    no active policy yet (or `activate_policy`); see `PolicyRegistry.start`. Raises
+    `OSError`/`PolicyError`, `ChannelConfigError`/`PluginError` or a store error at
+    construction, never later. `dispatch=False` builds no dispatcher (evaluate and queue
+    only). `store` and `policies` reuse what the caller holds (the API does); the
+    runtime then leaves closing the store to the caller.
     """
 
-    def __init__(self, settings: TickSettings, *, dispatch: bool = True, plugin_manager=None):
+    def __init__(self, settings: TickSettings, *, dispatch: bool = True, plugin_manager=None,
+                 store: Store | None = None, policies: PolicyRegistry | None = None,
+                 activate_policy: bool = False):
         self.settings = settings
-        self.policy = load_policy(settings.policy_path)
-        self.dispatcher = None
-        if dispatch:
-            from plugins.dispatch import Dispatcher
+        self._own_store = store is None
+        self.store = store or Store(settings.database_url)
+        try:
+            from plugins.facts import plugin_facts
             from plugins.manager import get_plugin_manager
-            self.dispatcher = Dispatcher(plugin_manager or get_plugin_manager(), settings.dispatcher_config)
-        self.store = Store(settings.database_url)
-        source = settings.policy_path.read_text(encoding="utf-8")
-        self.store.record_policy(self.policy.name, self.policy.version, self.policy.digest, source)
+            pm = plugin_manager           # policies may use the plugins' facts; channels are plugins
+            if pm is None and (policies is None or dispatch):
+                pm = get_plugin_manager()
+            self.policies = policies or PolicyRegistry(self.store, settings.policy_path, refresh=0.0,
+                                                       facts=plugin_facts(pm))
+            if policies is None:
+                self.policies.start(activate_file=activate_policy)
+            self.dispatcher = None
+            if dispatch:
+                from plugins.dispatch import Dispatcher
+                self.dispatcher = Dispatcher(pm, settings.dispatcher_config)
+        except BaseException:
+            self.close()
+            raise
         self.holder = default_holder()
 
+    @property
+    def policy(self):
+        """The active policy (as last read from the store)."""
+        return self.policies.active()
+
     def tick(self, now: datetime, *, progress=None, stop=None, holder: str | None = None) -> TickSummary:
-        """One tick at `now` with this runtime's settings (see `run_tick`)."""
+        """One tick at `now` with the store's active policy and this runtime's settings (see
+        `run_tick`); not recorded in `tick_runs` (use `run`)."""
         s = self.settings
-        return run_tick(self.store, self.policy, now, dispatcher=self.dispatcher, batch_size=s.batch_size,
+        policy = self.policies.active(force=True)
+        return run_tick(self.store, policy, now, dispatcher=self.dispatcher, batch_size=s.batch_size,
                         horizon=s.horizon, holder=holder or self.holder, lease_ttl=s.lease_ttl,
                         backoff=s.backoff, progress=progress, stop=stop)
 
+    def run(self, now: datetime, trigger: str, *, run_id: int | None = None, holder: str | None = None,
+            progress=None, stop=None) -> tuple[int, TickSummary]:
+        """One tick at `now`, recorded in `tick_runs` as started by `trigger` (scheduled, cli,
+        api); returns (run id, summary).
+
+        `run_id` is a run already recorded as pending (the API's), else a new row is made.
+        An exception is recorded as `failed` with its text, then raised again.
+        """
+        engine, holder = self.store.engine, holder or self.holder
+        tickruns.abandon_stale(engine, time.time(), self.settings.lease_ttl)
+        if run_id is None:
+            run_id = tickruns.create(engine, trigger=trigger, at=int(now.timestamp()), holder=holder,
+                                     dispatch=self.dispatcher is not None, now=int(time.time()))
+        else:
+            tickruns.start(engine, run_id, int(time.time()))
+        try:
+            summary = self.tick(now, progress=progress, stop=stop, holder=holder)
+        except BaseException as exc:
+            self._record_failure(run_id, exc)
+            raise
+        tickruns.finish(engine, run_id, tickruns.status_of(summary), int(time.time()),
+                        summary=summary.to_dict())
+        return run_id, summary
+
+    def _record_failure(self, run_id: int, exc: BaseException) -> None:
+        try:
+            tickruns.finish(self.store.engine, run_id, "failed", int(time.time()),
+                            error=f"{type(exc).__name__}: {exc}")
+        except Exception:       # the database itself may be what failed; the sweep catches it later
+            log.exception("could not record tick run %s as failed", run_id)
+
     def close(self) -> None:
-        """Close the database connections."""
-        self.store.close()
+        """Close the database connections (of a store this runtime opened)."""
+        if self._own_store:
+            self.store.close()
 
 
 class TickJob:
-    """The callable the scheduler runs: one tick at the wall-clock time, logged.
+    """The callable the scheduler runs: one recorded tick at the wall-clock time, logged.
 
     Never raises (an exception would only be logged by APScheduler anyway): a failed
-    tick is logged with its traceback and the next one runs as scheduled. `stop` is a
-    `threading.Event`; once set, a running tick ends at its next page or delivery.
+    tick is logged with its traceback (and recorded as failed) and the next one runs as
+    scheduled. `stop` is a `threading.Event`; once set, a running tick ends at its next
+    page or delivery.
     """
 
     def __init__(self, runtime: Runtime, stop: threading.Event | None = None, clock=None):
@@ -72,7 +131,7 @@ class TickJob:
         if self.stop.is_set():
             return
         try:
-            self.last = self.runtime.tick(self.clock(), stop=self.stop.is_set)
+            _, self.last = self.runtime.run(self.clock(), "scheduled", stop=self.stop.is_set)
             self.runs += 1
             log.info("%s", self.last.line())
         except Exception:

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import tomllib
-from pathlib import Path
 
 import pytest
 
@@ -16,29 +14,14 @@ from plugins.manager import BUILTIN_PLUGINS, get_plugin_manager, list_plugins
 from plugins.message import DeliveryResult
 from plugins.registry import collect_channels
 from plugins.testing import plugin_manager
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "arrears-teams-channel"
-
-
-def install_fake_distribution(site: Path, name: str, version: str, entry_points: dict[str, str]):
-    """A minimal .dist-info on sys.path, as pip would leave it, advertising entry points."""
-    info = site / f"{name.replace('-', '_')}-{version}.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
-    lines = ["[arrears]"] + [f"{k} = {v}" for k, v in entry_points.items()]
-    (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+from pluginkit import install_example, install_fake_distribution
 
 
 @pytest.fixture
 def example_installed(tmp_path, monkeypatch):
     """The example package importable from its path and advertised through its real
     entry-point table (read from its pyproject.toml), without pip."""
-    project = tomllib.loads((EXAMPLE / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    install_fake_distribution(tmp_path, project["name"], project["version"],
-                              project["entry-points"]["arrears"])
-    monkeypatch.syspath_prepend(str(EXAMPLE))
-    monkeypatch.syspath_prepend(str(tmp_path))
-    return project
+    return install_example(tmp_path, monkeypatch)
 
 
 def test_builtins_are_registered_first_and_provide_every_policy_kind():
@@ -103,7 +86,7 @@ def test_entry_points_are_loaded_after_builtins(example_installed):
     info = {p.name: p for p in list_plugins(pm)}["teams"]
     assert (info.distribution, info.version, info.builtin) == ("arrears-teams-channel", "0.1.0", False)
     assert info.module == "arrears_teams_channel"
-    assert info.hooks == ("arrears_channels", "arrears_template_dirs")
+    assert info.hooks == ("arrears_channels", "arrears_facts", "arrears_template_dirs")
     assert collect_channels(pm)["teams"].plugin == "teams"
 
 
@@ -119,9 +102,10 @@ def test_cli_lists_plugins_and_channels(example_installed, capsys):
     out = capsys.readouterr().out
     assert "plugins.channels.email  (built-in)" in out
     assert "teams  (arrears-teams-channel 0.1.0)" in out
-    assert "hooks: arrears_channels, arrears_template_dirs" in out
+    assert "hooks: arrears_channels, arrears_facts, arrears_template_dirs" in out
     assert "teams      Microsoft Teams card  <- teams" in out
     assert "webhook    signed webhook  <- plugins.channels.webhook" in out
+    assert "x_teams_strategic_customer (bool) <- teams: The debtor is on the" in out
 
 
 def test_cli_json_and_builtins_only(capsys):

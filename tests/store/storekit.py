@@ -46,7 +46,31 @@ def rich_history() -> list[Event]:
         Event.from_dict({"type": "payment_plan", "at": "2026-09-12T10:00:00Z", "id": "plan-1",
                          "amount": "1.000", "invoice_id": "I-1", "channel": "call", "stage": "personal_call",
                          "outcome": "conversation", "until": "2026-12-31",
+                         "note": "Agreed by phone with Ms Rossi:\n2 instalments, café receipt ✓",
                          "instalments": [{"due_date": "2026-11-01", "amount": "2.5"},
                                          {"due_date": "2026-10-01", "amount": "2.625"}]}),
         Event.from_dict({"type": "dispute_opened", "at": "2026-09-12T10:00:00Z", "invoice_id": "NOPE"}),
     ]
+
+
+def append_pre_0004(store, account_id: str, event: Event, key: str | None, now: int) -> None:
+    """Append one event as the store did before schema revision 0004 (no `note` column),
+    for databases that stand for an older installation. Same audit entry and digest."""
+    from engine.store import audit
+    from engine.store.codec import EVENT_INSERT_COLUMNS, event_values
+    from engine.store.db import bulk_insert
+    from engine.store.ingest import lookup
+    from engine.store.schema import accounts, events
+
+    assert event.note is None, "events stored before 0004 had no note"
+    with store.transaction(now=now) as w:
+        acct_no, currency = lookup(w.conn, [account_id], accounts.c.acct_no, accounts.c.currency)[account_id]
+        row = (acct_no, *event_values(event, currency), key, now)     # note None: the old digest line
+        digest = audit.EventDigest()
+        digest.add(row)
+        seq = audit.append(w.conn, audit.EVENTS_APPENDED, "events",
+                           {"stored": 1, "duplicates": 0, "accounts": 1, "events_sha256": digest.hexdigest(),
+                            "types": {event.type: 1}}, now)
+        old = [c for c in EVENT_INSERT_COLUMNS if c != "note"]
+        values = dict(zip(EVENT_INSERT_COLUMNS, (*row, seq)))
+        bulk_insert(w.conn, events, tuple(old), [tuple(values[c] for c in old)])

@@ -7,7 +7,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
-from storekit import T0
+from storekit import T0, append_pre_0004
 
 from engine.model import Account, Event
 from engine.store import SCHEMA_HEAD, SchemaError, Store, migrations
@@ -37,8 +37,7 @@ def test_upgrade_from_revision_0001_keeps_the_data(db_url):
         assert old.schema_revision() == "0001"
         assert "decisions" not in inspect(old.engine).get_table_names()
         old.upsert_accounts([Account("A", "EUR")], now=T0)
-        old.append_events([("A", Event.from_dict({"type": "note", "at": "2026-01-01T00:00:00Z"}), "k")],
-                          now=T0)
+        append_pre_0004(old, "A", Event.from_dict({"type": "note", "at": "2026-01-01T00:00:00Z"}), "k", T0)
     with Store(db_url) as new:
         assert new.schema_revision() == SCHEMA_HEAD
         assert {"decisions", "outbox"} <= set(inspect(new.engine).get_table_names())

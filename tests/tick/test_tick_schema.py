@@ -20,7 +20,7 @@ def test_upgrade_from_0002_adds_the_tick_state_and_keeps_the_data(db_url):
                                  "tries, created_at, updated_at, payload) "
                                  "VALUES (1, 's', 1, '', 'email', 'pending', 0, 0, 0, '{}')")
     with Store(db_url) as new:
-        assert new.schema_revision() == SCHEMA_HEAD == "0003"
+        assert new.schema_revision() == SCHEMA_HEAD
         tables = inspect(new.engine)
         assert "leases" in tables.get_table_names()
         assert {"decision_key", "decision_id"} <= {c["name"] for c in tables.get_columns("accounts")}

@@ -8,11 +8,15 @@ entry point in pyproject.toml registers this module as the plugin ``teams``. Con
 
     [routes]
     review = "teams"     # deliver the policy's `review` channel (kind task) to Teams
+
+It also adds a fact policies can use, ``x_teams_strategic_customer`` (see
+`arrears_teams_channel.strategic` and ``policies/strategic.yaml``).
 """
 from __future__ import annotations
 
 from pathlib import Path
 
+from arrears_teams_channel import strategic
 from plugins import hookimpl
 from plugins.channels import Channel, Settings
 from plugins.channels.http import deliver_json
@@ -87,3 +91,9 @@ def arrears_channels():
 def arrears_template_dirs():
     """Teams-specific templates (`<template>.<lang>.teams.j2`); others fall back."""
     return [TEMPLATES]
+
+
+@hookimpl
+def arrears_facts():
+    """Facts for policy conditions: the CRM's strategic-customer flag."""
+    return [strategic.FACT]

@@ -1,14 +1,29 @@
-"""Tests for the Teams channel, using the host's test helpers and a real local HTTP server."""
+"""Tests for the Teams channel and the strategic-customer fact, using the host's test
+helpers, a real local HTTP server and the real engine."""
 from __future__ import annotations
+
+import os
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from unittest import mock
 
 import arrears_teams_channel
 import pytest
-from arrears_teams_channel import TeamsChannel, card
+from arrears_teams_channel import TeamsChannel, card, strategic
 
+from engine.batch import Batch
+from engine.decide import decide_batch
+from engine.model import Account
+from engine.policy import load_policy
 from plugins.dispatch import Dispatcher
 from plugins.errors import ChannelConfigError
+from plugins.facts import plugin_facts
 from plugins.registry import collect_channels
 from plugins.testing import RecordingServer, make_message, plugin_manager
+
+POLICY = Path(__file__).resolve().parents[1] / "policies" / "strategic.yaml"
+NOW = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
 
 
 def test_registers_the_teams_channel():
@@ -49,3 +64,38 @@ def test_server_errors_are_retryable():
         result = channel.deliver(make_message(subject="s", body="b"))
     assert result.status == "failed_retryable"
     assert card(make_message(body="b"))["attachments"][0]["content"]["body"][1]["text"] == "b"
+
+
+def _batch():
+    """Three accounts 21 days late; A1 and A2 belong to debtors D-1 and D-2, A3 has no debtor id."""
+    def account(account_id, debtor_id=None):
+        return Account.from_dict({"id": account_id, "currency": "GBP", "debtor_id": debtor_id,
+                                  "contact": {"email": "ap@example.com"},
+                                  "invoices": [{"id": "I1", "amount": "900.00", "due_date": "2026-11-01"}]})
+    return Batch.from_objects([account("A1", "D-1"), account("A2", "D-2"), account("A3")], [[], [], []])
+
+
+def test_the_strategic_fact_drives_the_example_policy():
+    facts = plugin_facts(plugin_manager(arrears_teams_channel))
+    assert facts[strategic.NAME].kind == "bool"
+    policy = load_policy(POLICY, facts=facts)
+    assert list(policy.plugin_facts) == [strategic.NAME]
+    with tempfile.TemporaryDirectory() as tmp:
+        listing = Path(tmp) / "strategic.txt"
+        listing.write_text("# strategic customers\nD-2\nA3   # an account without a debtor id\n")
+        with mock.patch.dict(os.environ, {strategic.ENV: str(listing)}):
+            db = decide_batch(_batch(), policy, NOW)
+            stages = [d.action.stage for d in db.decisions()]
+    assert db.plugin_failures == []
+    assert stages == ["firm_reminder", "strategic_review", "strategic_review"]
+
+
+def test_without_the_list_the_fact_is_unknown_and_the_policy_takes_the_gentle_path():
+    policy = load_policy(POLICY, facts=plugin_facts(plugin_manager(arrears_teams_channel)))
+    with mock.patch.dict(os.environ, clear=False):
+        os.environ.pop(strategic.ENV, None)
+        db = decide_batch(_batch(), policy, NOW)
+        decisions = db.decisions()
+    (failure,) = db.plugin_failures
+    assert failure["fact"] == strategic.NAME and "LookupError" in failure["error"]
+    assert [d.action.stage for d in decisions] == ["strategic_review"] * 3
