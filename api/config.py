@@ -3,9 +3,11 @@
     create_app({"database_url": "sqlite:///arrears.db", "policy": "policies/default.yaml",
                 "api": {"keys": {"<key>": "integrator"}, "max_batch_items": 100}})
 
-Top-level `database_url` and `policy` are shared with the tick's config file; API
-settings live under `api`. A setting missing from the mapping comes from the
+Top-level `database_url`, `policy` and `kpis` (`kpis.costs`: unit costs for GET /v1/kpis, see
+engine/kpis/costs.py) are shared with the tick's config file; API settings live under `api`. A setting missing from the mapping comes from the
 environment (`ARREARS_DATABASE_URL`, `ARREARS_POLICY`, `ARREARS_API_KEYS`), else its default.
+Top-level `goals` names the goals file of GET /v1/goals (else `ARREARS_GOALS`, else the shipped
+policies/goals.yaml).
 """
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from pathlib import Path
 
 from api.auth import parse_env_keys
 from engine.errors import ArrearsError
+from engine.goals import DEFAULT_GOALS, GOALS_ENV
+from engine.kpis.costs import CostConfigError, CostModel, parse_costs
 from engine.store.db import DEFAULT_URL, URL_ENV
 from policies import DEFAULT_POLICY
 
@@ -45,6 +49,8 @@ class Settings:
     batcher_max_wait_ms: float = 2.0
     batcher_enabled: bool = True
     policy_refresh_seconds: float = 1.0            # how stale the active policy may be (replicas)
+    kpi_costs: CostModel = field(default_factory=CostModel)   # top-level `kpis.costs` (GET /v1/kpis)
+    goals_path: Path = DEFAULT_GOALS               # top-level `goals`, else $ARREARS_GOALS (GET /v1/goals)
 
     @property
     def batcher_max_wait(self) -> float:
@@ -52,7 +58,7 @@ class Settings:
         return self.batcher_max_wait_ms / 1000.0
 
 
-_API_KEYS = {f.name for f in fields(Settings)} - {"database_url", "policy_path"}
+_API_KEYS = {f.name for f in fields(Settings)} - {"database_url", "policy_path", "kpi_costs", "goals_path"}
 
 
 def load(config: dict | None = None, environ=None) -> Settings:
@@ -73,7 +79,16 @@ def load(config: dict | None = None, environ=None) -> Settings:
         api["work_queue_capacity"] = {"call": capacity}
     policy = config.get("policy") or environ.get(POLICY_ENV) or DEFAULT_POLICY
     url = config.get("database_url") or environ.get(URL_ENV) or DEFAULT_URL
-    settings = Settings(database_url=url, policy_path=Path(policy), **api)
+    kpis = config.get("kpis") or {}
+    unknown = sorted(set(kpis) - {"costs"}) if isinstance(kpis, dict) else ["(not a table)"]
+    if unknown:
+        raise ConfigError(f"unknown kpis setting(s): {', '.join(unknown)}; known: costs")
+    try:
+        costs = parse_costs(kpis.get("costs"))
+    except CostConfigError as exc:
+        raise ConfigError(str(exc)) from None
+    goals = config.get("goals") or environ.get(GOALS_ENV) or DEFAULT_GOALS
+    settings = Settings(database_url=url, policy_path=Path(policy), kpi_costs=costs, goals_path=Path(goals), **api)
     _check(settings)
     return settings
 

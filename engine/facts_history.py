@@ -17,6 +17,19 @@ _ATTEMPT_OUTCOMES = [c for o, c in OUTCOME_CODES.items() if o not in NOT_ATTEMPT
 _CONVERSATION_OUTCOMES = [OUTCOME_CODES[o] for o in CONVERSATIONS]
 
 
+def attempt_rows(types: np.ndarray, kinds: np.ndarray, outcomes: np.ndarray) -> np.ndarray:
+    """Which contact events (type, channel kind and outcome codes) were real attempts on the debtor.
+
+    A `contact_attempt` is one attempt unless it failed or only queued a call task; a
+    `contact_outcome` is an attempt only for calls (an agent's call), since for other
+    channels it reports on an attempt already recorded (delivered, returned). The KPIs
+    (engine/kpis) count attempts by this same rule.
+    """
+    outcome_ok = np.isin(outcomes, _ATTEMPT_OUTCOMES)
+    agent_call = (types == E["contact_outcome"]) & (kinds == KIND_CODES["call"])
+    return ((types == E["contact_attempt"]) | agent_call) & outcome_ok
+
+
 class HistoryFacts:
     """What the event history says at `now`, beyond money."""
 
@@ -26,17 +39,9 @@ class HistoryFacts:
 
     @cached_property
     def attempt_mask(self) -> np.ndarray:
-        """Contact events that were real attempts on the debtor.
-
-        A `contact_attempt` is one attempt unless it failed or only queued a call task; a
-        `contact_outcome` is an attempt only for calls (an agent's call), since for other
-        channels it reports on an attempt already recorded (delivered, returned).
-        """
+        """Contact events that were real attempts on the debtor (see `attempt_rows`)."""
         b = self.b
-        outcome_ok = np.isin(b.ev_outcome, _ATTEMPT_OUTCOMES)
-        own = self._mask(E["contact_attempt"])
-        agent_call = self._mask(E["contact_outcome"]) & (b.ev_kind == KIND_CODES["call"])
-        return (own | agent_call) & outcome_ok
+        return self._valid & attempt_rows(b.ev_type, b.ev_kind, b.ev_outcome)
 
     def contacts(self, window_days: int, channel: str | None = None) -> np.ndarray:
         mask = self.attempt_mask & self.in_window(window_days)

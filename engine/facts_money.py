@@ -23,7 +23,8 @@ class MoneyFacts:
 
     @cached_property
     def _payments(self):
-        mask = self._mask(E["payment"], E["credit_note"])
+        # Credit notes and write-offs reduce what is owed exactly like payments do.
+        mask = self._mask(E["payment"], E["credit_note"], E["write_off"])
         return mask, np.flatnonzero(mask)
 
     @cached_property

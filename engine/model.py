@@ -47,6 +47,7 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "validation_notice_sent": (),    # US: the debt validation notice went out
     "consent_given": ("channel",),   # written consent to electronic contact on a channel
     "consent_withdrawn": ("channel",),
+    "write_off": ("amount",),        # bad debt written off: no longer owed, not collected
 }
 
 # Contact outcomes. Attempts count towards frequency and stage progress unless

@@ -202,7 +202,7 @@ def oldest_unpaid_undisputed_due(account, events) -> date | None:
     open_ = {i.id: Decimal(i.amount) for i in invoices}
     pool = Decimal(0)
     for e in events:
-        if e.type not in ("payment", "credit_note"):
+        if e.type not in ("payment", "credit_note", "write_off"):
             continue
         if e.invoice_id in open_:
             paid = min(open_[e.invoice_id], e.amount)

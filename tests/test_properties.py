@@ -66,7 +66,7 @@ def events(draw, now: int, currency: str, invoice_ids: list[str]):
     today = datetime.fromtimestamp(now, timezone.utc).date()
     days = st.integers(-200, 120).map(lambda k: today + timedelta(days=k))
     fields = {}
-    if etype in ("payment", "credit_note", "promise_to_pay"):
+    if etype in ("payment", "credit_note", "write_off", "promise_to_pay"):
         fields["amount"] = draw(amounts(currency))
     if etype in ("promise_to_pay",) or (etype in ("hold", "breathing_space", "hardship") and draw(st.booleans())):
         fields["until"] = draw(days)
@@ -75,7 +75,7 @@ def events(draw, now: int, currency: str, invoice_ids: list[str]):
     if etype in ("contact_attempt", "contact_outcome"):
         fields["outcome"] = draw(st.sampled_from(CONTACT_OUTCOMES))
         fields["stage"] = draw(st.one_of(st.none(), st.sampled_from(STAGE_IDS + ["retired_stage"])))
-    if etype in ("payment", "credit_note", "dispute_opened", "dispute_resolved") and invoice_ids:
+    if etype in ("payment", "credit_note", "write_off", "dispute_opened", "dispute_resolved") and invoice_ids:
         fields["invoice_id"] = draw(st.one_of(st.none(), st.sampled_from(invoice_ids + ["ZZZ"])))
     if etype == "payment_plan":
         fields["instalments"] = tuple(sorted(draw(st.lists(st.tuples(days, amounts(currency)),

@@ -6,7 +6,7 @@ server accepts.
 """
 from __future__ import annotations
 
-from api.openapi import simulation
+from api.openapi import goals, kpis, simulation
 from api.openapi.model import COMPONENTS, INSTANT, OPT_STR, OPT_TIME, STR, TIME, _object, nullable, ref
 from engine.store.tickruns import STATUSES, TRIGGERS
 
@@ -170,4 +170,6 @@ def components(settings) -> dict:
                  _operations(), _ticks()):
         out.update(part)
     out.update(simulation.components())       # POST /v1/policies:simulate
+    out.update(kpis.components())             # GET /v1/kpis
+    out.update(goals.components())            # GET /v1/goals
     return out

@@ -41,6 +41,7 @@ def run(args) -> int:
     from api import create_app
     from api.config import ConfigError
     from api.server import serve as serve_api
+    from engine.cli.goals import goals_path
     from engine.errors import ArrearsError
     from engine.tick.scheduler import TickScheduler, announce
     from engine.tick.service import Runtime, TickJob
@@ -53,6 +54,9 @@ def run(args) -> int:
         settings = load_settings(db=args.db, policy=args.policy, config=args.config,
                                  interval=args.interval, cron=args.cron)
         config = {"database_url": settings.database_url, "policy": str(settings.policy_path)}
+        if "kpis" in settings.dispatcher_config:      # unit costs for GET /v1/kpis
+            config["kpis"] = settings.dispatcher_config["kpis"]
+        config["goals"] = str(goals_path(None, settings))   # GET /v1/goals ($ARREARS_GOALS, config `goals`)
         if args.demo:
             _demo(settings, config)
         app = create_app(config)

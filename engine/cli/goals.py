@@ -1,0 +1,119 @@
+"""`arrears goals`: where each recovery goal stands on a day (on-track, at-risk, off-track …).
+
+    arrears goals [--goals FILE] [--at DATE] [--format table|json] [--db URL] [--policy FILE] [--config FILE]
+
+The goals file is `--goals`, else `$ARREARS_GOALS`, else the config file's `goals`
+(relative to that file), else the shipped `policies/goals.yaml`. The database, policy
+and unit costs are found as `arrears kpis` finds them; the store is only read.
+Exit status: 0 printed; 1 the goals file has problems (each printed as file:line:col),
+or the configuration, policy or database is unusable.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+HELP = "where each recovery goal stands: baseline, current, expected and target, on-track or not"
+
+
+def add_source_options(parser) -> None:
+    """The options `goals` and `report` share: where the portfolio, policy and goals come from."""
+    parser.add_argument("--goals", metavar="FILE", help="goals YAML (default: $ARREARS_GOALS, else the config "
+                        "file's goals, else the shipped policies/goals.yaml)")
+    parser.add_argument("--db", "--database", dest="db", metavar="URL",
+                        help="database URL (default: $ARREARS_DATABASE_URL, else the config file's "
+                             "database_url, else sqlite:///arrears.db)")
+    parser.add_argument("--policy", metavar="FILE", help="policy YAML for the aging buckets and segments "
+                        "(default: $ARREARS_POLICY, else the config file's policy, else the shipped one)")
+    parser.add_argument("--config", metavar="FILE", help="config file, TOML or YAML (default: $ARREARS_CONFIG): "
+                        "goals, unit costs in [kpis.costs]")
+
+
+def register(subparsers) -> None:
+    """Add the `goals` subcommand."""
+    parser = subparsers.add_parser("goals", help=HELP, description=HELP + ". Statuses: docs/goals-and-report.md.")
+    parser.add_argument("--at", metavar="DATE", help="judge as of the end of this day (YYYY-MM-DD; default today, "
+                        "UTC)")
+    parser.add_argument("--format", choices=("table", "json"), default="table", help="output (default table)")
+    add_source_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def goals_path(flag: str | None, settings, environ=None) -> Path:
+    """The goals file: the flag, else $ARREARS_GOALS, else the config file's `goals`, else the shipped one."""
+    from engine.goals import DEFAULT_GOALS, GOALS_ENV
+    env = os.environ if environ is None else environ
+    if flag or env.get(GOALS_ENV):
+        return Path(flag or env[GOALS_ENV])
+    configured = settings.dispatcher_config.get("goals")
+    if configured:
+        base = settings.config_path.resolve().parent if settings.config_path else Path.cwd()
+        return base / str(configured)
+    return DEFAULT_GOALS
+
+
+@dataclass
+class Sources:
+    """What `goals` and `report` read: the settings, unit costs, policy and goals file."""
+
+    settings: object
+    costs: object
+    policy: object
+    goals_file: Path
+
+
+def sources(args) -> Sources:
+    """Resolve the settings, costs, policy and goals file of `args` (ArrearsError if unusable)."""
+    from engine.cli.kpis import costs_from_config
+    from engine.policy import load_policy
+    from engine.tick.settings import load_settings
+
+    settings = load_settings(db=args.db, policy=args.policy, config=args.config)
+    costs = costs_from_config(settings.dispatcher_config)
+    return Sources(settings, costs, load_policy(settings.policy_path), goals_path(args.goals, settings))
+
+
+def read_ledger(database_url: str, policy, segment_days):
+    """The stored portfolio as a KPI ledger, read-only (no schema upgrade, no new database file)."""
+    from engine.errors import ArrearsError
+    from engine.kpis import ledger_from_store
+    from engine.store import Store
+
+    with Store(database_url, upgrade=False, create=False) as store:
+        if store.schema_revision() is None:
+            raise ArrearsError("the database has no Arrears schema")
+        return ledger_from_store(store, policy, segment_days=segment_days)
+
+
+def run(args) -> int:
+    """Handler: load the goals, measure them on the stored portfolio, print the statuses."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from engine.errors import ArrearsError, PolicyError
+    from engine.goals import days_to_measure, evaluate_goals, load_goals
+    from engine.goals.text import render
+    from engine.model import parse_date
+
+    try:
+        at = parse_date(args.at, "--at") if args.at else datetime.now(timezone.utc).date()
+        src = sources(args)
+        goalset = load_goals(src.goals_file, buckets=src.policy.bucket_names, segments=tuple(src.policy.segments))
+        ledger = read_ledger(src.settings.database_url, src.policy, days_to_measure(goalset, at))
+        report = evaluate_goals(goalset, ledger, src.policy, at, costs=src.costs).to_dict()
+    except PolicyError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except (ArrearsError, SQLAlchemyError, OSError) as exc:
+        print(f"arrears goals: {exc}", file=sys.stderr)
+        return 1
+    if args.format == "json":
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        sys.stdout.write(render(report))
+    return 0

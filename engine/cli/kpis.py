@@ -1,0 +1,102 @@
+"""`arrears kpis`: collection KPIs of a period, from the store, per group.
+
+    arrears kpis --from 2026-10-01 --to 2026-10-31 [--group-by segment|bucket|channel|stage]
+                 [--format table|json|csv] [--db URL] [--policy FILE] [--config FILE]
+
+The database and config file are found as `arrears tick` finds them (flag, environment,
+config file, default; see engine/tick/settings.py). The policy (aging buckets, segments,
+promise tolerance) is `--policy` if given, else the store's active policy (the one the
+decisions use), else the configured file. Unit costs come from the config file's
+`[kpis.costs]` table (engine/kpis/costs.py). The store is only read.
+Exit status: 0 printed; 1 bad arguments, configuration, policy or database.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+HELP = "collection KPIs of a period (aging, DSO, CEI, roll rates, cure, promises, costs)"
+KPI_KEYS = ("costs",)
+# engine.kpis.groups.GROUP_BY, spelt out: importing the KPI package would slow `arrears --help`.
+GROUP_BY = ("segment", "bucket", "channel", "stage")
+
+
+def register(subparsers) -> None:
+    """Add the `kpis` subcommand."""
+    parser = subparsers.add_parser("kpis", help=HELP, description=HELP + ". Formulas: docs/kpis.md.")
+    parser.add_argument("--from", dest="start", required=True, metavar="DATE",
+                        help="first day of the period (YYYY-MM-DD, the debtors' local days)")
+    parser.add_argument("--to", dest="end", required=True, metavar="DATE",
+                        help="last day of the period (included)")
+    parser.add_argument("--group-by", choices=GROUP_BY, help="one row per segment, opening aging bucket, "
+                        "channel kind or decided stage (default: the whole portfolio)")
+    parser.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                        help="output (default table)")
+    parser.add_argument("--db", "--database", dest="db", metavar="URL",
+                        help="database URL (default: $ARREARS_DATABASE_URL, else the config file's "
+                             "database_url, else sqlite:///arrears.db)")
+    parser.add_argument("--policy", metavar="FILE", help="policy YAML for the aging buckets and segments "
+                        "(default: the database's active policy, else $ARREARS_POLICY, the config "
+                        "file's policy or the shipped one)")
+    parser.add_argument("--config", metavar="FILE", help="config file, TOML or YAML (default: $ARREARS_CONFIG); "
+                        "unit costs in [kpis.costs]")
+    parser.set_defaults(handler=run)
+
+
+def costs_from_config(config: dict):
+    """The CostModel of a config file's `kpis` table (CostConfigError listing every problem)."""
+    from engine.kpis.costs import CostConfigError, parse_costs
+    section = config.get("kpis") or {}
+    if not isinstance(section, dict):
+        raise CostConfigError(["kpis: expected a table"])
+    unknown = [f"kpis.{k}: unknown setting; allowed: {', '.join(KPI_KEYS)}" for k in section if k not in KPI_KEYS]
+    if unknown:
+        raise CostConfigError(unknown)
+    return parse_costs(section.get("costs"))
+
+
+def _active_policy(store, fallback):
+    """The store's active policy version; the configured policy file if none is active."""
+    from engine.policy import load_policy
+    row = store.active_policy()
+    if row is not None:
+        return load_policy(row["source"], filename=f"<stored policy {row['name']} {row['version']}>")
+    return load_policy(fallback)
+
+
+def run(args) -> int:
+    """Handler: load the ledger from the store, compute the KPIs and print them."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from engine.batch import epoch_day
+    from engine.errors import ArrearsError
+    from engine.kpis import compute_kpis, ledger_from_store
+    from engine.kpis.render import to_csv, to_table
+    from engine.model import parse_date
+    from engine.policy import load_policy
+    from engine.store import Store
+    from engine.tick.settings import load_settings
+
+    try:
+        start, end = parse_date(args.start, "--from"), parse_date(args.end, "--to")
+        if start > end:
+            raise ArrearsError(f"--from {start} is after --to {end}")
+        settings = load_settings(db=args.db, policy=args.policy, config=args.config)
+        costs = costs_from_config(settings.dispatcher_config)
+        # Read-only: no schema upgrade and no new database file.
+        with Store(settings.database_url, upgrade=False, create=False) as store:
+            if store.schema_revision() is None:
+                raise ArrearsError("the database has no Arrears schema")
+            policy = load_policy(args.policy) if args.policy else _active_policy(store, settings.policy_path)
+            ledger = ledger_from_store(store, policy, segment_days=[epoch_day(end)])
+        report = compute_kpis(ledger, start, end, group_by=args.group_by, policy=policy, costs=costs)
+    except (ArrearsError, SQLAlchemyError, OSError) as exc:
+        print(f"arrears kpis: {exc}", file=sys.stderr)
+        return 1
+    if args.format == "json":
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    elif args.format == "csv":
+        sys.stdout.write(to_csv(report))
+    else:
+        sys.stdout.write(to_table(report))
+    return 0

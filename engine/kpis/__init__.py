@@ -1,0 +1,37 @@
+"""Collection KPIs for any period, per group, computed from a portfolio's history.
+
+The interface (stable; the replay engine and the report build on it):
+
+    from engine.kpis import Ledger, compute_kpis, kpi_series, ledger_from_store, month_ends, parse_costs
+
+    ledger = ledger_from_store(store, policy, segment_days=[end])      # or Ledger.build(...) from a replay
+    report = compute_kpis(ledger, start, end, group_by="segment", policy=policy, costs=costs)
+    report.to_dict()                                                   # JSON-ready (docs/kpis.md)
+    series = kpi_series(ledger, month_ends(start, end), group_by=None, policy=policy, costs=costs)
+    series.to_dict()                                                   # columnar, for trend charts
+
+- Days are epoch days (days since 1970-01-01, `engine.batch.epoch_day`), the debtor's own
+  calendar days; a period `start..end` includes both days.
+- `Ledger` (engine/kpis/ledger.py) is the pure columnar input: numpy arrays only, no store.
+- `compute_kpis(ledger, start_day, end_day, *, group_by=None, policy=None, costs=None)`
+  returns a `KpiReport`; `group_by` is None, "segment", "bucket", "channel", "stage" or
+  the name of one of `ledger.labels`; `policy` (a CompiledPolicy, default the shipped
+  policy) gives the aging buckets and promise tolerances; `costs` is a `CostModel`
+  (`parse_costs({...})`, default none: cost to collect is null with a reason).
+- `kpi_series(ledger, days, ...)` returns a `KpiSeries`: one report per period between
+  consecutive `days` (`days[i-1] + 1 .. days[i]`); `month_ends(start, end)` gives the
+  boundaries of calendar months.
+- Money is integer minor units inside and `{"amount": "12.50", "currency": "GBP"}` outside;
+  amounts of different currencies are never added: every figure is per currency.
+- A KPI whose denominator is zero is `{"value": null, "reason": "..."}`.
+
+Formulas, data used and edge cases: docs/kpis.md.
+"""
+from engine.kpis.compute import compute_kpis, kpi_series, month_ends
+from engine.kpis.costs import CostModel, parse_costs
+from engine.kpis.fromstore import ledger_from_batch, ledger_from_store
+from engine.kpis.ledger import Ledger
+from engine.kpis.report import KpiReport, KpiSeries
+
+__all__ = ["CostModel", "KpiReport", "KpiSeries", "Ledger", "compute_kpis", "kpi_series", "ledger_from_batch",
+           "ledger_from_store", "month_ends", "parse_costs"]

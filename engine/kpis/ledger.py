@@ -1,0 +1,141 @@
+"""Ledger: a portfolio's history as numpy columns, the one input of the KPI computations.
+
+Accounts are rows `0..n-1`; every other table is a set of flat columns whose `acct`
+column holds an account row. Days are epoch days (days since 1970-01-01, see
+`engine.batch.epoch_day`), the debtor's own calendar days; money is int64 minor units
+of the account's currency. Build one with `Ledger.build(...)` (a replay does) or
+`engine.kpis.ledger_from_store` / `ledger_from_batch` (from the store / a `Batch`).
+
+- accounts: `account_ids` (object: external ids), `acct_keys` (int64: the store's `acct_no`,
+  or any unique key), `currency` (object: ISO 4217 codes).
+- `invoices`: acct, amount, issued_day, due_day. Receivables, **sorted by (acct, due_day)**
+  (ties by invoice id), the order the decision core allocates payments in; an invoice
+  counts from its `issued_day`.
+- `payments`, `credit_notes`, `write_offs`: acct, day, amount, invoice. Money received
+  (collections); amounts no longer owed (not collections); bad debt written off.
+- `disputes`: acct, day, invoice, opened. `dispute_opened` (opened) and `dispute_resolved`
+  events, in time order.
+- `contacts`: acct, day, kind, outcome, reported. `contact_attempt` (reported False) and
+  `contact_outcome` (True) events; kind and outcome are `engine.batch.KIND_CODES` and
+  `OUTCOME_CODES` codes.
+- `promises`: acct, made_day, until_day, amount. `promise_to_pay` events.
+- `stages`: acct, day, stage (object: a stage id or None). Stored decisions: the stage
+  decided on that day.
+- `segments`: names, days (m), member (bool, m x names x n). The policy's segments each
+  account was in at the end of each of `days`.
+- `labels`: name -> object array (n). Further per-account labels, usable as `group_by`
+  (a replay's policy arm, say).
+
+`invoice` columns hold a row of `invoices` (of the same account), -1 for none, -2 for an
+id the account does not have (such money is allocated like unassigned money). Money
+flows are applied as of the end of their day. Tables other than `invoices` are sorted
+by (acct, day) on construction, keeping the given order within a day.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from engine.batch import KIND_CODES
+from engine.kpis.tables import (
+    Contacts,
+    Disputes,
+    Flows,
+    Invoices,
+    Promises,
+    Segments,
+    Stages,
+    ints,
+)
+from engine.money import check_currency
+
+__all__ = ["Contacts", "Disputes", "Flows", "Invoices", "Ledger", "Promises", "Segments", "Stages",
+           "object_array"]
+
+
+def object_array(values) -> np.ndarray:
+    """An object array of `values` (strings, None) that numpy does not reinterpret."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
+    return out
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """A portfolio's history (see the module docstring for every table)."""
+
+    account_ids: np.ndarray
+    acct_keys: np.ndarray
+    currency: np.ndarray
+    invoices: Invoices = field(default_factory=Invoices.of)
+    payments: Flows = field(default_factory=Flows.of)
+    credit_notes: Flows = field(default_factory=Flows.of)
+    write_offs: Flows = field(default_factory=Flows.of)
+    disputes: Disputes = field(default_factory=Disputes.of)
+    contacts: Contacts = field(default_factory=Contacts.of)
+    promises: Promises = field(default_factory=Promises.of)
+    stages: Stages = field(default_factory=Stages.of)
+    segments: Segments | None = None
+    labels: dict = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        """Number of accounts."""
+        return len(self.account_ids)
+
+    @classmethod
+    def build(cls, account_ids, currency, *, acct_keys=None, **tables) -> "Ledger":
+        """A checked ledger from account columns and tables (`Invoices.of(...)`, `Flows.of(...)` …).
+
+        Raises ValueError naming the table and what is wrong.
+        """
+        ids = object_array(account_ids)
+        keys = np.arange(1, len(ids) + 1, dtype=np.int64) if acct_keys is None else ints(acct_keys, np.int64)
+        ledger = cls(ids, keys, object_array(currency), **tables)
+        ledger.check()
+        return ledger
+
+    def __post_init__(self):
+        if self.segments is None:
+            object.__setattr__(self, "segments", Segments.none(self.n))
+
+    def check(self) -> None:
+        """Raise ValueError unless every table is consistent with the accounts."""
+        n = self.n
+        if len(self.acct_keys) != n or len(self.currency) != n:
+            raise ValueError("accounts: account_ids, acct_keys and currency must have the same length")
+        for i, cur in enumerate(self.currency.tolist()):
+            check_currency(cur, f"accounts[{i}].currency")
+        for name, value in self.labels.items():
+            if len(value) != n:
+                raise ValueError(f"labels[{name!r}]: expected {n} values, got {len(value)}")
+        inv = self.invoices
+        for name in ("invoices", "payments", "credit_notes", "write_offs", "disputes", "contacts",
+                     "promises", "stages"):
+            table = getattr(self, name)
+            lengths = {f.name: len(getattr(table, f.name)) for f in fields(table)}
+            if len(set(lengths.values())) > 1:
+                raise ValueError(f"{name}: columns of different lengths {lengths}")
+            bad = np.flatnonzero((table.acct < 0) | (table.acct >= n))
+            if bad.size:
+                raise ValueError(f"{name}[{bad[0]}]: account row {table.acct[bad[0]]} is not in 0..{n - 1}")
+            amount = getattr(table, "amount", None)
+            if amount is not None and (amount < (0 if name == "invoices" else 1)).any():
+                raise ValueError(f"{name}: amounts must be {'>= 0' if name == 'invoices' else '> 0'}")
+            ref = getattr(table, "invoice", None)
+            if ref is not None and len(ref):
+                own = ref >= 0
+                if (ref >= len(inv)).any() or (ref < -2).any() or \
+                        (own.any() and (inv.acct[ref[own]] != table.acct[own]).any()):
+                    raise ValueError(f"{name}: invoice rows must be -1, -2 or an invoice of the same account")
+        kinds = self.contacts.kind
+        if ((kinds < 0) | (kinds >= len(KIND_CODES))).any():
+            raise ValueError(f"contacts: channel kind codes must be 0..{len(KIND_CODES) - 1} (KIND_CODES)")
+        if len(inv) > 1:
+            step = np.diff(inv.acct.astype(np.int64) * (1 << 32) + inv.due_day)
+            if (step < 0).any():
+                raise ValueError("invoices: must be sorted by (acct, due_day)")
+        seg = self.segments
+        if seg.member.shape != (len(seg.days), len(seg.names), n) or (np.diff(seg.days) <= 0).any():
+            raise ValueError("segments: member must be (days, names, accounts) with increasing days")

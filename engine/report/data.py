@@ -1,0 +1,111 @@
+"""What the report shows, read from the KPI core: month by month, per currency.
+
+The period `start..end` is cut at calendar month ends (the first and last pieces may
+be part months). `kpi_series` gives each piece's report (aging at its end, roll
+rates, DSO, collections), `kpi_series(group_by="channel")` the collections by the
+channel kind of each account's last contact attempt, and `compute_kpis` over the
+whole period the KPI table. Nothing is computed here that the KPI core computes;
+this only picks values out of its reports, exact (`Fraction`) and in major units.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from fractions import Fraction
+from itertools import pairwise
+
+from engine.batch import day_to_date, epoch_day
+from engine.factdefs import CHANNEL_KINDS
+from engine.kpis import compute_kpis, kpi_series, month_ends
+from engine.kpis.groups import NONE
+from engine.money import exponent
+
+# Shown in the KPI table, in this order.
+TABLE_KPIS = ("collection_rate", "recovery_rate", "dso", "best_possible_dso", "average_days_delinquent", "cei",
+              "cure_rate", "promise_kept_rate", "right_party_contact_rate", "bad_debt_ratio", "cost_to_collect")
+NO_CONTACT = "no contact yet"
+
+
+@dataclass(frozen=True)
+class CurrencyView:
+    """One currency's figures: per period series, and the whole period's KPIs."""
+
+    currency: str
+    periods: list                 # labels, e.g. "Jan 2026" or "15-31 Jan 2026"
+    buckets: list
+    aging: dict                   # bucket -> [balance at the period's end, major units]
+    rolls: dict                   # "a → b" -> [roll rate % by balance or None]
+    dso: list                     # [Fraction or None]
+    best_dso: list
+    collected: list               # [Fraction] all channels
+    by_channel: dict              # channel label -> [collected, major units]
+    summary: object               # the whole period's `Row` (engine.kpis.report)
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the HTML report is drawn from."""
+
+    start: date
+    end: date
+    policy: dict
+    currencies: list              # CurrencyView, largest closing receivables first
+    accounts: int
+
+
+def boundaries(start: date, end: date) -> list[int]:
+    """Period boundaries for `kpi_series`: the day before `start`, then each month end, then `end`."""
+    days = month_ends(start, end)
+    days[0] = epoch_day(start) - 1
+    return days
+
+
+def period_label(first: date, last: date) -> str:
+    """'Mar 2026' for a whole month, '15-31 Mar 2026' for part of one."""
+    whole = first.day == 1 and (last + timedelta(days=1)).day == 1
+    return last.strftime("%b %Y") if whole else f"{first.day}-{last.day} {last.strftime('%b %Y')}"
+
+
+def _major(minor: int, currency: str) -> Fraction:
+    return Fraction(int(minor), 10 ** exponent(currency))
+
+
+def _row(rows, currency: str):
+    return next((r for r in rows if r.currency == currency), None)
+
+
+def _view(currency: str, reports, channel_reports, summary, periods, buckets) -> CurrencyView:
+    rows = [_row(r.total, currency) for r in reports]
+    aging = {b: [None if r is None else _major(r.aging[k][1], currency) for r in rows]
+             for k, b in enumerate(buckets)}
+    rolls = {f"{a} → {b}": [None if r is None else r.roll_rates[k][2].value for r in rows]
+             for k, (a, b) in enumerate(pairwise(buckets))}
+
+    def kpi(name):
+        return [None if r is None else r.kpis[name].value for r in rows]
+    channels = [*CHANNEL_KINDS, NONE]
+    by_channel = {}
+    for kind in channels:
+        series = []
+        for rep in channel_reports:
+            row = next((r for r in rep.groups if r.group == kind and r.currency == currency), None)
+            series.append(Fraction(0) if row is None else _major(row.figures["collected"], currency))
+        if any(series):
+            by_channel[NO_CONTACT if kind == NONE else kind] = series
+    return CurrencyView(currency=currency, periods=periods, buckets=list(buckets), aging=aging, rolls=rolls,
+                        dso=kpi("dso"), best_dso=kpi("best_possible_dso"),
+                        collected=[Fraction(0) if r is None else _major(r.figures["collected"], currency)
+                                   for r in rows],
+                        by_channel=by_channel, summary=summary)
+
+
+def gather(ledger, policy, start: date, end: date, *, costs=None) -> ReportData:
+    """The report's figures for `start..end` (both included) from the portfolio in `ledger`."""
+    days = boundaries(start, end)
+    series = kpi_series(ledger, days, policy=policy, costs=costs).reports
+    channel = kpi_series(ledger, days, group_by="channel", policy=policy, costs=costs).reports
+    whole = compute_kpis(ledger, start, end, policy=policy, costs=costs)
+    periods = [period_label(day_to_date(a + 1), day_to_date(b)) for a, b in pairwise(days)]
+    order = sorted(whole.total, key=lambda r: (-_major(r.figures["closing_receivables"], r.currency), r.currency))
+    views = [_view(r.currency, series, channel, r, periods, whole.buckets) for r in order]
+    return ReportData(start=start, end=end, policy=dict(whole.policy), currencies=views, accounts=ledger.n)

@@ -1,0 +1,60 @@
+"""The report as one self-contained HTML page: inline CSS, inline SVG, no script, no network.
+
+Rendered with Jinja2 with autoescaping on for every template, so account data, goal
+titles and policy names cannot inject markup. `render(data, goals)` returns the page.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from fractions import Fraction
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from engine.money import exponent
+from engine.report import fmt
+from engine.report.charts import aging_chart, channel_chart, dso_chart, goal_rows, roll_chart
+from engine.report.data import TABLE_KPIS, ReportData
+
+TEMPLATES = Path(__file__).parent / "templates"
+LABELS = {"dso": "DSO", "best_possible_dso": "best possible DSO", "cei": "CEI (collection effectiveness)"}
+STATUS_TEXT = {"on-track": "On track", "at-risk": "At risk", "off-track": "Off track", "achieved": "Achieved",
+               "missed": "Missed", "not-started": "Not started", "no-data": "No data"}
+
+
+def environment() -> Environment:
+    """The report's Jinja2 environment: autoescape always, undefined names are errors."""
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.globals.update(status_text=STATUS_TEXT)
+    return env
+
+
+def _kpi_rows(view) -> list[tuple[str, str, str]]:
+    """(name, value, note) for the KPI table: the whole period's KPIs, then its money figures."""
+    row, cur = view.summary, view.currency
+    out = []
+    for name in TABLE_KPIS:
+        kpi = row.kpis[name]
+        out.append((LABELS.get(name, name.replace("_", " ")), fmt.number(kpi.value, kpi.unit, cur), kpi.reason or ""))
+    for name in ("opening_receivables", "credit_sales", "collected", "written_off", "closing_receivables"):
+        amount = Fraction(row.figures[name], 10 ** exponent(cur))
+        out.append((name.replace("_", " "), fmt.money(amount, cur), ""))
+    return out
+
+
+def _section(view) -> dict:
+    return {"currency": view.currency, "accounts": view.summary.figures["accounts"], "kpis": _kpi_rows(view),
+            "charts": [aging_chart(view), roll_chart(view), dso_chart(view), channel_chart(view)]}
+
+
+def render(data: ReportData, goals: dict | None = None, *, generated: datetime | None = None) -> str:
+    """The HTML page for `data` (and a goals report, `GoalsReport.to_dict()`, if given)."""
+    generated = generated or datetime.now(timezone.utc).replace(microsecond=0)
+    template = environment().get_template("report.html.j2")
+    return template.render(
+        start=data.start.isoformat(), end=data.end.isoformat(), policy=data.policy, accounts=data.accounts,
+        generated=generated.isoformat().replace("+00:00", "Z"),
+        sections=[_section(v) for v in data.currencies],
+        goals=None if goals is None else {"at": goals["at"], "source": Path(goals["source"]).name,
+                                          "counts": goals["counts"], "rows": goal_rows(goals)})

@@ -1,0 +1,44 @@
+"""Fixtures for the KPI tests: the shipped policy, and the hand-computed portfolio in a real
+SQLite file (written through the store, read back by `ledger_from_store`)."""
+from __future__ import annotations
+
+import pytest
+from kpikit import END_DAY, load
+
+from engine.kpis import ledger_from_store, parse_costs
+from engine.policy import load_policy
+from engine.store import Store
+from policies import DEFAULT_POLICY
+
+
+@pytest.fixture(scope="session")
+def policy():
+    """The shipped default policy with its profiles, as the CLI and the API load it."""
+    return load_policy(DEFAULT_POLICY)
+
+
+@pytest.fixture
+def db_url(tmp_path) -> str:
+    """URL of a SQLite file that does not exist yet."""
+    return f"sqlite:///{tmp_path / 'arrears.db'}"
+
+
+@pytest.fixture
+def store(db_url):
+    """A store holding the hand-computed portfolio."""
+    with Store(db_url) as s:
+        load(s)
+        yield s
+
+
+@pytest.fixture
+def ledger(store, policy):
+    """The portfolio's ledger, with segment membership at the end of October."""
+    return ledger_from_store(store, policy, segment_days=[END_DAY])
+
+
+@pytest.fixture(scope="session")
+def costs():
+    """Unit costs for GBP only (EUR has none)."""
+    from kpikit import COSTS
+    return parse_costs(COSTS)
