@@ -52,11 +52,15 @@ def _pct(minor: np.ndarray, percent: Decimal) -> np.ndarray:
 
 
 def _minor(amount: Decimal, scale: np.ndarray) -> np.ndarray:
-    """A policy amount in each account's minor units (rounded half up)."""
-    return np.array([int((amount * int(s)).to_integral_value("ROUND_HALF_UP")) for s in scale],
-                    dtype=np.int64) if len(np.unique(scale)) > 1 else np.full(
-        len(scale), int((amount * int(scale[0] if len(scale) else 1)).to_integral_value("ROUND_HALF_UP")),
-        dtype=np.int64)
+    """A policy amount in each account's minor units (rounded half up).
+
+    Converted once per distinct scale: a batch mixing, say, JPY and EUR accounts must not
+    pay a Decimal operation per account.
+    """
+    uniq, inverse = np.unique(np.asarray(scale, dtype=np.int64), return_inverse=True)
+    values = np.array([int((amount * int(s)).to_integral_value("ROUND_HALF_UP")) for s in uniq.tolist()],
+                      dtype=np.int64)
+    return values[inverse.reshape(-1)]
 
 
 def compute(facts: Facts, policy, freeze: np.ndarray | None = None) -> OfferColumns:

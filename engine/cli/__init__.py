@@ -6,7 +6,8 @@ import importlib
 import sys
 
 # Subcommand modules, in the order `arrears --help` lists them.
-COMMANDS = ("validate", "test", "explain", "importer", "audit", "plugins", "tick", "serve", "simulate", "outbox", "kpis", "goals", "report")
+COMMANDS = ("validate", "test", "explain", "importer", "audit", "plugins", "tick", "serve", "outbox",
+            "simulate", "replay", "kpis", "goals", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:

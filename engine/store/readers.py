@@ -98,16 +98,20 @@ def _event_from_json(data):
     return account_id, Event.from_dict(data), key
 
 
-def csv_rows(lines, kind: str):
-    """Yield `(line, cells)` per CSV record after checking the header; Unusable if it is wrong."""
+def csv_rows(lines, kind: str, extra: tuple = (), required: tuple = ()):
+    """Yield `(line, cells)` per CSV record after checking the header; Unusable if it is wrong.
+
+    `extra` columns are allowed besides the kind's own (and passed through in `cells`);
+    `required` ones must be present besides the kind's required columns.
+    """
     reader = csv.reader(lines)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
         raise Unusable("the file is empty (a CSV file needs a header row)") from None
-    allowed = ACCOUNT_CSV + INVOICE_CSV if kind == "accounts" else EVENT_CSV
+    allowed = (ACCOUNT_CSV + INVOICE_CSV if kind == "accounts" else EVENT_CSV) + tuple(extra)
     unknown = [h for h in header if h not in allowed]
-    missing = [h for h in REQUIRED[kind] if h not in header]
+    missing = [h for h in REQUIRED[kind] + tuple(required) if h not in header]
     if unknown or missing or len(set(header)) != len(header):
         problems = ([f"unknown column(s) {', '.join(unknown)}"] if unknown else []) + \
                    ([f"missing column(s) {', '.join(missing)}"] if missing else []) + \
@@ -151,11 +155,14 @@ def _instalments(text: str) -> list:
     return plan
 
 
-def csv_account_records(lines):
+def csv_account_records(lines, extra: tuple = (), required: tuple = ()):
     """Group CSV rows by account_id; yield `(lines, Account, rows)`, or a `Reject` for each row
-    of an account with any bad row (an account is stored whole or not at all)."""
+    of an account with any bad row (an account is stored whole or not at all).
+
+    `extra`/`required`: see `csv_rows`; extra cells are left in `rows` for the caller.
+    """
     groups: dict[str, dict] = {}
-    for number, cells, problem in csv_rows(lines, "accounts"):
+    for number, cells, problem in csv_rows(lines, "accounts", extra, required):
         if problem:
             yield Reject(number, problem)
             continue

@@ -1,0 +1,149 @@
+"""`arrears replay FILE --from DATE --to DATE`: backtest a policy on historical invoices.
+
+    arrears replay history.csv --from 2025-01-01 --to 2025-12-31 [--policy FILE] [--config FILE]
+                   [--by day|week|month] [--format text|json] [--tick-hours N] [--group-by G]
+                   [--contacts FILE] [--rejects FILE] [--progress]
+
+Reads the CSV (docs/replay.md), runs the engine day by day on a simulated clock and
+prints the decision timeline, the portfolio's figures and the KPIs of the period. The
+policy and the unit costs (`[kpis.costs]`) are found as `arrears kpis` finds them.
+Exit status: 0 replayed; 1 some rows were rejected (the rest was replayed, the report
+says how many); 2 nothing replayed (unusable file, bad arguments, policy or config).
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+HELP = "replay historical invoices and payments through the engine (a backtest) and report"
+SHOWN = 100      # rejects printed on stderr; --rejects FILE gets them all
+
+
+def register(subparsers) -> None:
+    """Add the `replay` subcommand."""
+    from engine.kpis.groups import GROUP_BY
+    from engine.replay.timeline import PERIODS
+    parser = subparsers.add_parser("replay", help=HELP, description=HELP + ". See docs/replay.md.")
+    parser.add_argument("file", metavar="FILE", help="CSV of invoices and what became of them")
+    parser.add_argument("--from", dest="start", required=True, metavar="DATE",
+                        help="first day reported (YYYY-MM-DD, the debtors' local days)")
+    parser.add_argument("--to", dest="end", required=True, metavar="DATE", help="last day reported (included)")
+    parser.add_argument("--policy", metavar="FILE", help="policy YAML (default: $ARREARS_POLICY, else the "
+                        "config file's policy, else the shipped policies/default.yaml)")
+    parser.add_argument("--config", metavar="FILE", help="config file, TOML or YAML (default: $ARREARS_CONFIG): "
+                        "unit costs in [kpis.costs]")
+    parser.add_argument("--by", choices=PERIODS, default="month", help="timeline periods (default month)")
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output (default text)")
+    parser.add_argument("--tick-hours", type=int, default=24, metavar="N",
+                        help="simulated hours between ticks, a divisor of 24 (default 24: once a day)")
+    parser.add_argument("--group-by", choices=GROUP_BY, help="KPIs per segment, bucket, channel or stage")
+    parser.add_argument("--contacts", metavar="FILE", help="write every contact of the period here (CSV)")
+    parser.add_argument("--rejects", metavar="FILE", help="write every rejected row here (JSON Lines)")
+    parser.add_argument("--progress", action="store_true",
+                        help="show progress even when stderr is not a terminal")
+    parser.set_defaults(handler=run)
+
+
+class DayBar:
+    """Replay progress on a stream: simulated days done and evaluations, at most ten redraws a second."""
+
+    def __init__(self, stream, width: int = 30):
+        self.stream, self.width, self.last = stream, width, 0.0
+
+    def __call__(self, done: int, total: int, evaluations: int) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.1 and done < total:
+            return
+        self.last = now
+        frac = done / total if total else 1.0
+        filled = int(frac * self.width)
+        self.stream.write(f"\rreplaying [{'#' * filled}{'.' * (self.width - filled)}] "
+                          f"{done:,}/{total:,} days, {evaluations:,} evaluations")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """End the bar's line."""
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+def _prepare(args):
+    """(policy, costs, start, end, tick) from the arguments; ArrearsError on bad ones."""
+    from engine.cli.kpis import costs_from_config
+    from engine.errors import ArrearsError
+    from engine.model import parse_date
+    from engine.policy import load_policy
+    from engine.tick.settings import load_settings
+
+    start, end = parse_date(args.start, "--from"), parse_date(args.end, "--to")
+    if start > end:
+        raise ArrearsError(f"--from {start} is after --to {end}")
+    if args.tick_hours <= 0 or 24 % args.tick_hours:
+        raise ArrearsError(f"--tick-hours must divide 24 (1, 2, 3, 4, 6, 8, 12 or 24), got {args.tick_hours}")
+    settings = load_settings(policy=args.policy, config=args.config)
+    costs = costs_from_config(settings.dispatcher_config)
+    return load_policy(settings.policy_path), costs, start, end, args.tick_hours * 3600
+
+
+def run(args) -> int:
+    """Handler: read, replay, report; see the module docstring for the exit status."""
+    from engine.cli.importer import ProgressBar
+    from engine.errors import ArrearsError
+    from engine.replay import read_replay_csv, replay
+    from engine.replay.export import write_contacts
+    from engine.replay.report import build_report
+    from engine.replay.text import render_text
+    from engine.store.readers import Unusable
+
+    show = args.progress or sys.stderr.isatty()
+    try:
+        policy, costs, start, end, tick = _prepare(args)
+        bar = ProgressBar(sys.stderr, f"reading {args.file}") if show else None
+        try:
+            data = read_replay_csv(args.file, on_progress=bar)
+        finally:
+            if bar is not None:
+                bar.close()
+        _rejects(args, data.rejects)
+    except Unusable as exc:
+        print(f"arrears replay: {args.file}: {exc} (nothing replayed)", file=sys.stderr)
+        return 2
+    except (ArrearsError, OSError) as exc:
+        print(f"arrears replay: {exc}", file=sys.stderr)
+        return 2
+    days = DayBar(sys.stderr) if show else None
+    try:
+        result = replay(data, policy, start, end, tick=tick, progress=days)
+    finally:
+        if days is not None:
+            days.close()
+    report = build_report(result, by=args.by, source=args.file, group_by=args.group_by, costs=costs)
+    if args.contacts:
+        try:
+            write_contacts(result, args.contacts)
+        except OSError as exc:
+            print(f"arrears replay: cannot write {args.contacts}: {exc.strerror}", file=sys.stderr)
+            return 2
+    if args.format == "json":
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        sys.stdout.write(render_text(report))
+    rate = result.evaluations / result.seconds if result.seconds else 0.0
+    print(f"arrears replay: {result.history.n:,} accounts, {(end - start).days + 1:,} days "
+          f"(from {result.simulated_from}) in {result.seconds:.1f} s: {result.evaluations:,} evaluations "
+          f"({rate:,.0f}/s)", file=sys.stderr)
+    return 1 if data.rejects else 0
+
+
+def _rejects(args, rejects) -> None:
+    """Print the first rejected rows as FILE:LINE: reason on stderr; all of them to --rejects."""
+    for reject in rejects[:SHOWN]:
+        print(f"{args.file}:{reject.line}: {reject.reason}", file=sys.stderr)
+    if len(rejects) > SHOWN:
+        more = "see " + args.rejects if args.rejects else "use --rejects FILE to get them all"
+        print(f"... and {len(rejects) - SHOWN:,} more rejected rows ({more})", file=sys.stderr)
+    if args.rejects:
+        with open(args.rejects, "w", encoding="utf-8") as fh:
+            for reject in rejects:
+                fh.write(json.dumps(reject.to_dict(), ensure_ascii=False) + "\n")

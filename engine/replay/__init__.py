@@ -1,0 +1,21 @@
+"""Replay (backtest): run the engine day by day over historical invoices and payments.
+
+    from engine.replay import build_report, read_replay_csv, render_text, replay
+    data = read_replay_csv("history.csv")              # rows checked; rejects with line numbers
+    run = replay(data, policy, date(2025, 1, 1), date(2025, 12, 31))
+    report = build_report(run, by="month")             # JSON-ready via report.to_dict()
+    print(render_text(report))
+
+Modules: `csvmap` (the CSV columns and their checks), `history` (the portfolio's columns
+and the growing simulated history), `clock` (which accounts are due when), `run` (the
+day loop), `record` (what happened, column-wise), `timeline` (periods), `report` and
+`text` (the report), `export` (the contacts CSV). docs/replay.md describes the CSV, the
+assumptions and the report.
+"""
+from engine.replay.csvmap import ReplayInput, read_replay_csv
+from engine.replay.report import ReplayReport, build_report
+from engine.replay.run import DEFAULT_TICK, ReplayRun, replay
+from engine.replay.text import render_text
+
+__all__ = ["DEFAULT_TICK", "ReplayInput", "ReplayReport", "ReplayRun", "build_report", "read_replay_csv",
+           "render_text", "replay"]
