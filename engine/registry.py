@@ -145,3 +145,19 @@ class PolicyRegistry:
         if digest not in self._cache and len(self._cache) >= CACHE_SIZE:
             self._cache.pop(next(iter(self._cache)))
         self._cache[digest] = policy
+
+
+def read_policy(store, fallback, *, explicit=None, facts=None, warn=None) -> CompiledPolicy:
+    """The policy a read-only command (simulate, kpis, goals, report) measures with, recording
+    nothing: the `explicit` file if given, else the store's active version, else the
+    configured `fallback` file (then `warn(message)` is called, if given). `facts`: the
+    installed plugins' facts, which the policy may use. Raises PolicyError or OSError."""
+    if explicit is not None:
+        return load_policy(Path(explicit), facts=facts)
+    row = store.active_policy()
+    if row is not None:
+        return load_policy(row["source"], filename=f"<stored policy {row['name']} {row['version']}>",
+                           facts=facts)
+    if warn is not None:
+        warn(f"no policy is active in the database; using {fallback}")
+    return load_policy(Path(fallback), facts=facts)

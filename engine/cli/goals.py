@@ -27,7 +27,8 @@ def add_source_options(parser) -> None:
                         help="database URL (default: $ARREARS_DATABASE_URL, else the config file's "
                              "database_url, else sqlite:///arrears.db)")
     parser.add_argument("--policy", metavar="FILE", help="policy YAML for the aging buckets and segments "
-                        "(default: $ARREARS_POLICY, else the config file's policy, else the shipped one)")
+                        "(default: the database's active policy; if none, $ARREARS_POLICY, the config "
+                        "file's policy or the shipped one)")
     parser.add_argument("--config", metavar="FILE", help="config file, TOML or YAML (default: $ARREARS_CONFIG): "
                         "goals, unit costs in [kpis.costs]")
 
@@ -68,12 +69,20 @@ class Sources:
 def sources(args) -> Sources:
     """Resolve the settings, costs, policy and goals file of `args` (ArrearsError if unusable)."""
     from engine.cli.kpis import costs_from_config
-    from engine.policy import load_policy
+    from engine.errors import ArrearsError
+    from engine.registry import read_policy
+    from engine.store import Store
     from engine.tick.settings import load_settings
+    from plugins.facts import installed_facts
 
     settings = load_settings(db=args.db, policy=args.policy, config=args.config)
     costs = costs_from_config(settings.dispatcher_config)
-    return Sources(settings, costs, load_policy(settings.policy_path), goals_path(args.goals, settings))
+    # The policy whose buckets and segments the goals name: --policy, else the store's active one.
+    with Store(settings.database_url, upgrade=False, create=False) as store:
+        if store.schema_revision() is None:
+            raise ArrearsError("the database has no Arrears schema")
+        policy = read_policy(store, settings.policy_path, explicit=args.policy, facts=installed_facts())
+    return Sources(settings, costs, policy, goals_path(args.goals, settings))
 
 
 def read_ledger(database_url: str, policy, segment_days):

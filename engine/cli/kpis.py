@@ -55,15 +55,6 @@ def costs_from_config(config: dict):
     return parse_costs(section.get("costs"))
 
 
-def _active_policy(store, fallback):
-    """The store's active policy version; the configured policy file if none is active."""
-    from engine.policy import load_policy
-    row = store.active_policy()
-    if row is not None:
-        return load_policy(row["source"], filename=f"<stored policy {row['name']} {row['version']}>")
-    return load_policy(fallback)
-
-
 def run(args) -> int:
     """Handler: load the ledger from the store, compute the KPIs and print them."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -73,9 +64,10 @@ def run(args) -> int:
     from engine.kpis import compute_kpis, ledger_from_store
     from engine.kpis.render import to_csv, to_table
     from engine.model import parse_date
-    from engine.policy import load_policy
+    from engine.registry import read_policy
     from engine.store import Store
     from engine.tick.settings import load_settings
+    from plugins.facts import installed_facts
 
     try:
         start, end = parse_date(args.start, "--from"), parse_date(args.end, "--to")
@@ -87,7 +79,7 @@ def run(args) -> int:
         with Store(settings.database_url, upgrade=False, create=False) as store:
             if store.schema_revision() is None:
                 raise ArrearsError("the database has no Arrears schema")
-            policy = load_policy(args.policy) if args.policy else _active_policy(store, settings.policy_path)
+            policy = read_policy(store, settings.policy_path, explicit=args.policy, facts=installed_facts())
             ledger = ledger_from_store(store, policy, segment_days=[epoch_day(end)])
         report = compute_kpis(ledger, start, end, group_by=args.group_by, policy=policy, costs=costs)
     except (ArrearsError, SQLAlchemyError, OSError) as exc:

@@ -67,14 +67,20 @@ def run(args) -> int:
     from engine.errors import ArrearsError, PolicyError
     from engine.model import parse_instant
     from engine.policy import load_policy
+    from engine.registry import read_policy
     from engine.simulate import from_delivery_config, simulate
     from engine.simulate.text import render
     from engine.tick.settings import load_settings
+    from plugins.facts import installed_facts
 
     if not Path(args.candidate).is_file():
         return _fail(f"no such file: {args.candidate}")
     try:
-        candidate = load_policy(args.candidate)
+        facts = installed_facts()       # the candidate and the active policy may use them
+    except ArrearsError as exc:
+        return _fail(f"cannot load the plugins' facts: {exc}")
+    try:
+        candidate = load_policy(args.candidate, facts=facts)
     except PolicyError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -88,7 +94,8 @@ def run(args) -> int:
         return _fail(str(exc))
     bar = Bar(sys.stderr) if args.progress or sys.stderr.isatty() else None
     try:
-        active = _active_policy(store, settings.policy_path, load_policy)
+        active = read_policy(store, settings.policy_path, facts=facts,
+                             warn=lambda msg: print(f"arrears simulate: {msg}", file=sys.stderr))
         report = simulate(store, active, candidate, at, batch_size=settings.batch_size, sample=args.sample,
                           progress=(lambda done, total: bar("evaluate", done, total)) if bar else None,
                           capacity=capacity)
@@ -121,13 +128,3 @@ def _open(url: str):
         raise ArrearsError(f"the database is at schema revision {revision}, not {HEAD}: run `arrears tick` "
                            "once to upgrade it (simulate only reads)")
     return store
-
-
-def _active_policy(store, fallback: Path, load_policy):
-    """The store's active policy version; the configured policy file if none is active."""
-    row = store.active_policy()
-    if row is not None:
-        return load_policy(row["source"], filename=f"<stored policy {row['name']} {row['version']}>")
-    print(f"arrears simulate: no policy is active in the database; comparing with {fallback}",
-          file=sys.stderr)
-    return load_policy(Path(fallback))

@@ -113,3 +113,20 @@ def test_a_plugin_that_cannot_be_loaded_is_a_usage_error(tmp_path, monkeypatch, 
     assert err.startswith("arrears validate: cannot load the plugins' facts: cannot load a plugin")
     assert "no_such_module_xyz" in err
 
+
+
+def test_read_only_commands_load_a_policy_that_uses_a_plugin_fact(installed, capsys):
+    """simulate and kpis compile the candidate/--policy with the installed plugins' facts."""
+    from engine.model import Account
+    from engine.store import Store
+
+    url = f"sqlite:///{installed / 'arrears.db'}"
+    with Store(url) as store:
+        data = json.loads(open(account_file(installed, "ACME-1", "D-100")).read())
+        store.upsert_accounts([Account.from_dict(data)])
+    assert main(["simulate", "--candidate", str(POLICY), "--db", url, "--at", AT, "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["policies"]["candidate"]["name"] == "teams-strategic-example"
+    assert main(["kpis", "--from", "2026-11-01", "--to", "2026-11-22", "--db", url,
+                 "--policy", str(POLICY), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)

@@ -53,7 +53,7 @@ def test_text_against_the_configured_file_when_none_is_active(store, db_url, fil
     code, out, err = simulate(capsys, "--candidate", files["call30.yaml"], "--db", db_url,
                               "--policy", files["active.yaml"])
     assert code == 0, err
-    assert f"no policy is active in the database; comparing with {files['active.yaml']}" in err
+    assert f"no policy is active in the database; using {files['active.yaml']}" in err
     assert "Stage changes: 2 accounts" in out and "call -> reminder: 1" in out
 
 
