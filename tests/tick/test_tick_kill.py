@@ -45,6 +45,16 @@ def _settle(store, server, clock) -> int:
     return at
 
 
+def _first_tick_seconds(store, server, clock) -> tuple[float, subprocess.Popen]:
+    """How long a driver takes from start to its first tick summary; the driver, killed."""
+    t0 = time.monotonic()
+    proc = _start(store, server, clock)
+    proc.stdout.readline()
+    elapsed = time.monotonic() - t0
+    proc.send_signal(signal.SIGKILL)
+    return elapsed, proc
+
+
 def _summaries(text: str) -> list[dict]:
     out = []
     for line in text.splitlines():
@@ -57,10 +67,16 @@ def _summaries(text: str) -> list[dict]:
 
 def test_sigkill_at_random_moments_never_delivers_twice_nor_loses_a_decision(store, policy, server, world):
     rng = random.Random(int(os.environ.get("ARREARS_KILL_SEED", "20261123")))
-    started, kills, ticks = time.monotonic(), 0, []
-    while time.monotonic() - started < KILL_BUDGET and kills < 40:
+    # Kill within ~3x the time a process needs to finish its first tick (~0.7 s on a quiet
+    # machine, several seconds on a loaded one), so some die before ticking, some mid-tick and
+    # some after ticks, whatever the machine's load.
+    first_tick, proc = _first_tick_seconds(store, server, world)
+    window = max(2.2, 3 * first_tick)
+    budget = max(KILL_BUDGET, 20 * (0.2 + window) / 2)
+    started, kills, ticks = time.monotonic(), 1, _summaries(proc.communicate()[0])
+    while time.monotonic() - started < budget and kills < 40:
         proc = _start(store, server, world)
-        time.sleep(rng.uniform(0.2, 2.2))        # start-up takes ~0.7 s: some die before ticking
+        time.sleep(rng.uniform(0.2, window))
         proc.send_signal(signal.SIGKILL)
         out, _err = proc.communicate()
         ticks += _summaries(out)
