@@ -15,6 +15,7 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 
 from engine.errors import PolicyError, Problem
+from engine.factdefs import OPERATORS
 from engine.semantics import check_semantics, did_you_mean, shown
 from engine.yamlsrc import Document, load_document, load_file, pointer
 
@@ -63,15 +64,19 @@ def _type_message(error) -> str:
 
 
 def _choice_message(error) -> str:
-    # A oneOf of {required: [key]} branches means "exactly one of these keys" (the operators).
+    # A oneOf of {required: [key]} branches means "exactly one of these keys": the operators
+    # of a fact condition, or any other either-or choice of keys (worded generically).
     branches = error.validator_value
     if not all(isinstance(b, dict) and list(b) == ["required"] and len(b["required"]) == 1 for b in branches):
         return error.message
-    ops = [b["required"][0] for b in branches]
-    found = [op for op in ops if isinstance(error.instance, dict) and op in error.instance]
+    keys = [b["required"][0] for b in branches]
+    found = [key for key in keys if isinstance(error.instance, dict) and key in error.instance]
+    operators = all(any(key in ops for ops in OPERATORS.values()) for key in keys)
     if not found:
-        return f"a fact condition needs one operator ({', '.join(ops)}); found none"
-    return f"a fact condition takes exactly one operator; found {len(found)}: {', '.join(found)}"
+        what = "a fact condition needs one operator" if operators else "needs one of the keys"
+        return f"{what} ({', '.join(keys)}); found none"
+    what = "a fact condition takes exactly one operator" if operators else "takes exactly one of the keys"
+    return f"{what}; found {len(found)}: {', '.join(found)}"
 
 
 def _messages(error):
@@ -140,20 +145,23 @@ def check_policy_text(text: str | bytes, filename: str,
     conditions may use besides the built-in facts.
     """
     try:
-        doc = load_document(text, filename)
+        doc = load_document(text, filename, lenient=True)
     except PolicyError as exc:
         return None, list(exc.problems)
     return doc, _check(doc, filename, facts)
 
 
 def _check(doc: Document, filename: str, facts: dict | None = None) -> list[Problem]:
-    schema_problems = validate_document(doc, filename)
+    # A value the loader could not read (a date that is none) is reported once, by the loader.
+    loaded = list(doc.value_problems)
+    flagged = {(p.line, p.col) for p in loaded}
+    schema_problems = [p for p in validate_document(doc, filename) if (p.line, p.col) not in flagged]
     # Semantic rules look at some of the same values (a bad operator, a bad language); where
     # the schema already flagged that spot, its message is enough.
-    flagged = {(p.line, p.col) for p in schema_problems}
+    flagged |= {(p.line, p.col) for p in schema_problems}
     semantic = [p for p in check_semantics(doc.data, doc, filename, facts)
                 if (p.line, p.col) not in flagged]
-    return sorted(set(schema_problems) | set(semantic))
+    return sorted(set(loaded) | set(schema_problems) | set(semantic))
 
 
 def _as_path(source):
@@ -177,7 +185,7 @@ def parse_policy(source, filename: str | None = None, extra_checks=None, facts: 
     path = _as_path(source)
     if path is not None:
         filename = filename or path
-        doc = load_file(path, filename)
+        doc = load_file(path, filename, lenient=True)
         problems = _check(doc, filename, facts)
     else:
         filename = filename or "<policy>"

@@ -38,6 +38,9 @@ class Document:
     filename: str
     values: dict[JsonPath, tuple[int, int]] = field(default_factory=dict, repr=False)
     keys: dict[JsonPath, tuple[int, int]] = field(default_factory=dict, repr=False)
+    # Problems in single values (a date that is none, an unsupported tag) when loaded with
+    # `lenient=True`: the rest of the document is whole, so its other checks can still run.
+    value_problems: tuple[Problem, ...] = field(default=(), repr=False)
 
     def position(self, path) -> tuple[int, int]:
         """1-based (line, col) of the value at `path`, else of its nearest existing ancestor."""
@@ -234,8 +237,12 @@ def _too_big(filename, size) -> Problem:
     return Problem(filename, 1, 1, f"file is {size / 1048576:.1f} MiB; a policy may be at most 1 MiB")
 
 
-def load_document(text: str | bytes, filename: str) -> Document:
-    """Parse one YAML mapping from `text`; raise PolicyError listing every problem found."""
+def load_document(text: str | bytes, filename: str, *, lenient: bool = False) -> Document:
+    """Parse one YAML mapping from `text`; raise PolicyError listing every problem found.
+
+    `lenient`: problems confined to one value (`2026-13-01` is not a date) do not raise;
+    they are returned in `Document.value_problems`, the value kept as its text, so the
+    caller can report them together with its schema and semantic problems."""
     text = _decode(text, filename)
     builder = _Builder(filename)
     loader = None
@@ -268,13 +275,14 @@ def load_document(text: str | bytes, filename: str) -> Document:
         line, col = _pos(node.start_mark)
         message = f"a policy must be a mapping of sections at the top level, got {kind}"
         builder.problems.append(Problem(filename, line, col, message))
-    if builder.problems:
+    if builder.problems and not (lenient and isinstance(data, dict)):
         raise PolicyError(builder.problems)
-    return Document(data, filename, builder.values, builder.keys)
+    return Document(data, filename, builder.values, builder.keys, tuple(builder.problems))
 
 
-def load_file(path, filename: str | None = None) -> Document:
-    """Load a YAML file, refusing it by its size before reading it; `filename` names it in problems."""
+def load_file(path, filename: str | None = None, *, lenient: bool = False) -> Document:
+    """Load a YAML file, refusing it by its size before reading it; `filename` names it in
+    problems; `lenient` as for `load_document`."""
     path = os.fspath(path)
     name = filename or path
     try:
@@ -285,4 +293,4 @@ def load_file(path, filename: str | None = None) -> Document:
             raw = fh.read(MAX_BYTES + 1)    # the file may grow after stat
     except OSError as exc:
         raise PolicyError([Problem(name, 1, 1, f"cannot read file: {exc.strerror or exc}")]) from None
-    return load_document(raw, name)
+    return load_document(raw, name, lenient=lenient)

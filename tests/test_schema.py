@@ -176,3 +176,27 @@ def test_problem_paths_are_json_pointers():
     text, _ = mutate([("days_past_due: 15", "days_past_due: abc")], "abc")
     _, problems = check_policy_text(text, "bad.yaml")
     assert [p.path for p in problems] == ["/escalation/stages/2/days_past_due"]
+
+
+def test_a_value_that_is_not_a_date_does_not_hide_the_other_problems():
+    text = TEXT.replace("effective_from: 2026-01-01", "effective_from: 2026-13-01", 1)
+    text = text.replace("max_interval_days: 7", "max_interval_days: seven", 1)
+    with pytest.raises(PolicyError) as info:
+        parse_policy(text, "bad.yaml")
+    messages = [p.message for p in info.value.problems]
+    assert len(messages) == 2, messages               # the date once (not again by the schema)
+    assert "'2026-13-01' is not a valid date or time" in messages[0]
+    assert "expected a whole number, got 'seven'" in messages[1]
+
+
+@pytest.mark.parametrize("keys, instance, expected", [
+    (("eq", "lt"), {}, "a fact condition needs one operator (eq, lt); found none"),
+    (("eq", "lt"), {"eq": 1, "lt": 2}, "a fact condition takes exactly one operator; found 2: eq, lt"),
+    (("value", "change_percent"), {"value": 1, "change_percent": 2},
+     "takes exactly one of the keys; found 2: value, change_percent"),
+])
+def test_an_either_or_choice_of_keys_is_worded_for_what_it_is(keys, instance, expected):
+    from engine.validation import _choice_message
+    schema = {"oneOf": [{"required": [k]} for k in keys]}
+    (error,) = Draft202012Validator(schema).iter_errors(instance)
+    assert _choice_message(error) == expected
