@@ -186,17 +186,23 @@ def _merge_row(group: dict, number: int, cells: dict) -> None:
         if first[0] != value:
             group["errors"].setdefault(number, f"{column}: {value!r} differs from {first[0]!r} "
                                                f"on line {first[1]} of the same account")
-    if number in group["errors"]:
-        return
-    if any(cells.get(c) for c in INVOICE_CSV):
+    if number not in group["errors"] and any(cells.get(c) for c in INVOICE_CSV):
         group["invoice_lines"].append(number)
-    # Check the cells of this row on their own (a placeholder currency if the row
-    # leaves it to the account's first row), so each problem is reported where it is.
-    probe = {"currency": ("XXX", number), **own}
-    try:
-        Account.from_dict(_account_dict(probe, [cells]))
-    except InputError as exc:
-        group["errors"][number] = csv_reason(exc)
+
+
+def _probe_rows(group: dict) -> None:
+    """Check each row's cells on their own (a placeholder currency if the row leaves it to
+    the account's first row), so each problem is reported on its line. Only run for an
+    account that failed: a valid account costs one parse, not one per row."""
+    errors = group["errors"]
+    for number, cells in zip(group["lines"], group["cells"]):
+        if number in errors:
+            continue
+        own = {c: (cells[c], number) for c in ACCOUNT_CSV[1:] if cells.get(c) is not None}
+        try:
+            Account.from_dict(_account_dict({"currency": ("XXX", number), **own}, [cells]))
+        except InputError as exc:
+            errors[number] = csv_reason(exc)
 
 
 def _finish_account(aid: str, group: dict):
@@ -206,10 +212,14 @@ def _finish_account(aid: str, group: dict):
             account = Account.from_dict(_account_dict(group["account"], group["cells"]))
             account_row(account)                      # amounts the store can keep exactly
         except InputError as exc:
-            errors = {_invoice_line(exc.where, group["invoice_lines"] or group["lines"]): csv_reason(exc)}
+            _probe_rows(group)
+            if not errors:                            # no row is wrong alone: the whole is
+                errors = {_invoice_line(exc.where, group["invoice_lines"] or group["lines"]): csv_reason(exc)}
         else:
             yield group["lines"], account, group["cells"]
             return
+    else:
+        _probe_rows(group)
     bad = min(errors)
     for number, cells in zip(group["lines"], group["cells"]):
         reason = errors.get(number) or f"account {aid!r} not stored: line {bad} was rejected"
