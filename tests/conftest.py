@@ -17,6 +17,12 @@ from core_factories import (  # noqa: F401  (re-exported for fixtures below)
 from engine.compiler import compile_policy
 
 
+@pytest.fixture
+def db_url(tmp_path) -> str:
+    """URL of a SQLite file under `tmp_path` that does not exist yet (a real database file)."""
+    return f"sqlite:///{tmp_path / 'arrears.db'}"
+
+
 @pytest.fixture(scope="session")
 def policy_doc():
     """The shipped policy document (a fresh copy per session; do not mutate)."""

@@ -23,14 +23,8 @@ def add_source_options(parser) -> None:
     """The options `goals` and `report` share: where the portfolio, policy and goals come from."""
     parser.add_argument("--goals", metavar="FILE", help="goals YAML (default: $ARREARS_GOALS, else the config "
                         "file's goals, else the shipped policies/goals.yaml)")
-    parser.add_argument("--db", "--database", dest="db", metavar="URL",
-                        help="database URL (default: $ARREARS_DATABASE_URL, else the config file's "
-                             "database_url, else sqlite:///arrears.db)")
-    parser.add_argument("--policy", metavar="FILE", help="policy YAML for the aging buckets and segments "
-                        "(default: the database's active policy; if none, $ARREARS_POLICY, the config "
-                        "file's policy or the shipped one)")
-    parser.add_argument("--config", metavar="FILE", help="config file, TOML or YAML (default: $ARREARS_CONFIG): "
-                        "goals, unit costs in [kpis.costs]")
+    from engine.cli.kpis import add_store_options
+    add_store_options(parser, "goals, unit costs in [kpis.costs]")
 
 
 def register(subparsers) -> None:

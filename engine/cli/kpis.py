@@ -32,15 +32,21 @@ def register(subparsers) -> None:
                         "channel kind or decided stage (default: the whole portfolio)")
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table",
                         help="output (default table)")
+    add_store_options(parser, "unit costs in [kpis.costs]")
+    parser.set_defaults(handler=run)
+
+
+def add_store_options(parser, config_holds: str) -> None:
+    """--db, --policy and --config, as the read-only reporting commands (kpis, goals, report)
+    take them; `config_holds` says what they read from the config file."""
     parser.add_argument("--db", "--database", dest="db", metavar="URL",
                         help="database URL (default: $ARREARS_DATABASE_URL, else the config file's "
                              "database_url, else sqlite:///arrears.db)")
     parser.add_argument("--policy", metavar="FILE", help="policy YAML for the aging buckets and segments "
-                        "(default: the database's active policy, else $ARREARS_POLICY, the config "
+                        "(default: the database's active policy; if none, $ARREARS_POLICY, the config "
                         "file's policy or the shipped one)")
-    parser.add_argument("--config", metavar="FILE", help="config file, TOML or YAML (default: $ARREARS_CONFIG); "
-                        "unit costs in [kpis.costs]")
-    parser.set_defaults(handler=run)
+    parser.add_argument("--config", metavar="FILE", help="config file, TOML or YAML (default: $ARREARS_CONFIG): "
+                        + config_holds)
 
 
 def costs_from_config(config: dict):

@@ -9,12 +9,6 @@ from api import create_app
 
 
 @pytest.fixture
-def db_url(tmp_path) -> str:
-    """URL of a SQLite file that does not exist yet."""
-    return f"sqlite:///{tmp_path / 'arrears.db'}"
-
-
-@pytest.fixture
 def config(db_url) -> dict:
     """The app configuration: the database, one key per role, the shipped policy."""
     return {"database_url": db_url, "api": {"keys": {key: role for role, key in KEYS.items()}}}

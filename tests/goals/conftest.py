@@ -16,12 +16,6 @@ def policy():
 
 
 @pytest.fixture
-def db_url(tmp_path) -> str:
-    """URL of a SQLite file that does not exist yet."""
-    return f"sqlite:///{tmp_path / 'arrears.db'}"
-
-
-@pytest.fixture
 def store(db_url):
     """A store holding the portfolio of goalkit."""
     from engine.store import Store

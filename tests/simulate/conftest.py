@@ -10,11 +10,6 @@ from engine.store import Store
 
 
 @pytest.fixture
-def db_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'arrears.db'}"
-
-
-@pytest.fixture
 def store(db_url):
     """A fresh store holding the portfolio of simkit's table."""
     with Store(db_url) as s:

@@ -12,12 +12,6 @@ from engine.store import Store
 
 
 @pytest.fixture
-def db_url(tmp_path) -> str:
-    """URL of a SQLite file that does not exist yet."""
-    return f"sqlite:///{tmp_path / 'arrears.db'}"
-
-
-@pytest.fixture
 def store(db_url):
     """A fresh store (schema created on open)."""
     with Store(db_url) as s:

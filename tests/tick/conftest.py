@@ -19,11 +19,6 @@ def policy():
 
 
 @pytest.fixture
-def db_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'arrears.db'}"
-
-
-@pytest.fixture
 def store(db_url):
     with Store(db_url) as s:
         yield s
