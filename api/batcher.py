@@ -2,9 +2,14 @@
 
 Most of a lone `decide()` is fixed per-call numpy work (about 2.5 ms), so deciding 64
 accounts costs little more than deciding one. Request threads hand their account to
-`MicroBatcher.decide`; one worker thread takes what is waiting (up to `max_batch`),
-waits up to `max_wait` for company when the previous batch was shared (under load),
-evaluates, and wakes each thread with its row. The thread builds its own `Decision`.
+`MicroBatcher.evaluate` (an account and history sent in the request) or
+`evaluate_stored` (an account id in the store); one worker thread takes what is
+waiting (up to `max_batch`) and, when the previous batch was shared (under load),
+waits for company while requests keep arriving less than `max_wait` apart; then it
+evaluates and wakes each thread with its batch and row, from which the thread builds
+its answer (`api.decision_json`, or a `Decision`). Stored accounts are read together
+too: one snapshot, one query per table for the whole batch (`engine.store.batchload`,
+as the tick reads them), not three queries per request.
 
 Deterministic: a micro-batch holds only requests with the same policy and the same
 evaluation second, and never two accounts of the same debtor (per-debtor frequency
@@ -21,9 +26,14 @@ from collections import deque
 from datetime import datetime, timezone
 
 from engine.batch import Batch
-from engine.decide import decide_batch
+from engine.decide import DecisionBatch, decide_batch
+from engine.store import UnknownAccount
+from engine.store.batchload import load_batch
+from engine.store.db import read_transaction
+from engine.store.ingest import lookup
 
 WAIT_LIMIT = 30.0      # seconds a request waits for its batch before giving up
+GATHER_ROUNDS = 8      # a batch gathers company for at most this many times `max_wait`
 
 
 class Unavailable(RuntimeError):
@@ -31,16 +41,31 @@ class Unavailable(RuntimeError):
 
 
 class _Pending:
-    __slots__ = ("account", "events", "policy", "now", "done", "result", "row", "error")
+    __slots__ = (
+        "account",
+        "account_id",
+        "batch",
+        "done",
+        "error",
+        "events",
+        "now",
+        "policy",
+        "row",
+        "store",
+    )
 
-    def __init__(self, account, events, policy, now):
+    def __init__(self, account, events, policy, now, account_id=None, store=None):
         self.account, self.events, self.policy, self.now = account, events, policy, now
+        self.account_id, self.store = account_id, store
         self.done = threading.Event()
-        self.result = self.row = self.error = None
+        self.batch = self.row = self.error = None
 
     @property
     def debtor(self) -> str:
-        """Whose contacts count together: the debtor id, else the account id."""
+        """Whose contacts count together: the debtor id, else the account id (for a stored
+        account, known only once it is read: its id until then)."""
+        if self.account is None:
+            return self.account_id
         return self.account.debtor_id or self.account.id
 
 
@@ -56,6 +81,7 @@ class MicroBatcher:
         self._queue: deque[_Pending] = deque()
         self._cond = threading.Condition()
         self._closed = False
+        self._idle = False             # the worker waits for a first request
         self._last_size = 0
         self._thread: threading.Thread | None = None
 
@@ -64,7 +90,24 @@ class MicroBatcher:
 
         `now=None` means the current second. Raises what deciding it alone would raise.
         """
-        item = _Pending(account, list(events), policy, _second(now))
+        batch, row = self.evaluate(account, events, policy, now)
+        return batch.decision(row)
+
+    def evaluate(self, account, events, policy, now: datetime | None = None) -> tuple[DecisionBatch, int]:
+        """The `DecisionBatch` holding one account's evaluation, and its row in it.
+
+        The row is what a lone `decide_batch` of the account gives. `now=None` means the
+        current second. Raises what deciding it alone would raise.
+        """
+        return self._submit(_Pending(account, list(events), policy, _second(now)))
+
+    def evaluate_stored(self, store, account_id: str, policy,
+                        now: datetime | None = None) -> tuple[DecisionBatch, int]:
+        """Like `evaluate`, for the account `account_id` and its history as `store` holds them
+        (read when its batch is formed). UnknownAccount if no such account is stored."""
+        return self._submit(_Pending(None, None, policy, _second(now), account_id, store))
+
+    def _submit(self, item: _Pending) -> tuple[DecisionBatch, int]:
         with self._cond:
             if self._closed:
                 raise Unavailable("the decision batcher is closed")
@@ -72,12 +115,16 @@ class MicroBatcher:
                 self._thread = threading.Thread(target=self._run, name="arrears-batcher", daemon=True)
                 self._thread.start()
             self._queue.append(item)
-            self._cond.notify()
+            # Wake the worker only when it waits for a first request or a full batch: while
+            # it gathers company it looks at the queue itself (a wake-up per request costs
+            # a thread switch each).
+            if self._idle or len(self._queue) >= self.max_batch:
+                self._cond.notify()
         if not item.done.wait(WAIT_LIMIT):
             raise Unavailable(f"the decision was not ready within {WAIT_LIMIT:.0f} s")
         if item.error is not None:
             raise item.error
-        return item.result.decision(item.row)
+        return item.batch, item.row
 
     def close(self) -> None:
         """Stop the worker after the batches already queued."""
@@ -89,21 +136,34 @@ class MicroBatcher:
 
     def _take(self) -> list[_Pending] | None:
         with self._cond:
+            self._idle = True
             while not self._queue and not self._closed:
                 self._cond.wait()
+            self._idle = False
             if not self._queue:
                 return None
-            if self._last_size > 1 and len(self._queue) < self.max_batch:
-                deadline = time.monotonic() + self.max_wait
-                while len(self._queue) < self.max_batch and not self._closed:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        break
-                    self._cond.wait(left)
+            if self._last_size > 1:
+                self._gather()
             n = min(len(self._queue), self.max_batch)
             taken = [self._queue.popleft() for _ in range(n)]
         self._last_size = len(taken)
         return taken
+
+    def _gather(self) -> None:
+        """Under load, wait for company: while requests keep arriving less than `max_wait`
+        apart, until a batch is full or `GATHER_ROUNDS` times `max_wait` have passed. The
+        request threads share one interpreter lock with this one, so a batch costs least
+        when it starts once they have nothing left to do but wait for it: one batch of
+        everything in flight costs little more than a batch of half of it. (Holds the lock.)"""
+        deadline = time.monotonic() + GATHER_ROUNDS * self.max_wait
+        while len(self._queue) < self.max_batch and not self._closed:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            seen = len(self._queue)
+            self._cond.wait(min(left, self.max_wait))
+            if len(self._queue) == seen:
+                break
 
     def _run(self) -> None:
         while True:
@@ -115,14 +175,15 @@ class MicroBatcher:
 
     @staticmethod
     def groups(items: list, now_s: int) -> list[list]:
-        """Split into batches with one policy, one second and distinct debtors each."""
+        """Split into batches with one policy, one second, one source (the request or a
+        store) and distinct debtors each (stored accounts are split once read)."""
         out: dict = {}
         for item in items:
             if item.now is None:
                 item.now = now_s
-            batches = out.setdefault((item.policy.digest, item.now), [])
+            batches = out.setdefault((item.policy.digest, item.now, id(item.store)), [])
             for batch in batches:
-                if item.debtor not in batch[0]:
+                if item.store is not None or item.debtor not in batch[0]:
                     batch[0].add(item.debtor)
                     batch[1].append(item)
                     break
@@ -138,6 +199,7 @@ class MicroBatcher:
                 group[0].error = exc
             else:
                 for item in group:
+                    item.batch = item.row = item.error = None
                     self._evaluate([item])
                 return
         for item in group:
@@ -145,9 +207,46 @@ class MicroBatcher:
 
     def _decide(self, group: list) -> None:
         first = group[0]
+        now = datetime.fromtimestamp(first.now, timezone.utc)
+        if first.store is not None:
+            self._decide_stored(group, now)
+            return
         batch = Batch.from_objects([g.account for g in group], [g.events for g in group])
-        result = decide_batch(batch, first.policy, datetime.fromtimestamp(first.now, timezone.utc))
+        result = decide_batch(batch, first.policy, now)
         for row, item in enumerate(group):
-            item.result, item.row = result, row
+            item.batch, item.row = result, row
         if self.on_batch is not None:
             self.on_batch(len(group))
+
+    def _decide_stored(self, group: list, now: datetime) -> None:
+        """Read the group's accounts in one snapshot and decide them, a debtor's accounts in
+        separate batches; requests for one account share its row."""
+        with read_transaction(group[0].store.engine) as conn:
+            nos = lookup(conn, [g.account_id for g in group])
+            loaded = list(_debtor_batches(conn, sorted(set(nos.values()))))
+        for item in group:
+            if item.account_id not in nos:
+                item.error = UnknownAccount(f"unknown account {item.account_id!r}", "account_id")
+        for batch, rows in loaded:
+            result = decide_batch(batch, group[0].policy, now)
+            where = dict(zip(rows, range(len(rows))))
+            for item in group:
+                row = where.get(nos.get(item.account_id))
+                if row is not None:
+                    item.batch, item.row = result, row
+            if self.on_batch is not None:
+                self.on_batch(len(rows))
+
+
+def _debtor_batches(conn, acct_nos: list[int]):
+    """(Batch, its acct_nos) pairs covering `acct_nos`, no debtor twice in one batch."""
+    while acct_nos:
+        batch = load_batch(conn, acct_nos)
+        keep, rest, seen = [], [], set()
+        for no, debtor in zip(acct_nos, batch.debtor):
+            (rest if debtor in seen else keep).append(no)
+            seen.add(debtor)
+        if rest:                       # rare: reread without the later accounts of a debtor
+            batch = load_batch(conn, keep)
+        yield batch, keep
+        acct_nos = rest

@@ -49,12 +49,16 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
+# One decoder for every request (json.loads with options would build one per call).
+_decode = json.JSONDecoder(parse_constant=_reject_constant).decode
+
+
 def decode_json(data: bytes):
     """Parse JSON text; ApiProblem 400 if it is not UTF-8 JSON (NaN and Infinity refused)."""
     if not data.strip():
         raise ApiProblem(400, "malformed-request", "a JSON request body is required")
     try:
-        value = json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+        value = _decode(data.decode("utf-8"))
         if _SURROGATE_ESCAPE.search(data):
             # \ud800-\udfff escapes decode to unpaired surrogates, which no database or
             # response can encode; a proper pair survives this round trip.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from engine.errors import InputError
 from engine.model import Account, Event
-from engine.store.codec import account_row, event_values
+from engine.store.codec import event_values, minor_units
 
 
 def _join(where: str, name) -> str:
@@ -23,7 +23,10 @@ def _join(where: str, name) -> str:
 def parse_account(data, where: str = "") -> Account:
     """An `Account` from request JSON at `where` (``items[3].account``; "" for the body root)."""
     account = Account.from_dict(data, where or "")
-    account_row(account, where)      # exact in minor units, within the limit
+    # Exact in minor units and within the limit, as `account_row` will require of it (without
+    # building the whole row: deciding needs only the check).
+    for i, invoice in enumerate(account.invoices):
+        minor_units(invoice.amount, account.currency, f"{where}.invoices[{i}].amount")
     return account
 
 

@@ -10,7 +10,7 @@ import threading
 import time
 from bisect import bisect_left
 
-from flask import Flask, g, request
+from flask import Flask, request
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
@@ -108,15 +108,27 @@ class Metrics:
 
 
 def init_app(app: Flask, metrics: Metrics) -> None:
-    """Time every request and count it by route template, method and status."""
-    @app.before_request
-    def _start():
-        g.arrears_t0 = time.perf_counter()
+    """Time every request and count it by route template, method and status.
 
-    @app.after_request
-    def _count(response):
-        t0 = g.get("arrears_t0")
-        if t0 is not None:
-            rule = request.url_rule.rule if request.url_rule is not None else "unmatched"
-            metrics.request(request.method, rule, response.status_code, time.perf_counter() - t0)
-        return response
+    Done in a wrapper around `app.wsgi_app` rather than in before/after-request hooks,
+    whose dispatch costs Flask more than the counting itself. Flask calls the server's
+    `start_response` while the request context is still active, so the route the
+    request matched is known there.
+    """
+    inner = app.wsgi_app
+
+    def timed(environ, start_response):
+        t0 = time.perf_counter()
+
+        def start(status, headers, exc_info=None):
+            try:
+                rule = request.url_rule
+            except RuntimeError:            # no request context: Flask failed before routing
+                rule = None
+            metrics.request(environ.get("REQUEST_METHOD", ""), "unmatched" if rule is None else rule.rule,
+                            int(status[:3]), time.perf_counter() - t0)
+            return start_response(status, headers, exc_info)
+
+        return inner(environ, start)
+
+    app.wsgi_app = timed

@@ -1,9 +1,10 @@
 """Query parameters and request headers, parsed by the schema their `Param` declares.
 
 The schema is the one the OpenAPI document shows, so what is documented is what is
-enforced: integers within `minimum`/`maximum`, strings within `minLength`/`maxLength`
-or an `enum`, `format: date-time` as an RFC 3339 time with an offset. Unknown query
-parameters and repeated ones are refused (400), so a typo never silently widens a query.
+enforced: integers within `minimum`/`maximum`, booleans as `true` or `false`, strings
+within `minLength`/`maxLength` or an `enum`, `format: date-time` as an RFC 3339 time
+with an offset. Unknown query parameters and repeated ones are refused (400), so a
+typo never silently widens a query.
 """
 from __future__ import annotations
 
@@ -31,6 +32,10 @@ def parse_time(raw, where: str) -> datetime:
 def convert(raw: str, schema: dict, where: str):
     """`raw` (a query or header string) converted and checked by `schema`; InputError if wrong."""
     kind = schema.get("type", "string")
+    if kind == "boolean":
+        if raw not in ("true", "false"):
+            raise InputError(f"expected true or false, got {raw[:40]!r}", where)
+        return raw == "true"
     if kind == "integer":
         if not _INTEGER.fullmatch(raw):
             raise InputError(f"expected a whole number, got {raw[:40]!r}", where)
@@ -63,7 +68,8 @@ def parse_query(specs, args, settings) -> dict:
             errors.append({"parameter": name, "detail": "give this parameter at most once"})
     for name, spec in known.items():
         schema = spec.schema_for(settings)
-        raw = args.get(name)
+        # `in` first: werkzeug's MultiDict.get builds and discards an exception per missing key
+        raw = args.get(name) if name in args else None
         if raw is None:
             if spec.required:
                 errors.append({"parameter": name, "detail": "is required"})

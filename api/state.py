@@ -7,16 +7,13 @@ Kept in `app.extensions["arrears"]` (no module globals), so two apps in one proc
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
 
 from api.auth import KeyRing
-from api.problems import ApiProblem
-from api.batcher import MicroBatcher, Unavailable
+from api.batcher import MicroBatcher
 from api.bodies import envelope_validators
 from api.metrics import Metrics
 from api.openapi.messages import components
 from engine.registry import PolicyRegistry
-from engine.decide import decide
 from engine.store import Store
 from engine.tick.launcher import TickLauncher
 from engine.tick.service import Runtime
@@ -53,19 +50,6 @@ class ApiState:
         if settings.batcher_enabled and settings.batcher_max_batch > 1:
             self.batcher = MicroBatcher(settings.batcher_max_batch, settings.batcher_max_wait,
                                         on_batch=self.metrics.batch)
-
-    def decide_one(self, account, events, policy, now: datetime | None, source: str):
-        """One account's `Decision` (micro-batched when enabled); `now=None` is the current second."""
-        if self.batcher is None:
-            decision = decide(account, events, policy, now or datetime.now(timezone.utc).replace(microsecond=0))
-        else:
-            try:
-                decision = self.batcher.decide(account, events, policy, now)
-            except Unavailable as exc:          # overloaded, or shutting down
-                raise ApiProblem(503, "unavailable", f"no decision could be made now ({exc}); retry",
-                                 headers={"Retry-After": "1"}) from None
-        self.metrics.decided(source)
-        return decision
 
     def tick_launcher(self):
         """This app's own launcher of ticks on request (`POST /v1/ticks` when no scheduler is

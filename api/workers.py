@@ -5,15 +5,18 @@ about one core however many threads it has. `serve_workers` forks `workers` chil
 from the process that built the app; each child drops the parent's database
 connections, gets its own decision batcher, opens its own listening socket on the
 same port (`SO_REUSEPORT`: the kernel spreads connections evenly) and serves it with
-waitress. The parent only watches: SIGTERM or SIGINT stops every child, and if one
+waitress. The parent watches: SIGTERM or SIGINT stops every child, and if one
 child dies the others are stopped too (a supervisor such as systemd restarts the lot).
 
 Each child keeps its own `/metrics` counters; scrape them per process or add them up.
-Linux and the BSDs only (SO_REUSEPORT, fork).
+Linux and the BSDs only (SO_REUSEPORT, fork). The parent may do work of its own while
+it watches (`parent=`: `arrears serve --workers N` runs the scheduled tick there).
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import select
 import signal
 import socket
 import sys
@@ -29,7 +32,7 @@ def _listener(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _child(app, host: str, port: int, threads: int, options: dict) -> None:
+def _child(app, host: str, port: int, threads: int, options: dict, ready: int) -> None:
     from api.server import create_server
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -38,6 +41,8 @@ def _child(app, host: str, port: int, threads: int, options: dict) -> None:
     sock = _listener(host, port)
     sock.listen(1024)
     server = create_server(app, threads=threads, sockets=[sock], **options)
+    os.write(ready, b"1")                   # listening: the parent may announce the port
+    os.close(ready)
     try:
         server.run()
     except (KeyboardInterrupt, SystemExit):
@@ -47,41 +52,83 @@ def _child(app, host: str, port: int, threads: int, options: dict) -> None:
         state.close()
 
 
-def serve_workers(app, host: str, port: int, threads: int, workers: int, **options) -> None:
-    """Serve `app` from `workers` forked processes on host:port until SIGTERM or SIGINT."""
-    reserve = _listener(host, port)         # bound, never listening: holds the port (and port 0's pick)
-    port = reserve.getsockname()[1]
-    children = []
-    for _ in range(workers):
-        pid = os.fork()
-        if pid == 0:
-            try:
-                _child(app, host, port, threads, options)
-            finally:
-                os._exit(0)
-        children.append(pid)
-    print(f"arrears API on http://{host}:{port}/ ({workers} processes x {threads} threads)",
-          file=sys.stderr, flush=True)
-    stopping = []
-    previous = {s: signal.signal(s, lambda *_: stopping.append(True)) for s in (signal.SIGTERM, signal.SIGINT)}
+def _await_listening(ready: int, workers: int, timeout: float = 60.0) -> None:
+    """Block until every child listens (one byte each), so the port is announced only once
+    connections to it are accepted; a child that dies first ends the wait early (EOF)."""
+    got, deadline = 0, time.monotonic() + timeout
+    try:
+        while got < workers and time.monotonic() < deadline:
+            readable, _, _ = select.select([ready], [], [], max(0.0, deadline - time.monotonic()))
+            if not readable:
+                break
+            chunk = os.read(ready, workers)
+            if not chunk:
+                break
+            got += len(chunk)
+    finally:
+        os.close(ready)
+
+
+def _watch(children: list, stopping: list) -> None:
+    """Until a signal arrives or a child exits (that child is removed from `children`)."""
     try:
         while not stopping:
             done, _ = os.waitpid(-1, os.WNOHANG)
             if done:
                 children.remove(done)
-                break
+                return
             time.sleep(0.2)
     finally:
-        for pid in children:
+        _stop(children)
+
+
+def _stop(children: list) -> None:
+    """SIGTERM every child still listed and wait for each."""
+    for pid in children:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    for pid in children:
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+    children.clear()
+
+
+def serve_workers(app, host: str, port: int, threads: int, workers: int, *, parent=None, **options) -> None:
+    """Serve `app` from `workers` forked processes on host:port until SIGTERM or SIGINT.
+
+    `parent`, if given, is a context manager factory for the parent's own work while it
+    watches (`arrears serve` runs the scheduled tick there): entered once every child is
+    forked, since threads started before a fork do not survive in the children, and
+    exited after they have stopped.
+    """
+    reserve = _listener(host, port)         # bound, never listening: holds the port (and port 0's pick)
+    port = reserve.getsockname()[1]
+    children = []
+    ready_r, ready_w = os.pipe()
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:
             try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        for pid in children:
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
+                os.close(ready_r)
+                _child(app, host, port, threads, options, ready_w)
+            finally:
+                os._exit(0)
+        children.append(pid)
+    os.close(ready_w)
+    _await_listening(ready_r, workers)
+    print(f"arrears API on http://{host}:{port}/ ({workers} processes x {threads} threads)",
+          file=sys.stderr, flush=True)
+    stopping = []
+    previous = {s: signal.signal(s, lambda *_: stopping.append(True)) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with parent() if parent is not None else contextlib.nullcontext():
+            _watch(children, stopping)
+    finally:
+        _stop(children)
         for s, handler in previous.items():
             signal.signal(s, handler)
         reserve.close()

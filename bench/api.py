@@ -3,6 +3,7 @@
     python bench/api.py [--duration 10] [--connections 32] [--threads 32] [--workers 1]
                         [--client wrk|python] [--clients 1] [--accounts 2000]
                         [--mix portfolio|example] [--no-batching] [--only decide|stored]
+                        [--trace] [--batch-wait-ms 2]
 
 Starts `api.server` in its own process(es) on a free port with a fresh SQLite database
 holding `--accounts` accounts (generated across jurisdictions by bench/portfolio.py, or
@@ -12,6 +13,10 @@ requests/s and latency percentiles (after a 2 s warm-up):
 
 - POST /v1/decide with an account and its history in the body (stateless);
 - GET /v1/accounts/{id}/decision for stored accounts (reads the account and history).
+
+`--trace` asks for each decision's trace (`?trace=true`). Each line also shows the CPU
+the server process(es) used per request (Linux; from /proc), which depends less on what
+else the machine runs than requests/s does, and the load average before the run.
 
 The load comes from `wrk` when it is installed (`apt-get install wrk`; a C client that
 needs little CPU), else from Python threads with http.client (`--client python`,
@@ -58,10 +63,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(db_url: str, port: int, threads: int, batching: bool, workers: int = 1):
+def start_server(db_url: str, port: int, threads: int, batching: bool, workers: int = 1,
+                 batch_wait_ms: float | None = None):
     """The API server process, once /healthz answers."""
-    config = {"database_url": db_url, "port": port, "threads": threads, "workers": workers,
-              "api": {"keys": {KEY: "admin"}, "batcher_enabled": batching}}
+    api = {"keys": {KEY: "admin"}, "batcher_enabled": batching}
+    if batch_wait_ms is not None:
+        api["batcher_max_wait_ms"] = batch_wait_ms
+    config = {"database_url": db_url, "port": port, "threads": threads, "workers": workers, "api": api}
     proc = subprocess.Popen([sys.executable, "-c", SERVER, json.dumps(config)], cwd=ROOT,
                             stderr=subprocess.DEVNULL)
     for _ in range(300):
@@ -184,13 +192,27 @@ def drive_wrk(port, requests, connections, duration) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
     try:
-        out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "-s", f.name,
-                              f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True).stdout
+        command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s", "-s", f.name,
+                   f"http://127.0.0.1:{port}"]
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     finally:
         os.unlink(f.name)
     n, errors, p50, p95, p99, micros = map(int, out.split("RESULT")[1].split())
     return {"requests": n, "rps": n / (micros / 1e6), "p50": p50 / 1000, "p95": p95 / 1000, "p99": p99 / 1000,
             "errors": errors}
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) of process `pid` and all its descendants; None if unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        for task in os.listdir(f"/proc/{pid}/task"):
+            for child in Path(f"/proc/{pid}/task/{task}/children").read_text().split():
+                total += cpu_seconds(int(child)) or 0.0
+        return total
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def main() -> int:
@@ -205,6 +227,8 @@ def main() -> int:
     parser.add_argument("--only", choices=("decide", "stored"))
     parser.add_argument("--mix", choices=("portfolio", "example"), default="portfolio",
                         help="accounts: generated across jurisdictions, or copies of examples/account.json")
+    parser.add_argument("--trace", action="store_true", help="ask for each decision's trace (?trace=true)")
+    parser.add_argument("--batch-wait-ms", type=float, help="api.batcher_max_wait_ms (default: the server's)")
     parser.add_argument("--client", choices=("python", "wrk"),
                         default="wrk" if shutil.which("wrk") else "python",
                         help="load generator (default: wrk when installed)")
@@ -214,32 +238,44 @@ def main() -> int:
         db_url = f"sqlite:///{os.path.join(tmp, 'bench.db')}"
         ids, bodies = seed(db_url, args.accounts, args.mix)
         port = free_port()
-        server = start_server(db_url, port, args.threads, not args.no_batching, args.workers)
+        server = start_server(db_url, port, args.threads, not args.no_batching, args.workers,
+                              args.batch_wait_ms)
         try:
-            suites = {"decide": ("POST /v1/decide", [("POST", "/v1/decide", b.encode()) for b in bodies]),
+            query = "?trace=true" if args.trace else ""
+            suites = {"decide": ("POST /v1/decide", [("POST", f"/v1/decide{query}", b.encode()) for b in bodies]),
                       "stored": ("GET /v1/accounts/{id}/decision",
-                                 [("GET", f"/v1/accounts/{i}/decision", None) for i in ids])}
+                                 [("GET", f"/v1/accounts/{i}/decision{query}", None) for i in ids])}
             client = "wrk" if args.client == "wrk" else f"{args.clients} Python client process(es)"
             print(f"{os.cpu_count()} CPUs; {args.workers} server process(es) x {args.threads} waitress threads; "
                   f"{args.connections} keep-alive "
                   f"connections from {client}; micro-batching "
-                  f"{'off' if args.no_batching else 'on'}; {args.mix} accounts; {args.duration:.0f} s per endpoint")
+                  f"{'off' if args.no_batching else 'on'}; {args.mix} accounts; trace "
+                  f"{'on' if args.trace else 'off'}; {args.duration:.0f} s per endpoint")
             for name, (label, requests) in suites.items():
                 if args.only and name != args.only:
                     continue
+                load = os.getloadavg()[0]
                 if args.client == "wrk":
                     drive_wrk(port, requests, args.connections, 2)                  # warm-up
+                    cpu0 = cpu_seconds(server.pid)
                     r = drive_wrk(port, requests, args.connections, int(args.duration))
                 else:
                     drive(port, requests, args.connections, args.clients, 2.0)      # warm-up
+                    cpu0 = cpu_seconds(server.pid)
                     r = drive(port, requests, args.connections, args.clients, args.duration)
+                cpu1 = cpu_seconds(server.pid)
+                cpu = (f"   server CPU {(cpu1 - cpu0) / r['requests'] * 1000:.2f} ms/req"
+                       if cpu0 is not None and cpu1 is not None and r["requests"] else "")
                 print(f"{label:34s} {r['rps']:8.0f} req/s   p50 {r['p50']:6.1f} ms   p95 {r['p95']:6.1f} ms"
-                      f"   p99 {r['p99']:6.1f} ms   errors {r['errors']}")
+                      f"   p99 {r['p99']:6.1f} ms   errors {r['errors']}{cpu}   (load before {load:.2f})")
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics") as resp:
-                sizes = [line for line in resp.read().decode().splitlines()
-                         if line.startswith("arrears_decide_batch_size_") and "bucket" not in line]
-            for line in sizes:
-                print("  " + line)
+                names = ("arrears_decide_batch_size_sum", "arrears_decide_batch_size_count")
+                sizes = dict(line.split()[0].rsplit("_", 1)[1:] + line.split()[1:]
+                             for line in resp.read().decode().splitlines() if line.startswith(names))
+            if float(sizes.get("count", 0)):
+                which = " (the counters of one of the processes)" if args.workers > 1 else ""
+                print(f"  micro-batches: {float(sizes['sum']) / float(sizes['count']):.1f} accounts on average "
+                      f"over {float(sizes['count']):.0f} batches{which}")
         finally:
             server.terminate()
             server.wait(timeout=10)

@@ -18,7 +18,8 @@ def _money(db: DecisionBatch, minor, row: int) -> Money:
     return Money(from_minor(int(minor), cur), cur)
 
 
-def _action(db: DecisionBatch, row: int) -> Action | None:
+def action_of(db: DecisionBatch, row: int) -> Action | None:
+    """The `Action` decided for account `row` of the batch, or None when there is none."""
     if not db.action_ok[row]:
         return None
     p, f, st = db.policy, db.facts, db.steps
@@ -38,7 +39,8 @@ def _action(db: DecisionBatch, row: int) -> Action | None:
                   content=content_names(int(db.guarded.content[row])))
 
 
-def _offers(db: DecisionBatch, row: int) -> tuple[Offer, ...]:
+def offers_of(db: DecisionBatch, row: int) -> tuple[Offer, ...]:
+    """The offers (discount, settlement, plan) made to account `row` of the batch."""
     o, out = db.offers, []
     bal = db.facts.balance[row]
     if o.early[row]:
@@ -55,7 +57,7 @@ def materialize(db: DecisionBatch, row: int) -> Decision:
     """The `Decision` of account `row`."""
     from engine.trace import build_trace
     f, p, st = db.facts, db.policy, db.steps
-    action = _action(db, row)
+    action = action_of(db, row)
     last = st.last[row]
     stage = action.stage if action else (p.stages[last].id if last >= 0 else None)
     segments = tuple(name for name in p.segments if f.segment_mask(name)[row])
@@ -79,7 +81,7 @@ def materialize(db: DecisionBatch, row: int) -> Decision:
         segments=segments,
         stage=stage,
         action=action,
-        offers=_offers(db, row),
+        offers=offers_of(db, row),
         suppressions=suppress.for_row(db, row),
         fees=fees,
         next_evaluation_at=from_epoch(db.next_evaluation[row]),

@@ -147,9 +147,10 @@ _DECISION_PROPS = {
     "fees": nullable(ref("Fees")), "profiles": {"type": "array", "items": STR},
     "next_evaluation_at": TIME,
     "trace": {"type": "array", "items": ref("TraceStep"),
-              "description": "Every step of the evaluation in plain words: the explanation."},
+              "description": "Every step of the evaluation in plain words: the explanation. "
+                             "Present when asked for (`?trace=true`)."},
 }
-DECISION = _object(_DECISION_PROPS, tuple(_DECISION_PROPS),
+DECISION = _object(_DECISION_PROPS, tuple(k for k in _DECISION_PROPS if k != "trace"),
                    "What the engine decided for one account at one moment, and why.")
 
 COMPONENTS = {"Account": ACCOUNT, "AccountAtPath": ACCOUNT_AT_PATH, "Invoice": INVOICE, "Contact": CONTACT,

@@ -3,24 +3,32 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from api.deciding import decide_given
+from api.decision_json import decision_dict
 from api.inputs import parse_account, parse_events
 from api.openapi.model import ref
 from api.params import parse_time
 from api.problems import from_input_error, invalid
 from api.resources.common import INTEGRATOR, policy_or_active
-from api.routing import Resource
+from api.routing import Param, Resource
 from engine.batch import Batch
 from engine.decide import decide_batch
 from engine.errors import InputError
 
 resource = Resource("decide", "Decisions", "What the engine decides, and why.")
 
+TRACE = Param("trace", {"type": "boolean", "default": False},
+              "`true` adds `trace` to each decision: every step of the evaluation in plain words "
+              "(the explanation of the decision; about four times the size of the rest).")
+
 DESCRIPTION = """\
 Decides for one account (`{"account": …, "events": […]}`) or for several at one moment
 (`{"items": [{"account": …, "events": […]}, …]}`, up to the configured maximum), under
 the active policy or the stored version named by `policy`, as of `at` (default now).
-Nothing is stored. A single decision comes back as a `Decision` (with its `trace`, the
-plain-words explanation); a batch as `{"decisions": […]}` in item order.
+Nothing is stored. A single decision comes back as a `Decision`; a batch as
+`{"decisions": […]}` in item order. What to do, when, and why (`action.reason`, each
+suppression's `reason`, the priority's contributions) is always there; `?trace=true`
+adds `trace`, the step-by-step explanation.
 
 Items of one batch are evaluated together, as the scheduled tick evaluates a
 portfolio: accounts sharing a `debtor_id` count each other's contacts toward per-debtor
@@ -28,7 +36,8 @@ caps. Account ids must be unique within a batch."""
 
 
 @resource.route("POST", "/v1/decide", roles=INTEGRATOR, summary="Decide for accounts you send",
-                description=DESCRIPTION, body=(("items", "DecideBatchRequest"), (None, "DecideRequest")),
+                description=DESCRIPTION, query=(TRACE,),
+                body=(("items", "DecideBatchRequest"), (None, "DecideRequest")),
                 responses={200: ("The decision, or the decisions of a batch",
                                  {"oneOf": [ref("Decision"), ref("DecideBatchResponse")]})})
 def decide(call):
@@ -46,8 +55,8 @@ def decide(call):
         events = parse_events(body.get("events"), account.currency, "events")
     except InputError as exc:
         raise from_input_error(exc) from None
-    decision = call.state.decide_one(account, events, policy, at, "decide")
-    return decision.to_dict()
+    batch, row = decide_given(call.state, account, events, policy, at)
+    return decision_dict(batch, row, call.query["trace"])
 
 
 def _decide_items(call, items: list, policy, at: datetime | None):
@@ -70,4 +79,5 @@ def _decide_items(call, items: list, policy, at: datetime | None):
     now = at or datetime.now(timezone.utc).replace(microsecond=0)
     result = decide_batch(Batch.from_objects(accounts, histories), policy, now)
     call.state.metrics.decided("decide_batch", len(accounts))
-    return {"decisions": [d.to_dict() for d in result.decisions()]}
+    trace = call.query["trace"]
+    return {"decisions": [decision_dict(result, row, trace) for row in range(len(result))]}

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from api import cursors, decision_reads
+from api.deciding import decide_stored
+from api.decision_json import decision_dict
 from api.openapi.model import ref
 from api.resources.accounts import not_found
 from api.resources.common import AT, CURSOR, INTEGRATOR, LIMIT, POLICY, policy_or_active
+from api.resources.decide import TRACE
 from api.routing import Param, Resource
 from api.serialize import decision_summary
 from engine.store import UnknownAccount
@@ -27,17 +30,18 @@ SORT = Param("sort", {"enum": list(decision_reads.SORTS), "type": "string", "def
 @resource.route("GET", "/v1/accounts/{account_id}/decision", roles=INTEGRATOR,
                 summary="Decide for a stored account", operation_id="account_decision",
                 description="What the engine would decide for the stored account and history, now "
-                            "or as of `at`, under the active policy (or `policy`). Nothing is stored.",
-                query=(AT, POLICY), responses={200: ("The decision, with its trace", ref("Decision"))})
+                            "or as of `at`, under the active policy (or `policy`). Nothing is stored. "
+                            "`?trace=true` adds `trace`, the step-by-step explanation.",
+                query=(AT, POLICY, TRACE),
+                responses={200: ("The decision (with its trace if asked for)", ref("Decision"))})
 def account_decision(call, account_id):
     """GET /v1/accounts/{account_id}/decision: decide for a stored account."""
     policy = policy_or_active(call.state, call.query["policy"], {"parameter": "policy"})
     try:
-        account, events = call.state.store.get_account(account_id)
+        batch, row = decide_stored(call.state, account_id, policy, call.query["at"])
     except UnknownAccount:
         raise not_found(account_id) from None
-    decision = call.state.decide_one(account, events, policy, call.query["at"], "stored")
-    return decision.to_dict()
+    return decision_dict(batch, row, call.query["trace"])
 
 
 def _valid_key(key) -> bool:

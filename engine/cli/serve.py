@@ -2,12 +2,16 @@
 
 The tick runs at start-up, then every `--interval` seconds or on the `--cron` schedule
 (both also from the environment or the config file; see `engine.tick.settings`).
-`--no-scheduler` serves the API alone (extra replicas). `--demo` loads a generated
-portfolio into an empty database and, when no API key is configured, prints a demo
-admin key, so a newcomer sees real decisions at once.
+`--no-scheduler` serves the API alone (extra replicas). `--workers N` serves the API
+from N processes sharing the port, to use N cores; the tick then runs in the parent,
+which watches them (a tick requested over the API runs in the process that received
+it and leaves delivery to the scheduled tick). `--demo` loads a generated portfolio
+into an empty database and, when no API key is configured, prints a demo admin key,
+so a newcomer sees real decisions at once.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 
@@ -31,6 +35,9 @@ def register(subparsers) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
     parser.add_argument("--threads", type=int, default=16, help="API worker threads (default 16)")
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="API server processes sharing the port (default 1; Linux); the tick "
+                             "runs in the parent process")
     parser.set_defaults(handler=run)
 
 
@@ -64,14 +71,24 @@ def run(args) -> int:
     except (ArrearsError, ConfigError, SQLAlchemyError, OSError, ValueError) as exc:
         print(f"arrears serve: {exc}", file=sys.stderr)
         return 1
-    scheduler = None
-    if runtime is not None:
-        scheduler = TickScheduler(TickJob(runtime), settings)
-        scheduler.init_app(app)
+    if args.workers < 1:
+        print("arrears serve: --workers must be at least 1", file=sys.stderr)
+        return 1
+    scheduler = None if runtime is None else TickScheduler(TickJob(runtime), settings)
+    if scheduler is not None and args.workers == 1:
+        scheduler.init_app(app)       # POST /v1/ticks runs through it (with its dispatcher)
+
+    @contextlib.contextmanager
+    def ticking():
+        # Started once the API listens (after forking its processes: threads do not
+        # survive a fork); stopped in `finally` below.
         scheduler.start()
         announce(settings)
+        yield
+
     try:
-        serve_api(app, args.host, args.port, args.threads)
+        serve_api(app, args.host, args.port, args.threads, workers=args.workers,
+                  parent=ticking if scheduler is not None else None)
     except OSError as exc:            # e.g. the port is taken
         print(f"arrears serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
               file=sys.stderr)
@@ -81,6 +98,7 @@ def run(args) -> int:
         log.info("arrears serve: shutting down (waiting for a running tick to stop)")
         if scheduler is not None:
             scheduler.shutdown()
+        if runtime is not None:
             runtime.close()
         log.info("arrears serve: stopped")
     return 0

@@ -51,6 +51,7 @@ def test_groups_keep_debtors_apart_and_times_and_policies_separate(policy, portf
     class P:
         def __init__(self, acc, pol, now):
             self.account, self.policy, self.now, self.debtor = acc, pol, now, acc.debtor_id or acc.id
+            self.store = None
 
     later = int((NOW + timedelta(hours=1)).timestamp())
     now_s = int(NOW.timestamp())
@@ -97,3 +98,42 @@ def test_closed_batcher_refuses_work(policy, portfolio):
     batcher.close()
     with pytest.raises(Unavailable):
         batcher.decide(portfolio[0][0], [], policy, NOW)
+
+
+@pytest.fixture
+def stored(tmp_path, policy, portfolio):
+    """The portfolio (some accounts sharing debtor D-1) in a fresh SQLite store."""
+    from engine.store import Store
+    accounts, histories = portfolio
+    store = Store(f"sqlite:///{tmp_path / 'b.db'}")
+    store.upsert_accounts(accounts)
+    store.append_events([(a.id, e, None) for a, h in zip(accounts, histories) for e in h])
+    yield store
+    store.close()
+
+
+def test_stored_accounts_are_read_and_decided_together_as_alone(policy, portfolio, stored):
+    from engine.store import UnknownAccount
+    accounts, _ = portfolio
+    batcher = MicroBatcher(max_batch=32, max_wait=0.005)
+    sizes = []
+    batcher.on_batch = sizes.append
+    asks = [a.id for a in accounts] + [accounts[3].id, accounts[7].id, "NOPE"]   # repeats, an unknown id
+
+    def ask(account_id):
+        try:
+            batch, row = batcher.evaluate_stored(stored, account_id, policy, NOW)
+        except UnknownAccount as exc:
+            return exc
+        return batch.decision(row)
+
+    try:
+        with ThreadPoolExecutor(max_workers=24) as pool:
+            got = dict(zip(asks, pool.map(ask, asks)))
+    finally:
+        batcher.close()
+    assert isinstance(got.pop("NOPE"), UnknownAccount)
+    for account_id, decision in got.items():
+        account, history = stored.get_account(account_id)
+        assert decision.to_json() == decide(account, history, policy, NOW).to_json(), account_id
+    assert max(sizes) > 1, "nothing was batched"

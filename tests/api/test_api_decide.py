@@ -15,13 +15,28 @@ def lone(state, acc: dict, evs: list) -> dict:
                   NOW).to_dict()
 
 
+def without_trace(decision: dict) -> dict:
+    return {k: v for k, v in decision.items() if k != "trace"}
+
+
 def test_single_decision_matches_the_engine(api, state):
-    r = api.post("/v1/decide", {"account": account(), "events": events(), "at": AT}, role="integrator")
+    r = api.post("/v1/decide?trace=true", {"account": account(), "events": events(), "at": AT},
+                 role="integrator")
     assert r.status_code == 200
     body = r.get_json()
     assert body == lone(state, account(), events())
     assert body["trace"] and body["balance"] == {"amount": "3860.50", "currency": "GBP"}
     assert body["evaluated_at"] == AT
+
+
+def test_the_trace_comes_only_when_asked_for(api, state):
+    request = {"account": account(), "events": events(), "at": AT}
+    plain = api.post("/v1/decide", request)
+    assert plain.status_code == 200 and "trace" not in plain.get_json()
+    assert plain.get_json() == without_trace(lone(state, account(), events()))
+    assert api.post("/v1/decide?trace=false", request).data == plain.data
+    r = api.post("/v1/decide?trace=yes", request)
+    assert r.status_code == 400 and r.get_json()["errors"][0]["parameter"] == "trace"
 
 
 def test_nothing_is_stored(api, state):
@@ -41,7 +56,9 @@ def test_batch_form_decides_in_item_order(api, state):
     assert r.status_code == 200
     got = r.get_json()["decisions"]
     assert [d["account_id"] for d in got] == ["B0", "B1", "B2"]
-    assert got[1] == lone(state, account(id="B1"), events())
+    assert got[1] == without_trace(lone(state, account(id="B1"), events()))
+    traced = api.post("/v1/decide?trace=true", {"items": items, "at": AT}).get_json()["decisions"]
+    assert traced[1] == lone(state, account(id="B1"), events())
 
 
 def test_batch_limit_and_duplicates(app, api):

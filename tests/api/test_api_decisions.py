@@ -16,10 +16,13 @@ def stored(api):
 
 
 def test_account_decision_is_the_engines_and_stores_nothing(api, state, stored):
-    r = api.get(f"/v1/accounts/ACME-0042/decision?at={AT}", role="integrator")
+    r = api.get(f"/v1/accounts/ACME-0042/decision?at={AT}&trace=true", role="integrator")
     assert r.status_code == 200
     acc, history = state.store.get_account("ACME-0042")
-    assert r.get_json() == decide(acc, history, state.policies.active(), NOW).to_dict()
+    engine = decide(acc, history, state.policies.active(), NOW).to_dict()
+    assert r.get_json() == engine and engine["trace"]
+    plain = api.get(f"/v1/accounts/ACME-0042/decision?at={AT}").get_json()
+    assert plain == {k: v for k, v in engine.items() if k != "trace"}
     assert state.store.counts()["decisions"] == 0
 
 
@@ -30,7 +33,8 @@ def test_account_decision_at_another_time(api, stored):
 
 
 @pytest.mark.parametrize("query, parameter", [("at=soon", "at"), ("at=2026-11-22", "at"),
-                                              ("policy=sha256:x", "policy"), ("when=now", "when")])
+                                              ("policy=sha256:x", "policy"), ("when=now", "when"),
+                                              ("trace=1", "trace")])
 def test_account_decision_bad_parameters(api, stored, query, parameter):
     r = api.get(f"/v1/accounts/ACME-0042/decision?{query}")
     assert r.status_code == 400

@@ -85,7 +85,7 @@ def test_an_integrator_session_over_http(server):
     again = server("POST", "/v1/accounts/ACME-0042/events", pay, headers={"Idempotency-Key": "psp-1"})
     assert first[0] == again[0] == 201 and first[2] == again[2]
     assert again[1]["Idempotent-Replayed"] == "true"
-    status, _, body = server("GET", f"/v1/accounts/ACME-0042/decision?at={AT}")
+    status, _, body = server("GET", f"/v1/accounts/ACME-0042/decision?at={AT}&trace=true")
     decision = json.loads(body)
     assert status == 200 and decision["balance"]["amount"] == "4960.50" and decision["trace"]
     status, _, body = server("POST", "/v1/decide", {"account": account(), "events": events(), "at": AT})

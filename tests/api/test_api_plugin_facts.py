@@ -44,7 +44,7 @@ def api(tmp_path, monkeypatch):
 
 
 def test_decisions_use_the_plugin_fact(api):
-    gold = api.post("/v1/decide", {"account": account(id="GOLD-1", tags=[]), "at": AT}).get_json()
+    gold = api.post("/v1/decide?trace=true", {"account": account(id="GOLD-1", tags=[]), "at": AT}).get_json()
     other = api.post("/v1/decide", {"account": account(id="OTHER-1", tags=[]), "at": AT}).get_json()
     assert "vip" in gold["segments"] and "vip" not in other["segments"]
     trace = {t["step"]: t["detail"] for t in gold["trace"]}

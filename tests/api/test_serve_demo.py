@@ -11,6 +11,8 @@ import sys
 import time
 import urllib.request
 
+import pytest
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -24,11 +26,12 @@ def _get(url: str, key: str | None = None):
         return resp.status, json.loads(resp.read())
 
 
-def test_serve_demo_answers_with_decisions_from_its_first_tick(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "two-api-processes"])
+def test_serve_demo_answers_with_decisions_from_its_first_tick(tmp_path, workers):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARREARS_")}
     proc = subprocess.Popen([sys.executable, "-m", "engine", "serve", "--demo", "--port", str(port),
-                             "--db", f"sqlite:///{tmp_path / 'demo.db'}"],
+                             "--workers", str(workers), "--db", f"sqlite:///{tmp_path / 'demo.db'}"],
                             stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
     try:
         key, log, deadline = None, [], time.monotonic() + 60
