@@ -48,44 +48,75 @@ def _year_transitions(name: str, year: int) -> tuple[tuple[int, ...], tuple[int,
     return tuple(times), tuple(offsets)
 
 
-class _ZoneTable:
-    """Sorted transition instants and offsets for one zone over a growing year range."""
-
-    def __init__(self, name: str):
-        self.name = name
-        self.first = self.last = None
-        self.times = np.empty(0, dtype=np.int64)
-        self.offsets = np.empty(0, dtype=np.int64)
-        self.base = 0
-
-    def ensure(self, y0: int, y1: int) -> None:
-        if self.first is not None and self.first <= y0 and y1 <= self.last:
-            return
-        y0 = min(y0, self.first if self.first is not None else y0)
-        y1 = max(y1, self.last if self.last is not None else y1)
-        times, offsets = [], []
-        for year in range(y0, y1 + 1):
-            t, o = _year_transitions(self.name, year)
-            times.extend(t)
-            offsets.extend(o)
-        zone = ZoneInfo(self.name)
-        self.base = _offset(zone, int(datetime(y0, 1, 1, tzinfo=timezone.utc).timestamp()))
-        self.times = np.asarray(times, dtype=np.int64)
-        self.offsets = np.asarray(offsets, dtype=np.int64)
-        self.first, self.last = y0, y1
-
-    def lookup(self, t: np.ndarray) -> np.ndarray:
-        idx = np.searchsorted(self.times, t, side="right") - 1
-        out = np.where(idx >= 0, self.offsets[np.maximum(idx, 0)] if len(self.offsets) else 0,
-                       self.base)
-        return out.astype(np.int64)
+# Every zone's transitions merged into one sorted table, keyed by (zone id, instant), so
+# one `searchsorted` answers a whole batch whatever mix of zones it holds: a batch of a few
+# accounts in many zones must not pay a Python loop per zone (the API decides such batches).
+_SHIFT = 35                 # key = zone id << _SHIFT | (t + _BIAS)
+_BIAS = 1 << 33             # instants from before 1700 to past 2240 stay within the low bits
 
 
-_tables: dict[str, _ZoneTable] = {}
+class _Merged:
+    """An immutable snapshot: the transitions of `names` over the UTC years y0..y1."""
+
+    def __init__(self, names: tuple[str, ...], y0: int, y1: int):
+        self.names, self.y0, self.y1 = names, y0, y1
+        self.ids = {name: i for i, name in enumerate(names)}
+        self.t0 = int(datetime(y0, 1, 1, tzinfo=timezone.utc).timestamp())
+        self.t1 = int(datetime(y1 + 1, 1, 1, tzinfo=timezone.utc).timestamp())
+        keys, offs, base = [], [], []
+        for i, name in enumerate(names):
+            base.append(0 if name == "UTC" else _offset(ZoneInfo(name), self.t0))
+            for year in range(y0, y1 + 1):
+                times, offsets = _year_transitions(name, year) if name != "UTC" else ((), ())
+                keys.extend((i << _SHIFT) | (t + _BIAS) for t in times)
+                offs.extend(offsets)
+        self.keys = np.asarray(keys, dtype=np.int64)
+        self.key_zone = self.keys >> _SHIFT
+        self.offsets = np.asarray(offs, dtype=np.int64)
+        self.base = np.asarray(base, dtype=np.int64)
+
+    def covers(self, names, tmin: int, tmax: int) -> bool:
+        return self.t0 <= tmin - DAY and tmax + DAY < self.t1 and all(n in self.ids for n in names)
+
+    def lookup(self, zone_ids: np.ndarray, t: np.ndarray) -> np.ndarray:
+        if not len(self.keys):
+            return self.base[zone_ids]
+        idx = np.searchsorted(self.keys, (zone_ids << _SHIFT) | (t + _BIAS), side="right") - 1
+        safe = np.maximum(idx, 0)
+        own = (idx >= 0) & (self.key_zone[safe] == zone_ids)     # a transition of this zone at or before t
+        return np.where(own, self.offsets[safe], self.base[zone_ids])
+
+
+_merged = _Merged((), 1970, 1970)
+_ids_cache: dict[tuple[str, ...], tuple[_Merged, np.ndarray]] = {}
 
 
 def _year_of(t: int) -> int:
     return datetime.fromtimestamp(int(t), timezone.utc).year
+
+
+def _table(zone_names, tmin: int, tmax: int) -> tuple[_Merged, np.ndarray]:
+    """The merged table covering `zone_names` over [tmin, tmax], and each name's zone id."""
+    global _merged
+    key = tuple(zone_names)
+    cached = _ids_cache.get(key)
+    if cached is not None and cached[0].covers((), tmin, tmax):
+        return cached
+    merged = _merged
+    if not merged.covers(key, tmin, tmax):
+        with _lock:
+            merged = _merged
+            if not merged.covers(key, tmin, tmax):
+                names = merged.names + tuple(n for n in dict.fromkeys(key) if n not in merged.ids)
+                y0 = min(merged.y0, _year_of(tmin - DAY)) if merged.names else _year_of(tmin - DAY)
+                y1 = max(merged.y1, _year_of(tmax + DAY)) if merged.names else _year_of(tmax + DAY)
+                merged = _merged = _Merged(names, y0, y1)
+                _ids_cache.clear()
+    ids = np.asarray([merged.ids[n] for n in key], dtype=np.int64)
+    if len(_ids_cache) > 1024:              # zone lists are few; bound it anyway
+        _ids_cache.clear()
+    _ids_cache[key] = (merged, ids)
+    return merged, ids
 
 
 def offsets(zone_names: list[str], zone_codes: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -94,27 +125,11 @@ def offsets(zone_names: list[str], zone_codes: np.ndarray, t: np.ndarray) -> np.
     `zone_codes[i]` indexes `zone_names`. Exact for every instant zoneinfo supports.
     """
     t = np.asarray(t, dtype=np.int64)
-    zone_codes = np.asarray(zone_codes)
-    out = np.zeros(t.shape, dtype=np.int64)
     if t.size == 0:
-        return out
-    first = zone_codes.flat[0]
-    uniform = len(zone_names) == 1 or bool((zone_codes == first).all())
-    for code in ((first,) if uniform else np.unique(zone_codes)):
-        mask = None if uniform else zone_codes == code
-        sel = t if uniform else t[mask]
-        name = zone_names[int(code)]
-        if name == "UTC":
-            continue
-        with _lock:
-            table = _tables.get(name)
-            if table is None:
-                table = _tables[name] = _ZoneTable(name)
-            table.ensure(_year_of(sel.min() - DAY), _year_of(sel.max() + DAY))
-        if uniform:
-            return table.lookup(sel)
-        out[mask] = table.lookup(sel)
-    return out
+        return np.zeros(t.shape, dtype=np.int64)
+    merged, ids = _table(zone_names, int(t.min()), int(t.max()))
+    zone_ids = ids[np.asarray(zone_codes, dtype=np.int64)]
+    return merged.lookup(np.broadcast_to(zone_ids, t.shape), t)
 
 
 def local_days(zone_names, zone_codes, t) -> np.ndarray:
