@@ -1,6 +1,6 @@
 """Benchmark of the tick on a SQLite file (not collected by pytest: run it as a script).
 
-    python bench/tick.py [--accounts 100000] [--db /tmp/tick-100k.db] [--profile]
+    python bench/tick.py [--accounts 100000] [--db /tmp/tick-100k.db] [--workers K] [--profile]
 
 1. Generates N accounts with histories (bench/portfolio.py) into the database, in a
    child process and only if the file does not hold them yet (not timed; reuse a file
@@ -10,7 +10,9 @@
 3. A full re-evaluation with every account due again but nothing changed (no decision
    rows to write): the steady-state cost per evaluated account.
 4. An incremental tick with 1% of the accounts due (an event appended to every 100th).
-`--profile` prints where the first full tick spends its time (cProfile).
+`--profile` prints where the first full tick spends its time (cProfile; the ticking process
+only). Each tick's line gives the CPU time of the ticking process and of its worker processes
+and the load average before it: the machine may be shared, and the full tick is CPU-bound.
 """
 from __future__ import annotations
 
@@ -66,21 +68,36 @@ def _reset(store, *, forget_decisions: bool) -> None:
         conn.exec_driver_sql("DELETE FROM leases")
 
 
-def _timed_tick(store, policy, now, label: str, profile: bool = False, batch_size: int = 10_000):
+def _cpu() -> tuple[float, float]:
+    """CPU seconds (user + system) of this process and of its waited-for children (the workers)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
+
+
+def _timed_tick(store, policy, now, label: str, profile: bool = False, batch_size: int = 10_000,
+                workers: int | None = None):
     from engine.tick import run_tick
     prof = cProfile.Profile() if profile else None
-    cpu = time.process_time()
+    load = os.getloadavg()[0]
+    cpu0 = _cpu()
     if prof:
         prof.enable()
-    summary = run_tick(store, policy, now, batch_size=batch_size)
+    summary = run_tick(store, policy, now, batch_size=batch_size, workers=workers)
     if prof:
         prof.disable()
-    cpu = time.process_time() - cpu
+    mine, kids = (b - a for a, b in zip(cpu0, _cpu()))
     rate = summary.evaluated / summary.duration if summary.duration else 0
-    print(f"{label}: {summary.duration:.2f} s wall, {cpu:.2f} s CPU, {summary.evaluated:,} evaluated "
-          f"({rate:,.0f} accounts/s), {summary.decisions_written:,} decisions, "
-          f"{summary.actions_queued:,} queued", flush=True)
+    print(f"{label}: {summary.duration:.2f} s wall, CPU {mine:.2f} s ticking process + {kids:.2f} s workers, "
+          f"{summary.evaluated:,} evaluated ({rate:,.0f} accounts/s), {summary.decisions_written:,} decisions, "
+          f"{summary.actions_queued:,} queued (load average before: {load:.2f})", flush=True)
     return summary, prof
+
+
+def _peak_rss() -> str:
+    """Peak RSS of this process and of the largest worker, in MiB."""
+    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kid = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return f"{me:,.0f} MiB ticking process, {kid:,.0f} MiB largest worker"
 
 
 def main(argv=None) -> None:
@@ -90,6 +107,8 @@ def main(argv=None) -> None:
     ap.add_argument("--db", default=None, help="SQLite file, reused if it holds the accounts already")
     ap.add_argument("--profile", action="store_true", help="profile the first full tick")
     ap.add_argument("--batch-size", type=int, default=10_000, help="accounts per page (default 10 000)")
+    ap.add_argument("--workers", type=int, default=None,
+                    help="worker processes planning pages (default: the tick chooses; 0: none)")
     ap.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     path = args.db or os.path.join(tempfile.mkdtemp(), "tick-bench.db")
@@ -116,21 +135,21 @@ def main(argv=None) -> None:
     store = Store(url)
     _reset(store, forget_decisions=True)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    full, prof = _timed_tick(store, policy, NOW, "full tick, every decision new", args.profile, args.batch_size)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"  peak RSS {rss:,.0f} MiB (before the tick: {rss0:,.0f} MiB)")
+    full, prof = _timed_tick(store, policy, NOW, "full tick, every decision new", args.profile, args.batch_size,
+                             args.workers)
+    print(f"  peak RSS {_peak_rss()} (ticking process before the tick: {rss0:,.0f} MiB)")
     _reset(store, forget_decisions=False)
     _timed_tick(store, policy, NOW + timedelta(seconds=20), "full re-evaluation, decisions unchanged",
-                batch_size=args.batch_size)
+                batch_size=args.batch_size, workers=args.workers)
     from engine.model import Event
     one_pct = [f"ACC{i:08d}" for i in range(0, args.accounts, 100)]
     note = Event("note", NOW + timedelta(seconds=25))
     store.append_events([(aid, note, None) for aid in one_pct], now=NOW)
     inc, _ = _timed_tick(store, policy, NOW + timedelta(seconds=30),
-                         f"incremental tick, {len(one_pct):,} due (1%)", batch_size=args.batch_size)
+                         f"incremental tick, {len(one_pct):,} due (1%)", batch_size=args.batch_size,
+                         workers=args.workers)
     print(f"  incremental / full: {inc.duration / full.duration:.1%}")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"db size {os.path.getsize(path) / 2**20:,.0f} MiB; peak RSS {peak:,.0f} MiB")
+    print(f"db size {os.path.getsize(path) / 2**20:,.0f} MiB; peak RSS {_peak_rss()}")
     store.close()
     if prof:
         stats = pstats.Stats(prof).strip_dirs()

@@ -11,22 +11,55 @@ import json
 from functools import lru_cache
 
 import numpy as np
-from sqlalchemy import Connection, collate, select
+from sqlalchemy import Connection, case, collate, func, literal, select
 
 from engine.batch import EVENT_CODES, KIND_CODES, NO_DAY, NO_INVOICE, OUTCOME_CODES, UNKNOWN_INVOICE, Batch
 from engine.errors import ArrearsError
 from engine.model import Contact
 from engine.money import exponent
-from engine.store.db import paused_gc
+from engine.store.db import fetch_tuples, int_in, paused_gc
 from engine.store.schema import accounts, events, invoices
 
-IN_CHUNK = 900
+IN_CHUNK = 5000          # keys per IN (...) list, written into the SQL (no bound parameters)
 _ACCOUNT_COLS = ("acct_no", "id", "currency", "timezone", "debtor_type", "jurisdiction", "language",
                  "relationship_tier", "tags", "risk_score", "on_time_ratio", "contact", "account_manager",
-                 "debtor_id", "other_timezones")
+                 "debtor_id", "other_timezones", "prefs")
+_CONTACT_KINDS = ("email", "phone", "mobile", "address")     # bit i of the contact code
 _INVOICE_COLS = ("acct_no", "invoice_id", "amount_minor", "due_day", "issued_day")
 _EVENT_COLS = ("acct_no", "type", "at", "amount_minor", "invoice_id", "channel", "outcome", "stage",
                "until_day", "instalments")
+UNKNOWN_TYPE = -1
+
+
+@lru_cache(maxsize=None)
+def _account_selects(dialect: str) -> tuple:
+    """The account columns, with the contact JSON reduced by the database to what the Batch
+    needs: a code whose bit i says field _CONTACT_KINDS[i] is present (in canonical JSON a
+    key is the only place `"name":` can occur: quotes inside values are escaped), and the
+    JSON itself only where it holds preferred channels (rare)."""
+    c = accounts.c
+
+    def has(key: str):
+        find = func.strpos(c.contact, key) if dialect == "postgresql" else func.instr(c.contact, key)
+        return case((find > 0, 1), else_=0)
+    code = sum((has(f'"{kind}":') * (1 << i) for i, kind in enumerate(_CONTACT_KINDS)), literal(0))
+    prefs = case((has('"preferred_channels":') == 1, c.contact), else_=None)
+    return tuple(c[n] for n in _ACCOUNT_COLS[:11]) + (code, c.account_manager,
+                                                      func.coalesce(func.nullif(c.debtor_id, ""), c.id), c.other_timezones, prefs)
+
+
+@lru_cache(maxsize=None)
+def _event_selects() -> tuple:
+    """The event columns as the Batch wants them, computed by the database: codes for
+    type, channel kind and outcome (a small integer is a shared object, a text value a
+    new one per row), 0 for no amount, NO_DAY for no date."""
+    c = events.c
+
+    def codes(column, table: dict, other: int):
+        return case(table, value=column, else_=other) if table else literal(other)
+    return (c.acct_no, codes(c.type, EVENT_CODES, UNKNOWN_TYPE), c.at, func.coalesce(c.amount_minor, 0),
+            c.invoice_id, codes(c.channel, KIND_CODES, -1), codes(c.outcome, OUTCOME_CODES, -1), c.stage,
+            func.coalesce(c.until_day, NO_DAY), c.instalments)
 
 
 def load_batch(conn: Connection, acct_nos) -> Batch:
@@ -39,17 +72,20 @@ def _load(conn: Connection, acct_nos) -> Batch:
     nos = np.asarray(acct_nos, dtype=np.int64).ravel()
     if len(nos) > 1 and not bool((np.diff(nos) > 0).all()):
         raise ValueError("acct_nos must be strictly increasing")
-    acc = _columns(_fetch(conn, accounts, _ACCOUNT_COLS, nos, [accounts.c.acct_no]), _ACCOUNT_COLS)
+    acc = _columns(_fetch(conn, accounts, _account_selects(conn.dialect.name), nos, [accounts.c.acct_no]),
+                   _ACCOUNT_COLS)
     if len(acc["acct_no"]) != len(nos):
         missing = sorted(set(nos.tolist()) - set(acc["acct_no"]))
         raise ArrearsError(f"no account with acct_no {', '.join(map(str, missing[:10]))}")
     inv_order = [invoices.c.acct_no, invoices.c.due_day, _bytewise(conn, invoices.c.invoice_id)]
-    inv = _columns(_fetch(conn, invoices, _INVOICE_COLS, nos, inv_order), _INVOICE_COLS)
-    ev = _columns(_fetch(conn, events, _EVENT_COLS, nos,
+    inv_cols = [invoices.c[n] for n in _INVOICE_COLS[:-1]] + [func.coalesce(invoices.c.issued_day, NO_DAY)]
+    inv = _columns(_fetch(conn, invoices, inv_cols, nos, inv_order), _INVOICE_COLS)
+    ev = _columns(_fetch(conn, events, _event_selects(), nos,
                          [events.c.acct_no, events.c.at, events.c.seq]), _EVENT_COLS)
     tz_index: dict = {}
     tz = [tz_index.setdefault(name, len(tz_index)) for name in acc["timezone"]]
-    reach, prefs = zip(*map(_contact_columns, acc["contact"])) if len(nos) else ((), ())
+    reach = _reach_table()[np.asarray(acc["contact"], dtype=np.int64)] if len(nos) else np.zeros(0, np.int64)
+    prefs = [tuple(json.loads(text)["preferred_channels"]) if text else () for text in acc["prefs"]]
     inv_acct = np.searchsorted(nos, np.asarray(inv["acct_no"], dtype=np.int64))
     return Batch(
         ids=list(acc["id"]),
@@ -64,24 +100,26 @@ def _load(conn: Connection, acct_nos) -> Batch:
         tags=_obj([_tags(t) for t in acc["tags"]]),
         risk=np.asarray(acc["risk_score"], dtype=np.float64),
         on_time=np.asarray(acc["on_time_ratio"], dtype=np.float64),
-        reach=np.asarray(reach, dtype=np.int64),
+        reach=reach,
         prefs=_obj(prefs),
         manager=_obj(acc["account_manager"]),
-        debtor=_obj([d or i for d, i in zip(acc["debtor_id"], acc["id"])]),
+        debtor=_obj(acc["debtor_id"]),
         extra_tz=_obj([_zones(z) for z in acc["other_timezones"]]),
         inv_acct=inv_acct.astype(np.int32),
         inv_id=_obj(inv["invoice_id"]),
         inv_amount=np.asarray(inv["amount_minor"], dtype=np.int64),
         inv_due=np.asarray(inv["due_day"], dtype=np.int32),
-        inv_issued=np.asarray([NO_DAY if d is None else d for d in inv["issued_day"]], dtype=np.int32),
+        inv_issued=np.asarray(inv["issued_day"], dtype=np.int32),
         **_event_columns(nos, ev, inv),
     )
 
 
 def _event_columns(nos: np.ndarray, ev: dict, inv: dict) -> dict:
-    inv_row = {key: row for row, key in enumerate(zip(inv["acct_no"], inv["invoice_id"]))}
-    ev_inv = [NO_INVOICE if i is None else inv_row.get((a, i), UNKNOWN_INVOICE)
-              for a, i in zip(ev["acct_no"], ev["invoice_id"])]
+    ev_inv = np.full(len(ev["acct_no"]), NO_INVOICE, dtype=np.int32)
+    linked = [i for i, inv_id in enumerate(ev["invoice_id"]) if inv_id is not None]
+    if linked:       # most events name no invoice: index the invoices only when one does
+        inv_row = {key: row for row, key in enumerate(zip(inv["acct_no"], inv["invoice_id"]))}
+        ev_inv[linked] = [inv_row.get((ev["acct_no"][i], ev["invoice_id"][i]), UNKNOWN_INVOICE) for i in linked]
     pi_event, pi_due, pi_amount = [], [], []
     for row, plan in enumerate(ev["instalments"]):
         if plan:
@@ -89,16 +127,20 @@ def _event_columns(nos: np.ndarray, ev: dict, inv: dict) -> dict:
                 pi_event.append(row)
                 pi_due.append(due)
                 pi_amount.append(amount)
+    ev_type = np.asarray(ev["type"], dtype=np.int8)
+    if (ev_type == UNKNOWN_TYPE).any():
+        raise ArrearsError(f"stored event of account {ev['acct_no'][int(np.argmax(ev_type == UNKNOWN_TYPE))]} "
+                           "has a type this version does not know")
     return dict(
         ev_acct=np.searchsorted(nos, np.asarray(ev["acct_no"], dtype=np.int64)).astype(np.int32),
-        ev_type=np.asarray([EVENT_CODES[t] for t in ev["type"]], dtype=np.int8),
+        ev_type=ev_type,
         ev_at=np.asarray(ev["at"], dtype=np.int64),
-        ev_amount=np.asarray([a or 0 for a in ev["amount_minor"]], dtype=np.int64),
-        ev_inv=np.asarray(ev_inv, dtype=np.int32),
-        ev_kind=np.asarray([KIND_CODES.get(c, -1) for c in ev["channel"]], dtype=np.int8),
-        ev_outcome=np.asarray([OUTCOME_CODES.get(o, -1) for o in ev["outcome"]], dtype=np.int8),
+        ev_amount=np.asarray(ev["amount_minor"], dtype=np.int64),
+        ev_inv=ev_inv,
+        ev_kind=np.asarray(ev["channel"], dtype=np.int8),
+        ev_outcome=np.asarray(ev["outcome"], dtype=np.int8),
         ev_stage=_obj(ev["stage"]),
-        ev_until=np.asarray([NO_DAY if d is None else d for d in ev["until_day"]], dtype=np.int32),
+        ev_until=np.asarray(ev["until_day"], dtype=np.int32),
         pi_event=np.asarray(pi_event, dtype=np.int32),
         pi_due=np.asarray(pi_due, dtype=np.int32),
         pi_amount=np.asarray(pi_amount, dtype=np.int64),
@@ -106,16 +148,18 @@ def _event_columns(nos: np.ndarray, ev: dict, inv: dict) -> dict:
 
 
 def _fetch(conn: Connection, table, names, nos: np.ndarray, order) -> list:
-    """Rows of `table` for the accounts `nos`, one ordered query per chunk of keys."""
-    cols = [table.c[n] for n in names]
+    """Rows of `table` for the accounts `nos`, one ordered query per chunk of keys.
+
+    `names`: column names, or the column expressions to select."""
+    cols = [table.c[n] if isinstance(n, str) else n for n in names]
     rows: list = []
     for part in _parts(nos):
         lo, hi = int(part[0]), int(part[-1])
         if hi - lo + 1 == len(part):     # a dense run of keys: a range scan beats IN (...)
             cond = table.c.acct_no.between(lo, hi)
         else:
-            cond = table.c.acct_no.in_(part.tolist())
-        rows.extend(conn.execute(select(*cols).where(cond).order_by(*order)).all())
+            cond = int_in(table.c.acct_no, part.tolist())
+        rows.extend(fetch_tuples(conn, select(*cols).where(cond).order_by(*order)))
     return rows
 
 
@@ -157,19 +201,14 @@ def _zones(text: str) -> tuple:
 
 
 @lru_cache(maxsize=None)
-def _reach(email: bool, phone: bool, mobile: bool, address: bool) -> int:
-    # The model decides which kinds a contact reaches; ask it once per combination.
-    contact = Contact(email="x" if email else None, phone="x" if phone else None,
-                      mobile="x" if mobile else None, address="x" if address else None)
-    return sum(1 << KIND_CODES[k] for k in contact.reachable_kinds())
-
-
-def _contact_columns(text: str) -> tuple[int, tuple]:
-    # In canonical JSON a key is the only place `"name":` can occur (quotes inside
-    # values are escaped), so presence tests need no parse; preferences rarely exist.
-    reach = _reach('"email":' in text, '"phone":' in text, '"mobile":' in text, '"address":' in text)
-    prefs = tuple(json.loads(text)["preferred_channels"]) if '"preferred_channels":' in text else ()
-    return reach, prefs
+def _reach_table() -> np.ndarray:
+    """The reach bitmask (1 << KIND_CODES[kind]) of every contact code: the model decides
+    which kinds a contact reaches; ask it once per combination of fields."""
+    table = []
+    for code in range(1 << len(_CONTACT_KINDS)):
+        fields = {kind: ("x" if code >> i & 1 else None) for i, kind in enumerate(_CONTACT_KINDS)}
+        table.append(sum(1 << KIND_CODES[k] for k in Contact(**fields).reachable_kinds()))
+    return np.asarray(table, dtype=np.int64)
 
 
 def _obj(values) -> np.ndarray:

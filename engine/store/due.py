@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import Connection, and_, bindparam, or_, select, update
 
+from engine.store.db import fetch_tuples
 from engine.store.schema import accounts
 
 
@@ -60,12 +61,8 @@ def due_accounts(conn: Connection, now: int, limit: int, after_acct_no: int = 0)
     stmt = (select(accounts.c.acct_no, accounts.c.revision)
             .where(accounts.c.next_evaluation_at.is_(None), accounts.c.acct_no > after_acct_no)
             .order_by(accounts.c.acct_no).limit(limit))
-    rows = conn.execute(stmt).all()
-    if not rows:
-        empty = np.zeros(0, dtype=np.int64)
-        return DuePage(empty, empty.copy())
-    nos, revs = zip(*rows)
-    return DuePage(np.asarray(nos, dtype=np.int64), np.asarray(revs, dtype=np.int64))
+    rows = np.asarray(fetch_tuples(conn, stmt), dtype=np.int64).reshape(-1, 2)
+    return DuePage(np.ascontiguousarray(rows[:, 0]), np.ascontiguousarray(rows[:, 1]))
 
 
 def mark_evaluated(conn: Connection, acct_nos, revisions, next_evaluation_at, evaluated_at: int) -> int:

@@ -19,10 +19,10 @@ import numpy as np
 from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from engine.store.db import bulk_insert, chunks
+from engine.store.db import bulk_insert, chunks, fetch_tuples, int_in
 from engine.store.schema import accounts, decisions, outbox
 
-IN_CHUNK = 900
+IN_CHUNK = 5000          # keys per IN (...) list, written into the SQL (no bound parameters)
 DECISION_COLUMNS = ("acct_no", "evaluated_at", "revision", "policy_digest", "stage", "attempt",
                     "action_type", "channel", "not_before", "next_evaluation_at", "body")
 OUTBOX_COLUMNS = ("acct_no", "decision_id", "stage", "attempt", "episode_key", "channel", "status",
@@ -54,7 +54,8 @@ def current_state(conn: Connection, acct_nos: np.ndarray):
     """(revision, decision_key, decision_id) arrays aligned with the increasing `acct_nos`.
 
     A dense page (most acct_nos of a range, as in a full tick) is read with one range
-    scan; a sparse one (an incremental tick) by primary-key lookups.
+    scan; a sparse one (an incremental tick) by primary-key lookups. Accounts that are
+    not stored have revision -1.
     """
     n = len(acct_nos)
     rev = np.full(n, -1, dtype=np.int64)
@@ -67,19 +68,27 @@ def current_state(conn: Connection, acct_nos: np.ndarray):
     if hi - lo + 1 <= 4 * n:
         parts = [select(*cols).where(accounts.c.acct_no.between(lo, hi))]
     else:
-        parts = [select(*cols).where(accounts.c.acct_no.in_([int(a) for a in part]))
+        parts = [select(*cols).where(int_in(accounts.c.acct_no, part.tolist()))
                  for part in chunks(acct_nos, IN_CHUNK)]
     for stmt in parts:
-        rows = conn.execute(stmt).all()
+        rows = fetch_tuples(conn, stmt)
         if not rows:
             continue
-        nos = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        pos = np.searchsorted(acct_nos, nos)
-        ok = (pos < n) & (acct_nos[np.minimum(pos, n - 1)] == nos)
-        for i in np.flatnonzero(ok):
-            p = pos[i]
-            rev[p], key[p], did[p] = rows[i][1], rows[i][2], rows[i][3]
+        nos, revs, keys, ids = zip(*rows)
+        nos = np.asarray(nos, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(acct_nos, nos), n - 1)
+        found = np.flatnonzero(acct_nos[pos] == nos)
+        at = pos[found]
+        rev[at] = np.asarray(revs, dtype=np.int64)[found]
+        key[at] = _obj(keys)[found]
+        did[at] = _obj(ids)[found]
     return rev, key, did
+
+
+def _obj(values) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def insert_decisions(conn: Connection, rows: list[tuple]) -> dict[int, int]:
@@ -88,9 +97,15 @@ def insert_decisions(conn: Connection, rows: list[tuple]) -> dict[int, int]:
         return {}
     before = conn.execute(select(func.max(decisions.c.id))).scalar() or 0
     bulk_insert(conn, decisions, DECISION_COLUMNS, rows)
-    # Only the tick inserts decisions and it holds the write lock: the new ids are those above.
+    # Only the tick inserts decisions and it holds the write lock: the new ids are those
+    # above `before`, given in insertion order. When they are one unbroken run (always
+    # on SQLite; a PostgreSQL sequence may skip) they need not be read back.
+    first, last, count = fetch_tuples(conn, select(func.min(decisions.c.id), func.max(decisions.c.id),
+                                                   func.count()).where(decisions.c.id > before))[0]
+    if count == len(rows) and last - first + 1 == count:
+        return dict(zip((r[0] for r in rows), range(first, last + 1)))
     stmt = select(decisions.c.acct_no, decisions.c.id).where(decisions.c.id > before)
-    return dict(conn.execute(stmt).all())
+    return dict(fetch_tuples(conn, stmt))
 
 
 def _insert_ignore(conn: Connection):
@@ -110,10 +125,16 @@ def queue_outbox(conn: Connection, rows: list[tuple], now: int) -> tuple[int, in
     if not rows:
         return 0, 0
     before = conn.execute(select(func.max(outbox.c.id))).scalar() or 0
-    executemany(conn, _insert_ignore(conn), rows, OUTBOX_COLUMNS)
-    new = {tuple(r) for r in conn.execute(
-        select(outbox.c.acct_no, outbox.c.stage, outbox.c.attempt, outbox.c.episode_key)
-        .where(outbox.c.id > before)).all()}
+    inserted = executemany(conn, _insert_ignore(conn), rows, OUTBOX_COLUMNS)
+    # SQLite's rowcount of an executemany is the sum of the rows inserted (other drivers'
+    # may not be): all new (a first tick) or none (the steady state) needs no read-back.
+    if conn.dialect.name == "sqlite" and inserted == len(rows):
+        return inserted, 0
+    if conn.dialect.name == "sqlite" and inserted == 0:
+        new = set()
+    else:
+        new = set(fetch_tuples(conn, select(outbox.c.acct_no, outbox.c.stage, outbox.c.attempt,
+                                            outbox.c.episode_key).where(outbox.c.id > before)))
     conflicts = {(r[0], r[2], r[3], r[4]): r for r in rows if (r[0], r[2], r[3], r[4]) not in new}
     return len(new), _revive(conn, conflicts, now)
 
@@ -123,9 +144,9 @@ def _revive(conn: Connection, conflicts: dict, now: int) -> int:
         return 0
     found = []
     for part in chunks(sorted({k[0] for k in conflicts}), IN_CHUNK):
-        found += conn.execute(select(outbox.c.id, outbox.c.acct_no, outbox.c.stage, outbox.c.attempt,
-                                     outbox.c.episode_key, outbox.c.status, outbox.c.channel)
-                              .where(outbox.c.acct_no.in_(part), outbox.c.status.in_(REVIVABLE))).all()
+        found += fetch_tuples(conn, select(outbox.c.id, outbox.c.acct_no, outbox.c.stage, outbox.c.attempt,
+                                           outbox.c.episode_key, outbox.c.status, outbox.c.channel)
+                              .where(int_in(outbox.c.acct_no, part), outbox.c.status.in_(REVIVABLE)))
     updates = []
     for oid, acct, stage, attempt, episode, status, channel in found:
         row = conflicts.get((acct, stage, attempt, episode))

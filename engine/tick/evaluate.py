@@ -1,10 +1,15 @@
 """The evaluation half of a tick: decide every due account, a page at a time, and persist.
 
-Per page: `Store.due_accounts` -> `Store.load_batch` -> `decide_batch` -> one write
-transaction that records changed decisions, queues the contacts that may go out before
-the next tick (act-once key: account, stage, attempt, episode), and stores each account's
-next evaluation time. An account that changed while its page was being decided is left
-due (its revision moved on) and is decided again by the next tick, with the change.
+Per page: `Store.due_accounts` -> `plan_page` (load, `decide_batch`, prepare the rows;
+read-only) -> one write transaction that records changed decisions, queues the
+contacts that may go out before the next tick (act-once key: account, stage, attempt,
+episode), and stores each account's next evaluation time. An account that changed
+while its page was being decided is left due (its revision moved on) and is decided
+again by the next tick, with the change.
+
+Large ticks plan pages in worker processes (`engine.tick.workers`) while this process
+writes the page before: the writes, the revision check and the act-once keys stay
+here, in one transaction per page, exactly as without workers.
 
 Cost follows the due accounts: pages come from the `next_evaluation_at` index, and an
 account whose decision did not change costs one UPDATE and no decision row.
@@ -12,14 +17,24 @@ account whose decision did not change costs one UPDATE and no decision row.
 from __future__ import annotations
 
 import hashlib
+import os
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import repeat
 
 import numpy as np
 
-from engine.decide import as_epoch, decide_batch
-from engine.tick import columns
-from engine.store import tickstore
+from engine.decide import as_epoch
+from engine.store import audit, tickstore
+from engine.store.db import sqlite_path, write_transaction
+from engine.tick.pageplan import PagePlan, plan_page
+
+PARALLEL_MIN_PAGES = 8          # fewer due pages than this: starting workers (~0.7 s each) does not pay
+PARALLEL_MIN_ACCOUNTS = 50_000  # nor for fewer due accounts than this
+MAX_WORKERS = 2
+PAGE_CACHE_KIB = 65_536         # SQLite page cache while a page is written
+CHECKPOINT_PAGES = 32_768       # WAL pages (128 MiB at 4 KiB) before a page write checkpoints
 
 
 @dataclass
@@ -36,103 +51,182 @@ class EvalCounts:
 
 
 def evaluate_due(store, policy, now: datetime, *, horizon: int, batch_size: int = 10_000,
-                 lease=None, progress=None, observer=None, stop=None) -> EvalCounts:
+                 lease=None, progress=None, observer=None, stop=None, workers: int | None = None) -> EvalCounts:
     """Evaluate every account due at `now`; see the module docstring.
 
     `horizon`: contacts whose `not_before` is within this many seconds are queued now.
     `lease.keep()` is called per page; `progress(done, total)` after each page;
     `observer(decisions)` (optional) receives the full `Decision`s that changed, after
     their page is committed; `stop()` returning True ends the run between pages.
+    `workers`: worker processes planning pages; None chooses (none for small ticks,
+    with an observer, plugin facts or an in-memory database), 0 plans here.
     """
     now_s = as_epoch(now)
     counts = EvalCounts()
-    total = _due_count(store, now_s) if progress else 0
-    after = 0
-    while not (stop and stop()):
+    total = _due_count(store, now_s)
+    count = _worker_count(store, policy, observer, total, batch_size, workers)
+    pages = _Pages(store, now_s, batch_size)
+
+    def plan_here(page):
+        return plan_page(store, policy, page, now, horizon, keep_decisions=observer is not None)
+
+    if count:
+        from engine.tick.workers import Planners
+        with Planners(store, policy, now, horizon, count) as planners:
+            plans = _planned_by_workers(planners, pages, stop, plan_here)
+            _write_all(store, policy, plans, now_s, counts, lease, progress, total, observer, stop)
+    else:
+        plans = ((page, plan_here(page)) for page in pages.until(stop))
+        _write_all(store, policy, plans, now_s, counts, lease, progress, total, observer, stop)
+    return counts
+
+
+def _write_all(store, policy, plans, now_s, counts, lease, progress, total, observer, stop) -> None:
+    for page, plan in plans:
         if lease is not None:
             lease.keep()
-        page = store.due_accounts(now_s, batch_size, after)
-        if not len(page):
-            break
-        after = page.last
-        db = decide_batch(store.load_batch(page.acct_nos), policy, now)
-        changed_rows = _write_page(store, policy, db, page, now_s, horizon, counts)
+        changed_rows = _write_page(store, policy, plan, page, now_s, counts)
         counts.pages += 1
         if observer is not None and len(changed_rows):
-            observer([db.decision(int(i)) for i in changed_rows])
+            observer([plan.db.decision(int(i)) for i in changed_rows])
         if progress:
-            progress(counts.evaluated + counts.stale, max(total, counts.evaluated + counts.stale))
-    return counts
+            done = counts.evaluated + counts.stale
+            progress(done, max(total, done))
+        if stop and stop():
+            return
+
+
+class _Pages:
+    """The due pages, in acct_no order, each read when asked for."""
+
+    def __init__(self, store, now_s: int, batch_size: int):
+        self.store, self.now_s, self.batch_size, self.after = store, now_s, batch_size, 0
+
+    def next(self):
+        """The next due page, or None at the end."""
+        page = self.store.due_accounts(self.now_s, self.batch_size, self.after)
+        if not len(page):
+            return None
+        self.after = page.last
+        return page
+
+    def until(self, stop):
+        while not (stop and stop()):
+            page = self.next()
+            if page is None:
+                return
+            yield page
+
+
+def _planned_by_workers(planners, pages: _Pages, stop, plan_here):
+    """(page, plan) in page order, each worker planning one page ahead of the writer.
+
+    The first page is planned here while the workers start; after that a worker gets
+    its next page as soon as its plan is collected, before that plan is written, so the
+    workers plan while this process writes.
+    """
+    upcoming = pages.until(stop)
+    first = next(upcoming, None)
+    if first is None:
+        return
+    first_plan = plan_here(first)
+    busy: deque = deque()                   # (worker, page), oldest first
+    for worker in range(len(planners)):
+        page = next(upcoming, None)
+        if page is None:
+            break
+        planners.send(worker, page)
+        busy.append((worker, page))
+    yield first, first_plan
+    while busy:
+        worker, page = busy.popleft()
+        plan = planners.receive(worker)
+        following = next(upcoming, None)
+        if following is not None:
+            planners.send(worker, following)
+            busy.append((worker, following))
+        yield page, plan
+
+
+def _worker_count(store, policy, observer, due: int, batch_size: int, workers: int | None) -> int:
+    if workers is not None:
+        return max(0, int(workers))
+    if observer is not None or getattr(policy, "plugin_facts", None):
+        return 0        # full decisions and plugin code belong to this process
+    if store.engine.dialect.name == "sqlite" and sqlite_path(store.url) is None:
+        return 0        # an in-memory database is this process's alone
+    if due < max(PARALLEL_MIN_ACCOUNTS, PARALLEL_MIN_PAGES * batch_size):
+        return 0
+    return min(MAX_WORKERS, os.cpu_count() or 1)
 
 
 def _due_count(store, now_s: int) -> int:
     from sqlalchemy import func, select
+
     from engine.store.due import due_condition
     from engine.store.schema import accounts
     with store.engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(accounts).where(due_condition(now_s))).scalar()
 
 
-def _write_page(store, policy, db, page, now_s: int, horizon: int, counts: EvalCounts) -> np.ndarray:
-    """One write transaction for the page; returns the rows whose decision changed."""
-    cols = columns.summarise(db)
+def _write_page(store, policy, plan: PagePlan, page, now_s: int, counts: EvalCounts) -> np.ndarray:
+    """One write transaction for the page; returns the rows whose decision changed.
+
+    Everything the plan assumed is checked again under the write lock: an account whose
+    revision moved on, or whose stored decision key changed since the plan read it, is
+    left due for the next tick.
+    """
     acct_nos = page.acct_nos
-    with store.transaction(now=now_s) as w:
-        rev, old_key, old_id = tickstore.current_state(w.conn, acct_nos)
+    # NORMAL: a page lost to a power cut is simply still due (see docs/tick.md). The
+    # cache holds the accounts' pages between reading their state and updating them; the
+    # WAL is copied into the database every few pages rather than after each one.
+    with write_transaction(store.engine, synchronous="NORMAL", cache_kib=PAGE_CACHE_KIB,
+                           checkpoint_pages=CHECKPOINT_PAGES) as conn:
+        audit.lock_head(conn)
+        rev, old_key, old_id = tickstore.current_state(conn, acct_nos)
         fresh = rev == page.revisions
-        changed = fresh & (cols.keys != old_key)
-        rows = np.flatnonzero(changed)
-        new_ids = tickstore.insert_decisions(w.conn, _decision_rows(db, cols, page, rows, policy, now_s))
-        queue = np.flatnonzero(fresh & cols.action_ok & (cols.not_before <= now_s + horizon))
-        inserted, revived = tickstore.queue_outbox(
-            w.conn, _outbox_rows(db, cols, acct_nos, queue, new_ids, old_id, now_s), now_s)
+        differs = np.flatnonzero(plan.keys != old_key)
+        # A plan made ahead has no row for a key that changed after it was made: decide again.
+        fresh[differs[~plan.can_write(differs)]] = False
+        rows = differs[fresh[differs]]
+        new_ids = tickstore.insert_decisions(conn, plan.decisions_for(rows))
+        inserted, revived = tickstore.queue_outbox(conn, _outbox_rows(plan, fresh, new_ids, old_id), now_s)
         ok = np.flatnonzero(fresh)
-        marks = [(nxt, now_s, r, key, new_ids.get(acct, did), acct, r)
-                 for nxt, r, key, did, acct in zip(cols.next_eval[ok].tolist(), page.revisions[ok].tolist(),
-                                                   cols.keys[ok].tolist(), old_id[ok].tolist(),
-                                                   acct_nos[ok].tolist())]
-        tickstore.mark_evaluated(w.conn, marks)
-        body = {"evaluated": len(marks), "stale": int((~fresh).sum()), "decisions": len(rows),
+        ids = [new_ids.get(a, d) for a, d in zip(acct_nos[ok].tolist(), old_id[ok].tolist())]
+        tickstore.mark_evaluated(conn, _mark_rows(page, plan, ok, ids, now_s))
+        stale = len(page) - len(ok)
+        body = {"evaluated": len(ok), "stale": stale, "decisions": len(rows),
                 "queued": inserted, "revived": revived, "policy_digest": policy.digest,
                 "profiles_digest": policy.profiles_digest,
                 "evaluated_at": now_s, "acct_no_range": [int(acct_nos[0]), int(acct_nos[-1])],
-                "decisions_sha256": _digest(new_ids, cols, acct_nos, rows)}
-        w.audit("tick.page", "accounts", body)
-    counts.evaluated += len(marks)
-    counts.stale += int((~fresh).sum())
+                "decisions_sha256": _digest(new_ids, plan.keys, acct_nos, rows)}
+        audit.append(conn, "tick.page", "accounts", body, now_s)
+    counts.evaluated += len(ok)
+    counts.stale += stale
     counts.decisions_written += len(rows)
     counts.actions_queued += inserted + revived
-    counts.suppressed += int((cols.suppressed & fresh).sum())
+    counts.suppressed += int((plan.suppressed & fresh).sum())
     return rows
 
 
-def _decision_rows(db, cols, page, rows, policy, now_s: int) -> list[tuple]:
-    bodies = columns.bodies(db, cols, rows)
-    digest = policy.digest
-    return [(acct, now_s, rev, digest, stage, attempt if ok else None, action, channel, nb if ok else None,
-             nxt, body)
-            for body, acct, rev, stage, ok, attempt, action, channel, nb, nxt in zip(
-                bodies, page.acct_nos[rows].tolist(), page.revisions[rows].tolist(), cols.stage[rows].tolist(),
-                cols.action_ok[rows].tolist(), cols.attempt[rows].tolist(), cols.action[rows].tolist(),
-                cols.channel[rows].tolist(), cols.not_before[rows].tolist(), cols.next_eval[rows].tolist())]
+def _outbox_rows(plan: PagePlan, fresh: np.ndarray, new_ids: dict, old_id: np.ndarray) -> list[tuple]:
+    """The plan's outbox rows of the fresh accounts, each with its decision id: the new
+    decision's, else the account's stored one."""
+    keep = np.flatnonzero(fresh[plan.queue])
+    rows = [plan.outbox_rows[i] for i in keep.tolist()]
+    return [(r[0], new_ids.get(r[0], did)) + r[2:] for r, did in zip(rows, old_id[plan.queue[keep]].tolist())]
 
 
-def _outbox_rows(db, cols, acct_nos, queue, new_ids, old_id, now_s: int) -> list[tuple]:
-    episodes, payloads = columns.payloads(db, cols, queue, now_s)
-    out = []
-    for i, episode, payload in zip(queue.tolist(), episodes, payloads):
-        acct = int(acct_nos[i])
-        out.append((acct, new_ids.get(acct, old_id[i]), cols.stage[i], int(cols.attempt[i]), episode,
-                    cols.channel[i], "pending", 0, int(cols.not_before[i]), now_s, now_s, payload))
-    return out
+def _mark_rows(page, plan: PagePlan, ok: np.ndarray, decision_ids: list, now_s: int) -> list[tuple]:
+    """`tickstore.mark_evaluated` rows of the rows `ok`, with each row's decision id."""
+    revs = page.revisions[ok].tolist()
+    nxt = plan.next_eval if len(ok) == len(page) else [plan.next_eval[i] for i in ok.tolist()]
+    return list(zip(nxt, repeat(now_s), revs, plan.keys[ok].tolist(), decision_ids,
+                    page.acct_nos[ok].tolist(), revs))
 
 
-def _digest(new_ids: dict, cols, acct_nos, rows) -> str:
+def _digest(new_ids: dict, keys: np.ndarray, acct_nos: np.ndarray, rows: np.ndarray) -> str:
     """SHA-256 over the page's new decisions (id, account, key), for the audit entry."""
-    h = hashlib.sha256()
-    for i in rows.tolist():
-        acct = int(acct_nos[i])
-        h.update(f"{new_ids.get(acct)}\t{acct}\t{cols.keys[i]}\n".encode("utf-8"))
-    return h.hexdigest()
-
-
+    lines = [f"{new_ids.get(acct)}\t{acct}\t{key}\n"
+             for acct, key in zip(acct_nos[rows].tolist(), keys[rows].tolist())]
+    return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()

@@ -77,7 +77,7 @@ class TickSummary:
 def run_tick(store, policy, now: datetime, *, dispatcher=None, dispatch: bool = True,
              batch_size: int = 10_000, horizon: int = DEFAULT_HORIZON, holder: str | None = None,
              lease_ttl: float = DEFAULT_LEASE_TTL, clock=time.time, backoff: Backoff = Backoff(),
-             progress=None, stop=None) -> TickSummary:
+             progress=None, stop=None, workers: int | None = None) -> TickSummary:
     """Run one tick at `now` (aware datetime) under the database lease "tick".
 
     Without the lease (another process is ticking) nothing is done and `skipped_reason`
@@ -85,6 +85,8 @@ def run_tick(store, policy, now: datetime, *, dispatcher=None, dispatch: bool = 
     without delivering. `progress(phase, done, total)` is called as work proceeds
     ("evaluate", "dispatch"); `stop()` returning True ends the tick early (between pages
     and deliveries; the summary says so). Plugin errors are recorded, never raised.
+    `workers`: processes that load and decide pages while this one writes; None lets
+    the tick choose (two for a large tick, none for a small one), 0 keeps it all here.
     """
     started = time.perf_counter()
     summary = TickSummary(at=rfc3339(now))
@@ -95,7 +97,8 @@ def run_tick(store, policy, now: datetime, *, dispatcher=None, dispatch: bool = 
     try:
         observer = _observer(store, dispatcher, now, summary) if dispatcher is not None else None
         counts = evaluate_due(store, policy, now, horizon=horizon, batch_size=batch_size, lease=lease,
-                              progress=_phase(progress, "evaluate"), observer=observer, stop=stop)
+                              progress=_phase(progress, "evaluate"), observer=observer, stop=stop,
+                              workers=workers)
         summary._add(counts)
         if dispatcher is not None and dispatch and not (stop and stop()):
             summary._add(dispatch_due(store, policy, dispatcher, now, lease=lease, backoff=backoff,

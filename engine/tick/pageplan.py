@@ -1,0 +1,110 @@
+"""The read-only half of evaluating a page: load, decide, and prepare every row to write.
+
+    plan = plan_page(store, policy, page, now, horizon)
+
+`plan_page` reads the page's accounts (one snapshot for the stored decision keys, one
+for the decision core's columns), decides them column-wise, and builds everything the
+page's write transaction stores: the new decision keys and next evaluation times, the
+`decisions` rows of the accounts whose key differs from the stored one, and the outbox
+rows of the contacts that may go out within the horizon. It writes nothing, so it can
+run in a worker process (`engine.tick.workers`) while the ticking process writes the
+previous page; `engine.tick.evaluate` then re-checks everything under the write lock.
+
+A `PagePlan` is plain data (lists, tuples, NumPy arrays): cheap to pickle, and the
+writer only filters and zips it. Outbox rows carry `decision_id=None`: the id is known
+only once the page's decisions are inserted.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import repeat
+
+import numpy as np
+
+from engine.decide import as_epoch, decide_batch
+from engine.store import tickstore
+from engine.store.db import read_transaction
+from engine.tick import columns
+
+
+@dataclass
+class PagePlan:
+    """What one page's write transaction stores, aligned with the page's rows."""
+
+    keys: np.ndarray            # object: each account's new decision key
+    next_eval: list             # int epoch s: each account's next evaluation
+    suppressed: np.ndarray      # bool: a step is due but held back
+    queue: np.ndarray           # int64: rows with a contact to queue
+    outbox_rows: list           # OUTBOX_COLUMNS tuples of the `queue` rows, decision_id None
+    has_body: np.ndarray | None = None   # bool: rows whose `decisions` row is in `decision_rows`
+    decision_rows: list = field(default_factory=list)   # DECISION_COLUMNS tuples of `has_body`, in order
+    db: object = None           # the DecisionBatch (kept in the process that decided, never pickled)
+    _build: object = field(default=None, repr=False)    # builds any rows' decisions, while `db` is kept
+
+    def can_write(self, rows: np.ndarray) -> np.ndarray:
+        """Which of `rows` this plan has (or can build) a `decisions` row for."""
+        return np.ones(len(rows), dtype=bool) if self._build else self.has_body[rows]
+
+    def decisions_for(self, rows: np.ndarray) -> list[tuple]:
+        """The `decisions` rows of `rows` (each must pass `can_write`)."""
+        if self._build:
+            return self._build(rows)
+        at = np.cumsum(self.has_body) - 1
+        return [self.decision_rows[i] for i in at[rows].tolist()]
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["db"] = state["_build"] = None     # the decision columns stay where they were computed
+        return state
+
+
+def plan_page(store, policy, page, now: datetime, horizon: int, *, ahead: bool = False,
+              keep_decisions: bool = False) -> PagePlan:
+    """Load, decide and prepare the page `page` (a `DuePage`) at `now`; writes nothing.
+
+    `ahead`: the plan is for another process (a worker): every `decisions` row it may
+    need is built now, i.e. for each account whose new key differs from the stored one
+    (read here). Otherwise they are built when written, for the rows that changed.
+    `keep_decisions` keeps the `DecisionBatch` on the plan (`plan.db`), for observers
+    that want full decisions.
+    """
+    now_s = as_epoch(now)
+    stored = None
+    if ahead:
+        with read_transaction(store.engine) as conn:
+            stored = tickstore.current_state(conn, page.acct_nos)[1]
+    db = decide_batch(store.load_batch(page.acct_nos), policy, now)
+    cols = columns.summarise(db)
+    queue = np.flatnonzero(cols.action_ok & (cols.not_before <= now_s + horizon))
+    plan = PagePlan(keys=cols.keys, next_eval=cols.next_eval.tolist(), suppressed=cols.suppressed,
+                    queue=queue, outbox_rows=_outbox_rows(db, cols, page.acct_nos, queue, now_s),
+                    db=db if keep_decisions else None)
+    if ahead:
+        plan.has_body = cols.keys != stored
+        plan.decision_rows = _decision_rows(db, cols, page, np.flatnonzero(plan.has_body), policy, now_s)
+    else:
+        plan._build = lambda rows: _decision_rows(db, cols, page, rows, policy, now_s)
+    return plan
+
+
+def _decision_rows(db, cols, page, rows: np.ndarray, policy, now_s: int) -> list[tuple]:
+    """`decisions` rows (tickstore.DECISION_COLUMNS order) of `rows`."""
+    ok = cols.action_ok[rows]
+    attempt = np.where(ok, cols.attempt[rows], 0).tolist()
+    return list(zip(page.acct_nos[rows].tolist(), repeat(now_s), page.revisions[rows].tolist(),
+                    repeat(policy.digest), cols.stage[rows].tolist(),
+                    [a if o else None for a, o in zip(attempt, ok.tolist())],
+                    cols.action[rows].tolist(), cols.channel[rows].tolist(),
+                    [nb if o else None for nb, o in zip(cols.not_before[rows].tolist(), ok.tolist())],
+                    cols.next_eval[rows].tolist(), columns.bodies(db, cols, rows)))
+
+
+def _outbox_rows(db, cols, acct_nos: np.ndarray, queue: np.ndarray, now_s: int) -> list[tuple]:
+    """Outbox rows (tickstore.OUTBOX_COLUMNS order, decision_id None) of the contacts in `queue`."""
+    episodes, payloads = columns.payloads(db, cols, queue, now_s)
+    n = len(queue)
+    return list(zip(acct_nos[queue].tolist(), repeat(None, n), cols.stage[queue].tolist(),
+                    cols.attempt[queue].tolist(), episodes, cols.channel[queue].tolist(),
+                    repeat("pending", n), repeat(0, n), cols.not_before[queue].tolist(),
+                    repeat(now_s, n), repeat(now_s, n), payloads))
