@@ -87,6 +87,10 @@ def _write_all(store, policy, plans, now_s, counts, lease, progress, total, obse
             lease.keep()
         changed_rows = _write_page(store, policy, plan, page, now_s, counts)
         counts.pages += 1
+        if plan.plugin_failures:        # the page was decided with those facts unknown
+            counts.plugin_failures += plan.plugin_failures
+            store.audit("plugin.failed", "tick", {"accounts": len(page.acct_nos),
+                                                  "failures": plan.plugin_failures}, now=now_s)
         if observer is not None and len(changed_rows):
             observer([plan.db.decision(int(i)) for i in changed_rows])
         if progress:

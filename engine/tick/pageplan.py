@@ -40,6 +40,7 @@ class PagePlan:
     has_body: np.ndarray | None = None   # bool: rows whose `decisions` row is in `decision_rows`
     decision_rows: list = field(default_factory=list)   # DECISION_COLUMNS tuples of `has_body`, in order
     db: object = None           # the DecisionBatch (kept in the process that decided, never pickled)
+    plugin_failures: list = field(default_factory=list)  # plugin facts that failed for this page (dicts)
     _build: object = field(default=None, repr=False)    # builds any rows' decisions, while `db` is kept
 
     def can_write(self, rows: np.ndarray) -> np.ndarray:
@@ -79,7 +80,7 @@ def plan_page(store, policy, page, now: datetime, horizon: int, *, ahead: bool =
     queue = np.flatnonzero(cols.action_ok & (cols.not_before <= now_s + horizon))
     plan = PagePlan(keys=cols.keys, next_eval=cols.next_eval.tolist(), suppressed=cols.suppressed,
                     queue=queue, outbox_rows=_outbox_rows(db, cols, page.acct_nos, queue, now_s),
-                    db=db if keep_decisions else None)
+                    db=db if keep_decisions else None, plugin_failures=db.plugin_failures)
     if ahead:
         plan.has_body = cols.keys != stored
         plan.decision_rows = _decision_rows(db, cols, page, np.flatnonzero(plan.has_body), policy, now_s)

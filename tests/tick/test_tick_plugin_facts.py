@@ -67,6 +67,10 @@ def test_a_failing_plugin_fact_does_not_stop_the_tick(settings, store, caplog):
     # unknown: `x_crm_strategic eq true` is false, so `not` holds and every account is reminded
     assert summary.evaluated == 3 and summary.actions_queued == 3 and summary.ran
     assert any("x_crm_strategic" in r.getMessage() for r in caplog.records if r.name == "arrears.plugins")
+    # visible where operators look: the tick's summary and the audit log
+    assert [f["fact"] for f in summary.plugin_failures] == ["x_crm_strategic"]
+    audited = rows(store, "SELECT subject, body FROM audit WHERE kind = 'plugin.failed'")
+    assert len(audited) == 1 and audited[0][0] == "tick" and "x_crm_strategic" in audited[0][1]
 
 
 def test_without_the_plugin_the_runtime_refuses_to_start(settings, store):
