@@ -21,7 +21,7 @@ import sys
 import threading
 import warnings
 
-DEFAULT_THREADS = 32
+DEFAULT_THREADS = 64
 # A response up to this size is sent whole by waitress's I/O thread once the request is
 # done (with the next ones ready by then), rather than its headers and body separately from
 # the request thread as they are written: fewer system calls and fewer hand-offs of the

@@ -1,6 +1,6 @@
 """Benchmark: the HTTP API on the real waitress server over loopback.
 
-    python bench/api.py [--duration 10] [--connections 32] [--threads 32] [--workers 1]
+    python bench/api.py [--duration 10] [--connections 64] [--threads 64] [--workers 1]
                         [--client wrk|python] [--clients 1] [--accounts 2000]
                         [--mix portfolio|example] [--no-batching] [--only decide|stored]
                         [--trace] [--batch-wait-ms 2]
@@ -218,8 +218,8 @@ def cpu_seconds(pid: int) -> float | None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10.0)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=32, help="waitress threads per process")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=64, help="waitress threads per process (the server default)")
     parser.add_argument("--workers", type=int, default=1, help="server processes (api.workers)")
     parser.add_argument("--clients", type=int, default=1, help="client processes")
     parser.add_argument("--accounts", type=int, default=2000)

@@ -34,7 +34,9 @@ def register(subparsers) -> None:
                         help="load demo accounts into an empty database; print a demo API key if none is set")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
-    parser.add_argument("--threads", type=int, default=16, help="API worker threads (default 16)")
+    parser.add_argument("--threads", type=int, metavar="N",
+                        help="API threads per process (default: api.server.DEFAULT_THREADS, 64): more "
+                             "requests in flight make bigger decision batches")
     parser.add_argument("--workers", type=int, default=1, metavar="N",
                         help="API server processes sharing the port (default 1; Linux); the tick "
                              "runs in the parent process")
@@ -47,7 +49,7 @@ def run(args) -> int:
 
     from api import create_app
     from api.config import ConfigError
-    from api.server import serve as serve_api
+    from api.server import DEFAULT_THREADS, serve as serve_api
     from engine.cli.goals import goals_path
     from engine.errors import ArrearsError
     from engine.tick.scheduler import TickScheduler, announce
@@ -87,7 +89,7 @@ def run(args) -> int:
         yield
 
     try:
-        serve_api(app, args.host, args.port, args.threads, workers=args.workers,
+        serve_api(app, args.host, args.port, args.threads or DEFAULT_THREADS, workers=args.workers,
                   parent=ticking if scheduler is not None else None)
     except OSError as exc:            # e.g. the port is taken
         print(f"arrears serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
