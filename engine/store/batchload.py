@@ -11,13 +11,13 @@ import json
 from functools import lru_cache
 
 import numpy as np
-from sqlalchemy import Connection, case, collate, func, literal, select
+from sqlalchemy import Connection, case, collate, func, literal, literal_column, select
 
 from engine.batch import EVENT_CODES, KIND_CODES, NO_DAY, NO_INVOICE, OUTCOME_CODES, UNKNOWN_INVOICE, Batch
 from engine.errors import ArrearsError
 from engine.model import Contact
 from engine.money import exponent
-from engine.store.db import fetch_tuples, int_in, paused_gc
+from engine.store.db import fetch_sql, paused_gc
 from engine.store.schema import accounts, events, invoices
 
 IN_CHUNK = 5000          # keys per IN (...) list, written into the SQL (no bound parameters)
@@ -72,16 +72,12 @@ def _load(conn: Connection, acct_nos) -> Batch:
     nos = np.asarray(acct_nos, dtype=np.int64).ravel()
     if len(nos) > 1 and not bool((np.diff(nos) > 0).all()):
         raise ValueError("acct_nos must be strictly increasing")
-    acc = _columns(_fetch(conn, accounts, _account_selects(conn.dialect.name), nos, [accounts.c.acct_no]),
-                   _ACCOUNT_COLS)
+    acc = _columns(_fetch(conn, "accounts", nos), _ACCOUNT_COLS)
     if len(acc["acct_no"]) != len(nos):
         missing = sorted(set(nos.tolist()) - set(acc["acct_no"]))
         raise ArrearsError(f"no account with acct_no {', '.join(map(str, missing[:10]))}")
-    inv_order = [invoices.c.acct_no, invoices.c.due_day, _bytewise(conn, invoices.c.invoice_id)]
-    inv_cols = [invoices.c[n] for n in _INVOICE_COLS[:-1]] + [func.coalesce(invoices.c.issued_day, NO_DAY)]
-    inv = _columns(_fetch(conn, invoices, inv_cols, nos, inv_order), _INVOICE_COLS)
-    ev = _columns(_fetch(conn, events, _event_selects(), nos,
-                         [events.c.acct_no, events.c.at, events.c.seq]), _EVENT_COLS)
+    inv = _columns(_fetch(conn, "invoices", nos), _INVOICE_COLS)
+    ev = _columns(_fetch(conn, "events", nos), _EVENT_COLS)
     tz_index: dict = {}
     tz = [tz_index.setdefault(name, len(tz_index)) for name in acc["timezone"]]
     reach = _reach_table()[np.asarray(acc["contact"], dtype=np.int64)] if len(nos) else np.zeros(0, np.int64)
@@ -147,20 +143,38 @@ def _event_columns(nos: np.ndarray, ev: dict, inv: dict) -> dict:
     )
 
 
-def _fetch(conn: Connection, table, names, nos: np.ndarray, order) -> list:
-    """Rows of `table` for the accounts `nos`, one ordered query per chunk of keys.
-
-    `names`: column names, or the column expressions to select."""
-    cols = [table.c[n] if isinstance(n, str) else n for n in names]
+def _fetch(conn: Connection, kind: str, nos: np.ndarray) -> list:
+    """Rows of table `kind` for the accounts `nos`, one ordered query per chunk of keys."""
+    sql, key = _query(kind, conn.dialect)
     rows: list = []
     for part in _parts(nos):
         lo, hi = int(part[0]), int(part[-1])
         if hi - lo + 1 == len(part):     # a dense run of keys: a range scan beats IN (...)
-            cond = table.c.acct_no.between(lo, hi)
-        else:
-            cond = int_in(table.c.acct_no, part.tolist())
-        rows.extend(fetch_tuples(conn, select(*cols).where(cond).order_by(*order)))
+            cond = f"{key} BETWEEN {lo} AND {hi}"
+        else:                            # integers need no quoting; no bound-parameter limit
+            cond = f"{key} IN ({','.join(map(str, part.tolist()))})"
+        rows.extend(fetch_sql(conn, sql.replace(_KEYS, cond, 1)))
     return rows
+
+
+_KEYS = "__arrears_keys__"      # where a query's condition on the account keys goes
+
+
+@lru_cache(maxsize=32)
+def _query(kind: str, dialect) -> tuple[str, str]:
+    """The SELECT of table `kind` compiled once per dialect, with `_KEYS` standing for the
+    condition on the account keys, and that key column's SQL. Compiling costs more than
+    a small batch's lookups (the API decides batches of a few dozen accounts)."""
+    table, cols, order = {
+        "accounts": lambda: (accounts, _account_selects(dialect.name), [accounts.c.acct_no]),
+        "invoices": lambda: (invoices, [invoices.c[n] for n in _INVOICE_COLS[:-1]]
+                             + [func.coalesce(invoices.c.issued_day, NO_DAY)],
+                             [invoices.c.acct_no, invoices.c.due_day, _bytewise(dialect, invoices.c.invoice_id)]),
+        "events": lambda: (events, _event_selects(), [events.c.acct_no, events.c.at, events.c.seq]),
+    }[kind]()
+    stmt = select(*cols).where(literal_column(_KEYS)).order_by(*order)
+    sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    return sql, str(table.c.acct_no.compile(dialect=dialect))
 
 
 def _parts(nos: np.ndarray):
@@ -179,9 +193,9 @@ def _columns(rows: list, names) -> dict:
     return dict(zip(names, zip(*rows)))
 
 
-def _bytewise(conn: Connection, column):
+def _bytewise(dialect, column):
     """Order text by code point, as Python sorts it, whatever the database's locale."""
-    name = {"sqlite": "BINARY", "postgresql": "C"}.get(conn.dialect.name)
+    name = {"sqlite": "BINARY", "postgresql": "C"}.get(dialect.name)
     return column if name is None else collate(column, name)
 
 

@@ -127,9 +127,14 @@ def fetch_tuples(conn: Connection, stmt) -> list[tuple]:
     are rendered inline (the callers bind integers and fixed strings only), which also
     lifts the bound-parameter limit of long IN lists.
     """
+    return fetch_sql(conn, str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})))
+
+
+def fetch_sql(conn: Connection, sql: str) -> list[tuple]:
+    """`fetch_tuples` for SQL text already compiled for `conn`'s dialect (callers that run
+    one query shape many times compile it once)."""
     if not conn.in_transaction():
         conn.begin()        # as SQLAlchemy's autobegin would: one snapshot until the caller ends it
-    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
     cursor = conn.connection.driver_connection.cursor()
     try:
         cursor.execute(sql)
