@@ -62,32 +62,25 @@ class Sources:
 
 def sources(args) -> Sources:
     """Resolve the settings, costs, policy and goals file of `args` (ArrearsError if unusable)."""
-    from engine.cli.kpis import costs_from_config
-    from engine.errors import ArrearsError
+    from engine.cli.kpis import costs_from_config, open_store
     from engine.registry import read_policy
-    from engine.store import Store
     from engine.tick.settings import load_settings
     from plugins.facts import installed_facts
 
     settings = load_settings(db=args.db, policy=args.policy, config=args.config)
     costs = costs_from_config(settings.dispatcher_config)
     # The policy whose buckets and segments the goals name: --policy, else the store's active one.
-    with Store(settings.database_url, upgrade=False, create=False) as store:
-        if store.schema_revision() is None:
-            raise ArrearsError("the database has no Arrears schema")
+    with open_store(settings.database_url) as store:
         policy = read_policy(store, settings.policy_path, explicit=args.policy, facts=installed_facts())
     return Sources(settings, costs, policy, goals_path(args.goals, settings))
 
 
 def read_ledger(database_url: str, policy, segment_days):
     """The stored portfolio as a KPI ledger, read-only (no schema upgrade, no new database file)."""
-    from engine.errors import ArrearsError
+    from engine.cli.kpis import open_store
     from engine.kpis import ledger_from_store
-    from engine.store import Store
 
-    with Store(database_url, upgrade=False, create=False) as store:
-        if store.schema_revision() is None:
-            raise ArrearsError("the database has no Arrears schema")
+    with open_store(database_url) as store:
         return ledger_from_store(store, policy, segment_days=segment_days)
 
 

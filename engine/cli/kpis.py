@@ -36,6 +36,19 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=run)
 
 
+def open_store(url: str):
+    """The store at `url` for a reporting command: read-only (no schema upgrade, no new
+    database file); ArrearsError if it holds no Arrears schema."""
+    from engine.errors import ArrearsError
+    from engine.store import Store
+
+    store = Store(url, upgrade=False, create=False)
+    if store.schema_revision() is None:
+        store.close()
+        raise ArrearsError("the database has no Arrears schema")
+    return store
+
+
 def add_store_options(parser, config_holds: str) -> None:
     """--db, --policy and --config, as the read-only reporting commands (kpis, goals, report)
     take them; `config_holds` says what they read from the config file."""
@@ -71,7 +84,6 @@ def run(args) -> int:
     from engine.kpis.render import to_csv, to_table
     from engine.model import parse_date
     from engine.registry import read_policy
-    from engine.store import Store
     from engine.tick.settings import load_settings
     from plugins.facts import installed_facts
 
@@ -81,10 +93,7 @@ def run(args) -> int:
             raise ArrearsError(f"--from {start} is after --to {end}")
         settings = load_settings(db=args.db, policy=args.policy, config=args.config)
         costs = costs_from_config(settings.dispatcher_config)
-        # Read-only: no schema upgrade and no new database file.
-        with Store(settings.database_url, upgrade=False, create=False) as store:
-            if store.schema_revision() is None:
-                raise ArrearsError("the database has no Arrears schema")
+        with open_store(settings.database_url) as store:
             policy = read_policy(store, settings.policy_path, explicit=args.policy, facts=installed_facts())
             ledger = ledger_from_store(store, policy, segment_days=[epoch_day(end)])
         report = compute_kpis(ledger, start, end, group_by=args.group_by, policy=policy, costs=costs)
