@@ -74,6 +74,17 @@ def get_policy(call, digest):
     return policy_version(row, source=True)
 
 
+def _compile_or_422(call, outcome: str):
+    """(policy, text) of the body, compiled with the app's plugin facts; a 422 problem
+    listing every problem (line and column) if it is invalid, `outcome` saying what did
+    not happen."""
+    try:
+        return _compile(call.body, call.state.policies.facts)
+    except PolicyError as exc:
+        raise ApiProblem(422, "invalid-policy", f"the policy has {len(exc.problems)} problem(s); {outcome}",
+                         _problems(exc)) from None
+
+
 @resource.route("POST", "/v1/policies:validate", roles=COMPLIANCE, summary="Check a candidate policy",
                 operation_id="validate_policy",
                 description="Checks the YAML in the body as `arrears validate` does (schema, semantics, "
@@ -105,11 +116,7 @@ def validate_policy(call):
                 responses={200: ("The comparison", ref("SimulationReport"))})
 def simulate_policy(call):
     """POST /v1/policies:simulate: compare a candidate policy with the active one."""
-    try:
-        candidate, _ = _compile(call.body, call.state.policies.facts)
-    except PolicyError as exc:
-        raise ApiProblem(422, "invalid-policy", f"the policy has {len(exc.problems)} problem(s); "
-                         "nothing was simulated", _problems(exc)) from None
+    candidate, _ = _compile_or_422(call, "nothing was simulated")
     state = call.state
     at = call.query["at"] or datetime.now(timezone.utc).replace(microsecond=0)
     report = simulate(state.store, state.policies.active(), candidate, at, sample=call.query["sample"],
@@ -129,11 +136,7 @@ def simulate_policy(call):
                            201: ("Stored and activated", ref("PolicySource"))})
 def upload_policy(call):
     """POST /v1/policies: upload and activate a policy."""
-    try:
-        policy, text = _compile(call.body, call.state.policies.facts)
-    except PolicyError as exc:
-        raise ApiProblem(422, "invalid-policy", f"the policy has {len(exc.problems)} problem(s); "
-                         "nothing was changed", _problems(exc)) from None
+    policy, text = _compile_or_422(call, "nothing was changed")
     with read_transaction(call.state.store.engine) as conn:
         existed = reads.policy_by_digest(conn, policy.digest) is not None
     call.state.policies.activate(policy, text)
