@@ -1,6 +1,6 @@
 """The Flask application factory.
 
-    from api import create_app
+    from arrears.api import create_app
     app = create_app({"database_url": "sqlite:///arrears.db",
                       "api": {"keys": {"<a long random key>": "integrator"}}})
 
@@ -14,16 +14,16 @@ import logging
 
 from flask import Flask
 
-from api import config as api_config
-from api import metrics, openapi, problems
-from api.resources import RESOURCES
-from api.state import ApiState
+from arrears.api import config as api_config
+from arrears.api import metrics, openapi, problems
+from arrears.api.resources import RESOURCES
+from arrears.api.state import ApiState
 
 log = logging.getLogger("arrears.api")
 
 
 def create_app(config: dict | None = None, *, store=None, plugin_manager=None) -> Flask:
-    """Build the API app from `config` (see `api.config`); `store` reuses an open Store;
+    """Build the API app from `config` (see `arrears.api.config`); `store` reuses an open Store;
     `plugin_manager` gives the plugins whose facts policies may use (default: the installed ones)."""
     settings = api_config.load(config)
     app = Flask("api")

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from api.problems import ApiProblem
+from arrears.api.problems import ApiProblem
 
 ROLES = ("integrator", "compliance", "agent", "admin")
 MIN_KEY_LENGTH = 16

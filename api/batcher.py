@@ -7,8 +7,8 @@ accounts costs little more than deciding one. Request threads hand their account
 waiting (up to `max_batch`) and, when the previous batch was shared (under load),
 waits for company while requests keep arriving less than `max_wait` apart; then it
 evaluates and wakes each thread with its batch and row, from which the thread builds
-its answer (`api.decision_json`, or a `Decision`). Stored accounts are read together
-too: one snapshot, one query per table for the whole batch (`engine.store.batchload`,
+its answer (`arrears.api.decision_json`, or a `Decision`). Stored accounts are read together
+too: one snapshot, one query per table for the whole batch (`arrears.engine.store.batchload`,
 as the tick reads them), not three queries per request.
 
 Deterministic: a micro-batch holds only requests with the same policy and the same
@@ -25,12 +25,13 @@ import time
 from collections import deque
 from datetime import datetime, timezone
 
-from engine.batch import Batch
-from engine.decide import DecisionBatch, decide_batch
-from engine.store import UnknownAccount
-from engine.store.batchload import load_batch
-from engine.store.db import read_transaction
-from engine.store.ingest import lookup
+from arrears.engine.decide.core import decide_batch
+from arrears.engine.decide.result import DecisionBatch
+from arrears.engine.domain.batch import Batch
+from arrears.engine.store import UnknownAccount
+from arrears.engine.store.batchload import load_batch
+from arrears.engine.store.db import read_transaction
+from arrears.engine.store.ingest import lookup
 
 WAIT_LIMIT = 30.0      # seconds a request waits for its batch before giving up
 GATHER_ROUNDS = 8      # a batch gathers company for at most this many times `max_wait`
@@ -86,7 +87,7 @@ class MicroBatcher:
         self._thread: threading.Thread | None = None
 
     def decide(self, account, events, policy, now: datetime | None = None):
-        """The `Decision` for one account, as `engine.decide` would return it.
+        """The `Decision` for one account, as `arrears.engine.decide.core` would return it.
 
         `now=None` means the current second. Raises what deciding it alone would raise.
         """

@@ -14,8 +14,8 @@ import re
 from flask import request
 from jsonschema import Draft202012Validator
 
-from api.openapi.model import ENGINE_PARSED
-from api.problems import ApiProblem, invalid, pointer
+from arrears.api.openapi.model import ENGINE_PARSED
+from arrears.api.problems import ApiProblem, invalid, pointer
 
 YAML_MEDIA = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")

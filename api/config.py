@@ -15,12 +15,12 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from api.auth import parse_env_keys
-from engine.errors import ArrearsError
-from engine.goals import DEFAULT_GOALS, GOALS_ENV
-from engine.kpis.costs import CostConfigError, CostModel, parse_costs
-from engine.store.db import DEFAULT_URL, URL_ENV
-from policies import DEFAULT_POLICY
+from arrears.api.auth import parse_env_keys
+from arrears.engine.domain.errors import ArrearsError
+from arrears.engine.goals import DEFAULT_GOALS, GOALS_ENV
+from arrears.engine.kpis.costs import CostConfigError, CostModel, parse_costs
+from arrears.engine.store.db import DEFAULT_URL, URL_ENV
+from arrears.policies import DEFAULT_POLICY
 
 KEYS_ENV = "ARREARS_API_KEYS"
 POLICY_ENV = "ARREARS_POLICY"

@@ -10,7 +10,7 @@ import base64
 import hashlib
 import json
 
-from api.problems import ApiProblem
+from arrears.api.problems import ApiProblem
 
 
 def _fingerprint(kind: str, filters: dict) -> str:

@@ -1,5 +1,5 @@
 """Deciding one account for a request: micro-batched when the batcher is on, as the
-evaluated batch and the account's row in it (`api.decision_json` writes the answer).
+evaluated batch and the account's row in it (`arrears.api.decision_json` writes the answer).
 
 Both decision endpoints go through here, so they count decisions the same way and
 answer 503 alike when the batcher cannot take more work.
@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from api.batcher import Unavailable
-from api.problems import ApiProblem
-from engine.batch import Batch
-from engine.decide import DecisionBatch, decide_batch
+from arrears.api.batcher import Unavailable
+from arrears.api.problems import ApiProblem
+from arrears.engine.decide.core import decide_batch
+from arrears.engine.decide.result import DecisionBatch
+from arrears.engine.domain.batch import Batch
 
 
 def _now(now: datetime | None) -> datetime:
@@ -38,7 +39,7 @@ def decide_given(state, account, events, policy, now: datetime | None) -> tuple[
 
 def decide_stored(state, account_id: str, policy, now: datetime | None) -> tuple[DecisionBatch, int]:
     """A stored account and its history, evaluated at `now` (None: the current second).
-    Raises `engine.store.UnknownAccount` if no such account is stored."""
+    Raises `arrears.engine.store.UnknownAccount` if no such account is stored."""
     if state.batcher is None:
         account, events = state.store.get_account(account_id)
         result = decide_batch(Batch.from_objects([account], [events]), policy, _now(now)), 0

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import threading
 
-from engine.decide import DecisionBatch, from_epoch
-from engine.decision import rfc3339
-from engine.materialize import action_of, applied_profiles, offers_of
-from engine.money import from_minor
-from engine.suppress import for_row as suppressions_of
-from engine.trace import build_trace
+from arrears.engine.decide.materialize import action_of, applied_profiles, offers_of
+from arrears.engine.decide.result import DecisionBatch
+from arrears.engine.decide.suppress import for_row as suppressions_of
+from arrears.engine.decide.trace import build_trace
+from arrears.engine.domain.clock import from_epoch
+from arrears.engine.domain.decision import rfc3339
+from arrears.engine.domain.money import from_minor
 
 
 class DecisionRows:

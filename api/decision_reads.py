@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import JSON, and_, cast, exists, func, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 
-from engine.store.schema import accounts, decisions
+from arrears.engine.store.schema import accounts, decisions
 
 SORTS = ("priority", "evaluated_at")
 

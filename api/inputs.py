@@ -5,13 +5,13 @@
 anything is decided or stored, the API applies the store's exact conversion to minor
 units, so an amount finer than the currency allows or beyond the largest handled is
 refused here, naming the field. Errors are `InputError`s whose `where` is the field's path
-from the body root; `api.problems.from_input_error` turns them into 422 problems.
+from the body root; `arrears.api.problems.from_input_error` turns them into 422 problems.
 """
 from __future__ import annotations
 
-from engine.errors import InputError
-from engine.model import Account, Event
-from engine.store.codec import event_values, minor_units
+from arrears.engine.domain.errors import InputError
+from arrears.engine.domain.model import Account, Event
+from arrears.engine.store.codec import event_values, minor_units
 
 
 def _join(where: str, name) -> str:

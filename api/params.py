@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-from api.problems import ApiProblem, input_message
-from engine.errors import InputError
-from engine.model import parse_instant
+from arrears.api.problems import ApiProblem, input_message
+from arrears.engine.domain.errors import InputError
+from arrears.engine.domain.model import parse_instant
 
 # Times the engine can compute with (dates beyond year 9999 overflow; see api/limits.py).
 EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)

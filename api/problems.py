@@ -18,7 +18,7 @@ import re
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import ArrearsError, InputError, PolicyError
+from arrears.engine.domain.errors import ArrearsError, InputError, PolicyError
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("arrears.api")

@@ -11,8 +11,14 @@ import json
 
 from sqlalchemy import and_, or_, select
 
-from engine.store.codec import account_from_row, canonical
-from engine.store.schema import accounts, audit, events, invoices, policy_versions
+from arrears.engine.store.codec import account_from_row, canonical
+from arrears.engine.store.schema import (
+    accounts,
+    audit,
+    events,
+    invoices,
+    policy_versions,
+)
 
 
 def account(conn, account_id: str):

@@ -8,7 +8,7 @@
 
 The wrapper around each view authenticates the caller, checks the role, parses the
 query parameters and headers by their schemas, reads and checks the JSON body
-envelope, then calls the view with a `Call`. `api.openapi.document` builds the
+envelope, then calls the view with a `Call`. `arrears.api.openapi.document` builds the
 OpenAPI document from the same `Operation`s, so the two cannot disagree.
 """
 from __future__ import annotations
@@ -21,8 +21,8 @@ from typing import Any, Callable
 
 from flask import Blueprint, Response, current_app, request
 
-from api import bodies, params
-from api.auth import Principal, require
+from arrears.api import bodies, params
+from arrears.api.auth import Principal, require
 
 JSON = "application/json"
 _PATH_ARG = re.compile(r"\{(\w+)\}")

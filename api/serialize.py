@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from engine.decision import rfc3339
-from engine.money import from_minor
-from engine.store.codec import event_from_row
+from arrears.engine.domain.decision import rfc3339
+from arrears.engine.domain.money import from_minor
+from arrears.engine.store.codec import event_from_row
 
 
 def time_of(epoch) -> str | None:

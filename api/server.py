@@ -1,12 +1,12 @@
 """Serving the API with waitress (a production WSGI server in pure Python).
 
-    from api import create_app
-    from api.server import serve
+    from arrears.api import create_app
+    from arrears.api.server import serve
     serve(create_app(config), host="0.0.0.0", port=8080, threads=32)
 
 Or from a shell, until `arrears serve` hosts it alongside the scheduler:
 
-    ARREARS_API_KEYS="<key>:admin" python -m api.server --db sqlite:///arrears.db --port 8080
+    ARREARS_API_KEYS="<key>:admin" python -m arrears.api.server --db sqlite:///arrears.db --port 8080
 
 Threads: each request in flight holds one, and the decision micro-batcher can only
 batch requests that are in flight together, so more threads than cores pays off
@@ -60,13 +60,13 @@ def serve(app, host: str = "127.0.0.1", port: int = 8080, threads: int = DEFAULT
           workers: int = 1, *, parent=None, **options) -> None:
     """Serve `app` on host:port until SIGINT or SIGTERM; then close its store and batcher.
 
-    `workers` > 1 forks that many server processes sharing the port (see `api.workers`).
+    `workers` > 1 forks that many server processes sharing the port (see `arrears.api.workers`).
     `parent`, if given, is a context manager factory for other work of this process (the
     scheduled tick of `arrears serve`): entered once the server is listening (after the
     fork), exited when it has stopped.
     """
     if workers > 1:
-        from api.workers import serve_workers
+        from arrears.api.workers import serve_workers
         serve_workers(app, host, port, threads, workers, parent=parent, **options)
         return
     server = create_server(app, host, port, threads, **options)
@@ -89,12 +89,12 @@ def serve(app, host: str = "127.0.0.1", port: int = 8080, threads: int = DEFAULT
 
 
 def main(argv=None) -> int:
-    """`python -m api.server`: build the app from flags and the environment, then serve it."""
-    from api import create_app
-    from api.config import ConfigError
-    from engine.errors import ArrearsError
+    """`python -m arrears.api.server`: build the app from flags and the environment, then serve it."""
+    from arrears.api import create_app
+    from arrears.api.config import ConfigError
+    from arrears.engine.domain.errors import ArrearsError
 
-    parser = argparse.ArgumentParser(prog="python -m api.server", description="Serve the Arrears API.")
+    parser = argparse.ArgumentParser(prog="python -m arrears.api.server", description="Serve the Arrears API.")
     parser.add_argument("--db", help="database URL (default: $ARREARS_DATABASE_URL, else sqlite:///arrears.db)")
     parser.add_argument("--policy", help="policy file used when none is active yet (default: $ARREARS_POLICY, "
                                          "else the shipped default)")
@@ -107,7 +107,7 @@ def main(argv=None) -> int:
     try:
         app = create_app(config)
     except (ArrearsError, ConfigError, OSError, ValueError) as exc:
-        print(f"api.server: {exc}", file=sys.stderr)
+        print(f"arrears.api.server: {exc}", file=sys.stderr)
         return 1
     serve(app, args.host, args.port, args.threads, workers=args.workers)
     return 0

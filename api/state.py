@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import threading
 
-from api.auth import KeyRing
-from api.batcher import MicroBatcher
-from api.bodies import envelope_validators
-from api.metrics import Metrics
-from api.openapi.messages import components
-from engine.registry import PolicyRegistry
-from engine.store import Store
-from engine.tick.launcher import TickLauncher
-from engine.tick.service import Runtime
-from engine.tick.settings import TickSettings
+from arrears.api.auth import KeyRing
+from arrears.api.batcher import MicroBatcher
+from arrears.api.bodies import envelope_validators
+from arrears.api.metrics import Metrics
+from arrears.api.openapi.messages import components
+from arrears.engine.policy.registry import PolicyRegistry
+from arrears.engine.store import Store
+from arrears.engine.tick.launcher import TickLauncher
+from arrears.engine.tick.service import Runtime
+from arrears.engine.tick.settings import TickSettings
 
 
 class ApiState:
@@ -34,8 +34,8 @@ class ApiState:
         self.store = store or Store(settings.database_url)
         try:
             # Policies may use the facts of the installed plugins (or of `plugin_manager`).
-            from plugins.facts import plugin_facts
-            from plugins.manager import get_plugin_manager
+            from arrears.plugins.facts import plugin_facts
+            from arrears.plugins.manager import get_plugin_manager
             facts = plugin_facts(plugin_manager or get_plugin_manager())
             self.policies = PolicyRegistry(self.store, settings.policy_path, settings.policy_refresh_seconds,
                                            facts=facts)

@@ -33,7 +33,7 @@ def _listener(host: str, port: int) -> socket.socket:
 
 
 def _child(app, host: str, port: int, threads: int, options: dict, ready: int) -> None:
-    from api.server import create_server
+    from arrears.api.server import create_server
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     state = app.extensions["arrears"]

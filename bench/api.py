@@ -5,7 +5,7 @@
                         [--mix portfolio|example] [--no-batching] [--only decide|stored]
                         [--trace] [--batch-wait-ms 2]
 
-Starts `api.server` in its own process(es) on a free port with a fresh SQLite database
+Starts `arrears.api.server` in its own process(es) on a free port with a fresh SQLite database
 holding `--accounts` accounts (generated across jurisdictions by bench/portfolio.py, or
 copies of examples/account.json with `--mix example`), then for each endpoint drives
 it for `--duration` seconds from `--connections` keep-alive connections and prints
@@ -49,8 +49,8 @@ from portfolio import generate  # noqa: E402
 KEY = "bench-key-0123456789abcdef"
 SERVER = """
 import json, sys
-from api import create_app
-from api.server import serve
+from arrears.api import create_app
+from arrears.api.server import serve
 config = json.loads(sys.argv[1])
 serve(create_app(config), "127.0.0.1", config.pop("port"), config.pop("threads"), workers=config.pop("workers"))
 """
@@ -84,7 +84,7 @@ def start_server(db_url: str, port: int, threads: int, batching: bool, workers: 
 
 def example_portfolio(n: int):
     """`n` copies of examples/account.json with its history (one jurisdiction, one zone)."""
-    from engine import Account, Event
+    from arrears.engine import Account, Event
     data = json.loads((ROOT / "examples" / "account.json").read_text())
     history = [Event.from_dict(e) for e in json.loads((ROOT / "examples" / "events.json").read_text())]
     return [Account.from_dict({**data, "id": f"EX{i:06d}"}) for i in range(n)], [history] * n
@@ -96,8 +96,8 @@ def seed(db_url: str, n: int, mix: str = "portfolio"):
     `portfolio`: generated accounts across eight jurisdictions and five time zones;
     `example`: copies of the example account (the cheapest realistic case).
     """
-    from api.serialize import account_to_dict, event_to_dict
-    from engine.store import Store
+    from arrears.api.serialize import account_to_dict, event_to_dict
+    from arrears.engine.store import Store
     accounts, histories = generate(n, seed=11) if mix == "portfolio" else example_portfolio(n)
     with Store(db_url) as store:
         store.upsert_accounts(accounts)
@@ -220,7 +220,7 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=64, help="waitress threads per process (the server default)")
-    parser.add_argument("--workers", type=int, default=1, help="server processes (api.workers)")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (arrears.api.workers)")
     parser.add_argument("--clients", type=int, default=1, help="client processes")
     parser.add_argument("--accounts", type=int, default=2000)
     parser.add_argument("--no-batching", action="store_true")

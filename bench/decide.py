@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from portfolio import generate  # noqa: E402
 
-from engine import Batch, decide, decide_batch, load_policy  # noqa: E402
-from policies import DEFAULT_POLICY  # noqa: E402
+from arrears.engine import Batch, decide, decide_batch, load_policy  # noqa: E402
+from arrears.policies import DEFAULT_POLICY  # noqa: E402
 
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=timezone.utc)
 

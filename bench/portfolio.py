@@ -1,2 +1,2 @@
-"""The synthetic portfolio generator, for the benchmarks (it lives in `engine.demo`)."""
-from engine.demo import JURISDICTIONS, generate, generate_account  # noqa: F401
+"""The synthetic portfolio generator, for the benchmarks (it lives in `arrears.engine.demo`)."""
+from arrears.engine.demo import JURISDICTIONS, generate, generate_account  # noqa: F401

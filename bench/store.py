@@ -23,9 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 from portfolio import generate  # noqa: E402
 
-from engine import Batch  # noqa: E402
-from engine.model import Event  # noqa: E402
-from engine.store import Store  # noqa: E402
+from arrears.engine import Batch  # noqa: E402
+from arrears.engine.domain.model import Event  # noqa: E402
+from arrears.engine.store import Store  # noqa: E402
 
 NOW = datetime(2026, 11, 22, 15, tzinfo=timezone.utc)
 

@@ -41,7 +41,7 @@ def generate_into(url: str, n: int, seed: int = 1) -> None:
     """Store `n` generated accounts and their histories, CHUNK at a time (bounded memory)."""
     from portfolio import generate_account
 
-    from engine.store import Store
+    from arrears.engine.store import Store
     rng = random.Random(seed)
     with Store(url, synchronous="OFF") as store:
         for start in range(0, n, CHUNK):
@@ -76,7 +76,7 @@ def _cpu() -> tuple[float, float]:
 
 def _timed_tick(store, policy, now, label: str, profile: bool = False, batch_size: int = 10_000,
                 workers: int | None = None):
-    from engine.tick import run_tick
+    from arrears.engine.tick import run_tick
     prof = cProfile.Profile() if profile else None
     load = os.getloadavg()[0]
     cpu0 = _cpu()
@@ -117,9 +117,9 @@ def main(argv=None) -> None:
         generate_into(url, args.accounts)
         return
 
-    from engine.policy import load_policy
-    from engine.store import Store
-    from policies import DEFAULT_POLICY
+    from arrears.engine.policy.load import load_policy
+    from arrears.engine.store import Store
+    from arrears.policies import DEFAULT_POLICY
 
     with Store(url) as store:
         have = _count(store)
@@ -141,7 +141,7 @@ def main(argv=None) -> None:
     _reset(store, forget_decisions=False)
     _timed_tick(store, policy, NOW + timedelta(seconds=20), "full re-evaluation, decisions unchanged",
                 batch_size=args.batch_size, workers=args.workers)
-    from engine.model import Event
+    from arrears.engine.domain.model import Event
     one_pct = [f"ACC{i:08d}" for i in range(0, args.accounts, 100)]
     note = Event("note", NOW + timedelta(seconds=25))
     store.append_events([(aid, note, None) for aid in one_pct], now=NOW)

@@ -4,14 +4,15 @@
     >>> policy = load_policy("policies/default.yaml")
     >>> decision = decide(account, events, policy, now)
 """
-from engine.batch import Batch
-from engine.compiler import CompiledPolicy
-from engine.decide import DecisionBatch, decide, decide_batch
-from engine.decision import Decision
-from engine.errors import ArrearsError, InputError, PolicyError, Problem
-from engine.model import Account, Contact, Event, Invoice
-from engine.money import Money
-from engine.policy import load_policy
+from arrears.engine.decide.core import decide, decide_batch
+from arrears.engine.decide.result import DecisionBatch
+from arrears.engine.domain.batch import Batch
+from arrears.engine.domain.decision import Decision
+from arrears.engine.domain.errors import ArrearsError, InputError, PolicyError, Problem
+from arrears.engine.domain.model import Account, Contact, Event, Invoice
+from arrears.engine.domain.money import Money
+from arrears.engine.policy.compiler import CompiledPolicy
+from arrears.engine.policy.load import load_policy
 
 __all__ = ["Account", "ArrearsError", "Batch", "CompiledPolicy", "Contact", "Decision",
            "DecisionBatch", "Event", "InputError", "Invoice", "Money", "PolicyError", "Problem",

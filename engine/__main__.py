@@ -1,6 +1,6 @@
 """`python -m engine` runs the `arrears` command line."""
 import sys
 
-from engine.cli import main
+from arrears.engine.cli import main
 
 sys.exit(main())

@@ -13,7 +13,7 @@ import random
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from engine.model import Account, Contact, Event, Invoice
+from arrears.engine.domain.model import Account, Contact, Event, Invoice
 
 JURISDICTIONS = (("GB-ENG", "Europe/London", "GBP", "en"), ("GB-SCT", "Europe/London", "GBP", "en"),
                  ("US-NY", "America/New_York", "USD", "en"), ("US-MA", "America/New_York", "USD", "en"),

@@ -11,8 +11,8 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 
-from plugins.formatting import format_date, format_money
-from plugins.message import Message, Rendered
+from arrears.plugins.formatting import format_date, format_money
+from arrears.plugins.message import Message, Rendered
 
 ENFORCED = ("opt_out", "disclosure", "validation_notice")   # `first_message` is advisory
 

@@ -9,11 +9,11 @@ from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from engine.decision import Decision, rfc3339
-from engine.model import Account
-from engine.money import Money
-from engine.ruletext import CONTENT_BITS
-from plugins.message import Message, Recipient
+from arrears.engine.domain.decision import Decision, rfc3339
+from arrears.engine.domain.model import Account
+from arrears.engine.domain.money import Money
+from arrears.engine.guardrails.ruletext import CONTENT_BITS
+from arrears.plugins.message import Message, Recipient
 
 
 def _money(m: Money) -> dict:

@@ -20,14 +20,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pluggy
 
-from engine.decision import Decision
-from engine.model import Account
-from plugins.compose import build_message
-from plugins.errors import ChannelConfigError, PluginError, TemplateError
-from plugins.manager import call_each
-from plugins.message import DeliveryResult, Message
-from plugins.registry import ChannelSet, configure_channels
-from plugins.rendering import Renderer
+from arrears.engine.domain.decision import Decision
+from arrears.engine.domain.model import Account
+from arrears.plugins.compose import build_message
+from arrears.plugins.errors import ChannelConfigError, PluginError, TemplateError
+from arrears.plugins.manager import call_each
+from arrears.plugins.message import DeliveryResult, Message
+from arrears.plugins.registry import ChannelSet, configure_channels
+from arrears.plugins.rendering import Renderer
 
 
 @dataclass(frozen=True)

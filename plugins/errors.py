@@ -1,4 +1,4 @@
-"""Errors raised by the plugin layer; all derive from `engine.errors.ArrearsError`.
+"""Errors raised by the plugin layer; all derive from `arrears.engine.domain.errors.ArrearsError`.
 
 Channels never raise these while delivering (they return a `DeliveryResult`); they are
 raised at start-up (bad configuration, a plugin that cannot be loaded) and by the
@@ -6,7 +6,7 @@ renderer, whose caller turns them into a failed delivery.
 """
 from __future__ import annotations
 
-from engine.errors import ArrearsError
+from arrears.engine.domain.errors import ArrearsError
 
 
 class PluginError(ArrearsError):

@@ -1,13 +1,13 @@
 """Facts contributed by plugins through `arrears_facts`, and their registry.
 
-A `PluginFact` extends the engine's fact catalogue (`engine.factdefs.FACTS`) with a
+A `PluginFact` extends the engine's fact catalogue (`arrears.engine.facts.catalogue.FACTS`) with a
 `compute` function. Its name is in the plugin namespace: `x_` then lower_snake_case,
 by convention `x_<plugin>_<name>` (`x_crm_strategic`); built-in facts never start with
 `x_`, so the two can never collide. `compute(facts, **params)` receives the engine's
 batch `Facts` object (one row per account: `facts.n` rows, `facts.b` the columnar
 batch with the account ids in `facts.b.ids`, `facts.now` epoch seconds) plus the
 declared parameters, and returns a numpy column of length `facts.n`, in the
-representation `engine.conditions.column` uses for that kind:
+representation `arrears.engine.policy.conditions.column` uses for that kind:
 
     int     int64 array            number  float64 array (NaN: unknown)
     money   int64 minor units      string  object array of str (None: unknown)
@@ -17,7 +17,7 @@ An optional fact returns `(values, present)`, `present` a bool array saying whic
 have a value; comparisons are false where it is False. It is called once per batch
 (and parameter set), never per account. If it raises or returns something else, the
 engine treats the fact as unknown for the whole batch and records the failure
-(`engine.pluginfacts`); the traceback is logged to `arrears.plugins`.
+(`arrears.engine.facts.pluginfacts`); the traceback is logged to `arrears.plugins`.
 """
 from __future__ import annotations
 
@@ -28,10 +28,20 @@ from dataclasses import dataclass
 import numpy as np
 import pluggy
 
-from engine.factdefs import (BOOL, INT, MONEY, NUMBER, OPERATORS, PARAM_DEFAULTS, SET, STRING,
-                             FactDef, valid_plugin_fact_name)
-from plugins.errors import PluginError
-from plugins.manager import call_each, get_plugin_manager
+from arrears.engine.facts.catalogue import (
+    BOOL,
+    INT,
+    MONEY,
+    NUMBER,
+    OPERATORS,
+    PARAM_DEFAULTS,
+    SET,
+    STRING,
+    FactDef,
+    valid_plugin_fact_name,
+)
+from arrears.plugins.errors import PluginError
+from arrears.plugins.manager import call_each, get_plugin_manager
 
 log = logging.getLogger("arrears.plugins")
 PARAMS = ("window_days", "channel")
@@ -52,7 +62,7 @@ class PluginFact:
 
     @property
     def definition(self) -> FactDef:
-        """The `engine.factdefs.FactDef` for schema, compiler and docs."""
+        """The `arrears.engine.facts.catalogue.FactDef` for schema, compiler and docs."""
         return FactDef(self.name, self.kind, self.description, tuple(self.params), self.optional,
                        self.plugin, tuple(self.choices))
 
@@ -105,7 +115,7 @@ _DTYPE_NAMES = {INT: "int64", MONEY: "int64 minor units", NUMBER: "float64", STR
 
 def _problems(fact) -> list[str]:
     if not isinstance(fact, PluginFact):
-        return [f"returned {fact!r}, not a plugins.facts.PluginFact"]
+        return [f"returned {fact!r}, not an arrears.plugins.facts.PluginFact"]
     out = []
     if not valid_plugin_fact_name(fact.name):
         out.append(f"fact name {fact.name!r} must be x_ then lower_snake_case, such as "
@@ -162,7 +172,7 @@ def plugin_facts(pm: pluggy.PluginManager) -> dict[str, PluginFact]:
 def installed_facts(load_entrypoints: bool = True) -> dict[str, PluginFact]:
     """The plugin facts of a fresh manager: the built-ins and the installed plugins.
 
-    What the CLI passes to `engine.policy.load_policy(..., facts=...)`. Raises
+    What the CLI passes to `arrears.engine.policy.load.load_policy(..., facts=...)`. Raises
     `PluginError` if a plugin cannot be loaded or contributes a bad fact.
     """
     return plugin_facts(get_plugin_manager(load_entrypoints=load_entrypoints))

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from engine.money import Money, exponent
+from arrears.engine.domain.money import Money, exponent
 
 # language -> (thousands separator, decimal separator, symbol after the amount)
 _STYLE = {"en": (",", ".", False), "fr": ("\u202f", ",", True), "de": (".", ",", True)}

@@ -34,7 +34,7 @@ def arrears_channels():
     """Provide delivery channels.
 
     Passed: nothing.
-    Returns: a list of `plugins.channels.Channel` objects (fresh instances; the host
+    Returns: a list of `arrears.plugins.channels.Channel` objects (fresh instances; the host
     configures them). All results are collected. When several plugins provide the same
     channel `kind`, the one registered last wins, and built-ins (registered first, with
     `trylast=True`) lose to any plugin: that is how a plugin overrides a built-in channel.
@@ -46,7 +46,7 @@ def arrears_channels():
 def arrears_deliver(message, channel):
     """Intercept the delivery of one message, before the channel sees it.
 
-    Passed: `message`, the rendered `plugins.message.Message`; `channel`, the configured
+    Passed: `message`, the rendered `arrears.plugins.message.Message`; `channel`, the configured
     `Channel` that would deliver it.
     Returns: a `DeliveryResult` to take over the delivery (the channel is then not
     called), or None to let it pass. firstresult: the first non-None result wins.
@@ -60,7 +60,7 @@ def arrears_render(message, template_id, language, context):
 
     Passed: `message` (unrendered `Message`), `template_id` (the policy's template id),
     `language` (ISO 639-1), `context` (the template variables, a dict).
-    Returns: a `plugins.message.Rendered`, a plain string (used as a text body), or None
+    Returns: a `arrears.plugins.message.Rendered`, a plain string (used as a text body), or None
     to fall through to the built-in templates. firstresult: the first non-None wins.
     The host still enforces the compliance flags on what is returned: a missing opt-out
     line, disclosure or validation notice is appended.
@@ -83,16 +83,16 @@ def arrears_facts():
     """Add computed facts that policy conditions may use.
 
     Passed: nothing.
-    Returns: a list of `plugins.facts.PluginFact` (name, kind, description, compute,
+    Returns: a list of `arrears.plugins.facts.PluginFact` (name, kind, description, compute,
     params, optional, choices). Names are in the plugin namespace, `x_` then
     lower_snake_case (`x_<plugin>_<name>`), which no built-in fact uses. `compute(facts,
     **params)` receives the engine's batch `Facts` object and returns a numpy column of
     length `facts.n` (or a `(values, present)` pair for optional facts), in the
-    representation of `engine.conditions.column`; it is called once per batch and
+    representation of `arrears.engine.policy.conditions.column`; it is called once per batch and
     parameter set, never per account. If it raises or returns a bad column, the fact is
     unknown for that batch (every comparison false), the failure is recorded and traced,
     and the evaluation goes on. All results are collected; a name may be defined once
-    across all plugins. Not firstresult. Read through `plugins.facts.plugin_facts`.
+    across all plugins. Not firstresult. Read through `arrears.plugins.facts.plugin_facts`.
     """
 
 
@@ -100,7 +100,7 @@ def arrears_facts():
 def arrears_decision(decision):
     """Observe a decision the host has persisted (for CRM sync, analytics, alerts).
 
-    Passed: `decision`, an `engine.decision.Decision` (use `decision.to_dict()` for JSON).
+    Passed: `decision`, an `arrears.engine.domain.decision.Decision` (use `decision.to_dict()` for JSON).
     Returns: nothing; return values are ignored. Every implementation is called, each in
     isolation: one that raises is recorded as a failure and does not stop the others.
     """

@@ -12,18 +12,18 @@ from typing import Any
 
 import pluggy
 
-from plugins import hookspecs
-from plugins.errors import PluginError
+from arrears.plugins import hookspecs
+from arrears.plugins.errors import PluginError
 
 ENTRY_POINT_GROUP = "arrears"
 
 # Built-in plugins, registered before entry points so any installed plugin overrides them.
 BUILTIN_PLUGINS = (
-    "plugins.channels.email",
-    "plugins.channels.sms",
-    "plugins.channels.webhook",
-    "plugins.channels.letter",
-    "plugins.channels.queue",
+    "arrears.plugins.channels.email",
+    "arrears.plugins.channels.sms",
+    "arrears.plugins.channels.webhook",
+    "arrears.plugins.channels.letter",
+    "arrears.plugins.channels.queue",
 )
 
 

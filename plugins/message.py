@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from engine.decision import rfc3339
-from engine.model import parse_instant
+from arrears.engine.domain.decision import rfc3339
+from arrears.engine.domain.model import parse_instant
 
 SENT = "sent"
 FAILED_RETRYABLE = "failed_retryable"
@@ -123,7 +123,7 @@ class DeliveryResult:
     `status` is `sent`, `failed_retryable` (the host retries later, with backoff) or
     `failed_permanent` (the host gives up and records why). `provider_id` is the id the
     provider gave the message, if any; `detail` a human-readable explanation. `outcome`
-    is the contact outcome to record in history (see `engine.model.CONTACT_OUTCOMES`);
+    is the contact outcome to record in history (see `arrears.engine.domain.model.CONTACT_OUTCOMES`);
     when None it is `sent` for a sent message and `failed` otherwise (a queued call task
     reports `queued`).
     """

@@ -13,9 +13,9 @@ from typing import Any
 
 import pluggy
 
-from plugins.channels import Channel
-from plugins.errors import ChannelConfigError, PluginError
-from plugins.manager import call_each
+from arrears.plugins.channels import Channel
+from arrears.plugins.errors import ChannelConfigError, PluginError
+from arrears.plugins.manager import call_each
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,8 @@ def collect_channels(pm: pluggy.PluginManager) -> dict[str, ChannelEntry]:
             continue
         for channel in result or ():
             if not isinstance(channel, Channel) or not getattr(channel, "kind", ""):
-                problems.append(f"plugin {plugin!r}: arrears_channels returned {channel!r}, not a "
-                                f"plugins.channels.Channel with a kind")
+                problems.append(f"plugin {plugin!r}: arrears_channels returned {channel!r}, not an "
+                                f"arrears.plugins.channels.Channel with a kind")
                 continue
             previous = chosen.get(channel.kind)
             overrides = (*previous.overrides, previous.plugin) if previous else ()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import traceback
 from collections.abc import Mapping, Sequence
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +21,13 @@ import pluggy
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from plugins.compliance import ENFORCED, as_html, enforce, standard_text
-from plugins.errors import PluginError, TemplateError
-from plugins.formatting import format_date, format_money
-from plugins.manager import call_each
-from plugins.message import Message, Rendered
+from arrears.plugins.compliance import ENFORCED, as_html, enforce, standard_text
+from arrears.plugins.errors import PluginError, TemplateError
+from arrears.plugins.formatting import format_date, format_money
+from arrears.plugins.manager import call_each
+from arrears.plugins.message import Message, Rendered
 
-SHIPPED = Path(__file__).resolve().parent / "templates"
+SHIPPED = Path(str(files(__package__))) / "templates"
 _HELPERS = {"opt_out": "opt_out_notice", "disclosure": "disclosure_notice",
             "validation_notice": "validation_notice"}
 

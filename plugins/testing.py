@@ -1,6 +1,6 @@
 """Helpers for testing plugins without the engine, a database or the network.
 
-    from plugins.testing import RecordingServer, make_message, plugin_manager
+    from arrears.plugins.testing import RecordingServer, make_message, plugin_manager
 
     pm = plugin_manager(my_plugin)               # built-ins + my_plugin, no entry points
     with RecordingServer() as server:             # a real HTTP server on 127.0.0.1
@@ -22,8 +22,8 @@ from typing import Self
 
 import pluggy
 
-from plugins.manager import get_plugin_manager
-from plugins.message import Message, Recipient
+from arrears.plugins.manager import get_plugin_manager
+from arrears.plugins.message import Message, Recipient
 
 FIXED_NOW = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
 

@@ -5,7 +5,8 @@ from datetime import datetime
 
 import pytest
 
-from core_factories import (  # noqa: F401  (re-exported for fixtures below)
+from arrears.engine.policy.compiler import compile_policy
+from tests.core_factories import (  # noqa: F401  (re-exported for fixtures below)
     NOW,
     POLICY_PATH,
     TODAY,
@@ -14,7 +15,6 @@ from core_factories import (  # noqa: F401  (re-exported for fixtures below)
     ev,
     make_account,
 )
-from engine.compiler import compile_policy
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from engine.model import Account, Event
+from arrears.engine.domain.model import Account, Event
 
 POLICY_PATH = Path(__file__).resolve().parents[1] / "policies" / "default.yaml"
 NOW = datetime(2026, 11, 22, 15, 0, 0, tzinfo=timezone.utc)

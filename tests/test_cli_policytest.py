@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
+from arrears.engine.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICIES = ROOT / "policies"
@@ -121,7 +121,7 @@ def test_explain_naive_time_is_refused(capsys):
 
 
 def test_console_entry_point_runs_as_a_process():
-    proc = subprocess.run([sys.executable, "-m", "engine", "test", "-q", str(POLICIES)],
+    proc = subprocess.run([sys.executable, "-m", "arrears.engine", "test", "-q", str(POLICIES)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.strip().endswith("passed, 0 failed")

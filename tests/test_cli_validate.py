@@ -10,21 +10,21 @@ from pathlib import Path
 
 import pytest
 
-import engine.cli
-from engine.cli import main
+import arrears.engine.cli
+from arrears.engine.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT = REPO / "policies" / "default.yaml"
 # Other subcommands are written in parallel; register only those that exist so this
 # test exercises `validate` through the real `main` either way.
-PRESENT = tuple(c for c in engine.cli.COMMANDS if importlib.util.find_spec(f"engine.cli.{c}"))
-EVERY_COMMAND_PRESENT = PRESENT == engine.cli.COMMANDS
-BOOT = ("import sys, engine.cli as c; c.COMMANDS = %r; sys.exit(c.main(sys.argv[1:]))" % (PRESENT,))
+PRESENT = tuple(c for c in arrears.engine.cli.COMMANDS if importlib.util.find_spec(f"arrears.engine.cli.{c}"))
+EVERY_COMMAND_PRESENT = PRESENT == arrears.engine.cli.COMMANDS
+BOOT = ("import sys, arrears.engine.cli as c; c.COMMANDS = %r; sys.exit(c.main(sys.argv[1:]))" % (PRESENT,))
 
 
 @pytest.fixture(autouse=True)
 def only_present_commands(monkeypatch):
-    monkeypatch.setattr(engine.cli, "COMMANDS", PRESENT)
+    monkeypatch.setattr(arrears.engine.cli, "COMMANDS", PRESENT)
 
 
 @pytest.fixture
@@ -60,11 +60,11 @@ def test_directory_reports_every_problem_and_skips_tests_and_subdirectories(poli
 
 
 def test_each_file_goes_through_load_policy(policies, monkeypatch, capsys):
-    import engine.policy
+    import arrears.engine.policy.load
 
     seen = []
-    real = engine.policy.load_policy
-    monkeypatch.setattr(engine.policy, "load_policy",
+    real = arrears.engine.policy.load.load_policy
+    monkeypatch.setattr(arrears.engine.policy.load, "load_policy",
                         lambda path, **kw: seen.append(Path(path)) or real(path, **kw))
     main(["validate", str(policies / "good.yaml"), str(policies)])
     assert seen == [policies / "good.yaml", policies / "bad.yaml"]   # listed once, in order
@@ -97,7 +97,7 @@ def test_yaml_syntax_error_is_located(tmp_path, capsys):
 
 
 def test_runs_as_a_subprocess(policies):
-    command = [sys.executable, "-m", "engine"] if EVERY_COMMAND_PRESENT else [sys.executable, "-c", BOOT]
+    command = [sys.executable, "-m", "arrears.engine"] if EVERY_COMMAND_PRESENT else [sys.executable, "-c", BOOT]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     result = subprocess.run(command + ["validate", str(policies / "bad.yaml"), str(DEFAULT)],
                             cwd=REPO, env=env, capture_output=True, text=True, timeout=60)

@@ -5,11 +5,11 @@ from datetime import datetime, time, timezone
 
 import pytest
 
-from core_factories import NOW, days_ago, ev, make_account
-from engine.batch import Batch
-from engine.conditions import compile_condition
-from engine.decide import as_epoch
-from engine.facts import Facts
+from arrears.engine.domain.batch import Batch
+from arrears.engine.domain.clock import as_epoch
+from arrears.engine.facts.compute import Facts
+from arrears.engine.policy.conditions import compile_condition
+from tests.core_factories import NOW, days_ago, ev, make_account
 
 
 def at(day, hour=10):

@@ -6,8 +6,8 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
-from core_factories import NOW, days_ago, ev, make_account
-from engine.decide import decide
+from arrears.engine.decide.core import decide
+from tests.core_factories import NOW, days_ago, ev, make_account
 
 MIDNIGHT_TOMORROW = datetime(2026, 11, 23, tzinfo=timezone.utc)    # London is on UTC in November
 

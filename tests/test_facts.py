@@ -6,11 +6,12 @@ from decimal import Decimal
 
 import pytest
 
-from core_factories import NOW, TODAY, days_ago, ev, make_account
-from engine.batch import KIND_CODES, Batch
-from engine.decide import as_epoch, decide
-from engine.errors import InputError
-from engine.facts import Facts
+from arrears.engine.decide.core import decide
+from arrears.engine.domain.batch import KIND_CODES, Batch
+from arrears.engine.domain.clock import as_epoch
+from arrears.engine.domain.errors import InputError
+from arrears.engine.facts.compute import Facts
+from tests.core_factories import NOW, TODAY, days_ago, ev, make_account
 
 
 def at(day, hour=10, minute=0):
@@ -112,8 +113,9 @@ def test_account_wide_dispute_covers_every_invoice(policy):
 
 
 def test_account_scope_disputes_pause_the_whole_account(policy_doc):
-    from engine.compiler import compile_policy
     import copy
+
+    from arrears.engine.policy.compiler import compile_policy
     doc = copy.deepcopy(policy_doc)
     doc["pauses"]["dispute"]["scope"] = "account"
     p = compile_policy(doc)

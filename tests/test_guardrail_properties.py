@@ -22,10 +22,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, example, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
-import oracle
-from engine import Account, Event, decide, load_policy
+from arrears.engine import Account, Event, decide, load_policy
+from tests import oracle
 
 ROOT = Path(__file__).resolve().parents[1]
 UTC = timezone.utc

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine import Account, Event, decide, load_policy
-from engine.errors import PolicyError
+from arrears.engine import Account, Event, decide, load_policy
+from arrears.engine.domain.errors import PolicyError
 
 ROOT = Path(__file__).resolve().parents[1]
 UTC = timezone.utc

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core_factories import NOW, TODAY, days_ago, ev, make_account
-from engine.decide import decide
+from arrears.engine.decide.core import decide
+from tests.core_factories import NOW, TODAY, days_ago, ev, make_account
 
 
 def at(day, hour=10):

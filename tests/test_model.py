@@ -7,8 +7,15 @@ from decimal import Decimal
 
 import pytest
 
-from engine.errors import ArrearsError, InputError
-from engine.model import CONTACT_OUTCOMES, EVENT_TYPES, Account, Contact, Event, Invoice
+from arrears.engine.domain.errors import ArrearsError, InputError
+from arrears.engine.domain.model import (
+    CONTACT_OUTCOMES,
+    EVENT_TYPES,
+    Account,
+    Contact,
+    Event,
+    Invoice,
+)
 
 ACCOUNT = {
     "id": "A1",

@@ -7,9 +7,9 @@ from datetime import datetime, time, timezone
 
 import pytest
 
-from core_factories import NOW, days_ago, ev, make_account
-from engine.compiler import compile_policy
-from engine.decide import decide
+from arrears.engine.decide.core import decide
+from arrears.engine.policy.compiler import compile_policy
+from tests.core_factories import NOW, days_ago, ev, make_account
 
 POSITIVE = 35 + 25 + 20 + 10          # the default policy's positive weights
 

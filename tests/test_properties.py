@@ -11,26 +11,30 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from core_factories import default_policy_doc
-from engine.batch import Batch
-from engine.compiler import compile_policy
-from engine.decide import decide, decide_batch
-from engine.factdefs import CHANNEL_KINDS
-from engine.model import CONTACT_OUTCOMES, EVENT_TYPES, Account, Contact, Event, Invoice
+from arrears.engine.decide.core import decide, decide_batch
+from arrears.engine.demo import generate
+from arrears.engine.domain.batch import Batch
+from arrears.engine.domain.model import (
+    CHANNEL_KINDS,
+    CONTACT_OUTCOMES,
+    EVENT_TYPES,
+    Account,
+    Contact,
+    Event,
+    Invoice,
+)
+from arrears.engine.policy.compiler import compile_policy
+from arrears.engine.policy.validation import SCHEMA_DIR
+from tests.core_factories import default_policy_doc
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from bench.portfolio import generate  # noqa: E402
-
-SCHEMA = json.loads((ROOT / "engine" / "schema" / "policy.schema.json").read_text(encoding="utf-8"))
+SCHEMA = json.loads((SCHEMA_DIR / "policy.schema.json").read_text(encoding="utf-8"))
 DEFAULT_DOC = default_policy_doc()
 DEFAULT = compile_policy(copy.deepcopy(DEFAULT_DOC))
 STAGE_IDS = [s["id"] for s in DEFAULT_DOC["escalation"]["stages"]]

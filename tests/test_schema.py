@@ -6,10 +6,16 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from engine import factdefs
-from engine.errors import PolicyError
-from engine.validation import check_policy_text, parse_policy, policy_schema, validate_document
-from engine.yamlsrc import load_document
+from arrears.engine.domain.errors import PolicyError
+from arrears.engine.domain.model import CHANNEL_KINDS
+from arrears.engine.facts import catalogue as factdefs
+from arrears.engine.policy.validation import (
+    check_policy_text,
+    parse_policy,
+    policy_schema,
+    validate_document,
+)
+from arrears.engine.policy.yamlsrc import load_document
 
 DEFAULT = Path(__file__).resolve().parents[1] / "policies" / "default.yaml"
 TEXT = DEFAULT.read_text(encoding="utf-8")
@@ -69,9 +75,9 @@ def test_operators_and_channel_kinds_match_factdefs():
     operators = {op for ops in factdefs.OPERATORS.values() for op in ops}
     assert {b["required"][0] for b in leaf["oneOf"]} == operators
     assert set(leaf["properties"]) == operators | {"fact", "window_days", "channel"}
-    assert leaf["properties"]["channel"]["enum"] == list(factdefs.CHANNEL_KINDS)
+    assert leaf["properties"]["channel"]["enum"] == list(CHANNEL_KINDS)
     kind = policy_schema()["properties"]["channels"]["additionalProperties"]["properties"]["kind"]
-    assert kind["enum"] == list(factdefs.CHANNEL_KINDS)
+    assert kind["enum"] == list(CHANNEL_KINDS)
 
 
 def test_every_property_has_a_description():
@@ -196,7 +202,7 @@ def test_a_value_that_is_not_a_date_does_not_hide_the_other_problems():
      "takes exactly one of the keys; found 2: value, change_percent"),
 ])
 def test_an_either_or_choice_of_keys_is_worded_for_what_it_is(keys, instance, expected):
-    from engine.validation import _choice_message
+    from arrears.engine.policy.validation import _choice_message
     schema = {"oneOf": [{"required": [k]} for k in keys]}
     (error,) = Draft202012Validator(schema).iter_errors(instance)
     assert _choice_message(error) == expected

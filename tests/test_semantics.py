@@ -4,12 +4,13 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from hypothesis import given, settings, strategies as st
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from engine.semantics import check_semantics
-from engine.validation import check_policy_text
-from engine.yamlsrc import Document, load_document
+from arrears.engine.policy.semantics import check_semantics
+from arrears.engine.policy.validation import check_policy_text
+from arrears.engine.policy.yamlsrc import Document, load_document
 
 DEFAULT = Path(__file__).resolve().parents[1] / "policies" / "default.yaml"
 TEXT = DEFAULT.read_text(encoding="utf-8")

@@ -6,9 +6,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from engine import tzutil
+from arrears.engine.domain import tzutil
 
 DAY = 86400
 EPOCH = date(1970, 1, 1).toordinal()

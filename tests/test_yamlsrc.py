@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import PolicyError
-from engine.yamlsrc import MAX_ALIASES, load_document, load_file, pointer
+from arrears.engine.domain.errors import PolicyError
+from arrears.engine.policy.yamlsrc import MAX_ALIASES, load_document, load_file, pointer
 
 DEFAULT = Path(__file__).resolve().parents[1] / "policies" / "default.yaml"
 

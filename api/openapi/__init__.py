@@ -1,4 +1,4 @@
 """The OpenAPI 3.1 description of the API, generated from the route specs (`build`)."""
-from api.openapi.document import build
+from arrears.api.openapi.document import build
 
 __all__ = ["build"]

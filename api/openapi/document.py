@@ -1,16 +1,16 @@
 """Build the OpenAPI 3.1 document from the resources' `Operation`s and the component schemas.
 
 Nothing here is written twice: paths, parameters, bodies, roles and responses come
-from the route specs the views are registered with; schemas from `api.openapi.model`
-and `api.openapi.messages`. Error responses are added by rule (401/403 where a key is
+from the route specs the views are registered with; schemas from `arrears.api.openapi.model`
+and `arrears.api.openapi.messages`. Error responses are added by rule (401/403 where a key is
 needed, 404 where the path names something, 413/415/422 where there is a body), all
 as problem documents.
 """
 from __future__ import annotations
 
-from api.openapi.messages import components
-from api.openapi.model import ref
-from api.problems import MEDIA_TYPE as PROBLEM_MEDIA
+from arrears.api.openapi.messages import components
+from arrears.api.openapi.model import ref
+from arrears.api.problems import MEDIA_TYPE as PROBLEM_MEDIA
 
 VERSION = "0.1.0"
 INFO = {

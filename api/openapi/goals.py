@@ -1,8 +1,8 @@
 """JSON Schemas of `GET /v1/goals`: the report `GoalsReport.to_dict()` writes (docs/goals-and-report.md)."""
 from __future__ import annotations
 
-from api.openapi.model import OPT_STR, STR, _object, nullable, ref
-from engine.goals import MILESTONE_STATUSES, STATUSES
+from arrears.api.openapi.model import OPT_STR, STR, _object, nullable, ref
+from arrears.engine.goals import MILESTONE_STATUSES, STATUSES
 
 DAY = {"type": "string", "format": "date"}
 DECIMAL = {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$", "description": "A decimal number."}

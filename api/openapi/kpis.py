@@ -1,9 +1,9 @@
 """JSON Schemas of `GET /v1/kpis`: the report `KpiReport.to_dict()` writes (docs/kpis.md)."""
 from __future__ import annotations
 
-from api.openapi.model import OPT_STR, STR, _object, nullable, ref
-from engine.kpis.groups import GROUP_BY
-from engine.kpis.report import COUNT_FIGURES, KPI_NAMES, MONEY_FIGURES, PLACES
+from arrears.api.openapi.model import OPT_STR, STR, _object, nullable, ref
+from arrears.engine.kpis.groups import GROUP_BY
+from arrears.engine.kpis.report import COUNT_FIGURES, KPI_NAMES, MONEY_FIGURES, PLACES
 
 COUNT = {"type": "integer", "minimum": 0}
 DAY = {"type": "string", "format": "date"}

@@ -6,9 +6,19 @@ server accepts.
 """
 from __future__ import annotations
 
-from api.openapi import goals, kpis, simulation
-from api.openapi.model import COMPONENTS, INSTANT, OPT_STR, OPT_TIME, STR, TIME, _object, nullable, ref
-from engine.store.tickruns import STATUSES, TRIGGERS
+from arrears.api.openapi import goals, kpis, simulation
+from arrears.api.openapi.model import (
+    COMPONENTS,
+    INSTANT,
+    OPT_STR,
+    OPT_TIME,
+    STR,
+    TIME,
+    _object,
+    nullable,
+    ref,
+)
+from arrears.engine.store.tickruns import STATUSES, TRIGGERS
 
 INT = {"type": "integer"}
 OPT_INT = nullable(INT)

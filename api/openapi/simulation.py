@@ -4,7 +4,7 @@ docs/simulation.md describes every field; tests check every response against the
 """
 from __future__ import annotations
 
-from api.openapi.model import OPT_STR, STR, TIME, _object, nullable, ref
+from arrears.api.openapi.model import OPT_STR, STR, TIME, _object, nullable, ref
 
 INT = {"type": "integer", "minimum": 0}
 DAY = {"type": "string", "format": "date"}

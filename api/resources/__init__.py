@@ -1,6 +1,18 @@
 """One module (and one blueprint) per resource; `RESOURCES` is the order they are registered
 and documented in."""
-from api.resources import accounts, audit, decide, decisions, events, goals, health, kpis, policies, ticks, workqueue
+from arrears.api.resources import (
+             accounts,
+             audit,
+             decide,
+             decisions,
+             events,
+             goals,
+             health,
+             kpis,
+             policies,
+             ticks,
+             workqueue,
+)
 
 RESOURCES = (decide.resource, accounts.resource, events.resource, decisions.resource,
              workqueue.resource, policies.resource, audit.resource, kpis.resource, goals.resource, ticks.resource,

@@ -1,15 +1,15 @@
 """Accounts: PUT/GET /v1/accounts/{account_id}, POST /v1/accounts:batch (bulk upsert)."""
 from __future__ import annotations
 
-from api import reads
-from api.inputs import parse_account
-from api.openapi.model import ref
-from api.problems import ApiProblem, from_input_error, invalid
-from api.resources.common import INTEGRATOR
-from api.routing import Resource
-from api.serialize import account_to_dict, state_to_dict
-from engine.errors import InputError
-from engine.store.db import read_transaction
+from arrears.api import reads
+from arrears.api.inputs import parse_account
+from arrears.api.openapi.model import ref
+from arrears.api.problems import ApiProblem, from_input_error, invalid
+from arrears.api.resources.common import INTEGRATOR
+from arrears.api.routing import Resource
+from arrears.api.serialize import account_to_dict, state_to_dict
+from arrears.engine.domain.errors import InputError
+from arrears.engine.store.db import read_transaction
 
 resource = Resource("accounts", "Accounts", "Debtor accounts and their invoices.")
 

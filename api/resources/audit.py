@@ -1,13 +1,13 @@
 """GET /v1/audit: the tamper-evident audit log, filtered by account and time."""
 from __future__ import annotations
 
-from api import cursors, reads
-from api.openapi.model import ref
-from api.resources.accounts import not_found
-from api.resources.common import COMPLIANCE, CURSOR, LIMIT
-from api.routing import Param, Resource
-from api.serialize import audit_entry
-from engine.store.db import read_transaction
+from arrears.api import cursors, reads
+from arrears.api.openapi.model import ref
+from arrears.api.resources.accounts import not_found
+from arrears.api.resources.common import COMPLIANCE, CURSOR, LIMIT
+from arrears.api.routing import Param, Resource
+from arrears.api.serialize import audit_entry
+from arrears.engine.store.db import read_transaction
 
 resource = Resource("audit", "Audit", "The hash-chained audit log (compliance).")
 

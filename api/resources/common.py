@@ -1,8 +1,8 @@
 """Roles and parameters shared by the resources."""
 from __future__ import annotations
 
-from api.problems import ApiProblem, invalid
-from api.routing import Param
+from arrears.api.problems import ApiProblem, invalid
+from arrears.api.routing import Param
 
 INTEGRATOR = ("integrator",)
 COMPLIANCE = ("compliance",)

@@ -3,17 +3,17 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from api.deciding import decide_given
-from api.decision_json import decision_dict
-from api.inputs import parse_account, parse_events
-from api.openapi.model import ref
-from api.params import parse_time
-from api.problems import from_input_error, invalid
-from api.resources.common import INTEGRATOR, policy_or_active
-from api.routing import Param, Resource
-from engine.batch import Batch
-from engine.decide import decide_batch
-from engine.errors import InputError
+from arrears.api.deciding import decide_given
+from arrears.api.decision_json import decision_dict
+from arrears.api.inputs import parse_account, parse_events
+from arrears.api.openapi.model import ref
+from arrears.api.params import parse_time
+from arrears.api.problems import from_input_error, invalid
+from arrears.api.resources.common import INTEGRATOR, policy_or_active
+from arrears.api.routing import Param, Resource
+from arrears.engine.decide.core import decide_batch
+from arrears.engine.domain.batch import Batch
+from arrears.engine.domain.errors import InputError
 
 resource = Resource("decide", "Decisions", "What the engine decides, and why.")
 

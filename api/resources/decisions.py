@@ -1,17 +1,24 @@
 """Decisions from stored data: GET /v1/accounts/{account_id}/decision and GET /v1/decisions."""
 from __future__ import annotations
 
-from api import cursors, decision_reads
-from api.deciding import decide_stored
-from api.decision_json import decision_dict
-from api.openapi.model import ref
-from api.resources.accounts import not_found
-from api.resources.common import AT, CURSOR, INTEGRATOR, LIMIT, POLICY, policy_or_active
-from api.resources.decide import TRACE
-from api.routing import Param, Resource
-from api.serialize import decision_summary
-from engine.store import UnknownAccount
-from engine.store.db import read_transaction
+from arrears.api import cursors, decision_reads
+from arrears.api.deciding import decide_stored
+from arrears.api.decision_json import decision_dict
+from arrears.api.openapi.model import ref
+from arrears.api.resources.accounts import not_found
+from arrears.api.resources.common import (
+    AT,
+    CURSOR,
+    INTEGRATOR,
+    LIMIT,
+    POLICY,
+    policy_or_active,
+)
+from arrears.api.resources.decide import TRACE
+from arrears.api.routing import Param, Resource
+from arrears.api.serialize import decision_summary
+from arrears.engine.store import UnknownAccount
+from arrears.engine.store.db import read_transaction
 
 resource = Resource("decisions", "Decisions", "What the engine decides, and why.")
 

@@ -1,17 +1,17 @@
 """An account's history: POST/GET /v1/accounts/{account_id}/events."""
 from __future__ import annotations
 
-from api import cursors, reads
-from api.inputs import parse_event
-from api.openapi.model import ref
-from api.problems import ApiProblem, from_input_error
-from api.resources.accounts import not_found
-from api.resources.common import AGENT, CURSOR, INTEGRATOR, LIMIT
-from api.routing import Param, Resource
-from api.serialize import stored_event
-from engine.errors import InputError
-from engine.store.codec import EVENT_COLUMNS, event_values
-from engine.store.db import read_transaction
+from arrears.api import cursors, reads
+from arrears.api.inputs import parse_event
+from arrears.api.openapi.model import ref
+from arrears.api.problems import ApiProblem, from_input_error
+from arrears.api.resources.accounts import not_found
+from arrears.api.resources.common import AGENT, CURSOR, INTEGRATOR, LIMIT
+from arrears.api.routing import Param, Resource
+from arrears.api.serialize import stored_event
+from arrears.engine.domain.errors import InputError
+from arrears.engine.store.codec import EVENT_COLUMNS, event_values
+from arrears.engine.store.db import read_transaction
 
 resource = Resource("events", "Events", "The append-only history of an account.")
 

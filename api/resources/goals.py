@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from api.openapi.model import ref
-from api.problems import ApiProblem, input_message
-from api.resources.common import COMPLIANCE, policy_or_active
-from api.resources.kpis import DATE
-from api.routing import Param, Resource
-from engine.errors import InputError, PolicyError
-from engine.goals import days_to_measure, evaluate_goals, load_goals
-from engine.kpis import ledger_from_store
-from engine.model import parse_date
+from arrears.api.openapi.model import ref
+from arrears.api.problems import ApiProblem, input_message
+from arrears.api.resources.common import COMPLIANCE, policy_or_active
+from arrears.api.resources.kpis import DATE
+from arrears.api.routing import Param, Resource
+from arrears.engine.domain.errors import InputError, PolicyError
+from arrears.engine.domain.model import parse_date
+from arrears.engine.goals import days_to_measure, evaluate_goals, load_goals
+from arrears.engine.kpis import ledger_from_store
 
 resource = Resource("goals", "Goals", "Recovery goals and their progress (compliance).")
 

@@ -7,13 +7,13 @@ from flask import Response
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.metrics import CONTENT_TYPE
-from api.openapi.model import ref
-from api.resources.common import OPEN
-from api.routing import Resource
-from engine.errors import ArrearsError
-from engine.store.db import read_transaction
-from engine.store.migrations import current_revision
+from arrears.api.metrics import CONTENT_TYPE
+from arrears.api.openapi.model import ref
+from arrears.api.resources.common import OPEN
+from arrears.api.routing import Resource
+from arrears.engine.domain.errors import ArrearsError
+from arrears.engine.store.db import read_transaction
+from arrears.engine.store.migrations import current_revision
 
 resource = Resource("operations", "Operations", "Health, metrics and the API description.")
 log = logging.getLogger("arrears.api")

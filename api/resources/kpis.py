@@ -9,15 +9,15 @@ The whole portfolio is read for every request: seconds for 100,000 accounts.
 """
 from __future__ import annotations
 
-from api.openapi.model import ref
-from api.problems import ApiProblem, input_message
-from api.resources.common import COMPLIANCE, policy_or_active
-from api.routing import Param, Resource
-from engine.batch import epoch_day
-from engine.errors import InputError
-from engine.kpis import compute_kpis, ledger_from_store
-from engine.kpis.groups import GROUP_BY
-from engine.model import parse_date
+from arrears.api.openapi.model import ref
+from arrears.api.problems import ApiProblem, input_message
+from arrears.api.resources.common import COMPLIANCE, policy_or_active
+from arrears.api.routing import Param, Resource
+from arrears.engine.domain.batch import epoch_day
+from arrears.engine.domain.errors import InputError
+from arrears.engine.domain.model import parse_date
+from arrears.engine.kpis import compute_kpis, ledger_from_store
+from arrears.engine.kpis.groups import GROUP_BY
 
 resource = Resource("kpis", "KPIs", "Collection KPIs (compliance).")
 

@@ -3,17 +3,17 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from api import cursors, reads
-from api.bodies import YAML_MEDIA
-from api.openapi.model import ref
-from api.problems import ApiProblem, policy_errors
-from api.resources.common import AT, COMPLIANCE, CURSOR, LIMIT
-from api.routing import Param, Resource
-from api.serialize import policy_version
-from engine.errors import PolicyError
-from engine.policy import load_policy
-from engine.simulate import DEFAULT_SAMPLE, from_work_queue, simulate
-from engine.store.db import read_transaction
+from arrears.api import cursors, reads
+from arrears.api.bodies import YAML_MEDIA
+from arrears.api.openapi.model import ref
+from arrears.api.problems import ApiProblem, policy_errors
+from arrears.api.resources.common import AT, COMPLIANCE, CURSOR, LIMIT
+from arrears.api.routing import Param, Resource
+from arrears.api.serialize import policy_version
+from arrears.engine.domain.errors import PolicyError
+from arrears.engine.policy.load import load_policy
+from arrears.engine.simulate import DEFAULT_SAMPLE, from_work_queue, simulate
+from arrears.engine.store.db import read_transaction
 
 resource = Resource("policies", "Policies", "Collections policy versions (compliance).")
 UPLOAD = "<upload>"     # the file name problems are reported against

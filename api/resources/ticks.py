@@ -5,17 +5,17 @@ from datetime import datetime, timezone
 
 from flask import current_app
 
-from api import cursors
-from api.openapi.model import ref
-from api.params import parse_time
-from api.problems import ApiProblem, from_input_error
-from api.resources.common import ADMIN, CURSOR, LIMIT
-from api.routing import Param, Resource
-from api.serialize import tick_run
-from engine.errors import InputError
-from engine.store import tickruns
-from engine.store.db import read_transaction
-from engine.tick.launcher import ShuttingDown, TickBusy
+from arrears.api import cursors
+from arrears.api.openapi.model import ref
+from arrears.api.params import parse_time
+from arrears.api.problems import ApiProblem, from_input_error
+from arrears.api.resources.common import ADMIN, CURSOR, LIMIT
+from arrears.api.routing import Param, Resource
+from arrears.api.serialize import tick_run
+from arrears.engine.domain.errors import InputError
+from arrears.engine.store import tickruns
+from arrears.engine.store.db import read_transaction
+from arrears.engine.tick.launcher import ShuttingDown, TickBusy
 
 resource = Resource("ticks", "Ticks", "Runs of the tick, whoever started them; run one now (admin).")
 

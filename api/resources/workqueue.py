@@ -14,17 +14,17 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 from sqlalchemy import select
 
-from api import decision_reads
-from api.openapi.model import ref
-from api.resources.common import AGENT, AT
-from api.routing import Param, Resource
-from api.serialize import time_of
-from engine.decide import decide_batch
-from engine.decision import rfc3339
-from engine.factdefs import CHANNEL_KINDS
-from engine.money import from_minor
-from engine.store.db import read_transaction
-from engine.store.schema import accounts
+from arrears.api import decision_reads
+from arrears.api.openapi.model import ref
+from arrears.api.resources.common import AGENT, AT
+from arrears.api.routing import Param, Resource
+from arrears.api.serialize import time_of
+from arrears.engine.decide.core import decide_batch
+from arrears.engine.domain.decision import rfc3339
+from arrears.engine.domain.model import CHANNEL_KINDS
+from arrears.engine.domain.money import from_minor
+from arrears.engine.store.db import read_transaction
+from arrears.engine.store.schema import accounts
 
 resource = Resource("work_queue", "Work queue", "Prioritised contact lists for human agents.")
 

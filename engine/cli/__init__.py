@@ -15,7 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="arrears", description="Arrears collections-policy engine")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
-        importlib.import_module(f"engine.cli.{name}").register(sub)
+        importlib.import_module(f"arrears.engine.cli.{name}").register(sub)
     return parser
 
 

@@ -20,8 +20,8 @@ def register(subparsers) -> None:
 
 def run_verify(args) -> int:
     """0 if the chain is intact, 1 if it is broken, 2 if there is no usable database."""
-    from engine.errors import ArrearsError
-    from engine.store import Store
+    from arrears.engine.domain.errors import ArrearsError
+    from arrears.engine.store import Store
 
     try:
         # Read-only: no schema upgrade, no new database file.

@@ -9,8 +9,8 @@ import json
 import sys
 from datetime import datetime, timezone
 
-from engine.errors import ArrearsError, InputError, PolicyError
-from engine.model import Account, Event, parse_instant
+from arrears.engine.domain.errors import ArrearsError, InputError, PolicyError
+from arrears.engine.domain.model import Account, Event, parse_instant
 
 
 def register(sub) -> None:
@@ -39,10 +39,10 @@ def _read_json(path: str, what: str):
 
 def run(args) -> int:
     """Handler: print the explanation; exit 0, or 1 with a message on bad input."""
-    from engine.decide import decide
-    from engine.explain import render_text
-    from engine.policy import load_policy
-    from plugins.facts import installed_facts
+    from arrears.engine.decide.core import decide
+    from arrears.engine.decide.explain import render_text
+    from arrears.engine.policy.load import load_policy
+    from arrears.plugins.facts import installed_facts
     try:
         policy = load_policy(args.policy, facts=installed_facts())
         data = _read_json(args.account, "account")

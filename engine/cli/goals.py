@@ -23,7 +23,7 @@ def add_source_options(parser) -> None:
     """The options `goals` and `report` share: where the portfolio, policy and goals come from."""
     parser.add_argument("--goals", metavar="FILE", help="goals YAML (default: $ARREARS_GOALS, else the config "
                         "file's goals, else the shipped policies/goals.yaml)")
-    from engine.cli.kpis import add_store_options
+    from arrears.engine.cli.kpis import add_store_options
     add_store_options(parser, "goals, unit costs in [kpis.costs]")
 
 
@@ -39,7 +39,7 @@ def register(subparsers) -> None:
 
 def goals_path(flag: str | None, settings, environ=None) -> Path:
     """The goals file: the flag, else $ARREARS_GOALS, else the config file's `goals`, else the shipped one."""
-    from engine.goals import DEFAULT_GOALS, GOALS_ENV
+    from arrears.engine.goals import DEFAULT_GOALS, GOALS_ENV
     env = os.environ if environ is None else environ
     if flag or env.get(GOALS_ENV):
         return Path(flag or env[GOALS_ENV])
@@ -62,10 +62,10 @@ class Sources:
 
 def sources(args) -> Sources:
     """Resolve the settings, costs, policy and goals file of `args` (ArrearsError if unusable)."""
-    from engine.cli.kpis import costs_from_config, open_store
-    from engine.registry import read_policy
-    from engine.tick.settings import load_settings
-    from plugins.facts import installed_facts
+    from arrears.engine.cli.kpis import costs_from_config, open_store
+    from arrears.engine.policy.registry import read_policy
+    from arrears.engine.tick.settings import load_settings
+    from arrears.plugins.facts import installed_facts
 
     settings = load_settings(db=args.db, policy=args.policy, config=args.config)
     costs = costs_from_config(settings.dispatcher_config)
@@ -77,8 +77,8 @@ def sources(args) -> Sources:
 
 def read_ledger(database_url: str, policy, segment_days):
     """The stored portfolio as a KPI ledger, read-only (no schema upgrade, no new database file)."""
-    from engine.cli.kpis import open_store
-    from engine.kpis import ledger_from_store
+    from arrears.engine.cli.kpis import open_store
+    from arrears.engine.kpis import ledger_from_store
 
     with open_store(database_url) as store:
         return ledger_from_store(store, policy, segment_days=segment_days)
@@ -90,10 +90,10 @@ def run(args) -> int:
 
     from sqlalchemy.exc import SQLAlchemyError
 
-    from engine.errors import ArrearsError, PolicyError
-    from engine.goals import days_to_measure, evaluate_goals, load_goals
-    from engine.goals.text import render
-    from engine.model import parse_date
+    from arrears.engine.domain.errors import ArrearsError, PolicyError
+    from arrears.engine.domain.model import parse_date
+    from arrears.engine.goals import days_to_measure, evaluate_goals, load_goals
+    from arrears.engine.goals.text import render
 
     try:
         at = parse_date(args.at, "--at") if args.at else datetime.now(timezone.utc).date()

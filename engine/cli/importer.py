@@ -56,10 +56,10 @@ class ProgressBar:
 
 def run(args) -> int:
     """Import the file and print a summary and the rejects; see the module doc for exit codes."""
-    from engine.errors import ArrearsError
-    from engine.store import Store
-    from engine.store.importing import import_file
-    from engine.store.readers import Unusable
+    from arrears.engine.domain.errors import ArrearsError
+    from arrears.engine.store import Store
+    from arrears.engine.store.importing import import_file
+    from arrears.engine.store.readers import Unusable
 
     bar = ProgressBar(sys.stderr, f"importing {args.file}") if args.progress or sys.stderr.isatty() else None
     started = time.perf_counter()

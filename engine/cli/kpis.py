@@ -17,7 +17,7 @@ import sys
 
 HELP = "collection KPIs of a period (aging, DSO, CEI, roll rates, cure, promises, costs)"
 KPI_KEYS = ("costs",)
-# engine.kpis.groups.GROUP_BY, spelt out: importing the KPI package would slow `arrears --help`.
+# arrears.engine.kpis.groups.GROUP_BY, spelt out: importing the KPI package would slow `arrears --help`.
 GROUP_BY = ("segment", "bucket", "channel", "stage")
 
 
@@ -39,8 +39,8 @@ def register(subparsers) -> None:
 def open_store(url: str):
     """The store at `url` for a reporting command: read-only (no schema upgrade, no new
     database file); ArrearsError if it holds no Arrears schema."""
-    from engine.errors import ArrearsError
-    from engine.store import Store
+    from arrears.engine.domain.errors import ArrearsError
+    from arrears.engine.store import Store
 
     store = Store(url, upgrade=False, create=False)
     if store.schema_revision() is None:
@@ -64,7 +64,7 @@ def add_store_options(parser, config_holds: str) -> None:
 
 def costs_from_config(config: dict):
     """The CostModel of a config file's `kpis` table (CostConfigError listing every problem)."""
-    from engine.kpis.costs import CostConfigError, parse_costs
+    from arrears.engine.kpis.costs import CostConfigError, parse_costs
     section = config.get("kpis") or {}
     if not isinstance(section, dict):
         raise CostConfigError(["kpis: expected a table"])
@@ -78,14 +78,14 @@ def run(args) -> int:
     """Handler: load the ledger from the store, compute the KPIs and print them."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from engine.batch import epoch_day
-    from engine.errors import ArrearsError
-    from engine.kpis import compute_kpis, ledger_from_store
-    from engine.kpis.render import to_csv, to_table
-    from engine.model import parse_date
-    from engine.registry import read_policy
-    from engine.tick.settings import load_settings
-    from plugins.facts import installed_facts
+    from arrears.engine.domain.batch import epoch_day
+    from arrears.engine.domain.errors import ArrearsError
+    from arrears.engine.domain.model import parse_date
+    from arrears.engine.kpis import compute_kpis, ledger_from_store
+    from arrears.engine.kpis.render import to_csv, to_table
+    from arrears.engine.policy.registry import read_policy
+    from arrears.engine.tick.settings import load_settings
+    from arrears.plugins.facts import installed_facts
 
     try:
         start, end = parse_date(args.start, "--from"), parse_date(args.end, "--to")

@@ -48,9 +48,9 @@ def _common(parser) -> None:
 def _store(args, *, write: bool):
     """The configured store. Never a new database file: a mistyped URL must not make an
     empty one. Listing reads as the schema is; settling upgrades it first, as the tick does."""
-    from engine.errors import ArrearsError
-    from engine.store import Store
-    from engine.tick.settings import load_settings
+    from arrears.engine.domain.errors import ArrearsError
+    from arrears.engine.store import Store
+    from arrears.engine.tick.settings import load_settings
     settings = load_settings(db=args.db, config=args.config)
     store = Store(settings.database_url, upgrade=write, create=False)
     if store.schema_revision() is None:
@@ -63,8 +63,8 @@ def run_unknown(args) -> int:
     """Handler: print the unknown rows (text or JSON)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from engine.errors import ArrearsError
-    from engine.tick.resolve import list_unknown
+    from arrears.engine.domain.errors import ArrearsError
+    from arrears.engine.tick.resolve import list_unknown
     try:
         with _store(args, write=False) as store:
             rows = list_unknown(store)
@@ -92,8 +92,8 @@ def run_resolve(args) -> int:
 
     from sqlalchemy.exc import SQLAlchemyError
 
-    from engine.errors import ArrearsError
-    from engine.tick.resolve import resolve_unknown
+    from arrears.engine.domain.errors import ArrearsError
+    from arrears.engine.tick.resolve import resolve_unknown
     by = args.by or getpass.getuser()
     try:
         with _store(args, write=True) as store:

@@ -22,9 +22,9 @@ def register(subparsers) -> None:
 
 def collect(load_entrypoints: bool = True) -> dict:
     """Everything `arrears plugins` reports, as a JSON-ready dict."""
-    from plugins.facts import plugin_facts
-    from plugins.manager import get_plugin_manager, list_plugins
-    from plugins.registry import collect_channels
+    from arrears.plugins.facts import plugin_facts
+    from arrears.plugins.manager import get_plugin_manager, list_plugins
+    from arrears.plugins.registry import collect_channels
 
     pm = get_plugin_manager(load_entrypoints=load_entrypoints)
     channels = collect_channels(pm)
@@ -64,7 +64,7 @@ def render_text(report: dict) -> str:
 
 def run(args) -> int:
     """Handler: 0 on success, 1 if a plugin cannot be loaded."""
-    from engine.errors import ArrearsError
+    from arrears.engine.domain.errors import ArrearsError
 
     try:
         report = collect(load_entrypoints=not args.no_entrypoints)

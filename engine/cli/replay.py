@@ -22,8 +22,8 @@ SHOWN = 100      # rejects printed on stderr; --rejects FILE gets them all
 
 def register(subparsers) -> None:
     """Add the `replay` subcommand."""
-    from engine.kpis.groups import GROUP_BY
-    from engine.replay.timeline import PERIODS
+    from arrears.engine.kpis.groups import GROUP_BY
+    from arrears.engine.replay.timeline import PERIODS
     parser = subparsers.add_parser("replay", help=HELP, description=HELP + ". See docs/replay.md.")
     parser.add_argument("file", metavar="FILE", help="CSV of invoices and what became of them")
     parser.add_argument("--from", dest="start", required=True, metavar="DATE",
@@ -70,11 +70,11 @@ class DayBar:
 
 def _prepare(args):
     """(policy, costs, start, end, tick) from the arguments; ArrearsError on bad ones."""
-    from engine.cli.kpis import costs_from_config
-    from engine.errors import ArrearsError
-    from engine.model import parse_date
-    from engine.policy import load_policy
-    from engine.tick.settings import load_settings
+    from arrears.engine.cli.kpis import costs_from_config
+    from arrears.engine.domain.errors import ArrearsError
+    from arrears.engine.domain.model import parse_date
+    from arrears.engine.policy.load import load_policy
+    from arrears.engine.tick.settings import load_settings
 
     start, end = parse_date(args.start, "--from"), parse_date(args.end, "--to")
     if start > end:
@@ -88,13 +88,13 @@ def _prepare(args):
 
 def run(args) -> int:
     """Handler: read, replay, report; see the module docstring for the exit status."""
-    from engine.cli.importer import ProgressBar
-    from engine.errors import ArrearsError
-    from engine.replay import read_replay_csv, replay
-    from engine.replay.export import write_contacts
-    from engine.replay.report import build_report
-    from engine.replay.text import render_text
-    from engine.store.readers import Unusable
+    from arrears.engine.cli.importer import ProgressBar
+    from arrears.engine.domain.errors import ArrearsError
+    from arrears.engine.replay import read_replay_csv, replay
+    from arrears.engine.replay.export import write_contacts
+    from arrears.engine.replay.report import build_report
+    from arrears.engine.replay.text import render_text
+    from arrears.engine.store.readers import Unusable
 
     show = args.progress or sys.stderr.isatty()
     try:

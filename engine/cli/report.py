@@ -20,7 +20,7 @@ HELP = "write the collections report (charts, KPIs, goal progress) as a self-con
 
 def register(subparsers) -> None:
     """Add the `report` subcommand."""
-    from engine.cli.goals import add_source_options
+    from arrears.engine.cli.goals import add_source_options
     parser = subparsers.add_parser("report", help=HELP, description=HELP + ".")
     parser.add_argument("--from", dest="start", required=True, metavar="DATE", help="first day (YYYY-MM-DD)")
     parser.add_argument("--to", dest="end", required=True, metavar="DATE", help="last day (included); goals are "
@@ -50,12 +50,12 @@ def run(args) -> int:
     """Handler: read the portfolio, gather the figures, judge the goals, write the page."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from engine.batch import epoch_day
-    from engine.cli.goals import read_ledger, sources
-    from engine.errors import ArrearsError, PolicyError
-    from engine.goals import days_to_measure, evaluate_goals, load_goals
-    from engine.model import parse_date
-    from engine.report import gather, render
+    from arrears.engine.cli.goals import read_ledger, sources
+    from arrears.engine.domain.batch import epoch_day
+    from arrears.engine.domain.errors import ArrearsError, PolicyError
+    from arrears.engine.domain.model import parse_date
+    from arrears.engine.goals import days_to_measure, evaluate_goals, load_goals
+    from arrears.engine.report import gather, render
 
     try:
         start, end = parse_date(args.start, "--from"), parse_date(args.end, "--to")

@@ -1,7 +1,7 @@
 """`arrears serve`: the HTTP API (waitress) and the scheduled tick, in one process.
 
 The tick runs at start-up, then every `--interval` seconds or on the `--cron` schedule
-(both also from the environment or the config file; see `engine.tick.settings`).
+(both also from the environment or the config file; see `arrears.engine.tick.settings`).
 `--no-scheduler` serves the API alone (extra replicas). `--workers N` serves the API
 from N processes sharing the port, to use N cores; the tick then runs in the parent,
 which watches them (a tick requested over the API runs in the process that received
@@ -20,7 +20,7 @@ HELP = "serve the HTTP API and run the scheduled tick until interrupted"
 
 def register(subparsers) -> None:
     """Add the `serve` subcommand."""
-    from engine.cli.tick import add_common
+    from arrears.engine.cli.tick import add_common
     parser = subparsers.add_parser("serve", help=HELP, description=HELP)
     add_common(parser)
     when = parser.add_mutually_exclusive_group()
@@ -35,7 +35,7 @@ def register(subparsers) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
     parser.add_argument("--threads", type=int, metavar="N",
-                        help="API threads per process (default: api.server.DEFAULT_THREADS, 64): more "
+                        help="API threads per process (default: arrears.api.server.DEFAULT_THREADS, 64): more "
                              "requests in flight make bigger decision batches")
     parser.add_argument("--workers", type=int, default=1, metavar="N",
                         help="API server processes sharing the port (default 1; Linux); the tick "
@@ -47,14 +47,15 @@ def run(args) -> int:
     """Handler: serve the API (and the tick unless --no-scheduler) until SIGINT/SIGTERM."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from api import create_app
-    from api.config import ConfigError
-    from api.server import DEFAULT_THREADS, serve as serve_api
-    from engine.cli.goals import goals_path
-    from engine.errors import ArrearsError
-    from engine.tick.scheduler import TickScheduler, announce
-    from engine.tick.service import Runtime, TickJob
-    from engine.tick.settings import load_settings
+    from arrears.api import create_app
+    from arrears.api.config import ConfigError
+    from arrears.api.server import DEFAULT_THREADS
+    from arrears.api.server import serve as serve_api
+    from arrears.engine.cli.goals import goals_path
+    from arrears.engine.domain.errors import ArrearsError
+    from arrears.engine.tick.scheduler import TickScheduler, announce
+    from arrears.engine.tick.service import Runtime, TickJob
+    from arrears.engine.tick.settings import load_settings
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -112,8 +113,8 @@ def _demo(settings, config: dict) -> None:
     import secrets
     from datetime import datetime, timezone
 
-    from engine.demo import load_demo
-    from engine.store import Store
+    from arrears.engine.demo import load_demo
+    from arrears.engine.store import Store
     with Store(settings.database_url) as store:
         added = load_demo(store, datetime.now(timezone.utc).date())
     if added:

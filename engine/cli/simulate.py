@@ -63,15 +63,15 @@ def run(args) -> int:
 
     from sqlalchemy.exc import SQLAlchemyError
 
-    from engine.cli.tick import Bar
-    from engine.errors import ArrearsError, PolicyError
-    from engine.model import parse_instant
-    from engine.policy import load_policy
-    from engine.registry import read_policy
-    from engine.simulate import from_delivery_config, simulate
-    from engine.simulate.text import render
-    from engine.tick.settings import load_settings
-    from plugins.facts import installed_facts
+    from arrears.engine.cli.tick import Bar
+    from arrears.engine.domain.errors import ArrearsError, PolicyError
+    from arrears.engine.domain.model import parse_instant
+    from arrears.engine.policy.load import load_policy
+    from arrears.engine.policy.registry import read_policy
+    from arrears.engine.simulate import from_delivery_config, simulate
+    from arrears.engine.simulate.text import render
+    from arrears.engine.tick.settings import load_settings
+    from arrears.plugins.facts import installed_facts
 
     if not Path(args.candidate).is_file():
         return _fail(f"no such file: {args.candidate}")
@@ -115,9 +115,9 @@ def run(args) -> int:
 
 def _open(url: str):
     """The store, read-only: no new file, no schema upgrade (simulate never writes)."""
-    from engine.errors import ArrearsError
-    from engine.store import Store
-    from engine.store.migrations import HEAD
+    from arrears.engine.domain.errors import ArrearsError
+    from arrears.engine.store import Store
+    from arrears.engine.store.migrations import HEAD
 
     store = Store(url, upgrade=False, create=False)
     revision = store.schema_revision()

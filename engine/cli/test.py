@@ -17,9 +17,9 @@ def register(sub) -> None:
 
 def run(args) -> int:
     """Handler: print PASS/FAIL per case, a trace per failure, and a summary line."""
-    from engine.errors import ArrearsError
-    from engine.policytest import run_paths
-    from plugins.facts import installed_facts
+    from arrears.engine.decide.policytest import run_paths
+    from arrears.engine.domain.errors import ArrearsError
+    from arrears.plugins.facts import installed_facts
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         for p in missing:

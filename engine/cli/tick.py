@@ -82,11 +82,12 @@ def run(args) -> int:
     """Handler: run the tick and print its summary line (or JSON)."""
     from datetime import datetime, timezone
 
-    from engine.errors import ArrearsError
-    from engine.model import parse_instant
-    from engine.tick.service import Runtime
-    from engine.tick.settings import load_settings
     from sqlalchemy.exc import SQLAlchemyError
+
+    from arrears.engine.domain.errors import ArrearsError
+    from arrears.engine.domain.model import parse_instant
+    from arrears.engine.tick.service import Runtime
+    from arrears.engine.tick.settings import load_settings
 
     try:
         now = parse_instant(args.at, "--at") if args.at else datetime.now(timezone.utc)

@@ -1,6 +1,6 @@
 """Recovery goals: specific, measurable, time-bound targets tracked against the portfolio.
 
-    from engine.goals import days_to_measure, evaluate_goals, load_goals
+    from arrears.engine.goals import days_to_measure, evaluate_goals, load_goals
 
     goalset = load_goals("policies/goals.yaml", buckets=policy.bucket_names, segments=policy.segments)
     ledger = ledger_from_store(store, policy, segment_days=days_to_measure(goalset, at))
@@ -10,10 +10,15 @@
 metric from the KPI core's reports, `progress` judges (the statuses are defined
 there), `evaluate` puts them together. docs/goals-and-report.md has the details.
 """
-from engine.goals.evaluate import GoalsReport, GoalStatus, days_to_measure, evaluate_goals
-from engine.goals.progress import MILESTONE_STATUSES, STATUSES
-from engine.goals.spec import Goal, GoalSet, Metric, Point, load_goals
-from policies import POLICIES_DIR
+from arrears.engine.goals.evaluate import (
+           GoalsReport,
+           GoalStatus,
+           days_to_measure,
+           evaluate_goals,
+)
+from arrears.engine.goals.progress import MILESTONE_STATUSES, STATUSES
+from arrears.engine.goals.spec import Goal, GoalSet, Metric, Point, load_goals
+from arrears.policies import POLICIES_DIR
 
 DEFAULT_GOALS = POLICIES_DIR / "goals.yaml"
 GOALS_ENV = "ARREARS_GOALS"

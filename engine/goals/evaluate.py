@@ -16,12 +16,12 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from engine.batch import epoch_day
-from engine.goals import progress
-from engine.goals.measure import COUNT, MONEY, Measured, Meter
-from engine.goals.spec import Goal, GoalSet
-from engine.kpis.report import PLACES, decimal_of
-from engine.money import exponent
+from arrears.engine.domain.batch import epoch_day
+from arrears.engine.domain.money import exponent
+from arrears.engine.goals import progress
+from arrears.engine.goals.measure import COUNT, MONEY, Measured, Meter
+from arrears.engine.goals.spec import Goal, GoalSet
+from arrears.engine.kpis.report import PLACES, decimal_of
 
 
 def days_to_measure(goalset: GoalSet, at: date) -> list[int]:

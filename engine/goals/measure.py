@@ -4,7 +4,7 @@ Aging balances and counts are the closing aging of the one-day period ending on 
 day (`compute_kpis(ledger, day, day)`); KPIs and roll rates are those of the
 `window_days` ending on the day. A segment scope reads the report grouped by segment
 (membership as of the day: the ledger must hold a segment snapshot for it, see
-`engine.goals.evaluate.days_to_measure`); a goal is always measured in one currency.
+`arrears.engine.goals.evaluate.days_to_measure`); a goal is always measured in one currency.
 Reports are cached per period and grouping, so goals sharing dates cost one report.
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
 
-from engine.kpis import compute_kpis
-from engine.money import exponent
+from arrears.engine.domain.money import exponent
+from arrears.engine.kpis import compute_kpis
 
 MONEY, COUNT = "money", "count"
 

@@ -1,7 +1,7 @@
 """Recovery goals as data: load `goals.yaml`, check it, and build immutable `Goal`s.
 
-The file is read with the policies' own machinery (`engine.yamlsrc` for positions,
-`engine.validation.validate_document` against `engine/schema/goals.schema.json`), so
+The file is read with the policies' own machinery (`arrears.engine.policy.yamlsrc` for positions,
+`arrears.engine.policy.validation.validate_document` against `engine/policy/schemas/goals.schema.json`), so
 every mistake is reported as `file:line:col: message`, all of them at once. The
 rules a schema cannot say (one of `value`/`change_percent`, dates in order, known
 KPI and bucket names) are checked here, with the same positions.
@@ -13,10 +13,10 @@ from datetime import date
 from fractions import Fraction
 from pathlib import Path
 
-from engine.errors import PolicyError, Problem
-from engine.kpis.report import KPI_NAMES
-from engine.semantics import did_you_mean
-from engine.yamlsrc import Document, load_file, pointer
+from arrears.engine.domain.errors import PolicyError, Problem
+from arrears.engine.kpis.report import KPI_NAMES
+from arrears.engine.policy.semantics import did_you_mean
+from arrears.engine.policy.yamlsrc import Document, load_file, pointer
 
 DEFAULT_TOLERANCE = Fraction(10)    # percent of the planned change
 DEFAULT_WINDOW = 90                 # days of the period a flow KPI is measured over
@@ -203,7 +203,7 @@ def load_goals(path, *, buckets=None, segments=None) -> GoalSet:
     names the goals use (None: not checked here; an unknown name then leaves that goal
     without data when it is evaluated).
     """
-    from engine.validation import validate_document
+    from arrears.engine.policy.validation import validate_document
 
     filename = str(path)
     doc = load_file(Path(path), filename)

@@ -2,7 +2,7 @@
 
 The interface (stable; the replay engine and the report build on it):
 
-    from engine.kpis import Ledger, compute_kpis, kpi_series, ledger_from_store, month_ends, parse_costs
+    from arrears.engine.kpis import Ledger, compute_kpis, kpi_series, ledger_from_store, month_ends, parse_costs
 
     ledger = ledger_from_store(store, policy, segment_days=[end])      # or Ledger.build(...) from a replay
     report = compute_kpis(ledger, start, end, group_by="segment", policy=policy, costs=costs)
@@ -10,7 +10,7 @@ The interface (stable; the replay engine and the report build on it):
     series = kpi_series(ledger, month_ends(start, end), group_by=None, policy=policy, costs=costs)
     series.to_dict()                                                   # columnar, for trend charts
 
-- Days are epoch days (days since 1970-01-01, `engine.batch.epoch_day`), the debtor's own
+- Days are epoch days (days since 1970-01-01, `arrears.engine.domain.batch.epoch_day`), the debtor's own
   calendar days; a period `start..end` includes both days.
 - `Ledger` (engine/kpis/ledger.py) is the pure columnar input: numpy arrays only, no store.
 - `compute_kpis(ledger, start_day, end_day, *, group_by=None, policy=None, costs=None)`
@@ -27,11 +27,11 @@ The interface (stable; the replay engine and the report build on it):
 
 Formulas, data used and edge cases: docs/kpis.md.
 """
-from engine.kpis.compute import compute_kpis, kpi_series, month_ends
-from engine.kpis.costs import CostModel, parse_costs
-from engine.kpis.fromstore import ledger_from_batch, ledger_from_store
-from engine.kpis.ledger import Ledger
-from engine.kpis.report import KpiReport, KpiSeries
+from arrears.engine.kpis.compute import compute_kpis, kpi_series, month_ends
+from arrears.engine.kpis.costs import CostModel, parse_costs
+from arrears.engine.kpis.fromstore import ledger_from_batch, ledger_from_store
+from arrears.engine.kpis.ledger import Ledger
+from arrears.engine.kpis.report import KpiReport, KpiSeries
 
 __all__ = ["CostModel", "KpiReport", "KpiSeries", "Ledger", "compute_kpis", "kpi_series", "ledger_from_batch",
            "ledger_from_store", "month_ends", "parse_costs"]

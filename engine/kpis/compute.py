@@ -17,21 +17,21 @@ from itertools import pairwise
 
 import numpy as np
 
-from engine.batch import day_to_date, epoch_day
-from engine.errors import InputError
-from engine.kpis import formulas
-from engine.kpis.groups import ALL_KINDS, Group, check_group_by, groups
-from engine.kpis.ledger import Ledger
-from engine.kpis.measures import Period, contact_attempts, measure
-from engine.kpis.positions import money_batch, positions
-from engine.kpis.report import KpiReport, KpiSeries
+from arrears.engine.domain.batch import day_to_date, epoch_day
+from arrears.engine.domain.errors import InputError
+from arrears.engine.kpis import formulas
+from arrears.engine.kpis.groups import ALL_KINDS, Group, check_group_by, groups
+from arrears.engine.kpis.ledger import Ledger
+from arrears.engine.kpis.measures import Period, contact_attempts, measure
+from arrears.engine.kpis.positions import money_batch, positions
+from arrears.engine.kpis.report import KpiReport, KpiSeries
 
 
 @lru_cache(maxsize=1)
 def default_policy():
     """The shipped policy (policies/default.yaml), compiled once."""
-    from engine.policy import load_policy
-    from policies import DEFAULT_POLICY
+    from arrears.engine.policy.load import load_policy
+    from arrears.policies import DEFAULT_POLICY
     return load_policy(DEFAULT_POLICY)
 
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from engine.errors import ArrearsError, InputError
-from engine.factdefs import CHANNEL_KINDS
-from engine.money import check_currency, parse_amount
+from arrears.engine.domain.errors import ArrearsError, InputError
+from arrears.engine.domain.model import CHANNEL_KINDS
+from arrears.engine.domain.money import check_currency, parse_amount
 
 FIXED = "fixed_per_month"
 

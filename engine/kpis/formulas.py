@@ -9,10 +9,10 @@ from fractions import Fraction
 
 import numpy as np
 
-from engine.factdefs import CHANNEL_KINDS
-from engine.kpis.measures import BASE
-from engine.kpis.report import Kpi, Row
-from engine.money import exponent
+from arrears.engine.domain.model import CHANNEL_KINDS
+from arrears.engine.domain.money import exponent
+from arrears.engine.kpis.measures import BASE
+from arrears.engine.kpis.report import Kpi, Row
 
 NO_SALES = "no credit sales in the period"
 

@@ -19,11 +19,12 @@ from dataclasses import fields
 import numpy as np
 from sqlalchemy import select
 
-from engine import tzutil
-from engine.batch import EVENT_CODES as E
-from engine.batch import NO_DAY, Batch
-from engine.facts import DAY, Facts
-from engine.kpis.ledger import (
+from arrears.engine.domain import tzutil
+from arrears.engine.domain.batch import EVENT_CODES as E
+from arrears.engine.domain.batch import NO_DAY, Batch
+from arrears.engine.domain.clock import DAY
+from arrears.engine.facts.compute import Facts
+from arrears.engine.kpis.ledger import (
     Contacts,
     Disputes,
     Flows,
@@ -34,9 +35,9 @@ from engine.kpis.ledger import (
     Stages,
     object_array,
 )
-from engine.store.batchload import load_batch
-from engine.store.db import read_transaction
-from engine.store.schema import accounts, decisions
+from arrears.engine.store.batchload import load_batch
+from arrears.engine.store.db import read_transaction
+from arrears.engine.store.schema import accounts, decisions
 
 PAGE = 10_000
 _TABLES = ("invoices", "payments", "credit_notes", "write_offs", "disputes", "contacts", "promises", "stages")
@@ -44,7 +45,7 @@ _TABLES = ("invoices", "payments", "credit_notes", "write_offs", "disputes", "co
 
 def _policy(policy):
     if policy is None:
-        from engine.kpis.compute import default_policy
+        from arrears.engine.kpis.compute import default_policy
         return default_policy()
     return policy
 

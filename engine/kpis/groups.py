@@ -20,11 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.batch import day_to_date
-from engine.errors import InputError
-from engine.factdefs import CHANNEL_KINDS
-from engine.kpis.ledger import Ledger
-from engine.kpis.measures import KINDS, Period
+from arrears.engine.domain.batch import day_to_date
+from arrears.engine.domain.errors import InputError
+from arrears.engine.domain.model import CHANNEL_KINDS
+from arrears.engine.kpis.ledger import Ledger
+from arrears.engine.kpis.measures import KINDS, Period
 
 GROUP_BY = ("segment", "bucket", "channel", "stage")
 NONE = "(none)"

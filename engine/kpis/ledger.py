@@ -2,9 +2,9 @@
 
 Accounts are rows `0..n-1`; every other table is a set of flat columns whose `acct`
 column holds an account row. Days are epoch days (days since 1970-01-01, see
-`engine.batch.epoch_day`), the debtor's own calendar days; money is int64 minor units
+`arrears.engine.domain.batch.epoch_day`), the debtor's own calendar days; money is int64 minor units
 of the account's currency. Build one with `Ledger.build(...)` (a replay does) or
-`engine.kpis.ledger_from_store` / `ledger_from_batch` (from the store / a `Batch`).
+`arrears.engine.kpis.ledger_from_store` / `ledger_from_batch` (from the store / a `Batch`).
 
 - accounts: `account_ids` (object: external ids), `acct_keys` (int64: the store's `acct_no`,
   or any unique key), `currency` (object: ISO 4217 codes).
@@ -16,7 +16,7 @@ of the account's currency. Build one with `Ledger.build(...)` (a replay does) or
 - `disputes`: acct, day, invoice, opened. `dispute_opened` (opened) and `dispute_resolved`
   events, in time order.
 - `contacts`: acct, day, kind, outcome, reported. `contact_attempt` (reported False) and
-  `contact_outcome` (True) events; kind and outcome are `engine.batch.KIND_CODES` and
+  `contact_outcome` (True) events; kind and outcome are `arrears.engine.domain.batch.KIND_CODES` and
   `OUTCOME_CODES` codes.
 - `promises`: acct, made_day, until_day, amount. `promise_to_pay` events.
 - `stages`: acct, day, stage (object: a stage id or None). Stored decisions: the stage
@@ -37,8 +37,9 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from engine.batch import KIND_CODES
-from engine.kpis.tables import (
+from arrears.engine.domain.batch import KIND_CODES
+from arrears.engine.domain.money import check_currency
+from arrears.engine.kpis.tables import (
     Contacts,
     Disputes,
     Flows,
@@ -48,7 +49,6 @@ from engine.kpis.tables import (
     Stages,
     ints,
 )
-from engine.money import check_currency
 
 __all__ = ["Contacts", "Disputes", "Flows", "Invoices", "Ledger", "Promises", "Segments", "Stages",
            "object_array"]

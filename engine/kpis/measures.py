@@ -11,13 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.batch import EVENT_CODES as E
-from engine.batch import OUTCOME_CODES
-from engine.factdefs import CHANNEL_KINDS
-from engine.facts_history import attempt_rows
-from engine.kpis.ledger import Ledger
-from engine.kpis.positions import Positions
-from engine.model import CONVERSATIONS
+from arrears.engine.domain.batch import EVENT_CODES as E
+from arrears.engine.domain.batch import OUTCOME_CODES
+from arrears.engine.domain.model import CHANNEL_KINDS, CONVERSATIONS
+from arrears.engine.facts.history import attempt_rows
+from arrears.engine.kpis.ledger import Ledger
+from arrears.engine.kpis.positions import Positions
 
 KINDS = len(CHANNEL_KINDS)
 BASE = ("accounts", "opening_receivables", "opening_past_due", "closing_receivables", "closing_current",

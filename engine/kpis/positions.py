@@ -2,7 +2,7 @@
 
 The ledger's money events become a small `Batch` (payments, credit notes, write-offs
 and disputes, each at `day * 86400 + its rank within the day`, all accounts in UTC),
-and `engine.facts.Facts` evaluated at the last second of a day gives what the core
+and `arrears.engine.facts.compute.Facts` evaluated at the last second of a day gives what the core
 would see then: open amount per invoice (payments to their invoice first, then oldest
 first, undisputed before disputed), the balance, days past the oldest unpaid due
 date and the policy's aging bucket. Nothing about the allocation is re-implemented.
@@ -14,11 +14,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from engine.batch import EVENT_CODES as E
-from engine.batch import NO_DAY, Batch
-from engine.facts import DAY, Facts
-from engine.kpis.ledger import Ledger
-from engine.money import exponent
+from arrears.engine.domain.batch import EVENT_CODES as E
+from arrears.engine.domain.batch import NO_DAY, Batch
+from arrears.engine.domain.clock import DAY
+from arrears.engine.domain.money import exponent
+from arrears.engine.facts.compute import Facts
+from arrears.engine.kpis.ledger import Ledger
 
 NO_BUCKET = -1
 

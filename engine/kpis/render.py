@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 
-from engine.kpis.report import KpiReport, Row
+from arrears.engine.kpis.report import KpiReport, Row
 
 CSV_HEADER = ("from", "to", "group", "currency", "section", "name", "value", "unit", "reason")
 NA = "n/a"

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
 
-from engine.batch import day_to_date
-from engine.money import exponent, from_minor
+from arrears.engine.domain.batch import day_to_date
+from arrears.engine.domain.money import exponent, from_minor
 
 PLACES = {"percent": Decimal("0.01"), "days": Decimal("0.01"), "ratio": Decimal("0.0001")}
 KPI_NAMES = ("collection_rate", "recovery_rate", "dso", "best_possible_dso", "average_days_delinquent",

@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from engine.batch import KIND_CODES, NO_DAY, OUTCOME_CODES
+from arrears.engine.domain.batch import KIND_CODES, NO_DAY, OUTCOME_CODES
 
 
 def ints(values, dtype) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Replay (backtest): run the engine day by day over historical invoices and payments.
 
-    from engine.replay import build_report, read_replay_csv, render_text, replay
+    from arrears.engine.replay import build_report, read_replay_csv, render_text, replay
     data = read_replay_csv("history.csv")              # rows checked; rejects with line numbers
     run = replay(data, policy, date(2025, 1, 1), date(2025, 12, 31))
     report = build_report(run, by="month")             # JSON-ready via report.to_dict()
@@ -12,10 +12,10 @@ day loop), `record` (what happened, column-wise), `timeline` (periods), `report`
 `text` (the report), `export` (the contacts CSV). docs/replay.md describes the CSV, the
 assumptions and the report.
 """
-from engine.replay.csvmap import ReplayInput, read_replay_csv
-from engine.replay.report import ReplayReport, build_report
-from engine.replay.run import DEFAULT_TICK, ReplayRun, replay
-from engine.replay.text import render_text
+from arrears.engine.replay.csvmap import ReplayInput, read_replay_csv
+from arrears.engine.replay.report import ReplayReport, build_report
+from arrears.engine.replay.run import DEFAULT_TICK, ReplayRun, replay
+from arrears.engine.replay.text import render_text
 
 __all__ = ["DEFAULT_TICK", "ReplayInput", "ReplayReport", "ReplayRun", "build_report", "read_replay_csv",
            "render_text", "replay"]

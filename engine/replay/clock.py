@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.facts import FAR
+from arrears.engine.domain.clock import FAR
 
 _SPAN = np.int64(1) << 38      # seconds: (account, time) keys hold ~8,700 years per account
 

@@ -1,7 +1,7 @@
 """The replay CSV: one row per historical invoice, with what became of it.
 
 The columns are those of `arrears import` for accounts and invoices (docs/store.md),
-read by the same code (`engine.store.readers.csv_account_records`, so every row is
+read by the same code (`arrears.engine.store.readers.csv_account_records`, so every row is
 checked by the model exactly like an import), plus the invoice's fate:
 
 | column | meaning |
@@ -23,9 +23,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from engine.errors import InputError
-from engine.model import Account, parse_date
-from engine.store.readers import Reject, Unusable, csv_account_records, decoded_lines
+from arrears.engine.domain.errors import InputError
+from arrears.engine.domain.model import Account, parse_date
+from arrears.engine.store.readers import (
+    Reject,
+    Unusable,
+    csv_account_records,
+    decoded_lines,
+)
 
 FATE_CSV = ("settled_date", "written_off_date", "disputed", "disputed_date", "dispute_resolved_date")
 REQUIRED = ("invoice_id", "amount", "due_date", "issued_date")

@@ -5,10 +5,10 @@ import csv
 
 import numpy as np
 
-from engine.batch import day_to_date
-from engine.decide import from_epoch
-from engine.decision import rfc3339
-from engine.money import from_minor
+from arrears.engine.domain.batch import day_to_date
+from arrears.engine.domain.clock import from_epoch
+from arrears.engine.domain.decision import rfc3339
+from arrears.engine.domain.money import from_minor
 
 CONTACT_CSV = ("account_id", "day", "at", "stage", "attempt", "channel", "early_payment_discount",
                "settlement_discount")

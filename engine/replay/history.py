@@ -1,7 +1,7 @@
 """The simulated history: the portfolio's columns, built once, and the events that grow.
 
 `History` holds every account and invoice of the replay as the decision core's columns
-(`engine.batch.Batch`, built once from the CSV's accounts), the recorded events derived
+(`arrears.engine.domain.batch.Batch`, built once from the CSV's accounts), the recorded events derived
 from each invoice's fate (payments, disputes, write-offs; at the start of their day in
 the debtor's zone) and the contacts the replay itself decides, appended as it goes.
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine import tzutil
-from engine.batch import (
+from arrears.engine.domain import tzutil
+from arrears.engine.domain.batch import (
     EVENT_CODES,
     KIND_CODES,
     NO_DAY,
@@ -25,8 +25,8 @@ from engine.batch import (
     Batch,
     epoch_day,
 )
-from engine.replay.columns import GrowingColumns, gather, obj_array
-from engine.replay.csvmap import ReplayInput
+from arrears.engine.replay.columns import GrowingColumns, gather, obj_array
+from arrears.engine.replay.csvmap import ReplayInput
 
 WRITE_OFF = EVENT_CODES.get("write_off")    # None while the model has no write-off event
 ALL_KINDS = sum(1 << code for code in KIND_CODES.values())

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine import suppress
-from engine.replay.columns import GrowingColumns
+from arrears.engine.decide import suppress
+from arrears.engine.replay.columns import GrowingColumns
 
 # (day, rule, account) packed in an int64: 19 bits of days (any period of years 1900-2199),
 # 12 of rules, 32 of accounts.

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.batch import NO_DAY, epoch_day
-from engine.kpis import compute_kpis, ledger_from_batch
-from engine.kpis.ledger import Stages
-from engine.money import from_minor
-from engine.replay.timeline import timeline
+from arrears.engine.domain.batch import NO_DAY, epoch_day
+from arrears.engine.domain.money import from_minor
+from arrears.engine.kpis import compute_kpis, ledger_from_batch
+from arrears.engine.kpis.ledger import Stages
+from arrears.engine.replay.timeline import timeline
 
 ASSUMPTIONS = (
     "every contact the engine decides is delivered (a contact_attempt with outcome sent)",
@@ -38,7 +38,7 @@ class ReplayReport:
     portfolio: list
     timeline: list
     total: dict
-    kpis: object            # engine.kpis.KpiReport
+    kpis: object            # arrears.engine.kpis.KpiReport
     rejects: list
 
     def to_dict(self) -> dict:
@@ -53,7 +53,7 @@ class ReplayReport:
 def build_report(run, *, by: str = "month", source: str = "", group_by: str | None = None,
                  costs=None) -> ReplayReport:
     """Summarise `run` per `by` period (day, week or month); KPIs over the whole period,
-    grouped by `group_by` (see `engine.kpis.compute_kpis`), with `costs` if given."""
+    grouped by `group_by` (see `arrears.engine.kpis.compute_kpis`), with `costs` if given."""
     p = run.policy
     entries, total = timeline(run, by)
     head = {"file": source, "policy": {"name": p.name, "version": p.version, "digest": p.digest},

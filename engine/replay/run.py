@@ -1,9 +1,9 @@
 """The replay's day loop: the live tick's evaluation and delivery, on a simulated clock.
 
-At every tick with anything due (see `engine.replay.clock`), the due accounts are cut
+At every tick with anything due (see `arrears.engine.replay.clock`), the due accounts are cut
 from the simulated history as the store would hold them then, decided column-wise by
-`decide_batch`, exactly as `engine.tick.evaluate` does, and summarised by the tick's own
-`engine.tick.columns.summarise`. A contact the decision allows now goes out now: it is
+`decide_batch`, exactly as `arrears.engine.tick.evaluate` does, and summarised by the tick's own
+`arrears.engine.tick.columns.summarise`. A contact the decision allows now goes out now: it is
 recorded as a `contact_attempt` with outcome `sent` (the replay assumes delivery), which
 makes the account due again at the next tick, as the delivery event does in the store.
 That is a live tick with a zero horizon, a dispatcher that always succeeds, and no
@@ -17,16 +17,16 @@ from datetime import date
 
 import numpy as np
 
-from engine import tzutil
-from engine.batch import KIND_CODES, NO_DAY, day_to_date, epoch_day
-from engine.compiler import CompiledPolicy
-from engine.decide import decide_batch, from_epoch
-from engine.facts import FAR
-from engine.replay.clock import Clock
-from engine.replay.csvmap import ReplayInput
-from engine.replay.history import History
-from engine.replay.record import Recorder
-from engine.tick import columns
+from arrears.engine.decide.core import decide_batch
+from arrears.engine.domain import tzutil
+from arrears.engine.domain.batch import KIND_CODES, NO_DAY, day_to_date, epoch_day
+from arrears.engine.domain.clock import FAR, from_epoch
+from arrears.engine.policy.compiler import CompiledPolicy
+from arrears.engine.replay.clock import Clock
+from arrears.engine.replay.csvmap import ReplayInput
+from arrears.engine.replay.history import History
+from arrears.engine.replay.record import Recorder
+from arrears.engine.tick import columns
 
 DAY = 86400
 DEFAULT_TICK = 86400          # seconds between simulated ticks: one a day, at 00:00 UTC

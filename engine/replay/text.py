@@ -1,7 +1,7 @@
 """A replay report in plain words: aligned tables for a terminal (the CLI's default format)."""
 from __future__ import annotations
 
-from engine.kpis.render import to_table
+from arrears.engine.kpis.render import to_table
 
 
 def _table(rows: list[list[str]], left: int = 1) -> list[str]:

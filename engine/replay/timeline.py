@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from engine.money import from_minor
+from arrears.engine.domain.money import from_minor
 
 PERIODS = ("day", "week", "month")
 _SHIFT = 32

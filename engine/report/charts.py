@@ -1,6 +1,6 @@
 """The report's charts: aging over time, roll rates, DSO, collections by channel, goal progress.
 
-Each function turns figures (engine.report.data, or a goals report) into `Chart`s or
+Each function turns figures (arrears.engine.report.data, or a goals report) into `Chart`s or
 goal bullet rows, with a one-sentence summary for the chart's <desc>: the text a
 screen reader announces and a reader skimming the page takes away.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from engine.report import fmt
-from engine.report.svg import Chart, lines, stacked_bars
+from arrears.engine.report import fmt
+from arrears.engine.report.svg import Chart, lines, stacked_bars
 
 
 def _last(values):

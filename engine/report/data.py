@@ -14,11 +14,11 @@ from datetime import date, timedelta
 from fractions import Fraction
 from itertools import pairwise
 
-from engine.batch import day_to_date, epoch_day
-from engine.factdefs import CHANNEL_KINDS
-from engine.kpis import compute_kpis, kpi_series, month_ends
-from engine.kpis.groups import NONE
-from engine.money import exponent
+from arrears.engine.domain.batch import day_to_date, epoch_day
+from arrears.engine.domain.model import CHANNEL_KINDS
+from arrears.engine.domain.money import exponent
+from arrears.engine.kpis import compute_kpis, kpi_series, month_ends
+from arrears.engine.kpis.groups import NONE
 
 # Shown in the KPI table, in this order.
 TABLE_KPIS = ("collection_rate", "recovery_rate", "dso", "best_possible_dso", "average_days_delinquent", "cei",
@@ -39,7 +39,7 @@ class CurrencyView:
     best_dso: list
     collected: list               # [Fraction] all channels
     by_channel: dict              # channel label -> [collected, major units]
-    summary: object               # the whole period's `Row` (engine.kpis.report)
+    summary: object               # the whole period's `Row` (arrears.engine.kpis.report)
 
 
 @dataclass(frozen=True)

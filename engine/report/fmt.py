@@ -7,8 +7,8 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
-from engine.kpis.report import decimal_of
-from engine.money import exponent
+from arrears.engine.domain.money import exponent
+from arrears.engine.kpis.report import decimal_of
 
 NA = "n/a"
 

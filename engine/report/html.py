@@ -7,16 +7,23 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from fractions import Fraction
+from importlib.resources import files
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from engine.money import exponent
-from engine.report import fmt
-from engine.report.charts import aging_chart, channel_chart, dso_chart, goal_rows, roll_chart
-from engine.report.data import TABLE_KPIS, ReportData
+from arrears.engine.domain.money import exponent
+from arrears.engine.report import fmt
+from arrears.engine.report.charts import (
+    aging_chart,
+    channel_chart,
+    dso_chart,
+    goal_rows,
+    roll_chart,
+)
+from arrears.engine.report.data import TABLE_KPIS, ReportData
 
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = Path(str(files(__package__))) / "templates"
 LABELS = {"dso": "DSO", "best_possible_dso": "best possible DSO", "cei": "CEI (collection effectiveness)"}
 STATUS_TEXT = {"on-track": "On track", "at-risk": "At risk", "off-track": "Off track", "achieved": "Achieved",
                "missed": "Missed", "not-started": "Not started", "no-data": "No data"}

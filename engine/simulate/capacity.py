@@ -9,7 +9,7 @@ not policy, so both sides of a simulation are measured against the same ones:
   table sets `daily_capacity` (the built-in `call` and `task` queue channels require it,
   see `plugins/channels/queue.py`); its days are counted in that table's `timezone`
   (default UTC), as the queue channel counts them. A policy channel is delivered by the
-  kind its route names, else by its own kind (`plugins.dispatch.Dispatcher.transport`).
+  kind its route names, else by its own kind (`arrears.plugins.dispatch.Dispatcher.transport`).
 - `from_work_queue(limits)`: the API's `api.work_queue_capacity` (per channel kind, UTC
   days), the same figure `GET /v1/work-queue` cuts the call list to.
 
@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
-from engine.batch import day_to_date
-from engine.errors import ArrearsError
-from engine.tzutil import local_days
+from arrears.engine.domain.batch import day_to_date
+from arrears.engine.domain.errors import ArrearsError
+from arrears.engine.domain.tzutil import local_days
 
 UTC = "UTC"
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from engine.decide import as_epoch, from_epoch
-from engine.decision import rfc3339
-from engine.money import from_minor
+from arrears.engine.domain.clock import as_epoch, from_epoch
+from arrears.engine.domain.decision import rfc3339
+from arrears.engine.domain.money import from_minor
 
 FORMAT = "simulation/1"
 

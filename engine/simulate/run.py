@@ -1,9 +1,9 @@
 """`simulate`: decide every stored account under two policies at one instant and compare.
 
 Pages of accounts are read in acct_no order, each page in one read snapshot, with the
-tick's loader (`engine.store.batchload.load_batch`); each page is decided column-wise by
-both policies (`engine.decide.decide_batch`) from the same `Batch`, then compared
-(`engine.simulate.tally`). Unlike the tick it pages over *every* account, not only the
+tick's loader (`arrears.engine.store.batchload.load_batch`); each page is decided column-wise by
+both policies (`arrears.engine.decide.core.decide_batch`) from the same `Batch`, then compared
+(`arrears.engine.simulate.tally`). Unlike the tick it pages over *every* account, not only the
 due ones, and it writes nothing: no decision, no outbox row, no audit entry, no
 `next_evaluation_at`. Only read transactions are opened.
 """
@@ -14,14 +14,15 @@ from datetime import datetime
 import numpy as np
 from sqlalchemy import func, select
 
-from engine.compiler import CompiledPolicy
-from engine.decide import as_epoch, decide_batch
-from engine.simulate.capacity import Capacity
-from engine.simulate.report import SimulationReport
-from engine.simulate.tally import Tally
-from engine.store.batchload import load_batch
-from engine.store.db import read_transaction
-from engine.store.schema import accounts
+from arrears.engine.decide.core import decide_batch
+from arrears.engine.domain.clock import as_epoch
+from arrears.engine.policy.compiler import CompiledPolicy
+from arrears.engine.simulate.capacity import Capacity
+from arrears.engine.simulate.report import SimulationReport
+from arrears.engine.simulate.tally import Tally
+from arrears.engine.store.batchload import load_batch
+from arrears.engine.store.db import read_transaction
+from arrears.engine.store.schema import accounts
 
 DEFAULT_BATCH = 10_000     # accounts per page, as the tick's default
 DEFAULT_SAMPLE = 20

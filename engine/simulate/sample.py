@@ -14,9 +14,9 @@ import hashlib
 import heapq
 from collections.abc import Callable
 
-from engine import suppress
-from engine.decide import DecisionBatch
-from engine.decision import rfc3339
+from arrears.engine.decide import suppress
+from arrears.engine.decide.result import DecisionBatch
+from arrears.engine.domain.decision import rfc3339
 
 # Trace steps that differ between almost any two policies without explaining the change.
 NOT_REASONS = frozenset({"next evaluation"})

@@ -3,8 +3,8 @@
 `Tally.add(active_db, candidate_db)` takes the two `DecisionBatch`es of one page (the same
 accounts, the same instant) and adds to running counts; `Tally.report()` turns them into a
 `SimulationReport`. What an account's stage, action, channel and decision key are comes
-from the tick's own column-wise definition (`engine.tick.columns.summarise`), and which
-rules hold it back from the decisions' (`engine.suppress.masks`), so a simulation counts
+from the tick's own column-wise definition (`arrears.engine.tick.columns.summarise`), and which
+rules hold it back from the decisions' (`arrears.engine.decide.suppress.masks`), so a simulation counts
 exactly what the tick would store.
 """
 from __future__ import annotations
@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine import suppress
-from engine.decide import DecisionBatch
-from engine.simulate.capacity import Capacity, contact_days
-from engine.simulate.report import Offers, SimulationReport
-from engine.simulate.sample import Sampler, explain_change, explain_suppression
-from engine.tick import columns
+from arrears.engine.decide import suppress
+from arrears.engine.decide.result import DecisionBatch
+from arrears.engine.simulate.capacity import Capacity, contact_days
+from arrears.engine.simulate.report import Offers, SimulationReport
+from arrears.engine.simulate.sample import Sampler, explain_change, explain_suppression
+from arrears.engine.tick import columns
 
 
 @dataclass

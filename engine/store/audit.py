@@ -17,8 +17,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from engine.store.codec import EVENT_DIGEST_COLUMNS, canonical, event_digest_line, sha256
-from engine.store.schema import audit, audit_head, events
+from arrears.engine.store.codec import (
+    EVENT_DIGEST_COLUMNS,
+    canonical,
+    event_digest_line,
+    sha256,
+)
+from arrears.engine.store.schema import audit, audit_head, events
 
 GENESIS = "0" * 64
 EVENTS_APPENDED = "events.appended"

@@ -13,12 +13,20 @@ from functools import lru_cache
 import numpy as np
 from sqlalchemy import Connection, case, collate, func, literal, literal_column, select
 
-from engine.batch import EVENT_CODES, KIND_CODES, NO_DAY, NO_INVOICE, OUTCOME_CODES, UNKNOWN_INVOICE, Batch
-from engine.errors import ArrearsError
-from engine.model import Contact
-from engine.money import exponent
-from engine.store.db import fetch_sql, paused_gc
-from engine.store.schema import accounts, events, invoices
+from arrears.engine.domain.batch import (
+    EVENT_CODES,
+    KIND_CODES,
+    NO_DAY,
+    NO_INVOICE,
+    OUTCOME_CODES,
+    UNKNOWN_INVOICE,
+    Batch,
+)
+from arrears.engine.domain.errors import ArrearsError
+from arrears.engine.domain.model import Contact
+from arrears.engine.domain.money import exponent
+from arrears.engine.store.db import fetch_sql, paused_gc
+from arrears.engine.store.schema import accounts, events, invoices
 
 IN_CHUNK = 5000          # keys per IN (...) list, written into the SQL (no bound parameters)
 _ACCOUNT_COLS = ("acct_no", "id", "currency", "timezone", "debtor_type", "jurisdiction", "language",

@@ -10,10 +10,10 @@ import hashlib
 import json
 from datetime import datetime, timezone
 
-from engine.batch import day_to_date, epoch_day
-from engine.errors import InputError
-from engine.model import Account, Contact, Event, Invoice
-from engine.money import MAX_MINOR, exponent, from_minor
+from arrears.engine.domain.batch import day_to_date, epoch_day
+from arrears.engine.domain.errors import InputError
+from arrears.engine.domain.model import Account, Contact, Event, Invoice
+from arrears.engine.domain.money import MAX_MINOR, exponent, from_minor
 
 _CONTACT_FIELDS = ("email", "phone", "mobile", "address")
 # What an event says, in `event_values` order.

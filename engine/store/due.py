@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import Connection, and_, bindparam, or_, select, update
 
-from engine.store.db import fetch_tuples
-from engine.store.schema import accounts
+from arrears.engine.store.db import fetch_tuples
+from arrears.engine.store.schema import accounts
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,17 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.errors import InputError
-from engine.store.codec import event_values
-from engine.store.readers import (Reject, Unusable, csv_account_records, csv_event_records,
-                                  csv_reason, decoded_lines, jsonl_records)
+from arrears.engine.domain.errors import InputError
+from arrears.engine.store.codec import event_values
+from arrears.engine.store.readers import (
+    Reject,
+    Unusable,
+    csv_account_records,
+    csv_event_records,
+    csv_reason,
+    decoded_lines,
+    jsonl_records,
+)
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv"}
 CHUNK = 5000

@@ -10,12 +10,18 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, bindparam, delete, select, update
 
-from engine.errors import InputError
-from engine.model import Account, Event
-from engine.store import audit
-from engine.store.codec import EVENT_INSERT_COLUMNS, INVOICE_COLUMNS, account_row, event_values, sha256
-from engine.store.db import bulk_insert, chunks
-from engine.store.schema import accounts, events, invoices
+from arrears.engine.domain.errors import InputError
+from arrears.engine.domain.model import Account, Event
+from arrears.engine.store import audit
+from arrears.engine.store.codec import (
+    EVENT_INSERT_COLUMNS,
+    INVOICE_COLUMNS,
+    account_row,
+    event_values,
+    sha256,
+)
+from arrears.engine.store.db import bulk_insert, chunks
+from arrears.engine.store.schema import accounts, events, invoices
 
 IN_CHUNK = 900           # ids per IN (...) list: well inside every database's parameter limit
 LIST_IN_AUDIT = 100      # batches up to this size list their ids in the audit entry

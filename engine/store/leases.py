@@ -16,19 +16,18 @@ processes from doing the same work twice.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import os
 import socket
 import time
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from engine.errors import ArrearsError
-from engine.store.db import write_transaction
-from engine.store.schema import leases
+from arrears.engine.domain.errors import ArrearsError
+from arrears.engine.store.db import write_transaction
+from arrears.engine.store.schema import leases
 
 
 class LeaseLost(ArrearsError):

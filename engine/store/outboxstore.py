@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, and_, func, select, update
 
-from engine.store.schema import accounts, outbox
+from arrears.engine.store.schema import accounts, outbox
 
 FINAL = ("sent", "failed", "cancelled")
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, insert, select, update
 
-from engine.store import audit
-from engine.store.codec import sha256
-from engine.store.schema import policy_versions as pv
+from arrears.engine.store import audit
+from arrears.engine.store.codec import sha256
+from arrears.engine.store.schema import policy_versions as pv
 
 
 def record(conn: Connection, name: str, version: str, digest: str, source: str, activate: bool,

@@ -15,9 +15,9 @@ import json
 import re
 from dataclasses import dataclass
 
-from engine.errors import ArrearsError, InputError
-from engine.model import Account, Event
-from engine.store.codec import account_row
+from arrears.engine.domain.errors import ArrearsError, InputError
+from arrears.engine.domain.model import Account, Event
+from arrears.engine.store.codec import account_row
 
 LIST_SEP = "|"
 ACCOUNT_CSV = ("account_id", "currency", "debtor_type", "jurisdiction", "timezone", "language",

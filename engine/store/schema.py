@@ -11,8 +11,19 @@ The migrations in `engine/store/migrations/versions/` build exactly these tables
 """
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData,
-                        Table, Text, UniqueConstraint)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 # One naming convention, so constraint names are identical on SQLite and PostgreSQL
 # (and migrations can refer to them).

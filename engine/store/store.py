@@ -17,14 +17,20 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from engine.batch import Batch
-from engine.errors import ArrearsError, InputError
-from engine.model import Account, Event
-from engine.store import audit, batchload, due, ingest, migrations, policyvers
-from engine.store.codec import account_from_row, event_from_row
-from engine.store.db import (default_url, make_engine, paused_gc, read_transaction, sqlite_path,
-                             write_transaction)
-from engine.store.schema import accounts, events, invoices
+from arrears.engine.domain.batch import Batch
+from arrears.engine.domain.errors import ArrearsError, InputError
+from arrears.engine.domain.model import Account, Event
+from arrears.engine.store import audit, batchload, due, ingest, migrations, policyvers
+from arrears.engine.store.codec import account_from_row, event_from_row
+from arrears.engine.store.db import (
+    default_url,
+    make_engine,
+    paused_gc,
+    read_transaction,
+    sqlite_path,
+    write_transaction,
+)
+from arrears.engine.store.schema import accounts, events, invoices
 
 
 class UnknownAccount(InputError, KeyError):
@@ -199,7 +205,8 @@ class Store:
 
     def counts(self) -> dict[str, int]:
         """Row counts of the main tables (for reports and tests)."""
-        from engine.store.schema import audit as audit_t, decisions, outbox
+        from arrears.engine.store.schema import audit as audit_t
+        from arrears.engine.store.schema import decisions, outbox
         tables = {"accounts": accounts, "invoices": invoices, "events": events,
                   "decisions": decisions, "outbox": outbox, "audit": audit_t}
         with read_transaction(self.engine) as conn:

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, insert, select, update
 
-from engine.store.codec import canonical
-from engine.store.db import read_transaction, write_transaction
-from engine.store.schema import leases, tick_runs
+from arrears.engine.store.codec import canonical
+from arrears.engine.store.db import read_transaction, write_transaction
+from arrears.engine.store.schema import leases, tick_runs
 
 TRIGGERS = ("scheduled", "cli", "api")
 STATUSES = ("pending", "running", "succeeded", "skipped", "stopped", "failed")

@@ -1,6 +1,6 @@
 """The tick's writes for one page of evaluated accounts, inside the caller's transaction.
 
-`engine.tick.evaluate` runs these in one write transaction per page:
+`arrears.engine.tick.evaluate` runs these in one write transaction per page:
 
 1. `current_state`: each account's revision and stored decision key, read under the
    write lock, so "has it changed since the page was read?" cannot race an ingest;
@@ -19,8 +19,8 @@ import numpy as np
 from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from engine.store.db import bulk_insert, chunks, fetch_tuples, int_in
-from engine.store.schema import accounts, decisions, outbox
+from arrears.engine.store.db import bulk_insert, chunks, fetch_tuples, int_in
+from arrears.engine.store.schema import accounts, decisions, outbox
 
 IN_CHUNK = 5000          # keys per IN (...) list, written into the SQL (no bound parameters)
 DECISION_COLUMNS = ("acct_no", "evaluated_at", "revision", "policy_digest", "stage", "attempt",

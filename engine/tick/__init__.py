@@ -1,6 +1,6 @@
 """The scheduled tick: evaluate the due accounts, persist decisions, deliver contacts once.
 
-    from engine.tick import run_tick
+    from arrears.engine.tick import run_tick
     summary = run_tick(store, policy, now, dispatcher=Dispatcher(get_plugin_manager(), config))
 
 Modules: `runner` (run_tick, TickSummary), `evaluate` (decide and persist, page by page),
@@ -9,10 +9,10 @@ deliver, record), `recheck`, `settings` (config from flags, environment and file
 `service` (Runtime: recorded runs with the store's active policy), `launcher` (ticks on
 request, for POST /v1/ticks), `scheduler` (APScheduler for `arrears serve`). See docs/tick.md.
 """
-from engine.store.leases import Lease, LeaseLost
-from engine.tick.dispatch import Backoff, DispatchCounts, dispatch_due
-from engine.tick.evaluate import EvalCounts, evaluate_due
-from engine.tick.runner import TICK_LEASE, TickSummary, run_tick
+from arrears.engine.store.leases import Lease, LeaseLost
+from arrears.engine.tick.dispatch import Backoff, DispatchCounts, dispatch_due
+from arrears.engine.tick.evaluate import EvalCounts, evaluate_due
+from arrears.engine.tick.runner import TICK_LEASE, TickSummary, run_tick
 
 __all__ = ["Backoff", "DispatchCounts", "EvalCounts", "Lease", "LeaseLost", "TICK_LEASE", "TickSummary",
            "dispatch_due", "evaluate_due", "run_tick"]

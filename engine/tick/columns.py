@@ -22,17 +22,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine import suppress
-from engine.batch import day_to_date
-from engine.escalation import REASONS
-from engine.facts import FAR
+from arrears.engine.decide import suppress
+from arrears.engine.decide.escalation import REASONS
+from arrears.engine.domain.batch import day_to_date
+from arrears.engine.domain.clock import FAR
 
 _dump = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 SUMMARY_FORMAT = "summary/1"
 
 
 def suppression_masks(db) -> list[tuple[str, np.ndarray]]:
-    """(rule id, accounts it holds back): the core's one definition, `engine.suppress.masks`."""
+    """(rule id, accounts it holds back): the core's one definition, `arrears.engine.decide.suppress.masks`."""
     return suppress.masks(db)
 
 

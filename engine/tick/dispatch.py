@@ -27,14 +27,15 @@ from datetime import datetime
 
 from sqlalchemy import update
 
-from engine.batch import Batch
-from engine.decide import as_epoch, decide_batch
-from engine.model import Event
-from engine.store import outboxstore
-from engine.store.codec import canonical, sha256
-from engine.store.db import read_transaction
-from engine.store.schema import accounts
-from engine.tick.recheck import Verdict, recheck
+from arrears.engine.decide.core import decide_batch
+from arrears.engine.domain.batch import Batch
+from arrears.engine.domain.clock import as_epoch
+from arrears.engine.domain.model import Event
+from arrears.engine.store import outboxstore
+from arrears.engine.store.codec import canonical, sha256
+from arrears.engine.store.db import read_transaction
+from arrears.engine.store.schema import accounts
+from arrears.engine.tick.recheck import Verdict, recheck
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,8 @@ def dispatch_due(store, policy, dispatcher, now: datetime, *, lease=None, backof
 
 def _due_total(store, now_s: int) -> int:
     from sqlalchemy import func, select
-    from engine.store.schema import outbox
+
+    from arrears.engine.store.schema import outbox
     with read_transaction(store.engine) as conn:
         return conn.execute(select(func.count()).select_from(outbox).where(
             outbox.c.status == "pending", outbox.c.next_attempt_at <= now_s)).scalar()
@@ -155,7 +157,7 @@ def _attempt(store, policy, dispatcher, row, token, now, now_s, backoff, counts)
 
 
 def _retryable(detail: str):
-    from plugins.message import DeliveryResult
+    from arrears.plugins.message import DeliveryResult
     return DeliveryResult.retryable(detail)
 
 
@@ -206,9 +208,9 @@ def _record(store, policy, row, token, now, now_s, message, result, backoff, cou
 
 def _contact_event(policy, row, message, result, now) -> dict:
     if message is not None:
-        from plugins.message import contact_event
+        from arrears.plugins.message import contact_event
         return contact_event(message, result, now)
-    from engine.decision import rfc3339
+    from arrears.engine.domain.decision import rfc3339
     return {"type": "contact_attempt", "at": rfc3339(now), "channel": policy.channels[row.channel],
             "stage": row.stage, "outcome": result.contact_outcome}
 

@@ -7,7 +7,7 @@ episode), and stores each account's next evaluation time. An account that change
 while its page was being decided is left due (its revision moved on) and is decided
 again by the next tick, with the change.
 
-Large ticks plan pages in worker processes (`engine.tick.workers`) while this process
+Large ticks plan pages in worker processes (`arrears.engine.tick.workers`) while this process
 writes the page before: the writes, the revision check and the act-once keys stay
 here, in one transaction per page, exactly as without workers.
 
@@ -25,10 +25,10 @@ from itertools import repeat
 
 import numpy as np
 
-from engine.decide import as_epoch
-from engine.store import audit, tickstore
-from engine.store.db import sqlite_path, write_transaction
-from engine.tick.pageplan import PagePlan, plan_page
+from arrears.engine.domain.clock import as_epoch
+from arrears.engine.store import audit, tickstore
+from arrears.engine.store.db import sqlite_path, write_transaction
+from arrears.engine.tick.pageplan import PagePlan, plan_page
 
 PARALLEL_MIN_PAGES = 8          # fewer due pages than this: starting workers (~0.7 s each) does not pay
 PARALLEL_MIN_ACCOUNTS = 50_000  # nor for fewer due accounts than this
@@ -71,7 +71,7 @@ def evaluate_due(store, policy, now: datetime, *, horizon: int, batch_size: int 
         return plan_page(store, policy, page, now, horizon, keep_decisions=observer is not None)
 
     if count:
-        from engine.tick.workers import Planners
+        from arrears.engine.tick.workers import Planners
         with Planners(store, policy, now, horizon, count) as planners:
             plans = _planned_by_workers(planners, pages, stop, plan_here)
             _write_all(store, policy, plans, now_s, counts, lease, progress, total, observer, stop)
@@ -167,8 +167,8 @@ def _worker_count(store, policy, observer, due: int, batch_size: int, workers: i
 def _due_count(store, now_s: int) -> int:
     from sqlalchemy import func, select
 
-    from engine.store.due import due_condition
-    from engine.store.schema import accounts
+    from arrears.engine.store.due import due_condition
+    from arrears.engine.store.schema import accounts
     with store.engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(accounts).where(due_condition(now_s))).scalar()
 

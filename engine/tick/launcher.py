@@ -22,9 +22,9 @@ import threading
 import time
 from datetime import datetime
 
-from engine.errors import ArrearsError
-from engine.store import leases, tickruns
-from engine.tick.runner import TICK_LEASE
+from arrears.engine.domain.errors import ArrearsError
+from arrears.engine.store import leases, tickruns
+from arrears.engine.tick.runner import TICK_LEASE
 
 log = logging.getLogger("arrears.tick")
 

@@ -7,8 +7,8 @@ for the decision core's columns), decides them column-wise, and builds everythin
 page's write transaction stores: the new decision keys and next evaluation times, the
 `decisions` rows of the accounts whose key differs from the stored one, and the outbox
 rows of the contacts that may go out within the horizon. It writes nothing, so it can
-run in a worker process (`engine.tick.workers`) while the ticking process writes the
-previous page; `engine.tick.evaluate` then re-checks everything under the write lock.
+run in a worker process (`arrears.engine.tick.workers`) while the ticking process writes the
+previous page; `arrears.engine.tick.evaluate` then re-checks everything under the write lock.
 
 A `PagePlan` is plain data (lists, tuples, NumPy arrays): cheap to pickle, and the
 writer only filters and zips it. Outbox rows carry `decision_id=None`: the id is known
@@ -22,10 +22,11 @@ from itertools import repeat
 
 import numpy as np
 
-from engine.decide import as_epoch, decide_batch
-from engine.store import tickstore
-from engine.store.db import read_transaction
-from engine.tick import columns
+from arrears.engine.decide.core import decide_batch
+from arrears.engine.domain.clock import as_epoch
+from arrears.engine.store import tickstore
+from arrears.engine.store.db import read_transaction
+from arrears.engine.tick import columns
 
 
 @dataclass

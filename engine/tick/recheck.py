@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.tick.columns import PageColumns, summarise
+from arrears.engine.tick.columns import PageColumns, summarise
 
 
 @dataclass(frozen=True)

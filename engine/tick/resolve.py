@@ -26,11 +26,11 @@ from datetime import datetime
 import yaml
 from sqlalchemy import select, update
 
-from engine.decide import as_epoch, from_epoch
-from engine.decision import rfc3339
-from engine.errors import InputError
-from engine.model import Event
-from engine.store.schema import accounts, decisions, outbox, policy_versions
+from arrears.engine.domain.clock import as_epoch, from_epoch
+from arrears.engine.domain.decision import rfc3339
+from arrears.engine.domain.errors import InputError
+from arrears.engine.domain.model import Event
+from arrears.engine.store.schema import accounts, decisions, outbox, policy_versions
 
 
 @dataclass(frozen=True)

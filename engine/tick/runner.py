@@ -13,10 +13,10 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from engine.decision import rfc3339
-from engine.store.leases import Lease, LeaseLost
-from engine.tick.dispatch import Backoff, dispatch_due
-from engine.tick.evaluate import evaluate_due
+from arrears.engine.domain.decision import rfc3339
+from arrears.engine.store.leases import Lease, LeaseLost
+from arrears.engine.tick.dispatch import Backoff, dispatch_due
+from arrears.engine.tick.evaluate import evaluate_due
 
 TICK_LEASE = "tick"
 DEFAULT_HORIZON = 300        # seconds: contacts due before the next tick are queued now
@@ -128,7 +128,7 @@ def _observer(store, dispatcher, now, summary: TickSummary):
     """
     if not dispatcher.pm.hook.arrears_decision.get_hookimpls():
         return None
-    from engine.decide import as_epoch
+    from arrears.engine.domain.clock import as_epoch
 
     def observe(decisions) -> None:
         failures = []

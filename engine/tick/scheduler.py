@@ -10,7 +10,7 @@ The first tick runs at start-up, so a restart after downtime catches up at once.
 `TickScheduler` is also what the HTTP API attaches like a Flask extension
 (`init_app(app)`), so `arrears serve` runs both in one process; a tick requested through
 the API (`POST /v1/ticks`) then runs in the scheduler's executor, with its dispatcher,
-through `scheduler.launcher` (see `engine.tick.launcher`).
+through `scheduler.launcher` (see `arrears.engine.tick.launcher`).
 """
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from engine.tick.launcher import TickLauncher
-from engine.tick.service import Runtime, TickJob
-from engine.tick.settings import TickSettings
+from arrears.engine.tick.launcher import TickLauncher
+from arrears.engine.tick.service import Runtime, TickJob
+from arrears.engine.tick.settings import TickSettings
 
 JOB_ID = "arrears-tick"
 log = logging.getLogger("arrears.tick")

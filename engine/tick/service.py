@@ -5,8 +5,8 @@ dispatcher, and the job the scheduler calls.
     run_id, summary = runtime.run(datetime.now(timezone.utc), "cli")
 
 Each tick decides with the store's active policy at the moment it starts (see
-`engine.registry`): a policy activated through the API is used by the next tick, and
-a restart keeps it. Every run is recorded in `tick_runs` (`engine.store.tickruns`).
+`arrears.engine.policy.registry`): a policy activated through the API is used by the next tick, and
+a restart keeps it. Every run is recorded in `tick_runs` (`arrears.engine.store.tickruns`).
 """
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from engine.registry import PolicyRegistry
-from engine.store import Store, tickruns
-from engine.store.leases import default_holder
-from engine.tick.runner import TickSummary, run_tick
-from engine.tick.settings import TickSettings
+from arrears.engine.policy.registry import PolicyRegistry
+from arrears.engine.store import Store, tickruns
+from arrears.engine.store.leases import default_holder
+from arrears.engine.tick.runner import TickSummary, run_tick
+from arrears.engine.tick.settings import TickSettings
 
 log = logging.getLogger("arrears.tick")
 
@@ -42,8 +42,8 @@ class Runtime:
         self._own_store = store is None
         self.store = store or Store(settings.database_url)
         try:
-            from plugins.facts import plugin_facts
-            from plugins.manager import get_plugin_manager
+            from arrears.plugins.facts import plugin_facts
+            from arrears.plugins.manager import get_plugin_manager
             pm = plugin_manager           # policies may use the plugins' facts; channels are plugins
             if pm is None and (policies is None or dispatch):
                 pm = get_plugin_manager()
@@ -53,7 +53,7 @@ class Runtime:
                 self.policies.start(activate_file=activate_policy)
             self.dispatcher = None
             if dispatch:
-                from plugins.dispatch import Dispatcher
+                from arrears.plugins.dispatch import Dispatcher
                 self.dispatcher = Dispatcher(pm, settings.dispatcher_config)
         except BaseException:
             self.close()

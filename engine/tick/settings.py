@@ -23,10 +23,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.errors import ArrearsError
-from engine.store.db import DEFAULT_URL, URL_ENV
-from engine.tick.dispatch import Backoff
-from policies import DEFAULT_POLICY
+from arrears.engine.domain.errors import ArrearsError
+from arrears.engine.store.db import DEFAULT_URL, URL_ENV
+from arrears.engine.tick.dispatch import Backoff
+from arrears.policies import DEFAULT_POLICY
 
 OWN_KEYS = ("database_url", "policy", "tick")
 TICK_KEYS = ("interval", "cron", "batch_size", "lease_ttl", "horizon", "misfire_grace_time", "retry")

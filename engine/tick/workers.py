@@ -4,7 +4,7 @@
         planners.send(0, page)            # worker 0 starts planning `page`
         plan = planners.receive(0)        # its PagePlan (or the exception it raised)
 
-Planning a page (`engine.tick.pageplan.plan_page`) is read-only and CPU-bound (SQLite
+Planning a page (`arrears.engine.tick.pageplan.plan_page`) is read-only and CPU-bound (SQLite
 stepping, building columns, deciding); writing it is the ticking process's alone, so
 the database keeps exactly one writer and every act-once check stays where it was.
 Each worker has its own read-only `Store` on the same database and handles one page at
@@ -23,13 +23,12 @@ import pickle
 import subprocess
 import sys
 import traceback
-from pathlib import Path
 from typing import Self
 
-from engine.store.db import sqlite_path
+from arrears.engine.store.db import sqlite_path
 
 JOIN_TIMEOUT = 5.0       # seconds a worker gets to exit before it is killed
-_ENTRY = "from engine.tick.workers import serve; serve()"
+_ENTRY = "from arrears.engine.tick.workers import serve; serve()"
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 
 
@@ -114,17 +113,16 @@ def worker_url(url: str) -> str:
 
 
 def _environment() -> dict:
-    """The worker's environment: this one, with the directory holding `engine` importable."""
-    root = str(Path(__file__).resolve().parents[2])
+    """The worker's environment: this one, importing from where this process imports."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
     return env
 
 
 def serve() -> None:
     """A worker's main loop: plan each page read from stdin until the input ends."""
-    from engine.store import Store
-    from engine.tick.pageplan import plan_page
+    from arrears.engine.store import Store
+    from arrears.engine.tick.pageplan import plan_page
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)                       # stray prints must not corrupt the protocol
     inp = sys.stdin.buffer

@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from plugins.errors import ChannelConfigError
-from plugins.message import DeliveryResult, Message
+from arrears.plugins.errors import ChannelConfigError
+from arrears.plugins.message import DeliveryResult, Message
 
 _MISSING = object()
 

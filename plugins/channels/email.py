@@ -25,10 +25,10 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from urllib.parse import quote
 
-from plugins import hookimpl
-from plugins.channels import Channel, Settings
-from plugins.channels.sms import plain_text
-from plugins.message import DeliveryResult, Message
+from arrears.plugins import hookimpl
+from arrears.plugins.channels import Channel, Settings
+from arrears.plugins.channels.sms import plain_text
+from arrears.plugins.message import DeliveryResult, Message
 
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 # Replies about our own setup: authentication or STARTTLS required, credentials rejected.

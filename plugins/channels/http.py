@@ -14,7 +14,7 @@ import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from plugins.message import DeliveryResult
+from arrears.plugins.message import DeliveryResult
 
 RETRYABLE_STATUSES = frozenset({408, 425, 429})
 USER_AGENT = "arrears-delivery/0.1"

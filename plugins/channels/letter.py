@@ -17,10 +17,10 @@ import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
-from plugins import hookimpl
-from plugins.channels import Channel, Settings
-from plugins.channels.http import check_url, deliver_json
-from plugins.message import DeliveryResult, Message
+from arrears.plugins import hookimpl
+from arrears.plugins.channels import Channel, Settings
+from arrears.plugins.channels.http import check_url, deliver_json
+from arrears.plugins.message import DeliveryResult, Message
 
 
 def spool_name(key: str) -> str:

@@ -17,10 +17,10 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from engine.decision import rfc3339
-from plugins import hookimpl
-from plugins.channels import Channel, Settings
-from plugins.message import DeliveryResult, Message
+from arrears.engine.domain.decision import rfc3339
+from arrears.plugins import hookimpl
+from arrears.plugins.channels import Channel, Settings
+from arrears.plugins.message import DeliveryResult, Message
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS work_queue (

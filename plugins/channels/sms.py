@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import re
 
-from plugins import hookimpl
-from plugins.channels import Channel, Settings
-from plugins.channels.http import check_url, deliver_json
-from plugins.message import DeliveryResult, Message
+from arrears.plugins import hookimpl
+from arrears.plugins.channels import Channel, Settings
+from arrears.plugins.channels.http import check_url, deliver_json
+from arrears.plugins.message import DeliveryResult, Message
 
 FIELDS = ("to", "from", "text", "reference")
 

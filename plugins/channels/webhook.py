@@ -10,17 +10,17 @@ Each request carries `X-Arrears-Signature: sha256=<hex HMAC-SHA256 of the raw bo
 `X-Arrears-Timestamp` (Unix seconds) and `X-Arrears-Idempotency-Key`. The timestamp is
 also inside the body as `sent_at`, so it is covered by the signature: a receiver should
 verify the signature (`verify_signature`), reject stale timestamps, and de-duplicate on
-the idempotency key. Retry classification is that of `plugins.channels.http`.
+the idempotency key. Retry classification is that of `arrears.plugins.channels.http`.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
 
-from plugins import hookimpl
-from plugins.channels import Channel, Settings
-from plugins.channels.http import check_url, classify, encode, post_json
-from plugins.message import DeliveryResult, Message
+from arrears.plugins import hookimpl
+from arrears.plugins.channels import Channel, Settings
+from arrears.plugins.channels.http import check_url, classify, encode, post_json
+from arrears.plugins.message import DeliveryResult, Message
 
 SIGNATURE_HEADER = "X-Arrears-Signature"
 TIMESTAMP_HEADER = "X-Arrears-Timestamp"

@@ -6,12 +6,13 @@ response against the OpenAPI document the app publishes.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 from datetime import datetime, timezone
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
+
+from arrears.engine.demo import generate
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=timezone.utc)
@@ -58,11 +59,8 @@ def call_account(i: int, **overrides) -> dict:
 
 
 def portfolio(n: int, seed: int = 5):
-    """`n` generated accounts and histories (bench/portfolio.py, loaded by path)."""
-    spec = importlib.util.spec_from_file_location("arrears_api_portfolio", ROOT / "bench" / "portfolio.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.generate(n, seed=seed, today=NOW.date())
+    """`n` generated accounts and histories (the demo generator's)."""
+    return generate(n, seed=seed, today=NOW.date())
 
 
 class Conformance:

@@ -3,9 +3,9 @@ and `api`, a test client that checks every response against the published OpenAP
 from __future__ import annotations
 
 import pytest
-from apikit import KEYS, Api
 
-from api import create_app
+from arrears.api import create_app
+from tests.api.apikit import KEYS, Api
 
 
 @pytest.fixture

@@ -1,9 +1,8 @@
 """Accounts: PUT/GET /v1/accounts/{id} and the bulk upsert POST /v1/accounts:batch."""
 from __future__ import annotations
 
-from apikit import account
-
-from engine import Account
+from arrears.engine import Account
+from tests.api.apikit import account
 
 
 def test_put_creates_then_replaces_then_changes_nothing(api, state):

@@ -1,7 +1,7 @@
 """GET /v1/audit: the hash chain, filtered by account, kind and time, page by page."""
 from __future__ import annotations
 
-from apikit import account, events
+from tests.api.apikit import account, events
 
 
 def _story(api):

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import pytest
-from apikit import KEYS, ROLES
 
-from api import create_app
-from api.auth import KeyConfigError, KeyRing, parse_env_keys
-from api.config import ConfigError
-from api.resources import RESOURCES
+from arrears.api import create_app
+from arrears.api.auth import KeyConfigError, KeyRing, parse_env_keys
+from arrears.api.config import ConfigError
+from arrears.api.resources import RESOURCES
+from tests.api.apikit import KEYS, ROLES
 
 OPERATIONS = [op for resource in RESOURCES for op in resource.operations]
 

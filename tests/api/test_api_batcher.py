@@ -6,13 +6,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from apikit import NOW, portfolio as generate
 
-from api.batcher import MicroBatcher, Unavailable
-from engine import Account, decide
-from engine.errors import InputError
-from engine.policy import load_policy
-from policies import DEFAULT_POLICY
+from arrears.api.batcher import MicroBatcher, Unavailable
+from arrears.engine import Account, decide
+from arrears.engine.domain.errors import InputError
+from arrears.engine.policy.load import load_policy
+from arrears.policies import DEFAULT_POLICY
+from tests.api.apikit import NOW
+from tests.api.apikit import portfolio as generate
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +104,7 @@ def test_closed_batcher_refuses_work(policy, portfolio):
 @pytest.fixture
 def stored(tmp_path, policy, portfolio):
     """The portfolio (some accounts sharing debtor D-1) in a fresh SQLite store."""
-    from engine.store import Store
+    from arrears.engine.store import Store
     accounts, histories = portfolio
     store = Store(f"sqlite:///{tmp_path / 'b.db'}")
     store.upsert_accounts(accounts)
@@ -113,7 +114,7 @@ def stored(tmp_path, policy, portfolio):
 
 
 def test_stored_accounts_are_read_and_decided_together_as_alone(policy, portfolio, stored):
-    from engine.store import UnknownAccount
+    from arrears.engine.store import UnknownAccount
     accounts, _ = portfolio
     batcher = MicroBatcher(max_batch=32, max_wait=0.005)
     sizes = []

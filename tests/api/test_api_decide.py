@@ -4,13 +4,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from apikit import AT, NOW, account, events
 
-from engine import Account, Event, decide
+from arrears.engine import Account, Event, decide
+from tests.api.apikit import AT, NOW, account, events
 
 
 def lone(state, acc: dict, evs: list) -> dict:
-    """What engine.decide returns for this JSON, under the app's active policy."""
+    """What arrears.engine.decide.core returns for this JSON, under the app's active policy."""
     return decide(Account.from_dict(acc), [Event.from_dict(e) for e in evs], state.policies.active(),
                   NOW).to_dict()
 
@@ -135,9 +135,8 @@ def test_malformed_bodies(api, data, content_type, status):
 
 
 def test_oversized_body_is_413(tmp_path, monkeypatch):
-    from apikit import KEYS, Api
-
-    from api import create_app
+    from arrears.api import create_app
+    from tests.api.apikit import KEYS, Api
     app = create_app({"database_url": f"sqlite:///{tmp_path / 'a.db'}",
                       "api": {"keys": {KEYS["admin"]: "admin"}, "max_body_bytes": 2048}})
     try:

@@ -4,14 +4,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from apikit import NOW
-from apikit import portfolio as generate
 
-from api.decision_json import decision_dict
-from api.routing import dumps
-from engine import Batch, decide_batch
-from engine.policy import load_policy
-from policies import DEFAULT_POLICY
+from arrears.api.decision_json import decision_dict
+from arrears.api.routing import dumps
+from arrears.engine import Batch, decide_batch
+from arrears.engine.policy.load import load_policy
+from arrears.policies import DEFAULT_POLICY
+from tests.api.apikit import NOW
+from tests.api.apikit import portfolio as generate
 
 WITHOUT_FEES = DEFAULT_POLICY.read_text().split("\n# Optional late fees")[0] + """
 compliance:

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import pytest
-from apikit import AT, NOW, account, call_account, events
 
-from engine import decide
-from engine.tick import evaluate_due
+from arrears.engine import decide
+from arrears.engine.tick import evaluate_due
+from tests.api.apikit import AT, NOW, account, call_account, events
 
 
 @pytest.fixture

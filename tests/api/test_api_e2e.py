@@ -12,12 +12,13 @@ import urllib.error
 import urllib.request
 
 import pytest
-from apikit import AT, KEYS, ROOT, account, events
+
+from tests.api.apikit import AT, KEYS, ROOT, account, events
 
 SERVER = """
 import json, sys
-from api import create_app
-from api.server import serve
+from arrears.api import create_app
+from arrears.api.server import serve
 config = json.loads(sys.argv[1])
 serve(create_app(config), "127.0.0.1", config.pop("port"), threads=8, workers=config.pop("workers"))
 """
@@ -108,7 +109,7 @@ def test_python_dash_m_api_server(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARREARS_")}
     env["ARREARS_API_KEYS"] = f"{KEYS['integrator']}:integrator"
-    proc = subprocess.Popen([sys.executable, "-m", "api.server", "--db", f"sqlite:///{tmp_path / 'm.db'}",
+    proc = subprocess.Popen([sys.executable, "-m", "arrears.api.server", "--db", f"sqlite:///{tmp_path / 'm.db'}",
                              "--port", str(port), "--threads", "4"], cwd=ROOT, env=env,
                             stderr=subprocess.PIPE, text=True)
     try:

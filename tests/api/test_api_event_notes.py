@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import pytest
-from apikit import AT, account
 
-from engine.model import NOTE_MAX
+from arrears.engine.domain.model import NOTE_MAX
+from tests.api.apikit import AT, account
 
 NOTE = {"type": "note", "at": "2026-11-20T10:00:00Z", "note": "Debtor asked for a call back after 14:00.\nUrgent."}
 OUTCOME = {"type": "contact_outcome", "at": "2026-11-21T10:00:00Z", "channel": "call", "outcome": "conversation",

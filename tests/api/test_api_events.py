@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from apikit import AT, account, events
+
+from tests.api.apikit import AT, account, events
 
 PAYMENT = {"type": "payment", "at": "2026-11-20T10:00:00Z", "amount": "100.00", "invoice_id": "INV-1001"}
 

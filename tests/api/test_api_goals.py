@@ -7,10 +7,10 @@ import textwrap
 from datetime import date
 
 import pytest
-from apikit import KEYS, account, events
 
-from engine.goals import evaluate_goals, load_goals
-from engine.kpis import ledger_from_store
+from arrears.engine.goals import evaluate_goals, load_goals
+from arrears.engine.kpis import ledger_from_store
+from tests.api.apikit import KEYS, account, events
 
 GOALS = """
     goals:

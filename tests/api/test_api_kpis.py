@@ -3,11 +3,11 @@ bad parameters as problem documents. The figures themselves are tested in tests/
 from __future__ import annotations
 
 import pytest
-from apikit import KEYS, account, events
 
-from api import create_app
-from api.config import ConfigError
-from engine.kpis import compute_kpis, ledger_from_store
+from arrears.api import create_app
+from arrears.api.config import ConfigError
+from arrears.engine.kpis import compute_kpis, ledger_from_store
+from tests.api.apikit import KEYS, account, events
 
 OCTOBER = "/v1/kpis?from=2026-10-01&to=2026-10-31"
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from apikit import AT, account
 from openapi_spec_validator import validate
 from sqlalchemy import create_engine
 
-from api.resources import RESOURCES
+from arrears.api.resources import RESOURCES
+from tests.api.apikit import AT, account
 
 
 def test_healthz(api, state):
@@ -90,7 +90,7 @@ def test_open_endpoints_need_no_key(api, path):
 
 
 def test_the_guide_shows_every_endpoint():
-    from apikit import ROOT
+    from tests.api.apikit import ROOT
     guide = (ROOT / "docs" / "api-guide.md").read_text(encoding="utf-8")
     for op in (op for r in RESOURCES for op in r.operations):
         pattern = re.sub(r"\\\{\w+\\\}", r"[^/\\s?\"`]+", re.escape(op.path)) + r"(?![\w/:])"

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from apikit import AT, KEYS, Api, account
 
-from api import create_app
-from engine.errors import PolicyError
-from engine.factdefs import STRING
-from plugins import hookimpl
-from plugins.facts import PluginFact
-from plugins.testing import plugin_manager
-from policies import DEFAULT_POLICY
+from arrears.api import create_app
+from arrears.engine.domain.errors import PolicyError
+from arrears.engine.facts.catalogue import STRING
+from arrears.plugins import hookimpl
+from arrears.plugins.facts import PluginFact
+from arrears.plugins.testing import plugin_manager
+from arrears.policies import DEFAULT_POLICY
+from tests.api.apikit import AT, KEYS, Api, account
 
 YAML = "application/yaml"
 SOURCE = DEFAULT_POLICY.read_text(encoding="utf-8")

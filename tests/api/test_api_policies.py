@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import pytest
-from apikit import AT, account
 
-from policies import DEFAULT_POLICY
+from arrears.policies import DEFAULT_POLICY
+from tests.api.apikit import AT, account
 
 YAML = "application/yaml"
 SOURCE = DEFAULT_POLICY.read_text(encoding="utf-8")

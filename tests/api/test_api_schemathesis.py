@@ -15,14 +15,18 @@ import os
 
 import pytest
 import schemathesis
-from apikit import KEYS, account
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (content_type_conformance, negative_data_rejection,
-                                               response_schema_conformance, status_code_conformance)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
-from api.resources import RESOURCES
+from arrears.api.resources import RESOURCES
+from tests.api.apikit import KEYS, account
 
 MAX_EXAMPLES = int(os.environ.get("ARREARS_SCHEMATHESIS_EXAMPLES", "25"))    # raise it for a deeper run
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,

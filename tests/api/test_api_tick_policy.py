@@ -6,12 +6,12 @@ import json
 import logging
 
 import pytest
-from apikit import NOW, account, call_account
 
-from api import create_app
-from engine.tick.service import Runtime
-from engine.tick.settings import TickSettings
-from policies import DEFAULT_POLICY
+from arrears.api import create_app
+from arrears.engine.tick.service import Runtime
+from arrears.engine.tick.settings import TickSettings
+from arrears.policies import DEFAULT_POLICY
+from tests.api.apikit import NOW, account, call_account
 
 YAML = "application/yaml"
 SOURCE = DEFAULT_POLICY.read_text(encoding="utf-8")

@@ -5,10 +5,10 @@ import time
 from datetime import datetime
 
 import pytest
-from apikit import AT, NOW, account, call_account
 
-from engine.store import tickruns
-from engine.store.leases import acquire
+from arrears.engine.store import tickruns
+from arrears.engine.store.leases import acquire
+from tests.api.apikit import AT, NOW, account, call_account
 
 ROLES_REFUSED = ("integrator", "compliance", "agent")
 

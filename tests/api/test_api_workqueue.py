@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import pytest
-from apikit import AT, KEYS, NOW, Api, call_account
 
-from api import create_app
-from engine.tick import evaluate_due
+from arrears.api import create_app
+from arrears.engine.tick import evaluate_due
+from tests.api.apikit import AT, KEYS, NOW, Api, call_account
 
 
 def _store_calls(api, n=6):

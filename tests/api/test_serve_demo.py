@@ -30,7 +30,7 @@ def _get(url: str, key: str | None = None):
 def test_serve_demo_answers_with_decisions_from_its_first_tick(tmp_path, workers):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARREARS_")}
-    proc = subprocess.Popen([sys.executable, "-m", "engine", "serve", "--demo", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "arrears.engine", "serve", "--demo", "--port", str(port),
                              "--workers", str(workers), "--db", f"sqlite:///{tmp_path / 'demo.db'}"],
                             stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
     try:

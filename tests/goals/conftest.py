@@ -3,10 +3,10 @@ SQLite file, read back through `ledger_from_store` as the CLI and the API read i
 from __future__ import annotations
 
 import pytest
-from goalkit import load
 
-from engine.policy import load_policy
-from policies import DEFAULT_POLICY
+from arrears.engine.policy.load import load_policy
+from arrears.policies import DEFAULT_POLICY
+from tests.goals.goalkit import load
 
 
 @pytest.fixture(scope="session")
@@ -18,7 +18,7 @@ def policy():
 @pytest.fixture
 def store(db_url):
     """A store holding the portfolio of goalkit."""
-    from engine.store import Store
+    from arrears.engine.store import Store
     with Store(db_url) as s:
         load(s)
         yield s

@@ -17,7 +17,7 @@ from __future__ import annotations
 import textwrap
 from datetime import date, datetime, timezone
 
-from engine.model import Account, Event
+from arrears.engine.domain.model import Account, Event
 
 RECORDED = datetime(2026, 4, 2, 8, 0, tzinfo=timezone.utc)
 BASELINE, TARGET = date(2026, 1, 1), date(2026, 3, 31)

@@ -4,9 +4,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from goalkit import NINETY_PLUS, goals_file
 
-from engine.cli import main
+from arrears.engine.cli import main
+from tests.goals.goalkit import NINETY_PLUS, goals_file
 
 
 @pytest.fixture(autouse=True)

@@ -5,10 +5,10 @@ from datetime import date
 from fractions import Fraction
 
 import pytest
-from goalkit import goals_file
 
-from engine.errors import PolicyError
-from engine.goals import DEFAULT_GOALS, load_goals
+from arrears.engine.domain.errors import PolicyError
+from arrears.engine.goals import DEFAULT_GOALS, load_goals
+from tests.goals.goalkit import goals_file
 
 
 def problems(path, **names) -> list[str]:

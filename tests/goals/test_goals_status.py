@@ -9,11 +9,11 @@ from datetime import date
 from fractions import Fraction
 
 import pytest
-from goalkit import NINETY_PLUS, add_euro_account, goals_file
 
-from engine.goals import days_to_measure, evaluate_goals, load_goals
-from engine.goals.progress import expected
-from engine.kpis import ledger_from_store
+from arrears.engine.goals import days_to_measure, evaluate_goals, load_goals
+from arrears.engine.goals.progress import expected
+from arrears.engine.kpis import ledger_from_store
+from tests.goals.goalkit import NINETY_PLUS, add_euro_account, goals_file
 
 
 def judge(tmp_path, store, policy, body: str, at: date) -> list[dict]:

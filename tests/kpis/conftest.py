@@ -3,12 +3,12 @@ SQLite file (written through the store, read back by `ledger_from_store`)."""
 from __future__ import annotations
 
 import pytest
-from kpikit import END_DAY, load
 
-from engine.kpis import ledger_from_store, parse_costs
-from engine.policy import load_policy
-from engine.store import Store
-from policies import DEFAULT_POLICY
+from arrears.engine.kpis import ledger_from_store, parse_costs
+from arrears.engine.policy.load import load_policy
+from arrears.engine.store import Store
+from arrears.policies import DEFAULT_POLICY
+from tests.kpis.kpikit import END_DAY, load
 
 
 @pytest.fixture(scope="session")
@@ -34,5 +34,5 @@ def ledger(store, policy):
 @pytest.fixture(scope="session")
 def costs():
     """Unit costs for GBP only (EUR has none)."""
-    from kpikit import COSTS
+    from tests.kpis.kpikit import COSTS
     return parse_costs(COSTS)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from engine.batch import epoch_day
-from engine.model import Account, Event
+from arrears.engine.domain.batch import epoch_day
+from arrears.engine.domain.model import Account, Event
 
 START, END = date(2026, 10, 1), date(2026, 10, 31)
 START_DAY, END_DAY = epoch_day(START), epoch_day(END)

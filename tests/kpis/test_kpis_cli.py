@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from engine.cli import main
-from engine.kpis import compute_kpis
+from arrears.engine.cli import main
+from arrears.engine.kpis import compute_kpis
 
 PERIOD = ["--from", "2026-10-01", "--to", "2026-10-31"]
 
@@ -32,7 +32,7 @@ def test_json_is_the_report(store, db_url, ledger, policy, capsys):
 
 
 def _period():
-    from kpikit import END, START
+    from tests.kpis.kpikit import END, START
     return START, END
 
 
@@ -93,8 +93,8 @@ def test_no_database_and_bad_costs(tmp_path, db_url, store, capsys):
 
 
 def test_unknown_grouping_is_a_usage_error(capsys):
-    from engine.cli.kpis import GROUP_BY
-    from engine.kpis.groups import GROUP_BY as ENGINE_GROUP_BY
+    from arrears.engine.cli.kpis import GROUP_BY
+    from arrears.engine.kpis.groups import GROUP_BY as ENGINE_GROUP_BY
     assert GROUP_BY == ENGINE_GROUP_BY
     with pytest.raises(SystemExit) as exc:
         main(["kpis", *PERIOD, "--group-by", "colour"])
@@ -102,8 +102,8 @@ def test_unknown_grouping_is_a_usage_error(capsys):
 
 
 def test_the_active_policy_unless_one_is_given(store, db_url, capsys):
-    from engine.policy import load_policy
-    from policies import DEFAULT_POLICY
+    from arrears.engine.policy.load import load_policy
+    from arrears.policies import DEFAULT_POLICY
     source = DEFAULT_POLICY.read_text(encoding="utf-8").replace('version: "1.0.0"', 'version: "9.9.9"')
     active = load_policy(source)
     store.record_policy(active.name, active.version, active.digest, source)

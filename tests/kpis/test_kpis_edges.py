@@ -6,11 +6,10 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from kpikit import END, END_DAY, START, accounts, histories
 
-from engine.batch import Batch, epoch_day
-from engine.errors import InputError
-from engine.kpis import (
+from arrears.engine.domain.batch import Batch, epoch_day
+from arrears.engine.domain.errors import InputError
+from arrears.engine.kpis import (
     Ledger,
     compute_kpis,
     kpi_series,
@@ -18,11 +17,12 @@ from engine.kpis import (
     ledger_from_store,
     month_ends,
 )
-from engine.kpis.compute import months_between
-from engine.kpis.costs import CostConfigError, parse_costs
-from engine.kpis.ledger import Contacts, Flows, Invoices, Promises
-from engine.kpis.render import to_table
-from engine.store import Store
+from arrears.engine.kpis.compute import months_between
+from arrears.engine.kpis.costs import CostConfigError, parse_costs
+from arrears.engine.kpis.ledger import Contacts, Flows, Invoices, Promises
+from arrears.engine.kpis.render import to_table
+from arrears.engine.store import Store
+from tests.kpis.kpikit import END, END_DAY, START, accounts, histories
 
 
 def test_an_empty_store(tmp_path, policy):

@@ -22,9 +22,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from kpikit import END, START
 
-from engine.kpis import compute_kpis
+from arrears.engine.kpis import compute_kpis
+from tests.kpis.kpikit import END, START
 
 
 def money(amount: str, currency: str = "GBP") -> dict:
@@ -177,7 +177,7 @@ def test_grouped_by_channel(ledger, policy, costs):
 
 def _stage_members(store, policy, at) -> dict:
     """Accounts per stage as decide() sees them at `at` (the tick stores the same stage)."""
-    from engine.decide import decide
+    from arrears.engine.decide.core import decide
     out: dict = {}
     for account_id in ("A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8"):
         account, history = store.get_account(account_id)
@@ -196,11 +196,10 @@ def _accounts_per_group(report: dict) -> dict:
 def test_grouped_by_stage_follows_stored_decisions(store, policy):
     from datetime import datetime, timezone
 
-    from kpikit import END_DAY, PERIOD_END
-
-    from engine.batch import epoch_day
-    from engine.kpis import ledger_from_store
-    from engine.tick import run_tick
+    from arrears.engine.domain.batch import epoch_day
+    from arrears.engine.kpis import ledger_from_store
+    from arrears.engine.tick import run_tick
+    from tests.kpis.kpikit import END_DAY, PERIOD_END
 
     later = datetime(2026, 12, 20, 12, 0, tzinfo=timezone.utc)
     # Before any tick there is no stored decision: every account is "(none)".
@@ -219,7 +218,7 @@ def test_grouped_by_stage_follows_stored_decisions(store, policy):
 
 
 def test_series_by_month(ledger, policy):
-    from engine.kpis import kpi_series, month_ends
+    from arrears.engine.kpis import kpi_series, month_ends
     series = kpi_series(ledger, month_ends(START, END.replace(month=11, day=30)), policy=policy)
     assert [r.head()["from"] for r in series.reports] == ["2026-10-01", "2026-11-01"]
     d = series.to_dict()

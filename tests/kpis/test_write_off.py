@@ -6,9 +6,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from engine.decide import decide
-from engine.errors import InputError
-from engine.model import Account, Event
+from arrears.engine.decide.core import decide
+from arrears.engine.domain.errors import InputError
+from arrears.engine.domain.model import Account, Event
 
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=timezone.utc)
 
@@ -52,13 +52,13 @@ def test_a_write_off_needs_a_positive_amount():
 
 
 def test_stored_and_loaded_by_the_tick_path(tmp_path, policy):
-    from engine.store import Store
+    from arrears.engine.store import Store
     with Store(f"sqlite:///{tmp_path / 'w.db'}") as store:
         store.upsert_accounts([_account()], now=NOW)
         store.append_events([("W1", _write_off("1000.00", invoice_id="I1"), "wo-1")], now=NOW)
         _, history = store.get_account("W1")
         assert [(e.type, str(e.amount), e.invoice_id) for e in history] == [("write_off", "1000.00", "I1")]
         # The column-wise loader the tick uses sees it too: nothing left to chase on I1.
-        from engine.decide import decide_batch
+        from arrears.engine.decide.core import decide_batch
         db = decide_batch(store.load_batch([1]), policy, NOW)
         assert int(db.facts.total_balance[0]) == 0       # 900 to I1 (100 over goes to I2 from the pool)

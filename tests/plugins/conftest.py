@@ -13,10 +13,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from engine.compiler import compile_policy
-from engine.decide import decide
-from engine.profiles import load_profiles
-from plugins.testing import RecordingServer, free_port, plugin_manager
+from arrears.engine.decide.core import decide
+from arrears.engine.policy.compiler import compile_policy
+from arrears.engine.policy.profiles import load_profiles
+from arrears.plugins.testing import RecordingServer, free_port, plugin_manager
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def pm():
 
 @pytest.fixture
 def http_server():
-    """A real HTTP server on 127.0.0.1 that records requests (see plugins.testing)."""
+    """A real HTTP server on 127.0.0.1 that records requests (see arrears.plugins.testing)."""
     with RecordingServer() as server:
         yield server
 

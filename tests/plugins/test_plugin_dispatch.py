@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from engine.model import Event
-from plugins import hookimpl
-from plugins.channels import Channel
-from plugins.dispatch import Dispatcher
-from plugins.errors import ChannelConfigError, PluginError
-from plugins.message import DeliveryResult, Message, contact_event
-from plugins.testing import FIXED_NOW, make_message, plugin_manager
+from arrears.engine.domain.model import Event
+from arrears.plugins import hookimpl
+from arrears.plugins.channels import Channel
+from arrears.plugins.dispatch import Dispatcher
+from arrears.plugins.errors import ChannelConfigError, PluginError
+from arrears.plugins.message import DeliveryResult, Message, contact_event
+from arrears.plugins.testing import FIXED_NOW, make_message, plugin_manager
 
 
 class Recorder(Channel):

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from plugins.channels.email import EmailChannel, message_id
-from plugins.errors import ChannelConfigError
-from plugins.rendering import Renderer
-from plugins.testing import free_port, make_message
+from arrears.plugins.channels.email import EmailChannel, message_id
+from arrears.plugins.errors import ChannelConfigError
+from arrears.plugins.rendering import Renderer
+from arrears.plugins.testing import free_port, make_message
 
 
 def email_channel(port, **extra) -> EmailChannel:
@@ -100,7 +100,7 @@ def test_unreachable_server_is_retryable():
 
 
 def test_no_email_address_is_permanent(smtp):
-    from plugins.message import Recipient
+    from arrears.plugins.message import Recipient
     _, port = smtp
     result = email_channel(port).deliver(rendered(recipient=Recipient(mobile="+447700900000")))
     assert result.status == "failed_permanent" and "no email address" in result.detail

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from plugins.dispatch import Dispatcher
-from plugins.testing import make_message, plugin_manager
+from arrears.plugins.dispatch import Dispatcher
+from arrears.plugins.testing import make_message, plugin_manager
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "arrears-teams-channel"
 EXAMPLE_TESTS = EXAMPLE / "tests" / "test_teams_channel.py"

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from engine.cli import main
-from pluginkit import EXAMPLE, install_example, install_fake_distribution
+from arrears.engine.cli import main
+from tests.plugins.pluginkit import EXAMPLE, install_example, install_fake_distribution
 
 POLICY = EXAMPLE / "policies" / "strategic.yaml"
 FACT = "x_teams_strategic_customer"
@@ -117,8 +117,8 @@ def test_a_plugin_that_cannot_be_loaded_is_a_usage_error(tmp_path, monkeypatch, 
 
 def test_read_only_commands_load_a_policy_that_uses_a_plugin_fact(installed, capsys):
     """simulate and kpis compile the candidate/--policy with the installed plugins' facts."""
-    from engine.model import Account
-    from engine.store import Store
+    from arrears.engine.domain.model import Account
+    from arrears.engine.store import Store
 
     url = f"sqlite:///{installed / 'arrears.db'}"
     with Store(url) as store:

@@ -5,20 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.batch import Batch
-from engine.compiler import compile_policy, digest_of
-from engine.conditions import compile_condition
-from engine.decide import as_epoch, decide_batch
-from engine.errors import ArrearsError, PolicyError
-from engine.explain import render_text
-from engine.factdefs import BOOL, INT, NUMBER, SET, STRING, FactDef
-from engine.facts import Facts
-from engine.policy import load_policy
-from engine.yamlsrc import load_document
-from plugins import hookimpl
-from plugins.facts import PluginFact, plugin_facts
-from plugins.testing import plugin_manager
-from policies import DEFAULT_POLICY
+from arrears.engine.decide.core import decide_batch
+from arrears.engine.decide.explain import render_text
+from arrears.engine.domain.batch import Batch
+from arrears.engine.domain.clock import as_epoch
+from arrears.engine.domain.errors import ArrearsError, PolicyError
+from arrears.engine.facts.catalogue import BOOL, INT, NUMBER, SET, STRING, FactDef
+from arrears.engine.facts.compute import Facts
+from arrears.engine.policy.compiler import compile_policy
+from arrears.engine.policy.conditions import compile_condition
+from arrears.engine.policy.digest import digest_of
+from arrears.engine.policy.load import load_policy
+from arrears.engine.policy.yamlsrc import load_document
+from arrears.plugins import hookimpl
+from arrears.plugins.facts import PluginFact, plugin_facts
+from arrears.plugins.testing import plugin_manager
+from arrears.policies import DEFAULT_POLICY
 
 TEXT = DEFAULT_POLICY.read_text(encoding="utf-8")
 # The default policy plus a segment on a plugin fact (used for grace) and a plugin fact in a stage.

@@ -6,14 +6,22 @@ import logging
 import numpy as np
 import pytest
 
-from engine.batch import Batch
-from engine.decide import as_epoch
-from engine.factdefs import BOOL, INT, MONEY, NUMBER, SET, STRING, FactDef
-from engine.facts import Facts
-from plugins import hookimpl
-from plugins.errors import PluginError
-from plugins.facts import PluginFact, installed_facts, plugin_facts
-from plugins.testing import plugin_manager
+from arrears.engine.domain.batch import Batch
+from arrears.engine.domain.clock import as_epoch
+from arrears.engine.facts.catalogue import (
+    BOOL,
+    INT,
+    MONEY,
+    NUMBER,
+    SET,
+    STRING,
+    FactDef,
+)
+from arrears.engine.facts.compute import Facts
+from arrears.plugins import hookimpl
+from arrears.plugins.errors import PluginError
+from arrears.plugins.facts import PluginFact, installed_facts, plugin_facts
+from arrears.plugins.testing import plugin_manager
 
 
 def weighted_balance(facts, window_days):
@@ -90,7 +98,7 @@ def test_problems_are_all_reported():
     for expected in ("fact name 'balance' must be x_ then lower_snake_case",
                      "fact name 'x_Bad Name' must be x_ then lower_snake_case",
                      "kind 'colour' is not one of", "needs a description", "compute is not callable",
-                     "unknown params ['days']", "not a plugins.facts.PluginFact",
+                     "unknown params ['days']", "not an arrears.plugins.facts.PluginFact",
                      "choices apply to string and set facts, not bool",
                      "choices must be a list of non-empty strings",
                      "is also defined by plugin", "arrears_facts raised RuntimeError: no CRM"):

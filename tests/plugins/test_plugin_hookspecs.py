@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from plugins import hookspecs
-from plugins.message import DeliveryResult, Message
-from plugins.testing import make_message
+from arrears.plugins import hookspecs
+from arrears.plugins.message import DeliveryResult, Message
+from arrears.plugins.testing import make_message
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "plugin-guide.md"

@@ -6,18 +6,18 @@ from datetime import UTC, datetime
 
 import pytest
 
-from plugins.channels.http import deliver_json
-from plugins.channels.sms import SmsChannel
-from plugins.channels.webhook import (
+from arrears.plugins.channels.http import deliver_json
+from arrears.plugins.channels.sms import SmsChannel
+from arrears.plugins.channels.webhook import (
     SIGNATURE_HEADER,
     WebhookChannel,
     sign,
     verify_signature,
 )
-from plugins.errors import ChannelConfigError
-from plugins.message import Recipient
-from plugins.rendering import Renderer
-from plugins.testing import free_port, make_message
+from arrears.plugins.errors import ChannelConfigError
+from arrears.plugins.message import Recipient
+from arrears.plugins.rendering import Renderer
+from arrears.plugins.testing import free_port, make_message
 
 SMS_TEXT = make_message(channel="sms", channel_kind="sms", content=("opt_out",))
 

@@ -5,12 +5,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from plugins.channels.letter import LetterChannel, spool_name
-from plugins.channels.queue import QueueChannel, TaskChannel, open_tasks
-from plugins.errors import ChannelConfigError
-from plugins.message import Recipient
-from plugins.rendering import Renderer
-from plugins.testing import make_message
+from arrears.plugins.channels.letter import LetterChannel, spool_name
+from arrears.plugins.channels.queue import QueueChannel, TaskChannel, open_tasks
+from arrears.plugins.errors import ChannelConfigError
+from arrears.plugins.message import Recipient
+from arrears.plugins.rendering import Renderer
+from arrears.plugins.testing import make_message
 
 LETTER = {"channel": "letter", "channel_kind": "letter", "template": "formal_notice",
           "stage": "formal_notice", "content": ("validation_notice",)}

@@ -5,16 +5,16 @@ import json
 
 import pytest
 
-from engine.cli import main
-from plugins import hookimpl
-from plugins.channels import Channel
-from plugins.channels.email import EmailChannel
-from plugins.errors import PluginError
-from plugins.manager import BUILTIN_PLUGINS, get_plugin_manager, list_plugins
-from plugins.message import DeliveryResult
-from plugins.registry import collect_channels
-from plugins.testing import plugin_manager
-from pluginkit import install_example, install_fake_distribution
+from arrears.engine.cli import main
+from arrears.plugins import hookimpl
+from arrears.plugins.channels import Channel
+from arrears.plugins.channels.email import EmailChannel
+from arrears.plugins.errors import PluginError
+from arrears.plugins.manager import BUILTIN_PLUGINS, get_plugin_manager, list_plugins
+from arrears.plugins.message import DeliveryResult
+from arrears.plugins.registry import collect_channels
+from arrears.plugins.testing import plugin_manager
+from tests.plugins.pluginkit import install_example, install_fake_distribution
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_a_user_plugin_overrides_a_builtin_channel():
 
     entries = collect_channels(plugin_manager(Plugin()))
     assert isinstance(entries["email"].channel, MyEmail)
-    assert entries["email"].overrides == ("plugins.channels.email",)
+    assert entries["email"].overrides == ("arrears.plugins.channels.email",)
     assert isinstance(collect_channels(plugin_manager())["email"].channel, EmailChannel)
 
 
@@ -75,7 +75,7 @@ def test_bad_channel_objects_are_reported():
         def arrears_channels(self):
             return [object()]
 
-    with pytest.raises(PluginError, match="not a plugins.channels.Channel"):
+    with pytest.raises(PluginError, match="not an arrears.plugins.channels.Channel"):
         collect_channels(plugin_manager(Plugin()))
 
 
@@ -100,11 +100,11 @@ def test_a_broken_entry_point_is_a_clear_error(tmp_path, monkeypatch):
 def test_cli_lists_plugins_and_channels(example_installed, capsys):
     assert main(["plugins"]) == 0
     out = capsys.readouterr().out
-    assert "plugins.channels.email  (built-in)" in out
+    assert "arrears.plugins.channels.email  (built-in)" in out
     assert "teams  (arrears-teams-channel 0.1.0)" in out
     assert "hooks: arrears_channels, arrears_facts, arrears_template_dirs" in out
     assert "teams      Microsoft Teams card  <- teams" in out
-    assert "webhook    signed webhook  <- plugins.channels.webhook" in out
+    assert "webhook    signed webhook  <- arrears.plugins.channels.webhook" in out
     assert "x_teams_strategic_customer (bool) <- teams: The debtor is on the" in out
 
 

@@ -6,12 +6,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from plugins import hookimpl
-from plugins.compliance import standard_text
-from plugins.errors import TemplateError
-from plugins.message import Rendered
-from plugins.rendering import SHIPPED, Renderer, candidates
-from plugins.testing import make_message, plugin_manager
+from arrears.plugins import hookimpl
+from arrears.plugins.compliance import standard_text
+from arrears.plugins.errors import TemplateError
+from arrears.plugins.message import Rendered
+from arrears.plugins.rendering import SHIPPED, Renderer, candidates
+from arrears.plugins.testing import make_message, plugin_manager
 
 POLICY = Path(__file__).resolve().parents[2] / "policies" / "default.yaml"
 ALL_FLAGS = ("opt_out", "disclosure", "validation_notice", "first_message")

@@ -4,12 +4,12 @@ from __future__ import annotations
 import csv
 
 import pytest
-from replaykit import SAMPLE, YEAR
 
-from engine.policy import load_policy
-from engine.replay import read_replay_csv, replay
-from engine.replay.report import build_report
-from policies import DEFAULT_POLICY
+from arrears.engine.policy.load import load_policy
+from arrears.engine.replay import read_replay_csv, replay
+from arrears.engine.replay.report import build_report
+from arrears.policies import DEFAULT_POLICY
+from tests.replay.replaykit import SAMPLE, YEAR
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 import pytest
-from replaykit import GENERATOR, ROOT, SAMPLE, write_csv
 
-from engine.cli import main
+from arrears.engine.cli import main
+from tests.replay.replaykit import GENERATOR, ROOT, SAMPLE, write_csv
 
 MARCH = ["--from", "2025-03-01", "--to", "2025-03-31"]
 
@@ -31,7 +31,7 @@ def test_json_is_identical_across_processes(tmp_path):
     outputs = []
     for seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        proc = subprocess.run([sys.executable, "-m", "engine", "replay", str(SAMPLE), *MARCH, "--by", "week",
+        proc = subprocess.run([sys.executable, "-m", "arrears.engine", "replay", str(SAMPLE), *MARCH, "--by", "week",
                                "--format", "json", "--contacts", str(tmp_path / f"c{seed}.csv")],
                               capture_output=True, cwd=ROOT, env=env, timeout=300, check=False)
         assert proc.returncode == 0, proc.stderr.decode()

@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from replaykit import write_csv
 
-from engine.replay import read_replay_csv
-from engine.store.readers import Unusable
+from arrears.engine.replay import read_replay_csv
+from arrears.engine.store.readers import Unusable
+from tests.replay.replaykit import write_csv
 
 GOOD = "A1,consumer,GB-ENG,Europe/London,GBP,I1,2025-01-01,2025-01-31,120.50,2025-02-10,,,,"
 

@@ -10,13 +10,12 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
-from replaykit import YEAR
 
-from engine.batch import Batch
-from engine.decide import decide
-from engine.factdefs import CHANNEL_KINDS
-from engine.model import Contact, Event
-from engine.replay.export import contact_rows
+from arrears.engine.decide.core import decide
+from arrears.engine.domain.batch import Batch
+from arrears.engine.domain.model import CHANNEL_KINDS, Contact, Event
+from arrears.engine.replay.export import contact_rows
+from tests.replay.replaykit import YEAR
 
 
 def _d(text: str) -> date | None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from replaykit import write_csv
 
-from engine.replay import read_replay_csv, replay
-from engine.replay.export import contact_rows
-from engine.replay.report import build_report
-from engine.replay.timeline import period_labels
+from arrears.engine.replay import read_replay_csv, replay
+from arrears.engine.replay.export import contact_rows
+from arrears.engine.replay.report import build_report
+from arrears.engine.replay.timeline import period_labels
+from tests.replay.replaykit import write_csv
 
 LONDON = "A1,consumer,GB-ENG,Europe/London,GBP,I1,2025-01-01,2025-01-31,500.00,{settled},{off},{disputed},,"
 SPRING = (date(2025, 1, 1), date(2025, 4, 30))

@@ -7,10 +7,10 @@ import re
 import struct
 
 import pytest
-from reportkit import START, TODAY, Dom, browser, console_lines, run_browser
 
-from engine.cli import main
-from engine.money import exponent
+from arrears.engine.cli import main
+from arrears.engine.domain.money import exponent
+from tests.report.reportkit import START, TODAY, Dom, browser, console_lines, run_browser
 
 BINARY = browser()
 pytestmark = pytest.mark.skipif(BINARY is None, reason="no Chromium on this machine: install Debian's "

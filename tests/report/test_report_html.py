@@ -6,12 +6,12 @@ from datetime import date, datetime, timezone
 from fractions import Fraction
 
 import pytest
-from reportkit import Dom
 
-from engine.report import render
-from engine.report.data import boundaries, period_label
-from engine.report.fmt import money, number, short
-from engine.report.svg import nice_ticks
+from arrears.engine.report import render
+from arrears.engine.report.data import boundaries, period_label
+from arrears.engine.report.fmt import money, number, short
+from arrears.engine.report.svg import nice_ticks
+from tests.report.reportkit import Dom
 
 GENERATED = datetime(2026, 4, 1, 9, 0, tzinfo=timezone.utc)
 

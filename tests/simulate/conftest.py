@@ -3,10 +3,10 @@ and the small policy compiled as `arrears` loads it."""
 from __future__ import annotations
 
 import pytest
-from simkit import POLICY, fill
 
-from engine.policy import load_policy
-from engine.store import Store
+from arrears.engine.policy.load import load_policy
+from arrears.engine.store import Store
+from tests.simulate.simkit import POLICY, fill
 
 
 @pytest.fixture

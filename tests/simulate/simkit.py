@@ -18,11 +18,10 @@ from 40 days; settlement offers from 60 days), with no jurisdiction (no guardrai
 """
 from __future__ import annotations
 
-import importlib.util
 from datetime import datetime, timezone
 from pathlib import Path
 
-from engine.model import Account, Event
+from arrears.engine.domain.model import Account, Event
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=timezone.utc)
@@ -168,9 +167,3 @@ def snapshot(store) -> tuple:
     return store.counts(), audit.entries, audit.head_hash, accounts, versions
 
 
-def load_apikit():
-    """tests/api/apikit.py (the checking API client), loaded by path."""
-    spec = importlib.util.spec_from_file_location("arrears_sim_apikit", ROOT / "tests" / "api" / "apikit.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module

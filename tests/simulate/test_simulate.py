@@ -6,12 +6,26 @@ import json
 
 import numpy as np
 import pytest
-from simkit import CALL_AT_3, CALL_AT_30, GRACE_10, NO_SETTLEMENT, NOW, WITH_SMS, snapshot
 
-from engine.errors import InputError
-from engine.simulate import Capacity, CapacityError, from_delivery_config, from_work_queue, simulate
-from engine.simulate.sample import Sampler, sample_key
-from engine.simulate.text import render
+from arrears.engine.domain.errors import InputError
+from arrears.engine.simulate import (
+    Capacity,
+    CapacityError,
+    from_delivery_config,
+    from_work_queue,
+    simulate,
+)
+from arrears.engine.simulate.sample import Sampler, sample_key
+from arrears.engine.simulate.text import render
+from tests.simulate.simkit import (
+    CALL_AT_3,
+    CALL_AT_30,
+    GRACE_10,
+    NO_SETTLEMENT,
+    NOW,
+    WITH_SMS,
+    snapshot,
+)
 
 
 def run(store, active, candidate, **kw) -> dict:
@@ -190,7 +204,7 @@ def test_a_naive_instant_is_refused(store, active):
 
 
 def test_an_empty_store(active, tmp_path):
-    from engine.store import Store
+    from arrears.engine.store import Store
     with Store(f"sqlite:///{tmp_path / 'empty.db'}") as empty:
         d = run(empty, active, active)
     assert d["accounts"] == 0 and d["incentives"] == [] and d["contacts"]["by_channel"] == []

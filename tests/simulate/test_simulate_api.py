@@ -3,13 +3,13 @@ published OpenAPI document), roles, invalid policies and parameters, and that no
 from __future__ import annotations
 
 import pytest
-from simkit import AT, CALL_AT_3, CALL_AT_30, NOW, POLICY, edit, load_apikit, snapshot
 
-from api import create_app
-from engine.policy import load_policy
-from engine.simulate import from_work_queue, simulate
+from arrears.api import create_app
+from arrears.engine.policy.load import load_policy
+from arrears.engine.simulate import from_work_queue, simulate
+from tests.api import apikit
+from tests.simulate.simkit import AT, CALL_AT_3, CALL_AT_30, NOW, POLICY, edit, snapshot
 
-apikit = load_apikit()
 YAML = "application/yaml"
 PATH = f"/v1/policies:simulate?at={AT}"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from simkit import AT, CALL_AT_3, CALL_AT_30, POLICY, edit, snapshot
 
-from engine.cli import main
-from engine.policy import load_policy
+from arrears.engine.cli import main
+from arrears.engine.policy.load import load_policy
+from tests.simulate.simkit import AT, CALL_AT_3, CALL_AT_30, POLICY, edit, snapshot
 
 
 @pytest.fixture(autouse=True)

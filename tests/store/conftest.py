@@ -6,9 +6,10 @@ same code path production uses (WAL, foreign keys, migrations on open).
 from __future__ import annotations
 
 import pytest
-from storekit import TODAY, load_portfolio_module
 
-from engine.store import Store
+from arrears.engine.demo import generate
+from arrears.engine.store import Store
+from tests.store.storekit import TODAY
 
 
 @pytest.fixture
@@ -21,4 +22,4 @@ def store(db_url):
 @pytest.fixture(scope="session")
 def portfolio():
     """300 generated accounts with their histories (deterministic)."""
-    return load_portfolio_module().generate(300, seed=7, today=TODAY)
+    return generate(300, seed=7, today=TODAY)

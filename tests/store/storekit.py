@@ -1,24 +1,15 @@
 """Helpers for the store tests: fixed times, a rich account and history, the bench portfolio."""
 from __future__ import annotations
 
-import importlib.util
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from engine.model import Account, Event
+from arrears.engine.domain.model import Account, Event
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 11, 22)
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=timezone.utc)
 T0 = int(NOW.timestamp())     # a fixed "wall clock" for writes
-
-
-def load_portfolio_module():
-    """bench/portfolio.py (not a package), loaded by path."""
-    spec = importlib.util.spec_from_file_location("arrears_bench_portfolio", ROOT / "bench" / "portfolio.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def rich_account(account_id: str = "R-1") -> Account:
@@ -56,11 +47,11 @@ def rich_history() -> list[Event]:
 def append_pre_0004(store, account_id: str, event: Event, key: str | None, now: int) -> None:
     """Append one event as the store did before schema revision 0004 (no `note` column),
     for databases that stand for an older installation. Same audit entry and digest."""
-    from engine.store import audit
-    from engine.store.codec import EVENT_INSERT_COLUMNS, event_values
-    from engine.store.db import bulk_insert
-    from engine.store.ingest import lookup
-    from engine.store.schema import accounts, events
+    from arrears.engine.store import audit
+    from arrears.engine.store.codec import EVENT_INSERT_COLUMNS, event_values
+    from arrears.engine.store.db import bulk_insert
+    from arrears.engine.store.ingest import lookup
+    from arrears.engine.store.schema import accounts, events
 
     assert event.note is None, "events stored before 0004 had no note"
     with store.transaction(now=now) as w:

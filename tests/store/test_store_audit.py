@@ -6,12 +6,12 @@ from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import text
-from storekit import T0
 
-from engine.cli import main
-from engine.model import Account, Event
-from engine.store import Store
-from engine.store.audit import GENESIS, entry_hash
+from arrears.engine.cli import main
+from arrears.engine.domain.model import Account, Event
+from arrears.engine.store import Store
+from arrears.engine.store.audit import GENESIS, entry_hash
+from tests.store.storekit import T0
 
 AT = datetime(2026, 10, 1, tzinfo=timezone.utc)
 

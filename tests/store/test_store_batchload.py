@@ -5,12 +5,12 @@ import dataclasses
 
 import numpy as np
 import pytest
-from storekit import NOW, T0, rich_account, rich_history
 
-from engine import Batch, decide_batch, load_policy
-from engine.model import Account, Contact, Event
-from engine.store import batchload
-from policies import DEFAULT_POLICY
+from arrears.engine import Batch, decide_batch, load_policy
+from arrears.engine.domain.model import Account, Contact, Event
+from arrears.engine.store import batchload
+from arrears.policies import DEFAULT_POLICY
+from tests.store.storekit import NOW, T0, rich_account, rich_history
 
 POLICY = load_policy(DEFAULT_POLICY)
 
@@ -117,7 +117,7 @@ def test_mark_evaluated_keeps_an_account_that_changed_meanwhile_due(store):
 def test_due_scan_uses_the_index(store):
     from sqlalchemy import select
 
-    from engine.store.schema import accounts
+    from arrears.engine.store.schema import accounts
     stmt = (select(accounts.c.acct_no, accounts.c.revision)
             .where(accounts.c.next_evaluation_at.is_(None), accounts.c.acct_no > 5)
             .order_by(accounts.c.acct_no).limit(10))

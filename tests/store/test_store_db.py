@@ -4,8 +4,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from engine.store.db import fetch_tuples, int_in, read_transaction, write_transaction
-from engine.store.schema import accounts
+from arrears.engine.store.db import (
+    fetch_tuples,
+    int_in,
+    read_transaction,
+    write_transaction,
+)
+from arrears.engine.store.schema import accounts
 
 
 def _level(conn) -> int:

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from engine.cli import main
-from engine.store import Store
+from arrears.engine.cli import main
+from arrears.engine.store import Store
 
 ACCOUNTS_JSONL = """\
 {"id": "A1", "currency": "EUR", "timezone": "Europe/Paris", "invoices": [{"id": "I1", "amount": "100.00", "due_date": "2026-10-01"}]}
@@ -164,7 +164,7 @@ def test_unusable_files_exit_2_and_store_nothing(tmp_path, db_url, capsys, name,
 
 
 def test_undecodable_bytes_after_good_lines_store_nothing(tmp_path, db_url, capsys, monkeypatch):
-    import engine.store.importing as importing
+    import arrears.engine.store.importing as importing
     monkeypatch.setattr(importing, "CHUNK", 2)      # good chunks were already written when it fails
     path = tmp_path / "late.jsonl"
     good = "".join(f'{{"id": "A{i}", "currency": "EUR"}}\n' for i in range(7))
@@ -200,9 +200,9 @@ def test_progress_bar_goes_to_stderr_only_when_asked(tmp_path, db_url, capsys):
 def test_console_script_end_to_end(tmp_path, db_url):
     path = tmp_path / "a.jsonl"
     path.write_text('{"id": "A", "currency": "EUR"}\n{"id": 1}\n', encoding="utf-8")
-    run = subprocess.run([sys.executable, "-m", "engine", "import", str(path), "--db", db_url],
+    run = subprocess.run([sys.executable, "-m", "arrears.engine", "import", str(path), "--db", db_url],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 1 and f"{path}:2: account.id" in run.stdout
-    run = subprocess.run([sys.executable, "-m", "engine", "audit", "verify", "--db", db_url],
+    run = subprocess.run([sys.executable, "-m", "arrears.engine", "audit", "verify", "--db", db_url],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and run.stdout.startswith("OK: 1 entries")

@@ -6,12 +6,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select, text
-from storekit import T0
 
-from engine.errors import InputError
-from engine.model import Account, Event
-from engine.store import Store
-from engine.store.schema import accounts
+from arrears.engine.domain.errors import InputError
+from arrears.engine.domain.model import Account, Event
+from arrears.engine.store import Store
+from arrears.engine.store.schema import accounts
+from tests.store.storekit import T0
 
 AT = datetime(2026, 10, 1, 12, tzinfo=timezone.utc)
 

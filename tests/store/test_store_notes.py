@@ -6,14 +6,14 @@ import dataclasses
 from datetime import datetime, timezone
 
 import pytest
-from storekit import T0, append_pre_0004
 
-from engine.decide import decide
-from engine.errors import InputError
-from engine.model import NOTE_MAX, Account, Event
-from engine.policy import load_policy
-from engine.store.importing import import_file
-from policies import DEFAULT_POLICY
+from arrears.engine.decide.core import decide
+from arrears.engine.domain.errors import InputError
+from arrears.engine.domain.model import NOTE_MAX, Account, Event
+from arrears.engine.policy.load import load_policy
+from arrears.engine.store.importing import import_file
+from arrears.policies import DEFAULT_POLICY
+from tests.store.storekit import T0, append_pre_0004
 
 AT = "2026-11-20T10:00:00Z"
 CALL = "Spoke to the debtor's bookkeeper:\n\tpayment run on Friday — €500 promised"

@@ -15,13 +15,13 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from storekit import NOW, T0, rich_account, rich_history
 
-from engine import Batch, decide_batch, load_policy
-from engine.errors import InputError
-from engine.model import Account, Event
-from engine.store import SCHEMA_HEAD, Store
-from policies import DEFAULT_POLICY
+from arrears.engine import Batch, decide_batch, load_policy
+from arrears.engine.domain.errors import InputError
+from arrears.engine.domain.model import Account, Event
+from arrears.engine.store import SCHEMA_HEAD, Store
+from arrears.policies import DEFAULT_POLICY
+from tests.store.storekit import NOW, T0, rich_account, rich_history
 
 ADMIN_URL = os.environ.get("ARREARS_TEST_PG_URL")
 pytestmark = pytest.mark.skipif(not ADMIN_URL, reason="set ARREARS_TEST_PG_URL to run on PostgreSQL")
@@ -44,7 +44,7 @@ def test_schema_matches_and_rich_account_round_trips(pg_url):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from engine.store.schema import metadata
+    from arrears.engine.store.schema import metadata
     with Store(pg_url) as store:
         assert store.schema_revision() == SCHEMA_HEAD
         with store.engine.connect() as conn:

@@ -6,13 +6,13 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
-from storekit import T0, rich_account, rich_history
 from sqlalchemy import select
 
-from engine.errors import InputError
-from engine.model import Account, Contact, Event
-from engine.store import Store, UnknownAccount
-from engine.store.schema import accounts
+from arrears.engine.domain.errors import InputError
+from arrears.engine.domain.model import Account, Contact, Event
+from arrears.engine.store import Store, UnknownAccount
+from arrears.engine.store.schema import accounts
+from tests.store.storekit import T0, rich_account, rich_history
 
 
 def _non_default(obj) -> list[str]:

@@ -7,12 +7,12 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
-from storekit import T0, append_pre_0004
 
-from engine.model import Account, Event
-from engine.store import SCHEMA_HEAD, SchemaError, Store, migrations
-from engine.store.db import make_engine
-from engine.store.schema import metadata
+from arrears.engine.domain.model import Account, Event
+from arrears.engine.store import SCHEMA_HEAD, SchemaError, Store, migrations
+from arrears.engine.store.db import make_engine
+from arrears.engine.store.schema import metadata
+from tests.store.storekit import T0, append_pre_0004
 
 
 def test_a_new_database_is_created_at_head_with_sqlite_settings(store):

@@ -3,13 +3,13 @@ standing in for every channel (the webhook channel, routed), and small portfolio
 from __future__ import annotations
 
 import pytest
-from tickkit import NOW, ROUTES, dispatcher_config, load_portfolio
 
-from engine.policy import load_policy
-from engine.store import Store
-from plugins.dispatch import Dispatcher
-from plugins.testing import RecordingServer, plugin_manager
-from policies import DEFAULT_POLICY
+from arrears.engine.policy.load import load_policy
+from arrears.engine.store import Store
+from arrears.plugins.dispatch import Dispatcher
+from arrears.plugins.testing import RecordingServer, plugin_manager
+from arrears.policies import DEFAULT_POLICY
+from tests.tick.tickkit import NOW, ROUTES, dispatcher_config, load_portfolio
 
 
 @pytest.fixture(scope="session")

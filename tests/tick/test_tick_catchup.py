@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-from engine.tick import run_tick
-from tickkit import MONDAY, account, load, rows
+from arrears.engine.tick import run_tick
+from tests.tick.tickkit import MONDAY, account, load, rows
 
 
 def _sent_per_account(server, start: int) -> Counter:

@@ -7,9 +7,9 @@ import subprocess
 import sys
 import time
 
-from engine.cli import main
-from engine.store.leases import acquire
-from tickkit import ROUTES, account, load, rows
+from arrears.engine.cli import main
+from arrears.engine.store.leases import acquire
+from tests.tick.tickkit import ROUTES, account, load, rows
 
 
 def _config(tmp_path, server) -> str:
@@ -80,7 +80,7 @@ def test_bad_configuration_is_reported_not_raised(store, tmp_path, capsys):
 
 def test_serve_ticks_on_schedule_and_stops_cleanly_on_sigterm(store, server, tmp_path):
     load(store, [account("A1")])
-    proc = subprocess.Popen([sys.executable, "-m", "engine", "serve", "--db", store.url, "--interval", "1",
+    proc = subprocess.Popen([sys.executable, "-m", "arrears.engine", "serve", "--db", store.url, "--interval", "1",
                              "--port", "0", "--config", _config(tmp_path, server)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -6,14 +6,14 @@ from datetime import timedelta
 
 import numpy as np
 
-from engine.batch import Batch
-from engine.decide import decide_batch
-from engine.tick.columns import bodies, summarise
-from tickkit import NOW
+from arrears.engine.decide.core import decide_batch
+from arrears.engine.domain.batch import Batch
+from arrears.engine.tick.columns import bodies, summarise
+from tests.tick.tickkit import NOW
 
 
 def test_keys_and_suppressions_match_the_materialised_decisions(policy):
-    from tickkit import load_portfolio
+    from tests.tick.tickkit import load_portfolio
     accounts, histories = load_portfolio(600, seed=11)
     seen = set()
     for days, hours in [(0, 0), (0, 6), (1, 0), (3, 17), (17, 6), (45, 0)]:
@@ -62,7 +62,7 @@ def test_summary_bodies_are_canonical_json_with_the_decision_values(portfolio, p
 
 
 def test_episode_key_is_the_oldest_unpaid_due_date(policy):
-    from tickkit import account
+    from tests.tick.tickkit import account
     acc = account("E1", invoices=[{"id": "a", "amount": "10.00", "due_date": "2026-09-01"},
                                   {"id": "b", "amount": "10.00", "due_date": "2026-10-01"}])
     db = decide_batch(Batch.from_objects([acc], [[]]), policy, NOW)
@@ -70,7 +70,7 @@ def test_episode_key_is_the_oldest_unpaid_due_date(policy):
 
 
 def test_outbox_payloads_are_canonical_json_of_the_action(portfolio, policy):
-    from engine.tick.columns import payloads
+    from arrears.engine.tick.columns import payloads
     accounts, histories = portfolio
     db = decide_batch(Batch.from_objects(accounts, histories), policy, NOW)
     cols = summarise(db)

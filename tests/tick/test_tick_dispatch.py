@@ -6,14 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from engine.decide import as_epoch
-from engine.model import Event
-from engine.store import outboxstore
-from engine.tick import Backoff, dispatch_due, run_tick
-from plugins import hookimpl
-from plugins.dispatch import Dispatcher
-from plugins.testing import plugin_manager
-from tickkit import MONDAY, account, dispatcher_config, keys_received, load, rows
+from arrears.engine.domain.clock import as_epoch
+from arrears.engine.domain.model import Event
+from arrears.engine.store import outboxstore
+from arrears.engine.tick import Backoff, dispatch_due, run_tick
+from arrears.plugins import hookimpl
+from arrears.plugins.dispatch import Dispatcher
+from arrears.plugins.testing import plugin_manager
+from tests.tick.tickkit import MONDAY, account, dispatcher_config, keys_received, load, rows
 
 
 def _queue(store, policy, accounts, at=MONDAY):
@@ -199,8 +199,8 @@ def test_a_run_that_outlived_its_lease_still_records_what_it_sent(store, policy)
 
 
 def test_an_unknown_row_is_settled_by_hand_and_escalation_resumes(store, policy, server, dispatcher):
-    from engine.errors import InputError
-    from engine.tick.resolve import resolve_unknown
+    from arrears.engine.domain.errors import InputError
+    from arrears.engine.tick.resolve import resolve_unknown
     _queue(store, policy, [account("A1")])
     with store.transaction(now=MONDAY) as w:
         outboxstore.claim(w.conn, 1, "dead/run", as_epoch(MONDAY))

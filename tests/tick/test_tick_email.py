@@ -1,15 +1,16 @@
 """The tick delivering through the built-in email channel to a real SMTP server (aiosmtpd)."""
 from __future__ import annotations
 
-from email import message_from_bytes, policy as email_policy
+from email import message_from_bytes
+from email import policy as email_policy
 
 import pytest
 from aiosmtpd.controller import Controller
 
-from engine.tick import run_tick
-from plugins.dispatch import Dispatcher
-from plugins.testing import free_port, plugin_manager
-from tickkit import MONDAY, account, load, rows
+from arrears.engine.tick import run_tick
+from arrears.plugins.dispatch import Dispatcher
+from arrears.plugins.testing import free_port, plugin_manager
+from tests.tick.tickkit import MONDAY, account, load, rows
 
 
 class Mailbox:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from engine.decide import as_epoch
-from engine.model import Event
-from engine.tick import run_tick
-from tickkit import NOW, account, load, rows
+from arrears.engine.domain.clock import as_epoch
+from arrears.engine.domain.model import Event
+from arrears.engine.tick import run_tick
+from tests.tick.tickkit import NOW, account, load, rows
 
 
 def test_first_tick_decides_every_account_and_queues_the_contacts_due(store, policy, portfolio):

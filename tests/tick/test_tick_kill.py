@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.decide import as_epoch
-from tickkit import MONDAY, assert_consistent, load, load_portfolio
+from arrears.engine.domain.clock import as_epoch
+from tests.tick.tickkit import MONDAY, assert_consistent, load, load_portfolio
 
 DRIVER = Path(__file__).with_name("tick_driver.py")
 KILL_BUDGET = float(os.environ.get("ARREARS_KILL_TEST_SECONDS", "35"))

@@ -5,9 +5,9 @@ import threading
 
 import pytest
 
-from engine.store.leases import Lease, LeaseLost, acquire, release, state
-from engine.tick import run_tick
-from tickkit import NOW, account, load, rows
+from arrears.engine.store.leases import Lease, LeaseLost, acquire, release, state
+from arrears.engine.tick import run_tick
+from tests.tick.tickkit import NOW, account, load, rows
 
 
 class Clock:
@@ -67,7 +67,7 @@ def test_keep_renews_after_a_third_of_the_ttl_and_detects_a_takeover(store):
 
 
 def test_racing_threads_get_exactly_one_winner(db_url):
-    from engine.store import Store
+    from arrears.engine.store import Store
     winners, barrier = [], threading.Barrier(6)
 
     def contender(name):

@@ -8,13 +8,13 @@ import json
 import threading
 from datetime import timedelta
 
-from engine.cli import main
-from engine.errors import InputError
-from engine.store import Store, outboxstore
-from engine.tick import run_tick
-from engine.tick.resolve import resolve_unknown
-from policies import DEFAULT_POLICY
-from tickkit import MONDAY, account, load, rows
+from arrears.engine.cli import main
+from arrears.engine.domain.errors import InputError
+from arrears.engine.store import Store, outboxstore
+from arrears.engine.tick import run_tick
+from arrears.engine.tick.resolve import resolve_unknown
+from arrears.policies import DEFAULT_POLICY
+from tests.tick.tickkit import MONDAY, account, load, rows
 
 
 def _unknown(store, policy, dispatcher, ids=("A1", "A2"), *, record_policy=True):

@@ -5,16 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.cli import main
-from engine.errors import PolicyError
-from engine.factdefs import BOOL
-from engine.tick.service import Runtime
-from engine.tick.settings import load_settings
-from plugins import hookimpl
-from plugins.facts import PluginFact
-from plugins.testing import plugin_manager
-from policies import DEFAULT_POLICY
-from tickkit import MONDAY, account, load, rows
+from arrears.engine.cli import main
+from arrears.engine.domain.errors import PolicyError
+from arrears.engine.facts.catalogue import BOOL
+from arrears.engine.tick.service import Runtime
+from arrears.engine.tick.settings import load_settings
+from arrears.plugins import hookimpl
+from arrears.plugins.facts import PluginFact
+from arrears.plugins.testing import plugin_manager
+from arrears.policies import DEFAULT_POLICY
+from tests.tick.tickkit import MONDAY, account, load, rows
 
 # The friendly reminder is not sent to strategic customers.
 POLICY = DEFAULT_POLICY.read_text(encoding="utf-8").replace(

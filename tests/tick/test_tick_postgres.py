@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from engine.model import Event
-from engine.store import Store
-from engine.store.leases import acquire
-from engine.tick import dispatch_due, run_tick
-from tickkit import MONDAY, account, assert_consistent, keys_received, load, rows
+from arrears.engine.domain.model import Event
+from arrears.engine.store import Store
+from arrears.engine.store.leases import acquire
+from arrears.engine.tick import dispatch_due, run_tick
+from tests.tick.tickkit import MONDAY, account, assert_consistent, keys_received, load, rows
 
 ADMIN_URL = os.environ.get("ARREARS_TEST_PG_URL")
 pytestmark = pytest.mark.skipif(not ADMIN_URL, reason="set ARREARS_TEST_PG_URL to run on PostgreSQL")

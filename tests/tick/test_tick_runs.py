@@ -5,16 +5,16 @@ import json
 import time
 
 import pytest
-from tickkit import MONDAY, NOW, account, dispatcher_config, load, rows
 
-from engine.cli import main
-from engine.store import tickruns
-from engine.store.leases import acquire
-from engine.tick.launcher import ShuttingDown, TickBusy, TickLauncher
-from engine.tick.scheduler import TickScheduler
-from engine.tick.service import Runtime, TickJob
-from engine.tick.settings import TickSettings
-from plugins.testing import plugin_manager
+from arrears.engine.cli import main
+from arrears.engine.store import tickruns
+from arrears.engine.store.leases import acquire
+from arrears.engine.tick.launcher import ShuttingDown, TickBusy, TickLauncher
+from arrears.engine.tick.scheduler import TickScheduler
+from arrears.engine.tick.service import Runtime, TickJob
+from arrears.engine.tick.settings import TickSettings
+from arrears.plugins.testing import plugin_manager
+from tests.tick.tickkit import MONDAY, NOW, account, dispatcher_config, load, rows
 
 
 def runs(store) -> list:
@@ -172,7 +172,7 @@ def test_a_submit_that_fails_leaves_a_failed_run_and_a_free_launcher(store):
 
 def test_serve_runs_requested_ticks_in_the_scheduler_with_its_dispatcher(store, server):
     """`arrears serve`'s arrangement: the API attached to the scheduler, POST /v1/ticks delivers."""
-    from api import create_app
+    from arrears.api import create_app
     load(store, [account("A1"), account("A2")])
     settings = settings_for(store, interval=3600, dispatcher_config=dispatcher_config(server.url))
     runtime = Runtime(settings, plugin_manager=plugin_manager())
@@ -213,8 +213,8 @@ def test_close_stops_a_run_that_has_not_started(store):
 
 
 def test_arrears_tick_uses_the_active_policy_unless_told_to_activate_its_file(store, tmp_path, caplog):
-    from engine.policy import load_policy
-    from policies import DEFAULT_POLICY
+    from arrears.engine.policy.load import load_policy
+    from arrears.policies import DEFAULT_POLICY
     source = DEFAULT_POLICY.read_text(encoding="utf-8")
     v2 = source.replace('version: "1.0.0"', 'version: "2.0.0"')      # as if uploaded through the API
     store.record_policy("default", "2.0.0", load_policy(v2, filename="v2").digest, v2)

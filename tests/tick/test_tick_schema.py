@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy import inspect
 
-from engine.model import Account
-from engine.store import SCHEMA_HEAD, Store, migrations
-from engine.store.db import make_engine
-from tickkit import NOW, rows
+from arrears.engine.domain.model import Account
+from arrears.engine.store import SCHEMA_HEAD, Store, migrations
+from arrears.engine.store.db import make_engine
+from tests.tick.tickkit import NOW, rows
 
 
 def test_upgrade_from_0002_adds_the_tick_state_and_keeps_the_data(db_url):
@@ -33,7 +33,8 @@ def test_downgrade_to_0002_removes_it_again(db_url):
     Store(db_url).close()
     from alembic import command
     from alembic.config import Config
-    from engine.store.db import write_transaction
+
+    from arrears.engine.store.db import write_transaction
     engine = make_engine(db_url)
     with write_transaction(engine) as conn:
         config = Config()

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.tick.scheduler import make_trigger
-from engine.tick.settings import ConfigError, load_settings
-from policies import DEFAULT_POLICY
+from arrears.engine.tick.scheduler import make_trigger
+from arrears.engine.tick.settings import ConfigError, load_settings
+from arrears.policies import DEFAULT_POLICY
 
 
 def test_defaults_run_out_of_the_box():

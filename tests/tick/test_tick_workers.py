@@ -10,16 +10,16 @@ import time
 from datetime import timedelta
 
 import pytest
-from tickkit import NOW, load, rows
 
-from engine.errors import ArrearsError
-from engine.store import Store
-from engine.tick import run_tick
-from engine.tick.evaluate import (
+from arrears.engine.domain.errors import ArrearsError
+from arrears.engine.store import Store
+from arrears.engine.tick import run_tick
+from arrears.engine.tick.evaluate import (
     PARALLEL_MIN_ACCOUNTS,
     PARALLEL_MIN_PAGES,
     _worker_count,
 )
+from tests.tick.tickkit import NOW, load, rows
 
 TICK_TABLES = {
     "decisions": "SELECT * FROM decisions ORDER BY id",
@@ -93,10 +93,10 @@ def test_workers_are_used_only_when_they_pay(store, policy):
 DRIVER = """
 import sys, time
 from datetime import datetime, timezone
-from engine.policy import load_policy
-from engine.store import Store
-from engine.tick.workers import Planners
-from policies import DEFAULT_POLICY
+from arrears.engine.policy.load import load_policy
+from arrears.engine.store import Store
+from arrears.engine.tick.workers import Planners
+from arrears.policies import DEFAULT_POLICY
 store = Store(sys.argv[1])
 planners = Planners(store, load_policy(DEFAULT_POLICY), datetime(2026, 11, 22, 15, tzinfo=timezone.utc), 300, 2)
 print(" ".join(str(p.pid) for p in planners._procs), flush=True)

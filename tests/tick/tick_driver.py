@@ -15,18 +15,15 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))    # the checkout, for `tests`
 
-from tickkit import dispatcher_config  # noqa: E402
-
-from engine.policy import load_policy  # noqa: E402
-from engine.store import Store  # noqa: E402
-from engine.tick import run_tick  # noqa: E402
-from plugins.dispatch import Dispatcher  # noqa: E402
-from plugins.testing import plugin_manager  # noqa: E402
-from policies import DEFAULT_POLICY  # noqa: E402
+from arrears.engine.policy.load import load_policy  # noqa: E402
+from arrears.engine.store import Store  # noqa: E402
+from arrears.engine.tick import run_tick  # noqa: E402
+from arrears.plugins.dispatch import Dispatcher  # noqa: E402
+from arrears.plugins.testing import plugin_manager  # noqa: E402
+from arrears.policies import DEFAULT_POLICY  # noqa: E402
+from tests.tick.tickkit import dispatcher_config  # noqa: E402
 
 LEASE_TTL = 1.0
 

@@ -2,14 +2,14 @@
 the dispatcher configuration that sends every channel to one recording HTTP server."""
 from __future__ import annotations
 
-import importlib.util
 from collections import Counter
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import text
 
-from engine.model import Account
+from arrears.engine.demo import generate
+from arrears.engine.domain.model import Account
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=timezone.utc)     # a Sunday, 15:00 UTC
@@ -26,11 +26,8 @@ def dispatcher_config(url: str) -> dict:
 
 
 def load_portfolio(n: int, seed: int = 1, today: date = TODAY):
-    """`bench/portfolio.py`'s generate(n): (accounts, histories)."""
-    spec = importlib.util.spec_from_file_location("arrears_bench_portfolio", ROOT / "bench" / "portfolio.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.generate(n, seed=seed, today=today)
+    """The demo generator's portfolio of `n` accounts: (accounts, histories)."""
+    return generate(n, seed=seed, today=today)
 
 
 def account(account_id: str = "A1", *, amount: str = "1000.00", due: str = "2026-11-10", **extra) -> Account:
@@ -73,8 +70,9 @@ def assert_consistent(store, policy, server, settled_at: int) -> dict:
     """
     import numpy as np
 
-    from engine.decide import decide_batch, from_epoch
-    from engine.tick.columns import summarise
+    from arrears.engine.decide.core import decide_batch
+    from arrears.engine.domain.clock import from_epoch
+    from arrears.engine.tick.columns import summarise
 
     received = keys_received(server)
     assert received and max(received.values()) == 1, received.most_common(3)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, inspect, text
 
-from engine.errors import ArrearsError
-from engine.store.db import write_transaction
+from arrears.engine.domain.errors import ArrearsError
+from arrears.engine.store.db import write_transaction
 
 HEAD = "0004"                       # the newest revision in versions/
 SCRIPTS = Path(__file__).resolve().parent

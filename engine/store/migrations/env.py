@@ -1,13 +1,13 @@
 """Alembic environment: run migrations on the connection the store hands over.
 
-At run time `engine.store.migrations.upgrade()` passes its connection (already in a
+At run time `arrears.engine.store.migrations.upgrade()` passes its connection (already in a
 write transaction) through `config.attributes["connection"]`. For authoring a new
 revision with the `alembic` command, pass `-x url=sqlite:///dev.db` instead.
 """
 from alembic import context
 from sqlalchemy import create_engine
 
-from engine.store.schema import metadata
+from arrears.engine.store.schema import metadata
 
 
 def _run(connection) -> None:

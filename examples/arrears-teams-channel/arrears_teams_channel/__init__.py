@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from arrears.plugins import hookimpl
+from arrears.plugins.channels import Channel, Settings
+from arrears.plugins.channels.http import deliver_json
+from arrears.plugins.message import DeliveryResult, Message
 from arrears_teams_channel import strategic
-from plugins import hookimpl
-from plugins.channels import Channel, Settings
-from plugins.channels.http import deliver_json
-from plugins.message import DeliveryResult, Message
 
 __version__ = "0.1.0"
 

@@ -18,8 +18,8 @@ import os
 
 import numpy as np
 
-from engine.factdefs import BOOL
-from plugins.facts import PluginFact
+from arrears.engine.facts.catalogue import BOOL
+from arrears.plugins.facts import PluginFact
 
 ENV = "ARREARS_TEAMS_STRATEGIC_FILE"
 NAME = "x_teams_strategic_customer"

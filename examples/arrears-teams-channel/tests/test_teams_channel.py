@@ -12,15 +12,15 @@ import arrears_teams_channel
 import pytest
 from arrears_teams_channel import TeamsChannel, card, strategic
 
-from engine.batch import Batch
-from engine.decide import decide_batch
-from engine.model import Account
-from engine.policy import load_policy
-from plugins.dispatch import Dispatcher
-from plugins.errors import ChannelConfigError
-from plugins.facts import plugin_facts
-from plugins.registry import collect_channels
-from plugins.testing import RecordingServer, make_message, plugin_manager
+from arrears.engine.decide.core import decide_batch
+from arrears.engine.domain.batch import Batch
+from arrears.engine.domain.model import Account
+from arrears.engine.policy.load import load_policy
+from arrears.plugins.dispatch import Dispatcher
+from arrears.plugins.errors import ChannelConfigError
+from arrears.plugins.facts import plugin_facts
+from arrears.plugins.registry import collect_channels
+from arrears.plugins.testing import RecordingServer, make_message, plugin_manager
 
 POLICY = Path(__file__).resolve().parents[1] / "policies" / "strategic.yaml"
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)

@@ -1,0 +1,9 @@
+"""Decide: the pure decision core, column-wise over a batch.
+
+Owns `decide_batch` and `decide` (`core`), the batch's result (`result.DecisionBatch`),
+priority, escalation, holds, offers and fees, suppressions, the per-account `Decision` with
+its trace (`materialize`, `trace`), its plain-words rendering (`explain`) and the runner of
+policy tests (`policytest`). No clock reads and no I/O: `now` is always an argument.
+
+May import: `domain`, `facts`, `guardrails`, `policy`. Never the store, the API or plugins.
+"""

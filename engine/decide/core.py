@@ -1,0 +1,102 @@
+"""decide: the pure decision core.
+
+`decide_batch(batch, policy, now)` evaluates a whole batch column-wise and returns a
+`DecisionBatch`; per-account `Decision` values (with their trace) are built only when
+asked for. `decide(account, events, policy, now)` is the one-account convenience.
+No clock reads, no I/O: `now` is an argument, so the same inputs give the same bytes.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+
+from arrears.engine.decide import escalation, holds, offers, priority
+from arrears.engine.decide.result import DecisionBatch
+from arrears.engine.domain.batch import Batch
+from arrears.engine.domain.clock import DAY, FAR, as_epoch
+from arrears.engine.domain.model import Account, Event
+from arrears.engine.facts.compute import Facts
+from arrears.engine.guardrails import evaluate as guardrails
+from arrears.engine.policy.compiler import CompiledPolicy
+
+MIN_RECHECK = 60   # seconds: never schedule the next evaluation sooner than this
+
+
+def _durations(policy: CompiledPolicy, rules, n: int) -> dict:
+    """Per-account lengths of hardship and breathing-space pauses: the longest that applies."""
+    hardship = -1 if policy.grace.hardship_days is None else policy.grace.hardship_days
+    out = {"hardship": np.full(n, hardship, dtype=np.int64),       # -1: until it is ended
+           "breathing_space": np.full(n, holds.BREATHING_SPACE_DAYS, dtype=np.int64)}
+    for rule, mask in rules:
+        key = {"hardship_pause": "hardship", "breathing_space": "breathing_space"}.get(rule.kind)
+        if key:
+            # Only ever lengthen: an open-ended pause (-1) stays open-ended.
+            longer = mask & (out[key] >= 0)
+            out[key] = np.where(longer, np.maximum(out[key], rule.days), out[key])
+    return out
+
+
+def decide_batch(batch: Batch, policy: CompiledPolicy, now: datetime) -> DecisionBatch:
+    """Evaluate every account of `batch` under `policy` at `now`."""
+    now_s = as_epoch(now)
+    rules = guardrails.rule_masks(policy.profiles, batch, policy)
+    facts = Facts(batch, policy, now_s, _durations(policy, rules, batch.n))
+    scores, contrib = priority.score(facts, policy)
+    blocked, bars = guardrails.time_bar_blocks(facts, policy, rules)
+    steps = escalation.plan_steps(facts, policy, blocked)
+    later = steps.ready_day > facts.today
+    base = np.where(later, facts.midnight(np.where(later, steps.ready_day, 0)), now_s)
+    guarded = guardrails.apply(facts, policy, steps, rules, base, bars)
+    hold_list = holds.holds(facts, policy, exempt={"stop.cease_communication": guarded.cease_exempt})
+    offer_cols = offers.compute(facts, policy, _fee_freeze(facts, rules))
+
+    n = facts.n
+    any_hold = np.zeros(n, dtype=bool)
+    held_until = np.full(n, -FAR)
+    for hold in hold_list:
+        any_hold |= hold.active
+        held_until = np.where(hold.active, np.maximum(held_until, hold.until), held_until)
+    held_until = np.where(any_hold, held_until, FAR)
+    has_step = steps.step >= 0
+    action_ok = has_step & ~any_hold & ~guarded.blocked & (guarded.channel >= 0)
+    not_before = np.where(action_ok, guarded.not_before, now_s)
+
+    candidates = [
+        np.full(n, now_s + policy.max_interval_days * DAY),
+        np.where(action_ok, np.where(not_before > now_s, not_before, now_s + DAY), FAR),
+        held_until,
+        # While held, only the hold's end (or an event) can change anything.
+        np.where(any_hold, FAR, _midnights(facts, steps.next_day)),
+        _midnights(facts, facts.plan["check_day"]),
+        np.where(facts.promises["open"], facts.promises["latest_deadline"], FAR),
+        guarded.retry_at,
+    ]
+    next_eval = np.maximum(np.minimum.reduce(candidates), now_s + MIN_RECHECK)
+    return DecisionBatch(policy=policy, facts=facts, now=now_s, scores=scores, contributions=contrib,
+                         steps=steps, guarded=guarded, rules=rules, bars=bars, holds=hold_list,
+                         offers=offer_cols, held=any_hold, held_until=held_until,
+                         action_ok=action_ok, not_before=not_before, next_evaluation=next_eval)
+
+
+def _fee_freeze(facts: Facts, rules) -> np.ndarray:
+    """Accounts whose fees a profile freezes (forbearance while in hardship)."""
+    out = np.zeros(facts.n, dtype=bool)
+    for rule, mask in rules:
+        if rule.kind == "hardship_pause" and rule.freeze_fees:
+            out |= mask & facts.states["hardship"][0]
+    return out
+
+
+def _midnights(facts: Facts, days: np.ndarray) -> np.ndarray:
+    """Start of each local day (FAR stays FAR)."""
+    out = np.full(facts.n, FAR)
+    has = days < FAR
+    if has.any():
+        out[has] = facts.midnight(days[has], np.flatnonzero(has))
+    return out
+
+
+def decide(account: Account, events: list[Event], policy: CompiledPolicy, now: datetime):
+    """Decide for one account: its history `events` evaluated under `policy` at `now`."""
+    return decide_batch(Batch.from_objects([account], [list(events)]), policy, now).decision(0)

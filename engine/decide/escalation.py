@@ -1,0 +1,167 @@
+"""Escalation: which stage comes next for each account, and when it may go out.
+
+Rules (applied column-wise over the batch, looping only over the few stages):
+- A stage is *applicable* to an account when it is in one of the stage's `segments` (if
+  any) and the stage's `when` holds; it is *due* when the account is at least
+  `days_past_due` late — for post-due stages, also past its grace days. Pre-due stages
+  (`days_past_due` <= 0) are due only until the due date passes: a "reminder before the
+  due date" is never sent for an invoice that is already late.
+- Progress is the furthest stage attempted in the current episode (contacts since the
+  oldest unpaid due date, less any pre-due lead time).
+- Gradual: at most one step per evaluation. The next step is the furthest due stage
+  beyond the current one, except that an applicable `required` stage in between is
+  never skipped: it comes first. Missed ticks therefore produce one message, not a burst.
+- A broken promise (or a missed plan instalment) resumes at the policy's named stage.
+- Without a new stage, the current one repeats every `repeat_every_days` until
+  `max_attempts`. Every step waits `min_days_since_previous` days after the last contact.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from arrears.engine.domain.clock import FAR, NEVER
+from arrears.engine.facts.compute import Facts
+
+NONE = -1
+
+
+@dataclass
+class Steps:
+    """Per-account escalation outcome (arrays of length n unless noted)."""
+
+    applicable: np.ndarray      # (n, K) bool
+    threshold: np.ndarray       # (n, K) effective days-past-due threshold (grace included)
+    due: np.ndarray             # (n, K) bool: applicable, owing and late enough
+    last: np.ndarray            # current stage index or -1
+    step: np.ndarray            # stage to act on now or later, -1 if none
+    attempt: np.ndarray         # attempt number of that step (1 = first)
+    reason: np.ndarray          # int code, see REASONS
+    ready_day: np.ndarray       # local day from which the step may go out
+    grace_days: np.ndarray
+    grace_blocked: np.ndarray   # a post-due stage waits only because of grace
+    next_day: np.ndarray        # local day at which time alone may produce a step (FAR: never)
+    resumed: np.ndarray         # the step was forced by a broken promise or a missed plan
+    barred: np.ndarray          # a time-barred stage would otherwise have been due
+    blocked: np.ndarray | None = None   # (n, K) stages the law removed for the account
+
+
+REASONS = ("none", "next stage", "required stage first", "repeat", "resume after broken promise",
+           "resume after missed plan instalment")
+
+
+def grace_days(facts: Facts, policy) -> np.ndarray:
+    """Grace days per account: the largest of the default and its segments' grace."""
+    out = np.full(facts.n, policy.grace.default_days, dtype=np.int64)
+    for segment, days in policy.grace.segments:
+        out = np.where(facts.segment_mask(segment), np.maximum(out, days), out)
+    return out
+
+
+def _applicable(facts: Facts, stage) -> np.ndarray:
+    ok = stage.when.evaluate(facts).copy()
+    if stage.segments:
+        seg = np.zeros(facts.n, dtype=bool)
+        for name in stage.segments:
+            seg |= facts.segment_mask(name)
+        ok &= seg
+    return ok
+
+
+def plan_steps(facts: Facts, policy, blocked: np.ndarray | None = None) -> Steps:
+    """Decide the escalation step of every account in the batch.
+
+    `blocked` (accounts x stages) removes stages the law forbids for an account (a legal
+    warning on time-barred debt): such a stage is neither taken nor required.
+    """
+    n, stages = facts.n, policy.stages
+    k = len(stages)
+    dpd, owes = facts.days_past_due, facts.owes
+    grace = grace_days(facts, policy)
+    prog = facts.progress
+    last = prog["last_stage"]
+    applicable = np.zeros((n, k), dtype=bool)
+    threshold = np.zeros((n, k), dtype=np.int64)
+    raw_due = np.zeros((n, k), dtype=bool)
+    unblocked_due = np.zeros((n, k), dtype=bool)
+    for s in stages:
+        applicable[:, s.index] = _applicable(facts, s)
+        thr = s.days_past_due
+        threshold[:, s.index] = np.maximum(thr, grace + 1) if thr > 0 else thr
+        in_window = (dpd >= thr) & (dpd <= 0) if thr <= 0 else dpd >= thr
+        raw_due[:, s.index] = owes & applicable[:, s.index] & in_window
+        if blocked is not None:
+            unblocked_due[:, s.index] = raw_due[:, s.index] & blocked[:, s.index]
+            applicable[:, s.index] &= ~blocked[:, s.index]
+            raw_due[:, s.index] &= ~blocked[:, s.index]
+    due = raw_due & (dpd[:, None] >= threshold)
+    ahead = np.arange(k)[None, :] > last[:, None]
+
+    def furthest(mask):
+        hit = mask & ahead
+        return np.where(hit.any(axis=1), k - 1 - np.argmax(hit[:, ::-1], axis=1), NONE)
+
+    target = furthest(due)
+    grace_blocked = (furthest(raw_due) > target)
+    reason = np.where(target >= 0, 1, 0)
+    resumed = np.zeros(n, dtype=bool)
+    for stage_id, code, active in (
+            (policy.pauses.promise_resume_stage, 4, facts.promises["latest_broken"]
+             if policy.pauses.promise_resume_stage else None),
+            (policy.pauses.plan_resume_stage, 5, (facts.plan["active"] & ~facts.plan["good"])
+             if policy.pauses.plan_resume_stage else None)):
+        if active is None:
+            continue
+        r = policy.stage_index(stage_id)
+        force = owes & active & (r > last) & (r > target)
+        target = np.where(force, r, target)
+        reason = np.where(force, code, reason)
+        resumed |= force
+    # Required stages between the current one and the target come first.
+    required_first = np.full(n, NONE)
+    for s in reversed(stages):
+        if s.required:
+            hit = applicable[:, s.index] & (s.index > last) & (s.index < target)
+            required_first = np.where(hit, s.index, required_first)
+    reason = np.where(required_first >= 0, 2, reason)
+    target = np.where(required_first >= 0, required_first, target)
+
+    attempts, last_at = prog["attempts"], prog["last_at"]
+    rows = np.arange(n)
+    last_c = np.maximum(last, 0)
+    today = facts.today
+    last_contact_day = np.where(prog["last_contact_at"] != NEVER,
+                                facts.local_day_of(rows, np.maximum(prog["last_contact_at"], 0)),
+                                -FAR)
+    spacing = np.array([s.min_days_since_previous for s in stages] or [0], dtype=np.int64)
+    ready_new = np.where(last >= 0, last_contact_day + spacing[np.maximum(target, 0)], today)
+
+    # Repeating the current stage.
+    max_att = np.array([s.max_attempts for s in stages] or [1], dtype=np.int64)
+    every = np.array([s.repeat_every_days or 0 for s in stages] or [0], dtype=np.int64)
+    done = attempts[rows, last_c]
+    last_stage_day = np.where(last >= 0, facts.local_day_of(rows, np.maximum(last_at[rows, last_c], 0)),
+                              -FAR)
+    can_repeat = ((last >= 0) & (target < 0) & owes & (every[last_c] > 0)
+                  & (done < max_att[last_c]) & applicable[rows, last_c])
+    ready_repeat = last_stage_day + every[last_c]
+
+    step = np.where(target >= 0, target, np.where(can_repeat, last, NONE))
+    reason = np.where((target < 0) & can_repeat, 3, reason)
+    attempt = np.where(target >= 0, attempts[rows, np.maximum(target, 0)] + 1, done + 1)
+    ready_day = np.where(target >= 0, ready_new, ready_repeat)
+    ready_day = np.where(step >= 0, ready_day, FAR)
+
+    # When time alone will next produce a step: the next stage's threshold day.
+    next_day = np.full(n, FAR)
+    oldest = facts.oldest_due
+    for s in reversed(stages):
+        later = applicable[:, s.index] & (s.index > last) & owes & (dpd < threshold[:, s.index])
+        next_day = np.where(later, np.minimum(next_day, oldest + threshold[:, s.index]), next_day)
+
+    barred = (unblocked_due & (np.arange(k)[None, :] > last[:, None])).any(axis=1)
+    return Steps(applicable=applicable, threshold=threshold, due=due, last=last, step=step,
+                 attempt=attempt, reason=reason, ready_day=ready_day, grace_days=grace,
+                 grace_blocked=grace_blocked & (step < 0), next_day=next_day, resumed=resumed,
+                 barred=barred, blocked=blocked)

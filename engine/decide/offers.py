@@ -1,0 +1,163 @@
+"""Incentives (early-payment discount, settlement, plan freeze, loyalty) and fees.
+
+All money arithmetic is on exact integer minor units; percentages are applied in
+basis points and rounded half up. Offers are never made to accounts that are
+disputed, bankrupt, deceased, ceased or in breathing space.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+
+from arrears.engine.domain.clock import FAR
+from arrears.engine.facts.compute import Facts
+
+
+@dataclass
+class OfferColumns:
+    """Per-account offer and fee columns (0 / False / FAR where not applicable)."""
+
+    early: np.ndarray            # bool
+    early_amount: np.ndarray     # discount value, minor units
+    early_expires: np.ndarray    # instant
+    settle: np.ndarray           # bool
+    settle_amount: np.ndarray    # amount accepted in settlement
+    settle_discount: np.ndarray  # value given up
+    settle_approval: np.ndarray  # bool: needs approval
+    settle_expires: np.ndarray
+    loyal: np.ndarray            # bool: loyalty treatment
+    frozen: np.ndarray           # bool: interest and fees frozen
+    frozen_why: np.ndarray       # object: why, or None
+    late_fee: np.ndarray         # minor units
+    interest: np.ndarray         # minor units
+    excluded: np.ndarray         # bool: no offers at all (dispute/stop state)
+
+
+def _bp(percent: Decimal) -> int:
+    return int((percent * 100).to_integral_value())
+
+
+def _pct(minor: np.ndarray, percent: Decimal) -> np.ndarray:
+    """`percent` of `minor`, rounded half up (amounts are non-negative).
+
+    An account's total can exceed what int64 can multiply by a basis-point rate; those
+    rare rows are computed with Python integers instead of overflowing.
+    """
+    bp = _bp(percent)
+    minor = np.asarray(minor, dtype=np.int64)
+    if minor.size and int(np.abs(minor).max()) > (2 ** 62) // max(bp, 1):
+        return np.array([(int(m) * bp + 5000) // 10000 for m in minor], dtype=np.int64)
+    return (minor * bp + 5000) // 10000
+
+
+def _minor(amount: Decimal, scale: np.ndarray) -> np.ndarray:
+    """A policy amount in each account's minor units (rounded half up).
+
+    Converted once per distinct scale: a batch mixing, say, JPY and EUR accounts must not
+    pay a Decimal operation per account.
+    """
+    uniq, inverse = np.unique(np.asarray(scale, dtype=np.int64), return_inverse=True)
+    values = np.array([int((amount * int(s)).to_integral_value("ROUND_HALF_UP")) for s in uniq.tolist()],
+                      dtype=np.int64)
+    return values[inverse.reshape(-1)]
+
+
+def compute(facts: Facts, policy, freeze: np.ndarray | None = None) -> OfferColumns:
+    """Offers and fees for every account in the batch; `freeze` adds accounts whose fees
+    a jurisdiction profile freezes."""
+    n, inc = facts.n, policy.incentives
+    st = facts.states
+    excluded = ((facts.disputed_amount > 0) | st["bankrupt"][0] | st["deceased"][0]
+                | st["cease_communication"][0] | st["breathing_space"][0] | st["represented"][0])
+    base = facts.owes & ~excluded
+    dpd, bal, scale = facts.days_past_due, facts.balance, facts.b.scale
+    zeros, never, no = np.zeros(n, np.int64), np.full(n, FAR), np.zeros(n, bool)
+    early, early_amt, early_exp = no, zeros, never
+    if inc.early:
+        early = base & (dpd >= -inc.early["window_days"]) & (dpd <= 0) & inc.early["when"].evaluate(facts)
+        early_amt = np.where(early, _pct(bal, inc.early["percent"]), 0)
+        early_exp = np.where(early, facts.midnight(facts.oldest_due + 1), FAR)
+        early &= early_amt > 0
+    settle, s_amt, s_disc, s_appr, s_exp = no, zeros, zeros, no, never
+    if inc.settlement:
+        cfg = inc.settlement
+        settle = base & (dpd >= cfg["min_days_past_due"]) & cfg["when"].evaluate(facts)
+        offered = bal - _pct(bal, cfg["discount_percent"])
+        floor = np.maximum(_pct(bal, cfg["floor_percent"]), np.minimum(_minor(cfg["floor"], scale), bal))
+        s_amt = np.where(settle, np.maximum(offered, floor), 0)
+        s_disc = np.where(settle, bal - s_amt, 0)
+        settle &= s_disc > 0
+        if cfg["approval_above"] is not None:
+            s_appr = settle & (s_disc > _minor(cfg["approval_above"], scale))
+        # Offers run in fixed windows from the day the account qualified, so an
+        # offer's expiry does not slide forward with every evaluation.
+        anchor = facts.oldest_due + cfg["min_days_past_due"]
+        w = cfg["valid_days"]
+        end_day = anchor + w * ((facts.today - anchor) // w + 1)
+        s_exp = np.where(settle, facts.midnight(end_day), FAR)
+    loyal = no
+    if inc.loyalty:
+        loyal = facts.owes & facts.segment_mask(inc.loyalty["segment"])
+    frozen_why = np.full(n, None, dtype=object)
+    frozen_why[st["breathing_space"][0]] = "breathing space freezes interest and fees"
+    frozen = st["breathing_space"][0].copy()
+    if freeze is not None:
+        extra = freeze & ~frozen
+        frozen_why[extra] = "hardship forbearance freezes interest and fees"
+        frozen |= extra
+    if inc.plan_freeze:
+        plan_ok = facts.plan["good"] & ~frozen
+        frozen_why[plan_ok] = "payment plan in good standing: interest and fees frozen"
+        frozen |= plan_ok
+    late_fee, interest = _fees(facts, policy, loyal, frozen)
+    return OfferColumns(early=early, early_amount=early_amt, early_expires=early_exp, settle=settle,
+                        settle_amount=s_amt, settle_discount=s_disc, settle_approval=s_appr,
+                        settle_expires=s_exp, loyal=loyal, frozen=frozen, frozen_why=frozen_why,
+                        late_fee=late_fee, interest=interest, excluded=excluded)
+
+
+def _fees(facts: Facts, policy, loyal, frozen):
+    n, fees = facts.n, policy.fees
+    late_fee, interest = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    overdue = facts.overdue_mask
+    b = facts.b
+    if fees.late_fee:
+        cfg = fees.late_fee
+        ok = facts.owes & (facts.days_past_due > 0) & cfg["when"].evaluate(facts) & ~frozen
+        if policy.incentives.loyalty and policy.incentives.loyalty["waive_late_fee"]:
+            ok &= ~loyal
+        if cfg["tiers"]:
+            inv_scale = b.scale[b.inv_acct]
+            fee = np.zeros(len(b.inv_acct), np.int64)
+            unset = np.ones(len(b.inv_acct), bool)
+            for below, amount in cfg["tiers"]:
+                hit = unset if below is None else unset & (b.inv_amount < _minor(below, inv_scale))
+                fee = np.where(hit, _minor(amount, inv_scale), fee)
+                unset &= ~hit
+            per_inv = np.where(overdue & ok[b.inv_acct], fee, 0)
+            np.add.at(late_fee, b.inv_acct, per_inv)
+        if cfg["flat"] is not None:
+            late_fee += np.where(ok, _minor(cfg["flat"], b.scale), 0)
+        if cfg["percent"] is not None:
+            late_fee += np.where(ok, _pct(facts.overdue_balance, cfg["percent"]), 0)
+    if fees.interest:
+        cfg = fees.interest
+        ok = facts.owes & cfg["when"].evaluate(facts) & ~frozen
+        rows = np.flatnonzero(overdue & ok[b.inv_acct])
+        if rows.size:
+            acct = b.inv_acct[rows]
+            due = b.inv_due[rows].astype(np.int64)
+            days = facts.today[acct] - due
+            # Days inside a breathing space never earn interest, even after it ends.
+            first, last = facts.breathing_span
+            frozen = np.minimum(facts.today[acct], last[acct]) - np.maximum(due + 1, first[acct]) + 1
+            days = days - np.clip(frozen, 0, None)
+            rate = _bp(cfg["rate_percent"] * 100)       # hundredths of a basis point
+            den = cfg["basis_days"] * 1_000_000
+            # Python integers: open * rate * days can exceed 64 bits.
+            num = facts.invoice_open[rows].astype(object) * rate * days.astype(object)
+            per_inv = np.array([(2 * x + den) // (2 * den) for x in num], dtype=np.int64)
+            np.add.at(interest, b.inv_acct[rows], per_inv)
+    return late_fee, interest

@@ -1,0 +1,61 @@
+"""DecisionBatch: the column-wise result of one evaluation of a batch.
+
+Every column has one entry per account, in the batch's row order. The per-account
+`Decision` (with its plain-words trace) is built from these columns only on demand.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from arrears.engine.decide import escalation, offers
+from arrears.engine.decide.materialize import materialize
+from arrears.engine.facts.compute import Facts
+from arrears.engine.guardrails import evaluate as guardrails
+from arrears.engine.policy.compiler import CompiledPolicy
+
+
+@dataclass
+class DecisionBatch:
+    """Column-wise result of one evaluation of a batch."""
+
+    policy: CompiledPolicy
+    facts: Facts
+    now: int
+    scores: np.ndarray
+    contributions: np.ndarray
+    steps: escalation.Steps
+    guarded: guardrails.Guarded
+    rules: list
+    bars: list
+    holds: list
+    offers: offers.OfferColumns
+    held: np.ndarray
+    held_until: np.ndarray
+    action_ok: np.ndarray
+    not_before: np.ndarray
+    next_evaluation: np.ndarray
+    cache: dict = field(default_factory=dict, repr=False)   # derived columns, computed once
+
+    def __len__(self) -> int:
+        return self.facts.n
+
+    @property
+    def account_ids(self) -> list:
+        """Account ids, in row order."""
+        return self.facts.b.ids
+
+    def decision(self, row: int):
+        """The full `Decision` (with its trace) of the account in `row`."""
+        return materialize(self, row)
+
+    def decisions(self) -> list:
+        """Every account's `Decision`, in row order."""
+        return [self.decision(i) for i in range(len(self))]
+
+    @property
+    def plugin_failures(self) -> list[dict]:
+        """Plugin facts that could not be computed for this batch (treated as unknown), as
+        `{plugin, hook, fact, error}` dicts like the tick's other plugin failures."""
+        return [f.to_dict() for f in self.facts.plugin_failures.values()]

@@ -1,0 +1,87 @@
+"""Suppressions: which rules hold each account's next step back, column-wise, and why.
+
+`masks(db)` is the one definition of which rule a decision lists for which account; the
+tick persists it column-wise and `for_row` words it for one account's `Decision`.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from arrears.engine.domain.batch import day_to_date
+from arrears.engine.domain.clock import FAR, NEVER, from_epoch
+from arrears.engine.domain.decision import Suppression
+from arrears.engine.guardrails.ruletext import describe
+
+if TYPE_CHECKING:     # the batch builds its decisions with this module
+    from arrears.engine.decide.result import DecisionBatch
+
+
+def masks(db: DecisionBatch) -> list[tuple[str, np.ndarray]]:
+    """(rule id, accounts it holds back) for every rule a Decision lists in `suppressions`,
+    in the order they are listed (computed once per batch)."""
+    if "suppressions" in db.cache:
+        return db.cache["suppressions"]
+    st, g, now = db.steps, db.guarded, db.now
+    out = [(h.rule, h.active) for h in db.holds]
+    out.append(("grace", st.grace_blocked))
+    out += [(rule.id, barred & st.barred) for rule, barred, _since in db.bars]
+    has_step = st.step >= 0
+    open_ = has_step & ~db.held         # while a hold is in force, only the hold is listed
+    base = np.where(db.action_ok, db.not_before, now)
+    for rule, mask in db.rules:
+        if rule.id not in g.rule_until:
+            continue
+        mine, first = g.rule_until[rule.id], g.first_until[rule.id]
+        deferred = (g.channel >= 0) & (mine > now) & (mine != NEVER) & (mine >= base)
+        moved = (g.moved | g.blocked) & (first != NEVER) & (first > now)
+        out.append((rule.id, open_ & mask & (deferred | moved)))
+    listed = np.zeros(len(db), dtype=bool)
+    for _rule, mask in out:
+        listed |= mask
+    out.append(("channel.unavailable", has_step & (g.channel < 0) & ~listed))
+    db.cache["suppressions"] = out
+    return out
+
+
+def _time(t):
+    return None if t >= FAR else from_epoch(t)
+
+
+def for_row(db: DecisionBatch, row: int) -> tuple[Suppression, ...]:
+    """The suppressions of account `row`, each with its plain-words reason and end."""
+    holds = {h.rule: h for h in db.holds}
+    bars = {rule.id: (rule, since) for rule, _barred, since in db.bars}
+    rules = {rule.id: rule for rule, _mask in db.rules}
+    st, f, g = db.steps, db.facts, db.guarded
+    out = []
+    for rule_id, mask in masks(db):
+        if not mask[row]:
+            continue
+        if rule_id in holds:
+            h = holds[rule_id]
+            out.append(Suppression(rule_id, h.reason(row), _time(h.until[row])))
+        elif rule_id == "grace":
+            end = f.oldest_due[row] + st.grace_days[row] + 1
+            out.append(Suppression("grace", f"within {st.grace_days[row]} grace days after the due date",
+                                   from_epoch(f.midnight(end.reshape(1), [row])[0])))
+        elif rule_id in bars:
+            rule, since = bars[rule_id]
+            day = day_to_date(since[row]).isoformat()
+            out.append(Suppression(rule_id, f"debt is time-barred since {day}: {describe(rule)}", None))
+        elif rule_id == "channel.unavailable":
+            stage = db.policy.stages[st.step[row]]
+            out.append(Suppression(rule_id, f"no usable channel among {', '.join(stage.channels)} "
+                                            "(contact details missing, opted out or failed)", None))
+        else:
+            rule, chosen = rules[rule_id], g.channel[row]
+            mine, first = int(g.rule_until[rule_id][row]), int(g.first_until[rule_id][row])
+            base = int(db.not_before[row]) if db.action_ok[row] else db.now
+            if chosen >= 0 and mine > db.now and mine != NEVER and mine >= base:
+                out.append(Suppression(rule_id, f"deferred: {describe(rule)}", _time(mine)))
+            else:
+                stage = db.policy.stages[st.step[row]]
+                how = f"moved to {stage.channels[chosen]}" if chosen >= 0 else "no channel permitted"
+                out.append(Suppression(rule_id, f"{describe(rule)}; {how}", _time(first)))
+    return tuple(out)

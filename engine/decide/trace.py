@@ -1,0 +1,253 @@
+"""The decision trace: every step of one account's evaluation, in plain words.
+
+Built from the batch's columns after the fact, so the vectorised core stays free of
+per-account string work; `arrears explain` prints it.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from arrears.engine.decide.escalation import REASONS
+from arrears.engine.domain.batch import NO_DAY, day_to_date
+from arrears.engine.domain.clock import FAR, NEVER, from_epoch
+from arrears.engine.domain.decision import TraceStep, rfc3339
+from arrears.engine.domain.money import from_minor
+from arrears.engine.guardrails.ruletext import describe
+
+if TYPE_CHECKING:     # the batch builds its decisions with this module
+    from arrears.engine.decide.result import DecisionBatch
+
+
+def _amount(db, minor, row) -> str:
+    cur = db.facts.b.currency[row]
+    return f"{from_minor(int(minor), cur)} {cur}"
+
+
+def _date(day) -> str:
+    return day_to_date(int(day)).isoformat()
+
+
+def _facts(db, row):
+    f = db.facts
+    tz = f.tz_names[f.b.tz[row]]
+    detail = (f"balance {_amount(db, f.balance[row], row)} to collect (total "
+              f"{_amount(db, f.total_balance[row], row)}, disputed "
+              f"{_amount(db, f.disputed_amount[row], row)}); local date {_date(f.today[row])} "
+              f"in {tz}")
+    if f.total_balance[row] > 0:
+        detail += (f"; oldest unpaid due date {_date(f.oldest_due[row])}, "
+                   f"{int(f.days_past_due[row])} days past due")
+    else:
+        detail += "; nothing is owed"
+    return TraceStep("facts", "owes" if f.owes[row] else "nothing to collect", detail)
+
+
+def _stages(db, row):
+    f, st, p = db.facts, db.steps, db.policy
+    out = []
+    dpd = int(f.days_past_due[row])
+    for s in p.stages:
+        k = s.index
+        attempts = int(f.progress["attempts"][row, k])
+        if k == st.step[row]:
+            outcome = "selected"
+            detail = REASONS[st.reason[row]]
+        elif attempts and k <= st.last[row]:
+            outcome, detail = "done", f"{attempts} attempt(s) in this episode"
+        elif st.blocked is not None and st.blocked[row, k]:
+            outcome, detail = "blocked", "the debt is time-barred: this step may not be taken"
+        elif not st.applicable[row, k]:
+            why = [s.when.explain(f, row)] if s.when.__class__.__name__ != "All" or \
+                getattr(s.when, "parts", None) else []
+            if s.segments:
+                why.append("segments " + ", ".join(s.segments))
+            outcome, detail = "not applicable", "; ".join(why) or "conditions not met"
+        elif not f.owes[row]:
+            outcome, detail = "not applicable", "nothing to collect"
+        elif s.days_past_due <= 0 < dpd:
+            outcome, detail = "expired", "a pre-due stage is due only until the due date"
+        elif dpd < st.threshold[row, k]:
+            thr = int(st.threshold[row, k])
+            grace = f" (grace {int(st.grace_days[row])} days)" if thr != s.days_past_due else ""
+            outcome, detail = "not yet due", f"needs {thr} days past due{grace}; is {dpd}"
+        elif k < st.step[row] or k < st.last[row]:
+            outcome, detail = "skipped", "passed over by a later stage (not required)"
+        else:
+            outcome, detail = "eligible", "waits for the current stage to finish"
+        out.append(TraceStep(f"stage {s.id}", outcome, detail))
+    return out
+
+
+def _escalation(db, row):
+    f, st, p = db.facts, db.steps, db.policy
+    step = st.step[row]
+    if step < 0:
+        return TraceStep("escalation", "no step", "no stage is due and no repeat is pending")
+    stage = p.stages[step]
+    detail = f"{stage.id} attempt {int(st.attempt[row])} ({REASONS[st.reason[row]]})"
+    if st.ready_day[row] > f.today[row]:
+        detail += f"; spacing: not before {_date(st.ready_day[row])}"
+    return TraceStep("escalation", "step " + stage.id, detail)
+
+
+def _holds(db, row):
+    out = []
+    for h in db.holds:
+        if h.active[row]:
+            until = h.until[row]
+            extra = f" until {rfc3339(from_epoch(until))}" if until < FAR else ""
+            out.append(TraceStep(f"check {h.rule}", "held", h.reason(row) + extra))
+        else:
+            out.append(TraceStep(f"check {h.rule}", "clear"))
+    return out
+
+
+def _channel(db, row):
+    st, p, g = db.steps, db.policy, db.guarded
+    if st.step[row] < 0:
+        return []
+    stage = p.stages[st.step[row]]
+    if g.channel[row] < 0:
+        return [TraceStep("channel", "none permitted", ", ".join(stage.channels))]
+    chosen = stage.channels[g.channel[row]]
+    detail = f"{chosen} from {', '.join(stage.channels)}"
+    if g.moved[row]:
+        detail += "; the preferred channel is not permitted now (see the checks above)"
+    elif g.channel[row] > 0:
+        detail += "; earlier ones unreachable, opted out, failed or not preferred"
+    return [TraceStep("channel", chosen, detail)]
+
+
+_STATE_OF = {"represented": "represented", "breathing_space": "breathing_space",
+             "hardship_pause": "hardship", "cease_communication": "cease_communication"}
+_ENTITLEMENTS = ("statutory_compensation", "statutory_interest", "payment_terms")
+
+
+def _entitlement(db, row, rule) -> str:
+    """What a creditor-entitlement rule means for this account (EU late payment)."""
+    f, b = db.facts, db.facts.b
+    mine = b.inv_acct == row
+    text = f"{describe(rule)} [{rule.source}]"
+    if rule.kind == "statutory_compensation":
+        return f"{text}; {int((f.overdue_mask & mine).sum())} late invoice(s)"
+    if rule.kind == "payment_terms" and b.inv_issued is not None:
+        limit = int(rule.extra.get("max_days", 60))
+        issued, due = b.inv_issued[mine], b.inv_due[mine]
+        long_terms = [str(i) for i, d0, d1 in zip(b.inv_id[mine], issued, due)
+                      if d0 != NO_DAY and d1 - d0 > limit]
+        if long_terms:
+            return f"{text}; terms over {limit} days on {', '.join(long_terms)}"
+    return text
+
+
+def _guardrails(db, row):
+    """One line per jurisdiction rule that applies to the account."""
+    g, out = db.guarded, []
+    for rule, mask in db.rules:
+        if not mask[row]:
+            continue
+        name = f"check {rule.id}"
+        until = g.rule_until.get(rule.id, g.first_until.get(rule.id))
+        t = None if until is None else int(until[row])
+        first = g.first_until.get(rule.id)
+        tf = None if first is None else int(first[row])
+        state = _STATE_OF.get(rule.kind)
+        if rule.kind == "time_bar":
+            bar = next(((b, since) for r, b, since in db.bars if r.id == rule.id), None)
+            if bar is not None and bar[0][row]:
+                out.append(TraceStep(name, "time-barred", f"since {_date(bar[1][row])}: {describe(rule)}"))
+            else:
+                out.append(TraceStep(name, "clear", describe(rule) + f" [{rule.source}]"))
+        elif state is not None:
+            active = bool(db.facts.states[state][0][row])
+            out.append(TraceStep(name, "in force" if active else "clear",
+                                 describe(rule) + f" [{rule.source}]"))
+        elif rule.kind in _ENTITLEMENTS:
+            out.append(TraceStep(name, "entitlement", _entitlement(db, row, rule)))
+        elif t is not None and (t >= FAR or (g.blocked[row] and t > db.now and t != NEVER)):
+            until = "" if t >= FAR else f"; until {rfc3339(from_epoch(t))}"
+            out.append(TraceStep(name, "blocked", describe(rule) + until))
+        elif t is not None and t > db.now and t != NEVER:
+            out.append(TraceStep(name, "deferred", f"{describe(rule)}; until {rfc3339(from_epoch(t))}"))
+        elif tf is not None and tf > db.now and tf != NEVER and g.moved[row]:
+            out.append(TraceStep(name, "moved channel", describe(rule)))
+        else:
+            out.append(TraceStep(name, "clear", describe(rule) + f" [{rule.source}]"))
+    return out
+
+
+def _offer_refusal(db, row, window_ok: bool, window: str, when) -> str:
+    f, o = db.facts, db.offers
+    if not f.owes[row]:
+        return "nothing to collect"
+    if o.excluded[row]:
+        return "never offered to disputed, bankrupt, deceased, ceased, represented or breathing-space accounts"
+    if not window_ok:
+        return window
+    if not when.evaluate(f)[row]:
+        return "eligibility not met: " + when.explain(f, row)
+    return "no discount to give"
+
+
+def _offers(db, row):
+    o, p, f, out = db.offers, db.policy, db.facts, []
+    dpd = int(f.days_past_due[row])
+    early = p.incentives.early
+    if early:
+        if o.early[row]:
+            detail = (f"{early['percent']}% off ({_amount(db, o.early_amount[row], row)}) if paid "
+                      f"by the due date {_date(f.oldest_due[row])}")
+        else:
+            w = early["window_days"]
+            detail = _offer_refusal(db, row, -w <= dpd <= 0,
+                                    f"only from {w} days before the due date until it; is {dpd}",
+                                    early["when"])
+        out.append(TraceStep("offer early_payment_discount",
+                             "offered" if o.early[row] else "not offered", detail))
+    settle = p.incentives.settlement
+    if settle:
+        if o.settle[row]:
+            detail = (f"settle for {_amount(db, o.settle_amount[row], row)}, saving "
+                      f"{_amount(db, o.settle_discount[row], row)}"
+                      + ("; needs approval" if o.settle_approval[row] else ""))
+        else:
+            m = settle["min_days_past_due"]
+            detail = _offer_refusal(db, row, dpd >= m, f"needs {m} days past due; is {dpd}",
+                                    settle["when"])
+        out.append(TraceStep("offer settlement", "offered" if o.settle[row] else "not offered",
+                             detail))
+    if o.loyal[row]:
+        out.append(TraceStep("loyalty", "applied", f"segment {p.incentives.loyalty['segment']}"))
+    if o.frozen[row]:
+        out.append(TraceStep("fees", "frozen", o.frozen_why[row]))
+    return out
+
+
+def build_trace(db: DecisionBatch, row: int) -> tuple[TraceStep, ...]:
+    """The ordered trace of account `row`."""
+    f, p = db.facts, db.policy
+    steps = [_facts(db, row), TraceStep("bucket", str(f.bucket_names[row]))]
+    for name in p.segments:
+        held = bool(f.segment_mask(name)[row])
+        steps.append(TraceStep(f"segment {name}", "member" if held else "not member",
+                               p.segments[name].explain(f, row)))
+    contrib = ", ".join(f"{fac.name} {db.contributions[row, j]:+.2f}"
+                        for j, fac in enumerate(p.factors))
+    steps.append(TraceStep("priority", f"{db.scores[row]:.2f}", contrib))
+    steps += _stages(db, row)
+    steps.append(_escalation(db, row))
+    steps += _holds(db, row)
+    steps += _guardrails(db, row)
+    steps += _channel(db, row)
+    steps += _offers(db, row)
+    steps += _plugin_failures(db)
+    steps.append(TraceStep("next evaluation", rfc3339(from_epoch(db.next_evaluation[row]))))
+    return tuple(steps)
+
+
+def _plugin_failures(db):
+    """One line per plugin fact that failed for this batch (the same for every account)."""
+    return [TraceStep(f"plugin fact {f.fact}", "failed",
+                      f"{f.error}; unknown for this evaluation: every "
+                      "comparison with it was false, as for a missing value")
+            for f in db.facts.plugin_failures.values()]

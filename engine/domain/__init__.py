@@ -1,0 +1,10 @@
+"""The domain: the values every other part of the engine speaks in.
+
+Owns accounts, invoices and the append-only events of their history (`model`), money as
+`Decimal` with a currency at the edges and integer minor units inside (`money`), time as
+epoch seconds with its sentinels (`clock`), IANA time zones (`tzutil`) and public holidays
+(`holidaycal`), the column-wise form of many accounts (`batch`), the `Decision` value a
+decision is reported as (`decision`), and the one exception tree (`errors`).
+
+May import: the standard library, numpy, `holidays`. Nothing else of Arrears.
+"""

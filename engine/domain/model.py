@@ -1,0 +1,346 @@
+"""Input model: accounts with their invoices, and the append-only events of their history.
+
+`Account.from_dict` / `Event.from_dict` parse JSON-like data and raise `InputError`
+naming the offending field (``account.invoices[1].due_date``).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from arrears.engine.domain.errors import InputError
+from arrears.engine.domain.money import check_currency, parse_amount
+
+DEBTOR_TYPES = ("consumer", "business")
+
+# The kinds of channel a contact can go through; each built-in or plugin channel has one.
+CHANNEL_KINDS = ("email", "sms", "letter", "call", "webhook", "task")
+
+# Event types and the fields each one requires beyond `type` and `at`.
+EVENT_TYPES: dict[str, tuple[str, ...]] = {
+    "payment": ("amount",),
+    "credit_note": ("amount",),
+    "promise_to_pay": ("amount", "until"),
+    "dispute_opened": (),            # invoice_id, or none for the whole account
+    "dispute_resolved": (),
+    "contact_attempt": ("channel", "outcome"),
+    "contact_outcome": ("channel", "outcome"),
+    "hardship": (),
+    "hardship_ended": (),
+    "cease_communication": (),
+    "channel_opt_out": ("channel",),
+    "channel_opt_in": ("channel",),
+    "represented": (),
+    "representation_ended": (),
+    "bankruptcy": (),
+    "bankruptcy_ended": (),
+    "deceased": (),
+    "breathing_space": (),
+    "breathing_space_ended": (),
+    "payment_plan": ("instalments",),
+    "payment_plan_cancelled": (),
+    "hold": (),
+    "hold_released": (),
+    "acknowledgement": (),
+    "note": (),
+    "validation_notice_sent": (),    # US: the debt validation notice went out
+    "consent_given": ("channel",),   # written consent to electronic contact on a channel
+    "consent_withdrawn": ("channel",),
+    "write_off": ("amount",),        # bad debt written off: no longer owed, not collected
+}
+
+# Contact outcomes. Attempts count towards frequency and stage progress unless
+# `failed` (never left us) or `queued` (a call task waiting for an agent: it marks
+# the stage as started, but is not yet an attempt on the debtor).
+CONTACT_OUTCOMES = ("queued", "sent", "delivered", "failed", "no_answer", "voicemail",
+                    "busy", "conversation", "wrong_party", "refused", "returned")
+NOT_ATTEMPTS = ("queued", "failed")
+CONVERSATIONS = ("conversation",)
+
+# An event's free-text `note` (any type; the text of a `note` event): kept and shown,
+# never read by a decision. Bounded so history stays cheap to load and to show.
+NOTE_MAX = 2000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")   # tab and line breaks are fine
+
+
+def _str(value, where, *, required=False, choices=None):
+    if value is None:
+        if required:
+            raise InputError("is required (missing or null)", where)
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"expected a non-empty string, got {value!r}", where)
+    if choices is not None and value not in choices:
+        raise InputError(f"expected one of {', '.join(choices)}; got {value!r}", where)
+    return value
+
+
+def _note(value, where):
+    text = _str(value, where)
+    if text is None:
+        return None
+    if len(text) > NOTE_MAX:
+        raise InputError(f"must be at most {NOTE_MAX:,} characters, got {len(text):,}", where)
+    bad = _CONTROL.search(text)
+    if bad:
+        raise InputError(f"must not contain control characters (U+{ord(bad.group()):04X} at character "
+                         f"{bad.start() + 1})", where)
+    return text
+
+
+# Dates and times outside these years are refused: they are data errors, and the batch
+# arithmetic (epoch days, local-time offsets) is only meaningful well inside them.
+YEARS = (1900, 2199)
+
+
+def _in_range(value, where):
+    if not YEARS[0] <= value.year <= YEARS[1]:
+        raise InputError(f"must be between {YEARS[0]}-01-01 and {YEARS[1]}-12-31 "
+                         f"(year {value.year})", where)
+    return value
+
+
+def parse_date(value, where) -> date:
+    """A calendar date from `date` or an ISO 8601 string ``YYYY-MM-DD`` (years 1900-2199)."""
+    if isinstance(value, datetime):
+        raise InputError(f"expected a date (YYYY-MM-DD), got a date-time {value!r}", where)
+    if isinstance(value, date):
+        return _in_range(value, where)
+    try:
+        return _in_range(date.fromisoformat(value), where)
+    except (TypeError, ValueError):
+        raise InputError(f"expected a date (YYYY-MM-DD), got {value!r}", where) from None
+
+
+def parse_instant(value, where) -> datetime:
+    """An aware UTC datetime from a datetime or an RFC 3339 string with an offset."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise InputError(f"expected an RFC 3339 time such as 2026-11-22T15:00:00Z, got {value!r}",
+                             where) from None
+    if not isinstance(value, datetime):
+        raise InputError(f"expected an RFC 3339 time, got {value!r}", where)
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InputError("time must carry a UTC offset (e.g. 'Z' or '+01:00')", where)
+    try:
+        utc = value.astimezone(timezone.utc)
+    except OverflowError:
+        raise InputError(f"must be between 1970-01-01 and {YEARS[1]}-12-31 (out of range)",
+                         where) from None
+    return _in_range(utc, where) if utc.year >= 1970 else _too_early(utc, where)
+
+
+def _too_early(value, where):
+    raise InputError(f"must be between 1970-01-01 and {YEARS[1]}-12-31 (year {value.year})", where)
+
+
+def _zone(value, where):
+    name = _str(value, where)
+    if name is not None:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, OSError):   # OSError: absurdly long names
+            raise InputError(f"unknown IANA time zone {name[:64]!r}", where) from None
+    return name
+
+
+def _float01(value, where):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise InputError(f"expected a number from 0 to 1, got {value!r}", where)
+    return float(value)
+
+
+def _check_keys(data, allowed, where):
+    if not isinstance(data, dict):
+        raise InputError(f"expected an object, got {type(data).__name__}", where)
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise InputError(f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}",
+                         where)
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    """One receivable: its original amount and due date. Payments come as events."""
+
+    id: str
+    amount: Decimal
+    due_date: date
+    issued_date: date | None = None
+
+    @classmethod
+    def from_dict(cls, data, where="invoice") -> "Invoice":
+        """Parse an invoice object."""
+        _check_keys(data, ("id", "amount", "due_date", "issued_date"), where)
+        amount = parse_amount(data.get("amount"), f"{where}.amount")
+        if amount < 0:
+            raise InputError("must not be negative (use a credit_note event)", f"{where}.amount")
+        issued = data.get("issued_date")
+        return cls(id=_str(data.get("id"), f"{where}.id", required=True), amount=amount,
+                   due_date=parse_date(data.get("due_date"), f"{where}.due_date"),
+                   issued_date=None if issued is None else parse_date(issued, f"{where}.issued_date"))
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """How the debtor can be reached, and which channel kinds they prefer (in order)."""
+
+    email: str | None = None
+    phone: str | None = None
+    mobile: str | None = None
+    address: str | None = None
+    preferred_channels: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data, where="contact") -> "Contact":
+        """Parse a contact object."""
+        if data is None:
+            return cls()
+        _check_keys(data, ("email", "phone", "mobile", "address", "preferred_channels"), where)
+        prefs = data.get("preferred_channels") or []
+        if not isinstance(prefs, list):
+            raise InputError("expected a list of channel kinds", f"{where}.preferred_channels")
+        for i, kind in enumerate(prefs):
+            _str(kind, f"{where}.preferred_channels[{i}]", required=True, choices=CHANNEL_KINDS)
+        return cls(**{k: _str(data.get(k), f"{where}.{k}") for k in ("email", "phone", "mobile",
+                                                                     "address")},
+                   preferred_channels=tuple(prefs))
+
+    def reachable_kinds(self) -> frozenset[str]:
+        """Channel kinds we hold details for (webhooks and internal tasks always work)."""
+        kinds = {"webhook", "task"}
+        if self.email:
+            kinds.add("email")
+        if self.mobile:
+            kinds.add("sms")
+        if self.phone or self.mobile:
+            kinds.add("call")
+        if self.address:
+            kinds.add("letter")
+        return frozenset(kinds)
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A debtor account: who owes, in which currency and jurisdiction, and its invoices."""
+
+    id: str
+    currency: str
+    invoices: tuple[Invoice, ...] = ()
+    debtor_type: str = "consumer"
+    jurisdiction: str | None = None
+    timezone: str | None = None
+    language: str | None = None
+    tags: frozenset[str] = field(default_factory=frozenset)
+    risk_score: float | None = None
+    on_time_ratio: float | None = None
+    relationship_tier: str | None = None
+    contact: Contact = field(default_factory=Contact)
+    account_manager: str | None = None
+    debtor_id: str | None = None                 # groups accounts of one debtor (per-debtor caps)
+    other_timezones: tuple[str, ...] = ()        # further zones the debtor is known to be in
+
+    @classmethod
+    def from_dict(cls, data, where="account") -> "Account":
+        """Parse an account object (as the API and the CLI receive it)."""
+        _check_keys(data, ("id", "currency", "invoices", "debtor_type", "jurisdiction", "timezone",
+                           "language", "tags", "risk_score", "on_time_ratio", "relationship_tier",
+                           "contact", "account_manager", "debtor_id", "other_timezones"), where)
+        invoices = data.get("invoices") or []
+        if not isinstance(invoices, list):
+            raise InputError("expected a list of invoices", f"{where}.invoices")
+        parsed = tuple(Invoice.from_dict(inv, f"{where}.invoices[{i}]") for i, inv in enumerate(invoices))
+        ids = [inv.id for inv in parsed]
+        if len(set(ids)) != len(ids):
+            raise InputError("invoice ids must be unique within an account", f"{where}.invoices")
+        tz = _zone(data.get("timezone"), f"{where}.timezone")
+        others = data.get("other_timezones") or []
+        if not isinstance(others, list):
+            raise InputError("expected a list of IANA time zones", f"{where}.other_timezones")
+        others = tuple(_zone(_str(z, f"{where}.other_timezones[{i}]", required=True),
+                             f"{where}.other_timezones[{i}]") for i, z in enumerate(others))
+        tags = data.get("tags") or []
+        if not isinstance(tags, list):
+            raise InputError("expected a list of strings", f"{where}.tags")
+        return cls(
+            id=_str(data.get("id"), f"{where}.id", required=True),
+            currency=check_currency(data.get("currency"), f"{where}.currency"),
+            invoices=parsed,
+            debtor_type=_str(data.get("debtor_type", "consumer"), f"{where}.debtor_type",
+                             required=True, choices=DEBTOR_TYPES),
+            jurisdiction=_str(data.get("jurisdiction"), f"{where}.jurisdiction"),
+            timezone=tz,
+            language=_str(data.get("language"), f"{where}.language"),
+            tags=frozenset(_str(t, f"{where}.tags[{i}]", required=True) for i, t in enumerate(tags)),
+            risk_score=_float01(data.get("risk_score"), f"{where}.risk_score"),
+            on_time_ratio=_float01(data.get("on_time_ratio"), f"{where}.on_time_ratio"),
+            relationship_tier=_str(data.get("relationship_tier"), f"{where}.relationship_tier"),
+            contact=Contact.from_dict(data.get("contact"), f"{where}.contact"),
+            account_manager=_str(data.get("account_manager"), f"{where}.account_manager"),
+            debtor_id=_str(data.get("debtor_id"), f"{where}.debtor_id"),
+            other_timezones=others,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One fact in an account's history. Which fields matter depends on `type`."""
+
+    type: str
+    at: datetime
+    id: str | None = None
+    amount: Decimal | None = None
+    invoice_id: str | None = None
+    channel: str | None = None       # a channel kind (email, sms, call, …)
+    stage: str | None = None         # the escalation stage a contact belonged to
+    outcome: str | None = None       # contact outcome
+    until: date | None = None        # promise date, end of a hold, breathing space, hardship
+    instalments: tuple[tuple[date, Decimal], ...] = ()
+    note: str | None = None          # free text (NOTE_MAX characters); never affects a decision
+
+    @classmethod
+    def from_dict(cls, data, where="event") -> "Event":
+        """Parse an event object."""
+        _check_keys(data, ("id", "type", "at", "amount", "invoice_id", "channel", "stage", "outcome",
+                           "until", "instalments", "note"), where)
+        etype = _str(data.get("type"), f"{where}.type", required=True, choices=tuple(EVENT_TYPES))
+        for name in EVENT_TYPES[etype]:
+            if data.get(name) in (None, []):
+                raise InputError(f"is required for a {etype} event", f"{where}.{name}")
+        amount = data.get("amount")
+        if amount is not None:
+            amount = parse_amount(amount, f"{where}.amount")
+            if amount <= 0:
+                raise InputError("must be positive", f"{where}.amount")
+        until = data.get("until")
+        plan = data.get("instalments") or []
+        if not isinstance(plan, list):
+            raise InputError("expected a list of {due_date, amount}", f"{where}.instalments")
+        instalments = []
+        for i, item in enumerate(plan):
+            w = f"{where}.instalments[{i}]"
+            _check_keys(item, ("due_date", "amount"), w)
+            value = parse_amount(item.get("amount"), f"{w}.amount")
+            if value <= 0:
+                raise InputError("must be positive", f"{w}.amount")
+            instalments.append((parse_date(item.get("due_date"), f"{w}.due_date"), value))
+        return cls(
+            type=etype,
+            at=parse_instant(data.get("at"), f"{where}.at"),
+            id=_str(data.get("id"), f"{where}.id"),
+            amount=amount,
+            invoice_id=_str(data.get("invoice_id"), f"{where}.invoice_id"),
+            channel=_str(data.get("channel"), f"{where}.channel", choices=CHANNEL_KINDS),
+            stage=_str(data.get("stage"), f"{where}.stage"),
+            outcome=_str(data.get("outcome"), f"{where}.outcome", choices=CONTACT_OUTCOMES),
+            until=None if until is None else parse_date(until, f"{where}.until"),
+            instalments=tuple(sorted(instalments)),
+            note=_note(data.get("note"), f"{where}.note"),
+        )

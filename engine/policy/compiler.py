@@ -1,0 +1,263 @@
+"""Compile a validated policy document into an immutable `CompiledPolicy`.
+
+Compilation happens once per policy: conditions become `Node` trees, thresholds
+become numbers and arrays, names become indexes. `decide` then never parses.
+The digest is the SHA-256 of the canonical JSON of the document, so comments and
+formatting do not change it but any change of meaning does. It never depends on which
+plugins are loaded: the same text is the same policy version wherever it is stored.
+The plugin facts a policy uses are kept beside it (`plugin_facts`), with their plugin.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import numpy as np
+
+from arrears.engine.domain.money import parse_amount
+from arrears.engine.facts import pluginfacts
+from arrears.engine.facts.catalogue import FactDef
+from arrears.engine.policy.conditions import TRUE, Node, compile_condition
+from arrears.engine.policy.digest import digest_of, profiles_digest
+
+PRIORITY_FACTORS = ("balance", "days_past_due", "recovery_likelihood", "legal_exposure",
+                    "relationship_value")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One escalation step."""
+
+    index: int
+    id: str
+    days_past_due: int
+    action: str
+    channels: tuple[str, ...]
+    template: str
+    tone: str
+    required: bool
+    max_attempts: int
+    repeat_every_days: int | None
+    min_days_since_previous: int
+    segments: tuple[str, ...]
+    when: Node
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Factor:
+    """A priority factor: weight and normalisation settings."""
+
+    name: str
+    weight: float
+    scale: str = "linear"
+    cap: float | Decimal | None = None
+    limitation_days: int = 2190
+    tiers: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Pauses:
+    dispute_scope: str = "invoice"
+    promise_tolerance_days: int = 0
+    promise_max_days: int = 60
+    promise_resume_stage: str | None = None
+    plan_tolerance_days: int = 0
+    plan_resume_stage: str | None = None
+    hold_max_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Grace:
+    default_days: int = 0
+    segments: tuple[tuple[str, int], ...] = ()
+    hardship_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Incentives:
+    max_discount_percent: Decimal = Decimal(100)
+    early: dict | None = None          # percent, window_days, when
+    settlement: dict | None = None     # discount_percent, floor_percent, floor, min_dpd, …
+    plan_freeze: bool = False
+    loyalty: dict | None = None        # segment, tone, waive_late_fee
+
+
+@dataclass(frozen=True)
+class Fees:
+    late_fee: dict | None = None       # when, tiers [(below|None, amount)] | flat | percent
+    interest: dict | None = None       # when, rate_percent, basis_days
+
+
+@dataclass(frozen=True)
+class CompiledPolicy:
+    """A policy ready for evaluation. Immutable; identified by `digest`."""
+
+    name: str
+    version: str
+    digest: str
+    source: str
+    metadata: dict
+    default_timezone: str
+    default_language: str
+    bucket_names: tuple[str, ...]
+    bucket_starts: np.ndarray
+    segments: dict[str, Node]
+    factors: tuple[Factor, ...]
+    channels: dict[str, str]
+    templates: dict[str, tuple[str, ...]]
+    stages: tuple[Stage, ...]
+    grace: Grace
+    pauses: Pauses
+    incentives: Incentives
+    fees: Fees
+    compliance: dict
+    max_interval_days: int
+    document: dict = field(repr=False, compare=False)
+    profiles: dict = field(default_factory=dict, repr=False, compare=False)
+    profiles_digest: str = ""
+    # The plugin facts the conditions use (name -> FactDef, with its plugin); not in the digest.
+    plugin_facts: dict[str, FactDef] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def first_threshold(self) -> int:
+        """The earliest stage threshold in days past due (may be negative)."""
+        return min((s.days_past_due for s in self.stages), default=0)
+
+    def stage_index(self, stage_id: str | None) -> int:
+        """Index of a stage by id, -1 if unknown or None."""
+        return self._stage_ids.get(stage_id, -1)
+
+    def stage_codes(self, ids: np.ndarray) -> np.ndarray:
+        """Stage indexes for an object array of stage ids (-1 for unknown)."""
+        if len(ids) == 0:
+            return np.empty(0, dtype=np.int64)
+        uniq, inverse = np.unique(ids.astype(str), return_inverse=True)
+        codes = np.array([self._stage_ids.get(u, -1) for u in uniq], dtype=np.int64)
+        return codes[inverse]
+
+    @property
+    def _stage_ids(self) -> dict:
+        return {s.id: s.index for s in self.stages}
+
+
+def _money(value):
+    return None if value is None else parse_amount(value, "policy")
+
+
+def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = None,
+                   facts=None) -> CompiledPolicy:
+    """Compile a schema- and semantics-valid policy document with its guardrail profiles.
+
+    `facts`: the loaded plugins' facts (a mapping by name, or an iterable; see
+    `arrears.engine.facts.pluginfacts.catalogue`) that its conditions may use.
+    """
+    profiles = profiles or {}
+    sources = pluginfacts.catalogue(facts)
+
+    def _cond(spec) -> Node:      # conditions may use the plugin facts
+        return TRUE if spec is None else compile_condition(spec, sources)
+
+    meta = doc["metadata"]
+    buckets = doc["aging"]["buckets"]
+    starts = np.array([b.get("min_days", -(2 ** 62)) for b in buckets], dtype=np.int64)
+    segments = {name: _cond(spec.get("when")) for name, spec in (doc.get("segments") or {}).items()}
+    factors = []
+    for name in PRIORITY_FACTORS:
+        spec = (doc.get("priority") or {}).get("factors", {}).get(name)
+        if spec is None:
+            continue
+        cap = spec.get("cap")
+        factors.append(Factor(
+            name=name, weight=float(spec["weight"]), scale=spec.get("scale", "linear"),
+            cap=_money(cap) if name == "balance" and cap is not None else cap,
+            limitation_days=int(spec.get("limitation_days", 2190)),
+            tiers={k: float(v) for k, v in (spec.get("tiers") or {}).items()}))
+    stages = tuple(Stage(
+        index=i, id=s["id"], days_past_due=int(s["days_past_due"]), action=s["action"],
+        channels=tuple(s["channels"]), template=s["template"], tone=s.get("tone", "neutral"),
+        required=bool(s.get("required", False)), max_attempts=int(s.get("max_attempts", 1)),
+        repeat_every_days=s.get("repeat_every_days"),
+        min_days_since_previous=int(s.get("min_days_since_previous", 0)),
+        segments=tuple(s.get("segments") or ()), when=_cond(s.get("when")),
+        description=s.get("description", ""),
+    ) for i, s in enumerate(doc["escalation"]["stages"]))
+    grace = doc.get("grace") or {}
+    pauses = doc.get("pauses") or {}
+    promise, plan = pauses.get("promise_to_pay") or {}, pauses.get("payment_plan") or {}
+    inc = doc.get("incentives") or {}
+    fees = doc.get("fees") or {}
+    return CompiledPolicy(
+        name=meta["name"], version=str(meta["version"]), digest=digest_of(doc), source=source,
+        metadata=meta,
+        default_timezone=meta.get("default_timezone", "UTC"),
+        default_language=meta.get("default_language", "en"),
+        bucket_names=tuple(b["name"] for b in buckets), bucket_starts=starts,
+        segments=segments, factors=tuple(factors),
+        channels={name: spec["kind"] for name, spec in doc["channels"].items()},
+        templates={name: tuple(spec.get("languages") or ()) for name, spec in doc["templates"].items()},
+        stages=stages,
+        grace=Grace(default_days=int(grace.get("default_days", 0)),
+                    segments=tuple((k, int(v)) for k, v in (grace.get("segments") or {}).items()),
+                    hardship_days=grace.get("hardship_extension_days")),
+        pauses=Pauses(
+            dispute_scope=(pauses.get("dispute") or {}).get("scope", "invoice"),
+            promise_tolerance_days=int(promise.get("tolerance_days", 0)),
+            promise_max_days=int(promise.get("max_days", 60)),
+            promise_resume_stage=promise.get("broken_resume_stage"),
+            plan_tolerance_days=int(plan.get("missed_instalment_tolerance_days", 0)),
+            plan_resume_stage=plan.get("resume_stage"),
+            hold_max_days=(pauses.get("manual_hold") or {}).get("max_days")),
+        incentives=_compile_incentives(inc, _cond),
+        fees=_compile_fees(fees, _cond),
+        compliance=dict(doc.get("compliance") or {}),
+        max_interval_days=int((doc.get("evaluation") or {}).get("max_interval_days", 7)),
+        document=doc,
+        profiles=dict(profiles),
+        profiles_digest=profiles_digest(profiles.values()),
+        plugin_facts={name: sources[name].definition for name in pluginfacts.referenced(doc)
+                      if name in sources},
+    )
+
+
+def _compile_incentives(inc: dict, cond) -> Incentives:
+    early = inc.get("early_payment_discount")
+    settle = inc.get("settlement")
+    loyalty = inc.get("loyalty")
+    return Incentives(
+        max_discount_percent=Decimal(str(inc.get("max_discount_percent", 100))),
+        early=None if early is None else {
+            "percent": Decimal(str(early["percent"])),
+            "window_days": int(early.get("window_days", 10)),
+            "when": cond(early.get("when"))},
+        settlement=None if settle is None else {
+            "discount_percent": Decimal(str(settle["discount_percent"])),
+            "floor_percent": Decimal(str(settle.get("floor_percent", 0))),
+            "floor": _money(settle.get("floor")) or Decimal(0),
+            "min_days_past_due": int(settle.get("min_days_past_due", 0)),
+            "approval_above": _money(settle.get("approval_above")),
+            "valid_days": int(settle.get("valid_days", 14)),
+            "when": cond(settle.get("when"))},
+        plan_freeze=bool((inc.get("plan_interest_freeze") or {}).get("enabled", False)),
+        loyalty=None if loyalty is None else {
+            "segment": loyalty["segment"], "tone": loyalty.get("tone"),
+            "waive_late_fee": bool(loyalty.get("waive_late_fee", False))},
+    )
+
+
+def _compile_fees(fees: dict, cond) -> Fees:
+    late, interest = fees.get("late_fee"), fees.get("interest")
+    late_c = None
+    if late is not None:
+        late_c = {"when": cond(late.get("when")),
+                  "tiers": tuple((_money(t.get("below")), _money(t["amount"]))
+                                 for t in late.get("fixed_by_amount") or ()),
+                  "flat": _money(late.get("flat")),
+                  "percent": None if late.get("percent") is None else Decimal(str(late["percent"]))}
+    interest_c = None
+    if interest is not None:
+        rate = Decimal(str(interest.get("reference_rate_percent", 0))) + \
+            Decimal(str(interest.get("margin_percent", 0)))
+        interest_c = {"when": cond(interest.get("when")), "rate_percent": rate,
+                      "basis_days": int(interest.get("basis_days", 365))}
+    return Fees(late_fee=late_c, interest=interest_c)
