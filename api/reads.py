@@ -12,13 +12,7 @@ import json
 from sqlalchemy import and_, or_, select
 
 from arrears.engine.store.codec import account_from_row, canonical
-from arrears.engine.store.schema import (
-    accounts,
-    audit,
-    events,
-    invoices,
-    policy_versions,
-)
+from arrears.engine.store.schema import accounts, audit, events, invoices, policy_versions
 
 
 def account(conn, account_id: str):

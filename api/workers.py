@@ -22,6 +22,8 @@ import socket
 import sys
 import time
 
+from arrears.api.httpd import create_server
+
 
 def _listener(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -33,7 +35,6 @@ def _listener(host: str, port: int) -> socket.socket:
 
 
 def _child(app, host: str, port: int, threads: int, options: dict, ready: int) -> None:
-    from arrears.api.server import create_server
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     state = app.extensions["arrears"]

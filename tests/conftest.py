@@ -6,15 +6,7 @@ from datetime import datetime
 import pytest
 
 from arrears.engine.policy.compiler import compile_policy
-from tests.core_factories import (  # noqa: F401  (re-exported for fixtures below)
-    NOW,
-    POLICY_PATH,
-    TODAY,
-    days_ago,
-    default_policy_doc,
-    ev,
-    make_account,
-)
+from tests.core_factories import NOW, POLICY_PATH, TODAY, days_ago, default_policy_doc, ev, make_account  # noqa: F401  (re-exported for fixtures below)
 
 
 @pytest.fixture

@@ -8,14 +8,7 @@ from decimal import Decimal
 import pytest
 
 from arrears.engine.domain.errors import ArrearsError, InputError
-from arrears.engine.domain.model import (
-    CONTACT_OUTCOMES,
-    EVENT_TYPES,
-    Account,
-    Contact,
-    Event,
-    Invoice,
-)
+from arrears.engine.domain.model import CONTACT_OUTCOMES, EVENT_TYPES, Account, Contact, Event, Invoice
 
 ACCOUNT = {
     "id": "A1",

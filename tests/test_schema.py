@@ -9,12 +9,7 @@ from jsonschema import Draft202012Validator
 from arrears.engine.domain.errors import PolicyError
 from arrears.engine.domain.model import CHANNEL_KINDS
 from arrears.engine.facts import catalogue as factdefs
-from arrears.engine.policy.validation import (
-    check_policy_text,
-    parse_policy,
-    policy_schema,
-    validate_document,
-)
+from arrears.engine.policy.validation import check_policy_text, parse_policy, policy_schema, validate_document
 from arrears.engine.policy.yamlsrc import load_document
 
 DEFAULT = Path(__file__).resolve().parents[1] / "policies" / "default.yaml"

@@ -8,13 +8,7 @@ against the document, so the two cannot drift apart unnoticed.
 """
 from __future__ import annotations
 
-from arrears.engine.domain.model import (
-    CHANNEL_KINDS,
-    CONTACT_OUTCOMES,
-    DEBTOR_TYPES,
-    EVENT_TYPES,
-    NOTE_MAX,
-)
+from arrears.engine.domain.model import CHANNEL_KINDS, CONTACT_OUTCOMES, DEBTOR_TYPES, EVENT_TYPES, NOTE_MAX
 
 
 def ref(name: str) -> dict:

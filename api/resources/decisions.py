@@ -6,14 +6,7 @@ from arrears.api.deciding import decide_stored
 from arrears.api.decision_json import decision_dict
 from arrears.api.openapi.model import ref
 from arrears.api.resources.accounts import not_found
-from arrears.api.resources.common import (
-    AT,
-    CURSOR,
-    INTEGRATOR,
-    LIMIT,
-    POLICY,
-    policy_or_active,
-)
+from arrears.api.resources.common import AT, CURSOR, INTEGRATOR, LIMIT, POLICY, policy_or_active
 from arrears.api.resources.decide import TRACE
 from arrears.api.routing import Param, Resource
 from arrears.api.serialize import decision_summary

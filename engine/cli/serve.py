@@ -35,7 +35,7 @@ def register(subparsers) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
     parser.add_argument("--threads", type=int, metavar="N",
-                        help="API threads per process (default: arrears.api.server.DEFAULT_THREADS, 64): more "
+                        help="API threads per process (default: arrears.api.httpd.DEFAULT_THREADS, 64): more "
                              "requests in flight make bigger decision batches")
     parser.add_argument("--workers", type=int, default=1, metavar="N",
                         help="API server processes sharing the port (default 1; Linux); the tick "
@@ -49,7 +49,7 @@ def run(args) -> int:
 
     from arrears.api import create_app
     from arrears.api.config import ConfigError
-    from arrears.api.server import DEFAULT_THREADS
+    from arrears.api.httpd import DEFAULT_THREADS
     from arrears.api.server import serve as serve_api
     from arrears.engine.cli.goals import goals_path
     from arrears.engine.domain.errors import ArrearsError

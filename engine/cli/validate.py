@@ -41,9 +41,7 @@ def policy_files(paths: list[str]) -> tuple[list[Path], list[str]]:
 def run(args) -> int:
     """Validate every file; 0 if all are valid, 1 if any has problems, 2 for usage errors."""
     from arrears.engine.domain.errors import ArrearsError, PolicyError
-    from arrears.engine.policy.load import (
-        load_policy,  # compiling pulls in the whole engine: only when run
-    )
+    from arrears.engine.policy.load import load_policy  # compiling pulls in the whole engine: only when run
     from arrears.plugins.facts import installed_facts
 
     files, errors = policy_files(args.paths)

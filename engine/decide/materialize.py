@@ -5,32 +5,21 @@ whose full decision someone asks for (the API, explain, the store for changed on
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from arrears.engine.decide import suppress
 from arrears.engine.decide.escalation import REASONS
+from arrears.engine.decide.trace import build_trace
 from arrears.engine.domain.clock import from_epoch
-from arrears.engine.domain.decision import (
-    Action,
-    Decision,
-    Fees,
-    Offer,
-    PolicyRef,
-    Priority,
-)
+from arrears.engine.domain.decision import Action, Decision, Fees, Offer, PolicyRef, Priority
 from arrears.engine.domain.money import Money, from_minor
 from arrears.engine.guardrails.ruletext import content_names
 
-if TYPE_CHECKING:     # the batch builds its decisions with this module
-    from arrears.engine.decide.result import DecisionBatch
 
-
-def _money(db: DecisionBatch, minor, row: int) -> Money:
+def _money(db, minor, row: int) -> Money:
     cur = db.facts.b.currency[row]
     return Money(from_minor(int(minor), cur), cur)
 
 
-def action_of(db: DecisionBatch, row: int) -> Action | None:
+def action_of(db, row: int) -> Action | None:
     """The `Action` decided for account `row` of the batch, or None when there is none."""
     if not db.action_ok[row]:
         return None
@@ -51,7 +40,7 @@ def action_of(db: DecisionBatch, row: int) -> Action | None:
                   content=content_names(int(db.guarded.content[row])))
 
 
-def offers_of(db: DecisionBatch, row: int) -> tuple[Offer, ...]:
+def offers_of(db, row: int) -> tuple[Offer, ...]:
     """The offers (discount, settlement, plan) made to account `row` of the batch."""
     o, out = db.offers, []
     bal = db.facts.balance[row]
@@ -65,9 +54,8 @@ def offers_of(db: DecisionBatch, row: int) -> tuple[Offer, ...]:
     return tuple(out)
 
 
-def materialize(db: DecisionBatch, row: int) -> Decision:
+def materialize(db, row: int) -> Decision:
     """The `Decision` of account `row`."""
-    from arrears.engine.decide.trace import build_trace
     f, p, st = db.facts, db.policy, db.steps
     action = action_of(db, row)
     last = st.last[row]
@@ -102,7 +90,7 @@ def materialize(db: DecisionBatch, row: int) -> Decision:
     )
 
 
-def applied_profiles(db: DecisionBatch, row: int) -> tuple[str, ...]:
+def applied_profiles(db, row: int) -> tuple[str, ...]:
     """Ids of the jurisdiction profiles that apply to the account."""
     seen = []
     for rule, mask in db.rules:

@@ -5,8 +5,6 @@ tick persists it column-wise and `for_row` words it for one account's `Decision`
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from arrears.engine.domain.batch import day_to_date
@@ -14,11 +12,8 @@ from arrears.engine.domain.clock import FAR, NEVER, from_epoch
 from arrears.engine.domain.decision import Suppression
 from arrears.engine.guardrails.ruletext import describe
 
-if TYPE_CHECKING:     # the batch builds its decisions with this module
-    from arrears.engine.decide.result import DecisionBatch
 
-
-def masks(db: DecisionBatch) -> list[tuple[str, np.ndarray]]:
+def masks(db) -> list[tuple[str, np.ndarray]]:
     """(rule id, accounts it holds back) for every rule a Decision lists in `suppressions`,
     in the order they are listed (computed once per batch)."""
     if "suppressions" in db.cache:
@@ -49,7 +44,7 @@ def _time(t):
     return None if t >= FAR else from_epoch(t)
 
 
-def for_row(db: DecisionBatch, row: int) -> tuple[Suppression, ...]:
+def for_row(db, row: int) -> tuple[Suppression, ...]:
     """The suppressions of account `row`, each with its plain-words reason and end."""
     holds = {h.rule: h for h in db.holds}
     bars = {rule.id: (rule, since) for rule, _barred, since in db.bars}

@@ -5,17 +5,12 @@ per-account string work; `arrears explain` prints it.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from arrears.engine.decide.escalation import REASONS
 from arrears.engine.domain.batch import NO_DAY, day_to_date
 from arrears.engine.domain.clock import FAR, NEVER, from_epoch
 from arrears.engine.domain.decision import TraceStep, rfc3339
 from arrears.engine.domain.money import from_minor
 from arrears.engine.guardrails.ruletext import describe
-
-if TYPE_CHECKING:     # the batch builds its decisions with this module
-    from arrears.engine.decide.result import DecisionBatch
 
 
 def _amount(db, minor, row) -> str:
@@ -223,7 +218,7 @@ def _offers(db, row):
     return out
 
 
-def build_trace(db: DecisionBatch, row: int) -> tuple[TraceStep, ...]:
+def build_trace(db, row: int) -> tuple[TraceStep, ...]:
     """The ordered trace of account `row`."""
     f, p = db.facts, db.policy
     steps = [_facts(db, row), TraceStep("bucket", str(f.bucket_names[row]))]

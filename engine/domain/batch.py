@@ -13,13 +13,7 @@ from datetime import date
 
 import numpy as np
 
-from arrears.engine.domain.model import (
-    CHANNEL_KINDS,
-    CONTACT_OUTCOMES,
-    EVENT_TYPES,
-    Account,
-    Event,
-)
+from arrears.engine.domain.model import CHANNEL_KINDS, CONTACT_OUTCOMES, EVENT_TYPES, Account, Event
 from arrears.engine.domain.money import exponent, to_minor
 
 EVENT_CODES = {name: i for i, name in enumerate(EVENT_TYPES)}

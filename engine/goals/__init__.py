@@ -10,12 +10,7 @@
 metric from the KPI core's reports, `progress` judges (the statuses are defined
 there), `evaluate` puts them together. docs/goals-and-report.md has the details.
 """
-from arrears.engine.goals.evaluate import (
-           GoalsReport,
-           GoalStatus,
-           days_to_measure,
-           evaluate_goals,
-)
+from arrears.engine.goals.evaluate import GoalsReport, GoalStatus, days_to_measure, evaluate_goals
 from arrears.engine.goals.progress import MILESTONE_STATUSES, STATUSES
 from arrears.engine.goals.spec import Goal, GoalSet, Metric, Point, load_goals
 from arrears.policies import POLICIES_DIR

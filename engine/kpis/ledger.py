@@ -39,16 +39,7 @@ import numpy as np
 
 from arrears.engine.domain.batch import KIND_CODES
 from arrears.engine.domain.money import check_currency
-from arrears.engine.kpis.tables import (
-    Contacts,
-    Disputes,
-    Flows,
-    Invoices,
-    Promises,
-    Segments,
-    Stages,
-    ints,
-)
+from arrears.engine.kpis.tables import Contacts, Disputes, Flows, Invoices, Promises, Segments, Stages, ints
 
 __all__ = ["Contacts", "Disputes", "Flows", "Invoices", "Ledger", "Promises", "Segments", "Stages",
            "object_array"]

@@ -17,16 +17,7 @@ from arrears.engine.domain.clock import DAY, NEVER
 from arrears.engine.domain.errors import ArrearsError
 from arrears.engine.domain.money import parse_amount
 from arrears.engine.facts import pluginfacts
-from arrears.engine.facts.catalogue import (
-    BOOL,
-    FACTS,
-    INT,
-    MONEY,
-    NUMBER,
-    PARAM_DEFAULTS,
-    SET,
-    STRING,
-)
+from arrears.engine.facts.catalogue import BOOL, FACTS, INT, MONEY, NUMBER, PARAM_DEFAULTS, SET, STRING
 
 _SYMBOLS = {"eq": "=", "ne": "≠", "lt": "<", "lte": "≤", "gt": ">", "gte": "≥"}
 

@@ -25,12 +25,7 @@ from pathlib import Path
 
 from arrears.engine.domain.errors import InputError
 from arrears.engine.domain.model import Account, parse_date
-from arrears.engine.store.readers import (
-    Reject,
-    Unusable,
-    csv_account_records,
-    decoded_lines,
-)
+from arrears.engine.store.readers import Reject, Unusable, csv_account_records, decoded_lines
 
 FATE_CSV = ("settled_date", "written_off_date", "disputed", "disputed_date", "dispute_resolved_date")
 REQUIRED = ("invoice_id", "amount", "due_date", "issued_date")

@@ -9,12 +9,7 @@ page), `sample` (deterministic samples and per-account explanations), `capacity`
 capacity per delivery kind), `report` (the result and its JSON form), `text` (the
 report in plain words for the CLI).
 """
-from arrears.engine.simulate.capacity import (
-           Capacity,
-           CapacityError,
-           from_delivery_config,
-           from_work_queue,
-)
+from arrears.engine.simulate.capacity import Capacity, CapacityError, from_delivery_config, from_work_queue
 from arrears.engine.simulate.report import SimulationReport
 from arrears.engine.simulate.run import DEFAULT_BATCH, DEFAULT_SAMPLE, simulate
 

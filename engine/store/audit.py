@@ -17,12 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from arrears.engine.store.codec import (
-    EVENT_DIGEST_COLUMNS,
-    canonical,
-    event_digest_line,
-    sha256,
-)
+from arrears.engine.store.codec import EVENT_DIGEST_COLUMNS, canonical, event_digest_line, sha256
 from arrears.engine.store.schema import audit, audit_head, events
 
 GENESIS = "0" * 64

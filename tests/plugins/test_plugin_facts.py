@@ -8,15 +8,7 @@ import pytest
 
 from arrears.engine.domain.batch import Batch
 from arrears.engine.domain.clock import as_epoch
-from arrears.engine.facts.catalogue import (
-    BOOL,
-    INT,
-    MONEY,
-    NUMBER,
-    SET,
-    STRING,
-    FactDef,
-)
+from arrears.engine.facts.catalogue import BOOL, INT, MONEY, NUMBER, SET, STRING, FactDef
 from arrears.engine.facts.compute import Facts
 from arrears.plugins import hookimpl
 from arrears.plugins.errors import PluginError

@@ -8,12 +8,7 @@ import pytest
 
 from arrears.plugins.channels.http import deliver_json
 from arrears.plugins.channels.sms import SmsChannel
-from arrears.plugins.channels.webhook import (
-    SIGNATURE_HEADER,
-    WebhookChannel,
-    sign,
-    verify_signature,
-)
+from arrears.plugins.channels.webhook import SIGNATURE_HEADER, WebhookChannel, sign, verify_signature
 from arrears.plugins.errors import ChannelConfigError
 from arrears.plugins.message import Recipient
 from arrears.plugins.rendering import Renderer

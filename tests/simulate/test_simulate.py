@@ -8,24 +8,10 @@ import numpy as np
 import pytest
 
 from arrears.engine.domain.errors import InputError
-from arrears.engine.simulate import (
-    Capacity,
-    CapacityError,
-    from_delivery_config,
-    from_work_queue,
-    simulate,
-)
+from arrears.engine.simulate import Capacity, CapacityError, from_delivery_config, from_work_queue, simulate
 from arrears.engine.simulate.sample import Sampler, sample_key
 from arrears.engine.simulate.text import render
-from tests.simulate.simkit import (
-    CALL_AT_3,
-    CALL_AT_30,
-    GRACE_10,
-    NO_SETTLEMENT,
-    NOW,
-    WITH_SMS,
-    snapshot,
-)
+from tests.simulate.simkit import CALL_AT_3, CALL_AT_30, GRACE_10, NO_SETTLEMENT, NOW, WITH_SMS, snapshot
 
 
 def run(store, active, candidate, **kw) -> dict:

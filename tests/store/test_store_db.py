@@ -4,12 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from arrears.engine.store.db import (
-    fetch_tuples,
-    int_in,
-    read_transaction,
-    write_transaction,
-)
+from arrears.engine.store.db import fetch_tuples, int_in, read_transaction, write_transaction
 from arrears.engine.store.schema import accounts
 
 

@@ -14,11 +14,7 @@ import pytest
 from arrears.engine.domain.errors import ArrearsError
 from arrears.engine.store import Store
 from arrears.engine.tick import run_tick
-from arrears.engine.tick.evaluate import (
-    PARALLEL_MIN_ACCOUNTS,
-    PARALLEL_MIN_PAGES,
-    _worker_count,
-)
+from arrears.engine.tick.evaluate import PARALLEL_MIN_ACCOUNTS, PARALLEL_MIN_PAGES, _worker_count
 from tests.tick.tickkit import NOW, load, rows
 
 TICK_TABLES = {
