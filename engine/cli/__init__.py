@@ -1,4 +1,10 @@
-"""The `arrears` command line: one module per subcommand, each with `register(subparsers)`."""
+"""The `arrears` command line: one module per subcommand, each with `register(subparsers)`.
+
+One error handler in `main` turns every expected failure into one line and an exit
+code; options shared by several commands live in one module.
+
+May import: anything of Arrears; nothing imports it.
+"""
 from __future__ import annotations
 
 import argparse

@@ -9,6 +9,8 @@
 `spec` loads and checks the YAML (file:line:col problems), `measure` reads a goal's
 metric from the KPI core's reports, `progress` judges (the statuses are defined
 there), `evaluate` puts them together. docs/goals-and-report.md has the details.
+
+May import: the core, `kpis` and the shipped policies.
 """
 from arrears.engine.goals.evaluate import GoalsReport, GoalStatus, days_to_measure, evaluate_goals
 from arrears.engine.goals.progress import MILESTONE_STATUSES, STATUSES

@@ -26,6 +26,8 @@ The interface (stable; the replay engine and the report build on it):
 - A KPI whose denominator is zero is `{"value": null, "reason": "..."}`.
 
 Formulas, data used and edge cases: docs/kpis.md.
+
+May import: the core, `store` (to build a ledger from it) and the shipped policies.
 """
 from arrears.engine.kpis.compute import compute_kpis, kpi_series, month_ends
 from arrears.engine.kpis.costs import CostModel, parse_costs

@@ -20,13 +20,9 @@ import threading
 import time
 from pathlib import Path
 
-from sqlalchemy import select
-
 from arrears.engine.domain.errors import PolicyError
 from arrears.engine.policy.compiler import CompiledPolicy
 from arrears.engine.policy.load import load_policy
-from arrears.engine.store.db import read_transaction
-from arrears.engine.store.schema import policy_versions
 
 log = logging.getLogger("arrears.policy")
 CACHE_SIZE = 8
@@ -116,13 +112,10 @@ class PolicyRegistry:
         with self._lock:
             if digest in self._cache:
                 return self._cache[digest]
-        with read_transaction(self.store.engine) as conn:
-            row = conn.execute(select(policy_versions.c.source, policy_versions.c.name,
-                                      policy_versions.c.version)
-                               .where(policy_versions.c.digest == digest)).one_or_none()
+        row = self.store.policy_version(digest)
         if row is None:
             return None
-        return self._compiled(digest, row.source, f"{row.name} {row.version}")
+        return self._compiled(digest, row["source"], f"{row['name']} {row['version']}")
 
     def activate(self, policy: CompiledPolicy, source: str) -> bool:
         """Store `policy` as a version (once per digest) and make it active; True if anything changed."""

@@ -11,6 +11,8 @@ and the growing simulated history), `clock` (which accounts are due when), `run`
 day loop), `record` (what happened, column-wise), `timeline` (periods), `report` and
 `text` (the report), `export` (the contacts CSV). docs/replay.md describes the CSV, the
 assumptions and the report.
+
+May import: the core, `store`, `kpis` and `tick` (its column-wise decision summaries).
 """
 from arrears.engine.replay.csvmap import ReplayInput, read_replay_csv
 from arrears.engine.replay.report import ReplayReport, build_report

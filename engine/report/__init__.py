@@ -6,6 +6,8 @@
 `data` picks the figures out of the KPI core's reports, `charts` and `svg` turn them
 into chart geometry, `html` renders the page (Jinja2, autoescaped; inline CSS and
 SVG, no script, nothing fetched from the network). `arrears report` writes it.
+
+May import: the core, `kpis` and `goals`.
 """
 from arrears.engine.report.data import ReportData, gather
 from arrears.engine.report.html import render

@@ -8,6 +8,8 @@ Modules: `run` (paging and deciding, read-only), `tally` (column-wise comparison
 page), `sample` (deterministic samples and per-account explanations), `capacity` (daily
 capacity per delivery kind), `report` (the result and its JSON form), `text` (the
 report in plain words for the CLI).
+
+May import: the core, `store` and `tick` (its column-wise decision summaries).
 """
 from arrears.engine.simulate.capacity import Capacity, CapacityError, from_delivery_config, from_work_queue
 from arrears.engine.simulate.report import SimulationReport

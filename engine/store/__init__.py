@@ -1,6 +1,10 @@
 """Persistence: accounts, append-only events, decisions, outbox, the audit chain, policies.
 
 SQLAlchemy 2.x Core on SQLite (default, WAL) or PostgreSQL, same code. See docs/store.md.
+
+Owns all SQL: no module outside this package imports SQLAlchemy or writes a query.
+
+May import: `domain`. Never the core's other parts, the use cases, the API or plugins.
 """
 from arrears.engine.store.audit import Verification
 from arrears.engine.store.db import DEFAULT_URL, URL_ENV, default_url

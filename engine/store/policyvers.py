@@ -43,3 +43,10 @@ def active(conn: Connection) -> dict | None:
                        .where(pv.c.active.is_(True))).one_or_none()
     return None if row is None else dict(row._mapping)
 
+
+
+def by_digest(conn: Connection, digest: str) -> dict | None:
+    """The stored version with this digest (name, version, digest, source), or None."""
+    row = conn.execute(select(pv.c.name, pv.c.version, pv.c.digest, pv.c.source)
+                       .where(pv.c.digest == digest)).one_or_none()
+    return None if row is None else dict(row._mapping)

@@ -203,6 +203,11 @@ class Store:
         with read_transaction(self.engine) as conn:
             return policyvers.active(conn)
 
+    def policy_version(self, digest: str) -> dict | None:
+        """The stored policy version with this digest (name, version, digest, source) or None."""
+        with read_transaction(self.engine) as conn:
+            return policyvers.by_digest(conn, digest)
+
     def counts(self) -> dict[str, int]:
         """Row counts of the main tables (for reports and tests)."""
         from arrears.engine.store.schema import audit as audit_t

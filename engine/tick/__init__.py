@@ -8,6 +8,9 @@ Modules: `runner` (run_tick, TickSummary), `evaluate` (decide and persist, page 
 deliver, record), `recheck`, `settings` (config from flags, environment and file),
 `service` (Runtime: recorded runs with the store's active policy), `launcher` (ticks on
 request, for POST /v1/ticks), `scheduler` (APScheduler for `arrears serve`). See docs/tick.md.
+
+May import: the core (`domain`, `facts`, `guardrails`, `policy`, `decide`), `store`, the
+plugins (for delivery) and the shipped policies.
 """
 from arrears.engine.store.leases import Lease, LeaseLost
 from arrears.engine.tick.dispatch import Backoff, DispatchCounts, dispatch_due
