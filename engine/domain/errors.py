@@ -43,3 +43,13 @@ class InputError(ArrearsError):
     def __init__(self, message: str, where: str = ""):
         self.where = where
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class StoreError(ArrearsError):
+    """The database could not be read or written (unreachable, locked, full, read-only, or
+    without the expected schema). Raised by the store in place of its driver's errors, so no
+    caller needs to know SQLAlchemy; the message says what failed, `cause` is the original."""
+
+    def __init__(self, message: str, cause: BaseException | None = None):
+        self.cause = cause
+        super().__init__(message)
