@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from arrears.engine.decide.core import decide
-from tests.core_factories import NOW, TODAY, days_ago, ev, make_account
+from arrears.engine.policy.compiler import compile_policy
+from tests.core_factories import NOW, TODAY, days_ago, default_policy_doc, ev, make_account
 
 
 def at(day, hour=10):
@@ -164,6 +165,29 @@ def test_settlement_offer(policy, balance, settle_for, approval):
     assert s.amount.amount >= Decimal(balance) * Decimal("0.6")
     assert s.amount.amount >= min(Decimal("100.00"), Decimal(balance))
     assert s.requires_approval is approval
+
+
+def _settlement_policy(**settlement):
+    doc = default_policy_doc()
+    doc["incentives"]["settlement"].update(settlement)
+    return compile_policy(doc)
+
+
+@pytest.mark.parametrize("balance, settle_for", [
+    ("1000.00", "600.00"),       # 50% off would be 500.00: the 60% floor binds
+    ("150.00", "100.00"),        # 60% is 90.00, 50% off 75.00: the 100.00 floor binds
+    ("99.00", None),             # the 100.00 floor is the whole balance: nothing to give
+    ("12345.67", "7407.40"),     # 60% of 12345.67 = 7407.402, to the cent
+])
+def test_a_generous_discount_stops_at_the_floors(balance, settle_for):
+    """With 50% off and a 60% floor, the percent floor decides the amount, not the discount."""
+    policy = _settlement_policy(discount_percent=50, floor_percent=60, approval_above=None)
+    s = offers(decide(make_account(due_date=days_ago(130), amount=balance), [], policy, NOW)).get("settlement")
+    if settle_for is None:
+        assert s is None
+        return
+    assert s.amount.amount == Decimal(settle_for)
+    assert s.discount.amount == Decimal(balance) - Decimal(settle_for)
 
 
 @pytest.mark.parametrize("balance", ["100.00", "90.00"])
