@@ -182,7 +182,8 @@ def _settlement_policy(**settlement):
 def test_a_generous_discount_stops_at_the_floors(balance, settle_for):
     """With 50% off and a 60% floor, the percent floor decides the amount, not the discount."""
     policy = _settlement_policy(discount_percent=50, floor_percent=60, approval_above=None)
-    s = offers(decide(make_account(due_date=days_ago(130), amount=balance), [], policy, NOW)).get("settlement")
+    account = make_account(due_date=days_ago(130), amount=balance)
+    s = offers(decide(account, [], policy, NOW)).get("settlement")
     if settle_for is None:
         assert s is None
         return
@@ -264,6 +265,38 @@ LATE_FEE_INVOICES = [
 def test_late_fee_tiers_per_overdue_invoice(policy):
     d = decide(make_account(debtor_type="business", invoices=LATE_FEE_INVOICES), [], policy, NOW)
     assert d.fees.late_fee.amount == Decimal("40.00") + 70 + 70 + 100
+
+
+def _fee_policy(**late_fee):
+    doc = default_policy_doc()
+    doc["fees"]["late_fee"] = {"when": {"segment": "business"}, **late_fee}
+    return compile_policy(doc)
+
+
+@pytest.mark.parametrize("late_fee, expected", [
+    ({"flat": "25.00"}, "25.00"),                            # once per account, not per invoice
+    ({"percent": 2.5}, "550.00"),                            # 2.5% of 21999.98 = 549.9995, half up
+    ({"flat": "25.00", "percent": 2.5}, "575.00"),           # both add up
+    ({"flat": "25.00", "fixed_by_amount": [{"amount": "10.00"}]}, "65.00"),   # 25 + 4 x 10
+])
+def test_flat_and_percent_late_fees(late_fee, expected):
+    """The overdue balance is A+B+C+D = 21999.98 (invoice E is not yet due)."""
+    account = make_account(debtor_type="business", invoices=LATE_FEE_INVOICES)
+    d = decide(account, [], _fee_policy(**late_fee), NOW)
+    assert d.fees.late_fee.amount == Decimal(expected)
+
+
+def test_a_percent_late_fee_follows_what_is_still_overdue():
+    paid = [ev("payment", at(days_ago(1)), amount="10000.00", invoice_id="D")]
+    d = decide(make_account(debtor_type="business", invoices=LATE_FEE_INVOICES), paid,
+               _fee_policy(percent=10), NOW)
+    assert d.fees.late_fee.amount == Decimal("1199.998").quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def test_no_late_fee_before_the_due_date():
+    acc = make_account(debtor_type="business", due_date=days_ago(-3))
+    d = decide(acc, [], _fee_policy(flat="25.00", percent=5), NOW)
+    assert d.fees.late_fee.amount == 0
 
 
 def test_late_fee_only_for_businesses(policy):
