@@ -7,7 +7,9 @@
     >>> batch = store.load_batch(page.acct_nos)
 
 Each write method is one transaction. `store.transaction()` groups several writes
-into one (the importer stores a whole file that way).
+into one (the importer stores a whole file that way). Every method raises `StoreError`
+(`arrears.engine.domain.errors`), never an exception of SQLAlchemy or of the driver,
+when the database fails (see `arrears.engine.store.failures`).
 """
 from __future__ import annotations
 
@@ -18,11 +20,12 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from arrears.engine.domain.batch import Batch
-from arrears.engine.domain.errors import ArrearsError, InputError
+from arrears.engine.domain.errors import InputError, StoreError
 from arrears.engine.domain.model import Account, Event
 from arrears.engine.store import audit, batchload, due, ingest, migrations, policyvers
 from arrears.engine.store.codec import account_from_row, event_from_row
 from arrears.engine.store.db import (
+    connect,
     default_url,
     make_engine,
     paused_gc,
@@ -30,6 +33,7 @@ from arrears.engine.store.db import (
     sqlite_path,
     write_transaction,
 )
+from arrears.engine.store.failures import translated
 from arrears.engine.store.schema import accounts, events, invoices
 
 
@@ -91,7 +95,7 @@ class Store:
         self.url = url or default_url()
         path = sqlite_path(self.url)
         if path is not None and not create and not path.exists():
-            raise ArrearsError(f"no database file at {path}")
+            raise StoreError(f"no database file at {path}")
         self.engine = make_engine(self.url, busy_timeout=busy_timeout, synchronous=synchronous,
                                   echo=echo)
         if upgrade:
@@ -99,7 +103,18 @@ class Store:
 
     def close(self) -> None:
         """Close every pooled connection."""
-        self.engine.dispose()
+        with translated(self.engine.url):
+            self.engine.dispose()
+
+    def forget_connections(self) -> None:
+        """In a forked child process: drop the pooled connections inherited from the parent
+        without closing them (they are the parent's), so this process opens its own."""
+        self.engine.dispose(close=False)
+
+    @property
+    def in_memory(self) -> bool:
+        """True for an in-memory SQLite database: this process's alone, invisible to others."""
+        return self.engine.dialect.name == "sqlite" and sqlite_path(self.url) is None
 
     def __enter__(self) -> "Store":
         return self
@@ -108,8 +123,8 @@ class Store:
         self.close()
 
     def schema_revision(self) -> str | None:
-        """The schema revision the database is at."""
-        with self.engine.connect() as conn:
+        """The schema revision the database is at (None for a database without the schema)."""
+        with connect(self.engine) as conn:
             return migrations.current_revision(conn)
 
     @contextmanager
