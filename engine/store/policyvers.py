@@ -9,6 +9,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from arrears.engine.store import audit
 from arrears.engine.store.codec import sha256
+from arrears.engine.store.schema import decisions
 from arrears.engine.store.schema import policy_versions as pv
 
 
@@ -44,9 +45,15 @@ def active(conn: Connection) -> dict | None:
     return None if row is None else dict(row._mapping)
 
 
-
 def by_digest(conn: Connection, digest: str) -> dict | None:
     """The stored version with this digest (name, version, digest, source), or None."""
     row = conn.execute(select(pv.c.name, pv.c.version, pv.c.digest, pv.c.source)
                        .where(pv.c.digest == digest)).one_or_none()
     return None if row is None else dict(row._mapping)
+
+
+def source_of_decision(conn: Connection, decision_id: int) -> str | None:
+    """The source of the policy version that made decision `decision_id` (None if that
+    decision or its version is not stored)."""
+    return conn.execute(select(pv.c.source).join(decisions, decisions.c.policy_digest == pv.c.digest)
+                        .where(decisions.c.id == decision_id)).scalar_one_or_none()

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from arrears.engine.domain.batch import Batch
 from arrears.engine.domain.errors import InputError, StoreError
 from arrears.engine.domain.model import Account, Event
-from arrears.engine.store import audit, batchload, due, ingest, migrations, policyvers
+from arrears.engine.store import audit, batchload, due, ingest, migrations, policyvers, tickstore
 from arrears.engine.store.codec import account_from_row, event_from_row
 from arrears.engine.store.db import (
     connect,
@@ -195,6 +195,18 @@ class Store:
         """
         with write_transaction(self.engine) as conn:
             return due.due_accounts(conn, int(now_epoch), int(limit), int(after_acct_no))
+
+    def due_count(self, now_epoch: int) -> int:
+        """How many accounts are due at `now_epoch` (read-only: nothing is marked due)."""
+        with connect(self.engine) as conn:
+            return due.due_count(conn, int(now_epoch))
+
+    @contextmanager
+    def tick_page(self):
+        """The write transaction of one tick page (`tickstore.page_transaction`): a connection
+        for `tickstore`'s functions and `audit.append`, committed when the block ends."""
+        with tickstore.page_transaction(self.engine) as conn:
+            yield conn
 
     def mark_evaluated(self, acct_nos, revisions, next_evaluation_at, evaluated_at) -> int:
         """Record evaluations where the account has not changed since (see `due.mark_evaluated`)."""
