@@ -1,6 +1,7 @@
 """Policy versions: every policy ever used, by digest, and which one is active.
 
-Storing and activating are audited (`policy.stored`, `policy.activated`), so the
+Written by `record`; read as dicts (`active`, `by_digest`) or as whole rows, a page at a
+time, for the API (`page`, `row_by_digest`, `active_row`). Storing and activating are audited (`policy.stored`, `policy.activated`), so the
 audit log answers "which policy was live when this decision was made".
 """
 from __future__ import annotations
@@ -57,3 +58,21 @@ def source_of_decision(conn: Connection, decision_id: int) -> str | None:
     decision or its version is not stored)."""
     return conn.execute(select(pv.c.source).join(decisions, decisions.c.policy_digest == pv.c.digest)
                         .where(decisions.c.id == decision_id)).scalar_one_or_none()
+
+
+def page(conn: Connection, after: int | None, limit: int) -> list:
+    """Up to `limit` policy version rows, newest first, after the version id `after`."""
+    stmt = select(pv)
+    if after is not None:
+        stmt = stmt.where(pv.c.id < after)
+    return conn.execute(stmt.order_by(pv.c.id.desc()).limit(limit)).all()
+
+
+def row_by_digest(conn: Connection, digest: str):
+    """The `policy_versions` row with this digest (every column), or None."""
+    return conn.execute(select(pv).where(pv.c.digest == digest)).one_or_none()
+
+
+def active_row(conn: Connection):
+    """The active `policy_versions` row (every column), or None."""
+    return conn.execute(select(pv).where(pv.c.active.is_(True))).one_or_none()

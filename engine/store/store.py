@@ -17,7 +17,7 @@ import time
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from arrears.engine.domain.batch import Batch
 from arrears.engine.domain.errors import InputError, StoreError
@@ -121,6 +121,13 @@ class Store:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    def ping(self) -> str | None:
+        """Check that the database answers (a trivial query in a read transaction); returns
+        the schema revision it is at. StoreError if it cannot be read."""
+        with read_transaction(self.engine) as conn:
+            conn.execute(text("SELECT 1"))
+            return migrations.current_revision(conn)
 
     def schema_revision(self) -> str | None:
         """The schema revision the database is at (None for a database without the schema)."""
