@@ -1,5 +1,5 @@
 """Reading the decisions the scheduled tick stored: each account's latest one (the API's
-lists and work queue).
+lists and work queue), and every one of a range of accounts (the KPIs' stage history).
 
 The tick writes a `decisions` row only when an account's decision changes and points
 `accounts.decision_id` at the latest (schema 0003); on an older schema the latest row
@@ -99,3 +99,11 @@ def due_contacts(conn, channels: list[str], before: int, limit: int) -> list:
                    decisions.c.not_before < before, accounts.c.evaluated_revision == accounts.c.revision))
     return conn.execute(stmt.order_by(key.desc(), decisions.c.id.desc()).limit(limit)).all()
 
+
+def stage_rows(conn, first: int, last: int) -> list:
+    """(acct_no, evaluated_at, stage) of every stored decision of the accounts `first`..`last`
+    (acct_nos, inclusive), by account, then oldest first."""
+    stmt = (select(decisions.c.acct_no, decisions.c.evaluated_at, decisions.c.stage)
+            .where(decisions.c.acct_no.between(int(first), int(last)))
+            .order_by(decisions.c.acct_no, decisions.c.evaluated_at, decisions.c.id))
+    return conn.execute(stmt).all()

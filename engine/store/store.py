@@ -14,15 +14,17 @@ when the database fails (see `arrears.engine.store.failures`).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
+import numpy as np
 from sqlalchemy import func, select, text
 
 from arrears.engine.domain.batch import Batch
 from arrears.engine.domain.errors import InputError, StoreError
 from arrears.engine.domain.model import Account, Event
-from arrears.engine.store import audit, batchload, due, ingest, migrations, policyvers, tickstore
+from arrears.engine.store import audit, batchload, due, ingest, migrations, policyvers, scan, tickstore
 from arrears.engine.store.codec import account_from_row, event_from_row
 from arrears.engine.store.db import (
     connect,
@@ -193,6 +195,27 @@ class Store:
         read in one snapshot, built from SQL rows without model objects."""
         with read_transaction(self.engine) as conn:
             return batchload.load_batch(conn, acct_nos)
+
+    def account_count(self) -> int:
+        """How many accounts are stored."""
+        with read_transaction(self.engine) as conn:
+            return scan.count_accounts(conn)
+
+    def batches(self, size: int) -> Iterator[Batch]:
+        """`Batch`es of every stored account, `size` at a time, in acct_no order.
+
+        Each page's keys and columns are read in one snapshot, so an account stored
+        meanwhile either is in a page with all its rows or is left for a later page.
+        """
+        after = 0
+        while True:
+            with read_transaction(self.engine) as conn:
+                nos = scan.acct_nos_after(conn, after, size)
+                if not nos:
+                    return
+                batch = batchload.load_batch(conn, np.asarray(nos, dtype=np.int64))
+            after = nos[-1]
+            yield batch
 
     def due_accounts(self, now_epoch: int, limit: int = 10_000, after_acct_no: int = 0) -> due.DuePage:
         """The next page of accounts due at `now_epoch` after `after_acct_no` (see `DuePage.last`).
