@@ -114,6 +114,21 @@ def test_each_part_imports_only_the_parts_below_it():
     assert offenders == []
 
 
+def test_only_the_store_speaks_sql():
+    """SQLAlchemy and the store's table metadata are imported inside engine/store/ only:
+    everything else reaches the database through the store's functions (docs/store.md)."""
+    store = ROOT / "engine" / "store"
+    offenders = []
+    for path in _sources():
+        if path.is_relative_to(store):
+            continue
+        for line, module, _names in _imports(path):
+            if module.split(".")[0] == "sqlalchemy" or module == "arrears.engine.store.schema" \
+                    or (module == "arrears.engine.store" and "schema" in _names):
+                offenders.append(f"{path.relative_to(ROOT)}:{line}: import {module}")
+    assert offenders == []
+
+
 def test_there_are_no_import_cycles():
     graph = _graph()
     index, low, stack, on_stack, cycles = {}, {}, [], set(), []
