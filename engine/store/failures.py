@@ -20,6 +20,7 @@ import sqlite3
 import sys
 from contextlib import contextmanager
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 
 from arrears.engine.domain.errors import StoreConflict, StoreError, StoreLocked
@@ -29,19 +30,20 @@ class SchemaError(StoreError):
     """The database has no Arrears schema, a newer one than this code knows, or one that
     could not be upgraded."""
 
+
 _PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
-# (words in the driver's message, the headline) for failures that are not the caller's input
-_LOCKED = ("database is locked", "database table is locked", "database schema is locked",
-           "lock timeout", "lock_timeout", "deadlock detected", "could not serialize access",
-           "could not obtain lock")
+# Read from the driver's message (SQLite's and PostgreSQL's wording), lower-cased.
+_LOCKED = re.compile(r"database (table |schema )?is locked|lock.timeout|deadlock detected"
+                     r"|could not serialize access|could not obtain lock")
+_NO_SCHEMA = re.compile(r'no such table|relation ".*" does not exist')
 _HEADLINES = (
-    (("database or disk is full", "disk is full", "no space left", "readonly database", "read-only",
-      "read only"), "disk full or database read-only"),
-    (("unable to open database file", "could not connect", "connection refused", "connection to server",
-      "server closed the connection", "could not translate host name", "timeout expired", "does not exist"),
-     "the database cannot be reached"),
-    (("file is not a database", "database disk image is malformed"), "not a usable database file"),
-    (("disk i/o error",), "the disk failed to read or write the database"),
+    (re.compile(r"database or disk is full|disk is full|no space left|readonly database|read-only"),
+     "disk full or database read-only"),
+    (re.compile(r'unable to open database file|could not connect|connection refused|connection to server'
+                r'|server closed the connection|could not translate host name|timeout expired'
+                r'|database ".*" does not exist'), "the database cannot be reached"),
+    (re.compile(r"file is not a database|database disk image is malformed"), "not a usable database file"),
+    (re.compile(r"disk i/o error"), "the disk failed to read or write the database"),
 )
 
 
@@ -51,7 +53,6 @@ def safe_url(url) -> str:
     if render is not None:
         return render(hide_password=True)
     try:
-        from sqlalchemy.engine import make_url
         return make_url(str(url)).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):
         return _PASSWORD.sub(r"\1***@", str(url))
@@ -87,14 +88,14 @@ def store_error(exc: BaseException, url) -> StoreError:
         return StoreError(f"cannot use the database URL {where}: {detail}", exc)
     if isinstance(exc, (IntegrityError, sqlite3.IntegrityError)) or _named(orig, "IntegrityError"):
         return StoreConflict(f"a write broke a constraint of the database ({where}): {detail}", exc)
-    if any(words in low for words in _LOCKED):
+    if _LOCKED.search(low):
         return StoreLocked(f"database is locked: another transaction held it longer than the busy "
                            f"timeout ({where}: {detail})", exc)
-    if "no such table" in low or ('relation "' in low and "does not exist" in low):
+    if _NO_SCHEMA.search(low):
         return SchemaError(f"no Arrears schema in {where}: run `arrears import` or `arrears tick` "
                            f"against it (which create the schema), or check the URL ({detail})", exc)
-    for words, headline in _HEADLINES:
-        if any(w in low for w in words):
+    for pattern, headline in _HEADLINES:
+        if pattern.search(low):
             return StoreError(f"{headline} ({where}: {detail})", exc)
     return StoreError(f"database error ({where}): {detail}", exc)
 

@@ -77,3 +77,20 @@ def test_errors_that_are_not_the_database_s_pass_unchanged(store):
     with pytest.raises(RuntimeError, match="not a database error"):
         with store.transaction(now=T0):
             raise RuntimeError("not a database error")
+
+
+@pytest.mark.parametrize("message, kind, start", [
+    ("database is locked", StoreLocked, "database is locked"),
+    ("canceling statement due to lock timeout", StoreLocked, "database is locked"),          # PostgreSQL
+    ("deadlock detected", StoreLocked, "database is locked"),
+    ('relation "accounts" does not exist', SchemaError, "no Arrears schema in"),
+    ('database "arrears" does not exist', StoreError, "the database cannot be reached"),
+    ("database or disk is full", StoreError, "disk full or database read-only"),
+    ("file is not a database", StoreError, "not a usable database file"),
+    ("something else", StoreError, "database error"),
+])
+def test_the_driver_s_wording_names_the_failure(message, kind, start):
+    from arrears.engine.store.failures import store_error
+    error = store_error(sqlite3.OperationalError(message), "postgresql://u:pw@db/arrears")
+    assert type(error) is kind and str(error).startswith(start)
+    assert message in str(error) and "pw" not in str(error)
