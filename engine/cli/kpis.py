@@ -76,10 +76,8 @@ def costs_from_config(config: dict):
 
 def run(args) -> int:
     """Handler: load the ledger from the store, compute the KPIs and print them."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     from arrears.engine.domain.batch import epoch_day
-    from arrears.engine.domain.errors import ArrearsError
+    from arrears.engine.domain.errors import ArrearsError, StoreError
     from arrears.engine.domain.model import parse_date
     from arrears.engine.kpis import compute_kpis, ledger_from_store
     from arrears.engine.kpis.render import to_csv, to_table
@@ -97,7 +95,7 @@ def run(args) -> int:
             policy = read_policy(store, settings.policy_path, explicit=args.policy, facts=installed_facts())
             ledger = ledger_from_store(store, policy, segment_days=[epoch_day(end)])
         report = compute_kpis(ledger, start, end, group_by=args.group_by, policy=policy, costs=costs)
-    except (ArrearsError, SQLAlchemyError, OSError) as exc:
+    except (ArrearsError, StoreError, OSError) as exc:
         print(f"arrears kpis: {exc}", file=sys.stderr)
         return 1
     if args.format == "json":
