@@ -95,20 +95,24 @@ def _is_goals_file(path: Path) -> bool:
 
 
 def _check_goals(path: Path, policies: list) -> int:
-    """Check one goals file against the bucket and segment names of the policies that loaded
-    (a name any of them has is accepted); print `ok` or its problems; return their count."""
+    """Check one goals file against the aging buckets and segments of the policies that loaded
+    (it is valid if it fits one of them; without any, only on its own); print `ok` or its
+    problems (against the first policy); return their count."""
     from arrears.engine.domain.errors import PolicyError
     from arrears.engine.goals import load_goals
-    buckets = {name for p in policies for name in p.bucket_names} if policies else None
-    segments = {name for p in policies for name in p.segments} if policies else None
-    try:
-        goalset = load_goals(path, buckets=buckets, segments=segments)
-    except PolicyError as exc:
-        for problem in exc.problems:
-            print(problem)
-        return len(exc.problems)
-    print(f"ok  {path}  goals file, {len(goalset.goals)} goal(s)")
-    return 0
+    first = None
+    for policy in policies or [None]:
+        try:
+            names = {} if policy is None else {"buckets": policy.bucket_names, "segments": tuple(policy.segments)}
+            goalset = load_goals(path, **names)
+        except PolicyError as exc:
+            first = first or exc
+            continue
+        print(f"ok  {path}  goals file, {len(goalset.goals)} goal(s)")
+        return 0
+    for problem in first.problems:
+        print(problem)
+    return len(first.problems)
 
 
 def _summary(total: int, bad: int, problems: int) -> str:
