@@ -103,7 +103,8 @@ def _check_goals(path: Path, policies: list) -> int:
     first = None
     for policy in policies or [None]:
         try:
-            names = {} if policy is None else {"buckets": policy.bucket_names, "segments": tuple(policy.segments)}
+            names = {} if policy is None else {"buckets": policy.bucket_names,
+                                               "segments": tuple(policy.segments)}
             goalset = load_goals(path, **names)
         except PolicyError as exc:
             first = first or exc
