@@ -285,7 +285,9 @@ def on_contacts(check):
     """A check of a rule on contacts: only debtor-facing channels, and only those it lists."""
     @functools.wraps(check)
     def wrapped(rule: dict, c: Case) -> list[str]:
-        if c.kind not in DEBTOR_FACING or (rule.get("channels") and c.kind not in rule["channels"]):
+        if c.decision.action is None or c.kind not in DEBTOR_FACING:
+            return []
+        if rule.get("channels") and c.kind not in rule["channels"]:
             return []
         return check(rule, c)
     return wrapped
@@ -293,7 +295,7 @@ def on_contacts(check):
 
 def check_time_bar(rule: dict, c: Case) -> list[str]:
     """No blocked action on debt past the period, on the local date at now or at `t`."""
-    if c.oldest is None or c.what not in rule.get("blocked_actions", ()):
+    if c.decision.action is None or c.oldest is None or c.what not in rule.get("blocked_actions", ()):
         return []
     since = c.oldest + timedelta(days=limitation_days(rule, c.account.jurisdiction))
     for label, day in (("today", local_date(c.now, c.zone)), ("at not_before", local_date(c.t, c.zone))):
@@ -393,18 +395,30 @@ KIND_CHECKS = {
 
 def violations(account, events, now: datetime, decision, policy_doc: dict,
                skip: frozenset | set = frozenset()) -> list[str]:
-    """Every rule the decision's action breaks, as `rule id: reason` strings ([] if none).
+    """Every rule the decision breaks, as `rule id: reason` strings ([] if none): its action
+    (if it has one) against every limit, and, for kinds that explain, what it says.
 
     `skip` names checks to leave out (a known engine bug tested on its own):
     `time_bar_at_send`: the time bar on the local date at `not_before` (not only at `now`);
     `consent_at_send`: a consent rule that comes into force between `now` and `not_before`;
     `holiday_observed`: a national holiday on the day the debtor's state observes it.
     """
-    action = decision.action
-    if action is None:
-        return []
     events = [e for e in events if e.at <= now]
     c = Case(account, events, now, decision, policy_doc, skip)
+    out = []
+    if decision.action is not None:
+        out += _action_violations(c)
+    # The profiles' rules, each by its kind's check.
+    for rule in applicable_rules(account, policy_doc):
+        check = KIND_CHECKS[rule["kind"]]
+        if callable(check):
+            out += check(rule, c)
+    return out
+
+
+def _action_violations(c: Case) -> list[str]:
+    """The universal stop states, opt-outs and reachability, for the decision's action."""
+    account, events, now, policy_doc = c.account, c.events, c.now, c.policy_doc
     t, kind, what, zone = c.t, c.kind, c.what, c.zone
     out = []
     if t < now:
@@ -433,12 +447,6 @@ def violations(account, events, now: datetime, decision, policy_doc: dict,
         out.append(f"opt_out: {kind} after the debtor opted out of it")
     if not reachable(account, kind):
         out.append(f"unreachable: {kind} without the contact details for it")
-
-    # The profiles' rules, each by its kind's check.
-    for rule in applicable_rules(account, policy_doc):
-        check = KIND_CHECKS[rule["kind"]]
-        if callable(check):
-            out += check(rule, c)
     return out
 
 
