@@ -26,6 +26,10 @@ The contact the decision schedules is checked at the instant it may go out,
   action itself is the next one), the quiet period after a conversation, and written
   consent for electronic contact once a consent rule is in force (local date at `t`).
 
+Checks of what a decision says, with or without an action: in England and Wales, a breathing
+space begun within 12 months of the end of the previous one is named, with both dates, on its
+rule's trace line and in the breathing-space suppression, and never lets an action through.
+
 Each rule kind has its check in `KIND_CHECKS` (or the reason it needs none); the kinds
 must be exactly those the engine registers, so a new kind cannot go unchecked unnoticed.
 
@@ -35,6 +39,7 @@ violation it reports is a violation under every reading.
 """
 from __future__ import annotations
 
+import calendar
 import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -368,6 +373,71 @@ def check_consent_required(rule: dict, c: Case) -> list[str]:
     return []
 
 
+def add_months(day: date, months: int) -> date:
+    """The same day `months` calendar months later, or that month's last day if it has none."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def breathing_space_repeat(account, events, now: datetime, policy_doc: dict, rule: dict):
+    """(latest start, previous start, previous last day) when the breathing space in force
+    began within `months` months of the end of the previous one; else None.
+
+    A breathing space lasts through its `until` date, else the 60th day after its start day
+    (longer if an applicable breathing_space rule says so), and ends the day before a
+    `breathing_space_ended` recorded after it. Same-instant events keep their recorded order.
+    """
+    zone = zone_of(account, policy_doc)
+    ordered = sorted(((e.at, i, e) for i, e in enumerate(events) if e.at <= now), key=lambda x: x[:2])
+    starts = [(at, i, e) for at, i, e in ordered if e.type == "breathing_space"]
+    if len(starts) < 2:
+        return None
+    days = max([BREATHING_SPACE_DAYS] + [int(r["days"]) for r in
+                                         applicable_rules(account, policy_doc, "breathing_space")])
+    latest, previous = starts[-1], starts[-2]
+    ends = [(at, i) for at, i, e in ordered if e.type == "breathing_space_ended"]
+    if any(at >= latest[0] for at, _i in ends):
+        return None                                   # the latest one was ended (even at its instant)
+    start_day = local_date(latest[0], zone)
+    if local_date(now, zone) > (latest[2].until or start_day + timedelta(days=days)):
+        return None                                   # the latest one is over
+    prev_day = local_date(previous[0], zone)
+    last_day = previous[2].until or prev_day + timedelta(days=days)
+    between = [at for at, i in ends if previous[:2] < (at, i) < latest[:2]]
+    if between:
+        last_day = min(last_day, local_date(min(between), zone) - timedelta(days=1))
+    if start_day > add_months(last_day, int(rule["months"])):
+        return None
+    return start_day, prev_day, last_day
+
+
+def check_breathing_space_repeat(rule: dict, c: Case) -> list[str]:
+    """The rule's trace line and the breathing-space suppression name a repeat (with its dates)
+    exactly when there is one, and a repeat never lets an action through."""
+    trace = getattr(c.decision, "trace", None)
+    if trace is None:                                 # a probe, not a decision
+        return []
+    found = breathing_space_repeat(c.account, c.events, c.now, c.policy_doc, rule)
+    line = next((t for t in trace if t.step == f"check {rule['id']}"), None)
+    out = []
+    if line is None:
+        return [f"{rule['id']}: no trace line"]
+    if found is None:
+        if line.outcome != "clear":
+            out.append(f"{rule['id']}: reads {line.outcome!r} without a repeat")
+        return out
+    dates = [d.isoformat() for d in found]
+    if line.outcome != "check notice" or not all(d in line.detail for d in dates):
+        out.append(f"{rule['id']}: reads {line.outcome!r} {line.detail!r}; expected a repeat {dates}")
+    held = [s.reason for s in c.decision.suppressions if s.rule == "stop.breathing_space"]
+    if not held or not all(d in held[0] for d in dates):
+        out.append(f"{rule['id']}: the breathing-space suppression does not name the repeat {dates}")
+    if c.decision.action is not None:
+        out.append(f"{rule['id']}: a repeated breathing space let an action through")
+    return out
+
+
 # How this oracle checks each rule kind the engine knows: a function of (rule, Case)
 # returning violations, or why no check of the decision's action is needed. Every kind
 # in the engine's registry must have an entry (tests/test_rule_kinds.py), so a new kind
@@ -390,6 +460,7 @@ KIND_CHECKS = {
     "statutory_compensation": "reported in the trace only; restricts nothing",
     "statutory_interest": "reported in the trace only; restricts nothing",
     "payment_terms": "reported in the trace only; restricts nothing",
+    "breathing_space_repeat": check_breathing_space_repeat,
 }
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from arrears.engine.guardrails.kinds.base import Rule
 from arrears.engine.guardrails.kinds.breathing_space import BreathingSpace
+from arrears.engine.guardrails.kinds.breathing_space_repeat import BreathingSpaceRepeat
 from arrears.engine.guardrails.kinds.cease_communication import CeaseCommunication
 from arrears.engine.guardrails.kinds.consent_required import ConsentRequired
 from arrears.engine.guardrails.kinds.contact_window import ContactWindow
@@ -44,6 +45,7 @@ KINDS: dict[str, type[Rule]] = {cls.kind: cls for cls in (
     StatutoryInterest,
     PaymentTerms,
     TimeBar,
+    BreathingSpaceRepeat,
 )}
 
 
