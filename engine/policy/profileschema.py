@@ -1,0 +1,121 @@
+"""The profile JSON Schema's rule kinds and rule keys, generated from the kind registry.
+
+`engine/policy/schemas/profile.schema.json` is committed, because editors read it for
+autocomplete, but its `$defs.kinds` (the kinds, each with its summary) and `$defs.rule`
+(every rule key with its type and meaning, and the keys each kind requires) are generated
+from `arrears.engine.guardrails.kinds.KINDS`; the rest of the file is edited by hand.
+After adding or changing a kind:
+
+    python -m arrears.engine.policy.profileschema           # rewrite the file
+    python -m arrears.engine.policy.profileschema --check   # exit 1 if it is stale
+
+A test fails while the committed file is stale.
+"""
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import sys
+
+from arrears.engine.guardrails.kinds import KINDS
+from arrears.engine.guardrails.kinds.base import params
+from arrears.engine.policy.validation import SCHEMA_DIR
+
+PATH = SCHEMA_DIR / "profile.schema.json"
+
+# Keys every rule has, whatever its kind.
+COMMON = {
+    "id": {"type": "string", "pattern": "^[a-z0-9-]+\\.[a-z0-9-]+$",
+           "description": "Rule id shown in suppressions, e.g. us-regf.call-7-in-7."},
+    "kind": {"$ref": "#/$defs/kinds", "description": "What the rule restricts."},
+    "source": {"type": "string", "description": "The legal source (regulation and section)."},
+    "note": {"type": "string",
+             "description": "Plain-words explanation; say 'confirm' for figures from secondary sources."},
+}
+
+
+def _summary(cls) -> str:
+    return inspect.getdoc(cls).splitlines()[0]
+
+
+def _merge(key: str, schemas: list[dict]) -> dict:
+    """One schema for a key several kinds take: the same one, or the union of their enums."""
+    if all(s == schemas[0] for s in schemas):
+        return dict(schemas[0])
+    if all(list(s) == ["enum"] for s in schemas):
+        return {"enum": list(dict.fromkeys(v for s in schemas for v in s["enum"]))}
+    raise ValueError(f"rule key {key!r} is declared differently by several kinds")
+
+
+def rule_properties(kinds=KINDS) -> dict:
+    """Every rule key's schema; a key's description says which kinds take it and what for."""
+    uses: dict[str, list] = {}
+    for name, cls in kinds.items():
+        for key, p in params(cls).items():
+            uses.setdefault(key, []).append((name, p))
+    out = dict(COMMON)
+    for key, declared in uses.items():
+        schema = _merge(key, [p.schema for _name, p in declared])
+        by_doc: dict[str, list[str]] = {}
+        for name, p in declared:
+            if p.doc:
+                by_doc.setdefault(p.doc, []).append(name)
+        if by_doc:
+            schema["description"] = "; ".join(f"{', '.join(names)}: {doc}"
+                                              for doc, names in by_doc.items()) + "."
+        out[key] = schema
+    return out
+
+
+def kinds_schema(kinds=KINDS) -> dict:
+    """`$defs.kinds`: the kind names, each with its one-line summary for editors."""
+    return {"enum": list(kinds), "markdownEnumDescriptions": [_summary(cls) for cls in kinds.values()]}
+
+
+def rule_schema(kinds=KINDS) -> dict:
+    """`$defs.rule`: the keys of a rule, and the ones each kind requires."""
+    required = [(name, [k for k, p in params(cls).items() if p.required]) for name, cls in kinds.items()]
+    return {
+        "type": "object",
+        "required": ["id", "kind", "source"],
+        "description": "One rule; which other keys apply depends on `kind`.",
+        "properties": rule_properties(kinds),
+        "additionalProperties": False,
+        "allOf": [{"if": {"properties": {"kind": {"const": name}}}, "then": {"required": keys}}
+                  for name, keys in required if keys],
+    }
+
+
+def profile_schema(kinds=KINDS) -> dict:
+    """The whole profile schema: the committed file with its generated parts regenerated."""
+    schema = json.loads(PATH.read_text(encoding="utf-8"))
+    schema["$defs"]["kinds"] = kinds_schema(kinds)
+    schema["$defs"]["rule"] = rule_schema(kinds)
+    return schema
+
+
+def render(schema: dict) -> str:
+    """The schema as the committed file's text."""
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv=None) -> int:
+    """Rewrite the committed profile schema, or with --check report whether it is stale."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--check", action="store_true", help="exit 1 if the committed file is stale")
+    args = ap.parse_args(argv)
+    text = render(profile_schema())
+    if PATH.read_text(encoding="utf-8") == text:
+        print(f"{PATH}: up to date")
+        return 0
+    if args.check:
+        print(f"{PATH}: stale; run python -m arrears.engine.policy.profileschema", file=sys.stderr)
+        return 1
+    PATH.write_text(text, encoding="utf-8")
+    print(f"{PATH}: written")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
