@@ -195,3 +195,22 @@ def test_the_generic_names_do_not_import_outside_the_checkout(tmp_path, name):
                           cwd=tmp_path, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
     assert ours.returncode == 0, ours.stderr
     assert Path(ours.stdout.strip()).is_relative_to(ROOT / name) or "site-packages" in ours.stdout
+
+
+def test_package_data_ships_every_data_file():
+    """Every non-Python file in the installed folders matches a `package_data` pattern of its
+    package, so a wheel carries it (templates, schemas, shipped policies and profiles)."""
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    patterns = {pkg: [p.strip() for p in globs.split(",")] for pkg, globs in cfg["options.package_data"].items()}
+    missing = []
+    for folder in INSTALLED:
+        for path in sorted((ROOT / folder).rglob("*")):
+            if path.is_dir() or path.suffix in (".py", ".pyc") or "__pycache__" in path.parts:
+                continue
+            owners = [d for d in path.relative_to(ROOT).parents if (ROOT / d / "__init__.py").exists()]
+            package = _module_name(ROOT / owners[0] / "__init__.py")
+            relative = path.relative_to(ROOT / owners[0]).as_posix()
+            if not any(Path(relative).match(p) for p in patterns.get(package, [])):
+                missing.append(f"{path.relative_to(ROOT)} (package {package})")
+    assert missing == []
