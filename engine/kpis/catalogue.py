@@ -64,6 +64,9 @@ KPIS: tuple[KpiDef, ...] = (
        "Closing current (not past-due) receivables ÷ credit sales × days in the period.", chart="dso"),
     _k("average_days_delinquent", "average days delinquent", "days", "down", fx.average_days_delinquent,
        "DSO − best-possible DSO."),
+    _k("past_due_rate", "past-due rate", "percent", "down", fx.past_due_rate,
+       "Share of the closing receivables that is past due: (closing receivables − closing current) ÷ "
+       "closing receivables × 100."),
     _k("cei", "CEI (collection effectiveness)", "percent", "up", fx.cei,
        "Collection effectiveness index: (opening + sales ÷ months − closing) ÷ "
        "(opening + sales ÷ months − closing current) × 100."),

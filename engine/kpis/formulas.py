@@ -78,6 +78,13 @@ def average_days_delinquent(x: Inputs):
     return total if isinstance(total, str) else total - best
 
 
+def past_due_rate(x: Inputs):
+    """(Closing receivables − closing current) ÷ closing receivables × 100."""
+    f = x.figures
+    return quotient(f["closing_receivables"] - f["closing_current"], f["closing_receivables"],
+                    "no receivables at the end of the period")
+
+
 def cei(x: Inputs):
     """(Opening + sales ÷ N − closing) ÷ (opening + sales ÷ N − closing current) × 100."""
     f = x.figures
