@@ -85,6 +85,8 @@ FACTS: dict[str, FactDef] = {f.name: f for f in (
     _f("currency", STRING, "ISO 4217 currency of the account."),
     _f("relationship_tier", STRING, "Relationship tier from the CRM, e.g. strategic.",
        optional=True),
+    _f("account_manager", STRING, "The account manager named on the account, e.g. to route "
+       "contact to them when one is set.", optional=True),
     _f("tags", SET, "Free-form tags set on the account."),
     _f("risk_score", NUMBER, "External risk score from 0 (safe) to 1 (risky).", optional=True),
     _f("on_time_ratio", NUMBER, "Share of past invoices paid on time, 0 to 1.", optional=True),
