@@ -2,9 +2,9 @@
 
 This is the only per-account Python in the core, and it runs only for the accounts
 whose full decision someone asks for (the API, explain, the store for changed ones).
-The row's values are read through the JSON writer's own `Columns` and the parts are built
-once (engine/decide/parts.py); the Decision gets a `DecisionForm` of both, so its JSON is
-written by engine/decide/decision_json.py, the one writer of a decision's JSON.
+The account's values are read through the JSON writer's own `Columns` (as a `Row`) and the
+parts are built once (engine/decide/parts.py); the Decision gets a `DecisionForm` of both,
+so its JSON is written by engine/decide/decision_json.py, the one writer of a decision's JSON.
 """
 from __future__ import annotations
 
@@ -17,34 +17,33 @@ from arrears.engine.domain.money import Money, from_minor
 
 def materialize(db, row: int) -> Decision:
     """The `Decision` of account `row`."""
-    c = Columns(db, row)
+    cols = Columns(db, row)
+    r, basis = cols.row(0), cols.basis
     parts = parts_of(db, row, trace=True)
-    cur = c.currency[0]
+    cur = r.currency
 
     def money(minor: int) -> Money:
         return Money(from_minor(minor, cur), cur)
-    fees = None
-    if c.has_fees:
-        fees = Fees(money(c.late_fee[0]), money(c.interest[0]), bool(c.frozen[0]), c.frozen_why[0])
+    fees = None if r.fees is None else Fees(money(r.fees[0]), money(r.fees[1]), r.fees[2], r.fees[3])
     return Decision(
-        account_id=c.ids[0],
-        evaluated_at=from_epoch(db.now),
-        policy=PolicyRef(*c.policy_ref),
-        days_past_due=c.days_past_due[0],
-        bucket=c.bucket[0],
-        balance=money(c.balance[0]),
-        total_balance=money(c.total_balance[0]),
-        overdue_balance=money(c.overdue_balance[0]),
-        disputed_amount=money(c.disputed_amount[0]),
-        priority=Priority(c.scores[0], tuple(zip(c.factors, c.contributions[0]))),
-        segments=tuple(c.segments_of(0)),
-        stage=c.stage_of(0, parts.action),
+        account_id=r.account_id,
+        evaluated_at=from_epoch(basis.now),
+        policy=PolicyRef(*basis.policy),
+        days_past_due=r.days_past_due,
+        bucket=r.bucket,
+        balance=money(r.balance),
+        total_balance=money(r.total_balance),
+        overdue_balance=money(r.overdue_balance),
+        disputed_amount=money(r.disputed_amount),
+        priority=Priority(r.score, tuple(zip(basis.factors, r.contributions))),
+        segments=r.segments,
+        stage=r.stage(parts.action),
         action=parts.action,
         offers=parts.offers,
         suppressions=parts.suppressions,
         fees=fees,
-        next_evaluation_at=from_epoch(c.next_evaluation[0]),
+        next_evaluation_at=from_epoch(r.next_evaluation),
         trace=parts.trace,
         profiles=parts.profiles,
-        json_form=DecisionForm(c, parts),
+        json_form=DecisionForm(basis, r, parts),
     )
