@@ -2,9 +2,9 @@
 
 The period `start..end` is cut at calendar month ends (the first and last pieces may
 be part months). `kpi_series` gives each piece's report (aging at its end, roll
-rates, the KPIs the KPI catalogue marks as charted, collections), `kpi_series(group_by="channel")` the collections by the
-channel kind of each account's last contact attempt, and `compute_kpis` over the
-whole period the KPI table. Nothing is computed here that the KPI core computes;
+rates, the KPIs the KPI catalogue marks as charted, collections),
+`kpi_series(group_by="channel")` the collections by the channel kind of each
+account's last contact attempt, and `compute_kpis` over the whole period the KPI table. Nothing is computed here that the KPI core computes;
 this only picks values out of its reports, exact (`Fraction`) and in major units.
 """
 from __future__ import annotations
