@@ -9,6 +9,7 @@ from jsonschema import Draft202012Validator
 from arrears.engine.domain.errors import PolicyError
 from arrears.engine.domain.model import CHANNEL_KINDS
 from arrears.engine.facts import catalogue as factdefs
+from arrears.engine.policy import schemagen
 from arrears.engine.policy.validation import check_policy_text, parse_policy, policy_schema, validate_document
 from arrears.engine.policy.yamlsrc import load_document
 
@@ -63,6 +64,48 @@ def test_fact_enum_is_the_fact_catalogue_and_plugin_facts_have_their_namespace()
     assert [e.validator for e in validator.iter_errors("x_CRM")] == ["pattern"]
     assert [e.validator for e in validator.iter_errors("balanc")] == ["enum"]
     assert [e.validator for e in validator.iter_errors(3)] == ["type"]
+
+
+def test_the_committed_schema_is_generated_from_the_fact_catalogue():
+    committed, generated = schemagen.regenerated()
+    if committed != generated:
+        pytest.fail("engine/policy/schemas/policy.schema.json is stale: the fact catalogue or the channel kinds "
+                    f"changed. Regenerate it with `{schemagen.COMMAND}` and commit the result.", pytrace=False)
+
+
+def test_a_new_fact_reaches_the_schema_through_the_generator(monkeypatch):
+    fact = factdefs.FactDef("days_to_next_thing", factdefs.INT, "Days until the next thing.", ("window_days",),
+                            optional=True)
+    monkeypatch.setattr(schemagen, "FACTS", {**factdefs.FACTS, fact.name: fact})
+    generated = schemagen.generate(policy_schema())["$defs"]["factCondition"]["properties"]["fact"]["else"]
+    assert generated["enum"][-1] == "days_to_next_thing"
+    assert generated["markdownEnumDescriptions"][-1] == ("(int, optional) Days until the next thing. "
+                                                         "Parameters: window_days.")
+    # what is not derived from the catalogue is left as written
+    assert schemagen.generate(policy_schema())["properties"]["metadata"] == policy_schema()["properties"]["metadata"]
+
+
+def test_an_operator_or_parameter_the_generator_cannot_describe_is_an_error(monkeypatch):
+    monkeypatch.setattr(schemagen, "OPERATORS", {**factdefs.OPERATORS, factdefs.STRING: ("eq", "matches")})
+    with pytest.raises(ValueError, match="operator.*matches.*OPERATOR_SCHEMAS"):
+        schemagen.generate(policy_schema())
+    monkeypatch.undo()
+    fact = factdefs.FactDef("calls", factdefs.INT, "Calls.", ("outcome",))
+    monkeypatch.setattr(schemagen, "FACTS", {**factdefs.FACTS, "calls": fact})
+    with pytest.raises(ValueError, match="parameter.*outcome"):
+        schemagen.generate(policy_schema())
+
+
+def test_the_generator_command_checks_and_rewrites(tmp_path, capsys):
+    stale = policy_schema() | {"$defs": {**policy_schema()["$defs"]}}
+    stale["$defs"]["factCondition"] = {**stale["$defs"]["factCondition"], "oneOf": []}
+    path = tmp_path / "policy.schema.json"
+    path.write_text(schemagen.render(stale), encoding="utf-8")
+    assert schemagen.main(["--check", "--path", str(path)]) == 1
+    assert schemagen.COMMAND in capsys.readouterr().err
+    assert schemagen.main(["--path", str(path)]) == 0
+    assert path.read_text(encoding="utf-8") == schemagen.regenerated()[1]
+    assert schemagen.main(["--check", "--path", str(path)]) == 0
 
 
 def test_operators_and_channel_kinds_match_factdefs():

@@ -1,6 +1,7 @@
 """Policy: from YAML text to an immutable, compiled `CompiledPolicy` with a digest.
 
-Owns YAML loading with positions (`yamlsrc`), the JSON Schemas (`schemas/`), schema and
+Owns YAML loading with positions (`yamlsrc`), the JSON Schemas (`schemas/`; the policy
+schema's fact-derived parts are generated from the fact catalogue by `schemagen`), schema and
 semantic validation with file:line:col problems (`validation`, `semantics`), conditions
 (`conditions`), compilation (`compiler`), digests (`digest`), jurisdiction profiles as
 documents (`profiles`), `load_policy` (`load`) and the registry of stored versions the
