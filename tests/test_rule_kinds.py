@@ -20,7 +20,7 @@ from arrears.engine.facts.catalogue import FACTS
 from arrears.engine.guardrails.kinds import KINDS
 from arrears.engine.guardrails.kinds.base import HOOKS, Rule, param, params
 from arrears.engine.guardrails.ruletext import CONTENT_BITS
-from arrears.engine.policy import profileschema
+from arrears.engine.policy import profileschema, schemagen
 from arrears.engine.policy.profiles import load_profiles
 from tests import oracle
 
@@ -29,10 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_the_committed_profile_schema_is_what_the_registry_generates():
     committed = profileschema.PATH.read_text(encoding="utf-8")
-    assert committed == profileschema.render(profileschema.profile_schema()), (
-        "engine/policy/schemas/profile.schema.json is stale: "
-        "run python -m arrears.engine.policy.profileschema")
-    assert profileschema.main(["--check"]) == 0
+    assert committed == schemagen.render(profileschema.profile_schema()), (
+        f"engine/policy/schemas/profile.schema.json is stale: run {schemagen.COMMAND}")
+    assert schemagen.main(["--check"]) == 0
 
 
 def test_the_profile_schema_lists_every_kind_with_its_required_keys():

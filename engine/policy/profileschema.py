@@ -4,19 +4,14 @@
 autocomplete, but its `$defs.kinds` (the kinds, each with its summary) and `$defs.rule`
 (every rule key with its type and meaning, and the keys each kind requires) are generated
 from `arrears.engine.guardrails.kinds.KINDS`; the rest of the file is edited by hand.
-After adding or changing a kind:
-
-    python -m arrears.engine.policy.profileschema           # rewrite the file
-    python -m arrears.engine.policy.profileschema --check   # exit 1 if it is stale
-
-A test fails while the committed file is stale.
+After adding or changing a kind, run `python -m arrears.engine.policy.schemagen` (it
+rewrites every generated schema); tests/test_rule_kinds.py fails while the file is stale.
 """
 from __future__ import annotations
 
-import argparse
+import copy
 import inspect
 import json
-import sys
 
 from arrears.engine.guardrails.kinds import KINDS
 from arrears.engine.guardrails.kinds.base import params
@@ -87,35 +82,14 @@ def rule_schema(kinds=KINDS) -> dict:
     }
 
 
+def generate(schema: dict, kinds=KINDS) -> dict:
+    """`schema` (the profile schema as committed) with its generated parts regenerated."""
+    out = copy.deepcopy(schema)
+    out["$defs"]["kinds"] = kinds_schema(kinds)
+    out["$defs"]["rule"] = rule_schema(kinds)
+    return out
+
+
 def profile_schema(kinds=KINDS) -> dict:
     """The whole profile schema: the committed file with its generated parts regenerated."""
-    schema = json.loads(PATH.read_text(encoding="utf-8"))
-    schema["$defs"]["kinds"] = kinds_schema(kinds)
-    schema["$defs"]["rule"] = rule_schema(kinds)
-    return schema
-
-
-def render(schema: dict) -> str:
-    """The schema as the committed file's text."""
-    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
-
-
-def main(argv=None) -> int:
-    """Rewrite the committed profile schema, or with --check report whether it is stale."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true", help="exit 1 if the committed file is stale")
-    args = ap.parse_args(argv)
-    text = render(profile_schema())
-    if PATH.read_text(encoding="utf-8") == text:
-        print(f"{PATH}: up to date")
-        return 0
-    if args.check:
-        print(f"{PATH}: stale; run python -m arrears.engine.policy.profileschema", file=sys.stderr)
-        return 1
-    PATH.write_text(text, encoding="utf-8")
-    print(f"{PATH}: written")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return generate(json.loads(PATH.read_text(encoding="utf-8")), kinds)

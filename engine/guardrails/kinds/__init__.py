@@ -6,7 +6,7 @@ through which the evaluation applies it column-wise (see `base`). Nothing outsid
 modules dispatches on a kind's name.
 
 Adding a kind: write its module, add it to `KINDS` below, regenerate the profile schema
-(`python -m arrears.engine.policy.profileschema`), give it an independent check in
+(`python -m arrears.engine.policy.schemagen`), give it an independent check in
 `tests/oracle.py`, and document it in docs/compliance.md.
 """
 from __future__ import annotations
