@@ -214,3 +214,12 @@ def test_package_data_ships_every_data_file():
             if not any(Path(relative).match(p) for p in patterns.get(package, [])):
                 missing.append(f"{path.relative_to(ROOT)} (package {package})")
     assert missing == []
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/architecture.md"])
+def test_the_layout_tables_name_every_part(doc):
+    """README's layout table and docs/architecture.md name each engine subpackage and folder."""
+    text = (ROOT / doc).read_text(encoding="utf-8")
+    parts = [f"`{p.parent.relative_to(ROOT).as_posix()}/`" for p in sorted((ROOT / "engine").glob("*/__init__.py"))]
+    parts += [f"`{folder}/`" for folder in ("api", "plugins", "policies")]
+    assert [p for p in parts if p not in text] == []
