@@ -202,7 +202,8 @@ def test_package_data_ships_every_data_file():
     package, so a wheel carries it (templates, schemas, shipped policies and profiles)."""
     cfg = configparser.ConfigParser()
     cfg.read(ROOT / "setup.cfg")
-    patterns = {pkg: [p.strip() for p in globs.split(",")] for pkg, globs in cfg["options.package_data"].items()}
+    patterns = {pkg: [p.strip() for p in globs.split(",")]
+                for pkg, globs in cfg["options.package_data"].items()}
     missing = []
     for folder in INSTALLED:
         for path in sorted((ROOT / folder).rglob("*")):
@@ -220,6 +221,7 @@ def test_package_data_ships_every_data_file():
 def test_the_layout_tables_name_every_part(doc):
     """README's layout table and docs/architecture.md name each engine subpackage and folder."""
     text = (ROOT / doc).read_text(encoding="utf-8")
-    parts = [f"`{p.parent.relative_to(ROOT).as_posix()}/`" for p in sorted((ROOT / "engine").glob("*/__init__.py"))]
+    inits = sorted((ROOT / "engine").glob("*/__init__.py"))
+    parts = [f"`{p.parent.relative_to(ROOT).as_posix()}/`" for p in inits]
     parts += [f"`{folder}/`" for folder in ("api", "plugins", "policies")]
     assert [p for p in parts if p not in text] == []
