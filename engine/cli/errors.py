@@ -20,14 +20,17 @@ DEBUG_ENV = "ARREARS_DEBUG"
 class ExitCode(IntEnum):
     """What the exit status of an `arrears` command means (README.md, "The command line").
 
-    | code | meaning |
-    |---|---|
-    | 0 `OK` | done, nothing wrong found |
-    | 1 `PROBLEMS` | the command ran and found problems, or its work failed: an invalid policy, a failing policy test, a broken audit chain, rejected import or replay rows, a tick that failed |
-    | 2 `CANNOT_START` | bad usage or arguments (argparse's own exit status too), an unreadable or unusable input file, bad configuration, plugins that cannot be loaded: fix the input |
-    | 3 `DATABASE` | the database cannot be used: unreachable, locked, without the Arrears schema, read-only, full (a `StoreError`); for `arrears tick` also a tick skipped because another process holds the lease: try again later |
-    | 70 `INTERNAL` | a bug: an unexpected exception (EX_SOFTWARE of sysexits.h); please report it |
-    | 130 `INTERRUPTED` | interrupted with Ctrl-C (128 + SIGINT, as shells report it) |
+    - 0 `OK`: done, nothing wrong found.
+    - 1 `PROBLEMS`: the command ran and found problems, or its work failed: an invalid
+      policy, a failing policy test, a broken audit chain, rejected import or replay rows,
+      a tick that failed.
+    - 2 `CANNOT_START`: bad usage or arguments (argparse exits 2 too), an unreadable or
+      unusable input file, bad configuration, plugins that cannot be loaded: fix the input.
+    - 3 `DATABASE`: the database cannot be used (a `StoreError`: unreachable, locked,
+      without the Arrears schema, read-only, full); for `arrears tick` also a tick skipped
+      because another process holds the lease. Either way: nothing done, try again later.
+    - 70 `INTERNAL`: an unexpected exception, a bug (EX_SOFTWARE of sysexits.h).
+    - 130 `INTERRUPTED`: Ctrl-C (128 + SIGINT, as shells report it).
 
     A closed output pipe (`arrears … | head`) is not an error: 0.
     """

@@ -29,10 +29,11 @@ class HelpFormatter(argparse.HelpFormatter):
 
 
 def add_command(subparsers, name: str, help: str, *, description: str | None = None,
-                exits: dict | None = None):
-    """Add the subcommand `name`; its `--help` ends with the exit statuses, `exits` (code -> text)
-    saying what a code means for this command."""
-    return subparsers.add_parser(name, help=help, description=description or help, epilog=exit_epilog(exits),
+                exits: dict | None = None, epilog: str = ""):
+    """Add the subcommand `name`; its `--help` ends with `epilog` (kept as written) and the exit
+    statuses, `exits` (code -> text) saying what a code means for this command."""
+    ending = (epilog + "\n\n" if epilog else "") + exit_epilog(exits)
+    return subparsers.add_parser(name, help=help, description=description or help, epilog=ending,
                                  formatter_class=HelpFormatter)
 
 
@@ -40,13 +41,14 @@ def add_database(parser, *, config: bool = True) -> None:
     """`--db URL` (alias `--database`). `config=False` for the commands that read no config file
     (import, audit verify): their default skips the config file's database_url."""
     default = DATABASE_DEFAULT if config else DATABASE_DEFAULT_NO_CONFIG
-    parser.add_argument("--db", "--database", dest="db", metavar="URL", help=f"database URL (default: {default})")
+    parser.add_argument("--db", "--database", dest="db", metavar="URL",
+                        help=f"database URL (default: {default})")
 
 
 def add_config(parser, holds: str = "") -> None:
     """`--config FILE`; `holds` says what the command reads from it."""
-    parser.add_argument("--config", metavar="FILE", help="config file, TOML or YAML (default: $ARREARS_CONFIG)"
-                        + (f": {holds}" if holds else ""))
+    text = "config file, TOML or YAML (default: $ARREARS_CONFIG)" + (f": {holds}" if holds else "")
+    parser.add_argument("--config", metavar="FILE", help=text)
 
 
 def add_policy(parser, role: str, *, active_first: bool = False, required: bool = False) -> None:
