@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import textwrap
 import traceback
 from enum import IntEnum
 
@@ -57,7 +58,6 @@ MEANINGS = {
 def exit_epilog(meanings: dict | None = None) -> str:
     """The exit statuses as `--help` ends with them: the shared `MEANINGS`, with a command's own
     wording (`meanings`, code -> text; None leaves a code out) in their place."""
-    import textwrap
     table = {**MEANINGS, **(meanings or {})}
     rows = [textwrap.fill(text, 79, initial_indent=f"  {int(code):<4} ", subsequent_indent=" " * 7)
             for code, text in table.items() if text is not None]

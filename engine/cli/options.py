@@ -7,6 +7,7 @@ helpers import the engine when a command runs.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from arrears.engine.cli.errors import UsageError, exit_epilog
@@ -95,7 +96,6 @@ def add_progress(parser) -> None:
 
 def wants_progress(args) -> bool:
     """Whether to draw a progress bar: asked for, or stderr is a terminal."""
-    import sys
     return bool(args.progress) or sys.stderr.isatty()
 
 
