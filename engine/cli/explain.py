@@ -44,8 +44,8 @@ def _read_json(path: str, what: str):
 
 def run(args) -> int:
     """Handler: print the explanation (PolicyError, InputError or UsageError for bad input)."""
-    from arrears.engine.decide.core import decide
-    from arrears.engine.decide.explain import render_text
+    from arrears.engine.decisions.core import decide
+    from arrears.engine.decisions.explain import render_text
     from arrears.engine.domain.errors import InputError
     from arrears.engine.domain.model import Account, Event
     from arrears.engine.policy.load import load_policy

@@ -18,8 +18,15 @@ from pathlib import Path
 
 from arrears.engine.cli.errors import ExitCode
 from arrears.engine.cli.kpis import add_store_options
-from arrears.engine.cli.options import (add_at, add_command, add_format, day, existing_file, load_settings,
-                                        open_store)
+from arrears.engine.cli.options import (
+    add_at,
+    add_command,
+    add_format,
+    day,
+    existing_file,
+    load_settings,
+    open_store,
+)
 
 HELP = "where each recovery goal stands: baseline, current, expected and target, on-track or not"
 

@@ -18,8 +18,18 @@ import sys
 import textwrap
 
 from arrears.engine.cli.errors import ExitCode
-from arrears.engine.cli.options import (add_command, add_config, add_database, add_format, add_period,
-                                        add_policy, load_settings, open_store, period)
+from arrears.engine.cli.options import (
+    add_command,
+    add_config,
+    add_database,
+    add_format,
+    add_period,
+    add_policy,
+    load_settings,
+    open_store,
+    period,
+)
+
 # The KPI package is imported when the parser is built, so the groupings and the KPIs the help
 # lists are the engine's own (`arrears replay` takes GROUP_BY from here).
 from arrears.engine.kpis.catalogue import KPIS, UNIT_SYMBOLS

@@ -15,8 +15,14 @@ import getpass
 import json
 
 from arrears.engine.cli.errors import CommandError, ExitCode
-from arrears.engine.cli.options import (add_command, add_config, add_database, add_format, load_settings,
-                                        open_store)
+from arrears.engine.cli.options import (
+    add_command,
+    add_config,
+    add_database,
+    add_format,
+    load_settings,
+    open_store,
+)
 
 HELP = "list contacts whose delivery outcome is unknown, and settle them"
 

@@ -19,8 +19,17 @@ import time
 
 from arrears.engine.cli.errors import ExitCode, UsageError
 from arrears.engine.cli.kpis import GROUP_BY
-from arrears.engine.cli.options import (add_command, add_config, add_format, add_period, add_policy,
-                                        add_progress, load_settings, period, wants_progress)
+from arrears.engine.cli.options import (
+    add_command,
+    add_config,
+    add_format,
+    add_period,
+    add_policy,
+    add_progress,
+    load_settings,
+    period,
+    wants_progress,
+)
 
 HELP = "replay historical invoices and payments through the engine (a backtest) and report"
 SHOWN = 100      # rejects printed on stderr; --rejects FILE gets them all

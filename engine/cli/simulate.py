@@ -11,9 +11,20 @@ import json
 import sys
 
 from arrears.engine.cli.errors import ExitCode, UsageError
-from arrears.engine.cli.options import (add_at, add_command, add_config, add_database, add_format, add_policy,
-                                        add_progress, existing_file, instant, load_settings, open_store,
-                                        wants_progress)
+from arrears.engine.cli.options import (
+    add_at,
+    add_command,
+    add_config,
+    add_database,
+    add_format,
+    add_policy,
+    add_progress,
+    existing_file,
+    instant,
+    load_settings,
+    open_store,
+    wants_progress,
+)
 
 HELP = "compare a candidate policy with the active one over every stored account (stores nothing)"
 

@@ -30,7 +30,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     """Handler: print PASS/FAIL per case, a trace per failure, and a summary line."""
-    from arrears.engine.decide.policytest import run_paths
+    from arrears.engine.decisions.policytest import run_paths
     from arrears.engine.domain.errors import ArrearsError
     from arrears.plugins.facts import installed_facts
     missing = [p for p in args.paths if not Path(p).exists()]

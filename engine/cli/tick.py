@@ -15,8 +15,17 @@ import sys
 import time
 
 from arrears.engine.cli.errors import CommandError, ExitCode
-from arrears.engine.cli.options import (add_at, add_command, add_config, add_database, add_policy,
-                                        add_progress, instant, load_settings, wants_progress)
+from arrears.engine.cli.options import (
+    add_at,
+    add_command,
+    add_config,
+    add_database,
+    add_policy,
+    add_progress,
+    instant,
+    load_settings,
+    wants_progress,
+)
 
 HELP = "run one tick: evaluate the due accounts, queue and deliver their contacts"
 # A skipped tick shares the database's code: both mean "nothing was done, try again later".
