@@ -241,14 +241,14 @@ def limitation_days(rule: dict, jurisdiction: str | None) -> int:
     return days
 
 
-def cap_count(events, rule: dict, t: datetime) -> int:
+def cap_count(events, rule: dict, t: datetime, reached=REACHED) -> int:
     """Counted events of a frequency cap in (t - window, t]."""
     lo = t - timedelta(days=int(rule["window_days"]))
     n = 0
     for e in events:
         if not is_attempt(e) or e.channel not in rule["channels"] or not (lo < e.at <= t):
             continue
-        if rule.get("counts", "attempts") == "contacts" and e.outcome not in REACHED:
+        if rule.get("counts", "attempts") == "contacts" and e.outcome not in reached:
             continue
         n += 1
     return n
@@ -339,7 +339,7 @@ def check_public_holidays(rule: dict, c: Case) -> list[str]:
 @on_contacts
 def check_frequency_cap(rule: dict, c: Case) -> list[str]:
     """Fewer than `max` counted events in (t - window, t]: the action is the next one."""
-    n = cap_count(c.events, rule, c.t)
+    n = cap_count(c.events, rule, c.t, REACHED + ("refused",) if "refused_is_contact" in c.skip else REACHED)
     if n >= int(rule["max"]):
         return [f"{rule['id']}: {c.kind} at {c.t.isoformat()} would be contact {n + 1} in "
                 f"{rule['window_days']} days (max {rule['max']})"]
@@ -473,6 +473,9 @@ def violations(account, events, now: datetime, decision, policy_doc: dict,
     `time_bar_at_send`: the time bar on the local date at `not_before` (not only at `now`);
     `consent_at_send`: a consent rule that comes into force between `now` and `not_before`;
     `holiday_observed`: a national holiday on the day the debtor's state observes it.
+    Not a check but a reading: `refused_is_contact` counts a refused call as a contact that
+    reached the debtor (the engine's reading; docs/compliance.md says it is not one, and
+    leaves the question open), which the liveness checks use to ask less of the engine.
     """
     events = [e for e in events if e.at <= now]
     c = Case(account, events, now, decision, policy_doc, skip)
