@@ -36,6 +36,11 @@ must be exactly those the engine registers, so a new kind cannot go unchecked un
 Where the history is ambiguous (a dispute opened account-wide and resolved for one invoice,
 two events at the same instant) the oracle takes the reading that allows more, so a
 violation it reports is a violation under every reading.
+
+This module is the safety half. The liveness half (a permitted step is taken, a required one
+is not skipped, pauses end) is tests/oracle_liveness.py, on the oracle's own reading of the
+ladder (tests/oracle_ladder.py) and of the account's state (tests/oracle_state.py); offers
+and fees are tests/oracle_offers.py. None of them imports the engine.
 """
 from __future__ import annotations
 

@@ -1,16 +1,23 @@
-"""Property-based tests: no decision ever breaks a guardrail of a shipped profile.
+"""Property-based tests: no decision ever breaks a guardrail of a shipped profile, and no
+decision fails to act when it should.
 
 Hypothesis generates accounts across jurisdictions (US-MA, US-NY-NYC, US-CA, US-TX, AU-NSW,
 AU-VIC, AU-NT, GB-ENG, GB-SCT, FR, DE, none), their time zones (sometimes a second one),
 contact details with gaps, invoices from ten years old to not yet due, dense contact
-histories on every channel, conversations, stop states, validation notices and consents,
-and evaluation instants anywhere in 2025-2027 (DST change days and public holidays
-included). Every decision is checked by `tests/oracle.py`, which knows nothing of the
-engine's vectorised code. A second property simulates an account forward, delivering
-each action when it falls due, and checks every decision on the way.
+histories on every channel, conversations, stop states, pauses (promises, holds, hardship,
+plans, breathing spaces, many just over), validation notices and consents, and evaluation
+instants anywhere in 2025-2027 (DST change days and public holidays included). A quarter of
+the cases are "pressured": a due step whose preferred channel one rule holds back (see
+TARGETS). Every decision is judged by the independent oracle, which knows nothing of the
+engine's vectorised code: safety (`tests/oracle.py`: no action breaks a rule), liveness
+(`tests/oracle_liveness.py`: a permitted step is taken, a required one is not skipped,
+pauses end) and offers and fees (`tests/oracle_offers.py`). A second property simulates an
+account forward, delivering each action when it falls due, and judges every decision on the
+way.
 
-Each property counts the cases it ran (module-level `CASES`) and asserts the count;
-run with `-s` to see the counts and how often each rule was actually in play.
+Each property counts the cases it ran (module-level `CASES`) and asserts the count; the last
+test asserts that every checked rule decided an action's channel or time in some case, per
+rule id. Run with `-s` to see the counts.
 """
 from __future__ import annotations
 
@@ -27,7 +34,7 @@ from hypothesis import strategies as st
 
 from arrears.engine import Account, Event, decide, load_policy
 from tests import oracle
-from tests.oracle_liveness import forbidding, missed_step, pause_violations, skipped_required
+from tests.oracle_liveness import earned_step, forbidding, missed_step, pause_violations, skipped_required
 from tests.oracle_offers import offer_fee_violations
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -377,6 +384,9 @@ def tally(account, events, now, decision, policy_doc) -> None:
         COVERAGE[f"action by {a.channel_kind}"] += 1
         if a.not_before > nowdt:
             COVERAGE["action deferred"] += 1
+        # an action the oracle would have demanded: without it, a "missed step"
+        if earned_step(account, events, nowdt, policy_doc) is not None:
+            COVERAGE["action owed (liveness)"] += 1
     for line in decision.trace:
         if line.outcome == "check notice":
             COVERAGE[f"noticed: {line.step.removeprefix('check ')}"] += 1
@@ -721,6 +731,8 @@ def test_generated_cases_ran_and_made_every_rule_bind():
         print(f"  {COVERAGE[key]:6d}  {key}")
     assert total >= sum(SINGLE_EXAMPLES.values()) + sum(FORWARD_EXAMPLES.values())
     assert COVERAGE["decisions"] >= total
+    # liveness has teeth: a good share of the actions were owed (an engine that never acts fails)
+    assert COVERAGE["action owed (liveness)"] >= COVERAGE["decisions"] // 10
     missing = [rid for rid in RULE_IDS if not COVERAGE[f"decided the action: {rid}"]]
     assert not missing, f"no generated case had these rules decide an action's channel or time: {missing}"
     missing = [rid for rid in STOP_IDS if not COVERAGE[f"held: {rid}"]]
