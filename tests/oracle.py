@@ -11,7 +11,8 @@ The contact the decision schedules is checked at the instant it may go out,
 
 - stop states (every jurisdiction): nothing at all while the debtor is deceased, bankrupt
   (no later `bankruptcy_ended`), represented (no later `representation_ended`) or within 60
-  days of a breathing space that has not ended; after a cease-communication request only
+  days of a breathing space that has not ended (the last three end after an `until` date
+  on their opening event, too); after a cease-communication request only
   what an applicable profile's `cease_communication` rule allows (action and channel);
 - never a channel kind the debtor opted out of, nor one we hold no details for;
 - time bar: no action a `time_bar` rule blocks once the local date reaches the oldest
@@ -170,6 +171,15 @@ def in_force_since(events, start: str, end: str | None):
         return None
     e = _last(events, end) if end else None
     return s if e is None or e < s else None
+
+
+def until_passed(events, start: str, day: date) -> bool:
+    """The latest `start` event (any of several at its instant) carries an `until` date
+    before `day`: the state it opened is over by `day` (bankruptcy, representation and
+    breathing space end after their `until` date, docs/compliance.md)."""
+    s = _last(events, start)
+    return s is not None and any(e.until is not None and day > e.until
+                                 for e in events if e.type == start and e.at == s)
 
 
 def is_attempt(e) -> bool:
@@ -506,12 +516,15 @@ def _action_violations(c: Case) -> list[str]:
     # Stop states.
     if _last(events, "deceased") is not None:
         out.append("stop.deceased: an action for a deceased debtor")
-    if in_force_since(events, "bankruptcy", "bankruptcy_ended") is not None:
+    day_t = local_date(t, zone)
+    if in_force_since(events, "bankruptcy", "bankruptcy_ended") is not None and not until_passed(
+            events, "bankruptcy", day_t):
         out.append("stop.bankruptcy: an action during bankruptcy")
-    if in_force_since(events, "represented", "representation_ended") is not None:
+    if in_force_since(events, "represented", "representation_ended") is not None and not until_passed(
+            events, "represented", day_t):
         out.append("stop.represented: direct action while the debtor is represented")
     bs = in_force_since(events, "breathing_space", "breathing_space_ended")
-    if bs is not None:
+    if bs is not None and not until_passed(events, "breathing_space", day_t):
         elapsed = (local_date(t, zone) - local_date(bs, zone)).days
         if elapsed < BREATHING_SPACE_DAYS or local_date(now, zone) <= local_date(bs, zone) + timedelta(
                 days=BREATHING_SPACE_DAYS - 1):

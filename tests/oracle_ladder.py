@@ -184,6 +184,8 @@ def resume_index(account, events, now, policy_doc, lad: Ladder, ties: bool) -> i
 
 def next_step(lad: Ladder, resume: int | None) -> Step | None:
     """The step the ladder earns (policy guide, The escalation rules 1-6), or None."""
+    if not lad.owes:
+        return None                            # nothing owed: no stage is due, none resumes
     n = len(lad.stages)
     unknown = ""
     cand = None
