@@ -284,7 +284,8 @@ AU_HOLIDAYS = [date.fromisoformat(d) for d in (
     "2025-01-01 2025-04-18 2025-04-21 2025-04-25 2026-01-01 2026-01-26 2026-04-03 2026-04-06 "
     "2027-01-01 2027-01-26 2027-03-26 2027-03-29").split()]
 
-# target: (jurisdictions, preferred channels, local hours of `now`, stage, what holds it back)
+# target: (jurisdictions, preferred channels, local hours of `now`, stage, what holds it back);
+# a time bar holds back the legal stages, and the write-off review goes out instead.
 TARGETS = {
     "us-regf.call-7-in-7": (["US-CA", "US-TX"], ["call"], (10, 15), "call", "calls-7"),
     "us-regf.call-after-conversation": (["US-CA", "US-TX"], ["call"], (10, 15), "call", "conversation"),
@@ -299,6 +300,10 @@ TARGETS = {
     "au.email-hours": (["AU-NSW", "AU-VIC"], ["email"], (4, 7), "reminder", None),
     "au.public-holidays": (["AU-NSW", "AU-VIC", "AU-NT"], ["letter"], (10, 15), "reminder", "holiday"),
     "uk.reasonable-hours": (["GB-ENG", "GB-SCT"], ["email", "sms"], (4, 8), "reminder", None),
+    "uk.time-barred": (["GB-ENG", "GB-SCT"], [], (10, 15), "write_off", None),
+    "au.time-barred": (["AU-NSW", "AU-NT"], [], (10, 15), "write_off", None),
+    "us-fdcpa.time-barred": (["US-CA", "US-TX"], [], (10, 15), "write_off", None),
+    "us-limitations.time-barred": (["US-MA", "US-NY-NYC"], [], (10, 15), "write_off", None),
 }
 
 
@@ -306,47 +311,90 @@ def _at_local(day: date, minute: int, tz: str) -> int:
     return int(datetime.combine(day, time(minute // 60, minute % 60), tzinfo=ZoneInfo(tz)).timestamp())
 
 
+PRESSURES = {"calls-7": (7, 7, "call"), "calls-2": (2, 7, "call"), "letters-3": (3, 7, "letter"),
+             "letters-10": (10, 31, "letter")}   # counted contacts, their window (days), channel
+
+
+def pressure_case(target: str, juris: str, day: date, minute: int, dpd: int, lift_hours: int,
+                  spread: list[float], quiet_days: int) -> SimpleNamespace:
+    """One pressured case: `now` at `minute` past local midnight of `day`; the invoice `dpd`
+    days past due; the rule's pressure lifts `lift_hours` after `now` (its counted contacts
+    placed by `spread`, fractions of the window); a conversation `quiet_days` ago."""
+    _j, preferred, _hours, stage, pressure = TARGETS[target]
+    currency, zones = JURISDICTIONS[juris]
+    tz = zones[0]
+    now = _at_local(day, minute, tz)
+    account = {"id": "A1", "currency": currency, "jurisdiction": juris, "timezone": tz,
+               "debtor_type": "consumer",
+               "contact": {"email": "d@example.com", "phone": "+15550100", "mobile": "+15550101",
+                           "address": "1 Main St", "preferred_channels": preferred},
+               "invoices": [{"id": "I0", "amount": "900.00",
+                             "due_date": (day - timedelta(days=dpd)).isoformat()}]}
+    evs = [{"type": "validation_notice_sent", "at": now - 20 * DAY}]
+    if stage == "call":          # two firm reminders done: the personal call is next
+        evs += [{"type": "contact_attempt", "at": now - k * DAY, "channel": "letter", "outcome": "sent",
+                 "stage": "firm_reminder"} for k in (9, 8)]
+    elif stage == "write_off":   # the formal notice done: the legal stages are barred, write-off is next
+        evs.append({"type": "contact_attempt", "at": now - (31 + quiet_days) * DAY, "channel": "letter",
+                    "outcome": "sent", "stage": "formal_notice"})
+    if pressure in PRESSURES:
+        n, window, kind = PRESSURES[pressure]
+        oldest = now - window * DAY + lift_hours * 3600
+        latest = now - 8 * DAY if pressure == "letters-10" else now - 3600
+        times = [oldest] + [int(oldest + f * (latest - oldest)) for f in spread[:n - 1]]
+        outcome = "no_answer" if kind == "call" else "sent"
+        evs += [{"type": "contact_attempt", "at": t, "channel": kind, "outcome": outcome} for t in times]
+    elif pressure == "conversation":
+        evs.append({"type": "contact_outcome", "at": now - quiet_days * DAY, "channel": "call",
+                    "outcome": "conversation"})
+    return SimpleNamespace(now=now, account=account, events=sorted(evs, key=lambda e: e["at"]))
+
+
+STAGE_DPD = {"reminder": (5, 13), "call": (31, 40), "write_off": (2300, 2400)}
+
+
 @st.composite
 def pressured(draw) -> SimpleNamespace:
     target = draw(st.sampled_from(sorted(TARGETS)))
-    jurisdictions, preferred, (h0, h1), stage, pressure = TARGETS[target]
-    juris = draw(st.sampled_from(jurisdictions))
-    currency, zones = JURISDICTIONS[juris]
-    tz = zones[0]
+    jurisdictions, _preferred, (h0, h1), stage, pressure = TARGETS[target]
     if pressure == "holiday":
         day = draw(st.sampled_from(AU_HOLIDAYS))
     elif target == "us-nyc.electronic-consent":
         day = date(2026, 9, 1) + timedelta(days=draw(st.integers(0, 480)))
     else:
         day = date(2025, 1, 2) + timedelta(days=draw(st.integers(0, 1080)))
-    now = _at_local(day, draw(st.integers(h0 * 60, h1 * 60 - 1)), tz)
-    # a reminder: 5-13 days past due (after every grace); a call: 31-40, after two firm reminders
-    dpd = draw(st.integers(5, 13) if stage == "reminder" else st.integers(31, 40))
-    due = (day - timedelta(days=dpd)).isoformat()
-    account = {"id": "A1", "currency": currency, "jurisdiction": juris, "timezone": tz,
-               "debtor_type": "consumer",
-               "contact": {"email": "d@example.com", "phone": "+15550100", "mobile": "+15550101",
-                           "address": "1 Main St", "preferred_channels": preferred},
-               "invoices": [{"id": "I0", "amount": "900.00", "due_date": due}]}
-    evs = [{"type": "validation_notice_sent", "at": now - 20 * DAY}]
-    if stage == "call":
-        evs += [{"type": "contact_attempt", "at": now - k * DAY, "channel": "letter", "outcome": "sent",
-                 "stage": "firm_reminder"} for k in (9, 8)]
-    # a little (deferred: lifts in 1-6 hours) or a lot (lifts in 2-6 days)
+    # a little (deferred: lifts in 1-5 hours) or a lot (moved: lifts in 2-6 days)
     hours = st.sampled_from([1, 2, 3, 5]) if draw(st.booleans()) else st.sampled_from([48, 96, 144])
-    lift = draw(hours) * 3600
-    if pressure in ("calls-7", "calls-2", "letters-3", "letters-10"):
-        n, window = {"calls-7": (7, 7), "calls-2": (2, 7), "letters-3": (3, 7),
-                     "letters-10": (10, 31)}[pressure]
-        oldest = now - window * DAY + lift
-        latest = now - 8 * DAY if pressure == "letters-10" else now - 3600
-        times = sorted([oldest] + [draw(st.integers(oldest, latest)) for _ in range(n - 1)])
-        kind, outcome = ("call", "no_answer") if pressure.startswith("calls") else ("letter", "sent")
-        evs += [{"type": "contact_attempt", "at": t, "channel": kind, "outcome": outcome} for t in times]
-    elif pressure == "conversation":
-        evs.append({"type": "contact_outcome", "at": now - draw(st.integers(1, 5)) * DAY, "channel": "call",
-                    "outcome": "conversation"})
-    return SimpleNamespace(now=now, account=account, events=sorted(evs, key=lambda e: e["at"]))
+    return pressure_case(target, draw(st.sampled_from(jurisdictions)), day,
+                         draw(st.integers(h0 * 60, h1 * 60 - 1)), draw(st.integers(*STAGE_DPD[stage])),
+                         draw(hours), draw(st.lists(st.floats(0, 1), min_size=9, max_size=9)),
+                         draw(st.integers(1, 5)))
+
+
+# Every target once held back a little and once a lot, in each of its jurisdictions, as
+# explicit examples: the coverage assertion then does not hang on the search's luck.
+SPREAD = [0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0]
+PINNED = [pressure_case(target, juris, AU_HOLIDAYS[k] if TARGETS[target][4] == "holiday" else
+                        date(2026, 9, 14) + timedelta(days=k), TARGETS[target][2][0] * 60 + 30,
+                        STAGE_DPD[TARGETS[target][3]][0] + k, lift, SPREAD, k + 2)
+          for target in sorted(TARGETS) for k, juris in enumerate(TARGETS[target][0]) for lift in (2, 96)]
+# and a breathing space in England begun 200 days after the previous one began (flagged)
+_NOW = _at_local(date(2026, 9, 14), 600, "Europe/London")
+PINNED.append(SimpleNamespace(now=_NOW, account={
+    "id": "A1", "currency": "GBP", "jurisdiction": "GB-ENG", "timezone": "Europe/London",
+    "contact": {"address": "1 Main St"},
+    "invoices": [{"id": "I0", "amount": "900.00", "due_date": "2026-06-01"}]},
+    events=[{"type": "breathing_space", "at": _NOW - 200 * DAY},
+            {"type": "breathing_space", "at": _NOW - 10 * DAY}]))
+# and each hold, begun two days ago on an account whose friendly reminder is due
+_HOLDS = {"deceased": {}, "bankruptcy": {}, "represented": {}, "breathing_space": {},
+          "cease_communication": {}, "hold": {}, "hardship": {}, "dispute_opened": {},
+          "promise_to_pay": {"amount": "900.00", "until": "2026-09-30"},
+          "payment_plan": {"instalments": [{"due_date": "2026-10-01", "amount": "900.00"}]}}
+PINNED += [SimpleNamespace(now=_NOW, account={**PINNED[-1].account, "jurisdiction": None}, events=[
+    {"type": "contact_attempt", "at": _NOW - 20 * DAY, "channel": "letter", "outcome": "sent",
+     "stage": "friendly_reminder"}, {"type": etype, "at": _NOW - 2 * DAY, **fields}])
+    for etype, fields in _HOLDS.items()]
 
 
 # ---- running and checking --------------------------------------------------------------------------
@@ -455,6 +503,8 @@ def _single(pname: str, max_examples: int):
         account, events = build(case.account, case.events)
         d = decide(account, events, policy, datetime.fromtimestamp(case.now, UTC))
         check(account, events, case.now, d, pname, case.account, case.events)
+    for case in PINNED:
+        prop = example(case=case)(prop)
     return prop
 
 
