@@ -11,7 +11,8 @@ The contact the decision schedules is checked at the instant it may go out,
 
 - stop states (every jurisdiction): nothing at all while the debtor is deceased, bankrupt
   (no later `bankruptcy_ended`), represented (no later `representation_ended`) or within 60
-  days of a breathing space that has not ended; after a cease-communication request only
+  days of a breathing space that has not ended (the last three end after an `until` date
+  on their opening event, too); after a cease-communication request only
   what an applicable profile's `cease_communication` rule allows (action and channel);
 - never a channel kind the debtor opted out of, nor one we hold no details for;
 - time bar: no action a `time_bar` rule blocks once the local date reaches the oldest
@@ -36,6 +37,11 @@ must be exactly those the engine registers, so a new kind cannot go unchecked un
 Where the history is ambiguous (a dispute opened account-wide and resolved for one invoice,
 two events at the same instant) the oracle takes the reading that allows more, so a
 violation it reports is a violation under every reading.
+
+This module is the safety half. The liveness half (a permitted step is taken, a required one
+is not skipped, pauses end) is tests/oracle_liveness.py, on the oracle's own reading of the
+ladder (tests/oracle_ladder.py) and of the account's state (tests/oracle_state.py); offers
+and fees are tests/oracle_offers.py. None of them imports the engine.
 """
 from __future__ import annotations
 
@@ -167,6 +173,15 @@ def in_force_since(events, start: str, end: str | None):
     return s if e is None or e < s else None
 
 
+def until_passed(events, start: str, day: date) -> bool:
+    """The latest `start` event (any of several at its instant) carries an `until` date
+    before `day`: the state it opened is over by `day` (bankruptcy, representation and
+    breathing space end after their `until` date, docs/compliance.md)."""
+    s = _last(events, start)
+    return s is not None and any(e.until is not None and day > e.until
+                                 for e in events if e.type == start and e.at == s)
+
+
 def is_attempt(e) -> bool:
     """A real attempt on the debtor: its own contact_attempt, or an agent's call outcome."""
     if e.outcome is None or e.outcome in NOT_ATTEMPTS:
@@ -241,14 +256,14 @@ def limitation_days(rule: dict, jurisdiction: str | None) -> int:
     return days
 
 
-def cap_count(events, rule: dict, t: datetime) -> int:
+def cap_count(events, rule: dict, t: datetime, reached=REACHED) -> int:
     """Counted events of a frequency cap in (t - window, t]."""
     lo = t - timedelta(days=int(rule["window_days"]))
     n = 0
     for e in events:
         if not is_attempt(e) or e.channel not in rule["channels"] or not (lo < e.at <= t):
             continue
-        if rule.get("counts", "attempts") == "contacts" and e.outcome not in REACHED:
+        if rule.get("counts", "attempts") == "contacts" and e.outcome not in reached:
             continue
         n += 1
     return n
@@ -339,7 +354,7 @@ def check_public_holidays(rule: dict, c: Case) -> list[str]:
 @on_contacts
 def check_frequency_cap(rule: dict, c: Case) -> list[str]:
     """Fewer than `max` counted events in (t - window, t]: the action is the next one."""
-    n = cap_count(c.events, rule, c.t)
+    n = cap_count(c.events, rule, c.t, REACHED + ("refused",) if "refused_is_contact" in c.skip else REACHED)
     if n >= int(rule["max"]):
         return [f"{rule['id']}: {c.kind} at {c.t.isoformat()} would be contact {n + 1} in "
                 f"{rule['window_days']} days (max {rule['max']})"]
@@ -473,6 +488,9 @@ def violations(account, events, now: datetime, decision, policy_doc: dict,
     `time_bar_at_send`: the time bar on the local date at `not_before` (not only at `now`);
     `consent_at_send`: a consent rule that comes into force between `now` and `not_before`;
     `holiday_observed`: a national holiday on the day the debtor's state observes it.
+    Not a check but a reading: `refused_is_contact` counts a refused call as a contact that
+    reached the debtor (the engine's reading; docs/compliance.md says it is not one, and
+    leaves the question open), which the liveness checks use to ask less of the engine.
     """
     events = [e for e in events if e.at <= now]
     c = Case(account, events, now, decision, policy_doc, skip)
@@ -498,12 +516,15 @@ def _action_violations(c: Case) -> list[str]:
     # Stop states.
     if _last(events, "deceased") is not None:
         out.append("stop.deceased: an action for a deceased debtor")
-    if in_force_since(events, "bankruptcy", "bankruptcy_ended") is not None:
+    day_t = local_date(t, zone)
+    if in_force_since(events, "bankruptcy", "bankruptcy_ended") is not None and not until_passed(
+            events, "bankruptcy", day_t):
         out.append("stop.bankruptcy: an action during bankruptcy")
-    if in_force_since(events, "represented", "representation_ended") is not None:
+    if in_force_since(events, "represented", "representation_ended") is not None and not until_passed(
+            events, "represented", day_t):
         out.append("stop.represented: direct action while the debtor is represented")
     bs = in_force_since(events, "breathing_space", "breathing_space_ended")
-    if bs is not None:
+    if bs is not None and not until_passed(events, "breathing_space", day_t):
         elapsed = (local_date(t, zone) - local_date(bs, zone)).days
         if elapsed < BREATHING_SPACE_DAYS or local_date(now, zone) <= local_date(bs, zone) + timedelta(
                 days=BREATHING_SPACE_DAYS - 1):

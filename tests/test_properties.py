@@ -3,7 +3,8 @@
 1. decide never crashes and is deterministic (same inputs, same bytes), under the default
    policy and under randomly perturbed, schema-valid policies;
 2. a required stage is never skipped, simulating a debtor day by day and delivering every
-   action that is due;
+   action that is due; on the way the independent oracle (tests/oracle_liveness.py) judges
+   every decision for a missed step, a skipped required stage and a pause that does not end;
 3. decide_batch over a batch equals decide per account;
 4. next_evaluation_at is always after evaluated_at.
 """
@@ -33,10 +34,12 @@ from arrears.engine.domain.model import (
 from arrears.engine.policy.compiler import compile_policy
 from arrears.engine.policy.validation import SCHEMA_DIR
 from tests.core_factories import default_policy_doc
+from tests.oracle_liveness import missed_step, pause_violations, skipped_required
 
 SCHEMA = json.loads((SCHEMA_DIR / "policy.schema.json").read_text(encoding="utf-8"))
 DEFAULT_DOC = default_policy_doc()
 DEFAULT = compile_policy(copy.deepcopy(DEFAULT_DOC))
+DOCS = {DEFAULT.digest: DEFAULT_DOC}     # policy digest -> its document, for the oracle
 STAGE_IDS = [s["id"] for s in DEFAULT_DOC["escalation"]["stages"]]
 ZONES = ["Europe/London", "America/New_York", "Australia/Sydney", "Pacific/Apia", "America/Santiago",
          "Asia/Kolkata", "Pacific/Chatham", "UTC", None]
@@ -174,7 +177,9 @@ def policies(draw):
     doc["evaluation"]["max_interval_days"] = draw(st.integers(1, 30))
     errors = [e.message for e in VALIDATOR.iter_errors(_jsonable(doc))]
     assert errors == [], errors                       # the perturbation itself must stay valid
-    return compile_policy(doc)
+    policy = compile_policy(copy.deepcopy(doc))
+    DOCS[policy.digest] = doc
+    return policy
 
 
 # ---- 1 + 4: never crashes, deterministic, sane -------------------------------------------------
@@ -259,13 +264,21 @@ def debtors(draw):
     return account, start - start % 3600
 
 
+LIVENESS = (missed_step, skipped_required, pause_violations)
+
+
 def simulate(account, policy, start: int, days: int = 200):
-    """Evaluate once a day; deliver every action that is due. Returns the delivered stage ids."""
+    """Evaluate once a day; deliver every action that is due. Returns the delivered stage ids.
+
+    Every decision is also judged by the oracle's liveness checks against the policy document."""
     history, delivered = [], []
+    doc = DOCS[policy.digest]
     for k in range(days):
         now = datetime.fromtimestamp(start + k * DAY, timezone.utc)
         d = decide(account, history, policy, now)
         assert d.next_evaluation_at > d.evaluated_at
+        found = [v for check in LIVENESS for v in check(account, history, now, d, doc)]
+        assert not found, (k, found, delivered, account)
         if d.action is not None and d.action.not_before <= now:
             history.append(Event("contact_attempt", now, channel=d.action.channel_kind, outcome="sent",
                                  stage=d.action.stage))
