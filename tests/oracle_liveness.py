@@ -32,8 +32,6 @@ miss is a miss under every reading:
 - a pre-due stage does not repeat once the account is past due;
 - after a cease-communication request no step is claimed (the final-notice exception);
 - a pre-due step is claimed only when a channel is permitted by the end of the due date;
-- a refused call counts as a contact for contact caps (the engine's reading; the docs say it
-  does not, and leave the question open);
 - the overdue validation notice bars calls and texts from the day after the first contact
   event of any outcome + `within_days`, when no notice was ever recorded;
 - a channel that failed for the stage at any time (not only in this episode) is not usable;
@@ -127,7 +125,7 @@ def _validation_bar(account, events, now, policy_doc, kind: str, t: datetime) ->
 def forbidding(account, events, now, policy_doc, kind: str, what: str, t: datetime) -> list[str]:
     """Every applicable rule that forbids a `what` by `kind` going out at `t`."""
     fake = SimpleNamespace(action=SimpleNamespace(channel_kind=kind, type=what, not_before=t))
-    c = Case(account, events, now, fake, policy_doc, frozenset({"refused_is_contact"}))
+    c = Case(account, events, now, fake, policy_doc, frozenset())
     out = []
     for rule in applicable_rules(account, policy_doc):
         if rule["kind"] in TIMING_KINDS:
