@@ -1,19 +1,74 @@
-"""Shared fixtures for the core tests (the factories themselves live in core_factories)."""
+"""Shared fixtures for the core tests (the factories themselves live in core_factories) and the
+database fixtures (SQLite, and PostgreSQL where a test opts in)."""
 from __future__ import annotations
 
+import os
+import uuid
 from datetime import datetime
 
 import pytest
 
 from arrears.engine.policy.compiler import compile_policy
+from tests import pgcluster
 from tests.core_factories import NOW, POLICY_PATH, TODAY, days_ago, default_policy_doc, ev, make_account  # noqa: F401  (re-exported for fixtures below)
+
+# ---- databases ---------------------------------------------------------------------------------------
+
+def pytest_generate_tests(metafunc):
+    """A test marked `also_postgresql` that uses `db_url` (directly or through `store`) runs
+    twice: on SQLite and, marked `postgresql`, on a fresh PostgreSQL database (unless it is
+    marked `sqlite_only`: a test of SQLite itself in such a module)."""
+    marked = metafunc.definition.get_closest_marker
+    if "db_url" in metafunc.fixturenames and marked("also_postgresql") and not marked("sqlite_only"):
+        metafunc.parametrize("db_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)],
+                             indirect=True)
 
 
 @pytest.fixture
-def db_url(tmp_path) -> str:
-    """URL of a SQLite file under `tmp_path` that does not exist yet (a real database file)."""
+def db_url(request, tmp_path) -> str:
+    """URL of a database that does not exist yet: a SQLite file under `tmp_path`, or (for the
+    `postgresql` parameter of an `also_postgresql` test) a new, empty PostgreSQL database."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        return request.getfixturevalue("pg_url")
     return f"sqlite:///{tmp_path / 'arrears.db'}"
 
+
+@pytest.fixture(scope="session")
+def pg_admin_url():
+    """URL of a PostgreSQL database to create test databases from: ARREARS_TEST_PG_URL, else a
+    throwaway cluster for this session (see tests/pgcluster.py); skips when there is neither."""
+    url = os.environ.get(pgcluster.URL_ENV)
+    if url:
+        yield url
+        return
+    cluster = pgcluster.session_cluster()
+    if cluster is None:
+        pytest.skip(pgcluster.MISSING)
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_admin_url):
+    """URL of a new, empty PostgreSQL database (dropped after the test)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"arrears_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+# ---- the core's fixtures ------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
 def policy_doc():

@@ -1,20 +1,17 @@
-"""The same store code on PostgreSQL (skipped unless ARREARS_TEST_PG_URL is set).
+"""The same store code on PostgreSQL: a real server, the one ARREARS_TEST_PG_URL names or a
+throwaway cluster the session starts (see tests/pgcluster.py); skipped only when there is
+neither (a failure under ARREARS_TEST_STRICT=1).
 
-    ARREARS_TEST_PG_URL='postgresql+psycopg://user@/postgres?host=/run/postgresql' pytest tests/store
-
-The URL names a database the user may connect to and create databases from: each
-test gets a fresh database, dropped afterwards.
+Each test gets a fresh database (the `pg_url` fixture), dropped afterwards. More store and
+tick tests run on both databases: they are marked `also_postgresql`.
 """
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from arrears.engine import Batch, decide_batch, load_policy
 from arrears.engine.domain.errors import InputError
@@ -23,21 +20,7 @@ from arrears.engine.store import SCHEMA_HEAD, Store
 from arrears.policies import DEFAULT_POLICY
 from tests.store.storekit import NOW, T0, rich_account, rich_history
 
-ADMIN_URL = os.environ.get("ARREARS_TEST_PG_URL")
-pytestmark = pytest.mark.skipif(not ADMIN_URL, reason="set ARREARS_TEST_PG_URL to run on PostgreSQL")
-
-
-@pytest.fixture
-def pg_url():
-    """URL of a new, empty PostgreSQL database (dropped after the test)."""
-    name = f"arrears_t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+pytestmark = pytest.mark.postgresql
 
 
 def test_schema_matches_and_rich_account_round_trips(pg_url):
@@ -114,3 +97,4 @@ def test_concurrent_writers_keep_one_chain(pg_url):
         assert store.counts()["events"] == 45
         result = store.verify_audit()
         assert result.ok and result.entries == 46
+
