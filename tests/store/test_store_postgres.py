@@ -98,3 +98,19 @@ def test_concurrent_writers_keep_one_chain(pg_url):
         result = store.verify_audit()
         assert result.ok and result.entries == 46
 
+
+def test_text_with_a_nul_character_is_bad_input_not_a_database_failure(pg_url):
+    # PostgreSQL cannot hold U+0000 in text (SQLite can): the driver refuses such a value,
+    # and the store says it is the input that is wrong (the API answers 422, not 500).
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    with Store(pg_url) as store:
+        store.upsert_accounts([Account("A", "EUR")], now=T0)
+        before = store.counts()
+        for write in (lambda: store.upsert_accounts([Account("B\x00", "EUR")], now=T0),
+                      lambda: store.append_events([("A", Event("note", at), "psp\x00")], now=T0),
+                      lambda: store.get_account("A\x00")):
+            with pytest.raises(InputError, match=r"U\+0000"):
+                write()
+        assert store.counts() == before and store.verify_audit().ok
+        assert store.get_account("A")[0].id == "A"     # the connections are still usable
+
