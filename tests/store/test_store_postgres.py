@@ -114,3 +114,18 @@ def test_text_with_a_nul_character_is_bad_input_not_a_database_failure(pg_url):
         assert store.counts() == before and store.verify_audit().ok
         assert store.get_account("A")[0].id == "A"     # the connections are still usable
 
+
+def test_a_database_error_mid_batch_rolls_back(pg_url):
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    with Store(pg_url) as store:
+        store.upsert_accounts([Account("A", "EUR")], now=T0)
+        before = store.counts()
+        with store.engine.begin() as conn:   # a trigger standing in for any database-side failure
+            conn.execute(text("CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS "
+                              "$$ BEGIN RAISE EXCEPTION 'boom'; END $$"))
+            conn.execute(text("CREATE TRIGGER boom BEFORE INSERT ON events FOR EACH ROW "
+                              "WHEN (NEW.type = 'hold') EXECUTE FUNCTION boom()"))
+        with pytest.raises(Exception, match="boom"):
+            store.append_events([("A", Event("note", at), None), ("A", Event("hold", at), None)], now=T0)
+        assert store.counts() == before
+        assert store.verify_audit().ok

@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
+import pytest
+
 from arrears.engine.tick import run_tick
 from tests.tick.tickkit import MONDAY, account, load, rows
+
+pytestmark = pytest.mark.also_postgresql
 
 
 def _sent_per_account(server, start: int) -> Counter:

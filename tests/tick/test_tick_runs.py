@@ -16,6 +16,8 @@ from arrears.engine.tick.settings import TickSettings
 from arrears.plugins.testing import plugin_manager
 from tests.tick.tickkit import MONDAY, NOW, account, dispatcher_config, load, rows
 
+pytestmark = pytest.mark.also_postgresql
+
 
 def runs(store) -> list:
     with store.engine.connect() as conn:
