@@ -1,5 +1,5 @@
-"""Shared fixtures for the core tests (the factories themselves live in core_factories) and the
-database fixtures (SQLite, and PostgreSQL where a test opts in)."""
+"""Shared fixtures for the core tests (the factories themselves live in core_factories), the
+database fixtures (SQLite, and PostgreSQL where a test opts in) and the Hypothesis profiles."""
 from __future__ import annotations
 
 import os
@@ -7,10 +7,23 @@ import uuid
 from datetime import datetime
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from arrears.engine.policy.compiler import compile_policy
 from tests import pgcluster
 from tests.core_factories import NOW, POLICY_PATH, TODAY, days_ago, default_policy_doc, ev, make_account  # noqa: F401  (re-exported for fixtures below)
+
+# ---- Hypothesis profiles ---------------------------------------------------------------------------
+# `ci` (the default): bounded, derandomized (every run draws the same cases, so a failure
+# reproduces and a green run stays green), no example database, no deadline (a loaded
+# machine slows a test down instead of failing it). `deep` (ARREARS_HYPOTHESIS_PROFILE=deep):
+# ten times the examples, a fresh random seed each run, failures remembered in .hypothesis/.
+# Tests with their own `max_examples` scale it with `tests.profiles.examples(n)`.
+settings.register_profile("ci", max_examples=100, derandomize=True, database=None, deadline=None,
+                          print_blob=True)
+settings.register_profile("deep", max_examples=1000, derandomize=False, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("ARREARS_HYPOTHESIS_PROFILE", "ci"))
 
 # ---- databases ---------------------------------------------------------------------------------------
 
