@@ -29,6 +29,8 @@ from arrears.engine import Account, Event, decide, load_policy
 from tests import oracle
 from tests.profiles import derandomize, examples
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 UTC = timezone.utc
 DAY = 86400

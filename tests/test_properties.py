@@ -14,6 +14,7 @@ import json
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
@@ -34,6 +35,8 @@ from arrears.engine.policy.compiler import compile_policy
 from arrears.engine.policy.validation import SCHEMA_DIR
 from tests.core_factories import default_policy_doc
 from tests.profiles import examples
+
+pytestmark = pytest.mark.slow
 
 SCHEMA = json.loads((SCHEMA_DIR / "policy.schema.json").read_text(encoding="utf-8"))
 DEFAULT_DOC = default_policy_doc()

@@ -29,6 +29,8 @@ from arrears.api.resources import RESOURCES
 from tests.api.apikit import KEYS, account
 from tests.profiles import derandomize, examples
 
+pytestmark = pytest.mark.slow
+
 MAX_EXAMPLES = int(os.environ.get("ARREARS_SCHEMATHESIS_EXAMPLES", "25"))    # raise it for a deeper run
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           negative_data_rejection]

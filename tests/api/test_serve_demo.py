@@ -15,6 +15,8 @@ import pytest
 
 from tests.waiting import wait_until
 
+pytestmark = pytest.mark.slow
+
 
 def _free_port() -> int:
     with socket.socket() as s:

@@ -17,6 +17,7 @@ def _sent_per_account(server, start: int) -> Counter:
     return Counter(r.json()["message"]["account_id"] for r in server.requests[start:])
 
 
+@pytest.mark.slow
 def test_thirty_days_of_downtime_give_at_most_one_contact_per_account(store, policy, server, dispatcher,
                                                                       portfolio):
     accounts, histories = portfolio

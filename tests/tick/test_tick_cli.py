@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from arrears.engine.cli import main
 from arrears.engine.store.leases import acquire
 from tests.tick.tickkit import ROUTES, account, load, rows
@@ -79,6 +81,7 @@ def test_bad_configuration_is_reported_not_raised(store, tmp_path, capsys):
     assert "missing.yaml" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_serve_ticks_on_schedule_and_stops_cleanly_on_sigterm(store, server, tmp_path):
     load(store, [account("A1")])
     proc = subprocess.Popen([sys.executable, "-m", "arrears.engine", "serve", "--db", store.url, "--interval", "1",

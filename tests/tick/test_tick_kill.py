@@ -18,6 +18,8 @@ from arrears.engine.domain.clock import as_epoch
 from tests.tick.tickkit import MONDAY, assert_consistent, load, load_portfolio
 from tests.waiting import wait_until
 
+pytestmark = pytest.mark.slow
+
 DRIVER = Path(__file__).with_name("tick_driver.py")
 KILL_BUDGET = float(os.environ.get("ARREARS_KILL_TEST_SECONDS", "35"))
 MIN_KILLS = 15                        # killed at least this often, however long that takes

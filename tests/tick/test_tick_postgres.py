@@ -23,6 +23,7 @@ def pg_store(pg_url):
         yield store
 
 
+@pytest.mark.slow
 def test_ticks_deliver_once_and_record_everything(pg_store, policy, server, dispatcher, portfolio):
     accounts, histories = portfolio
     load(pg_store, accounts, histories)

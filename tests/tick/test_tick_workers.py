@@ -41,6 +41,7 @@ def _ticked(tmp_path, name, policy, portfolio, workers, *, later=False):
     return summaries, tables
 
 
+@pytest.mark.slow
 def test_workers_store_exactly_what_planning_here_stores(tmp_path, policy, portfolio):
     here = _ticked(tmp_path, "here.db", policy, portfolio, 0, later=True)
     there = _ticked(tmp_path, "there.db", policy, portfolio, 2, later=True)
