@@ -37,6 +37,16 @@ def pytest_generate_tests(metafunc):
                              indirect=True)
 
 
+@pytest.hookimpl(tryfirst=True)         # before -m deselects
+def pytest_collection_modifyitems(items):
+    """Every PostgreSQL test counts as slow: each needs a database of its own and a server
+    round trip per statement, ~0.5 s more than on SQLite, so together they would double the
+    inner loop (`-m "not slow"`). `-m postgresql` runs them alone; the plain command runs all."""
+    for item in items:
+        if item.get_closest_marker("postgresql"):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def db_url(request, tmp_path) -> str:
     """URL of a database that does not exist yet: a SQLite file under `tmp_path`, or (for the
