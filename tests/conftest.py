@@ -1,5 +1,6 @@
 """Shared fixtures for the core tests (the factories themselves live in core_factories), the
-database fixtures (SQLite, and PostgreSQL where a test opts in) and the Hypothesis profiles."""
+database fixtures (SQLite, and PostgreSQL where a test opts in), the Hypothesis profiles and
+the strict mode CI runs in. See docs/testing.md."""
 from __future__ import annotations
 
 import os
@@ -24,6 +25,23 @@ settings.register_profile("ci", max_examples=100, derandomize=True, database=Non
 settings.register_profile("deep", max_examples=1000, derandomize=False, deadline=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("ARREARS_HYPOTHESIS_PROFILE", "ci"))
+
+# ---- strict mode -------------------------------------------------------------------------------------
+# ARREARS_TEST_STRICT=1 (.ci/run sets it): a test that would skip fails instead. Every skip in
+# this suite is a missing service or program (PostgreSQL, Chromium, openssl), and CI must
+# provide them all, so a skip there means a test that silently did not run.
+STRICT = os.environ.get("ARREARS_TEST_STRICT", "") not in ("", "0")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if STRICT and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"ARREARS_TEST_STRICT=1 and this test skipped: {reason}"
+    return report
+
 
 # ---- databases ---------------------------------------------------------------------------------------
 
