@@ -66,7 +66,7 @@ class ApiState:
     def after_fork(self) -> None:
         """In a forked server process: drop the parent's pooled connections (never share a
         database connection across processes) and start a batcher of this process's own."""
-        self.store.engine.dispose(close=False)
+        self.store.forget_connections()
         self._ticks, self._ticks_lock = None, threading.Lock()     # threads do not survive a fork
         if self.batcher is not None:
             s = self.settings

@@ -26,13 +26,22 @@ The contact the decision schedules is checked at the instant it may go out,
   action itself is the next one), the quiet period after a conversation, and written
   consent for electronic contact once a consent rule is in force (local date at `t`).
 
+Checks of what a decision says, with or without an action: in England and Wales, a breathing
+space begun within 12 months of the end of the previous one is named, with both dates, on its
+rule's trace line and in the breathing-space suppression, and never lets an action through.
+
+Each rule kind has its check in `KIND_CHECKS` (or the reason it needs none); the kinds
+must be exactly those the engine registers, so a new kind cannot go unchecked unnoticed.
+
 Where the history is ambiguous (a dispute opened account-wide and resolved for one invoice,
 two events at the same instant) the oracle takes the reading that allows more, so a
 violation it reports is a violation under every reading.
 """
 from __future__ import annotations
 
+import calendar
 import functools
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -245,22 +254,243 @@ def cap_count(events, rule: dict, t: datetime) -> int:
     return n
 
 
+@dataclass
+class Case:
+    """What one check looks at: the account, its history up to `now`, and the action at `t`."""
+
+    account: object
+    events: list
+    now: datetime
+    decision: object
+    policy_doc: dict
+    skip: frozenset | set
+
+    @property
+    def t(self) -> datetime:
+        return self.decision.action.not_before
+
+    @property
+    def kind(self) -> str:
+        return self.decision.action.channel_kind
+
+    @property
+    def what(self) -> str:
+        return self.decision.action.type
+
+    @functools.cached_property
+    def zone(self) -> ZoneInfo:
+        return zone_of(self.account, self.policy_doc)
+
+    @functools.cached_property
+    def oldest(self) -> date | None:
+        return oldest_unpaid_undisputed_due(self.account, self.events)
+
+
+def on_contacts(check):
+    """A check of a rule on contacts: only debtor-facing channels, and only those it lists."""
+    @functools.wraps(check)
+    def wrapped(rule: dict, c: Case) -> list[str]:
+        if c.decision.action is None or c.kind not in DEBTOR_FACING:
+            return []
+        if rule.get("channels") and c.kind not in rule["channels"]:
+            return []
+        return check(rule, c)
+    return wrapped
+
+
+def check_time_bar(rule: dict, c: Case) -> list[str]:
+    """No blocked action on debt past the period, on the local date at now or at `t`."""
+    if c.decision.action is None or c.oldest is None or c.what not in rule.get("blocked_actions", ()):
+        return []
+    since = c.oldest + timedelta(days=limitation_days(rule, c.account.jurisdiction))
+    for label, day in (("today", local_date(c.now, c.zone)), ("at not_before", local_date(c.t, c.zone))):
+        if label == "at not_before" and "time_bar_at_send" in c.skip:
+            continue
+        if day >= since:
+            return [f"{rule['id']}: {c.what} on debt time-barred since {since} ({label} is {day}, "
+                    f"oldest unpaid due date {c.oldest})"]
+    return []
+
+
+@on_contacts
+def check_contact_window(rule: dict, c: Case) -> list[str]:
+    """Local time at `t` inside the window in the account's zone and every other known zone."""
+    out = []
+    for z in dict.fromkeys([c.zone, *(ZoneInfo(n) for n in c.account.other_timezones)]):
+        loc = c.t.astimezone(z)
+        window = rule["weekends"] if loc.weekday() >= 5 else rule["weekdays"]
+        m = loc.hour * 60 + loc.minute
+        if not minutes(window["start"]) <= m < minutes(window["end"]):
+            out.append(f"{rule['id']}: {c.kind} at {loc.isoformat()} ({z.key}) outside "
+                       f"{window['start']}-{window['end']}")
+    return out
+
+
+@on_contacts
+def check_public_holidays(rule: dict, c: Case) -> list[str]:
+    """Not on a public holiday of the rule's scope, on the local date at `t`."""
+    day = local_date(c.t, c.zone)
+    why = holiday_kind(c.account.jurisdiction, day, rule.get("scope"))
+    if why and not (why == "observed" and "holiday_observed" in c.skip):
+        return [f"{rule['id']}: {c.kind} on {day}, a public holiday ({why}) in {c.account.jurisdiction}"]
+    return []
+
+
+@on_contacts
+def check_frequency_cap(rule: dict, c: Case) -> list[str]:
+    """Fewer than `max` counted events in (t - window, t]: the action is the next one."""
+    n = cap_count(c.events, rule, c.t)
+    if n >= int(rule["max"]):
+        return [f"{rule['id']}: {c.kind} at {c.t.isoformat()} would be contact {n + 1} in "
+                f"{rule['window_days']} days (max {rule['max']})"]
+    return []
+
+
+@on_contacts
+def check_quiet_after_conversation(rule: dict, c: Case) -> list[str]:
+    """Not before the local date `days` after any conversation on the rule's channels."""
+    for e in c.events:
+        if is_attempt(e) and e.outcome == "conversation" and e.channel in rule["channels"]:
+            first_ok = local_date(e.at, c.zone) + timedelta(days=int(rule["days"]))
+            if local_date(c.t, c.zone) < first_ok:
+                return [f"{rule['id']}: {c.kind} on {local_date(c.t, c.zone)} after a conversation on "
+                        f"{local_date(e.at, c.zone)} (allowed from {first_ok})"]
+    return []
+
+
+@on_contacts
+def check_consent_required(rule: dict, c: Case) -> list[str]:
+    """Once in force (local date at `t`), the channel only with consent given last."""
+    eff = rule.get("effective_from")
+    eff = date.fromisoformat(eff) if isinstance(eff, str) else eff
+    in_force_now = eff is None or local_date(c.now, c.zone) >= eff
+    if "consent_at_send" in c.skip and not in_force_now:
+        return []
+    if (eff is None or local_date(c.t, c.zone) >= eff) and not said_last(
+            c.events, "consent_given", "consent_withdrawn", c.kind):
+        return [f"{rule['id']}: {c.kind} on {local_date(c.t, c.zone)} without written consent"
+                + ("" if in_force_now else f" (rule in force from {eff})")]
+    return []
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` calendar months later, or that month's last day if it has none."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def breathing_space_repeat(account, events, now: datetime, policy_doc: dict, rule: dict):
+    """(latest start, previous start, previous last day) when the breathing space in force
+    began within `months` months of the end of the previous one; else None.
+
+    A breathing space lasts through its `until` date, else the 60th day after its start day
+    (longer if an applicable breathing_space rule says so), and ends the day before a
+    `breathing_space_ended` recorded after it. Same-instant events keep their recorded order.
+    """
+    zone = zone_of(account, policy_doc)
+    ordered = sorted(((e.at, i, e) for i, e in enumerate(events) if e.at <= now), key=lambda x: x[:2])
+    starts = [(at, i, e) for at, i, e in ordered if e.type == "breathing_space"]
+    if len(starts) < 2:
+        return None
+    days = max([BREATHING_SPACE_DAYS] + [int(r["days"]) for r in
+                                         applicable_rules(account, policy_doc, "breathing_space")])
+    latest, previous = starts[-1], starts[-2]
+    ends = [(at, i) for at, i, e in ordered if e.type == "breathing_space_ended"]
+    if any(at >= latest[0] for at, _i in ends):
+        return None                                   # the latest one was ended (even at its instant)
+    start_day = local_date(latest[0], zone)
+    if local_date(now, zone) > (latest[2].until or start_day + timedelta(days=days)):
+        return None                                   # the latest one is over
+    prev_day = local_date(previous[0], zone)
+    last_day = previous[2].until or prev_day + timedelta(days=days)
+    between = [at for at, i in ends if previous[:2] < (at, i) < latest[:2]]
+    if between:
+        last_day = min(last_day, local_date(min(between), zone) - timedelta(days=1))
+    if start_day > add_months(last_day, int(rule["months"])):
+        return None
+    return start_day, prev_day, last_day
+
+
+def check_breathing_space_repeat(rule: dict, c: Case) -> list[str]:
+    """The rule's trace line and the breathing-space suppression name a repeat (with its dates)
+    exactly when there is one, and a repeat never lets an action through."""
+    trace = getattr(c.decision, "trace", None)
+    if trace is None:                                 # a probe, not a decision
+        return []
+    found = breathing_space_repeat(c.account, c.events, c.now, c.policy_doc, rule)
+    line = next((t for t in trace if t.step == f"check {rule['id']}"), None)
+    out = []
+    if line is None:
+        return [f"{rule['id']}: no trace line"]
+    if found is None:
+        if line.outcome != "clear":
+            out.append(f"{rule['id']}: reads {line.outcome!r} without a repeat")
+        return out
+    dates = [d.isoformat() for d in found]
+    if line.outcome != "check notice" or not all(d in line.detail for d in dates):
+        out.append(f"{rule['id']}: reads {line.outcome!r} {line.detail!r}; expected a repeat {dates}")
+    held = [s.reason for s in c.decision.suppressions if s.rule == "stop.breathing_space"]
+    if not held or not all(d in held[0] for d in dates):
+        out.append(f"{rule['id']}: the breathing-space suppression does not name the repeat {dates}")
+    if c.decision.action is not None:
+        out.append(f"{rule['id']}: a repeated breathing space let an action through")
+    return out
+
+
+# How this oracle checks each rule kind the engine knows: a function of (rule, Case)
+# returning violations, or why no check of the decision's action is needed. Every kind
+# in the engine's registry must have an entry (tests/test_rule_kinds.py), so a new kind
+# cannot arrive without an independent check or a stated reason.
+KIND_CHECKS = {
+    "frequency_cap": check_frequency_cap,
+    "quiet_after_conversation": check_quiet_after_conversation,
+    "contact_window": check_contact_window,
+    "public_holidays": check_public_holidays,
+    "consent_required": check_consent_required,
+    "time_bar": check_time_bar,
+    "represented": "checked as the universal stop.represented, which applies in every jurisdiction",
+    "cease_communication": ("checked with the universal stop.cease_communication: only what an "
+                            "applicable cease rule allows (action and channel)"),
+    "breathing_space": "checked as the universal stop.breathing_space (60 days, the shipped figure)",
+    "hardship_pause": "lengthens a pause of the policy's own; the oracle checks legal limits only",
+    "validation_notice": ("content flags and the overdue bar on calls: scenario tests "
+                          "(tests/test_guardrails.py)"),
+    "required_content": "a content flag on the message, not a limit on the action: scenario tests",
+    "statutory_compensation": "reported in the trace only; restricts nothing",
+    "statutory_interest": "reported in the trace only; restricts nothing",
+    "payment_terms": "reported in the trace only; restricts nothing",
+    "breathing_space_repeat": check_breathing_space_repeat,
+}
+
+
 def violations(account, events, now: datetime, decision, policy_doc: dict,
                skip: frozenset | set = frozenset()) -> list[str]:
-    """Every rule the decision's action breaks, as `rule id: reason` strings ([] if none).
+    """Every rule the decision breaks, as `rule id: reason` strings ([] if none): its action
+    (if it has one) against every limit, and, for kinds that explain, what it says.
 
     `skip` names checks to leave out (a known engine bug tested on its own):
     `time_bar_at_send`: the time bar on the local date at `not_before` (not only at `now`);
     `consent_at_send`: a consent rule that comes into force between `now` and `not_before`;
     `holiday_observed`: a national holiday on the day the debtor's state observes it.
     """
-    action = decision.action
-    if action is None:
-        return []
     events = [e for e in events if e.at <= now]
-    t = action.not_before
-    kind, what = action.channel_kind, action.type
-    zone = zone_of(account, policy_doc)
+    c = Case(account, events, now, decision, policy_doc, skip)
+    out = []
+    if decision.action is not None:
+        out += _action_violations(c)
+    # The profiles' rules, each by its kind's check.
+    for rule in applicable_rules(account, policy_doc):
+        check = KIND_CHECKS[rule["kind"]]
+        if callable(check):
+            out += check(rule, c)
+    return out
+
+
+def _action_violations(c: Case) -> list[str]:
+    """The universal stop states, opt-outs and reachability, for the decision's action."""
+    account, events, now, policy_doc = c.account, c.events, c.now, c.policy_doc
+    t, kind, what, zone = c.t, c.kind, c.what, c.zone
     out = []
     if t < now:
         out.append(f"oracle.not_before: {t} is before the evaluation instant {now}")
@@ -288,64 +518,6 @@ def violations(account, events, now: datetime, decision, policy_doc: dict,
         out.append(f"opt_out: {kind} after the debtor opted out of it")
     if not reachable(account, kind):
         out.append(f"unreachable: {kind} without the contact details for it")
-
-    # Time bar.
-    oldest = oldest_unpaid_undisputed_due(account, events)
-    if oldest is not None:
-        for rule in applicable_rules(account, policy_doc, "time_bar"):
-            if what not in rule.get("blocked_actions", ()):
-                continue
-            since = oldest + timedelta(days=limitation_days(rule, account.jurisdiction))
-            for label, day in (("today", local_date(now, zone)), ("at not_before", local_date(t, zone))):
-                if label == "at not_before" and "time_bar_at_send" in skip:
-                    continue
-                if day >= since:
-                    out.append(f"{rule['id']}: {what} on debt time-barred since {since} ({label} is {day}, "
-                               f"oldest unpaid due date {oldest})")
-                    break
-
-    if kind not in DEBTOR_FACING:
-        return out
-    for rule in applicable_rules(account, policy_doc):
-        if rule.get("channels") and kind not in rule["channels"]:
-            continue
-        rid, rk = rule["id"], rule["kind"]
-        if rk == "contact_window":
-            for z in dict.fromkeys([zone, *(ZoneInfo(n) for n in account.other_timezones)]):
-                loc = t.astimezone(z)
-                window = rule["weekends"] if loc.weekday() >= 5 else rule["weekdays"]
-                m = loc.hour * 60 + loc.minute
-                if not minutes(window["start"]) <= m < minutes(window["end"]):
-                    out.append(f"{rid}: {kind} at {loc.isoformat()} ({z.key}) outside "
-                               f"{window['start']}-{window['end']}")
-        elif rk == "public_holidays":
-            day = local_date(t, zone)
-            why = holiday_kind(account.jurisdiction, day, rule.get("scope"))
-            if why and not (why == "observed" and "holiday_observed" in skip):
-                out.append(f"{rid}: {kind} on {day}, a public holiday ({why}) in {account.jurisdiction}")
-        elif rk == "frequency_cap":
-            n = cap_count(events, rule, t)
-            if n >= int(rule["max"]):
-                out.append(f"{rid}: {kind} at {t.isoformat()} would be contact {n + 1} in "
-                           f"{rule['window_days']} days (max {rule['max']})")
-        elif rk == "quiet_after_conversation":
-            for e in events:
-                if is_attempt(e) and e.outcome == "conversation" and e.channel in rule["channels"]:
-                    first_ok = local_date(e.at, zone) + timedelta(days=int(rule["days"]))
-                    if local_date(t, zone) < first_ok:
-                        out.append(f"{rid}: {kind} on {local_date(t, zone)} after a conversation on "
-                                   f"{local_date(e.at, zone)} (allowed from {first_ok})")
-                        break
-        elif rk == "consent_required":
-            eff = rule.get("effective_from")
-            eff = date.fromisoformat(eff) if isinstance(eff, str) else eff
-            in_force_now = eff is None or local_date(now, zone) >= eff
-            if "consent_at_send" in skip and not in_force_now:
-                continue
-            if (eff is None or local_date(t, zone) >= eff) and not said_last(
-                    events, "consent_given", "consent_withdrawn", kind):
-                out.append(f"{rid}: {kind} on {local_date(t, zone)} without written consent"
-                           + ("" if in_force_now else f" (rule in force from {eff})"))
     return out
 
 

@@ -106,3 +106,23 @@ def test_runs_as_a_subprocess(policies):
     assert lines[0] == f"{policies / 'bad.yaml'}:10:1: missing required key 'channels'"
     assert lines[2].startswith(f"ok  {DEFAULT}  default 1.0.0 ")
     assert lines[-1] == "2 files checked: 1 valid, 1 with 2 problems"
+
+
+def test_the_shipped_directory_is_valid_goals_file_included(capsys):
+    """README's `arrears validate policies/`: the policy and the goals file both check out."""
+    assert main(["validate", str(REPO / "policies")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-2] == f"ok  {REPO / 'policies' / 'goals.yaml'}  goals file, 5 goal(s)"
+    assert out[-1] == "2 files checked, all valid"
+
+
+def test_a_goals_file_is_checked_against_the_policies_buckets(tmp_path, capsys):
+    shutil.copy(DEFAULT, tmp_path / "default.yaml")
+    goals = (REPO / "policies" / "goals.yaml").read_text().replace('{bucket: "90+"}', '{bucket: "91+"}')
+    (tmp_path / "goals.yaml").write_text(goals)
+    assert main(["validate", str(tmp_path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    line = goals.splitlines().index('    metric: {bucket: "91+"}') + 1
+    assert out[1].startswith(f"{tmp_path / 'goals.yaml'}:{line}:")
+    assert "91+" in out[1]
+    assert out[-1] == "2 files checked: 1 valid, 1 with 1 problem"

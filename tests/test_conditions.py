@@ -109,6 +109,12 @@ TABLE = [
     ({"fact": "risk_score", "exists": True}, RICH, True),
     ({"fact": "jurisdiction", "exists": False}, RICH, False),
     ({"fact": "balance", "exists": True}, {}, True),                  # always known
+    # account_manager: who manages the account, unknown when none is named
+    ({"fact": "account_manager", "exists": True}, {"account_manager": "Priya Shah"}, True),
+    ({"fact": "account_manager", "exists": False}, {}, True),
+    ({"fact": "account_manager", "eq": "Priya Shah"}, {"account_manager": "Priya Shah"}, True),
+    ({"fact": "account_manager", "in": ["Sam Lee", "Ana Diaz"]}, {"account_manager": "Priya Shah"}, False),
+    ({"fact": "account_manager", "ne": "Sam Lee"}, {}, False),
     # nesting
     ({"all": [{"fact": "days_past_due", "gt": 1}, {"fact": "balance", "gt": "1"}]}, {}, True),
     ({"all": [{"fact": "days_past_due", "gt": 1}, {"fact": "balance", "gt": "1000"}]}, {}, False),
@@ -234,6 +240,8 @@ def test_money_rounding_edges(policy, currency, amount, threshold, op, expected)
     ({"fact": "tags", "contains": "vip"}, {"tags": ["b", "a"]}, ["no", "is a,b"]),
     ({"fact": "reachable", "contains": "sms"}, {"contact": {"email": "e"}}, ["no", "email"]),
     ({"fact": "debtor_type", "eq": "business"}, {}, ["no", "is consumer"]),
+    ({"fact": "account_manager", "exists": True}, {"account_manager": "Priya Shah"},
+     ["account_manager is known", "yes", "is Priya Shah"]),
     ({"fact": "contacts", "window_days": 14, "channel": "sms", "lt": 3}, {}, ["last 14 days", "sms", "is 0"]),
     ({"not": {"segment": "small_balance"}}, {"amount": "10"}, ["not [segment small_balance (yes)]"]),
     ({"any": [{"fact": "days_past_due", "gt": 100}, {"fact": "balance", "gt": "1"}]}, {},

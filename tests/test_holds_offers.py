@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from arrears.engine.decide.core import decide
-from tests.core_factories import NOW, TODAY, days_ago, ev, make_account
+from arrears.engine.policy.compiler import compile_policy
+from tests.core_factories import NOW, TODAY, days_ago, default_policy_doc, ev, make_account
 
 
 def at(day, hour=10):
@@ -166,6 +167,30 @@ def test_settlement_offer(policy, balance, settle_for, approval):
     assert s.requires_approval is approval
 
 
+def _settlement_policy(**settlement):
+    doc = default_policy_doc()
+    doc["incentives"]["settlement"].update(settlement)
+    return compile_policy(doc)
+
+
+@pytest.mark.parametrize("balance, settle_for", [
+    ("1000.00", "600.00"),       # 50% off would be 500.00: the 60% floor binds
+    ("150.00", "100.00"),        # 60% is 90.00, 50% off 75.00: the 100.00 floor binds
+    ("99.00", None),             # the 100.00 floor is the whole balance: nothing to give
+    ("12345.67", "7407.40"),     # 60% of 12345.67 = 7407.402, to the cent
+])
+def test_a_generous_discount_stops_at_the_floors(balance, settle_for):
+    """With 50% off and a 60% floor, the percent floor decides the amount, not the discount."""
+    policy = _settlement_policy(discount_percent=50, floor_percent=60, approval_above=None)
+    account = make_account(due_date=days_ago(130), amount=balance)
+    s = offers(decide(account, [], policy, NOW)).get("settlement")
+    if settle_for is None:
+        assert s is None
+        return
+    assert s.amount.amount == Decimal(settle_for)
+    assert s.discount.amount == Decimal(balance) - Decimal(settle_for)
+
+
 @pytest.mark.parametrize("balance", ["100.00", "90.00"])
 def test_no_settlement_when_the_floor_leaves_nothing_to_give(policy, balance):
     d = decide(make_account(due_date=days_ago(130), amount=balance), [], policy, NOW)
@@ -240,6 +265,38 @@ LATE_FEE_INVOICES = [
 def test_late_fee_tiers_per_overdue_invoice(policy):
     d = decide(make_account(debtor_type="business", invoices=LATE_FEE_INVOICES), [], policy, NOW)
     assert d.fees.late_fee.amount == Decimal("40.00") + 70 + 70 + 100
+
+
+def _fee_policy(**late_fee):
+    doc = default_policy_doc()
+    doc["fees"]["late_fee"] = {"when": {"segment": "business"}, **late_fee}
+    return compile_policy(doc)
+
+
+@pytest.mark.parametrize("late_fee, expected", [
+    ({"flat": "25.00"}, "25.00"),                            # once per account, not per invoice
+    ({"percent": 2.5}, "550.00"),                            # 2.5% of 21999.98 = 549.9995, half up
+    ({"flat": "25.00", "percent": 2.5}, "575.00"),           # both add up
+    ({"flat": "25.00", "fixed_by_amount": [{"amount": "10.00"}]}, "65.00"),   # 25 + 4 x 10
+])
+def test_flat_and_percent_late_fees(late_fee, expected):
+    """The overdue balance is A+B+C+D = 21999.98 (invoice E is not yet due)."""
+    account = make_account(debtor_type="business", invoices=LATE_FEE_INVOICES)
+    d = decide(account, [], _fee_policy(**late_fee), NOW)
+    assert d.fees.late_fee.amount == Decimal(expected)
+
+
+def test_a_percent_late_fee_follows_what_is_still_overdue():
+    paid = [ev("payment", at(days_ago(1)), amount="10000.00", invoice_id="D")]
+    d = decide(make_account(debtor_type="business", invoices=LATE_FEE_INVOICES), paid,
+               _fee_policy(percent=10), NOW)
+    assert d.fees.late_fee.amount == Decimal("1199.998").quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def test_no_late_fee_before_the_due_date():
+    acc = make_account(debtor_type="business", due_date=days_ago(-3))
+    d = decide(acc, [], _fee_policy(flat="25.00", percent=5), NOW)
+    assert d.fees.late_fee.amount == 0
 
 
 def test_late_fee_only_for_businesses(policy):

@@ -36,7 +36,9 @@ MAY_IMPORT = {
     "engine.tick": {*CORE, "engine.store", "plugins", "policies"},
     "engine.simulate": {*CORE, "engine.store", "engine.tick"},
     "engine.replay": {*CORE, "engine.store", "engine.kpis", "engine.tick"},
-    "plugins": {"engine.domain", "engine.facts", "engine.guardrails"},
+    # engine.store: the built-in call and task channels keep their queue file through
+    # engine/store/workqueue.py (only the store speaks SQL).
+    "plugins": {"engine.domain", "engine.facts", "engine.guardrails", "engine.store"},
     "api": {*CORE, "engine.store", "engine.kpis", "engine.goals", "engine.simulate", "engine.tick",
             "plugins", "policies"},
     "policies": set(),
@@ -114,6 +116,25 @@ def test_each_part_imports_only_the_parts_below_it():
     assert offenders == []
 
 
+SQL_MODULES = {"sqlalchemy", "sqlite3", "psycopg", "psycopg2"}
+
+
+def test_only_the_store_speaks_sql():
+    """SQLAlchemy, the database drivers and the store's table metadata are imported inside
+    engine/store/ only: everything else reaches a database through the store's functions
+    (docs/store.md)."""
+    store = ROOT / "engine" / "store"
+    offenders = []
+    for path in _sources():
+        if path.is_relative_to(store):
+            continue
+        for line, module, _names in _imports(path):
+            if module.split(".")[0] in SQL_MODULES or module == "arrears.engine.store.schema" \
+                    or (module == "arrears.engine.store" and "schema" in _names):
+                offenders.append(f"{path.relative_to(ROOT)}:{line}: import {module}")
+    assert offenders == []
+
+
 def test_there_are_no_import_cycles():
     graph = _graph()
     index, low, stack, on_stack, cycles = {}, {}, [], set(), []
@@ -174,3 +195,33 @@ def test_the_generic_names_do_not_import_outside_the_checkout(tmp_path, name):
                           cwd=tmp_path, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
     assert ours.returncode == 0, ours.stderr
     assert Path(ours.stdout.strip()).is_relative_to(ROOT / name) or "site-packages" in ours.stdout
+
+
+def test_package_data_ships_every_data_file():
+    """Every non-Python file in the installed folders matches a `package_data` pattern of its
+    package, so a wheel carries it (templates, schemas, shipped policies and profiles)."""
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    patterns = {pkg: [p.strip() for p in globs.split(",")]
+                for pkg, globs in cfg["options.package_data"].items()}
+    missing = []
+    for folder in INSTALLED:
+        for path in sorted((ROOT / folder).rglob("*")):
+            if path.is_dir() or path.suffix in (".py", ".pyc") or "__pycache__" in path.parts:
+                continue
+            owners = [d for d in path.relative_to(ROOT).parents if (ROOT / d / "__init__.py").exists()]
+            package = _module_name(ROOT / owners[0] / "__init__.py")
+            relative = path.relative_to(ROOT / owners[0]).as_posix()
+            if not any(Path(relative).match(p) for p in patterns.get(package, [])):
+                missing.append(f"{path.relative_to(ROOT)} (package {package})")
+    assert missing == []
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/architecture.md"])
+def test_the_layout_tables_name_every_part(doc):
+    """README's layout table and docs/architecture.md name each engine subpackage and folder."""
+    text = (ROOT / doc).read_text(encoding="utf-8")
+    inits = sorted((ROOT / "engine").glob("*/__init__.py"))
+    parts = [f"`{p.parent.relative_to(ROOT).as_posix()}/`" for p in inits]
+    parts += [f"`{folder}/`" for folder in ("api", "plugins", "policies")]
+    assert [p for p in parts if p not in text] == []

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from arrears.api.openapi.model import OPT_STR, STR, _object, nullable, ref
 from arrears.engine.goals import MILESTONE_STATUSES, STATUSES
+from arrears.engine.kpis.catalogue import NAMES as KPI_NAMES
 
 DAY = {"type": "string", "format": "date"}
 DECIMAL = {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$", "description": "A decimal number."}
@@ -12,7 +13,9 @@ UNITS = ["money", "count", "percent", "days", "ratio"]
 
 def components() -> dict:
     """The goals report's component schemas."""
-    metric = _object({"kind": {"enum": ["kpi", "aging", "roll"]}, "kpi": OPT_STR,
+    kpi = nullable({"enum": list(KPI_NAMES), "description": "The KPI measured (docs/kpis.md); null for aging "
+                                                            "and roll-rate metrics."})
+    metric = _object({"kind": {"enum": ["kpi", "aging", "roll"]}, "kpi": kpi,
                       "buckets": {"type": "array", "items": STR},
                       "measure": nullable({"enum": ["balance", "count"]}), "label": STR},
                      ("kind", "kpi", "buckets", "measure", "label"),

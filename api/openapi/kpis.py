@@ -2,12 +2,18 @@
 from __future__ import annotations
 
 from arrears.api.openapi.model import OPT_STR, STR, _object, nullable, ref
+from arrears.engine.kpis.catalogue import KPIS, NAMES
 from arrears.engine.kpis.groups import GROUP_BY
-from arrears.engine.kpis.report import COUNT_FIGURES, KPI_NAMES, MONEY_FIGURES, PLACES
+from arrears.engine.kpis.report import COUNT_FIGURES, MONEY_FIGURES, PLACES
 
 COUNT = {"type": "integer", "minimum": 0}
 DAY = {"type": "string", "format": "date"}
 DECIMAL = {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$", "description": "A decimal number."}
+
+
+def kpi_description(k) -> str:
+    """A KPI's description in the schema: its definition, unit and direction (the KPI catalogue's)."""
+    return f"{k.definition} Unit: {k.unit}; {'higher' if k.better == 'up' else 'lower'} is better."
 
 
 def components() -> dict:
@@ -25,7 +31,8 @@ def components() -> dict:
                    ("from", "to", "by_balance", "by_count"))
     row = _object({"group": STR, "currency": STR, "figures": ref("KpiFigures"),
                    "aging": {"type": "array", "items": aging},
-                   "kpis": _object({name: ref("KpiValue") for name in KPI_NAMES}, KPI_NAMES),
+                   "kpis": _object({k.name: {**ref("KpiValue"), "description": kpi_description(k)} for k in KPIS},
+                                   NAMES, "The KPIs (docs/kpis.md), each in its unit."),
                    "roll_rates": {"type": "array", "items": roll}},
                   ("group", "currency", "figures", "aging", "kpis", "roll_rates"),
                   "The KPIs of one group of accounts in one currency.")

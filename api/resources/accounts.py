@@ -1,7 +1,6 @@
 """Accounts: PUT/GET /v1/accounts/{account_id}, POST /v1/accounts:batch (bulk upsert)."""
 from __future__ import annotations
 
-from arrears.api import reads
 from arrears.api.inputs import parse_account
 from arrears.api.openapi.model import ref
 from arrears.api.problems import ApiProblem, from_input_error, invalid
@@ -9,6 +8,7 @@ from arrears.api.resources.common import INTEGRATOR
 from arrears.api.routing import Resource
 from arrears.api.serialize import account_to_dict, state_to_dict
 from arrears.engine.domain.errors import InputError
+from arrears.engine.store import accountreads
 from arrears.engine.store.db import read_transaction
 
 resource = Resource("accounts", "Accounts", "Debtor accounts and their invoices.")
@@ -37,7 +37,7 @@ def put_account(call, account_id):
         raise from_input_error(exc) from None
     with call.state.store.transaction() as w:
         report = w.upsert_accounts([account])
-        stored, row = reads.account(w.conn, account_id)
+        stored, row = accountreads.account(w.conn, account_id)
     status = 201 if report.inserted else 200
     return {"account": account_to_dict(stored), "state": state_to_dict(row)}, status
 
@@ -47,7 +47,7 @@ def put_account(call, account_id):
 def get_account(call, account_id):
     """GET /v1/accounts/{account_id}: read an account."""
     with read_transaction(call.state.store.engine) as conn:
-        found = reads.account(conn, account_id)
+        found = accountreads.account(conn, account_id)
     if found is None:
         raise not_found(account_id)
     account, row = found

@@ -1,12 +1,13 @@
 """GET /v1/audit: the tamper-evident audit log, filtered by account and time."""
 from __future__ import annotations
 
-from arrears.api import cursors, reads
+from arrears.api import cursors
 from arrears.api.openapi.model import ref
 from arrears.api.resources.accounts import not_found
 from arrears.api.resources.common import COMPLIANCE, CURSOR, LIMIT
 from arrears.api.routing import Param, Resource
 from arrears.api.serialize import audit_entry
+from arrears.engine.store import accountreads, auditreads
 from arrears.engine.store.db import read_transaction
 
 resource = Resource("audit", "Audit", "The hash-chained audit log (compliance).")
@@ -34,11 +35,11 @@ def read_audit(call):
     with read_transaction(call.state.store.engine) as conn:
         acct_no = None
         if filters["account_id"] is not None:
-            found = reads.account_ref(conn, filters["account_id"])
+            found = accountreads.account_ref(conn, filters["account_id"])
             if found is None:
                 raise not_found(filters["account_id"])
             acct_no = found[0]
-        rows, last = reads.audit_page(conn, account_id=filters["account_id"], acct_no=acct_no,
-                                      since=filters["since"], kind=filters["kind"], after=after,
-                                      limit=q["limit"])
+        rows, last = auditreads.audit_page(conn, account_id=filters["account_id"], acct_no=acct_no,
+                                           since=filters["since"], kind=filters["kind"], after=after,
+                                           limit=q["limit"])
     return {"items": [audit_entry(r) for r in rows], "next_cursor": cursors.encode("audit", filters, last)}

@@ -1,7 +1,7 @@
 """Decisions from stored data: GET /v1/accounts/{account_id}/decision and GET /v1/decisions."""
 from __future__ import annotations
 
-from arrears.api import cursors, decision_reads
+from arrears.api import cursors
 from arrears.api.deciding import decide_stored
 from arrears.api.decision_json import decision_dict
 from arrears.api.openapi.model import ref
@@ -10,7 +10,7 @@ from arrears.api.resources.common import AT, CURSOR, INTEGRATOR, LIMIT, POLICY, 
 from arrears.api.resources.decide import TRACE
 from arrears.api.routing import Param, Resource
 from arrears.api.serialize import decision_summary
-from arrears.engine.store import UnknownAccount
+from arrears.engine.store import UnknownAccount, decisionreads
 from arrears.engine.store.db import read_transaction
 
 resource = Resource("decisions", "Decisions", "What the engine decides, and why.")
@@ -23,7 +23,7 @@ FILTERS = (
     Param("bucket", TEXT, "Only accounts in this aging bucket."),
     Param("account_id", TEXT, "Only this account."),
 )
-SORT = Param("sort", {"enum": list(decision_reads.SORTS), "type": "string", "default": "priority"},
+SORT = Param("sort", {"enum": list(decisionreads.SORTS), "type": "string", "default": "priority"},
              "`priority` (highest first) or `evaluated_at` (newest first).")
 
 
@@ -61,9 +61,9 @@ def list_decisions(call):
     q = call.query
     filters = {p.name: q[p.name] for p in FILTERS}
     with read_transaction(call.state.store.engine) as conn:
-        _, sort = decision_reads.sort_key(conn, q["sort"])
+        sort = decisionreads.effective_sort(conn, q["sort"])
         kind = f"decisions:{sort}"
         after = cursors.decode(kind, filters, q["cursor"], _valid_key)
-        rows, last = decision_reads.decisions_page(conn, filters=filters, sort=sort, after=after,
-                                                   limit=q["limit"])
+        rows, last = decisionreads.decisions_page(conn, filters=filters, sort=sort, after=after,
+                                                  limit=q["limit"])
     return {"items": [decision_summary(r) for r in rows], "next_cursor": cursors.encode(kind, filters, last)}

@@ -1,7 +1,7 @@
 """An account's history: POST/GET /v1/accounts/{account_id}/events."""
 from __future__ import annotations
 
-from arrears.api import cursors, reads
+from arrears.api import cursors
 from arrears.api.inputs import parse_event
 from arrears.api.openapi.model import ref
 from arrears.api.problems import ApiProblem, from_input_error
@@ -10,6 +10,7 @@ from arrears.api.resources.common import AGENT, CURSOR, INTEGRATOR, LIMIT
 from arrears.api.routing import Param, Resource
 from arrears.api.serialize import stored_event
 from arrears.engine.domain.errors import InputError
+from arrears.engine.store import accountreads
 from arrears.engine.store.codec import EVENT_COLUMNS, event_values
 from arrears.engine.store.db import read_transaction
 
@@ -52,7 +53,7 @@ def post_events(call, account_id):
     _check_agent(call, raw, single)
     key = call.headers["Idempotency-Key"]
     with call.state.store.transaction() as w:
-        found = reads.account_ref(w.conn, account_id)
+        found = accountreads.account_ref(w.conn, account_id)
         if found is None:
             raise not_found(account_id)
         acct_no, currency = found
@@ -70,10 +71,10 @@ def post_events(call, account_id):
 
 def _rows_in_order(conn, acct_no, currency, events, keys, report) -> list:
     """The stored row of every input event, in input order; 409 if a key was reused differently."""
-    fresh = iter(reads.events_recorded(conn, acct_no, report.audit_seq) if report.audit_seq else [])
+    fresh = iter(accountreads.events_recorded(conn, acct_no, report.audit_seq) if report.audit_seq else [])
     dup = set(report.duplicates)
     effective = [k if k is not None else ev.id for ev, k in zip(events, keys)]
-    earlier = reads.events_by_key(conn, acct_no, [effective[i] for i in dup])
+    earlier = accountreads.events_by_key(conn, acct_no, [effective[i] for i in dup])
     out = []
     for i, ev in enumerate(events):
         if i not in dup:
@@ -99,11 +100,11 @@ def get_events(call, account_id):
     filters = {"account_id": account_id}
     after = cursors.decode("events", filters, q["cursor"], cursors.int_pair)
     with read_transaction(call.state.store.engine) as conn:
-        found = reads.account_ref(conn, account_id)
+        found = accountreads.account_ref(conn, account_id)
         if found is None:
             raise not_found(account_id)
         acct_no, currency = found
-        rows = reads.events_page(conn, acct_no, after, q["limit"])
+        rows = accountreads.events_page(conn, acct_no, after, q["limit"])
     last = [rows[-1].at, rows[-1].seq] if len(rows) == q["limit"] else None
     return {"items": [stored_event(r, currency) for r in rows],
             "next_cursor": cursors.encode("events", filters, last)}

@@ -4,16 +4,12 @@ from __future__ import annotations
 import logging
 
 from flask import Response
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from arrears.api.metrics import CONTENT_TYPE
 from arrears.api.openapi.model import ref
 from arrears.api.resources.common import OPEN
 from arrears.api.routing import Resource
-from arrears.engine.domain.errors import ArrearsError
-from arrears.engine.store.db import read_transaction
-from arrears.engine.store.migrations import current_revision
+from arrears.engine.domain.errors import ArrearsError, StoreError
 
 resource = Resource("operations", "Operations", "Health, metrics and the API description.")
 log = logging.getLogger("arrears.api")
@@ -21,11 +17,9 @@ log = logging.getLogger("arrears.api")
 
 def _database(state) -> tuple[dict, str | None]:
     try:
-        with read_transaction(state.store.engine) as conn:
-            conn.execute(text("SELECT 1"))
-            revision = current_revision(conn)
+        revision = state.store.ping()
         return {"status": "ok"}, revision
-    except SQLAlchemyError as exc:
+    except StoreError as exc:
         log.error("health check: database: %s", exc)
         return {"status": "failing", "detail": "the database cannot be reached"}, None
 
@@ -33,7 +27,7 @@ def _database(state) -> tuple[dict, str | None]:
 def _policy(state) -> tuple[dict, dict | None]:
     try:
         p = state.policies.active()
-    except (ArrearsError, LookupError, SQLAlchemyError) as exc:
+    except (ArrearsError, LookupError, StoreError) as exc:
         log.error("health check: policy: %s", exc)
         return {"status": "failing", "detail": "no usable active policy"}, None
     return {"status": "ok"}, {"name": p.name, "version": p.version, "digest": p.digest}
@@ -61,7 +55,7 @@ def metrics(call):
     state = call.state
     try:
         digest = state.policies.active().digest
-    except (ArrearsError, LookupError, SQLAlchemyError):
+    except (ArrearsError, LookupError, StoreError):
         digest = None
     response = Response(state.metrics.render(digest))
     response.headers["Content-Type"] = CONTENT_TYPE

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from arrears.api import cursors, reads
+from arrears.api import cursors
 from arrears.api.bodies import YAML_MEDIA
 from arrears.api.openapi.model import ref
 from arrears.api.problems import ApiProblem, policy_errors
@@ -13,6 +13,7 @@ from arrears.api.serialize import policy_version
 from arrears.engine.domain.errors import PolicyError
 from arrears.engine.policy.load import load_policy
 from arrears.engine.simulate import DEFAULT_SAMPLE, from_work_queue, simulate
+from arrears.engine.store import policyvers
 from arrears.engine.store.db import read_transaction
 
 resource = Resource("policies", "Policies", "Collections policy versions (compliance).")
@@ -46,7 +47,7 @@ def list_policies(call):
     q = call.query
     after = cursors.decode("policies", {}, q["cursor"], cursors.is_int)
     with read_transaction(call.state.store.engine) as conn:
-        rows = reads.policy_page(conn, after, q["limit"])
+        rows = policyvers.page(conn, after, q["limit"])
     last = rows[-1].id if len(rows) == q["limit"] else None
     return {"items": [policy_version(r) for r in rows], "next_cursor": cursors.encode("policies", {}, last)}
 
@@ -57,7 +58,7 @@ def list_policies(call):
 def active_policy(call):
     """GET /v1/policies/active: the active policy."""
     with read_transaction(call.state.store.engine) as conn:
-        row = reads.active_policy_row(conn)
+        row = policyvers.active_row(conn)
     if row is None:
         raise ApiProblem(404, "not-found", "no policy is active")
     return policy_version(row, source=True)
@@ -68,7 +69,7 @@ def active_policy(call):
 def get_policy(call, digest):
     """GET /v1/policies/{digest}: a stored policy version."""
     with read_transaction(call.state.store.engine) as conn:
-        row = reads.policy_by_digest(conn, digest)
+        row = policyvers.row_by_digest(conn, digest)
     if row is None:
         raise ApiProblem(404, "not-found", f"no stored policy version has digest {digest[:80]!r}")
     return policy_version(row, source=True)
@@ -138,8 +139,8 @@ def upload_policy(call):
     """POST /v1/policies: upload and activate a policy."""
     policy, text = _compile_or_422(call, "nothing was changed")
     with read_transaction(call.state.store.engine) as conn:
-        existed = reads.policy_by_digest(conn, policy.digest) is not None
+        existed = policyvers.row_by_digest(conn, policy.digest) is not None
     call.state.policies.activate(policy, text)
     with read_transaction(call.state.store.engine) as conn:
-        row = reads.policy_by_digest(conn, policy.digest)
+        row = policyvers.row_by_digest(conn, policy.digest)
     return policy_version(row, source=True), 200 if existed else 201

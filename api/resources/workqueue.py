@@ -12,9 +12,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
-from sqlalchemy import select
 
-from arrears.api import decision_reads
 from arrears.api.openapi.model import ref
 from arrears.api.resources.common import AGENT, AT
 from arrears.api.routing import Param, Resource
@@ -23,8 +21,8 @@ from arrears.engine.decide.core import decide_batch
 from arrears.engine.domain.decision import rfc3339
 from arrears.engine.domain.model import CHANNEL_KINDS
 from arrears.engine.domain.money import from_minor
+from arrears.engine.store import decisionreads, scan
 from arrears.engine.store.db import read_transaction
-from arrears.engine.store.schema import accounts
 
 resource = Resource("work_queue", "Work queue", "Prioritised contact lists for human agents.")
 
@@ -52,12 +50,11 @@ def work_queue(call):
     head = {"channel": kind, "date": at.date().isoformat(), "capacity": capacity}
     before = int(_day_end(at).timestamp())
     with read_transaction(state.store.engine) as conn:
-        if decision_reads.any_decisions(conn):
-            rows = (decision_reads.due_contacts(conn, _channels(policy, kind), before, capacity)
+        if decisionreads.any_decisions(conn):
+            rows = (decisionreads.due_contacts(conn, _channels(policy, kind), before, capacity)
                     if capacity else [])
             return {**head, "source": "tick", "evaluated_at": None, "items": [_from_row(r) for r in rows]}
-        nos = [r[0] for r in conn.execute(select(accounts.c.acct_no).order_by(accounts.c.acct_no)
-                                          .limit(state.settings.work_queue_scan))]
+        nos = scan.acct_nos_after(conn, 0, state.settings.work_queue_scan)
     items = _computed(state, policy, kind, nos, at, before, capacity)
     return {**head, "source": "computed", "evaluated_at": rfc3339(at), "items": items}
 

@@ -88,9 +88,7 @@ def run(args) -> int:
     """Handler: load the goals, measure them on the stored portfolio, print the statuses."""
     from datetime import datetime, timezone
 
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from arrears.engine.domain.errors import ArrearsError, PolicyError
+    from arrears.engine.domain.errors import ArrearsError, PolicyError, StoreError
     from arrears.engine.domain.model import parse_date
     from arrears.engine.goals import days_to_measure, evaluate_goals, load_goals
     from arrears.engine.goals.text import render
@@ -105,7 +103,7 @@ def run(args) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return 1
-    except (ArrearsError, SQLAlchemyError, OSError) as exc:
+    except (ArrearsError, StoreError, OSError) as exc:
         print(f"arrears goals: {exc}", file=sys.stderr)
         return 1
     if args.format == "json":

@@ -12,18 +12,35 @@ Exit status: 0 printed; 1 bad arguments, configuration, policy or database.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+import textwrap
+
+# The KPI package is imported when the parser is built anyway (`arrears replay` reads its
+# GROUP_BY too), so the groupings and the KPIs the help lists are the engine's own.
+from arrears.engine.kpis.catalogue import KPIS, UNIT_SYMBOLS
+from arrears.engine.kpis.groups import GROUP_BY
 
 HELP = "collection KPIs of a period (aging, DSO, CEI, roll rates, cure, promises, costs)"
 KPI_KEYS = ("costs",)
-# arrears.engine.kpis.groups.GROUP_BY, spelt out: importing the KPI package would slow `arrears --help`.
-GROUP_BY = ("segment", "bucket", "channel", "stage")
+
+
+def kpi_help(width: int = 100) -> str:
+    """The KPIs `arrears kpis` reports, one per line with its unit, direction and definition
+    (from the KPI catalogue, engine/kpis/catalogue.py)."""
+    name_width = max(len(k.name) for k in KPIS)
+    lines = ["KPIs (unit; up: higher is better, down: lower is better):"]
+    for k in KPIS:
+        head = f"  {k.name:<{name_width}}  {UNIT_SYMBOLS[k.unit]:<5}  {k.better:<4}  "
+        lines += textwrap.wrap(k.definition, width, initial_indent=head, subsequent_indent=" " * len(head))
+    return "\n".join(lines + ["", "Formulas, figures and edge cases: docs/kpis.md."])
 
 
 def register(subparsers) -> None:
     """Add the `kpis` subcommand."""
-    parser = subparsers.add_parser("kpis", help=HELP, description=HELP + ". Formulas: docs/kpis.md.")
+    parser = subparsers.add_parser("kpis", help=HELP, description=HELP + ".", epilog=kpi_help(),
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--from", dest="start", required=True, metavar="DATE",
                         help="first day of the period (YYYY-MM-DD, the debtors' local days)")
     parser.add_argument("--to", dest="end", required=True, metavar="DATE",
@@ -76,10 +93,8 @@ def costs_from_config(config: dict):
 
 def run(args) -> int:
     """Handler: load the ledger from the store, compute the KPIs and print them."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     from arrears.engine.domain.batch import epoch_day
-    from arrears.engine.domain.errors import ArrearsError
+    from arrears.engine.domain.errors import ArrearsError, StoreError
     from arrears.engine.domain.model import parse_date
     from arrears.engine.kpis import compute_kpis, ledger_from_store
     from arrears.engine.kpis.render import to_csv, to_table
@@ -97,7 +112,7 @@ def run(args) -> int:
             policy = read_policy(store, settings.policy_path, explicit=args.policy, facts=installed_facts())
             ledger = ledger_from_store(store, policy, segment_days=[epoch_day(end)])
         report = compute_kpis(ledger, start, end, group_by=args.group_by, policy=policy, costs=costs)
-    except (ArrearsError, SQLAlchemyError, OSError) as exc:
+    except (ArrearsError, StoreError, OSError) as exc:
         print(f"arrears kpis: {exc}", file=sys.stderr)
         return 1
     if args.format == "json":

@@ -61,14 +61,12 @@ def _store(args, *, write: bool):
 
 def run_unknown(args) -> int:
     """Handler: print the unknown rows (text or JSON)."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from arrears.engine.domain.errors import ArrearsError
+    from arrears.engine.domain.errors import ArrearsError, StoreError
     from arrears.engine.tick.resolve import list_unknown
     try:
         with _store(args, write=False) as store:
             rows = list_unknown(store)
-    except (ArrearsError, SQLAlchemyError, OSError) as exc:
+    except (ArrearsError, StoreError, OSError) as exc:
         print(f"arrears outbox: {exc}", file=sys.stderr)
         return 1
     if args.format == "json":
@@ -90,16 +88,14 @@ def run_resolve(args) -> int:
     """Handler: settle one unknown row; 1 if it is not unknown (nothing changed)."""
     from datetime import datetime, timezone
 
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from arrears.engine.domain.errors import ArrearsError
+    from arrears.engine.domain.errors import ArrearsError, StoreError
     from arrears.engine.tick.resolve import resolve_unknown
     by = args.by or getpass.getuser()
     try:
         with _store(args, write=True) as store:
             resolve_unknown(store, None, args.id, sent=args.outcome == "sent", now=datetime.now(timezone.utc),
                             note=args.note, provider_id=args.provider_id, by=by)
-    except (ArrearsError, SQLAlchemyError, OSError) as exc:
+    except (ArrearsError, StoreError, OSError) as exc:
         print(f"arrears outbox: {exc}", file=sys.stderr)
         return 1
     print(f"outbox row {args.id}: recorded as {args.outcome} (audited: delivery.resolved.{args.outcome}, by {by})")

@@ -48,11 +48,9 @@ def write_atomically(path: Path, text: str) -> None:
 
 def run(args) -> int:
     """Handler: read the portfolio, gather the figures, judge the goals, write the page."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     from arrears.engine.cli.goals import read_ledger, sources
     from arrears.engine.domain.batch import epoch_day
-    from arrears.engine.domain.errors import ArrearsError, PolicyError
+    from arrears.engine.domain.errors import ArrearsError, PolicyError, StoreError
     from arrears.engine.domain.model import parse_date
     from arrears.engine.goals import days_to_measure, evaluate_goals, load_goals
     from arrears.engine.report import gather, render
@@ -76,7 +74,7 @@ def run(args) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return 1
-    except (ArrearsError, SQLAlchemyError, OSError) as exc:
+    except (ArrearsError, StoreError, OSError) as exc:
         print(f"arrears report: {exc}", file=sys.stderr)
         return 1
     print(f"wrote {out} ({len(data.currencies)} currenc{'y' if len(data.currencies) == 1 else 'ies'}, "

@@ -45,14 +45,12 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     """Handler: serve the API (and the tick unless --no-scheduler) until SIGINT/SIGTERM."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     from arrears.api import create_app
     from arrears.api.config import ConfigError
     from arrears.api.httpd import DEFAULT_THREADS
     from arrears.api.server import serve as serve_api
     from arrears.engine.cli.goals import goals_path
-    from arrears.engine.domain.errors import ArrearsError
+    from arrears.engine.domain.errors import ArrearsError, StoreError
     from arrears.engine.tick.scheduler import TickScheduler, announce
     from arrears.engine.tick.service import Runtime, TickJob
     from arrears.engine.tick.settings import load_settings
@@ -71,7 +69,7 @@ def run(args) -> int:
             _demo(settings, config)
         app = create_app(config)
         runtime = None if args.no_scheduler else Runtime(settings)
-    except (ArrearsError, ConfigError, SQLAlchemyError, OSError, ValueError) as exc:
+    except (ArrearsError, ConfigError, StoreError, OSError, ValueError) as exc:
         print(f"arrears serve: {exc}", file=sys.stderr)
         return 1
     if args.workers < 1:

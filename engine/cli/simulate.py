@@ -61,10 +61,8 @@ def run(args) -> int:
     """Handler: simulate and print the report as text or JSON."""
     from datetime import datetime, timezone
 
-    from sqlalchemy.exc import SQLAlchemyError
-
     from arrears.engine.cli.tick import Bar
-    from arrears.engine.domain.errors import ArrearsError, PolicyError
+    from arrears.engine.domain.errors import ArrearsError, PolicyError, StoreError
     from arrears.engine.domain.model import parse_instant
     from arrears.engine.policy.load import load_policy
     from arrears.engine.policy.registry import read_policy
@@ -90,7 +88,7 @@ def run(args) -> int:
         settings = load_settings(db=args.db, policy=args.policy, config=args.config)
         capacity = from_delivery_config(settings.dispatcher_config).overridden(dict(args.capacity))
         store = _open(settings.database_url)
-    except (ArrearsError, SQLAlchemyError, OSError) as exc:
+    except (ArrearsError, StoreError, OSError) as exc:
         return _fail(str(exc))
     bar = Bar(sys.stderr) if args.progress or sys.stderr.isatty() else None
     try:
@@ -101,7 +99,7 @@ def run(args) -> int:
                           capacity=capacity)
     except PolicyError as exc:
         return _fail(f"the active policy does not load:\n{exc}")
-    except (ArrearsError, SQLAlchemyError, OSError) as exc:
+    except (ArrearsError, StoreError, OSError) as exc:
         return _fail(str(exc))
     finally:
         if bar is not None:

@@ -82,9 +82,7 @@ def run(args) -> int:
     """Handler: run the tick and print its summary line (or JSON)."""
     from datetime import datetime, timezone
 
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from arrears.engine.domain.errors import ArrearsError
+    from arrears.engine.domain.errors import ArrearsError, StoreError
     from arrears.engine.domain.model import parse_instant
     from arrears.engine.tick.service import Runtime
     from arrears.engine.tick.settings import load_settings
@@ -93,13 +91,13 @@ def run(args) -> int:
         now = parse_instant(args.at, "--at") if args.at else datetime.now(timezone.utc)
         settings = load_settings(db=args.db, policy=args.policy, config=args.config)
         runtime = Runtime(settings, dispatch=not args.no_dispatch, activate_policy=args.activate_policy)
-    except (ArrearsError, SQLAlchemyError, OSError) as exc:
+    except (ArrearsError, StoreError, OSError) as exc:
         print(f"arrears tick: {exc}", file=sys.stderr)
         return 1
     bar = Bar(sys.stderr) if args.progress or sys.stderr.isatty() else None
     try:
         _, summary = runtime.run(now, "cli", progress=bar)
-    except (ArrearsError, SQLAlchemyError) as exc:
+    except (ArrearsError, StoreError) as exc:
         print(f"arrears tick: the tick failed: {exc}", file=sys.stderr)
         return 1
     finally:

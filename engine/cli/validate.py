@@ -2,13 +2,16 @@
 
 Policies may use the facts of the installed plugins (`x_…`); they are loaded first, and
 a plugin that cannot be loaded is a usage error (exit 2), as it would stop the tick.
+A goals file (a document with a top-level `goals:` list, like `policies/goals.yaml`) is
+checked as one, against the aging buckets and segments of the policies that loaded.
 """
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-HELP = "check policy files (a directory means its *.yaml files, without *_test.yaml)"
+HELP = ("check policy and goals files (a directory means its *.yaml files, without the policy tests, "
+        "*_test.yaml)")
 
 
 def register(subparsers) -> None:
@@ -53,8 +56,12 @@ def run(args) -> int:
         for message in errors:
             print(f"arrears validate: {message}", file=sys.stderr)
         return 2
+    goal_files = [path for path in files if _is_goals_file(path)]
     bad = problems = 0
+    policies = []
     for path in files:
+        if path in goal_files:
+            continue
         try:
             policy = load_policy(path, facts=facts)
         except PolicyError as exc:
@@ -63,12 +70,50 @@ def run(args) -> int:
             for problem in exc.problems:
                 print(problem)
             continue
+        policies.append(policy)
         print(f"ok  {path}  {policy.name} {policy.version} {policy.digest}")
         if policy.plugin_facts:
             used = ", ".join(f"{name} ({fd.plugin})" for name, fd in policy.plugin_facts.items())
             print(f"    uses plugin facts: {used}")
+    for path in goal_files:
+        found = _check_goals(path, policies)
+        bad += bool(found)
+        problems += found
     print(_summary(len(files), bad, problems))
     return 1 if bad else 0
+
+
+def _is_goals_file(path: Path) -> bool:
+    """A goals file has a top-level `goals` key and no `escalation` (which every policy has)."""
+    from arrears.engine.domain.errors import PolicyError
+    from arrears.engine.policy.yamlsrc import load_file
+    try:
+        data = load_file(path, str(path), lenient=True).data
+    except PolicyError:
+        return False                     # unreadable: reported as a policy problem
+    return isinstance(data, dict) and "goals" in data and "escalation" not in data
+
+
+def _check_goals(path: Path, policies: list) -> int:
+    """Check one goals file against the aging buckets and segments of the policies that loaded
+    (it is valid if it fits one of them; without any, only on its own); print `ok` or its
+    problems (against the first policy); return their count."""
+    from arrears.engine.domain.errors import PolicyError
+    from arrears.engine.goals import load_goals
+    first = None
+    for policy in policies or [None]:
+        try:
+            names = {} if policy is None else {"buckets": policy.bucket_names,
+                                               "segments": tuple(policy.segments)}
+            goalset = load_goals(path, **names)
+        except PolicyError as exc:
+            first = first or exc
+            continue
+        print(f"ok  {path}  goals file, {len(goalset.goals)} goal(s)")
+        return 0
+    for problem in first.problems:
+        print(problem)
+    return len(first.problems)
 
 
 def _summary(total: int, bad: int, problems: int) -> str:

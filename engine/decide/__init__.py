@@ -2,8 +2,10 @@
 
 Owns `decide_batch` and `decide` (`core`), the batch's result (`result.DecisionBatch`),
 priority, escalation, holds, offers and fees, suppressions, the per-account `Decision` with
-its trace (`materialize`, `trace`), its plain-words rendering (`explain`) and the runner of
-policy tests (`policytest`). No clock reads and no I/O: `now` is always an argument.
+its trace (`materialize`, `parts`, `trace`), the one writer of a decision's JSON, from the
+batch's columns, which the API and `Decision.to_dict()` both use (`decision_json`), its
+plain-words rendering (`explain`) and the runner of policy tests (`policytest`). No clock
+reads and no I/O: `now` is always an argument.
 
 May import: `domain`, `facts`, `guardrails`, `policy`. Never the store, the API or plugins.
 """

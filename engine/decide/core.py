@@ -24,16 +24,17 @@ MIN_RECHECK = 60   # seconds: never schedule the next evaluation sooner than thi
 
 
 def _durations(policy: CompiledPolicy, rules, n: int) -> dict:
-    """Per-account lengths of hardship and breathing-space pauses: the longest that applies."""
+    """Per-account lengths of the pauses profiles may lengthen (hardship, breathing space):
+    the longest that applies."""
     hardship = -1 if policy.grace.hardship_days is None else policy.grace.hardship_days
     out = {"hardship": np.full(n, hardship, dtype=np.int64),       # -1: until it is ended
            "breathing_space": np.full(n, holds.BREATHING_SPACE_DAYS, dtype=np.int64)}
     for rule, mask in rules:
-        key = {"hardship_pause": "hardship", "breathing_space": "breathing_space"}.get(rule.kind)
-        if key:
+        if "lengthens" in rule.hooks:
+            key, days = rule.lengthens()
             # Only ever lengthen: an open-ended pause (-1) stays open-ended.
             longer = mask & (out[key] >= 0)
-            out[key] = np.where(longer, np.maximum(out[key], rule.days), out[key])
+            out[key] = np.where(longer, np.maximum(out[key], days), out[key])
     return out
 
 
@@ -47,8 +48,9 @@ def decide_batch(batch: Batch, policy: CompiledPolicy, now: datetime) -> Decisio
     steps = escalation.plan_steps(facts, policy, blocked)
     later = steps.ready_day > facts.today
     base = np.where(later, facts.midnight(np.where(later, steps.ready_day, 0)), now_s)
-    guarded = guardrails.apply(facts, policy, steps, rules, base, bars)
-    hold_list = holds.holds(facts, policy, exempt={"stop.cease_communication": guarded.cease_exempt})
+    guarded = guardrails.apply(facts, policy, steps, rules, base)
+    hold_list = holds.holds(facts, policy, exempt=guarded.exempt,
+                            notes=guardrails.hold_notes(facts, rules))
     offer_cols = offers.compute(facts, policy, _fee_freeze(facts, rules))
 
     n = facts.n
@@ -83,8 +85,8 @@ def _fee_freeze(facts: Facts, rules) -> np.ndarray:
     """Accounts whose fees a profile freezes (forbearance while in hardship)."""
     out = np.zeros(facts.n, dtype=bool)
     for rule, mask in rules:
-        if rule.kind == "hardship_pause" and rule.freeze_fees:
-            out |= mask & facts.states["hardship"][0]
+        if "freezes_fees" in rule.hooks and (frozen := rule.freezes_fees(facts)) is not None:
+            out |= mask & frozen
     return out
 
 

@@ -44,11 +44,12 @@ def _day(days, row) -> str:
 BREATHING_SPACE_DAYS = 60   # Debt Respite Scheme: the standard moratorium
 
 
-def holds(facts: Facts, policy, exempt: dict | None = None) -> list[Hold]:
+def holds(facts: Facts, policy, exempt: dict | None = None, notes: dict | None = None) -> list[Hold]:
     """Every hold that can apply, in the order the trace reports them.
 
     `exempt` maps a rule id to accounts a jurisdiction rule lets through (the final
-    notices a cease-communication request still allows).
+    notices a cease-communication request still allows); `notes` maps a rule id to
+    (accounts, words) a jurisdiction rule adds to its reason (`guardrails.evaluate.hold_notes`).
     """
     exempt = exempt or {}
     out = []
@@ -94,4 +95,12 @@ def holds(facts: Facts, policy, exempt: dict | None = None) -> list[Hold]:
                     lambda row: "payment plan in good standing" + (
                         f"; next instalment checked after {_day(check, row)}"
                         if check[row] != NO_DAY else "")))
+    for hold in out:
+        for rows, words in (notes or {}).get(hold.rule, ()):
+            hold.reason = _noted(hold.reason, rows, words)
     return out
+
+
+def _noted(reason: Callable[[int], str], rows: np.ndarray, words: Callable[[int], str]):
+    """`reason`, followed by `words` for the accounts in `rows`."""
+    return lambda row: f"{reason(row)}; {words(row)}" if rows[row] else reason(row)

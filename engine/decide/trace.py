@@ -6,7 +6,7 @@ per-account string work; `arrears explain` prints it.
 from __future__ import annotations
 
 from arrears.engine.decide.escalation import REASONS
-from arrears.engine.domain.batch import NO_DAY, day_to_date
+from arrears.engine.domain.batch import day_to_date
 from arrears.engine.domain.clock import FAR, NEVER, from_epoch
 from arrears.engine.domain.decision import TraceStep, rfc3339
 from arrears.engine.domain.money import from_minor
@@ -113,53 +113,26 @@ def _channel(db, row):
     return [TraceStep("channel", chosen, detail)]
 
 
-_STATE_OF = {"represented": "represented", "breathing_space": "breathing_space",
-             "hardship_pause": "hardship", "cease_communication": "cease_communication"}
-_ENTITLEMENTS = ("statutory_compensation", "statutory_interest", "payment_terms")
-
-
-def _entitlement(db, row, rule) -> str:
-    """What a creditor-entitlement rule means for this account (EU late payment)."""
-    f, b = db.facts, db.facts.b
-    mine = b.inv_acct == row
-    text = f"{describe(rule)} [{rule.source}]"
-    if rule.kind == "statutory_compensation":
-        return f"{text}; {int((f.overdue_mask & mine).sum())} late invoice(s)"
-    if rule.kind == "payment_terms" and b.inv_issued is not None:
-        limit = int(rule.extra.get("max_days", 60))
-        issued, due = b.inv_issued[mine], b.inv_due[mine]
-        long_terms = [str(i) for i, d0, d1 in zip(b.inv_id[mine], issued, due)
-                      if d0 != NO_DAY and d1 - d0 > limit]
-        if long_terms:
-            return f"{text}; terms over {limit} days on {', '.join(long_terms)}"
-    return text
-
-
 def _guardrails(db, row):
-    """One line per jurisdiction rule that applies to the account."""
+    """One line per jurisdiction rule that applies to the account.
+
+    A rule kind may word its own line (its `report` hook: a state in force, an entitlement,
+    a time bar); otherwise the line says how the rule timed the step.
+    """
     g, out = db.guarded, []
     for rule, mask in db.rules:
         if not mask[row]:
             continue
         name = f"check {rule.id}"
+        own = rule.report(db.facts, row)
+        if own is not None:
+            out.append(TraceStep(name, *own))
+            continue
         until = g.rule_until.get(rule.id, g.first_until.get(rule.id))
         t = None if until is None else int(until[row])
         first = g.first_until.get(rule.id)
         tf = None if first is None else int(first[row])
-        state = _STATE_OF.get(rule.kind)
-        if rule.kind == "time_bar":
-            bar = next(((b, since) for r, b, since in db.bars if r.id == rule.id), None)
-            if bar is not None and bar[0][row]:
-                out.append(TraceStep(name, "time-barred", f"since {_date(bar[1][row])}: {describe(rule)}"))
-            else:
-                out.append(TraceStep(name, "clear", describe(rule) + f" [{rule.source}]"))
-        elif state is not None:
-            active = bool(db.facts.states[state][0][row])
-            out.append(TraceStep(name, "in force" if active else "clear",
-                                 describe(rule) + f" [{rule.source}]"))
-        elif rule.kind in _ENTITLEMENTS:
-            out.append(TraceStep(name, "entitlement", _entitlement(db, row, rule)))
-        elif t is not None and (t >= FAR or (g.blocked[row] and t > db.now and t != NEVER)):
+        if t is not None and (t >= FAR or (g.blocked[row] and t > db.now and t != NEVER)):
             until = "" if t >= FAR else f"; until {rfc3339(from_epoch(t))}"
             out.append(TraceStep(name, "blocked", describe(rule) + until))
         elif t is not None and t > db.now and t != NEVER:

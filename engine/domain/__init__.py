@@ -4,7 +4,8 @@ Owns accounts, invoices and the append-only events of their history (`model`), m
 `Decimal` with a currency at the edges and integer minor units inside (`money`), time as
 epoch seconds with its sentinels (`clock`), IANA time zones (`tzutil`) and public holidays
 (`holidaycal`), the column-wise form of many accounts (`batch`), the `Decision` value a
-decision is reported as (`decision`), and the one exception tree (`errors`).
+decision is reported as (`decision`; its JSON is written by `decide.decision_json`, which
+the engine hands each Decision it makes), and the one exception tree (`errors`).
 
 May import: the standard library, numpy, `holidays`. Nothing else of Arrears.
 """

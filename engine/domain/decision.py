@@ -1,14 +1,20 @@
 """The Decision: what the engine decided for one account, and why.
 
-Plain immutable values. `to_dict()` gives the JSON form the API, the CLI and the store
-use: money as decimal strings with a currency, times as RFC 3339 UTC, keys in a fixed
-order, so equal decisions serialise to equal bytes.
+Plain immutable values. `Decision.to_dict()` gives the JSON form the API, the CLI and the
+store use: money as decimal strings with a currency, times as RFC 3339 UTC, keys in a
+fixed order, so equal decisions serialise to equal bytes. That JSON is written in one
+place, `arrears.engine.decide.decision_json`, which also writes it for the API straight
+from a batch's columns; this layer is below it and cannot import it, so the engine hands
+each Decision it makes its form (`json_form`) and the Decision asks that form for its
+JSON. The parts that are values of their own say how they are written here (`to_dict()`,
+and `fees_json` / `money.money_json` for fees and money the writer holds as minor units),
+and the writer uses them.
 """
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from arrears.engine.domain.money import Money
 
@@ -38,9 +44,6 @@ class Priority:
 
     score: float
     contributions: tuple[tuple[str, float], ...]
-
-    def to_dict(self):
-        return {"score": self.score, "contributions": dict(self.contributions)}
 
 
 @dataclass(frozen=True)
@@ -104,8 +107,12 @@ class Fees:
     note: str | None
 
     def to_dict(self):
-        return {"late_fee": self.late_fee.to_json(), "interest": self.interest.to_json(),
-                "frozen": self.frozen, "note": self.note}
+        return fees_json(self.late_fee.to_json(), self.interest.to_json(), self.frozen, self.note)
+
+
+def fees_json(late_fee: dict, interest: dict, frozen: bool, note: str | None) -> dict:
+    """The fees' JSON form, from the amounts' JSON (`Fees.to_dict` and the decision writer)."""
+    return {"late_fee": late_fee, "interest": interest, "frozen": frozen, "note": note}
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,14 @@ class TraceStep:
 
     def to_dict(self):
         return {"step": self.step, "outcome": self.outcome, "detail": self.detail}
+
+
+class JsonForm(Protocol):
+    """What writes a Decision's JSON (`arrears.engine.decide.decision_json.DecisionForm`)."""
+
+    def to_dict(self) -> dict: ...
+
+    def to_json(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -143,31 +158,25 @@ class Decision:
     next_evaluation_at: datetime
     trace: tuple[TraceStep, ...]
     profiles: tuple[str, ...] = ()   # jurisdiction profiles applied
+    # The writer's form of this decision (engine/decide/decision_json.py), given by the engine
+    # that made it; not copied by dataclasses.replace, whose result the engine did not decide.
+    json_form: InitVar[JsonForm | None] = None
+    _json_form: JsonForm | None = field(init=False, default=None, repr=False, compare=False)
+
+    def __post_init__(self, json_form):
+        object.__setattr__(self, "_json_form", json_form)
+
+    def _form(self) -> JsonForm:
+        if self._json_form is None:
+            raise ValueError(f"the Decision for {self.account_id!r} has no JSON form: only a Decision the "
+                             "engine made has one (DecisionBatch.decision), and dataclasses.replace() does "
+                             "not copy it")
+        return self._json_form
 
     def to_dict(self) -> dict:
-        """JSON-ready form; equal decisions give equal dicts."""
-        return {
-            "account_id": self.account_id,
-            "evaluated_at": rfc3339(self.evaluated_at),
-            "policy": self.policy.to_dict(),
-            "days_past_due": self.days_past_due,
-            "bucket": self.bucket,
-            "balance": self.balance.to_json(),
-            "total_balance": self.total_balance.to_json(),
-            "overdue_balance": self.overdue_balance.to_json(),
-            "disputed_amount": self.disputed_amount.to_json(),
-            "priority": self.priority.to_dict(),
-            "segments": list(self.segments),
-            "stage": self.stage,
-            "action": None if self.action is None else self.action.to_dict(),
-            "offers": [o.to_dict() for o in self.offers],
-            "suppressions": [s.to_dict() for s in self.suppressions],
-            "fees": None if self.fees is None else self.fees.to_dict(),
-            "profiles": list(self.profiles),
-            "next_evaluation_at": rfc3339(self.next_evaluation_at),
-            "trace": [t.to_dict() for t in self.trace],
-        }
+        """JSON-ready form (a fresh dict); equal decisions give equal dicts."""
+        return self._form().to_dict()
 
     def to_json(self) -> str:
         """Canonical JSON text (sorted keys, no spaces)."""
-        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return self._form().to_json()

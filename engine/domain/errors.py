@@ -53,3 +53,14 @@ class StoreError(ArrearsError):
     def __init__(self, message: str, cause: BaseException | None = None):
         self.cause = cause
         super().__init__(message)
+
+
+class StoreLocked(StoreError):
+    """Another transaction held the database's lock longer than the busy timeout (SQLite's
+    "database is locked"; a PostgreSQL lock timeout, deadlock or serialization failure).
+    The transaction was rolled back: retrying later may succeed."""
+
+
+class StoreConflict(StoreError):
+    """A write broke one of the database's constraints (a unique or foreign key); the
+    transaction was rolled back."""

@@ -74,6 +74,12 @@ def from_minor(minor: int, currency: str) -> Decimal:
     return Decimal(int(minor)).scaleb(-exp).quantize(Decimal(1).scaleb(-exp))
 
 
+def money_json(amount: Decimal, currency: str) -> dict:
+    """Money's JSON form, `{"amount": "12.50", "currency": "EUR"}` (amounts travel as decimal
+    strings); for amounts not held as a `Money` (a batch's minor units: `from_minor` first)."""
+    return {"amount": str(amount), "currency": currency}
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     """An amount and its currency."""
@@ -83,7 +89,7 @@ class Money:
 
     def to_json(self) -> dict:
         """`{"amount": "12.50", "currency": "EUR"}`: amounts travel as decimal strings."""
-        return {"amount": str(self.amount), "currency": self.currency}
+        return money_json(self.amount, self.currency)
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"

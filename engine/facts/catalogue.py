@@ -1,7 +1,11 @@
 """The catalogue of facts that policy conditions may use.
 
-This is the single source of truth: the JSON Schema's fact names, the condition
-compiler and the policy guide are all checked against it by tests.
+This is the single source of truth. The policy JSON Schema's fact names, hover texts,
+parameters and operators are generated from it (`python -m arrears.engine.policy.schemagen`,
+engine/policy/schemagen.py; tests/test_schema.py fails while the committed schema is stale);
+the condition compiler's columns (engine/policy/conditions.py) and docs/facts.md are checked
+against it by tests/test_fact_catalogue.py. A new fact is an entry here, its column there,
+a test of its values and a row in docs/facts.md.
 
 Plugins add facts of their own (`arrears_facts`, see `plugins/facts.py`). Their names
 live in a namespace of their own, `x_…`, which no built-in fact name may ever use, so a
@@ -81,6 +85,8 @@ FACTS: dict[str, FactDef] = {f.name: f for f in (
     _f("currency", STRING, "ISO 4217 currency of the account."),
     _f("relationship_tier", STRING, "Relationship tier from the CRM, e.g. strategic.",
        optional=True),
+    _f("account_manager", STRING, "The account manager named on the account, e.g. to route "
+       "contact to them when one is set.", optional=True),
     _f("tags", SET, "Free-form tags set on the account."),
     _f("risk_score", NUMBER, "External risk score from 0 (safe) to 1 (risky).", optional=True),
     _f("on_time_ratio", NUMBER, "Share of past invoices paid on time, 0 to 1.", optional=True),

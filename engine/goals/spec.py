@@ -4,7 +4,8 @@ The file is read with the policies' own machinery (`arrears.engine.policy.yamlsr
 `arrears.engine.policy.validation.validate_document` against `engine/policy/schemas/goals.schema.json`), so
 every mistake is reported as `file:line:col: message`, all of them at once. The
 rules a schema cannot say (one of `value`/`change_percent`, dates in order, known
-KPI and bucket names) are checked here, with the same positions.
+KPI and bucket names) are checked here, with the same positions. The KPI names, and a KPI
+goal's default direction, are the KPI catalogue's (`arrears.engine.kpis.catalogue`).
 """
 from __future__ import annotations
 
@@ -14,16 +15,13 @@ from fractions import Fraction
 from pathlib import Path
 
 from arrears.engine.domain.errors import PolicyError, Problem
-from arrears.engine.kpis.report import KPI_NAMES
+from arrears.engine.kpis.catalogue import BY_NAME as KPIS
+from arrears.engine.kpis.catalogue import NAMES as KPI_NAMES
 from arrears.engine.policy.semantics import did_you_mean
 from arrears.engine.policy.yamlsrc import Document, load_file, pointer
 
 DEFAULT_TOLERANCE = Fraction(10)    # percent of the planned change
 DEFAULT_WINDOW = 90                 # days of the period a flow KPI is measured over
-# Which way is better, per KPI; balances, counts and roll rates are always "down".
-KPI_DIRECTION = {"collection_rate": "up", "recovery_rate": "up", "dso": "down", "best_possible_dso": "down",
-                 "average_days_delinquent": "down", "cei": "up", "cure_rate": "up", "promise_kept_rate": "up",
-                 "right_party_contact_rate": "up", "bad_debt_ratio": "down", "cost_to_collect": "down"}
 
 
 @dataclass(frozen=True)
@@ -122,11 +120,9 @@ class _Checker:
             where = here + ("scope", "segment") if "segment" in (spec.get("scope") or {}) else ("defaults", "scope")
             self.add(where, f"unknown segment {scope['segment']!r}{did_you_mean(scope['segment'], self.segments)}"
                             f" (the policy's segments: {', '.join(self.segments) or 'none'})")
-        direction = spec.get("direction") or (KPI_DIRECTION.get(metric.kpi) if metric and metric.kind == "kpi"
+        # Which way is better: a KPI's own (the catalogue's); balances, counts and roll rates: down.
+        direction = spec.get("direction") or (KPIS[metric.kpi].better if metric and metric.kind == "kpi"
                                               else "down")
-        if direction is None:
-            self.add(here + ("metric",), f"say which way is better for {metric.kpi}: add `direction: up` or "
-                                         "`direction: down`")
         base = spec["baseline"]
         base_day = _day(base["date"] if isinstance(base, dict) else base)
         base_value = _number(base["value"]) if isinstance(base, dict) and "value" in base else None

@@ -24,6 +24,9 @@ The interface (stable; the replay engine and the report build on it):
 - Money is integer minor units inside and `{"amount": "12.50", "currency": "GBP"}` outside;
   amounts of different currencies are never added: every figure is per currency.
 - A KPI whose denominator is zero is `{"value": null, "reason": "..."}`.
+- Which KPIs there are: the KPI catalogue, `arrears.engine.kpis.catalogue.KPIS`, one entry per
+  KPI (name, label, unit, direction, formula, chart, definition); goals, the report, the
+  OpenAPI schema and the CLI read them from there.
 
 Formulas, data used and edge cases: docs/kpis.md.
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from arrears.engine.domain.batch import day_to_date, epoch_day
 from arrears.engine.domain.errors import InputError
-from arrears.engine.kpis import formulas
+from arrears.engine.kpis import rows
 from arrears.engine.kpis.groups import ALL_KINDS, Group, check_group_by, groups
 from arrears.engine.kpis.ledger import Ledger
 from arrears.engine.kpis.measures import Period, contact_attempts, measure
@@ -100,11 +100,11 @@ class _Context:
             for currency, in_cur in zip(self.currencies, self.by_currency):
                 sums = m[group.rows & in_cur].sum(axis=0)
                 contact = m[group.contact_rows & in_cur].sum(axis=0)
-                f = formulas.figures_of(sums, contact, cols, group.kinds)
+                f = rows.figures_of(sums, contact, cols, group.kinds)
                 if f["accounts"] == 0 and f["attempts"] == 0:
                     continue
-                out.append(formulas.row(
-                    group.name, currency, f, formulas.attempts_by_kind(contact, cols, group.kinds), sums, cols,
+                out.append(rows.row(
+                    group.name, currency, f, rows.attempts_by_kind(contact, cols, group.kinds), sums, cols,
                     buckets=self.policy.bucket_names, days=period.end - period.start + 1, months=months,
                     costs=self.costs, with_fixed=with_fixed))
         return out

@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import fields
 
 import numpy as np
-from sqlalchemy import select
 
 from arrears.engine.domain import tzutil
 from arrears.engine.domain.batch import EVENT_CODES as E
@@ -35,9 +34,9 @@ from arrears.engine.kpis.ledger import (
     Stages,
     object_array,
 )
+from arrears.engine.store import decisionreads, scan
 from arrears.engine.store.batchload import load_batch
 from arrears.engine.store.db import read_transaction
-from arrears.engine.store.schema import accounts, decisions
 
 PAGE = 10_000
 _TABLES = ("invoices", "payments", "credit_notes", "write_offs", "disputes", "contacts", "promises", "stages")
@@ -103,9 +102,7 @@ def segment_snapshots(batch: Batch, policy, days) -> Segments:
 
 def _stages(conn, nos: np.ndarray, batch: Batch, policy) -> Stages:
     """The stored decisions of the accounts `nos` (rows of `batch`) as a Stages table."""
-    rows = conn.execute(select(decisions.c.acct_no, decisions.c.evaluated_at, decisions.c.stage)
-                        .where(decisions.c.acct_no.between(int(nos[0]), int(nos[-1])))
-                        .order_by(decisions.c.acct_no, decisions.c.evaluated_at, decisions.c.id)).all()
+    rows = decisionreads.stage_rows(conn, int(nos[0]), int(nos[-1]))
     if not rows:
         return Stages.of()
     acct_no, at, stage = zip(*rows)
@@ -123,9 +120,7 @@ def ledger_from_store(store, policy=None, *, segment_days=(), page: int = PAGE) 
     with read_transaction(store.engine) as conn:
         last = 0
         while True:
-            nos = np.asarray(conn.execute(select(accounts.c.acct_no).where(accounts.c.acct_no > last)
-                                          .order_by(accounts.c.acct_no).limit(page)).scalars().all(),
-                             dtype=np.int64)
+            nos = np.asarray(scan.acct_nos_after(conn, last, page), dtype=np.int64)
             if not len(nos):
                 break
             batch = load_batch(conn, nos)

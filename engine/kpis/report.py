@@ -28,9 +28,6 @@ from arrears.engine.domain.batch import day_to_date
 from arrears.engine.domain.money import exponent, from_minor
 
 PLACES = {"percent": Decimal("0.01"), "days": Decimal("0.01"), "ratio": Decimal("0.0001")}
-KPI_NAMES = ("collection_rate", "recovery_rate", "dso", "best_possible_dso", "average_days_delinquent",
-             "cei", "cure_rate", "promise_kept_rate", "right_party_contact_rate", "bad_debt_ratio",
-             "cost_to_collect")
 MONEY_FIGURES = ("opening_receivables", "opening_past_due", "closing_receivables", "closing_current",
                  "credit_sales", "collected", "credit_notes", "written_off", "recovered")
 COUNT_FIGURES = ("accounts", "delinquent_at_start", "cured", "promises_due", "promises_kept", "attempts",

@@ -41,6 +41,7 @@ def column(facts, name: str, window_days: int, channel: str | None):
         "language": lambda: f.language,
         "currency": lambda: f.b.currency,
         "relationship_tier": lambda: (f.b.tier, f.b.tier != None),  # noqa: E711
+        "account_manager": lambda: (f.b.manager, f.b.manager != None),  # noqa: E711
         "tags": lambda: f.b.tags,
         "risk_score": lambda: (f.b.risk, ~np.isnan(f.b.risk)),
         "on_time_ratio": lambda: (f.b.on_time, ~np.isnan(f.b.on_time)),

@@ -5,46 +5,21 @@ A profile applies to an account whose jurisdiction starts with one of its prefix
 that depend on it — whose policy turns its setting on. Profiles are loaded with the
 same YAML/schema machinery as policies, so their errors name file:line:col too.
 Every applicable rule must allow an action; no policy setting can switch one off.
+Each rule is built by its kind (`arrears.engine.guardrails.kinds`), which says which keys
+it takes and how they are read.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
 from pathlib import Path
 
 from arrears.engine.domain.errors import PolicyError, Problem
 from arrears.engine.guardrails.jurisdiction import matches
+from arrears.engine.guardrails.kinds import KINDS, Rule, build_rule
+from arrears.engine.guardrails.kinds.base import params
 from arrears.engine.policy.digest import digest_of
 from arrears.engine.policy.yamlsrc import load_file
 from arrears.policies import PROFILES_DIR
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One guardrail rule; which fields matter depends on `kind`."""
-
-    id: str
-    kind: str
-    source: str
-    profile: str
-    note: str = ""
-    channels: tuple[str, ...] = ()
-    max: int = 0
-    window_days: int = 0
-    counts: str = "attempts"
-    scope: str = "account"
-    days: int = 0
-    weekdays: tuple[int, int] = (0, 1440)
-    weekends: tuple[int, int] = (0, 1440)
-    allowed_actions: tuple[str, ...] = ()
-    content: str = ""
-    within_days: int = 0
-    limitation_days: int = 0
-    blocked_actions: tuple[str, ...] = ()
-    overrides: tuple[tuple[tuple[str, ...], int], ...] = ()
-    effective_from: date | None = None
-    freeze_fees: bool = False
-    extra: dict = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -69,40 +44,16 @@ class Profile:
         return bool(jurisdiction) and any(matches(jurisdiction, p) for p in self.jurisdictions)
 
 
-def _minutes(text: str) -> int:
-    hours, minutes = text.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
-def _rule(spec: dict, profile: str) -> Rule:
-    known = set(Rule.__dataclass_fields__) - {"profile", "extra"}
-    kw = {k: v for k, v in spec.items() if k in known}
-    for key in ("channels", "allowed_actions", "blocked_actions"):
-        if key in kw:
-            kw[key] = tuple(kw[key])
-    for key in ("weekdays", "weekends"):
-        if key in kw:
-            kw[key] = (_minutes(spec[key]["start"]), _minutes(spec[key]["end"]))
-    if "overrides" in kw:
-        kw["overrides"] = tuple((tuple(o["jurisdictions"]), int(o["limitation_days"]))
-                                for o in spec["overrides"])
-    if isinstance(kw.get("effective_from"), str):
-        kw["effective_from"] = date.fromisoformat(kw["effective_from"])
-    extra = {k: v for k, v in spec.items() if k not in known}
-    return Rule(profile=profile, extra=extra, **kw)
-
-
 def _semantic_problems(doc, filename: str) -> list[Problem]:
+    """Problems the schema cannot see, from each rule kind's parameter checks."""
     problems = []
-    for i, rule in enumerate(doc.data.get("rules") or []):
-        for key in ("weekdays", "weekends"):
-            window = rule.get(key) if isinstance(rule, dict) else None
-            if isinstance(window, dict) and {"start", "end"} <= set(window):
-                if _minutes(window["start"]) >= _minutes(window["end"]):
-                    line, col = doc.position(("rules", i, key))
-                    problems.append(Problem(filename, line, col,
-                                            f"{key}: start {window['start']} must be before end {window['end']}",
-                                            f"/rules/{i}/{key}"))
+    for i, spec in enumerate(doc.data.get("rules") or []):
+        kind = KINDS.get(spec.get("kind")) if isinstance(spec, dict) else None
+        for key, p in (params(kind) if kind else {}).items():
+            message = p.check(spec[key]) if p.check and key in spec else None
+            if message:
+                line, col = doc.position(("rules", i, key))
+                problems.append(Problem(filename, line, col, f"{key}: {message}", f"/rules/{i}/{key}"))
     return problems
 
 
@@ -120,7 +71,7 @@ def load_profile(path: str | Path) -> Profile:
     return Profile(id=data["id"], name=data["name"], jurisdictions=tuple(applies["jurisdictions"]),
                    debtor_types=tuple(applies.get("debtor_types") or ()),
                    setting=applies.get("setting"),
-                   rules=tuple(_rule(r, data["id"]) for r in data["rules"]),
+                   rules=tuple(build_rule(r, data["id"]) for r in data["rules"]),
                    digest=digest_of(data), path=filename)
 
 

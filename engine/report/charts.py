@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from arrears.engine.kpis.catalogue import charted
 from arrears.engine.report import fmt
 from arrears.engine.report.svg import Chart, lines, stacked_bars
 
@@ -45,14 +46,14 @@ def roll_chart(view) -> Chart:
 
 
 def dso_chart(view) -> Chart:
-    """Lines: DSO and best-possible DSO per period."""
+    """Lines: the KPIs the catalogue charts in "dso" (DSO and best-possible DSO) per period."""
     now, best = _last(view.dso), _last(view.best_dso)
     summary = (f"Days sales outstanding per period, {view.currency}: "
                + ("no credit sales, so no DSO." if now is None else
                   f"{fmt.number(now, 'days')} in the last period, against a best possible "
                   f"{fmt.number(best, 'days')}."))
     return lines(f"dso-{view.currency}", f"DSO trend ({view.currency})", summary, view.periods,
-                 [("dso", "DSO", view.dso), ("best_possible_dso", "best possible DSO", view.best_dso)],
+                 [(k.name, k.label, view.trends[k.name]) for k in charted("dso")],
                  "days", lambda v: fmt.number(v, "days"))
 
 

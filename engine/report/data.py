@@ -2,9 +2,9 @@
 
 The period `start..end` is cut at calendar month ends (the first and last pieces may
 be part months). `kpi_series` gives each piece's report (aging at its end, roll
-rates, DSO, collections), `kpi_series(group_by="channel")` the collections by the
-channel kind of each account's last contact attempt, and `compute_kpis` over the
-whole period the KPI table. Nothing is computed here that the KPI core computes;
+rates, the KPIs the KPI catalogue marks as charted, collections),
+`kpi_series(group_by="channel")` the collections by the channel kind of each
+account's last contact attempt, and `compute_kpis` over the whole period the KPI table. Nothing is computed here that the KPI core computes;
 this only picks values out of its reports, exact (`Fraction`) and in major units.
 """
 from __future__ import annotations
@@ -18,11 +18,9 @@ from arrears.engine.domain.batch import day_to_date, epoch_day
 from arrears.engine.domain.model import CHANNEL_KINDS
 from arrears.engine.domain.money import exponent
 from arrears.engine.kpis import compute_kpis, kpi_series, month_ends
+from arrears.engine.kpis.catalogue import KPIS
 from arrears.engine.kpis.groups import NONE
 
-# Shown in the KPI table, in this order.
-TABLE_KPIS = ("collection_rate", "recovery_rate", "dso", "best_possible_dso", "average_days_delinquent", "cei",
-              "cure_rate", "promise_kept_rate", "right_party_contact_rate", "bad_debt_ratio", "cost_to_collect")
 NO_CONTACT = "no contact yet"
 
 
@@ -35,11 +33,20 @@ class CurrencyView:
     buckets: list
     aging: dict                   # bucket -> [balance at the period's end, major units]
     rolls: dict                   # "a → b" -> [roll rate % by balance or None]
-    dso: list                     # [Fraction or None]
-    best_dso: list
+    trends: dict                  # KPI name -> [Fraction or None], for every KPI the report charts
     collected: list               # [Fraction] all channels
     by_channel: dict              # channel label -> [collected, major units]
     summary: object               # the whole period's `Row` (arrears.engine.kpis.report)
+
+    @property
+    def dso(self) -> list:
+        """DSO per period."""
+        return self.trends["dso"]
+
+    @property
+    def best_dso(self) -> list:
+        """Best-possible DSO per period."""
+        return self.trends["best_possible_dso"]
 
 
 @dataclass(frozen=True)
@@ -93,7 +100,7 @@ def _view(currency: str, reports, channel_reports, summary, periods, buckets) ->
         if any(series):
             by_channel[NO_CONTACT if kind == NONE else kind] = series
     return CurrencyView(currency=currency, periods=periods, buckets=list(buckets), aging=aging, rolls=rolls,
-                        dso=kpi("dso"), best_dso=kpi("best_possible_dso"),
+                        trends={k.name: kpi(k.name) for k in KPIS if k.chart},
                         collected=[Fraction(0) if r is None else _major(r.figures["collected"], currency)
                                    for r in rows],
                         by_channel=by_channel, summary=summary)

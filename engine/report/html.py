@@ -15,10 +15,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from arrears.engine.domain.money import exponent
 from arrears.engine.report import fmt
 from arrears.engine.report.charts import aging_chart, channel_chart, dso_chart, goal_rows, roll_chart
-from arrears.engine.report.data import TABLE_KPIS, ReportData
+from arrears.engine.kpis.catalogue import KPIS
+from arrears.engine.report.data import ReportData
 
 TEMPLATES = Path(str(files(__package__))) / "templates"
-LABELS = {"dso": "DSO", "best_possible_dso": "best possible DSO", "cei": "CEI (collection effectiveness)"}
 STATUS_TEXT = {"on-track": "On track", "at-risk": "At risk", "off-track": "Off track", "achieved": "Achieved",
                "missed": "Missed", "not-started": "Not started", "no-data": "No data"}
 
@@ -32,12 +32,13 @@ def environment() -> Environment:
 
 
 def _kpi_rows(view) -> list[tuple[str, str, str]]:
-    """(name, value, note) for the KPI table: the whole period's KPIs, then its money figures."""
+    """(label, value, note) for the KPI table: the whole period's KPIs (every one of the KPI
+    catalogue, with its label), then its money figures."""
     row, cur = view.summary, view.currency
     out = []
-    for name in TABLE_KPIS:
-        kpi = row.kpis[name]
-        out.append((LABELS.get(name, name.replace("_", " ")), fmt.number(kpi.value, kpi.unit, cur), kpi.reason or ""))
+    for k in KPIS:
+        kpi = row.kpis[k.name]
+        out.append((k.label, fmt.number(kpi.value, kpi.unit, cur), kpi.reason or ""))
     for name in ("opening_receivables", "credit_sales", "collected", "written_off", "closing_receivables"):
         amount = Fraction(row.figures[name], 10 ** exponent(cur))
         out.append((name.replace("_", " "), fmt.money(amount, cur), ""))

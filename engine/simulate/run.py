@@ -1,18 +1,15 @@
 """`simulate`: decide every stored account under two policies at one instant and compare.
 
 Pages of accounts are read in acct_no order, each page in one read snapshot, with the
-tick's loader (`arrears.engine.store.batchload.load_batch`); each page is decided column-wise by
-both policies (`arrears.engine.decide.core.decide_batch`) from the same `Batch`, then compared
-(`arrears.engine.simulate.tally`). Unlike the tick it pages over *every* account, not only the
-due ones, and it writes nothing: no decision, no outbox row, no audit entry, no
-`next_evaluation_at`. Only read transactions are opened.
+tick's loader (`Store.batches`: `arrears.engine.store.batchload.load_batch`); each page is
+decided column-wise by both policies (`arrears.engine.decide.core.decide_batch`) from the
+same `Batch`, then compared (`arrears.engine.simulate.tally`). Unlike the tick it pages
+over *every* account, not only the due ones, and it writes nothing: no decision, no outbox
+row, no audit entry, no `next_evaluation_at`. Only read transactions are opened.
 """
 from __future__ import annotations
 
 from datetime import datetime
-
-import numpy as np
-from sqlalchemy import func, select
 
 from arrears.engine.decide.core import decide_batch
 from arrears.engine.domain.clock import as_epoch
@@ -20,9 +17,6 @@ from arrears.engine.policy.compiler import CompiledPolicy
 from arrears.engine.simulate.capacity import Capacity
 from arrears.engine.simulate.report import SimulationReport
 from arrears.engine.simulate.tally import Tally
-from arrears.engine.store.batchload import load_batch
-from arrears.engine.store.db import read_transaction
-from arrears.engine.store.schema import accounts
 
 DEFAULT_BATCH = 10_000     # accounts per page, as the tick's default
 DEFAULT_SAMPLE = 20
@@ -43,33 +37,10 @@ def simulate(store, active: CompiledPolicy, candidate: CompiledPolicy, at: datet
     if isinstance(sample, bool) or not isinstance(sample, int) or sample < 0:
         raise ValueError(f"sample must be a whole number >= 0, got {sample!r}")
     tally = Tally(active, candidate, capacity or Capacity(), sample)
-    total = count_accounts(store) if progress else 0
-    for batch in pages(store, batch_size):
+    total = store.account_count() if progress else 0
+    for batch in store.batches(batch_size):
         tally.add(decide_batch(batch, active, at), decide_batch(batch, candidate, at))
         if progress:
             progress(tally.accounts, max(total, tally.accounts))
     return tally.report(at)
 
-
-def count_accounts(store) -> int:
-    """How many accounts are stored."""
-    with read_transaction(store.engine) as conn:
-        return conn.execute(select(func.count()).select_from(accounts)).scalar_one()
-
-
-def pages(store, size: int):
-    """`Batch`es of every stored account, `size` at a time, in acct_no order.
-
-    The page's keys and its columns are read in one snapshot, so an account stored
-    meanwhile either is in the page with all its rows or is left for a later page.
-    """
-    after = 0
-    while True:
-        with read_transaction(store.engine) as conn:
-            nos = conn.execute(select(accounts.c.acct_no).where(accounts.c.acct_no > after)
-                               .order_by(accounts.c.acct_no).limit(size)).scalars().all()
-            if not nos:
-                return
-            batch = load_batch(conn, np.asarray(nos, dtype=np.int64))
-        after = nos[-1]
-        yield batch

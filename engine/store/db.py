@@ -5,6 +5,9 @@ timeout, and SQLAlchemy-emitted BEGIN instead of the sqlite3 module's implicit o
 so DDL is transactional and a write transaction takes the write lock up front
 (`BEGIN IMMEDIATE`): two writers queue on the busy timeout instead of failing
 half-way with "database is locked".
+
+Every connection and transaction opened here translates the errors of SQLAlchemy and
+of the driver into `StoreError`s (`arrears.engine.store.failures`).
 """
 from __future__ import annotations
 
@@ -17,7 +20,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, insert, literal
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError
 
-from arrears.engine.domain.errors import InputError
+from arrears.engine.domain.errors import InputError, StoreError
+from arrears.engine.store.failures import safe_url, translated
 
 DEFAULT_URL = "sqlite:///arrears.db"
 URL_ENV = "ARREARS_DATABASE_URL"
@@ -33,7 +37,8 @@ def default_url(environ=None) -> str:
 
 def sqlite_path(url: str) -> Path | None:
     """The file of a SQLite URL (None for other databases and in-memory SQLite)."""
-    parsed = make_url(url)
+    with translated(url):
+        parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     return Path(parsed.database)
@@ -46,7 +51,12 @@ def make_engine(url: str, *, busy_timeout: float = 30.0, synchronous: str = "FUL
     `synchronous=FULL` keeps every committed transaction across a power cut (the outbox
     relies on it); `NORMAL` is faster and still never corrupts a WAL database.
     """
-    engine = create_engine(url, echo=echo)
+    with translated(url):
+        try:
+            engine = create_engine(url, echo=echo)
+        except ImportError as exc:          # the URL names a driver that is not installed
+            raise StoreError(f"cannot use the database URL {safe_url(url)}: its driver is not "
+                             f"installed ({exc})", exc) from exc
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, int(busy_timeout * 1000), synchronous)
     elif engine.dialect.name == "postgresql":
@@ -108,7 +118,7 @@ def write_transaction(engine: Engine, *, synchronous: str | None = None, cache_k
         pragmas["cache_size"] = -int(cache_kib)
     if checkpoint_pages is not None:
         pragmas["wal_autocheckpoint"] = int(checkpoint_pages)
-    with engine.connect() as conn:
+    with translated(engine.url), engine.connect() as conn:
         conn.execution_options(**{_WRITE: True})
         restore = _set_pragmas(conn, pragmas)
         try:
@@ -168,9 +178,17 @@ def int_in(column, values):
 @contextmanager
 def read_transaction(engine: Engine):
     """A connection inside a read transaction: one consistent snapshot of the database."""
-    with engine.connect() as conn:
+    with translated(engine.url), engine.connect() as conn:
         with conn.begin():
             yield conn
+
+
+@contextmanager
+def connect(engine: Engine):
+    """A connection without an explicit transaction (SQLAlchemy begins one on first use and
+    rolls it back on close), for a single read such as the schema revision."""
+    with translated(engine.url), engine.connect() as conn:
+        yield conn
 
 
 def chunks(seq, size: int):

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import Connection, and_, bindparam, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 
 from arrears.engine.store.db import fetch_tuples
 from arrears.engine.store.schema import accounts
@@ -44,6 +44,17 @@ def due_condition(now: int):
     """SQL condition: the account is due at epoch second `now`."""
     nea = accounts.c.next_evaluation_at
     return or_(nea.is_(None), nea <= now)
+
+
+def due_count(conn: Connection, now: int) -> int:
+    """How many accounts are due at `now` (for progress reports and sizing a tick)."""
+    return conn.execute(select(func.count()).select_from(accounts).where(due_condition(now))).scalar()
+
+
+def make_due(conn: Connection, acct_no: int) -> None:
+    """Make one account due now (e.g. its queued contact was cancelled: decide it again on
+    the next tick rather than at its scheduled time)."""
+    conn.execute(update(accounts).where(accounts.c.acct_no == acct_no).values(next_evaluation_at=None))
 
 
 def promote_due(conn: Connection, now: int) -> None:

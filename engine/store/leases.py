@@ -26,7 +26,7 @@ from sqlalchemy import Connection, case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from arrears.engine.domain.errors import ArrearsError
-from arrears.engine.store.db import write_transaction
+from arrears.engine.store.db import connect, write_transaction
 from arrears.engine.store.schema import leases
 
 
@@ -89,7 +89,7 @@ def release(engine, name: str, holder: str, now: float) -> bool:
 
 def state(engine, name: str) -> LeaseState | None:
     """The lease row (None if it was never taken)."""
-    with engine.connect() as conn:
+    with connect(engine) as conn:
         row = conn.execute(select(leases).where(leases.c.name == name)).one_or_none()
     return None if row is None else LeaseState(row.name, row.holder, row.expires_at, row.acquired_at)
 

@@ -47,6 +47,12 @@ def due_rows(conn: Connection, now: int, after_id: int, limit: int) -> list[Outb
     return [OutboxRow(*row) for row in conn.execute(stmt)]
 
 
+def due_count(conn: Connection, now: int) -> int:
+    """How many pending rows are due at `now` (for progress reports)."""
+    return conn.execute(select(func.count()).select_from(outbox).where(
+        outbox.c.status == "pending", outbox.c.next_attempt_at <= now)).scalar()
+
+
 def claim(conn: Connection, row_id: int, token: str, now: int) -> bool:
     """pending -> sending for `token`; False if someone else changed the row first."""
     stmt = (update(outbox).where(outbox.c.id == row_id, outbox.c.status == "pending")
@@ -89,6 +95,33 @@ def abandon_orphans(conn: Connection, token: str, now: int) -> list[tuple[int, s
                              last_error="the dispatching process stopped while this contact was "
                                         "being delivered: it may or may not have gone out"))
     return [tuple(r) for r in rows]
+
+
+def unknown_rows(conn: Connection) -> list[tuple]:
+    """Every `unknown` row, oldest first: (id, account id, stage, attempt, episode_key,
+    channel, claimed_at, claimed_by, last_error)."""
+    o = outbox.c
+    stmt = (select(o.id, accounts.c.id, o.stage, o.attempt, o.episode_key, o.channel, o.claimed_at,
+                   o.claimed_by, o.last_error)
+            .join(accounts, accounts.c.acct_no == o.acct_no).where(o.status == "unknown").order_by(o.id))
+    return [tuple(row) for row in conn.execute(stmt)]
+
+
+def settling(conn: Connection, row_id: int):
+    """What settling row `row_id` by hand needs (status, stage, attempt, channel, claimed_at,
+    decision_id, and `id`: the account's id), or None if there is no such row."""
+    o = outbox.c
+    return conn.execute(select(o.status, o.stage, o.attempt, o.channel, o.claimed_at, o.decision_id,
+                               accounts.c.id)
+                        .join(accounts, accounts.c.acct_no == o.acct_no)
+                        .where(o.id == row_id)).one_or_none()
+
+
+def settle_unknown(conn: Connection, row_id: int, **values) -> bool:
+    """Set `values` (status, updated_at, last_error, provider_id) on row `row_id` if it is
+    still `unknown`; False if it is not (it was settled meanwhile)."""
+    stmt = update(outbox).where(outbox.c.id == row_id, outbox.c.status == "unknown").values(**values)
+    return conn.execute(stmt).rowcount == 1
 
 
 def get(conn: Connection, row_id: int):

@@ -1,6 +1,7 @@
 """Policy versions: every policy ever used, by digest, and which one is active.
 
-Storing and activating are audited (`policy.stored`, `policy.activated`), so the
+Written by `record`; read as dicts (`active`, `by_digest`) or as whole rows, a page at a
+time, for the API (`page`, `row_by_digest`, `active_row`). Storing and activating are audited (`policy.stored`, `policy.activated`), so the
 audit log answers "which policy was live when this decision was made".
 """
 from __future__ import annotations
@@ -9,6 +10,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from arrears.engine.store import audit
 from arrears.engine.store.codec import sha256
+from arrears.engine.store.schema import decisions
 from arrears.engine.store.schema import policy_versions as pv
 
 
@@ -44,9 +46,33 @@ def active(conn: Connection) -> dict | None:
     return None if row is None else dict(row._mapping)
 
 
-
 def by_digest(conn: Connection, digest: str) -> dict | None:
     """The stored version with this digest (name, version, digest, source), or None."""
     row = conn.execute(select(pv.c.name, pv.c.version, pv.c.digest, pv.c.source)
                        .where(pv.c.digest == digest)).one_or_none()
     return None if row is None else dict(row._mapping)
+
+
+def source_of_decision(conn: Connection, decision_id: int) -> str | None:
+    """The source of the policy version that made decision `decision_id` (None if that
+    decision or its version is not stored)."""
+    return conn.execute(select(pv.c.source).join(decisions, decisions.c.policy_digest == pv.c.digest)
+                        .where(decisions.c.id == decision_id)).scalar_one_or_none()
+
+
+def page(conn: Connection, after: int | None, limit: int) -> list:
+    """Up to `limit` policy version rows, newest first, after the version id `after`."""
+    stmt = select(pv)
+    if after is not None:
+        stmt = stmt.where(pv.c.id < after)
+    return conn.execute(stmt.order_by(pv.c.id.desc()).limit(limit)).all()
+
+
+def row_by_digest(conn: Connection, digest: str):
+    """The `policy_versions` row with this digest (every column), or None."""
+    return conn.execute(select(pv).where(pv.c.digest == digest)).one_or_none()
+
+
+def active_row(conn: Connection):
+    """The active `policy_versions` row (every column), or None."""
+    return conn.execute(select(pv).where(pv.c.active.is_(True))).one_or_none()

@@ -7,22 +7,27 @@
     >>> batch = store.load_batch(page.acct_nos)
 
 Each write method is one transaction. `store.transaction()` groups several writes
-into one (the importer stores a whole file that way).
+into one (the importer stores a whole file that way). Every method raises `StoreError`
+(`arrears.engine.domain.errors`), never an exception of SQLAlchemy or of the driver,
+when the database fails (see `arrears.engine.store.failures`).
 """
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import func, select
+import numpy as np
+from sqlalchemy import func, select, text
 
 from arrears.engine.domain.batch import Batch
-from arrears.engine.domain.errors import ArrearsError, InputError
+from arrears.engine.domain.errors import InputError, StoreError
 from arrears.engine.domain.model import Account, Event
-from arrears.engine.store import audit, batchload, due, ingest, migrations, policyvers
+from arrears.engine.store import audit, batchload, due, ingest, migrations, policyvers, scan, tickstore
 from arrears.engine.store.codec import account_from_row, event_from_row
 from arrears.engine.store.db import (
+    connect,
     default_url,
     make_engine,
     paused_gc,
@@ -30,6 +35,7 @@ from arrears.engine.store.db import (
     sqlite_path,
     write_transaction,
 )
+from arrears.engine.store.failures import translated
 from arrears.engine.store.schema import accounts, events, invoices
 
 
@@ -91,7 +97,7 @@ class Store:
         self.url = url or default_url()
         path = sqlite_path(self.url)
         if path is not None and not create and not path.exists():
-            raise ArrearsError(f"no database file at {path}")
+            raise StoreError(f"no database file at {path}")
         self.engine = make_engine(self.url, busy_timeout=busy_timeout, synchronous=synchronous,
                                   echo=echo)
         if upgrade:
@@ -99,7 +105,18 @@ class Store:
 
     def close(self) -> None:
         """Close every pooled connection."""
-        self.engine.dispose()
+        with translated(self.engine.url):
+            self.engine.dispose()
+
+    def forget_connections(self) -> None:
+        """In a forked child process: drop the pooled connections inherited from the parent
+        without closing them (they are the parent's), so this process opens its own."""
+        self.engine.dispose(close=False)
+
+    @property
+    def in_memory(self) -> bool:
+        """True for an in-memory SQLite database: this process's alone, invisible to others."""
+        return self.engine.dialect.name == "sqlite" and sqlite_path(self.url) is None
 
     def __enter__(self) -> "Store":
         return self
@@ -107,9 +124,16 @@ class Store:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def ping(self) -> str | None:
+        """Check that the database answers (a trivial query in a read transaction); returns
+        the schema revision it is at. StoreError if it cannot be read."""
+        with read_transaction(self.engine) as conn:
+            conn.execute(text("SELECT 1"))
+            return migrations.current_revision(conn)
+
     def schema_revision(self) -> str | None:
-        """The schema revision the database is at."""
-        with self.engine.connect() as conn:
+        """The schema revision the database is at (None for a database without the schema)."""
+        with connect(self.engine) as conn:
             return migrations.current_revision(conn)
 
     @contextmanager
@@ -172,6 +196,27 @@ class Store:
         with read_transaction(self.engine) as conn:
             return batchload.load_batch(conn, acct_nos)
 
+    def account_count(self) -> int:
+        """How many accounts are stored."""
+        with read_transaction(self.engine) as conn:
+            return scan.count_accounts(conn)
+
+    def batches(self, size: int) -> Iterator[Batch]:
+        """`Batch`es of every stored account, `size` at a time, in acct_no order.
+
+        Each page's keys and columns are read in one snapshot, so an account stored
+        meanwhile either is in a page with all its rows or is left for a later page.
+        """
+        after = 0
+        while True:
+            with read_transaction(self.engine) as conn:
+                nos = scan.acct_nos_after(conn, after, size)
+                if not nos:
+                    return
+                batch = batchload.load_batch(conn, np.asarray(nos, dtype=np.int64))
+            after = nos[-1]
+            yield batch
+
     def due_accounts(self, now_epoch: int, limit: int = 10_000, after_acct_no: int = 0) -> due.DuePage:
         """The next page of accounts due at `now_epoch` after `after_acct_no` (see `DuePage.last`).
 
@@ -180,6 +225,18 @@ class Store:
         """
         with write_transaction(self.engine) as conn:
             return due.due_accounts(conn, int(now_epoch), int(limit), int(after_acct_no))
+
+    def due_count(self, now_epoch: int) -> int:
+        """How many accounts are due at `now_epoch` (read-only: nothing is marked due)."""
+        with connect(self.engine) as conn:
+            return due.due_count(conn, int(now_epoch))
+
+    @contextmanager
+    def tick_page(self):
+        """The write transaction of one tick page (`tickstore.page_transaction`): a connection
+        for `tickstore`'s functions and `audit.append`, committed when the block ends."""
+        with tickstore.page_transaction(self.engine) as conn:
+            yield conn
 
     def mark_evaluated(self, acct_nos, revisions, next_evaluation_at, evaluated_at) -> int:
         """Record evaluations where the account has not changed since (see `due.mark_evaluated`)."""

@@ -1,6 +1,7 @@
-"""The tick's writes for one page of evaluated accounts, inside the caller's transaction.
+"""The tick's writes for one page of evaluated accounts, inside one page transaction.
 
-`arrears.engine.tick.evaluate` runs these in one write transaction per page:
+`arrears.engine.tick.evaluate` runs these in one write transaction per page
+(`page_transaction`, or `Store.tick_page`):
 
 1. `current_state`: each account's revision and stored decision key, read under the
    write lock, so "has it changed since the page was read?" cannot race an ingest;
@@ -15,11 +16,14 @@ ingest path does: per-row parameter processing would cost more than the writes.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from arrears.engine.store.db import bulk_insert, chunks, fetch_tuples, int_in
+from arrears.engine.store import audit
+from arrears.engine.store.db import bulk_insert, chunks, fetch_tuples, int_in, write_transaction
 from arrears.engine.store.schema import accounts, decisions, outbox
 
 IN_CHUNK = 5000          # keys per IN (...) list, written into the SQL (no bound parameters)
@@ -28,6 +32,23 @@ DECISION_COLUMNS = ("acct_no", "evaluated_at", "revision", "policy_digest", "sta
 OUTBOX_COLUMNS = ("acct_no", "decision_id", "stage", "attempt", "episode_key", "channel", "status",
                   "tries", "next_attempt_at", "created_at", "updated_at", "payload")
 REVIVABLE = ("failed", "cancelled")     # ended without delivering anything
+PAGE_CACHE_KIB = 65_536         # SQLite page cache while a page is written
+CHECKPOINT_PAGES = 32_768       # WAL pages (128 MiB at 4 KiB) before a page write checkpoints
+
+
+@contextmanager
+def page_transaction(engine: Engine):
+    """The write transaction of one tick page: a connection for this module's functions
+    (and `audit.append`), holding the write lock and the audit head's from the start.
+
+    NORMAL: a page lost to a power cut is simply still due (see docs/tick.md). The cache
+    holds the accounts' pages between reading their state and updating them; the WAL is
+    copied into the database every few pages rather than after each one.
+    """
+    with write_transaction(engine, synchronous="NORMAL", cache_kib=PAGE_CACHE_KIB,
+                           checkpoint_pages=CHECKPOINT_PAGES) as conn:
+        audit.lock_head(conn)
+        yield conn
 
 
 def executemany(conn: Connection, stmt, rows: list[tuple], names: tuple[str, ...]) -> int:

@@ -25,16 +25,13 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import update
-
 from arrears.engine.decide.core import decide_batch
 from arrears.engine.domain.batch import Batch
 from arrears.engine.domain.clock import as_epoch
 from arrears.engine.domain.model import Event
-from arrears.engine.store import outboxstore
+from arrears.engine.store import due, outboxstore
 from arrears.engine.store.codec import canonical, sha256
 from arrears.engine.store.db import read_transaction
-from arrears.engine.store.schema import accounts
 from arrears.engine.tick.recheck import Verdict, recheck
 
 
@@ -106,12 +103,8 @@ def dispatch_due(store, policy, dispatcher, now: datetime, *, lease=None, backof
 
 
 def _due_total(store, now_s: int) -> int:
-    from sqlalchemy import func, select
-
-    from arrears.engine.store.schema import outbox
     with read_transaction(store.engine) as conn:
-        return conn.execute(select(func.count()).select_from(outbox).where(
-            outbox.c.status == "pending", outbox.c.next_attempt_at <= now_s)).scalar()
+        return outboxstore.due_count(conn, now_s)
 
 
 def _abandon_orphans(store, token: str, now_s: int, counts: DispatchCounts) -> None:
@@ -170,7 +163,7 @@ def _settle(store, row, token, now_s: int, verdict: Verdict, counts: DispatchCou
             return
         outboxstore.finish(w.conn, row.id, token, now_s, status="cancelled", last_error=verdict.reason)
         # Decide the account again on the next tick rather than at its scheduled time.
-        w.conn.execute(update(accounts).where(accounts.c.acct_no == row.acct_no).values(next_evaluation_at=None))
+        due.make_due(w.conn, row.acct_no)
         w.audit("delivery.cancelled", row.account_id, {**_ident(row), "reason": verdict.reason})
         counts.cancelled += 1
 

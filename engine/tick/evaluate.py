@@ -27,14 +27,11 @@ import numpy as np
 
 from arrears.engine.domain.clock import as_epoch
 from arrears.engine.store import audit, tickstore
-from arrears.engine.store.db import sqlite_path, write_transaction
 from arrears.engine.tick.pageplan import PagePlan, plan_page
 
 PARALLEL_MIN_PAGES = 8          # fewer due pages than this: starting workers (~0.7 s each) does not pay
 PARALLEL_MIN_ACCOUNTS = 50_000  # nor for fewer due accounts than this
 MAX_WORKERS = 2
-PAGE_CACHE_KIB = 65_536         # SQLite page cache while a page is written
-CHECKPOINT_PAGES = 32_768       # WAL pages (128 MiB at 4 KiB) before a page write checkpoints
 
 
 @dataclass
@@ -63,7 +60,7 @@ def evaluate_due(store, policy, now: datetime, *, horizon: int, batch_size: int 
     """
     now_s = as_epoch(now)
     counts = EvalCounts()
-    total = _due_count(store, now_s)
+    total = store.due_count(now_s)
     count = _worker_count(store, policy, observer, total, batch_size, workers)
     pages = _Pages(store, now_s, batch_size)
 
@@ -157,20 +154,11 @@ def _worker_count(store, policy, observer, due: int, batch_size: int, workers: i
         return max(0, int(workers))
     if observer is not None or getattr(policy, "plugin_facts", None):
         return 0        # full decisions and plugin code belong to this process
-    if store.engine.dialect.name == "sqlite" and sqlite_path(store.url) is None:
+    if store.in_memory:
         return 0        # an in-memory database is this process's alone
     if due < max(PARALLEL_MIN_ACCOUNTS, PARALLEL_MIN_PAGES * batch_size):
         return 0
     return min(MAX_WORKERS, os.cpu_count() or 1)
-
-
-def _due_count(store, now_s: int) -> int:
-    from sqlalchemy import func, select
-
-    from arrears.engine.store.due import due_condition
-    from arrears.engine.store.schema import accounts
-    with store.engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(accounts).where(due_condition(now_s))).scalar()
 
 
 def _write_page(store, policy, plan: PagePlan, page, now_s: int, counts: EvalCounts) -> np.ndarray:
@@ -181,12 +169,8 @@ def _write_page(store, policy, plan: PagePlan, page, now_s: int, counts: EvalCou
     left due for the next tick.
     """
     acct_nos = page.acct_nos
-    # NORMAL: a page lost to a power cut is simply still due (see docs/tick.md). The
-    # cache holds the accounts' pages between reading their state and updating them; the
-    # WAL is copied into the database every few pages rather than after each one.
-    with write_transaction(store.engine, synchronous="NORMAL", cache_kib=PAGE_CACHE_KIB,
-                           checkpoint_pages=CHECKPOINT_PAGES) as conn:
-        audit.lock_head(conn)
+    # Synchronous NORMAL, a larger page cache, fewer checkpoints: see tickstore.page_transaction.
+    with store.tick_page() as conn:
         rev, old_key, old_id = tickstore.current_state(conn, acct_nos)
         fresh = rev == page.revisions
         differs = np.flatnonzero(plan.keys != old_key)

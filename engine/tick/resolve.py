@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import yaml
-from sqlalchemy import select, update
 
 from arrears.engine.domain.clock import as_epoch, from_epoch
 from arrears.engine.domain.decision import rfc3339
 from arrears.engine.domain.errors import InputError
 from arrears.engine.domain.model import Event
-from arrears.engine.store.schema import accounts, decisions, outbox, policy_versions
+from arrears.engine.store import outboxstore, policyvers
+from arrears.engine.store.db import connect
 
 
 @dataclass(frozen=True)
@@ -64,12 +64,8 @@ class UnknownRow:
 
 def list_unknown(store) -> list[UnknownRow]:
     """Every `unknown` outbox row, oldest first."""
-    o = outbox.c
-    stmt = (select(o.id, accounts.c.id, o.stage, o.attempt, o.episode_key, o.channel, o.claimed_at,
-                   o.claimed_by, o.last_error)
-            .join(accounts, accounts.c.acct_no == o.acct_no).where(o.status == "unknown").order_by(o.id))
-    with store.engine.connect() as conn:
-        return [UnknownRow(*row) for row in conn.execute(stmt)]
+    with connect(store.engine) as conn:
+        return [UnknownRow(*row) for row in outboxstore.unknown_rows(conn)]
 
 
 def resolve_unknown(store, policy, outbox_id: int, *, sent: bool, now: datetime, note: str = "",
@@ -84,10 +80,7 @@ def resolve_unknown(store, policy, outbox_id: int, *, sent: bool, now: datetime,
     """
     now_s = as_epoch(now)
     with store.transaction(now=now_s) as w:
-        row = w.conn.execute(select(outbox.c.status, outbox.c.stage, outbox.c.attempt, outbox.c.channel,
-                                    outbox.c.claimed_at, outbox.c.decision_id, accounts.c.id)
-                             .join(accounts, accounts.c.acct_no == outbox.c.acct_no)
-                             .where(outbox.c.id == outbox_id)).one_or_none()
+        row = outboxstore.settling(w.conn, outbox_id)
         if row is None or row.status != "unknown":
             found = "no such row" if row is None else f"it is {row.status}"
             raise InputError(f"outbox row {outbox_id} is not unknown ({found})", "outbox_id")
@@ -96,9 +89,8 @@ def resolve_unknown(store, policy, outbox_id: int, *, sent: bool, now: datetime,
         values = {"status": status, "updated_at": now_s, "last_error": None if sent else note or None}
         if provider_id:
             values["provider_id"] = provider_id
-        changed = w.conn.execute(update(outbox).where(outbox.c.id == outbox_id, outbox.c.status == "unknown")
-                                 .values(**values)).rowcount
-        if changed != 1:        # only possible if a writer got past the store's write lock
+        if not outboxstore.settle_unknown(w.conn, outbox_id, **values):
+            # only possible if a writer got past the store's write lock
             raise InputError(f"outbox row {outbox_id} was settled meanwhile", "outbox_id")
         at = rfc3339(from_epoch(row.claimed_at or now_s))      # when it was (maybe) sent
         event = Event.from_dict({"type": "contact_attempt", "at": at, "channel": kind,
@@ -115,12 +107,9 @@ def _channel_kind(conn, row, policy) -> str:
         return policy.channels[row.channel]
     source = None
     if row.decision_id is not None:
-        source = conn.execute(select(policy_versions.c.source)
-                              .join(decisions, decisions.c.policy_digest == policy_versions.c.digest)
-                              .where(decisions.c.id == row.decision_id)).scalar_one_or_none()
+        source = policyvers.source_of_decision(conn, row.decision_id)
     if source is None:
-        source = conn.execute(select(policy_versions.c.source)
-                              .where(policy_versions.c.active.is_(True))).scalar_one_or_none()
+        source = (policyvers.active(conn) or {}).get("source")
     try:
         # The stored source was checked when it was stored; only its channels are needed here.
         kind = (yaml.safe_load(source or "") or {}).get("channels", {}).get(row.channel, {}).get("kind")

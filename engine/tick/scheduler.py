@@ -23,6 +23,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from arrears.engine.store import safe_url
 from arrears.engine.tick.launcher import TickLauncher
 from arrears.engine.tick.service import Runtime, TickJob
 from arrears.engine.tick.settings import TickSettings
@@ -102,11 +103,5 @@ def serve(settings: TickSettings, *, stop: threading.Event | None = None, runtim
 def announce(settings: TickSettings) -> None:
     """Log when and against what the scheduler ticks (the database URL without password)."""
     every = f"cron '{settings.cron}' (UTC)" if settings.cron else f"every {settings.interval} s"
-    log.info("arrears serve: ticking %s against %s; policy %s", every, _safe_url(settings.database_url),
+    log.info("arrears serve: ticking %s against %s; policy %s", every, safe_url(settings.database_url),
              settings.policy_path)
-
-
-def _safe_url(url: str) -> str:
-    """The database URL without its password."""
-    from sqlalchemy.engine import make_url
-    return make_url(url).render_as_string(hide_password=True)

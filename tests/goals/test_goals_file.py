@@ -8,6 +8,7 @@ import pytest
 
 from arrears.engine.domain.errors import PolicyError
 from arrears.engine.goals import DEFAULT_GOALS, load_goals
+from arrears.engine.kpis.catalogue import NAMES as KPI_NAMES
 from tests.goals.goalkit import goals_file
 
 
@@ -76,9 +77,8 @@ def test_semantic_problems_are_all_reported_with_line_and_column(tmp_path):
     """)
     buckets = ("current", "1-30", "31-60", "61-90", "90+")
     assert problems(path, buckets=buckets, segments=("consumer", "business")) == [
-        ("F:3:13: unknown KPI 'dos'; did you mean 'dso'?; known: collection_rate, recovery_rate, dso, "
-        "best_possible_dso, average_days_delinquent, cei, cure_rate, promise_kept_rate, right_party_contact_rate, "
-        "bad_debt_ratio, cost_to_collect (or {bucket: NAME} for an aging balance)"),
+        (f"F:3:13: unknown KPI 'dos'; did you mean 'dso'?; known: {', '.join(KPI_NAMES)} "
+         "(or {bucket: NAME} for an aging balance)"),
         "F:5:18: the target date 2025-12-31 must be after the baseline date 2026-01-01",
         "F:6:9: duplicate goal id 'one' (first used on line 2)",
         ("F:7:22: unknown aging bucket '90 +'; did you mean '90+'? (the policy's buckets: current, 1-30, 31-60, "

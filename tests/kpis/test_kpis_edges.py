@@ -46,6 +46,7 @@ def test_a_period_before_any_history(ledger, policy):
         "recovery_rate": "no past-due balance at the start of the period",
         "dso": "no credit sales in the period", "best_possible_dso": "no credit sales in the period",
         "average_days_delinquent": "no credit sales in the period",
+        "past_due_rate": "no receivables at the end of the period",
         "bad_debt_ratio": "no credit sales in the period",
         "cei": "opening receivables + credit sales / months - closing current receivables is zero",
         "cure_rate": "no delinquent accounts at the start of the period",

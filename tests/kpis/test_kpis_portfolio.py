@@ -95,6 +95,7 @@ def test_gbp_kpis(report):
         "dso": "254.20",                       # 4100 / 500 x 31
         "best_possible_dso": "31.00",          # 500 / 500 x 31
         "average_days_delinquent": "223.20",   # 254.2 - 31
+        "past_due_rate": "87.80",              # (4100 - 500) / 4100 = 87.805 %
         "cei": "48.57",                        # (7000 + 500/1 - 4100) / (7000 + 500/1 - 500) = 3400 / 7000
         "cure_rate": "50.00",                  # 2 / 4
         "promise_kept_rate": "50.00",          # 1 / 2
@@ -126,6 +127,7 @@ def test_eur_is_kept_apart(report):
     assert v["dso"] == "27.12"          # 700 / 800 x 31 = 27.125, rounded half to even
     assert v["cei"] == "100.00"         # (0 + 800 - 700) / (0 + 800 - 700)
     assert v["collection_rate"] == "0.00"
+    assert v["past_due_rate"] == "0.00"   # (700 - 700) / 700: A6-1 is due on the last day, so current
     for name, reason in (("recovery_rate", "no past-due balance at the start of the period"),
                          ("cure_rate", "no delinquent accounts at the start of the period"),
                          ("promise_kept_rate", "no promise to pay fell due in the period"),

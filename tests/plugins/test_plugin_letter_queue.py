@@ -122,6 +122,12 @@ def test_task_queue_counts_its_own_capacity(tmp_path):
     assert sorted(t["kind"] for t in open_tasks(db)) == ["call", "task"]
 
 
+def test_an_unusable_queue_file_is_retried_later(tmp_path):
+    result = queue(QueueChannel, tmp_path, 5).deliver(call_message("A1", 1.0))   # a directory
+    assert result.status == "failed_retryable"
+    assert result.detail.startswith(f"work queue {tmp_path} unavailable: the database cannot be reached")
+
+
 def test_call_without_phone_is_permanent(tmp_path):
     message = Renderer().render(make_message(channel_kind="call", template="call_script",
                                              recipient=Recipient(email="a@b.c")))

@@ -12,17 +12,13 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, inspect, text
 
-from arrears.engine.domain.errors import ArrearsError
-from arrears.engine.store.db import write_transaction
+from arrears.engine.store.db import connect, write_transaction
+from arrears.engine.store.failures import SchemaError
 
 HEAD = "0004"                       # the newest revision in versions/
 SCRIPTS = Path(__file__).resolve().parent
 VERSION_TABLE = "alembic_version"
 _PG_LOCK = 0x4172726561727301       # advisory-lock key: one migrator at a time on PostgreSQL
-
-
-class SchemaError(ArrearsError):
-    """The database's schema is newer than this code, or could not be upgraded."""
 
 
 def current_revision(conn: Connection) -> str | None:
@@ -48,7 +44,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def ensure_current(engine: Engine) -> str:
     """Make the schema current, upgrading if needed; returns the revision it is at."""
-    with engine.connect() as conn:
+    with connect(engine) as conn:
         found = current_revision(conn)
     if found == HEAD:
         return found
@@ -56,7 +52,7 @@ def ensure_current(engine: Engine) -> str:
         raise SchemaError(f"the database is at schema revision {found}, which this version of "
                           f"Arrears does not know (newest known: {HEAD}); upgrade Arrears")
     upgrade(engine)
-    with engine.connect() as conn:
+    with connect(engine) as conn:
         return current_revision(conn)
 
 

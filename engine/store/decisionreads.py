@@ -1,4 +1,5 @@
-"""Reading the decisions the scheduled tick stored: each account's latest one.
+"""Reading the decisions the scheduled tick stored: each account's latest one (the API's
+lists and work queue), and every one of a range of accounts (the KPIs' stage history).
 
 The tick writes a `decisions` row only when an account's decision changes and points
 `accounts.decision_id` at the latest (schema 0003); on an older schema the latest row
@@ -56,6 +57,12 @@ def sort_key(conn, sort: str):
     return decisions.c.evaluated_at, "evaluated_at"
 
 
+def effective_sort(conn, sort: str) -> str:
+    """The sort `decisions_page` applies for `sort` on this database (priority needs JSON
+    functions; without them it falls back to evaluated_at)."""
+    return sort_key(conn, sort)[1]
+
+
 def decisions_page(conn, *, filters: dict, sort: str, after: list | None, limit: int):
     """Latest decisions matching `filters` (stage, action, channel, account_id, bucket),
     highest `sort` key first (ties: newest id first), after the keyset `after`.
@@ -91,3 +98,12 @@ def due_contacts(conn, channels: list[str], before: int, limit: int) -> list:
             .where(decisions.c.channel.in_(channels), decisions.c.not_before.is_not(None),
                    decisions.c.not_before < before, accounts.c.evaluated_revision == accounts.c.revision))
     return conn.execute(stmt.order_by(key.desc(), decisions.c.id.desc()).limit(limit)).all()
+
+
+def stage_rows(conn, first: int, last: int) -> list:
+    """(acct_no, evaluated_at, stage) of every stored decision of the accounts `first`..`last`
+    (acct_nos, inclusive), by account, then oldest first."""
+    stmt = (select(decisions.c.acct_no, decisions.c.evaluated_at, decisions.c.stage)
+            .where(decisions.c.acct_no.between(int(first), int(last)))
+            .order_by(decisions.c.acct_no, decisions.c.evaluated_at, decisions.c.id))
+    return conn.execute(stmt).all()

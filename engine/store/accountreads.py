@@ -1,0 +1,53 @@
+"""Reading one account: the account with its bookkeeping row, and its history a page at a time.
+
+For the API (beyond `Store`'s methods). Each function takes an open connection (a read
+transaction, or the caller's write transaction when it must see its own writes). Pages use
+keyset pagination: `after` is the sort key of the last row already seen.
+"""
+from __future__ import annotations
+
+from sqlalchemy import and_, or_, select
+
+from arrears.engine.store.codec import account_from_row
+from arrears.engine.store.schema import accounts, events, invoices
+
+
+def account(conn, account_id: str):
+    """(Account, accounts row) of a stored account, or None."""
+    row = conn.execute(select(accounts).where(accounts.c.id == account_id)).one_or_none()
+    if row is None:
+        return None
+    inv = conn.execute(select(invoices).where(invoices.c.acct_no == row.acct_no)
+                       .order_by(invoices.c.due_day, invoices.c.invoice_id)).all()
+    return account_from_row(row, inv), row
+
+
+def account_ref(conn, account_id: str):
+    """(acct_no, currency) of a stored account, or None."""
+    row = conn.execute(select(accounts.c.acct_no, accounts.c.currency)
+                       .where(accounts.c.id == account_id)).one_or_none()
+    return None if row is None else (row.acct_no, row.currency)
+
+
+def events_page(conn, acct_no: int, after: tuple | None, limit: int) -> list:
+    """Up to `limit` event rows of an account in history order (at, seq), after `after`."""
+    stmt = select(events).where(events.c.acct_no == acct_no)
+    if after is not None:
+        at, seq = after
+        stmt = stmt.where(or_(events.c.at > at, and_(events.c.at == at, events.c.seq > seq)))
+    return conn.execute(stmt.order_by(events.c.at, events.c.seq).limit(limit)).all()
+
+
+def events_recorded(conn, acct_no: int, audit_seq: int) -> list:
+    """The event rows one append recorded for an account, in seq order."""
+    return conn.execute(select(events).where(events.c.acct_no == acct_no, events.c.audit_seq == audit_seq)
+                        .order_by(events.c.seq)).all()
+
+
+def events_by_key(conn, acct_no: int, keys) -> dict:
+    """{event_key: row} for stored events of an account with these keys."""
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return {}
+    rows = conn.execute(select(events).where(events.c.acct_no == acct_no, events.c.event_key.in_(keys))).all()
+    return {row.event_key: row for row in rows}
