@@ -55,8 +55,8 @@ def find_binaries() -> Path | None:
         return Path(found).resolve().parent
     versions = sorted(glob.glob("/usr/lib/postgresql/*/bin"),
                       key=lambda p: [int(n) for n in re.findall(r"\d+", p)], reverse=True)
-    return next((Path(p) for p in versions if (Path(p) / "initdb").exists() and (Path(p) / "postgres").exists()),
-                None)
+    complete = (Path(p) for p in versions if (Path(p) / "initdb").exists() and (Path(p) / "postgres").exists())
+    return next(complete, None)
 
 
 def _server_user() -> pwd.struct_passwd | None:
@@ -76,13 +76,17 @@ def _run_as(user: pwd.struct_passwd | None) -> dict:
     return {} if user is None else {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
 
 
+try:                                    # resolved here: the forked child only makes the call
+    _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
+except (AttributeError, OSError):       # not Linux: no such guard
+    _PRCTL = None
+
+
 def _die_with_parent() -> None:
     """In the server process (before exec): get SIGQUIT, PostgreSQL's immediate shutdown,
     when the process that started it dies, so a killed test session leaves no server."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGQUIT)      # PR_SET_PDEATHSIG
-    except (AttributeError, OSError):                                   # not Linux: no such guard
-        pass
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGQUIT)       # PR_SET_PDEATHSIG
 
 
 class Cluster:
@@ -115,11 +119,11 @@ class Cluster:
         self._initdb(bindir, user)
         options = [arg for name, value in SERVER_SETTINGS.items() for arg in ("-c", f"{name}={value}")]
         with open(self.log, "ab") as log:
-            proc = subprocess.Popen([str(bindir / "postgres"), "-D", str(self.data), "-k", str(self.socket),
-                                     *options], stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            guard = None if detach or _PRCTL is None else _die_with_parent    # one prctl call in the child
+            args = [str(bindir / "postgres"), "-D", str(self.data), "-k", str(self.socket), *options]
+            proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                     cwd=self.root, start_new_session=detach,
-                                    preexec_fn=None if detach else _die_with_parent,  # noqa: PLW1509 -- async-signal-safe: one prctl
-                                    **_run_as(user))
+                                    preexec_fn=guard, **_run_as(user))  # noqa: PLW1509
         self._proc = proc
         self._wait_ready(proc, timeout)
         return self.url
@@ -127,9 +131,11 @@ class Cluster:
     def _initdb(self, bindir: Path, user) -> None:
         base = [str(bindir / "initdb"), "-D", str(self.data), "-U", SUPERUSER, "-A", "trust", "-E", "UTF8",
                 "--no-sync"]
-        attempts = [base + ["--locale=C", "--locale-provider=icu", "--icu-locale=en-US"], base + ["--no-locale"]]
+        icu = ["--locale=C", "--locale-provider=icu", "--icu-locale=en-US"]      # PostgreSQL 15+
+        attempts = [base + icu, base + ["--no-locale"]]
         for args in attempts:
-            done = subprocess.run(args, cwd=self.root, capture_output=True, text=True, check=False, **_run_as(user))
+            done = subprocess.run(args, cwd=self.root, capture_output=True, text=True, check=False,
+                                  **_run_as(user))
             if done.returncode == 0:
                 return
             shutil.rmtree(self.data, ignore_errors=True)

@@ -29,7 +29,8 @@ def test_a_throwaway_cluster_starts_serves_and_leaves_nothing_behind():
             provider = conn.execute(text("SELECT datlocprovider FROM pg_database "
                                          "WHERE datname = current_database()")).scalar() \
                 if int(version) >= 150000 else None
-            order = conn.execute(text("SELECT x FROM (VALUES ('b'), ('B'), ('a')) v(x) ORDER BY x")).scalars().all()
+            words = text("SELECT x FROM (VALUES ('b'), ('B'), ('a')) v(x) ORDER BY x")
+            order = conn.execute(words).scalars().all()
         engine.dispose()
         if provider == "i":
             assert order == ["a", "b", "B"]          # linguistic, not code-point order

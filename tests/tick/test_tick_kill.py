@@ -128,7 +128,8 @@ def test_two_processes_ticking_at_once_share_the_work_without_duplicates(store, 
             assert proc.poll() is None, "a ticking process died: " + "".join(out.err)[-3000:]
         ticks = [t for o in outputs for t in o.summaries]
         # at least 8 s of ticking together, and until a tick ran and another found the lease taken
-        return time.monotonic() - started >= 8 and any(t["ran"] for t in ticks) and not all(t["ran"] for t in ticks)
+        return (time.monotonic() - started >= 8 and any(t["ran"] for t in ticks)
+                and not all(t["ran"] for t in ticks))
 
     try:
         wait_until(contended, 180, 0.1, what="the two processes to contend for the tick lease")
