@@ -55,8 +55,10 @@ def find_binaries() -> Path | None:
         return Path(found).resolve().parent
     versions = sorted(glob.glob("/usr/lib/postgresql/*/bin"),
                       key=lambda p: [int(n) for n in re.findall(r"\d+", p)], reverse=True)
-    complete = (Path(p) for p in versions if (Path(p) / "initdb").exists() and (Path(p) / "postgres").exists())
-    return next(complete, None)
+    for path in map(Path, versions):
+        if (path / "initdb").exists() and (path / "postgres").exists():
+            return path
+    return None
 
 
 def _server_user() -> pwd.struct_passwd | None:
