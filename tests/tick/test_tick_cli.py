@@ -96,7 +96,12 @@ def test_serve_ticks_on_schedule_and_stops_cleanly_on_sigterm(store, server, tmp
     try:
         wait_until(scheduled_ticks_done, 120, 0.2, what="arrears serve to finish two scheduled ticks")
         assert rows(store, "SELECT count(*) FROM audit WHERE kind = 'tick.page'")[0][0] >= 1
-        assert rows(store, "SELECT count(*) FROM decisions")[0][0] == 1
+        # serve ticks at the wall clock: inside the debtor's contact hours (08:00-21:00 London)
+        # the first tick delivers, the contact re-opens the account and a later tick decides it
+        # once more; outside them nothing is sent and the account is decided once.
+        expected = 2 if server.requests else 1
+        wait_until(lambda: decisions(store) >= expected, 60, 0.2, what=f"{expected} stored decision(s)")
+        assert decisions(store) == expected
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
@@ -104,6 +109,10 @@ def test_serve_ticks_on_schedule_and_stops_cleanly_on_sigterm(store, server, tmp
     assert "ticking every 1 s" in err and "stopped" in err
     assert err.count("tick 20") >= 2          # it ran on schedule, more than once
     assert "Traceback" not in err
+
+
+def decisions(store) -> int:
+    return rows(store, "SELECT count(*) FROM decisions")[0][0]
 
 
 def test_serve_checks_cron(store, capsys):
