@@ -25,8 +25,8 @@ import time
 from collections import deque
 from datetime import datetime, timezone
 
-from arrears.engine.decide.core import decide_batch
-from arrears.engine.decide.result import DecisionBatch
+from arrears.engine.decisions.core import decide_batch
+from arrears.engine.decisions.result import DecisionBatch
 from arrears.engine.domain.batch import Batch
 from arrears.engine.store import UnknownAccount
 from arrears.engine.store.batchload import load_batch
@@ -87,7 +87,7 @@ class MicroBatcher:
         self._thread: threading.Thread | None = None
 
     def decide(self, account, events, policy, now: datetime | None = None):
-        """The `Decision` for one account, as `arrears.engine.decide.core` would return it.
+        """The `Decision` for one account, as `arrears.engine.decisions.core` would return it.
 
         `now=None` means the current second. Raises what deciding it alone would raise.
         """

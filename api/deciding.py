@@ -10,8 +10,8 @@ from datetime import datetime, timezone
 
 from arrears.api.batcher import Unavailable
 from arrears.api.problems import ApiProblem
-from arrears.engine.decide.core import decide_batch
-from arrears.engine.decide.result import DecisionBatch
+from arrears.engine.decisions.core import decide_batch
+from arrears.engine.decisions.result import DecisionBatch
 from arrears.engine.domain.batch import Batch
 
 

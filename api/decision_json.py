@@ -1,6 +1,6 @@
 """Decisions as the API's JSON: the engine's one writer, with the batch's columns kept per batch.
 
-The JSON is written by `arrears.engine.decide.decision_json` (the shape `Decision.to_dict()`
+The JSON is written by `arrears.engine.decisions.decision_json` (the shape `Decision.to_dict()`
 gives too), straight from the `DecisionBatch`'s columns: no `Decision`, and no trace
 unless asked for. What is the API's own is the concurrency: the request threads of one
 micro-batch share its `Columns`, made once under a lock and kept with the batch.
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import threading
 
-from arrears.engine.decide import decision_json
-from arrears.engine.decide.result import DecisionBatch
+from arrears.engine.decisions import decision_json
+from arrears.engine.decisions.result import DecisionBatch
 
 _LOCK = threading.Lock()
 _KEY = "api.columns"

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from portfolio import generate  # noqa: E402
 
 from arrears.engine import Batch, decide_batch, load_policy  # noqa: E402
-from arrears.engine.decide.policytest import run_suite  # noqa: E402
+from arrears.engine.decisions.policytest import run_suite  # noqa: E402
 
 MOMENTS = (datetime(2026, 11, 22, 15, 0, tzinfo=timezone.utc),
            datetime(2027, 1, 4, 3, 30, tzinfo=timezone.utc),

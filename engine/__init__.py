@@ -4,8 +4,8 @@
     >>> policy = load_policy("policies/default.yaml")
     >>> decision = decide(account, events, policy, now)
 """
-from arrears.engine.decide.core import decide, decide_batch
-from arrears.engine.decide.result import DecisionBatch
+from arrears.engine.decisions.core import decide, decide_batch
+from arrears.engine.decisions.result import DecisionBatch
 from arrears.engine.domain.batch import Batch
 from arrears.engine.domain.decision import Decision
 from arrears.engine.domain.errors import ArrearsError, InputError, PolicyError, Problem

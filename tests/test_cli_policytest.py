@@ -111,12 +111,12 @@ def test_explain_json_is_the_decision(capsys):
 def test_explain_bad_account_file(tmp_path, capsys, content, fragment):
     path = tmp_path / "account.json"
     path.write_text(content)
-    assert main(["explain", "--policy", str(POLICIES / "default.yaml"), "--account", str(path)]) == 1
+    assert main(["explain", "--policy", str(POLICIES / "default.yaml"), "--account", str(path)]) == 2
     assert fragment in capsys.readouterr().err
 
 
 def test_explain_naive_time_is_refused(capsys):
-    assert main(_explain("--at", "2026-11-23T10:00:00")) == 1
+    assert main(_explain("--at", "2026-11-23T10:00:00")) == 2
     assert "--at: time must carry a UTC offset" in capsys.readouterr().err
 
 
@@ -132,7 +132,7 @@ def test_explain_amount_beyond_the_limit_is_a_clear_error(tmp_path, capsys):
     data["invoices"][0]["amount"] = "5000000000000000"
     path = tmp_path / "account.json"
     path.write_text(json.dumps(data))
-    assert main(["explain", "--policy", str(POLICIES / "default.yaml"), "--account", str(path)]) == 1
+    assert main(["explain", "--policy", str(POLICIES / "default.yaml"), "--account", str(path)]) == 2
     err = capsys.readouterr().err
     assert "invoice INV-1001" in err and "larger than the largest amount accepted" in err
     assert "Traceback" not in err

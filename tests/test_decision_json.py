@@ -1,4 +1,4 @@
-"""A decision's JSON has one writer (engine/decide/decision_json.py): the `Decision` asks it, the
+"""A decision's JSON has one writer (engine/decisions/decision_json.py): the `Decision` asks it, the
 API's column path is it, and a Decision keeps no reference to the batch it came from."""
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pickle
 import pytest
 
 from arrears.engine import Batch, decide, decide_batch
-from arrears.engine.decide.decision_json import Basis, Columns, DecisionForm, Row, decision_dict, to_json
-from arrears.engine.decide.parts import Parts
-from arrears.engine.decide.result import DecisionBatch
+from arrears.engine.decisions.decision_json import Basis, Columns, DecisionForm, Row, decision_dict, to_json
+from arrears.engine.decisions.parts import Parts
+from arrears.engine.decisions.result import DecisionBatch
 from tests.core_factories import NOW, days_ago, ev, make_account
 
 KEYS = ["account_id", "evaluated_at", "policy", "days_past_due", "bucket", "balance", "total_balance",

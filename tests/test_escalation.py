@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
-from arrears.engine.decide.core import decide
+from arrears.engine.decisions.core import decide
 from tests.core_factories import NOW, days_ago, ev, make_account
 
 MIDNIGHT_TOMORROW = datetime(2026, 11, 23, tzinfo=timezone.utc)    # London is on UTC in November

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from arrears.engine.decide.core import decide
+from arrears.engine.decisions.core import decide
 from arrears.engine.domain.batch import KIND_CODES, Batch
 from arrears.engine.domain.clock import as_epoch
 from arrears.engine.domain.errors import InputError

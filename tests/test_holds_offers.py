@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from arrears.engine.decide.core import decide
+from arrears.engine.decisions.core import decide
 from arrears.engine.policy.compiler import compile_policy
 from tests.core_factories import NOW, TODAY, days_ago, default_policy_doc, ev, make_account
 

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Repository folder -> the import name it installs as (setup.cfg's package_dir).
 INSTALLED = {"engine": "arrears.engine", "api": "arrears.api", "plugins": "arrears.plugins",
              "policies": "arrears.policies"}
-CORE = ("engine.domain", "engine.facts", "engine.guardrails", "engine.policy", "engine.decide")
+CORE = ("engine.domain", "engine.facts", "engine.guardrails", "engine.policy", "engine.decisions")
 # Each part of the tree and the parts it may import (besides itself). Parts not listed
 # here (the CLI) may import anything.
 MAY_IMPORT = {
@@ -26,10 +26,10 @@ MAY_IMPORT = {
     "engine.facts": {"engine.domain"},
     "engine.guardrails": {"engine.domain", "engine.facts"},
     "engine.policy": {"engine.domain", "engine.facts", "engine.guardrails", "policies"},
-    "engine.decide": {"engine.domain", "engine.facts", "engine.guardrails", "engine.policy"},
+    "engine.decisions": {"engine.domain", "engine.facts", "engine.guardrails", "engine.policy"},
     "engine.store": {"engine.domain"},
     "engine.demo": {"engine.domain"},
-    "engine": {"engine.domain", "engine.policy", "engine.decide"},
+    "engine": {"engine.domain", "engine.policy", "engine.decisions"},
     "engine.kpis": {*CORE, "engine.store", "policies"},
     "engine.goals": {*CORE, "engine.kpis", "policies"},
     "engine.report": {*CORE, "engine.kpis", "engine.goals"},
@@ -54,7 +54,7 @@ def _module_name(path: Path) -> str:
 
 
 def _part(module: str) -> str:
-    """`arrears.engine.decide.core` -> `engine.decide`; `arrears.api.x` -> `api`."""
+    """`arrears.engine.decisions.core` -> `engine.decide`; `arrears.api.x` -> `api`."""
     bits = module.split(".")[1:]
     if bits[0] == "engine" and len(bits) > 1:
         return ".".join(bits[:2])

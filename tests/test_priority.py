@@ -7,7 +7,7 @@ from datetime import datetime, time, timezone
 
 import pytest
 
-from arrears.engine.decide.core import decide
+from arrears.engine.decisions.core import decide
 from arrears.engine.policy.compiler import compile_policy
 from tests.core_factories import NOW, days_ago, ev, make_account
 

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from arrears.engine.decide.core import decide, decide_batch
+from arrears.engine.decisions.core import decide, decide_batch
 from arrears.engine.demo import generate
 from arrears.engine.domain.batch import Batch
 from arrears.engine.domain.model import (

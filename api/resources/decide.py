@@ -11,7 +11,7 @@ from arrears.api.params import parse_time
 from arrears.api.problems import from_input_error, invalid
 from arrears.api.resources.common import INTEGRATOR, policy_or_active
 from arrears.api.routing import Param, Resource
-from arrears.engine.decide.core import decide_batch
+from arrears.engine.decisions.core import decide_batch
 from arrears.engine.domain.batch import Batch
 from arrears.engine.domain.errors import InputError
 

@@ -17,7 +17,7 @@ from arrears.api.openapi.model import ref
 from arrears.api.resources.common import AGENT, AT
 from arrears.api.routing import Param, Resource
 from arrears.api.serialize import time_of
-from arrears.engine.decide.core import decide_batch
+from arrears.engine.decisions.core import decide_batch
 from arrears.engine.domain.decision import rfc3339
 from arrears.engine.domain.model import CHANNEL_KINDS
 from arrears.engine.domain.money import from_minor

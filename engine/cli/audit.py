@@ -1,41 +1,37 @@
-"""`arrears audit verify`: check the audit log's hash chain (and the event batches it records)."""
+"""`arrears audit verify`: check the audit log's hash chain (and the event batches it records).
+
+Read-only: no schema upgrade, no new database file. Exit status 0 intact, 1 broken (the
+finding, on stdout), 3 no usable database.
+"""
 from __future__ import annotations
 
-import sys
+from arrears.engine.cli.errors import ExitCode
+from arrears.engine.cli.options import add_command, add_database, open_store
 
 HELP = "check the tamper-evident audit log"
 
 
 def register(subparsers) -> None:
     """Add the `audit` subcommand (with its `verify` action) to the `arrears` argument parser."""
-    parser = subparsers.add_parser("audit", help=HELP, description=HELP)
+    parser = add_command(subparsers, "audit", HELP)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    verify = actions.add_parser("verify", help="walk the hash chain and report the first break",
-                                description="Walk the audit chain from the first entry: every hash, "
-                                            "every link, the head, and the events each batch recorded.")
-    verify.add_argument("--db", metavar="URL", help="database URL (default: $ARREARS_DATABASE_URL, "
-                        "else sqlite:///arrears.db)")
-    verify.set_defaults(handler=run_verify)
+    verify = add_command(actions, "verify", "walk the hash chain and report the first break",
+                         description="Walk the audit chain from the first entry: every hash, every link, the "
+                                     "head, and the events each batch recorded.",
+                         exits={ExitCode.OK: "the chain is intact", ExitCode.PROBLEMS: "the chain is broken",
+                                ExitCode.CANNOT_START: "bad arguments",
+                                ExitCode.DATABASE: "no database, or one without the Arrears schema"})
+    add_database(verify, config=False)
+    verify.set_defaults(handler=run_verify, command_name="audit verify")
 
 
 def run_verify(args) -> int:
-    """0 if the chain is intact, 1 if it is broken, 2 if there is no usable database."""
-    from arrears.engine.domain.errors import ArrearsError
-    from arrears.engine.store import Store
-
-    try:
-        # Read-only: no schema upgrade, no new database file.
-        with Store(args.db, upgrade=False, create=False) as store:
-            if store.schema_revision() is None:
-                print("arrears audit verify: the database has no Arrears schema", file=sys.stderr)
-                return 2
-            result = store.verify_audit()
-    except ArrearsError as exc:
-        print(f"arrears audit verify: {exc}", file=sys.stderr)
-        return 2
+    """0 if the chain is intact, 1 if it is broken (a StoreError, exit 3, without a usable database)."""
+    with open_store(args.db) as store:
+        result = store.verify_audit()
     if result.ok:
         print(f"OK: {result.entries:,} entries, head {result.head_hash}")
-        return 0
+        return ExitCode.OK
     print(f"BROKEN at seq {result.broken_seq}: {result.reason} "
           f"({result.entries:,} entries verified before it, last good hash {result.head_hash})")
-    return 1
+    return ExitCode.PROBLEMS

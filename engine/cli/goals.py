@@ -5,8 +5,8 @@
 The goals file is `--goals`, else `$ARREARS_GOALS`, else the config file's `goals`
 (relative to that file), else the shipped `policies/goals.yaml`. The database, policy
 and unit costs are found as `arrears kpis` finds them; the store is only read.
-Exit status: 0 printed; 1 the goals file has problems (each printed as file:line:col),
-or the configuration, policy or database is unusable.
+Exit status: 0 printed; 1 the goals file or the policy has problems (each printed as
+file:line:col); 2 bad arguments or configuration; 3 the database cannot be used.
 """
 from __future__ import annotations
 
@@ -16,6 +16,18 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from arrears.engine.cli.errors import ExitCode
+from arrears.engine.cli.kpis import add_store_options
+from arrears.engine.cli.options import (
+    add_at,
+    add_command,
+    add_format,
+    day,
+    existing_file,
+    load_settings,
+    open_store,
+)
+
 HELP = "where each recovery goal stands: baseline, current, expected and target, on-track or not"
 
 
@@ -23,16 +35,19 @@ def add_source_options(parser) -> None:
     """The options `goals` and `report` share: where the portfolio, policy and goals come from."""
     parser.add_argument("--goals", metavar="FILE", help="goals YAML (default: $ARREARS_GOALS, else the config "
                         "file's goals, else the shipped policies/goals.yaml)")
-    from arrears.engine.cli.kpis import add_store_options
     add_store_options(parser, "goals, unit costs in [kpis.costs]")
+
+
+# What the exit codes mean for `goals` and `report`.
+EXITS = {ExitCode.PROBLEMS: "the goals file or the policy has problems (printed as file:line:col: message)"}
 
 
 def register(subparsers) -> None:
     """Add the `goals` subcommand."""
-    parser = subparsers.add_parser("goals", help=HELP, description=HELP + ". Statuses: docs/goals-and-report.md.")
-    parser.add_argument("--at", metavar="DATE", help="judge as of the end of this day (YYYY-MM-DD; default today, "
-                        "UTC)")
-    parser.add_argument("--format", choices=("table", "json"), default="table", help="output (default table)")
+    parser = add_command(subparsers, "goals", HELP, exits={ExitCode.OK: "printed", **EXITS},
+                         description=HELP + ". Statuses: docs/goals-and-report.md.")
+    add_at(parser, day=True)
+    add_format(parser, ("table", "json"), "table")
     add_source_options(parser)
     parser.set_defaults(handler=run)
 
@@ -62,12 +77,13 @@ class Sources:
 
 def sources(args) -> Sources:
     """Resolve the settings, costs, policy and goals file of `args` (ArrearsError if unusable)."""
-    from arrears.engine.cli.kpis import costs_from_config, open_store
+    from arrears.engine.cli.kpis import costs_from_config
     from arrears.engine.policy.registry import read_policy
-    from arrears.engine.tick.settings import load_settings
     from arrears.plugins.facts import installed_facts
 
-    settings = load_settings(db=args.db, policy=args.policy, config=args.config)
+    if args.goals and not getattr(args, "no_goals", False):
+        existing_file(args.goals, "--goals")
+    settings = load_settings(args)
     costs = costs_from_config(settings.dispatcher_config)
     # The policy whose buckets and segments the goals name: --policy, else the store's active one.
     with open_store(settings.database_url) as store:
@@ -77,7 +93,6 @@ def sources(args) -> Sources:
 
 def read_ledger(database_url: str, policy, segment_days):
     """The stored portfolio as a KPI ledger, read-only (no schema upgrade, no new database file)."""
-    from arrears.engine.cli.kpis import open_store
     from arrears.engine.kpis import ledger_from_store
 
     with open_store(database_url) as store:
@@ -86,28 +101,16 @@ def read_ledger(database_url: str, policy, segment_days):
 
 def run(args) -> int:
     """Handler: load the goals, measure them on the stored portfolio, print the statuses."""
-    from datetime import datetime, timezone
-
-    from arrears.engine.domain.errors import ArrearsError, PolicyError, StoreError
-    from arrears.engine.domain.model import parse_date
     from arrears.engine.goals import days_to_measure, evaluate_goals, load_goals
     from arrears.engine.goals.text import render
 
-    try:
-        at = parse_date(args.at, "--at") if args.at else datetime.now(timezone.utc).date()
-        src = sources(args)
-        goalset = load_goals(src.goals_file, buckets=src.policy.bucket_names, segments=tuple(src.policy.segments))
-        ledger = read_ledger(src.settings.database_url, src.policy, days_to_measure(goalset, at))
-        report = evaluate_goals(goalset, ledger, src.policy, at, costs=src.costs).to_dict()
-    except PolicyError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return 1
-    except (ArrearsError, StoreError, OSError) as exc:
-        print(f"arrears goals: {exc}", file=sys.stderr)
-        return 1
+    at = day(args.at)
+    src = sources(args)
+    goalset = load_goals(src.goals_file, buckets=src.policy.bucket_names, segments=tuple(src.policy.segments))
+    ledger = read_ledger(src.settings.database_url, src.policy, days_to_measure(goalset, at))
+    report = evaluate_goals(goalset, ledger, src.policy, at, costs=src.costs).to_dict()
     if args.format == "json":
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         sys.stdout.write(render(report))
-    return 0
+    return ExitCode.OK

@@ -2,7 +2,7 @@
 
 Exit status: 0 every record stored (duplicates of already stored events count as
 stored), 1 some records rejected (the others are stored), 2 the file is unusable
-(missing, not UTF-8, wrong CSV header): nothing stored.
+(missing, not UTF-8, wrong CSV header), 3 the database cannot be used: nothing stored.
 """
 from __future__ import annotations
 
@@ -10,23 +10,28 @@ import json
 import sys
 import time
 
+from arrears.engine.cli.errors import ExitCode, UsageError, restate
+from arrears.engine.cli.options import add_command, add_database, add_format, add_progress, wants_progress
+
 HELP = "import accounts or events from a CSV or JSON Lines file into the database"
 SHOWN = 100      # rejects printed on stdout; --rejects FILE gets them all
 
 
 def register(subparsers) -> None:
     """Add the `import` subcommand to the `arrears` argument parser."""
-    parser = subparsers.add_parser("import", help=HELP, description=HELP)
+    parser = add_command(subparsers, "import", HELP, exits={
+        ExitCode.OK: "every record stored",
+        ExitCode.PROBLEMS: "some records rejected (printed as FILE:LINE: reason), the others stored",
+        ExitCode.CANNOT_START: "the file is unusable (missing, not UTF-8, a wrong CSV header): nothing "
+                               "stored",
+        ExitCode.DATABASE: "the database cannot be used (locked, read-only, full ...): nothing stored"})
     parser.add_argument("file", metavar="FILE")
-    parser.add_argument("--db", metavar="URL", help="database URL (default: $ARREARS_DATABASE_URL, "
-                        "else sqlite:///arrears.db)")
+    add_database(parser, config=False)
     parser.add_argument("--kind", choices=("accounts", "events"),
                         help="what the file holds (default: guessed from the first record)")
-    parser.add_argument("--format", choices=("csv", "jsonl"), dest="fmt",
-                        help="file format (default: from the extension)")
+    add_format(parser, ("csv", "jsonl"), None, dest="fmt", what="file format", otherwise="from the extension")
     parser.add_argument("--rejects", metavar="FILE", help="write every rejected record here (JSON Lines)")
-    parser.add_argument("--progress", action="store_true",
-                        help="show a progress bar even when stderr is not a terminal")
+    add_progress(parser)
     parser.set_defaults(handler=run)
 
 
@@ -61,24 +66,23 @@ def run(args) -> int:
     from arrears.engine.store.importing import import_file
     from arrears.engine.store.readers import Unusable
 
-    bar = ProgressBar(sys.stderr, f"importing {args.file}") if args.progress or sys.stderr.isatty() else None
+    bar = ProgressBar(sys.stderr, f"importing {args.file}") if wants_progress(args) else None
     started = time.perf_counter()
     try:
         with Store(args.db) as store:
             result = import_file(store, args.file, kind=args.kind, fmt=args.fmt, on_progress=bar)
-    except Unusable as exc:
-        _end(bar)
-        print(f"arrears import: {args.file}: {exc} (nothing stored)", file=sys.stderr)
-        return 2
-    except ArrearsError as exc:
-        _end(bar)
-        print(f"arrears import: {exc} (nothing stored)", file=sys.stderr)
-        return 2
+    except BaseException as exc:
+        _end(bar)                        # the message starts a line of its own
+        if isinstance(exc, Unusable):
+            raise UsageError(f"{args.file}: {exc} (nothing stored)") from exc
+        if isinstance(exc, ArrearsError):    # e.g. the database's (exit 3): its one transaction rolled back
+            raise restate(exc, f"{exc} (nothing stored)") from exc
+        raise
     if bar is not None:
         bar(1, 1, result.read, force=True)
         bar.close()
     _report(args, result, time.perf_counter() - started)
-    return 1 if result.rejects else 0
+    return ExitCode.PROBLEMS if result.rejects else ExitCode.OK
 
 
 def _end(bar) -> None:

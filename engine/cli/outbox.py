@@ -6,29 +6,42 @@
 A contact is `unknown` when the process delivering it died after claiming it (see
 docs/tick.md). Check with the provider, by the idempotency key `unknown` prints, then
 settle it: once, in one transaction with its contact event and an audit entry.
-Exit status: 0 done; 1 the row is not unknown (for instance settled already), or a
-database or configuration error; 2 usage errors.
+Exit status: 0 done; 1 the row is not unknown (for instance settled already: nothing
+changed); 2 bad arguments or configuration; 3 the database cannot be used.
 """
 from __future__ import annotations
 
 import getpass
 import json
-import sys
+
+from arrears.engine.cli.errors import CommandError, ExitCode
+from arrears.engine.cli.options import (
+    add_command,
+    add_config,
+    add_database,
+    add_format,
+    load_settings,
+    open_store,
+)
 
 HELP = "list contacts whose delivery outcome is unknown, and settle them"
 
 
 def register(subparsers) -> None:
     """Add the `outbox` subcommand and its `unknown` and `resolve` actions."""
-    parser = subparsers.add_parser("outbox", help=HELP, description=HELP)
+    parser = add_command(subparsers, "outbox", HELP)
     actions = parser.add_subparsers(dest="outbox_action", metavar="ACTION", required=True)
-    listing = actions.add_parser("unknown", help="list the unknown contacts, oldest first")
+    listing = add_command(actions, "unknown", "list the unknown contacts, oldest first",
+                          exits={ExitCode.PROBLEMS: None})
     _common(listing)
-    listing.add_argument("--format", choices=("text", "json"), default="text")
+    add_format(listing, ("text", "json"))
     listing.set_defaults(handler=run_unknown)
-    settle = actions.add_parser(
-        "resolve", help="record what happened to an unknown contact (audited, once)",
-        description="Mark an unknown outbox row sent or failed, after checking with the provider.")
+    settle = add_command(
+        actions, "resolve", "record what happened to an unknown contact (audited, once)",
+        description="Mark an unknown outbox row sent or failed, after checking with the provider.",
+        exits={ExitCode.OK: "recorded",
+               ExitCode.PROBLEMS: "the row cannot be settled (no such row, settled already, or its channel's "
+                                 "kind is unknown): nothing changed"})
     _common(settle)
     settle.add_argument("id", type=int, metavar="ID", help="the outbox row id (from `arrears outbox unknown`)")
     settle.add_argument("--as", dest="outcome", choices=("sent", "failed"), required=True,
@@ -40,63 +53,48 @@ def register(subparsers) -> None:
 
 
 def _common(parser) -> None:
-    parser.add_argument("--db", metavar="URL", help="database URL (default: $ARREARS_DATABASE_URL, else the "
-                        "config file's database_url, else sqlite:///arrears.db)")
-    parser.add_argument("--config", metavar="FILE", help="config file, TOML or YAML (default: $ARREARS_CONFIG)")
+    add_database(parser)
+    add_config(parser)
 
 
 def _store(args, *, write: bool):
     """The configured store. Never a new database file: a mistyped URL must not make an
     empty one. Listing reads as the schema is; settling upgrades it first, as the tick does."""
-    from arrears.engine.domain.errors import ArrearsError
-    from arrears.engine.store import Store
-    from arrears.engine.tick.settings import load_settings
-    settings = load_settings(db=args.db, config=args.config)
-    store = Store(settings.database_url, upgrade=write, create=False)
-    if store.schema_revision() is None:
-        store.close()
-        raise ArrearsError(f"the database {settings.database_url} has no Arrears schema")
-    return store
+    return open_store(load_settings(args).database_url, upgrade=write)
 
 
 def run_unknown(args) -> int:
     """Handler: print the unknown rows (text or JSON)."""
-    from arrears.engine.domain.errors import ArrearsError, StoreError
     from arrears.engine.tick.resolve import list_unknown
-    try:
-        with _store(args, write=False) as store:
-            rows = list_unknown(store)
-    except (ArrearsError, StoreError, OSError) as exc:
-        print(f"arrears outbox: {exc}", file=sys.stderr)
-        return 1
+    with _store(args, write=False) as store:
+        rows = list_unknown(store)
     if args.format == "json":
         print(json.dumps([r.to_dict() for r in rows], indent=2))
-        return 0
+        return ExitCode.OK
     if not rows:
         print("no contacts with an unknown outcome")
-        return 0
+        return ExitCode.OK
     for r in rows:
         d = r.to_dict()
         print(f"{r.id:>6}  {r.account_id}  {r.stage} attempt {r.attempt} by {r.channel}  "
               f"claimed {d['claimed_at'] or '-'} by {r.claimed_by or '-'}")
         print(f"        idempotency key {r.idempotency_key}")
     print(f"{len(rows)} unknown; settle each with `arrears outbox resolve ID --as sent|failed`")
-    return 0
+    return ExitCode.OK
 
 
 def run_resolve(args) -> int:
-    """Handler: settle one unknown row; 1 if it is not unknown (nothing changed)."""
+    """Handler: settle one unknown row; CommandError (1) if it cannot be settled (nothing changed)."""
     from datetime import datetime, timezone
 
-    from arrears.engine.domain.errors import ArrearsError, StoreError
+    from arrears.engine.domain.errors import InputError
     from arrears.engine.tick.resolve import resolve_unknown
     by = args.by or getpass.getuser()
-    try:
-        with _store(args, write=True) as store:
+    with _store(args, write=True) as store:
+        try:
             resolve_unknown(store, None, args.id, sent=args.outcome == "sent", now=datetime.now(timezone.utc),
                             note=args.note, provider_id=args.provider_id, by=by)
-    except (ArrearsError, StoreError, OSError) as exc:
-        print(f"arrears outbox: {exc}", file=sys.stderr)
-        return 1
+        except InputError as exc:    # not unknown (any more), or its channel's kind cannot be told
+            raise CommandError(str(exc)) from exc
     print(f"outbox row {args.id}: recorded as {args.outcome} (audited: delivery.resolved.{args.outcome}, by {by})")
-    return 0
+    return ExitCode.OK

@@ -2,19 +2,23 @@
 from __future__ import annotations
 
 import json
-import sys
+
+from arrears.engine.cli.errors import ExitCode
+from arrears.engine.cli.options import add_command, add_format
 
 HELP = "list loaded plugins and channels"
 
 
 def register(subparsers) -> None:
     """Add the `plugins` subcommand to the `arrears` argument parser."""
-    parser = subparsers.add_parser(
-        "plugins", help=HELP,
+    parser = add_command(
+        subparsers, "plugins", HELP,
         description="List the built-in plugins and those installed through the 'arrears' "
                     "entry-point group, the hooks each implements, which plugin provides each "
-                    "channel kind (and which it overrides), and facts added by plugins.")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+                    "channel kind (and which it overrides), and facts added by plugins.",
+        exits={ExitCode.PROBLEMS: None, ExitCode.CANNOT_START: "a plugin cannot be loaded, or bad arguments",
+               ExitCode.DATABASE: None})
+    add_format(parser, ("text", "json"))
     parser.add_argument("--no-entrypoints", action="store_true",
                         help="only the built-in plugins (skip installed ones)")
     parser.set_defaults(handler=run)
@@ -63,16 +67,10 @@ def render_text(report: dict) -> str:
 
 
 def run(args) -> int:
-    """Handler: 0 on success, 1 if a plugin cannot be loaded."""
-    from arrears.engine.domain.errors import ArrearsError
-
-    try:
-        report = collect(load_entrypoints=not args.no_entrypoints)
-    except ArrearsError as exc:
-        print(f"arrears plugins: {exc}", file=sys.stderr)
-        return 1
+    """Handler: print the report (a plugin that cannot be loaded is a PluginError, exit 2)."""
+    report = collect(load_entrypoints=not args.no_entrypoints)
     if args.format == "json":
         print(json.dumps(report, indent=2))
     else:
         print(render_text(report))
-    return 0
+    return ExitCode.OK

@@ -8,7 +8,8 @@ Reads the CSV (docs/replay.md), runs the engine day by day on a simulated clock 
 prints the decision timeline, the portfolio's figures and the KPIs of the period. The
 policy and the unit costs (`[kpis.costs]`) are found as `arrears kpis` finds them.
 Exit status: 0 replayed; 1 some rows were rejected (the rest was replayed, the report
-says how many); 2 nothing replayed (unusable file, bad arguments, policy or config).
+says how many), or the policy has problems; 2 nothing replayed (unusable file, bad
+arguments or config).
 """
 from __future__ import annotations
 
@@ -16,32 +17,46 @@ import json
 import sys
 import time
 
+from arrears.engine.cli.errors import ExitCode, UsageError
+from arrears.engine.cli.kpis import GROUP_BY
+from arrears.engine.cli.options import (
+    add_command,
+    add_config,
+    add_format,
+    add_period,
+    add_policy,
+    add_progress,
+    load_settings,
+    period,
+    wants_progress,
+)
+
 HELP = "replay historical invoices and payments through the engine (a backtest) and report"
 SHOWN = 100      # rejects printed on stderr; --rejects FILE gets them all
+# arrears.engine.replay.timeline.PERIODS, spelt out: importing the replay package would slow `arrears --help`.
+PERIODS = ("day", "week", "month")
 
 
 def register(subparsers) -> None:
     """Add the `replay` subcommand."""
-    from arrears.engine.kpis.groups import GROUP_BY
-    from arrears.engine.replay.timeline import PERIODS
-    parser = subparsers.add_parser("replay", help=HELP, description=HELP + ". See docs/replay.md.")
+    parser = add_command(subparsers, "replay", HELP, description=HELP + ". See docs/replay.md.", exits={
+        ExitCode.OK: "replayed",
+        ExitCode.PROBLEMS: "some rows were rejected (printed as FILE:LINE: reason; the rest was replayed), "
+                           "or the policy has problems (printed as file:line:col: message)",
+        ExitCode.CANNOT_START: "nothing replayed: an unusable file, bad arguments or configuration",
+        ExitCode.DATABASE: None})
     parser.add_argument("file", metavar="FILE", help="CSV of invoices and what became of them")
-    parser.add_argument("--from", dest="start", required=True, metavar="DATE",
-                        help="first day reported (YYYY-MM-DD, the debtors' local days)")
-    parser.add_argument("--to", dest="end", required=True, metavar="DATE", help="last day reported (included)")
-    parser.add_argument("--policy", metavar="FILE", help="policy YAML (default: $ARREARS_POLICY, else the "
-                        "config file's policy, else the shipped policies/default.yaml)")
-    parser.add_argument("--config", metavar="FILE", help="config file, TOML or YAML (default: $ARREARS_CONFIG): "
-                        "unit costs in [kpis.costs]")
+    add_period(parser)
+    add_policy(parser, "policy YAML to replay")
+    add_config(parser, "unit costs in [kpis.costs]")
     parser.add_argument("--by", choices=PERIODS, default="month", help="timeline periods (default month)")
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="output (default text)")
+    add_format(parser, ("text", "json"))
     parser.add_argument("--tick-hours", type=int, default=24, metavar="N",
                         help="simulated hours between ticks, a divisor of 24 (default 24: once a day)")
     parser.add_argument("--group-by", choices=GROUP_BY, help="KPIs per segment, bucket, channel or stage")
     parser.add_argument("--contacts", metavar="FILE", help="write every contact of the period here (CSV)")
     parser.add_argument("--rejects", metavar="FILE", help="write every rejected row here (JSON Lines)")
-    parser.add_argument("--progress", action="store_true",
-                        help="show progress even when stderr is not a terminal")
+    add_progress(parser)
     parser.set_defaults(handler=run)
 
 
@@ -69,19 +84,14 @@ class DayBar:
 
 
 def _prepare(args):
-    """(policy, costs, start, end, tick) from the arguments; ArrearsError on bad ones."""
+    """(policy, costs, start, end, tick) from the arguments; UsageError, ConfigError or PolicyError."""
     from arrears.engine.cli.kpis import costs_from_config
-    from arrears.engine.domain.errors import ArrearsError
-    from arrears.engine.domain.model import parse_date
     from arrears.engine.policy.load import load_policy
-    from arrears.engine.tick.settings import load_settings
 
-    start, end = parse_date(args.start, "--from"), parse_date(args.end, "--to")
-    if start > end:
-        raise ArrearsError(f"--from {start} is after --to {end}")
+    start, end = period(args)
     if args.tick_hours <= 0 or 24 % args.tick_hours:
-        raise ArrearsError(f"--tick-hours must divide 24 (1, 2, 3, 4, 6, 8, 12 or 24), got {args.tick_hours}")
-    settings = load_settings(policy=args.policy, config=args.config)
+        raise UsageError(f"--tick-hours must divide 24 (1, 2, 3, 4, 6, 8, 12 or 24), got {args.tick_hours}")
+    settings = load_settings(args)
     costs = costs_from_config(settings.dispatcher_config)
     return load_policy(settings.policy_path), costs, start, end, args.tick_hours * 3600
 
@@ -89,29 +99,23 @@ def _prepare(args):
 def run(args) -> int:
     """Handler: read, replay, report; see the module docstring for the exit status."""
     from arrears.engine.cli.importer import ProgressBar
-    from arrears.engine.domain.errors import ArrearsError
     from arrears.engine.replay import read_replay_csv, replay
     from arrears.engine.replay.export import write_contacts
     from arrears.engine.replay.report import build_report
     from arrears.engine.replay.text import render_text
     from arrears.engine.store.readers import Unusable
 
-    show = args.progress or sys.stderr.isatty()
+    show = wants_progress(args)
+    policy, costs, start, end, tick = _prepare(args)
+    bar = ProgressBar(sys.stderr, f"reading {args.file}") if show else None
     try:
-        policy, costs, start, end, tick = _prepare(args)
-        bar = ProgressBar(sys.stderr, f"reading {args.file}") if show else None
-        try:
-            data = read_replay_csv(args.file, on_progress=bar)
-        finally:
-            if bar is not None:
-                bar.close()
-        _rejects(args, data.rejects)
+        data = read_replay_csv(args.file, on_progress=bar)
     except Unusable as exc:
-        print(f"arrears replay: {args.file}: {exc} (nothing replayed)", file=sys.stderr)
-        return 2
-    except (ArrearsError, OSError) as exc:
-        print(f"arrears replay: {exc}", file=sys.stderr)
-        return 2
+        raise UsageError(f"{args.file}: {exc} (nothing replayed)") from exc
+    finally:
+        if bar is not None:
+            bar.close()
+    _rejects(args, data.rejects)
     days = DayBar(sys.stderr) if show else None
     try:
         result = replay(data, policy, start, end, tick=tick, progress=days)
@@ -123,8 +127,7 @@ def run(args) -> int:
         try:
             write_contacts(result, args.contacts)
         except OSError as exc:
-            print(f"arrears replay: cannot write {args.contacts}: {exc.strerror}", file=sys.stderr)
-            return 2
+            raise UsageError(f"cannot write {args.contacts}: {exc.strerror}") from exc
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -133,7 +136,7 @@ def run(args) -> int:
     print(f"arrears replay: {result.history.n:,} accounts, {(end - start).days + 1:,} days "
           f"(from {result.simulated_from}) in {result.seconds:.1f} s: {result.evaluations:,} evaluations "
           f"({rate:,.0f}/s)", file=sys.stderr)
-    return 1 if data.rejects else 0
+    return ExitCode.PROBLEMS if data.rejects else ExitCode.OK
 
 
 def _rejects(args, rejects) -> None:

@@ -5,26 +5,30 @@
 Aging by bucket at each month end, roll rates, DSO, collections by channel, a KPI
 table per currency and, with goals, each goal's progress (judged on `--to`). The
 page has no script and loads nothing: it can be mailed, archived or printed.
-The file is written whole or not at all. Exit status: 0 written; 1 bad arguments,
-goals file (problems printed as file:line:col), configuration, policy or database.
+The file is written whole or not at all. Exit status: 0 written; 1 the goals file or
+the policy has problems (printed as file:line:col); 2 bad arguments or configuration,
+or the page cannot be written; 3 the database cannot be used.
 """
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from pathlib import Path
+
+from arrears.engine.cli.errors import ExitCode, UsageError
+from arrears.engine.cli.goals import EXITS, add_source_options
+from arrears.engine.cli.options import add_command, add_period, period
 
 HELP = "write the collections report (charts, KPIs, goal progress) as a self-contained HTML page"
 
 
 def register(subparsers) -> None:
     """Add the `report` subcommand."""
-    from arrears.engine.cli.goals import add_source_options
-    parser = subparsers.add_parser("report", help=HELP, description=HELP + ".")
-    parser.add_argument("--from", dest="start", required=True, metavar="DATE", help="first day (YYYY-MM-DD)")
-    parser.add_argument("--to", dest="end", required=True, metavar="DATE", help="last day (included); goals are "
-                        "judged on it")
+    parser = add_command(subparsers, "report", HELP, description=HELP + ".",
+                         exits={ExitCode.OK: "written", **EXITS,
+                                ExitCode.CANNOT_START: "could not start: bad arguments, configuration or "
+                                                       "plugins, or the page cannot be written"})
+    add_period(parser, to_note="goals are judged on it")
     parser.add_argument("--out", required=True, metavar="FILE", help="the HTML file to write")
     add_source_options(parser)
     parser.add_argument("--no-goals", action="store_true", help="leave the goals out")
@@ -50,34 +54,22 @@ def run(args) -> int:
     """Handler: read the portfolio, gather the figures, judge the goals, write the page."""
     from arrears.engine.cli.goals import read_ledger, sources
     from arrears.engine.domain.batch import epoch_day
-    from arrears.engine.domain.errors import ArrearsError, PolicyError, StoreError
-    from arrears.engine.domain.model import parse_date
     from arrears.engine.goals import days_to_measure, evaluate_goals, load_goals
     from arrears.engine.report import gather, render
 
-    try:
-        start, end = parse_date(args.start, "--from"), parse_date(args.end, "--to")
-        if start > end:
-            raise ArrearsError(f"--from {start} is after --to {end}")
-        out = Path(args.out)
-        if not out.parent.is_dir():
-            raise ArrearsError(f"--out: no such directory: {out.parent}")
-        src = sources(args)
-        goalset = None if args.no_goals else load_goals(src.goals_file, buckets=src.policy.bucket_names,
-                                                        segments=tuple(src.policy.segments))
-        days = [epoch_day(end)] + ([] if goalset is None else days_to_measure(goalset, end))
-        ledger = read_ledger(src.settings.database_url, src.policy, sorted(set(days)))
-        data = gather(ledger, src.policy, start, end, costs=src.costs)
-        goals = None if goalset is None else evaluate_goals(goalset, ledger, src.policy, end, costs=src.costs)
-        write_atomically(out, render(data, None if goals is None else goals.to_dict()))
-    except PolicyError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return 1
-    except (ArrearsError, StoreError, OSError) as exc:
-        print(f"arrears report: {exc}", file=sys.stderr)
-        return 1
+    start, end = period(args)
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise UsageError(f"--out: no such directory: {out.parent}")
+    src = sources(args)
+    goalset = None if args.no_goals else load_goals(src.goals_file, buckets=src.policy.bucket_names,
+                                                    segments=tuple(src.policy.segments))
+    days = [epoch_day(end)] + ([] if goalset is None else days_to_measure(goalset, end))
+    ledger = read_ledger(src.settings.database_url, src.policy, sorted(set(days)))
+    data = gather(ledger, src.policy, start, end, costs=src.costs)
+    goals = None if goalset is None else evaluate_goals(goalset, ledger, src.policy, end, costs=src.costs)
+    write_atomically(out, render(data, None if goals is None else goals.to_dict()))
     print(f"wrote {out} ({len(data.currencies)} currenc{'y' if len(data.currencies) == 1 else 'ies'}, "
           f"{len(data.currencies[0].periods) if data.currencies else 0} periods"
           + ("" if goals is None else f", {len(goals.goals)} goals") + ")")
-    return 0
+    return ExitCode.OK

@@ -15,13 +15,19 @@ import contextlib
 import logging
 import sys
 
+from arrears.engine.cli.errors import CommandError, ExitCode, UsageError
+from arrears.engine.cli.options import add_command, load_settings
+from arrears.engine.cli.tick import add_common
+
 HELP = "serve the HTTP API and run the scheduled tick until interrupted"
 
 
 def register(subparsers) -> None:
     """Add the `serve` subcommand."""
-    from arrears.engine.cli.tick import add_common
-    parser = subparsers.add_parser("serve", help=HELP, description=HELP)
+    parser = add_command(subparsers, "serve", HELP, exits={
+        ExitCode.OK: "stopped by SIGINT or SIGTERM",
+        ExitCode.PROBLEMS: "the policy has problems (printed as file:line:col: message)",
+        ExitCode.CANNOT_START: "bad arguments, configuration, plugins or API keys; the port is taken"})
     add_common(parser)
     when = parser.add_mutually_exclusive_group()
     when.add_argument("--interval", type=int, metavar="SECONDS",
@@ -46,35 +52,30 @@ def register(subparsers) -> None:
 def run(args) -> int:
     """Handler: serve the API (and the tick unless --no-scheduler) until SIGINT/SIGTERM."""
     from arrears.api import create_app
-    from arrears.api.config import ConfigError
+    from arrears.api.auth import KeyConfigError
     from arrears.api.httpd import DEFAULT_THREADS
     from arrears.api.server import serve as serve_api
     from arrears.engine.cli.goals import goals_path
-    from arrears.engine.domain.errors import ArrearsError, StoreError
     from arrears.engine.tick.scheduler import TickScheduler, announce
     from arrears.engine.tick.service import Runtime, TickJob
-    from arrears.engine.tick.settings import load_settings
 
+    if args.workers < 1:             # before anything is opened or created
+        raise UsageError("--workers must be at least 1")
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)   # migration chatter on every start
+    settings = load_settings(args, interval=args.interval, cron=args.cron)
+    config = {"database_url": settings.database_url, "policy": str(settings.policy_path)}
+    if "kpis" in settings.dispatcher_config:      # unit costs for GET /v1/kpis
+        config["kpis"] = settings.dispatcher_config["kpis"]
+    config["goals"] = str(goals_path(None, settings))   # GET /v1/goals ($ARREARS_GOALS, config `goals`)
+    if args.demo:
+        _demo(settings, config)
     try:
-        settings = load_settings(db=args.db, policy=args.policy, config=args.config,
-                                 interval=args.interval, cron=args.cron)
-        config = {"database_url": settings.database_url, "policy": str(settings.policy_path)}
-        if "kpis" in settings.dispatcher_config:      # unit costs for GET /v1/kpis
-            config["kpis"] = settings.dispatcher_config["kpis"]
-        config["goals"] = str(goals_path(None, settings))   # GET /v1/goals ($ARREARS_GOALS, config `goals`)
-        if args.demo:
-            _demo(settings, config)
         app = create_app(config)
-        runtime = None if args.no_scheduler else Runtime(settings)
-    except (ArrearsError, ConfigError, StoreError, OSError, ValueError) as exc:
-        print(f"arrears serve: {exc}", file=sys.stderr)
-        return 1
-    if args.workers < 1:
-        print("arrears serve: --workers must be at least 1", file=sys.stderr)
-        return 1
+    except KeyConfigError as exc:    # a ValueError, not one of ours: $ARREARS_API_KEYS is configuration
+        raise UsageError(str(exc)) from exc
+    runtime = None if args.no_scheduler else Runtime(settings)
     scheduler = None if runtime is None else TickScheduler(TickJob(runtime), settings)
     if scheduler is not None and args.workers == 1:
         scheduler.init_app(app)       # POST /v1/ticks runs through it (with its dispatcher)
@@ -91,9 +92,8 @@ def run(args) -> int:
         serve_api(app, args.host, args.port, args.threads or DEFAULT_THREADS, workers=args.workers,
                   parent=ticking if scheduler is not None else None)
     except OSError as exc:            # e.g. the port is taken
-        print(f"arrears serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
-              file=sys.stderr)
-        return 1
+        raise CommandError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+                           ExitCode.CANNOT_START) from exc
     finally:
         log = logging.getLogger("arrears.serve")
         log.info("arrears serve: shutting down (waiting for a running tick to stop)")
@@ -102,7 +102,7 @@ def run(args) -> int:
         if runtime is not None:
             runtime.close()
         log.info("arrears serve: stopped")
-    return 0
+    return ExitCode.OK
 
 
 def _demo(settings, config: dict) -> None:

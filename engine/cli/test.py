@@ -1,15 +1,28 @@
-"""`arrears test`: run policy test files (`*_test.yaml`) and report pass/fail for CI."""
+"""`arrears test`: run policy test files (`*_test.yaml`) and report pass/fail for CI.
+
+PASS/FAIL lines, traces and the problems of files that do not load are the findings, on
+stdout. A failing case is exit 1; a file that cannot be loaded (the test file or its
+policy) means the cases could not run: exit 2, as for a path that does not exist.
+"""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
+
+from arrears.engine.cli.errors import ExitCode, UsageError
+from arrears.engine.cli.options import add_command
 
 
 def register(sub) -> None:
     """Add the `test` subcommand."""
-    p = sub.add_parser("test", help="run policy tests (*_test.yaml)",
-                       description="Run policy test files; exit 0 if all pass, 1 if any fails, "
-                                   "2 if a file cannot be loaded or a path does not exist.")
+    p = add_command(sub, "test", "run policy tests (*_test.yaml)",
+                    description="Run policy test files; report PASS or FAIL per case and a trace per "
+                                "failure.",
+                    exits={ExitCode.OK: "every case passed",
+                           ExitCode.PROBLEMS: "some case failed",
+                           ExitCode.CANNOT_START: "a path does not exist, a plugin cannot be loaded, or a "
+                                                  "test file or its policy cannot be loaded (problems "
+                                                  "printed as file:line:col: message)",
+                           ExitCode.DATABASE: None})
     p.add_argument("paths", nargs="+", metavar="PATH", help="test files or directories")
     p.add_argument("-q", "--quiet", action="store_true", help="print failures and the summary only")
     p.set_defaults(handler=run)
@@ -17,19 +30,16 @@ def register(sub) -> None:
 
 def run(args) -> int:
     """Handler: print PASS/FAIL per case, a trace per failure, and a summary line."""
-    from arrears.engine.decide.policytest import run_paths
+    from arrears.engine.decisions.policytest import run_paths
     from arrears.engine.domain.errors import ArrearsError
     from arrears.plugins.facts import installed_facts
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
-        for p in missing:
-            print(f"error: no such file or directory: {p}", file=sys.stderr)
-        return 2
+        raise UsageError("\n".join(f"no such file or directory: {p}" for p in missing))
     try:
         facts = installed_facts()      # policies may use the installed plugins' facts
     except ArrearsError as exc:
-        print(f"error: cannot load the plugins' facts: {exc}", file=sys.stderr)
-        return 2
+        raise UsageError(f"cannot load the plugins' facts: {exc}") from exc
     results, problems = run_paths(args.paths, facts=facts)
     for problem in problems:
         print(problem)
@@ -51,5 +61,5 @@ def run(args) -> int:
     print(f"{len(results) - failed} passed, {failed} failed"
           + (f", {len(problems)} problem(s) loading files" if problems else ""))
     if problems:
-        return 2
-    return 1 if failed else 0
+        return ExitCode.CANNOT_START
+    return ExitCode.PROBLEMS if failed else ExitCode.OK

@@ -4,8 +4,9 @@ The tick decides with the store's active policy; `--policy` only bootstraps an e
 store, unless `--activate-policy` makes the file the active policy first. Every run is
 recorded in `tick_runs` (trigger `cli`).
 
-Exit status: 0 the tick ran; 1 bad configuration, policy or database; 3 skipped because
-another process holds the tick lease (nothing was done).
+Exit status: 0 the tick ran; 1 the tick failed, or the policy has problems; 2 bad
+arguments, configuration or plugins; 3 the database cannot be used, or the tick was
+skipped because another process holds the tick lease (nothing was done): try again later.
 """
 from __future__ import annotations
 
@@ -13,32 +14,48 @@ import json
 import sys
 import time
 
+from arrears.engine.cli.errors import CommandError, ExitCode
+from arrears.engine.cli.options import (
+    add_at,
+    add_command,
+    add_config,
+    add_database,
+    add_policy,
+    add_progress,
+    instant,
+    load_settings,
+    wants_progress,
+)
+
 HELP = "run one tick: evaluate the due accounts, queue and deliver their contacts"
-SKIPPED = 3
+# A skipped tick shares the database's code: both mean "nothing was done, try again later".
+SKIPPED = ExitCode.DATABASE
+CONFIG_HOLDS = "channels, routes, templates, creditor, [tick]"
+POLICY_ROLE = "policy YAML the database starts with when it has no active policy"
 
 
 def add_common(parser) -> None:
-    """The options `tick` and `serve` share."""
-    parser.add_argument("--db", metavar="URL", help="database URL (default: $ARREARS_DATABASE_URL, "
-                        "else the config file's database_url, else sqlite:///arrears.db)")
-    parser.add_argument("--policy", metavar="FILE", help="policy YAML (default: $ARREARS_POLICY, else the "
-                        "config file's policy, else the shipped policies/default.yaml)")
-    parser.add_argument("--config", metavar="FILE", help="config file, TOML or YAML (default: $ARREARS_CONFIG): "
-                        "channels, routes, templates, creditor, [tick]")
+    """The options `tick` and `serve` share: --db, --policy, --config."""
+    add_database(parser)
+    add_policy(parser, POLICY_ROLE)
+    add_config(parser, CONFIG_HOLDS)
 
 
 def register(subparsers) -> None:
     """Add the `tick` subcommand."""
-    parser = subparsers.add_parser("tick", help=HELP, description=HELP)
+    parser = add_command(subparsers, "tick", HELP, exits={
+        ExitCode.OK: "the tick ran",
+        ExitCode.PROBLEMS: "the tick failed, or the policy has problems (printed as file:line:col: message)",
+        ExitCode.DATABASE: "the database cannot be used, or another process holds the tick lease "
+                           "(nothing was done): try again later"})
     add_common(parser)
-    parser.add_argument("--at", metavar="TIME", help="decide at this instant, RFC 3339 (default: now)")
+    add_at(parser)
     parser.add_argument("--no-dispatch", action="store_true", help="evaluate and queue, deliver nothing")
     parser.add_argument("--activate-policy", action="store_true",
                         help="make the policy file (--policy) the active policy first, even if another "
                              "version was activated since (audited); without it the file is used only "
                              "when no policy is active")
-    parser.add_argument("--progress", action="store_true",
-                        help="show a progress bar even when stderr is not a terminal")
+    add_progress(parser)
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(handler=run)
 
@@ -79,27 +96,23 @@ class Bar:
 
 
 def run(args) -> int:
-    """Handler: run the tick and print its summary line (or JSON)."""
-    from datetime import datetime, timezone
-
-    from arrears.engine.domain.errors import ArrearsError, StoreError
-    from arrears.engine.domain.model import parse_instant
+    """Handler: run the tick and print its summary line (or JSON); 3 if it was skipped."""
+    from arrears.engine.domain.errors import ArrearsError, PolicyError, StoreError
     from arrears.engine.tick.service import Runtime
-    from arrears.engine.tick.settings import load_settings
+    from arrears.engine.tick.workers import WorkerError
 
-    try:
-        now = parse_instant(args.at, "--at") if args.at else datetime.now(timezone.utc)
-        settings = load_settings(db=args.db, policy=args.policy, config=args.config)
-        runtime = Runtime(settings, dispatch=not args.no_dispatch, activate_policy=args.activate_policy)
-    except (ArrearsError, StoreError, OSError) as exc:
-        print(f"arrears tick: {exc}", file=sys.stderr)
-        return 1
-    bar = Bar(sys.stderr) if args.progress or sys.stderr.isatty() else None
+    now = instant(args.at)
+    settings = load_settings(args)
+    runtime = Runtime(settings, dispatch=not args.no_dispatch, activate_policy=args.activate_policy)
+    bar = Bar(sys.stderr) if wants_progress(args) else None
     try:
         _, summary = runtime.run(now, "cli", progress=bar)
-    except (ArrearsError, StoreError) as exc:
-        print(f"arrears tick: the tick failed: {exc}", file=sys.stderr)
-        return 1
+    except PolicyError as exc:                  # the active policy stopped loading: its problems, located
+        exc.add_note("the tick failed:")
+        raise
+    except (ArrearsError, WorkerError) as exc:  # a worker process that died is a failed tick too
+        code = ExitCode.DATABASE if isinstance(exc, StoreError) else ExitCode.PROBLEMS
+        raise CommandError(f"the tick failed: {exc}", code) from exc
     finally:
         if bar is not None:
             bar.close()
@@ -107,4 +120,4 @@ def run(args) -> int:
     print(json.dumps(summary.to_dict(), sort_keys=True) if args.json else summary.line())
     if not summary.ran and not (summary.evaluated or summary.delivered):
         return SKIPPED
-    return 0
+    return ExitCode.OK

@@ -2,13 +2,16 @@
 
 Policies may use the facts of the installed plugins (`x_…`); they are loaded first, and
 a plugin that cannot be loaded is a usage error (exit 2), as it would stop the tick.
+Problems are the findings: printed on stdout, exit 1.
 A goals file (a document with a top-level `goals:` list, like `policies/goals.yaml`) is
 checked as one, against the aging buckets and segments of the policies that loaded.
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
+
+from arrears.engine.cli.errors import ExitCode, UsageError
+from arrears.engine.cli.options import add_command
 
 HELP = ("check policy and goals files (a directory means its *.yaml files, without the policy tests, "
         "*_test.yaml)")
@@ -16,7 +19,12 @@ HELP = ("check policy and goals files (a directory means its *.yaml files, witho
 
 def register(subparsers) -> None:
     """Add the `validate` subcommand to the `arrears` argument parser."""
-    parser = subparsers.add_parser("validate", help=HELP, description=HELP)
+    parser = add_command(subparsers, "validate", HELP, exits={
+        ExitCode.OK: "every file is valid",
+        ExitCode.PROBLEMS: "some file has problems (every one is printed as file:line:col: message)",
+        ExitCode.CANNOT_START: "a path does not exist, a directory holds no policy files, or a plugin "
+                               "cannot be loaded",
+        ExitCode.DATABASE: None})
     parser.add_argument("paths", nargs="+", metavar="PATH", help="a policy file or a directory of policies")
     parser.set_defaults(handler=run)
 
@@ -42,7 +50,7 @@ def policy_files(paths: list[str]) -> tuple[list[Path], list[str]]:
 
 
 def run(args) -> int:
-    """Validate every file; 0 if all are valid, 1 if any has problems, 2 for usage errors."""
+    """Validate every file; 0 if all are valid, 1 if any has problems; UsageError (2) for a bad path."""
     from arrears.engine.domain.errors import ArrearsError, PolicyError
     from arrears.engine.policy.load import load_policy  # compiling pulls in the whole engine: only when run
     from arrears.plugins.facts import installed_facts
@@ -53,9 +61,7 @@ def run(args) -> int:
     except ArrearsError as exc:
         errors.append(f"cannot load the plugins' facts: {exc}")
     if errors:
-        for message in errors:
-            print(f"arrears validate: {message}", file=sys.stderr)
-        return 2
+        raise UsageError("\n".join(errors))
     goal_files = [path for path in files if _is_goals_file(path)]
     bad = problems = 0
     policies = []
@@ -80,7 +86,7 @@ def run(args) -> int:
         bad += bool(found)
         problems += found
     print(_summary(len(files), bad, problems))
-    return 1 if bad else 0
+    return ExitCode.PROBLEMS if bad else ExitCode.OK
 
 
 def _is_goals_file(path: Path) -> bool:

@@ -3,7 +3,7 @@
 Plain immutable values. `Decision.to_dict()` gives the JSON form the API, the CLI and the
 store use: money as decimal strings with a currency, times as RFC 3339 UTC, keys in a
 fixed order, so equal decisions serialise to equal bytes. That JSON is written in one
-place, `arrears.engine.decide.decision_json`, which also writes it for the API straight
+place, `arrears.engine.decisions.decision_json`, which also writes it for the API straight
 from a batch's columns; this layer is below it and cannot import it, so the engine hands
 each Decision it makes its form (`json_form`) and the Decision asks that form for its
 JSON. The parts that are values of their own say how they are written here (`to_dict()`,
@@ -128,7 +128,7 @@ class TraceStep:
 
 
 class JsonForm(Protocol):
-    """What writes a Decision's JSON (`arrears.engine.decide.decision_json.DecisionForm`)."""
+    """What writes a Decision's JSON (`arrears.engine.decisions.decision_json.DecisionForm`)."""
 
     def to_dict(self) -> dict: ...
 
@@ -158,7 +158,7 @@ class Decision:
     next_evaluation_at: datetime
     trace: tuple[TraceStep, ...]
     profiles: tuple[str, ...] = ()   # jurisdiction profiles applied
-    # The writer's form of this decision (engine/decide/decision_json.py), given by the engine
+    # The writer's form of this decision (engine/decisions/decision_json.py), given by the engine
     # that made it; not copied by dataclasses.replace, whose result the engine did not decide.
     json_form: InitVar[JsonForm | None] = None
     _json_form: JsonForm | None = field(init=False, default=None, repr=False, compare=False)

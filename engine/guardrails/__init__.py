@@ -8,5 +8,5 @@ step's permitted channel and time (`evaluate`). Rules only ever restrict: no pol
 can switch one off.
 
 May import: `domain`, `facts`. Never `policy` (the policy loader builds profiles' rules
-through the kinds defined here), `decide`, the store, the API or plugins.
+through the kinds defined here), `decisions`, the store, the API or plugins.
 """

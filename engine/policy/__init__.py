@@ -9,5 +9,5 @@ documents (`profiles`), `load_policy` (`load`) and the registry of stored versio
 tick and the API decide with (`registry`, which is handed a store, never imports one).
 
 May import: `domain`, `facts` (the catalogue, for names and kinds), `guardrails` (the rule
-kinds profiles are compiled against). Never `decide`, the store, the API or plugins.
+kinds profiles are compiled against). Never `decisions`, the store, the API or plugins.
 """

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from arrears.engine.decide import suppress
+from arrears.engine.decisions import suppress
 from arrears.engine.replay.columns import GrowingColumns
 
 # (day, rule, account) packed in an int64: 19 bits of days (any period of years 1900-2199),

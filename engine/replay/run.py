@@ -17,7 +17,7 @@ from datetime import date
 
 import numpy as np
 
-from arrears.engine.decide.core import decide_batch
+from arrears.engine.decisions.core import decide_batch
 from arrears.engine.domain import tzutil
 from arrears.engine.domain.batch import KIND_CODES, NO_DAY, day_to_date, epoch_day
 from arrears.engine.domain.clock import FAR, from_epoch

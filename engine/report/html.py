@@ -13,9 +13,9 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from arrears.engine.domain.money import exponent
+from arrears.engine.kpis.catalogue import KPIS
 from arrears.engine.report import fmt
 from arrears.engine.report.charts import aging_chart, channel_chart, dso_chart, goal_rows, roll_chart
-from arrears.engine.kpis.catalogue import KPIS
 from arrears.engine.report.data import ReportData
 
 TEMPLATES = Path(str(files(__package__))) / "templates"

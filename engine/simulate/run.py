@@ -2,7 +2,7 @@
 
 Pages of accounts are read in acct_no order, each page in one read snapshot, with the
 tick's loader (`Store.batches`: `arrears.engine.store.batchload.load_batch`); each page is
-decided column-wise by both policies (`arrears.engine.decide.core.decide_batch`) from the
+decided column-wise by both policies (`arrears.engine.decisions.core.decide_batch`) from the
 same `Batch`, then compared (`arrears.engine.simulate.tally`). Unlike the tick it pages
 over *every* account, not only the due ones, and it writes nothing: no decision, no outbox
 row, no audit entry, no `next_evaluation_at`. Only read transactions are opened.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from arrears.engine.decide.core import decide_batch
+from arrears.engine.decisions.core import decide_batch
 from arrears.engine.domain.clock import as_epoch
 from arrears.engine.policy.compiler import CompiledPolicy
 from arrears.engine.simulate.capacity import Capacity

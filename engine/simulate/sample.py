@@ -14,8 +14,8 @@ import hashlib
 import heapq
 from collections.abc import Callable
 
-from arrears.engine.decide import suppress
-from arrears.engine.decide.result import DecisionBatch
+from arrears.engine.decisions import suppress
+from arrears.engine.decisions.result import DecisionBatch
 from arrears.engine.domain.decision import rfc3339
 
 # Trace steps that differ between almost any two policies without explaining the change.

@@ -4,7 +4,7 @@
 accounts, the same instant) and adds to running counts; `Tally.report()` turns them into a
 `SimulationReport`. What an account's stage, action, channel and decision key are comes
 from the tick's own column-wise definition (`arrears.engine.tick.columns.summarise`), and which
-rules hold it back from the decisions' (`arrears.engine.decide.suppress.masks`), so a simulation counts
+rules hold it back from the decisions' (`arrears.engine.decisions.suppress.masks`), so a simulation counts
 exactly what the tick would store.
 """
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from arrears.engine.decide import suppress
-from arrears.engine.decide.result import DecisionBatch
+from arrears.engine.decisions import suppress
+from arrears.engine.decisions.result import DecisionBatch
 from arrears.engine.simulate.capacity import Capacity, contact_days
 from arrears.engine.simulate.report import Offers, SimulationReport
 from arrears.engine.simulate.sample import Sampler, explain_change, explain_suppression

@@ -9,7 +9,7 @@ deliver, record), `recheck`, `settings` (config from flags, environment and file
 `service` (Runtime: recorded runs with the store's active policy), `launcher` (ticks on
 request, for POST /v1/ticks), `scheduler` (APScheduler for `arrears serve`). See docs/tick.md.
 
-May import: the core (`domain`, `facts`, `guardrails`, `policy`, `decide`), `store`, the
+May import: the core (`domain`, `facts`, `guardrails`, `policy`, `decisions`), `store`, the
 plugins (for delivery) and the shipped policies.
 """
 from arrears.engine.store.leases import Lease, LeaseLost

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from arrears.engine.decide import suppress
-from arrears.engine.decide.escalation import REASONS
+from arrears.engine.decisions import suppress
+from arrears.engine.decisions.escalation import REASONS
 from arrears.engine.domain.batch import day_to_date
 from arrears.engine.domain.clock import FAR
 
@@ -32,7 +32,7 @@ SUMMARY_FORMAT = "summary/1"
 
 
 def suppression_masks(db) -> list[tuple[str, np.ndarray]]:
-    """(rule id, accounts it holds back): the core's one definition, `arrears.engine.decide.suppress.masks`."""
+    """(rule id, accounts it holds back): the core's one definition, `arrears.engine.decisions.suppress.masks`."""
     return suppress.masks(db)
 
 

@@ -25,7 +25,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from arrears.engine.decide.core import decide_batch
+from arrears.engine.decisions.core import decide_batch
 from arrears.engine.domain.batch import Batch
 from arrears.engine.domain.clock import as_epoch
 from arrears.engine.domain.model import Event

@@ -22,7 +22,7 @@ from itertools import repeat
 
 import numpy as np
 
-from arrears.engine.decide.core import decide_batch
+from arrears.engine.decisions.core import decide_batch
 from arrears.engine.domain.clock import as_epoch
 from arrears.engine.store import tickstore
 from arrears.engine.store.db import read_transaction

@@ -10,7 +10,7 @@ from tests.api.apikit import AT, NOW, account, events
 
 
 def lone(state, acc: dict, evs: list) -> dict:
-    """What arrears.engine.decide.core returns for this JSON, under the app's active policy."""
+    """What arrears.engine.decisions.core returns for this JSON, under the app's active policy."""
     return decide(Account.from_dict(acc), [Event.from_dict(e) for e in evs], state.policies.active(),
                   NOW).to_dict()
 

@@ -78,16 +78,16 @@ def test_costs_come_from_the_config_file(store, db_url, tmp_path, capsys):
 ])
 def test_bad_dates(store, db_url, capsys, args, message):
     code, out, err = run(capsys, *args, "--db", db_url)
-    assert code == 1 and out == "" and err.startswith(message)
+    assert code == 2 and out == "" and err.startswith(message)
 
 
 def test_no_database_and_bad_costs(tmp_path, db_url, store, capsys):
     code, _, err = run(capsys, *PERIOD, "--db", f"sqlite:///{tmp_path / 'missing.db'}")
-    assert code == 1 and "no database file at" in err and not (tmp_path / "missing.db").exists()
+    assert code == 3 and "no database file at" in err and not (tmp_path / "missing.db").exists()
     config = tmp_path / "bad.toml"
     config.write_text('[kpis.costs.GBP]\nemail = "cheap"\ncarrier_pigeon = "1"\n', encoding="utf-8")
     code, _, err = run(capsys, *PERIOD, "--db", db_url, "--config", str(config))
-    assert code == 1
+    assert code == 2
     assert "kpis.costs.GBP.email: expected a decimal amount" in err
     assert "kpis.costs.GBP.carrier_pigeon: unknown key" in err
 

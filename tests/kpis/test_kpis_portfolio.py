@@ -179,7 +179,7 @@ def test_grouped_by_channel(ledger, policy, costs):
 
 def _stage_members(store, policy, at) -> dict:
     """Accounts per stage as decide() sees them at `at` (the tick stores the same stage)."""
-    from arrears.engine.decide.core import decide
+    from arrears.engine.decisions.core import decide
     out: dict = {}
     for account_id in ("A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8"):
         account, history = store.get_account(account_id)

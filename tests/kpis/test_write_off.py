@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from arrears.engine.decide.core import decide
+from arrears.engine.decisions.core import decide
 from arrears.engine.domain.errors import InputError
 from arrears.engine.domain.model import Account, Event
 
@@ -59,6 +59,6 @@ def test_stored_and_loaded_by_the_tick_path(tmp_path, policy):
         _, history = store.get_account("W1")
         assert [(e.type, str(e.amount), e.invoice_id) for e in history] == [("write_off", "1000.00", "I1")]
         # The column-wise loader the tick uses sees it too: nothing left to chase on I1.
-        from arrears.engine.decide.core import decide_batch
+        from arrears.engine.decisions.core import decide_batch
         db = decide_batch(store.load_batch([1]), policy, NOW)
         assert int(db.facts.total_balance[0]) == 0       # 900 to I1 (100 over goes to I2 from the pool)

@@ -1,7 +1,7 @@
 """Mutation testing: would the suite notice if this line were wrong?
 
     python -m tests.mutation                       # every target module (an hour or more)
-    python -m tests.mutation engine/decide/offers.py --jobs 2
+    python -m tests.mutation engine/decisions/offers.py --jobs 2
     python -m tests.mutation --list                # the targets and the tests each one runs
 
 Each target module is changed one small way at a time (a comparison flipped, a condition

@@ -36,11 +36,11 @@ AUDIT_TESTS = ("tests/store/test_store_audit.py", "tests/api/test_api_audit.py",
                "tests/store/test_store_import.py")
 # Module -> the tests that guard it (run for each of its mutants, stopping at the first failure).
 TARGETS = {
-    "engine/decide/core.py": CORE_TESTS,
-    "engine/decide/escalation.py": CORE_TESTS,
-    "engine/decide/holds.py": CORE_TESTS,
-    "engine/decide/offers.py": CORE_TESTS,
-    "engine/decide/priority.py": CORE_TESTS,
+    "engine/decisions/core.py": CORE_TESTS,
+    "engine/decisions/escalation.py": CORE_TESTS,
+    "engine/decisions/holds.py": CORE_TESTS,
+    "engine/decisions/offers.py": CORE_TESTS,
+    "engine/decisions/priority.py": CORE_TESTS,
     "engine/guardrails/evaluate.py": GUARD_TESTS,
     "engine/guardrails/windows.py": GUARD_TESTS,
     "engine/store/outboxstore.py": OUTBOX_TESTS,
@@ -110,7 +110,7 @@ def main(argv=None) -> int:
         return 2
     plan = _plan(modules, args.sample, args.seed)
     deep = DEEP_TESTS if args.deep else ()
-    suites = {m: TARGETS[m] + (deep if m.startswith(("engine/decide/", "engine/guardrails/")) else ())
+    suites = {m: TARGETS[m] + (deep if m.startswith(("engine/decisions/", "engine/guardrails/")) else ())
               for m in modules}
     if args.list:
         for module, found in plan.items():

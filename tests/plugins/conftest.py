@@ -13,7 +13,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from arrears.engine.decide.core import decide
+from arrears.engine.decisions.core import decide
 from arrears.engine.policy.compiler import compile_policy
 from arrears.engine.policy.profiles import load_profiles
 from arrears.plugins.testing import RecordingServer, free_port, plugin_manager

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from arrears.engine.decide.core import decide_batch
-from arrears.engine.decide.explain import render_text
+from arrears.engine.decisions.core import decide_batch
+from arrears.engine.decisions.explain import render_text
 from arrears.engine.domain.batch import Batch
 from arrears.engine.domain.clock import as_epoch
 from arrears.engine.domain.errors import ArrearsError, PolicyError

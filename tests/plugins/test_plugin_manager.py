@@ -119,5 +119,5 @@ def test_cli_json_and_builtins_only(capsys):
 def test_cli_reports_a_broken_plugin(tmp_path, monkeypatch, capsys):
     install_fake_distribution(tmp_path, "arrears-broken", "1.0", {"broken": "no_such_module_xyz"})
     monkeypatch.syspath_prepend(str(tmp_path))
-    assert main(["plugins"]) == 1
+    assert main(["plugins"]) == 2
     assert "no_such_module_xyz" in capsys.readouterr().err

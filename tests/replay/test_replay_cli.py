@@ -114,3 +114,10 @@ def test_costs_from_the_config_file_and_kpis_by_stage(tmp_path, capsys):
     assert total["kpis"]["cost_to_collect"]["value"] is not None
     groups = {g["group"] for g in report["kpis"]["groups"]}
     assert groups and groups <= {s for s in actions} | {"(none)"}
+
+
+def test_the_timeline_periods_offered_are_the_engines():
+    """`--by` spells out the engine's periods (importing the replay package would slow `arrears --help`)."""
+    from arrears.engine.cli.replay import PERIODS
+    from arrears.engine.replay.timeline import PERIODS as ENGINE_PERIODS
+    assert PERIODS == ENGINE_PERIODS

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from arrears.engine.decide.core import decide
+from arrears.engine.decisions.core import decide
 from arrears.engine.domain.batch import Batch
 from arrears.engine.domain.model import CHANNEL_KINDS, Contact, Event
 from arrears.engine.replay.export import contact_rows

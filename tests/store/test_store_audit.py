@@ -111,7 +111,7 @@ def test_cli_verify_ok_and_broken(filled, db_url, capsys):
 def test_cli_verify_without_a_database(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ARREARS_DATABASE_URL", raising=False)
-    assert main(["audit", "verify"]) == 2
+    assert main(["audit", "verify"]) == 3
     assert "no database file" in capsys.readouterr().err
     assert not (tmp_path / "arrears.db").exists()
 

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from arrears.engine.decide.core import decide
+from arrears.engine.decisions.core import decide
 from arrears.engine.domain.errors import InputError
 from arrears.engine.domain.model import NOTE_MAX, Account, Event
 from arrears.engine.policy.load import load_policy

@@ -74,10 +74,10 @@ def test_a_held_lease_skips_with_status_3(store, capsys):
 def test_bad_configuration_is_reported_not_raised(store, tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text("[tick]\ninterval = 0\nfrequency = 3\n[channels.sms]\nurl = 'nope'\n")
-    assert main(["tick", "--db", store.url, "--config", str(bad)]) == 1
+    assert main(["tick", "--db", store.url, "--config", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "interval: must be at least 1" in err and "tick.frequency: unknown setting" in err
-    assert main(["tick", "--db", store.url, "--policy", str(tmp_path / "missing.yaml")]) == 1
+    assert main(["tick", "--db", store.url, "--policy", str(tmp_path / "missing.yaml")]) == 2
     assert "missing.yaml" in capsys.readouterr().err
 
 
@@ -116,5 +116,5 @@ def decisions(store) -> int:
 
 
 def test_serve_checks_cron(store, capsys):
-    assert main(["serve", "--db", store.url, "--cron", "61 * * * *"]) == 1
+    assert main(["serve", "--db", store.url, "--cron", "61 * * * *"]) == 2
     assert "not a valid crontab expression" in capsys.readouterr().err

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from arrears.engine.decide.core import decide_batch
+from arrears.engine.decisions.core import decide_batch
 from arrears.engine.domain.batch import Batch
 from arrears.engine.tick.columns import bodies, summarise
 from tests.tick.tickkit import NOW

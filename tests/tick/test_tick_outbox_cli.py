@@ -109,7 +109,7 @@ def test_without_the_policy_that_queued_it_the_channel_kind_is_unknown(store, po
 
 def test_a_missing_database_is_an_error_and_is_not_created(tmp_path, capsys):
     missing = tmp_path / "nope.db"
-    assert main(["outbox", "unknown", "--db", f"sqlite:///{missing}"]) == 1
+    assert main(["outbox", "unknown", "--db", f"sqlite:///{missing}"]) == 3
     assert "no database file" in capsys.readouterr().err and not missing.exists()
 
 

@@ -70,7 +70,7 @@ def assert_consistent(store, policy, server, settled_at: int) -> dict:
     """
     import numpy as np
 
-    from arrears.engine.decide.core import decide_batch
+    from arrears.engine.decisions.core import decide_batch
     from arrears.engine.domain.clock import from_epoch
     from arrears.engine.tick.columns import summarise
 

@@ -12,7 +12,7 @@ import arrears_teams_channel
 import pytest
 from arrears_teams_channel import TeamsChannel, card, strategic
 
-from arrears.engine.decide.core import decide_batch
+from arrears.engine.decisions.core import decide_batch
 from arrears.engine.domain.batch import Batch
 from arrears.engine.domain.model import Account
 from arrears.engine.policy.load import load_policy

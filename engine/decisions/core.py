@@ -11,8 +11,8 @@ from datetime import datetime
 
 import numpy as np
 
-from arrears.engine.decide import escalation, holds, offers, priority
-from arrears.engine.decide.result import DecisionBatch
+from arrears.engine.decisions import escalation, holds, offers, priority
+from arrears.engine.decisions.result import DecisionBatch
 from arrears.engine.domain.batch import Batch
 from arrears.engine.domain.clock import DAY, FAR, as_epoch
 from arrears.engine.domain.model import Account, Event

@@ -5,7 +5,7 @@ per-account string work; `arrears explain` prints it.
 """
 from __future__ import annotations
 
-from arrears.engine.decide.escalation import REASONS
+from arrears.engine.decisions.escalation import REASONS
 from arrears.engine.domain.batch import day_to_date
 from arrears.engine.domain.clock import FAR, NEVER, from_epoch
 from arrears.engine.domain.decision import TraceStep, rfc3339

@@ -1,16 +1,16 @@
 """The structured parts of one row's decision, as domain values: action, offers, suppressions,
 the jurisdiction profiles applied, and (when asked for) the plain-words trace.
 
-Both the `Decision` (engine/decide/materialize.py) and the decision JSON the API writes
-(engine/decide/decision_json.py) take them from here, each part built once per row.
+Both the `Decision` (engine/decisions/materialize.py) and the decision JSON the API writes
+(engine/decisions/decision_json.py) take them from here, each part built once per row.
 """
 from __future__ import annotations
 
 from typing import NamedTuple
 
-from arrears.engine.decide import suppress
-from arrears.engine.decide.escalation import REASONS
-from arrears.engine.decide.trace import build_trace
+from arrears.engine.decisions import suppress
+from arrears.engine.decisions.escalation import REASONS
+from arrears.engine.decisions.trace import build_trace
 from arrears.engine.domain.clock import from_epoch
 from arrears.engine.domain.decision import Action, Offer
 from arrears.engine.domain.money import Money, from_minor

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from arrears.engine.decide import escalation, offers
-from arrears.engine.decide.materialize import materialize
+from arrears.engine.decisions import escalation, offers
+from arrears.engine.decisions.materialize import materialize
 from arrears.engine.facts.compute import Facts
 from arrears.engine.guardrails import evaluate as guardrails
 from arrears.engine.policy.compiler import CompiledPolicy

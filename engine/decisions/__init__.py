@@ -1,4 +1,6 @@
-"""Decide: the pure decision core, column-wise over a batch.
+"""Decisions: the pure decision core, column-wise over a batch.
+
+(Named `decisions`, not `decide`: `arrears.engine.decide` is the one-account function.)
 
 Owns `decide_batch` and `decide` (`core`), the batch's result (`result.DecisionBatch`),
 priority, escalation, holds, offers and fees, suppressions, the per-account `Decision` with

@@ -23,7 +23,7 @@ that it has `to_dict()` and `to_json()`. A Decision changed with `dataclasses.re
 is no longer what the engine decided and has no form (the form is not copied).
 
 The parts that are values of their own (Action, Offer, Suppression, TraceStep, PolicyRef) are
-built once per row by engine/decide/parts.py and written by their own `to_dict()`; money
+built once per row by engine/decisions/parts.py and written by their own `to_dict()`; money
 and fees held as minor units are written with the domain's `money_json` and `fees_json`,
 which `Money.to_json()` and `Fees.to_dict()` use too. The rest of the shape is `write`.
 """
@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 from typing import NamedTuple
 
-from arrears.engine.decide.parts import Parts, parts_of
+from arrears.engine.decisions.parts import Parts, parts_of
 from arrears.engine.domain.clock import from_epoch
 from arrears.engine.domain.decision import PolicyRef, fees_json, rfc3339
 from arrears.engine.domain.money import from_minor, money_json

@@ -99,7 +99,7 @@ def run_suite(path: str | Path, facts=None) -> list[CaseResult]:
 
     `facts`: the plugin facts the policy may use (see `arrears.engine.policy.load.load_policy`).
     """
-    from arrears.engine.decide.core import decide
+    from arrears.engine.decisions.core import decide
     from arrears.engine.policy.load import load_policy
     from arrears.engine.policy.validation import parse_policy_test
     path = Path(path)

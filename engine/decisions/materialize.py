@@ -3,13 +3,13 @@
 This is the only per-account Python in the core, and it runs only for the accounts
 whose full decision someone asks for (the API, explain, the store for changed ones).
 The account's values are read through the JSON writer's own `Columns` (as a `Row`) and the
-parts are built once (engine/decide/parts.py); the Decision gets a `DecisionForm` of both,
-so its JSON is written by engine/decide/decision_json.py, the one writer of a decision's JSON.
+parts are built once (engine/decisions/parts.py); the Decision gets a `DecisionForm` of both,
+so its JSON is written by engine/decisions/decision_json.py, the one writer of a decision's JSON.
 """
 from __future__ import annotations
 
-from arrears.engine.decide.decision_json import Columns, DecisionForm
-from arrears.engine.decide.parts import parts_of
+from arrears.engine.decisions.decision_json import Columns, DecisionForm
+from arrears.engine.decisions.parts import parts_of
 from arrears.engine.domain.clock import from_epoch
 from arrears.engine.domain.decision import Decision, Fees, PolicyRef, Priority
 from arrears.engine.domain.money import Money, from_minor

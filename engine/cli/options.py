@@ -1,0 +1,169 @@
+"""The options several `arrears` commands share, each declared here once with one wording, and
+the helpers that read them: the settings, `--at`, the period, input files, the read-only store.
+
+Declaring an option imports nothing heavy (`arrears --help` builds every parser); the
+helpers import the engine when a command runs.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from arrears.engine.cli.errors import UsageError, exit_epilog
+
+# Where a command finds each setting when its flag is not given (engine/tick/settings.py).
+DATABASE_DEFAULT = "$ARREARS_DATABASE_URL, else the config file's database_url, else sqlite:///arrears.db"
+DATABASE_DEFAULT_NO_CONFIG = "$ARREARS_DATABASE_URL, else sqlite:///arrears.db"
+POLICY_DEFAULT = "$ARREARS_POLICY, else the config file's policy, else the shipped policies/default.yaml"
+INSTANT = "RFC 3339 with an offset, e.g. 2026-11-23T10:00:00Z"
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's help, except that a text written with line breaks (the exit-status table of the
+    epilog) keeps them; one-line descriptions are wrapped to the terminal as usual."""
+
+    def _fill_text(self, text, width, indent):
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+def add_command(subparsers, name: str, help: str, *, description: str | None = None,
+                exits: dict | None = None, epilog: str = ""):
+    """Add the subcommand `name`; its `--help` ends with `epilog` (kept as written) and the exit
+    statuses, `exits` (code -> text) saying what a code means for this command."""
+    ending = (epilog + "\n\n" if epilog else "") + exit_epilog(exits)
+    return subparsers.add_parser(name, help=help, description=description or help, epilog=ending,
+                                 formatter_class=HelpFormatter)
+
+
+def add_database(parser, *, config: bool = True) -> None:
+    """`--db URL` (alias `--database`). `config=False` for the commands that read no config file
+    (import, audit verify): their default skips the config file's database_url."""
+    default = DATABASE_DEFAULT if config else DATABASE_DEFAULT_NO_CONFIG
+    parser.add_argument("--db", "--database", dest="db", metavar="URL",
+                        help=f"database URL (default: {default})")
+
+
+def add_config(parser, holds: str = "") -> None:
+    """`--config FILE`; `holds` says what the command reads from it."""
+    text = "config file, TOML or YAML (default: $ARREARS_CONFIG)" + (f": {holds}" if holds else "")
+    parser.add_argument("--config", metavar="FILE", help=text)
+
+
+def add_policy(parser, role: str, *, active_first: bool = False, required: bool = False) -> None:
+    """`--policy FILE`. `role` says what the command does with it; `active_first` for the commands
+    that read the database's active policy unless a file is given."""
+    if required:
+        text = f"{role} (required)"
+    elif active_first:
+        text = f"{role} (default: the database's active policy; if none, {POLICY_DEFAULT})"
+    else:
+        text = f"{role} (default: {POLICY_DEFAULT})"
+    parser.add_argument("--policy", metavar="FILE", required=required, help=text)
+
+
+def add_at(parser, *, day: bool = False) -> None:
+    """`--at`: an instant to decide at, or (`day=True`) a day to judge at the end of."""
+    if day:
+        parser.add_argument("--at", metavar="DATE", help="judge as of the end of this day (YYYY-MM-DD; "
+                            "default: today, UTC)")
+    else:
+        parser.add_argument("--at", metavar="TIME", help=f"decide at this instant, {INSTANT} (default: now)")
+
+
+def add_period(parser, *, to_note: str = "") -> None:
+    """`--from DATE --to DATE`, both required, both included."""
+    parser.add_argument("--from", dest="start", required=True, metavar="DATE",
+                        help="first day of the period (YYYY-MM-DD, the debtors' local days)")
+    parser.add_argument("--to", dest="end", required=True, metavar="DATE",
+                        help="last day of the period (included)" + (f"; {to_note}" if to_note else ""))
+
+
+def add_format(parser, choices: tuple[str, ...], default: str | None = "text", *, dest: str = "format",
+               what: str = "output", otherwise: str = "") -> None:
+    """`--format` with `choices`; `what` it shapes and, without a `default`, what decides it."""
+    parser.add_argument("--format", choices=choices, default=default, dest=dest,
+                        help=f"{what}: {', '.join(choices)} (default: {default or otherwise})")
+
+
+def add_progress(parser) -> None:
+    """`--progress`: a progress bar on stderr, which a terminal gets anyway."""
+    parser.add_argument("--progress", action="store_true",
+                        help="show a progress bar even when stderr is not a terminal")
+
+
+def wants_progress(args) -> bool:
+    """Whether to draw a progress bar: asked for, or stderr is a terminal."""
+    return bool(args.progress) or sys.stderr.isatty()
+
+
+def existing_file(value: str, flag: str) -> Path:
+    """`value` as a Path, checked before any work is done (UsageError naming `flag` if it is not a file)."""
+    path = Path(value)
+    if path.is_dir():
+        raise UsageError(f"{flag}: is a directory, not a file: {value}")
+    if not path.exists():
+        raise UsageError(f"{flag}: no such file: {value}")
+    return path
+
+
+def load_settings(args, **extra):
+    """The settings from the command's --db, --policy and --config (those it has), the environment
+    and the config file (engine/tick/settings.py; ConfigError if unusable). A `--policy` given
+    must name a file; one from the environment or config file is checked where it is used."""
+    from arrears.engine.tick.settings import load_settings as resolve
+    policy = getattr(args, "policy", None)
+    if policy is not None:
+        existing_file(policy, "--policy")
+    return resolve(db=getattr(args, "db", None), policy=policy, config=getattr(args, "config", None), **extra)
+
+
+def instant(value: str | None, *, whole_seconds: bool = False):
+    """`--at` as an aware UTC datetime, else now (InputError naming --at if it is not RFC 3339
+    with an offset). `whole_seconds` drops the microseconds of now, for a tidy report."""
+    from datetime import datetime, timezone
+
+    from arrears.engine.domain.model import parse_instant
+    if value:
+        return parse_instant(value, "--at")
+    now = datetime.now(timezone.utc)
+    return now.replace(microsecond=0) if whole_seconds else now
+
+
+def day(value: str | None):
+    """`--at` as a date, else today in UTC (InputError naming --at if it is not YYYY-MM-DD)."""
+    from datetime import datetime, timezone
+
+    from arrears.engine.domain.model import parse_date
+    return parse_date(value, "--at") if value else datetime.now(timezone.utc).date()
+
+
+def period(args):
+    """(first, last) day of `--from`/`--to` (UsageError if the period ends before it starts)."""
+    from arrears.engine.domain.model import parse_date
+    start, end = parse_date(args.start, "--from"), parse_date(args.end, "--to")
+    if start > end:
+        raise UsageError(f"--from {start} is after --to {end}")
+    return start, end
+
+
+def open_store(url: str | None, *, upgrade: bool = False, current: bool = False):
+    """The store at `url` (None: $ARREARS_DATABASE_URL or the default) without creating a database
+    file, as the reporting and repair commands need it: read as it is unless `upgrade`. SchemaError
+    (a StoreError, exit 3) if it holds no Arrears schema or, with `current`, an older one."""
+    from arrears.engine.store import SCHEMA_HEAD, SchemaError, Store, safe_url
+
+    store = Store(url, upgrade=upgrade, create=False)
+    try:
+        revision = store.schema_revision()
+        if revision is None:
+            raise SchemaError(f"the database at {safe_url(store.url)} has no Arrears schema")
+        if current and revision != SCHEMA_HEAD:
+            raise SchemaError(f"the database is at schema revision {revision}, not {SCHEMA_HEAD}: run "
+                              "`arrears tick` once to upgrade it (this command only reads)")
+    except BaseException:
+        store.close()
+        raise
+    return store
