@@ -1,19 +1,115 @@
-"""Shared fixtures for the core tests (the factories themselves live in core_factories)."""
+"""Shared fixtures for the core tests (the factories themselves live in core_factories), the
+database fixtures (SQLite, and PostgreSQL where a test opts in), the Hypothesis profiles and
+the strict mode CI runs in. See docs/testing.md."""
 from __future__ import annotations
 
+import os
+import uuid
 from datetime import datetime
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from arrears.engine.policy.compiler import compile_policy
+from tests import pgcluster
 from tests.core_factories import NOW, POLICY_PATH, TODAY, days_ago, default_policy_doc, ev, make_account  # noqa: F401  (re-exported for fixtures below)
+
+# ---- Hypothesis profiles ---------------------------------------------------------------------------
+# `ci` (the default): bounded, derandomized (every run draws the same cases, so a failure
+# reproduces and a green run stays green), no example database, no deadline (a loaded
+# machine slows a test down instead of failing it). `deep` (ARREARS_HYPOTHESIS_PROFILE=deep):
+# ten times the examples, a fresh random seed each run, failures remembered in .hypothesis/.
+# Tests with their own `max_examples` scale it with `tests.profiles.examples(n)`.
+settings.register_profile("ci", max_examples=100, derandomize=True, database=None, deadline=None,
+                          print_blob=True)
+settings.register_profile("deep", max_examples=1000, derandomize=False, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("ARREARS_HYPOTHESIS_PROFILE", "ci"))
+
+# ---- strict mode -------------------------------------------------------------------------------------
+# ARREARS_TEST_STRICT=1 (.ci/run sets it): a test that would skip fails instead. Every skip in
+# this suite is a missing service or program (PostgreSQL, Chromium, openssl), and CI must
+# provide them all, so a skip there means a test that silently did not run.
+STRICT = os.environ.get("ARREARS_TEST_STRICT", "") not in ("", "0")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if STRICT and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"ARREARS_TEST_STRICT=1 and this test skipped: {reason}"
+    return report
+
+
+# ---- databases ---------------------------------------------------------------------------------------
+
+def pytest_generate_tests(metafunc):
+    """A test marked `also_postgresql` that uses `db_url` (directly or through `store`) runs
+    twice: on SQLite and, marked `postgresql`, on a fresh PostgreSQL database (unless it is
+    marked `sqlite_only`: a test of SQLite itself in such a module)."""
+    marked = metafunc.definition.get_closest_marker
+    if "db_url" in metafunc.fixturenames and marked("also_postgresql") and not marked("sqlite_only"):
+        metafunc.parametrize("db_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)],
+                             indirect=True)
+
+
+@pytest.hookimpl(tryfirst=True)         # before -m deselects
+def pytest_collection_modifyitems(items):
+    """Every PostgreSQL test counts as slow: each needs a database of its own and a server
+    round trip per statement, ~0.5 s more than on SQLite, so together they would double the
+    inner loop (`-m "not slow"`). `-m postgresql` runs them alone; the plain command runs all."""
+    for item in items:
+        if item.get_closest_marker("postgresql"):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
-def db_url(tmp_path) -> str:
-    """URL of a SQLite file under `tmp_path` that does not exist yet (a real database file)."""
+def db_url(request, tmp_path) -> str:
+    """URL of a database that does not exist yet: a SQLite file under `tmp_path`, or (for the
+    `postgresql` parameter of an `also_postgresql` test) a new, empty PostgreSQL database."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        return request.getfixturevalue("pg_url")
     return f"sqlite:///{tmp_path / 'arrears.db'}"
 
+
+@pytest.fixture(scope="session")
+def pg_admin_url():
+    """URL of a PostgreSQL database to create test databases from: ARREARS_TEST_PG_URL, else a
+    throwaway cluster for this session (see tests/pgcluster.py); skips when there is neither."""
+    url = os.environ.get(pgcluster.URL_ENV)
+    if url:
+        yield url
+        return
+    cluster = pgcluster.session_cluster()
+    if cluster is None:
+        pytest.skip(pgcluster.MISSING)
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_admin_url):
+    """URL of a new, empty PostgreSQL database (dropped after the test)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"arrears_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+# ---- the core's fixtures ------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
 def policy_doc():

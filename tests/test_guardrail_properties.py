@@ -36,6 +36,9 @@ from arrears.engine import Account, Event, decide, load_policy
 from tests import oracle
 from tests.oracle_liveness import earned_step, forbidding, missed_step, pause_violations, skipped_required
 from tests.oracle_offers import offer_fee_violations
+from tests.profiles import derandomize, examples
+
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 UTC = timezone.utc
@@ -486,9 +489,10 @@ def check(account, events, now: int, decision, pname: str, acc: dict, evs: list[
                        + reproducer(acc, evs, now))
 
 
-# derandomize: the same cases every run, so the coverage assertion (every rule binds in
-# some case) cannot flake; the regression properties still search around their examples.
-FAST = dict(deadline=None, print_blob=True, derandomize=True, database=None,
+# derandomize (the ci profile): the same cases every run, so the coverage assertion (every rule
+# binds in some case) cannot flake; the regression properties still search around their examples.
+# The deep profile draws new cases, ten times as many.
+FAST = dict(deadline=None, print_blob=True, derandomize=derandomize(), database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                    HealthCheck.filter_too_much])
 
@@ -508,7 +512,7 @@ def _single(pname: str, max_examples: int):
     return prop
 
 
-SINGLE_EXAMPLES = {"default": 400, "fdcpa": 600, "aggressive": 800}
+SINGLE_EXAMPLES = {p: examples(n) for p, n in {"default": 400, "fdcpa": 600, "aggressive": 800}.items()}
 
 
 @pytest.mark.parametrize("pname", list(POLICIES))
@@ -563,7 +567,7 @@ def _forward(pname: str, max_examples: int):
     return prop
 
 
-FORWARD_EXAMPLES = {"default": 25, "fdcpa": 40, "aggressive": 60}
+FORWARD_EXAMPLES = {p: examples(n) for p, n in {"default": 25, "fdcpa": 40, "aggressive": 60}.items()}
 
 
 @pytest.mark.parametrize("pname", list(POLICIES))
@@ -634,15 +638,15 @@ def _bug_property(bug: str, counterexample, max_examples: int):
 
 
 def test_no_legal_step_is_scheduled_for_a_time_barred_day():
-    _bug_property("time_bar_at_send", TIME_BAR_COUNTEREXAMPLE, 200)()
+    _bug_property("time_bar_at_send", TIME_BAR_COUNTEREXAMPLE, examples(200))()
 
 
 def test_no_contact_on_a_national_holiday_observed_on_a_substitute_day():
-    _bug_property("holiday_observed", HOLIDAY_COUNTEREXAMPLE, 200)()
+    _bug_property("holiday_observed", HOLIDAY_COUNTEREXAMPLE, examples(200))()
 
 
 def test_no_electronic_contact_is_scheduled_without_consent_once_required():
-    _bug_property("consent_at_send", CONSENT_COUNTEREXAMPLE, 200)()
+    _bug_property("consent_at_send", CONSENT_COUNTEREXAMPLE, examples(200))()
 
 
 # ---- the oracle itself must catch violations --------------------------------------------------------

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
 import yaml
 from hypothesis import given, settings
 
@@ -20,6 +21,8 @@ from arrears.engine.domain.decision import Fees, Offer, Suppression
 from tests import test_guardrail_properties as props
 from tests.oracle_liveness import earned_step, missed_step, pause_violations, skipped_required
 from tests.oracle_offers import offer_fee_violations
+
+pytestmark = pytest.mark.slow
 
 UTC = timezone.utc
 LONDON = ZoneInfo("Europe/London")

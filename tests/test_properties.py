@@ -15,6 +15,7 @@ import json
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
@@ -35,6 +36,9 @@ from arrears.engine.policy.compiler import compile_policy
 from arrears.engine.policy.validation import SCHEMA_DIR
 from tests.core_factories import default_policy_doc
 from tests.oracle_liveness import missed_step, pause_violations, skipped_required
+from tests.profiles import examples
+
+pytestmark = pytest.mark.slow
 
 SCHEMA = json.loads((SCHEMA_DIR / "policy.schema.json").read_text(encoding="utf-8"))
 DEFAULT_DOC = default_policy_doc()
@@ -203,7 +207,7 @@ def check_decision(d, policy, now: datetime):
         assert d.action is None and d.offers == ()
 
 
-@settings(FAST, max_examples=60)
+@settings(FAST, max_examples=examples(60))
 @given(now=nows, data=st.data())
 def test_decide_is_total_and_deterministic_under_the_default_policy(now, data):
     account, history = data.draw(accounts(now))
@@ -221,7 +225,7 @@ def _ties(history) -> bool:
     return len(set(ats)) != len(ats)
 
 
-@settings(FAST, max_examples=40)
+@settings(FAST, max_examples=examples(40))
 @given(policy=policies(), now=nows, data=st.data())
 def test_decide_is_total_and_deterministic_under_perturbed_policies(policy, now, data):
     account, history = data.draw(accounts(now))
@@ -306,7 +310,7 @@ def check_required_never_skipped(account, policy, delivered):
             assert mine and mine[0] < later[0], (stage.id, delivered)
 
 
-@settings(FAST, max_examples=25)
+@settings(FAST, max_examples=examples(25))
 @given(debtor=debtors())
 def test_required_stages_are_never_skipped_default_policy(debtor):
     account, start = debtor
@@ -314,7 +318,7 @@ def test_required_stages_are_never_skipped_default_policy(debtor):
     check_required_never_skipped(account, DEFAULT, delivered)
 
 
-@settings(FAST, max_examples=15)
+@settings(FAST, max_examples=examples(15))
 @given(policy=policies(), debtor=debtors())
 def test_required_stages_are_never_skipped_perturbed_policies(policy, debtor):
     account, start = debtor
@@ -324,7 +328,7 @@ def test_required_stages_are_never_skipped_perturbed_policies(policy, debtor):
 
 # ---- 3: a batch decides exactly like one account at a time ----------------------------------------
 
-@settings(FAST, max_examples=30)
+@settings(FAST, max_examples=examples(30))
 @given(now=nows, data=st.data(), perturbed=st.booleans())
 def test_decide_batch_equals_decide_per_account(now, data, perturbed):
     policy = data.draw(policies()) if perturbed else DEFAULT
@@ -337,7 +341,7 @@ def test_decide_batch_equals_decide_per_account(now, data, perturbed):
         assert d.to_json() == decide(account, history, policy, when).to_json()
 
 
-@settings(FAST, max_examples=8)
+@settings(FAST, max_examples=examples(8))
 @given(seed=st.integers(0, 10 ** 6), day=st.integers(0, 3 * 365 - 1), hour=st.integers(0, 23))
 def test_decide_batch_equals_decide_on_generated_portfolios(seed, day, hour):
     today = date(2025, 1, 1) + timedelta(days=day)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from arrears.engine.policy.semantics import check_semantics
 from arrears.engine.policy.validation import check_policy_text
 from arrears.engine.policy.yamlsrc import Document, load_document
+from tests.profiles import examples
 
 DEFAULT = Path(__file__).resolve().parents[1] / "policies" / "default.yaml"
 TEXT = DEFAULT.read_text(encoding="utf-8")
@@ -175,7 +176,7 @@ JUNK = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_
                     max_leaves=8)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(PATHS), JUNK), min_size=1, max_size=4))
 def test_any_damage_to_the_default_policy_never_crashes(damage):
     data = copy.deepcopy(DATA)

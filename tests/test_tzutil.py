@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arrears.engine.domain import tzutil
+from tests.profiles import examples
 
 DAY = 86400
 EPOCH = date(1970, 1, 1).toordinal()
@@ -175,7 +176,7 @@ def test_local_midnight_every_day_of_2026(zone):
 
 # ---- property: any instant 1975-2090, any zone from the list ---------------------------------
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(zone=st.sampled_from(ZONES),
        t=st.integers(ts(1975, 1, 1), ts(2090, 12, 31)),
        spread=st.lists(st.integers(-400 * DAY, 400 * DAY), max_size=5))
@@ -185,7 +186,7 @@ def test_offsets_and_local_days_property(zone, t, spread):
     assert vec_days(zone, times).tolist() == [ref_local_day(zone, x) for x in times]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(zone=st.sampled_from(ZONES), t=st.integers(ts(1975, 1, 2), ts(2090, 12, 30)))
 def test_local_midnight_property(zone, t):
     d = ref_local_day(zone, t)

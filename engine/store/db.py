@@ -18,8 +18,9 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, insert, literal_column
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DataError
 
-from arrears.engine.domain.errors import StoreError
+from arrears.engine.domain.errors import InputError, StoreError
 from arrears.engine.store.failures import safe_url, translated
 
 DEFAULT_URL = "sqlite:///arrears.db"
@@ -58,7 +59,16 @@ def make_engine(url: str, *, busy_timeout: float = 30.0, synchronous: str = "FUL
                              f"installed ({exc})", exc) from exc
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, int(busy_timeout * 1000), synchronous)
+    elif engine.dialect.name == "postgresql":
+        event.listen(engine, "handle_error", _nul_is_bad_input)
     return engine
+
+
+def _nul_is_bad_input(context) -> None:
+    """PostgreSQL cannot hold U+0000 in text (SQLite can), and its driver refuses any value
+    carrying one: that is bad input (InputError, a 422 from the API), not a database failure."""
+    if isinstance(context.sqlalchemy_exception, DataError) and "NUL (0x00)" in str(context.original_exception):
+        raise InputError("text must not contain the NUL character (U+0000)") from context.original_exception
 
 
 def _configure_sqlite(engine: Engine, busy_ms: int, synchronous: str) -> None:

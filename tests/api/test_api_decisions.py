@@ -7,6 +7,8 @@ from arrears.engine import decide
 from arrears.engine.tick import evaluate_due
 from tests.api.apikit import AT, NOW, account, call_account, events
 
+pytestmark = pytest.mark.also_postgresql
+
 
 @pytest.fixture
 def stored(api):

@@ -7,13 +7,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 
 from tests.api.apikit import AT, KEYS, ROOT, account, events
+from tests.waiting import wait_until
 
 SERVER = """
 import json, sys
@@ -52,6 +52,20 @@ class Http:
             return err.code, dict(err.headers), err.read()
 
 
+def _wait_healthy(http, proc) -> None:
+    """Until the server answers /healthz; fails at once if it exits, after two minutes if it hangs."""
+    def healthy() -> bool:
+        if proc.poll() is not None:
+            pytest.fail(f"the server exited with status {proc.returncode}: {proc.stderr.read()}")
+        return http("GET", "/healthz", role=None)[0] == 200
+
+    try:
+        wait_until(healthy, 120, 0.1, what="the server to answer /healthz", ignore=(OSError,))
+    except BaseException:
+        proc.kill()
+        raise
+
+
 @pytest.fixture(params=[1, 2], ids=["one-process", "two-processes"])
 def server(request, tmp_path):
     port = free_port()
@@ -61,17 +75,7 @@ def server(request, tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", SERVER, json.dumps(config)], cwd=ROOT, env=env,
                             stderr=subprocess.PIPE, text=True)
     http = Http(port)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if http("GET", "/healthz", role=None)[0] == 200:
-                break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"the server did not start: {proc.stderr.read()}")
-        time.sleep(0.1)
+    _wait_healthy(http, proc)
     yield http
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=20) == 0
@@ -114,12 +118,7 @@ def test_python_dash_m_api_server(tmp_path):
                             stderr=subprocess.PIPE, text=True)
     try:
         http = Http(port)
-        for _ in range(300):
-            try:
-                if http("GET", "/healthz", role=None)[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
+        _wait_healthy(http, proc)
         assert http("GET", "/v1/decisions", role="integrator")[0] == 200
         assert http("GET", "/v1/policies", role="integrator")[0] == 403
     finally:

@@ -27,6 +27,9 @@ from schemathesis.specs.openapi.checks import (
 
 from arrears.api.resources import RESOURCES
 from tests.api.apikit import KEYS, account
+from tests.profiles import derandomize, examples
+
+pytestmark = pytest.mark.slow
 
 MAX_EXAMPLES = int(os.environ.get("ARREARS_SCHEMATHESIS_EXAMPLES", "25"))    # raise it for a deeper run
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
@@ -50,7 +53,7 @@ def wsgi_schema(app, api):
 def test_no_5xx_and_every_response_as_documented(wsgi_schema, method, path, mode):
     operation = wsgi_schema[path][method]
 
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=True,
+    @settings(max_examples=examples(MAX_EXAMPLES), deadline=None, database=None, derandomize=derandomize(),
               suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy(generation_mode=mode))
     def check(case):

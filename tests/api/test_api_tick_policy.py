@@ -124,11 +124,9 @@ def test_an_unusable_file_does_not_stop_a_store_with_an_active_policy(api, state
 
 
 def test_a_tick_requested_over_http_uses_the_api_policy(api, state, stored):
-    import time
+    from tests.waiting import wait_until
     v2 = upload(api, V2)
     run_id = api.post("/v1/ticks", {"at": "2026-11-22T15:00:00Z"}).get_json()["id"]
-    deadline = time.monotonic() + 30
-    while api.get(f"/v1/ticks/{run_id}").get_json()["status"] in ("pending", "running"):
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    wait_until(lambda: api.get(f"/v1/ticks/{run_id}").get_json()["status"] not in ("pending", "running"),
+               120, 0.02, what="the requested tick to finish")
     assert decision_digests(state) == {v2}

@@ -9,19 +9,18 @@ import pytest
 from arrears.engine.store import tickruns
 from arrears.engine.store.leases import acquire
 from tests.api.apikit import AT, NOW, account, call_account
+from tests.waiting import wait_until
 
 ROLES_REFUSED = ("integrator", "compliance", "agent")
 
 
-def wait(api, run_id: int, timeout: float = 30.0) -> dict:
+def wait(api, run_id: int, timeout: float = 120.0) -> dict:
     """The run once it has finished (polling GET /v1/ticks/{id} as a client would)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def finished():
         run = api.get(f"/v1/ticks/{run_id}").get_json()
-        if run["status"] not in tickruns.UNFINISHED:
-            return run
-        time.sleep(0.02)
-    raise AssertionError(f"run {run_id} did not finish: {run}")
+        return run if run["status"] not in tickruns.UNFINISHED else None
+
+    return wait_until(finished, timeout, 0.02, what=f"tick run {run_id} to finish")
 
 
 def decision_digests(state) -> set:

@@ -7,6 +7,8 @@ from arrears.api import create_app
 from arrears.engine.tick import evaluate_due
 from tests.api.apikit import AT, KEYS, NOW, Api, call_account
 
+pytestmark = pytest.mark.also_postgresql
+
 
 def _store_calls(api, n=6):
     for i in range(n):

@@ -13,6 +13,10 @@ import urllib.request
 
 import pytest
 
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.slow
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -34,7 +38,7 @@ def test_serve_demo_answers_with_decisions_from_its_first_tick(tmp_path, workers
                              "--workers", str(workers), "--db", f"sqlite:///{tmp_path / 'demo.db'}"],
                             stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
     try:
-        key, log, deadline = None, [], time.monotonic() + 60
+        key, log, deadline = None, [], time.monotonic() + 120
         while time.monotonic() < deadline:
             line = proc.stderr.readline()
             log.append(line)
@@ -43,11 +47,9 @@ def test_serve_demo_answers_with_decisions_from_its_first_tick(tmp_path, workers
                 break
         assert key and "loaded 500 demo accounts" in "".join(log), "".join(log)
         assert _get(f"http://127.0.0.1:{port}/healthz")[1]["status"] == "ok"
-        items = []
-        while time.monotonic() < deadline and not items:
-            items = _get(f"http://127.0.0.1:{port}/v1/decisions?limit=5", key)[1]["items"]
-            time.sleep(0.5)
-        assert items and items[0]["policy_digest"].startswith("sha256:")
+        items = wait_until(lambda: _get(f"http://127.0.0.1:{port}/v1/decisions?limit=5", key)[1]["items"],
+                           120, 0.2, what="decisions from the demo's first tick")
+        assert items[0]["policy_digest"].startswith("sha256:")
         status, account = _get(f"http://127.0.0.1:{port}/v1/accounts/{items[0]['account_id']}", key)
         assert status == 200 and account["account"]["id"] == items[0]["account_id"]
     finally:

@@ -26,6 +26,7 @@ def test_text_report_has_every_section(capsys):
     assert "evaluations (" in err and "/s)" in err            # timings go to stderr only
 
 
+@pytest.mark.slow
 def test_json_is_identical_across_processes(tmp_path):
     """Byte for byte, whatever the hash seed: no set or dict order leaks into the output."""
     outputs = []

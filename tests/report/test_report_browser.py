@@ -93,6 +93,7 @@ def _png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
+@pytest.mark.slow
 def test_screenshot_and_pdf(report_file, tmp_path):
     shot, pdf = tmp_path / "report.png", tmp_path / "report.pdf"
     done = run_browser(BINARY, tmp_path / "p1", "--window-size=1000,3000", f"--screenshot={shot}",

@@ -13,6 +13,8 @@ from arrears.engine.store import Store
 from arrears.engine.store.audit import GENESIS, entry_hash
 from tests.store.storekit import T0
 
+pytestmark = pytest.mark.also_postgresql
+
 AT = datetime(2026, 10, 1, tzinfo=timezone.utc)
 
 

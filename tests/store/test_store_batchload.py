@@ -12,6 +12,8 @@ from arrears.engine.store import batchload
 from arrears.policies import DEFAULT_POLICY
 from tests.store.storekit import NOW, T0, rich_account, rich_history
 
+pytestmark = pytest.mark.also_postgresql
+
 POLICY = load_policy(DEFAULT_POLICY)
 
 
@@ -114,6 +116,7 @@ def test_mark_evaluated_keeps_an_account_that_changed_meanwhile_due(store):
     assert list(store.due_accounts(T0 + 2, 10).acct_nos) == list(page.acct_nos)
 
 
+@pytest.mark.sqlite_only     # SQLite's query plan
 def test_due_scan_uses_the_index(store):
     from sqlalchemy import select
 

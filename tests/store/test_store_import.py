@@ -10,6 +10,8 @@ import pytest
 from arrears.engine.cli import main
 from arrears.engine.store import Store
 
+pytestmark = pytest.mark.also_postgresql
+
 ACCOUNTS_JSONL = """\
 {"id": "A1", "currency": "EUR", "timezone": "Europe/Paris", "invoices": [{"id": "I1", "amount": "100.00", "due_date": "2026-10-01"}]}
 {"id": "A2", "currency": "EUR", "invoices": [{"id": "I1", "amount": "12.345", "due_date": "2026-10-01"}]}

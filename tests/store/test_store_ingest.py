@@ -13,6 +13,8 @@ from arrears.engine.store import Store
 from arrears.engine.store.schema import accounts
 from tests.store.storekit import T0
 
+pytestmark = pytest.mark.also_postgresql
+
 AT = datetime(2026, 10, 1, 12, tzinfo=timezone.utc)
 
 
@@ -88,6 +90,7 @@ def test_a_failing_transaction_rolls_back_every_write(store):
     assert store.verify_audit().ok
 
 
+@pytest.mark.sqlite_only     # a SQLite trigger (test_store_postgres has PostgreSQL's)
 def test_database_error_mid_batch_rolls_back(store):
     store.upsert_accounts([Account("A", "EUR")], now=T0)
     before = store.counts()

@@ -15,6 +15,8 @@ from arrears.engine.store.importing import import_file
 from arrears.policies import DEFAULT_POLICY
 from tests.store.storekit import T0, append_pre_0004
 
+pytestmark = pytest.mark.also_postgresql
+
 AT = "2026-11-20T10:00:00Z"
 CALL = "Spoke to the debtor's bookkeeper:\n\tpayment run on Friday — €500 promised"
 

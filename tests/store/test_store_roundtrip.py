@@ -14,6 +14,8 @@ from arrears.engine.store import Store, UnknownAccount
 from arrears.engine.store.schema import accounts
 from tests.store.storekit import T0, rich_account, rich_history
 
+pytestmark = pytest.mark.also_postgresql
+
 
 def _non_default(obj) -> list[str]:
     """Fields of a dataclass instance still at their default value."""

@@ -5,14 +5,19 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
+import pytest
+
 from arrears.engine.tick import run_tick
 from tests.tick.tickkit import MONDAY, account, load, rows
+
+pytestmark = pytest.mark.also_postgresql
 
 
 def _sent_per_account(server, start: int) -> Counter:
     return Counter(r.json()["message"]["account_id"] for r in server.requests[start:])
 
 
+@pytest.mark.slow
 def test_thirty_days_of_downtime_give_at_most_one_contact_per_account(store, policy, server, dispatcher,
                                                                       portfolio):
     accounts, histories = portfolio

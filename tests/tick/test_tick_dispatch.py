@@ -15,6 +15,8 @@ from arrears.plugins.dispatch import Dispatcher
 from arrears.plugins.testing import plugin_manager
 from tests.tick.tickkit import MONDAY, account, dispatcher_config, keys_received, load, rows
 
+pytestmark = pytest.mark.also_postgresql
+
 
 def _queue(store, policy, accounts, at=MONDAY):
     load(store, accounts)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from arrears.engine.domain.clock import as_epoch
 from arrears.engine.domain.model import Event
 from arrears.engine.tick import run_tick
 from tests.tick.tickkit import NOW, account, load, rows
+
+pytestmark = pytest.mark.also_postgresql
 
 
 def test_first_tick_decides_every_account_and_queues_the_contacts_due(store, policy, portfolio):

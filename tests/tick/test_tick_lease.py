@@ -9,6 +9,8 @@ from arrears.engine.store.leases import Lease, LeaseLost, acquire, release, stat
 from arrears.engine.tick import run_tick
 from tests.tick.tickkit import NOW, account, load, rows
 
+pytestmark = pytest.mark.also_postgresql
+
 
 class Clock:
     """A settable wall clock."""

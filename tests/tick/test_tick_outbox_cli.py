@@ -8,6 +8,8 @@ import json
 import threading
 from datetime import timedelta
 
+import pytest
+
 from arrears.engine.cli import main
 from arrears.engine.domain.errors import InputError
 from arrears.engine.store import Store, outboxstore
@@ -15,6 +17,8 @@ from arrears.engine.tick import run_tick
 from arrears.engine.tick.resolve import resolve_unknown
 from arrears.policies import DEFAULT_POLICY
 from tests.tick.tickkit import MONDAY, account, load, rows
+
+pytestmark = pytest.mark.also_postgresql
 
 
 def _unknown(store, policy, dispatcher, ids=("A1", "A2"), *, record_policy=True):

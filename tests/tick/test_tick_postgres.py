@@ -1,15 +1,12 @@
-"""The tick on PostgreSQL: the same code, the same guarantees (skipped unless
-ARREARS_TEST_PG_URL is set; see tests/store/test_store_postgres.py)."""
+"""The tick on PostgreSQL: the same code, the same guarantees (a real server: see
+tests/store/test_store_postgres.py and tests/pgcluster.py)."""
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from arrears.engine.domain.model import Event
 from arrears.engine.store import Store
@@ -17,24 +14,16 @@ from arrears.engine.store.leases import acquire
 from arrears.engine.tick import dispatch_due, run_tick
 from tests.tick.tickkit import MONDAY, account, assert_consistent, keys_received, load, rows
 
-ADMIN_URL = os.environ.get("ARREARS_TEST_PG_URL")
-pytestmark = pytest.mark.skipif(not ADMIN_URL, reason="set ARREARS_TEST_PG_URL to run on PostgreSQL")
+pytestmark = pytest.mark.postgresql
 
 
 @pytest.fixture
-def pg_store():
-    name = f"arrears_t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    with Store(url) as store:
+def pg_store(pg_url):
+    with Store(pg_url) as store:
         yield store
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
+@pytest.mark.slow
 def test_ticks_deliver_once_and_record_everything(pg_store, policy, server, dispatcher, portfolio):
     accounts, histories = portfolio
     load(pg_store, accounts, histories)

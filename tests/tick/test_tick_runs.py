@@ -15,6 +15,9 @@ from arrears.engine.tick.service import Runtime, TickJob
 from arrears.engine.tick.settings import TickSettings
 from arrears.plugins.testing import plugin_manager
 from tests.tick.tickkit import MONDAY, NOW, account, dispatcher_config, load, rows
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.also_postgresql
 
 
 def runs(store) -> list:
@@ -184,10 +187,12 @@ def test_serve_runs_requested_ticks_in_the_scheduler_with_its_dispatcher(store, 
         client, auth = app.test_client(), {"Authorization": "Bearer admin-key-000000000000000004"}
         r = client.post("/v1/ticks", json={"at": "2026-11-23T10:00:00Z"}, headers=auth)
         assert r.status_code == 202 and r.get_json()["dispatch"] is True
-        deadline = time.monotonic() + 30
-        while (run := client.get(r.headers["Location"], headers=auth).get_json())["status"] in ("pending", "running"):
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+
+        def finished():
+            run = client.get(r.headers["Location"], headers=auth).get_json()
+            return run if run["status"] not in ("pending", "running") else None
+
+        run = wait_until(finished, 120, 0.05, what="the requested tick to finish")
         assert run["status"] == "succeeded" and run["summary"]["delivered"] == 2
         assert len(server.requests) == 2
     finally:

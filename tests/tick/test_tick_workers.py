@@ -16,6 +16,7 @@ from arrears.engine.store import Store
 from arrears.engine.tick import run_tick
 from arrears.engine.tick.evaluate import PARALLEL_MIN_ACCOUNTS, PARALLEL_MIN_PAGES, _worker_count
 from tests.tick.tickkit import NOW, load, rows
+from tests.waiting import wait_until
 
 TICK_TABLES = {
     "decisions": "SELECT * FROM decisions ORDER BY id",
@@ -40,6 +41,7 @@ def _ticked(tmp_path, name, policy, portfolio, workers, *, later=False):
     return summaries, tables
 
 
+@pytest.mark.slow
 def test_workers_store_exactly_what_planning_here_stores(tmp_path, policy, portfolio):
     here = _ticked(tmp_path, "here.db", policy, portfolio, 0, later=True)
     there = _ticked(tmp_path, "there.db", policy, portfolio, 2, later=True)
@@ -117,10 +119,7 @@ def test_workers_exit_when_the_ticking_process_is_killed(store):
         assert len(pids) == 2 and all(_alive(p) for p in pids)
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
-        deadline = time.monotonic() + 20
-        while any(_alive(p) for p in pids) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not any(_alive(p) for p in pids)
+        wait_until(lambda: not any(_alive(p) for p in pids), 60, 0.1, what="the orphaned workers to exit")
     finally:
         proc.kill()
         proc.wait()
