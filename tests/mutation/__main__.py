@@ -34,6 +34,16 @@ OUTBOX_TESTS = ("tests/tick/test_tick_claim_race.py", "tests/tick/test_tick_disp
                 "tests/tick/test_tick_outbox_cli.py", "tests/tick/test_tick_email.py")
 AUDIT_TESTS = ("tests/store/test_store_audit.py", "tests/api/test_api_audit.py",
                "tests/store/test_store_import.py")
+# The rule kinds: their scenario tests first, then the schema the registry generates (a
+# parameter's `required` or bounds), then the shipped policy suite.
+KIND_TESTS = ("tests/test_guardrails.py", "tests/test_guardrail_examples.py",
+              "tests/test_kind_breathing_space_repeat.py", "tests/test_rule_kinds.py",
+              "tests/test_cli_policytest.py")
+# Pause lengths and fee freezes act in the decision core's holds and offers.
+PAUSE_TESTS = KIND_TESTS + ("tests/test_holds_offers.py", "tests/test_facts.py")
+# Kinds that only word the rule (represented, statutory_interest) are not targets: their
+# mutants would change wording, which the operators leave alone.
+KINDS = "engine/guardrails/kinds/"
 # Module -> the tests that guard it (run for each of its mutants, stopping at the first failure).
 TARGETS = {
     "engine/decisions/core.py": CORE_TESTS,
@@ -46,6 +56,21 @@ TARGETS = {
     "engine/store/outboxstore.py": OUTBOX_TESTS,
     "engine/tick/dispatch.py": OUTBOX_TESTS,
     "engine/store/audit.py": AUDIT_TESTS,
+    KINDS + "base.py": KIND_TESTS,
+    KINDS + "frequency_cap.py": KIND_TESTS,
+    KINDS + "quiet_after_conversation.py": KIND_TESTS,
+    KINDS + "contact_window.py": KIND_TESTS,
+    KINDS + "public_holidays.py": KIND_TESTS,
+    KINDS + "consent_required.py": KIND_TESTS,
+    KINDS + "cease_communication.py": KIND_TESTS,
+    KINDS + "validation_notice.py": KIND_TESTS,
+    KINDS + "time_bar.py": KIND_TESTS,
+    KINDS + "required_content.py": KIND_TESTS,
+    KINDS + "hardship_pause.py": PAUSE_TESTS,
+    KINDS + "breathing_space.py": PAUSE_TESTS,
+    KINDS + "breathing_space_repeat.py": KIND_TESTS,
+    KINDS + "payment_terms.py": KIND_TESTS,
+    KINDS + "statutory_compensation.py": KIND_TESTS,
 }
 
 
