@@ -15,7 +15,15 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from tests.oracle import applicable_rules, limitation_days, local_date, zone_of
-from tests.oracle_state import Money, latest_plan, latest_promise, midnight
+from tests.oracle_state import (
+    PAYING,
+    Money,
+    disputed_invoices,
+    latest_plan,
+    latest_promise,
+    midnight,
+    open_amounts,
+)
 
 OPS = {
     "eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "lt": lambda a, b: a < b,
@@ -123,12 +131,13 @@ class Ladder:
     stages: list
     current: int              # furthest stage attempted in the episode (-1: none)
     attempts: dict            # stage id -> [local days of its attempts in the episode]
-    last_any: date | None     # local day of the last stage attempt in the episode
+    last_any: date | None     # local day of the last stage attempt (in any episode: spacing)
     removed: set              # stage ids a time bar removes (or keeps from repeating)
     applies: list             # per stage: True / False / None
     grace: int | None
     dpd: int
     owes: bool
+    start: datetime | None = None   # the instant the episode began (None: nothing open)
 
     def due(self, i: int) -> bool | None:
         s = self.stages[i]
@@ -144,26 +153,57 @@ class Ladder:
         return None if due and self.applies[i] is None else due
 
 
+def older_in_collection_until(account, events, oldest: date) -> datetime | None:
+    """The last instant an invoice due before `oldest` was still being collected (open and not
+    disputed), read by replaying the paying and dispute events in time order: contacts up to
+    then were about that older debt (docs/facts.md, Episodes and stage progress)."""
+    older = [i.id for i in account.invoices if i.due_date < oldest]
+    if not older:
+        return None
+    moving = sorted({e.at for e in events if e.type in PAYING + ("dispute_opened", "dispute_resolved")})
+    last = None
+    for t in moving:
+        before = [e for e in events if e.at < t]
+        disputed = disputed_invoices(account, before, False)
+        open_ = open_amounts(account, before, disputed)
+        if any(open_[i] > 0 and i not in disputed for i in older):
+            last = t
+    return last
+
+
+def episode_start(account, events, policy_doc: dict, m: Money) -> datetime | None:
+    """The instant the current episode began: the lead day of the oldest unpaid due date, or
+    just after an older invoice was last being collected, whichever is later."""
+    if m.oldest_due is None:
+        return None
+    zone = zone_of(account, policy_doc)
+    earliest = min(0, min(int(s["days_past_due"]) for s in policy_doc["escalation"]["stages"]))
+    start = midnight(m.oldest_due + timedelta(days=earliest), zone)
+    older = older_in_collection_until(account, events, m.oldest_due)
+    return start if older is None else max(start, older + timedelta(seconds=1))
+
+
 def ladder(account, events, now: datetime, policy_doc: dict, m: Money, cond: Conditions) -> Ladder:
     zone = zone_of(account, policy_doc)
     stages = policy_doc["escalation"]["stages"]
     ids = [s["id"] for s in stages]
-    earliest = min(0, min(int(s["days_past_due"]) for s in stages))
-    start = m.oldest_due + timedelta(days=earliest) if m.oldest_due else None
+    start = episode_start(account, events, policy_doc, m)
     attempts: dict = {i: [] for i in ids}
+    everywhere = []
     for e in events:
-        if (e.type == "contact_attempt" and e.stage in attempts and e.outcome != "failed"
-                and start is not None and local_date(e.at, zone) >= start):
-            attempts[e.stage].append(local_date(e.at, zone))
+        if e.type == "contact_attempt" and e.stage in attempts and e.outcome != "failed":
+            everywhere.append(local_date(e.at, zone))
+            if start is not None and e.at >= start:
+                attempts[e.stage].append(local_date(e.at, zone))
     done = [k for k, i in enumerate(ids) if attempts[i]]
-    last_any = max((d for v in attempts.values() for d in v), default=None)
+    last_any = max(everywhere, default=None)
     removed = set()
     if m.oldest_due is not None:
         for rule in applicable_rules(account, policy_doc, "time_bar"):
             if m.today >= m.oldest_due + timedelta(days=limitation_days(rule, account.jurisdiction)):
                 removed |= {s["id"] for s in stages if s["action"] in rule.get("blocked_actions", ())}
     return Ladder(stages, max(done, default=-1), attempts, last_any, removed,
-                  [cond.stage_applies(s) for s in stages], cond.grace(), m.dpd, m.balance > 0)
+                  [cond.stage_applies(s) for s in stages], cond.grace(), m.dpd, m.balance > 0, start)
 
 
 def resume_index(account, events, now, policy_doc, lad: Ladder, ties: bool) -> int | None:
@@ -173,7 +213,8 @@ def resume_index(account, events, now, policy_doc, lad: Ladder, ties: bool) -> i
     found = []
     p = latest_promise(account, events, now, policy_doc, ties)
     stage = (pauses.get("promise_to_pay") or {}).get("broken_resume_stage")
-    if p is not None and p.broken and stage in ids:
+    # a promise broken before this episode began does not resume it
+    if p is not None and p.broken and stage in ids and (lad.start is None or p.deadline > lad.start):
         found.append(ids.index(stage))
     plan = latest_plan(account, events, now, policy_doc, ties)
     stage = (pauses.get("payment_plan") or {}).get("resume_stage")

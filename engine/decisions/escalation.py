@@ -7,13 +7,15 @@ Rules (applied column-wise over the batch, looping only over the few stages):
   (`days_past_due` <= 0) are due only until the due date passes: a "reminder before the
   due date" is never sent for an invoice that is already late.
 - Progress is the furthest stage attempted in the current episode (contacts since the
-  oldest unpaid due date, less any pre-due lead time).
+  episode began: `arrears.engine.facts.episodes`). When the invoices that earned the stages
+  are paid, the next one starts at the bottom of the ladder with fresh attempt numbers.
 - Gradual: at most one step per evaluation. The next step is the furthest due stage
   beyond the current one, except that an applicable `required` stage in between is
   never skipped: it comes first. Missed ticks therefore produce one message, not a burst.
 - A broken promise (or a missed plan instalment) resumes at the policy's named stage.
 - Without a new stage, the current one repeats every `repeat_every_days` until
-  `max_attempts`. Every step waits `min_days_since_previous` days after the last contact.
+  `max_attempts`. Every step waits `min_days_since_previous` days after the last stage
+  attempt, of this episode or an earlier one.
 """
 from __future__ import annotations
 
@@ -69,6 +71,13 @@ def _applicable(facts: Facts, stage) -> np.ndarray:
     return ok
 
 
+def _broken_in_episode(facts: Facts) -> np.ndarray:
+    """The latest promise was broken, and broken in the current episode: a promise broken
+    before the debt that earned its stages was paid does not resume the next one."""
+    pr = facts.promises
+    return pr["latest_broken"] & (pr["latest_deadline"] > facts.episode_start_at)
+
+
 def plan_steps(facts: Facts, policy, blocked: np.ndarray | None = None) -> Steps:
     """Decide the escalation step of every account in the batch.
 
@@ -107,7 +116,7 @@ def plan_steps(facts: Facts, policy, blocked: np.ndarray | None = None) -> Steps
     reason = np.where(target >= 0, 1, 0)
     resumed = np.zeros(n, dtype=bool)
     for stage_id, code, active in (
-            (policy.pauses.promise_resume_stage, 4, facts.promises["latest_broken"]
+            (policy.pauses.promise_resume_stage, 4, _broken_in_episode(facts)
              if policy.pauses.promise_resume_stage else None),
             (policy.pauses.plan_resume_stage, 5, (facts.plan["active"] & ~facts.plan["good"])
              if policy.pauses.plan_resume_stage else None)):
@@ -135,7 +144,8 @@ def plan_steps(facts: Facts, policy, blocked: np.ndarray | None = None) -> Steps
                                 facts.local_day_of(rows, np.maximum(prog["last_contact_at"], 0)),
                                 -FAR)
     spacing = np.array([s.min_days_since_previous for s in stages] or [0], dtype=np.int64)
-    ready_new = np.where(last >= 0, last_contact_day + spacing[np.maximum(target, 0)], today)
+    ready_new = np.where(prog["last_contact_at"] != NEVER,
+                         last_contact_day + spacing[np.maximum(target, 0)], today)
 
     # Repeating the current stage.
     max_att = np.array([s.max_attempts for s in stages] or [1], dtype=np.int64)
@@ -165,3 +175,4 @@ def plan_steps(facts: Facts, policy, blocked: np.ndarray | None = None) -> Steps
                  attempt=attempt, reason=reason, ready_day=ready_day, grace_days=grace,
                  grace_blocked=grace_blocked & (step < 0), next_day=next_day, resumed=resumed,
                  barred=barred, blocked=blocked)
+

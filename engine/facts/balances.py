@@ -43,17 +43,26 @@ class MoneyFacts:
             return np.where(i >= 0, running[np.maximum(i, 0)], 0)
         return upto(t1) - upto(t0)
 
+    def _latest_per_invoice(self, mask: np.ndarray) -> np.ndarray:
+        """Per invoice: the time of the latest event in `mask` naming it (NEVER if none)."""
+        b = self.b
+        out = np.full(len(b.inv_acct), NEVER)
+        own = mask & (b.ev_inv >= 0)
+        np.maximum.at(out, b.ev_inv[own], b.ev_at[own])
+        return out
+
+    @cached_property
+    def invoice_dispute_opened_at(self) -> np.ndarray:
+        """Per invoice: when its latest own dispute was opened (NEVER if never)."""
+        return self._latest_per_invoice(self._mask(E["dispute_opened"]))
+
     @cached_property
     def invoice_disputed(self) -> np.ndarray:
         """Per invoice: an unresolved dispute covers it (its own or an account-wide one)."""
         b = self.b
         opened, resolved = self._mask(E["dispute_opened"]), self._mask(E["dispute_resolved"])
-        k = len(b.inv_acct)
-        inv_open = np.full(k, NEVER)
-        inv_res = np.full(k, NEVER)
-        own_o, own_r = opened & (b.ev_inv >= 0), resolved & (b.ev_inv >= 0)
-        np.maximum.at(inv_open, b.ev_inv[own_o], b.ev_at[own_o])
-        np.maximum.at(inv_res, b.ev_inv[own_r], b.ev_at[own_r])
+        inv_open = self.invoice_dispute_opened_at
+        inv_res = self._latest_per_invoice(resolved)
         acct_res = self.last_at(resolved & (b.ev_inv == NO_INVOICE))
         acct_wide = self.last_at(opened & (b.ev_inv == NO_INVOICE)) > acct_res
         # An account-wide resolution settles every dispute opened before it.

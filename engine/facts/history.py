@@ -12,6 +12,7 @@ from arrears.engine.domain.batch import EVENT_CODES as E
 from arrears.engine.domain.batch import KIND_CODES, NO_DAY, OUTCOME_CODES
 from arrears.engine.domain.clock import DAY, FAR, NEVER
 from arrears.engine.domain.model import CONVERSATIONS, NOT_ATTEMPTS
+from arrears.engine.facts import episodes
 from arrears.engine.facts.balances import take
 
 _ATTEMPT_OUTCOMES = [c for o, c in OUTCOME_CODES.items() if o not in NOT_ATTEMPTS]
@@ -202,9 +203,20 @@ class HistoryFacts:
 
     # ---- escalation progress ------------------------------------------------------------
     @cached_property
-    def episode_start(self) -> np.ndarray:
-        """First local day of the current collection episode (contacts before it are history)."""
-        return np.where(self.oldest_due == FAR, FAR, self.oldest_due + min(0, self.p.first_threshold))
+    def episode(self) -> tuple[np.ndarray, np.ndarray]:
+        """(start, lead-day start) instants of the current collection episode, FAR without one
+        (see `arrears.engine.facts.episodes`): contacts before the start are history."""
+        return episodes.episode_start(self)
+
+    @cached_property
+    def episode_start_at(self) -> np.ndarray:
+        """The instant the current collection episode began (FAR when nothing is owed)."""
+        return self.episode[0]
+
+    def episode_key(self, row: int) -> str:
+        """The current episode's key for account `row` ('' when nothing is open)."""
+        start, natural = self.episode
+        return episodes.episode_key(int(self.oldest_due[row]), int(start[row]), int(natural[row]))
 
     @cached_property
     def progress(self) -> dict:
@@ -214,9 +226,13 @@ class HistoryFacts:
         stage = self.p.stage_codes(b.ev_stage[rows])
         rows, stage = rows[stage >= 0], stage[stage >= 0]
         acct = b.ev_acct[rows]
-        in_episode = self.local_day_of(acct, b.ev_at[rows]) >= self.episode_start[acct]
-        rows, stage, acct = rows[in_episode], stage[in_episode], acct[in_episode]
         failed = b.ev_outcome[rows] == OUTCOME_CODES["failed"]
+        # Spacing counts from the last stage attempt whatever its episode: a new episode
+        # restarts the ladder, not the time the debtor is left alone between contacts.
+        last_any = np.full(self.n, NEVER)
+        np.maximum.at(last_any, acct[~failed], b.ev_at[rows[~failed]])
+        in_episode = b.ev_at[rows] >= self.episode_start_at[acct]
+        rows, stage, acct, failed = rows[in_episode], stage[in_episode], acct[in_episode], failed[in_episode]
         attempts = np.zeros((self.n, k), dtype=np.int64)
         last_at = np.full((self.n, k), NEVER)
         np.add.at(attempts, (acct[~failed], stage[~failed]), 1)
@@ -228,8 +244,5 @@ class HistoryFacts:
                          np.left_shift(1, kinds[ok]))
         done = attempts > 0
         last_stage = np.where(done.any(axis=1), k - 1 - np.argmax(done[:, ::-1], axis=1), -1)
-        last_any = last_at.max(axis=1) if k else np.full(self.n, NEVER)
         return {"attempts": attempts, "last_at": last_at, "failed_kinds": failed_kinds,
                 "last_stage": last_stage, "last_contact_at": last_any}
-
-

@@ -9,8 +9,9 @@ instead and builds, per account:
   `firm_reminder||||hold.dispute,grace`). A `decisions` row is written only when the key
   changes, so an unchanged account costs one UPDATE, not one decision row per tick;
 - a compact, canonical JSON *summary* for the decisions that changed;
-- the *episode key* of the contact (the oldest unpaid due day, ISO date): the same
-  stage may be contacted again in a later delinquency episode.
+- the *episode key* of the contact (the oldest unpaid due day, ISO date, and the start when a
+  payment began the episode later: `arrears.engine.facts.episodes`): the same stage may be
+  contacted again in a later delinquency episode.
 
 Keys and bodies are built once per distinct combination of codes (np.unique), then
 indexed: a page of 10 000 accounts has a few dozen combinations.
@@ -24,8 +25,6 @@ import numpy as np
 
 from arrears.engine.decisions import suppress
 from arrears.engine.decisions.escalation import REASONS
-from arrears.engine.domain.batch import day_to_date
-from arrears.engine.domain.clock import FAR
 
 _dump = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 SUMMARY_FORMAT = "summary/1"
@@ -53,9 +52,8 @@ class PageColumns:
     fragments: list           # per combo: JSON pieces of the summary body (see `bodies`)
 
     def episode_key(self, db, row: int) -> str:
-        """The contact's episode: the oldest unpaid due day as an ISO date."""
-        day = int(db.facts.oldest_due[row])
-        return "" if day >= FAR else day_to_date(day).isoformat()
+        """The contact's episode (`arrears.engine.facts.episodes.episode_key`)."""
+        return db.facts.episode_key(row)
 
 
 def summarise(db) -> PageColumns:
@@ -135,13 +133,9 @@ def bodies(db, cols: PageColumns, rows: np.ndarray) -> list[str]:
 
 def payloads(db, cols: PageColumns, rows: np.ndarray, evaluated_at: int) -> tuple[list[str], list[str]]:
     """(episode keys, canonical JSON outbox payloads) of the contacts in `rows`."""
-    days = db.facts.oldest_due[rows].tolist()
-    iso: dict = {}
     episodes, out = [], []
-    for i, day in zip(rows.tolist(), days):
-        ep = iso.get(day)
-        if ep is None:
-            ep = iso.setdefault(day, "" if day >= FAR else day_to_date(day).isoformat())
+    for i in rows.tolist():
+        ep = db.facts.episode_key(i)
         head, chan, tail = cols.fragments[cols.combo[i]]
         stage = tail[:tail.index(',"suppressions"')]
         episodes.append(ep)
