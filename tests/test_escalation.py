@@ -2,6 +2,7 @@
 spacing, repeats, channels, and resumption after broken promises and missed instalments."""
 from __future__ import annotations
 
+import copy
 from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
@@ -160,8 +161,11 @@ def test_spacing_across_a_midnight_dst_gap(policy):
     # one friendly reminder 6 days ago: the repeat is due 7 days after it, tomorrow
     ([sent("friendly_reminder", 6)], 10, ("friendly_reminder", 2, "email", "repeat"), MIDNIGHT_TOMORROW),
     ([sent("friendly_reminder", 7)], 10, ("friendly_reminder", 2, "email", "repeat"), NOW),
-    # failed attempts are not attempts: still the first, and the email is not tried again
-    ([sent("friendly_reminder", 7, outcome="failed")], 10, ("friendly_reminder", 1, "sms", "next stage"), NOW),
+    # failed attempts are not attempts: still the first, and the email is not tried again for
+    # 24 hours (its default retry_after_hours): the SMS goes instead; a week later, email again
+    ([sent("friendly_reminder", 0, outcome="failed", hour=8)], 10,
+     ("friendly_reminder", 1, "sms", "next stage"), NOW),
+    ([sent("friendly_reminder", 7, outcome="failed")], 10, ("friendly_reminder", 1, "email", "next stage"), NOW),
     # two firm reminders: max_attempts reached, and the call is not due before 30 days past due
     ([sent("friendly_reminder", 10), sent("firm_reminder", 7), sent("firm_reminder", 0, hour=8)], 22,
      None, None),
@@ -203,7 +207,7 @@ FIRM = [sent("friendly_reminder", 16), sent("friendly_reminder", 9)]
 @pytest.mark.parametrize("contact, extra, expected", [
     (None, [], "email"),
     # a failed attempt on email falls back to the next channel of the stage
-    (None, [sent("firm_reminder", 1, "email", "failed")], "letter"),
+    (None, [sent("firm_reminder", 0, "email", "failed", hour=8)], "letter"),
     # opted out of email
     (None, [ev("channel_opt_out", at(days_ago(30)), channel="email")], "letter"),
     # opted out then back in
@@ -233,12 +237,41 @@ def test_preferred_channel_is_honoured_for_the_friendly_reminder(policy):
     assert d.action.channel == "email"
 
 
-def test_no_usable_channel_is_a_suppression(policy):
-    extra = [sent("firm_reminder", 1, "email", "failed"), sent("firm_reminder", 1, "letter", "failed")]
-    d = decide(make_account(due_date=days_ago(20)), FIRM + extra, policy, NOW)
+def test_no_usable_channel_is_a_suppression_until_a_failed_one_is_retried(policy):
+    # both channels of the firm reminder failed this morning: email is tried again 24 hours
+    # after its failure, the letter a week after (their kinds' default retry_after_hours)
+    extra = [sent("firm_reminder", 0, "email", "failed", hour=8), sent("firm_reminder", 0, "letter", "failed", hour=9)]
+    acc = make_account(due_date=days_ago(20))
+    d = decide(acc, FIRM + extra, policy, NOW)
+    retry = datetime(2026, 11, 23, 8, tzinfo=timezone.utc)
     assert d.action is None
+    assert [(s.rule, s.until) for s in d.suppressions] == [("channel.unavailable", retry)]
+    assert d.suppressions[0].reason == (
+        "no usable channel (email: failed, tried again from 2026-11-23T08:00:00Z; "
+        "letter: failed, tried again from 2026-11-29T09:00:00Z)")
+    assert d.next_evaluation_at == retry
+    # at that moment the email goes out, still the stage's first attempt
+    d = decide(acc, FIRM + extra, policy, retry)
+    assert step(d) == ("firm_reminder", 1, "email", "next stage") and d.action.not_before == retry
+    # a channel that cannot be retried (no address on file) leaves no end to the wait
+    acc = make_account(due_date=days_ago(20), contact={"email": "e@x"})
+    d = decide(acc, FIRM + extra, policy, NOW)
+    assert [(s.rule, s.until) for s in d.suppressions] == [("channel.unavailable", retry)]
+    d = decide(acc, FIRM + [ev("channel_opt_out", at(days_ago(3)), channel="email")], policy, NOW)
     assert [(s.rule, s.until) for s in d.suppressions] == [("channel.unavailable", None)]
-    assert "email, letter" in d.suppressions[0].reason
+    assert d.suppressions[0].reason == ("no usable channel (email: contact details missing or opted out; "
+                                        "letter: contact details missing or opted out)")
+
+
+def test_a_channel_retry_time_is_set_per_channel_in_the_policy(policy_doc):
+    from arrears.engine.policy.compiler import compile_policy
+    doc = copy.deepcopy(policy_doc)
+    doc["channels"]["email"]["retry_after_hours"] = 72
+    custom = compile_policy(doc)
+    extra = [sent("firm_reminder", 0, "email", "failed", hour=8), sent("firm_reminder", 0, "letter", "failed", hour=9)]
+    d = decide(make_account(due_date=days_ago(20)), FIRM + extra, custom, NOW)
+    assert [(s.rule, s.until) for s in d.suppressions] == [
+        ("channel.unavailable", datetime(2026, 11, 25, 8, tzinfo=timezone.utc))]
 
 
 # ---- resumption ---------------------------------------------------------------------------------------

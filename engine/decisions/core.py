@@ -49,6 +49,7 @@ def decide_batch(batch: Batch, policy: CompiledPolicy, now: datetime) -> Decisio
     later = steps.ready_day > facts.today
     base = np.where(later, facts.midnight(np.where(later, steps.ready_day, 0)), now_s)
     guarded = guardrails.apply(facts, policy, steps, rules, base)
+    retry_failed = escalation.channel_retry_at(facts, policy, steps.step, steps.failed_until, base)
     hold_list = holds.holds(facts, policy, exempt=guarded.exempt,
                             notes=guardrails.hold_notes(facts, rules))
     offer_cols = offers.compute(facts, policy, _fee_freeze(facts, rules))
@@ -73,12 +74,15 @@ def decide_batch(batch: Batch, policy: CompiledPolicy, now: datetime) -> Decisio
         _midnights(facts, facts.plan["check_day"]),
         np.where(facts.promises["open"], facts.promises["latest_deadline"], FAR),
         guarded.retry_at,
+        # A step kept back only by failed channels is decided again when the first is retried.
+        np.where(has_step & ~any_hold & ~action_ok, retry_failed, FAR),
     ]
     next_eval = np.maximum(np.minimum.reduce(candidates), now_s + MIN_RECHECK)
     return DecisionBatch(policy=policy, facts=facts, now=now_s, scores=scores, contributions=contrib,
                          steps=steps, guarded=guarded, rules=rules, bars=bars, holds=hold_list,
                          offers=offer_cols, held=any_hold, held_until=held_until,
-                         action_ok=action_ok, not_before=not_before, next_evaluation=next_eval)
+                         action_ok=action_ok, not_before=not_before, next_evaluation=next_eval,
+                         channel_retry_at=retry_failed)
 
 
 def _fee_freeze(facts: Facts, rules) -> np.ndarray:

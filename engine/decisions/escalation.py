@@ -13,6 +13,8 @@ Rules (applied column-wise over the batch, looping only over the few stages):
   beyond the current one, except that an applicable `required` stage in between is
   never skipped: it comes first. Missed ticks therefore produce one message, not a burst.
 - A broken promise (or a missed plan instalment) resumes at the policy's named stage.
+- A channel whose attempt failed is not used for the stage until its `retry_after_hours` have
+  passed (`failed_channels`); the stage's other channels are used meanwhile.
 - Without a new stage, the current one repeats every `repeat_every_days` until
   `max_attempts`. Every step waits `min_days_since_previous` days after the last stage
   attempt, of this episode or an earlier one.
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from arrears.engine.domain.batch import KIND_CODES
 from arrears.engine.domain.clock import FAR, NEVER
 from arrears.engine.facts.compute import Facts
 
@@ -47,6 +50,7 @@ class Steps:
     resumed: np.ndarray         # the step was forced by a broken promise or a missed plan
     barred: np.ndarray          # a time-barred stage would otherwise have been due
     blocked: np.ndarray | None = None   # (n, K) stages the law removed for the account
+    failed_until: np.ndarray | None = None   # (n, channels): a failed channel waits until (NEVER: not failed)
 
 
 REASONS = ("none", "next stage", "required stage first", "repeat", "resume after broken promise",
@@ -174,5 +178,42 @@ def plan_steps(facts: Facts, policy, blocked: np.ndarray | None = None) -> Steps
     return Steps(applicable=applicable, threshold=threshold, due=due, last=last, step=step,
                  attempt=attempt, reason=reason, ready_day=ready_day, grace_days=grace,
                  grace_blocked=grace_blocked & (step < 0), next_day=next_day, resumed=resumed,
-                 barred=barred, blocked=blocked)
+                 barred=barred, blocked=blocked, failed_until=failed_channels(facts, policy, step))
 
+
+def failed_channels(facts: Facts, policy, step: np.ndarray) -> np.ndarray:
+    """(n, widest stage's channel count): until when each channel of the account's step counts as
+    failed — its latest failed attempt for that stage in the episode plus the channel's
+    `retry_after_hours` — or NEVER where it has not failed. Until then the stage's other
+    channels are used; from then on it is tried again."""
+    stages = policy.stages
+    width = max((len(s.channels) for s in stages), default=0)
+    out = np.full((facts.n, width), NEVER)
+    has = step >= 0
+    if not has.any():
+        return out
+    rows = np.flatnonzero(has)
+    failed_at = facts.progress["failed_at"][rows, step[rows]]          # (rows, kinds)
+    for pos in range(width):
+        kind = np.array([KIND_CODES[policy.channels[s.channels[pos]]] if pos < len(s.channels) else -1
+                         for s in stages], dtype=np.int64)[step[rows]]
+        retry = np.array([policy.channel_retry[s.channels[pos]] if pos < len(s.channels) else 0
+                          for s in stages], dtype=np.int64)[step[rows]]
+        at = np.where(kind >= 0, failed_at[np.arange(rows.size), np.maximum(kind, 0)], NEVER)
+        out[rows, pos] = np.where(at != NEVER, at + retry, NEVER)
+    return out
+
+
+def channel_retry_at(facts: Facts, policy, step: np.ndarray, failed_until: np.ndarray,
+                     base: np.ndarray) -> np.ndarray:
+    """Per account: the earliest instant a failed but otherwise reachable channel of the step may
+    be tried again, when that is after `base` (the step's own earliest time); FAR if none."""
+    out = np.full(facts.n, FAR)
+    for pos in range(failed_until.shape[1]):
+        kind = np.array([KIND_CODES[policy.channels[s.channels[pos]]] if pos < len(s.channels) else -1
+                         for s in policy.stages] or [-1], dtype=np.int64)[np.maximum(step, 0)]
+        reachable = (kind >= 0) & ((facts.reachable >> np.maximum(kind, 0)) & 1 == 1)
+        until = failed_until[:, pos]
+        waiting = (step >= 0) & reachable & (until != NEVER) & (until > base)
+        out = np.where(waiting, np.minimum(out, until), out)
+    return out

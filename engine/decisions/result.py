@@ -37,6 +37,8 @@ class DecisionBatch:
     not_before: np.ndarray
     next_evaluation: np.ndarray
     cache: dict = field(default_factory=dict, repr=False)   # derived columns, computed once
+    # when a failed channel of the step may be tried again (FAR: none waits)
+    channel_retry_at: np.ndarray | None = None
 
     def __len__(self) -> int:
         return self.facts.n

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from arrears.engine.domain.batch import day_to_date
+from arrears.engine.domain.batch import KIND_CODES, day_to_date
 from arrears.engine.domain.clock import FAR, NEVER, from_epoch
-from arrears.engine.domain.decision import Suppression
+from arrears.engine.domain.decision import Suppression, rfc3339
 from arrears.engine.guardrails.ruletext import describe
 
 
@@ -66,9 +66,7 @@ def for_row(db, row: int) -> tuple[Suppression, ...]:
             day = day_to_date(since[row]).isoformat()
             out.append(Suppression(rule_id, f"debt is time-barred since {day}: {describe(rule)}", None))
         elif rule_id == "channel.unavailable":
-            stage = db.policy.stages[st.step[row]]
-            out.append(Suppression(rule_id, f"no usable channel among {', '.join(stage.channels)} "
-                                            "(contact details missing, opted out or failed)", None))
+            out.append(_unavailable(db, row))
         else:
             rule, chosen = rules[rule_id], g.channel[row]
             mine, first = int(g.rule_until[rule_id][row]), int(g.first_until[rule_id][row])
@@ -80,3 +78,21 @@ def for_row(db, row: int) -> tuple[Suppression, ...]:
                 how = f"moved to {stage.channels[chosen]}" if chosen >= 0 else "no channel permitted"
                 out.append(Suppression(rule_id, f"{describe(rule)}; {how}", _time(first)))
     return tuple(out)
+
+
+def _unavailable(db, row: int) -> Suppression:
+    """No channel of the step is usable: each one's reason, and when a failed one is retried."""
+    st, f, p = db.steps, db.facts, db.policy
+    stage = p.stages[st.step[row]]
+    why = []
+    for pos, name in enumerate(stage.channels):
+        kind = KIND_CODES[p.channels[name]]
+        until = NEVER if st.failed_until is None else int(st.failed_until[row, pos])
+        if not (int(f.reachable[row]) >> kind) & 1:
+            why.append(f"{name}: contact details missing or opted out")
+        elif until != NEVER and until > db.now:
+            why.append(f"{name}: failed, tried again from {rfc3339(from_epoch(until))}")
+        else:
+            why.append(f"{name}: failed")
+    retry = FAR if db.channel_retry_at is None else int(db.channel_retry_at[row])
+    return Suppression("channel.unavailable", "no usable channel (" + "; ".join(why) + ")", _time(retry))

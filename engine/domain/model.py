@@ -18,6 +18,11 @@ DEBTOR_TYPES = ("consumer", "business")
 
 # The kinds of channel a contact can go through; each built-in or plugin channel has one.
 CHANNEL_KINDS = ("email", "sms", "letter", "call", "webhook", "task")
+# Hours after a failed contact attempt before a channel of each kind is tried again for the same
+# stage, unless the policy's channel says otherwise (`retry_after_hours`). A failed call or
+# message is often a passing fault (a network, a full mailbox): try again the next day. A
+# returned letter waits a week (the post takes days anyway); a webhook is retried within the hour.
+RETRY_AFTER_HOURS = {"email": 24, "sms": 24, "letter": 168, "call": 24, "webhook": 1, "task": 24}
 
 # Event types and the fields each one requires beyond `type` and `at`.
 EVENT_TYPES: dict[str, tuple[str, ...]] = {

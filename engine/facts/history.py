@@ -237,12 +237,14 @@ class HistoryFacts:
         last_at = np.full((self.n, k), NEVER)
         np.add.at(attempts, (acct[~failed], stage[~failed]), 1)
         np.maximum.at(last_at, (acct[~failed], stage[~failed]), b.ev_at[rows[~failed]])
-        failed_kinds = np.zeros((self.n, k), dtype=np.int64)
+        # The latest failure of each channel kind for each stage: the channel is tried again
+        # once the policy's retry time after it has passed (`escalation.failed_channels`).
+        failed_at = np.full((self.n, k, len(KIND_CODES)), NEVER)
         kinds = b.ev_kind[rows[failed]].astype(np.int64)
         ok = kinds >= 0
-        np.bitwise_or.at(failed_kinds, (acct[failed][ok], stage[failed][ok]),
-                         np.left_shift(1, kinds[ok]))
+        np.maximum.at(failed_at, (acct[failed][ok], stage[failed][ok], kinds[ok]),
+                      b.ev_at[rows[failed]][ok])
         done = attempts > 0
         last_stage = np.where(done.any(axis=1), k - 1 - np.argmax(done[:, ::-1], axis=1), -1)
-        return {"attempts": attempts, "last_at": last_at, "failed_kinds": failed_kinds,
+        return {"attempts": attempts, "last_at": last_at, "failed_at": failed_at,
                 "last_stage": last_stage, "last_contact_at": last_any}

@@ -103,14 +103,15 @@ def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
     stage_action = actions[step]
     ranks = facts.preference_rank
     rows = np.arange(n)
-    failed = facts.progress["failed_kinds"][rows, np.maximum(step, 0)] if len(stages) else np.zeros(n, np.int64)
+    # A channel that failed for the stage waits out its retry time (escalation.failed_channels).
+    failed_until = steps.failed_until if steps.failed_until is not None else np.full((n, width), NEVER)
     per_candidate = [(rule, mask) for rule, mask in rules if rule.hooks & _PER_CANDIDATE]
     starting = [(rule, mask) for rule, mask in rules if "starts" in rule.hooks]
     cand_time, cand_key, per_rule = [], [], []
     for pos in range(width):
         kind = np.where(has, kinds_table[np.maximum(step, 0), pos], -1)
         usable = (kind >= 0) & ((facts.reachable >> np.maximum(kind, 0)) & 1 == 1) \
-            & ((failed >> np.maximum(kind, 0)) & 1 == 0)
+            & ~(failed_until[:, pos] > base)
         cand = Candidate(kind, usable, stage_action)
         t = np.where(usable, base, FAR)
         times, scoped = {}, []

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import numpy as np
 
+from arrears.engine.domain.model import RETRY_AFTER_HOURS
 from arrears.engine.domain.money import parse_amount
 from arrears.engine.facts import pluginfacts
 from arrears.engine.facts.catalogue import FactDef
@@ -104,7 +105,7 @@ class CompiledPolicy:
     bucket_starts: np.ndarray
     segments: dict[str, Node]
     factors: tuple[Factor, ...]
-    channels: dict[str, str]
+    channels: dict[str, str]                       # channel name -> kind
     templates: dict[str, tuple[str, ...]]
     stages: tuple[Stage, ...]
     grace: Grace
@@ -114,6 +115,8 @@ class CompiledPolicy:
     compliance: dict
     max_interval_days: int
     document: dict = field(repr=False, compare=False)
+    # channel name -> seconds after a failed attempt before the channel is tried again
+    channel_retry: dict = field(default_factory=dict, repr=False, compare=False)
     profiles: dict = field(default_factory=dict, repr=False, compare=False)
     profiles_digest: str = ""
     # The plugin facts the conditions use (name -> FactDef, with its plugin); not in the digest.
@@ -213,6 +216,8 @@ def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = 
         compliance=dict(doc.get("compliance") or {}),
         max_interval_days=int((doc.get("evaluation") or {}).get("max_interval_days", 7)),
         document=doc,
+        channel_retry={name: 3600 * int(spec.get("retry_after_hours", RETRY_AFTER_HOURS[spec["kind"]]))
+                       for name, spec in doc["channels"].items()},
         profiles=dict(profiles),
         profiles_digest=profiles_digest(profiles.values()),
         plugin_facts={name: sources[name].definition for name in pluginfacts.referenced(doc)

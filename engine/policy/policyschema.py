@@ -11,7 +11,8 @@ so they are generated, never edited:
 - the plugin-fact namespace (`fact/if` and `fact/then`: the `x_` prefix and name pattern);
 - the fact parameters (`window_days` with its default, `channel` with the channel kinds);
 - the operators the kinds allow (one property and one `oneOf` branch each);
-- the channel kinds a channel may have (`channels/*/kind`).
+- the channel kinds a channel may have (`channels/*/kind`), and the default retry time of a
+  failed channel per kind (`channels/*/retry_after_hours`, from `domain.model.RETRY_AFTER_HOURS`).
 
 Everything else in the file is left exactly as written. After changing the catalogue, run
 `python -m arrears.engine.policy.schemagen` (it rewrites every generated schema);
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import copy
 
-from arrears.engine.domain.model import CHANNEL_KINDS
+from arrears.engine.domain.model import CHANNEL_KINDS, RETRY_AFTER_HOURS
 from arrears.engine.facts.catalogue import (
     FACTS,
     OPERATORS,
@@ -97,5 +98,16 @@ def generate(schema: dict) -> dict:
     leaf["properties"] = {"fact": fact, **{p: params[p] for p in _params()},
                           **{op: copy.deepcopy(OPERATOR_SCHEMAS[op]) for op in operators}}
     leaf["oneOf"] = [{"required": [op]} for op in operators]
-    out["properties"]["channels"]["additionalProperties"]["properties"]["kind"]["enum"] = list(CHANNEL_KINDS)
+    channel = out["properties"]["channels"]["additionalProperties"]["properties"]
+    channel["kind"]["enum"] = list(CHANNEL_KINDS)
+    channel["retry_after_hours"] = _retry_schema()
     return out
+
+
+def _retry_schema() -> dict:
+    """`channels/*/retry_after_hours`: its meaning and the default of each channel kind."""
+    defaults = ", ".join(f"{kind} {hours}" for kind, hours in RETRY_AFTER_HOURS.items())
+    return {"type": "integer", "minimum": 1, "maximum": 8760,
+            "description": "Hours after a failed contact attempt on this channel before it is tried again "
+                           "for the same stage (meanwhile the stage's other channels are used; with none, "
+                           f"the step waits and the suppression says until when). Default by kind: {defaults}."}
