@@ -36,6 +36,7 @@ pytestmark = pytest.mark.slow
 DOC = default_policy_doc()
 POLICY = compile_policy(default_policy_doc())
 STAGES = {s.id: s for s in POLICY.stages}
+MESSAGES = {m.stage.id for m in POLICY.messages}
 START = date(2026, 3, 2)
 DAYS = 130
 ZONES = ["Europe/London", "America/New_York", "Australia/Sydney", "UTC"]
@@ -101,6 +102,14 @@ def test_episodes_over_generated_histories(debtor):
         for check in (missed_step, skipped_required, pause_violations):
             assert not check(account, past, now, d, DOC), (k, check.__name__)
         if d.action is None:
+            continue
+        if d.action.stage in MESSAGES:       # a thank-you: keyed by its payment, not an episode
+            assert episode.startswith("payment@") and d.action.attempt == 1, (k, episode)
+            assert episode not in {e for _s, _a, e in delivered}, (k, episode)
+            if d.action.not_before <= now:
+                delivered[(d.action.stage, 1, episode)] = k
+                history.append(Event("contact_attempt", now, channel=d.action.channel_kind, outcome="sent",
+                                     stage=d.action.stage))
             continue
         m = money(account, past, DOC, now, ties=False)
         # no contact when nothing is owed, none about a paid invoice

@@ -5,12 +5,25 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
 
+import copy
+
 import numpy as np
+import pytest
 
 from arrears.engine.decisions.core import decide, decide_batch
 from arrears.engine.domain.batch import Batch
 from arrears.engine.tick.columns import payloads, summarise
+from arrears.engine.policy.compiler import compile_policy
 from tests.core_factories import NOW, days_ago, ev, make_account
+
+
+@pytest.fixture(scope="module")
+def policy(policy_doc):
+    """The shipped policy without its event messages: the thank-you a payment earns is
+    tests/test_event_messages.py's business; here the ladder is."""
+    doc = copy.deepcopy(policy_doc)
+    doc.pop("event_messages", None)
+    return compile_policy(doc)
 
 TWO = [{"id": "I1", "amount": "1000.00", "due_date": str(days_ago(40))},
        {"id": "I2", "amount": "600.00", "due_date": str(days_ago(12))}]

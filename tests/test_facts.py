@@ -155,7 +155,7 @@ def test_missing_timezone_uses_the_policy_default(policy):
 
 def test_days_past_due_negative_before_due_and_none_when_nothing_open(policy):
     assert decide(make_account(due_date="2026-12-02"), [], policy, NOW).days_past_due == -10
-    paid = [ev("payment", at(days_ago(1)), amount="1000.00")]
+    paid = [ev("payment", at(days_ago(3)), amount="1000.00")]      # too old for a thank-you
     d = decide(make_account(), paid, policy, NOW)
     assert d.days_past_due is None and d.balance.amount == 0 and d.action is None
 

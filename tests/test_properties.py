@@ -198,10 +198,12 @@ def check_decision(d, policy, now: datetime):
     assert 0 <= d.priority.score <= 100
     rules = {s.rule for s in d.suppressions}
     if d.action is not None:
-        stage = next(s for s in policy.stages if s.id == d.action.stage)
+        stage = next(s for s in policy.actions if s.id == d.action.stage)
         assert d.action.channel in stage.channels
         assert d.action.not_before >= d.evaluated_at
-        assert not any(r.startswith(("stop.", "pause.")) for r in rules)
+        # an event message is held back by stop states and a manual hold, not by pauses
+        held = ("stop.", "pause.") if stage.index < len(policy.stages) else ("stop.", "pause.hold")
+        assert not any(r.startswith(held) for r in rules)
     if any(r in rules for r in ("stop.deceased", "stop.bankruptcy", "stop.cease_communication",
                                 "stop.breathing_space")):
         assert d.action is None and d.offers == ()

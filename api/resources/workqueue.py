@@ -79,7 +79,7 @@ def _computed(state, policy, kind: str, acct_nos: list, at: datetime, before: in
     names = set(_channels(policy, kind))
     step, chan = db.steps.step, db.guarded.channel
     rows = [i for i in np.flatnonzero(db.action_ok & (db.not_before < before)).tolist()
-            if policy.stages[step[i]].channels[chan[i]] in names]
+            if policy.actions[step[i]].channels[chan[i]] in names]
     rows.sort(key=lambda r: (-float(db.scores[r]), r))
     decisions = [db.decision(i) for i in rows[:capacity]]
     return [{"account_id": d.account_id, "priority": d.priority.score, "stage": d.action.stage,

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import numpy as np
 
-from arrears.engine.decisions import escalation, holds, offers, priority
+from arrears.engine.decisions import escalation, holds, messages, offers, priority
 from arrears.engine.decisions.result import DecisionBatch
 from arrears.engine.domain.batch import Batch
 from arrears.engine.domain.clock import DAY, FAR, as_epoch
@@ -46,6 +46,8 @@ def decide_batch(batch: Batch, policy: CompiledPolicy, now: datetime) -> Decisio
     scores, contrib = priority.score(facts, policy)
     blocked, bars = guardrails.time_bar_blocks(facts, policy, rules)
     steps = escalation.plan_steps(facts, policy, blocked)
+    due_messages = messages.due(facts, policy)
+    steps = messages.merge(steps, due_messages, policy, facts.today)
     later = steps.ready_day > facts.today
     base = np.where(later, facts.midnight(np.where(later, steps.ready_day, 0)), now_s)
     guarded = guardrails.apply(facts, policy, steps, rules, base)
@@ -62,6 +64,14 @@ def decide_batch(batch: Batch, policy: CompiledPolicy, now: datetime) -> Decisio
         held_until = np.where(hold.active, np.maximum(held_until, hold.until), held_until)
     held_until = np.where(any_hold, held_until, FAR)
     has_step = steps.step >= 0
+    # An event message is held back by the stop states and a manual hold only, not by pauses.
+    is_message = steps.step >= len(policy.stages)
+    if is_message.any():
+        stop = np.zeros(n, dtype=bool)
+        for hold in hold_list:
+            if hold.rule.startswith("stop.") or hold.rule == "pause.hold":
+                stop |= hold.active
+        any_hold = np.where(is_message, stop, any_hold)
     action_ok = has_step & ~any_hold & ~guarded.blocked & (guarded.channel >= 0)
     not_before = np.where(action_ok, guarded.not_before, now_s)
 
@@ -76,13 +86,14 @@ def decide_batch(batch: Batch, policy: CompiledPolicy, now: datetime) -> Decisio
         guarded.retry_at,
         # A step kept back only by failed channels is decided again when the first is retried.
         np.where(has_step & ~any_hold & ~action_ok, retry_failed, FAR),
+        due_messages.next_at,          # a reminder's first day
     ]
     next_eval = np.maximum(np.minimum.reduce(candidates), now_s + MIN_RECHECK)
     return DecisionBatch(policy=policy, facts=facts, now=now_s, scores=scores, contributions=contrib,
                          steps=steps, guarded=guarded, rules=rules, bars=bars, holds=hold_list,
                          offers=offer_cols, held=any_hold, held_until=held_until,
                          action_ok=action_ok, not_before=not_before, next_evaluation=next_eval,
-                         channel_retry_at=retry_failed)
+                         channel_retry_at=retry_failed, messages=due_messages)
 
 
 def _fee_freeze(facts: Facts, rules) -> np.ndarray:

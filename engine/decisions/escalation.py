@@ -54,7 +54,9 @@ class Steps:
 
 
 REASONS = ("none", "next stage", "required stage first", "repeat", "resume after broken promise",
-           "resume after missed plan instalment")
+           "resume after missed plan instalment",
+           # event messages (engine/decisions/messages.py), one per trigger
+           "payment received", "promise received", "plan agreed", "instalment due soon", "promised date soon")
 
 
 def grace_days(facts: Facts, policy) -> np.ndarray:
@@ -187,7 +189,7 @@ def failed_channels(facts: Facts, policy, step: np.ndarray) -> np.ndarray:
     `retry_after_hours` — or NEVER where it has not failed. Until then the stage's other
     channels are used; from then on it is tried again."""
     stages = policy.stages
-    width = max((len(s.channels) for s in stages), default=0)
+    width = max((len(s.channels) for s in policy.actions), default=0)
     out = np.full((facts.n, width), NEVER)
     has = step >= 0
     if not has.any():
@@ -211,7 +213,7 @@ def channel_retry_at(facts: Facts, policy, step: np.ndarray, failed_until: np.nd
     out = np.full(facts.n, FAR)
     for pos in range(failed_until.shape[1]):
         kind = np.array([KIND_CODES[policy.channels[s.channels[pos]]] if pos < len(s.channels) else -1
-                         for s in policy.stages] or [-1], dtype=np.int64)[np.maximum(step, 0)]
+                         for s in policy.actions] or [-1], dtype=np.int64)[np.maximum(step, 0)]
         reachable = (kind >= 0) & ((facts.reachable >> np.maximum(kind, 0)) & 1 == 1)
         until = failed_until[:, pos]
         waiting = (step >= 0) & reachable & (until != NEVER) & (until > base)

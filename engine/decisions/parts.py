@@ -43,7 +43,7 @@ def action_of(db, row: int) -> Action | None:
     if not db.action_ok[row]:
         return None
     p, f, st = db.policy, db.facts, db.steps
-    stage = p.stages[st.step[row]]
+    stage = p.actions[st.step[row]]
     channel = stage.channels[db.guarded.channel[row]]
     tone = stage.tone
     if db.offers.loyal[row] and p.incentives.loyalty.get("tone") and tone in ("friendly", "neutral",

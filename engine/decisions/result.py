@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from arrears.engine.decisions import escalation, offers
+from arrears.engine.decisions import escalation, messages, offers
 from arrears.engine.decisions.materialize import materialize
 from arrears.engine.facts.compute import Facts
 from arrears.engine.guardrails import evaluate as guardrails
@@ -39,6 +39,7 @@ class DecisionBatch:
     cache: dict = field(default_factory=dict, repr=False)   # derived columns, computed once
     # when a failed channel of the step may be tried again (FAR: none waits)
     channel_retry_at: np.ndarray | None = None
+    messages: object = None           # the event messages due (engine/decisions/messages.Due)
 
     def __len__(self) -> int:
         return self.facts.n
@@ -47,6 +48,14 @@ class DecisionBatch:
     def account_ids(self) -> list:
         """Account ids, in row order."""
         return self.facts.b.ids
+
+    def episode_key(self, row: int) -> str:
+        """The act-once key of the account's contact besides stage and attempt: the collection
+        episode for a stage, the trigger for an event message (engine/decisions/messages.py)."""
+        if self.steps.step[row] >= len(self.policy.stages):
+            m = self.messages
+            return messages.trigger_key(self.policy, int(m.message[row]), int(m.trigger[row]))
+        return self.facts.episode_key(row)
 
     def decision(self, row: int):
         """The full `Decision` (with its trace) of the account in `row`."""

@@ -74,7 +74,7 @@ def for_row(db, row: int) -> tuple[Suppression, ...]:
             if chosen >= 0 and mine > db.now and mine != NEVER and mine >= base:
                 out.append(Suppression(rule_id, f"deferred: {describe(rule)}", _time(mine)))
             else:
-                stage = db.policy.stages[st.step[row]]
+                stage = db.policy.actions[st.step[row]]
                 how = f"moved to {stage.channels[chosen]}" if chosen >= 0 else "no channel permitted"
                 out.append(Suppression(rule_id, f"{describe(rule)}; {how}", _time(first)))
     return tuple(out)
@@ -83,7 +83,7 @@ def for_row(db, row: int) -> tuple[Suppression, ...]:
 def _unavailable(db, row: int) -> Suppression:
     """No channel of the step is usable: each one's reason, and when a failed one is retried."""
     st, f, p = db.steps, db.facts, db.policy
-    stage = p.stages[st.step[row]]
+    stage = p.actions[st.step[row]]
     why = []
     for pos, name in enumerate(stage.channels):
         kind = KIND_CODES[p.channels[name]]

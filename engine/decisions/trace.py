@@ -6,6 +6,7 @@ per-account string work; `arrears explain` prints it.
 from __future__ import annotations
 
 from arrears.engine.decisions.escalation import REASONS
+from arrears.engine.decisions.messages import describe as describe_trigger
 from arrears.engine.domain.batch import day_to_date
 from arrears.engine.domain.clock import FAR, NEVER, from_epoch
 from arrears.engine.domain.decision import TraceStep, rfc3339
@@ -78,7 +79,12 @@ def _escalation(db, row):
     step = st.step[row]
     if step < 0:
         return TraceStep("escalation", "no step", "no stage is due and no repeat is pending")
-    stage = p.stages[step]
+    stage = p.actions[step]
+    if step >= len(p.stages):
+        m = db.messages
+        return TraceStep("event message", "step " + stage.id,
+                         f"{REASONS[st.reason[row]]}: {describe_trigger(p, int(m.message[row]), int(m.trigger[row]))}; "
+                         "escalation waits for the next evaluation")
     detail = f"{stage.id} attempt {int(st.attempt[row])} ({REASONS[st.reason[row]]})"
     if st.ready_day[row] > f.today[row]:
         detail += f"; spacing: not before {_date(st.ready_day[row])}"
@@ -101,7 +107,7 @@ def _channel(db, row):
     st, p, g = db.steps, db.policy, db.guarded
     if st.step[row] < 0:
         return []
-    stage = p.stages[st.step[row]]
+    stage = p.actions[st.step[row]]
     if g.channel[row] < 0:
         return [TraceStep("channel", "none permitted", ", ".join(stage.channels))]
     chosen = stage.channels[g.channel[row]]

@@ -91,7 +91,7 @@ def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
     stages must have been evaluated first (`time_bar_blocks`), so that a step deferred
     into the day its debt becomes barred is caught too.
     """
-    n, stages = facts.n, policy.stages
+    n, stages = facts.n, policy.actions       # the ladder's stages, then the event messages
     width = max((len(s.channels) for s in stages), default=0)
     kinds_table = np.full((max(len(stages), 1), max(width, 1)), -1, dtype=np.int64)
     actions = np.array([s.action for s in stages] + [""], dtype=object)

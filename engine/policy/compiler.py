@@ -46,6 +46,20 @@ class Stage:
 
 
 @dataclass(frozen=True)
+class EventMessage:
+    """A message triggered by an event (a payment, a promise, a plan) or by a date coming up
+    (a plan instalment, a promised date): see `arrears.engine.decisions.messages`.
+
+    `stage` is the message in the shape of a stage (index after the ladder's stages), so the
+    channel choice, the guardrails and the decision treat it like any other step."""
+
+    stage: Stage
+    on: str
+    days_before: int = 0
+    within_days: int = 2
+
+
+@dataclass(frozen=True)
 class Factor:
     """A priority factor: weight and normalisation settings."""
 
@@ -117,6 +131,12 @@ class CompiledPolicy:
     document: dict = field(repr=False, compare=False)
     # channel name -> seconds after a failed attempt before the channel is tried again
     channel_retry: dict = field(default_factory=dict, repr=False, compare=False)
+    messages: tuple[EventMessage, ...] = ()
+
+    @property
+    def actions(self) -> tuple[Stage, ...]:
+        """Everything a step can be: the ladder's stages, then the event messages (as stages)."""
+        return self.stages + tuple(m.stage for m in self.messages)
     profiles: dict = field(default_factory=dict, repr=False, compare=False)
     profiles_digest: str = ""
     # The plugin facts the conditions use (name -> FactDef, with its plugin); not in the digest.
@@ -216,6 +236,7 @@ def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = 
         compliance=dict(doc.get("compliance") or {}),
         max_interval_days=int((doc.get("evaluation") or {}).get("max_interval_days", 7)),
         document=doc,
+        messages=_compile_messages(doc.get("event_messages") or (), len(stages), _cond),
         channel_retry={name: 3600 * int(spec.get("retry_after_hours", RETRY_AFTER_HOURS[spec["kind"]]))
                        for name, spec in doc["channels"].items()},
         profiles=dict(profiles),
@@ -223,6 +244,21 @@ def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = 
         plugin_facts={name: sources[name].definition for name in pluginfacts.referenced(doc)
                       if name in sources},
     )
+
+
+# The action type each trigger's message has (Action.type, the tick's decision key).
+MESSAGE_ACTIONS = {"payment": "acknowledgement", "promise_to_pay": "acknowledgement",
+                   "payment_plan": "confirmation", "instalment_due": "reminder", "promise_due": "reminder"}
+
+
+def _compile_messages(specs, first: int, cond) -> tuple[EventMessage, ...]:
+    return tuple(EventMessage(
+        stage=Stage(index=first + i, id=m["id"], days_past_due=0, action=MESSAGE_ACTIONS[m["trigger"]],
+                    channels=tuple(m["channels"]), template=m["template"], tone=m.get("tone", "friendly"),
+                    required=False, max_attempts=1, repeat_every_days=None, min_days_since_previous=0,
+                    segments=(), when=cond(m.get("when")), description=m.get("description", "")),
+        on=m["trigger"], days_before=int(m.get("days_before", 0)), within_days=int(m.get("within_days", 2)),
+    ) for i, m in enumerate(specs))
 
 
 def _compile_incentives(inc: dict, cond) -> Incentives:

@@ -280,6 +280,36 @@ class _Checker:
                                           "'formal_notice' and required: true")
             gate = gate or (action == "formal_notice" and st.get("required") is True)
 
+    def event_messages(self):
+        """Event messages name known channels and templates, and ids no stage or message has."""
+        channels, templates = self.data.get("channels"), self.data.get("templates")
+        seen = {sid: "a stage" for sid in self.stage_ids}
+        for i, m in enumerate(_list(self.data.get("event_messages"))):
+            if not isinstance(m, dict):
+                continue
+            p, mid = ("event_messages", i), m.get("id")
+            if isinstance(mid, str):
+                if mid in seen:
+                    self.add(p + ("id",), f"message id {mid!r} is already used by {seen[mid]}")
+                seen.setdefault(mid, "another message")
+            for j, ch in enumerate(_list(m.get("channels"))):
+                if isinstance(channels, dict) and isinstance(ch, str) and ch not in channels:
+                    self.unknown("channel", ch, channels, p + ("channels", j))
+            tpl = m.get("template")
+            if isinstance(templates, dict) and isinstance(tpl, str) and tpl not in templates:
+                self.unknown("template", tpl, templates, p + ("template",))
+            trigger = m.get("trigger")
+            dated = trigger in ("instalment_due", "promise_due")
+            if dated and "days_before" not in m:
+                self.add(p + ("trigger",), f"a {trigger} message needs days_before: how many days before "
+                                           "the date it is sent")
+            if isinstance(trigger, str) and not dated and "days_before" in m:
+                self.add(p + ("days_before",), f"days_before is for instalment_due and promise_due messages, "
+                                               f"not {trigger}")
+            if dated and "within_days" in m:
+                self.add(p + ("within_days",), f"within_days is for payment, promise_to_pay and payment_plan "
+                                               f"messages, not {trigger}")
+
     def pauses(self):
         for name, section in _dict(self.data.get("pauses")).items():
             for key in ("broken_resume_stage", "resume_stage"):
@@ -361,7 +391,7 @@ def check_semantics(data: dict, doc: Document, filename: str, facts: dict | None
     an `x_…` fact that none of them provides is a problem naming those that exist.
     """
     checker = _Checker(data, doc, filename, facts)
-    for rule in (checker.aging, checker.conditions, checker.escalation, checker.pauses,
+    for rule in (checker.aging, checker.conditions, checker.escalation, checker.event_messages, checker.pauses,
                  checker.offers, checker.fees, checker.names):
         rule()
     return sorted(set(checker.problems))

@@ -28,7 +28,7 @@ def contact_rows(run) -> list[tuple]:
         cur = base.currency[acct]
         offers = [("" if c[k][i] < 0 else str(from_minor(int(c[k][i]), cur))) for k in ("early", "settle")]
         out.append((base.ids[acct], day_to_date(int(c["day"][i])).isoformat(), rfc3339(from_epoch(int(c["at"][i]))),
-                    policy.stages[int(c["stage"][i])].id, int(c["attempt"][i]), channels[int(c["channel"][i])],
+                    policy.actions[int(c["stage"][i])].id, int(c["attempt"][i]), channels[int(c["channel"][i])],
                     *offers))
     return out
 

@@ -52,7 +52,7 @@ class History:
         base.reach = np.where(bare, ALL_KINDS, base.reach)
         self.n = base.n
         self.zones = [name or policy.default_timezone for name in base.tz_names]
-        self.stage_ids = obj_array([s.id for s in policy.stages] + [None])
+        self.stage_ids = obj_array([s.id for s in policy.actions] + [None])
         self.inv_ptr = _offsets(base.inv_acct, self.n)
         self._fates(data)
         self._recorded()

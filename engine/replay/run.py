@@ -130,10 +130,10 @@ def _evaluate(run: ReplayRun, clock: Clock, channel_of, rows: np.ndarray, now: i
 def _channel_tables(policy) -> tuple[np.ndarray, np.ndarray]:
     """(channel kind code, policy channel number) per (stage, channel position in the stage)."""
     names = list(policy.channels)
-    width = max((len(s.channels) for s in policy.stages), default=1)
-    kinds = np.full((max(len(policy.stages), 1), width), -1, dtype=np.int8)
+    width = max((len(s.channels) for s in policy.actions), default=1)
+    kinds = np.full((max(len(policy.actions), 1), width), -1, dtype=np.int8)
     codes = np.full(kinds.shape, -1, dtype=np.int16)
-    for s in policy.stages:
+    for s in policy.actions:                 # the stages, then the event messages
         for i, name in enumerate(s.channels):
             kinds[s.index, i] = KIND_CODES[policy.channels[name]]
             codes[s.index, i] = names.index(name)

@@ -78,7 +78,7 @@ def _actions(rows: list, period: np.ndarray, c: dict, policy) -> None:
         p, stage, chan = value >> _SHIFT, (value >> 16) & 0xFFFF, value & 0xFFFF
         row = rows[p]
         row["contacts"] += n
-        row["actions"].setdefault(policy.stages[stage].id, {})[names[chan]] = n
+        row["actions"].setdefault(policy.actions[stage].id, {})[names[chan]] = n
 
 
 def _suppressions(rows: list, period: np.ndarray, rule: np.ndarray, acct: np.ndarray, rule_ids: list) -> None:

@@ -52,8 +52,8 @@ class PageColumns:
     fragments: list           # per combo: JSON pieces of the summary body (see `bodies`)
 
     def episode_key(self, db, row: int) -> str:
-        """The contact's episode (`arrears.engine.facts.episodes.episode_key`)."""
-        return db.facts.episode_key(row)
+        """The contact's episode (`DecisionBatch.episode_key`)."""
+        return db.episode_key(row)
 
 
 def summarise(db) -> PageColumns:
@@ -73,7 +73,7 @@ def summarise(db) -> PageColumns:
     inverse = inverse.reshape(-1)
     u_key, u_stage, u_action, u_channel, frags = [], [], [], [], []
     for s, a, c, t, code in uniq.tolist():
-        stage = p.stages[s] if s >= 0 else None
+        stage = p.actions[s] if s >= 0 else None
         action = stage.action if (a and stage) else None
         channel = stage.channels[c] if (action and c >= 0) else None
         supp = ",".join(supp_lists[code])
@@ -135,7 +135,7 @@ def payloads(db, cols: PageColumns, rows: np.ndarray, evaluated_at: int) -> tupl
     """(episode keys, canonical JSON outbox payloads) of the contacts in `rows`."""
     episodes, out = [], []
     for i in rows.tolist():
-        ep = db.facts.episode_key(i)
+        ep = db.episode_key(i)
         head, chan, tail = cols.fragments[cols.combo[i]]
         stage = tail[:tail.index(',"suppressions"')]
         episodes.append(ep)

@@ -27,13 +27,14 @@ def recheck(db, row, now_s: int) -> Verdict:
     cols: PageColumns = summarise(db)
     if not cols.action_ok[0]:
         return Verdict("cancel", "no contact is due any more: " + _why_not(db))
-    episode = cols.episode_key(db, 0)
-    if episode != row.episode_key:
-        return Verdict("cancel", f"a new collection episode started (oldest unpaid due date now "
-                                 f"{episode or 'none'}, was {row.episode_key})")
     stage, attempt, channel = cols.stage[0], int(cols.attempt[0]), cols.channel[0]
+    # The step first: an event message (a thank-you) has a trigger, not an episode, as its key.
     if (stage, attempt) != (row.stage, row.attempt):
         return Verdict("cancel", f"the next step is now {stage} attempt {attempt}")
+    episode = cols.episode_key(db, 0)
+    if episode != row.episode_key:
+        return Verdict("cancel", f"a new collection episode started (now {episode or 'none'}, "
+                                 f"was {row.episode_key})")
     if channel != row.channel:
         return Verdict("cancel", f"the channel for this step is now {channel}")
     not_before = int(cols.not_before[0])

@@ -18,11 +18,11 @@ ALL_FLAGS = ("opt_out", "disclosure", "validation_notice", "first_message")
 
 
 def policy_uses():
-    """(template, language, channel kind) for every stage channel of the shipped policy."""
+    """(template, language, channel kind) for every stage and event-message channel of the shipped policy."""
     doc = yaml.safe_load(POLICY.read_text(encoding="utf-8"))
     kinds = {name: c["kind"] for name, c in doc["channels"].items()}
     out = set()
-    for stage in doc["escalation"]["stages"]:
+    for stage in doc["escalation"]["stages"] + doc.get("event_messages", []):
         for lang in doc["templates"][stage["template"]]["languages"]:
             for channel in stage["channels"]:
                 out.add((stage["template"], lang, kinds[channel]))

@@ -24,6 +24,9 @@ def _replay(tmp_path, policy, lines, period=SPRING, **kw):
 
 def test_a_settlement_stops_the_escalation(tmp_path, shipped_policy):
     run, contacts = _replay(tmp_path, shipped_policy, [LONDON.format(settled="2025-03-20", off="", disputed="")])
+    # the settlement is thanked (the shipped policy's event message), and nothing follows it
+    assert contacts[-1][3] == "payment_thanks" and contacts[-1][1] >= "2025-03-20"
+    contacts = contacts[:-1]
     stages = [c[3] for c in contacts]
     assert stages[:3] == ["pre_due_reminder", "friendly_reminder", "friendly_reminder"]
     assert {"firm_reminder", "personal_call", "formal_notice"} <= set(stages)
