@@ -148,12 +148,14 @@ def main(argv=None) -> int:
 
 def _run(plan: dict, suites: dict, tmp: Path, jobs: int, out: str) -> list[dict]:
     shadows = [Shadow(tmp / f"job{i}") for i in range(jobs)]
-    baseline = {}
+    baseline, timed = {}, {}
     for module in plan:                       # the unmutated tests must pass, and set the timeout
-        status, seconds = shadows[0].run(suites[module], timeout=1800)
-        if status != "passed":
-            raise SystemExit(f"python -m tests.mutation: the tests of {module} fail without any mutant")
-        baseline[module] = seconds
+        suite = tuple(suites[module])
+        if suite not in timed:                # modules sharing a suite share its baseline run
+            status, timed[suite] = shadows[0].run(suite, timeout=1800)
+            if status != "passed":
+                raise SystemExit(f"python -m tests.mutation: the tests of {module} fail without any mutant")
+        baseline[module] = timed[suite]
     work = [(module, m) for module, found in plan.items() for m in found]
     results, lock, cursor = [], threading.Lock(), iter(work)
     total = len(work)
