@@ -45,15 +45,16 @@ def action_of(db, row: int) -> Action | None:
     p, f, st = db.policy, db.facts, db.steps
     stage = p.stages[st.step[row]]
     channel = stage.channels[db.guarded.channel[row]]
+    template = stage.templates[db.guarded.channel[row]]     # the one named for this channel's kind
     tone = stage.tone
     if db.offers.loyal[row] and p.incentives.loyalty.get("tone") and tone in ("friendly", "neutral",
                                                                              "firm"):
         tone = p.incentives.loyalty["tone"]
     lang = f.language[row]
-    if lang not in p.templates.get(stage.template, ()):
+    if lang not in p.templates.get(template, ()):
         lang = p.default_language
     return Action(type=stage.action, stage=stage.id, attempt=int(st.attempt[row]), channel=channel,
-                  channel_kind=p.channels[channel], template=stage.template, tone=tone,
+                  channel_kind=p.channels[channel], template=template, tone=tone,
                   language=lang, not_before=from_epoch(db.not_before[row]),
                   reason=REASONS[st.reason[row]], account_manager=f.b.manager[row],
                   content=content_names(int(db.guarded.content[row])))
