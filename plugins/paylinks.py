@@ -36,7 +36,8 @@ def link_amount(message: Message) -> dict | None:
     return None
 
 
-def attach(pm: pluggy.PluginManager, message: Message, stored: dict | None = None) -> tuple[Message, str | None]:
+def attach(pm: pluggy.PluginManager, message: Message,
+           stored: dict | None = None) -> tuple[Message, str | None]:
     """`message` with `context["payment_link"]` set (or left None), and a plugin failure, if any.
 
     `stored`: the link kept with this outbox message by an earlier try; reused when still good.
@@ -45,7 +46,8 @@ def attach(pm: pluggy.PluginManager, message: Message, stored: dict | None = Non
     amount = link_amount(message)
     if amount is None:
         return _with(message, None), None
-    evaluated = parse_instant(message.metadata.get("evaluated_at") or rfc3339(message.not_before), "evaluated_at")
+    evaluated = parse_instant(message.metadata.get("evaluated_at") or rfc3339(message.not_before),
+                              "evaluated_at")
     if _still_good(stored, amount, evaluated):
         return _with(message, stored), None
     proposed = evaluated + timedelta(days=LINK_VALID_DAYS)
@@ -80,6 +82,8 @@ def _checked(result, now: datetime) -> PaymentLink | None:
     if not isinstance(result.url, str) or not result.url.startswith(("https://", "http://")):
         raise ValueError(f"{HOOK} returned url {result.url!r}, not an http(s) URL")
     expires = result.expires_at
-    if expires is not None and (not isinstance(expires, datetime) or expires.tzinfo is None or expires <= now):
-        raise ValueError(f"{HOOK} returned expires_at {expires!r}: must be an aware time after {rfc3339(now)}")
+    aware = isinstance(expires, datetime) and expires.tzinfo is not None
+    if expires is not None and (not aware or expires <= now):
+        raise ValueError(f"{HOOK} returned expires_at {expires!r}: must be an aware time after "
+                         f"{rfc3339(now)}")
     return result

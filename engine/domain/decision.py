@@ -126,7 +126,8 @@ class PriorContact:
     count: int
 
     def to_dict(self):
-        return {"at": rfc3339(self.at), "channel": self.channel_kind, "stage": self.stage, "count": self.count}
+        return {"at": rfc3339(self.at), "channel": self.channel_kind, "stage": self.stage,
+                "count": self.count}
 
 
 @dataclass(frozen=True)

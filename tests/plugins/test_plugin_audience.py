@@ -30,7 +30,8 @@ SCRIPT_LINE = "Confirm you are speaking to the account holder"
 DOC = default_policy_doc()
 KINDS = {name: spec["kind"] for name, spec in DOC["channels"].items()}
 PROFILES = load_profiles()
-DISPATCHER = Dispatcher(plugin_manager(), {"creditor": {"name": "Example Ltd"}})   # its templates compile once
+# One dispatcher for every example: its templates compile once.
+DISPATCHER = Dispatcher(plugin_manager(), {"creditor": {"name": "Example Ltd"}})
 
 
 def _written_internal(doc) -> list[tuple[str, str, str]]:

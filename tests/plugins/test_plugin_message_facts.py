@@ -135,9 +135,11 @@ def test_a_first_firm_reminder_claims_no_earlier_reminder():
 def test_contacts_that_reached_nobody_or_belong_to_an_old_episode_do_not_count():
     history = [
         # a contact about an earlier, paid-off debt: another episode
-        ev("contact_attempt", "2026-06-02T10:00:00Z", channel="email", stage="friendly_reminder", outcome="sent"),
+        ev("contact_attempt", "2026-06-02T10:00:00Z", channel="email", stage="friendly_reminder",
+           outcome="sent"),
         # this episode, but nothing reached the debtor
-        ev("contact_attempt", "2026-11-05T10:00:00Z", channel="email", stage="friendly_reminder", outcome="failed"),
+        ev("contact_attempt", "2026-11-05T10:00:00Z", channel="email", stage="friendly_reminder",
+           outcome="failed"),
         ev("contact_attempt", "2026-11-06T10:00:00Z", channel="call", stage="friendly_reminder",
            outcome="no_answer")]
     message = firm_case(history)

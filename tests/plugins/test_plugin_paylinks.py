@@ -53,7 +53,8 @@ def test_a_link_is_minted_for_the_overdue_amount_and_shown():
     assert amount == {"amount": "1000.00", "currency": "EUR"}
     assert expires == NOW + timedelta(days=14)
     link = message.context["payment_link"]
-    assert link["url"].startswith("https://pay.example.com/l/") and link["expires_at"] == "2026-12-06T15:00:00Z"
+    assert link["url"].startswith("https://pay.example.com/l/")
+    assert link["expires_at"] == "2026-12-06T15:00:00Z"
     assert f"Pay €1,000.00 online: {link['url']} (link valid until 6 December 2026)" in message.body
     assert "https://example.com/pay" not in message.body      # the minted link replaces the general page
 
@@ -85,7 +86,8 @@ def test_no_link_is_minted_or_shown_for_disputed_ceased_or_bankrupt_accounts(sta
 @pytest.mark.parametrize("kind", ["call", "task", "webhook"])
 def test_only_written_messages_get_a_link(kind):
     minter = Minter()
-    linked, _ = Dispatcher(plugin_manager(minter), CONFIG).attach_payment_link(make_message(channel_kind=kind))
+    dispatcher = Dispatcher(plugin_manager(minter), CONFIG)
+    linked, _ = dispatcher.attach_payment_link(make_message(channel_kind=kind))
     assert minter.calls == [] and linked.context["payment_link"] is None
 
 
@@ -97,19 +99,21 @@ def test_a_stored_link_is_reused_while_its_amount_holds():
     again, _ = dispatcher.attach_payment_link(message, first.context["payment_link"])
     assert again.context["payment_link"] == first.context["payment_link"] and len(minter.calls) == 1
     # a payment since: the old link is for the wrong amount, so a new one is minted
-    paid = replace(message, context={**message.context, "overdue_balance": {"amount": "400.00", "currency": "EUR"}})
+    paid = replace(message, context={**message.context,
+                                     "overdue_balance": {"amount": "400.00", "currency": "EUR"}})
     fresh, _ = dispatcher.attach_payment_link(paid, first.context["payment_link"])
     assert fresh.context["payment_link"]["amount"]["amount"] == "400.00" and len(minter.calls) == 2
     # an expired one likewise
     later = replace(message, metadata={"evaluated_at": "2026-12-07T15:00:00Z"})
-    assert dispatcher.attach_payment_link(later, first.context["payment_link"])[0].context["payment_link"]["url"] \
-        != first.context["payment_link"]["url"]
+    renewed, _ = dispatcher.attach_payment_link(later, first.context["payment_link"])
+    assert renewed.context["payment_link"]["url"] != first.context["payment_link"]["url"]
 
 
 @pytest.mark.parametrize("answer, error", [
     ("https://pay.example.com/x", "not a PaymentLink"),
     (PaymentLink("javascript:alert(1)"), "not an http(s) URL"),
-    (PaymentLink("https://pay.example.com/x", expires_at=NOW - timedelta(days=1)), "must be an aware time after"),
+    (PaymentLink("https://pay.example.com/x", expires_at=NOW - timedelta(days=1)),
+     "must be an aware time after"),
     (RuntimeError("payment provider down"), "RuntimeError: payment provider down"),
 ])
 def test_a_bad_answer_is_a_recorded_failure_and_the_message_goes_without_a_link(answer, error):
