@@ -210,3 +210,9 @@ def test_any_damage_to_the_default_policy_never_crashes(damage):
             continue                       # an earlier edit removed this path
     problems = check_semantics(data, Document(data, "x"), "x")
     assert all(p.line >= 1 and p.col >= 1 for p in problems)
+
+
+def test_a_stage_whose_channels_are_not_a_list_gets_one_problem_not_template_follow_ups():
+    text = TEXT.replace("      channels: [call, email]\n", "      channels: 5\n", 1)
+    _, problems = check_policy_text(text, "p.yaml")
+    assert [p.message for p in problems] == ["expected a list, got 5"]

@@ -61,8 +61,9 @@ def check_stage(stage: Mapping, path: tuple, channels: Mapping, templates: Mappi
         where = {kind: path + ("template", kind if kind in spec else WRITTEN) for kind in WRITTEN_KINDS}
     else:
         return      # the schema has said what is wrong with it
-    kinds, resolved = {}, True
-    for name in stage.get("channels") or ():
+    listed = stage.get("channels")
+    kinds, resolved = {}, isinstance(listed, list)      # any other shape: the schema says so
+    for name in listed if resolved else ():
         spec_c = channels.get(name) if isinstance(name, str) else None
         if isinstance(spec_c, Mapping) and isinstance(spec_c.get("kind"), str):
             kinds.setdefault(spec_c["kind"], name)
