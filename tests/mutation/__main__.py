@@ -173,6 +173,8 @@ def main(argv=None) -> int:
 
 def _run(plan: dict, suites: dict, tmp: Path, jobs: int, out: str, select: bool = True) -> list[dict]:
     shadows = [Shadow(tmp / f"job{i}") for i in range(jobs)]
+    # The source as the shadows copied it: the checkout may change while the run goes on.
+    originals = {module: (shadows[0].base / "arrears" / module).read_text(encoding="utf-8") for module in plan}
     baseline, timed, reach = {}, {}, {}
     for module in plan:                       # the unmutated tests must pass, and set the timeout
         suite = tuple(suites[module])
@@ -204,11 +206,10 @@ def _run(plan: dict, suites: dict, tmp: Path, jobs: int, out: str, select: bool 
             if tests == []:                   # no test runs this line: nothing can kill it
                 status, seconds = "not reached", 0.0
             else:
-                original = (ROOT / module).read_text(encoding="utf-8")
                 shadow.write(module, mutant.source)
                 status, seconds = shadow.run(suites[module] if tests is coverage_map.EVERYTHING else tests,
                                              timeout=3 * baseline[module] + 30)
-                shadow.write(module, original)
+                shadow.write(module, originals[module])
             row = {"module": module, "line": mutant.line, "change": mutant.change,
                    "mutated": mutant.source.splitlines()[mutant.line - 1].strip(),
                    "status": {"failed": "killed", "timeout": "killed (timeout)",
