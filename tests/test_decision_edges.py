@@ -58,3 +58,14 @@ def test_a_profile_freezes_fees_only_where_it_applies():
     fr = _fees_for("FR", "Europe/Paris")                          # no such profile rule in France
     assert fr.frozen is False
     assert fr.late_fee.amount == Decimal("70.00") and fr.interest.amount > 0
+
+
+def test_a_paid_up_account_reports_no_promise_pause():
+    """A promise still open when the debt is paid in full holds nothing back: nothing is owed, so
+    the decision lists no `pause.promise_to_pay` (nor any other hold)."""
+    history = [ev("promise_to_pay", at(days_ago(3)), amount="1000.00", until=str(days_ago(-5))),
+               ev("payment", at(days_ago(1)), amount="1000.00")]
+    d = decide(make_account(amount="1000.00", due_date=days_ago(20)), history,
+               compile_policy(default_policy_doc()), NOW)
+    assert d.action is None and d.balance.amount == 0
+    assert [s.rule for s in d.suppressions] == []
