@@ -77,6 +77,6 @@ def applied_profiles(db, row: int) -> tuple[str, ...]:
     """Ids of the jurisdiction profiles that apply to the account."""
     seen = []
     for rule, mask in db.rules:
-        if mask[row] and rule.profile not in seen:
+        if mask[row] and rule.profile and rule.profile not in seen:   # universal rules have none
             seen.append(rule.profile)
     return tuple(seen)

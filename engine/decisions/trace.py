@@ -10,7 +10,6 @@ from arrears.engine.domain.batch import day_to_date
 from arrears.engine.domain.clock import FAR, NEVER, from_epoch
 from arrears.engine.domain.decision import TraceStep, rfc3339
 from arrears.engine.domain.money import from_minor
-from arrears.engine.guardrails.ruletext import describe
 
 
 def _amount(db, minor, row) -> str:
@@ -132,15 +131,16 @@ def _guardrails(db, row):
         t = None if until is None else int(until[row])
         first = g.first_until.get(rule.id)
         tf = None if first is None else int(first[row])
+        words = rule.describe_for(db.facts, row)
         if t is not None and (t >= FAR or (g.blocked[row] and t > db.now and t != NEVER)):
             until = "" if t >= FAR else f"; until {rfc3339(from_epoch(t))}"
-            out.append(TraceStep(name, "blocked", describe(rule) + until))
+            out.append(TraceStep(name, "blocked", words + until))
         elif t is not None and t > db.now and t != NEVER:
-            out.append(TraceStep(name, "deferred", f"{describe(rule)}; until {rfc3339(from_epoch(t))}"))
+            out.append(TraceStep(name, "deferred", f"{words}; until {rfc3339(from_epoch(t))}"))
         elif tf is not None and tf > db.now and tf != NEVER and g.moved[row]:
-            out.append(TraceStep(name, "moved channel", describe(rule)))
+            out.append(TraceStep(name, "moved channel", words))
         else:
-            out.append(TraceStep(name, "clear", describe(rule) + f" [{rule.source}]"))
+            out.append(TraceStep(name, "clear", words + f" [{rule.source}]"))
     return out
 
 

@@ -23,6 +23,7 @@ from arrears.engine.domain.batch import KIND_CODES
 from arrears.engine.domain.clock import DAY, FAR, NEVER
 from arrears.engine.facts.compute import Facts
 from arrears.engine.guardrails.jurisdiction import applicable
+from arrears.engine.guardrails.kinds import debtor_wishes
 from arrears.engine.guardrails.kinds.base import Candidate
 from arrears.engine.guardrails.ruletext import CONTENT_BITS
 from arrears.engine.guardrails.windows import Windows, earliest
@@ -54,6 +55,13 @@ def rule_masks(profiles: dict, batch, policy) -> list[tuple]:
     return [(rule, masks[p.id]) for p in profiles.values() if masks[p.id].any() for rule in p.rules]
 
 
+def universal_rules(facts: Facts) -> list[tuple]:
+    """(rule, rows) of the rules every account gets whatever its jurisdiction: the debtor's own
+    wishes, for the accounts that have wishes in force (so no other account's trace lists it)."""
+    active = facts.wishes["active"]
+    return [(debtor_wishes.UNIVERSAL, active)] if active.any() else []
+
+
 def time_bar_blocks(facts: Facts, policy, rules) -> tuple[np.ndarray, list]:
     """(n, K) stages that barred accounts may not take, and (rule, barred rows, since day)
     for every rule that bars stages (a time bar: see the `bar` hook)."""
@@ -81,7 +89,7 @@ def hold_notes(facts: Facts, rules) -> dict:
 
 
 # Hooks a rule needs a candidate's `applies` column for.
-_PER_CANDIDATE = frozenset({"earliest", "restrict"})
+_PER_CANDIDATE = frozenset({"earliest", "restrict", "narrow"})
 
 
 def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
@@ -109,7 +117,7 @@ def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
     cand_time, cand_key, per_rule = [], [], []
     for pos in range(width):
         kind = np.where(has, kinds_table[np.maximum(step, 0), pos], -1)
-        usable = (kind >= 0) & ((facts.reachable >> np.maximum(kind, 0)) & 1 == 1) \
+        usable = (kind >= 0) & ((facts.recipient_reach >> np.maximum(kind, 0)) & 1 == 1) \
             & ((failed >> np.maximum(kind, 0)) & 1 == 0)
         cand = Candidate(kind, usable, stage_action)
         t = np.where(usable, base, FAR)
@@ -124,12 +132,15 @@ def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
                 t = np.maximum(t, r)
             if "restrict" in rule.hooks:
                 rule.restrict(win, applies)
+            if "narrow" in rule.hooks:
+                rule.narrow(facts, cand, win, applies)
+            if rule.hooks & {"restrict", "narrow"}:
                 scoped.append((rule, applies))
         before = t.copy()
         t = np.where(usable & (t < FAR), earliest(facts, win, t), t)
         # Windows and holidays are searched together: each covering rule is named with the result.
         for rule, applies in scoped:
-            times[rule.id] = np.where(applies & (t > before), t, NEVER)
+            times[rule.id] = np.where(applies & (t > before), t, times.get(rule.id, NEVER))
         t = _starting_rules(facts, starting, cand, t, times)
         cand_time.append(t)
         cand_key.append(np.where(usable, ranks[rows, np.maximum(kind, 0)] * 64 + pos, FAR))
