@@ -563,9 +563,10 @@ def _action_violations(c: Case) -> list[str]:
     if in_force_since(events, "bankruptcy", "bankruptcy_ended") is not None and not until_passed(
             events, "bankruptcy", day_t):
         out.append("stop.bankruptcy: an action during bankruptcy")
-    if in_force_since(events, "represented", "representation_ended") is not None and not until_passed(
-            events, "represented", day_t):
-        out.append("stop.represented: direct action while the debtor is represented")
+    represented = in_force_since(events, "represented", "representation_ended") is not None and \
+        not until_passed(events, "represented", day_t)
+    if represented:
+        out += _represented_violations(c)
     bs = in_force_since(events, "breathing_space", "breathing_space_ended")
     if bs is not None and not until_passed(events, "breathing_space", day_t):
         elapsed = (local_date(t, zone) - local_date(bs, zone)).days
@@ -578,11 +579,32 @@ def _action_violations(c: Case) -> list[str]:
                       for r in applicable_rules(account, policy_doc, "cease_communication"))
         if not allowed:
             out.append(f"stop.cease_communication: {what} by {kind} after a request to stop communicating")
+    if represented:
+        return out          # the debtor's own opt-outs and addresses play no part
     if said_last(events, "channel_opt_out", "channel_opt_in", kind):
         out.append(f"opt_out: {kind} after the debtor opted out of it")
     if not reachable(account, kind):
         out.append(f"unreachable: {kind} without the contact details for it")
     return out
+
+
+def _represented_violations(c: Case) -> list[str]:
+    """While represented: only internal channels, or, when the policy routes representation, the
+    representative (named on the latest represented event) on a channel kind their details reach."""
+    kind, action = c.kind, c.decision.action
+    if kind in ("webhook", "task"):
+        return []
+    if "representation" not in c.policy_doc:
+        return ["stop.represented: direct action while the debtor is represented"]
+    last = max((e for e in c.events if e.type == "represented"), key=lambda e: e.at)
+    rep = last.representative.to_dict() if last.representative is not None else {}
+    kinds = {k for k, field in (("email", "email"), ("call", "phone"), ("letter", "address")) if rep.get(field)}
+    recipient = getattr(action, "recipient", None) or {}
+    if recipient.get("role") != "representative" or recipient.get("representative") != rep:
+        return [f"stop.represented: {kind} not addressed to the representative {rep or '(none named)'}"]
+    if kind not in kinds:
+        return [f"stop.represented: {kind}, which the representative's details ({sorted(kinds)}) do not reach"]
+    return []
 
 
 def utc(*args) -> datetime:

@@ -148,7 +148,11 @@ DECISION_PARTS = {
     "Action": _object({"type": STR, "stage": STR, "attempt": {"type": "integer"}, "channel": STR,
                        "channel_kind": STR, "template": STR, "tone": STR, "language": STR,
                        "not_before": TIME, "reason": STR, "account_manager": OPT_STR,
-                       "content": {"type": "array", "items": STR}},
+                       "content": {"type": "array", "items": STR},
+                       "recipient": _object({"role": {"enum": ["representative", "review"]},
+                                             "representative": ref("Representative")}, ("role",),
+                                            "Only for a represented debtor: the message goes to the "
+                                            "representative, or is a manual-review task for staff.")},
                       ("type", "stage", "attempt", "channel", "channel_kind", "template", "tone",
                        "language", "not_before", "reason", "account_manager", "content")),
     "Offer": _object({"kind": STR, "amount": ref("Money"), "discount": ref("Money"),

@@ -67,7 +67,8 @@ def for_row(db, row: int) -> tuple[Suppression, ...]:
             out.append(Suppression(rule_id, f"debt is time-barred since {day}: {describe(rule)}", None))
         elif rule_id == "channel.unavailable":
             stage = db.policy.stages[st.step[row]]
-            out.append(Suppression(rule_id, f"no usable channel among {', '.join(stage.channels)} "
+            listed = stage.channels[:stage.listed or None]
+            out.append(Suppression(rule_id, f"no usable channel among {', '.join(listed)} "
                                             "(contact details missing, opted out or failed)", None))
         else:
             rule, chosen = rules[rule_id], g.channel[row]

@@ -22,6 +22,7 @@ import numpy as np
 from arrears.engine.domain.batch import KIND_CODES
 from arrears.engine.domain.clock import DAY, FAR, NEVER
 from arrears.engine.facts.compute import Facts
+from arrears.engine.guardrails import recipients
 from arrears.engine.guardrails.jurisdiction import applicable
 from arrears.engine.guardrails.kinds import debtor_wishes
 from arrears.engine.guardrails.kinds.base import Candidate
@@ -45,6 +46,7 @@ class Guarded:
     content: np.ndarray      # int bitmask of CONTENT_BITS the message must carry
     exempt: dict             # hold id -> steps a rule lets through it (cease: a final notice)
     retry_at: np.ndarray     # for blocked steps: when the first blocking rule lifts (FAR: never)
+    review: np.ndarray | None = None   # represented, no channel reaches the representative: a task
 
 
 def rule_masks(profiles: dict, batch, policy) -> list[tuple]:
@@ -110,15 +112,17 @@ def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
     has = step >= 0
     stage_action = actions[step]
     ranks = facts.preference_rank
+    if facts.representative["active"].any():     # the debtor's preferences do not order the representative's
+        ranks = np.where(facts.representative["active"][:, None], 99, ranks)
     rows = np.arange(n)
     failed = facts.progress["failed_kinds"][rows, np.maximum(step, 0)] if len(stages) else np.zeros(n, np.int64)
     per_candidate = [(rule, mask) for rule, mask in rules if rule.hooks & _PER_CANDIDATE]
     starting = [(rule, mask) for rule, mask in rules if "starts" in rule.hooks]
     cand_time, cand_key, per_rule = [], [], []
+    usable_at, review = recipients.candidates(facts, policy, step, kinds_table[:, :width], failed)
     for pos in range(width):
         kind = np.where(has, kinds_table[np.maximum(step, 0), pos], -1)
-        usable = (kind >= 0) & ((facts.recipient_reach >> np.maximum(kind, 0)) & 1 == 1) \
-            & ((failed >> np.maximum(kind, 0)) & 1 == 0)
+        usable = usable_at[pos]
         cand = Candidate(kind, usable, stage_action)
         t = np.where(usable, base, FAR)
         times, scoped = {}, []
@@ -145,8 +149,10 @@ def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
         cand_time.append(t)
         cand_key.append(np.where(usable, ranks[rows, np.maximum(kind, 0)] * 64 + pos, FAR))
         per_rule.append(times)
-    return _choose(n, has, base, cand_time, cand_key, per_rule, facts, rules, kinds_table, step,
-                   stage_action)
+    guarded = _choose(n, has, base, cand_time, cand_key, per_rule, facts, rules, kinds_table, step,
+                      stage_action)
+    guarded.review = review & (guarded.channel >= 0)
+    return guarded
 
 
 def _starting_rules(facts: Facts, rules, cand: Candidate, t, times) -> np.ndarray:

@@ -42,6 +42,17 @@ class Stage:
     segments: tuple[str, ...]
     when: Node
     description: str = ""
+    representative_template: str | None = None   # for the representative (else the policy's)
+    listed: int = 0            # how many of `channels` the policy lists; the rest is the review task
+
+
+@dataclass(frozen=True)
+class Representation:
+    """How represented debtors are handled: the representative's template, the review task."""
+
+    template: str
+    review_channel: str
+    review_template: str
 
 
 @dataclass(frozen=True)
@@ -118,6 +129,8 @@ class CompiledPolicy:
     profiles_digest: str = ""
     # The plugin facts the conditions use (name -> FactDef, with its plugin); not in the digest.
     plugin_facts: dict[str, FactDef] = field(default_factory=dict, repr=False, compare=False)
+    # None: a represented debtor is not contacted at all (stop.represented).
+    representation: Representation | None = None
 
     @property
     def first_threshold(self) -> int:
@@ -173,9 +186,14 @@ def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = 
             cap=_money(cap) if name == "balance" and cap is not None else cap,
             limitation_days=int(spec.get("limitation_days", 2190)),
             tiers={k: float(v) for k, v in (spec.get("tiers") or {}).items()}))
+    rep = doc.get("representation")
+    representation = None if rep is None else Representation(rep["template"], rep["review_channel"],
+                                                              rep["review_template"])
     stages = tuple(Stage(
         index=i, id=s["id"], days_past_due=int(s["days_past_due"]), action=s["action"],
-        channels=tuple(s["channels"]), template=s["template"], tone=s.get("tone", "neutral"),
+        channels=_with_review(s["channels"], representation), listed=len(s["channels"]),
+        representative_template=s.get("representative_template"),
+        template=s["template"], tone=s.get("tone", "neutral"),
         required=bool(s.get("required", False)), max_attempts=int(s.get("max_attempts", 1)),
         repeat_every_days=s.get("repeat_every_days"),
         min_days_since_previous=int(s.get("min_days_since_previous", 0)),
@@ -217,7 +235,16 @@ def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = 
         profiles_digest=profiles_digest(profiles.values()),
         plugin_facts={name: sources[name].definition for name in pluginfacts.referenced(doc)
                       if name in sources},
+        representation=representation,
     )
+
+
+def _with_review(channels: list, representation: Representation | None) -> tuple[str, ...]:
+    """A stage's channels, and after them the review channel a represented debtor's step falls
+    back to (engine/guardrails/evaluate.py uses it only for them)."""
+    if representation is None or representation.review_channel in channels:
+        return tuple(channels)
+    return (*channels, representation.review_channel)
 
 
 def _compile_incentives(inc: dict, cond) -> Incentives:
