@@ -148,3 +148,11 @@ def test_the_shipped_templates_address_the_representative_and_brief_staff():
     assert "Dear Ana Law," in to_counsel.body and "debtor@example.com" not in to_counsel.body
     task = Renderer().render(build_message(decide(acc, [represented({"name": "Bob"})], POLICY, NOW), acc))
     assert "represented by Bob" in task.body and "Do not contact the debtor" in task.body
+
+
+def test_an_internal_template_for_the_representative_is_refused():
+    def edit(doc):
+        doc["representation"]["template"] = "call_script"
+    with pytest.raises(PolicyError) as info:
+        policy_with(edit)
+    assert any("template 'call_script' is internal" in p.message for p in info.value.problems)

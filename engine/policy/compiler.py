@@ -19,6 +19,7 @@ from arrears.engine.facts import pluginfacts
 from arrears.engine.facts.catalogue import FactDef
 from arrears.engine.policy.conditions import TRUE, Node, compile_condition
 from arrears.engine.policy.digest import digest_of, profiles_digest
+from arrears.engine.policy.templates import template_for
 
 PRIORITY_FACTORS = ("balance", "days_past_due", "recovery_likelihood", "legal_exposure",
                     "relationship_value")
@@ -33,7 +34,7 @@ class Stage:
     days_past_due: int
     action: str
     channels: tuple[str, ...]
-    template: str
+    templates: tuple[str, ...]      # the template of each channel, resolved once per kind
     tone: str
     required: bool
     max_attempts: int
@@ -44,6 +45,11 @@ class Stage:
     description: str = ""
     representative_template: str | None = None   # for the representative (else the policy's)
     listed: int = 0            # how many of `channels` the policy lists; the rest is the review task
+
+    @property
+    def template(self) -> str:
+        """The template of the stage's preferred (first) channel."""
+        return self.templates[0]
 
 
 @dataclass(frozen=True)
@@ -189,11 +195,14 @@ def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = 
     rep = doc.get("representation")
     representation = None if rep is None else Representation(rep["template"], rep["review_channel"],
                                                               rep["review_template"])
+    kinds = {name: spec["kind"] for name, spec in doc["channels"].items()}
     stages = tuple(Stage(
         index=i, id=s["id"], days_past_due=int(s["days_past_due"]), action=s["action"],
         channels=_with_review(s["channels"], representation), listed=len(s["channels"]),
+        templates=tuple(template_for(s["template"], kinds[c]) for c in s["channels"])
+        + _review_template(s["channels"], representation),
         representative_template=s.get("representative_template"),
-        template=s["template"], tone=s.get("tone", "neutral"),
+        tone=s.get("tone", "neutral"),
         required=bool(s.get("required", False)), max_attempts=int(s.get("max_attempts", 1)),
         repeat_every_days=s.get("repeat_every_days"),
         min_days_since_previous=int(s.get("min_days_since_previous", 0)),
@@ -212,7 +221,7 @@ def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = 
         default_language=meta.get("default_language", "en"),
         bucket_names=tuple(b["name"] for b in buckets), bucket_starts=starts,
         segments=segments, factors=tuple(factors),
-        channels={name: spec["kind"] for name, spec in doc["channels"].items()},
+        channels=kinds,
         templates={name: tuple(spec.get("languages") or ()) for name, spec in doc["templates"].items()},
         stages=stages,
         grace=Grace(default_days=int(grace.get("default_days", 0)),
@@ -245,6 +254,13 @@ def _with_review(channels: list, representation: Representation | None) -> tuple
     if representation is None or representation.review_channel in channels:
         return tuple(channels)
     return (*channels, representation.review_channel)
+
+
+def _review_template(channels: list, representation: Representation | None) -> tuple[str, ...]:
+    """The template of the review channel `_with_review` appends (none when it appends none)."""
+    if representation is None or representation.review_channel in channels:
+        return ()
+    return (representation.review_template,)
 
 
 def _compile_incentives(inc: dict, cond) -> Incentives:
