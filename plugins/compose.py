@@ -63,8 +63,23 @@ def template_context(decision: Decision, account: Account,
         "payable": decision.payable,
         "payment_link": None,
         "today": decision.evaluated_at.astimezone(zone).date().isoformat(),
+        # A represented debtor: {"role": "representative" | "review", "representative": {name, firm,
+        # email, phone, address}} (the action's `recipient`); None when the message goes to the debtor.
+        "representation": action.recipient,
         "evaluated_at": rfc3339(decision.evaluated_at),
     }
+
+
+def recipient_for(action, account: Account) -> Recipient:
+    """Where the message goes: the debtor's own contact details, or, for a represented debtor, only
+    the representative's (a review task for staff carries none): the debtor's are never used then."""
+    if action.recipient is None:
+        c = account.contact
+        return Recipient(email=c.email, phone=c.phone, mobile=c.mobile, address=c.address)
+    if action.recipient["role"] != "representative":
+        return Recipient()
+    rep = action.recipient.get("representative") or {}
+    return Recipient(email=rep.get("email"), phone=rep.get("phone"), address=rep.get("address"))
 
 
 def _previous(decision: Decision, zone: ZoneInfo) -> dict | None:
@@ -84,13 +99,12 @@ def build_message(decision: Decision, account: Account, *,
         raise ValueError(f"decision for account {decision.account_id!r} has no action to deliver")
     if account.id != decision.account_id:
         raise ValueError(f"account {account.id!r} does not match decision for {decision.account_id!r}")
-    c = account.contact
     return Message(
         account_id=decision.account_id, action_type=action.type, stage=action.stage,
         attempt=action.attempt, channel=action.channel, channel_kind=action.channel_kind,
         template=action.template, tone=action.tone, language=action.language,
         not_before=action.not_before,
-        recipient=Recipient(email=c.email, phone=c.phone, mobile=c.mobile, address=c.address),
+        recipient=recipient_for(action, account),
         content=tuple(action.content),
         context=template_context(decision, account, creditor, default_timezone),
         metadata={

@@ -52,6 +52,7 @@ def action_of(db, row: int) -> Action | None:
     if db.offers.loyal[row] and p.incentives.loyalty.get("tone") and tone in ("friendly", "neutral",
                                                                              "firm"):
         tone = p.incentives.loyalty["tone"]
+    template, recipient = recipient_of(db, row, stage, template)
     lang = f.language[row]
     if lang not in p.templates.get(template, ()):
         lang = p.default_language
@@ -59,7 +60,21 @@ def action_of(db, row: int) -> Action | None:
                   channel_kind=p.channels[channel], template=template, tone=tone,
                   language=lang, not_before=from_epoch(db.not_before[row]),
                   reason=REASONS[st.reason[row]], account_manager=f.b.manager[row],
-                  content=content_names(int(db.guarded.content[row])))
+                  content=content_names(int(db.guarded.content[row])), recipient=recipient)
+
+
+def recipient_of(db, row: int, stage, template: str) -> tuple[str, dict | None]:
+    """(template, recipient) of row's step: the channel's `template` and None for the debtor; for
+    a represented debtor (when the policy routes them), the representative's template and who they
+    are, or the review template and `role: review` for the manual-review task."""
+    rep, f = db.policy.representation, db.facts
+    if rep is None or not f.representative["active"][row]:
+        return template, None
+    who = f.representative["who"][row]
+    named = {} if who is None else {"representative": who.to_dict()}
+    if db.guarded.review is not None and db.guarded.review[row]:
+        return rep.review_template, {"role": "review", **named}
+    return stage.representative_template or rep.template, {"role": "representative", **named}
 
 
 def offers_of(db, row: int) -> tuple[Offer, ...]:
@@ -111,6 +126,6 @@ def applied_profiles(db, row: int) -> tuple[str, ...]:
     """Ids of the jurisdiction profiles that apply to the account."""
     seen = []
     for rule, mask in db.rules:
-        if mask[row] and rule.profile not in seen:
+        if mask[row] and rule.profile and rule.profile not in seen:   # universal rules have none
             seen.append(rule.profile)
     return tuple(seen)

@@ -67,16 +67,17 @@ def for_row(db, row: int) -> tuple[Suppression, ...]:
             out.append(Suppression(rule_id, f"debt is time-barred since {day}: {describe(rule)}", None))
         elif rule_id == "channel.unavailable":
             stage = db.policy.stages[st.step[row]]
-            out.append(Suppression(rule_id, f"no usable channel among {', '.join(stage.channels)} "
+            listed = stage.channels[:stage.listed or None]
+            out.append(Suppression(rule_id, f"no usable channel among {', '.join(listed)} "
                                             "(contact details missing, opted out or failed)", None))
         else:
             rule, chosen = rules[rule_id], g.channel[row]
             mine, first = int(g.rule_until[rule_id][row]), int(g.first_until[rule_id][row])
             base = int(db.not_before[row]) if db.action_ok[row] else db.now
             if chosen >= 0 and mine > db.now and mine != NEVER and mine >= base:
-                out.append(Suppression(rule_id, f"deferred: {describe(rule)}", _time(mine)))
+                out.append(Suppression(rule_id, f"deferred: {rule.describe_for(f, row)}", _time(mine)))
             else:
                 stage = db.policy.stages[st.step[row]]
                 how = f"moved to {stage.channels[chosen]}" if chosen >= 0 else "no channel permitted"
-                out.append(Suppression(rule_id, f"{describe(rule)}; {how}", _time(first)))
+                out.append(Suppression(rule_id, f"{rule.describe_for(f, row)}; {how}", _time(first)))
     return tuple(out)

@@ -62,13 +62,19 @@ class Action:
     reason: str
     account_manager: str | None = None
     content: tuple[str, ...] = ()    # what the message must carry: opt_out, disclosure, …
+    # Only for a represented debtor: {"role": "representative" | "review", "representative": {...}}
+    # (the representative's name, firm and contact details when the represented event named them).
+    recipient: dict | None = None
 
     def to_dict(self):
-        return {"type": self.type, "stage": self.stage, "attempt": self.attempt,
-                "channel": self.channel, "channel_kind": self.channel_kind,
-                "template": self.template, "tone": self.tone, "language": self.language,
-                "not_before": rfc3339(self.not_before), "reason": self.reason,
-                "account_manager": self.account_manager, "content": list(self.content)}
+        out = {"type": self.type, "stage": self.stage, "attempt": self.attempt,
+               "channel": self.channel, "channel_kind": self.channel_kind,
+               "template": self.template, "tone": self.tone, "language": self.language,
+               "not_before": rfc3339(self.not_before), "reason": self.reason,
+               "account_manager": self.account_manager, "content": list(self.content)}
+        if self.recipient is not None:        # absent for the debtor: the JSON is what it was
+            out["recipient"] = self.recipient
+        return out
 
 
 @dataclass(frozen=True)

@@ -325,6 +325,30 @@ class _Checker:
                 self.add(p + ("below",), f"fee tiers must ascend by 'below': {below} is not above {prev}")
             prev = below if below is not None else prev
 
+    def representation(self):
+        """Templates exist; the review channel exists and is a task (it never reaches the debtor)."""
+        rep = _dict(self.data.get("representation"))
+        channels, templates = _dict(self.data.get("channels")), _dict(self.data.get("templates"))
+        refs = [(("representation", k), rep.get(k)) for k in ("template", "review_template")]
+        refs += [(("escalation", "stages", i, "representative_template"),
+                  _dict(st).get("representative_template")) for i, st in enumerate(self.stages)]
+        for path, tpl in refs:
+            if isinstance(tpl, str) and templates and tpl not in templates:
+                self.unknown("template", tpl, templates, path)
+            elif isinstance(tpl, str) and path[-1] != "review_template" and \
+                    stage_templates.audience_of(templates, tpl) == stage_templates.INTERNAL:
+                # The representative reads it, by email or letter: never a staff script.
+                self.add(path, f"template {tpl!r} is internal (audience: internal): the representative "
+                               "would read it; name a template written for them")
+        review = rep.get("review_channel")
+        if isinstance(review, str) and channels:
+            if review not in channels:
+                self.unknown("channel", review, channels, ("representation", "review_channel"))
+            elif _dict(channels[review]).get("kind") != "task":
+                self.add(("representation", "review_channel"),
+                         f"channel {review!r} is of kind {_dict(channels[review]).get('kind')!r}: the "
+                         "manual-review task needs a channel of kind 'task'")
+
     def names(self):
         for path, zone in _keyed(self.data, (), lambda k: k == "timezone" or k.endswith("_timezone")):
             if isinstance(zone, str) and not _zone_ok(zone):
@@ -363,6 +387,6 @@ def check_semantics(data: dict, doc: Document, filename: str, facts: dict | None
     """
     checker = _Checker(data, doc, filename, facts)
     for rule in (checker.aging, checker.conditions, checker.escalation, checker.pauses,
-                 checker.offers, checker.fees, checker.names):
+                 checker.offers, checker.fees, checker.representation, checker.names):
         rule()
     return sorted(set(checker.problems))

@@ -73,6 +73,8 @@ TARGETS = {
     KINDS + "breathing_space_repeat.py": KIND_TESTS,
     KINDS + "payment_terms.py": KIND_TESTS,
     KINDS + "statutory_compensation.py": KIND_TESTS,
+    KINDS + "debtor_wishes.py": KIND_TESTS + ("tests/test_debtor_wishes.py",),
+    "engine/guardrails/recipients.py": GUARD_TESTS + ("tests/test_representation.py",),
 }
 
 
