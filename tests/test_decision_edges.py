@@ -69,3 +69,13 @@ def test_a_paid_up_account_reports_no_promise_pause():
                compile_policy(default_policy_doc()), NOW)
     assert d.action is None and d.balance.amount == 0
     assert [s.rule for s in d.suppressions] == []
+
+
+def test_a_balance_factor_without_a_cap_scales_to_ten_thousand():
+    """The policy guide's default: without `cap` the balance factor reaches 1 at 10,000.00."""
+    doc = default_policy_doc()
+    doc["priority"]["factors"] = {"balance": {"weight": 10}}
+    policy = compile_policy(doc)
+    scores = [decide(make_account(amount=amount, due_date=days_ago(20)), [], policy, NOW).priority.score
+              for amount in ("2500.00", "10000.00", "20000.00")]
+    assert scores == [25, 100, 100]
