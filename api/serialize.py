@@ -51,7 +51,9 @@ def event_to_dict(ev) -> dict:
             "until": None if ev.until is None else ev.until.isoformat(),
             "instalments": [{"due_date": due.isoformat(), "amount": str(amount)}
                             for due, amount in ev.instalments],
-            "note": ev.note}
+            "note": ev.note,
+            "representative": None if ev.representative is None else ev.representative.to_dict(),
+            "wishes": None if ev.wishes is None else ev.wishes.to_dict()}
 
 
 def stored_event(row, currency: str) -> dict:

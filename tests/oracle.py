@@ -454,6 +454,46 @@ def check_breathing_space_repeat(rule: dict, c: Case) -> list[str]:
     return out
 
 
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def wishes_in_force(events, day: date) -> dict | None:
+    """The latest contact_preference event's wishes (as the API took them) if its `until` has
+    not passed by local `day`; the engine's reading: the latest event replaces earlier ones."""
+    prefs = [e for e in events if e.type == "contact_preference"]
+    if not prefs:
+        return None
+    last = max(prefs, key=lambda e: e.at)
+    if last.until is not None and day > last.until:
+        return None
+    return last.wishes.to_dict()
+
+
+def check_debtor_wishes(rule: dict, c: Case) -> list[str]:
+    """Universal: a debtor-facing action at `t` within the welcome hours and days, on a wished
+    channel kind, and no call or SMS on a weekday before the working day ends; not while
+    represented (the contact then goes to the representative)."""
+    if c.decision.action is None or c.kind not in DEBTOR_FACING:
+        return []
+    if in_force_since(c.events, "represented", "representation_ended") is not None:
+        return []
+    w = wishes_in_force(c.events, local_date(c.now, c.zone))
+    if not w:
+        return []
+    loc, out = c.t.astimezone(c.zone), []
+    m = loc.hour * 60 + loc.minute
+    if "hours" in w and not minutes(w["hours"]["start"]) <= m < minutes(w["hours"]["end"]):
+        out.append(f"debtor.wishes: {c.kind} at {loc.isoformat()} outside the welcome hours {w['hours']}")
+    if "days" in w and _WEEKDAYS[loc.weekday()] not in w["days"]:
+        out.append(f"debtor.wishes: {c.kind} on a {_WEEKDAYS[loc.weekday()]}, not among {w['days']}")
+    if "channels" in w and c.kind not in w["channels"]:
+        out.append(f"debtor.wishes: {c.kind}, not among the wished channels {w['channels']}")
+    if w.get("no_contact_at_work") and c.kind in ("call", "sms") and loc.weekday() < 5 \
+            and m < minutes(w["working_hours"]["end"]):
+        out.append(f"debtor.wishes: {c.kind} at {loc.isoformat()}, before the working day ends")
+    return out
+
+
 # How this oracle checks each rule kind the engine knows: a function of (rule, Case)
 # returning violations, or why no check of the decision's action is needed. Every kind
 # in the engine's registry must have an entry (tests/test_rule_kinds.py), so a new kind
@@ -477,6 +517,7 @@ KIND_CHECKS = {
     "statutory_interest": "reported in the trace only; restricts nothing",
     "payment_terms": "reported in the trace only; restricts nothing",
     "breathing_space_repeat": check_breathing_space_repeat,
+    "debtor_wishes": check_debtor_wishes,
 }
 
 
@@ -495,8 +536,12 @@ def violations(account, events, now: datetime, decision, policy_doc: dict,
     out = []
     if decision.action is not None:
         out += _action_violations(c)
+    # The debtor's own wishes bind every account, whatever its profiles.
+    out += check_debtor_wishes({"id": "debtor.wishes"}, c)
     # The profiles' rules, each by its kind's check.
     for rule in applicable_rules(account, policy_doc):
+        if rule["kind"] == "debtor_wishes":
+            continue           # checked above, once
         check = KIND_CHECKS[rule["kind"]]
         if callable(check):
             out += check(rule, c)
@@ -518,9 +563,10 @@ def _action_violations(c: Case) -> list[str]:
     if in_force_since(events, "bankruptcy", "bankruptcy_ended") is not None and not until_passed(
             events, "bankruptcy", day_t):
         out.append("stop.bankruptcy: an action during bankruptcy")
-    if in_force_since(events, "represented", "representation_ended") is not None and not until_passed(
-            events, "represented", day_t):
-        out.append("stop.represented: direct action while the debtor is represented")
+    represented = in_force_since(events, "represented", "representation_ended") is not None and \
+        not until_passed(events, "represented", day_t)
+    if represented:
+        out += _represented_violations(c)
     bs = in_force_since(events, "breathing_space", "breathing_space_ended")
     if bs is not None and not until_passed(events, "breathing_space", day_t):
         elapsed = (local_date(t, zone) - local_date(bs, zone)).days
@@ -533,11 +579,32 @@ def _action_violations(c: Case) -> list[str]:
                       for r in applicable_rules(account, policy_doc, "cease_communication"))
         if not allowed:
             out.append(f"stop.cease_communication: {what} by {kind} after a request to stop communicating")
+    if represented:
+        return out          # the debtor's own opt-outs and addresses play no part
     if said_last(events, "channel_opt_out", "channel_opt_in", kind):
         out.append(f"opt_out: {kind} after the debtor opted out of it")
     if not reachable(account, kind):
         out.append(f"unreachable: {kind} without the contact details for it")
     return out
+
+
+def _represented_violations(c: Case) -> list[str]:
+    """While represented: only internal channels, or, when the policy routes representation, the
+    representative (named on the latest represented event) on a channel kind their details reach."""
+    kind, action = c.kind, c.decision.action
+    if kind in ("webhook", "task"):
+        return []
+    if "representation" not in c.policy_doc:
+        return ["stop.represented: direct action while the debtor is represented"]
+    last = max((e for e in c.events if e.type == "represented"), key=lambda e: e.at)
+    rep = last.representative.to_dict() if last.representative is not None else {}
+    kinds = {k for k, field in (("email", "email"), ("call", "phone"), ("letter", "address")) if rep.get(field)}
+    recipient = getattr(action, "recipient", None) or {}
+    if recipient.get("role") != "representative" or recipient.get("representative") != rep:
+        return [f"stop.represented: {kind} not addressed to the representative {rep or '(none named)'}"]
+    if kind not in kinds:
+        return [f"stop.represented: {kind}, which the representative's details ({sorted(kinds)}) do not reach"]
+    return []
 
 
 def utc(*args) -> datetime:

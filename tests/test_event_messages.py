@@ -154,3 +154,25 @@ def test_event_messages_are_validated_with_positions(tmp_path, policy_doc, chang
         load_policy(path)
     text = str(err.value)
     assert message in text and f"{path}:" in text
+
+
+def test_a_promised_date_is_reminded(policy_doc):
+    from arrears.engine.policy.compiler import compile_policy
+    doc = copy.deepcopy(policy_doc)
+    doc["event_messages"].append({"id": "promise_reminder", "trigger": "promise_due", "days_before": 2,
+                                  "channels": ["email"], "template": "promise_acknowledgement"})
+    custom = compile_policy(doc)
+    promise = ev("promise_to_pay", "2026-11-22T10:00:00Z", amount="1000.00", until="2026-11-30")
+    acked = [promise, ev("contact_attempt", "2026-11-22T15:00:00Z", channel="email", outcome="sent",
+                         stage="promise_acknowledgement")]
+    acc = make_account(due_date="2026-11-01")
+    d = decide(acc, acked, custom, NOW + timedelta(minutes=1))
+    assert d.action is None and d.next_evaluation_at == datetime(2026, 11, 28, tzinfo=timezone.utc)
+    d = decide(acc, acked, custom, datetime(2026, 11, 28, 9, tzinfo=timezone.utc))
+    assert step(d) == ("promise_reminder", "reminder", 1, "email", "promised date soon")
+    # kept early: no promise pending, no reminder
+    paid = acked + [ev("payment", "2026-11-25T09:00:00Z", amount="1000.00"),
+                    ev("contact_attempt", "2026-11-25T10:00:00Z", channel="email", outcome="sent",
+                       stage="payment_thanks")]
+    d = decide(acc, paid, custom, datetime(2026, 11, 28, 9, tzinfo=timezone.utc))
+    assert d.action is None

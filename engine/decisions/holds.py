@@ -63,6 +63,9 @@ def holds(facts: Facts, policy, exempt: dict | None = None, notes: dict | None =
             ("stop.represented", "represented",
              "the debtor is represented: contact the representative, not the debtor")):
         active, _ = st[key]
+        if key == "represented" and policy.representation is not None:
+            # The policy routes the step to the representative (or a review task) instead.
+            active = np.zeros(facts.n, dtype=bool)
         if rule in exempt:
             active = active & ~exempt[rule]
         out.append(Hold(rule, active, never, lambda row, t=text: t))

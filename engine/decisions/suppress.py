@@ -72,11 +72,11 @@ def for_row(db, row: int) -> tuple[Suppression, ...]:
             mine, first = int(g.rule_until[rule_id][row]), int(g.first_until[rule_id][row])
             base = int(db.not_before[row]) if db.action_ok[row] else db.now
             if chosen >= 0 and mine > db.now and mine != NEVER and mine >= base:
-                out.append(Suppression(rule_id, f"deferred: {describe(rule)}", _time(mine)))
+                out.append(Suppression(rule_id, f"deferred: {rule.describe_for(f, row)}", _time(mine)))
             else:
                 stage = db.policy.actions[st.step[row]]
                 how = f"moved to {stage.channels[chosen]}" if chosen >= 0 else "no channel permitted"
-                out.append(Suppression(rule_id, f"{describe(rule)}; {how}", _time(first)))
+                out.append(Suppression(rule_id, f"{rule.describe_for(f, row)}; {how}", _time(first)))
     return tuple(out)
 
 
@@ -85,10 +85,10 @@ def _unavailable(db, row: int) -> Suppression:
     st, f, p = db.steps, db.facts, db.policy
     stage = p.actions[st.step[row]]
     why = []
-    for pos, name in enumerate(stage.channels):
+    for pos, name in enumerate(stage.channels[:stage.listed or None]):   # not the review task
         kind = KIND_CODES[p.channels[name]]
         until = NEVER if st.failed_until is None else int(st.failed_until[row, pos])
-        if not (int(f.reachable[row]) >> kind) & 1:
+        if not (int(f.recipient_reach[row]) >> kind) & 1:
             why.append(f"{name}: contact details missing or opted out")
         elif until != NEVER and until > db.now:
             why.append(f"{name}: failed, tried again from {rfc3339(from_epoch(until))}")

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from arrears.engine.domain.errors import InputError
 from arrears.engine.domain.money import check_currency, parse_amount
+from arrears.engine.domain.requests import Representative, Wishes, detail_text
 
 DEBTOR_TYPES = ("consumer", "business")
 
@@ -23,6 +24,9 @@ CHANNEL_KINDS = ("email", "sms", "letter", "call", "webhook", "task")
 # message is often a passing fault (a network, a full mailbox): try again the next day. A
 # returned letter waits a week (the post takes days anyway); a webhook is retried within the hour.
 RETRY_AFTER_HOURS = {"email": 24, "sms": 24, "letter": 168, "call": 24, "webhook": 1, "task": 24}
+# The kinds that put words in front of the debtor in writing: only debtor-facing templates
+# may go through them (a call script or a staff note must never be emailed to a debtor).
+WRITTEN_KINDS = ("email", "sms", "letter")
 
 # Event types and the fields each one requires beyond `type` and `at`.
 EVENT_TYPES: dict[str, tuple[str, ...]] = {
@@ -38,7 +42,7 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "cease_communication": (),
     "channel_opt_out": ("channel",),
     "channel_opt_in": ("channel",),
-    "represented": (),
+    "represented": (),               # representative: who, and how to reach them (optional)
     "representation_ended": (),
     "bankruptcy": (),
     "bankruptcy_ended": (),
@@ -55,6 +59,7 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "consent_given": ("channel",),   # written consent to electronic contact on a channel
     "consent_withdrawn": ("channel",),
     "write_off": ("amount",),        # bad debt written off: no longer owed, not collected
+    "contact_preference": ("wishes",),   # the debtor's own wishes on when and how (engine/domain/requests)
 }
 
 # Contact outcomes. Attempts count towards frequency and stage progress unless
@@ -309,12 +314,20 @@ class Event:
     until: date | None = None        # promise date, end of a hold, breathing space, hardship
     instalments: tuple[tuple[date, Decimal], ...] = ()
     note: str | None = None          # free text (NOTE_MAX characters); never affects a decision
+    representative: Representative | None = None   # on a `represented` event
+    wishes: Wishes | None = None     # on a `contact_preference` event
+
+    @property
+    def detail_json(self) -> str | None:
+        """The representative or the wishes as canonical JSON (how the store keeps them)."""
+        detail = self.representative or self.wishes
+        return None if detail is None else detail_text(detail)
 
     @classmethod
     def from_dict(cls, data, where="event") -> "Event":
         """Parse an event object."""
         _check_keys(data, ("id", "type", "at", "amount", "invoice_id", "channel", "stage", "outcome",
-                           "until", "instalments", "note"), where)
+                           "until", "instalments", "note", "representative", "wishes"), where)
         etype = _str(data.get("type"), f"{where}.type", required=True, choices=tuple(EVENT_TYPES))
         for name in EVENT_TYPES[etype]:
             if data.get(name) in (None, []):
@@ -348,4 +361,18 @@ class Event:
             until=None if until is None else parse_date(until, f"{where}.until"),
             instalments=tuple(sorted(instalments)),
             note=_note(data.get("note"), f"{where}.note"),
+            **_requests(etype, data, where),
         )
+
+
+def _requests(etype: str, data: dict, where: str) -> dict:
+    """The `representative` (represented events only) and `wishes` (contact_preference only)."""
+    out = {}
+    for key, owner, parse in (("representative", "represented", Representative.from_dict),
+                              ("wishes", "contact_preference", Wishes.from_dict)):
+        if data.get(key) is None:
+            continue
+        if etype != owner:
+            raise InputError(f"only a {owner} event carries {key}", f"{where}.{key}")
+        out[key] = parse(data[key], f"{where}.{key}")
+    return out

@@ -22,7 +22,9 @@ import numpy as np
 from arrears.engine.domain.batch import KIND_CODES
 from arrears.engine.domain.clock import DAY, FAR, NEVER
 from arrears.engine.facts.compute import Facts
+from arrears.engine.guardrails import recipients
 from arrears.engine.guardrails.jurisdiction import applicable
+from arrears.engine.guardrails.kinds import debtor_wishes
 from arrears.engine.guardrails.kinds.base import Candidate
 from arrears.engine.guardrails.ruletext import CONTENT_BITS
 from arrears.engine.guardrails.windows import Windows, earliest
@@ -44,6 +46,7 @@ class Guarded:
     content: np.ndarray      # int bitmask of CONTENT_BITS the message must carry
     exempt: dict             # hold id -> steps a rule lets through it (cease: a final notice)
     retry_at: np.ndarray     # for blocked steps: when the first blocking rule lifts (FAR: never)
+    review: np.ndarray | None = None   # represented, no channel reaches the representative: a task
 
 
 def rule_masks(profiles: dict, batch, policy) -> list[tuple]:
@@ -52,6 +55,13 @@ def rule_masks(profiles: dict, batch, policy) -> list[tuple]:
     masks = applicable(profiles.values(), batch, policy.compliance, forced)
     # Rules that apply to no account of the batch cost nothing downstream.
     return [(rule, masks[p.id]) for p in profiles.values() if masks[p.id].any() for rule in p.rules]
+
+
+def universal_rules(facts: Facts) -> list[tuple]:
+    """(rule, rows) of the rules every account gets whatever its jurisdiction: the debtor's own
+    wishes, for the accounts that have wishes in force (so no other account's trace lists it)."""
+    active = facts.wishes["active"]
+    return [(debtor_wishes.UNIVERSAL, active)] if active.any() else []
 
 
 def time_bar_blocks(facts: Facts, policy, rules) -> tuple[np.ndarray, list]:
@@ -81,7 +91,7 @@ def hold_notes(facts: Facts, rules) -> dict:
 
 
 # Hooks a rule needs a candidate's `applies` column for.
-_PER_CANDIDATE = frozenset({"earliest", "restrict"})
+_PER_CANDIDATE = frozenset({"earliest", "restrict", "narrow"})
 
 
 def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
@@ -102,16 +112,24 @@ def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
     has = step >= 0
     stage_action = actions[step]
     ranks = facts.preference_rank
+    if facts.representative["active"].any():     # the debtor's preferences do not order the representative's
+        ranks = np.where(facts.representative["active"][:, None], 99, ranks)
     rows = np.arange(n)
-    # A channel that failed for the stage waits out its retry time (escalation.failed_channels).
+    # A channel that failed for the stage waits out its retry time (escalation.failed_channels):
+    # until then its kind counts as failed for the step.
     failed_until = steps.failed_until if steps.failed_until is not None else np.full((n, width), NEVER)
+    failed = np.zeros(n, dtype=np.int64)
+    for pos in range(width):
+        kind = np.where(has, kinds_table[np.maximum(step, 0), pos], -1)
+        waiting = (kind >= 0) & (failed_until[:, pos] > base)
+        failed |= np.where(waiting, np.left_shift(1, np.maximum(kind, 0)), 0)
     per_candidate = [(rule, mask) for rule, mask in rules if rule.hooks & _PER_CANDIDATE]
     starting = [(rule, mask) for rule, mask in rules if "starts" in rule.hooks]
     cand_time, cand_key, per_rule = [], [], []
+    usable_at, review = recipients.candidates(facts, policy, step, kinds_table[:, :width], failed)
     for pos in range(width):
         kind = np.where(has, kinds_table[np.maximum(step, 0), pos], -1)
-        usable = (kind >= 0) & ((facts.reachable >> np.maximum(kind, 0)) & 1 == 1) \
-            & ~(failed_until[:, pos] > base)
+        usable = usable_at[pos]
         cand = Candidate(kind, usable, stage_action)
         t = np.where(usable, base, FAR)
         times, scoped = {}, []
@@ -125,18 +143,23 @@ def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
                 t = np.maximum(t, r)
             if "restrict" in rule.hooks:
                 rule.restrict(win, applies)
+            if "narrow" in rule.hooks:
+                rule.narrow(facts, cand, win, applies)
+            if rule.hooks & {"restrict", "narrow"}:
                 scoped.append((rule, applies))
         before = t.copy()
         t = np.where(usable & (t < FAR), earliest(facts, win, t), t)
         # Windows and holidays are searched together: each covering rule is named with the result.
         for rule, applies in scoped:
-            times[rule.id] = np.where(applies & (t > before), t, NEVER)
+            times[rule.id] = np.where(applies & (t > before), t, times.get(rule.id, NEVER))
         t = _starting_rules(facts, starting, cand, t, times)
         cand_time.append(t)
         cand_key.append(np.where(usable, ranks[rows, np.maximum(kind, 0)] * 64 + pos, FAR))
         per_rule.append(times)
-    return _choose(n, has, base, cand_time, cand_key, per_rule, facts, rules, kinds_table, step,
-                   stage_action)
+    guarded = _choose(n, has, base, cand_time, cand_key, per_rule, facts, rules, kinds_table, step,
+                      stage_action)
+    guarded.review = review & (guarded.channel >= 0)
+    return guarded
 
 
 def _starting_rules(facts: Facts, rules, cand: Candidate, t, times) -> np.ndarray:

@@ -28,6 +28,12 @@ class Windows:
         self.holidays = np.zeros(n, dtype=bool)
         self.state_holidays = np.zeros(n, dtype=bool)   # also the subdivision's own holidays
         self.any = np.zeros(n, dtype=bool)
+        self.days = np.full(n, 127, dtype=np.int64)   # weekdays allowed: bit 0 Monday … bit 6 Sunday
+
+    def allow_days(self, rows: np.ndarray, days) -> None:
+        """Intersect rows' allowed weekdays with `days` (a bitmask per row or one for all)."""
+        self.days[rows] &= np.asarray(days, dtype=np.int64)
+        self.any |= rows
 
     def restrict(self, rows: np.ndarray, weekdays, weekends) -> None:
         """Intersect rows' windows with a rule's weekday and weekend hours."""
@@ -51,7 +57,7 @@ def _allowed_at_local(win: Windows, rows, local, jurisdictions, codes):
     weekend = (day + 3) % 7 >= 5
     start = np.where(weekend, win.we[rows, 0], win.wd[rows, 0])
     end = np.where(weekend, win.we[rows, 1], win.wd[rows, 1])
-    ok = (minute >= start) & (minute < end)
+    ok = (minute >= start) & (minute < end) & ((win.days[rows] >> ((day + 3) % 7)) & 1 == 1)
     hol = win.holidays[rows]
     if hol.any():
         ok &= ~(hol & is_holiday(jurisdictions, codes[rows], day, win.state_holidays[rows]))
@@ -82,7 +88,8 @@ def earliest(facts, win: Windows, t: np.ndarray) -> np.ndarray:
             start = np.where(weekend, win.we[single, 0], win.wd[single, 0]) * 60
             end = np.where(weekend, win.we[single, 1], win.wd[single, 1]) * 60
             cand = np.where(j == 0, np.maximum(loc, d * DAY + start), d * DAY + start)
-            ok = pending & (cand < d * DAY + end) & (start < end)
+            ok = pending & (cand < d * DAY + end) & (start < end) \
+                & ((win.days[single] >> ((d + 3) % 7)) & 1 == 1)      # weekday allowed (0: Monday)
             hol = ok & win.holidays[single]
             if hol.any():
                 idx = np.flatnonzero(hol)

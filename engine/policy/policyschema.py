@@ -12,7 +12,8 @@ so they are generated, never edited:
 - the fact parameters (`window_days` with its default, `channel` with the channel kinds);
 - the operators the kinds allow (one property and one `oneOf` branch each);
 - the channel kinds a channel may have (`channels/*/kind`), and the default retry time of a
-  failed channel per kind (`channels/*/retry_after_hours`, from `domain.model.RETRY_AFTER_HOURS`).
+  failed channel per kind (`channels/*/retry_after_hours`, from `domain.model.RETRY_AFTER_HOURS`);
+- the keys of a stage's template-per-kind mapping (`stages/*/template`: each kind, and `written`).
 
 Everything else in the file is left exactly as written. After changing the catalogue, run
 `python -m arrears.engine.policy.schemagen` (it rewrites every generated schema);
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import copy
 
-from arrears.engine.domain.model import CHANNEL_KINDS, RETRY_AFTER_HOURS
+from arrears.engine.domain.model import CHANNEL_KINDS, RETRY_AFTER_HOURS, WRITTEN_KINDS
 from arrears.engine.facts.catalogue import (
     FACTS,
     OPERATORS,
@@ -101,6 +102,8 @@ def generate(schema: dict) -> dict:
     channel = out["properties"]["channels"]["additionalProperties"]["properties"]
     channel["kind"]["enum"] = list(CHANNEL_KINDS)
     channel["retry_after_hours"] = _retry_schema()
+    stage = out["properties"]["escalation"]["properties"]["stages"]["items"]["properties"]
+    stage["template"]["properties"] = _template_keys()
     return out
 
 
@@ -111,3 +114,13 @@ def _retry_schema() -> dict:
             "description": "Hours after a failed contact attempt on this channel before it is tried again "
                            "for the same stage (meanwhile the stage's other channels are used; with none, "
                            f"the step waits and the suppression says until when). Default by kind: {defaults}."}
+
+
+def _template_keys() -> dict:
+    """The keys of a stage's template-per-kind mapping: every channel kind, then `written`."""
+    keys = {kind: {"type": "string", "description": f"Template id for the stage's {kind} channels."}
+            for kind in CHANNEL_KINDS}
+    keys["written"] = {"type": "string", "description": "Template id for the stage's "
+                                                        f"{', '.join(WRITTEN_KINDS)} channels "
+                                                        "(a kind named itself wins)."}
+    return keys

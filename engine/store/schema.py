@@ -104,6 +104,7 @@ events = Table(
     Column("recorded_at", Epoch, nullable=False),
     Column("audit_seq", BigInteger, nullable=False),  # the audit entry that recorded it
     Column("note", Text),                            # free text, at most 2,000 characters (0004)
+    Column("detail", Text),                          # JSON: a representative or wishes (0005)
     Index(None, "acct_no", "at"),
     UniqueConstraint("acct_no", "event_key"),
 )
