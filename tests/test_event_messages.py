@@ -176,3 +176,20 @@ def test_a_promised_date_is_reminded(policy_doc):
                        stage="payment_thanks")]
     d = decide(acc, paid, custom, datetime(2026, 11, 28, 9, tzinfo=timezone.utc))
     assert d.action is None
+
+
+def test_a_message_no_channel_may_carry_gives_the_step_back_to_escalation():
+    # Saturday 21:00 in Melbourne, Australia Day weekend: the thank-you could go only by SMS, and
+    # SMS is closed until Tuesday morning; the friendly reminder's letter may go now
+    acc = make_account(jurisdiction="AU-VIC", timezone="Australia/Melbourne", currency="AUD",
+                       contact={"mobile": "+61400000000", "address": "1 Main St"},
+                       invoices=[{"id": "I1", "amount": "900.00", "due_date": "2025-01-20"}])
+    now = datetime(2025, 1, 25, 10, 0, tzinfo=timezone.utc)
+    policy = load_policy(POLICY_PATH)
+    d = decide(acc, [ev("payment", "2025-01-25T09:00:00Z", amount="100.00")], policy, now)
+    assert step(d) == ("friendly_reminder", "reminder", 1, "letter", "next stage")
+    assert d.action.not_before == now
+    db = decide_batch(Batch.from_objects([acc], [[ev("payment", "2025-01-25T09:00:00Z", amount="100.00")]]),
+                      policy, now)
+    assert summarise(db).keys[0].startswith("friendly_reminder|reminder|letter|1|")
+    assert db.episode_key(0) == "2025-01-20"

@@ -46,12 +46,19 @@ def decide_batch(batch: Batch, policy: CompiledPolicy, now: datetime) -> Decisio
     rules = rules + guardrails.universal_rules(facts)
     scores, contrib = priority.score(facts, policy)
     blocked, bars = guardrails.time_bar_blocks(facts, policy, rules)
-    steps = escalation.plan_steps(facts, policy, blocked)
+    ladder = escalation.plan_steps(facts, policy, blocked)
     due_messages = messages.due(facts, policy)
-    steps = messages.merge(steps, due_messages, policy, facts.today)
-    later = steps.ready_day > facts.today
-    base = np.where(later, facts.midnight(np.where(later, steps.ready_day, 0)), now_s)
+    steps = messages.merge(ladder, due_messages, policy, facts.today)
+    base = _base(facts, steps, now_s)
     guarded = guardrails.apply(facts, policy, steps, rules, base)
+    if steps is not ladder:
+        # A message no channel may carry within a day gives the step back to escalation.
+        back = guarded.blocked & (steps.step >= len(policy.stages))
+        if back.any():
+            ladder_base = _base(facts, ladder, now_s)
+            guarded = messages.splice(guarded, guardrails.apply(facts, policy, ladder, rules, ladder_base), back)
+            steps, base = messages.splice(steps, ladder, back), np.where(back, ladder_base, base)
+            due_messages.message[back] = -1
     retry_failed = escalation.channel_retry_at(facts, policy, steps.step, steps.failed_until, base)
     hold_list = holds.holds(facts, policy, exempt=guarded.exempt,
                             notes=guardrails.hold_notes(facts, rules))
@@ -95,6 +102,12 @@ def decide_batch(batch: Batch, policy: CompiledPolicy, now: datetime) -> Decisio
                          offers=offer_cols, held=any_hold, held_until=held_until,
                          action_ok=action_ok, not_before=not_before, next_evaluation=next_eval,
                          channel_retry_at=retry_failed, messages=due_messages)
+
+
+def _base(facts: Facts, steps, now_s: int) -> np.ndarray:
+    """Each step's own earliest moment: now, or local midnight of the day spacing allows it."""
+    later = steps.ready_day > facts.today
+    return np.where(later, facts.midnight(np.where(later, steps.ready_day, 0)), now_s)
 
 
 def _fee_freeze(facts: Facts, rules) -> np.ndarray:

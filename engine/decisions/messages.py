@@ -16,11 +16,13 @@ The policy's `event_messages` (compiled to `CompiledPolicy.messages`) say which.
   escalation, not these messages: the plan's reminders are sent precisely while it pauses.
 - A due message takes the account's step for this evaluation (the first due, in policy order);
   escalation resumes at the next one. It then goes through the same channel choice and every
-  guardrail (hours, holidays, frequency caps) as a stage does.
+  guardrail (hours, holidays, frequency caps) as a stage does; if no channel may carry it within
+  a day, the step goes back to escalation for this evaluation (`splice`), so a message never
+  holds a reminder back.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -134,6 +136,21 @@ def merge(steps, found: Due, policy, today: np.ndarray):
     return replace(steps, step=np.where(mine, k + which, steps.step), attempt=np.where(mine, 1, steps.attempt),
                    reason=np.where(mine, codes[which], steps.reason),
                    ready_day=np.where(mine, today, steps.ready_day), failed_until=failed)
+
+
+def splice(first, second, rows: np.ndarray):
+    """`first` (a dataclass of per-account columns: Steps, Guarded) with `second`'s values in
+    `rows`; dicts of columns are spliced key by key, anything else is kept from `first`."""
+    n = rows.shape[0]
+
+    def pick(a, b):
+        if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape[:1] == (n,) and a.shape == b.shape:
+            return np.where(rows.reshape((n,) + (1,) * (a.ndim - 1)), b, a)
+        if isinstance(a, dict) and isinstance(b, dict):
+            return {k: pick(v, b[k]) if k in b else v for k, v in a.items()}
+        return a
+    return replace(first, **{f.name: pick(getattr(first, f.name), getattr(second, f.name))
+                             for f in fields(first) if f.init})
 
 
 def trigger_key(policy, message: int, trigger: int) -> str:
