@@ -65,7 +65,8 @@ def debtors(draw):
             if draw(st.booleans()):
                 events.append(Event("dispute_resolved", at + timedelta(days=draw(st.integers(1, 30))),
                                     invoice_id=f"I{k}"))
-    account = Account("P", "EUR", tuple(invoices), debtor_type=draw(st.sampled_from(["consumer", "business"])),
+    account = Account("P", "EUR", tuple(invoices),
+                      debtor_type=draw(st.sampled_from(["consumer", "business"])),
                       timezone=draw(st.sampled_from(ZONES)),
                       contact=Contact(email="e@x.test", mobile="+447700900000", address="1 High St",
                                       phone="+441234567890"))

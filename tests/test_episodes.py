@@ -126,7 +126,8 @@ def test_paid_in_full_then_a_new_invoice_later_starts_at_the_bottom(policy):
     history = LADDER + [ev("payment", at(5), amount="1000.00", invoice_id="I1")]
     d = decide(make_account(invoices=invoices), history, policy, NOW)
     assert step(d) == ("pre_due_reminder", 1, "next stage")
-    assert key(policy, make_account(invoices=invoices), history) == str(days_ago(-3))   # the lead day started it
+    # the lead day started it
+    assert key(policy, make_account(invoices=invoices), history) == str(days_ago(-3))
 
 
 def test_a_promise_broken_in_an_earlier_episode_does_not_resume_the_next(policy):

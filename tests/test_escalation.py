@@ -240,7 +240,8 @@ def test_preferred_channel_is_honoured_for_the_friendly_reminder(policy):
 def test_no_usable_channel_is_a_suppression_until_a_failed_one_is_retried(policy):
     # both channels of the firm reminder failed this morning: email is tried again 24 hours
     # after its failure, the letter a week after (their kinds' default retry_after_hours)
-    extra = [sent("firm_reminder", 0, "email", "failed", hour=8), sent("firm_reminder", 0, "letter", "failed", hour=9)]
+    extra = [sent("firm_reminder", 0, "email", "failed", hour=8),
+             sent("firm_reminder", 0, "letter", "failed", hour=9)]
     acc = make_account(due_date=days_ago(20))
     d = decide(acc, FIRM + extra, policy, NOW)
     retry = datetime(2026, 11, 23, 8, tzinfo=timezone.utc)
@@ -268,7 +269,8 @@ def test_a_channel_retry_time_is_set_per_channel_in_the_policy(policy_doc):
     doc = copy.deepcopy(policy_doc)
     doc["channels"]["email"]["retry_after_hours"] = 72
     custom = compile_policy(doc)
-    extra = [sent("firm_reminder", 0, "email", "failed", hour=8), sent("firm_reminder", 0, "letter", "failed", hour=9)]
+    extra = [sent("firm_reminder", 0, "email", "failed", hour=8),
+             sent("firm_reminder", 0, "letter", "failed", hour=9)]
     d = decide(make_account(due_date=days_ago(20)), FIRM + extra, custom, NOW)
     assert [(s.rule, s.until) for s in d.suppressions] == [
         ("channel.unavailable", datetime(2026, 11, 25, 8, tzinfo=timezone.utc))]

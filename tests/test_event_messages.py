@@ -83,7 +83,8 @@ def test_a_promise_is_acknowledged_while_it_pauses_escalation(policy):
 
 
 PLAN = ev("payment_plan", "2026-11-22T10:00:00Z",
-          instalments=[{"due_date": "2026-12-01", "amount": "500.00"}, {"due_date": "2027-01-01", "amount": "500.00"}])
+          instalments=[{"due_date": "2026-12-01", "amount": "500.00"},
+                       {"due_date": "2027-01-01", "amount": "500.00"}])
 
 
 def test_a_plan_is_confirmed_then_each_instalment_reminded(policy):

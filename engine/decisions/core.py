@@ -56,7 +56,8 @@ def decide_batch(batch: Batch, policy: CompiledPolicy, now: datetime) -> Decisio
         back = guarded.blocked & (steps.step >= len(policy.stages))
         if back.any():
             ladder_base = _base(facts, ladder, now_s)
-            guarded = messages.splice(guarded, guardrails.apply(facts, policy, ladder, rules, ladder_base), back)
+            again = guardrails.apply(facts, policy, ladder, rules, ladder_base)
+            guarded = messages.splice(guarded, again, back)
             steps, base = messages.splice(steps, ladder, back), np.where(back, ladder_base, base)
             due_messages.message[back] = -1
     retry_failed = escalation.channel_retry_at(facts, policy, steps.step, steps.failed_until, base)

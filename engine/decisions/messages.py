@@ -133,7 +133,8 @@ def merge(steps, found: Due, policy, today: np.ndarray):
     which = np.maximum(found.message, 0)
     failed = steps.failed_until.copy()
     failed[mine] = NEVER
-    return replace(steps, step=np.where(mine, k + which, steps.step), attempt=np.where(mine, 1, steps.attempt),
+    return replace(steps, step=np.where(mine, k + which, steps.step),
+                   attempt=np.where(mine, 1, steps.attempt),
                    reason=np.where(mine, codes[which], steps.reason),
                    ready_day=np.where(mine, today, steps.ready_day), failed_until=failed)
 
@@ -144,7 +145,8 @@ def splice(first, second, rows: np.ndarray):
     n = rows.shape[0]
 
     def pick(a, b):
-        if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape[:1] == (n,) and a.shape == b.shape:
+        if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape \
+                and a.shape[:1] == (n,):
             return np.where(rows.reshape((n,) + (1,) * (a.ndim - 1)), b, a)
         if isinstance(a, dict) and isinstance(b, dict):
             return {k: pick(v, b[k]) if k in b else v for k, v in a.items()}

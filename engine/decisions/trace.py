@@ -81,9 +81,9 @@ def _escalation(db, row):
     stage = p.actions[step]
     if step >= len(p.stages):
         m = db.messages
+        trigger = describe_trigger(p, int(m.message[row]), int(m.trigger[row]))
         return TraceStep("event message", "step " + stage.id,
-                         f"{REASONS[st.reason[row]]}: {describe_trigger(p, int(m.message[row]), int(m.trigger[row]))}; "
-                         "escalation waits for the next evaluation")
+                         f"{REASONS[st.reason[row]]}: {trigger}; escalation waits for the next evaluation")
     detail = f"{stage.id} attempt {int(st.attempt[row])} ({REASONS[st.reason[row]]})"
     if st.ready_day[row] > f.today[row]:
         detail += f"; spacing: not before {_date(st.ready_day[row])}"

@@ -111,9 +111,10 @@ def _retry_schema() -> dict:
     """`channels/*/retry_after_hours`: its meaning and the default of each channel kind."""
     defaults = ", ".join(f"{kind} {hours}" for kind, hours in RETRY_AFTER_HOURS.items())
     return {"type": "integer", "minimum": 1, "maximum": 8760,
-            "description": "Hours after a failed contact attempt on this channel before it is tried again "
-                           "for the same stage (meanwhile the stage's other channels are used; with none, "
-                           f"the step waits and the suppression says until when). Default by kind: {defaults}."}
+            "description": "Hours after a failed contact attempt on this channel before it is tried "
+                           "again for the same stage (meanwhile the stage's other channels are used; "
+                           "with none, the step waits and the suppression says until when). "
+                           f"Default by kind: {defaults}."}
 
 
 def _template_keys() -> dict:

@@ -99,4 +99,5 @@ def test_only_the_latest_decision_per_account_is_listed(api, state):
     evaluate_due(state.store, state.policies.active(), NOW, horizon=300)
     items = api.get("/v1/decisions?account_id=CALL-002").get_json()["items"]
     # paid: no more reminders; the shipped policy thanks for the payment
-    assert len(items) == 1 and (items[0]["action"], items[0]["stage"]) == ("acknowledgement", "payment_thanks")
+    assert len(items) == 1
+    assert (items[0]["action"], items[0]["stage"]) == ("acknowledgement", "payment_thanks")
