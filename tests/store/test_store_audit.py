@@ -78,6 +78,9 @@ def test_every_event_points_at_the_entry_that_recorded_it(filled):
      "events recorded by this entry changed"),
     ("INSERT INTO events (acct_no, type, at, recorded_at, audit_seq) VALUES (1, 'note', 0, 0, 1)", 1,
      "recorded no events"),
+    # Named by the entry it claims (4, the policy's), not by anything else on the row.
+    ("INSERT INTO events (acct_no, type, at, recorded_at, audit_seq) VALUES (2, 'note', 7, 0, 4)", 4,
+     "events claim audit entry 4, which recorded no events"),
 ])
 def test_tampering_is_detected(filled, statement, seq, reason):
     _sql(filled, statement)
