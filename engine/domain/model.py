@@ -50,6 +50,10 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "consent_given": ("channel",),   # written consent to electronic contact on a channel
     "consent_withdrawn": ("channel",),
     "write_off": ("amount",),        # bad debt written off: no longer owed, not collected
+    # England and Wales: a mental health crisis moratorium (no fixed length; `until` optional)
+    # and the end of the debtor's crisis treatment (`until`: its day; it lasts 30 days more).
+    "mental_health_crisis_moratorium": (),
+    "crisis_treatment_ended": (),
 }
 
 # Contact outcomes. Attempts count towards frequency and stage progress unless
