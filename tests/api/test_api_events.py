@@ -68,6 +68,7 @@ def _balance(api) -> str:
     return r.get_json()["balance"]
 
 
+@pytest.mark.also_postgresql
 @pytest.mark.parametrize("retry_headers", [{}, {"Idempotency-Key": "psp-other"}], ids=["no-header", "other-key"])
 def test_an_event_id_is_unique_whatever_the_header(api, stored, state, retry_headers):
     """Issue 11 item 19: a payment posted with a key and again without it (or with
@@ -87,6 +88,7 @@ def test_an_event_id_is_unique_whatever_the_header(api, stored, state, retry_hea
     assert state.store.counts()["events"] == 1 and _balance(api) == before
 
 
+@pytest.mark.also_postgresql
 def test_an_event_id_repeated_in_a_list_is_recorded_once(api, stored, state):
     body = {"events": [{**PAYMENT, "id": "pay-1"}, {**PAYMENT, "id": "pay-1"}]}
     r = api.post("/v1/accounts/ACME-0042/events", body, headers={"Idempotency-Key": "b-1"})
