@@ -97,6 +97,28 @@ def test_every_moratorium_is_excluded_from_interest_not_only_the_latest():
     checked(acc, events, d)       # (the latest alone left out would have left 305 days: 100.27)
 
 
+@pytest.mark.parametrize("events, interest", [
+    # ended early on 21 Sep 2025 (20 days), and a later one of 30 days (its `until`): 365 - 50 = 315 days
+    ([ev("breathing_space", "2025-09-01"), ev("breathing_space_ended", "2025-09-21"),
+      ev("breathing_space", "2026-03-02", until="2026-03-31")], "103.56"),
+    # an end notified after the 60 days does not lengthen it: 61 + 30 days left out, 274 counted
+    ([ev("breathing_space", "2025-09-01"), ev("breathing_space_ended", "2025-12-15"),
+      ev("breathing_space", "2026-03-02", until="2026-03-31")], "90.08"),
+    # a crisis moratorium's own `until` (20 Mar) wins over the end of treatment: 19 days, 346 counted
+    ([ev("mental_health_crisis_moratorium", "2026-03-02", until="2026-03-20"),
+      ev("crisis_treatment_ended", "2026-04-10")], "113.75"),
+    # overlapping moratoria count once: 1 Sep - 14 Nov 2025 is 75 days, 290 counted
+    ([ev("breathing_space", "2025-09-01"), ev("mental_health_crisis_moratorium", "2025-10-15",
+                                             until="2025-11-14")], "95.34"),
+], ids=["ended-early", "late-end-notice", "crisis-until", "overlapping"])
+def test_the_last_day_of_each_moratorium(events, interest):
+    """1,000.00 due 2025-06-30, 365 days overdue on 2026-06-30, at 12% a year."""
+    acc = account(("1000.00", "2025-06-30"))
+    d = decide(acc, events, POLICY, at("2026-06-30"))
+    assert held(d) is None and fees(d) == ("70.00", interest)
+    checked(acc, events, d)
+
+
 def test_a_crisis_moratorium_lasts_the_treatment_plus_30_days_with_no_fixed_length():
     acc = account(("500.00", "2026-08-01"), debtor_type="consumer")
     start = ev("mental_health_crisis_moratorium", "2026-03-02")
@@ -166,3 +188,11 @@ def test_the_oracle_catches_fees_for_moratorium_days():
         fake = dataclasses.replace(d, fees=Fees(gbp(late), gbp(interest), False, None))
         found = offer_fee_violations(acc, [BREATHING], d.evaluated_at, fake, POLICY_DOC)
         assert any(v.startswith(what) for v in found), found
+
+
+def test_an_end_at_the_instant_of_the_start_ends_it():
+    """The state is in force only when its start is later than the latest end (docs/facts.md)."""
+    acc = account(("500.00", "2026-08-01"), debtor_type="consumer")
+    events = [ev("breathing_space", "2026-11-20"), ev("breathing_space_ended", "2026-11-20")]
+    d = decide(acc, events, POLICY, at("2026-11-24"))
+    assert held(d) is None

@@ -12,8 +12,11 @@ from arrears.engine.decisions.core import decide
 from arrears.engine.domain.batch import Batch
 from arrears.engine.domain.clock import as_epoch
 from arrears.engine.facts.compute import Facts
-from arrears.engine.tick import run_tick
+from arrears.engine.tick import dispatch_due, run_tick
+from arrears.engine.tick.resolve import resolve_unknown
+from arrears.plugins import hookimpl
 from arrears.plugins.dispatch import Dispatcher
+from arrears.plugins.message import DeliveryResult
 from arrears.plugins.testing import free_port, plugin_manager
 from tests.tick.tickkit import MONDAY, account, load, rows
 
@@ -85,4 +88,31 @@ def test_the_fallback_channels_delivery_is_recorded_and_counted(store, policy, s
     # and frequency caps count it: one contact attempt (the SMS) in the last 7 days
     facts = Facts(Batch.from_objects([acct], [history]), policy, as_epoch(later))
     assert facts.contacts(7).tolist() == [1] and facts.contacts(7, "sms").tolist() == [1]
+    assert store.verify_audit().ok
+
+
+class SettledMeanwhile:
+    """A provider so slow that, before it answers, another dispatch run has marked the row
+    `unknown` and an operator has settled it by hand as sent."""
+
+    def __init__(self, store, policy, other):
+        self.store, self.policy, self.other = store, policy, other
+
+    @hookimpl
+    def arrears_deliver(self, message, channel):
+        later = MONDAY + timedelta(minutes=1)
+        assert dispatch_due(self.store, self.policy, self.other, later).unknown == 1
+        resolve_unknown(self.store, self.policy, 1, sent=True, now=later, note="seen at the provider")
+        return DeliveryResult.sent("msg-slow")
+
+
+def test_a_run_that_outlived_a_settlement_by_hand_records_no_second_contact(store, policy, dispatcher):
+    """Only the run that still owns the row records its outcome: with a key per outcome, a
+    late run would otherwise add a second contact for the one the operator recorded."""
+    load(store, [account("A1")])
+    slow = Dispatcher(plugin_manager(SettledMeanwhile(store, policy, dispatcher)), dispatcher.config)
+    run_tick(store, policy, MONDAY, dispatcher=slow)
+    assert rows(store, "SELECT status, last_error FROM outbox") == [("sent", None)]
+    assert _contacts(store) == [("email", "friendly_reminder", "sent")]
+    assert [k for (k,) in rows(store, "SELECT event_key FROM events")] == ["outbox:1"]
     assert store.verify_audit().ok
