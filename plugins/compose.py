@@ -42,8 +42,9 @@ def template_context(decision: Decision, account: Account,
         "total_balance": _money(decision.total_balance),
         "overdue_balance": _money(decision.overdue_balance),
         "disputed_amount": _money(decision.disputed_amount),
-        "invoices": [{"id": inv.id, "amount": {"amount": str(inv.amount), "currency": account.currency},
-                      "due_date": inv.due_date.isoformat()} for inv in account.invoices],
+        # Each invoice with what is still open and its status, so a message lists only
+        # what is owed (a paid invoice shows as `paid`, never as a debt).
+        "invoices": [line.to_dict() for line in decision.invoices],
         "days_past_due": decision.days_past_due,
         "bucket": decision.bucket,
         "stage": action.stage,
@@ -56,9 +57,23 @@ def template_context(decision: Decision, account: Account,
         "fees": None if decision.fees is None else decision.fees.to_dict(),
         "content": list(action.content),
         "flags": {name: name in action.content for name in CONTENT_BITS},
+        "previous_contact": _previous(decision, zone),
+        # A payment link is minted at delivery (`Dispatcher.attach_payment_link`), once per
+        # outbox message, and only when `payable`.
+        "payable": decision.payable,
+        "payment_link": None,
         "today": decision.evaluated_at.astimezone(zone).date().isoformat(),
         "evaluated_at": rfc3339(decision.evaluated_at),
     }
+
+
+def _previous(decision: Decision, zone: ZoneInfo) -> dict | None:
+    """The last contact of this episode that reached the debtor, or None: wording such as
+    "despite our previous reminder" is true only when this is set."""
+    prev = decision.previous_contact
+    if prev is None:
+        return None
+    return {**prev.to_dict(), "date": prev.at.astimezone(zone).date().isoformat()}
 
 
 def build_message(decision: Decision, account: Account, *,

@@ -18,6 +18,9 @@ DEBTOR_TYPES = ("consumer", "business")
 
 # The kinds of channel a contact can go through; each built-in or plugin channel has one.
 CHANNEL_KINDS = ("email", "sms", "letter", "call", "webhook", "task")
+# The kinds that put words in front of the debtor in writing: only debtor-facing templates
+# may go through them (a call script or a staff note must never be emailed to a debtor).
+WRITTEN_KINDS = ("email", "sms", "letter")
 
 # Event types and the fields each one requires beyond `type` and `at`.
 EVENT_TYPES: dict[str, tuple[str, ...]] = {

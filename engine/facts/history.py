@@ -17,6 +17,10 @@ from arrears.engine.facts.balances import take
 
 _ATTEMPT_OUTCOMES = [c for o, c in OUTCOME_CODES.items() if o not in NOT_ATTEMPTS]
 _CONVERSATION_OUTCOMES = [OUTCOME_CODES[o] for o in CONVERSATIONS]
+# Outcomes of an attempt that put something in front of the debtor: what a message may
+# call "our previous reminder" (an unanswered call, a bounce or a queued task did not).
+REACHED = ("sent", "delivered", "voicemail", "conversation")
+_REACHED_OUTCOMES = [OUTCOME_CODES[o] for o in REACHED]
 
 
 def attempt_rows(types: np.ndarray, kinds: np.ndarray, outcomes: np.ndarray) -> np.ndarray:
@@ -79,6 +83,28 @@ class HistoryFacts:
             first = np.r_[True, acct[1:] != acct[:-1]]
             out[acct[first]] = self.b.ev_at[rows[first]]
         return out
+
+    @cached_property
+    def reached(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per account: the event row of the latest contact of the current episode that reached
+        the debtor (see `REACHED`; -1 if none), and how many the episode has had.
+
+        Computed only when a message is composed, never by `decide` itself.
+        """
+        b = self.b
+        rows = np.flatnonzero(self.attempt_mask & np.isin(b.ev_outcome, _REACHED_OUTCOMES))
+        acct = b.ev_acct[rows]
+        keep = self.local_day_of(acct, b.ev_at[rows]) >= self.episode_start[acct]
+        rows, acct = rows[keep], acct[keep]
+        latest = np.full(self.n, -1, dtype=np.int64)
+        count = np.zeros(self.n, dtype=np.int64)
+        if rows.size:
+            order = np.lexsort((b.ev_at[rows], acct))
+            rows, acct = rows[order], acct[order]
+            last = np.r_[acct[1:] != acct[:-1], True]
+            latest[acct[last]] = rows[last]
+            np.add.at(count, acct, 1)
+        return latest, count
 
     # ---- stop states and pauses ---------------------------------------------------
     @cached_property

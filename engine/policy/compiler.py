@@ -19,6 +19,7 @@ from arrears.engine.facts import pluginfacts
 from arrears.engine.facts.catalogue import FactDef
 from arrears.engine.policy.conditions import TRUE, Node, compile_condition
 from arrears.engine.policy.digest import digest_of, profiles_digest
+from arrears.engine.policy.templates import template_for
 
 PRIORITY_FACTORS = ("balance", "days_past_due", "recovery_likelihood", "legal_exposure",
                     "relationship_value")
@@ -33,7 +34,7 @@ class Stage:
     days_past_due: int
     action: str
     channels: tuple[str, ...]
-    template: str
+    templates: tuple[str, ...]      # the template of each channel, resolved once per kind
     tone: str
     required: bool
     max_attempts: int
@@ -42,6 +43,11 @@ class Stage:
     segments: tuple[str, ...]
     when: Node
     description: str = ""
+
+    @property
+    def template(self) -> str:
+        """The template of the stage's preferred (first) channel."""
+        return self.templates[0]
 
 
 @dataclass(frozen=True)
@@ -173,9 +179,12 @@ def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = 
             cap=_money(cap) if name == "balance" and cap is not None else cap,
             limitation_days=int(spec.get("limitation_days", 2190)),
             tiers={k: float(v) for k, v in (spec.get("tiers") or {}).items()}))
+    kinds = {name: spec["kind"] for name, spec in doc["channels"].items()}
     stages = tuple(Stage(
         index=i, id=s["id"], days_past_due=int(s["days_past_due"]), action=s["action"],
-        channels=tuple(s["channels"]), template=s["template"], tone=s.get("tone", "neutral"),
+        channels=tuple(s["channels"]),
+        templates=tuple(template_for(s["template"], kinds[c]) for c in s["channels"]),
+        tone=s.get("tone", "neutral"),
         required=bool(s.get("required", False)), max_attempts=int(s.get("max_attempts", 1)),
         repeat_every_days=s.get("repeat_every_days"),
         min_days_since_previous=int(s.get("min_days_since_previous", 0)),
@@ -194,7 +203,7 @@ def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = 
         default_language=meta.get("default_language", "en"),
         bucket_names=tuple(b["name"] for b in buckets), bucket_starts=starts,
         segments=segments, factors=tuple(factors),
-        channels={name: spec["kind"] for name, spec in doc["channels"].items()},
+        channels=kinds,
         templates={name: tuple(spec.get("languages") or ()) for name, spec in doc["templates"].items()},
         stages=stages,
         grace=Grace(default_days=int(grace.get("default_days", 0)),

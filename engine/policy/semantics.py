@@ -1,6 +1,7 @@
 """Rules about a policy that a JSON Schema cannot express.
 
-Cross-references (stages -> channels, templates, segments), ordering (buckets, stages,
+Cross-references (stages -> channels, templates, segments; a stage's templates per
+channel kind and their audience, in `arrears.engine.policy.templates`), ordering (buckets, stages,
 fee tiers), facts used with the right operators and value types, and legal gates.
 It runs even when the schema found problems, so it reads the data defensively and
 skips whatever has the wrong shape: the schema has already reported that.
@@ -26,6 +27,7 @@ from arrears.engine.facts.catalogue import (
     STRING,
     is_plugin_fact,
 )
+from arrears.engine.policy import templates as stage_templates
 from arrears.engine.policy.yamlsrc import Document, pointer
 
 LEGAL_ACTIONS = ("legal_warning", "refer_to_agency", "legal_action")
@@ -269,9 +271,8 @@ class _Checker:
             for j, ch in enumerate(_list(st.get("channels"))):
                 if isinstance(channels, dict) and isinstance(ch, str) and ch not in channels:
                     self.unknown("channel", ch, channels, p + ("channels", j))
-            tpl = st.get("template")
-            if isinstance(templates, dict) and isinstance(tpl, str) and tpl not in templates:
-                self.unknown("template", tpl, templates, p + ("template",))
+            if isinstance(templates, dict):
+                stage_templates.check_stage(st, p, _dict(channels), templates, self.add, self.unknown)
             for j, seg in enumerate(_list(st.get("segments"))):
                 self.segment_ref(seg, p + ("segments", j))
             action = st.get("action")

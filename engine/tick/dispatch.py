@@ -138,6 +138,9 @@ def _attempt(store, policy, dispatcher, row, token, now, now_s, backoff, counts)
         # in a later collection episode (the idempotency key alone cannot).
         message = replace(message, metadata={**message.metadata, "outbox_id": row.id,
                                              "episode": row.episode_key})
+        # A payment link is minted once per outbox row: a retry gets the one stored by _record.
+        message, link_failures = dispatcher.attach_payment_link(message, _stored_link(row))
+        _note_failures(store, now_s, row, link_failures, counts)
         message, result = dispatcher.deliver_rendered(message)
     except Exception as exc:    # compose or a misbehaving plugin: recorded, never raised
         result = _retryable(f"delivery raised {type(exc).__name__}: {exc}")
@@ -149,6 +152,19 @@ def _attempt(store, policy, dispatcher, row, token, now, now_s, backoff, counts)
             failures = [f"notify_delivery raised {exc!r}"]
         _note_failures(store, now_s, row, failures, counts)
     return result.ok
+
+
+def _stored_link(row) -> dict | None:
+    """The payment link an earlier try of this outbox row carried, if any."""
+    return json.loads(row.payload).get("payment_link")
+
+
+def _keep_link(row, message) -> dict:
+    """The row's payload with the message's payment link, so a retry shows the same link."""
+    link = (message.context.get("payment_link") if message is not None else None) or _stored_link(row)
+    if link is None:
+        return {}
+    return {"payload": canonical({**json.loads(row.payload), "payment_link": link})}
 
 
 def _retryable(detail: str):
@@ -180,7 +196,7 @@ def _record(store, policy, row, token, now, now_s, message, result, backoff, cou
             nxt = now_s + backoff.delay(tries, row.id)
             outboxstore.finish(w.conn, row.id, token, now_s, status="pending", tries=tries,
                                next_attempt_at=nxt, claimed_by=None, claimed_at=None,
-                               last_error=result.detail)
+                               last_error=result.detail, **_keep_link(row, message))
             w.audit("delivery.retry", row.account_id, {**body, "next_attempt_at": nxt})
             counts.retrying += 1
             return
