@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from arrears.engine import Account, Event, decide, load_policy
+from arrears.engine.decisions.explain import render_text
 from arrears.policies import DEFAULT_POLICY
 from tests import oracle
 
@@ -60,6 +61,9 @@ def test_no_late_fee_for_an_invoice_that_fell_due_during_the_moratorium():
     # interest: I1 85 days overdue less 61 in the moratorium = 24 days: 1,500 x 0.12 x 24/365 = 11.835 -> 11.84;
     # I2 65 days less 50 (21 Sep - 9 Nov) = 15 days: 500 x 0.12 x 15/365 = 2.466 -> 2.47
     assert fees(d) == ("70.00", "14.31")
+    assert not d.fees.frozen and d.fees.note == ("no interest and no late fee for the days of a breathing "
+                                                 "space or crisis moratorium: 2026-09-10 to 2026-11-09")
+    assert f"Fees: late fee 70.00 GBP, interest 14.31 GBP — {d.fees.note}." in render_text(d)
     checked(acc, [BREATHING], d)
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import numpy as np
 
+from arrears.engine.domain.batch import day_to_date
 from arrears.engine.domain.clock import FAR
 from arrears.engine.facts import moratoria
 from arrears.engine.facts.compute import Facts
@@ -113,6 +114,8 @@ def compute(facts: Facts, policy, freeze: np.ndarray | None = None) -> OfferColu
         frozen_why[plan_ok] = "payment plan in good standing: interest and fees frozen"
         frozen |= plan_ok
     late_fee, interest = _fees(facts, policy, loyal, frozen)
+    if policy.fees.late_fee or policy.fees.interest:
+        _note_moratoria(facts, frozen, frozen_why)
     return OfferColumns(early=early, early_amount=early_amt, early_expires=early_exp, settle=settle,
                         settle_amount=s_amt, settle_discount=s_disc, settle_approval=s_appr,
                         settle_expires=s_exp, loyal=loyal, frozen=frozen, frozen_why=frozen_why,
@@ -172,6 +175,21 @@ def _fees(facts: Facts, policy, loyal, frozen):
             per_inv = np.array([(2 * x + den) // (2 * den) for x in num], dtype=np.int64)
             np.add.at(interest, b.inv_acct[rows], per_inv)
     return late_fee, interest
+
+
+def _note_moratoria(facts: Facts, frozen: np.ndarray, notes: np.ndarray) -> None:
+    """Say on the fees of an account that is not frozen which moratorium days its fees
+    leave out (a few accounts: a loop over them costs nothing)."""
+    if facts.moratorium["starts"]["rows"].size == 0:
+        return
+    spans = facts.moratorium_spans
+    days: dict[int, list[str]] = {}
+    for acct, first, last in zip(spans["acct"].tolist(), spans["first"].tolist(), spans["last"].tolist()):
+        if not frozen[acct]:
+            days.setdefault(acct, []).append(f"{day_to_date(first)} to {day_to_date(last)}")
+    for acct, periods in days.items():
+        notes[acct] = ("no interest and no late fee for the days of a breathing space or crisis moratorium: "
+                       + ", ".join(periods))
 
 
 def _fell_due_in_moratorium(facts: Facts) -> np.ndarray:
