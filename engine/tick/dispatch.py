@@ -10,7 +10,9 @@ For each pending outbox row due at `now` (one at a time):
    with the reason (or put back to wait if only its time moved);
 3. compose and deliver through the plugins' `Dispatcher` (which never raises);
 4. in one transaction: the row's outcome, the `contact_attempt` event that lets
-   frequency caps and stage progress see it, and an audit entry.
+   frequency caps and stage progress see it (on the channel that carried it; keyed
+   `outbox:ID`, or `outbox:ID/N` when a revived row records its N-th outcome, such as
+   the fallback channel's delivery after a failed attempt), and an audit entry.
 
 Retryable failures go back to `pending` with exponential backoff and no history event
 (a timeout is not an attempt on the debtor, and recording it as `failed` would make the
@@ -203,11 +205,16 @@ def _record(store, policy, row, token, now, now_s, message, result, backoff, cou
         if message is not None:
             payload["message"] = message.to_dict()
             body["message_sha256"] = sha256(canonical(payload["message"]))
-        outboxstore.finish(w.conn, row.id, token, now_s, status=status, tries=tries,
-                           provider_id=result.provider_id, payload=canonical(payload),
-                           last_error=None if result.ok else result.detail)
-        event = Event.from_dict(_contact_event(policy, row, message, result, now))
-        w.append_events([(row.account_id, event, f"outbox:{row.id}")])
+        finished = outboxstore.finish(w.conn, row.id, token, now_s, status=status, tries=tries,
+                                      provider_id=result.provider_id, payload=canonical(payload),
+                                      last_error=None if result.ok else result.detail)
+        # Only the run that still owns the row records its contact (a row settled by hand
+        # meanwhile has its event already). Each outcome of a row gets a key of its own: the
+        # fallback channel's delivery after a failed attempt is a contact too (issue 11 #18).
+        if finished:
+            event = Event.from_dict(_contact_event(policy, row, message, result, now))
+            key = outboxstore.contact_event_key(w.conn, row.acct_no, row.id)
+            w.append_events([(row.account_id, event, key)])
         w.audit(f"delivery.{status}", row.account_id, {**body, "outcome": result.contact_outcome})
     if result.ok:
         counts.delivered += 1

@@ -27,12 +27,14 @@ ROOT = Path(__file__).resolve().parents[2]
 INSTALLED = ("engine", "api", "plugins", "policies")
 CORE_TESTS = ("tests/test_escalation.py", "tests/test_holds_offers.py", "tests/test_pause_lengths.py",
               "tests/test_decision_edges.py", "tests/test_priority.py", "tests/test_facts.py",
-              "tests/test_guardrails.py", "tests/test_guardrail_examples.py", "tests/test_cli_policytest.py")
+              "tests/test_guardrails.py", "tests/test_guardrail_examples.py", "tests/test_cli_policytest.py",
+              "tests/test_moratoria.py")
 GUARD_TESTS = ("tests/test_guardrails.py", "tests/test_guardrail_examples.py", "tests/test_cli_policytest.py")
 # The property suites kill more mutants but take minutes per mutant: --deep adds them.
 DEEP_TESTS = ("tests/test_properties.py", "tests/test_guardrail_properties.py")
 OUTBOX_TESTS = ("tests/tick/test_tick_claim_race.py", "tests/tick/test_tick_dispatch.py",
-                "tests/tick/test_tick_outbox_cli.py", "tests/tick/test_tick_email.py")
+                "tests/tick/test_tick_outbox_cli.py", "tests/tick/test_tick_email.py",
+                "tests/tick/test_tick_fallback.py")
 AUDIT_TESTS = ("tests/store/test_store_audit.py", "tests/api/test_api_audit.py",
                "tests/store/test_store_import.py")
 # The rule kinds: their scenario tests first, then the schema the registry generates (a
@@ -40,7 +42,7 @@ AUDIT_TESTS = ("tests/store/test_store_audit.py", "tests/api/test_api_audit.py",
 KIND_TESTS = ("tests/test_guardrails.py", "tests/test_guardrail_examples.py",
               "tests/test_guardrail_kind_edges.py",
               "tests/test_kind_breathing_space_repeat.py", "tests/test_rule_kinds.py",
-              "tests/test_cli_policytest.py")
+              "tests/test_cli_policytest.py", "tests/test_moratoria.py")
 # Pause lengths and fee freezes act in the decision core's holds and offers.
 PAUSE_TESTS = KIND_TESTS + ("tests/test_holds_offers.py", "tests/test_facts.py")
 # Kinds that only word the rule (represented, statutory_interest) are not targets: their
@@ -53,6 +55,7 @@ TARGETS = {
     "engine/decisions/holds.py": CORE_TESTS,
     "engine/decisions/offers.py": CORE_TESTS,
     "engine/decisions/priority.py": CORE_TESTS,
+    "engine/facts/moratoria.py": CORE_TESTS,
     "engine/guardrails/evaluate.py": GUARD_TESTS,
     "engine/guardrails/windows.py": GUARD_TESTS,
     "engine/store/outboxstore.py": OUTBOX_TESTS,
