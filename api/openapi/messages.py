@@ -99,11 +99,17 @@ def _decisions() -> dict:
         "action": OPT_STR, "channel": OPT_STR, "attempt": OPT_INT, "not_before": OPT_TIME,
         "next_evaluation_at": OPT_TIME, "priority": nullable({"type": "number"}), "bucket": OPT_STR,
         "days_past_due": OPT_INT, "balance": nullable(ref("Money")), "reason": OPT_STR,
-        "suppressions": {"type": "array", "items": STR}},
+        "suppressions": {"type": "array", "items": STR},
+        "policy": _object({"digest": STR, "name": OPT_STR, "version": OPT_STR, "active": {"type": "boolean"}},
+                          ("digest", "name", "version", "active"),
+                          "The policy version the decision was made under (name and version null "
+                          "if that version is not stored), and whether it is the active one."),
+        "stale": {"type": "boolean"}, "stale_reason": OPT_STR},
         ("id", "account_id", "evaluated_at", "policy_digest", "stage", "action", "channel", "attempt",
          "not_before", "next_evaluation_at", "priority", "bucket", "days_past_due", "balance", "reason",
-         "suppressions"),
-        "An account's latest stored decision, as the scheduled tick recorded it.")
+         "suppressions", "policy", "stale", "stale_reason"),
+        "An account's latest stored decision, as the scheduled tick recorded it. `stale`: it was made "
+        "under a policy other than the active one (activated since); the next tick decides again.")
     work_item = _object({"account_id": STR, "priority": {"type": "number"}, "stage": STR, "action": STR,
                          "channel": STR, "attempt": INT, "not_before": TIME, "reason": OPT_STR,
                          "balance": nullable(ref("Money")), "days_past_due": OPT_INT},

@@ -57,6 +57,20 @@ def make_due(conn: Connection, acct_no: int) -> None:
     conn.execute(update(accounts).where(accounts.c.acct_no == acct_no).values(next_evaluation_at=None))
 
 
+def make_all_due(conn: Connection) -> int:
+    """Make every account due at the next tick and forget its stored decision key (a policy
+    was activated: every decision must be made again, under it). Returns the rows changed.
+
+    One UPDATE, whatever the portfolio's size. Forgetting the key makes the next tick
+    write a `decisions` row for every account even where the new policy decides the
+    same step, so each account's latest decision names the policy now active; until
+    then it names the one it was made under (see `decisionreads`).
+    """
+    nea, key = accounts.c.next_evaluation_at, accounts.c.decision_key
+    return conn.execute(update(accounts).where(or_(nea.is_not(None), key.is_not(None)))
+                        .values(next_evaluation_at=None, decision_key=None)).rowcount
+
+
 def promote_due(conn: Connection, now: int) -> None:
     """Mark accounts whose evaluation time has come (`next_evaluation_at <= now`) as due now (NULL)."""
     nea = accounts.c.next_evaluation_at

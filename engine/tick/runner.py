@@ -100,10 +100,13 @@ def run_tick(store, policy, now: datetime, *, dispatcher=None, dispatch: bool = 
                               progress=_phase(progress, "evaluate"), observer=observer, stop=stop,
                               workers=workers)
         summary._add(counts)
-        if dispatcher is not None and dispatch and not (stop and stop()):
+        # Another policy was activated: deliver nothing queued under the old one now; the
+        # next tick decides every account again (and re-checks the queue) under the new one.
+        summary.skipped_reason = counts.stopped
+        if dispatcher is not None and dispatch and not (stop and stop()) and not counts.stopped:
             summary._add(dispatch_due(store, policy, dispatcher, now, lease=lease, backoff=backoff,
                                       stop=stop, progress=_phase(progress, "dispatch")))
-        if stop and stop():
+        if stop and stop() and not counts.stopped:
             summary.skipped_reason = "stopped before the end (shutdown requested)"
     except LeaseLost as exc:
         summary.skipped_reason = str(exc)
