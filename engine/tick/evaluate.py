@@ -1,6 +1,6 @@
 """The evaluation half of a tick: decide every due account, a page at a time, and persist.
 
-Per page: `Store.due_accounts` -> `plan_page` (load, `decide_batch`, prepare the rows;
+Per page of whole debtors: `Store.due_accounts` -> `plan_page` (load, `decide_batch`, prepare the rows;
 read-only) -> one write transaction that records changed decisions, queues the
 contacts that may go out before the next tick (act-once key: account, stage, attempt,
 episode), and stores each account's next evaluation time. An account that changed
@@ -33,6 +33,7 @@ import numpy as np
 from arrears.engine.domain.clock import as_epoch
 from arrears.engine.store import audit, policyvers, tickstore
 from arrears.engine.store.db import read_transaction
+from arrears.engine.store.debtors import DebtorCursor
 from arrears.engine.tick.pageplan import PagePlan, plan_page
 
 PARALLEL_MIN_PAGES = 8          # fewer due pages than this: starting workers (~0.7 s each) does not pay
@@ -116,18 +117,22 @@ def _write_all(store, policy, plans, now_s, counts, lease, progress, total, obse
 
 
 class _Pages:
-    """The due pages, in acct_no order, each read when asked for."""
+    """The due pages, in acct_no order, each read when asked for, each holding whole
+    debtors: a due account's other accounts are decided in its page (so per-debtor caps
+    count all of them), and no account is in two pages of one tick."""
 
     def __init__(self, store, now_s: int, batch_size: int):
-        self.store, self.now_s, self.batch_size, self.after = store, now_s, batch_size, 0
+        self.store, self.now_s, self.batch_size = store, now_s, batch_size
+        self.debtors = DebtorCursor()
 
     def next(self):
         """The next due page, or None at the end."""
-        page = self.store.due_accounts(self.now_s, self.batch_size, self.after)
-        if not len(page):
-            return None
-        self.after = page.last
-        return page
+        while True:
+            page = self.store.due_accounts(self.now_s, self.batch_size, debtors=self.debtors)
+            if page.done:
+                return None
+            if len(page):       # empty when an earlier page took all of it with their debtors
+                return page
 
     def until(self, stop):
         while not (stop and stop()):
