@@ -24,6 +24,10 @@ INT = {"type": "integer"}
 OPT_INT = nullable(INT)
 CURSOR = nullable({"type": "string", "description": "Pass as `cursor` for the next page; null at the end."})
 DIGEST = {"type": "string", "minLength": 1, "description": "A policy digest (`sha256:…`)."}
+CANDIDATE = {"type": "string", "minLength": 1,
+             "description": "A candidate policy document (YAML text, as `POST /v1/policies` takes it), to decide "
+                            "under without storing or activating it. Compliance and admin keys only; not "
+                            "with `policy`. Problems are reported with their line and column in this text."}
 
 
 def page(item: str) -> dict:
@@ -49,13 +53,13 @@ def _decide(settings) -> dict:
     return {
         "DecideRequest": _object({"account": ref("Account"),
                                   "events": {"type": "array", "items": ref("Event")},
-                                  "at": INSTANT, "policy": DIGEST}, ("account",),
+                                  "at": INSTANT, "policy": DIGEST, "candidate": CANDIDATE}, ("account",),
                                  "Decide for one account. `at` defaults to now; `policy` (a stored "
-                                 "version's digest) to the active policy."),
+                                 "version's digest) or `candidate` (policy YAML) to the active policy."),
         "DecideItem": item,
         "DecideBatchRequest": _object({"items": {"type": "array", "items": ref("DecideItem"), "minItems": 1,
                                                  "maxItems": settings.max_batch_items},
-                                       "at": INSTANT, "policy": DIGEST}, ("items",),
+                                       "at": INSTANT, "policy": DIGEST, "candidate": CANDIDATE}, ("items",),
                                       "Decide for several accounts at one moment, in one evaluation."),
         "DecideBatchResponse": _object({"decisions": {"type": "array", "items": ref("Decision")}},
                                        ("decisions",)),
