@@ -60,7 +60,8 @@ class EvalCounts:
 
 
 def evaluate_due(store, policy, now: datetime, *, horizon: int, batch_size: int = 10_000,
-                 lease=None, progress=None, observer=None, stop=None, workers: int | None = None) -> EvalCounts:
+                 lease=None, progress=None, observer=None, stop=None, workers: int | None = None,
+                 active: str | None = None) -> EvalCounts:
     """Evaluate every account due at `now`; see the module docstring.
 
     `horizon`: contacts whose `not_before` is within this many seconds are queued now.
@@ -70,12 +71,15 @@ def evaluate_due(store, policy, now: datetime, *, horizon: int, batch_size: int 
     `workers`: worker processes planning pages; None chooses (none for small ticks,
     with an observer, plugin facts or an in-memory database), 0 plans here. If another
     policy is activated meanwhile, the run ends before its next page write and
-    `counts.stopped` says so.
+    `counts.stopped` says so. `active`: the digest of the store's active policy when the
+    caller chose `policy` (the service passes the active policy's own); default: the one
+    active when this evaluation starts.
     """
     now_s = as_epoch(now)
     counts = EvalCounts()
-    with read_transaction(store.engine) as conn:
-        active = policyvers.active_digest(conn)     # each page write checks it is still active
+    if active is None:
+        with read_transaction(store.engine) as conn:
+            active = policyvers.active_digest(conn)     # each page write checks it is still active
     total = store.due_count(now_s)
     count = _worker_count(store, policy, observer, total, batch_size, workers)
     pages = _Pages(store, now_s, batch_size)

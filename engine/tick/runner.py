@@ -77,7 +77,8 @@ class TickSummary:
 def run_tick(store, policy, now: datetime, *, dispatcher=None, dispatch: bool = True,
              batch_size: int = 10_000, horizon: int = DEFAULT_HORIZON, holder: str | None = None,
              lease_ttl: float = DEFAULT_LEASE_TTL, clock=time.time, backoff: Backoff = Backoff(),
-             progress=None, stop=None, workers: int | None = None, evaluate: bool = True) -> TickSummary:
+             progress=None, stop=None, workers: int | None = None, evaluate: bool = True,
+             active: str | None = None) -> TickSummary:
     """Run one tick at `now` (aware datetime) under the database lease "tick".
 
     Without the lease (another process is ticking) nothing is done and `skipped_reason`
@@ -88,7 +89,9 @@ def run_tick(store, policy, now: datetime, *, dispatcher=None, dispatch: bool = 
     `workers`: processes that load and decide pages while this one writes; None lets
     the tick choose (two for a large tick, none for a small one), 0 keeps it all here.
     `evaluate=False` only delivers the contacts whose time has come (the delivery runs
-    `arrears serve` makes between ticks, see `arrears.engine.tick.scheduler`).
+    `arrears serve` makes between ticks, see `arrears.engine.tick.scheduler`). `active`:
+    the store's active policy digest `policy` was chosen as (a page write finding another
+    one active stops the tick); default: the one active when evaluation starts.
     """
     started = time.perf_counter()
     summary = TickSummary(at=rfc3339(now))
@@ -102,7 +105,7 @@ def run_tick(store, policy, now: datetime, *, dispatcher=None, dispatch: bool = 
         if evaluate:
             counts = evaluate_due(store, policy, now, horizon=horizon, batch_size=batch_size, lease=lease,
                                   progress=_phase(progress, "evaluate"), observer=observer, stop=stop,
-                                  workers=workers)
+                                  workers=workers, active=active)
         summary._add(counts)
         # Another policy was activated: deliver nothing queued under the old one now; the
         # next tick decides every account again (and re-checks the queue) under the new one.

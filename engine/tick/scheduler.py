@@ -90,7 +90,8 @@ class TickScheduler:
         self.clock = lambda: datetime.now(timezone.utc)     # when a skipped delivery is tried again
         self.scheduler = BackgroundScheduler(timezone="UTC")
         # Ticks on request share the job's runtime (dispatcher included) and its stop event.
-        self.launcher = TickLauncher(job.runtime, submit=self._submit, stop=job.stop)
+        self.launcher = TickLauncher(job.runtime, submit=self._submit, stop=job.stop, horizon=job.horizon,
+                                     after=self.plan_delivery)
 
     def _submit(self, work, run_id: int) -> None:
         """Run `work` once, now, in the scheduler's executor (shutdown waits for it)."""

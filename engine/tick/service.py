@@ -72,11 +72,14 @@ class Runtime:
         configured one (the scheduler passes the time until its next tick); `evaluate=False`
         only delivers what is due."""
         s = self.settings
+        # The active digest first: an activation after this read stops the tick at its next
+        # page write rather than letting it mark accounts evaluated under the old policy.
+        active = (self.store.active_policy() or {}).get("digest")
         policy = self.policies.active(force=True)
         return run_tick(self.store, policy, now, dispatcher=self.dispatcher, batch_size=s.batch_size,
                         horizon=s.horizon if horizon is None else horizon, holder=holder or self.holder,
                         lease_ttl=s.lease_ttl, backoff=s.backoff, progress=progress, stop=stop,
-                        evaluate=evaluate)
+                        evaluate=evaluate, active=active)
 
     def run(self, now: datetime, trigger: str, *, run_id: int | None = None, holder: str | None = None,
             progress=None, stop=None, horizon: int | None = None) -> tuple[int, TickSummary]:

@@ -130,3 +130,15 @@ def test_a_run_that_found_the_lease_held_tries_a_delivery_again_soon(runtime, pa
     assert scheduler.plan_delivery(TICK, held) == TICK + timedelta(seconds=60)
     assert scheduler.plan_delivery(TICK, TickSummary(at="2026-11-23T19:00:00Z")) is None
     assert scheduler.scheduler.get_job(DELIVERY_ID) is None
+
+
+def test_a_tick_on_request_under_the_scheduler_queues_up_to_the_next_tick_too(runtime, paused):
+    """POST /v1/ticks under `arrears serve` runs through the scheduler's launcher."""
+    load(runtime.store, [victorian()], now=TICK - timedelta(days=1))
+    scheduler = paused(TickScheduler(TickJob(runtime, clock=lambda: TICK), runtime.settings))
+    scheduler.launcher.submit = lambda work, run_id: work()        # run it here, now
+    scheduler.launcher.launch(TICK)
+    (status, trigger), = rows(runtime.store, "SELECT status, trigger FROM tick_runs")
+    assert (status, trigger) == ("succeeded", "api")
+    (next_attempt_at,), = rows(runtime.store, "SELECT next_attempt_at FROM outbox")
+    assert scheduler.scheduler.get_job(DELIVERY_ID).trigger.run_date.timestamp() == next_attempt_at
