@@ -26,10 +26,11 @@ def held_by(store, account_id: str) -> str:
     return rows(store, "SELECT decision_key FROM accounts WHERE id = :i", i=account_id)[0][0]
 
 
-def test_a_debtor_straddling_a_page_boundary_is_capped_in_one_page(store, tmp_path):
+@pytest.mark.parametrize("workers", [0, 1])
+def test_a_debtor_straddling_a_page_boundary_is_capped_in_one_page(store, tmp_path, workers):
     accounts, histories = straddling()
     load(store, accounts, histories, now=NOW)
-    summary = run_tick(store, cap_policy(tmp_path), NOW, batch_size=2, workers=0)
+    summary = run_tick(store, cap_policy(tmp_path), NOW, batch_size=2, workers=workers)
     assert summary.evaluated == 3
     assert queued(store) == {"B"}                   # C would be the debtor's third call in 7 days
     assert CAP_ID in held_by(store, "C") and CAP_ID in held_by(store, "A")
