@@ -26,7 +26,8 @@ channels: {call: {kind: call}, review: {kind: task}}
 templates: {t: {languages: [en]}}
 escalation:
   stages:
-    - {id: calls, days_past_due: 1, action: call, channels: [call], template: t, max_attempts: 60, repeat_every_days: 1}
+    - {id: calls, days_past_due: 1, action: call, channels: [call], template: t, max_attempts: 60,
+       repeat_every_days: 1}
     - {id: writeoff, days_past_due: 600, action: write_off, channels: [review], template: t, max_attempts: 1}
 compliance: {profiles: [auto]}
 """
@@ -58,7 +59,8 @@ def cap_policy(tmp_path, scope: str = "debtor"):
 def account(account_id: str, debtor_id: str, due: str = "2026-10-01") -> Account:
     """An Australian consumer owing 800.00, reachable by phone."""
     return Account.from_dict({"id": account_id, "currency": "AUD", "jurisdiction": "AU-VIC",
-                              "timezone": SYDNEY, "debtor_id": debtor_id, "contact": {"phone": "+61355500100"},
+                              "timezone": SYDNEY, "debtor_id": debtor_id,
+                              "contact": {"phone": "+61355500100"},
                               "invoices": [{"id": "I1", "amount": "800.00", "due_date": due}]})
 
 

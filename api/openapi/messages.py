@@ -25,9 +25,10 @@ OPT_INT = nullable(INT)
 CURSOR = nullable({"type": "string", "description": "Pass as `cursor` for the next page; null at the end."})
 DIGEST = {"type": "string", "minLength": 1, "description": "A policy digest (`sha256:…`)."}
 CANDIDATE = {"type": "string", "minLength": 1,
-             "description": "A candidate policy document (YAML text, as `POST /v1/policies` takes it), to decide "
-                            "under without storing or activating it. Compliance and admin keys only; not "
-                            "with `policy`. Problems are reported with their line and column in this text."}
+             "description": "A candidate policy document (YAML text, as `POST /v1/policies` takes it), "
+                            "to decide under without storing or activating it. Compliance and admin keys "
+                            "only; not with `policy`. Problems are reported with their line and column in "
+                            "this text."}
 
 
 def page(item: str) -> dict:

@@ -32,10 +32,10 @@ policy in `candidate` (YAML text), as of `at` (default now). Nothing is stored a
 nothing is activated. Deciding under a policy other than the active one (`policy`
 naming another version, or `candidate`) needs a compliance or admin key: 403 for
 others. An invalid candidate is 422 `invalid-policy`, every problem with its `line`
-and `column` in the candidate text (`pointer` `/candidate`). A single decision comes back as a `Decision`; a batch as
-`{"decisions": […]}` in item order. What to do, when, and why (`action.reason`, each
-suppression's `reason`, the priority's contributions) is always there; `?trace=true`
-adds `trace`, the step-by-step explanation.
+and `column` in the candidate text (`pointer` `/candidate`). A single decision comes
+back as a `Decision`; a batch as `{"decisions": […]}` in item order. What to do, when,
+and why (`action.reason`, each suppression's `reason`, the priority's contributions) is
+always there; `?trace=true` adds `trace`, the step-by-step explanation.
 
 Items of one batch are evaluated together, as the scheduled tick evaluates a
 portfolio: accounts sharing a `debtor_id` count each other's contacts toward per-debtor

@@ -9,8 +9,9 @@ already taken ahead of the paging cursor, so that none is decided twice in one r
 
 Completing a page costs what its accounts cost, as the tick does: one query, in which
 the database reads their `debtor_id`s (a range read for a dense page) and seeks each in
-the `debtor_id` index to find whether that debtor has another account. A portfolio in which no account has a `debtor_id` pays one probe of that
-index per run and nothing per page. An account without a `debtor_id` (or with an empty
+the `debtor_id` index to find whether that debtor has another account. A portfolio in
+which no account has a `debtor_id` pays one probe of that index per run and nothing per
+page. An account without a `debtor_id` (or with an empty
 one) is a debtor of its own, as in `arrears.engine.store.batchload`.
 """
 from __future__ import annotations

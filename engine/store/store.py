@@ -24,9 +24,18 @@ from sqlalchemy import func, select, text
 from arrears.engine.domain.batch import Batch
 from arrears.engine.domain.errors import InputError, StoreError
 from arrears.engine.domain.model import Account, Event
-from arrears.engine.store import audit, batchload, debtors, due, ingest, migrations, policyvers, scan, tickstore
+from arrears.engine.store import (
+    audit,
+    batchload,
+    debtors,
+    due,
+    ingest,
+    migrations,
+    policyvers,
+    scan,
+    tickstore,
+)
 from arrears.engine.store.codec import account_from_row, event_from_row
-from arrears.engine.store.debtors import DebtorCursor
 from arrears.engine.store.db import (
     connect,
     default_url,
@@ -36,6 +45,7 @@ from arrears.engine.store.db import (
     sqlite_path,
     write_transaction,
 )
+from arrears.engine.store.debtors import DebtorCursor
 from arrears.engine.store.failures import translated
 from arrears.engine.store.schema import accounts, events, invoices
 

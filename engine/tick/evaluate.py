@@ -1,7 +1,7 @@
 """The evaluation half of a tick: decide every due account, a page at a time, and persist.
 
-Per page of whole debtors: `Store.due_accounts` -> `plan_page` (load, `decide_batch`, prepare the rows;
-read-only) -> one write transaction that records changed decisions, queues the
+Per page of whole debtors: `Store.due_accounts` -> `plan_page` (load, `decide_batch`,
+prepare the rows; read-only) -> one write transaction that records changed decisions, queues the
 contacts that may go out before the next tick (act-once key: account, stage, attempt,
 episode), and stores each account's next evaluation time. An account that changed
 while its page was being decided is left due (its revision moved on) and is decided
@@ -72,8 +72,8 @@ def evaluate_due(store, policy, now: datetime, *, horizon: int, batch_size: int 
     with an observer, plugin facts or an in-memory database), 0 plans here. If another
     policy is activated meanwhile, the run ends before its next page write and
     `counts.stopped` says so. `active`: the digest of the store's active policy when the
-    caller chose `policy` (the service passes the active policy's own); default: the one
-    active when this evaluation starts.
+    caller chose `policy` (the service reads it just before); default: the one active
+    when this evaluation starts.
     """
     now_s = as_epoch(now)
     counts = EvalCounts()
@@ -87,15 +87,16 @@ def evaluate_due(store, policy, now: datetime, *, horizon: int, batch_size: int 
     def plan_here(page):
         return plan_page(store, policy, page, now, horizon, keep_decisions=observer is not None)
 
+    def write(plans) -> None:
+        _write_all(store, policy, plans, now_s, counts, lease, progress, total, observer, stop, active)
+
     try:
         if count:
             from arrears.engine.tick.workers import Planners
             with Planners(store, policy, now, horizon, count) as planners:
-                plans = _planned_by_workers(planners, pages, stop, plan_here)
-                _write_all(store, policy, plans, now_s, counts, lease, progress, total, observer, stop, active)
+                write(_planned_by_workers(planners, pages, stop, plan_here))
         else:
-            plans = ((page, plan_here(page)) for page in pages.until(stop))
-            _write_all(store, policy, plans, now_s, counts, lease, progress, total, observer, stop, active)
+            write((page, plan_here(page)) for page in pages.until(stop))
     except PolicyChanged as exc:
         counts.stopped = str(exc)
     return counts

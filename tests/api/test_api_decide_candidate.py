@@ -45,7 +45,8 @@ def test_a_candidate_decides_without_being_stored_or_activated(api, state, role)
 
 def test_a_batch_under_a_candidate(api):
     items = [{"account": account(), "events": events()}, {"account": account(id="OTHER-1")}]
-    r = api.post("/v1/decide?trace=true", {"items": items, "at": AT, "candidate": CANDIDATE}, role="compliance")
+    body = {"items": items, "at": AT, "candidate": CANDIDATE}
+    r = api.post("/v1/decide?trace=true", body, role="compliance")
     assert r.status_code == 200
     assert {d["policy"]["version"] for d in r.get_json()["decisions"]} == {"9.9.9-candidate"}
 

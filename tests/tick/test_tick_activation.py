@@ -92,13 +92,15 @@ def test_a_tick_running_when_another_policy_is_activated_stops_before_its_next_p
     assert set(latest(store).values()) == {v2.digest}
 
 
-def test_activate_policy_on_the_command_line_redecides_at_the_next_tick(store, portfolio, v1, db_url, tmp_path):
+def test_activate_policy_on_the_command_line_redecides_at_the_next_tick(store, portfolio, v1, db_url,
+                                                                       tmp_path):
     accounts, histories = portfolio
     load(store, accounts, histories)
     run_tick(store, v1, NOW, workers=0)
     path = tmp_path / "v2.yaml"
     path.write_text(V2, encoding="utf-8")
-    runtime = Runtime(TickSettings(database_url=db_url, policy_path=path), dispatch=False, activate_policy=True)
+    settings = TickSettings(database_url=db_url, policy_path=path)
+    runtime = Runtime(settings, dispatch=False, activate_policy=True)
     try:
         _, summary = runtime.run(NOW + timedelta(minutes=5), "cli")
     finally:

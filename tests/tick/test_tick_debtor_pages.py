@@ -10,9 +10,9 @@ import pytest
 from arrears.engine.domain.model import Account, Event
 from arrears.engine.store.debtors import DebtorCursor
 from arrears.engine.tick import run_tick
-from tests.debtorcase import CAP_ID, NOW, account, cap_policy, straddling
 from arrears.plugins.dispatch import Dispatcher
 from arrears.plugins.testing import plugin_manager
+from tests.debtorcase import CAP_ID, NOW, account, cap_policy, straddling
 from tests.tick.tickkit import dispatcher_config, load, rows
 
 pytestmark = pytest.mark.also_postgresql
