@@ -150,3 +150,11 @@ def status_counts(conn: Connection) -> dict[str, int]:
     """Rows per status."""
     stmt = select(outbox.c.status, func.count()).group_by(outbox.c.status)
     return {status: n for status, n in conn.execute(stmt)}
+
+
+def next_pending_after(conn: Connection, now: int) -> int | None:
+    """The earliest `next_attempt_at` of a pending row that is not due yet at `now` (epoch s),
+    or None: when a delivery run between ticks has something to send."""
+    o = outbox.c
+    return conn.execute(select(func.min(o.next_attempt_at))
+                        .where(o.status == "pending", o.next_attempt_at > now)).scalar()

@@ -169,7 +169,7 @@ leases = Table(
 tick_runs = Table(
     "tick_runs", metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("trigger", Text, nullable=False),         # scheduled, cli, api
+    Column("trigger", Text, nullable=False),         # scheduled, cli, api, delivery
     Column("status", Text, nullable=False),          # pending, running, succeeded, skipped, stopped, failed
     Column("at", Epoch, nullable=False),             # the instant the tick decides at (its `now`)
     Column("requested_at", Epoch, nullable=False),   # wall clock, like the three below

@@ -4,7 +4,9 @@ For each pending outbox row due at `now` (one at a time):
 
 1. claim it (pending -> sending) in a committed transaction, *before* any channel is
    called: a crash from here on leaves it `sending`, and it is never sent again;
-2. re-check: decide the account again at `now` from fresh store data; deliver only if
+2. re-check: decide the account again at `now` from fresh store data, together with the
+   debtor's other accounts (a per-debtor cap then counts what was delivered to them since
+   the tick, in this run too); deliver only if
    the engine still wants this very contact (stage, attempt, channel, episode) now. A
    payment, promise, dispute or cease recorded since is respected: the row is cancelled
    with the reason (or put back to wait if only its time moved);
@@ -120,7 +122,11 @@ def _attempt(store, policy, dispatcher, row, token, now, now_s, backoff, counts)
     """Re-check, deliver and record one claimed row; True if a contact went out."""
     try:
         account, history = store.get_account(row.account_id)
-        db = decide_batch(Batch.from_objects([account], [history]), policy, now)
+        # With the debtor's other accounts (row 0 stays this one), so a per-debtor cap
+        # counts the contacts delivered to them since the tick, earlier in this very run.
+        others = [store.get_account(other) for other in store.debtor_siblings(row.account_id)]
+        batch = Batch.from_objects([account, *(a for a, _ in others)], [history, *(h for _, h in others)])
+        db = decide_batch(batch, policy, now)
         verdict = recheck(db, row, now_s)
     except Exception as exc:    # a bad stored history must not stop the other contacts
         verdict = Verdict("error", f"re-check failed: {type(exc).__name__}: {exc}")
