@@ -29,10 +29,12 @@ CORE_TESTS = ("tests/test_escalation.py", "tests/test_holds_offers.py", "tests/t
               "tests/test_decision_edges.py", "tests/test_priority.py", "tests/test_facts.py",
               "tests/test_guardrails.py", "tests/test_guardrail_examples.py", "tests/test_cli_policytest.py",
               "tests/test_moratoria.py")
-GUARD_TESTS = ("tests/test_guardrails.py", "tests/test_guardrail_examples.py", "tests/test_cli_policytest.py")
+GUARD_TESTS = ("tests/test_guardrails.py", "tests/test_guardrail_examples.py", "tests/test_guardrail_kind_edges.py",
+               "tests/test_escalation.py", "tests/test_cli_policytest.py")
 # The property suites kill more mutants but take minutes per mutant: --deep adds them.
 DEEP_TESTS = ("tests/test_properties.py", "tests/test_guardrail_properties.py")
-OUTBOX_TESTS = ("tests/tick/test_tick_claim_race.py", "tests/tick/test_tick_dispatch.py",
+OUTBOX_TESTS = ("tests/tick/test_tick_claim_race.py", "tests/tick/test_tick_dispatch_limits.py",
+                "tests/tick/test_tick_dispatch.py",
                 "tests/tick/test_tick_outbox_cli.py", "tests/tick/test_tick_email.py",
                 "tests/tick/test_tick_fallback.py")
 AUDIT_TESTS = ("tests/store/test_store_audit.py", "tests/api/test_api_audit.py",
