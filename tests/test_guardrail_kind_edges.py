@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from arrears.engine import Batch, decide, decide_batch
 from tests.test_guardrails import NY, account, calls, ev, local, policy, rules, started
 
@@ -113,3 +115,97 @@ def test_a_rule_that_starts_on_a_date_bites_only_where_it_applies(tmp_path):
     assert au.action is not None and au.action.not_before == local(SYDNEY, 2026, 11, 25, 7, 30)
     assert nz.action is None
     assert "test.consent-from-wednesday" in {s.rule for s in nz.suppressions}
+
+
+def test_the_quiet_period_holds_in_a_batch_where_only_some_debtors_talked():
+    """Decided together, as the tick does: the account with yesterday's conversation waits, the
+    other calls now."""
+    now = local(NY, 2026, 11, 24, 12, 0)
+    base = [started(now - timedelta(days=6)), ev("validation_notice_sent", now - timedelta(days=6))]
+    talked = base + calls([now - timedelta(days=1)], outcome="conversation")
+    a = account("US-CA", NY)
+    quiet, free = decide_batch(Batch.from_objects([a, account("US-CA", NY, id="B")], [talked, base]),
+                               policy(), now).decisions()
+    assert quiet.action is None and "us-regf.call-after-conversation" in rules(quiet)
+    assert free.action is not None and free.action.not_before == now
+
+
+def test_only_a_conversation_on_a_listed_channel_starts_the_quiet_period():
+    """Reg F's seven days follow a *telephone* conversation: one by SMS does not start them."""
+    now = local(NY, 2026, 11, 24, 12, 0)
+    history = [started(now - timedelta(days=6)), ev("validation_notice_sent", now - timedelta(days=6)),
+               ev("contact_outcome", now - timedelta(days=1), channel="sms", outcome="conversation")]
+    d = decide(account("US-CA", NY), history, policy(), now)
+    assert d.action is not None and "us-regf.call-after-conversation" not in rules(d)
+
+
+def test_a_debtor_cap_counts_calls_on_their_accounts_elsewhere(tmp_path):
+    """A per-debtor cap (AU, 2 calls in 7 days) counts the calls made on the same debtor's New
+    Zealand account too: it is the same person being called."""
+    import shutil
+
+    from arrears.engine import load_policy
+    from arrears.policies import PROFILES_DIR
+    from tests.test_guardrail_examples import CALLS, DEBTOR_CAP, SYDNEY
+    from tests.test_guardrail_examples import account as au_account
+    from tests.test_guardrail_examples import started as au_started
+
+    profiles = tmp_path / "profiles"
+    shutil.copytree(PROFILES_DIR, profiles)
+    (profiles / "test-debtor-cap.yaml").write_text(DEBTOR_CAP)
+    p = load_policy(CALLS, filename="calls.yaml", profiles_dir=profiles)
+    now = local(SYDNEY, 2026, 11, 25, 12, 0)
+    one, two = now - timedelta(days=3), now - timedelta(days=1)
+    nz_calls = [au_started(one), ev("contact_attempt", one, channel="call", outcome="no_answer", stage="calls"),
+                ev("contact_attempt", two, channel="call", outcome="no_answer", stage="calls")]
+    au, nz = decide_batch(Batch.from_objects(
+        [au_account("A", debtor_id="D1"), au_account("B", debtor_id="D1", jurisdiction="NZ")],
+        [[au_started(now - timedelta(days=2))], nz_calls]), p, now).decisions()
+    assert au.action is None
+    assert {s.rule: s.until for s in au.suppressions}["test.debtor-calls"] == one + timedelta(days=7)
+
+
+@pytest.mark.parametrize("counts, words", [("attempts", "at most 2 attempts by call in 7 days per debtor"),
+                                           ("contacts", "at most 2 contacts that reached the debtor by call "
+                                                        "in 7 days per debtor")])
+def test_a_cap_says_what_it_counts(tmp_path, counts, words):
+    import shutil
+
+    from arrears.engine import load_policy
+    from arrears.policies import PROFILES_DIR
+    from tests.test_guardrail_examples import CALLS, DEBTOR_CAP
+
+    profiles = tmp_path / "profiles"
+    shutil.copytree(PROFILES_DIR, profiles)
+    (profiles / "test-debtor-cap.yaml").write_text(DEBTOR_CAP.replace("counts: attempts", f"counts: {counts}"))
+    p = load_policy(CALLS, filename="calls.yaml", profiles_dir=profiles)
+    (rule,) = p.profiles["test-debtor-cap"].rules
+    assert rule.describe() == words
+
+
+@pytest.mark.parametrize("start, end", [("21:00", "08:00"), ("08:00", "08:00")])
+def test_a_window_must_open_before_it_closes(tmp_path, start, end):
+    import shutil
+
+    from arrears.engine import load_policy
+    from arrears.engine.domain.errors import PolicyError
+    from arrears.policies import PROFILES_DIR
+    from tests.test_guardrail_examples import CALLS
+
+    profiles = tmp_path / "profiles"
+    shutil.copytree(PROFILES_DIR, profiles)
+    (profiles / "test-window.yaml").write_text(f"""
+id: test-window
+name: A window (test)
+applies_to: {{jurisdictions: [NZ]}}
+rules:
+  - id: test.window
+    kind: contact_window
+    channels: [call]
+    weekdays: {{start: "{start}", end: "{end}"}}
+    weekends: {{start: "09:00", end: "17:00"}}
+    source: test
+""")
+    with pytest.raises(PolicyError) as err:
+        load_policy(CALLS, filename="calls.yaml", profiles_dir=profiles)
+    assert f"start {start} must be before end {end}" in str(err.value)
