@@ -209,3 +209,27 @@ rules:
     with pytest.raises(PolicyError) as err:
         load_policy(CALLS, filename="calls.yaml", profiles_dir=profiles)
     assert f"start {start} must be before end {end}" in str(err.value)
+
+
+def test_a_dated_consent_rule_bites_from_its_first_day(tmp_path):
+    """`effective_from: 2026-11-25`: on that local day a call without consent is already barred."""
+    import shutil
+
+    from arrears.engine import load_policy
+    from arrears.policies import PROFILES_DIR
+    from tests.test_guardrail_examples import CALLS
+    from tests.test_guardrail_examples import account as au_account
+    from tests.test_guardrail_examples import started as au_started
+
+    profiles = tmp_path / "profiles"
+    shutil.copytree(PROFILES_DIR, profiles)
+    (profiles / "test-consent.yaml").write_text(CONSENT_FROM_WEDNESDAY)
+    p = load_policy(CALLS, filename="calls.yaml", profiles_dir=profiles)
+    auckland = "Pacific/Auckland"
+    nz = au_account("B", jurisdiction="NZ", timezone=auckland)
+    wednesday = local(auckland, 2026, 11, 25, 12, 0)
+    d = decide(nz, [au_started(wednesday - timedelta(days=2))], p, wednesday)
+    assert d.action is None and "test.consent-from-wednesday" in rules(d)
+    consented = [au_started(wednesday - timedelta(days=2)),
+                 ev("consent_given", wednesday - timedelta(days=1), channel="call")]
+    assert decide(nz, consented, p, wednesday).action is not None

@@ -114,6 +114,26 @@ class Shadow:
         return ("passed" if proc.returncode == 0 else "failed"), time.monotonic() - start
 
 
+def _current(rows: list[dict]) -> list[dict]:
+    """Rows whose mutant the checkout still has; the others (the code changed since, or the
+    operators no longer make that mutant) are left out of the scores and counted apart."""
+    have = {}
+    kept, gone = [], 0
+    for row in rows:
+        module = row["module"]
+        if module not in have:
+            source = (ROOT / module).read_text(encoding="utf-8") if (ROOT / module).exists() else ""
+            have[module] = {(m.source.splitlines()[m.line - 1].strip(), m.change)
+                            for m in (mutants(source) if source else [])}
+        if (row.get("mutated"), row["change"]) in have[module]:
+            kept.append(row)
+        else:
+            gone += 1
+    if gone:
+        print(f"{gone} mutants of these results no longer exist in the checkout: not scored")
+    return kept
+
+
 def _survivors(path: str) -> set[tuple[str, str, str]]:
     """(module, mutated line, change) of every survivor in a results file."""
     with open(path, encoding="utf-8") as fh:
@@ -148,13 +168,19 @@ def main(argv=None) -> int:
                     help="only mutants whose changed line contains TEXT (re-check a survivor after adding a test)")
     ap.add_argument("--survivors", metavar="JSONL",
                     help="only the survivors of an earlier run's results file (after adding tests)")
-    ap.add_argument("--report", metavar="JSONL", help="only print the report of an earlier run's results file")
+    ap.add_argument("--report", metavar="JSONL", nargs="+",
+                    help="only print the report of earlier results files (a later file's row replaces an "
+                         "earlier one for the same mutant, e.g. a --survivors re-run)")
     ap.add_argument("--whole-suite", action="store_true",
                     help="run a module's whole suite for every mutant (default: only the tests that reach it)")
     args = ap.parse_args(argv)
     if args.report:
-        with open(args.report, encoding="utf-8") as fh:
-            return _report([json.loads(line) for line in fh if line.strip()], args.min_score)
+        merged = {}
+        for path in args.report:
+            with open(path, encoding="utf-8") as fh:
+                for row in (json.loads(line) for line in fh if line.strip()):
+                    merged[row["module"], row.get("mutated"), row["change"]] = row
+        return _report(_current(list(merged.values())), args.min_score)
     again = _survivors(args.survivors) if args.survivors else None
     modules = args.modules or (sorted({m for m, _l, _c in again}) if again else list(TARGETS))
     unknown = [m for m in modules if m not in TARGETS]
