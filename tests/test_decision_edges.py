@@ -5,7 +5,7 @@ variant of it), with the expected step or amount worked out by hand.
 """
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from decimal import Decimal
 
 import yaml
@@ -16,7 +16,7 @@ from tests.core_factories import NOW, days_ago, default_policy_doc, ev, make_acc
 
 
 def at(day, hour=10):
-    return datetime.combine(day, time(hour), timezone.utc)
+    return datetime.combine(day, time(hour), UTC)
 
 
 def sent(stage, ago, channel="email"):
@@ -98,7 +98,7 @@ def test_recovery_likelihood_looks_back_ninety_and_three_hundred_sixty_five_days
         return decide(account, history, policy, NOW).priority.score
 
     assert score([]) == 40.0
-    paid = lambda ago: ev("payment", at(days_ago(ago), 16), amount="10.00")  # noqa: E731
+    paid = lambda ago: ev("payment", at(days_ago(ago), 16), amount="10.00")
     assert (score([paid(90)]), score([paid(91)])) == (60.0, 40.0)
 
     def broken(ago):     # promised 10 days before the deadline, which passed `ago` days ago

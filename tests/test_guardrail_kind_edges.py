@@ -30,7 +30,7 @@ def test_a_state_rule_reads_in_force_only_while_its_state_is():
     sydney = "Australia/Sydney"
     now = local(sydney, 2026, 11, 24, 12, 0)
     acc = account("AU-NSW", sydney, currency="AUD")
-    trace = lambda history: {t.step: t.outcome for t in decide(acc, history, policy(), now).trace}  # noqa: E731
+    trace = lambda history: {t.step: t.outcome for t in decide(acc, history, policy(), now).trace}
     assert trace([])["check au.represented"] == "clear"
     assert trace([ev("represented", now - timedelta(days=3))])["check au.represented"] == "in force"
 
@@ -158,7 +158,7 @@ def test_a_debtor_cap_counts_calls_on_their_accounts_elsewhere(tmp_path):
     one, two = now - timedelta(days=3), now - timedelta(days=1)
     nz_calls = [au_started(one), ev("contact_attempt", one, channel="call", outcome="no_answer", stage="calls"),
                 ev("contact_attempt", two, channel="call", outcome="no_answer", stage="calls")]
-    au, nz = decide_batch(Batch.from_objects(
+    au, _nz = decide_batch(Batch.from_objects(
         [au_account("A", debtor_id="D1"), au_account("B", debtor_id="D1", jurisdiction="NZ")],
         [[au_started(now - timedelta(days=2))], nz_calls]), p, now).decisions()
     assert au.action is None
@@ -166,8 +166,8 @@ def test_a_debtor_cap_counts_calls_on_their_accounts_elsewhere(tmp_path):
 
 
 @pytest.mark.parametrize("counts, words", [("attempts", "at most 2 attempts by call in 7 days per debtor"),
-                                           ("contacts", "at most 2 contacts that reached the debtor by call "
-                                                        "in 7 days per debtor")])
+                                           ("contacts", ("at most 2 contacts that reached the debtor by call "
+                                                         "in 7 days per debtor"))])
 def test_a_cap_says_what_it_counts(tmp_path, counts, words):
     import shutil
 
@@ -233,3 +233,32 @@ def test_a_dated_consent_rule_bites_from_its_first_day(tmp_path):
     consented = [au_started(wednesday - timedelta(days=2)),
                  ev("consent_given", wednesday - timedelta(days=1), channel="call")]
     assert decide(nz, consented, p, wednesday).action is not None
+
+
+def test_a_step_deferred_into_a_consent_rules_first_day_is_blocked_in_a_mixed_batch(tmp_path):
+    """Tuesday in Auckland, a call made this morning: the daily repeat falls on Wednesday, the
+    day consent becomes necessary, so it may not be queued for then. Decided in one batch with
+    an Australian account the rule does not touch."""
+    import shutil
+
+    from arrears.engine import load_policy
+    from arrears.policies import PROFILES_DIR
+    from tests.test_guardrail_examples import CALLS
+    from tests.test_guardrail_examples import account as au_account
+    from tests.test_guardrail_examples import started as au_started
+
+    profiles = tmp_path / "profiles"
+    shutil.copytree(PROFILES_DIR, profiles)
+    (profiles / "test-consent.yaml").write_text(CONSENT_FROM_WEDNESDAY)
+    p = load_policy(CALLS, filename="calls.yaml", profiles_dir=profiles)
+    auckland = "Pacific/Auckland"
+    now = local(auckland, 2026, 11, 24, 14, 0)                  # Tuesday afternoon in Auckland
+    called = [au_started(now - timedelta(days=3)),
+              ev("contact_attempt", now - timedelta(hours=4), channel="call", outcome="no_answer",
+                 stage="calls")]
+    au, nz = decide_batch(Batch.from_objects(
+        [au_account("A"), au_account("B", jurisdiction="NZ", timezone=auckland)],
+        [[au_started(now - timedelta(days=2))], called]), p, now).decisions()
+    assert au.action is not None and au.action.not_before == now      # 12:00 in Sydney
+    assert nz.action is None
+    assert rules(nz)["test.consent-from-wednesday"].until == local(auckland, 2026, 11, 25, 0, 0)

@@ -108,7 +108,7 @@ class Shadow:
         start = time.monotonic()
         try:
             proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL, timeout=timeout)
+                                  stderr=subprocess.DEVNULL, timeout=timeout, check=False)
         except subprocess.TimeoutExpired:
             return "timeout", time.monotonic() - start
         return ("passed" if proc.returncode == 0 else "failed"), time.monotonic() - start
@@ -259,8 +259,7 @@ def _run(plan: dict, suites: dict, tmp: Path, jobs: int, out: str, select: bool 
     for t in threads:
         t.join()
     with open(out, "w", encoding="utf-8") as fh:
-        for row in sorted(results, key=lambda r: (r["module"], r["line"], r["change"])):
-            fh.write(json.dumps(row) + "\n")
+        fh.writelines(json.dumps(row) + "\n" for row in sorted(results, key=lambda r: (r["module"], r["line"], r["change"])))
     return results
 
 
