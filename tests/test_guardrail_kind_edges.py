@@ -262,3 +262,28 @@ def test_a_step_deferred_into_a_consent_rules_first_day_is_blocked_in_a_mixed_ba
     assert au.action is not None and au.action.not_before == now      # 12:00 in Sydney
     assert nz.action is None
     assert rules(nz)["test.consent-from-wednesday"].until == local(auckland, 2026, 11, 25, 0, 0)
+
+
+def test_after_a_cease_request_only_the_allowed_final_notices_go_out():
+    """FDCPA 1692c(c): after a request to stop, only the listed actions (legal warning, write-off)
+    by letter. The formal notice, required as it is, is not one of them."""
+    now = local(NY, 2026, 11, 24, 12, 0)
+    ceased = [started(now - timedelta(days=30)), ev("validation_notice_sent", now - timedelta(days=30)),
+              ev("cease_communication", now - timedelta(days=2))]
+    acc = account("US-CA", NY, invoices=[{"id": "I1", "amount": "800.00", "due_date": "2025-09-01"}])
+    d = decide(acc, ceased, policy("call, letter"), now)
+    assert d.action is None                                   # the formal notice is held back
+    assert {s.rule for s in d.suppressions} >= {"stop.cease_communication"}
+
+
+def test_a_cease_rule_of_another_jurisdiction_adds_nothing():
+    """A ceased debtor in England is stopped by the universal cease state alone: the US rule
+    that lets final notices through neither applies nor shows."""
+    now = local("Europe/London", 2026, 11, 24, 12, 0)
+    ceased = [started(now - timedelta(days=30)), ev("cease_communication", now - timedelta(days=2))]
+    # Decided in one batch with a US account, so the US rule is in play for the batch.
+    gb, _us = decide_batch(Batch.from_objects([account("GB", "Europe/London"), account("US-CA", NY, id="B")],
+                                              [ceased, [started(now - timedelta(days=2))]]),
+                           policy("call, letter"), now).decisions()
+    assert gb.action is None
+    assert [s.rule for s in gb.suppressions] == ["stop.cease_communication"]

@@ -267,7 +267,7 @@ EQUIVALENT = Path(__file__).with_name("equivalent.txt")
 
 
 def _equivalents() -> dict[tuple[str, str, str], str]:
-    """(module, stripped line, change) -> why the mutant cannot change behaviour."""
+    """(module, the mutated line, change) -> why the mutant cannot change behaviour."""
     out = {}
     for raw in EQUIVALENT.read_text(encoding="utf-8").splitlines():
         if raw.strip() and not raw.startswith("#"):
@@ -277,17 +277,17 @@ def _equivalents() -> dict[tuple[str, str, str], str]:
 
 
 def _mark_equivalents(results: list[dict]) -> list[str]:
-    """Relabel listed survivors 'equivalent'; return the entries that match no source line."""
+    """Relabel listed survivors 'equivalent'; return the entries no current mutant matches."""
     known = _equivalents()
-    texts = {}
+    live = set()
     for row in results:
-        if row["module"] not in texts:
-            texts[row["module"]] = (ROOT / row["module"]).read_text(encoding="utf-8").splitlines()
-        line = texts[row["module"]][row["line"] - 1].strip()
-        if row["status"].startswith("survived") and (row["module"], line, row["change"]) in known:
-            row["status"] = "equivalent"
-    return [f"{m} | {line}" for (m, line, _c) in known
-            if m in texts and line not in (t.strip() for t in texts[m])]
+        key = (row["module"], row.get("mutated", ""), row["change"])
+        if key in known:
+            live.add(key)
+            if row["status"].startswith("survived"):
+                row["status"] = "equivalent"
+    modules = {row["module"] for row in results}
+    return [f"{m} | {line} | {change}" for (m, line, change) in known if m in modules and (m, line, change) not in live]
 
 
 def _report(results: list[dict], min_score: float) -> int:
@@ -314,7 +314,7 @@ def _report(results: list[dict], min_score: float) -> int:
         for r in survivors:
             print(f"  {r['module']}:{r['line']}: {r['change']}{r['status'][8:]}: {r.get('mutated', '')}")
     for entry in stale:
-        print(f"stale entry in {EQUIVALENT.name} (no such line): {entry}")
+        print(f"stale entry in {EQUIVALENT.name} (no such mutant in these results): {entry}")
     return 1 if low else 0
 
 
