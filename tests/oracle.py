@@ -398,7 +398,8 @@ def add_months(day: date, months: int) -> date:
 
 def breathing_space_repeat(account, events, now: datetime, policy_doc: dict, rule: dict):
     """(latest start, previous start, previous last day) when the breathing space in force
-    began within `months` months of the end of the previous one; else None.
+    began within `months` months of the end of the previous one; else None. Only standard
+    breathing spaces count: a mental health crisis moratorium has no such limit.
 
     A breathing space lasts through its `until` date, else the 60th day after its start day
     (longer if an applicable breathing_space rule says so), and ends the day before a
@@ -412,6 +413,8 @@ def breathing_space_repeat(account, events, now: datetime, policy_doc: dict, rul
     days = max([BREATHING_SPACE_DAYS] + [int(r["days"]) for r in
                                          applicable_rules(account, policy_doc, "breathing_space")])
     latest, previous = starts[-1], starts[-2]
+    if any((at, i) > latest[:2] for at, i, e in ordered if e.type == "mental_health_crisis_moratorium"):
+        return None                                   # a crisis moratorium (no limit) came after it
     ends = [(at, i) for at, i, e in ordered if e.type == "breathing_space_ended"]
     if any(at >= latest[0] for at, _i in ends):
         return None                                   # the latest one was ended (even at its instant)
@@ -567,13 +570,30 @@ def _action_violations(c: Case) -> list[str]:
         not until_passed(events, "represented", day_t)
     if represented:
         out += _represented_violations(c)
+    # The latest moratorium of either kind is the one in force (same instant: neither is checked).
+    last_std, last_mh = _last(events, "breathing_space"), _last(events, "mental_health_crisis_moratorium")
     bs = in_force_since(events, "breathing_space", "breathing_space_ended")
+    if last_mh is not None and (last_std is None or last_std <= last_mh):
+        bs = None
     if bs is not None and not until_passed(events, "breathing_space", day_t):
         elapsed = (local_date(t, zone) - local_date(bs, zone)).days
         if elapsed < BREATHING_SPACE_DAYS or local_date(now, zone) <= local_date(bs, zone) + timedelta(
                 days=BREATHING_SPACE_DAYS - 1):
             out.append(f"stop.breathing_space: action at day {elapsed + 1} of a breathing space "
                        f"that started {bs.isoformat()}")
+    mh = in_force_since(events, "mental_health_crisis_moratorium", "breathing_space_ended")
+    if mh is not None and (last_std is None or last_std < mh) and not until_passed(
+            events, "mental_health_crisis_moratorium", day_t):
+        # it lasts while the crisis treatment does, and 30 days after the day it ended
+        treated = sorted((e for e in events if e.type == "crisis_treatment_ended" and e.at >= mh),
+                         key=lambda e: e.at)
+        last_day = None
+        if treated and all(e.until is None for e in events
+                           if e.type == "mental_health_crisis_moratorium" and e.at == mh):
+            last_day = (treated[0].until or local_date(treated[0].at, zone)) + timedelta(days=30)
+        if last_day is None or day_t <= last_day:
+            out.append(f"stop.breathing_space: action during a mental health crisis moratorium that "
+                       f"started {mh.isoformat()}")
     if _last(events, "cease_communication") is not None:
         allowed = any(what in r.get("allowed_actions", ()) and kind in r.get("channels", ())
                       for r in applicable_rules(account, policy_doc, "cease_communication"))

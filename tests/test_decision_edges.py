@@ -5,7 +5,7 @@ variant of it), with the expected step or amount worked out by hand.
 """
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from decimal import Decimal
 
 import yaml
@@ -16,7 +16,7 @@ from tests.core_factories import NOW, days_ago, default_policy_doc, ev, make_acc
 
 
 def at(day, hour=10):
-    return datetime.combine(day, time(hour), timezone.utc)
+    return datetime.combine(day, time(hour), UTC)
 
 
 def sent(stage, ago, channel="email"):
@@ -80,3 +80,28 @@ def test_a_balance_factor_without_a_cap_scales_to_ten_thousand():
     scores = [decide(make_account(amount=amount, due_date=days_ago(20)), [], policy, NOW).priority.score
               for amount in ("2500.00", "10000.00", "20000.00")]
     assert scores == [25, 100, 100]
+
+
+def test_recovery_likelihood_looks_back_ninety_and_three_hundred_sixty_five_days():
+    """The policy guide's formula: +0.2 if anything was paid in the last 90 days, -0.25 per promise
+    broken in the last 365. A payment 90 days ago counts, 91 days ago does not; likewise a promise
+    broken within 365 days. Windows are counted back from the evaluation instant (15:00 UTC):
+    a payment at 16:00 90 days ago is inside, at 16:00 91 days ago outside. A promise's deadline
+    is the start of the day after its date plus 2 days' tolerance, so a promise for 367 days ago
+    broke 364 days and 9 hours ago (inside), one for 368 days ago just outside.
+    (Unknown risk and on-time ratio count as 0.5: base 0.4.)"""
+    doc = default_policy_doc()
+    doc["priority"]["factors"] = {"recovery_likelihood": {"weight": 1}}
+    policy = compile_policy(doc)
+    account = make_account(amount="5000.00", due_date=days_ago(400))
+
+    def score(history):
+        return decide(account, history, policy, NOW).priority.score
+
+    assert score([]) == 40.0
+    paid = lambda ago: ev("payment", at(days_ago(ago), 16), amount="10.00")
+    assert (score([paid(90)]), score([paid(91)])) == (60.0, 40.0)
+
+    def broken(ago):     # promised 10 days before the deadline, which passed `ago` days ago
+        return ev("promise_to_pay", at(days_ago(ago + 10)), amount="100.00", until=str(days_ago(ago)))
+    assert (score([broken(367)]), score([broken(368)])) == (15.0, 40.0)

@@ -6,11 +6,10 @@ open-ended (no `hardship_extension_days`) keeps it open-ended everywhere.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-
 import yaml
 
 from arrears.engine import Batch, decide, decide_batch, load_policy
@@ -33,7 +32,7 @@ def _account(jurisdiction, tz):
 
 
 def _hardship_hold(policy, account, now=NOW, started=STARTED):
-    history = [ev("hardship", datetime.combine(started, time(10), timezone.utc))]
+    history = [ev("hardship", datetime.combine(started, time(10), UTC))]
     d = decide(account, history, policy, now)
     holds = [s for s in d.suppressions if s.rule == "pause.hardship"]
     return d, (holds[0] if holds else None)
@@ -41,7 +40,7 @@ def _hardship_hold(policy, account, now=NOW, started=STARTED):
 
 def _end(last_day, tz):
     """The instant the pause lifts: the local midnight after its last day."""
-    return datetime.combine(last_day + timedelta(days=1), time(0), ZoneInfo(tz)).astimezone(timezone.utc)
+    return datetime.combine(last_day + timedelta(days=1), time(0), ZoneInfo(tz)).astimezone(UTC)
 
 
 @pytest.mark.parametrize("policy_days, jurisdiction, tz, last_day", [
@@ -62,7 +61,7 @@ def test_a_profile_only_lengthens_the_hardship_pause(policy_days, jurisdiction, 
 def test_an_open_ended_hardship_pause_stays_open_ended(jurisdiction, tz):
     policy = _policy(None)
     account = _account(jurisdiction, tz)
-    d, hold = _hardship_hold(policy, account)
+    _d, hold = _hardship_hold(policy, account)
     assert hold is not None and hold.until is None                 # only an event ends it
     # A year later it still holds: no profile's figure turned it into a fixed length.
     later, hold = _hardship_hold(policy, account, NOW + timedelta(days=365))
@@ -84,7 +83,7 @@ def test_the_same_lengths_in_the_batch_path():
     policy = _policy(30)
     accounts = [_account("AU-VIC", "Australia/Melbourne"), _account("FR", "Europe/Paris"),
                 _account("GB", "Europe/London")]
-    history = [ev("hardship", datetime.combine(STARTED, time(10), timezone.utc))]
+    history = [ev("hardship", datetime.combine(STARTED, time(10), UTC))]
     out = decide_batch(Batch.from_objects(accounts, [history] * len(accounts)), policy, NOW)
     untils = []
     for i, account in enumerate(accounts):

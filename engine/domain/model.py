@@ -60,6 +60,10 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "consent_withdrawn": ("channel",),
     "write_off": ("amount",),        # bad debt written off: no longer owed, not collected
     "contact_preference": ("wishes",),   # the debtor's own wishes on when and how (engine/domain/requests)
+    # England and Wales: a mental health crisis moratorium (no fixed length; `until` optional)
+    # and the end of the debtor's crisis treatment (`until`: its day; it lasts 30 days more).
+    "mental_health_crisis_moratorium": (),
+    "crisis_treatment_ended": (),
 }
 
 # Contact outcomes. Attempts count towards frequency and stage progress unless

@@ -27,12 +27,16 @@ ROOT = Path(__file__).resolve().parents[2]
 INSTALLED = ("engine", "api", "plugins", "policies")
 CORE_TESTS = ("tests/test_escalation.py", "tests/test_holds_offers.py", "tests/test_pause_lengths.py",
               "tests/test_decision_edges.py", "tests/test_priority.py", "tests/test_facts.py",
-              "tests/test_guardrails.py", "tests/test_guardrail_examples.py", "tests/test_cli_policytest.py")
-GUARD_TESTS = ("tests/test_guardrails.py", "tests/test_guardrail_examples.py", "tests/test_cli_policytest.py")
+              "tests/test_guardrails.py", "tests/test_guardrail_examples.py", "tests/test_cli_policytest.py",
+              "tests/test_moratoria.py")
+GUARD_TESTS = ("tests/test_guardrails.py", "tests/test_guardrail_examples.py", "tests/test_guardrail_kind_edges.py",
+               "tests/test_escalation.py", "tests/test_cli_policytest.py")
 # The property suites kill more mutants but take minutes per mutant: --deep adds them.
 DEEP_TESTS = ("tests/test_properties.py", "tests/test_guardrail_properties.py")
-OUTBOX_TESTS = ("tests/tick/test_tick_claim_race.py", "tests/tick/test_tick_dispatch.py",
-                "tests/tick/test_tick_outbox_cli.py", "tests/tick/test_tick_email.py")
+OUTBOX_TESTS = ("tests/tick/test_tick_claim_race.py", "tests/tick/test_tick_dispatch_limits.py",
+                "tests/tick/test_tick_dispatch.py",
+                "tests/tick/test_tick_outbox_cli.py", "tests/tick/test_tick_email.py",
+                "tests/tick/test_tick_fallback.py")
 AUDIT_TESTS = ("tests/store/test_store_audit.py", "tests/api/test_api_audit.py",
                "tests/store/test_store_import.py")
 # The rule kinds: their scenario tests first, then the schema the registry generates (a
@@ -40,7 +44,7 @@ AUDIT_TESTS = ("tests/store/test_store_audit.py", "tests/api/test_api_audit.py",
 KIND_TESTS = ("tests/test_guardrails.py", "tests/test_guardrail_examples.py",
               "tests/test_guardrail_kind_edges.py",
               "tests/test_kind_breathing_space_repeat.py", "tests/test_rule_kinds.py",
-              "tests/test_cli_policytest.py")
+              "tests/test_cli_policytest.py", "tests/test_moratoria.py")
 # Pause lengths and fee freezes act in the decision core's holds and offers.
 PAUSE_TESTS = KIND_TESTS + ("tests/test_holds_offers.py", "tests/test_facts.py")
 # Kinds that only word the rule (represented, statutory_interest) are not targets: their
@@ -53,6 +57,7 @@ TARGETS = {
     "engine/decisions/holds.py": CORE_TESTS,
     "engine/decisions/offers.py": CORE_TESTS,
     "engine/decisions/priority.py": CORE_TESTS,
+    "engine/facts/moratoria.py": CORE_TESTS,
     "engine/guardrails/evaluate.py": GUARD_TESTS,
     "engine/guardrails/windows.py": GUARD_TESTS,
     "engine/store/outboxstore.py": OUTBOX_TESTS,
@@ -103,10 +108,30 @@ class Shadow:
         start = time.monotonic()
         try:
             proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL, timeout=timeout)
+                                  stderr=subprocess.DEVNULL, timeout=timeout, check=False)
         except subprocess.TimeoutExpired:
             return "timeout", time.monotonic() - start
         return ("passed" if proc.returncode == 0 else "failed"), time.monotonic() - start
+
+
+def _current(rows: list[dict]) -> list[dict]:
+    """Rows whose mutant the checkout still has; the others (the code changed since, or the
+    operators no longer make that mutant) are left out of the scores and counted apart."""
+    have = {}
+    kept, gone = [], 0
+    for row in rows:
+        module = row["module"]
+        if module not in have:
+            source = (ROOT / module).read_text(encoding="utf-8") if (ROOT / module).exists() else ""
+            have[module] = {(m.source.splitlines()[m.line - 1].strip(), m.change)
+                            for m in (mutants(source) if source else [])}
+        if (row.get("mutated"), row["change"]) in have[module]:
+            kept.append(row)
+        else:
+            gone += 1
+    if gone:
+        print(f"{gone} mutants of these results no longer exist in the checkout: not scored")
+    return kept
 
 
 def _survivors(path: str) -> set[tuple[str, str, str]]:
@@ -143,13 +168,19 @@ def main(argv=None) -> int:
                     help="only mutants whose changed line contains TEXT (re-check a survivor after adding a test)")
     ap.add_argument("--survivors", metavar="JSONL",
                     help="only the survivors of an earlier run's results file (after adding tests)")
-    ap.add_argument("--report", metavar="JSONL", help="only print the report of an earlier run's results file")
+    ap.add_argument("--report", metavar="JSONL", nargs="+",
+                    help="only print the report of earlier results files (a later file's row replaces an "
+                         "earlier one for the same mutant, e.g. a --survivors re-run)")
     ap.add_argument("--whole-suite", action="store_true",
                     help="run a module's whole suite for every mutant (default: only the tests that reach it)")
     args = ap.parse_args(argv)
     if args.report:
-        with open(args.report, encoding="utf-8") as fh:
-            return _report([json.loads(line) for line in fh if line.strip()], args.min_score)
+        merged = {}
+        for path in args.report:
+            with open(path, encoding="utf-8") as fh:
+                for row in (json.loads(line) for line in fh if line.strip()):
+                    merged[row["module"], row.get("mutated"), row["change"]] = row
+        return _report(_current(list(merged.values())), args.min_score)
     again = _survivors(args.survivors) if args.survivors else None
     modules = args.modules or (sorted({m for m, _l, _c in again}) if again else list(TARGETS))
     unknown = [m for m in modules if m not in TARGETS]
@@ -228,8 +259,7 @@ def _run(plan: dict, suites: dict, tmp: Path, jobs: int, out: str, select: bool 
     for t in threads:
         t.join()
     with open(out, "w", encoding="utf-8") as fh:
-        for row in sorted(results, key=lambda r: (r["module"], r["line"], r["change"])):
-            fh.write(json.dumps(row) + "\n")
+        fh.writelines(json.dumps(row) + "\n" for row in sorted(results, key=lambda r: (r["module"], r["line"], r["change"])))
     return results
 
 
@@ -237,7 +267,7 @@ EQUIVALENT = Path(__file__).with_name("equivalent.txt")
 
 
 def _equivalents() -> dict[tuple[str, str, str], str]:
-    """(module, stripped line, change) -> why the mutant cannot change behaviour."""
+    """(module, the mutated line, change) -> why the mutant cannot change behaviour."""
     out = {}
     for raw in EQUIVALENT.read_text(encoding="utf-8").splitlines():
         if raw.strip() and not raw.startswith("#"):
@@ -247,17 +277,17 @@ def _equivalents() -> dict[tuple[str, str, str], str]:
 
 
 def _mark_equivalents(results: list[dict]) -> list[str]:
-    """Relabel listed survivors 'equivalent'; return the entries that match no source line."""
+    """Relabel listed survivors 'equivalent'; return the entries no current mutant matches."""
     known = _equivalents()
-    texts = {}
+    live = set()
     for row in results:
-        if row["module"] not in texts:
-            texts[row["module"]] = (ROOT / row["module"]).read_text(encoding="utf-8").splitlines()
-        line = texts[row["module"]][row["line"] - 1].strip()
-        if row["status"].startswith("survived") and (row["module"], line, row["change"]) in known:
-            row["status"] = "equivalent"
-    return [f"{m} | {line}" for (m, line, _c) in known
-            if m in texts and line not in (t.strip() for t in texts[m])]
+        key = (row["module"], row.get("mutated", ""), row["change"])
+        if key in known:
+            live.add(key)
+            if row["status"].startswith("survived"):
+                row["status"] = "equivalent"
+    modules = {row["module"] for row in results}
+    return [f"{m} | {line} | {change}" for (m, line, change) in known if m in modules and (m, line, change) not in live]
 
 
 def _report(results: list[dict], min_score: float) -> int:
@@ -284,7 +314,7 @@ def _report(results: list[dict], min_score: float) -> int:
         for r in survivors:
             print(f"  {r['module']}:{r['line']}: {r['change']}{r['status'][8:]}: {r.get('mutated', '')}")
     for entry in stale:
-        print(f"stale entry in {EQUIVALENT.name} (no such line): {entry}")
+        print(f"stale entry in {EQUIVALENT.name} (no such mutant in these results): {entry}")
     return 1 if low else 0
 
 

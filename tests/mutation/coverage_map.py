@@ -25,7 +25,8 @@ def measure(shadow_base: Path, tests, root: Path, data_file: Path) -> bool:
                PYTHONDONTWRITEBYTECODE="1", COVERAGE_FILE=str(data_file))
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", "--no-header",
            "-m", "not postgresql", "--cov", "--cov-context=test", "--cov-report=", *tests]
-    proc = subprocess.run(cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.run(cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          check=False)
     return proc.returncode == 0
 
 

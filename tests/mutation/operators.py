@@ -4,6 +4,7 @@ A mutant replaces one node's source text (found with `ast`) by an altered copy o
 node (`ast.unparse`, in parentheses where it is an expression), so everything else in the
 file stays byte for byte as written. Strings, f-strings, docstrings, annotations, logging
 calls and lines marked `# pragma: no mutate` are never changed: wording is not behaviour.
+Nor is the placeholder default of a rule kind's required parameter, which is never read.
 """
 from __future__ import annotations
 
@@ -79,7 +80,17 @@ def _quiet_nodes(tree: ast.AST) -> set[int]:
             roots += node.decorator_list
         elif isinstance(node, ast.AnnAssign):
             roots.append(node.annotation)
+        elif _required_param(node):
+            roots.append(node.args[0])     # a required rule parameter's placeholder default
     return {id(n) for root in roots for n in ast.walk(root)}
+
+
+def _required_param(node: ast.AST) -> bool:
+    """`param(default, ..., required=True)` in a rule kind: the schema refuses a rule without the
+    parameter, so the default is never read (the dataclass only needs one for field order)."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "param"
+            and bool(node.args) and any(k.arg == "required" and isinstance(k.value, ast.Constant)
+                                        and k.value.value is True for k in node.keywords))
 
 
 def _variants(node: ast.AST):

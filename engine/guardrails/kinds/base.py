@@ -112,8 +112,9 @@ class Rule:
 
     # ---- wording ------------------------------------------------------------------------
     def describe(self) -> str:
-        """What the rule forbids, in plain words (suppressions, the trace and the docs)."""
-        return self.note or self.kind.replace("_", " ")
+        """What the rule forbids, in plain words (suppressions, the trace and the docs). Every
+        kind words its own rule (tests/test_rule_kinds.py checks each one does)."""
+        raise NotImplementedError
 
     def describe_for(self, facts, row: int) -> str:
         """What the rule forbids for account `row` (suppressions and the trace); by default
