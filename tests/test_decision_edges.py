@@ -58,6 +58,8 @@ def test_a_profile_freezes_fees_only_where_it_applies():
     fr = _fees_for("FR", "Europe/Paris")                          # no such profile rule in France
     assert fr.frozen is False
     assert fr.late_fee.amount == Decimal("70.00") and fr.interest.amount > 0
+    au = _fees_for("AU-NSW", "Australia/Sydney")                  # AU's hardship pause freezes nothing
+    assert au.frozen is False and au.interest.amount > 0
 
 
 def test_a_paid_up_account_reports_no_promise_pause():
