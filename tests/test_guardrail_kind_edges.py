@@ -349,3 +349,18 @@ def test_a_limitation_override_covers_each_jurisdiction_it_lists(tmp_path, juris
         assert d.action is None and "test.time-barred" in rules(d)
     else:
         assert d.action is not None and d.action.stage == "legal"
+
+
+def test_content_rules_mark_only_the_channels_they_name():
+    """US: the opt-out notice goes on emails and texts (Reg F 1006.6(e)), the validation notice on
+    written messages (email, letter) until one is sent. A first text carries the opt-out only, a
+    call neither."""
+    now = local(NY, 2026, 11, 24, 12, 0)
+    text = decide(account("US-CA", NY), [], policy("sms"), now)
+    assert text.action.channel == "sms"
+    assert "opt_out" in text.action.content and "validation_notice" not in text.action.content
+    mail = decide(account("US-CA", NY), [], policy("email"), now)
+    assert {"opt_out", "validation_notice"} <= set(mail.action.content)
+    call = decide(account("US-CA", NY), [], policy("call"), now)
+    assert call.action.channel == "call"
+    assert "opt_out" not in call.action.content and "validation_notice" not in call.action.content
