@@ -106,3 +106,12 @@ def test_recovery_likelihood_looks_back_ninety_and_three_hundred_sixty_five_days
     def broken(ago):     # promised 10 days before the deadline, which passed `ago` days ago
         return ev("promise_to_pay", at(days_ago(ago + 10)), amount="100.00", until=str(days_ago(ago)))
     assert (score([broken(367)]), score([broken(368)])) == (15.0, 40.0)
+
+
+def test_a_one_cent_dispute_is_still_a_dispute():
+    """Every open invoice disputed, however small (one minor unit): the dispute pause is reported."""
+    acc = make_account(amount="0.01", due_date=days_ago(20))
+    d = decide(acc, [ev("dispute_opened", at(days_ago(2)), invoice_id="I1", amount="0.01")],
+               compile_policy(default_policy_doc()), NOW)
+    assert d.action is None
+    assert "pause.dispute" in [s.rule for s in d.suppressions]

@@ -60,16 +60,17 @@ def test_a_cap_of_one_allows_one_call_per_window(tmp_path):
     assert decide(au_account("A"), history[:1], one_call, now).action is not None
 
 
-def test_the_weekend_window_holds_in_every_zone_of_a_multi_zone_debtor():
+@pytest.mark.parametrize("minute", [30, 60])
+def test_the_weekend_window_holds_in_every_zone_of_a_multi_zone_debtor(minute):
     """AU phone hours are 09:00-21:00 at weekends. A Sydney debtor also known in Brisbane (an hour
     behind in summer): at 09:30 on Sunday in Sydney it is 08:30 in Brisbane, so the call waits
-    for 09:00 in Brisbane, 10:00 in Sydney."""
+    for 09:00 in Brisbane, 10:00 in Sydney; at 10:00 itself it goes at once."""
     from arrears.engine import load_policy
     from tests.test_guardrail_examples import CALLS, SYDNEY
     from tests.test_guardrail_examples import account as au_account
     from tests.test_guardrail_examples import started as au_started
 
-    now = local(SYDNEY, 2026, 11, 29, 9, 30)                    # Sunday
+    now = local(SYDNEY, 2026, 11, 29, 9, 0) + timedelta(minutes=minute)     # Sunday
     acc = au_account("A", other_timezones=["Australia/Brisbane"])
     d = decide(acc, [au_started(now - timedelta(days=2))], load_policy(CALLS, filename="calls.yaml"), now)
     assert d.action is not None
