@@ -14,6 +14,7 @@ from arrears.engine.decisions.trace import build_trace
 from arrears.engine.domain.clock import from_epoch
 from arrears.engine.domain.decision import Action, Offer
 from arrears.engine.domain.money import Money, from_minor
+from arrears.engine.guardrails.jurisdiction import HOUSE
 from arrears.engine.guardrails.ruletext import content_names
 
 
@@ -74,9 +75,9 @@ def offers_of(db, row: int) -> tuple[Offer, ...]:
 
 
 def applied_profiles(db, row: int) -> tuple[str, ...]:
-    """Ids of the jurisdiction profiles that apply to the account."""
+    """Ids of the jurisdiction profiles that apply to the account (not the house hours)."""
     seen = []
     for rule, mask in db.rules:
-        if mask[row] and rule.profile not in seen:
+        if mask[row] and rule.profile not in seen and rule.profile != HOUSE:
             seen.append(rule.profile)
     return tuple(seen)
