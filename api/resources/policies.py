@@ -11,7 +11,6 @@ from arrears.api.resources.common import AT, COMPLIANCE, CURSOR, LIMIT
 from arrears.api.routing import Param, Resource
 from arrears.api.serialize import policy_version
 from arrears.engine.domain.errors import PolicyError
-from arrears.engine.policy.load import load_policy
 from arrears.engine.simulate import DEFAULT_SAMPLE, from_work_queue, simulate
 from arrears.engine.store import policyvers
 from arrears.engine.store.db import read_transaction
@@ -22,16 +21,16 @@ SAMPLE = Param("sample", {"type": "integer", "minimum": 0, "maximum": 100, "defa
                "Accounts shown per sample (stage changes, newly suppressed, newly released).")
 
 
-def _compile(data: bytes, facts=None):
-    """(policy, source text) of an uploaded YAML body, which may use the plugin `facts`;
-    PolicyError with every problem."""
+def _compile(data: bytes, registry):
+    """(policy, source text) of an uploaded YAML body, compiled as the `registry` compiles
+    (its plugin facts and the company profiles); PolicyError with every problem."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ApiProblem(400, "malformed-request", f"the policy is not UTF-8 text (byte {exc.start})") from None
     # load_policy takes a one-line string naming a file as a path: text always ends in a newline.
     text = text if text.endswith("\n") else text + "\n"
-    return load_policy(text, filename=UPLOAD, facts=facts), text
+    return registry.load(text, filename=UPLOAD), text
 
 
 def _problems(exc: PolicyError) -> list[dict]:
@@ -80,7 +79,7 @@ def _compile_or_422(call, outcome: str):
     listing every problem (line and column) if it is invalid, `outcome` saying what did
     not happen."""
     try:
-        return _compile(call.body, call.state.policies.facts)
+        return _compile(call.body, call.state.policies)
     except PolicyError as exc:
         raise ApiProblem(422, "invalid-policy", f"the policy has {len(exc.problems)} problem(s); {outcome}",
                          _problems(exc)) from None
@@ -96,7 +95,7 @@ def _compile_or_422(call, outcome: str):
 def validate_policy(call):
     """POST /v1/policies:validate: check a candidate policy."""
     try:
-        policy, _ = _compile(call.body, call.state.policies.facts)
+        policy, _ = _compile(call.body, call.state.policies)
     except PolicyError as exc:
         return {"valid": False, "policy": None, "problems": _problems(exc)}
     return {"valid": True, "problems": [],
