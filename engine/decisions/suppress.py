@@ -78,27 +78,32 @@ def for_row(db, row: int) -> tuple[Suppression, ...]:
     return tuple(out) + _named(guard)
 
 
-def _guard_entry(db, rule, row: int) -> tuple[bool, str, str, datetime | None]:
-    """(decides the time, rule id, reason, until) of a guardrail rule that times the step."""
+def _guard_entry(db, rule, row: int) -> tuple[str, bool, str, str, datetime | None]:
+    """(which channel: "chosen" or "first", decides that channel's time, rule id, reason, until)
+    of a guardrail rule that times the step."""
     g, st = db.guarded, db.steps
     chosen = g.channel[row]
     mine, first = int(g.rule_until[rule.id][row]), int(g.first_until[rule.id][row])
     base = max(int(g.base[row]), db.now) if g.base is not None else db.now
     if chosen >= 0 and mine > base and mine != NEVER:
-        return mine == int(g.not_before[row]), rule.id, f"deferred: {describe(rule)}", _time(mine)
+        return "chosen", mine == int(g.not_before[row]), rule.id, f"deferred: {describe(rule)}", _time(mine)
     stage = db.policy.stages[st.step[row]]
     how = f"moved to {stage.channels[chosen]}" if chosen >= 0 else "no channel permitted"
     decides = g.first_time is not None and first == int(g.first_time[row])
-    return decides, rule.id, f"{describe(rule)}; {how}", _time(first)
+    return "first", decides, rule.id, f"{describe(rule)}; {how}", _time(first)
 
 
 def _named(guard: list) -> tuple[Suppression, ...]:
-    """The guardrail rules that time a step, the one(s) whose end decides the earliest
-    permitted time first; each of the others names them, since its own end comes sooner."""
-    deciding = [rule_id for decides, rule_id, _reason, _until in guard if decides]
+    """The guardrail rules that time a step: for the chosen channel (deferred), then for the
+    preferred one (moved, or no channel permitted). In each group the rule(s) whose end decides
+    that channel's earliest permitted time come first; each of the others names them, since
+    its own end comes sooner."""
     out = []
-    for decides, rule_id, reason, until in sorted(guard, key=lambda e: not e[0]):
-        if not decides and deciding:
-            reason += f"; the earliest time is set by {', '.join(deciding)}"
-        out.append(Suppression(rule_id, reason, until))
+    for group in ("chosen", "first"):
+        entries = [e for e in guard if e[0] == group]
+        deciding = [rule_id for _g, decides, rule_id, _reason, _until in entries if decides]
+        for _g, decides, rule_id, reason, until in sorted(entries, key=lambda e: not e[1]):
+            if not decides and deciding:
+                reason += f"; the earliest time is set by {', '.join(deciding)}"
+            out.append(Suppression(rule_id, reason, until))
     return tuple(out)
