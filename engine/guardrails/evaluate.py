@@ -25,7 +25,7 @@ from arrears.engine.facts.compute import Facts
 from arrears.engine.guardrails.jurisdiction import applicable, matches
 from arrears.engine.guardrails.kinds.base import Candidate
 from arrears.engine.guardrails.ruletext import CONTENT_BITS
-from arrears.engine.guardrails.windows import Windows, allowed_at, earliest
+from arrears.engine.guardrails.windows import Instants, Windows, earliest
 
 MAX_DEFER = DAY          # a preferred channel deferred by up to this much is kept
 DEBTOR_FACING = [KIND_CODES[k] for k in ("email", "sms", "letter", "call")]
@@ -56,11 +56,21 @@ def rule_masks(profiles: dict, batch, policy) -> list[tuple]:
     masks = applicable(profiles.values(), batch, policy.compliance, forced)
     # Rules that apply to no account of the batch cost nothing downstream.
     out = [(rule, masks[p.id]) for p in profiles.values() if masks[p.id].any() for rule in p.rules]
-    for house in policy.house:
-        mask = np.isin(batch.debtor_type.astype(str), list(house.debtor_types))
-        if mask.any():
-            out.append((house.rule, mask))
+    if policy.house:
+        types = batch.debtor_type.astype(str)      # once: the house rules share it
+        masks_by = {}
+        for house in policy.house:
+            if house.debtor_types not in masks_by:
+                masks_by[house.debtor_types] = np.isin(types, list(house.debtor_types))
+            if masks_by[house.debtor_types].any():
+                out.append((house.rule, masks_by[house.debtor_types]))
     return out
+
+
+def _on_channels(kind: np.ndarray, rule) -> np.ndarray:
+    """Candidates whose channel kind the rule lists (a bit test: cheaper than `np.isin`)."""
+    bits = sum(1 << c for c in rule.channel_codes)
+    return (kind >= 0) & ((bits >> np.maximum(kind, 0)) & 1 == 1)
 
 
 def time_bar_blocks(facts: Facts, policy, rules) -> tuple[np.ndarray, list]:
@@ -126,7 +136,7 @@ def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
         times, scoped = {}, []
         win = Windows(n)
         for rule, mask in per_candidate:
-            in_scope = np.isin(kind, rule.channel_codes) if rule.channels and rule.scoped_by_channels else has
+            in_scope = _on_channels(kind, rule) if rule.channels and rule.scoped_by_channels else has
             applies = mask & usable & in_scope
             if "earliest" in rule.hooks:
                 r = rule.earliest(facts, cand, mask, applies) if applies.any() else np.full(n, NEVER)
@@ -167,19 +177,24 @@ def window_times(facts: Facts, scoped, state_rows, start, before, t) -> dict:
     a wait that a holiday or another rule imposed (NEVER: not involved).
     """
     out = {}
-    held = np.flatnonzero((t > start) & (t < FAR))
     shut = (t >= FAR) & (before < FAR)      # no window opens within the horizon: all are named
+    idx = np.flatnonzero((t > start) & (t < FAR))
+    # The three instants as local times, converted once for every rule.
+    moments = [Instants(facts, idx, x[idx]) for x in (t - 1, before, start)] if idx.size else []
+    moved = t[idx] > before[idx]
     for rule, applies in scoped:
         res = np.where(shut & applies, FAR, NEVER)
-        idx = held[applies[held]]
-        if idx.size:
-            own = Windows(facts.n)
+        mine = applies[idx]
+        if mine.any():
+            own = Windows(facts.n, idx)          # this rule's windows alone, for the held rows
             rule.restrict(own, applies)
             if state_rows is not None:
                 own.with_state_holidays(state_rows)
-            decides = (t[idx] > before[idx]) & ~allowed_at(facts, own, idx, t[idx] - 1)
-            late = ~allowed_at(facts, own, idx, before[idx])
-            early = ~allowed_at(facts, own, idx, start[idx])
+            at = np.flatnonzero(mine)            # judge only the rows the rule covers
+            last, late, early = (np.zeros(idx.size, dtype=bool) for _ in moments)
+            for out_, m in zip((last, late, early), moments):
+                out_[at] = ~m.allowed(own, at, at)
+            decides = moved & last
             res[idx[decides]] = t[idx[decides]]
             alone = ~decides & (late | early)
             if alone.any():

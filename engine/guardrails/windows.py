@@ -40,19 +40,32 @@ def weekday(local_day: np.ndarray) -> np.ndarray:
 
 
 class Windows:
-    """Per-row intersected weekly windows (minutes) and holiday flags for one candidate channel."""
+    """Per-row intersected weekly windows (minutes) and holiday flags for one candidate channel.
 
-    def __init__(self, n: int):
-        self.hours = np.tile(OPEN_WEEK, (n, 1, 1))          # (n, 7, 2): start, end per weekday
-        self.holidays = np.zeros(n, dtype=bool)
-        self.state_holidays = np.zeros(n, dtype=bool)   # also the subdivision's own holidays
-        self.any = np.zeros(n, dtype=bool)
+    `index`: the batch rows it holds (None: all `n`). Restrictions are always given for the
+    whole batch (masks and per-row tables of length `n`); a partial `Windows` keeps its rows.
+    """
+
+    def __init__(self, n: int, index: np.ndarray | None = None):
+        self.index = index
+        m = n if index is None else index.size
+        self.hours = np.empty((m, 7, 2), dtype=np.int64)     # start, end minutes per weekday
+        self.hours[...] = OPEN_WEEK
+        self.holidays = np.zeros(m, dtype=bool)
+        self.state_holidays = np.zeros(m, dtype=bool)   # also the subdivision's own holidays
+        self.any = np.zeros(m, dtype=bool)
+
+    def _mine(self, rows: np.ndarray) -> np.ndarray:
+        return rows if self.index is None else rows[self.index]
 
     def restrict_week(self, rows: np.ndarray, week) -> None:
-        """Intersect the windows of `rows` (a boolean mask) with `week`: a (7, 2) table for
-        them all, or an (n, 7, 2) table with each account's own hours (a debtor's wishes)."""
+        """Intersect the windows of `rows` (a boolean mask over the batch) with `week`: a (7, 2)
+        table for them all, or an (n, 7, 2) table with each account's own hours (a debtor's
+        wishes)."""
         week = np.asarray(week, dtype=np.int64)
-        sel = np.flatnonzero(rows)
+        if week.ndim == 3 and self.index is not None:
+            week = week[self.index]
+        sel = np.flatnonzero(self._mine(rows))
         if sel.size == 0:
             return
         mine = week if week.ndim == 2 else week[sel]
@@ -66,6 +79,7 @@ class Windows:
 
     def close_holidays(self, rows: np.ndarray, national: bool = False) -> None:
         """Rows whose public holidays are closed: national ones, or also their state's."""
+        rows = self._mine(rows)
         self.holidays |= rows
         if not national:
             self.state_holidays |= rows
@@ -73,50 +87,72 @@ class Windows:
 
     def with_state_holidays(self, rows: np.ndarray) -> None:
         """Rows whose closed holidays include their state's own (a policy's choice)."""
-        self.state_holidays |= rows & self.holidays
+        self.state_holidays |= self._mine(rows) & self.holidays
 
 
-def _allowed_at_local(win: Windows, rows, local, jurisdictions, codes):
-    """Is local wall-clock time `local` inside the window (and not a holiday) for rows?"""
+def _inside(win: Windows, pos, local, jurisdictions, jcodes):
+    """Is local wall-clock time `local` inside the window (and not a holiday) at `win`'s
+    positions `pos`, whose jurisdiction codes are `jcodes`?"""
     day = local // DAY
     minute = (local % DAY) // 60
     wk = weekday(day)
-    start, end = win.hours[rows, wk, 0], win.hours[rows, wk, 1]
+    start, end = win.hours[pos, wk, 0], win.hours[pos, wk, 1]
     ok = (minute >= start) & (minute < end)
-    hol = win.holidays[rows]
+    hol = win.holidays[pos]
     if hol.any():
-        ok &= ~(hol & is_holiday(jurisdictions, codes[rows], day, win.state_holidays[rows]))
+        ok &= ~(hol & is_holiday(jurisdictions, jcodes, day, win.state_holidays[pos]))
     return ok
 
 
-def allowed_at(facts, win: Windows, rows: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Per account in `rows` (indices): is instant `t` (per row) inside its windows in every
-    known time zone? Used to say which restriction holds a contact back."""
-    out = np.ones(rows.size, dtype=bool)
-    if rows.size == 0:
+class Instants:
+    """Instants of some accounts as local times in their zones, converted once and judged
+    against several windows (`allowed`): which restriction holds a contact back."""
+
+    def __init__(self, facts, rows: np.ndarray, t: np.ndarray):
+        self.facts, self.rows, self.t = facts, rows, t
+        codes, self.jurisdictions = facts.jurisdiction_codes
+        self.jcodes = codes[rows]
+        self.local = t + tzutil.offsets(facts.tz_names, facts.b.tz[rows], t)
+        self.multi = np.flatnonzero(facts.multi_zone[rows])
+
+    def allowed(self, win: Windows, pos: np.ndarray, which: np.ndarray | None = None) -> np.ndarray:
+        """Per account (or only those at `which`, indices into this object's rows): is its
+        instant inside `win`, at `win` positions `pos`, in every known zone?"""
+        which = np.arange(self.rows.size) if which is None else which
+        out = _inside(win, pos, self.local[which], self.jurisdictions, self.jcodes[which])
+        if self.multi.size:
+            f = self.facts
+            for k in np.flatnonzero(np.isin(which, self.multi)):
+                i = int(which[k])
+                row, at = int(self.rows[i]), int(self.t[i])
+                zone_names = list(dict.fromkeys([f.tz_names[f.b.tz[row]], *f.b.extra_tz[row]]))
+                zc = np.arange(len(zone_names))
+                local = at + tzutil.offsets(zone_names, zc, np.full(len(zc), at))
+                out[k] = _inside(win, np.full(len(zc), pos[k]), local, self.jurisdictions,
+                                 np.full(len(zc), self.jcodes[i])).all()
         return out
-    codes, jurisdictions = facts.jurisdiction_codes
-    names, zones = facts.tz_names, facts.b.tz
-    loc = t + tzutil.offsets(names, zones[rows], t)
-    out = _allowed_at_local(win, rows, loc, jurisdictions, codes)
-    for i in np.flatnonzero(facts.multi_zone[rows]):
-        row = int(rows[i])
-        zone_names = list(dict.fromkeys([names[zones[row]], *facts.b.extra_tz[row]]))
-        zc = np.arange(len(zone_names))
-        local = int(t[i]) + tzutil.offsets(zone_names, zc, np.full(len(zc), int(t[i])))
-        out[i] = _allowed_at_local(win, np.full(len(zc), row), local, jurisdictions, codes).all()
-    return out
+
+
+def allowed_at(facts, win: Windows, rows: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Per account in `rows` (indices): is instant `t` (per row) inside its windows (a whole
+    batch's `Windows`) in every known time zone?"""
+    if rows.size == 0:
+        return np.ones(0, dtype=bool)
+    return Instants(facts, rows, t).allowed(win, rows)
 
 
 def earliest(facts, win: Windows, t: np.ndarray) -> np.ndarray:
-    """Earliest instant >= t (per row) inside every window; FAR if none within the horizon."""
+    """Earliest instant >= t (per batch row) inside every window; FAR if none within the
+    horizon. `win` may hold only some rows (`Windows.index`): the others keep `t`."""
     out = t.copy()
-    rows = np.flatnonzero(win.any & (t < FAR))
-    if rows.size == 0:
+    index = np.arange(facts.n) if win.index is None else win.index
+    pos = np.flatnonzero(win.any & (t[index] < FAR))
+    if pos.size == 0:
         return out
+    rows = index[pos]
     codes, jurisdictions = facts.jurisdiction_codes
-    multi = facts.multi_zone
-    single = rows[~multi[rows]]
+    multi = facts.multi_zone[rows]
+    single, spos = rows[~multi], pos[~multi]
     names, zones = facts.tz_names, facts.b.tz
     if single.size:
         ts = t[single]
@@ -129,28 +165,35 @@ def earliest(facts, win: Windows, t: np.ndarray) -> np.ndarray:
                 break
             d = day0 + j
             wk = weekday(d)
-            start = win.hours[single, wk, 0] * 60
-            end = win.hours[single, wk, 1] * 60
+            start = win.hours[spos, wk, 0] * 60
+            end = win.hours[spos, wk, 1] * 60
             cand = np.where(j == 0, np.maximum(loc, d * DAY + start), d * DAY + start)
             ok = pending & (cand < d * DAY + end) & (start < end)
-            hol = ok & win.holidays[single]
+            hol = ok & win.holidays[spos]
             if hol.any():
                 idx = np.flatnonzero(hol)
                 ok[idx] &= ~is_holiday(jurisdictions, codes[single[idx]], d[idx],
-                                       win.state_holidays[single[idx]])
+                                       win.state_holidays[spos[idx]])
+            if j == 0:
+                # Already inside the window: the instant itself, with no conversion back.
+                now_ok = ok & (cand == loc)
+                result[now_ok] = ts[now_ok]
+                pending &= ~now_ok
+                ok &= ~now_ok
             if ok.any():
                 idx = np.flatnonzero(ok)
                 utc = tzutil.local_to_utc(names, zones[single[idx]], cand[idx])
                 result[idx] = np.maximum(utc, ts[idx])
                 pending[idx] = False
         out[single] = result
-    for row in rows[multi[rows]]:
-        out[row] = _earliest_multi(facts, win, int(row), int(t[row]), jurisdictions, codes)
+    for p, row in zip(pos[multi], rows[multi]):
+        out[row] = _earliest_multi(facts, win, int(p), int(row), int(t[row]), jurisdictions, codes)
     return out
 
 
-def _earliest_multi(facts, win, row, t, jurisdictions, codes_all) -> int:
-    """Earliest instant >= t allowed in the account's every zone (one row, Python)."""
+def _earliest_multi(facts, win, pos, row, t, jurisdictions, codes_all) -> int:
+    """Earliest instant >= t allowed in the account's every zone (one row at `win` position
+    `pos`, Python)."""
     zone_names = list(dict.fromkeys([facts.tz_names[facts.b.tz[row]], *facts.b.extra_tz[row]]))
     codes = np.arange(len(zone_names))
     candidates = {t}
@@ -159,14 +202,14 @@ def _earliest_multi(facts, win, row, t, jurisdictions, codes_all) -> int:
         for j in range(HORIZON_DAYS):
             d = loc0 // DAY + j
             # Where some zone's window opens (or its day starts, after a holiday).
-            for minute in {int(win.hours[row, int(weekday(d)), 0]), 0}:
+            for minute in {int(win.hours[pos, int(weekday(d)), 0]), 0}:
                 local = d * DAY + minute * 60
                 utc = int(tzutil.local_to_utc(zone_names, np.array([code]), np.array([local]))[0])
                 if utc >= t:
                     candidates.add(utc)
-    rows = np.full(len(zone_names), row)
+    k = len(zone_names)
     for cand in sorted(candidates):
-        local = cand + tzutil.offsets(zone_names, codes, np.full(len(codes), cand))
-        if _allowed_at_local(win, rows, local, jurisdictions, codes_all).all():
+        local = cand + tzutil.offsets(zone_names, codes, np.full(k, cand))
+        if _inside(win, np.full(k, pos), local, jurisdictions, np.full(k, codes_all[row])).all():
             return cand
     return int(FAR)
