@@ -257,3 +257,39 @@ def test_a_cap_that_sets_the_time_comes_first():
     assert [s.rule for s in d.suppressions] == ["us-regf.call-7-in-7", "us-regf.inconvenient-time"]
     assert d.suppressions[1].until == local(NY, 2026, 11, 24, 8, 0)
     assert "the earliest time is set by us-regf.call-7-in-7" in d.suppressions[1].reason
+
+
+# ---- item 16: what docs/compliance.md now says the engine does ---------------------------------
+
+@pytest.mark.parametrize("jurisdiction, closed", [("AU-NSW", True), ("AU", False)])
+def test_australian_substitute_holidays_are_closed_for_a_states_accounts(jurisdiction, closed):
+    sydney = "Australia/Sydney"
+    now = local(sydney, 2027, 12, 27, 10, 0)               # Christmas Day (observed), a Monday
+    acc = account(jurisdiction, sydney, currency="AUD")
+    d = decide(acc, [started(now - timedelta(days=2))], policy(), now)
+    if closed:                                             # and Boxing Day (observed) on the 28th
+        assert d.action is None and d.next_evaluation_at == local(sydney, 2027, 12, 29, 7, 30)
+        assert any(s.rule == "au.public-holidays" for s in d.suppressions)
+    else:
+        assert d.action.not_before == now
+
+
+@pytest.mark.parametrize("debtor_type", ["consumer", "business"])
+def test_the_us_time_bar_applies_to_creditors_and_business_accounts(debtor_type):
+    text = POLICY.replace("CHANNELS", "call").replace("fdcpa_applies: true", "fdcpa_applies: false").replace(
+        "EXTRA", "").replace(
+        "max_attempts: 60, repeat_every_days: 1}",
+        "max_attempts: 60, repeat_every_days: 1}\n"
+        "    - {id: formal, days_past_due: 300, action: formal_notice, channels: [letter], template: t,"
+        " required: true}\n"
+        "    - {id: legal, days_past_due: 400, action: legal_warning, channels: [letter], template: t}\n"
+        "    - {id: writeoff, days_past_due: 500, action: write_off, channels: [letter], template: t}")
+    pol = load_policy(text, filename="creditor.yaml")
+    acc = account("US-TX", NY, debtor_type, currency="USD", contact={"address": "1 Main St"},
+                  invoices=[{"id": "I1", "amount": "800.00", "due_date": "2023-05-01"}])
+    now = local(NY, 2026, 11, 24, 12, 0)
+    formal = ev("contact_attempt", now - timedelta(days=30), channel="letter", outcome="sent", stage="formal")
+    d = decide(acc, [formal], pol, now)
+    assert d.profiles == ("us-limitations",)
+    assert d.action.type == "write_off"
+    assert any(s.rule == "us-limitations.time-barred" for s in d.suppressions)
