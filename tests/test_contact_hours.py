@@ -293,3 +293,14 @@ def test_the_us_time_bar_applies_to_creditors_and_business_accounts(debtor_type)
     assert d.profiles == ("us-limitations",)
     assert d.action.type == "write_off"
     assert any(s.rule == "us-limitations.time-barred" for s in d.suppressions)
+
+
+def test_a_cap_that_has_already_lifted_is_not_named():
+    now = local(NY, 2026, 11, 24, 12, 0)
+    first = now - timedelta(days=10)                          # seven calls, the last 8.5 days ago
+    history = [started(now - timedelta(days=12)), ev("validation_notice_sent", now - timedelta(days=12))] + [
+        ev("contact_outcome", first + timedelta(hours=6 * i), channel="call", outcome="no_answer")
+        for i in range(7)]
+    d = decide(account("US-CA", NY), history, policy(), now)
+    assert d.action.not_before == now and d.suppressions == ()
+    assert {t.step: t.outcome for t in d.trace}["check us-regf.call-7-in-7"] == "clear"
