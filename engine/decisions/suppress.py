@@ -28,7 +28,7 @@ def masks(db) -> list[tuple[str, np.ndarray]]:
     open_ = has_step & ~db.held         # while a hold is in force, only the hold is listed
     # A rule is listed when it holds the step past the time it would have gone out without
     # any guardrail (spacing and grace included), even if another rule holds it longer.
-    base = np.maximum(g.base, now) if g.base is not None else now
+    base = np.maximum(g.base, now)
     for rule, mask in db.rules:
         if rule.id not in g.rule_until:
             continue
@@ -84,12 +84,12 @@ def _guard_entry(db, rule, row: int) -> tuple[str, bool, str, str, datetime | No
     g, st = db.guarded, db.steps
     chosen = g.channel[row]
     mine, first = int(g.rule_until[rule.id][row]), int(g.first_until[rule.id][row])
-    base = max(int(g.base[row]), db.now) if g.base is not None else db.now
+    base = max(int(g.base[row]), db.now)
     if chosen >= 0 and mine > base and mine != NEVER:
         return "chosen", mine == int(g.not_before[row]), rule.id, f"deferred: {describe(rule)}", _time(mine)
     stage = db.policy.stages[st.step[row]]
     how = f"moved to {stage.channels[chosen]}" if chosen >= 0 else "no channel permitted"
-    decides = g.first_time is not None and first == int(g.first_time[row])
+    decides = first == int(g.first_time[row])
     return "first", decides, rule.id, f"{describe(rule)}; {how}", _time(first)
 
 

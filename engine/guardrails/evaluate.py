@@ -44,8 +44,8 @@ class Guarded:
     content: np.ndarray      # int bitmask of CONTENT_BITS the message must carry
     exempt: dict             # hold id -> steps a rule lets through it (cease: a final notice)
     retry_at: np.ndarray     # for blocked steps: when the first blocking rule lifts (FAR: never)
-    base: np.ndarray = None  # when the step would go out without the guardrails
-    first_time: np.ndarray = None   # when the first usable channel is permitted (FAR: never)
+    base: np.ndarray         # when the step would go out without the guardrails
+    first_time: np.ndarray   # when the first usable channel is permitted (FAR: never)
 
 
 def rule_masks(profiles: dict, batch, policy) -> list[tuple]:
