@@ -44,4 +44,12 @@ def parse_events(items, currency: str | None, where: str) -> list[Event]:
         return []
     if not isinstance(items, list):
         raise InputError("expected a list of events", where)
-    return [parse_event(item, currency, _join(where, i)) for i, item in enumerate(items)]
+    events = [parse_event(item, currency, _join(where, i)) for i, item in enumerate(items)]
+    # An event id is unique per account (the store records it once): a history that repeats
+    # one would count that payment twice here and once in the store.
+    seen: dict[str, int] = {}
+    for i, ev in enumerate(events):
+        if ev.id is not None and seen.setdefault(ev.id, i) != i:
+            raise InputError(f"event id {ev.id!r} repeats {_join(where, seen[ev.id])}: an event id is unique "
+                             "per account", f"{_join(where, i)}.id")
+    return events

@@ -51,7 +51,9 @@ def event_to_dict(ev) -> dict:
             "until": None if ev.until is None else ev.until.isoformat(),
             "instalments": [{"due_date": due.isoformat(), "amount": str(amount)}
                             for due, amount in ev.instalments],
-            "note": ev.note}
+            "note": ev.note,
+            "representative": None if ev.representative is None else ev.representative.to_dict(),
+            "wishes": None if ev.wishes is None else ev.wishes.to_dict()}
 
 
 def stored_event(row, currency: str) -> dict:
@@ -67,8 +69,10 @@ def _money(minor, currency) -> dict | None:
     return {"amount": str(from_minor(int(minor), currency)), "currency": currency}
 
 
-def decision_summary(row) -> dict:
-    """A `decisions` row joined with its account id, with the tick's JSON summary unpacked.
+def decision_summary(row, active=None) -> dict:
+    """A `decisions` row joined with its account id and its policy's name and version, with
+    the tick's JSON summary unpacked; `stale` when it was made under a policy other than
+    `active` (the active `policy_versions` row, or None when none is active).
 
     The tick stores a compact summary (format `summary/1`); fields it lacks are null.
     """
@@ -94,7 +98,22 @@ def decision_summary(row) -> dict:
         "reason": body.get("reason") if isinstance(body.get("reason"), str) else None,
         "suppressions": [s if isinstance(s, str) else s.get("rule", "") for s in supp
                          if isinstance(s, (str, dict))],
+        **_staleness(row, active),
     }
+
+
+def _staleness(row, active) -> dict:
+    """The decision's policy, and whether a later activation made the decision stale."""
+    name, version = getattr(row, "policy_name", None), getattr(row, "policy_version", None)
+    mine = {"digest": row.policy_digest, "name": name, "version": version,
+            "active": active is not None and active.digest == row.policy_digest}
+    if active is None or mine["active"]:
+        return {"policy": mine, "stale": False, "stale_reason": None}
+    made = f"{name} {version} ({row.policy_digest})" if name else row.policy_digest
+    return {"policy": mine, "stale": True,
+            "stale_reason": f"decided under policy {made}; {active.name} {active.version} ({active.digest}) "
+                            f"has been active since {time_of(active.activated_at)}, and the next tick "
+                            f"decides this account again under it"}
 
 
 def audit_entry(row) -> dict:

@@ -42,8 +42,9 @@ def template_context(decision: Decision, account: Account,
         "total_balance": _money(decision.total_balance),
         "overdue_balance": _money(decision.overdue_balance),
         "disputed_amount": _money(decision.disputed_amount),
-        "invoices": [{"id": inv.id, "amount": {"amount": str(inv.amount), "currency": account.currency},
-                      "due_date": inv.due_date.isoformat()} for inv in account.invoices],
+        # Each invoice with what is still open and its status, so a message lists only
+        # what is owed (a paid invoice shows as `paid`, never as a debt).
+        "invoices": [line.to_dict() for line in decision.invoices],
         "days_past_due": decision.days_past_due,
         "bucket": decision.bucket,
         "stage": action.stage,
@@ -56,9 +57,38 @@ def template_context(decision: Decision, account: Account,
         "fees": None if decision.fees is None else decision.fees.to_dict(),
         "content": list(action.content),
         "flags": {name: name in action.content for name in CONTENT_BITS},
+        "previous_contact": _previous(decision, zone),
+        # A payment link is minted at delivery (`Dispatcher.attach_payment_link`), once per
+        # outbox message, and only when `payable`.
+        "payable": decision.payable,
+        "payment_link": None,
         "today": decision.evaluated_at.astimezone(zone).date().isoformat(),
+        # A represented debtor: {"role": "representative" | "review", "representative": {name, firm,
+        # email, phone, address}} (the action's `recipient`); None when the message goes to the debtor.
+        "representation": action.recipient,
         "evaluated_at": rfc3339(decision.evaluated_at),
     }
+
+
+def recipient_for(action, account: Account) -> Recipient:
+    """Where the message goes: the debtor's own contact details, or, for a represented debtor, only
+    the representative's (a review task for staff carries none): the debtor's are never used then."""
+    if action.recipient is None:
+        c = account.contact
+        return Recipient(email=c.email, phone=c.phone, mobile=c.mobile, address=c.address)
+    if action.recipient["role"] != "representative":
+        return Recipient()
+    rep = action.recipient.get("representative") or {}
+    return Recipient(email=rep.get("email"), phone=rep.get("phone"), address=rep.get("address"))
+
+
+def _previous(decision: Decision, zone: ZoneInfo) -> dict | None:
+    """The last contact of this episode that reached the debtor, or None: wording such as
+    "despite our previous reminder" is true only when this is set."""
+    prev = decision.previous_contact
+    if prev is None:
+        return None
+    return {**prev.to_dict(), "date": prev.at.astimezone(zone).date().isoformat()}
 
 
 def build_message(decision: Decision, account: Account, *,
@@ -69,13 +99,12 @@ def build_message(decision: Decision, account: Account, *,
         raise ValueError(f"decision for account {decision.account_id!r} has no action to deliver")
     if account.id != decision.account_id:
         raise ValueError(f"account {account.id!r} does not match decision for {decision.account_id!r}")
-    c = account.contact
     return Message(
         account_id=decision.account_id, action_type=action.type, stage=action.stage,
         attempt=action.attempt, channel=action.channel, channel_kind=action.channel_kind,
         template=action.template, tone=action.tone, language=action.language,
         not_before=action.not_before,
-        recipient=Recipient(email=c.email, phone=c.phone, mobile=c.mobile, address=c.address),
+        recipient=recipient_for(action, account),
         content=tuple(action.content),
         context=template_context(decision, account, creditor, default_timezone),
         metadata={

@@ -4,6 +4,7 @@
     dispatcher = Dispatcher(pm, config)                 # once, at start
     failures = dispatcher.notify_decision(decision)     # after persisting a decision
     message = dispatcher.compose(decision, account)     # pure; store message.to_dict() in the outbox
+    message, failures = dispatcher.attach_payment_link(message, stored_link)   # once per outbox row
     result = dispatcher.deliver(message)                # never raises
     ...persist result, append contact_event(message, result, now) to history...
     failures += dispatcher.notify_delivery(rendered_message, result)
@@ -22,6 +23,7 @@ import pluggy
 
 from arrears.engine.domain.decision import Decision
 from arrears.engine.domain.model import Account
+from arrears.plugins import paylinks
 from arrears.plugins.compose import build_message
 from arrears.plugins.errors import ChannelConfigError, PluginError, TemplateError
 from arrears.plugins.manager import call_each
@@ -89,6 +91,19 @@ class Dispatcher:
         """The unrendered message for the decision's action (ValueError if it has none)."""
         return build_message(decision, account, creditor=self.creditor,
                              default_timezone=self.default_timezone)
+
+    def attach_payment_link(self, message: Message, stored: dict | None = None) -> tuple[Message, list]:
+        """`message` with its payment link (see `arrears.plugins.paylinks`), and plugin failures.
+
+        Call it after `compose` and before delivery; `stored` is the link an earlier try of the
+        same outbox message carried (`message.context["payment_link"]`), reused while it holds.
+        Never raises.
+        """
+        message, error = paylinks.attach(self.pm, message, stored)
+        if error is None:
+            return message, []
+        names = [impl.plugin_name for impl in self.pm.hook.arrears_payment_link.get_hookimpls()]
+        return message, [PluginFailure(", ".join(names) or "?", "arrears_payment_link", error)]
 
     def render(self, message: Message) -> Message:
         """The rendered message; raises `TemplateError`."""

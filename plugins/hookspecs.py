@@ -114,3 +114,22 @@ def arrears_delivery(message, result):
     Returns: nothing; return values are ignored. Every implementation is called, each in
     isolation, after the result is persisted: an observer can never cause a resend.
     """
+
+
+@hookspec(firstresult=True)
+def arrears_payment_link(message, amount, expires_at):
+    """Mint an online payment link for one message.
+
+    Passed: `message`, the composed, unrendered `Message` (its `idempotency_key`, `account_id`
+    and, from the tick, `metadata["outbox_id"]` identify it); `amount`, the money the message
+    asks for as `{"amount": "50.00", "currency": "GBP"}` (the overdue balance, or the balance
+    when nothing is overdue yet); `expires_at`, the aware UTC datetime the host proposes the
+    link stop working (the decision's time plus `LINK_VALID_DAYS`).
+    Returns: an `arrears.plugins.message.PaymentLink` (an http(s) `url`, and optionally its own
+    `expires_at`), or None for no link. firstresult: the first non-None result wins.
+    The host calls it only for messages by email, SMS or letter to an account that may be
+    asked to pay (something owed; not disputed, ceased, bankrupt, deceased, represented or in
+    breathing space), at most once per outbox message: the link is stored with the message and
+    reused on every retry while its amount still holds. A hook that raises or returns anything
+    else is recorded as a plugin failure and the message goes out without a link.
+    """

@@ -108,6 +108,18 @@ class Message:
 
 
 @dataclass(frozen=True)
+class PaymentLink:
+    """What an `arrears_payment_link` plugin returns: the link, and when it stops working.
+
+    `expires_at` (aware datetime) may be left out; the host then uses the expiry it proposed.
+    The amount and currency are the host's (those it asked the plugin to mint the link for).
+    """
+
+    url: str
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Rendered:
     """What rendering produced: an optional subject and a text or HTML body."""
 

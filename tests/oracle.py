@@ -430,7 +430,8 @@ def add_months(day: date, months: int) -> date:
 
 def breathing_space_repeat(account, events, now: datetime, policy_doc: dict, rule: dict):
     """(latest start, previous start, previous last day) when the breathing space in force
-    began within `months` months of the end of the previous one; else None.
+    began within `months` months of the end of the previous one; else None. Only standard
+    breathing spaces count: a mental health crisis moratorium has no such limit.
 
     A breathing space lasts through its `until` date, else the 60th day after its start day
     (longer if an applicable breathing_space rule says so), and ends the day before a
@@ -444,6 +445,8 @@ def breathing_space_repeat(account, events, now: datetime, policy_doc: dict, rul
     days = max([BREATHING_SPACE_DAYS] + [int(r["days"]) for r in
                                          applicable_rules(account, policy_doc, "breathing_space")])
     latest, previous = starts[-1], starts[-2]
+    if any((at, i) > latest[:2] for at, i, e in ordered if e.type == "mental_health_crisis_moratorium"):
+        return None                                   # a crisis moratorium (no limit) came after it
     ends = [(at, i) for at, i, e in ordered if e.type == "breathing_space_ended"]
     if any(at >= latest[0] for at, _i in ends):
         return None                                   # the latest one was ended (even at its instant)
@@ -486,6 +489,46 @@ def check_breathing_space_repeat(rule: dict, c: Case) -> list[str]:
     return out
 
 
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def wishes_in_force(events, day: date) -> dict | None:
+    """The latest contact_preference event's wishes (as the API took them) if its `until` has
+    not passed by local `day`; the engine's reading: the latest event replaces earlier ones."""
+    prefs = [e for e in events if e.type == "contact_preference"]
+    if not prefs:
+        return None
+    last = max(prefs, key=lambda e: e.at)
+    if last.until is not None and day > last.until:
+        return None
+    return last.wishes.to_dict()
+
+
+def check_debtor_wishes(rule: dict, c: Case) -> list[str]:
+    """Universal: a debtor-facing action at `t` within the welcome hours and days, on a wished
+    channel kind, and no call or SMS on a weekday before the working day ends; not while
+    represented (the contact then goes to the representative)."""
+    if c.decision.action is None or c.kind not in DEBTOR_FACING:
+        return []
+    if in_force_since(c.events, "represented", "representation_ended") is not None:
+        return []
+    w = wishes_in_force(c.events, local_date(c.now, c.zone))
+    if not w:
+        return []
+    loc, out = c.t.astimezone(c.zone), []
+    m = loc.hour * 60 + loc.minute
+    if "hours" in w and not minutes(w["hours"]["start"]) <= m < minutes(w["hours"]["end"]):
+        out.append(f"debtor.wishes: {c.kind} at {loc.isoformat()} outside the welcome hours {w['hours']}")
+    if "days" in w and _WEEKDAYS[loc.weekday()] not in w["days"]:
+        out.append(f"debtor.wishes: {c.kind} on a {_WEEKDAYS[loc.weekday()]}, not among {w['days']}")
+    if "channels" in w and c.kind not in w["channels"]:
+        out.append(f"debtor.wishes: {c.kind}, not among the wished channels {w['channels']}")
+    if w.get("no_contact_at_work") and c.kind in ("call", "sms") and loc.weekday() < 5 \
+            and m < minutes(w["working_hours"]["end"]):
+        out.append(f"debtor.wishes: {c.kind} at {loc.isoformat()}, before the working day ends")
+    return out
+
+
 # How this oracle checks each rule kind the engine knows: a function of (rule, Case)
 # returning violations, or why no check of the decision's action is needed. Every kind
 # in the engine's registry must have an entry (tests/test_rule_kinds.py), so a new kind
@@ -509,6 +552,7 @@ KIND_CHECKS = {
     "statutory_interest": "reported in the trace only; restricts nothing",
     "payment_terms": "reported in the trace only; restricts nothing",
     "breathing_space_repeat": check_breathing_space_repeat,
+    "debtor_wishes": check_debtor_wishes,
 }
 
 
@@ -527,8 +571,12 @@ def violations(account, events, now: datetime, decision, policy_doc: dict,
     out = []
     if decision.action is not None:
         out += _action_violations(c)
+    # The debtor's own wishes bind every account, whatever its profiles.
+    out += check_debtor_wishes({"id": "debtor.wishes"}, c)
     # The profiles' rules, each by its kind's check.
     for rule in applicable_rules(account, policy_doc):
+        if rule["kind"] == "debtor_wishes":
+            continue           # checked above, once
         check = KIND_CHECKS[rule["kind"]]
         if callable(check):
             out += check(rule, c)
@@ -550,26 +598,65 @@ def _action_violations(c: Case) -> list[str]:
     if in_force_since(events, "bankruptcy", "bankruptcy_ended") is not None and not until_passed(
             events, "bankruptcy", day_t):
         out.append("stop.bankruptcy: an action during bankruptcy")
-    if in_force_since(events, "represented", "representation_ended") is not None and not until_passed(
-            events, "represented", day_t):
-        out.append("stop.represented: direct action while the debtor is represented")
+    represented = in_force_since(events, "represented", "representation_ended") is not None and \
+        not until_passed(events, "represented", day_t)
+    if represented:
+        out += _represented_violations(c)
+    # The latest moratorium of either kind is the one in force (same instant: neither is checked).
+    last_std, last_mh = _last(events, "breathing_space"), _last(events, "mental_health_crisis_moratorium")
     bs = in_force_since(events, "breathing_space", "breathing_space_ended")
+    if last_mh is not None and (last_std is None or last_std <= last_mh):
+        bs = None
     if bs is not None and not until_passed(events, "breathing_space", day_t):
         elapsed = (local_date(t, zone) - local_date(bs, zone)).days
         if elapsed < BREATHING_SPACE_DAYS or local_date(now, zone) <= local_date(bs, zone) + timedelta(
                 days=BREATHING_SPACE_DAYS - 1):
             out.append(f"stop.breathing_space: action at day {elapsed + 1} of a breathing space "
                        f"that started {bs.isoformat()}")
+    mh = in_force_since(events, "mental_health_crisis_moratorium", "breathing_space_ended")
+    if mh is not None and (last_std is None or last_std < mh) and not until_passed(
+            events, "mental_health_crisis_moratorium", day_t):
+        # it lasts while the crisis treatment does, and 30 days after the day it ended
+        treated = sorted((e for e in events if e.type == "crisis_treatment_ended" and e.at >= mh),
+                         key=lambda e: e.at)
+        last_day = None
+        if treated and all(e.until is None for e in events
+                           if e.type == "mental_health_crisis_moratorium" and e.at == mh):
+            last_day = (treated[0].until or local_date(treated[0].at, zone)) + timedelta(days=30)
+        if last_day is None or day_t <= last_day:
+            out.append(f"stop.breathing_space: action during a mental health crisis moratorium that "
+                       f"started {mh.isoformat()}")
     if _last(events, "cease_communication") is not None:
         allowed = any(what in r.get("allowed_actions", ()) and kind in r.get("channels", ())
                       for r in applicable_rules(account, policy_doc, "cease_communication"))
         if not allowed:
             out.append(f"stop.cease_communication: {what} by {kind} after a request to stop communicating")
+    if represented:
+        return out          # the debtor's own opt-outs and addresses play no part
     if said_last(events, "channel_opt_out", "channel_opt_in", kind):
         out.append(f"opt_out: {kind} after the debtor opted out of it")
     if not reachable(account, kind):
         out.append(f"unreachable: {kind} without the contact details for it")
     return out
+
+
+def _represented_violations(c: Case) -> list[str]:
+    """While represented: only internal channels, or, when the policy routes representation, the
+    representative (named on the latest represented event) on a channel kind their details reach."""
+    kind, action = c.kind, c.decision.action
+    if kind in ("webhook", "task"):
+        return []
+    if "representation" not in c.policy_doc:
+        return ["stop.represented: direct action while the debtor is represented"]
+    last = max((e for e in c.events if e.type == "represented"), key=lambda e: e.at)
+    rep = last.representative.to_dict() if last.representative is not None else {}
+    kinds = {k for k, field in (("email", "email"), ("call", "phone"), ("letter", "address")) if rep.get(field)}
+    recipient = getattr(action, "recipient", None) or {}
+    if recipient.get("role") != "representative" or recipient.get("representative") != rep:
+        return [f"stop.represented: {kind} not addressed to the representative {rep or '(none named)'}"]
+    if kind not in kinds:
+        return [f"stop.represented: {kind}, which the representative's details ({sorted(kinds)}) do not reach"]
+    return []
 
 
 def utc(*args) -> datetime:

@@ -11,7 +11,12 @@ computed in plain Python from the account's history (tests/oracle_state.py):
   the end of that date (local), i.e. days past due in [-window_days, 0];
 - late fee and interest are zero while fees are frozen: breathing space, hardship where an
   applicable profile's hardship rule freezes fees, a plan in good standing with
-  `plan_interest_freeze` (each in force under every reading).
+  `plan_interest_freeze` (each in force under every reading);
+- and at most what the moratoria leave (docs/compliance.md, breathing space): no late fee
+  for an invoice whose first overdue day fell inside any breathing space or crisis
+  moratorium, and no interest for any of their days, even after they ended (upper bounds:
+  the fixed fee of every other overdue invoice; simple interest on each overdue invoice's
+  open amount for its days outside every moratorium).
 
 Approximations (the side that asks less): percentages may round either way by one minor
 unit; the balance and the due date are taken under every reading of same-instant ties, and
@@ -19,12 +24,12 @@ a violation is claimed only when it is one under all of them.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from tests.oracle import applicable_rules
 from tests.oracle_liveness import READINGS
-from tests.oracle_state import latest_plan, minor, money, state
+from tests.oracle_state import latest_plan, minor, money, moratorium_spans, round_half_up, state
 
 EXCLUDING = ("stop.bankruptcy", "stop.deceased", "stop.cease_communication", "stop.represented",
              "stop.breathing_space")
@@ -109,4 +114,48 @@ def offer_fee_violations(account, events, now: datetime, decision, policy_doc: d
         if why and (fees.late_fee.amount != 0 or fees.interest.amount != 0):
             out.append(f"fees while frozen ({', '.join(why)}): late fee {fees.late_fee.amount}, "
                        f"interest {fees.interest.amount}")
+        claims = [_fee_bounds(account, events, now, policy_doc, fees, ties) for ties in READINGS]
+        if all(claims):
+            out += claims[0]
+    return out
+
+
+def _tier_fee(amount: Decimal, tiers: list) -> Decimal:
+    for tier in tiers:
+        if tier.get("below") is None or amount < Decimal(str(tier["below"])):
+            return Decimal(str(tier["amount"]))
+    return Decimal(0)
+
+
+def _fee_bounds(account, events, now, policy_doc, fees, ties: bool) -> list[str]:
+    """Late fee and interest above what the moratoria leave, under one reading."""
+    conf = policy_doc.get("fees") or {}
+    m = money(account, events, policy_doc, now, ties)
+    spans = moratorium_spans(account, events, now, policy_doc, ties)
+    overdue = [inv for inv in account.invoices
+               if m.open[inv.id] > 0 and inv.id not in m.disputed and inv.due_date < m.today]
+    unit = minor(account.currency)
+    out = []
+    late = conf.get("late_fee") or {}
+    if late.get("fixed_by_amount") and late.get("flat") is None and late.get("percent") is None:
+        bound = sum((_tier_fee(Decimal(inv.amount), late["fixed_by_amount"]) for inv in overdue
+                     if not any(f <= inv.due_date + timedelta(days=1) <= last for f, last in spans)),
+                    Decimal(0))
+        if fees.late_fee.amount > bound + unit * len(overdue):
+            out.append(f"late fee {fees.late_fee.amount} above {bound}, the fixed fees of the overdue "
+                       f"invoices that did not fall overdue in a moratorium {spans}")
+    interest = conf.get("interest")
+    if interest:
+        rate = (Decimal(str(interest.get("reference_rate_percent", 0)))
+                + Decimal(str(interest.get("margin_percent", 0)))) / 100
+        basis = int(interest.get("basis_days", 365))
+        bound = Decimal(0)
+        for inv in overdue:
+            lo = inv.due_date + timedelta(days=1)
+            days = (m.today - inv.due_date).days - sum(
+                max(0, (min(m.today, last) - max(lo, f)).days + 1) for f, last in spans)
+            bound += round_half_up(m.open[inv.id] * rate * days / basis, account.currency)
+        if fees.interest.amount > bound + unit * len(overdue):
+            out.append(f"interest {fees.interest.amount} above {bound}, simple interest for the days outside "
+                       f"every moratorium {spans}")
     return out

@@ -135,7 +135,7 @@ STATES = {   # rule id: (opening, closing)
     "stop.cease_communication": ("cease_communication", None),
     "stop.bankruptcy": ("bankruptcy", "bankruptcy_ended"),
     "stop.represented": ("represented", "representation_ended"),
-    "stop.breathing_space": ("breathing_space", "breathing_space_ended"),
+    "stop.breathing_space": (("breathing_space", "mental_health_crisis_moratorium"), "breathing_space_ended"),
     "pause.hold": ("hold", "hold_released"),
     "pause.hardship": ("hardship", "hardship_ended"),
 }
@@ -162,8 +162,9 @@ def state_length(rule: str, account, policy_doc: dict) -> tuple[int | None, int 
 def state(rule: str, account, events, now: datetime, policy_doc: dict, ties: bool) -> State:
     """The state of `rule` at `now` (docs/facts.md, State events), under one reading of ties."""
     opening, closing = STATES[rule]
+    openings = opening if isinstance(opening, tuple) else (opening,)
     zone = zone_of(account, policy_doc)
-    starts = [e for e in events if e.type == opening]
+    starts = [e for e in events if e.type in openings]
     if not starts:
         return State(rule, False)
     top = max(e.at for e in starts)
@@ -179,13 +180,56 @@ def state(rule: str, account, events, now: datetime, policy_doc: dict, ties: boo
     ends = []
     for e in latest:
         last = e.until
-        if last is None and days is not None:
+        if e.type == "mental_health_crisis_moratorium":
+            if last is None:
+                last = crisis_last_day(events, e.at, zone, ties)
+        elif last is None and days is not None:
             last = start_day + timedelta(days=int(days))
         if last is not None and cap is not None:
             last = min(last, start_day + timedelta(days=int(cap)))
         ends.append(None if last is None else midnight(last + timedelta(days=1), zone))
     end = None if None in ends else (max(ends) if ties else min(ends))
     return State(rule, end is None or now < end, top, end)
+
+
+def crisis_last_day(events, start: datetime, zone: ZoneInfo, ties: bool) -> date | None:
+    """A mental health crisis moratorium without an `until` lasts through the 30th day after
+    the day its crisis treatment ended (the first `crisis_treatment_ended` after it: its
+    `until`, else its local day); None while no end of treatment is recorded. `ties` (the
+    longer reading) leaves out an end of treatment at the instant the moratorium started."""
+    treated = sorted((e for e in events if e.type == "crisis_treatment_ended"
+                      and (e.at > start or (not ties and e.at == start))), key=lambda e: e.at)
+    if not treated:
+        return None
+    return (treated[0].until or local_date(treated[0].at, zone)) + timedelta(days=30)
+
+
+def moratorium_spans(account, events, now: datetime, policy_doc: dict, ties: bool) -> list[tuple[date, date]]:
+    """Every breathing space and crisis moratorium as (first, last) local days up to today
+    (docs/compliance.md): no interest for these days, no late fee for an invoice whose first
+    overdue day is one of them. `ties` reads the longer way (an end at a start's instant is
+    before it)."""
+    zone = zone_of(account, policy_doc)
+    today = local_date(now, zone)
+    days, _ = state_length("stop.breathing_space", account, policy_doc)
+    out = []
+    for e in events:
+        if e.type not in ("breathing_space", "mental_health_crisis_moratorium") or e.at > now:
+            continue
+        first = local_date(e.at, zone)
+        last = e.until
+        if last is None:
+            last = (crisis_last_day(events, e.at, zone, ties) if e.type == "mental_health_crisis_moratorium"
+                    else first + timedelta(days=int(days)))
+        ends = [x.at for x in events if x.type == "breathing_space_ended"
+                and (x.at > e.at or (not ties and x.at == e.at))]
+        if ends:
+            cut = local_date(min(ends), zone) - timedelta(days=1)
+            last = cut if last is None else min(last, cut)
+        last = today if last is None else min(last, today)
+        if last >= first:
+            out.append((first, last))
+    return out
 
 
 # ---- promises and plans -------------------------------------------------------------------------------

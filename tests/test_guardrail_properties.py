@@ -62,6 +62,9 @@ def _aggressive_text() -> str:
             stage["max_attempts"] = 30
             stage["repeat_every_days"] = 1
     doc["metadata"]["name"] = "aggressive"
+    # No representation section: its represented debtors are held (stop.represented), while the
+    # other two policies route them to the representative or a review task; both get generated.
+    doc.pop("representation", None)
     return yaml.safe_dump(doc, sort_keys=False)
 
 

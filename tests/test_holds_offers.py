@@ -59,6 +59,12 @@ HOLDS = [
 
 @pytest.mark.parametrize("rule, history, last_day", HOLDS, ids=[f"{h[0]}-{i}" for i, h in enumerate(HOLDS)])
 def test_every_hold_suppresses_the_action(policy, rule, history, last_day):
+    if rule == "stop.represented":
+        # The hold of a policy without a `representation` section (with one, the step goes to the
+        # representative or a review task instead: tests/test_representation.py).
+        doc = default_policy_doc()
+        doc.pop("representation")
+        policy = compile_policy(doc)
     acc = make_account(due_date=days_ago(20))
     assert decide(acc, [], policy, NOW).action is not None            # something would go out ...
     d = decide(acc, history, policy, NOW)

@@ -173,6 +173,7 @@ FIELD_VALUES = {
     "channel": "email",
     "outcome": "sent",
     "instalments": [{"due_date": "2026-12-01", "amount": "10"}],
+    "wishes": {"language": "fr"},
 }
 
 

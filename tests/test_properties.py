@@ -79,7 +79,8 @@ def events(draw, now: int, currency: str, invoice_ids: list[str]):
     fields = {}
     if etype in ("payment", "credit_note", "write_off", "promise_to_pay"):
         fields["amount"] = draw(amounts(currency))
-    if etype in ("promise_to_pay",) or (etype in ("hold", "breathing_space", "hardship") and draw(st.booleans())):
+    if etype in ("promise_to_pay",) or (etype in ("hold", "breathing_space", "hardship", "mental_health_crisis_moratorium",
+                                              "crisis_treatment_ended") and draw(st.booleans())):
         fields["until"] = draw(days)
     if etype in ("contact_attempt", "contact_outcome", "channel_opt_out", "channel_opt_in"):
         fields["channel"] = draw(st.sampled_from(CHANNEL_KINDS))

@@ -71,7 +71,27 @@ CASES = [
     one("days_past_due: 30", "days_past_due: 10", "10",
         "stage 'personal_call' (days_past_due 10) comes after 'firm_reminder' (15): stages must be in escalation order"),
     one("channels: [call, email]", "channels: [cal, email]", "cal,", "unknown channel 'cal'; did you mean 'call'?"),
-    one("template: call_script", "template: call_scrip", "call_scrip", "unknown template 'call_scrip'; did you mean"),
+    one("call: call_script", "call: call_scrip", "call_scrip", "unknown template 'call_scrip'; did you mean"),
+    one("template: friendly_reminder", "template: friendly_remindr", "friendly_remindr",
+        "unknown template 'friendly_remindr'; did you mean"),
+    # a stage's templates per channel kind, and internal templates on written channels
+    one("template: {call: call_script, written: firm_reminder}", "template: call_script", "call_script\n",
+        "stage 'personal_call' would send template 'call_script', which is internal (audience: internal), "
+        "to the debtor by channel 'email' (email); name a debtor template for it, e.g. template: "
+        "{call: call_script, written: <a debtor template>}"),
+    one("written: firm_reminder}", "written: write_off_review}", "write_off_review}",
+        "stage 'personal_call' would send template 'write_off_review', which is internal"),
+    one("written: firm_reminder}", "email: call_script}", "call_script}",
+        "would send template 'call_script', which is internal (audience: internal), to the debtor by channel 'email'"),
+    one("{call: call_script, written: firm_reminder}", "{call: call_script}", "{call",
+        "stage 'personal_call' has no template for channel 'email' (email); add 'email' or 'written' under template"),
+    one("written: firm_reminder}", "written: firm_reminder, sms: friendly_reminder}", "sms:",
+        "stage 'personal_call' has no channel that would use the 'sms' template (its channel kinds: call, email)"),
+    one("written: firm_reminder}", "written: firm_reminder, email: firm_reminder}", "written:",
+        "has no channel that would use the 'written' template"),
+    one("channels: [crm, review]\n      template: agency_referral", "channels: [crm, review, email]\n"
+        "      template: agency_referral", "agency_referral\n",
+        "stage 'agency_referral' would send template 'agency_referral', which is internal"),
     one("tone: formal\n      required: true", "tone: formal\n      required: false", "legal_warning\n      channels",
         "stage 'legal_warning' (legal_warning) needs an earlier stage with action 'formal_notice' and required: true"),
     one("action: formal_notice", "action: notice", "refer_to_agency",
@@ -120,7 +140,7 @@ CASES = [
         "only the last fee tier may omit 'below'"),
     # names
     one("Europe/London", "Europe/Londn", "Europe/Londn", "unknown time zone 'Europe/Londn'; did you mean 'Europe/London'?"),
-    one("call_script: {languages: [en]}", "call_script: {languages: [eng]}", "eng",
+    one("call_script: {languages: [en]", "call_script: {languages: [eng]", "eng",
         "language 'eng' is not a 2-letter ISO 639-1 code"),
     one("default_language: en", "default_language: EN", "EN", "language 'EN' is not a 2-letter"),
 ]
@@ -190,3 +210,9 @@ def test_any_damage_to_the_default_policy_never_crashes(damage):
             continue                       # an earlier edit removed this path
     problems = check_semantics(data, Document(data, "x"), "x")
     assert all(p.line >= 1 and p.col >= 1 for p in problems)
+
+
+def test_a_stage_whose_channels_are_not_a_list_gets_one_problem_not_template_follow_ups():
+    text = TEXT.replace("      channels: [call, email]\n", "      channels: 5\n", 1)
+    _, problems = check_policy_text(text, "p.yaml")
+    assert [p.message for p in problems] == ["expected a list, got 5"]

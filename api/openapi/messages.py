@@ -24,6 +24,11 @@ INT = {"type": "integer"}
 OPT_INT = nullable(INT)
 CURSOR = nullable({"type": "string", "description": "Pass as `cursor` for the next page; null at the end."})
 DIGEST = {"type": "string", "minLength": 1, "description": "A policy digest (`sha256:…`)."}
+CANDIDATE = {"type": "string", "minLength": 1,
+             "description": "A candidate policy document (YAML text, as `POST /v1/policies` takes it), "
+                            "to decide under without storing or activating it. Compliance and admin keys "
+                            "only; not with `policy`. Problems are reported with their line and column in "
+                            "this text."}
 
 
 def page(item: str) -> dict:
@@ -49,13 +54,13 @@ def _decide(settings) -> dict:
     return {
         "DecideRequest": _object({"account": ref("Account"),
                                   "events": {"type": "array", "items": ref("Event")},
-                                  "at": INSTANT, "policy": DIGEST}, ("account",),
+                                  "at": INSTANT, "policy": DIGEST, "candidate": CANDIDATE}, ("account",),
                                  "Decide for one account. `at` defaults to now; `policy` (a stored "
-                                 "version's digest) to the active policy."),
+                                 "version's digest) or `candidate` (policy YAML) to the active policy."),
         "DecideItem": item,
         "DecideBatchRequest": _object({"items": {"type": "array", "items": ref("DecideItem"), "minItems": 1,
                                                  "maxItems": settings.max_batch_items},
-                                       "at": INSTANT, "policy": DIGEST}, ("items",),
+                                       "at": INSTANT, "policy": DIGEST, "candidate": CANDIDATE}, ("items",),
                                       "Decide for several accounts at one moment, in one evaluation."),
         "DecideBatchResponse": _object({"decisions": {"type": "array", "items": ref("Decision")}},
                                        ("decisions",)),
@@ -99,11 +104,17 @@ def _decisions() -> dict:
         "action": OPT_STR, "channel": OPT_STR, "attempt": OPT_INT, "not_before": OPT_TIME,
         "next_evaluation_at": OPT_TIME, "priority": nullable({"type": "number"}), "bucket": OPT_STR,
         "days_past_due": OPT_INT, "balance": nullable(ref("Money")), "reason": OPT_STR,
-        "suppressions": {"type": "array", "items": STR}},
+        "suppressions": {"type": "array", "items": STR},
+        "policy": _object({"digest": STR, "name": OPT_STR, "version": OPT_STR, "active": {"type": "boolean"}},
+                          ("digest", "name", "version", "active"),
+                          "The policy version the decision was made under (name and version null "
+                          "if that version is not stored), and whether it is the active one."),
+        "stale": {"type": "boolean"}, "stale_reason": OPT_STR},
         ("id", "account_id", "evaluated_at", "policy_digest", "stage", "action", "channel", "attempt",
          "not_before", "next_evaluation_at", "priority", "bucket", "days_past_due", "balance", "reason",
-         "suppressions"),
-        "An account's latest stored decision, as the scheduled tick recorded it.")
+         "suppressions", "policy", "stale", "stale_reason"),
+        "An account's latest stored decision, as the scheduled tick recorded it. `stale`: it was made "
+        "under a policy other than the active one (activated since); the next tick decides again.")
     work_item = _object({"account_id": STR, "priority": {"type": "number"}, "stage": STR, "action": STR,
                          "channel": STR, "attempt": INT, "not_before": TIME, "reason": OPT_STR,
                          "balance": nullable(ref("Money")), "days_past_due": OPT_INT},

@@ -9,6 +9,7 @@ against the document, so the two cannot drift apart unnoticed.
 from __future__ import annotations
 
 from arrears.engine.domain.model import CHANNEL_KINDS, CONTACT_OUTCOMES, DEBTOR_TYPES, EVENT_TYPES, NOTE_MAX
+from arrears.engine.domain.requests import WEEKDAYS, WISH_CHANNELS
 
 
 def ref(name: str) -> dict:
@@ -86,6 +87,29 @@ def _event_rules() -> list[dict]:
     return rules
 
 
+_HOURS = _object({"start": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
+                  "end": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}},
+                 ("start", "end"), "Local hours HH:MM, start before end.")
+REPRESENTATIVE = _object({
+    "name": TEXT, "firm": nullable(TEXT),
+    "email": nullable({**TEXT, "description": "An email address (name@example.com)."}),
+    "phone": nullable({**TEXT, "description": "A phone number: digits, optional +, spaces, brackets, dots "
+                                              "or dashes; at least 6 digits."}),
+    "address": nullable(TEXT),
+}, ("name",), "Who represents the debtor (only on a `represented` event). Contact goes to them by "
+              "email, call or letter; with none of those, a manual-review task is created.")
+WISHES = _object({
+    "hours": nullable(_HOURS),
+    "days": nullable({"type": "array", "minItems": 1, "items": {"enum": list(WEEKDAYS)}}),
+    "channels": nullable({"type": "array", "minItems": 1, "items": {"enum": list(WISH_CHANNELS)}}),
+    "no_contact_at_work": {"type": "boolean"},
+    "working_hours": nullable(_HOURS),
+    "language": nullable({"type": "string", "pattern": "^[a-z]{2}$"}),
+}, description="The debtor's own wishes (only on a `contact_preference` event, which replaces earlier "
+               "ones; `{}` withdraws them): welcome hours and weekdays, the only channels to use, no call "
+               "or text at work (working_hours only with no_contact_at_work; default 09:00-17:00), "
+               "the language to write in.")
+
 EVENT = {
     **_object({
         "type": {"enum": list(EVENT_TYPES)},
@@ -102,6 +126,8 @@ EVENT = {
                           "description": "Free text (the text of a `note` event, a call summary …); "
                                          "no control characters except tab and line breaks. Never "
                                          "affects a decision."}),
+        "representative": nullable(ref("Representative")),
+        "wishes": nullable(ref("Wishes")),
     }, ("type", "at"), "One fact in an account's history; which fields matter depends on `type`."),
     "allOf": _event_rules(),
 }
@@ -122,7 +148,11 @@ DECISION_PARTS = {
     "Action": _object({"type": STR, "stage": STR, "attempt": {"type": "integer"}, "channel": STR,
                        "channel_kind": STR, "template": STR, "tone": STR, "language": STR,
                        "not_before": TIME, "reason": STR, "account_manager": OPT_STR,
-                       "content": {"type": "array", "items": STR}},
+                       "content": {"type": "array", "items": STR},
+                       "recipient": _object({"role": {"enum": ["representative", "review"]},
+                                             "representative": ref("Representative")}, ("role",),
+                                            "Only for a represented debtor: the message goes to the "
+                                            "representative, or is a manual-review task for staff.")},
                       ("type", "stage", "attempt", "channel", "channel_kind", "template", "tone",
                        "language", "not_before", "reason", "account_manager", "content")),
     "Offer": _object({"kind": STR, "amount": ref("Money"), "discount": ref("Money"),
@@ -154,7 +184,8 @@ DECISION = _object(_DECISION_PROPS, tuple(k for k in _DECISION_PROPS if k != "tr
 
 COMPONENTS = {"Account": ACCOUNT, "AccountAtPath": ACCOUNT_AT_PATH, "Invoice": INVOICE, "Contact": CONTACT,
               "Event": EVENT,
-              "Instalment": INSTALMENT, "Money": MONEY, "Decision": DECISION, **DECISION_PARTS}
+              "Instalment": INSTALMENT, "Representative": REPRESENTATIVE,
+              "Wishes": WISHES, "Money": MONEY, "Decision": DECISION, **DECISION_PARTS}
 
 # Parsed by the engine (Account.from_dict, Event.from_dict), not by the envelope validator.
 ENGINE_PARSED = ("Account", "AccountAtPath", "Event")

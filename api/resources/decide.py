@@ -1,4 +1,5 @@
-"""POST /v1/decide: stateless decisions for accounts the caller sends (nothing is stored)."""
+"""POST /v1/decide: stateless decisions for accounts the caller sends (nothing is stored),
+under the active policy, a stored version, or a candidate policy sent with them."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -8,14 +9,16 @@ from arrears.api.decision_json import decision_dict
 from arrears.api.inputs import parse_account, parse_events
 from arrears.api.openapi.model import ref
 from arrears.api.params import parse_time
-from arrears.api.problems import from_input_error, invalid
-from arrears.api.resources.common import INTEGRATOR, policy_or_active
+from arrears.api.policytext import compile_text, problems
+from arrears.api.problems import ApiProblem, from_input_error, invalid
+from arrears.api.resources.common import COMPLIANCE, INTEGRATOR, policy_or_active
 from arrears.api.routing import Param, Resource
 from arrears.engine.decisions.core import decide_batch
 from arrears.engine.domain.batch import Batch
-from arrears.engine.domain.errors import InputError
+from arrears.engine.domain.errors import InputError, PolicyError
 
 resource = Resource("decide", "Decisions", "What the engine decides, and why.")
+CANDIDATE = "<candidate>"       # the file name a candidate's problems are reported against
 
 TRACE = Param("trace", {"type": "boolean", "default": False},
               "`true` adds `trace` to each decision: every step of the evaluation in plain words "
@@ -24,18 +27,22 @@ TRACE = Param("trace", {"type": "boolean", "default": False},
 DESCRIPTION = """\
 Decides for one account (`{"account": …, "events": […]}`) or for several at one moment
 (`{"items": [{"account": …, "events": […]}, …]}`, up to the configured maximum), under
-the active policy or the stored version named by `policy`, as of `at` (default now).
-Nothing is stored. A single decision comes back as a `Decision`; a batch as
-`{"decisions": […]}` in item order. What to do, when, and why (`action.reason`, each
-suppression's `reason`, the priority's contributions) is always there; `?trace=true`
-adds `trace`, the step-by-step explanation.
+the active policy, the stored version named by `policy` (its digest), or the candidate
+policy in `candidate` (YAML text), as of `at` (default now). Nothing is stored and
+nothing is activated. Deciding under a policy other than the active one (`policy`
+naming another version, or `candidate`) needs a compliance or admin key: 403 for
+others. An invalid candidate is 422 `invalid-policy`, every problem with its `line`
+and `column` in the candidate text (`pointer` `/candidate`). A single decision comes
+back as a `Decision`; a batch as `{"decisions": […]}` in item order. What to do, when,
+and why (`action.reason`, each suppression's `reason`, the priority's contributions) is
+always there; `?trace=true` adds `trace`, the step-by-step explanation.
 
 Items of one batch are evaluated together, as the scheduled tick evaluates a
 portfolio: accounts sharing a `debtor_id` count each other's contacts toward per-debtor
 caps. Account ids must be unique within a batch."""
 
 
-@resource.route("POST", "/v1/decide", roles=INTEGRATOR, summary="Decide for accounts you send",
+@resource.route("POST", "/v1/decide", roles=INTEGRATOR + COMPLIANCE, summary="Decide for accounts you send",
                 description=DESCRIPTION, query=(TRACE,),
                 body=(("items", "DecideBatchRequest"), (None, "DecideRequest")),
                 responses={200: ("The decision, or the decisions of a batch",
@@ -47,7 +54,7 @@ def decide(call):
         at = None if body.get("at") is None else parse_time(body["at"], "at")
     except InputError as exc:
         raise from_input_error(exc) from None
-    policy = policy_or_active(call.state, body.get("policy"), {"pointer": "/policy"})
+    policy = _chosen_policy(call, body.get("policy"), body.get("candidate"))
     if call.variant == "DecideBatchRequest":
         return _decide_items(call, body["items"], policy, at)
     try:
@@ -57,6 +64,34 @@ def decide(call):
         raise from_input_error(exc) from None
     batch, row = decide_given(call.state, account, events, policy, at)
     return decision_dict(batch, row, call.query["trace"])
+
+
+def _chosen_policy(call, digest: str | None, candidate: str | None):
+    """The policy to decide under: the active one, a stored version or a compiled candidate.
+
+    Trying a policy that is not the active one is a compliance task: integrators may name
+    the active digest, nothing else. Nothing is stored or activated here.
+    """
+    state = call.state
+    if digest is not None and candidate is not None:
+        raise invalid([{"pointer": "/candidate", "detail": "give either `policy` or `candidate`, not both"}])
+    if candidate is None and (digest is None or digest == state.policies.active().digest):
+        return policy_or_active(state, digest, {"pointer": "/policy"})
+    if call.principal is not None and not call.principal.may(COMPLIANCE):
+        field = "candidate" if candidate is not None else "policy"
+        raise ApiProblem(403, "forbidden", f"deciding under a policy other than the active one (`{field}`) "
+                                           f"needs the compliance or admin role; the key has "
+                                           f"{call.principal.role}")
+    if candidate is None:
+        return policy_or_active(state, digest, {"pointer": "/policy"})
+    try:
+        return compile_text(candidate, CANDIDATE, state.policies.facts, state.policies.profiles)[0]
+    except PolicyError as exc:
+        errors = [{"pointer": "/candidate", "line": e["line"], "column": e["column"],
+                   "detail": f"{e['pointer']}: {e['detail']}" if e["pointer"] else e["detail"]}
+                  for e in problems(exc)]
+        raise ApiProblem(422, "invalid-policy", f"the candidate policy has {len(errors)} problem(s); "
+                                                f"nothing was decided", errors) from None
 
 
 def _decide_items(call, items: list, policy, at: datetime | None):

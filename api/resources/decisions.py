@@ -10,7 +10,7 @@ from arrears.api.resources.common import AT, CURSOR, INTEGRATOR, LIMIT, POLICY, 
 from arrears.api.resources.decide import TRACE
 from arrears.api.routing import Param, Resource
 from arrears.api.serialize import decision_summary
-from arrears.engine.store import UnknownAccount, decisionreads
+from arrears.engine.store import UnknownAccount, decisionreads, policyvers
 from arrears.engine.store.db import read_transaction
 
 resource = Resource("decisions", "Decisions", "What the engine decides, and why.")
@@ -53,7 +53,9 @@ def _valid_key(key) -> bool:
                 operation_id="list_decisions",
                 description="Each account's latest decision as the scheduled tick stored it (empty "
                             "until a tick has run), filtered, sorted by priority or evaluation time, "
-                            "a page at a time.",
+                            "a page at a time. Each names the policy version it was made under "
+                            "(`policy`); after another version is activated and until the next tick "
+                            "decides the account again, it is `stale`, and `stale_reason` says why.",
                 query=(*FILTERS, SORT, LIMIT, CURSOR),
                 responses={200: ("A page of decisions", ref("DecisionPage"))})
 def list_decisions(call):
@@ -66,4 +68,6 @@ def list_decisions(call):
         after = cursors.decode(kind, filters, q["cursor"], _valid_key)
         rows, last = decisionreads.decisions_page(conn, filters=filters, sort=sort, after=after,
                                                   limit=q["limit"])
-    return {"items": [decision_summary(r) for r in rows], "next_cursor": cursors.encode(kind, filters, last)}
+        active = policyvers.active_row(conn)
+    return {"items": [decision_summary(r, active) for r in rows],
+            "next_cursor": cursors.encode(kind, filters, last)}

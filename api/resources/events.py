@@ -25,9 +25,11 @@ IDEMPOTENCY_KEY = Param("Idempotency-Key", {"type": "string", "minLength": 1, "m
 POST_DESCRIPTION = f"""\
 Records one event (the body is an `Event`) or several (`{{"events": […]}}`) in one
 transaction: if any is invalid, none is recorded. Without an `Idempotency-Key`, an
-event's own `id` is its key. A retry with the same key answers exactly as the first
-request did (with `Idempotent-Replayed: true`); reusing a key for a different event is
-a 409. Agent keys may record only {", ".join(AGENT_TYPES)} events."""
+event's own `id` is its key. An event `id` is unique per account whatever the header: an
+event whose key or `id` was recorded before is not recorded again. A retry (same key, or
+the same `id` with any key or none) answers exactly as the first request did (with
+`Idempotent-Replayed: true` when nothing new was recorded); reusing a key or an `id` for
+a different event is a 409. Agent keys may record only {", ".join(AGENT_TYPES)} events."""
 
 
 def _check_agent(call, raw: list, single: bool) -> None:
@@ -45,7 +47,8 @@ def _check_agent(call, raw: list, single: bool) -> None:
                 summary="Record events", description=POST_DESCRIPTION, headers=(IDEMPOTENCY_KEY,),
                 body=(("events", "EventBatch"), (None, "Event")),
                 responses={201: ("The events as recorded", ref("EventsResult")),
-                           409: ("The Idempotency-Key was used for a different event", ref("Problem"))})
+                           409: ("The Idempotency-Key or an event id was used for a different event",
+                                 ref("Problem"))})
 def post_events(call, account_id):
     """POST /v1/accounts/{account_id}/events: record events."""
     single = call.variant == "Event"
@@ -70,23 +73,29 @@ def post_events(call, account_id):
 
 
 def _rows_in_order(conn, acct_no, currency, events, keys, report) -> list:
-    """The stored row of every input event, in input order; 409 if a key was reused differently."""
+    """The stored row of every input event, in input order; 409 if a key or an event id
+    was used before for a different event."""
     fresh = iter(accountreads.events_recorded(conn, acct_no, report.audit_seq) if report.audit_seq else [])
     dup = set(report.duplicates)
     effective = [k if k is not None else ev.id for ev, k in zip(events, keys)]
-    earlier = accountreads.events_by_key(conn, acct_no, [effective[i] for i in dup])
+    by_key = accountreads.events_by_key(conn, acct_no, [effective[i] for i in dup if effective[i] is not None])
+    by_id = accountreads.events_by_id(conn, acct_no, [events[i].id for i in dup if events[i].id is not None])
     out = []
     for i, ev in enumerate(events):
         if i not in dup:
             out.append(next(fresh))
             continue
-        row = earlier[effective[i]]
-        if tuple(getattr(row, c) for c in EVENT_COLUMNS) != event_values(ev, currency):
+        # A duplicate repeats the event stored under its key or, failing that, its id.
+        row, name = by_key.get(effective[i]), "key"
+        if row is None:
+            row, name = by_id[ev.id], "id"
+        what = f"the key {effective[i][:200]!r}" if name == "key" else f"the event id {ev.id[:200]!r}"
+        if i in report.differing:
             where = "/" if len(events) == 1 else f"/events/{i}"
-            raise ApiProblem(409, "conflict", f"the key {effective[i][:200]!r} was already used for a "
-                             "different event; use a new Idempotency-Key (or event id)",
+            raise ApiProblem(409, "conflict", f"{what} was already used for a different event; use a new "
+                             "Idempotency-Key (or event id)",
                              [{"pointer": where.rstrip("/"), "detail": "differs from the event recorded "
-                               f"under this key (seq {row.seq})"}])
+                               f"under this {name} (seq {row.seq})"}])
         out.append(row)
     return out
 

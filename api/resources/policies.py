@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 from arrears.api import cursors
 from arrears.api.bodies import YAML_MEDIA
 from arrears.api.openapi.model import ref
-from arrears.api.problems import ApiProblem, policy_errors
+from arrears.api.policytext import compile_text, problems
+from arrears.api.problems import ApiProblem
 from arrears.api.resources.common import AT, COMPLIANCE, CURSOR, LIMIT
 from arrears.api.routing import Param, Resource
 from arrears.api.serialize import policy_version
@@ -28,14 +29,7 @@ def _compile(data: bytes, registry):
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ApiProblem(400, "malformed-request", f"the policy is not UTF-8 text (byte {exc.start})") from None
-    # load_policy takes a one-line string naming a file as a path: text always ends in a newline.
-    text = text if text.endswith("\n") else text + "\n"
-    return registry.load(text, filename=UPLOAD), text
-
-
-def _problems(exc: PolicyError) -> list[dict]:
-    return [{"line": e["line"], "column": e["column"], "pointer": e["pointer"], "detail": e["detail"]}
-            for e in policy_errors(exc)]
+    return compile_text(text, UPLOAD, registry.facts, registry.profiles)
 
 
 @resource.route("GET", "/v1/policies", roles=COMPLIANCE, summary="List policy versions",
@@ -82,7 +76,7 @@ def _compile_or_422(call, outcome: str):
         return _compile(call.body, call.state.policies)
     except PolicyError as exc:
         raise ApiProblem(422, "invalid-policy", f"the policy has {len(exc.problems)} problem(s); {outcome}",
-                         _problems(exc)) from None
+                         problems(exc)) from None
 
 
 @resource.route("POST", "/v1/policies:validate", roles=COMPLIANCE, summary="Check a candidate policy",
@@ -97,7 +91,7 @@ def validate_policy(call):
     try:
         policy, _ = _compile(call.body, call.state.policies)
     except PolicyError as exc:
-        return {"valid": False, "policy": None, "problems": _problems(exc)}
+        return {"valid": False, "policy": None, "problems": problems(exc)}
     return {"valid": True, "problems": [],
             "policy": {"name": policy.name, "version": policy.version, "digest": policy.digest}}
 

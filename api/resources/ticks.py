@@ -77,7 +77,7 @@ def get_tick(call, run_id):
 
 
 @resource.route("GET", "/v1/ticks", roles=ADMIN, summary="Recent tick runs", operation_id="list_ticks",
-                description="Tick runs newest first, of every trigger (scheduled, cli, api) unless "
+                description="Tick runs newest first, of every trigger (scheduled, cli, api, delivery) unless "
                             "filtered.", query=(STATUS, TRIGGER, LIMIT, CURSOR),
                 responses={200: ("A page of runs", ref("TickRunPage"))})
 def list_ticks(call):

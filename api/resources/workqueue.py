@@ -2,7 +2,8 @@
 
 Source `tick`: once the scheduled tick has stored decisions, the queue is each
 account's latest decision whose next contact is on a channel of that kind and may go
-out before the end of the day (UTC), for accounts evaluated since their last change.
+out before the end of the day (UTC), for accounts evaluated since their last change
+and under the active policy (after an activation, until the next tick decides again).
 Source `computed`: before any tick has run, the stored accounts (the first
 `work_queue_scan` of them) are decided now, in one batch, and nothing is stored.
 """
@@ -51,7 +52,7 @@ def work_queue(call):
     before = int(_day_end(at).timestamp())
     with read_transaction(state.store.engine) as conn:
         if decisionreads.any_decisions(conn):
-            rows = (decisionreads.due_contacts(conn, _channels(policy, kind), before, capacity)
+            rows = (decisionreads.due_contacts(conn, _channels(policy, kind), before, capacity, policy.digest)
                     if capacity else [])
             return {**head, "source": "tick", "evaluated_at": None, "items": [_from_row(r) for r in rows]}
         nos = scan.acct_nos_after(conn, 0, state.settings.work_queue_scan)

@@ -43,6 +43,7 @@ def decide_batch(batch: Batch, policy: CompiledPolicy, now: datetime) -> Decisio
     now_s = as_epoch(now)
     rules = guardrails.rule_masks(policy.profiles, batch, policy)
     facts = Facts(batch, policy, now_s, _durations(policy, rules, batch.n))
+    rules = rules + guardrails.universal_rules(facts)
     scores, contrib = priority.score(facts, policy)
     blocked, bars = guardrails.time_bar_blocks(facts, policy, rules)
     steps = escalation.plan_steps(facts, policy, blocked)

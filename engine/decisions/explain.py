@@ -70,6 +70,6 @@ def render_text(decision: Decision) -> str:
     if d.fees:
         f = d.fees
         lines.append(f"Fees: late fee {f.late_fee}, interest {f.interest}"
-                     + (f" — frozen: {f.note}" if f.frozen else "") + ".")
+                     + (f" — frozen: {f.note}" if f.frozen else f" — {f.note}" if f.note else "") + ".")
     lines.append(f"Next evaluation: {rfc3339(d.next_evaluation_at)}.")
     return "\n".join(lines) + "\n"

@@ -15,6 +15,7 @@ import numpy as np
 
 from arrears.engine.domain.batch import NO_DAY, day_to_date
 from arrears.engine.domain.clock import FAR
+from arrears.engine.facts import moratoria
 from arrears.engine.facts.compute import Facts
 
 
@@ -41,7 +42,19 @@ def _day(days, row) -> str:
     return day_to_date(days[row]).isoformat()
 
 
-BREATHING_SPACE_DAYS = 60   # Debt Respite Scheme: the standard moratorium
+BREATHING_SPACE_DAYS = moratoria.STANDARD_DAYS   # Debt Respite Scheme: the standard moratorium
+
+
+def _moratorium_words(facts: Facts, until: np.ndarray, row: int) -> str:
+    """The stop.breathing_space reason: which moratorium, and its last day when known."""
+    crisis = facts.moratorium["state"][2][row]
+    what = "mental health crisis moratorium" if crisis else "statutory breathing space"
+    if until[row] == NO_DAY:        # a crisis moratorium before the treatment's end is known
+        when = (f"while the crisis treatment lasts and {moratoria.CRISIS_DAYS_AFTER_TREATMENT} "
+                "days after it")
+    else:
+        when = f"last day {_day(until, row)}"
+    return f"{what} ({when}): no contact, interest and fees frozen"
 
 
 def holds(facts: Facts, policy, exempt: dict | None = None, notes: dict | None = None) -> list[Hold]:
@@ -63,13 +76,15 @@ def holds(facts: Facts, policy, exempt: dict | None = None, notes: dict | None =
             ("stop.represented", "represented",
              "the debtor is represented: contact the representative, not the debtor")):
         active, _ = st[key]
+        if key == "represented" and policy.representation is not None:
+            # The policy routes the step to the representative (or a review task) instead.
+            active = np.zeros(facts.n, dtype=bool)
         if rule in exempt:
             active = active & ~exempt[rule]
         out.append(Hold(rule, active, never, lambda row, t=text: t))
     active, until = st["breathing_space"]
     out.append(Hold("stop.breathing_space", active, _until(facts, until),
-                    lambda row, u=until: f"statutory breathing space (last day {_day(u, row)}): "
-                                         "no contact, interest and fees frozen"))
+                    lambda row, u=until: _moratorium_words(facts, u, row)))
     for rule, key, label in (("pause.hold", "hold", "manual hold"),
                              ("pause.hardship", "hardship", "hardship extension")):
         active, until = st[key]

@@ -9,7 +9,7 @@ so its JSON is written by engine/decisions/decision_json.py, the one writer of a
 from __future__ import annotations
 
 from arrears.engine.decisions.decision_json import Columns, DecisionForm
-from arrears.engine.decisions.parts import parts_of
+from arrears.engine.decisions.parts import invoices_of, parts_of, payable, previous_contact_of
 from arrears.engine.domain.clock import from_epoch
 from arrears.engine.domain.decision import Decision, Fees, PolicyRef, Priority
 from arrears.engine.domain.money import Money, from_minor
@@ -45,5 +45,8 @@ def materialize(db, row: int) -> Decision:
         next_evaluation_at=from_epoch(r.next_evaluation),
         trace=parts.trace,
         profiles=parts.profiles,
+        invoices=invoices_of(db, row),
+        previous_contact=previous_contact_of(db, row),
+        payable=payable(db, row),
         json_form=DecisionForm(basis, r, parts),
     )

@@ -11,7 +11,9 @@ from decimal import Decimal
 
 import numpy as np
 
+from arrears.engine.domain.batch import day_to_date
 from arrears.engine.domain.clock import FAR
+from arrears.engine.facts import moratoria
 from arrears.engine.facts.compute import Facts
 
 
@@ -112,6 +114,8 @@ def compute(facts: Facts, policy, freeze: np.ndarray | None = None) -> OfferColu
         frozen_why[plan_ok] = "payment plan in good standing: interest and fees frozen"
         frozen |= plan_ok
     late_fee, interest = _fees(facts, policy, loyal, frozen)
+    if policy.fees.late_fee or policy.fees.interest:
+        _note_moratoria(facts, frozen, frozen_why)
     return OfferColumns(early=early, early_amount=early_amt, early_expires=early_exp, settle=settle,
                         settle_amount=s_amt, settle_discount=s_disc, settle_approval=s_appr,
                         settle_expires=s_exp, loyal=loyal, frozen=frozen, frozen_why=frozen_why,
@@ -125,7 +129,15 @@ def _fees(facts: Facts, policy, loyal, frozen):
     b = facts.b
     if fees.late_fee:
         cfg = fees.late_fee
+        # An invoice that fell overdue inside a moratorium never earns a late fee, not even
+        # after the moratorium ended: only the others count (their fee arose outside it).
         ok = facts.owes & (facts.days_past_due > 0) & cfg["when"].evaluate(facts) & ~frozen
+        gone = overdue & _fell_due_in_moratorium(facts)
+        if gone.any():
+            overdue = overdue & ~gone
+            only_those = ((np.bincount(b.inv_acct[gone], minlength=n) > 0)
+                          & (np.bincount(b.inv_acct[overdue], minlength=n) == 0))
+            ok &= ~only_those
         if policy.incentives.loyalty and policy.incentives.loyalty["waive_late_fee"]:
             ok &= ~loyal
         if cfg["tiers"]:
@@ -141,19 +153,21 @@ def _fees(facts: Facts, policy, loyal, frozen):
         if cfg["flat"] is not None:
             late_fee += np.where(ok, _minor(cfg["flat"], b.scale), 0)
         if cfg["percent"] is not None:
-            late_fee += np.where(ok, _pct(facts.overdue_balance, cfg["percent"]), 0)
+            base = np.zeros(n, np.int64)
+            np.add.at(base, b.inv_acct, np.where(overdue, facts.invoice_open, 0))
+            late_fee += np.where(ok, _pct(base, cfg["percent"]), 0)
     if fees.interest:
         cfg = fees.interest
+        overdue = facts.overdue_mask
         ok = facts.owes & cfg["when"].evaluate(facts) & ~frozen
         rows = np.flatnonzero(overdue & ok[b.inv_acct])
         if rows.size:
             acct = b.inv_acct[rows]
             due = b.inv_due[rows].astype(np.int64)
             days = facts.today[acct] - due
-            # Days inside a breathing space never earn interest, even after it ends.
-            first, last = facts.breathing_span
-            frozen = np.minimum(facts.today[acct], last[acct]) - np.maximum(due + 1, first[acct]) + 1
-            days = days - np.clip(frozen, 0, None)
+            # Days inside any moratorium never earn interest, even after it ended.
+            if facts.moratorium["starts"]["rows"].size:
+                days = days - moratoria.days_inside(facts.moratorium_spans, acct, due + 1, facts.today[acct])
             rate = _bp(cfg["rate_percent"] * 100)       # hundredths of a basis point
             den = cfg["basis_days"] * 1_000_000
             # Python integers: open * rate * days can exceed 64 bits.
@@ -161,3 +175,26 @@ def _fees(facts: Facts, policy, loyal, frozen):
             per_inv = np.array([(2 * x + den) // (2 * den) for x in num], dtype=np.int64)
             np.add.at(interest, b.inv_acct[rows], per_inv)
     return late_fee, interest
+
+
+def _note_moratoria(facts: Facts, frozen: np.ndarray, notes: np.ndarray) -> None:
+    """Say on the fees of an account that is not frozen which moratorium days its fees
+    leave out (a few accounts: a loop over them costs nothing)."""
+    if facts.moratorium["starts"]["rows"].size == 0:
+        return
+    spans = facts.moratorium_spans
+    days: dict[int, list[str]] = {}
+    for acct, first, last in zip(spans["acct"].tolist(), spans["first"].tolist(), spans["last"].tolist()):
+        if not frozen[acct]:
+            days.setdefault(acct, []).append(f"{day_to_date(first)} to {day_to_date(last)}")
+    for acct, periods in days.items():
+        notes[acct] = ("no interest and no late fee for the days of a breathing space or crisis moratorium: "
+                       + ", ".join(periods))
+
+
+def _fell_due_in_moratorium(facts: Facts) -> np.ndarray:
+    """Per invoice: its first overdue day (the day after its due date) was inside a moratorium."""
+    b = facts.b
+    if facts.moratorium["starts"]["rows"].size == 0:
+        return np.zeros(len(b.inv_acct), bool)
+    return moratoria.inside(facts.moratorium_spans, b.inv_acct, b.inv_due.astype(np.int64) + 1)

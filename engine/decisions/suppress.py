@@ -71,7 +71,8 @@ def for_row(db, row: int) -> tuple[Suppression, ...]:
             out.append(Suppression(rule_id, f"debt is time-barred since {day}: {describe(rule)}", None))
         elif rule_id == "channel.unavailable":
             stage = db.policy.stages[st.step[row]]
-            out.append(Suppression(rule_id, f"no usable channel among {', '.join(stage.channels)} "
+            listed = stage.channels[:stage.listed or None]
+            out.append(Suppression(rule_id, f"no usable channel among {', '.join(listed)} "
                                             "(contact details missing, opted out or failed)", None))
         else:
             guard.append(_guard_entry(db, rules[rule_id], row))
@@ -86,11 +87,12 @@ def _guard_entry(db, rule, row: int) -> tuple[str, bool, str, str, datetime | No
     mine, first = int(g.rule_until[rule.id][row]), int(g.first_until[rule.id][row])
     base = max(int(g.base[row]), db.now)
     if chosen >= 0 and mine > base and mine != NEVER:
-        return "chosen", mine == int(g.not_before[row]), rule.id, f"deferred: {describe(rule)}", _time(mine)
+        return ("chosen", mine == int(g.not_before[row]), rule.id,
+                f"deferred: {rule.describe_for(db.facts, row)}", _time(mine))
     stage = db.policy.stages[st.step[row]]
     how = f"moved to {stage.channels[chosen]}" if chosen >= 0 else "no channel permitted"
     decides = first == int(g.first_time[row])
-    return "first", decides, rule.id, f"{describe(rule)}; {how}", _time(first)
+    return "first", decides, rule.id, f"{rule.describe_for(db.facts, row)}; {how}", _time(first)
 
 
 def _named(guard: list) -> tuple[Suppression, ...]:

@@ -10,7 +10,6 @@ from arrears.engine.domain.batch import day_to_date
 from arrears.engine.domain.clock import FAR, NEVER, from_epoch
 from arrears.engine.domain.decision import TraceStep, rfc3339
 from arrears.engine.domain.money import from_minor
-from arrears.engine.guardrails.ruletext import describe
 
 
 def _amount(db, minor, row) -> str:
@@ -102,15 +101,36 @@ def _channel(db, row):
     if st.step[row] < 0:
         return []
     stage = p.stages[st.step[row]]
+    listed = stage.channels[:stage.listed or None]     # not the review task appended for representation
     if g.channel[row] < 0:
-        return [TraceStep("channel", "none permitted", ", ".join(stage.channels))]
+        return [TraceStep("channel", "none permitted", ", ".join(listed))] + _recipient(db, row, listed)
     chosen = stage.channels[g.channel[row]]
-    detail = f"{chosen} from {', '.join(stage.channels)}"
-    if g.moved[row]:
+    detail = f"{chosen} from {', '.join(listed)}"
+    if g.review is not None and g.review[row]:
+        detail = f"{chosen}: the manual-review task for a represented debtor"
+    elif g.moved[row]:
         detail += "; the preferred channel is not permitted now (see the checks above)"
     elif g.channel[row] > 0:
         detail += "; earlier ones unreachable, opted out, failed or not preferred"
-    return [TraceStep("channel", chosen, detail)]
+    return [TraceStep("channel", chosen, detail)] + _recipient(db, row, listed)
+
+
+def _recipient(db, row, listed) -> list:
+    """For a represented debtor whom the policy routes: to whom the step goes, and why."""
+    f, rep = db.facts, db.policy.representation
+    if rep is None or not f.representative["active"][row]:
+        return []
+    who = f.representative["who"][row]
+    name = "no representative named" if who is None else \
+        who.name + (f" ({who.firm})" if who.firm else "")
+    if db.guarded.review is not None and db.guarded.review[row]:
+        reach = "" if who is None else ", ".join(sorted(who.reachable_kinds())) or "none"
+        return [TraceStep("recipient", "manual review",
+                          f"the debtor is represented ({name}) and no channel of the step "
+                          f"({', '.join(listed)}) reaches the representative (they can be reached by: "
+                          f"{reach or 'nothing recorded'}): a task for staff on {rep.review_channel}")]
+    return [TraceStep("recipient", "representative",
+                      f"{name}: the debtor is represented; the debtor's own addresses are not used")]
 
 
 def _guardrails(db, row):
@@ -132,15 +152,16 @@ def _guardrails(db, row):
         t = None if until is None else int(until[row])
         first = g.first_until.get(rule.id)
         tf = None if first is None else int(first[row])
+        words = rule.describe_for(db.facts, row)
         if t is not None and (t >= FAR or (g.blocked[row] and t > db.now and t != NEVER)):
             until = "" if t >= FAR else f"; until {rfc3339(from_epoch(t))}"
-            out.append(TraceStep(name, "blocked", describe(rule) + until))
+            out.append(TraceStep(name, "blocked", words + until))
         elif t is not None and t > db.now and t != NEVER:
-            out.append(TraceStep(name, "deferred", f"{describe(rule)}; until {rfc3339(from_epoch(t))}"))
+            out.append(TraceStep(name, "deferred", f"{words}; until {rfc3339(from_epoch(t))}"))
         elif tf is not None and tf > db.now and tf != NEVER and g.moved[row]:
-            out.append(TraceStep(name, "moved channel", describe(rule)))
+            out.append(TraceStep(name, "moved channel", words))
         else:
-            out.append(TraceStep(name, "clear", describe(rule) + f" [{rule.source}]"))
+            out.append(TraceStep(name, "clear", words + f" [{rule.source}]"))
     return out
 
 

@@ -76,6 +76,9 @@ class Batch:
     pi_due: np.ndarray            # int32 epoch day
     pi_amount: np.ndarray         # int64 minor units
     inv_issued: np.ndarray | None = None   # int32 epoch day or NO_DAY (optional column)
+    # object: an event's representative or wishes as canonical JSON, else None (optional column;
+    # read by the facts only for the few events that carry one: engine/domain/requests.py)
+    ev_detail: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -93,7 +96,7 @@ class Batch:
                                     "prefs", "manager", "debtor", "extra_tz")}
         inv = {k: [] for k in ("acct", "id", "amount", "due", "issued")}
         ev = {k: [] for k in ("acct", "type", "at", "amount", "inv", "kind", "outcome", "stage",
-                              "until")}
+                              "until", "detail")}
         pis = {k: [] for k in ("event", "due", "amount")}
         for row, (acc, events) in enumerate(zip(accounts, histories)):
             cur = acc.currency
@@ -136,6 +139,7 @@ class Batch:
                 ev["outcome"].append(OUTCOME_CODES.get(event.outcome, -1))
                 ev["stage"].append(event.stage)
                 ev["until"].append(NO_DAY if event.until is None else epoch_day(event.until))
+                ev["detail"].append(event.detail_json)
                 for due, amount in event.instalments:
                     pis["event"].append(ev_row)
                     pis["due"].append(epoch_day(due))
@@ -176,6 +180,7 @@ class Batch:
             pi_due=np.asarray(pis["due"], dtype=np.int32),
             pi_amount=np.asarray(pis["amount"], dtype=np.int64),
             inv_issued=np.asarray(inv["issued"], dtype=np.int32),
+            ev_detail=_obj(ev["detail"]),
         )
 
 

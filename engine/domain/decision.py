@@ -13,7 +13,7 @@ and the writer uses them.
 from __future__ import annotations
 
 from dataclasses import InitVar, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from arrears.engine.domain.money import Money
@@ -62,13 +62,19 @@ class Action:
     reason: str
     account_manager: str | None = None
     content: tuple[str, ...] = ()    # what the message must carry: opt_out, disclosure, …
+    # Only for a represented debtor: {"role": "representative" | "review", "representative": {...}}
+    # (the representative's name, firm and contact details when the represented event named them).
+    recipient: dict | None = None
 
     def to_dict(self):
-        return {"type": self.type, "stage": self.stage, "attempt": self.attempt,
-                "channel": self.channel, "channel_kind": self.channel_kind,
-                "template": self.template, "tone": self.tone, "language": self.language,
-                "not_before": rfc3339(self.not_before), "reason": self.reason,
-                "account_manager": self.account_manager, "content": list(self.content)}
+        out = {"type": self.type, "stage": self.stage, "attempt": self.attempt,
+               "channel": self.channel, "channel_kind": self.channel_kind,
+               "template": self.template, "tone": self.tone, "language": self.language,
+               "not_before": rfc3339(self.not_before), "reason": self.reason,
+               "account_manager": self.account_manager, "content": list(self.content)}
+        if self.recipient is not None:        # absent for the debtor: the JSON is what it was
+            out["recipient"] = self.recipient
+        return out
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,49 @@ class Offer:
         return {"kind": self.kind, "amount": self.amount.to_json(),
                 "discount": self.discount.to_json(), "expires_at": rfc3339(self.expires_at),
                 "requires_approval": self.requires_approval}
+
+
+INVOICE_STATUSES = ("open", "partly_paid", "paid", "disputed")
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    """One invoice as the engine sees it at the decision: what is still open, and its status.
+
+    `status`: `paid` (nothing open), `disputed` (open under an unresolved dispute),
+    `partly_paid` (part of it paid) or `open`. `overdue`: open, undisputed and past its due
+    date, so the overdue invoices add up to the decision's `overdue_balance`.
+    """
+
+    id: str
+    amount: Money
+    open: Money
+    due_date: date
+    status: str
+    overdue: bool
+
+    def to_dict(self):
+        return {"id": self.id, "amount": self.amount.to_json(), "open": self.open.to_json(),
+                "due_date": self.due_date.isoformat(), "status": self.status, "overdue": self.overdue}
+
+
+@dataclass(frozen=True)
+class PriorContact:
+    """The latest contact of the current collection episode that reached the debtor.
+
+    Reached: a message sent or delivered, a voicemail left, a conversation held (an
+    unanswered, failed or only queued attempt reached nobody). `count` is how many such
+    contacts the episode has had, so wording can say "reminder" or "reminders".
+    """
+
+    at: datetime
+    channel_kind: str
+    stage: str | None
+    count: int
+
+    def to_dict(self):
+        return {"at": rfc3339(self.at), "channel": self.channel_kind, "stage": self.stage,
+                "count": self.count}
 
 
 @dataclass(frozen=True)
@@ -158,6 +207,13 @@ class Decision:
     next_evaluation_at: datetime
     trace: tuple[TraceStep, ...]
     profiles: tuple[str, ...] = ()   # jurisdiction profiles applied
+    # What a message about this decision may say (not part of the decision's JSON): each
+    # invoice's open amount and status, the last contact that reached the debtor in this
+    # episode, and whether payment may be asked for by link (something is owed and the
+    # account is not disputed, ceased, bankrupt, deceased, represented or in breathing space).
+    invoices: tuple[InvoiceLine, ...] = ()
+    previous_contact: PriorContact | None = None
+    payable: bool = False
     # The writer's form of this decision (engine/decisions/decision_json.py), given by the engine
     # that made it; not copied by dataclasses.replace, whose result the engine did not decide.
     json_form: InitVar[JsonForm | None] = None

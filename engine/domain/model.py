@@ -13,11 +13,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from arrears.engine.domain.errors import InputError
 from arrears.engine.domain.money import check_currency, parse_amount
+from arrears.engine.domain.requests import Representative, Wishes, detail_text
 
 DEBTOR_TYPES = ("consumer", "business")
 
 # The kinds of channel a contact can go through; each built-in or plugin channel has one.
 CHANNEL_KINDS = ("email", "sms", "letter", "call", "webhook", "task")
+# The kinds that put words in front of the debtor in writing: only debtor-facing templates
+# may go through them (a call script or a staff note must never be emailed to a debtor).
+WRITTEN_KINDS = ("email", "sms", "letter")
 
 # Event types and the fields each one requires beyond `type` and `at`.
 EVENT_TYPES: dict[str, tuple[str, ...]] = {
@@ -33,7 +37,7 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "cease_communication": (),
     "channel_opt_out": ("channel",),
     "channel_opt_in": ("channel",),
-    "represented": (),
+    "represented": (),               # representative: who, and how to reach them (optional)
     "representation_ended": (),
     "bankruptcy": (),
     "bankruptcy_ended": (),
@@ -50,6 +54,11 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "consent_given": ("channel",),   # written consent to electronic contact on a channel
     "consent_withdrawn": ("channel",),
     "write_off": ("amount",),        # bad debt written off: no longer owed, not collected
+    "contact_preference": ("wishes",),   # the debtor's own wishes on when and how (engine/domain/requests)
+    # England and Wales: a mental health crisis moratorium (no fixed length; `until` optional)
+    # and the end of the debtor's crisis treatment (`until`: its day; it lasts 30 days more).
+    "mental_health_crisis_moratorium": (),
+    "crisis_treatment_ended": (),
 }
 
 # Contact outcomes. Attempts count towards frequency and stage progress unless
@@ -304,12 +313,20 @@ class Event:
     until: date | None = None        # promise date, end of a hold, breathing space, hardship
     instalments: tuple[tuple[date, Decimal], ...] = ()
     note: str | None = None          # free text (NOTE_MAX characters); never affects a decision
+    representative: Representative | None = None   # on a `represented` event
+    wishes: Wishes | None = None     # on a `contact_preference` event
+
+    @property
+    def detail_json(self) -> str | None:
+        """The representative or the wishes as canonical JSON (how the store keeps them)."""
+        detail = self.representative or self.wishes
+        return None if detail is None else detail_text(detail)
 
     @classmethod
     def from_dict(cls, data, where="event") -> "Event":
         """Parse an event object."""
         _check_keys(data, ("id", "type", "at", "amount", "invoice_id", "channel", "stage", "outcome",
-                           "until", "instalments", "note"), where)
+                           "until", "instalments", "note", "representative", "wishes"), where)
         etype = _str(data.get("type"), f"{where}.type", required=True, choices=tuple(EVENT_TYPES))
         for name in EVENT_TYPES[etype]:
             if data.get(name) in (None, []):
@@ -343,4 +360,18 @@ class Event:
             until=None if until is None else parse_date(until, f"{where}.until"),
             instalments=tuple(sorted(instalments)),
             note=_note(data.get("note"), f"{where}.note"),
+            **_requests(etype, data, where),
         )
+
+
+def _requests(etype: str, data: dict, where: str) -> dict:
+    """The `representative` (represented events only) and `wishes` (contact_preference only)."""
+    out = {}
+    for key, owner, parse in (("representative", "represented", Representative.from_dict),
+                              ("wishes", "contact_preference", Wishes.from_dict)):
+        if data.get(key) is None:
+            continue
+        if etype != owner:
+            raise InputError(f"only a {owner} event carries {key}", f"{where}.{key}")
+        out[key] = parse(data[key], f"{where}.{key}")
+    return out

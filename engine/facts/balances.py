@@ -86,6 +86,21 @@ class MoneyFacts:
         return out
 
     @cached_property
+    def invoice_order(self) -> tuple[np.ndarray, np.ndarray]:
+        """Invoice rows grouped by account, and where each account's group starts (n + 1 bounds).
+
+        Built once per batch and only when asked for (by a message's invoice lines), so
+        listing one account's invoices never scans the whole batch.
+        """
+        order = np.argsort(self.b.inv_acct, kind="stable")
+        return order, np.searchsorted(self.b.inv_acct[order], np.arange(self.n + 1))
+
+    def invoice_rows(self, row: int) -> np.ndarray:
+        """The batch's invoice rows of account `row`, in the account's own order."""
+        order, bounds = self.invoice_order
+        return order[bounds[row]:bounds[row + 1]]
+
+    @cached_property
     def total_balance(self) -> np.ndarray:
         return self._sum_inv(self.invoice_open)
 

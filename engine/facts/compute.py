@@ -17,9 +17,10 @@ from arrears.engine.domain.batch import KIND_CODES, NO_DAY, Batch
 from arrears.engine.domain.clock import DAY, FAR, NEVER
 from arrears.engine.facts.balances import MoneyFacts, take
 from arrears.engine.facts.history import HistoryFacts
+from arrears.engine.facts.requests import RequestFacts
 
 
-class Facts(MoneyFacts, HistoryFacts):
+class Facts(MoneyFacts, HistoryFacts, RequestFacts):
     """Lazily computed fact columns for one batch, one policy and one moment."""
 
     def __init__(self, batch: Batch, policy, now: int, durations: dict | None = None):
@@ -96,7 +97,11 @@ class Facts(MoneyFacts, HistoryFacts):
 
     @cached_property
     def language(self) -> np.ndarray:
+        """The debtor's language: a wish in force (`contact_preference`), else the account's,
+        else the policy's default."""
         lang = self.b.language.copy()
+        wished = self.wishes["language"]
+        lang = np.where(wished != None, wished, lang)  # noqa: E711
         lang[lang == None] = self.p.default_language  # noqa: E711
         return lang
 

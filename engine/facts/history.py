@@ -12,10 +12,15 @@ from arrears.engine.domain.batch import EVENT_CODES as E
 from arrears.engine.domain.batch import KIND_CODES, NO_DAY, OUTCOME_CODES
 from arrears.engine.domain.clock import DAY, FAR, NEVER
 from arrears.engine.domain.model import CONVERSATIONS, NOT_ATTEMPTS
+from arrears.engine.facts import moratoria
 from arrears.engine.facts.balances import take
 
 _ATTEMPT_OUTCOMES = [c for o, c in OUTCOME_CODES.items() if o not in NOT_ATTEMPTS]
 _CONVERSATION_OUTCOMES = [OUTCOME_CODES[o] for o in CONVERSATIONS]
+# Outcomes of an attempt that put something in front of the debtor: what a message may
+# call "our previous reminder" (an unanswered call, a bounce or a queued task did not).
+REACHED = ("sent", "delivered", "voicemail", "conversation")
+_REACHED_OUTCOMES = [OUTCOME_CODES[o] for o in REACHED]
 
 
 def attempt_rows(types: np.ndarray, kinds: np.ndarray, outcomes: np.ndarray) -> np.ndarray:
@@ -79,6 +84,28 @@ class HistoryFacts:
             out[acct[first]] = self.b.ev_at[rows[first]]
         return out
 
+    @cached_property
+    def reached(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per account: the event row of the latest contact of the current episode that reached
+        the debtor (see `REACHED`; -1 if none), and how many the episode has had.
+
+        Computed only when a message is composed, never by `decide` itself.
+        """
+        b = self.b
+        rows = np.flatnonzero(self.attempt_mask & np.isin(b.ev_outcome, _REACHED_OUTCOMES))
+        acct = b.ev_acct[rows]
+        keep = self.local_day_of(acct, b.ev_at[rows]) >= self.episode_start[acct]
+        rows, acct = rows[keep], acct[keep]
+        latest = np.full(self.n, -1, dtype=np.int64)
+        count = np.zeros(self.n, dtype=np.int64)
+        if rows.size:
+            order = np.lexsort((b.ev_at[rows], acct))
+            rows, acct = rows[order], acct[order]
+            last = np.r_[acct[1:] != acct[:-1], True]
+            latest[acct[last]] = rows[last]
+            np.add.at(count, acct, 1)
+        return latest, count
+
     # ---- stop states and pauses ---------------------------------------------------
     @cached_property
     def states(self) -> dict:
@@ -92,34 +119,21 @@ class HistoryFacts:
             "represented": self.status("represented", "representation_ended"),
             "bankrupt": self.status("bankruptcy", "bankruptcy_ended"),
             "deceased": self.status("deceased", None, permanent=True),
-            "breathing_space": self.status("breathing_space", "breathing_space_ended",
-                                           self.durations.get("breathing_space", 60)),
+            "breathing_space": self.moratorium["state"][:2],
         }
 
     @cached_property
-    def breathing_span(self) -> tuple[np.ndarray, np.ndarray]:
-        """(first, last) local day of the latest breathing space, up to today (FAR, -FAR if none).
+    def moratorium(self) -> dict:
+        """Breathing spaces and mental health crisis moratoria (`arrears.engine.facts.moratoria`):
+        `starts` (one entry per start event) and `state` (active, until_day, crisis) per account."""
+        found = moratoria.starts(self)
+        return {"starts": found, "state": moratoria.state(self, found)}
 
-        Interest and fees are frozen for these days even after the moratorium ends.
-        """
-        b = self.b
-        row = self.last_row(self._mask(E["breathing_space"]))
-        has = row >= 0
-        started = take(b.ev_at, row, NEVER)
-        first = np.full(self.n, FAR)
-        last = np.full(self.n, -FAR)
-        if has.any():
-            rows = np.flatnonzero(has)
-            first[has] = self.local_day_of(rows, started[has])
-            _, until = self.states["breathing_space"]
-            end = np.where(until == NO_DAY, self.today, until)
-            ended_at = self.last_at(self._mask(E["breathing_space_ended"]))
-            ended = has & (ended_at > started)
-            if ended.any():
-                er = np.flatnonzero(ended)
-                end[ended] = np.minimum(end[ended], self.local_day_of(er, ended_at[ended]) - 1)
-            last[has] = np.minimum(end, self.today)[has]
-        return first, last
+    @cached_property
+    def moratorium_spans(self) -> dict:
+        """Every moratorium's days up to today, merged per account (`moratoria.spans`): no
+        interest accrues on them and no late fee arises from them, even after they ended."""
+        return moratoria.spans(self, self.moratorium["starts"])
 
     @cached_property
     def opted_out(self) -> np.ndarray:

@@ -3,7 +3,8 @@
 Owns the compliance rule kinds (`kinds`: one module per kind, registered in `kinds.KINDS`,
 each with its parameters, its wording and the hooks the evaluation calls), who a
 jurisdiction profile covers (`jurisdiction`), contact windows and public holidays
-(`windows`), content flags (`ruletext`) and the column-wise evaluation that picks each
+(`windows`), content flags (`ruletext`), whom a step may reach (`recipients`: the debtor,
+their representative, or a staff review task) and the column-wise evaluation that picks each
 step's permitted channel and time (`evaluate`). Rules only ever restrict: no policy setting
 can switch one off.
 

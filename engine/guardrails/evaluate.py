@@ -22,7 +22,9 @@ import numpy as np
 from arrears.engine.domain.batch import KIND_CODES
 from arrears.engine.domain.clock import DAY, FAR, NEVER
 from arrears.engine.facts.compute import Facts
+from arrears.engine.guardrails import recipients
 from arrears.engine.guardrails.jurisdiction import applicable, matches
+from arrears.engine.guardrails.kinds import debtor_wishes
 from arrears.engine.guardrails.kinds.base import Candidate
 from arrears.engine.guardrails.ruletext import CONTENT_BITS
 from arrears.engine.guardrails.windows import Instants, Windows, earliest
@@ -46,6 +48,7 @@ class Guarded:
     retry_at: np.ndarray     # for blocked steps: when the first blocking rule lifts (FAR: never)
     base: np.ndarray         # when the step would go out without the guardrails
     first_time: np.ndarray   # when the first usable channel is permitted (FAR: never)
+    review: np.ndarray | None = None   # represented, no channel reaches the representative: a task
 
 
 def rule_masks(profiles: dict, batch, policy) -> list[tuple]:
@@ -71,6 +74,13 @@ def _on_channels(kind: np.ndarray, rule) -> np.ndarray:
     """Candidates whose channel kind the rule lists (a bit test: cheaper than `np.isin`)."""
     bits = sum(1 << c for c in rule.channel_codes)
     return (kind >= 0) & ((bits >> np.maximum(kind, 0)) & 1 == 1)
+
+
+def universal_rules(facts: Facts) -> list[tuple]:
+    """(rule, rows) of the rules every account gets whatever its jurisdiction: the debtor's own
+    wishes, for the accounts that have wishes in force (so no other account's trace lists it)."""
+    active = facts.wishes["active"]
+    return [(debtor_wishes.UNIVERSAL, active)] if active.any() else []
 
 
 def time_bar_blocks(facts: Facts, policy, rules) -> tuple[np.ndarray, list]:
@@ -100,7 +110,7 @@ def hold_notes(facts: Facts, rules) -> dict:
 
 
 # Hooks a rule needs a candidate's `applies` column for.
-_PER_CANDIDATE = frozenset({"earliest", "restrict"})
+_PER_CANDIDATE = frozenset({"earliest", "restrict", "narrow"})
 
 
 def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
@@ -121,16 +131,18 @@ def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
     has = step >= 0
     stage_action = actions[step]
     ranks = facts.preference_rank
+    if facts.representative["active"].any():     # the debtor's preferences do not order the representative's
+        ranks = np.where(facts.representative["active"][:, None], 99, ranks)
     rows = np.arange(n)
     failed = facts.progress["failed_kinds"][rows, np.maximum(step, 0)] if len(stages) else np.zeros(n, np.int64)
     per_candidate = [(rule, mask) for rule, mask in rules if rule.hooks & _PER_CANDIDATE]
     starting = [(rule, mask) for rule, mask in rules if "starts" in rule.hooks]
     state_rows = _state_holiday_rows(facts, policy)
     cand_time, cand_key, per_rule = [], [], []
+    usable_at, review = recipients.candidates(facts, policy, step, kinds_table[:, :width], failed)
     for pos in range(width):
         kind = np.where(has, kinds_table[np.maximum(step, 0), pos], -1)
-        usable = (kind >= 0) & ((facts.reachable >> np.maximum(kind, 0)) & 1 == 1) \
-            & ((failed >> np.maximum(kind, 0)) & 1 == 0)
+        usable = usable_at[pos]
         cand = Candidate(kind, usable, stage_action)
         start = t = np.where(usable, base, FAR)
         times, scoped = {}, []
@@ -144,18 +156,26 @@ def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
                 t = np.maximum(t, r)
             if "restrict" in rule.hooks:
                 rule.restrict(win, applies)
+            if "narrow" in rule.hooks:
+                rule.narrow(facts, cand, win, applies)
+            if rule.hooks & {"restrict", "narrow"}:
                 scoped.append((rule, applies))
         if state_rows is not None:
             win.with_state_holidays(state_rows)
         before = t.copy()
         t = np.where(usable & (t < FAR), earliest(facts, win, t), t)
-        times.update(window_times(facts, scoped, state_rows, start, before, t))
+        # A rule that also has an `earliest` hook (the debtor's wishes) keeps the later of its two.
+        for rid, res in window_times(facts, cand, scoped, state_rows, start, before, t).items():
+            own = times.get(rid, NEVER)
+            times[rid] = np.where(res != NEVER, np.maximum(res, own), own)
         t = _starting_rules(facts, starting, cand, t, times)
         cand_time.append(t)
         cand_key.append(np.where(usable, ranks[rows, np.maximum(kind, 0)] * 64 + pos, FAR))
         per_rule.append(times)
-    return _choose(n, has, base, cand_time, cand_key, per_rule, facts, rules, kinds_table, step,
-                   stage_action)
+    guarded = _choose(n, has, base, cand_time, cand_key, per_rule, facts, rules, kinds_table, step,
+                      stage_action)
+    guarded.review = review & (guarded.channel >= 0)
+    return guarded
 
 
 def _state_holiday_rows(facts: Facts, policy) -> np.ndarray | None:
@@ -166,7 +186,17 @@ def _state_holiday_rows(facts: Facts, policy) -> np.ndarray | None:
     return facts.per_jurisdiction(lambda j: bool(j) and any(matches(j, p) for p in prefixes), bool)
 
 
-def window_times(facts: Facts, scoped, state_rows, start, before, t) -> dict:
+def _narrow(facts: Facts, cand: Candidate, rule, win: Windows, applies, state_rows) -> None:
+    """Narrow `win` by one rule's windows (its `restrict` and `narrow` hooks)."""
+    if "restrict" in rule.hooks:
+        rule.restrict(win, applies)
+    if "narrow" in rule.hooks:
+        rule.narrow(facts, cand, win, applies)
+    if state_rows is not None:
+        win.with_state_holidays(state_rows)
+
+
+def window_times(facts: Facts, cand: Candidate, scoped, state_rows, start, before, t) -> dict:
     """Rule id -> per-row instant each window rule (hours, holidays) holds the candidate to.
 
     `start`: when the candidate would go out without any guardrail; `before`: when the rules
@@ -187,9 +217,7 @@ def window_times(facts: Facts, scoped, state_rows, start, before, t) -> dict:
         mine = applies[idx]
         if mine.any():
             own = Windows(facts.n, idx)          # this rule's windows alone, for the held rows
-            rule.restrict(own, applies)
-            if state_rows is not None:
-                own.with_state_holidays(state_rows)
+            _narrow(facts, cand, rule, own, applies, state_rows)
             at = np.flatnonzero(mine)            # judge only the rows the rule covers
             last, late, early = (np.zeros(idx.size, dtype=bool) for _ in moments)
             for out_, m in zip((last, late, early), moments):

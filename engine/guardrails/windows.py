@@ -58,24 +58,58 @@ class Windows:
     def _mine(self, rows: np.ndarray) -> np.ndarray:
         return rows if self.index is None else rows[self.index]
 
+    def _select(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(positions in this Windows, which of the batch rows selected by `rows`) for the rows
+        of the mask that this Windows holds: per-row values given for the selected rows only
+        (`restrict`, `allow_days`) are picked by the second."""
+        chosen = np.flatnonzero(rows)
+        if self.index is None:
+            return chosen, np.arange(chosen.size)
+        at = np.searchsorted(self.index, chosen)
+        held = (at < self.index.size) & (self.index[np.minimum(at, self.index.size - 1)] == chosen)
+        return at[held], np.flatnonzero(held)
+
     def restrict_week(self, rows: np.ndarray, week) -> None:
         """Intersect the windows of `rows` (a boolean mask over the batch) with `week`: a (7, 2)
-        table for them all, or an (n, 7, 2) table with each account's own hours (a debtor's
-        wishes)."""
+        table for them all, or an (n, 7, 2) table with each account's own hours."""
         week = np.asarray(week, dtype=np.int64)
-        if week.ndim == 3 and self.index is not None:
-            week = week[self.index]
-        sel = np.flatnonzero(self._mine(rows))
-        if sel.size == 0:
-            return
-        mine = week if week.ndim == 2 else week[sel]
-        self.hours[sel, :, 0] = np.maximum(self.hours[sel, :, 0], mine[..., 0])
-        self.hours[sel, :, 1] = np.minimum(self.hours[sel, :, 1], mine[..., 1])
-        self.any[sel] = True
+        if week.ndim == 3:
+            week = week[np.flatnonzero(rows)]          # the selected rows' own tables
+        pos, which = self._select(rows)
+        if pos.size:
+            self._intersect(pos, week if week.ndim == 2 else week[which])
+
+    def _intersect(self, pos: np.ndarray, week: np.ndarray) -> None:
+        self.hours[pos, :, 0] = np.maximum(self.hours[pos, :, 0], week[..., 0])
+        self.hours[pos, :, 1] = np.minimum(self.hours[pos, :, 1], week[..., 1])
+        self.any[pos] = True
 
     def restrict(self, rows: np.ndarray, weekdays, weekends) -> None:
-        """Intersect rows' windows with weekday and weekend hours (see `restrict_week`)."""
-        self.restrict_week(rows, week_of(weekdays, weekends))
+        """Intersect rows' windows with weekday and weekend hours, each (start, end) minutes:
+        numbers for them all, or arrays with a value per selected row (a debtor's wishes)."""
+        pos, which = self._select(rows)
+        if pos.size == 0:
+            return
+        k = int(np.count_nonzero(rows))
+
+        def per_row(value):
+            return np.broadcast_to(np.asarray(value, dtype=np.int64), (k,))[which]
+
+        wd = np.stack([per_row(weekdays[0]), per_row(weekdays[1])], axis=-1)     # (m, 2)
+        we = np.stack([per_row(weekends[0]), per_row(weekends[1])], axis=-1)
+        self._intersect(pos, np.stack([wd] * 5 + [we] * 2, axis=1))
+
+    def allow_days(self, rows: np.ndarray, days) -> None:
+        """Close the weekdays a bitmask leaves out (bit 0 Monday … bit 6 Sunday) for `rows`:
+        one mask for them all, or one per selected row."""
+        pos, which = self._select(rows)
+        if pos.size == 0:
+            return
+        k = int(np.count_nonzero(rows))
+        bits = np.broadcast_to(np.asarray(days, dtype=np.int64), (k,))[which]
+        shut = ((bits[:, None] >> np.arange(7)) & 1) == 0                        # (m, 7)
+        week = np.where(shut[..., None], 0, OPEN_WEEK[None, :, :])
+        self._intersect(pos, week)
 
     def close_holidays(self, rows: np.ndarray, national: bool = False) -> None:
         """Rows whose public holidays are closed: national ones, or also their state's."""

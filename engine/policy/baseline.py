@@ -19,8 +19,8 @@ COMMAND = "python -m arrears.engine.policy.baselinegen"
 SHIPPED = {
     "au-accc-asic": "sha256:8af183bcf269835bf0f151d5bf9b96afede2ca1e5b7a79f0ff1c0b21feadac40",
     "eu-late-payment": "sha256:592af6972347036044c0a074c220b3c8a1babaf4720fbf0123a0d02ff9f1716d",
-    "uk-debt-respite": "sha256:e68efeaeeace7f577bc48368b2f0ca526b7bcd86929a4d73914f3476817ff604",
-    "uk-fca-conc": "sha256:5b51a2b7ab3d88b1b0132d566b0d607e24237984cb695609b2e8786b32a255ec",
+    "uk-debt-respite": "sha256:5bb45c51e911203325686387f17af08a49fa9e3e3fb3a1eb518a6c9d3964f453",
+    "uk-fca-conc": "sha256:dfc9397b4241c45d46bd1f8a6ecb81822f3ec33f32ca036602218193c3d755ed",
     "us-fdcpa-regf": "sha256:b8ddb3c9599f79cd513d5d06627c10a90feb479e20d3f1328b8006909159b4f4",
     "us-limitations": "sha256:0686b0d68635f77e1e9c04deccdf4790bdbd3177f5f465662cbe3ddaaa636ba4",
     "us-ma": "sha256:30124b060f18928e328b4557f37cdddce4d79fc109e840fdafcbee251ccc10fd",

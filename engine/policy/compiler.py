@@ -20,6 +20,7 @@ from arrears.engine.facts.catalogue import FactDef
 from arrears.engine.policy.conditions import TRUE, Node, compile_condition
 from arrears.engine.policy.digest import digest_of, profiles_digest
 from arrears.engine.policy.househours import HouseRule, compile_house_hours
+from arrears.engine.policy.templates import template_for
 
 PRIORITY_FACTORS = ("balance", "days_past_due", "recovery_likelihood", "legal_exposure",
                     "relationship_value")
@@ -34,7 +35,7 @@ class Stage:
     days_past_due: int
     action: str
     channels: tuple[str, ...]
-    template: str
+    templates: tuple[str, ...]      # the template of each channel, resolved once per kind
     tone: str
     required: bool
     max_attempts: int
@@ -43,6 +44,22 @@ class Stage:
     segments: tuple[str, ...]
     when: Node
     description: str = ""
+    representative_template: str | None = None   # for the representative (else the policy's)
+    listed: int = 0            # how many of `channels` the policy lists; the rest is the review task
+
+    @property
+    def template(self) -> str:
+        """The template of the stage's preferred (first) channel."""
+        return self.templates[0]
+
+
+@dataclass(frozen=True)
+class Representation:
+    """How represented debtors are handled: the representative's template, the review task."""
+
+    template: str
+    review_channel: str
+    review_template: str
 
 
 @dataclass(frozen=True)
@@ -122,6 +139,8 @@ class CompiledPolicy:
     # The house contact hours (`compliance.contact_hours`) as guardrail rules; in the digest
     # through the document.
     house: tuple[HouseRule, ...] = field(default=(), repr=False, compare=False)
+    # None: a represented debtor is not contacted at all (stop.represented).
+    representation: Representation | None = None
 
     @property
     def first_threshold(self) -> int:
@@ -177,9 +196,17 @@ def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = 
             cap=_money(cap) if name == "balance" and cap is not None else cap,
             limitation_days=int(spec.get("limitation_days", 2190)),
             tiers={k: float(v) for k, v in (spec.get("tiers") or {}).items()}))
+    rep = doc.get("representation")
+    representation = None if rep is None else Representation(rep["template"], rep["review_channel"],
+                                                              rep["review_template"])
+    kinds = {name: spec["kind"] for name, spec in doc["channels"].items()}
     stages = tuple(Stage(
         index=i, id=s["id"], days_past_due=int(s["days_past_due"]), action=s["action"],
-        channels=tuple(s["channels"]), template=s["template"], tone=s.get("tone", "neutral"),
+        channels=_with_review(s["channels"], representation), listed=len(s["channels"]),
+        templates=tuple(template_for(s["template"], kinds[c]) for c in s["channels"])
+        + _review_template(s["channels"], representation),
+        representative_template=s.get("representative_template"),
+        tone=s.get("tone", "neutral"),
         required=bool(s.get("required", False)), max_attempts=int(s.get("max_attempts", 1)),
         repeat_every_days=s.get("repeat_every_days"),
         min_days_since_previous=int(s.get("min_days_since_previous", 0)),
@@ -198,7 +225,7 @@ def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = 
         default_language=meta.get("default_language", "en"),
         bucket_names=tuple(b["name"] for b in buckets), bucket_starts=starts,
         segments=segments, factors=tuple(factors),
-        channels={name: spec["kind"] for name, spec in doc["channels"].items()},
+        channels=kinds,
         templates={name: tuple(spec.get("languages") or ()) for name, spec in doc["templates"].items()},
         stages=stages,
         grace=Grace(default_days=int(grace.get("default_days", 0)),
@@ -222,7 +249,23 @@ def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = 
         plugin_facts={name: sources[name].definition for name in pluginfacts.referenced(doc)
                       if name in sources},
         house=compile_house_hours(doc.get("compliance") or {}, meta["name"]),
+        representation=representation,
     )
+
+
+def _with_review(channels: list, representation: Representation | None) -> tuple[str, ...]:
+    """A stage's channels, and after them the review channel a represented debtor's step falls
+    back to (engine/guardrails/evaluate.py uses it only for them)."""
+    if representation is None or representation.review_channel in channels:
+        return tuple(channels)
+    return (*channels, representation.review_channel)
+
+
+def _review_template(channels: list, representation: Representation | None) -> tuple[str, ...]:
+    """The template of the review channel `_with_review` appends (none when it appends none)."""
+    if representation is None or representation.review_channel in channels:
+        return ()
+    return (representation.review_template,)
 
 
 def _compile_incentives(inc: dict, cond) -> Incentives:

@@ -11,7 +11,8 @@ so they are generated, never edited:
 - the plugin-fact namespace (`fact/if` and `fact/then`: the `x_` prefix and name pattern);
 - the fact parameters (`window_days` with its default, `channel` with the channel kinds);
 - the operators the kinds allow (one property and one `oneOf` branch each);
-- the channel kinds a channel may have (`channels/*/kind`).
+- the channel kinds a channel may have (`channels/*/kind`), and the keys of a stage's
+  template-per-kind mapping (`stages/*/template`: each kind, and `written`).
 
 Everything else in the file is left exactly as written. After changing the catalogue, run
 `python -m arrears.engine.policy.schemagen` (it rewrites every generated schema);
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import copy
 
-from arrears.engine.domain.model import CHANNEL_KINDS
+from arrears.engine.domain.model import CHANNEL_KINDS, WRITTEN_KINDS
 from arrears.engine.facts.catalogue import (
     FACTS,
     OPERATORS,
@@ -98,4 +99,16 @@ def generate(schema: dict) -> dict:
                           **{op: copy.deepcopy(OPERATOR_SCHEMAS[op]) for op in operators}}
     leaf["oneOf"] = [{"required": [op]} for op in operators]
     out["properties"]["channels"]["additionalProperties"]["properties"]["kind"]["enum"] = list(CHANNEL_KINDS)
+    stage = out["properties"]["escalation"]["properties"]["stages"]["items"]["properties"]
+    stage["template"]["properties"] = _template_keys()
     return out
+
+
+def _template_keys() -> dict:
+    """The keys of a stage's template-per-kind mapping: every channel kind, then `written`."""
+    keys = {kind: {"type": "string", "description": f"Template id for the stage's {kind} channels."}
+            for kind in CHANNEL_KINDS}
+    keys["written"] = {"type": "string", "description": "Template id for the stage's "
+                                                        f"{', '.join(WRITTEN_KINDS)} channels "
+                                                        "(a kind named itself wins)."}
+    return keys

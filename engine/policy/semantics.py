@@ -1,6 +1,7 @@
 """Rules about a policy that a JSON Schema cannot express.
 
-Cross-references (stages -> channels, templates, segments), ordering (buckets, stages,
+Cross-references (stages -> channels, templates, segments; a stage's templates per
+channel kind and their audience, in `arrears.engine.policy.templates`), ordering (buckets, stages,
 fee tiers), facts used with the right operators and value types, and legal gates.
 It runs even when the schema found problems, so it reads the data defensively and
 skips whatever has the wrong shape: the schema has already reported that.
@@ -27,6 +28,7 @@ from arrears.engine.facts.catalogue import (
     is_plugin_fact,
 )
 from arrears.engine.guardrails.kinds.contact_window import check_window
+from arrears.engine.policy import templates as stage_templates
 from arrears.engine.policy.yamlsrc import Document, pointer
 
 LEGAL_ACTIONS = ("legal_warning", "refer_to_agency", "legal_action")
@@ -270,9 +272,8 @@ class _Checker:
             for j, ch in enumerate(_list(st.get("channels"))):
                 if isinstance(channels, dict) and isinstance(ch, str) and ch not in channels:
                     self.unknown("channel", ch, channels, p + ("channels", j))
-            tpl = st.get("template")
-            if isinstance(templates, dict) and isinstance(tpl, str) and tpl not in templates:
-                self.unknown("template", tpl, templates, p + ("template",))
+            if isinstance(templates, dict):
+                stage_templates.check_stage(st, p, _dict(channels), templates, self.add, self.unknown)
             for j, seg in enumerate(_list(st.get("segments"))):
                 self.segment_ref(seg, p + ("segments", j))
             action = st.get("action")
@@ -324,6 +325,30 @@ class _Checker:
             if below is not None and prev is not None and below <= prev:
                 self.add(p + ("below",), f"fee tiers must ascend by 'below': {below} is not above {prev}")
             prev = below if below is not None else prev
+
+    def representation(self):
+        """Templates exist; the review channel exists and is a task (it never reaches the debtor)."""
+        rep = _dict(self.data.get("representation"))
+        channels, templates = _dict(self.data.get("channels")), _dict(self.data.get("templates"))
+        refs = [(("representation", k), rep.get(k)) for k in ("template", "review_template")]
+        refs += [(("escalation", "stages", i, "representative_template"),
+                  _dict(st).get("representative_template")) for i, st in enumerate(self.stages)]
+        for path, tpl in refs:
+            if isinstance(tpl, str) and templates and tpl not in templates:
+                self.unknown("template", tpl, templates, path)
+            elif isinstance(tpl, str) and path[-1] != "review_template" and \
+                    stage_templates.audience_of(templates, tpl) == stage_templates.INTERNAL:
+                # The representative reads it, by email or letter: never a staff script.
+                self.add(path, f"template {tpl!r} is internal (audience: internal): the representative "
+                               "would read it; name a template written for them")
+        review = rep.get("review_channel")
+        if isinstance(review, str) and channels:
+            if review not in channels:
+                self.unknown("channel", review, channels, ("representation", "review_channel"))
+            elif _dict(channels[review]).get("kind") != "task":
+                self.add(("representation", "review_channel"),
+                         f"channel {review!r} is of kind {_dict(channels[review]).get('kind')!r}: the "
+                         "manual-review task needs a channel of kind 'task'")
 
     def names(self):
         for path, zone in _keyed(self.data, (), lambda k: k == "timezone" or k.endswith("_timezone")):
@@ -381,6 +406,7 @@ def check_semantics(data: dict, doc: Document, filename: str, facts: dict | None
     """
     checker = _Checker(data, doc, filename, facts)
     for rule in (checker.aging, checker.conditions, checker.escalation, checker.pauses,
-                 checker.offers, checker.fees, checker.names, checker.contact_hours):
+                 checker.offers, checker.fees, checker.representation, checker.names,
+                 checker.contact_hours):
         rule()
     return sorted(set(checker.problems))

@@ -166,6 +166,7 @@ class History:
             ev_outcome=np.concatenate((np.full(ns, -1, np.int8), np.full(nc, _SENT, np.int8)))[order],
             ev_stage=self.stage_ids[stage[order]],
             ev_until=np.full(len(pos), NO_DAY, dtype=np.int32),
+            ev_detail=np.full(len(pos), None, dtype=object),      # replayed files carry no wishes
             pi_event=empty32, pi_due=empty32, pi_amount=np.empty(0, dtype=np.int64))
 
     def all_contacts(self) -> dict:

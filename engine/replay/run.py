@@ -6,7 +6,8 @@ from the simulated history as the store would hold them then, decided column-wis
 `arrears.engine.tick.columns.summarise`. A contact the decision allows now goes out now: it is
 recorded as a `contact_attempt` with outcome `sent` (the replay assumes delivery), which
 makes the account due again at the next tick, as the delivery event does in the store.
-That is a live tick with a zero horizon, a dispatcher that always succeeds, and no
+Pages hold whole debtors, as the tick's do (`arrears.engine.replay.pages`). That is a live
+tick with a zero horizon, a dispatcher that always succeeds, and no
 debtor response other than the payments, disputes and write-offs the file records.
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ from arrears.engine.policy.compiler import CompiledPolicy
 from arrears.engine.replay.clock import Clock
 from arrears.engine.replay.csvmap import ReplayInput
 from arrears.engine.replay.history import History
+from arrears.engine.replay.pages import DebtorPages
 from arrears.engine.replay.record import Recorder
 from arrears.engine.tick import columns
 
@@ -79,6 +81,7 @@ def replay(data: ReplayInput, policy, start: date, end: date, *, tick: int = DEF
     end_at = hist.midnight(rows, np.full(hist.n, end_day + 1))
     clock = Clock(hist.n, tick, *_wakeups(hist, end_at), end_at)
     channel_of = _channel_tables(policy)
+    pager = DebtorPages(hist.base.debtor)      # a debtor's accounts are decided in one page
     if hist.n:
         begin = int(hist.midnight(rows, np.full(hist.n, first_day)).min())
         first = now = clock.first_tick(begin)
@@ -92,8 +95,8 @@ def replay(data: ReplayInput, policy, start: date, end: date, *, tick: int = DEF
                     progress(min(day, total_days), total_days, run.evaluations)
                 last_day = day
             due = clock.due(now)
-            for page in range(0, len(due), batch_size):
-                _evaluate(run, clock, channel_of, due[page:page + batch_size], now)
+            for page in pager.pages(due, batch_size, now < clock.end_at):
+                _evaluate(run, clock, channel_of, page, now)
             run.ticks += bool(len(due))
             now = clock.next_tick(now)
         if progress is not None:

@@ -51,3 +51,14 @@ def events_by_key(conn, acct_no: int, keys) -> dict:
         return {}
     rows = conn.execute(select(events).where(events.c.acct_no == acct_no, events.c.event_key.in_(keys))).all()
     return {row.event_key: row for row in rows}
+
+
+def events_by_id(conn, acct_no: int, ids) -> dict:
+    """{event_id: row} for stored events of an account with these event ids (the first
+    recorded, should a database written before revision 0005 hold two)."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return {}
+    rows = conn.execute(select(events).where(events.c.acct_no == acct_no, events.c.event_id.in_(ids))
+                        .order_by(events.c.seq.desc())).all()
+    return {row.event_id: row for row in rows}

@@ -35,7 +35,7 @@ _ACCOUNT_COLS = ("acct_no", "id", "currency", "timezone", "debtor_type", "jurisd
 _CONTACT_KINDS = ("email", "phone", "mobile", "address")     # bit i of the contact code
 _INVOICE_COLS = ("acct_no", "invoice_id", "amount_minor", "due_day", "issued_day")
 _EVENT_COLS = ("acct_no", "type", "at", "amount_minor", "invoice_id", "channel", "outcome", "stage",
-               "until_day", "instalments")
+               "until_day", "instalments", "detail")
 UNKNOWN_TYPE = -1
 
 
@@ -67,7 +67,7 @@ def _event_selects() -> tuple:
         return case(table, value=column, else_=other) if table else literal(other)
     return (c.acct_no, codes(c.type, EVENT_CODES, UNKNOWN_TYPE), c.at, func.coalesce(c.amount_minor, 0),
             c.invoice_id, codes(c.channel, KIND_CODES, -1), codes(c.outcome, OUTCOME_CODES, -1), c.stage,
-            func.coalesce(c.until_day, NO_DAY), c.instalments)
+            func.coalesce(c.until_day, NO_DAY), c.instalments, c.detail)
 
 
 def load_batch(conn: Connection, acct_nos) -> Batch:
@@ -145,6 +145,7 @@ def _event_columns(nos: np.ndarray, ev: dict, inv: dict) -> dict:
         ev_outcome=np.asarray(ev["outcome"], dtype=np.int8),
         ev_stage=_obj(ev["stage"]),
         ev_until=np.asarray(ev["until_day"], dtype=np.int32),
+        ev_detail=_obj(ev["detail"]),
         pi_event=np.asarray(pi_event, dtype=np.int32),
         pi_due=np.asarray(pi_due, dtype=np.int32),
         pi_amount=np.asarray(pi_amount, dtype=np.int64),

@@ -14,14 +14,16 @@ from arrears.engine.domain.batch import day_to_date, epoch_day
 from arrears.engine.domain.errors import InputError
 from arrears.engine.domain.model import Account, Contact, Event, Invoice
 from arrears.engine.domain.money import MAX_MINOR, exponent, from_minor
+from arrears.engine.domain.requests import representative_of, wishes_of
 
 _CONTACT_FIELDS = ("email", "phone", "mobile", "address")
 # What an event says, in `event_values` order.
 EVENT_COLUMNS = ("type", "at", "amount_minor", "invoice_id", "channel", "stage", "outcome", "until_day",
-                 "instalments", "event_id", "note")
+                 "instalments", "event_id", "note", "detail")
 # An event row as the audit digest covers it (see engine/store/audit.py), then as inserted.
 EVENT_DIGEST_COLUMNS = ("acct_no", *EVENT_COLUMNS, "event_key", "recorded_at")
 _NOTE_AT = EVENT_DIGEST_COLUMNS.index("note")     # revision 0004's column: see event_digest_line
+_DETAIL_AT = EVENT_DIGEST_COLUMNS.index("detail")  # revision 0005's column: likewise
 EVENT_INSERT_COLUMNS = (*EVENT_DIGEST_COLUMNS, "audit_seq")
 INVOICE_COLUMNS = ("invoice_id", "amount_minor", "due_day", "issued_day")   # after acct_no
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
@@ -108,7 +110,7 @@ def event_values(ev: Event, currency: str, where: str = "event") -> tuple:
                           for i, (due, amount) in enumerate(ev.instalments)])
     amount = None if ev.amount is None else minor_units(ev.amount, currency, f"{where}.amount")
     return (ev.type, epoch_seconds(ev.at), amount, ev.invoice_id, ev.channel, ev.stage, ev.outcome,
-            None if ev.until is None else epoch_day(ev.until), plan, ev.id, ev.note)
+            None if ev.until is None else epoch_day(ev.until), plan, ev.id, ev.note, ev.detail_json)
 
 
 def event_from_row(row, currency: str) -> Event:
@@ -119,7 +121,16 @@ def event_from_row(row, currency: str) -> Event:
                  invoice_id=row.invoice_id, channel=row.channel, stage=row.stage, outcome=row.outcome,
                  until=None if row.until_day is None else day_to_date(row.until_day),
                  instalments=tuple((day_to_date(d), from_minor(m, currency)) for d, m in plan),
-                 note=row.note)
+                 note=row.note, **_detail(row.type, row.detail))
+
+
+def _detail(etype: str, text: str | None) -> dict:
+    """The `representative` or `wishes` an event row keeps as JSON in `detail`."""
+    if text is None:
+        return {}
+    if etype == "represented":
+        return {"representative": representative_of(text)}
+    return {"wishes": wishes_of(text)}
 
 
 def event_digest_line(values: tuple) -> bytes:
@@ -129,6 +140,11 @@ def event_digest_line(values: tuple) -> bytes:
     revision 0004 added the column, and batches recorded by older versions still verify.
     (The two forms differ in length, so they can never be mistaken for each other.)
     """
+    if values[_DETAIL_AT] is not None:
+        # Revision 0005's detail (a representative, wishes): the line keeps every column,
+        # so it is one longer than any line without a detail.
+        return (_encode(values) + "\n").encode("utf-8")
+    values = (*values[:_DETAIL_AT], *values[_DETAIL_AT + 1:])
     if values[_NOTE_AT] is None:
         values = (*values[:_NOTE_AT], *values[_NOTE_AT + 1:])
     return (_encode(values) + "\n").encode("utf-8")

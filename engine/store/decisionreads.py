@@ -6,6 +6,13 @@ The tick writes a `decisions` row only when an account's decision changes and po
 per account is found by `max(id)`. The priority lives in the row's JSON summary, so
 sorting by it uses the database's JSON functions (SQLite and PostgreSQL); elsewhere
 lists fall back to `evaluated_at` order.
+
+Each latest decision comes with the name and version of the policy it was made under
+(`policy_name`, `policy_version`; null when that version is not stored). Activating
+another policy makes every account due (`due.make_all_due`) but leaves its latest
+decision in place until the next tick decides again: readers compare `policy_digest`
+with the active digest to tell such a stale decision from a current one, and the work
+queue leaves stale ones out.
 """
 from __future__ import annotations
 
@@ -13,6 +20,7 @@ from sqlalchemy import JSON, and_, cast, exists, func, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 
 from arrears.engine.store.schema import accounts, decisions
+from arrears.engine.store.schema import policy_versions as pv
 
 SORTS = ("priority", "evaluated_at")
 
@@ -33,14 +41,19 @@ def priority_of(conn):
 
 
 def _latest(columns):
-    """SELECT `columns` over each account's latest decision joined with its account."""
+    """SELECT `columns` over each account's latest decision joined with its account and
+    (outer) with the policy version it was made under."""
     if "decision_id" in accounts.c:
         joined = decisions.join(accounts, accounts.c.decision_id == decisions.c.id)
     else:
         latest = select(func.max(decisions.c.id).label("id")).group_by(decisions.c.acct_no).subquery()
         joined = (decisions.join(latest, latest.c.id == decisions.c.id)
                   .join(accounts, accounts.c.acct_no == decisions.c.acct_no))
+    joined = joined.outerjoin(pv, pv.c.digest == decisions.c.policy_digest)
     return select(*columns).select_from(joined)
+
+
+_POLICY = (pv.c.name.label("policy_name"), pv.c.version.label("policy_version"))
 
 
 def any_decisions(conn) -> bool:
@@ -70,7 +83,7 @@ def decisions_page(conn, *, filters: dict, sort: str, after: list | None, limit:
     Returns (rows, [key, id] of the last row if the page is full, else None).
     """
     key, _ = sort_key(conn, sort)
-    stmt = _latest([decisions, accounts.c.id.label("account_id"), key.label("sort_key")])
+    stmt = _latest([decisions, accounts.c.id.label("account_id"), key.label("sort_key"), *_POLICY])
     column = {"stage": decisions.c.stage, "action": decisions.c.action_type,
               "channel": decisions.c.channel, "account_id": accounts.c.id}
     for name, value in filters.items():
@@ -90,13 +103,16 @@ def decisions_page(conn, *, filters: dict, sort: str, after: list | None, limit:
     return rows, nxt
 
 
-def due_contacts(conn, channels: list[str], before: int, limit: int) -> list:
+def due_contacts(conn, channels: list[str], before: int, limit: int, policy_digest: str) -> list:
     """Latest decisions with a contact on one of `channels` due before epoch `before`,
-    for accounts evaluated since their last change, highest priority first."""
+    made under the policy `policy_digest` (the active one: a decision made under another
+    is stale until the next tick), for accounts evaluated since their last change,
+    highest priority first."""
     key, _ = sort_key(conn, "priority")
     stmt = (_latest([decisions, accounts.c.id.label("account_id"), key.label("sort_key")])
             .where(decisions.c.channel.in_(channels), decisions.c.not_before.is_not(None),
-                   decisions.c.not_before < before, accounts.c.evaluated_revision == accounts.c.revision))
+                   decisions.c.not_before < before, accounts.c.evaluated_revision == accounts.c.revision,
+                   decisions.c.policy_digest == policy_digest))
     return conn.execute(stmt.order_by(key.desc(), decisions.c.id.desc()).limit(limit)).all()
 
 

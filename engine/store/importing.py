@@ -125,7 +125,7 @@ def _flush_events(writer, buffer: list, result: ImportResult, fmt: str) -> None:
     if not buffer:
         return
     info = writer.accounts_info(aid for _, (aid, _, _), _ in buffer)
-    lines, pairs = [], []
+    lines, pairs, raws = [], [], []
     for line, (aid, event, key), raw in buffer:
         if aid not in info:
             result.rejects.append(Reject(line, f"account_id: unknown account {aid!r}", raw))
@@ -137,9 +137,15 @@ def _flush_events(writer, buffer: list, result: ImportResult, fmt: str) -> None:
             continue
         lines.append(line)
         pairs.append((aid, event, key))
+        raws.append(raw)
     if not pairs:
         return
     report = writer.append_events(pairs)
     result.stored += report.stored
-    result.duplicate_lines.extend(lines[i] for i in report.duplicates)
+    differing = set(report.differing)
+    result.duplicate_lines.extend(lines[i] for i in report.duplicates if i not in differing)
+    # A key or an event id reused for another event is an error in the file (the API
+    # answers 409): the record is rejected, not taken for a harmless repeat.
+    result.rejects.extend(Reject(lines[i], "id: this event_key or event id was already recorded for the "
+                                 "account with different content", raws[i]) for i in sorted(differing))
 

@@ -14,6 +14,7 @@ from arrears.engine.domain.errors import InputError
 from arrears.engine.domain.model import Account, Event
 from arrears.engine.store import audit
 from arrears.engine.store.codec import (
+    EVENT_COLUMNS,
     EVENT_INSERT_COLUMNS,
     INVOICE_COLUMNS,
     account_row,
@@ -40,12 +41,16 @@ class UpsertReport:
 
 @dataclass(frozen=True)
 class AppendReport:
-    """What `append_events` did. `duplicates` are indexes into the input whose event_key
-    was already stored (or repeated earlier in the same batch): they were not stored again."""
+    """What `append_events` did. `duplicates` are indexes into the input that were not
+    stored again: their event_key, or their own event `id`, was already stored for the
+    account (or came earlier in the same batch). `differing` are those of them whose
+    content differs from the event recorded first (a key or an id reused for another
+    event: the API answers 409, an import rejects the record)."""
 
     stored: int
     duplicates: list[int] = field(default_factory=list)
     audit_seq: int | None = None
+    differing: list[int] = field(default_factory=list)
 
 
 def lookup(conn: Connection, ids, *columns) -> dict:
@@ -110,20 +115,36 @@ def append_events(conn: Connection, pairs, now: int) -> AppendReport:
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
         raise InputError(f"unknown account {aid!r}{more}", f"events[{i}].account_id")
     rows, duplicates = [], []
-    seen = _stored_keys(conn, {known[aid][0] for aid, ev, key in pairs if (key or ev.id) is not None})
+    # An event's own id is unique per account whatever key it came with: an event is
+    # a duplicate if its key or its id was stored before (or came earlier in the batch).
+    keyed = {known[aid][0] for aid, ev, key in pairs if (key or ev.id) is not None}
+    seen_keys = _stored(conn, keyed, events.c.event_key)
+    seen_ids = _stored(conn, {known[aid][0] for aid, ev, _ in pairs if ev.id is not None}, events.c.event_id)
+    first: dict[tuple, tuple] = {}       # (acct_no, "key"|"id", value) -> values, earlier in the batch
+    matched: dict[int, tuple] = {}       # duplicate index -> (acct_no, "key"|"id", value, its values)
     for i, (aid, ev, key) in enumerate(pairs):
         if not isinstance(ev, Event):
             raise InputError(f"expected an Event, got {type(ev).__name__}", f"events[{i}]")
         acct_no, currency = known[aid]
         key = key if key is not None else ev.id
+        values = event_values(ev, currency, f"events[{i}]")
+        if key is not None and (acct_no, key) in seen_keys:
+            matched[i] = (acct_no, "key", key, values)
+        elif ev.id is not None and (acct_no, ev.id) in seen_ids:
+            matched[i] = (acct_no, "id", ev.id, values)
+        if i in matched:
+            duplicates.append(i)
+            continue
         if key is not None:
-            if (acct_no, key) in seen:
-                duplicates.append(i)
-                continue
-            seen.add((acct_no, key))
-        rows.append((acct_no, *event_values(ev, currency, f"events[{i}]"), key, now))
+            seen_keys.add((acct_no, key))
+            first[(acct_no, "key", key)] = values
+        if ev.id is not None:
+            seen_ids.add((acct_no, ev.id))
+            first[(acct_no, "id", ev.id)] = values
+        rows.append((acct_no, *values, key, now))
+    differing = _differing(conn, matched, first)
     if not rows:
-        return AppendReport(0, duplicates, None)
+        return AppendReport(0, duplicates, None, differing)
     digest = audit.EventDigest()
     types: dict[str, int] = {}
     for row in rows:
@@ -137,14 +158,35 @@ def append_events(conn: Connection, pairs, now: int) -> AppendReport:
     for part in chunks(touched, IN_CHUNK):
         conn.execute(update(accounts).where(accounts.c.acct_no.in_(part))
                      .values(changed_at=now, revision=accounts.c.revision + 1, next_evaluation_at=None))
-    return AppendReport(len(rows), duplicates, seq)
+    return AppendReport(len(rows), duplicates, seq, differing)
 
 
-def _stored_keys(conn: Connection, acct_nos: set) -> set:
-    """(acct_no, event_key) pairs already stored for these accounts."""
+def _stored(conn: Connection, acct_nos: set, column) -> set:
+    """(acct_no, value) pairs of `column` (event_key or event_id) already stored for these accounts."""
     found = set()
     for part in chunks(sorted(acct_nos), IN_CHUNK):
-        stmt = select(events.c.acct_no, events.c.event_key).where(
-            events.c.acct_no.in_(part), events.c.event_key.is_not(None))
+        stmt = select(events.c.acct_no, column).where(events.c.acct_no.in_(part), column.is_not(None))
         found.update(map(tuple, conn.execute(stmt)))
     return found
+
+
+def _differing(conn: Connection, matched: dict, first: dict) -> list[int]:
+    """Indexes of the duplicates whose content differs from the event they repeat (the
+    one earlier in the batch, else the stored one, read only for these few)."""
+    out = []
+    stored: dict[tuple, tuple] = {}
+    wanted = [m[:3] for m in matched.values() if m[:3] not in first]
+    for how, column in (("key", events.c.event_key), ("id", events.c.event_id)):
+        pairs = {(a, v) for a, h, v in wanted if h == how}
+        for acct_no in {a for a, _ in pairs}:
+            values = [v for a, v in pairs if a == acct_no]
+            for part in chunks(values, IN_CHUNK):
+                stmt = (select(column, *(events.c[c] for c in EVENT_COLUMNS))
+                        .where(events.c.acct_no == acct_no, column.in_(part)).order_by(events.c.seq))
+                for found, *cols in conn.execute(stmt):
+                    stored.setdefault((acct_no, how, found), tuple(cols))
+    for i, (acct_no, how, value, values) in matched.items():
+        earlier = first.get((acct_no, how, value), stored.get((acct_no, how, value)))
+        if earlier != values:
+            out.append(i)
+    return out

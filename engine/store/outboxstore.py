@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 
-from arrears.engine.store.schema import accounts, outbox
+from arrears.engine.store.schema import accounts, events, outbox
 
 FINAL = ("sent", "failed", "cancelled")
 
@@ -74,6 +74,23 @@ def finish(conn: Connection, row_id: int, token: str, now: int, **values) -> boo
     return conn.execute(stmt).rowcount == 1
 
 
+def contact_event_key(conn: Connection, acct_no: int, row_id: int) -> str:
+    """The event key for the next contact outcome of row `row_id`: `outbox:ID` for its
+    first, `outbox:ID/N` for the N-th.
+
+    A row lives more than once: a contact that failed on one channel is revived on the
+    fallback channel (or after a cancel), under the same act-once key. Each outcome is a
+    contact of its own in the history, so each needs a key of its own; reusing `outbox:ID`
+    would drop the delivered contact as a duplicate of the failed one. Call it in the
+    transaction that records the outcome, after `finish` succeeded.
+    """
+    base = f"outbox:{row_id}"
+    e = events.c
+    n = conn.execute(select(func.count()).select_from(events).where(
+        e.acct_no == acct_no, or_(e.event_key == base, e.event_key.like(base + "/%")))).scalar()
+    return base if n == 0 else f"{base}/{n + 1}"
+
+
 def release(conn: Connection, row_id: int, token: str, now: int, next_attempt_at: int,
             note: str | None = None) -> bool:
     """sending -> pending without an attempt (the re-check said "not yet")."""
@@ -109,10 +126,10 @@ def unknown_rows(conn: Connection) -> list[tuple]:
 
 def settling(conn: Connection, row_id: int):
     """What settling row `row_id` by hand needs (status, stage, attempt, channel, claimed_at,
-    decision_id, and `id`: the account's id), or None if there is no such row."""
+    decision_id, acct_no, and `id`: the account's id), or None if there is no such row."""
     o = outbox.c
     return conn.execute(select(o.status, o.stage, o.attempt, o.channel, o.claimed_at, o.decision_id,
-                               accounts.c.id)
+                               o.acct_no, accounts.c.id)
                         .join(accounts, accounts.c.acct_no == o.acct_no)
                         .where(o.id == row_id)).one_or_none()
 
@@ -133,3 +150,11 @@ def status_counts(conn: Connection) -> dict[str, int]:
     """Rows per status."""
     stmt = select(outbox.c.status, func.count()).group_by(outbox.c.status)
     return {status: n for status, n in conn.execute(stmt)}
+
+
+def next_pending_after(conn: Connection, now: int) -> int | None:
+    """The earliest `next_attempt_at` of a pending row that is not due yet at `now` (epoch s),
+    or None: when a delivery run between ticks has something to send."""
+    o = outbox.c
+    return conn.execute(select(func.min(o.next_attempt_at))
+                        .where(o.status == "pending", o.next_attempt_at > now)).scalar()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, insert, select, update
 
-from arrears.engine.store import audit
+from arrears.engine.store import audit, due
 from arrears.engine.store.codec import sha256
 from arrears.engine.store.schema import decisions
 from arrears.engine.store.schema import policy_versions as pv
@@ -18,7 +18,9 @@ def record(conn: Connection, name: str, version: str, digest: str, source: str, 
            now: int) -> bool:
     """Store the version once per digest; if `activate`, make it the only active one.
 
-    Returns True if a row was added or the active version changed.
+    Returns True if a row was added or the active version changed. Activating another
+    version makes every account due, in the same transaction (`due.make_all_due`), so the
+    next tick decides the whole portfolio again under it; the audit entry counts them.
     """
     row = conn.execute(select(pv.c.id, pv.c.active).where(pv.c.digest == digest)).one_or_none()
     changed = False
@@ -32,8 +34,9 @@ def record(conn: Connection, name: str, version: str, digest: str, source: str, 
         previous = active(conn)
         conn.execute(update(pv).where(pv.c.active.is_(True)).values(active=False))
         conn.execute(update(pv).where(pv.c.digest == digest).values(active=True, activated_at=now))
+        redecide = due.make_all_due(conn)
         audit.append(conn, "policy.activated", digest,
-                     {"name": name, "version": version,
+                     {"name": name, "version": version, "accounts_made_due": redecide,
                       "previous": None if previous is None else previous["digest"]}, now)
         changed = True
     return changed
@@ -44,6 +47,12 @@ def active(conn: Connection) -> dict | None:
     row = conn.execute(select(pv.c.name, pv.c.version, pv.c.digest, pv.c.source, pv.c.activated_at)
                        .where(pv.c.active.is_(True))).one_or_none()
     return None if row is None else dict(row._mapping)
+
+
+def active_digest(conn: Connection) -> str | None:
+    """The active version's digest (None if no policy was ever activated): one small read,
+    cheap enough for every page of a tick."""
+    return conn.execute(select(pv.c.digest).where(pv.c.active.is_(True))).scalar_one_or_none()
 
 
 def by_digest(conn: Connection, digest: str) -> dict | None:

@@ -25,7 +25,7 @@ ACCOUNT_CSV = ("account_id", "currency", "debtor_type", "jurisdiction", "timezon
                "on_time_ratio", "relationship_tier", "account_manager", "debtor_id", "other_timezones")
 INVOICE_CSV = ("invoice_id", "amount", "due_date", "issued_date")
 EVENT_CSV = ("account_id", "type", "at", "amount", "invoice_id", "channel", "stage", "outcome", "until",
-             "event_key", "id", "instalments", "note")
+             "event_key", "id", "instalments", "note", "representative", "wishes")
 REQUIRED = {"accounts": ("account_id", "currency"), "events": ("account_id", "type", "at")}
 _CONTACT = ("email", "phone", "mobile", "address", "preferred_channels")
 _LISTS = ("preferred_channels", "tags", "other_timezones")
@@ -138,10 +138,21 @@ def csv_event_records(lines):
             data = {k: v for k, v in cells.items() if v is not None and k not in ("account_id", "event_key")}
             if "instalments" in data:
                 data["instalments"] = _instalments(data["instalments"])
+            for key in ("representative", "wishes"):      # a JSON object in the cell
+                if key in data:
+                    data[key] = _json_cell(data[key], key)
             yield number, _event_from_json({**data, "account_id": cells.get("account_id"),
                                             "event_key": cells.get("event_key")}), cells
         except InputError as exc:
             yield Reject(number, csv_reason(exc), cells)
+
+
+def _json_cell(text: str, column: str):
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise InputError(f"expected a JSON object such as {{\"name\": \"…\"}}, got {text[:60]!r}",
+                         column) from None
 
 
 def _instalments(text: str) -> list:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 # One naming convention, so constraint names are identical on SQLite and PostgreSQL
@@ -104,8 +105,13 @@ events = Table(
     Column("recorded_at", Epoch, nullable=False),
     Column("audit_seq", BigInteger, nullable=False),  # the audit entry that recorded it
     Column("note", Text),                            # free text, at most 2,000 characters (0004)
+    Column("detail", Text),                          # JSON: a representative or wishes (0005)
     Index(None, "acct_no", "at"),
     UniqueConstraint("acct_no", "event_key"),
+    # An event's own id is unique per account whatever key it came with (0005; partial:
+    # most events have none). A database that already held repeats is covered from then on.
+    Index("uq_events_acct_no_event_id", "acct_no", "event_id", unique=True,
+          sqlite_where=text("event_id IS NOT NULL"), postgresql_where=text("event_id IS NOT NULL")),
 )
 
 decisions = Table(
@@ -163,7 +169,7 @@ leases = Table(
 tick_runs = Table(
     "tick_runs", metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("trigger", Text, nullable=False),         # scheduled, cli, api
+    Column("trigger", Text, nullable=False),         # scheduled, cli, api, delivery
     Column("status", Text, nullable=False),          # pending, running, succeeded, skipped, stopped, failed
     Column("at", Epoch, nullable=False),             # the instant the tick decides at (its `now`)
     Column("requested_at", Epoch, nullable=False),   # wall clock, like the three below

@@ -24,7 +24,17 @@ from sqlalchemy import func, select, text
 from arrears.engine.domain.batch import Batch
 from arrears.engine.domain.errors import InputError, StoreError
 from arrears.engine.domain.model import Account, Event
-from arrears.engine.store import audit, batchload, due, ingest, migrations, policyvers, scan, tickstore
+from arrears.engine.store import (
+    audit,
+    batchload,
+    debtors,
+    due,
+    ingest,
+    migrations,
+    policyvers,
+    scan,
+    tickstore,
+)
 from arrears.engine.store.codec import account_from_row, event_from_row
 from arrears.engine.store.db import (
     connect,
@@ -35,6 +45,7 @@ from arrears.engine.store.db import (
     sqlite_path,
     write_transaction,
 )
+from arrears.engine.store.debtors import DebtorCursor
 from arrears.engine.store.failures import translated
 from arrears.engine.store.schema import accounts, events, invoices
 
@@ -190,6 +201,11 @@ class Store:
                                .order_by(events.c.at, events.c.seq)).all()
         return account_from_row(row, inv), [event_from_row(e, row.currency) for e in evs]
 
+    def debtor_siblings(self, account_id: str) -> list[str]:
+        """The ids of the other stored accounts sharing `account_id`'s debtor_id, in acct_no order."""
+        with read_transaction(self.engine) as conn:
+            return debtors.sibling_ids(conn, account_id)
+
     def load_batch(self, acct_nos) -> Batch:
         """The decision core's `Batch` for strictly increasing `acct_nos` (row i = acct_nos[i]),
         read in one snapshot, built from SQL rows without model objects."""
@@ -202,29 +218,34 @@ class Store:
             return scan.count_accounts(conn)
 
     def batches(self, size: int) -> Iterator[Batch]:
-        """`Batch`es of every stored account, `size` at a time, in acct_no order.
+        """`Batch`es of every stored account, about `size` at a time, in acct_no order, each
+        holding whole debtors (every account sharing a `debtor_id` in one batch, so that
+        per-debtor caps see them all; `arrears.engine.store.debtors`).
 
         Each page's keys and columns are read in one snapshot, so an account stored
         meanwhile either is in a page with all its rows or is left for a later page.
         """
-        after = 0
+        cursor = DebtorCursor()
         while True:
             with read_transaction(self.engine) as conn:
-                nos = scan.acct_nos_after(conn, after, size)
-                if not nos:
+                nos = np.asarray(scan.acct_nos_after(conn, cursor.after, size), dtype=np.int64)
+                if not len(nos):
                     return
-                batch = batchload.load_batch(conn, np.asarray(nos, dtype=np.int64))
-            after = nos[-1]
-            yield batch
+                nos, _ = cursor.complete(conn, nos, np.zeros(len(nos), np.int64))
+                batch = batchload.load_batch(conn, nos) if len(nos) else None
+            if batch is not None:
+                yield batch
 
-    def due_accounts(self, now_epoch: int, limit: int = 10_000, after_acct_no: int = 0) -> due.DuePage:
-        """The next page of accounts due at `now_epoch` after `after_acct_no` (see `DuePage.last`).
+    def due_accounts(self, now_epoch: int, limit: int = 10_000, after_acct_no: int = 0, *,
+                     debtors: DebtorCursor | None = None) -> due.DuePage:
+        """The next page of accounts due at `now_epoch` after `after_acct_no` (see `DuePage.last`),
+        or, with `debtors`, the next page of whole debtors after that cursor (the tick's).
 
         Accounts whose `next_evaluation_at` has come are first marked due now (NULL),
         so this takes a (short) write transaction.
         """
         with write_transaction(self.engine) as conn:
-            return due.due_accounts(conn, int(now_epoch), int(limit), int(after_acct_no))
+            return due.due_accounts(conn, int(now_epoch), int(limit), int(after_acct_no), debtors)
 
     def due_count(self, now_epoch: int) -> int:
         """How many accounts are due at `now_epoch` (read-only: nothing is marked due)."""

@@ -22,7 +22,8 @@ from arrears.engine.store.codec import canonical
 from arrears.engine.store.db import read_transaction, write_transaction
 from arrears.engine.store.schema import leases, tick_runs
 
-TRIGGERS = ("scheduled", "cli", "api")
+# delivery: `arrears serve` sending contacts queued for a time between its ticks
+TRIGGERS = ("scheduled", "cli", "api", "delivery")
 STATUSES = ("pending", "running", "succeeded", "skipped", "stopped", "failed")
 UNFINISHED = ("pending", "running")
 MAX_ERROR = 2000          # characters of an error kept

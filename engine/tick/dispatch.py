@@ -4,13 +4,17 @@ For each pending outbox row due at `now` (one at a time):
 
 1. claim it (pending -> sending) in a committed transaction, *before* any channel is
    called: a crash from here on leaves it `sending`, and it is never sent again;
-2. re-check: decide the account again at `now` from fresh store data; deliver only if
+2. re-check: decide the account again at `now` from fresh store data, together with the
+   debtor's other accounts (a per-debtor cap then counts what was delivered to them since
+   the tick, in this run too); deliver only if
    the engine still wants this very contact (stage, attempt, channel, episode) now. A
    payment, promise, dispute or cease recorded since is respected: the row is cancelled
    with the reason (or put back to wait if only its time moved);
 3. compose and deliver through the plugins' `Dispatcher` (which never raises);
 4. in one transaction: the row's outcome, the `contact_attempt` event that lets
-   frequency caps and stage progress see it, and an audit entry.
+   frequency caps and stage progress see it (on the channel that carried it; keyed
+   `outbox:ID`, or `outbox:ID/N` when a revived row records its N-th outcome, such as
+   the fallback channel's delivery after a failed attempt), and an audit entry.
 
 Retryable failures go back to `pending` with exponential backoff and no history event
 (a timeout is not an attempt on the debtor, and recording it as `failed` would make the
@@ -118,7 +122,11 @@ def _attempt(store, policy, dispatcher, row, token, now, now_s, backoff, counts)
     """Re-check, deliver and record one claimed row; True if a contact went out."""
     try:
         account, history = store.get_account(row.account_id)
-        db = decide_batch(Batch.from_objects([account], [history]), policy, now)
+        # With the debtor's other accounts (row 0 stays this one), so a per-debtor cap
+        # counts the contacts delivered to them since the tick, earlier in this very run.
+        others = [store.get_account(other) for other in store.debtor_siblings(row.account_id)]
+        batch = Batch.from_objects([account, *(a for a, _ in others)], [history, *(h for _, h in others)])
+        db = decide_batch(batch, policy, now)
         verdict = recheck(db, row, now_s)
     except Exception as exc:    # a bad stored history must not stop the other contacts
         verdict = Verdict("error", f"re-check failed: {type(exc).__name__}: {exc}")
@@ -136,6 +144,9 @@ def _attempt(store, policy, dispatcher, row, token, now, now_s, backoff, counts)
         # in a later collection episode (the idempotency key alone cannot).
         message = replace(message, metadata={**message.metadata, "outbox_id": row.id,
                                              "episode": row.episode_key})
+        # A payment link is minted once per outbox row: a retry gets the one stored by _record.
+        message, link_failures = dispatcher.attach_payment_link(message, _stored_link(row))
+        _note_failures(store, now_s, row, link_failures, counts)
         message, result = dispatcher.deliver_rendered(message)
     except Exception as exc:    # compose or a misbehaving plugin: recorded, never raised
         result = _retryable(f"delivery raised {type(exc).__name__}: {exc}")
@@ -147,6 +158,19 @@ def _attempt(store, policy, dispatcher, row, token, now, now_s, backoff, counts)
             failures = [f"notify_delivery raised {exc!r}"]
         _note_failures(store, now_s, row, failures, counts)
     return result.ok
+
+
+def _stored_link(row) -> dict | None:
+    """The payment link an earlier try of this outbox row carried, if any."""
+    return json.loads(row.payload).get("payment_link")
+
+
+def _keep_link(row, message) -> dict:
+    """The row's payload with the message's payment link, so a retry shows the same link."""
+    link = (message.context.get("payment_link") if message is not None else None) or _stored_link(row)
+    if link is None:
+        return {}
+    return {"payload": canonical({**json.loads(row.payload), "payment_link": link})}
 
 
 def _retryable(detail: str):
@@ -178,7 +202,7 @@ def _record(store, policy, row, token, now, now_s, message, result, backoff, cou
             nxt = now_s + backoff.delay(tries, row.id)
             outboxstore.finish(w.conn, row.id, token, now_s, status="pending", tries=tries,
                                next_attempt_at=nxt, claimed_by=None, claimed_at=None,
-                               last_error=result.detail)
+                               last_error=result.detail, **_keep_link(row, message))
             w.audit("delivery.retry", row.account_id, {**body, "next_attempt_at": nxt})
             counts.retrying += 1
             return
@@ -187,11 +211,16 @@ def _record(store, policy, row, token, now, now_s, message, result, backoff, cou
         if message is not None:
             payload["message"] = message.to_dict()
             body["message_sha256"] = sha256(canonical(payload["message"]))
-        outboxstore.finish(w.conn, row.id, token, now_s, status=status, tries=tries,
-                           provider_id=result.provider_id, payload=canonical(payload),
-                           last_error=None if result.ok else result.detail)
-        event = Event.from_dict(_contact_event(policy, row, message, result, now))
-        w.append_events([(row.account_id, event, f"outbox:{row.id}")])
+        finished = outboxstore.finish(w.conn, row.id, token, now_s, status=status, tries=tries,
+                                      provider_id=result.provider_id, payload=canonical(payload),
+                                      last_error=None if result.ok else result.detail)
+        # Only the run that still owns the row records its contact (a row settled by hand
+        # meanwhile has its event already). Each outcome of a row gets a key of its own: the
+        # fallback channel's delivery after a failed attempt is a contact too (issue 11 #18).
+        if finished:
+            event = Event.from_dict(_contact_event(policy, row, message, result, now))
+            key = outboxstore.contact_event_key(w.conn, row.acct_no, row.id)
+            w.append_events([(row.account_id, event, key)])
         w.audit(f"delivery.{status}", row.account_id, {**body, "outcome": result.contact_outcome})
     if result.ok:
         counts.delivered += 1

@@ -1,7 +1,7 @@
 """The evaluation half of a tick: decide every due account, a page at a time, and persist.
 
-Per page: `Store.due_accounts` -> `plan_page` (load, `decide_batch`, prepare the rows;
-read-only) -> one write transaction that records changed decisions, queues the
+Per page of whole debtors: `Store.due_accounts` -> `plan_page` (load, `decide_batch`,
+prepare the rows; read-only) -> one write transaction that records changed decisions, queues the
 contacts that may go out before the next tick (act-once key: account, stage, attempt,
 episode), and stores each account's next evaluation time. An account that changed
 while its page was being decided is left due (its revision moved on) and is decided
@@ -10,6 +10,11 @@ again by the next tick, with the change.
 Large ticks plan pages in worker processes (`arrears.engine.tick.workers`) while this process
 writes the page before: the writes, the revision check and the act-once keys stay
 here, in one transaction per page, exactly as without workers.
+
+A policy activated while the tick runs ends it at the next page write, before that page
+is stored: activation made every account due again (`arrears.engine.store.due.make_all_due`),
+and a page decided under the old policy must not mark them evaluated. The next tick
+decides them under the new policy.
 
 Cost follows the due accounts: pages come from the `next_evaluation_at` index, and an
 account whose decision did not change costs one UPDATE and no decision row.
@@ -26,12 +31,18 @@ from itertools import repeat
 import numpy as np
 
 from arrears.engine.domain.clock import as_epoch
-from arrears.engine.store import audit, tickstore
+from arrears.engine.store import audit, policyvers, tickstore
+from arrears.engine.store.db import read_transaction
+from arrears.engine.store.debtors import DebtorCursor
 from arrears.engine.tick.pageplan import PagePlan, plan_page
 
 PARALLEL_MIN_PAGES = 8          # fewer due pages than this: starting workers (~0.7 s each) does not pay
 PARALLEL_MIN_ACCOUNTS = 50_000  # nor for fewer due accounts than this
 MAX_WORKERS = 2
+
+
+class PolicyChanged(Exception):
+    """Another policy version was activated while the tick was evaluating: it stopped."""
 
 
 @dataclass
@@ -45,10 +56,12 @@ class EvalCounts:
     suppressed: int = 0         # a step is due but a hold, guardrail or missing channel holds it back
     pages: int = 0
     plugin_failures: list = field(default_factory=list)
+    stopped: str | None = None  # why the evaluation ended early (another policy was activated)
 
 
 def evaluate_due(store, policy, now: datetime, *, horizon: int, batch_size: int = 10_000,
-                 lease=None, progress=None, observer=None, stop=None, workers: int | None = None) -> EvalCounts:
+                 lease=None, progress=None, observer=None, stop=None, workers: int | None = None,
+                 active: str | None = None) -> EvalCounts:
     """Evaluate every account due at `now`; see the module docstring.
 
     `horizon`: contacts whose `not_before` is within this many seconds are queued now.
@@ -56,10 +69,17 @@ def evaluate_due(store, policy, now: datetime, *, horizon: int, batch_size: int 
     `observer(decisions)` (optional) receives the full `Decision`s that changed, after
     their page is committed; `stop()` returning True ends the run between pages.
     `workers`: worker processes planning pages; None chooses (none for small ticks,
-    with an observer, plugin facts or an in-memory database), 0 plans here.
+    with an observer, plugin facts or an in-memory database), 0 plans here. If another
+    policy is activated meanwhile, the run ends before its next page write and
+    `counts.stopped` says so. `active`: the digest of the store's active policy when the
+    caller chose `policy` (the service reads it just before); default: the one active
+    when this evaluation starts.
     """
     now_s = as_epoch(now)
     counts = EvalCounts()
+    if active is None:
+        with read_transaction(store.engine) as conn:
+            active = policyvers.active_digest(conn)     # each page write checks it is still active
     total = store.due_count(now_s)
     count = _worker_count(store, policy, observer, total, batch_size, workers)
     pages = _Pages(store, now_s, batch_size)
@@ -67,22 +87,26 @@ def evaluate_due(store, policy, now: datetime, *, horizon: int, batch_size: int 
     def plan_here(page):
         return plan_page(store, policy, page, now, horizon, keep_decisions=observer is not None)
 
-    if count:
-        from arrears.engine.tick.workers import Planners
-        with Planners(store, policy, now, horizon, count) as planners:
-            plans = _planned_by_workers(planners, pages, stop, plan_here)
-            _write_all(store, policy, plans, now_s, counts, lease, progress, total, observer, stop)
-    else:
-        plans = ((page, plan_here(page)) for page in pages.until(stop))
-        _write_all(store, policy, plans, now_s, counts, lease, progress, total, observer, stop)
+    def write(plans) -> None:
+        _write_all(store, policy, plans, now_s, counts, lease, progress, total, observer, stop, active)
+
+    try:
+        if count:
+            from arrears.engine.tick.workers import Planners
+            with Planners(store, policy, now, horizon, count) as planners:
+                write(_planned_by_workers(planners, pages, stop, plan_here))
+        else:
+            write((page, plan_here(page)) for page in pages.until(stop))
+    except PolicyChanged as exc:
+        counts.stopped = str(exc)
     return counts
 
 
-def _write_all(store, policy, plans, now_s, counts, lease, progress, total, observer, stop) -> None:
+def _write_all(store, policy, plans, now_s, counts, lease, progress, total, observer, stop, active) -> None:
     for page, plan in plans:
         if lease is not None:
             lease.keep()
-        changed_rows = _write_page(store, policy, plan, page, now_s, counts)
+        changed_rows = _write_page(store, policy, plan, page, now_s, counts, active)
         counts.pages += 1
         if plan.plugin_failures:        # the page was decided with those facts unknown
             counts.plugin_failures += plan.plugin_failures
@@ -98,18 +122,22 @@ def _write_all(store, policy, plans, now_s, counts, lease, progress, total, obse
 
 
 class _Pages:
-    """The due pages, in acct_no order, each read when asked for."""
+    """The due pages, in acct_no order, each read when asked for, each holding whole
+    debtors: a due account's other accounts are decided in its page (so per-debtor caps
+    count all of them), and no account is in two pages of one tick."""
 
     def __init__(self, store, now_s: int, batch_size: int):
-        self.store, self.now_s, self.batch_size, self.after = store, now_s, batch_size, 0
+        self.store, self.now_s, self.batch_size = store, now_s, batch_size
+        self.debtors = DebtorCursor()
 
     def next(self):
         """The next due page, or None at the end."""
-        page = self.store.due_accounts(self.now_s, self.batch_size, self.after)
-        if not len(page):
-            return None
-        self.after = page.last
-        return page
+        while True:
+            page = self.store.due_accounts(self.now_s, self.batch_size, debtors=self.debtors)
+            if page.done:
+                return None
+            if len(page):       # empty when an earlier page took all of it with their debtors
+                return page
 
     def until(self, stop):
         while not (stop and stop()):
@@ -161,16 +189,22 @@ def _worker_count(store, policy, observer, due: int, batch_size: int, workers: i
     return min(MAX_WORKERS, os.cpu_count() or 1)
 
 
-def _write_page(store, policy, plan: PagePlan, page, now_s: int, counts: EvalCounts) -> np.ndarray:
+def _write_page(store, policy, plan: PagePlan, page, now_s: int, counts: EvalCounts,
+                active: str | None) -> np.ndarray:
     """One write transaction for the page; returns the rows whose decision changed.
 
     Everything the plan assumed is checked again under the write lock: an account whose
     revision moved on, or whose stored decision key changed since the plan read it, is
-    left due for the next tick.
+    left due for the next tick. PolicyChanged (nothing written) if the active policy is
+    no longer `active`, the one active when the tick started.
     """
     acct_nos = page.acct_nos
     # Synchronous NORMAL, a larger page cache, fewer checkpoints: see tickstore.page_transaction.
     with store.tick_page() as conn:
+        now_active = policyvers.active_digest(conn)
+        if now_active != active:
+            raise PolicyChanged(f"policy {now_active} was activated during the tick; the accounts not yet "
+                                f"decided are decided by the next tick, under it")
         rev, old_key, old_id = tickstore.current_state(conn, acct_nos)
         fresh = rev == page.revisions
         differs = np.flatnonzero(plan.keys != old_key)

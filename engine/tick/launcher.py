@@ -44,8 +44,13 @@ class ShuttingDown(ArrearsError):
 class TickLauncher:
     """Starts recorded tick runs in the background, one at a time per process."""
 
-    def __init__(self, runtime, submit=None, stop: threading.Event | None = None, clock=time.time):
+    def __init__(self, runtime, submit=None, stop: threading.Event | None = None, clock=time.time,
+                 horizon=None, after=None):
+        """`horizon(at)` gives each run's horizon (None: the configured one) and `after(at,
+        summary)` is called when a run ends: `arrears serve`'s scheduler passes its own, so a
+        tick on request queues up to the next scheduled tick and plans the deliveries too."""
         self.runtime, self.clock = runtime, clock
+        self.horizon, self.after = horizon, after
         self.stop = stop or threading.Event()
         self.submit = submit or self._thread
         self._lock = threading.Lock()
@@ -88,13 +93,21 @@ class TickLauncher:
                        f"{max(held.expires_at - self.clock(), 0):.0f} s)", run_id)
 
     def _run(self, run_id: int, at: datetime, trigger: str, holder: str) -> None:
+        summary = None
         try:
-            _, summary = self.runtime.run(at, trigger, run_id=run_id, holder=holder, stop=self.stop.is_set)
+            horizon = None if self.horizon is None else self.horizon(at)
+            _, summary = self.runtime.run(at, trigger, run_id=run_id, holder=holder, stop=self.stop.is_set,
+                                          horizon=horizon)
             log.info("run %s (%s): %s", run_id, trigger, summary.line())
         except Exception:
             log.exception("tick run %s failed", run_id)
         finally:
             self._done(run_id)
+        try:
+            if self.after is not None and not self.stop.is_set():
+                self.after(at, summary)
+        except Exception:
+            log.exception("could not plan the next delivery run")
 
     def _done(self, run_id: int) -> None:
         with self._lock:

@@ -16,7 +16,8 @@ idempotency key `account:stage:attempt:episode`), then settle each one:
 progress count it); `sent=False` records a failed attempt, so the engine may choose the
 stage's next channel (or retry it on a later tick after an operator re-queues it).
 Settling is exactly once: the row changes only while it is still `unknown`, in the same
-transaction as its contact event (keyed `outbox:ID`) and its audit entry.
+transaction as its contact event (keyed `outbox:ID`, or `outbox:ID/N` for a row's N-th
+outcome: see `outboxstore.contact_event_key`) and its audit entry.
 """
 from __future__ import annotations
 
@@ -95,7 +96,7 @@ def resolve_unknown(store, policy, outbox_id: int, *, sent: bool, now: datetime,
         at = rfc3339(from_epoch(row.claimed_at or now_s))      # when it was (maybe) sent
         event = Event.from_dict({"type": "contact_attempt", "at": at, "channel": kind,
                                  "stage": row.stage, "outcome": status})
-        w.append_events([(row.id, event, f"outbox:{outbox_id}")])
+        w.append_events([(row.id, event, outboxstore.contact_event_key(w.conn, row.acct_no, outbox_id))])
         w.audit(f"delivery.resolved.{status}", row.id,
                 {"outbox_id": outbox_id, "stage": row.stage, "attempt": row.attempt, "channel": row.channel,
                  "note": note, "provider_id": provider_id, "by": by})

@@ -16,7 +16,7 @@ from datetime import datetime
 from arrears.engine.domain.decision import rfc3339
 from arrears.engine.store.leases import Lease, LeaseLost
 from arrears.engine.tick.dispatch import Backoff, dispatch_due
-from arrears.engine.tick.evaluate import evaluate_due
+from arrears.engine.tick.evaluate import EvalCounts, evaluate_due
 
 TICK_LEASE = "tick"
 DEFAULT_HORIZON = 300        # seconds: contacts due before the next tick are queued now
@@ -77,7 +77,8 @@ class TickSummary:
 def run_tick(store, policy, now: datetime, *, dispatcher=None, dispatch: bool = True,
              batch_size: int = 10_000, horizon: int = DEFAULT_HORIZON, holder: str | None = None,
              lease_ttl: float = DEFAULT_LEASE_TTL, clock=time.time, backoff: Backoff = Backoff(),
-             progress=None, stop=None, workers: int | None = None) -> TickSummary:
+             progress=None, stop=None, workers: int | None = None, evaluate: bool = True,
+             active: str | None = None) -> TickSummary:
     """Run one tick at `now` (aware datetime) under the database lease "tick".
 
     Without the lease (another process is ticking) nothing is done and `skipped_reason`
@@ -87,6 +88,10 @@ def run_tick(store, policy, now: datetime, *, dispatcher=None, dispatch: bool = 
     and deliveries; the summary says so). Plugin errors are recorded, never raised.
     `workers`: processes that load and decide pages while this one writes; None lets
     the tick choose (two for a large tick, none for a small one), 0 keeps it all here.
+    `evaluate=False` only delivers the contacts whose time has come (the delivery runs
+    `arrears serve` makes between ticks, see `arrears.engine.tick.scheduler`). `active`:
+    the store's active policy digest `policy` was chosen as (a page write finding another
+    one active stops the tick); default: the one active when evaluation starts.
     """
     started = time.perf_counter()
     summary = TickSummary(at=rfc3339(now))
@@ -96,14 +101,19 @@ def run_tick(store, policy, now: datetime, *, dispatcher=None, dispatch: bool = 
         return summary
     try:
         observer = _observer(store, dispatcher, now, summary) if dispatcher is not None else None
-        counts = evaluate_due(store, policy, now, horizon=horizon, batch_size=batch_size, lease=lease,
-                              progress=_phase(progress, "evaluate"), observer=observer, stop=stop,
-                              workers=workers)
+        counts = EvalCounts()
+        if evaluate:
+            counts = evaluate_due(store, policy, now, horizon=horizon, batch_size=batch_size, lease=lease,
+                                  progress=_phase(progress, "evaluate"), observer=observer, stop=stop,
+                                  workers=workers, active=active)
         summary._add(counts)
-        if dispatcher is not None and dispatch and not (stop and stop()):
+        # Another policy was activated: deliver nothing queued under the old one now; the
+        # next tick decides every account again (and re-checks the queue) under the new one.
+        summary.skipped_reason = counts.stopped
+        if dispatcher is not None and dispatch and not (stop and stop()) and not counts.stopped:
             summary._add(dispatch_due(store, policy, dispatcher, now, lease=lease, backoff=backoff,
                                       stop=stop, progress=_phase(progress, "dispatch")))
-        if stop and stop():
+        if stop and stop() and not counts.stopped:
             summary.skipped_reason = "stopped before the end (shutdown requested)"
     except LeaseLost as exc:
         summary.skipped_reason = str(exc)

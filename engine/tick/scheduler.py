@@ -7,6 +7,14 @@ one), and `misfire_grace_time` (a run may start that late and still count). Thes
 protect one process; the database lease protects against other processes.
 
 The first tick runs at start-up, so a restart after downtime catches up at once.
+
+**Between ticks.** Each tick queues the contacts that may go out before the scheduler's
+next tick (its horizon is the time until the trigger's next fire time, at least the
+configured `tick.horizon`), each for its own time (the outbox row's `next_attempt_at`).
+After every run the scheduler plans a one-off delivery run (`DeliveryJob`, recorded
+with trigger `delivery`) at the earliest pending contact's time if that comes before the
+next tick. So with a daily cron tick at 06:00 UTC, a reminder whose contact window opens
+at 08:00 local goes out at 08:00 that day, not at the next day's tick.
 `TickScheduler` is also what the HTTP API attaches like a Flask extension
 (`init_app(app)`), so `arrears serve` runs both in one process; a tick requested through
 the API (`POST /v1/ticks`) then runs in the scheduler's executor, with its dispatcher,
@@ -15,20 +23,25 @@ through `scheduler.launcher` (see `arrears.engine.tick.launcher`).
 from __future__ import annotations
 
 import logging
+import math
 import signal
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from arrears.engine.store import safe_url
+from arrears.engine.domain.clock import as_epoch, from_epoch
+from arrears.engine.store import outboxstore, safe_url
+from arrears.engine.store.db import read_transaction
 from arrears.engine.tick.launcher import TickLauncher
-from arrears.engine.tick.service import Runtime, TickJob
+from arrears.engine.tick.service import DeliveryJob, Runtime, TickJob
 from arrears.engine.tick.settings import TickSettings
 
 JOB_ID = "arrears-tick"
+DELIVERY_ID = "arrears-delivery"
+RETRY_SKIPPED = 60          # seconds: a run that found the lease held plans a delivery this much later
 log = logging.getLogger("arrears.tick")
 
 
@@ -40,14 +53,45 @@ def make_trigger(settings: TickSettings):
     return IntervalTrigger(seconds=settings.interval, timezone="UTC")
 
 
+def next_fire(trigger, now: datetime) -> datetime | None:
+    """When `trigger` fires next after `now` (strictly; None if never again)."""
+    return trigger.get_next_fire_time(now, now)
+
+
+def horizon_until_next(trigger, now: datetime, minimum: int) -> int:
+    """Seconds from `now` to the trigger's next fire time (at least `minimum`): a tick at
+    `now` queues every contact that may go out before the next one."""
+    nxt = next_fire(trigger, now)
+    if nxt is None:
+        return minimum
+    return max(minimum, math.ceil((nxt - now).total_seconds()))
+
+
+def next_delivery(store, trigger, now: datetime) -> datetime | None:
+    """The earliest time after `now` at which a queued contact may go out, if that comes
+    before the trigger's next tick (else None: that tick delivers it)."""
+    with read_transaction(store.engine) as conn:
+        at = outboxstore.next_pending_after(conn, as_epoch(now))
+    if at is None:
+        return None
+    when, nxt = from_epoch(at), next_fire(trigger, now)
+    return when if nxt is None or when < nxt else None
+
+
 class TickScheduler:
-    """A BackgroundScheduler with the one tick job."""
+    """A BackgroundScheduler with the one tick job, and delivery runs between its ticks."""
 
     def __init__(self, job: TickJob, settings: TickSettings):
         self.job, self.settings = job, settings
+        self.trigger = make_trigger(settings)
+        job.attach(lambda now: horizon_until_next(self.trigger, now, settings.horizon), self.plan_delivery)
+        self.delivery = DeliveryJob(job.runtime, stop=job.stop, clock=job.clock)
+        self.delivery.attach(None, self.plan_delivery)
+        self.clock = lambda: datetime.now(timezone.utc)     # when a skipped delivery is tried again
         self.scheduler = BackgroundScheduler(timezone="UTC")
         # Ticks on request share the job's runtime (dispatcher included) and its stop event.
-        self.launcher = TickLauncher(job.runtime, submit=self._submit, stop=job.stop)
+        self.launcher = TickLauncher(job.runtime, submit=self._submit, stop=job.stop, horizon=job.horizon,
+                                     after=self.plan_delivery)
 
     def _submit(self, work, run_id: int) -> None:
         """Run `work` once, now, in the scheduler's executor (shutdown waits for it)."""
@@ -57,10 +101,30 @@ class TickScheduler:
     def start(self, *, run_now: bool = True) -> None:
         """Add the tick job and start the scheduler thread."""
         extra = {"next_run_time": datetime.now(timezone.utc)} if run_now else {}
-        self.scheduler.add_job(self.job, make_trigger(self.settings), id=JOB_ID, name="arrears tick",
+        self.scheduler.add_job(self.job, self.trigger, id=JOB_ID, name="arrears tick",
                                max_instances=1, coalesce=True,
                                misfire_grace_time=self.settings.misfire_grace_time, **extra)
         self.scheduler.start()
+
+    def plan_delivery(self, now: datetime, summary=None) -> datetime | None:
+        """Schedule the delivery run for the first contact due after `now` and before the
+        next tick (replacing any planned one), or drop the planned one; returns its time.
+
+        After a run that did not run (`summary.ran` false: another holder had the lease),
+        a delivery is tried again `RETRY_SKIPPED` seconds later, so a contact whose time
+        came meanwhile is not left to the next tick.
+        """
+        when = next_delivery(self.job.runtime.store, self.trigger, now)
+        if summary is not None and not summary.ran:
+            retry = self.clock() + timedelta(seconds=RETRY_SKIPPED)
+            when = retry if when is None else min(when, retry)
+        if when is None:
+            if self.scheduler.get_job(DELIVERY_ID) is not None:
+                self.scheduler.remove_job(DELIVERY_ID)
+            return None
+        self.scheduler.add_job(self.delivery, "date", run_date=when, id=DELIVERY_ID, name="arrears delivery",
+                               replace_existing=True, max_instances=1, coalesce=True, misfire_grace_time=None)
+        return when
 
     def next_run(self) -> datetime | None:
         """When the tick runs next (None when stopped)."""

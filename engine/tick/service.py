@@ -66,19 +66,26 @@ class Runtime:
         """The active policy (as last read from the store)."""
         return self.policies.active()
 
-    def tick(self, now: datetime, *, progress=None, stop=None, holder: str | None = None) -> TickSummary:
+    def tick(self, now: datetime, *, progress=None, stop=None, holder: str | None = None,
+             horizon: int | None = None, evaluate: bool = True) -> TickSummary:
         """One tick at `now` with the store's active policy and this runtime's settings (see
-        `run_tick`); not recorded in `tick_runs` (use `run`)."""
+        `run_tick`); not recorded in `tick_runs` (use `run`). `horizon` overrides the
+        configured one (the scheduler passes the time until its next tick); `evaluate=False`
+        only delivers what is due."""
         s = self.settings
+        # The active digest first: an activation after this read stops the tick at its next
+        # page write rather than letting it mark accounts evaluated under the old policy.
+        active = (self.store.active_policy() or {}).get("digest")
         policy = self.policies.active(force=True)
         return run_tick(self.store, policy, now, dispatcher=self.dispatcher, batch_size=s.batch_size,
-                        horizon=s.horizon, holder=holder or self.holder, lease_ttl=s.lease_ttl,
-                        backoff=s.backoff, progress=progress, stop=stop)
+                        horizon=s.horizon if horizon is None else horizon, holder=holder or self.holder,
+                        lease_ttl=s.lease_ttl, backoff=s.backoff, progress=progress, stop=stop,
+                        evaluate=evaluate, active=active)
 
     def run(self, now: datetime, trigger: str, *, run_id: int | None = None, holder: str | None = None,
-            progress=None, stop=None) -> tuple[int, TickSummary]:
+            progress=None, stop=None, horizon: int | None = None) -> tuple[int, TickSummary]:
         """One tick at `now`, recorded in `tick_runs` as started by `trigger` (scheduled, cli,
-        api); returns (run id, summary).
+        api; `delivery` only delivers what is due, see `tick`); returns (run id, summary).
 
         `run_id` is a run already recorded as pending (the API's), else a new row is made.
         An exception is recorded as `failed` with its text, then raised again.
@@ -91,7 +98,8 @@ class Runtime:
         else:
             tickruns.start(engine, run_id, int(time.time()))
         try:
-            summary = self.tick(now, progress=progress, stop=stop, holder=holder)
+            summary = self.tick(now, progress=progress, stop=stop, holder=holder, horizon=horizon,
+                                evaluate=trigger != "delivery")
         except BaseException as exc:
             self._record_failure(run_id, exc)
             raise
@@ -118,8 +126,12 @@ class TickJob:
     Never raises (an exception would only be logged by APScheduler anyway): a failed
     tick is logged with its traceback (and recorded as failed) and the next one runs as
     scheduled. `stop` is a `threading.Event`; once set, a running tick ends at its next
-    page or delivery.
+    page or delivery. Attached to a scheduler (`attach`), the tick queues the contacts due
+    before the scheduler's next tick (its horizon reaches that far) and then tells the
+    scheduler, which plans a delivery run for the first of them.
     """
+
+    trigger_name = "scheduled"
 
     def __init__(self, runtime: Runtime, stop: threading.Event | None = None, clock=None):
         self.runtime = runtime
@@ -127,13 +139,44 @@ class TickJob:
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.last: TickSummary | None = None
         self.runs = 0
+        self.horizon = None         # now -> seconds to queue ahead (None: the configured horizon)
+        self.after = None           # (now, summary or None) -> None, called after each run
+
+    def attach(self, horizon, after) -> None:
+        """Take the horizon of each run from `horizon(now)` (None: the configured one) and
+        call `after(now, summary)` after it (the scheduler plans the next delivery run)."""
+        self.horizon, self.after = horizon, after
 
     def __call__(self) -> None:
         if self.stop.is_set():
             return
+        now, summary = self.clock(), None
         try:
-            _, self.last = self.runtime.run(self.clock(), "scheduled", stop=self.stop.is_set)
+            horizon = None if self.horizon is None else self.horizon(now)
+            _, summary = self.runtime.run(now, self.trigger_name, stop=self.stop.is_set, horizon=horizon,
+                                          holder=self._holder())
+            self.last = summary
             self.runs += 1
-            log.info("%s", self.last.line())
+            log.info("%s", summary.line())
         except Exception:
-            log.exception("tick failed; the next one runs as scheduled")
+            log.exception("%s failed; the next one runs as scheduled", self.trigger_name)
+        try:
+            if self.after is not None and not self.stop.is_set():
+                self.after(now, summary)
+        except Exception:
+            log.exception("could not plan the next delivery run")
+
+    def _holder(self) -> str | None:
+        return None                 # the runtime's own lease holder name
+
+
+class DeliveryJob(TickJob):
+    """A run that only delivers the contacts whose time has come (`trigger` `delivery`):
+    what the scheduler runs between its ticks, when a contact queued by the last tick may
+    go out (see `arrears.engine.tick.scheduler`). It holds the tick lease under a name of
+    its own, so it never passes for a renewal of the scheduled tick's lease."""
+
+    trigger_name = "delivery"
+
+    def _holder(self) -> str | None:
+        return default_holder()

@@ -8,6 +8,8 @@ import pytest
 from arrears.engine import Account, Event, decide
 from tests.api.apikit import AT, NOW, account, events
 
+NOW_TEXT = "2026-11-21T10:00:00Z"
+
 
 def lone(state, acc: dict, evs: list) -> dict:
     """What arrears.engine.decisions.core returns for this JSON, under the app's active policy."""
@@ -71,6 +73,17 @@ def test_batch_limit_and_duplicates(app, api):
     assert r.status_code == 422
     assert r.get_json()["errors"] == [{"pointer": "/items/1/account/id",
                                        "detail": "repeats the account id of item 0"}]
+
+
+def test_an_event_id_repeated_in_a_history_is_422(api):
+    """The store records an event id once per account (issue 11 #19); a history sent to
+    /v1/decide that repeats one would count the payment twice, so it is refused."""
+    pay = {"type": "payment", "at": AT, "amount": "100.00", "id": "pay-1"}
+    r = api.post("/v1/decide", {"account": account(), "events": [pay, {**pay, "at": NOW_TEXT}]})
+    assert r.status_code == 422
+    assert r.get_json()["errors"] == [{"pointer": "/events/1/id",
+                                       "detail": "event id 'pay-1' repeats events[0]: an event id is unique "
+                                                 "per account"}]
 
 
 def test_batch_reports_every_bad_item(api):

@@ -62,6 +62,45 @@ def test_event_id_is_the_key_without_a_header(api, stored, state):
     assert state.store.counts()["events"] == 1
 
 
+def _balance(api) -> str:
+    r = api.get("/v1/accounts/ACME-0042/decision", role="integrator")
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()["balance"]
+
+
+@pytest.mark.also_postgresql
+@pytest.mark.parametrize("retry_headers", [{}, {"Idempotency-Key": "psp-other"}], ids=["no-header", "other-key"])
+def test_an_event_id_is_unique_whatever_the_header(api, stored, state, retry_headers):
+    """Issue 11 item 19: a payment posted with a key and again without it (or with
+    another key) is recorded once, and the balance falls once."""
+    body = {**PAYMENT, "id": "pay-7781"}
+    first = api.post("/v1/accounts/ACME-0042/events", body, headers={"Idempotency-Key": "psp-7781"})
+    before = _balance(api)
+    again = api.post("/v1/accounts/ACME-0042/events", body, headers=retry_headers)
+    assert first.status_code == again.status_code == 201
+    assert again.data == first.data and again.headers["Idempotent-Replayed"] == "true"
+    assert state.store.counts()["events"] == 1 and _balance(api) == before
+    other = api.post("/v1/accounts/ACME-0042/events", {**body, "amount": "60.00"}, headers=retry_headers)
+    assert other.status_code == 409
+    problem = other.get_json()
+    assert problem["type"] == "urn:arrears:problem:conflict" and "'pay-7781'" in problem["detail"]
+    assert "seq 1" in problem["errors"][0]["detail"]
+    assert state.store.counts()["events"] == 1 and _balance(api) == before
+
+
+@pytest.mark.also_postgresql
+def test_an_event_id_repeated_in_a_list_is_recorded_once(api, stored, state):
+    body = {"events": [{**PAYMENT, "id": "pay-1"}, {**PAYMENT, "id": "pay-1"}]}
+    r = api.post("/v1/accounts/ACME-0042/events", body, headers={"Idempotency-Key": "b-1"})
+    assert r.status_code == 201
+    assert [e["seq"] for e in r.get_json()["events"]] == [1, 1]
+    assert state.store.counts()["events"] == 1
+    body["events"][1]["amount"] = "1.00"
+    r = api.post("/v1/accounts/ACME-0042/events", body, headers={"Idempotency-Key": "b-2"})
+    assert r.status_code == 409 and r.get_json()["errors"][0]["pointer"] == "/events/1"
+    assert state.store.counts()["events"] == 1
+
+
 def test_one_bad_event_records_none(api, stored, state):
     bad = events() + [{"type": "payment", "at": AT}]
     r = api.post("/v1/accounts/ACME-0042/events", {"events": bad})

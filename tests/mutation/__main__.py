@@ -20,26 +20,31 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from tests.mutation import coverage_map
 from tests.mutation.operators import Mutant, mutants
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTALLED = ("engine", "api", "plugins", "policies")
-CORE_TESTS = ("tests/test_escalation.py", "tests/test_holds_offers.py", "tests/test_priority.py",
-              "tests/test_facts.py", "tests/test_guardrails.py", "tests/test_guardrail_examples.py",
-              "tests/test_cli_policytest.py")
-GUARD_TESTS = ("tests/test_guardrails.py", "tests/test_guardrail_examples.py", "tests/test_contact_hours.py",
-               "tests/test_cli_policytest.py")
+CORE_TESTS = ("tests/test_escalation.py", "tests/test_holds_offers.py", "tests/test_pause_lengths.py",
+              "tests/test_decision_edges.py", "tests/test_priority.py", "tests/test_facts.py",
+              "tests/test_guardrails.py", "tests/test_guardrail_examples.py", "tests/test_cli_policytest.py",
+              "tests/test_moratoria.py")
+GUARD_TESTS = ("tests/test_guardrails.py", "tests/test_guardrail_examples.py", "tests/test_guardrail_kind_edges.py",
+               "tests/test_contact_hours.py", "tests/test_escalation.py", "tests/test_cli_policytest.py")
 # The property suites kill more mutants but take minutes per mutant: --deep adds them.
 DEEP_TESTS = ("tests/test_properties.py", "tests/test_guardrail_properties.py")
-OUTBOX_TESTS = ("tests/tick/test_tick_claim_race.py", "tests/tick/test_tick_dispatch.py",
-                "tests/tick/test_tick_outbox_cli.py", "tests/tick/test_tick_email.py")
+OUTBOX_TESTS = ("tests/tick/test_tick_claim_race.py", "tests/tick/test_tick_dispatch_limits.py",
+                "tests/tick/test_tick_dispatch.py",
+                "tests/tick/test_tick_outbox_cli.py", "tests/tick/test_tick_email.py",
+                "tests/tick/test_tick_fallback.py")
 AUDIT_TESTS = ("tests/store/test_store_audit.py", "tests/api/test_api_audit.py",
                "tests/store/test_store_import.py")
 # The rule kinds: their scenario tests first, then the schema the registry generates (a
 # parameter's `required` or bounds), then the shipped policy suite.
 KIND_TESTS = ("tests/test_guardrails.py", "tests/test_guardrail_examples.py", "tests/test_contact_hours.py",
+              "tests/test_guardrail_kind_edges.py",
               "tests/test_kind_breathing_space_repeat.py", "tests/test_rule_kinds.py",
-              "tests/test_cli_policytest.py")
+              "tests/test_cli_policytest.py", "tests/test_moratoria.py")
 # Pause lengths and fee freezes act in the decision core's holds and offers.
 PAUSE_TESTS = KIND_TESTS + ("tests/test_holds_offers.py", "tests/test_facts.py")
 # Kinds that only word the rule (represented, statutory_interest) are not targets: their
@@ -52,6 +57,7 @@ TARGETS = {
     "engine/decisions/holds.py": CORE_TESTS,
     "engine/decisions/offers.py": CORE_TESTS,
     "engine/decisions/priority.py": CORE_TESTS,
+    "engine/facts/moratoria.py": CORE_TESTS,
     "engine/guardrails/evaluate.py": GUARD_TESTS,
     "engine/guardrails/windows.py": GUARD_TESTS,
     "engine/decisions/suppress.py": GUARD_TESTS,
@@ -75,6 +81,8 @@ TARGETS = {
     KINDS + "breathing_space_repeat.py": KIND_TESTS,
     KINDS + "payment_terms.py": KIND_TESTS,
     KINDS + "statutory_compensation.py": KIND_TESTS,
+    KINDS + "debtor_wishes.py": KIND_TESTS + ("tests/test_debtor_wishes.py",),
+    "engine/guardrails/recipients.py": GUARD_TESTS + ("tests/test_representation.py",),
 }
 
 
@@ -109,10 +117,19 @@ class Shadow:
         return ("passed" if proc.returncode == 0 else "failed"), time.monotonic() - start
 
 
-def _plan(modules, sample: int | None, seed: int) -> dict[str, list[Mutant]]:
+def _survivors(path: str) -> set[tuple[str, str, str]]:
+    """(module, mutated line, change) of every survivor in a results file."""
+    with open(path, encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
+    return {(r["module"], r["mutated"], r["change"]) for r in rows if r["status"].startswith("survived")}
+
+
+def _plan(modules, sample: int | None, seed: int, match: str | None = None) -> dict[str, list[Mutant]]:
     plan = {}
     for module in modules:
         found = mutants((ROOT / module).read_text(encoding="utf-8"))
+        if match is not None:
+            found = [m for m in found if match in m.source.splitlines()[m.line - 1]]
         if sample is not None and len(found) > sample:
             found = sorted(random.Random(f"{seed}:{module}").sample(found, sample), key=lambda m: m.line)
         plan[module] = found
@@ -130,14 +147,28 @@ def main(argv=None) -> int:
     ap.add_argument("--min-score", type=float, default=0.0, help="fail below this score (0-100)")
     ap.add_argument("--deep", action="store_true", help="also run the property suites (much slower)")
     ap.add_argument("--list", action="store_true", help="print the targets, their tests and mutant counts")
+    ap.add_argument("--match", metavar="TEXT",
+                    help="only mutants whose changed line contains TEXT (re-check a survivor after adding a test)")
+    ap.add_argument("--survivors", metavar="JSONL",
+                    help="only the survivors of an earlier run's results file (after adding tests)")
+    ap.add_argument("--report", metavar="JSONL", help="only print the report of an earlier run's results file")
+    ap.add_argument("--whole-suite", action="store_true",
+                    help="run a module's whole suite for every mutant (default: only the tests that reach it)")
     args = ap.parse_args(argv)
-    modules = args.modules or list(TARGETS)
+    if args.report:
+        with open(args.report, encoding="utf-8") as fh:
+            return _report([json.loads(line) for line in fh if line.strip()], args.min_score)
+    again = _survivors(args.survivors) if args.survivors else None
+    modules = args.modules or (sorted({m for m, _l, _c in again}) if again else list(TARGETS))
     unknown = [m for m in modules if m not in TARGETS]
     if unknown:
         print(f"python -m tests.mutation: no tests are mapped to {', '.join(unknown)}; "
               f"targets: {', '.join(TARGETS)}", file=sys.stderr)
         return 2
-    plan = _plan(modules, args.sample, args.seed)
+    plan = _plan(modules, args.sample, args.seed, args.match)
+    if again is not None:
+        plan = {module: [m for m in found if (module, m.source.splitlines()[m.line - 1].strip(), m.change) in again]
+                for module, found in plan.items()}
     deep = DEEP_TESTS if args.deep else ()
     suites = {m: TARGETS[m] + (deep if m.startswith(("engine/decisions/", "engine/guardrails/")) else ())
               for m in modules}
@@ -146,18 +177,30 @@ def main(argv=None) -> int:
             print(f"{module}: {len(found)} mutants; tests: {' '.join(suites[module])}")
         return 0
     with tempfile.TemporaryDirectory(prefix="arrears-mutation-") as tmp:
-        results = _run(plan, suites, Path(tmp), args.jobs, args.out)
+        results = _run(plan, suites, Path(tmp), args.jobs, args.out, select=not args.whole_suite)
     return _report(results, args.min_score)
 
 
-def _run(plan: dict, suites: dict, tmp: Path, jobs: int, out: str) -> list[dict]:
+def _run(plan: dict, suites: dict, tmp: Path, jobs: int, out: str, select: bool = True) -> list[dict]:
     shadows = [Shadow(tmp / f"job{i}") for i in range(jobs)]
-    baseline = {}
+    # The source as the shadows copied it: the checkout may change while the run goes on.
+    originals = {module: (shadows[0].base / "arrears" / module).read_text(encoding="utf-8") for module in plan}
+    baseline, timed, reach = {}, {}, {}
     for module in plan:                       # the unmutated tests must pass, and set the timeout
-        status, seconds = shadows[0].run(suites[module], timeout=1800)
-        if status != "passed":
-            raise SystemExit(f"python -m tests.mutation: the tests of {module} fail without any mutant")
-        baseline[module] = seconds
+        suite = tuple(suites[module])
+        if suite not in timed:                # modules sharing a suite share its baseline run
+            status, timed[suite] = shadows[0].run(suite, timeout=1800)
+            if status != "passed":
+                raise SystemExit(f"python -m tests.mutation: the tests of {module} fail without any mutant")
+            if select:
+                data = tmp / f"coverage-{len(timed)}"
+                if not coverage_map.measure(shadows[0].base, suite, ROOT, data):
+                    raise SystemExit(f"python -m tests.mutation: the tests of {module} fail under coverage")
+                timed[suite, "data"] = data
+        baseline[module] = timed[suite]
+        if select:
+            reach[module] = coverage_map.TestsByLine(timed[suite, "data"], module,
+                                                     (ROOT / module).read_text(encoding="utf-8"), suite)
     work = [(module, m) for module, found in plan.items() for m in found]
     results, lock, cursor = [], threading.Lock(), iter(work)
     total = len(work)
@@ -169,12 +212,18 @@ def _run(plan: dict, suites: dict, tmp: Path, jobs: int, out: str) -> list[dict]
             if item is None:
                 return
             module, mutant = item
-            original = (ROOT / module).read_text(encoding="utf-8")
-            shadow.write(module, mutant.source)
-            status, seconds = shadow.run(suites[module], timeout=3 * baseline[module] + 30)
-            shadow.write(module, original)
+            tests = reach[module].tests_for(mutant.line) if module in reach else coverage_map.EVERYTHING
+            if tests == []:                   # no test runs this line: nothing can kill it
+                status, seconds = "not reached", 0.0
+            else:
+                shadow.write(module, mutant.source)
+                status, seconds = shadow.run(suites[module] if tests is coverage_map.EVERYTHING else tests,
+                                             timeout=3 * baseline[module] + 30)
+                shadow.write(module, originals[module])
             row = {"module": module, "line": mutant.line, "change": mutant.change,
-                   "status": {"failed": "killed", "timeout": "killed (timeout)"}.get(status, "survived"),
+                   "mutated": mutant.source.splitlines()[mutant.line - 1].strip(),
+                   "status": {"failed": "killed", "timeout": "killed (timeout)",
+                              "not reached": "survived (no test reaches it)"}.get(status, "survived"),
                    "seconds": round(seconds, 1)}
             with lock:
                 results.append(row)
@@ -192,23 +241,58 @@ def _run(plan: dict, suites: dict, tmp: Path, jobs: int, out: str) -> list[dict]
     return results
 
 
+EQUIVALENT = Path(__file__).with_name("equivalent.txt")
+
+
+def _equivalents() -> dict[tuple[str, str, str], str]:
+    """(module, stripped line, change) -> why the mutant cannot change behaviour."""
+    out = {}
+    for raw in EQUIVALENT.read_text(encoding="utf-8").splitlines():
+        if raw.strip() and not raw.startswith("#"):
+            module, line, change, why = (part.strip() for part in raw.split(" | ", 3))
+            out[module, line, change] = why
+    return out
+
+
+def _mark_equivalents(results: list[dict]) -> list[str]:
+    """Relabel listed survivors 'equivalent'; return the entries that match no source line."""
+    known = _equivalents()
+    texts = {}
+    for row in results:
+        if row["module"] not in texts:
+            texts[row["module"]] = (ROOT / row["module"]).read_text(encoding="utf-8").splitlines()
+        line = texts[row["module"]][row["line"] - 1].strip()
+        if row["status"].startswith("survived") and (row["module"], line, row["change"]) in known:
+            row["status"] = "equivalent"
+    return [f"{m} | {line}" for (m, line, _c) in known
+            if m in texts and line not in (t.strip() for t in texts[m])]
+
+
 def _report(results: list[dict], min_score: float) -> int:
+    stale = _mark_equivalents(results)
     by_module = {}
     for row in results:
         by_module.setdefault(row["module"], Counter())[row["status"].split(" ")[0]] += 1
-    print(f"\n{'module':40} {'mutants':>8} {'killed':>7} {'survived':>9} {'score':>6}")
+    print(f"\n{'module':52} {'mutants':>7} {'killed':>7} {'survived':>8} {'equiv.':>6} {'score':>6}")
     low = False
     for module, c in sorted(by_module.items()):
         n = c["killed"] + c["survived"]
         score = 100 * c["killed"] / n if n else 100.0
         low |= score < min_score
-        print(f"{module:40} {n:8} {c['killed']:7} {c['survived']:9} {score:5.1f}%")
-    survivors = sorted((r for r in results if r["status"] == "survived"),
+        print(f"{module:52} {n:7} {c['killed']:7} {c['survived']:8} {c['equivalent']:6} {score:5.1f}%")
+    total = sum(c["killed"] + c["survived"] for c in by_module.values())
+    killed = sum(c["killed"] for c in by_module.values())
+    if total:
+        print(f"{'all':52} {total:7} {killed:7} {total - killed:8} "
+              f"{sum(c['equivalent'] for c in by_module.values()):6} {100 * killed / total:5.1f}%")
+    survivors = sorted((r for r in results if r["status"].startswith("survived")),
                        key=lambda r: (r["module"], r["line"]))
     if survivors:
-        print("\nsurvivors (a test is missing or the change is harmless):")
+        print("\nsurvivors (a test is missing, or the change is harmless: list it in equivalent.txt):")
         for r in survivors:
-            print(f"  {r['module']}:{r['line']}: {r['change']}")
+            print(f"  {r['module']}:{r['line']}: {r['change']}{r['status'][8:]}: {r.get('mutated', '')}")
+    for entry in stale:
+        print(f"stale entry in {EQUIVALENT.name} (no such line): {entry}")
     return 1 if low else 0
 
 

@@ -86,7 +86,8 @@ def test_entry_points_are_loaded_after_builtins(example_installed):
     info = {p.name: p for p in list_plugins(pm)}["teams"]
     assert (info.distribution, info.version, info.builtin) == ("arrears-teams-channel", "0.1.0", False)
     assert info.module == "arrears_teams_channel"
-    assert info.hooks == ("arrears_channels", "arrears_facts", "arrears_template_dirs")
+    assert info.hooks == ("arrears_channels", "arrears_facts", "arrears_payment_link",
+                          "arrears_template_dirs")
     assert collect_channels(pm)["teams"].plugin == "teams"
 
 
@@ -102,7 +103,7 @@ def test_cli_lists_plugins_and_channels(example_installed, capsys):
     out = capsys.readouterr().out
     assert "arrears.plugins.channels.email  (built-in)" in out
     assert "teams  (arrears-teams-channel 0.1.0)" in out
-    assert "hooks: arrears_channels, arrears_facts, arrears_template_dirs" in out
+    assert "hooks: arrears_channels, arrears_facts, arrears_payment_link, arrears_template_dirs" in out
     assert "teams      Microsoft Teams card  <- teams" in out
     assert "webhook    signed webhook  <- arrears.plugins.channels.webhook" in out
     assert "x_teams_strategic_customer (bool) <- teams: The debtor is on the" in out

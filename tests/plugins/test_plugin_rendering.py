@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from arrears.engine.policy.templates import template_for
 from arrears.plugins import hookimpl
 from arrears.plugins.compliance import standard_text
 from arrears.plugins.errors import TemplateError
@@ -23,9 +24,10 @@ def policy_uses():
     kinds = {name: c["kind"] for name, c in doc["channels"].items()}
     out = set()
     for stage in doc["escalation"]["stages"]:
-        for lang in doc["templates"][stage["template"]]["languages"]:
-            for channel in stage["channels"]:
-                out.add((stage["template"], lang, kinds[channel]))
+        for channel in stage["channels"]:
+            template = template_for(stage["template"], kinds[channel])
+            for lang in doc["templates"][template]["languages"]:
+                out.add((template, lang, kinds[channel]))
     return sorted(out)
 
 

@@ -41,6 +41,14 @@ def rich_history() -> list[Event]:
                          "instalments": [{"due_date": "2026-11-01", "amount": "2.5"},
                                          {"due_date": "2026-10-01", "amount": "2.625"}]}),
         Event.from_dict({"type": "dispute_opened", "at": "2026-09-12T10:00:00Z", "invoice_id": "NOPE"}),
+        Event.from_dict({"type": "represented", "at": "2026-09-13T10:00:00Z",
+                         "representative": {"name": "Ana Müller", "firm": "Müller & \"Partner\"",
+                                            "email": "ana@mueller.example", "phone": "+44 20 7946 0000",
+                                            "address": "2 Law Lane\nLondon"}}),
+        Event.from_dict({"type": "contact_preference", "at": "2026-09-14T10:00:00Z", "until": "2027-01-31",
+                         "wishes": {"hours": {"start": "18:00", "end": "20:30"}, "days": ["sat", "mon"],
+                                    "channels": ["letter", "email"], "no_contact_at_work": True,
+                                    "working_hours": {"start": "08:00", "end": "16:00"}, "language": "fr"}}),
     ]
 
 
@@ -62,6 +70,6 @@ def append_pre_0004(store, account_id: str, event: Event, key: str | None, now: 
         seq = audit.append(w.conn, audit.EVENTS_APPENDED, "events",
                            {"stored": 1, "duplicates": 0, "accounts": 1, "events_sha256": digest.hexdigest(),
                             "types": {event.type: 1}}, now)
-        old = [c for c in EVENT_INSERT_COLUMNS if c != "note"]
+        old = [c for c in EVENT_INSERT_COLUMNS if c not in ("note", "detail")]   # 0004's and 0005's
         values = dict(zip(EVENT_INSERT_COLUMNS, (*row, seq)))
         bulk_insert(w.conn, events, tuple(old), [tuple(values[c] for c in old)])

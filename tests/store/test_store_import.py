@@ -138,6 +138,28 @@ def test_jsonl_events_and_kind_detection(tmp_path, db_url, capsys):
     assert _import(capsys, ev, "--db", db_url, "--kind", "events")[2] == ""
 
 
+def test_an_event_id_is_imported_once_whatever_its_event_key(tmp_path, db_url, capsys):
+    """Issue 11 item 19 on the import path: a payment whose id is stored already (under
+    another event_key, or none) is a duplicate; the same id with another amount is rejected."""
+    acc = tmp_path / "a.jsonl"
+    acc.write_text('{"id": "A", "currency": "GBP"}\n', encoding="utf-8")
+    pay = '{"account_id": "A", "type": "payment", "at": "2026-01-01T00:00:00Z", "id": "pay-1", '
+    ev = tmp_path / "e.jsonl"
+    ev.write_text(pay + '"amount": "100.00", "event_key": "psp-1"}\n', encoding="utf-8")
+    again = tmp_path / "again.jsonl"
+    again.write_text(pay + '"amount": "100.00"}\n' + pay + '"amount": "100.00", "event_key": "psp-2"}\n'
+                     + pay + '"amount": "60.00", "event_key": "psp-3"}\n', encoding="utf-8")
+    assert _import(capsys, acc, "--db", db_url)[0] == 0
+    assert _import(capsys, ev, "--db", db_url)[0] == 0
+    code, out, _ = _import(capsys, again, "--db", db_url)
+    assert code == 1
+    assert out[0] == (f"{again}:3: id: this event_key or event id was already recorded for the account "
+                      "with different content")
+    assert "0 events stored, 2 duplicates of stored events ignored; 1 record rejected" in out[-1]
+    with Store(db_url) as s:
+        assert [str(e.amount) for e in s.get_account("A")[1]] == ["100.00"]
+
+
 def test_a_clean_file_exits_zero(tmp_path, db_url, capsys):
     path = tmp_path / "ok.csv"
     path.write_text("\ufeffaccount_id,currency,invoice_id,amount,due_date\r\nC1,EUR,I1,1.00,2026-01-01\r\n",

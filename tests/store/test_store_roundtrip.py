@@ -35,7 +35,12 @@ def test_samples_cover_every_model_field():
     assert _non_default(acc) == []
     assert _non_default(acc.contact) == []
     plan = rich_history()[2]
-    assert _non_default(plan) == []
+    # The two details belong to one event type each: the represented and contact_preference samples.
+    assert _non_default(plan) == ["representative", "wishes"]
+    common = ["id", "amount", "invoice_id", "channel", "stage", "outcome"]
+    assert [_non_default(e) for e in rich_history()[4:]] == [
+        [*common, "until", "instalments", "note", "wishes"], [*common, "instalments", "note", "representative"]]
+    assert _non_default(rich_history()[5].wishes) == []
 
 
 def test_rich_account_and_history_round_trip(store):

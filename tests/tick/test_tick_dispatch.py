@@ -243,3 +243,17 @@ def test_a_new_delinquency_episode_may_repeat_a_stage(store, policy, server, dis
     assert keys == ["A1:friendly_reminder:1:2026-11-10", "A1:friendly_reminder:1:2026-12-10"]
     assert rows(store, "SELECT stage, attempt, episode_key, status FROM outbox ORDER BY id") == [
         ("friendly_reminder", 1, "2026-11-10", "sent"), ("friendly_reminder", 1, "2026-12-10", "sent")]
+
+
+def test_a_represented_debtors_message_reaches_the_representative_not_the_debtor(store, policy, server,
+                                                                                   dispatcher):
+    load(store, [account("A1")])
+    rep = {"name": "Ana Law", "firm": "Law & Co", "email": "ana@law.example"}
+    store.append_events([("A1", Event.from_dict({"type": "represented", "at": "2026-11-20T09:00:00Z",
+                                                 "representative": rep}), None)], now=MONDAY)
+    summary = run_tick(store, policy, MONDAY, dispatcher=dispatcher)
+    assert (summary.actions_queued, summary.delivered) == (1, 1)
+    message = server.requests[0].json()["message"]
+    assert message["recipient"]["email"] == "ana@law.example"
+    assert b"a1@example.com" not in server.requests[0].body        # nowhere in what was sent
+    assert message["template"] == "representative_notice" and "Dear Ana Law," in message["body"]

@@ -17,6 +17,7 @@ from arrears.engine.guardrails.kinds.breathing_space_repeat import BreathingSpac
 from arrears.engine.guardrails.kinds.cease_communication import CeaseCommunication
 from arrears.engine.guardrails.kinds.consent_required import ConsentRequired
 from arrears.engine.guardrails.kinds.contact_window import ContactWindow
+from arrears.engine.guardrails.kinds.debtor_wishes import DebtorWishes
 from arrears.engine.guardrails.kinds.frequency_cap import FrequencyCap
 from arrears.engine.guardrails.kinds.hardship_pause import HardshipPause
 from arrears.engine.guardrails.kinds.payment_terms import PaymentTerms
@@ -46,6 +47,7 @@ KINDS: dict[str, type[Rule]] = {cls.kind: cls for cls in (
     PaymentTerms,
     TimeBar,
     BreathingSpaceRepeat,
+    DebtorWishes,
 )}
 
 

@@ -59,7 +59,7 @@ class Candidate:
     stage_action: np.ndarray   # the step's stage action per account (object array; "" if none)
 
 
-HOOKS = ("earliest", "restrict", "starts", "content_bits", "exempt", "lengthens", "freezes_fees",
+HOOKS = ("earliest", "restrict", "narrow", "starts", "content_bits", "exempt", "lengthens", "freezes_fees",
          "bar", "report", "hold_note")
 
 
@@ -115,6 +115,11 @@ class Rule:
         """What the rule forbids, in plain words (suppressions, the trace and the docs)."""
         return self.note or self.kind.replace("_", " ")
 
+    def describe_for(self, facts, row: int) -> str:
+        """What the rule forbids for account `row` (suppressions and the trace); by default
+        `describe()`. A rule whose terms differ per account (the debtor's wishes) says them."""
+        return self.describe()
+
     def report(self, facts, row: int) -> tuple[str, str] | None:
         """The trace line's (outcome, detail) for account `row`, or None for the generic
         wording of a rule that times contacts (clear, deferred, blocked, moved channel).
@@ -151,6 +156,12 @@ class Rule:
     def restrict(self, win, applies: np.ndarray) -> None:
         """Narrow the candidate's contact windows (`guardrails.windows.Windows`) for the
         accounts in `applies`; windows and holidays of all rules are searched together."""
+        raise NotImplementedError
+
+    def narrow(self, facts, cand: Candidate, win, applies: np.ndarray) -> None:
+        """Like `restrict`, for windows that differ per account (or per candidate channel kind):
+        narrow `win` with per-row hours (`Windows.restrict` with arrays for the rows in
+        `applies`) and weekdays (`Windows.allow_days`)."""
         raise NotImplementedError
 
     def starts(self, facts, cand: Candidate, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:

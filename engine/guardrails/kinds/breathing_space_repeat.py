@@ -8,10 +8,12 @@ Insolvency Service notifies. So this kind never lifts or shortens anything (the 
 breathing-space hold's reason, that the latest breathing space began within `months` months
 of the end of the previous one, with both dates, so compliance staff can check the notice.
 
-The application date is not recorded; the start day stands in for it. A start within the
-period is then certainly inside it; a start just after it may still have been applied for
-within it. The engine cannot tell a mental-health crisis moratorium (no such limit) from a
-standard one, nor a re-recorded moratorium from a new one: both are flagged for checking.
+The limit is on standard breathing spaces (`breathing_space` events): a mental health crisis
+moratorium (`mental_health_crisis_moratorium`) has no such limit, is never flagged and does not
+count as the previous one. The application date is not recorded; the start day stands in for
+it. A start within the period is then certainly inside it; a start just after it may still have
+been applied for within it. The engine cannot tell a re-recorded moratorium from a new one: it
+is flagged for checking.
 """
 from __future__ import annotations
 
@@ -88,7 +90,10 @@ class BreathingSpaceRepeat(Rule):
             if between.any():
                 ended_day = facts.local_day_of(acc[between], b.ev_at[row[between]])
                 end[between] = np.minimum(end[between], ended_day - 1)
-        in_force = facts.states["breathing_space"][0][acc]
+        # Only while the moratorium in force is this standard one (not a later crisis moratorium).
+        in_force = facts.states["breathing_space"][0][acc] & ~facts.moratorium["state"][2][acc]
+        latest_any = facts.last_row(facts._mask(E["breathing_space"], E["mental_health_crisis_moratorium"]))
+        in_force &= latest_any[acc] == last_row
         out["flag"][acc] = in_force & (start <= add_months(end, self.months))
         out["start"][acc], out["prev"][acc], out["end"][acc] = start, prev, end
         return out

@@ -10,7 +10,8 @@ entry point in pyproject.toml registers this module as the plugin ``teams``. Con
     review = "teams"     # deliver the policy's `review` channel (kind task) to Teams
 
 It also adds a fact policies can use, ``x_teams_strategic_customer`` (see
-`arrears_teams_channel.strategic` and ``policies/strategic.yaml``).
+`arrears_teams_channel.strategic` and ``policies/strategic.yaml``), and mints a signed
+payment link for each message (see `arrears_teams_channel.paylink`).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from arrears.plugins.channels import Channel, Settings
 from arrears.plugins.channels.http import deliver_json
 from arrears.plugins.message import DeliveryResult, Message
 from arrears_teams_channel import strategic
+from arrears_teams_channel.paylink import arrears_payment_link  # noqa: F401  (a hook of this plugin)
 
 __version__ = "0.1.0"
 

@@ -2,6 +2,8 @@
 helpers, a real local HTTP server and the real engine."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import tempfile
 from datetime import UTC, datetime
@@ -99,3 +101,28 @@ def test_without_the_list_the_fact_is_unknown_and_the_policy_takes_the_gentle_pa
     (failure,) = db.plugin_failures
     assert failure["fact"] == strategic.NAME and "LookupError" in failure["error"]
     assert [d.action.stage for d in decisions] == ["strategic_review"] * 3
+
+
+def test_mints_a_signed_payment_link_that_the_message_shows():
+    from arrears_teams_channel import paylink
+
+    env = {paylink.URL_ENV: "https://pay.example.com/p", paylink.SECRET_ENV: "s3cret"}
+    dispatcher = Dispatcher(plugin_manager(arrears_teams_channel), {"creditor": {"name": "Example Ltd"}})
+    with mock.patch.dict(os.environ, env):
+        message, failures = dispatcher.attach_payment_link(
+            make_message(metadata={"evaluated_at": "2026-11-22T15:00:00Z"}))
+    link = message.context["payment_link"]
+    assert failures == [] and link["expires_at"] == "2026-12-06T15:00:00Z"
+    query, sig = link["url"].split("?", 1)[1].rsplit("&sig=", 1)
+    assert query == "account=A1&amount=1000.00&currency=EUR&expires=2026-12-06T15%3A00%3A00Z"
+    assert sig == hmac.new(b"s3cret", query.encode(), hashlib.sha256).hexdigest()
+    assert link["url"] in dispatcher.render(message).body
+
+
+def test_mints_no_link_when_the_payment_page_is_not_set_up():
+    from arrears_teams_channel import paylink
+
+    dispatcher = Dispatcher(plugin_manager(arrears_teams_channel), {})
+    with mock.patch.dict(os.environ, {paylink.URL_ENV: "", paylink.SECRET_ENV: ""}):
+        message, failures = dispatcher.attach_payment_link(make_message())
+    assert message.context["payment_link"] is None and failures == []

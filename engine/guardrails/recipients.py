@@ -1,0 +1,35 @@
+"""Whom a step may reach, per candidate channel: the debtor, their representative, or staff.
+
+A represented debtor's own addresses are never used (`Facts.recipient_reach`: only the
+representative's email, phone and address, and internal channels). When the policy handles
+representation (`representation:`) and none of the step's listed channels can reach the
+representative, the step becomes a manual-review task on the policy's review channel, which
+the compiler appends to every stage's channels (`Stage.listed` says how many the policy
+listed); no other account may use that appended position.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def candidates(facts, policy, step: np.ndarray, kinds_table: np.ndarray,
+               failed: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """(per channel position, the accounts whose candidate there can be used; the accounts
+    whose step goes to the manual-review task instead)."""
+    stages, rep = policy.stages, policy.representation
+    has = step >= 0
+    listed = np.array([s.listed or len(s.channels) for s in stages] + [0], dtype=np.int64)[step]
+    reach = facts.recipient_reach
+    out = []
+    for pos in range(kinds_table.shape[1]):
+        kind = np.where(has, kinds_table[np.maximum(step, 0), pos], -1)
+        bit = np.maximum(kind, 0)
+        out.append((kind >= 0) & (pos < listed) & ((reach >> bit) & 1 == 1) & ((failed >> bit) & 1 == 0))
+    review = np.zeros(facts.n, dtype=bool)
+    if rep is None or not out:
+        return out, review
+    review = facts.representative["active"] & has & ~np.logical_or.reduce(out)
+    if review.any():
+        where = np.array([s.channels.index(rep.review_channel) for s in stages] + [-1], dtype=np.int64)[step]
+        out = [np.where(review, where == pos, u) for pos, u in enumerate(out)]
+    return out, review
