@@ -7,7 +7,8 @@ Top-level `database_url`, `policy` and `kpis` (`kpis.costs`: unit costs for GET 
 engine/kpis/costs.py) are shared with the tick's config file; API settings live under `api`. A setting missing from the mapping comes from the
 environment (`ARREARS_DATABASE_URL`, `ARREARS_POLICY`, `ARREARS_API_KEYS`), else its default.
 Top-level `goals` names the goals file of GET /v1/goals (else `ARREARS_GOALS`, else the shipped
-policies/goals.yaml).
+policies/goals.yaml). Top-level `profiles` names a directory of the company's own stricter
+jurisdiction profiles, applied besides the shipped ones (else `ARREARS_PROFILES`, else none).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from arrears.policies import DEFAULT_POLICY
 
 KEYS_ENV = "ARREARS_API_KEYS"
 POLICY_ENV = "ARREARS_POLICY"
+PROFILES_ENV = "ARREARS_PROFILES"
 
 
 class ConfigError(ArrearsError):
@@ -36,6 +38,7 @@ class Settings:
 
     database_url: str = DEFAULT_URL
     policy_path: Path = DEFAULT_POLICY
+    profiles_path: Path | None = None              # top-level `profiles`: the company's own profiles
     keys: dict = field(default_factory=dict)       # key -> role (hashed by KeyRing at start)
     max_body_bytes: int = 4 * 1024 * 1024          # Flask MAX_CONTENT_LENGTH: larger bodies get 413
     max_batch_items: int = 100                     # POST /v1/decide {"items": [...]}
@@ -58,7 +61,8 @@ class Settings:
         return self.batcher_max_wait_ms / 1000.0
 
 
-_API_KEYS = {f.name for f in fields(Settings)} - {"database_url", "policy_path", "kpi_costs", "goals_path"}
+_API_KEYS = {f.name for f in fields(Settings)} - {"database_url", "policy_path", "kpi_costs", "goals_path",
+                                                  "profiles_path"}
 
 
 def load(config: dict | None = None, environ=None) -> Settings:
@@ -88,7 +92,11 @@ def load(config: dict | None = None, environ=None) -> Settings:
     except CostConfigError as exc:
         raise ConfigError(str(exc)) from None
     goals = config.get("goals") or environ.get(GOALS_ENV) or DEFAULT_GOALS
-    settings = Settings(database_url=url, policy_path=Path(policy), kpi_costs=costs, goals_path=Path(goals), **api)
+    profiles = config.get("profiles") or environ.get(PROFILES_ENV) or None
+    if profiles is not None and not Path(profiles).is_dir():
+        raise ConfigError(f"profiles: no such directory: {profiles}")
+    settings = Settings(database_url=url, policy_path=Path(policy), kpi_costs=costs, goals_path=Path(goals),
+                        profiles_path=None if profiles is None else Path(profiles), **api)
     _check(settings)
     return settings
 

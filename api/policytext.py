@@ -12,12 +12,13 @@ from arrears.engine.domain.errors import PolicyError
 from arrears.engine.policy.load import load_policy
 
 
-def compile_text(text: str, filename: str, facts=None):
-    """(policy, text) of YAML `text`, which may use the plugin `facts`; PolicyError with every
-    problem, located in `filename` (lines count from the text's first line)."""
+def compile_text(text: str, filename: str, facts=None, profiles=None):
+    """(policy, text) of YAML `text`, which may use the plugin `facts`, with the company's own
+    `profiles` directory besides the shipped profiles; PolicyError with every problem, located
+    in `filename` (lines count from the text's first line)."""
     # load_policy takes a one-line string naming a file as a path: text always ends in a newline.
     text = text if text.endswith("\n") else text + "\n"
-    return load_policy(text, filename=filename, facts=facts), text
+    return load_policy(text, filename=filename, facts=facts, company_profiles=profiles), text
 
 
 def problems(exc: PolicyError) -> list[dict]:

@@ -38,7 +38,7 @@ class ApiState:
             from arrears.plugins.manager import get_plugin_manager
             facts = plugin_facts(plugin_manager or get_plugin_manager())
             self.policies = PolicyRegistry(self.store, settings.policy_path, settings.policy_refresh_seconds,
-                                           facts=facts)
+                                           facts=facts, profiles=settings.profiles_path)
             self.policies.start()
         except BaseException:
             if self._own_store:
@@ -58,7 +58,8 @@ class ApiState:
         with self._ticks_lock:
             if self._ticks is None:
                 tick = TickSettings(database_url=self.settings.database_url,
-                                    policy_path=self.settings.policy_path)
+                                    policy_path=self.settings.policy_path,
+                                    profiles_path=self.settings.profiles_path)
                 self._ticks = TickLauncher(Runtime(tick, dispatch=False, store=self.store,
                                                    policies=self.policies))
             return self._ticks

@@ -25,6 +25,21 @@ def default_policy_doc() -> dict:
         return yaml.safe_load(fh)
 
 
+def without_house_hours(text: str) -> str:
+    """Policy text without `compliance.contact_hours`: for tests that judge other things at the
+    suite's NOW, a Sunday afternoon, when the shipped house hours contact no consumer."""
+    doc = yaml.safe_load(text)
+    doc["compliance"].pop("contact_hours", None)
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+def policy_doc_without_house_hours() -> dict:
+    """`default_policy_doc()` without its house contact hours (see `without_house_hours`)."""
+    doc = default_policy_doc()
+    doc["compliance"].pop("contact_hours", None)
+    return doc
+
+
 def days_ago(n: int, base: date = TODAY) -> date:
     """The date `n` days before `base` (negative: after it)."""
     return base - timedelta(days=n)

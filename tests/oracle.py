@@ -77,8 +77,35 @@ def prefix_match(jurisdiction: str, prefix: str) -> bool:
     return jurisdiction == prefix or jurisdiction.startswith(prefix + "-")
 
 
+def house_profile(account, policy_doc: dict) -> dict | None:
+    """The policy's house contact hours (`compliance.contact_hours`) that cover the account's
+    debtor type, as a profile of contact_window and national public_holidays rules."""
+    rules = []
+    for entry in (policy_doc.get("compliance") or {}).get("contact_hours") or ():
+        if account.debtor_type not in (entry.get("debtor_types") or ("consumer", "business")):
+            continue
+        rid = "house." + entry["id"]
+        rules.append({"id": rid, "kind": "contact_window", "channels": entry["channels"],
+                      "weekdays": entry["weekdays"], "weekends": entry["saturday"],
+                      "saturday": entry["saturday"], "sunday": entry["sunday"]})
+        if entry.get("holidays", "closed") == "closed":
+            rules.append({"id": rid + "-holidays", "kind": "public_holidays", "channels": entry["channels"],
+                          "scope": "national"})
+    return {"id": "house", "rules": rules} if rules else None
+
+
+def day_window(rule: dict, weekday: int) -> tuple[int, int] | None:
+    """A contact_window rule's (start, end) minutes on a weekday (Monday 0); None if closed."""
+    key = "weekdays" if weekday < 5 else ("saturday" if weekday == 5 else "sunday")
+    window = rule.get(key) if key in rule else rule["weekends"]
+    if window == "closed":
+        return None
+    return minutes(window["start"]), minutes(window["end"])
+
+
 def applicable_profiles(account, policy_doc: dict) -> list[dict]:
-    """Profiles that apply to the account under the policy's compliance settings."""
+    """Profiles that apply to the account under the policy's compliance settings, then the
+    policy's own house contact hours."""
     comp = policy_doc.get("compliance") or {}
     forced = [p for p in comp.get("profiles") or () if p != "auto"]
     out = []
@@ -94,7 +121,8 @@ def applicable_profiles(account, policy_doc: dict) -> list[dict]:
         j = account.jurisdiction
         if j and any(prefix_match(j, p) for p in applies["jurisdictions"]):
             out.append(prof)
-    return out
+    house = house_profile(account, policy_doc)
+    return out + ([house] if house else [])
 
 
 def applicable_rules(account, policy_doc: dict, kind: str | None = None) -> list[dict]:
@@ -334,11 +362,11 @@ def check_contact_window(rule: dict, c: Case) -> list[str]:
     out = []
     for z in dict.fromkeys([c.zone, *(ZoneInfo(n) for n in c.account.other_timezones)]):
         loc = c.t.astimezone(z)
-        window = rule["weekends"] if loc.weekday() >= 5 else rule["weekdays"]
+        window = day_window(rule, loc.weekday())
         m = loc.hour * 60 + loc.minute
-        if not minutes(window["start"]) <= m < minutes(window["end"]):
-            out.append(f"{rule['id']}: {c.kind} at {loc.isoformat()} ({z.key}) outside "
-                       f"{window['start']}-{window['end']}")
+        if window is None or not window[0] <= m < window[1]:
+            out.append(f"{rule['id']}: {c.kind} at {loc.isoformat()} ({z.key}) outside {window} "
+                       "(minutes; None: closed)")
     return out
 
 
@@ -346,7 +374,11 @@ def check_contact_window(rule: dict, c: Case) -> list[str]:
 def check_public_holidays(rule: dict, c: Case) -> list[str]:
     """Not on a public holiday of the rule's scope, on the local date at `t`."""
     day = local_date(c.t, c.zone)
-    why = holiday_kind(c.account.jurisdiction, day, rule.get("scope"))
+    scope = rule.get("scope")
+    states = (c.policy_doc.get("compliance") or {}).get("state_holidays") or ()
+    if c.account.jurisdiction and any(prefix_match(c.account.jurisdiction, p) for p in states):
+        scope = "subdivision"          # the policy closes the state's own holidays as well
+    why = holiday_kind(c.account.jurisdiction, day, scope)
     if why and not (why == "observed" and "holiday_observed" in c.skip):
         return [f"{rule['id']}: {c.kind} on {day}, a public holiday ({why}) in {c.account.jurisdiction}"]
     return []

@@ -43,8 +43,8 @@ from datetime import datetime, time, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from tests.oracle import (KIND_CHECKS, Case, applicable_rules, limitation_days, local_date,
-                          minutes, reachable, zone_of)
+from tests.oracle import (KIND_CHECKS, Case, applicable_rules, day_window, limitation_days, local_date,
+                          reachable, zone_of)
 from tests.oracle_ladder import Conditions, Step, earliest, ladder, next_step, resume_index
 from tests.oracle_state import STATES, latest_plan, latest_promise, midnight, money, state
 
@@ -140,7 +140,7 @@ def instants(account, events, policy_doc, lo: datetime, hi: datetime) -> list[da
     starts = {0}
     windows = applicable_rules(account, policy_doc, "contact_window")
     for rule in windows:
-        starts |= {minutes(rule["weekdays"]["start"]), minutes(rule["weekends"]["start"])}
+        starts |= {w[0] for w in (day_window(rule, d) for d in range(7)) if w is not None}
     found = {lo}
     for z in zones:
         first = lo.astimezone(z).date()

@@ -58,6 +58,8 @@ def test_a_profile_freezes_fees_only_where_it_applies():
     fr = _fees_for("FR", "Europe/Paris")                          # no such profile rule in France
     assert fr.frozen is False
     assert fr.late_fee.amount == Decimal("70.00") and fr.interest.amount > 0
+    au = _fees_for("AU-NSW", "Australia/Sydney")                  # AU's hardship pause freezes nothing
+    assert au.frozen is False and au.interest.amount > 0
 
 
 def test_a_paid_up_account_reports_no_promise_pause():
@@ -69,7 +71,8 @@ def test_a_paid_up_account_reports_no_promise_pause():
                compile_policy(default_policy_doc()), NOW)
     # the only contact is the shipped policy's thank-you for the payment (an event message)
     assert d.action.stage == "payment_thanks" and d.balance.amount == 0
-    assert [s.rule for s in d.suppressions] == []
+    # (NOW is a Sunday: the house contact hours defer the thank-you, and say so; nothing else)
+    assert [s.rule for s in d.suppressions] == ["house.consumer"]
 
 
 def test_a_balance_factor_without_a_cap_scales_to_ten_thousand():
@@ -105,3 +108,12 @@ def test_recovery_likelihood_looks_back_ninety_and_three_hundred_sixty_five_days
     def broken(ago):     # promised 10 days before the deadline, which passed `ago` days ago
         return ev("promise_to_pay", at(days_ago(ago + 10)), amount="100.00", until=str(days_ago(ago)))
     assert (score([broken(367)]), score([broken(368)])) == (15.0, 40.0)
+
+
+def test_a_one_cent_dispute_is_still_a_dispute():
+    """Every open invoice disputed, however small (one minor unit): the dispute pause is reported."""
+    acc = make_account(amount="0.01", due_date=days_ago(20))
+    d = decide(acc, [ev("dispute_opened", at(days_ago(2)), invoice_id="I1", amount="0.01")],
+               compile_policy(default_policy_doc()), NOW)
+    assert d.action is None
+    assert "pause.dispute" in [s.rule for s in d.suppressions]

@@ -8,9 +8,20 @@ from datetime import date, datetime, time, timedelta, timezone
 import pytest
 
 from arrears.engine.decisions.core import decide
+from arrears.engine.policy.compiler import compile_policy
 from tests.core_factories import NOW, days_ago, ev, make_account
 
 MIDNIGHT_TOMORROW = datetime(2026, 11, 23, tzinfo=timezone.utc)    # London is on UTC in November
+
+
+@pytest.fixture(scope="module")
+def policy(policy_doc):
+    """The shipped policy without its house contact hours: these tests judge the ladder and
+    its timing at the suite's NOW, a Sunday afternoon, when the house hours contact no one
+    (they have tests of their own: tests/test_contact_hours.py)."""
+    doc = copy.deepcopy(policy_doc)
+    doc["compliance"].pop("contact_hours")
+    return compile_policy(doc)
 
 
 def at(day, hour=10):

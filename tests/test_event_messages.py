@@ -19,6 +19,17 @@ from tests.core_factories import NOW, POLICY_PATH, ev, make_account
 PAID = ev("payment", "2026-11-22T09:00:00Z", amount="100.00")
 
 
+@pytest.fixture(scope="module")
+def policy(policy_doc):
+    """The shipped policy without its house contact hours (NOW is a Sunday afternoon, when they
+    contact no one; tests/test_contact_hours.py has their tests). The guardrail test below
+    loads the whole shipped policy, profiles and house hours included."""
+    from arrears.engine.policy.compiler import compile_policy
+    doc = copy.deepcopy(policy_doc)
+    doc["compliance"].pop("contact_hours", None)
+    return compile_policy(doc)
+
+
 def thanked(at="2026-11-22T15:00:00Z", outcome="sent"):
     return ev("contact_attempt", at, channel="email", outcome=outcome, stage="payment_thanks")
 
@@ -122,13 +133,14 @@ def test_stop_states_hold_messages_back(policy):
 
 
 def test_guardrails_time_messages_like_any_contact():
-    # 22:30 on a Sunday in Sydney: the thank-you email waits for the 07:30 weekday window
+    # 22:30 on a Sunday in Sydney: the thank-you email waits for Monday morning, when both the
+    # profile's email window (07:30) and the shipped house hours for consumers (08:00) are open
     night = datetime(2026, 11, 22, 11, 30, tzinfo=timezone.utc)
     acc = make_account(due_date="2026-11-10", jurisdiction="AU-NSW", timezone="Australia/Sydney")
     d = decide(acc, [PAID], load_policy(POLICY_PATH), night)
     assert d.action.stage == "payment_thanks"
-    assert d.action.not_before == datetime(2026, 11, 22, 20, 30, tzinfo=timezone.utc)
-    assert "au.email-hours" in [s.rule for s in d.suppressions]
+    assert d.action.not_before == datetime(2026, 11, 22, 21, 0, tzinfo=timezone.utc)
+    assert {"au.email-hours", "house.consumer"} <= {s.rule for s in d.suppressions}
 
 
 def test_no_reachable_channel_leaves_escalation_alone(policy):

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from arrears.engine import Batch, decide, decide_batch
-from tests.test_guardrails import NY, account, calls, ev, local, policy, rules, started
+from tests.test_guardrails import CALL_POLICY, NY, account, calls, ev, local, policy, rules, started
 
 
 def test_only_a_conversation_starts_the_quiet_period_after_a_conversation():
@@ -60,16 +60,17 @@ def test_a_cap_of_one_allows_one_call_per_window(tmp_path):
     assert decide(au_account("A"), history[:1], one_call, now).action is not None
 
 
-def test_the_weekend_window_holds_in_every_zone_of_a_multi_zone_debtor():
+@pytest.mark.parametrize("minute", [30, 60])
+def test_the_weekend_window_holds_in_every_zone_of_a_multi_zone_debtor(minute):
     """AU phone hours are 09:00-21:00 at weekends. A Sydney debtor also known in Brisbane (an hour
     behind in summer): at 09:30 on Sunday in Sydney it is 08:30 in Brisbane, so the call waits
-    for 09:00 in Brisbane, 10:00 in Sydney."""
+    for 09:00 in Brisbane, 10:00 in Sydney; at 10:00 itself it goes at once."""
     from arrears.engine import load_policy
     from tests.test_guardrail_examples import CALLS, SYDNEY
     from tests.test_guardrail_examples import account as au_account
     from tests.test_guardrail_examples import started as au_started
 
-    now = local(SYDNEY, 2026, 11, 29, 9, 30)                    # Sunday
+    now = local(SYDNEY, 2026, 11, 29, 9, 0) + timedelta(minutes=minute)     # Sunday
     acc = au_account("A", other_timezones=["Australia/Brisbane"])
     d = decide(acc, [au_started(now - timedelta(days=2))], load_policy(CALLS, filename="calls.yaml"), now)
     assert d.action is not None
@@ -287,3 +288,80 @@ def test_a_cease_rule_of_another_jurisdiction_adds_nothing():
                            policy("call, letter"), now).decisions()
     assert gb.action is None
     assert [s.rule for s in gb.suppressions] == ["stop.cease_communication"]
+
+
+def test_the_eu_entitlements_name_the_accounts_late_invoices_and_long_terms():
+    """Directive 2011/7/EU in the trace of a business account: 40 EUR per late invoice (only this
+    account's open, overdue ones) and the invoices issued on terms over 60 days."""
+    from arrears.engine import load_policy
+    from arrears.policies import DEFAULT_POLICY
+
+    now = local("Europe/Paris", 2026, 11, 24, 12, 0)
+    invoices = [{"id": "LONG", "amount": "100.00", "issued_date": "2026-06-01", "due_date": "2026-09-01"},  # 92 days
+                {"id": "EDGE", "amount": "100.00", "issued_date": "2026-07-03", "due_date": "2026-09-01"},  # 60
+                {"id": "LATE", "amount": "100.00", "issued_date": "2026-10-01", "due_date": "2026-10-31"},
+                {"id": "SOON", "amount": "100.00", "issued_date": "2026-11-20", "due_date": "2026-12-20"}]
+    mine = account("FR", "Europe/Paris", debtor_type="business", currency="EUR", invoices=invoices)
+    other = account("FR", "Europe/Paris", id="B", debtor_type="business", currency="EUR",
+                    invoices=[{"id": "X", "amount": "50.00", "due_date": "2026-10-01"}])
+    d, _ = decide_batch(Batch.from_objects([mine, other], [[], []]), load_policy(DEFAULT_POLICY), now).decisions()
+    trace = {t.step: (t.outcome, t.detail) for t in d.trace}
+    outcome, detail = trace["check eu.fixed-compensation"]
+    assert outcome == "entitlement" and detail.endswith("; 3 late invoice(s)")
+    outcome, detail = trace["check eu.payment-terms"]
+    assert outcome == "entitlement" and detail.endswith("; terms over 60 days on LONG")
+
+
+LIMITS = """
+id: test-limits
+name: Limitation periods (test)
+applies_to: {jurisdictions: [NZ]}
+rules:
+  - id: test.time-barred
+    kind: time_bar
+    limitation_days: 3000
+    blocked_actions: [legal_warning]
+    overrides:
+      - {jurisdictions: [NZ-AUK, NZ-WGN], limitation_days: 300}
+    source: test
+"""
+
+
+@pytest.mark.parametrize("jurisdiction, barred", [("NZ-WGN", True), ("NZ-AUK", True), ("NZ-CAN", False)])
+def test_a_limitation_override_covers_each_jurisdiction_it_lists(tmp_path, jurisdiction, barred):
+    """An override listing Auckland and Wellington shortens the period in either of them."""
+    import shutil
+
+    from arrears.engine import load_policy
+    from arrears.policies import PROFILES_DIR
+
+    profiles = tmp_path / "profiles"
+    shutil.copytree(PROFILES_DIR, profiles)
+    (profiles / "test-limits.yaml").write_text(LIMITS)
+    p = load_policy(CALL_POLICY.replace("CHANNELS", "call"), filename="guard.yaml", profiles_dir=profiles)
+    auckland = "Pacific/Auckland"
+    now = local(auckland, 2026, 11, 24, 12, 0)
+    acc = account(jurisdiction, auckland, currency="NZD",
+                  invoices=[{"id": "I1", "amount": "800.00", "due_date": "2025-06-01"}])   # 541 days
+    history = [started(now - timedelta(days=500)),
+               ev("contact_attempt", now - timedelta(days=40), channel="letter", outcome="sent", stage="formal")]
+    d = decide(acc, history, p, now)
+    if barred:
+        assert d.action is None and "test.time-barred" in rules(d)
+    else:
+        assert d.action is not None and d.action.stage == "legal"
+
+
+def test_content_rules_mark_only_the_channels_they_name():
+    """US: the opt-out notice goes on emails and texts (Reg F 1006.6(e)), the validation notice on
+    written messages (email, letter) until one is sent. A first text carries the opt-out only, a
+    call neither."""
+    now = local(NY, 2026, 11, 24, 12, 0)
+    text = decide(account("US-CA", NY), [], policy("sms"), now)
+    assert text.action.channel == "sms"
+    assert "opt_out" in text.action.content and "validation_notice" not in text.action.content
+    mail = decide(account("US-CA", NY), [], policy("email"), now)
+    assert {"opt_out", "validation_notice"} <= set(mail.action.content)
+    call = decide(account("US-CA", NY), [], policy("call"), now)
+    assert call.action.channel == "call"
+    assert "opt_out" not in call.action.content and "validation_notice" not in call.action.content

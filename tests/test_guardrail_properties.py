@@ -300,6 +300,7 @@ TARGETS = {
     "us-ma.hours": (["US-MA"], ["sms"], (4, 8), "reminder", None),
     "us-nyc.contacts-3-in-7": (["US-NY-NYC"], ["letter"], (10, 15), "reminder", "letters-3"),
     "us-nyc.electronic-consent": (["US-NY-NYC"], ["email"], (10, 15), "reminder", None),
+    "us-nyc.hours": (["US-NY-NYC"], ["sms"], (4, 8), "reminder", None),
     "au.contacts-3-per-week": (["AU-NSW", "AU-VIC"], ["letter"], (10, 15), "reminder", "letters-3"),
     "au.contacts-10-per-month": (["AU-NSW", "AU-NT"], ["letter"], (10, 15), "reminder", "letters-10"),
     "au.phone-hours": (["AU-VIC", "AU-NT"], ["sms"], (4, 7), "reminder", None),

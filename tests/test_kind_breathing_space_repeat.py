@@ -170,3 +170,21 @@ def test_every_decision_agrees_with_the_oracle_and_a_repeat_never_lets_an_action
     assert oracle.violations(acc, events, now, d, POLICY_DOC) == []
     if any(t.step == f"check {RULE}" and t.outcome == "check notice" for t in d.trace):
         assert d.action is None and held(d) is not None
+
+
+def test_each_account_of_a_batch_is_judged_on_its_own_breathing_spaces():
+    """Decided together, as the tick does: two English accounts with a repeat each are both
+    flagged, and a Scottish one (outside the scheme) with the same history is not."""
+    from arrears.engine import Batch, decide_batch
+
+    def acc(id_, jurisdiction="GB-ENG"):
+        return Account.from_dict({"id": id_, "currency": "GBP", "jurisdiction": jurisdiction,
+                                  "timezone": "Europe/London", "contact": {"email": "b@example.com"},
+                                  "invoices": [{"id": "I1", "amount": "500.00", "due_date": "2026-08-01"}]})
+
+    history = [FIRST, ev("breathing_space", "2027-03-01")]
+    now = datetime(2027, 3, 10, 12, tzinfo=UTC)
+    scot, one, two = decide_batch(Batch.from_objects([acc("S", "GB-SCT"), acc("E1"), acc("E2")],
+                                                     [history, history, history]), POLICY, now).decisions()
+    assert check_line(one).outcome == check_line(two).outcome == "check notice"
+    assert "months of the end" not in held(scot)

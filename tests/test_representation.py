@@ -12,9 +12,11 @@ from arrears.engine.domain.errors import PolicyError
 from arrears.plugins.compose import build_message
 from arrears.policies import DEFAULT_POLICY
 from tests import oracle
-from tests.core_factories import NOW, default_policy_doc, ev, make_account
+from tests.core_factories import NOW, ev, make_account, policy_doc_without_house_hours, without_house_hours
 
-POLICY = load_policy(DEFAULT_POLICY)
+# The shipped policy without its house contact hours: the suite's NOW is a Sunday afternoon,
+# when they contact no consumer (they have tests of their own: tests/test_contact_hours.py).
+POLICY = load_policy(without_house_hours(DEFAULT_POLICY.read_text(encoding="utf-8")), filename="default.yaml")
 SAID = "2026-11-10T09:00:00Z"
 ANA = {"name": "Ana Law", "firm": "Law & Co", "email": "ana@law.example"}
 
@@ -24,7 +26,7 @@ def represented(representative=None, at=SAID):
 
 
 def policy_with(edit) -> object:
-    doc = default_policy_doc()
+    doc = policy_doc_without_house_hours()
     edit(doc)
     return load_policy(yaml.safe_dump(doc), filename="edited.yaml")
 
@@ -120,7 +122,7 @@ def test_a_bad_representation_section_is_refused_with_its_position(edit, message
 def test_no_action_over_two_weeks_reaches_the_debtor_by_the_independent_oracle(rep, debtor):
     acc = make_account(**debtor)
     history = [represented(rep), ev("contact_preference", SAID, wishes={"channels": ["sms"]})]
-    doc = default_policy_doc()
+    doc = policy_doc_without_house_hours()
     acted = 0
     for hours in range(0, 14 * 24, 7):
         now = NOW + timedelta(hours=hours)
@@ -131,7 +133,7 @@ def test_no_action_over_two_weeks_reaches_the_debtor_by_the_independent_oracle(r
 
 
 def test_the_oracle_catches_a_message_to_a_represented_debtor_or_outside_their_wishes():
-    acc, doc = make_account(), default_policy_doc()
+    acc, doc = make_account(), policy_doc_without_house_hours()
     direct = decide(acc, [], POLICY, NOW)              # an email to the debtor, as if not represented
     assert oracle.violations(acc, [represented(ANA)], NOW, direct, doc) == [
         f"stop.represented: email not addressed to the representative {ANA}"]

@@ -9,7 +9,15 @@ import json
 import sys
 
 from arrears.engine.cli.errors import ExitCode
-from arrears.engine.cli.options import add_at, add_command, add_format, add_policy, existing_file, instant
+from arrears.engine.cli.options import (
+    add_at,
+    add_command,
+    add_format,
+    add_policy,
+    existing_file,
+    instant,
+    profiles_dir,
+)
 
 
 def register(sub) -> None:
@@ -52,7 +60,8 @@ def run(args) -> int:
     from arrears.plugins.facts import installed_facts
 
     now = instant(args.at)
-    policy = load_policy(existing_file(args.policy, "--policy"), facts=installed_facts())
+    policy = load_policy(existing_file(args.policy, "--policy"), facts=installed_facts(),
+                         company_profiles=profiles_dir(args))
     data = _read_json(args.account, "account")
     events_data = _read_json(args.events, "events") if args.events else []
     if not isinstance(events_data, list):

@@ -87,7 +87,8 @@ def sources(args) -> Sources:
     costs = costs_from_config(settings.dispatcher_config)
     # The policy whose buckets and segments the goals name: --policy, else the store's active one.
     with open_store(settings.database_url) as store:
-        policy = read_policy(store, settings.policy_path, explicit=args.policy, facts=installed_facts())
+        policy = read_policy(store, settings.policy_path, explicit=args.policy, facts=installed_facts(),
+                             profiles=settings.profiles_path)
     return Sources(settings, costs, policy, goals_path(args.goals, settings))
 
 

@@ -96,7 +96,8 @@ def run(args) -> int:
     settings = load_settings(args)
     costs = costs_from_config(settings.dispatcher_config)
     with open_store(settings.database_url) as store:
-        policy = read_policy(store, settings.policy_path, explicit=args.policy, facts=installed_facts())
+        policy = read_policy(store, settings.policy_path, explicit=args.policy, facts=installed_facts(),
+                             profiles=settings.profiles_path)
         ledger = ledger_from_store(store, policy, segment_days=[epoch_day(end)])
     report = compute_kpis(ledger, start, end, group_by=args.group_by, policy=policy, costs=costs)
     if args.format == "json":

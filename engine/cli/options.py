@@ -16,6 +16,8 @@ from arrears.engine.cli.errors import UsageError, exit_epilog
 DATABASE_DEFAULT = "$ARREARS_DATABASE_URL, else the config file's database_url, else sqlite:///arrears.db"
 DATABASE_DEFAULT_NO_CONFIG = "$ARREARS_DATABASE_URL, else sqlite:///arrears.db"
 POLICY_DEFAULT = "$ARREARS_POLICY, else the config file's policy, else the shipped policies/default.yaml"
+PROFILES_DEFAULT = "$ARREARS_PROFILES, else the config file's profiles, else none"
+PROFILES_ENV = "ARREARS_PROFILES"
 INSTANT = "RFC 3339 with an offset, e.g. 2026-11-23T10:00:00Z"
 
 
@@ -62,6 +64,33 @@ def add_policy(parser, role: str, *, active_first: bool = False, required: bool 
     else:
         text = f"{role} (default: {POLICY_DEFAULT})"
     parser.add_argument("--policy", metavar="FILE", required=required, help=text)
+    add_profiles(parser)
+
+
+def add_profiles(parser, *, config: bool = True) -> None:
+    """`--profiles DIR`: the company's own stricter jurisdiction profiles, besides the shipped
+    ones (every command that loads a policy has it)."""
+    default = PROFILES_DEFAULT if config else "$ARREARS_PROFILES, else none"
+    parser.add_argument("--profiles", metavar="DIR",
+                        help="a directory of your own jurisdiction profiles, applied besides the shipped "
+                             f"ones; they can only tighten (default: {default})")
+
+
+def profiles_dir(args, settings=None):
+    """The company profiles directory: `--profiles`, else the settings' (environment, config
+    file), else $ARREARS_PROFILES; None if none. UsageError if it names no directory."""
+    import os
+    value = getattr(args, "profiles", None)
+    if value is None and settings is not None:
+        value = getattr(settings, "profiles_path", None)
+    if value is None:
+        value = os.environ.get(PROFILES_ENV) or None
+    if value is None:
+        return None
+    path = Path(value)
+    if not path.is_dir():
+        raise UsageError(f"--profiles: no such directory: {value}")
+    return path
 
 
 def add_at(parser, *, day: bool = False) -> None:
@@ -117,7 +146,8 @@ def load_settings(args, **extra):
     policy = getattr(args, "policy", None)
     if policy is not None:
         existing_file(policy, "--policy")
-    return resolve(db=getattr(args, "db", None), policy=policy, config=getattr(args, "config", None), **extra)
+    return resolve(db=getattr(args, "db", None), policy=policy, config=getattr(args, "config", None),
+                   profiles=getattr(args, "profiles", None), **extra)
 
 
 def instant(value: str | None, *, whole_seconds: bool = False):

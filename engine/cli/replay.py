@@ -93,7 +93,8 @@ def _prepare(args):
         raise UsageError(f"--tick-hours must divide 24 (1, 2, 3, 4, 6, 8, 12 or 24), got {args.tick_hours}")
     settings = load_settings(args)
     costs = costs_from_config(settings.dispatcher_config)
-    return load_policy(settings.policy_path), costs, start, end, args.tick_hours * 3600
+    return (load_policy(settings.policy_path, company_profiles=settings.profiles_path), costs, start, end,
+            args.tick_hours * 3600)
 
 
 def run(args) -> int:

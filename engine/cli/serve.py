@@ -66,6 +66,8 @@ def run(args) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)   # migration chatter on every start
     settings = load_settings(args, interval=args.interval, cron=args.cron)
     config = {"database_url": settings.database_url, "policy": str(settings.policy_path)}
+    if settings.profiles_path is not None:
+        config["profiles"] = str(settings.profiles_path)
     if "kpis" in settings.dispatcher_config:      # unit costs for GET /v1/kpis
         config["kpis"] = settings.dispatcher_config["kpis"]
     config["goals"] = str(goals_path(None, settings))   # GET /v1/goals ($ARREARS_GOALS, config `goals`)

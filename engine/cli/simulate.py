@@ -82,14 +82,14 @@ def run(args) -> int:
         facts = installed_facts()       # the candidate and the active policy may use them
     except ArrearsError as exc:
         raise UsageError(f"cannot load the plugins' facts: {exc}") from exc
-    candidate = load_policy(args.candidate, facts=facts)
-    at = instant(args.at, whole_seconds=True)
     settings = load_settings(args)
+    candidate = load_policy(args.candidate, facts=facts, company_profiles=settings.profiles_path)
+    at = instant(args.at, whole_seconds=True)
     capacity = from_delivery_config(settings.dispatcher_config).overridden(dict(args.capacity))
     with open_store(settings.database_url, current=True) as store:
         bar = Bar(sys.stderr) if wants_progress(args) else None
         try:
-            active = read_policy(store, settings.policy_path, facts=facts,
+            active = read_policy(store, settings.policy_path, facts=facts, profiles=settings.profiles_path,
                                  warn=lambda msg: print(f"arrears simulate: {msg}", file=sys.stderr))
             progress = (lambda done, total: bar("evaluate", done, total)) if bar else None
             report = simulate(store, active, candidate, at, batch_size=settings.batch_size,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from arrears.engine.cli.errors import ExitCode, UsageError
-from arrears.engine.cli.options import add_command
+from arrears.engine.cli.options import add_command, add_profiles, profiles_dir
 
 
 def register(sub) -> None:
@@ -25,6 +25,7 @@ def register(sub) -> None:
                            ExitCode.DATABASE: None})
     p.add_argument("paths", nargs="+", metavar="PATH", help="test files or directories")
     p.add_argument("-q", "--quiet", action="store_true", help="print failures and the summary only")
+    add_profiles(p, config=False)
     p.set_defaults(handler=run)
 
 
@@ -40,7 +41,7 @@ def run(args) -> int:
         facts = installed_facts()      # policies may use the installed plugins' facts
     except ArrearsError as exc:
         raise UsageError(f"cannot load the plugins' facts: {exc}") from exc
-    results, problems = run_paths(args.paths, facts=facts)
+    results, problems = run_paths(args.paths, facts=facts, profiles=profiles_dir(args))
     for problem in problems:
         print(problem)
     for r in results:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from arrears.engine.cli.errors import ExitCode, UsageError
-from arrears.engine.cli.options import add_command
+from arrears.engine.cli.options import add_command, add_profiles, profiles_dir
 
 HELP = ("check policy and goals files (a directory means its *.yaml files, without the policy tests, "
         "*_test.yaml)")
@@ -26,6 +26,7 @@ def register(subparsers) -> None:
                                "cannot be loaded",
         ExitCode.DATABASE: None})
     parser.add_argument("paths", nargs="+", metavar="PATH", help="a policy file or a directory of policies")
+    add_profiles(parser, config=False)
     parser.set_defaults(handler=run)
 
 
@@ -56,6 +57,7 @@ def run(args) -> int:
     from arrears.plugins.facts import installed_facts
 
     files, errors = policy_files(args.paths)
+    profiles = profiles_dir(args)
     try:
         facts = installed_facts()
     except ArrearsError as exc:
@@ -69,7 +71,7 @@ def run(args) -> int:
         if path in goal_files:
             continue
         try:
-            policy = load_policy(path, facts=facts)
+            policy = load_policy(path, facts=facts, company_profiles=profiles)
         except PolicyError as exc:
             bad += 1
             problems += len(exc.problems)

@@ -16,6 +16,7 @@ from arrears.engine.domain.batch import day_to_date
 from arrears.engine.domain.decision import Action, InvoiceLine, Offer, PriorContact
 from arrears.engine.domain.model import CHANNEL_KINDS
 from arrears.engine.domain.money import Money, from_minor
+from arrears.engine.guardrails.jurisdiction import HOUSE
 from arrears.engine.guardrails.ruletext import content_names
 
 
@@ -123,9 +124,10 @@ def payable(db, row: int) -> bool:
 
 
 def applied_profiles(db, row: int) -> tuple[str, ...]:
-    """Ids of the jurisdiction profiles that apply to the account."""
+    """Ids of the jurisdiction profiles that apply to the account (not the house hours)."""
     seen = []
     for rule, mask in db.rules:
-        if mask[row] and rule.profile and rule.profile not in seen:   # universal rules have none
+        # Universal rules (the debtor's wishes) have no profile; house hours are the policy's.
+        if mask[row] and rule.profile and rule.profile not in seen and rule.profile != HOUSE:
             seen.append(rule.profile)
     return tuple(seen)

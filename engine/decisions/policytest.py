@@ -94,10 +94,11 @@ def _merged_account(defaults: dict, case: dict, index: int) -> dict:
     return data
 
 
-def run_suite(path: str | Path, facts=None) -> list[CaseResult]:
+def run_suite(path: str | Path, facts=None, profiles=None) -> list[CaseResult]:
     """Run every case of one test file; raises PolicyError if the file or its policy is invalid.
 
-    `facts`: the plugin facts the policy may use (see `arrears.engine.policy.load.load_policy`).
+    `facts`: the plugin facts the policy may use (see `arrears.engine.policy.load.load_policy`);
+    `profiles`: the company's own profiles directory, besides the shipped profiles.
     """
     from arrears.engine.decisions.core import decide
     from arrears.engine.policy.load import load_policy
@@ -105,7 +106,7 @@ def run_suite(path: str | Path, facts=None) -> list[CaseResult]:
     path = Path(path)
     doc = parse_policy_test(path)
     suite = doc.data
-    policy = load_policy(path.parent / suite["policy"], facts=facts)
+    policy = load_policy(path.parent / suite["policy"], facts=facts, company_profiles=profiles)
     defaults = suite.get("defaults") or {}
     results = []
     for i, case in enumerate(suite["cases"]):
@@ -134,12 +135,12 @@ def find_suites(paths) -> list[Path]:
     return found
 
 
-def run_paths(paths, facts=None) -> tuple[list[CaseResult], list[Problem]]:
+def run_paths(paths, facts=None, profiles=None) -> tuple[list[CaseResult], list[Problem]]:
     """Run every suite under `paths`; collect results and the problems of unloadable files."""
     results, problems = [], []
     for suite in find_suites(paths):
         try:
-            results += run_suite(suite, facts)
+            results += run_suite(suite, facts, profiles)
         except PolicyError as exc:
             problems += exc.problems
     return results, problems

@@ -5,6 +5,8 @@ tick persists it column-wise and `for_row` words it for one account's `Decision`
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 import numpy as np
 
 from arrears.engine.domain.batch import KIND_CODES, day_to_date
@@ -24,13 +26,15 @@ def masks(db) -> list[tuple[str, np.ndarray]]:
     out += [(rule.id, barred & st.barred) for rule, barred, _since in db.bars]
     has_step = st.step >= 0
     open_ = has_step & ~db.held         # while a hold is in force, only the hold is listed
-    base = np.where(db.action_ok, db.not_before, now)
+    # A rule is listed when it holds the step past the time it would have gone out without
+    # any guardrail (spacing and grace included), even if another rule holds it longer.
+    base = np.maximum(g.base, now)
     for rule, mask in db.rules:
         if rule.id not in g.rule_until:
             continue
         mine, first = g.rule_until[rule.id], g.first_until[rule.id]
-        deferred = (g.channel >= 0) & (mine > now) & (mine != NEVER) & (mine >= base)
-        moved = (g.moved | g.blocked) & (first != NEVER) & (first > now)
+        deferred = (g.channel >= 0) & (mine > base) & (mine != NEVER)
+        moved = (g.moved | g.blocked) & (first != NEVER) & (first > base)
         out.append((rule.id, open_ & mask & (deferred | moved)))
     listed = np.zeros(len(db), dtype=bool)
     for _rule, mask in out:
@@ -49,8 +53,8 @@ def for_row(db, row: int) -> tuple[Suppression, ...]:
     holds = {h.rule: h for h in db.holds}
     bars = {rule.id: (rule, since) for rule, _barred, since in db.bars}
     rules = {rule.id: rule for rule, _mask in db.rules}
-    st, f, g = db.steps, db.facts, db.guarded
-    out = []
+    st, f = db.steps, db.facts
+    out, guard = [], []
     for rule_id, mask in masks(db):
         if not mask[row]:
             continue
@@ -68,15 +72,39 @@ def for_row(db, row: int) -> tuple[Suppression, ...]:
         elif rule_id == "channel.unavailable":
             out.append(_unavailable(db, row))
         else:
-            rule, chosen = rules[rule_id], g.channel[row]
-            mine, first = int(g.rule_until[rule_id][row]), int(g.first_until[rule_id][row])
-            base = int(db.not_before[row]) if db.action_ok[row] else db.now
-            if chosen >= 0 and mine > db.now and mine != NEVER and mine >= base:
-                out.append(Suppression(rule_id, f"deferred: {rule.describe_for(f, row)}", _time(mine)))
-            else:
-                stage = db.policy.actions[st.step[row]]
-                how = f"moved to {stage.channels[chosen]}" if chosen >= 0 else "no channel permitted"
-                out.append(Suppression(rule_id, f"{rule.describe_for(f, row)}; {how}", _time(first)))
+            guard.append(_guard_entry(db, rules[rule_id], row))
+    return tuple(out) + _named(guard)
+
+
+def _guard_entry(db, rule, row: int) -> tuple[str, bool, str, str, datetime | None]:
+    """(which channel: "chosen" or "first", decides that channel's time, rule id, reason, until)
+    of a guardrail rule that times the step."""
+    g, st = db.guarded, db.steps
+    chosen = g.channel[row]
+    mine, first = int(g.rule_until[rule.id][row]), int(g.first_until[rule.id][row])
+    base = max(int(g.base[row]), db.now)
+    if chosen >= 0 and mine > base and mine != NEVER:
+        return ("chosen", mine == int(g.not_before[row]), rule.id,
+                f"deferred: {rule.describe_for(db.facts, row)}", _time(mine))
+    stage = db.policy.actions[st.step[row]]
+    how = f"moved to {stage.channels[chosen]}" if chosen >= 0 else "no channel permitted"
+    decides = first == int(g.first_time[row])
+    return "first", decides, rule.id, f"{rule.describe_for(db.facts, row)}; {how}", _time(first)
+
+
+def _named(guard: list) -> tuple[Suppression, ...]:
+    """The guardrail rules that time a step: for the chosen channel (deferred), then for the
+    preferred one (moved, or no channel permitted). In each group the rule(s) whose end decides
+    that channel's earliest permitted time come first; each of the others names them, since
+    its own end comes sooner."""
+    out = []
+    for group in ("chosen", "first"):
+        entries = [e for e in guard if e[0] == group]
+        deciding = [rule_id for _g, decides, rule_id, _reason, _until in entries if decides]
+        for _g, decides, rule_id, reason, until in sorted(entries, key=lambda e: not e[1]):
+            if not decides and deciding:
+                reason += f"; the earliest time is set by {', '.join(deciding)}"
+            out.append(Suppression(rule_id, reason, until))
     return tuple(out)
 
 
@@ -93,6 +121,6 @@ def _unavailable(db, row: int) -> Suppression:
         elif until != NEVER and until > db.now:
             why.append(f"{name}: failed, tried again from {rfc3339(from_epoch(until))}")
         else:
-            why.append(f"{name}: failed")
+            why.append(f"{name}: not permitted")
     retry = FAR if db.channel_retry_at is None else int(db.channel_retry_at[row])
     return Suppression("channel.unavailable", "no usable channel (" + "; ".join(why) + ")", _time(retry))

@@ -23,11 +23,11 @@ from arrears.engine.domain.batch import KIND_CODES
 from arrears.engine.domain.clock import DAY, FAR, NEVER
 from arrears.engine.facts.compute import Facts
 from arrears.engine.guardrails import recipients
-from arrears.engine.guardrails.jurisdiction import applicable
+from arrears.engine.guardrails.jurisdiction import applicable, matches
 from arrears.engine.guardrails.kinds import debtor_wishes
 from arrears.engine.guardrails.kinds.base import Candidate
 from arrears.engine.guardrails.ruletext import CONTENT_BITS
-from arrears.engine.guardrails.windows import Windows, earliest
+from arrears.engine.guardrails.windows import Instants, Windows, earliest
 
 MAX_DEFER = DAY          # a preferred channel deferred by up to this much is kept
 DEBTOR_FACING = [KIND_CODES[k] for k in ("email", "sms", "letter", "call")]
@@ -46,15 +46,34 @@ class Guarded:
     content: np.ndarray      # int bitmask of CONTENT_BITS the message must carry
     exempt: dict             # hold id -> steps a rule lets through it (cease: a final notice)
     retry_at: np.ndarray     # for blocked steps: when the first blocking rule lifts (FAR: never)
+    base: np.ndarray         # when the step would go out without the guardrails
+    first_time: np.ndarray   # when the first usable channel is permitted (FAR: never)
     review: np.ndarray | None = None   # represented, no channel reaches the representative: a task
 
 
 def rule_masks(profiles: dict, batch, policy) -> list[tuple]:
-    """(rule, rows it applies to) for every rule of every profile in force in the batch."""
+    """(rule, rows it applies to) for every rule of every profile in force in the batch,
+    then the policy's house contact hours (`policy.house`), which apply to every account of
+    their debtor types wherever it is."""
     forced = tuple(p for p in policy.compliance.get("profiles", ()) if p != "auto")
     masks = applicable(profiles.values(), batch, policy.compliance, forced)
     # Rules that apply to no account of the batch cost nothing downstream.
-    return [(rule, masks[p.id]) for p in profiles.values() if masks[p.id].any() for rule in p.rules]
+    out = [(rule, masks[p.id]) for p in profiles.values() if masks[p.id].any() for rule in p.rules]
+    if policy.house:
+        types = batch.debtor_type.astype(str)      # once: the house rules share it
+        masks_by = {}
+        for house in policy.house:
+            if house.debtor_types not in masks_by:
+                masks_by[house.debtor_types] = np.isin(types, list(house.debtor_types))
+            if masks_by[house.debtor_types].any():
+                out.append((house.rule, masks_by[house.debtor_types]))
+    return out
+
+
+def _on_channels(kind: np.ndarray, rule) -> np.ndarray:
+    """Candidates whose channel kind the rule lists (a bit test: cheaper than `np.isin`)."""
+    bits = sum(1 << c for c in rule.channel_codes)
+    return (kind >= 0) & ((bits >> np.maximum(kind, 0)) & 1 == 1)
 
 
 def universal_rules(facts: Facts) -> list[tuple]:
@@ -125,17 +144,18 @@ def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
         failed |= np.where(waiting, np.left_shift(1, np.maximum(kind, 0)), 0)
     per_candidate = [(rule, mask) for rule, mask in rules if rule.hooks & _PER_CANDIDATE]
     starting = [(rule, mask) for rule, mask in rules if "starts" in rule.hooks]
+    state_rows = _state_holiday_rows(facts, policy)
     cand_time, cand_key, per_rule = [], [], []
     usable_at, review = recipients.candidates(facts, policy, step, kinds_table[:, :width], failed)
     for pos in range(width):
         kind = np.where(has, kinds_table[np.maximum(step, 0), pos], -1)
         usable = usable_at[pos]
         cand = Candidate(kind, usable, stage_action)
-        t = np.where(usable, base, FAR)
+        start = t = np.where(usable, base, FAR)
         times, scoped = {}, []
         win = Windows(n)
         for rule, mask in per_candidate:
-            in_scope = np.isin(kind, rule.channel_codes) if rule.channels and rule.scoped_by_channels else has
+            in_scope = _on_channels(kind, rule) if rule.channels and rule.scoped_by_channels else has
             applies = mask & usable & in_scope
             if "earliest" in rule.hooks:
                 r = rule.earliest(facts, cand, mask, applies) if applies.any() else np.full(n, NEVER)
@@ -147,11 +167,14 @@ def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
                 rule.narrow(facts, cand, win, applies)
             if rule.hooks & {"restrict", "narrow"}:
                 scoped.append((rule, applies))
+        if state_rows is not None:
+            win.with_state_holidays(state_rows)
         before = t.copy()
         t = np.where(usable & (t < FAR), earliest(facts, win, t), t)
-        # Windows and holidays are searched together: each covering rule is named with the result.
-        for rule, applies in scoped:
-            times[rule.id] = np.where(applies & (t > before), t, times.get(rule.id, NEVER))
+        # A rule that also has an `earliest` hook (the debtor's wishes) keeps the later of its two.
+        for rid, res in window_times(facts, cand, scoped, state_rows, start, before, t).items():
+            own = times.get(rid, NEVER)
+            times[rid] = np.where(res != NEVER, np.maximum(res, own), own)
         t = _starting_rules(facts, starting, cand, t, times)
         cand_time.append(t)
         cand_key.append(np.where(usable, ranks[rows, np.maximum(kind, 0)] * 64 + pos, FAR))
@@ -160,6 +183,62 @@ def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
                       stage_action)
     guarded.review = review & (guarded.channel >= 0)
     return guarded
+
+
+def _state_holiday_rows(facts: Facts, policy) -> np.ndarray | None:
+    """Accounts whose states' own public holidays the policy closes (`state_holidays`)."""
+    prefixes = tuple(policy.compliance.get("state_holidays") or ())
+    if not prefixes:
+        return None
+    return facts.per_jurisdiction(lambda j: bool(j) and any(matches(j, p) for p in prefixes), bool)
+
+
+def _narrow(facts: Facts, cand: Candidate, rule, win: Windows, applies, state_rows) -> None:
+    """Narrow `win` by one rule's windows (its `restrict` and `narrow` hooks)."""
+    if "restrict" in rule.hooks:
+        rule.restrict(win, applies)
+    if "narrow" in rule.hooks:
+        rule.narrow(facts, cand, win, applies)
+    if state_rows is not None:
+        win.with_state_holidays(state_rows)
+
+
+def window_times(facts: Facts, cand: Candidate, scoped, state_rows, start, before, t) -> dict:
+    """Rule id -> per-row instant each window rule (hours, holidays) holds the candidate to.
+
+    `start`: when the candidate would go out without any guardrail; `before`: when the rules
+    other than windows allow it; `t`: when all of them do (the windows are searched together).
+    A window rule is named only where it took part: where it forbids `start`, `before` or the
+    last moment before `t`. The rules forbidding that last moment decide the time and get
+    `t`; any other keeps its own end, searched alone, so an explanation never blames hours for
+    a wait that a holiday or another rule imposed (NEVER: not involved).
+    """
+    out = {}
+    shut = (t >= FAR) & (before < FAR)      # no window opens within the horizon: all are named
+    idx = np.flatnonzero((t > start) & (t < FAR))
+    # The three instants as local times, converted once for every rule.
+    moments = [Instants(facts, idx, x[idx]) for x in (t - 1, before, start)] if idx.size else []
+    moved = t[idx] > before[idx]
+    for rule, applies in scoped:
+        res = np.where(shut & applies, FAR, NEVER)
+        mine = applies[idx]
+        if mine.any():
+            own = Windows(facts.n, idx)          # this rule's windows alone, for the held rows
+            _narrow(facts, cand, rule, own, applies, state_rows)
+            at = np.flatnonzero(mine)            # judge only the rows the rule covers
+            last, late, early = (np.zeros(idx.size, dtype=bool) for _ in moments)
+            for out_, m in zip((last, late, early), moments):
+                out_[at] = ~m.allowed(own, at, at)
+            decides = moved & last
+            res[idx[decides]] = t[idx[decides]]
+            alone = ~decides & (late | early)
+            if alone.any():
+                sel = idx[alone]
+                only = np.full(facts.n, FAR)
+                only[sel] = np.where(late[alone], before[sel], start[sel])
+                res[sel] = np.minimum(earliest(facts, own, only)[sel], t[sel])
+        out[rule.id] = res
+    return out
 
 
 def _starting_rules(facts: Facts, rules, cand: Candidate, t, times) -> np.ndarray:
@@ -185,7 +264,7 @@ def _choose(n, has, base, cand_time, cand_key, per_rule, facts, rules, kinds_tab
     if not cand_time:
         empty = np.full(n, -1)
         return Guarded(empty, np.full(n, FAR), has, np.zeros(n, bool), {}, {}, np.zeros(n, np.int64),
-                       {}, np.full(n, FAR))
+                       {}, np.full(n, FAR), base, np.full(n, FAR))
     times, keys = np.vstack(cand_time), np.vstack(cand_key)
     first = np.argmin(keys, axis=0)
     rows = np.arange(n)
@@ -210,7 +289,7 @@ def _choose(n, has, base, cand_time, cand_key, per_rule, facts, rules, kinds_tab
                    moved=has & ~blocked & (chosen != first) & (keys[first, rows] < FAR),
                    rule_until=rule_until, first_until=first_until, content=_content(facts, rules, kind),
                    exempt=_exempt(facts, rules, stage_action, kind, channel),
-                   retry_at=np.where(blocked, retry, FAR))
+                   retry_at=np.where(blocked, retry, FAR), base=base, first_time=first_time)
 
 
 def _exempt(facts: Facts, rules, stage_action, kind, channel) -> dict:

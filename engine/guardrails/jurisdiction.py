@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
+# The `profile` of the rules a policy's own house contact hours compile to: they are not a
+# jurisdiction profile, so a decision does not list them among its profiles.
+HOUSE = "house"
+
 
 def matches(jurisdiction: str, prefix: str) -> bool:
     """`US-MA` matches the prefixes `US` and `US-MA`, not `US-M` or `US-NY`."""

@@ -20,6 +20,7 @@ from arrears.engine.facts import pluginfacts
 from arrears.engine.facts.catalogue import FactDef
 from arrears.engine.policy.conditions import TRUE, Node, compile_condition
 from arrears.engine.policy.digest import digest_of, profiles_digest
+from arrears.engine.policy.househours import HouseRule, compile_house_hours
 from arrears.engine.policy.templates import template_for
 
 PRIORITY_FACTORS = ("balance", "days_past_due", "recovery_likelihood", "legal_exposure",
@@ -158,6 +159,9 @@ class CompiledPolicy:
     profiles_digest: str = ""
     # The plugin facts the conditions use (name -> FactDef, with its plugin); not in the digest.
     plugin_facts: dict[str, FactDef] = field(default_factory=dict, repr=False, compare=False)
+    # The house contact hours (`compliance.contact_hours`) as guardrail rules; in the digest
+    # through the document.
+    house: tuple[HouseRule, ...] = field(default=(), repr=False, compare=False)
     # None: a represented debtor is not contacted at all (stop.represented).
     representation: Representation | None = None
 
@@ -270,6 +274,7 @@ def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = 
         profiles_digest=profiles_digest(profiles.values()),
         plugin_facts={name: sources[name].definition for name in pluginfacts.referenced(doc)
                       if name in sources},
+        house=compile_house_hours(doc.get("compliance") or {}, meta["name"]),
         representation=representation,
     )
 

@@ -16,7 +16,8 @@ from arrears.engine.policy.validation import parse_policy
 
 
 def load_policy(source: str | Path, *, filename: str | None = None,
-                profiles_dir: str | Path = PROFILES_DIR, facts=None) -> CompiledPolicy:
+                profiles_dir: str | Path = PROFILES_DIR, company_profiles: str | Path | None = None,
+                facts=None) -> CompiledPolicy:
     """Compile a policy from a file path or from YAML text, with the jurisdiction profiles.
 
     `facts`: the facts the loaded plugins provide, as `arrears.plugins.facts.plugin_facts(pm)`
@@ -25,9 +26,11 @@ def load_policy(source: str | Path, *, filename: str | None = None,
     Raises `arrears.engine.domain.errors.PolicyError` carrying every problem found (YAML syntax, schema,
     semantics, unknown profiles, broken profile files, plugin facts no loaded plugin
     provides), each located as file:line:col.
+    `company_profiles`: a directory of the company's own stricter profiles, applied besides
+    the shipped ones in `profiles_dir` (see `arrears.engine.policy.profiles.load_profiles`).
     """
     sources = pluginfacts.catalogue(facts)
-    profiles = load_profiles(profiles_dir)
+    profiles = load_profiles(profiles_dir, company_profiles)
     doc = parse_policy(source, filename=filename,
                        extra_checks=lambda d, name: _profile_problems(d, name, profiles),
                        facts=pluginfacts.definitions(sources))

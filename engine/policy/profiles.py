@@ -7,6 +7,12 @@ same YAML/schema machinery as policies, so their errors name file:line:col too.
 Every applicable rule must allow an action; no policy setting can switch one off.
 Each rule is built by its kind (`arrears.engine.guardrails.kinds`), which says which keys
 it takes and how they are read.
+
+Two sources, both only ever restricting: the shipped profiles (each must be exactly as
+released, `baseline.SHIPPED`, so an edit that loosens one is refused) and, optionally, a
+company's own profiles directory, which adds profiles of its own. A company profile may not
+use a kind that relaxes a stop (one with the `exempt` hook, such as `cease_communication`),
+nor reuse a shipped profile's id or a rule id: it can only tighten.
 """
 from __future__ import annotations
 
@@ -17,6 +23,8 @@ from arrears.engine.domain.errors import PolicyError, Problem
 from arrears.engine.guardrails.jurisdiction import matches
 from arrears.engine.guardrails.kinds import KINDS, Rule, build_rule
 from arrears.engine.guardrails.kinds.base import params
+from arrears.engine.policy.baseline import COMMAND as BASELINE_COMMAND
+from arrears.engine.policy.baseline import SHIPPED
 from arrears.engine.policy.digest import digest_of
 from arrears.engine.policy.yamlsrc import load_file
 from arrears.policies import PROFILES_DIR
@@ -59,6 +67,11 @@ def _semantic_problems(doc, filename: str) -> list[Problem]:
 
 def load_profile(path: str | Path) -> Profile:
     """Load and validate one profile file; raises PolicyError with every problem."""
+    return _read(path)[0]
+
+
+def _read(path: str | Path):
+    """(the profile, its document with positions) of one file; PolicyError with every problem."""
     from arrears.engine.policy.validation import validate_document
     filename = str(path)
     doc = load_file(filename, filename)
@@ -72,21 +85,36 @@ def load_profile(path: str | Path) -> Profile:
                    debtor_types=tuple(applies.get("debtor_types") or ()),
                    setting=applies.get("setting"),
                    rules=tuple(build_rule(r, data["id"]) for r in data["rules"]),
-                   digest=digest_of(data), path=filename)
+                   digest=digest_of(data), path=filename), doc
 
 
-def load_profiles(directory: str | Path = PROFILES_DIR) -> dict[str, Profile]:
-    """Every profile in a directory, by id; all problems of all files reported at once."""
+def load_profiles(directory: str | Path = PROFILES_DIR,
+                  company: str | Path | None = None) -> dict[str, Profile]:
+    """Every profile by id: the shipped ones in `directory`, checked against the release, and
+    a company's own in `company` (if given), checked to only tighten. All problems of all
+    files are reported at once, each at file:line:col."""
     profiles, problems = {}, []
-    for path in sorted(Path(directory).glob("*.yaml")):
+    sources = [(path, False) for path in sorted(Path(directory).glob("*.yaml"))]
+    if company is not None:
+        folder = Path(company)
+        if not folder.is_dir():
+            raise PolicyError([Problem(str(folder), 1, 1, "the profiles directory does not exist "
+                                                          "or is not a directory", "")])
+        sources += [(path, True) for path in sorted(folder.glob("*.yaml"))]
+    for path, own in sources:
         try:
-            profile = load_profile(path)
+            profile, doc = _read(path)
         except PolicyError as exc:
             problems += exc.problems
             continue
         if profile.id in profiles:
-            problems.append(Problem(str(path), 1, 1, f"duplicate profile id {profile.id!r}", "/id"))
+            problems.append(Problem(str(path), *doc.position(("id",)), f"duplicate profile id {profile.id!r}"
+                                    + (" (a company profile cannot replace a shipped one)" if own else ""), "/id"))
+            continue
+        problems += _tightening_problems(profile, doc, own)
         profiles[profile.id] = profile
+    problems += [Problem(str(directory), 1, 1, f"the shipped profile {pid!r} is missing: shipped "
+                         "profiles cannot be removed", "") for pid in SHIPPED if pid not in profiles]
     ids = [r.id for p in profiles.values() for r in p.rules]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
@@ -94,3 +122,23 @@ def load_profiles(directory: str | Path = PROFILES_DIR) -> dict[str, Profile]:
     if problems:
         raise PolicyError(problems)
     return profiles
+
+
+def _tightening_problems(profile: Profile, doc, own: bool) -> list[Problem]:
+    """A shipped profile must be as released; a company profile may not relax a stop."""
+    if not own and profile.id in SHIPPED:
+        if profile.digest != SHIPPED[profile.id]:
+            return [Problem(profile.path, 1, 1, f"the shipped profile {profile.id!r} differs from the one "
+                            "released with Arrears; shipped profiles cannot be edited (a change could "
+                            "loosen the law's guardrails): put stricter rules in a profiles directory "
+                            "of your own (--profiles DIR). A maintainer changing it on purpose records "
+                            f"it with `{BASELINE_COMMAND}`", "")]
+        return []
+    out = []
+    for i, rule in enumerate(profile.rules):
+        if "exempt" in rule.hooks:
+            line, col = doc.position(("rules", i, "kind"))
+            out.append(Problem(profile.path, line, col, f"a {rule.kind} rule lets steps through "
+                               f"{rule.exempts}, which would loosen it; a profile of your own can "
+                               "only tighten", f"/rules/{i}/kind"))
+    return out

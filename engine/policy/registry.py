@@ -31,9 +31,11 @@ CACHE_SIZE = 8
 class PolicyRegistry:
     """Compiled policies by digest, and the active one (thread-safe)."""
 
-    def __init__(self, store, fallback: Path, refresh: float = 1.0, clock=time.monotonic, *, facts=None):
+    def __init__(self, store, fallback: Path, refresh: float = 1.0, clock=time.monotonic, *, facts=None,
+                 profiles=None):
         self.store, self.fallback, self.refresh, self.clock = store, Path(fallback), refresh, clock
         self.facts = facts      # the loaded plugins' facts (`arrears.plugins.facts.plugin_facts`) policies may use
+        self.profiles = profiles    # the company's own profiles directory (None: the shipped ones only)
         self._lock = threading.Lock()
         self._cache: dict[str, CompiledPolicy] = {}
         self._active: CompiledPolicy | None = None
@@ -53,7 +55,7 @@ class PolicyRegistry:
 
     def _load_file(self) -> tuple[CompiledPolicy, str]:
         source = self.fallback.read_text(encoding="utf-8")
-        policy = load_policy(source, filename=str(self.fallback), facts=self.facts)
+        policy = self.load(source, filename=str(self.fallback))
         with self._lock:
             self._remember(policy.digest, policy)
         return policy, source
@@ -129,10 +131,14 @@ class PolicyRegistry:
         with self._lock:
             if digest in self._cache:
                 return self._cache[digest]
-        policy = load_policy(source, filename=f"<stored policy {label}>", facts=self.facts)
+        policy = self.load(source, filename=f"<stored policy {label}>")
         with self._lock:
             self._remember(digest, policy)
         return policy
+
+    def load(self, source: str, filename: str) -> CompiledPolicy:
+        """Compile policy text with this registry's plugin facts and profiles (PolicyError)."""
+        return load_policy(source, filename=filename, facts=self.facts, company_profiles=self.profiles)
 
     def _remember(self, digest: str, policy: CompiledPolicy) -> None:
         if digest not in self._cache and len(self._cache) >= CACHE_SIZE:
@@ -140,17 +146,18 @@ class PolicyRegistry:
         self._cache[digest] = policy
 
 
-def read_policy(store, fallback, *, explicit=None, facts=None, warn=None) -> CompiledPolicy:
+def read_policy(store, fallback, *, explicit=None, facts=None, warn=None, profiles=None) -> CompiledPolicy:
     """The policy a read-only command (simulate, kpis, goals, report) measures with, recording
     nothing: the `explicit` file if given, else the store's active version, else the
     configured `fallback` file (then `warn(message)` is called, if given). `facts`: the
-    installed plugins' facts, which the policy may use. Raises PolicyError or OSError."""
+    installed plugins' facts, which the policy may use; `profiles`: the company's own profiles
+    directory. Raises PolicyError or OSError."""
     if explicit is not None:
-        return load_policy(Path(explicit), facts=facts)
+        return load_policy(Path(explicit), facts=facts, company_profiles=profiles)
     row = store.active_policy()
     if row is not None:
         return load_policy(row["source"], filename=f"<stored policy {row['name']} {row['version']}>",
-                           facts=facts)
+                           facts=facts, company_profiles=profiles)
     if warn is not None:
         warn(f"no policy is active in the database; using {fallback}")
-    return load_policy(Path(fallback), facts=facts)
+    return load_policy(Path(fallback), facts=facts, company_profiles=profiles)

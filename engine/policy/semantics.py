@@ -27,6 +27,7 @@ from arrears.engine.facts.catalogue import (
     STRING,
     is_plugin_fact,
 )
+from arrears.engine.guardrails.kinds.contact_window import check_window
 from arrears.engine.policy import templates as stage_templates
 from arrears.engine.policy.yamlsrc import Document, pointer
 
@@ -390,6 +391,24 @@ class _Checker:
             if isinstance(lang, str) and not _LANGUAGE.match(lang):
                 self.add(path, f"language {lang!r} is not a 2-letter ISO 639-1 code such as 'en'")
 
+    # -- house contact hours -----------------------------------------------------
+    def contact_hours(self):
+        hours = _list(_dict(self.data.get("compliance")).get("contact_hours"))
+        seen = {}
+        for i, entry in enumerate(hours):
+            if not isinstance(entry, dict):
+                continue
+            p = ("compliance", "contact_hours", i)
+            rid = entry.get("id")
+            if isinstance(rid, str):
+                if rid in seen:
+                    self.add(p + ("id",), f"duplicate contact hours id {rid!r} (first on line {seen[rid]})")
+                seen.setdefault(rid, self.doc.position(p + ("id",))[0])
+            for day in ("weekdays", "saturday", "sunday"):
+                message = check_window(entry.get(day))
+                if message:
+                    self.add(p + (day,), f"{day}: {message}")
+
 
 def _keyed(node, path, wanted):
     """(path, value) for every mapping entry anywhere below `node` whose key is `wanted`."""
@@ -415,7 +434,8 @@ def check_semantics(data: dict, doc: Document, filename: str, facts: dict | None
     an `x_…` fact that none of them provides is a problem naming those that exist.
     """
     checker = _Checker(data, doc, filename, facts)
-    for rule in (checker.aging, checker.conditions, checker.escalation, checker.event_messages, checker.pauses,
-                 checker.offers, checker.fees, checker.representation, checker.names):
+    for rule in (checker.aging, checker.conditions, checker.escalation, checker.event_messages,
+                 checker.pauses, checker.offers, checker.fees, checker.representation, checker.names,
+                 checker.contact_hours):
         rule()
     return sorted(set(checker.problems))

@@ -48,7 +48,8 @@ class Runtime:
             if pm is None and (policies is None or dispatch):
                 pm = get_plugin_manager()
             self.policies = policies or PolicyRegistry(self.store, settings.policy_path, refresh=0.0,
-                                                       facts=plugin_facts(pm))
+                                                       facts=plugin_facts(pm),
+                                                       profiles=settings.profiles_path)
             if policies is None:
                 self.policies.start(activate_file=activate_policy)
             self.dispatcher = None

@@ -6,6 +6,7 @@ Precedence: command-line flag > environment variable > config file > default.
 |---|---|---|---|---|
 | database | `--db` | `ARREARS_DATABASE_URL` | `database_url` | `sqlite:///arrears.db` |
 | policy | `--policy` | `ARREARS_POLICY` | `policy` | the shipped `policies/default.yaml` |
+| company profiles | `--profiles` | `ARREARS_PROFILES` | `profiles` | none (the shipped profiles only) |
 | config file | `--config` | `ARREARS_CONFIG` | | none |
 | interval (s) | `--interval` | `ARREARS_TICK_INTERVAL` | `tick.interval` | 300 |
 | cron | `--cron` | `ARREARS_TICK_CRON` | `tick.cron` | none |
@@ -14,7 +15,7 @@ The config file is TOML (`.toml`) or YAML (`.yaml`, `.yml`). Besides `database_u
 `policy` and the `[tick]` table (interval, cron, batch_size, lease_ttl, horizon,
 misfire_grace_time, and `[tick.retry]` base, factor, cap, max_tries), everything in it
 (`channels`, `routes`, `templates`, `creditor`, `default_timezone`) goes to the plugins'
-`Dispatcher`. A relative `policy` path is relative to the config file.
+`Dispatcher`. A relative `policy` or `profiles` path is relative to the config file.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from arrears.engine.store.db import DEFAULT_URL, URL_ENV
 from arrears.engine.tick.dispatch import Backoff
 from arrears.policies import DEFAULT_POLICY
 
-OWN_KEYS = ("database_url", "policy", "tick")
+OWN_KEYS = ("database_url", "policy", "profiles", "tick")
 TICK_KEYS = ("interval", "cron", "batch_size", "lease_ttl", "horizon", "misfire_grace_time", "retry")
 RETRY_KEYS = ("base", "factor", "cap", "max_tries")
 
@@ -47,6 +48,7 @@ class TickSettings:
 
     database_url: str = DEFAULT_URL
     policy_path: Path = DEFAULT_POLICY
+    profiles_path: Path | None = None      # the company's own stricter profiles, besides the shipped
     interval: int = 300
     cron: str | None = None
     batch_size: int = 10_000
@@ -85,7 +87,8 @@ def read_config_file(path: str | Path) -> dict:
 
 
 def load_settings(*, db: str | None = None, policy: str | None = None, config: str | None = None,
-                  interval: int | None = None, cron: str | None = None, environ=None) -> TickSettings:
+                  interval: int | None = None, cron: str | None = None, environ=None,
+                  profiles: str | None = None) -> TickSettings:
     """Resolve the settings from flags (the keyword arguments), environment and config file."""
     env = os.environ if environ is None else environ
     config = config or env.get("ARREARS_CONFIG")
@@ -125,9 +128,17 @@ def load_settings(*, db: str | None = None, policy: str | None = None, config: s
         policy_path = base / str(data["policy"])      # relative to the config file
     else:
         policy_path = DEFAULT_POLICY
+    if profiles or env.get("ARREARS_PROFILES"):
+        profiles_path = Path(profiles or env["ARREARS_PROFILES"])
+    elif data.get("profiles"):
+        profiles_path = base / str(data["profiles"])  # relative to the config file
+    else:
+        profiles_path = None
+    if profiles_path is not None and not profiles_path.is_dir():
+        problems.append(f"profiles: no such directory: {profiles_path}")
     settings = TickSettings(
         database_url=db or env.get(URL_ENV) or data.get("database_url") or DEFAULT_URL,
-        policy_path=policy_path,
+        policy_path=policy_path, profiles_path=profiles_path,
         interval=every or 300,
         cron=cron,
         batch_size=number("tick.batch_size", tick.get("batch_size")) or 10_000,

@@ -7,11 +7,17 @@ import pytest
 
 from arrears.engine.tick import evaluate_due
 from arrears.policies import DEFAULT_POLICY
-from tests.api.apikit import AT, NOW, call_account
+from datetime import timedelta
+
+from tests.api.apikit import NOW, call_account
 
 pytestmark = pytest.mark.also_postgresql
 
 YAML = "application/yaml"
+# The suite's NOW is a Sunday afternoon, when the shipped house hours call no consumer: the
+# ticks run and the queue is read on the Monday morning after.
+MONDAY = NOW + timedelta(hours=19)
+AT = "2026-11-23T10:00:00Z"
 SOURCE = DEFAULT_POLICY.read_text(encoding="utf-8")
 V2 = SOURCE.replace('version: "1.0.0"', 'version: "2.0.0"')     # decides the same steps
 
@@ -24,7 +30,7 @@ def _calls(api, n=4):
 def test_decisions_read_between_activation_and_the_next_tick_are_stale(api, state):
     _calls(api)
     v1 = state.policies.active()
-    evaluate_due(state.store, v1, NOW, horizon=300)
+    evaluate_due(state.store, v1, MONDAY, horizon=300)
     items = api.get("/v1/decisions", role="integrator").get_json()["items"]
     assert len(items) == 4
     assert all(d["policy"] == {"digest": v1.digest, "name": "default", "version": "1.0.0", "active": True}
@@ -44,7 +50,7 @@ def test_decisions_read_between_activation_and_the_next_tick_are_stale(api, stat
     queue = api.get(f"/v1/work-queue?at={AT}", role="agent").get_json()
     assert queue["source"] == "tick" and queue["items"] == []        # nobody is called on stale decisions
 
-    counts = evaluate_due(state.store, state.policies.active(), NOW, horizon=300)
+    counts = evaluate_due(state.store, state.policies.active(), MONDAY, horizon=300)
     assert counts.evaluated == 4 and counts.decisions_written == 4
     items = api.get("/v1/decisions").get_json()["items"]
     assert {d["policy_digest"] for d in items} == {v2}

@@ -30,7 +30,7 @@ CORE_TESTS = ("tests/test_escalation.py", "tests/test_holds_offers.py", "tests/t
               "tests/test_guardrails.py", "tests/test_guardrail_examples.py", "tests/test_cli_policytest.py",
               "tests/test_moratoria.py")
 GUARD_TESTS = ("tests/test_guardrails.py", "tests/test_guardrail_examples.py", "tests/test_guardrail_kind_edges.py",
-               "tests/test_escalation.py", "tests/test_cli_policytest.py")
+               "tests/test_contact_hours.py", "tests/test_escalation.py", "tests/test_cli_policytest.py")
 # The property suites kill more mutants but take minutes per mutant: --deep adds them.
 DEEP_TESTS = ("tests/test_properties.py", "tests/test_guardrail_properties.py")
 OUTBOX_TESTS = ("tests/tick/test_tick_claim_race.py", "tests/tick/test_tick_dispatch_limits.py",
@@ -41,7 +41,7 @@ AUDIT_TESTS = ("tests/store/test_store_audit.py", "tests/api/test_api_audit.py",
                "tests/store/test_store_import.py")
 # The rule kinds: their scenario tests first, then the schema the registry generates (a
 # parameter's `required` or bounds), then the shipped policy suite.
-KIND_TESTS = ("tests/test_guardrails.py", "tests/test_guardrail_examples.py",
+KIND_TESTS = ("tests/test_guardrails.py", "tests/test_guardrail_examples.py", "tests/test_contact_hours.py",
               "tests/test_guardrail_kind_edges.py",
               "tests/test_kind_breathing_space_repeat.py", "tests/test_rule_kinds.py",
               "tests/test_cli_policytest.py", "tests/test_moratoria.py")
@@ -60,6 +60,9 @@ TARGETS = {
     "engine/facts/moratoria.py": CORE_TESTS,
     "engine/guardrails/evaluate.py": GUARD_TESTS,
     "engine/guardrails/windows.py": GUARD_TESTS,
+    "engine/decisions/suppress.py": GUARD_TESTS,
+    "engine/policy/househours.py": GUARD_TESTS,
+    "engine/policy/profiles.py": ("tests/test_profiles_dir.py",) + GUARD_TESTS,
     "engine/store/outboxstore.py": OUTBOX_TESTS,
     "engine/tick/dispatch.py": OUTBOX_TESTS,
     "engine/store/audit.py": AUDIT_TESTS,

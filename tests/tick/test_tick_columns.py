@@ -20,7 +20,7 @@ def test_keys_and_suppressions_match_the_materialised_decisions(policy):
         now = NOW + timedelta(days=days, hours=hours)
         _compare(decide_batch(Batch.from_objects(accounts, histories), policy, now), seen)
     # holds, grace, deferring guardrails (contact hours, holidays), no usable channel
-    assert {"pause.dispute", "grace", "uk.reasonable-hours", "au.public-holidays",
+    assert {"pause.dispute", "grace", "uk.reasonable-hours", "house.consumer", "house.business",
             "channel.unavailable", "stop.bankruptcy"} <= seen
 
 

@@ -10,7 +10,7 @@ import pytest
 from arrears.engine.domain.clock import as_epoch
 from arrears.engine.domain.model import Event
 from arrears.engine.tick import run_tick
-from tests.tick.tickkit import NOW, account, load, rows
+from tests.tick.tickkit import MONDAY, NOW, account, load, rows
 
 pytestmark = pytest.mark.also_postgresql
 
@@ -81,14 +81,14 @@ def test_an_account_changed_while_being_decided_stays_due(store, policy):
         return batch
 
     store.load_batch = load_then_pay
-    summary = run_tick(store, policy, NOW)
+    summary = run_tick(store, policy, MONDAY)
     store.load_batch = real_load
     assert (summary.evaluated, summary.stale, summary.actions_queued) == (1, 1, 1)
     state = dict(rows(store, "SELECT id, next_evaluation_at FROM accounts"))
     assert state["A2"] is None                      # still due, nothing stored for it
     assert rows(store, "SELECT count(*) FROM outbox o JOIN accounts a USING (acct_no) "
                        "WHERE a.id = 'A2'")[0][0] == 0
-    follow = run_tick(store, policy, NOW + timedelta(minutes=1))
+    follow = run_tick(store, policy, MONDAY + timedelta(minutes=1))
     # paid: no reminder, only the shipped policy's thank-you for the payment
     assert follow.evaluated == 1 and follow.actions_queued == 1
     assert rows(store, "SELECT o.stage FROM outbox o JOIN accounts a USING (acct_no) WHERE a.id = 'A2'") == [
@@ -108,20 +108,20 @@ def test_contacts_beyond_the_horizon_wait_for_their_evaluation(store, policy):
 
 def test_a_cancelled_contact_is_queued_again_when_decided_again(store, policy):
     load(store, [account("A1")])
-    run_tick(store, policy, NOW)
+    run_tick(store, policy, MONDAY)
     with store.engine.begin() as conn:
         conn.exec_driver_sql("UPDATE outbox SET status = 'cancelled', last_error = 'x'")
         conn.exec_driver_sql("UPDATE accounts SET next_evaluation_at = NULL")
-    summary = run_tick(store, policy, NOW + timedelta(minutes=1))
+    summary = run_tick(store, policy, MONDAY + timedelta(minutes=1))
     assert summary.actions_queued == 1
     assert rows(store, "SELECT status, tries FROM outbox") == [("pending", 0)]
 
 
 def test_a_failed_contact_is_not_queued_again_on_the_same_channel(store, policy):
     load(store, [account("A1")])
-    run_tick(store, policy, NOW)
+    run_tick(store, policy, MONDAY)
     with store.engine.begin() as conn:
         conn.exec_driver_sql("UPDATE outbox SET status = 'failed'")
         conn.exec_driver_sql("UPDATE accounts SET next_evaluation_at = NULL")
-    assert run_tick(store, policy, NOW + timedelta(minutes=1)).actions_queued == 0
+    assert run_tick(store, policy, MONDAY + timedelta(minutes=1)).actions_queued == 0
     assert rows(store, "SELECT status FROM outbox") == [("failed",)]

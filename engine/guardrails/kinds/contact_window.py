@@ -1,10 +1,18 @@
-"""`contact_window`: contact on some channels only between local hours, weekdays and weekends apart."""
+"""`contact_window`: contact on some channels only between local hours, per day of the week."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import ClassVar
 
+import numpy as np
+
 from arrears.engine.guardrails.kinds.base import Rule, channels_param, param
+from arrears.engine.guardrails.windows import CLOSED, week_of
+
+
+_HHMM = re.compile(r"^([01][0-9]|2[0-4]):[0-5][0-9]$")
 
 
 def minutes(text: str) -> int:
@@ -17,19 +25,28 @@ def _hhmm(mins: int) -> str:
     return f"{mins // 60:02d}:{mins % 60:02d}"
 
 
-def _read(window: dict) -> tuple[int, int]:
+def read_window(window) -> tuple[int, int]:
+    """A profile's or policy's day window as (start, end) minutes; "closed" is (0, 0)."""
+    if window == "closed":
+        return CLOSED
     return minutes(window["start"]), minutes(window["end"])
 
 
-def _check(window) -> str | None:
-    """A window must open before it closes (the schema checks each time on its own)."""
-    if (isinstance(window, dict) and {"start", "end"} <= set(window)
+def check_window(window) -> str | None:
+    """A window must open before it closes (the schema checks each time on its own; a time
+    it refuses is left to it)."""
+    if (isinstance(window, dict) and all(_HHMM.match(str(window.get(k, ""))) for k in ("start", "end"))
             and minutes(window["start"]) >= minutes(window["end"])):
         return f"start {window['start']} must be before end {window['end']}"
     return None
 
 
-_WINDOW = {"$ref": "#/$defs/window"}
+def words(window: tuple[int, int]) -> str:
+    """(480, 1260) -> "08:00-21:00"; a closed day -> "closed"."""
+    return "closed" if window[0] >= window[1] else f"{_hhmm(window[0])}-{_hhmm(window[1])}"
+
+
+_DAY = {"$ref": "#/$defs/day"}
 
 
 @dataclass(frozen=True)
@@ -38,17 +55,32 @@ class ContactWindow(Rule):
 
     kind: ClassVar[str] = "contact_window"
     channels: tuple[str, ...] = channels_param()
-    weekdays: tuple[int, int] = param((0, 1440), _WINDOW, "Monday to Friday", required=True,
-                                      parse=_read, check=_check)
-    weekends: tuple[int, int] = param((0, 1440), _WINDOW, "Saturday and Sunday", required=True,
-                                      parse=_read, check=_check)
+    weekdays: tuple[int, int] = param((0, 1440), _DAY, "Monday to Friday", required=True,
+                                      parse=read_window, check=check_window)
+    weekends: tuple[int, int] = param((0, 1440), _DAY, "Saturday and Sunday", required=True,
+                                      parse=read_window, check=check_window)
+    saturday: tuple[int, int] | None = param(None, _DAY, "Saturday, instead of `weekends`",
+                                             parse=read_window, check=check_window)
+    sunday: tuple[int, int] | None = param(None, _DAY, "Sunday, instead of `weekends`",
+                                           parse=read_window, check=check_window)
+
+    @cached_property
+    def week(self) -> np.ndarray:
+        """The (7, 2) table of (start, end) minutes, Monday first."""
+        return week_of(self.weekdays, self.weekends, self.saturday, self.sunday)
 
     def describe(self) -> str:
         """E.g. "call only 08:00-21:00 on weekdays and 08:00-21:00 at weekends, ..."."""
-        wd, we = self.weekdays, self.weekends
-        return (f"{', '.join(self.channels)} only {_hhmm(wd[0])}-{_hhmm(wd[1])} on weekdays and "
-                f"{_hhmm(we[0])}-{_hhmm(we[1])} at weekends, in the debtor's local time (every known zone)")
+        wd = words(self.weekdays)
+        if self.saturday is None and self.sunday is None:
+            days = f"{wd} on weekdays and {words(self.weekends)} at weekends"
+        else:
+            sat = words(self.weekends if self.saturday is None else self.saturday)
+            sun = words(self.weekends if self.sunday is None else self.sunday)
+            days = f"{wd} on weekdays, {sat} on Saturdays and {sun} on Sundays"
+        return (f"{', '.join(self.channels)} only {days}, in the debtor's local time "
+                "(every known zone)")
 
     def restrict(self, win, applies):
-        """Intersect the window with this rule's weekday and weekend hours."""
-        win.restrict(applies, self.weekdays, self.weekends)
+        """Intersect the window with this rule's hours for each day of the week."""
+        win.restrict_week(applies, self.week)
