@@ -34,7 +34,10 @@ def masks(db) -> list[tuple[str, np.ndarray]]:
             continue
         mine, first = g.rule_until[rule.id], g.first_until[rule.id]
         deferred = (g.channel >= 0) & (mine > base) & (mine != NEVER)
-        moved = (g.moved | g.blocked) & (first != NEVER) & (first > base)
+        # A rule that starts to bite on a date blocks a step deferred into that instant, which
+        # may be the step's own time: it holds the step even when its start equals the base.
+        later = (first >= base) if "starts" in rule.hooks else (first > base)
+        moved = (g.moved | g.blocked) & (first != NEVER) & later
         out.append((rule.id, open_ & mask & (deferred | moved)))
     listed = np.zeros(len(db), dtype=bool)
     for _rule, mask in out:
