@@ -1,0 +1,355 @@
+"""The end-to-end check of issue 11: what reaches a debtor must be right.
+
+The shipped sample (2025) and a generated year (2026: consumer and business debtors in every
+jurisdiction a shipped profile names, several states of each, and JP and IN, which no profile
+covers) are replayed under the shipped policy, and every contact and every hold is judged
+against an independent reading of the shipped YAML (`tests/replay/invariants.py`):
+
+1. no contact outside the contact hours that apply, in the debtor's local time (profiles'
+   windows and public holidays, the policy's house hours where it has them);
+2. no internal template (a call script, a staff note) on a written channel;
+3. no stage above what the open, undisputed invoices earn (grace included), and no contact
+   while nothing undisputed is owed;
+4. no contact to a represented debtor's own address: the CSV carries no events, so this one
+   runs the live path, a real SQLite store ticked over six weeks with `represented` events
+   and every channel delivered to a real HTTP server;
+5. every hold explained with an `until` later than the decision, or a hold only an event lifts.
+
+Each check collects every breach and fails listing the first ones (account, local time,
+rule), so a failure says where to look.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import importlib.util
+import random
+from collections import defaultdict
+from datetime import date, datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+
+from arrears.engine.decisions.core import decide_batch
+from arrears.engine.decisions.decision_json import decision_dict
+from arrears.engine.domain.clock import from_epoch
+from arrears.engine.domain.model import Account, Event
+from arrears.engine.replay import read_replay_csv, replay
+from arrears.engine.replay.export import CONTACT_CSV, contact_rows
+from arrears.engine.store import Store
+from arrears.engine.tick import run_tick
+from arrears.plugins.dispatch import Dispatcher
+from arrears.plugins.testing import RecordingServer, plugin_manager
+from tests.replay import invariants as inv
+from tests.replay.replaykit import GENERATOR
+
+GENERATED_YEAR = (date(2026, 1, 1), date(2026, 12, 31))
+SHOWN = 12          # breaches listed in a failure message
+
+
+def _zone(row: dict, policy: dict) -> str:
+    return row.get("timezone") or policy["metadata"]["default_timezone"]
+
+
+def _accounts(rows: list[dict]) -> dict[str, dict]:
+    """Each account's columns (from its first row)."""
+    out: dict[str, dict] = {}
+    for r in rows:
+        out.setdefault(r["account_id"], r)
+    return out
+
+
+def _fail(what: str, breaches: list[str], total: int) -> None:
+    if breaches:
+        shown = "\n  ".join(breaches[:SHOWN])
+        pytest.fail(f"{len(breaches)} of {total} {what}:\n  {shown}", pytrace=False)
+
+
+# ---- the data sets -------------------------------------------------------------------------
+
+def _load_generator():
+    spec = importlib.util.spec_from_file_location("generate_sample", GENERATOR)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def generated_rows(seed: int = 11) -> list[dict]:
+    """A seeded year of invoices: for every jurisdiction of `inv.JURISDICTIONS` a consumer and
+    a business customer, invoiced about monthly from October 2025, paying as the sample's
+    generator makes its late, very late and defaulting customers pay (so paid invoices are
+    followed by open ones, disputes come and go, some debts run past 90 days)."""
+    gen = _load_generator()
+    rng = random.Random(seed)
+    behaviours = ("late", "very_late", "defaulter")
+    rows = []
+    for n, (jur, (zone, currency)) in enumerate(sorted(inv.JURISDICTIONS.items())):
+        for k, kind in enumerate(("consumer", "business")):
+            digits = 0 if currency == "JPY" else 2
+            typical = {"JPY": 60000, "INR": 30000, "HUF": 150000, "CZK": 10000}.get(currency, 500)
+            cust = {"id": f"{jur}-{kind[0].upper()}", "jurisdiction": jur, "timezone": zone, "currency": currency,
+                    "language": "en", "digits": digits, "typical": typical * (3 if kind == "business" else 1),
+                    "type": kind, "behaviour": behaviours[(n + k) % 3], "terms": 30 if kind == "business" else 14,
+                    "every": 30}
+            first = date(2025, 10, 1) + timedelta(days=rng.randint(0, 60))
+            rows += gen.invoice_rows(rng, cust, 10, first, GENERATED_YEAR[1])
+    return [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in r.items()} for r in rows]
+
+
+@pytest.fixture(scope="module")
+def generated_run(tmp_path_factory, shipped_policy):
+    """The generated year written as a replay CSV and replayed over 2026 (read back with the
+    csv module alone, for the independent checks)."""
+    path = tmp_path_factory.mktemp("generated") / "year.csv"
+    gen = _load_generator()
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        gen.write(generated_rows(), fh)
+    data = read_replay_csv(path)
+    assert not data.rejects, data.rejects[:3]
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return replay(data, shipped_policy, *GENERATED_YEAR), rows
+
+
+@pytest.fixture(scope="module", params=["sample", pytest.param("generated", marks=pytest.mark.slow)])
+def replayed(request):
+    """(run, CSV rows, name) of each replayed data set."""
+    if request.param == "sample":
+        return request.getfixturevalue("sample_run"), request.getfixturevalue("sample_rows"), "sample"
+    run, rows = request.getfixturevalue("generated_run")
+    return run, rows, "generated"
+
+
+# ---- the data sets cover what they must ------------------------------------------------------
+
+def test_every_shipped_jurisdiction_is_covered():
+    """The generated year has a consumer and a business debtor in every jurisdiction a shipped
+    profile names (and in two no profile covers), each in a real time zone."""
+    named = inv.profile_jurisdictions()
+    assert named <= set(inv.JURISDICTIONS), sorted(named - set(inv.JURISDICTIONS))
+    for jur in inv.WITHOUT_PROFILE:
+        assert not any(inv.applicable_profiles(jur, t, inv.policy_doc()) for t in ("consumer", "business"))
+    rows = generated_rows()
+    kinds = {(r["jurisdiction"], r["debtor_type"]) for r in rows}
+    assert kinds == {(j, t) for j in inv.JURISDICTIONS for t in ("consumer", "business")}
+    # Episodes: invoices paid while a later one of the same account is open.
+    handovers = sum(1 for a, b in zip(rows, rows[1:]) if a["account_id"] == b["account_id"]
+                    and a["settled_date"] and b["issued_date"] < a["settled_date"])
+    assert handovers > 100
+
+
+def test_the_independent_hours_judge_what_they_should():
+    """The oracle itself: AU windows, public holidays and weekends; JP has no profile rule."""
+    sydney = "Australia/Sydney"
+    call = inv.Hours("AU-NSW", "consumer", "call")
+    assert call.breaches(datetime(2026, 3, 2, 21, 0, tzinfo=timezone.utc), sydney) == []   # Tue 08:00
+    assert call.breaches(datetime(2026, 3, 2, 20, 0, tzinfo=timezone.utc), sydney)         # Tue 07:00
+    assert call.breaches(datetime(2026, 3, 7, 21, 30, tzinfo=timezone.utc), sydney)        # Sun 08:30
+    assert "public holiday" in " ".join(
+        call.breaches(datetime(2026, 1, 25, 23, 0, tzinfo=timezone.utc), sydney))          # 26 Jan 10:00
+    assert inv.Hours("US-MA", "consumer", "call").windows and not inv.Hours("US-MA", "business", "call").windows
+    assert not inv.Hours("AU-NSW", "consumer", "letter").windows
+    house = inv.policy_doc().get("compliance", {}).get("contact_hours")
+    jp = inv.Hours("JP", "consumer", "email")
+    assert bool(jp.windows) == bool(house)      # only the policy's house hours cover Japan
+
+
+@pytest.mark.parametrize("debtor_type", ["consumer", "business"])
+def test_the_shipped_policy_gives_every_debtor_contact_hours(debtor_type):
+    """Hours apply to every debtor on every channel that reaches them directly (issue 11 #2:
+    where no profile gives a window, contacts went out at local midnight). With them, the
+    contacts check below judges every jurisdiction, not only those with a profile window."""
+    missing = [f"{jur} {kind}" for jur in sorted(inv.JURISDICTIONS) for kind in ("call", "sms", "email")
+               if not inv.Hours(jur, debtor_type, kind).windows]
+    _fail(f"jurisdiction and channel kinds without any contact hours for a {debtor_type}", missing,
+          len(inv.JURISDICTIONS) * 3)
+
+
+# ---- 1, 2, 3: every contact of the replays -----------------------------------------------------
+
+def test_contacts_stay_inside_the_hours_that_apply(replayed):
+    run, rows, name = replayed
+    policy, accounts = inv.policy_doc(), _accounts(rows)
+    contacts = contact_rows(run)
+    hours: dict = {}
+    breaches = []
+    for account, _day, at, stage, _attempt, channel, *_rest in contacts:
+        a = accounts[account]
+        kind = policy["channels"][channel]["kind"]
+        key = (a["jurisdiction"], a["debtor_type"] or "consumer", kind)
+        if key not in hours:
+            hours[key] = inv.Hours(*key, policy=policy)
+        for why in hours[key].breaches(datetime.fromisoformat(at.replace("Z", "+00:00")), _zone(a, policy)):
+            breaches.append(f"{account} ({'/'.join(key[:2])}) {stage} by {channel} at {at}: {why}")
+    assert len(contacts) > 300
+    _fail(f"{name} contacts outside the hours that apply", breaches, len(contacts))
+
+
+def test_no_internal_template_on_a_written_channel(replayed):
+    run, _rows, name = replayed
+    contacts = contact_rows(run)
+    template = CONTACT_CSV.index("template")
+    breaches = [f"{c[0]} {c[3]} by {c[5]} at {c[2]}: template {c[template]}"
+                for c in contacts if inv.internal_on_written(c[template], c[5])]
+    assert {c[template] for c in contacts} >= {"friendly_reminder", "call_script"}
+    _fail(f"{name} contacts with an internal template on a written channel", breaches, len(contacts))
+
+
+def test_no_stage_above_what_the_open_invoices_earn(replayed):
+    run, rows, name = replayed
+    policy, accounts = inv.policy_doc(), _accounts(rows)
+    stages = {s["id"]: s for s in policy["escalation"]["stages"]}
+    invoices = inv.invoices_by_account(rows)
+    contacts = contact_rows(run)
+    breaches = []
+    for account, day, at, stage, attempt, channel, *_rest in contacts:
+        grace = inv.grace_days(accounts[account]["debtor_type"] or "consumer", policy)
+        why = inv.stage_problem(stages[stage], invoices[account], date.fromisoformat(day), grace)
+        if why:
+            breaches.append(f"{account} on {day} ({at}) {stage} attempt {attempt} by {channel}: {why}")
+    _fail(f"{name} contacts at a stage the open invoices do not earn", breaches, len(contacts))
+
+
+# ---- 5: every hold the replays recorded ----------------------------------------------------------
+
+def _ticks_of_local_day(run, rows: np.ndarray, day: int) -> dict[int, list[int]]:
+    """The tick instants whose local day (in each account's zone) is `day` (an epoch day)."""
+    hist, out = run.history, defaultdict(list)
+    start = hist.midnight(rows, np.full(rows.size, day))
+    end = hist.midnight(rows, np.full(rows.size, day + 1))
+    for row, s, e in zip(rows.tolist(), start.tolist(), end.tolist()):
+        for t in range(-(-s // run.tick) * run.tick, e, run.tick):
+            out[t].append(row)
+    return out
+
+
+def test_every_hold_says_until_when(replayed, shipped_policy):
+    """Every account the replay recorded as held back is decided again, by the same pure core,
+    on the history as it stood at that tick; each suppression of the decision's JSON (what
+    the API serves) has an `until` after the decision, or is a hold only an event lifts."""
+    run, _rows, name = replayed
+    day_offset, _rule, acct = run.record.suppressions()
+    by_tick: dict[int, set[int]] = defaultdict(set)
+    for day in np.unique(day_offset).tolist():
+        rows = np.unique(acct[day_offset == day]).astype(np.int64)
+        for t, rs in _ticks_of_local_day(run, rows, run.record.start_day + day).items():
+            by_tick[t].update(rs)
+    lifted = inv.event_lifted_rules()
+    breaches, seen, rules = [], 0, set()
+    for t in sorted(by_tick):
+        rows = np.array(sorted(by_tick[t]), dtype=np.int64)
+        db = decide_batch(run.history.batch(rows, t), shipped_policy, from_epoch(t))
+        for i in range(rows.size):
+            d = decision_dict(db, i)
+            for s in d["suppressions"]:
+                seen += 1
+                rules.add(s["rule"])
+                why = inv.hold_problem(s, from_epoch(t), lifted)
+                if why:
+                    breaches.append(f"{d['account_id']} at {d['evaluated_at']} stage {d['stage']}: "
+                                    f"{s['rule']} ({s['reason']}; until {s['until']}): {why}")
+    assert seen > 50 and "grace" in rules
+    _fail(f"{name} suppressions without a usable until", breaches, seen)
+
+
+# ---- 4: represented debtors, through the store and the tick ------------------------------------
+
+START = datetime(2026, 3, 2, 0, 0, tzinfo=timezone.utc)       # a Monday
+LATER = datetime(2026, 3, 20, 12, 0, tzinfo=timezone.utc)     # representation of the second half
+TICK = timedelta(hours=4)
+DAYS = 42
+ROUTES = {name: "webhook" for name in ("email", "sms", "letter", "call", "crm", "review")}
+
+
+def _own(account_id: str) -> dict:
+    slug = account_id.lower()
+    return {"email": f"{slug}@debtor.example", "phone": "+15550001000", "mobile": "+15550002000",
+            "address": f"1 {account_id} Street"}
+
+
+def _representative(n: int) -> dict | None:
+    """A representative with an email and an address, one with a name only (unreachable:
+    staff review), or none named."""
+    return ({"name": f"Counsel {n}", "firm": "Law & Co", "email": f"counsel{n}@law.example",
+             "address": f"{n} Chancery Lane"}, {"name": f"Adviser {n}"}, None)[n % 3]
+
+
+def _represented_portfolio() -> tuple[list[Account], list[list[Event]], dict[str, datetime]]:
+    """A consumer and a business debtor per jurisdiction, each owing an invoice due two weeks
+    before START; half represented from before START, half from LATER."""
+    carries = "representative" in {f.name for f in dataclasses.fields(Event)}
+    accounts, histories, since = [], [], {}
+    for n, (jur, (zone, currency)) in enumerate(sorted(inv.JURISDICTIONS.items())):
+        for kind in ("consumer", "business"):
+            aid = f"R-{jur}-{kind[0].upper()}"
+            accounts.append(Account.from_dict({
+                "id": aid, "currency": currency, "timezone": zone, "jurisdiction": jur, "debtor_type": kind,
+                "language": "en", "contact": _own(aid),
+                "invoices": [{"id": "I1", "amount": "90000" if currency == "JPY" else "1500.00",
+                              "issued_date": "2026-01-15", "due_date": "2026-02-14"}]}))
+            at = datetime(2026, 2, 20, tzinfo=timezone.utc) if n % 2 else LATER
+            event = {"type": "represented", "at": at.isoformat()}
+            rep = _representative(n)
+            if carries and rep is not None:
+                event["representative"] = rep
+            histories.append([Event.from_dict(event)])
+            since[aid] = at
+    return accounts, histories, since
+
+
+@pytest.mark.slow
+def test_represented_debtors_are_never_contacted_at_their_own_address(db_url, shipped_policy):
+    """Six weeks of ticks every four hours on a real SQLite store, every channel delivered to
+    a real HTTP server: after the `represented` event no message names any of the debtor's
+    own addresses, while before it the debtors were reached (the path delivers). Every
+    delivered message also keeps the hours and carries no internal template on a written
+    channel, and every account decided from the store once a day explains its holds."""
+    accounts, histories, since = _represented_portfolio()
+    by_id = {a.id: a for a in accounts}
+    policy = inv.policy_doc()
+    with RecordingServer() as server, Store(db_url) as store:
+        store.upsert_accounts(accounts, now=START - timedelta(days=20))
+        store.append_events([(a.id, e, None) for a, h in zip(accounts, histories) for e in h],
+                            now=START - timedelta(days=20))
+        config = {"channels": {"webhook": {"url": server.url + "/hook", "secret": "s", "timeout": 5}},
+                  "routes": dict(ROUTES), "creditor": {"name": "Example Ltd"}}
+        dispatcher = Dispatcher(plugin_manager(), config)
+        sent_at, lifted, holds, breaches = [], inv.event_lifted_rules(), 0, []
+        acct_nos = np.array(sorted(store.acct_nos([a.id for a in accounts]).values()), dtype=np.int64)
+        for k in range(int(timedelta(days=DAYS) / TICK)):
+            now = START + k * TICK
+            before = len(server.requests)
+            run_tick(store, shipped_policy, now, dispatcher=dispatcher, workers=0)
+            sent_at += [now] * (len(server.requests) - before)
+            if k % 6 == 0:      # once a day: every account decided from the store, as /v1/decide does
+                db = decide_batch(store.load_batch(acct_nos), shipped_policy, now)
+                for i in range(acct_nos.size):
+                    d = decision_dict(db, i)
+                    for s in d["suppressions"]:
+                        holds += 1
+                        why = inv.hold_problem(s, now, lifted)
+                        if why:
+                            breaches.append(f"{d['account_id']} at {d['evaluated_at']} stage {d['stage']}: "
+                                            f"{s['rule']} ({s['reason']}; until {s['until']}): {why}")
+        messages = [r.json()["message"] for r in server.requests]
+    before_rep, after_rep = 0, 0
+    for at, m in zip(sent_at, messages):
+        aid, recipient = m["account_id"], m.get("recipient") or {}
+        acc = by_id[aid]
+        label = f"{aid} {m['stage']} by {m['channel']} at {at.isoformat()}"
+        if at < since[aid]:
+            before_rep += 1
+        else:
+            after_rep += 1
+            own = set(_own(aid).values())
+            if own & {v for v in recipient.values() if isinstance(v, str)}:
+                breaches.append(f"{label}: represented since {since[aid].isoformat()}, sent to the debtor's own "
+                                f"{sorted(k for k, v in recipient.items() if v in own)}")
+        kind = policy["channels"][m["channel"]]["kind"]
+        hours = inv.Hours(acc.jurisdiction, acc.debtor_type, kind, policy=policy)
+        breaches += [f"{label}: {why}" for why in hours.breaches(at, acc.timezone)]
+        if inv.internal_on_written(m["template"], m["channel"], policy):
+            breaches.append(f"{label}: internal template {m['template']} on a written channel")
+    assert before_rep > 20, "the debtors represented from 20 March were reached before it"
+    assert holds > 100
+    _fail("delivered messages and holds breaking a rule", breaches, len(messages) + holds)
