@@ -12,8 +12,10 @@ against an independent reading of the shipped YAML (`tests/replay/invariants.py`
    nothing undisputed is owed, and no attempt number used twice for the same debt;
 4. no contact to a represented debtor's own address: the CSV carries no events, so this one
    runs the live path, a real SQLite store ticked over five weeks with `represented` events
-   and every channel delivered to a real HTTP server;
-5. every hold explained with an `until` later than the decision, or a hold only an event lifts.
+   and every channel delivered to a real HTTP server (refusing every message on a few days);
+5. every hold explained with an `until` later than the decision, or a hold only an event lifts;
+   on the live path also: a step a decision says is due now goes out (or is attempted) before
+   the next day's decision, since a step that silently never goes out is a hold nobody explains.
 
 Each check collects every breach and fails listing the first ones (account, local time,
 rule), so a failure says where to look.
@@ -289,6 +291,7 @@ START = datetime(2026, 3, 2, 0, 0, tzinfo=timezone.utc)       # a Monday
 LATER = datetime(2026, 3, 20, 12, 0, tzinfo=timezone.utc)     # representation of the second half
 TICK = timedelta(hours=6)
 DAYS = 36
+FAILING = (6, 7, 22)      # days after START when the provider refuses every message
 ROUTES = {name: "webhook" for name in ("email", "sms", "letter", "call", "crm", "review")}
 
 
@@ -328,43 +331,79 @@ def _represented_portfolio() -> tuple[list[Account], list[list[Event]], dict[str
     return accounts, histories, since
 
 
+def _dispatcher(server) -> Dispatcher:
+    """Every policy channel delivered by the signed webhook to `server`."""
+    config = {"channels": {"webhook": {"url": server.url + "/hook", "secret": "s", "timeout": 5}},
+              "routes": dict(ROUTES), "creditor": {"name": "Example Ltd"}}
+    return Dispatcher(plugin_manager(), config)
+
+
+def _stalled(d: dict, due_now: dict, reached: set, now: datetime) -> list[str]:
+    """A step a decision said was due now, due again a day later, with nothing sent to or for
+    the account in between: a hold nothing explains (the decision lists no suppression).
+    `due_now` keeps, per account, (step, since, reported) from the previous daily decision."""
+    a, account = d["action"], d["account_id"]
+    if a is None or datetime.fromisoformat(a["not_before"].replace("Z", "+00:00")) > now:
+        due_now.pop(account, None)
+        return []
+    step = (a["stage"], a["attempt"], a["channel"])
+    earlier = due_now.get(account)
+    if earlier is None or earlier[0] != step or account in reached:
+        due_now[account] = (step, d["evaluated_at"], False)
+        return []
+    if earlier[2]:                      # reported once per stall
+        return []
+    due_now[account] = (step, earlier[1], True)
+    return [f"{account}: {step[0]} attempt {step[1]} by {step[2]} due since {earlier[1]}, still due at "
+            f"{d['evaluated_at']}, nothing sent and no suppression says why"]
+
+
 @pytest.mark.slow
-def test_represented_debtors_are_never_contacted_at_their_own_address(db_url, shipped_policy):
+def test_live_tick_represented_debtors_and_failed_deliveries(db_url, shipped_policy):
     """Five weeks of ticks every six hours on a real SQLite store, every channel delivered to
     a real HTTP server: after the `represented` event no message names any of the debtor's
-    own addresses, while before it the debtors were reached (the path delivers). Every
+    own addresses (invariant 4), while before it the debtors were reached (the path delivers). Every
     delivered message also keeps the hours and carries no internal template on a written
-    channel, and every account decided from the store once a day explains its holds."""
+    channel, and every account decided from the store once a day explains its holds: each
+    suppression says until when, and a step the decision says is due now is sent before the
+    next day's decision. On FAILING days the provider refuses every message (HTTP 400: a
+    failed contact), so holds for failed channels are explained too."""
     accounts, histories, since = _represented_portfolio()
     by_id = {a.id: a for a in accounts}
     policy = inv.policy_doc()
-    with RecordingServer() as server, Store(db_url) as store:
+    with RecordingServer() as server, RecordingServer() as refusing, Store(db_url) as store:
+        for _ in range(2000):
+            refusing.reply(400, b'{"error": "mailbox unavailable"}')
         store.upsert_accounts(accounts, now=START - timedelta(days=20))
         store.append_events([(a.id, e, None) for a, h in zip(accounts, histories) for e in h],
                             now=START - timedelta(days=20))
-        config = {"channels": {"webhook": {"url": server.url + "/hook", "secret": "s", "timeout": 5}},
-                  "routes": dict(ROUTES), "creditor": {"name": "Example Ltd"}}
-        dispatcher = Dispatcher(plugin_manager(), config)
-        sent_at, lifted, holds, breaches = [], inv.event_lifted_rules(), 0, []
+        dispatchers = {False: (server, _dispatcher(server)), True: (refusing, _dispatcher(refusing))}
+        sent, lifted, holds, breaches, failed = [], inv.event_lifted_rules(), 0, [], 0
+        due_now: dict[str, tuple] = {}      # account -> the step its last daily decision said was due
+        since_check = 0
         acct_nos = np.array(sorted(store.acct_nos([a.id for a in accounts]).values()), dtype=np.int64)
         for k in range(int(timedelta(days=DAYS) / TICK)):
             now = START + k * TICK
-            before = len(server.requests)
-            run_tick(store, shipped_policy, now, dispatcher=dispatcher, workers=0)
-            sent_at += [now] * (len(server.requests) - before)
+            provider, dispatcher = dispatchers[(now - START).days in FAILING]
+            before = len(provider.requests)
+            summary = run_tick(store, shipped_policy, now, dispatcher=dispatcher, workers=0)
+            failed += summary.failed
+            sent += [(now, r.json()["message"]) for r in provider.requests[before:]]
             if k % 4 == 0:      # once a day: every account decided from the store, as /v1/decide does
                 db = decide_batch(store.load_batch(acct_nos), shipped_policy, now)
+                reached = {m["account_id"] for _at, m in sent[since_check:]}
+                since_check = len(sent)
                 for i in range(acct_nos.size):
                     d = decision_dict(db, i)
+                    breaches += _stalled(d, due_now, reached, now)
                     for s in d["suppressions"]:
                         holds += 1
                         why = inv.hold_problem(s, now, lifted)
                         if why:
                             breaches.append(f"{d['account_id']} at {d['evaluated_at']} stage {d['stage']}: "
                                             f"{s['rule']} ({s['reason']}; until {s['until']}): {why}")
-        messages = [r.json()["message"] for r in server.requests]
     before_rep, after_rep = 0, 0
-    for at, m in zip(sent_at, messages):
+    for at, m in sent:
         aid, recipient = m["account_id"], m.get("recipient") or {}
         acc = by_id[aid]
         label = f"{aid} {m['stage']} by {m['channel']} at {at.isoformat()}"
@@ -382,5 +421,5 @@ def test_represented_debtors_are_never_contacted_at_their_own_address(db_url, sh
         if inv.internal_on_written(m["template"], m["channel"], policy):
             breaches.append(f"{label}: internal template {m['template']} on a written channel")
     assert before_rep > 20, "the debtors represented from 20 March were reached before it"
-    assert holds > 100
-    _fail("delivered messages and holds breaking a rule", breaches, len(messages) + holds)
+    assert holds > 100 and failed > 20
+    _fail("delivered messages and holds breaking a rule", breaches, len(sent) + holds)
