@@ -17,8 +17,8 @@ CONTACT_CSV = ("account_id", "day", "at", "stage", "attempt", "channel", "early_
 def contact_rows(run) -> list[tuple]:
     """One tuple per contact (CONTACT_CSV order), by account then time: the debtor's local
     day, the UTC instant, the stage, attempt and policy channel, the discount an offer in it
-    gave ("" without one), and the template the message used (the stage's template for that
-    channel's kind, as the decision's action names it)."""
+    gave ("" without one), and the template the message used (the stage's or event message's
+    template for that channel's kind, as the decision's action names it)."""
     c = run.record.contacts.view()
     order = np.lexsort((c["at"], c["acct"]))
     base, policy = run.history.base, run.policy
@@ -29,8 +29,9 @@ def contact_rows(run) -> list[tuple]:
         cur = base.currency[acct]
         offers = [("" if c[k][i] < 0 else str(from_minor(int(c[k][i]), cur))) for k in ("early", "settle")]
         stage, channel = policy.actions[int(c["stage"][i])], channels[int(c["channel"][i])]
+        template = stage.templates[stage.channels.index(channel)]
         out.append((base.ids[acct], day_to_date(int(c["day"][i])).isoformat(), rfc3339(from_epoch(int(c["at"][i]))),
-                    stage.id, int(c["attempt"][i]), channel, *offers, stage.templates[stage.channels.index(channel)]))
+                    stage.id, int(c["attempt"][i]), channel, *offers, template))
     return out
 
 

@@ -26,7 +26,6 @@ ROOT = Path(__file__).resolve().parents[2]
 POLICY = ROOT / "policies" / "default.yaml"
 PROFILES = ROOT / "policies" / "profiles"
 WRITTEN = ("email", "sms", "letter")
-WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 # One real time zone and currency per jurisdiction: every jurisdiction a shipped profile names
 # (`applies_to` and `overrides`), several states of each country with profiles, and two
@@ -171,7 +170,8 @@ class Hours:
                     sun = rule.get("sunday", rule["weekends"])
                     self.windows.append(Window(rule["id"], _week(rule["weekdays"], sat, sun)))
                 elif rule["kind"] == "public_holidays":
-                    self.closed.append(Closed(rule["id"], state or rule.get("scope", "subdivision") == "subdivision"))
+                    state_too = state or rule.get("scope", "subdivision") == "subdivision"
+                    self.closed.append(Closed(rule["id"], state_too))
         # The policy's house hours (compliance.contact_hours), where the policy has them.
         for entry in compliance.get("contact_hours") or ():
             if kind not in entry["channels"] or debtor_type not in entry.get("debtor_types", (debtor_type,)):

@@ -44,6 +44,7 @@ from arrears.plugins.dispatch import Dispatcher
 from arrears.plugins.testing import RecordingServer, plugin_manager
 from tests.replay import invariants as inv
 from tests.replay.replaykit import GENERATOR
+from tests.tick.tickkit import rows as sql_rows
 
 GENERATED_YEAR = (date(2026, 1, 1), date(2026, 12, 31))
 SHOWN = 12          # breaches listed in a failure message
@@ -89,9 +90,10 @@ def generated_rows(seed: int = 11) -> list[dict]:
         for k, kind in enumerate(("consumer", "business")):
             digits = 0 if currency == "JPY" else 2
             typical = {"JPY": 60000, "INR": 30000, "HUF": 150000, "CZK": 10000}.get(currency, 500)
-            cust = {"id": f"{jur}-{kind[0].upper()}", "jurisdiction": jur, "timezone": zone, "currency": currency,
-                    "language": "en", "digits": digits, "typical": typical * (3 if kind == "business" else 1),
-                    "type": kind, "behaviour": behaviours[(n + k) % 3], "terms": 30 if kind == "business" else 14,
+            cust = {"id": f"{jur}-{kind[0].upper()}", "jurisdiction": jur, "timezone": zone,
+                    "currency": currency, "language": "en", "digits": digits,
+                    "typical": typical * (3 if kind == "business" else 1), "type": kind,
+                    "behaviour": behaviours[(n + k) % 3], "terms": 30 if kind == "business" else 14,
                     "every": 30}
             first = date(2025, 10, 1) + timedelta(days=rng.randint(0, 60))
             rows += gen.invoice_rows(rng, cust, 10, first, GENERATED_YEAR[1])
@@ -402,7 +404,15 @@ def test_live_tick_represented_debtors_and_failed_deliveries(db_url, shipped_pol
                         if why:
                             breaches.append(f"{d['account_id']} at {d['evaluated_at']} stage {d['stage']}: "
                                             f"{s['rule']} ({s['reason']}; until {s['until']}): {why}")
-    before_rep, after_rep = 0, 0
+        # Only the provider's refusals may fail a delivery: a message the engine cannot even
+        # compose (a template that does not render) is a step lost without a word.
+        failures = sql_rows(store, "SELECT o.id, a.id, o.stage, o.channel, o.last_error FROM outbox o "
+                                   "JOIN accounts a USING (acct_no) WHERE o.status = 'failed' ORDER BY o.id")
+        for oid, aid, stage, channel, error in failures:
+            if not (error or "").startswith("HTTP 400"):
+                breaches.append(f"{aid}: {stage} by {channel} (outbox {oid}) failed inside the engine: "
+                                f"{error}")
+    before_rep = 0
     for at, m in sent:
         aid, recipient = m["account_id"], m.get("recipient") or {}
         acc = by_id[aid]
@@ -410,11 +420,10 @@ def test_live_tick_represented_debtors_and_failed_deliveries(db_url, shipped_pol
         if at < since[aid]:
             before_rep += 1
         else:
-            after_rep += 1
             own = set(_own(aid).values())
             if own & {v for v in recipient.values() if isinstance(v, str)}:
-                breaches.append(f"{label}: represented since {since[aid].isoformat()}, sent to the debtor's own "
-                                f"{sorted(k for k, v in recipient.items() if v in own)}")
+                breaches.append(f"{label}: represented since {since[aid].isoformat()}, sent to the debtor's "
+                                f"own {sorted(k for k, v in recipient.items() if v in own)}")
         kind = policy["channels"][m["channel"]]["kind"]
         hours = inv.Hours(acc.jurisdiction, acc.debtor_type, kind, policy=policy)
         breaches += [f"{label}: {why}" for why in hours.breaches(at, acc.timezone)]
