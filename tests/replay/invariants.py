@@ -223,6 +223,7 @@ class Invoice:
     closed: date | None          # settled or written off (start of that day)
     disputed: date | None
     resolved: date | None
+    settled: date | None = None  # settled (paid in full), start of that day
 
     def owed_on(self, day: date) -> bool:
         """Open and undisputed on `day`: issued, not settled or written off, not in dispute."""
@@ -246,7 +247,7 @@ def invoices_by_account(rows: list[dict]) -> dict[str, list[Invoice]]:
                                                       in ("true", "yes", "1") else None)
         out.setdefault(r["account_id"], []).append(
             Invoice(issued, _d(r["due_date"]), _d(r["settled_date"]) or _d(r["written_off_date"]), disputed,
-                    _d(r.get("dispute_resolved_date", ""))))
+                    _d(r.get("dispute_resolved_date", "")), _d(r["settled_date"])))
     return out
 
 
@@ -262,6 +263,18 @@ def stage_problem(stage: dict, invoices: list[Invoice], day: date, grace: int) -
     if dpd < need:
         return (f"stage needs {need} days past due (days_past_due {stage['days_past_due']}, grace {grace}); "
                 f"the oldest open undisputed invoice is {dpd} days past due")
+    return None
+
+
+def message_problem(message: dict, invoices: list[Invoice], day: date) -> str | None:
+    """Why an event-triggered message on local `day` has no trigger in a replay (None: it
+    has one). A replay's only debtor events are settlements: a `payment` message must follow
+    one by at most `within_days` days; any other trigger cannot have fired."""
+    if message["trigger"] != "payment":
+        return f"trigger {message['trigger']} cannot fire in a replay (the file records no such event)"
+    within = message.get("within_days", 2)
+    if not any(i.settled is not None and 0 <= (day - i.settled).days <= within for i in invoices):
+        return f"no invoice was settled in the {within} days before"
     return None
 
 

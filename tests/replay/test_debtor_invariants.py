@@ -203,15 +203,24 @@ def test_no_internal_template_on_a_written_channel(replayed):
 
 
 def test_no_stage_above_what_the_open_invoices_earn(replayed):
+    """Every escalation contact is earned by the open, undisputed invoices of its day; an
+    event-triggered message (`event_messages`, e.g. a thank-you) instead follows its trigger:
+    the replay's only events are settlements, so a payment message follows one within its
+    `within_days` (default 2), and no other trigger can fire."""
     run, rows, name = replayed
     policy, accounts = inv.policy_doc(), _accounts(rows)
     stages = {s["id"]: s for s in policy["escalation"]["stages"]}
+    messages = {m["id"]: m for m in policy.get("event_messages") or ()}
     invoices = inv.invoices_by_account(rows)
     contacts = contact_rows(run)
     breaches = []
     for account, day, at, stage, attempt, channel, *_rest in contacts:
-        grace = inv.grace_days(accounts[account]["debtor_type"] or "consumer", policy)
-        why = inv.stage_problem(stages[stage], invoices[account], date.fromisoformat(day), grace)
+        d = date.fromisoformat(day)
+        if stage in messages:
+            why = inv.message_problem(messages[stage], invoices[account], d)
+        else:
+            grace = inv.grace_days(accounts[account]["debtor_type"] or "consumer", policy)
+            why = inv.stage_problem(stages[stage], invoices[account], d, grace)
         if why:
             breaches.append(f"{account} on {day} ({at}) {stage} attempt {attempt} by {channel}: {why}")
     _fail(f"{name} contacts at a stage the open invoices do not earn", breaches, len(contacts))
@@ -228,7 +237,10 @@ def test_no_attempt_number_is_reused_for_the_same_debt(replayed):
         ids[r["account_id"]].append(r["invoice_id"])
     contacts = contact_rows(run)
     breaches, debt, used = [], {}, {}
+    messages = {m["id"] for m in inv.policy_doc().get("event_messages") or ()}
     for account, day, at, stage, attempt, channel, *_rest in contacts:      # by account, then time
+        if stage in messages:           # once per triggering event, not a step of the ladder
+            continue
         d = date.fromisoformat(day)
         owed = sorted((i.due, iid) for i, iid in zip(invoices[account], ids[account]) if i.owed_on(d))
         if not owed:
