@@ -173,14 +173,15 @@ def older_in_collection_until(account, events, oldest: date) -> datetime | None:
 
 def episode_start(account, events, policy_doc: dict, m: Money) -> datetime | None:
     """The instant the current episode began: the lead day of the oldest unpaid due date, or
-    just after an older invoice was last being collected, whichever is later."""
+    the instant an older invoice stopped being collected, whichever is later (a contact at that
+    very instant was decided with the payment or dispute already known: it is the new episode's)."""
     if m.oldest_due is None:
         return None
     zone = zone_of(account, policy_doc)
     earliest = min(0, min(int(s["days_past_due"]) for s in policy_doc["escalation"]["stages"]))
     start = midnight(m.oldest_due + timedelta(days=earliest), zone)
     older = older_in_collection_until(account, events, m.oldest_due)
-    return start if older is None else max(start, older + timedelta(seconds=1))
+    return start if older is None else max(start, older)
 
 
 def ladder(account, events, now: datetime, policy_doc: dict, m: Money, cond: Conditions) -> Ladder:

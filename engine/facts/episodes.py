@@ -8,7 +8,8 @@ latest of:
   allocated as `MoneyFacts.invoice_open` does: an invoice's own money first, then the pool oldest
   first), when that is later: the debt that earned the earlier stages is gone, so the next
   invoice starts at the bottom of the ladder rather than inheriting its stage and attempts;
-- the opening of the dispute that took a still-open older invoice out of collection.
+- the opening of the unresolved dispute that took an older invoice out of collection (it stays
+  the instant when that invoice is later written off or paid).
 
 Stage progress, attempt numbers and failed channels count only contact attempts made from the
 start on. Everything is column-wise: one pass over the paying events, no per-account Python.
@@ -23,8 +24,8 @@ from arrears.engine.domain.clock import FAR, NEVER, from_epoch
 
 def predecessors_cleared_at(facts) -> tuple[np.ndarray, np.ndarray]:
     """(cleared, disputed): per account, the instant the paid invoices due before `oldest_due`
-    were covered (NEVER if there are none), and the latest opening of a dispute on an older
-    invoice still open (NEVER if none).
+    were covered (NEVER if there are none), and the latest opening of an unresolved dispute on an
+    older invoice, whether still open or settled since (NEVER if none).
 
     Paid off at instant t means: the pool at t (unallocated money plus every invoice's own money
     beyond its amount) covers what those invoices' own money left open. That running amount
@@ -34,7 +35,9 @@ def predecessors_cleared_at(facts) -> tuple[np.ndarray, np.ndarray]:
     oldest = facts.oldest_due
     inv_acct = b.inv_acct
     pred = b.inv_due < oldest[inv_acct]                   # FAR oldest: every invoice, all paid
-    open_pred = pred & (facts.invoice_open > 0)           # older and still open: disputed ones
+    # Older invoices out of collection by an unresolved dispute (still open, or written off or
+    # paid while disputed) left it when the dispute opened, not when they were later settled.
+    open_pred = pred & ((facts.invoice_open > 0) | facts.invoice_disputed)
     paid_pred = pred & ~open_pred
     need = np.zeros(n, dtype=np.int64)
     np.add.at(need, inv_acct[paid_pred], b.inv_amount[paid_pred])
@@ -92,9 +95,10 @@ def episode_start(facts) -> tuple[np.ndarray, np.ndarray]:
         lead = min(0, facts.p.first_threshold)
         natural[has] = facts.midnight(oldest[has] + lead, np.flatnonzero(has))
     cleared, disputed = predecessors_cleared_at(facts)
-    # A contact at the very instant of the clearing payment belongs to the episode before.
-    later = np.maximum(np.where(cleared > NEVER, cleared + 1, NEVER),
-                       np.where(disputed > NEVER, disputed + 1, NEVER))
+    # A contact at the very instant of the clearing payment belongs to the new episode: a
+    # decision made at that instant already saw the payment (the store and the replay include
+    # events at `now`), so its contact was about what was still owed.
+    later = np.maximum(cleared, disputed)
     return np.where(has, np.maximum(natural, later), FAR), natural
 
 

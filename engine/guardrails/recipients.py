@@ -32,5 +32,8 @@ def candidates(facts, policy, step: np.ndarray, kinds_table: np.ndarray,
     if review.any():
         where = np.array([s.channels.index(rep.review_channel) if rep.review_channel in s.channels else -1
                           for s in stages] + [-1], dtype=np.int64)[step]
-        out = [np.where(review, where == pos, u) for pos, u in enumerate(out)]
+        # A review task that failed waits for its channel's retry like any other channel.
+        kind = np.where(where >= 0, kinds_table[np.maximum(step, 0), np.maximum(where, 0)], -1)
+        task_ok = (kind >= 0) & ((failed >> np.maximum(kind, 0)) & 1 == 0)
+        out = [np.where(review, (where == pos) & task_ok, u) for pos, u in enumerate(out)]
     return out, review

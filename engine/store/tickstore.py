@@ -8,7 +8,8 @@
 2. `insert_decisions`: a `decisions` row for each account whose decision key changed;
 3. `queue_outbox`: outbox rows, INSERT-OR-IGNORE on UNIQUE(acct_no, stage, attempt,
    episode_key), the act-once key; a row that ended without delivering anything
-   (`failed`, `cancelled`) is revived when the engine decides that contact again;
+   (`failed`, `cancelled`) is revived when the engine decides that contact again (a failed
+   channel only after its retry time);
 4. `mark_evaluated`: next evaluation time, revision seen, decision key.
 
 Bulk statements are compiled once and run with plain tuples (`executemany`), as the
@@ -171,9 +172,10 @@ def _revive(conn: Connection, conflicts: dict, now: int) -> int:
     updates = []
     for oid, acct, stage, attempt, episode, status, channel in found:
         row = conflicts.get((acct, stage, attempt, episode))
-        # A failed contact comes back only on another channel (the engine skips a channel
-        # that failed for the stage); a cancelled one on any.
-        if row is None or (status == "failed" and row[5] == channel):
+        # The engine decides a failed contact again on another channel, or on the same one once
+        # that channel's `retry_after_hours` has passed (it skips a failed channel until then);
+        # a cancelled one on any.
+        if row is None:
             continue
         updates.append((row[1], row[5], row[8], row[11], now, oid, status))
     stmt = (update(outbox).where(outbox.c.id == bindparam("b_id"), outbox.c.status == bindparam("b_status"))

@@ -117,11 +117,27 @@ def test_a_cancelled_contact_is_queued_again_when_decided_again(store, policy):
     assert rows(store, "SELECT status, tries FROM outbox") == [("pending", 0)]
 
 
-def test_a_failed_contact_is_not_queued_again_on_the_same_channel(store, policy):
+def test_a_failed_contact_comes_back_on_its_channel_only_after_the_retry_time(store, policy):
+    """A delivery that failed (the dispatcher records the failed attempt in the history) is not
+    queued again on that channel until the channel's `retry_after_hours` (email: 24) have passed;
+    then the same outbox row is revived rather than a second one added (act-once)."""
     load(store, [account("A1")])
     run_tick(store, policy, MONDAY)
+    ((channel, stage),) = rows(store, "SELECT channel, stage FROM outbox")
+    name = policy.channels[channel]
+    failed_at = MONDAY + timedelta(minutes=1)
     with store.engine.begin() as conn:
         conn.exec_driver_sql("UPDATE outbox SET status = 'failed'")
-        conn.exec_driver_sql("UPDATE accounts SET next_evaluation_at = NULL")
-    assert run_tick(store, policy, MONDAY + timedelta(minutes=1)).actions_queued == 0
+    store.append_events([("A1", Event.from_dict({"type": "contact_attempt", "at": failed_at.isoformat(),
+                                                  "channel": name, "stage": stage, "outcome": "failed"}),
+                          "outbox:1")], now=as_epoch(failed_at))
+    hours = policy.channel_retry[name] // 3600
+    soon = run_tick(store, policy, failed_at + timedelta(hours=1))
     assert rows(store, "SELECT status FROM outbox") == [("failed",)]
+    assert soon.actions_queued == 0
+    later = failed_at + timedelta(hours=hours, minutes=1)
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE accounts SET next_evaluation_at = NULL")
+    run_tick(store, policy, later)
+    statuses = rows(store, "SELECT status, channel FROM outbox")
+    assert len(statuses) == 1 and statuses[0][0] == "pending"
