@@ -63,16 +63,15 @@ def test_a_profile_freezes_fees_only_where_it_applies():
 
 
 def test_a_paid_up_account_reports_no_promise_pause():
-    """A promise still open when the debt is paid in full holds nothing back: nothing is owed, so
-    the decision lists no `pause.promise_to_pay` (nor any other hold)."""
+    """A promise still open when nothing is owed any more (a credit note cleared the invoice: no
+    payment kept the promise) holds nothing back, so the decision lists no `pause.promise_to_pay`
+    (nor any other hold)."""
     history = [ev("promise_to_pay", at(days_ago(3)), amount="1000.00", until=str(days_ago(-5))),
-               ev("payment", at(days_ago(1)), amount="1000.00")]
+               ev("credit_note", at(days_ago(1)), amount="1000.00", invoice_id="I1")]
     d = decide(make_account(amount="1000.00", due_date=days_ago(20)), history,
                compile_policy(default_policy_doc()), NOW)
-    # the only contact is the shipped policy's thank-you for the payment (an event message)
-    assert d.action.stage == "payment_thanks" and d.balance.amount == 0
-    # (NOW is a Sunday: the house contact hours defer the thank-you, and say so; nothing else)
-    assert [s.rule for s in d.suppressions] == ["house.consumer"]
+    assert d.action is None and d.balance.amount == 0
+    assert [s.rule for s in d.suppressions] == []
 
 
 def test_a_balance_factor_without_a_cap_scales_to_ten_thousand():

@@ -365,3 +365,19 @@ def test_content_rules_mark_only_the_channels_they_name():
     call = decide(account("US-CA", NY), [], policy("call"), now)
     assert call.action.channel == "call"
     assert "opt_out" not in call.action.content and "validation_notice" not in call.action.content
+
+
+def test_a_national_holiday_rule_leaves_state_holidays_open():
+    """The AU guideline's holiday rule has `scope: national`: Melbourne Cup Day (a Victorian
+    holiday, 3 November 2026) stays open to a call in Victoria unless the policy asks for the
+    state's own holidays (`compliance.state_holidays`, tests/test_contact_hours.py)."""
+    from arrears.engine import load_policy
+    from tests.test_guardrail_examples import CALLS
+    from tests.test_guardrail_examples import account as au_account
+    from tests.test_guardrail_examples import started as au_started
+
+    melbourne = "Australia/Melbourne"
+    now = local(melbourne, 2026, 11, 3, 12, 0)
+    d = decide(au_account("A", jurisdiction="AU-VIC", timezone=melbourne),
+               [au_started(now - timedelta(days=2))], load_policy(CALLS, filename="calls.yaml"), now)
+    assert d.action is not None and d.action.not_before == now
