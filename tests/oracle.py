@@ -21,7 +21,7 @@ The contact the decision schedules is checked at the instant it may go out,
 - for a debtor-facing kind (email, sms, letter, call), every applicable rule on that kind:
   contact windows (local time at `t` in the account's zone and in every `other_timezones`
   zone within [start, end) of the weekday or weekend window of that zone's local date),
-  public holidays (local date at `t` in the account's zone: with `scope: national` the
+  public holidays (local date at `t` in the account's zone and every `other_timezones` zone: with `scope: national` the
   country's holidays, on their date or on the day the debtor's state observes them; else
   also the subdivision's own, e.g. AU-NSW), frequency caps (counted events in (t - window, t] must be < max: the
   action itself is the next one), the quiet period after a conversation, and written
@@ -372,15 +372,18 @@ def check_contact_window(rule: dict, c: Case) -> list[str]:
 
 @on_contacts
 def check_public_holidays(rule: dict, c: Case) -> list[str]:
-    """Not on a public holiday of the rule's scope, on the local date at `t`."""
-    day = local_date(c.t, c.zone)
+    """Not on a public holiday of the rule's scope, on the local date at `t` in the account's
+    zone and in every `other_timezones` zone (docs/compliance.md: "The day is the debtor's local
+    date, in the account's timezone and every other_timezones zone")."""
     scope = rule.get("scope")
     states = (c.policy_doc.get("compliance") or {}).get("state_holidays") or ()
     if c.account.jurisdiction and any(prefix_match(c.account.jurisdiction, p) for p in states):
         scope = "subdivision"          # the policy closes the state's own holidays as well
-    why = holiday_kind(c.account.jurisdiction, day, scope)
-    if why and not (why == "observed" and "holiday_observed" in c.skip):
-        return [f"{rule['id']}: {c.kind} on {day}, a public holiday ({why}) in {c.account.jurisdiction}"]
+    for z in dict.fromkeys([c.zone, *(ZoneInfo(n) for n in c.account.other_timezones)]):
+        day = local_date(c.t, z)
+        why = holiday_kind(c.account.jurisdiction, day, scope)
+        if why and not (why == "observed" and "holiday_observed" in c.skip):
+            return [f"{rule['id']}: {c.kind} on {day}, a public holiday ({why}) in {c.account.jurisdiction}"]
     return []
 
 

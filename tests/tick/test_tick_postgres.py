@@ -50,7 +50,10 @@ def test_revival_cancellation_and_the_unchanged_path(pg_store, policy, server, d
         conn.execute(text("UPDATE outbox SET status = 'cancelled' WHERE status = 'sent'"))
         conn.execute(text("UPDATE accounts SET next_evaluation_at = NULL"))
     again = run_tick(pg_store, policy, MONDAY + timedelta(minutes=1))
-    assert again.evaluated == 2 and again.actions_queued == 0    # A1: contact recorded, moved on
+    # A1: contact recorded, moved on; A2, paid: only the shipped policy's thank-you for the payment
+    assert again.evaluated == 2 and again.actions_queued == 1
+    assert rows(pg_store, "SELECT a.id, o.stage FROM outbox o JOIN accounts a ON a.acct_no = o.acct_no "
+                          "WHERE o.status = 'pending'") == [("A2", "payment_thanks")]
 
 
 def test_racing_lease_takers_get_one_winner(pg_store):
