@@ -9,6 +9,7 @@ import pytest
 from arrears.engine.decisions.core import decide
 from arrears.engine.domain.batch import KIND_CODES, Batch
 from arrears.engine.domain.clock import as_epoch
+from arrears.engine.domain.decision import rfc3339
 from arrears.engine.domain.errors import InputError
 from arrears.engine.facts.compute import Facts
 from tests.core_factories import NOW, TODAY, days_ago, ev, make_account
@@ -367,7 +368,12 @@ def test_events_after_now_are_ignored(policy):
     assert int(f.opted_out[0]) == 0
     assert int(f.progress["last_stage"][0]) == -1
     assert not f.promises["open"][0]
-    assert decide(acc, history, policy, NOW).to_json() == decide(acc, [], policy, NOW).to_json()
+    # The decision is the one without them, except that it is made again when they take effect
+    # (never sooner than a minute after now).
+    with_later, without = decide(acc, history, policy, NOW), decide(acc, [], policy, NOW)
+    assert with_later.next_evaluation_at == NOW + timedelta(minutes=1) < without.next_evaluation_at
+    assert (with_later.to_json().replace(rfc3339(with_later.next_evaluation_at),
+                                         rfc3339(without.next_evaluation_at)) == without.to_json())
 
 
 def test_events_at_exactly_now_count(policy):

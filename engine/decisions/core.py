@@ -96,6 +96,10 @@ def decide_batch(batch: Batch, policy: CompiledPolicy, now: datetime) -> Decisio
         # A step kept back only by failed channels is decided again when the first is retried.
         np.where(has_step & ~any_hold & ~action_ok, retry_failed, FAR),
         due_messages.next_at,          # a reminder's first day
+        # A stored event dated later than now (a `represented` event from a given day, say)
+        # changes the facts when its moment comes: decide again then, not at a time worked
+        # out from facts it will have changed.
+        _next_event_at(facts),
     ]
     next_eval = np.maximum(np.minimum.reduce(candidates), now_s + MIN_RECHECK)
     return DecisionBatch(policy=policy, facts=facts, now=now_s, scores=scores, contributions=contrib,
@@ -117,6 +121,15 @@ def _fee_freeze(facts: Facts, rules) -> np.ndarray:
     for rule, mask in rules:
         if "freezes_fees" in rule.hooks and (frozen := rule.freezes_fees(facts)) is not None:
             out |= mask & frozen
+    return out
+
+
+def _next_event_at(facts: Facts) -> np.ndarray:
+    """Per account, the earliest stored event dated after now (FAR if none)."""
+    out = np.full(facts.n, FAR)
+    later = ~facts._valid
+    if later.any():
+        np.minimum.at(out, facts.b.ev_acct[later], facts.b.ev_at[later])
     return out
 
 

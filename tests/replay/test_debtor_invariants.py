@@ -373,9 +373,6 @@ def _stalled(d: dict, due_now: dict, reached: set, now: datetime) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="known defect: a staff review task for a represented debtor "
-                   "can stay due for a day with nothing queued (22 of 1700 on 2026-03-22); "
-                   "strict, so the fix must remove this mark")
 def test_live_tick_represented_debtors_and_failed_deliveries(db_url, shipped_policy):
     """Five weeks of ticks every six hours on a real SQLite store, every channel delivered to
     a real HTTP server: after the `represented` event no message names any of the debtor's

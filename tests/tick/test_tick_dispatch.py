@@ -2,7 +2,7 @@
 retried with backoff, failures recorded, orphans never re-sent."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -13,7 +13,7 @@ from arrears.engine.tick import Backoff, dispatch_due, run_tick
 from arrears.plugins import hookimpl
 from arrears.plugins.dispatch import Dispatcher
 from arrears.plugins.testing import plugin_manager
-from tests.tick.tickkit import MONDAY, account, dispatcher_config, keys_received, load, rows
+from tests.tick.tickkit import MONDAY, NOW, account, dispatcher_config, keys_received, load, rows
 
 pytestmark = pytest.mark.also_postgresql
 
@@ -246,6 +246,34 @@ def test_a_new_delinquency_episode_may_repeat_a_stage(store, policy, server, dis
     assert keys == ["A1:friendly_reminder:1:2026-11-10", "A1:friendly_reminder:1:2026-12-10"]
     assert rows(store, "SELECT stage, attempt, episode_key, status FROM outbox ORDER BY id") == [
         ("friendly_reminder", 1, "2026-11-10", "sent"), ("friendly_reminder", 1, "2026-12-10", "sent")]
+
+
+def test_a_representation_dated_later_is_decided_when_it_starts_and_its_review_task_goes_out(
+        store, policy, server, dispatcher):
+    # A debtor no channel of the step reaches is held until long after NOW. A `represented`
+    # event naming nobody reachable, stored now but dated two hours later, turns the step into
+    # a staff review task from that moment: the tick must decide the account again then, not
+    # at the time worked out before the representation began (it used to wait for that time,
+    # the task due and nothing queued).
+    load(store, [account("A1", contact={"phone": "+447700900123"})], now=NOW)
+    starts = NOW + timedelta(hours=2)
+    store.append_events([("A1", Event.from_dict({"type": "represented", "at": starts.isoformat(),
+                                                 "representative": {"name": "Ana Law"}}), None)], now=NOW)
+    first = run_tick(store, policy, NOW, dispatcher=dispatcher)
+    assert (first.actions_queued, first.delivered) == (0, 0)
+    assert rows(store, "SELECT next_evaluation_at FROM accounts") == [(as_epoch(starts),)]
+    later = NOW + timedelta(hours=6)
+    run_tick(store, policy, later, dispatcher=dispatcher)
+    [(stage, attempt, channel, status, not_before)] = rows(
+        store, "SELECT stage, attempt, channel, status, next_attempt_at FROM outbox")
+    assert (stage, attempt, channel) == ("friendly_reminder", 1, "review")
+    if status == "pending":         # queued for a later moment: it goes out then
+        run_tick(store, policy, max(later, datetime.fromtimestamp(not_before, timezone.utc)),
+                 dispatcher=dispatcher)
+    assert rows(store, "SELECT status FROM outbox") == [("sent",)]
+    [request] = server.requests
+    message = request.json()["message"]
+    assert (message["channel"], message["template"]) == ("review", "representation_review")
 
 
 def test_a_represented_debtors_message_reaches_the_representative_not_the_debtor(store, policy, server,
