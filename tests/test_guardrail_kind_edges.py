@@ -13,6 +13,20 @@ from arrears.engine import Batch, decide, decide_batch
 from tests.test_guardrails import CALL_POLICY, NY, account, calls, ev, local, policy, rules, started
 
 
+def with_profile(tmp_path, name: str, text: str, policy_text: str | None = None):
+    """The CALLS policy (or `policy_text`) under the shipped profiles plus one test profile."""
+    import shutil
+
+    from arrears.engine import load_policy
+    from arrears.policies import PROFILES_DIR
+    from tests.test_guardrail_examples import CALLS
+
+    profiles = tmp_path / "profiles"
+    shutil.copytree(PROFILES_DIR, profiles)
+    (profiles / f"{name}.yaml").write_text(text)
+    return load_policy(policy_text or CALLS, filename="calls.yaml", profiles_dir=profiles)
+
+
 def test_only_a_conversation_starts_the_quiet_period_after_a_conversation():
     """12 CFR 1006.14(b)(2)(i)(B): seven days after a telephone *conversation*; an unanswered call
     the day before is no conversation, so today's call is allowed."""
@@ -95,18 +109,12 @@ def test_a_rule_that_starts_on_a_date_bites_only_where_it_applies(tmp_path):
     """A consent rule starting on Wednesday (for New Zealand) blocks a call deferred into
     Wednesday only for the accounts it applies to: an Australian call deferred from Tuesday night
     to Wednesday 07:30 still goes out."""
-    import shutil
 
-    from arrears.engine import load_policy
-    from arrears.policies import PROFILES_DIR
-    from tests.test_guardrail_examples import CALLS, SYDNEY
+    from tests.test_guardrail_examples import SYDNEY
     from tests.test_guardrail_examples import account as au_account
     from tests.test_guardrail_examples import started as au_started
 
-    profiles = tmp_path / "profiles"
-    shutil.copytree(PROFILES_DIR, profiles)
-    (profiles / "test-consent.yaml").write_text(CONSENT_FROM_WEDNESDAY)
-    p = load_policy(CALLS, filename="calls.yaml", profiles_dir=profiles)
+    p = with_profile(tmp_path, "test-consent", CONSENT_FROM_WEDNESDAY)
     now = local(SYDNEY, 2026, 11, 24, 22, 0)                    # Tuesday night: AU calls wait
     history = [au_started(now - timedelta(days=2))]
     # One batch, as the tick decides them: the rule is in play for the batch, not for A.
@@ -143,18 +151,12 @@ def test_only_a_conversation_on_a_listed_channel_starts_the_quiet_period():
 def test_a_debtor_cap_counts_calls_on_their_accounts_elsewhere(tmp_path):
     """A per-debtor cap (AU, 2 calls in 7 days) counts the calls made on the same debtor's New
     Zealand account too: it is the same person being called."""
-    import shutil
 
-    from arrears.engine import load_policy
-    from arrears.policies import PROFILES_DIR
-    from tests.test_guardrail_examples import CALLS, DEBTOR_CAP, SYDNEY
+    from tests.test_guardrail_examples import DEBTOR_CAP, SYDNEY
     from tests.test_guardrail_examples import account as au_account
     from tests.test_guardrail_examples import started as au_started
 
-    profiles = tmp_path / "profiles"
-    shutil.copytree(PROFILES_DIR, profiles)
-    (profiles / "test-debtor-cap.yaml").write_text(DEBTOR_CAP)
-    p = load_policy(CALLS, filename="calls.yaml", profiles_dir=profiles)
+    p = with_profile(tmp_path, "test-debtor-cap", DEBTOR_CAP)
     now = local(SYDNEY, 2026, 11, 25, 12, 0)
     one, two = now - timedelta(days=3), now - timedelta(days=1)
     nz_calls = [au_started(one), ev("contact_attempt", one, channel="call", outcome="no_answer", stage="calls"),
@@ -170,16 +172,10 @@ def test_a_debtor_cap_counts_calls_on_their_accounts_elsewhere(tmp_path):
                                            ("contacts", ("at most 2 contacts that reached the debtor by call "
                                                          "in 7 days per debtor"))])
 def test_a_cap_says_what_it_counts(tmp_path, counts, words):
-    import shutil
 
-    from arrears.engine import load_policy
-    from arrears.policies import PROFILES_DIR
-    from tests.test_guardrail_examples import CALLS, DEBTOR_CAP
+    from tests.test_guardrail_examples import DEBTOR_CAP
 
-    profiles = tmp_path / "profiles"
-    shutil.copytree(PROFILES_DIR, profiles)
-    (profiles / "test-debtor-cap.yaml").write_text(DEBTOR_CAP.replace("counts: attempts", f"counts: {counts}"))
-    p = load_policy(CALLS, filename="calls.yaml", profiles_dir=profiles)
+    p = with_profile(tmp_path, "test-debtor-cap", DEBTOR_CAP.replace("counts: attempts", f"counts: {counts}"))
     (rule,) = p.profiles["test-debtor-cap"].rules
     assert rule.describe() == words
 
@@ -214,18 +210,11 @@ rules:
 
 def test_a_dated_consent_rule_bites_from_its_first_day(tmp_path):
     """`effective_from: 2026-11-25`: on that local day a call without consent is already barred."""
-    import shutil
 
-    from arrears.engine import load_policy
-    from arrears.policies import PROFILES_DIR
-    from tests.test_guardrail_examples import CALLS
     from tests.test_guardrail_examples import account as au_account
     from tests.test_guardrail_examples import started as au_started
 
-    profiles = tmp_path / "profiles"
-    shutil.copytree(PROFILES_DIR, profiles)
-    (profiles / "test-consent.yaml").write_text(CONSENT_FROM_WEDNESDAY)
-    p = load_policy(CALLS, filename="calls.yaml", profiles_dir=profiles)
+    p = with_profile(tmp_path, "test-consent", CONSENT_FROM_WEDNESDAY)
     auckland = "Pacific/Auckland"
     nz = au_account("B", jurisdiction="NZ", timezone=auckland)
     wednesday = local(auckland, 2026, 11, 25, 12, 0)
@@ -240,18 +229,11 @@ def test_a_step_deferred_into_a_consent_rules_first_day_is_blocked_in_a_mixed_ba
     """Tuesday in Auckland, a call made this morning: the daily repeat falls on Wednesday, the
     day consent becomes necessary, so it may not be queued for then. Decided in one batch with
     an Australian account the rule does not touch."""
-    import shutil
 
-    from arrears.engine import load_policy
-    from arrears.policies import PROFILES_DIR
-    from tests.test_guardrail_examples import CALLS
     from tests.test_guardrail_examples import account as au_account
     from tests.test_guardrail_examples import started as au_started
 
-    profiles = tmp_path / "profiles"
-    shutil.copytree(PROFILES_DIR, profiles)
-    (profiles / "test-consent.yaml").write_text(CONSENT_FROM_WEDNESDAY)
-    p = load_policy(CALLS, filename="calls.yaml", profiles_dir=profiles)
+    p = with_profile(tmp_path, "test-consent", CONSENT_FROM_WEDNESDAY)
     auckland = "Pacific/Auckland"
     now = local(auckland, 2026, 11, 24, 14, 0)                  # Tuesday afternoon in Auckland
     called = [au_started(now - timedelta(days=3)),
