@@ -109,7 +109,10 @@ class _Checker:
                        "last_stage": ("stage id", self.stage_ids),
                        "opted_out": ("channel kind", CHANNEL_KINDS),
                        "reachable": ("channel kind", CHANNEL_KINDS)}
-        # A plugin fact that declares its values is checked like the facts above.
+        # An enumerated built-in fact (debtor_type), and a plugin fact that declares its values,
+        # are checked like the facts above.
+        self.closed.update({name: (name.replace("_", " "), fd.choices)
+                            for name, fd in FACTS.items() if fd.choices})
         self.closed.update({name: (f"{name} value", fd.choices)
                             for name, fd in self.plugin_facts.items() if fd.choices})
 
@@ -380,9 +383,7 @@ class _Checker:
                          "manual-review task needs a channel of kind 'task'")
 
     def names(self):
-        for path, zone in _keyed(self.data, (), lambda k: k == "timezone" or k.endswith("_timezone")):
-            if isinstance(zone, str) and not _zone_ok(zone):
-                self.unknown("time zone", zone, _zones(), path)
+        self.problems += zone_problems(self.data, self.doc, self.filename)
         langs = [(("metadata", "default_language"), _dict(self.data.get("metadata")).get("default_language"))]
         for tid, tpl in _dict(self.data.get("templates")).items():
             listed = _list(_dict(tpl).get("languages"))
@@ -408,6 +409,24 @@ class _Checker:
                 message = check_window(entry.get(day))
                 if message:
                     self.add(p + (day,), f"{day}: {message}")
+
+
+def _is_zone_key(key: str) -> bool:
+    return key in ("timezone", "timezones") or key.endswith(("_timezone", "_timezones"))
+
+
+def zone_problems(data, doc: Document, filename: str) -> list[Problem]:
+    """An unknown IANA time zone wherever a document writes one (a `timezone` or `…_timezone`
+    key, or a list under `timezones` / `…_timezones`), located, with "did you mean"."""
+    problems = []
+    for path, value in _keyed(data, (), _is_zone_key):
+        named = [(path + (i,), v) for i, v in enumerate(value)] if isinstance(value, list) else [(path, value)]
+        for where, zone in named:
+            if isinstance(zone, str) and not _zone_ok(zone):
+                line, col = doc.position(where)
+                problems.append(Problem(filename, line, col, f"unknown time zone {zone!r}"
+                                        f"{did_you_mean(zone, _zones())}", pointer(where)))
+    return problems
 
 
 def _keyed(node, path, wanted):
