@@ -33,7 +33,7 @@ def register(sub) -> None:
     p.add_argument("--account", required=True, help="account JSON file ('-' for stdin)")
     p.add_argument("--events", help="JSON file with a list of events")
     add_at(p)
-    add_format(p, ("text", "json"))
+    add_format(p)
     p.set_defaults(handler=run)
 
 

@@ -1,7 +1,7 @@
 """`arrears kpis`: collection KPIs of a period, from the store, per group.
 
     arrears kpis --from 2026-10-01 --to 2026-10-31 [--group-by segment|bucket|channel|stage]
-                 [--format table|json|csv] [--db URL] [--policy FILE] [--config FILE]
+                 [--format text|json|csv] [--db URL] [--policy FILE] [--config FILE]
 
 The database and config file are found as `arrears tick` finds them (flag, environment,
 config file, default; see engine/tick/settings.py). The policy (aging buckets, segments,
@@ -22,6 +22,7 @@ from arrears.engine.cli.options import (
     add_command,
     add_config,
     add_database,
+    TABLE_FORMATS,
     add_format,
     add_period,
     add_policy,
@@ -59,7 +60,7 @@ def register(subparsers) -> None:
     add_period(parser)
     parser.add_argument("--group-by", choices=GROUP_BY, help="one row per segment, opening aging bucket, "
                         "channel kind or decided stage (default: the whole portfolio)")
-    add_format(parser, ("table", "json", "csv"), "table")
+    add_format(parser, TABLE_FORMATS, aliases={"table": "text"})
     add_store_options(parser, "unit costs in [kpis.costs]")
     parser.set_defaults(handler=run)
 

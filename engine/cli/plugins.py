@@ -18,7 +18,7 @@ def register(subparsers) -> None:
                     "channel kind (and which it overrides), and facts added by plugins.",
         exits={ExitCode.PROBLEMS: None, ExitCode.CANNOT_START: "a plugin cannot be loaded, or bad arguments",
                ExitCode.DATABASE: None})
-    add_format(parser, ("text", "json"))
+    add_format(parser)
     parser.add_argument("--no-entrypoints", action="store_true",
                         help="only the built-in plugins (skip installed ones)")
     parser.set_defaults(handler=run)

@@ -30,6 +30,7 @@ from arrears.engine.cli.options import (
     period,
     wants_progress,
 )
+from arrears.engine.domain.words import plural
 
 HELP = "replay historical invoices and payments through the engine (a backtest) and report"
 SHOWN = 100      # rejects printed on stderr; --rejects FILE gets them all
@@ -50,7 +51,7 @@ def register(subparsers) -> None:
     add_policy(parser, "policy YAML to replay")
     add_config(parser, "unit costs in [kpis.costs]")
     parser.add_argument("--by", choices=PERIODS, default="month", help="timeline periods (default month)")
-    add_format(parser, ("text", "json"))
+    add_format(parser)
     parser.add_argument("--tick-hours", type=int, default=24, metavar="N",
                         help="simulated hours between ticks, a divisor of 24 (default 24: once a day)")
     parser.add_argument("--group-by", choices=GROUP_BY, help="KPIs per segment, bucket, channel or stage")
@@ -134,7 +135,7 @@ def run(args) -> int:
     else:
         sys.stdout.write(render_text(report))
     rate = result.evaluations / result.seconds if result.seconds else 0.0
-    print(f"arrears replay: {result.history.n:,} accounts, {(end - start).days + 1:,} days "
+    print(f"arrears replay: {plural(result.history.n, 'account')}, {plural((end - start).days + 1, 'day')} "
           f"(from {result.simulated_from}) in {result.seconds:.1f} s: {result.evaluations:,} evaluations "
           f"({rate:,.0f}/s)", file=sys.stderr)
     return ExitCode.PROBLEMS if data.rejects else ExitCode.OK

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from arrears.engine.cli.errors import ExitCode, UsageError
 from arrears.engine.cli.goals import EXITS, add_source_options
-from arrears.engine.cli.options import add_command, add_period, period
+from arrears.engine.cli.options import add_command, add_format, add_period, period, write_json
+from arrears.engine.domain.words import plural
 
 HELP = "write the collections report (charts, KPIs, goal progress) as a self-contained HTML page"
 
@@ -32,6 +33,7 @@ def register(subparsers) -> None:
     parser.add_argument("--out", required=True, metavar="FILE", help="the HTML file to write")
     add_source_options(parser)
     parser.add_argument("--no-goals", action="store_true", help="leave the goals out")
+    add_format(parser)
     parser.set_defaults(handler=run)
 
 
@@ -69,7 +71,11 @@ def run(args) -> int:
     data = gather(ledger, src.policy, start, end, costs=src.costs)
     goals = None if goalset is None else evaluate_goals(goalset, ledger, src.policy, end, costs=src.costs)
     write_atomically(out, render(data, None if goals is None else goals.to_dict()))
-    print(f"wrote {out} ({len(data.currencies)} currenc{'y' if len(data.currencies) == 1 else 'ies'}, "
-          f"{len(data.currencies[0].periods) if data.currencies else 0} periods"
-          + ("" if goals is None else f", {len(goals.goals)} goals") + ")")
+    periods = len(data.currencies[0].periods) if data.currencies else 0
+    if args.format == "json":
+        write_json({"out": str(out), "currencies": len(data.currencies), "periods": periods,
+                    "goals": None if goals is None else len(goals.goals)})
+    else:
+        print(f"wrote {out} ({plural(len(data.currencies), 'currency')}, {plural(periods, 'period')}"
+              + ("" if goals is None else f", {plural(len(goals.goals), 'goal')}") + ")")
     return ExitCode.OK

@@ -23,6 +23,7 @@ from pathlib import Path
 from arrears.engine.cli.errors import CommandError, ExitCode, UsageError
 from arrears.engine.cli.options import add_command, load_settings
 from arrears.engine.cli.tick import add_common
+from arrears.engine.domain.words import plural
 
 HELP = "serve the HTTP API and run the scheduled tick until interrupted"
 
@@ -121,7 +122,7 @@ def _demo(settings, config: dict) -> None:
     with Store(settings.database_url) as store:
         added = load_demo(store, datetime.now(timezone.utc).date())
     if added:
-        print(f"arrears serve: loaded {added} demo accounts", file=sys.stderr)
+        print(f"arrears serve: loaded {plural(added, 'demo account')}", file=sys.stderr)
     if not os.environ.get("ARREARS_API_KEYS"):
         key, kept = demo_key(settings.database_url)
         config["api"] = {"keys": {key: "admin"}}

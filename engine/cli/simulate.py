@@ -47,7 +47,7 @@ def register(subparsers) -> None:
     p.add_argument("--capacity", action="append", default=[], type=_capacity, metavar="KIND=N",
                    help="daily capacity of a delivery channel kind, replacing the configured one "
                         "(repeatable), e.g. call=150")
-    add_format(p, ("text", "json"))
+    add_format(p)
     add_progress(p)
     p.set_defaults(handler=run)
 

@@ -1,0 +1,20 @@
+"""Counted nouns in messages and summaries: "1 account", "2 accounts", never "1 accounts" or
+"account(s)". Every part that words a count for people uses `plural`.
+"""
+from __future__ import annotations
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """`count` (with thousands separators) and `noun` in the number it needs: `plural(1, "goal")`
+    is "1 goal", `plural(1200, "entry")` "1,200 entries", `plural(2, "plugin error")` "2 plugin
+    errors" (the last word is declined). `many` gives an irregular plural ("analyses")."""
+    if count == 1:
+        return f"{count:,} {noun}"
+    if many is None:
+        if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+            many = noun[:-1] + "ies"
+        elif noun.endswith(("s", "x", "ch", "sh")):
+            many = noun + "es"
+        else:
+            many = noun + "s"
+    return f"{count:,} {many}"
