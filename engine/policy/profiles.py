@@ -71,6 +71,18 @@ def load_profile(path: str | Path) -> Profile:
     return _read(path)[0]
 
 
+def check_profile(path: str | Path) -> Profile:
+    """Load and check one profile file on its own, as `arrears validate` does: its schema, its
+    rules' parameters, and then, for a shipped profile (one in PROFILES_DIR), that it is as
+    released, for any other (a company's own), that it only tightens. PolicyError with every problem."""
+    profile, doc = _read(path)
+    shipped = Path(path).resolve().parent == Path(PROFILES_DIR).resolve()
+    problems = _tightening_problems(profile, doc, own=not shipped)
+    if problems:
+        raise PolicyError(problems)
+    return profile
+
+
 def _read(path: str | Path):
     """(the profile, its document with positions) of one file; PolicyError with every problem."""
     from arrears.engine.policy.validation import validate_document
