@@ -3,14 +3,15 @@ value of an enumerated fact in a condition (`debtor_type: busines`) and a mistyp
 problems at file:line:col with "did you mean", through the real `arrears validate` and `arrears test`."""
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
 from arrears.engine.cli import main
-from arrears.engine.facts.catalogue import FACTS
 from arrears.engine.domain.model import DEBTOR_TYPES
+from arrears.engine.facts.catalogue import FACTS
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY = (ROOT / "policies" / "default.yaml").read_text(encoding="utf-8")
@@ -110,3 +111,19 @@ def test_a_policy_test_naming_a_missing_policy_is_located(tmp_path, capsys):
     line, col = _position(text, "defualt.yaml")
     assert code == 1
     assert out[0] == f"{path}:{line}:{col}: no policy file 'defualt.yaml' next to this test file"
+
+
+@pytest.mark.parametrize("field, typo, message", [
+    ("debtor_type", "busines", "account.debtor_type: expected one of consumer, business; got 'busines'; "
+                               "did you mean 'business'?"),
+    ("timezone", "Europe/Londn", "account.timezone: unknown IANA time zone 'Europe/Londn'; "
+                                 "did you mean 'Europe/London'?"),
+])
+def test_an_account_gets_the_same_did_you_mean(tmp_path, capsys, field, typo, message):
+    account = json.loads((ROOT / "examples" / "account.json").read_text(encoding="utf-8"))
+    path = tmp_path / "account.json"
+    path.write_text(json.dumps({**account, field: typo}), encoding="utf-8")
+    code = main(["explain", "--policy", str(ROOT / "policies" / "default.yaml"), "--account", str(path)])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    assert captured.err == f"arrears explain: {path}: {message}\n"

@@ -1,7 +1,16 @@
-"""Counted nouns in messages and summaries: "1 account", "2 accounts", never "1 accounts" or
-"account(s)". Every part that words a count for people uses `plural`.
+"""Words in messages: counted nouns ("1 account", "2 accounts", never "1 accounts" or
+"account(s)"), and the "did you mean" of a value that is not one of those allowed. Every part
+that words a count or a suggestion for people uses these.
 """
 from __future__ import annotations
+
+import difflib
+
+
+def did_you_mean(word, choices) -> str:
+    """'; did you mean 'x'?' when `word` is close to one of `choices`, else ''."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def plural(count: int, noun: str, many: str | None = None) -> str:

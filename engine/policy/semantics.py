@@ -8,7 +8,6 @@ skips whatever has the wrong shape: the schema has already reported that.
 """
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 from decimal import Decimal, InvalidOperation
@@ -16,6 +15,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from arrears.engine.domain.errors import Problem
 from arrears.engine.domain.model import CHANNEL_KINDS
+from arrears.engine.domain.words import did_you_mean
 from arrears.engine.facts.catalogue import (
     BOOL,
     FACTS,
@@ -37,12 +37,6 @@ _MONEY = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
 _EXPECTED = {INT: "a whole number", NUMBER: "a number", MONEY: 'a decimal amount such as "50.00"',
              STRING: "a string", SET: "a code (string)", BOOL: "true or false"}
-
-
-def did_you_mean(word, choices) -> str:
-    """'; did you mean 'x'?' when `word` is close to one of `choices`, else ''."""
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def shown(value) -> str:

@@ -16,8 +16,9 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 
 from arrears.engine.domain.errors import PolicyError, Problem
+from arrears.engine.domain.words import did_you_mean
 from arrears.engine.facts.catalogue import OPERATORS
-from arrears.engine.policy.semantics import check_semantics, did_you_mean, shown, zone_problems
+from arrears.engine.policy.semantics import check_semantics, shown, zone_problems
 from arrears.engine.policy.yamlsrc import Document, load_document, load_file, pointer
 
 SCHEMA_DIR = Path(str(files(__package__))) / "schemas"
