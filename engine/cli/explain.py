@@ -17,6 +17,7 @@ from arrears.engine.cli.options import (
     existing_file,
     instant,
     profiles_dir,
+    write_json,
 )
 
 
@@ -70,7 +71,7 @@ def run(args) -> int:
     events = [Event.from_dict(e, where=f"{args.events}: events[{i}]") for i, e in enumerate(events_data)]
     decision = decide(account, events, policy, now)
     if args.format == "json":
-        print(json.dumps(decision.to_dict(), indent=2, ensure_ascii=False))
+        write_json(decision.to_dict())
     else:
         sys.stdout.write(render_text(decision))
     return ExitCode.OK

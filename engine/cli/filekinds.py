@@ -38,7 +38,8 @@ class Context:
 class FileKind:
     """One kind of file: its `name` in messages, its JSON `schema` (engine/policy/schemas/), the
     file-name ending that names it (`suffix`, if it has one), and `check(path, context)`, which
-    returns the `ok` line's summary or raises PolicyError with every problem.
+    returns the `ok` line's summary (further lines: notes shown under it) or raises PolicyError
+    with every problem.
     `after_policies`: checked once every policy given has been (it refers to them)."""
 
     name: str

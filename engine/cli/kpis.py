@@ -13,7 +13,6 @@ Exit status: 0 printed; 1 the policy has problems; 2 bad arguments or configurat
 """
 from __future__ import annotations
 
-import json
 import sys
 import textwrap
 
@@ -29,6 +28,7 @@ from arrears.engine.cli.options import (
     load_settings,
     open_store,
     period,
+    write_json,
 )
 
 # The KPI package is imported when the parser is built, so the groupings and the KPIs the help
@@ -102,7 +102,7 @@ def run(args) -> int:
         ledger = ledger_from_store(store, policy, segment_days=[epoch_day(end)])
     report = compute_kpis(ledger, start, end, group_by=args.group_by, policy=policy, costs=costs)
     if args.format == "json":
-        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        write_json(report.to_dict())
     elif args.format == "csv":
         sys.stdout.write(to_csv(report))
     else:

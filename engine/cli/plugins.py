@@ -1,10 +1,8 @@
 """`arrears plugins`: list the loaded plugins, the channel kinds they provide, and plugin facts."""
 from __future__ import annotations
 
-import json
-
 from arrears.engine.cli.errors import ExitCode
-from arrears.engine.cli.options import add_command, add_format
+from arrears.engine.cli.options import add_command, add_format, write_json
 
 HELP = "list loaded plugins and channels"
 
@@ -70,7 +68,7 @@ def run(args) -> int:
     """Handler: print the report (a plugin that cannot be loaded is a PluginError, exit 2)."""
     report = collect(load_entrypoints=not args.no_entrypoints)
     if args.format == "json":
-        print(json.dumps(report, indent=2))
+        write_json(report)
     else:
         print(render_text(report))
     return ExitCode.OK

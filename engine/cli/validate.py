@@ -78,6 +78,8 @@ def run(args) -> int:
         for result in results:
             if result["valid"]:
                 print(f"ok  {result['path']}  {result['summary']}")
+                for note in result["notes"]:
+                    print(f"    {note}")
             for problem in result["problems"]:
                 print(_line(problem))
         print(_summary(**_counts(results)))
@@ -108,13 +110,14 @@ def _kind(path: Path):
 def _check(path: Path, kind, problems: list, context) -> dict:
     """One file's result: its path, kind, whether it is valid, its `ok` summary and its problems."""
     from arrears.engine.domain.errors import PolicyError
-    summary = None
+    summary, notes = None, []
     if kind is not None:
         try:
-            summary = kind.check(path, context)
+            summary, *notes = kind.check(path, context).splitlines()
         except PolicyError as exc:
             problems = list(exc.problems)
     return {"path": str(path), "kind": kind.name if kind else None, "valid": not problems, "summary": summary,
+            "notes": [note.strip() for note in notes],
             "problems": [{"file": p.file, "line": p.line, "col": p.col, "message": p.message,
                           "pointer": p.path} for p in problems]}
 
