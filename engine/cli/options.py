@@ -1,5 +1,6 @@
 """The options several `arrears` commands share, each declared here once with one wording, and
-the helpers that read them: the settings, `--at`, the period, input files, the read-only store.
+the helpers that read them: the settings, the database, `--at`, the period, input files, the
+read-only store, and `--format` (text, json, csv) with its writers and the deprecated spellings.
 
 Declaring an option imports nothing heavy (`arrears --help` builds every parser); the
 helpers import the engine when a command runs.
@@ -42,8 +43,8 @@ def add_command(subparsers, name: str, help: str, *, description: str | None = N
 
 def add_database(parser) -> None:
     """`--db URL` (alias `--database`), with the one default of every command that opens a
-    database; a command that reads no other setting also gets `--config`, where its default
-    may come from (`database_url` resolves it)."""
+    database. Such a command also takes `--config` (the default may come from the config file);
+    `database_url` resolves the URL."""
     parser.add_argument("--db", "--database", dest="db", metavar="URL",
                         help=f"database URL (default: {DATABASE_DEFAULT})")
 
@@ -125,7 +126,7 @@ TABLE_FORMATS = (TEXT, "json", "csv")
 
 
 def deprecated(parser, old: str, instead: str) -> None:
-    """Say on stderr, once, that the spelling `old` still works but is deprecated for `instead`."""
+    """Say on stderr that the spelling `old`, just used, still works but is deprecated for `instead`."""
     print(f"{parser.prog}: warning: {old} is deprecated; use {instead}", file=sys.stderr)
 
 
