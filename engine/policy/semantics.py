@@ -318,6 +318,15 @@ class _Checker:
                 if isinstance(stage, str) and stage not in self.stage_ids:
                     self.unknown("stage", stage, self.stage_ids, ("pauses", name, key))
 
+    def stage_renames(self):
+        """An old id maps to a stage the policy has, and is not itself still a stage."""
+        for old, new in _dict(self.data.get("stage_renames")).items():
+            if isinstance(new, str) and new not in self.stage_ids:
+                self.unknown("stage", new, self.stage_ids, ("stage_renames", old))
+            if old in self.stage_ids:
+                self.add(("stage_renames", old), f"stage {old!r} is still a stage of this policy: only an id "
+                                                 "the policy no longer has can be renamed", key=True)
+
     # -- offers, fees, grace, priority -----------------------------------------
     def offers(self):
         for seg in _dict(_dict(self.data.get("grace")).get("segments")):
@@ -435,7 +444,7 @@ def check_semantics(data: dict, doc: Document, filename: str, facts: dict | None
     """
     checker = _Checker(data, doc, filename, facts)
     for rule in (checker.aging, checker.conditions, checker.escalation, checker.event_messages,
-                 checker.pauses, checker.offers, checker.fees, checker.representation, checker.names,
+                 checker.pauses, checker.stage_renames, checker.offers, checker.fees, checker.representation, checker.names,
                  checker.contact_hours):
         rule()
     return sorted(set(checker.problems))
