@@ -1,7 +1,9 @@
 """`arrears test`: run policy test files (`*_test.yaml`) and report pass/fail for CI.
 
 PASS/FAIL lines, traces and the problems of files that do not load are the findings, on
-stdout. A failing case is exit 1; a file that cannot be loaded (the test file or its
+stdout, after the warnings of each suite's policy (with its cases' contact events naming a
+stage or channel the policy lacks, at the event's line). A failing case is exit 1 (and, with
+`--strict`, a warning nobody silenced); a file that cannot be loaded (the test file or its
 policy) means the cases could not run: exit 2, as for a path that does not exist.
 """
 from __future__ import annotations
@@ -10,6 +12,7 @@ from pathlib import Path
 
 from arrears.engine.cli.errors import ExitCode, UsageError
 from arrears.engine.cli.options import add_command, add_profiles, profiles_dir
+from arrears.engine.cli.warnopts import WarningContext, add_warning_options, print_warnings
 
 
 def register(sub) -> None:
@@ -18,7 +21,8 @@ def register(sub) -> None:
                     description="Run policy test files; report PASS or FAIL per case and a trace per "
                                 "failure.",
                     exits={ExitCode.OK: "every case passed",
-                           ExitCode.PROBLEMS: "some case failed",
+                           ExitCode.PROBLEMS: "some case failed (or, with --strict, a policy has a "
+                                              "warning nobody silenced)",
                            ExitCode.CANNOT_START: "a path does not exist, a plugin cannot be loaded, or a "
                                                   "test file or its policy cannot be loaded (problems "
                                                   "printed as file:line:col: message)",
@@ -26,6 +30,7 @@ def register(sub) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="test files or directories")
     p.add_argument("-q", "--quiet", action="store_true", help="print failures and the summary only")
     add_profiles(p, config=False)
+    add_warning_options(p, against=False, database=False)
     p.set_defaults(handler=run)
 
 
@@ -41,7 +46,16 @@ def run(args) -> int:
         facts = installed_facts()      # policies may use the installed plugins' facts
     except ArrearsError as exc:
         raise UsageError(f"cannot load the plugins' facts: {exc}") from exc
-    results, problems = run_paths(args.paths, facts=facts, profiles=profiles_dir(args))
+    context, strict_bad = WarningContext(), 0
+
+    def warn(policy, doc, filename, events):
+        nonlocal strict_bad
+        found = context.warnings(policy, doc, filename, events)
+        if found:
+            print(f"policy {filename}:")
+        strict_bad += print_warnings(found, args, context)
+
+    results, problems = run_paths(args.paths, facts=facts, profiles=profiles_dir(args), warn=warn)
     for problem in problems:
         print(problem)
     for r in results:
@@ -60,7 +74,7 @@ def run(args) -> int:
                 print(f"        {t.step}: {t.outcome}" + (f" — {t.detail}" if t.detail else ""))
     failed = sum(not r.passed for r in results)
     print(f"{len(results) - failed} passed, {failed} failed"
-          + (f", {len(problems)} problem(s) loading files" if problems else ""))
+          + (f", {len(problems)} problem(s) loading files" if problems else "") + context.summary())
     if problems:
         return ExitCode.CANNOT_START
-    return ExitCode.PROBLEMS if failed else ExitCode.OK
+    return ExitCode.PROBLEMS if failed or strict_bad else ExitCode.OK

@@ -2,7 +2,10 @@
 
 Policies may use the facts of the installed plugins (`x_…`); they are loaded first, and
 a plugin that cannot be loaded is a usage error (exit 2), as it would stop the tick.
-Problems are the findings: printed on stdout, exit 1.
+Problems are the findings: printed on stdout, exit 1. Warnings (`arrears.engine.policy.warncheck`)
+are printed after a file's `ok` line and change the exit status only with `--strict`. `--against
+FILE|active` compares stage ids with another policy (`active`: the database's, from `--db`); with
+`--db` the warnings also count the accounts per stage and read the stored contacts and currencies.
 A goals file (a document with a top-level `goals:` list, like `policies/goals.yaml`) is
 checked as one, against the aging buckets and segments of the policies that loaded.
 """
@@ -12,6 +15,7 @@ from pathlib import Path
 
 from arrears.engine.cli.errors import ExitCode, UsageError
 from arrears.engine.cli.options import add_command, add_profiles, profiles_dir
+from arrears.engine.cli.warnopts import add_warning_options, print_warnings, warning_context
 
 HELP = ("check policy and goals files (a directory means its *.yaml files, without the policy tests, "
         "*_test.yaml)")
@@ -21,12 +25,14 @@ def register(subparsers) -> None:
     """Add the `validate` subcommand to the `arrears` argument parser."""
     parser = add_command(subparsers, "validate", HELP, exits={
         ExitCode.OK: "every file is valid",
-        ExitCode.PROBLEMS: "some file has problems (every one is printed as file:line:col: message)",
+        ExitCode.PROBLEMS: "some file has problems (every one is printed as file:line:col: message), or "
+                           "with --strict a warning nobody silenced",
         ExitCode.CANNOT_START: "a path does not exist, a directory holds no policy files, or a plugin "
                                "cannot be loaded",
-        ExitCode.DATABASE: None})
+        ExitCode.DATABASE: "--db or --against active: the database cannot be used"})
     parser.add_argument("paths", nargs="+", metavar="PATH", help="a policy file or a directory of policies")
     add_profiles(parser, config=False)
+    add_warning_options(parser)
     parser.set_defaults(handler=run)
 
 
@@ -53,7 +59,7 @@ def policy_files(paths: list[str]) -> tuple[list[Path], list[str]]:
 def run(args) -> int:
     """Validate every file; 0 if all are valid, 1 if any has problems; UsageError (2) for a bad path."""
     from arrears.engine.domain.errors import ArrearsError, PolicyError
-    from arrears.engine.policy.load import load_policy  # compiling pulls in the whole engine: only when run
+    from arrears.engine.policy.load import load_checked  # compiling pulls in the whole engine: only when run
     from arrears.plugins.facts import installed_facts
 
     files, errors = policy_files(args.paths)
@@ -65,13 +71,14 @@ def run(args) -> int:
     if errors:
         raise UsageError("\n".join(errors))
     goal_files = [path for path in files if _is_goals_file(path)]
-    bad = problems = 0
+    context = warning_context(args, facts, profiles)
+    bad = problems = strict_bad = 0
     policies = []
     for path in files:
         if path in goal_files:
             continue
         try:
-            policy = load_policy(path, facts=facts, company_profiles=profiles)
+            policy, doc = load_checked(path, facts=facts, company_profiles=profiles)
         except PolicyError as exc:
             bad += 1
             problems += len(exc.problems)
@@ -83,12 +90,13 @@ def run(args) -> int:
         if policy.plugin_facts:
             used = ", ".join(f"{name} ({fd.plugin})" for name, fd in policy.plugin_facts.items())
             print(f"    uses plugin facts: {used}")
+        strict_bad += print_warnings(context.warnings(policy, doc, str(path)), args, context)
     for path in goal_files:
         found = _check_goals(path, policies)
         bad += bool(found)
         problems += found
-    print(_summary(len(files), bad, problems))
-    return ExitCode.PROBLEMS if bad else ExitCode.OK
+    print(_summary(len(files), bad, problems) + context.summary())
+    return ExitCode.PROBLEMS if bad or strict_bad else ExitCode.OK
 
 
 def _is_goals_file(path: Path) -> bool:
