@@ -18,12 +18,13 @@ def _rungs(text, segment):
 def test_grace_moves_the_post_due_stages_and_not_the_pre_due_one():
     lad, rungs = _rungs(SOURCE, "vip")
     assert lad.grace_days == 10
-    assert (rungs["pre_due_reminder"].day, rungs["friendly_reminder"].day, rungs["firm_reminder"].day) == (-3, 11, 15)
+    days = tuple(rungs[s].day for s in ("pre_due_reminder", "friendly_reminder", "firm_reminder"))
+    assert days == (-3, 11, 15)
     assert not any(r.collides_with or r.unreachable for r in lad.rungs)
 
 
 def test_stages_that_collide_and_the_one_never_reached():
-    lad, rungs = _rungs(edited(VIP_GRACE_20), "vip")
+    _, rungs = _rungs(edited(VIP_GRACE_20), "vip")
     friendly, firm = rungs["friendly_reminder"], rungs["firm_reminder"]
     assert (friendly.day, firm.day) == (21, 21)
     assert friendly.collides_with == ("firm_reminder",) and friendly.skipped_by == ("firm_reminder",)
@@ -34,7 +35,7 @@ def test_stages_that_collide_and_the_one_never_reached():
 
 
 def test_segments_offers_fees_and_conditions():
-    lad, rungs = _rungs(SOURCE, "small_balance")
+    _, rungs = _rungs(SOURCE, "small_balance")
     assert rungs["formal_notice"].unreachable == "its condition never holds for this segment"
     business, brungs = _rungs(SOURCE, "business")
     assert business.debtor_types == ("business",) and not brungs["personal_call"].conditional
@@ -57,7 +58,8 @@ def test_ladder_text(capsys):
     assert main(["ladder", str(DEFAULT_POLICY), "--segment", "vip"]) == 0
     out = capsys.readouterr().out
     assert "vip: grace 10 days; debtor types consumer, business" in out
-    assert "  day   11 (written 1)  friendly_reminder  reminder by email, sms, letter; 2 attempts, every 7 days" in out
+    assert ("  day   11 (written 1)  friendly_reminder  reminder by email, sms, letter; 2 attempts, "
+            "every 7 days") in out
     assert "[required, if its condition holds]" in out
     assert "\nbusiness:" not in out
 
@@ -74,9 +76,10 @@ def test_ladder_json(capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["policy"]["name"] == "default"
     segments = {s["segment"]: s for s in data["segments"]}
-    assert list(segments)[0] == "(none)" and "business" in segments
+    assert next(iter(segments)) == "(none)" and "business" in segments
     friendly = next(r for r in segments["business"]["rungs"] if r["stage"] == "friendly_reminder")
-    assert (friendly["day"], friendly["days_past_due"], friendly["channels"]) == (6, 1, ["email", "sms", "letter"])
+    assert (friendly["day"], friendly["days_past_due"]) == (6, 1)
+    assert friendly["channels"] == ["email", "sms", "letter"]
 
 
 def test_an_unknown_segment_is_a_usage_error(capsys):

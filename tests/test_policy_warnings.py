@@ -1,13 +1,13 @@
-"""Policy warnings (engine/policy/warncheck.py, warnrules.py): each rule with a policy that triggers
+"""Policy warnings (engine/policy/warning.py, warnrules.py): each rule with a policy that triggers
 it and one that does not, and silencing. The CLI and the API are in test_policy_warnings_cli.py."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
 from arrears.engine.decisions.core import decide
-from arrears.engine.domain.model import Account, Event
-from arrears.engine.policy.warncheck import RULES, policy_warnings, unsilenced
-from arrears.engine.policy.warnrules import EventRef
+from arrears.engine.domain.model import Account
+from arrears.engine.policy.warning import RULES, unsilenced
+from arrears.engine.policy.warnrules import EventRef, policy_warnings
 from tests.policyedits import (
     NO_SMS_FOR_BUSINESS,
     RENAMED,
@@ -43,7 +43,8 @@ def test_a_required_stage_whose_only_channel_is_closed_to_businesses():
     assert (w.subject, w.path) == ("formal_notice", "/escalation/stages/4/channels")
     assert text.splitlines()[w.line - 1][w.col - 1:] == "[sms]"
     assert line_of(text, "id: formal_notice") < w.line < line_of(text, "template: formal_notice")
-    assert "business debtors everywhere (sms: the house contact hours 'house.no-sms-for-business'" in w.message
+    assert ("business debtors everywhere (sms: the house contact hours 'house.no-sms-for-business'"
+            in w.message)
     # and in New York City, consumers without written consent to SMS (profile us-nyc)
     assert "consumer debtors under profile us-nyc (US-NY-NYC)" in w.message
 
@@ -84,8 +85,9 @@ def test_the_warning_is_true_a_vip_first_contact_on_day_21_skips_the_friendly_re
 
 # -- W-money-all-currencies --------------------------------------------------------------------------------
 TWO_CURRENCIES = ("  consumer:\n    description: Private individuals.\n",
-                  "  sterling:\n    when: {fact: currency, eq: GBP}\n  dollars:\n    when: {fact: currency, in: [USD]}\n"
-                  "  consumer:\n    description: Private individuals.\n")
+                  ("  sterling:\n    when: {fact: currency, eq: GBP}\n"
+                   "  dollars:\n    when: {fact: currency, in: [USD]}\n"
+                   "  consumer:\n    description: Private individuals.\n"))
 
 
 def test_money_thresholds_in_a_policy_that_names_two_currencies():
@@ -100,8 +102,8 @@ def test_money_thresholds_in_a_policy_that_names_two_currencies():
 
 
 def test_a_threshold_tied_to_a_currency_does_not_warn():
-    text = edited(TWO_CURRENCIES, ('    when: {fact: balance, lt: "50.00"}',
-                                   '    when: {all: [{fact: currency, eq: GBP}, {fact: balance, lt: "50.00"}]}'))
+    pinned = '    when: {all: [{fact: currency, eq: GBP}, {fact: balance, lt: "50.00"}]}'
+    text = edited(TWO_CURRENCIES, ('    when: {fact: balance, lt: "50.00"}', pinned))
     where = {w.path for w in warnings_of(text) if w.rule == "W-money-all-currencies"}
     assert not any(p.startswith("/segments/small_balance") for p in where)
     assert "/escalation/stages/6/when/gte" in where
@@ -131,10 +133,8 @@ def test_the_mapping_answers_the_warning_and_an_unchanged_policy_has_none():
 
 def test_removed_and_added_stages():
     active, _ = loaded(SOURCE)
-    text = edited(("      description: Courtesy reminder three days before the due date.\n"
-                   "      days_past_due: -3\n",
-                   "      description: Courtesy reminder three days before the due date.\n"
-                   "      days_past_due: -5\n"),
+    courtesy = "      description: Courtesy reminder three days before the due date.\n"
+    text = edited((courtesy + "      days_past_due: -3\n", courtesy + "      days_past_due: -5\n"),
                   ("    - id: pre_due_reminder\n", "    - id: early_reminder\n"),
                   ("    - id: write_off_review\n", "    - id: write_off\n"),
                   ("      days_past_due: 180\n", "      days_past_due: 200\n"),

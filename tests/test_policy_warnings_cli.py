@@ -96,7 +96,8 @@ def test_validate_db_reads_the_stored_contacts(store, db_url, tmp_path, capsys):
     path = _write(tmp_path, "renamed.yaml", text)
     assert main(["validate", str(path), "--db", db_url]) == 0
     out = capsys.readouterr().out
-    assert "warning W-event-unknown-stage: 1 contact event in the store names stage 'friendly_reminder'" in out
+    assert ("warning W-event-unknown-stage: 1 contact event in the store names stage "
+            "'friendly_reminder'") in out
 
 
 def test_against_active_without_an_active_policy_is_a_usage_error(db_url, tmp_path, capsys):
@@ -117,7 +118,8 @@ defaults:
 cases:
   - name: a contact under an old stage id does not count
     events:
-      - {type: contact_attempt, at: "2026-11-22T09:00:00Z", channel: email, outcome: sent, stage: friendly_remider}
+      - {type: contact_attempt, at: "2026-11-22T09:00:00Z", channel: email, outcome: sent,
+         stage: friendly_remider}
     expect: {stage: friendly_reminder}
 """
 
@@ -128,7 +130,8 @@ def test_policy_test_events_naming_an_unknown_stage_warn_at_the_event_line(tmp_p
     assert main(["test", str(suite)]) == 0
     out = capsys.readouterr().out
     line = line_of(SUITE, "stage: friendly_remider")
-    assert f"{suite}:{line}:" in out and "warning W-event-unknown-stage" in out and "'friendly_remider'" in out
+    assert f"{suite}:{line}:" in out and "warning W-event-unknown-stage" in out
+    assert "'friendly_remider'" in out
     assert main(["test", "--strict", str(suite)]) == 1
     capsys.readouterr()
     fixed = _write(tmp_path, "mine_test.yaml", SUITE.replace("friendly_remider", "friendly_reminder"))

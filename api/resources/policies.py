@@ -12,7 +12,7 @@ from arrears.api.resources.common import AT, COMPLIANCE, CURSOR, LIMIT
 from arrears.api.routing import Param, Resource
 from arrears.api.serialize import policy_version
 from arrears.engine.domain.errors import PolicyError
-from arrears.engine.policy.warncheck import policy_warnings
+from arrears.engine.policy.warnrules import policy_warnings
 from arrears.engine.simulate import DEFAULT_SAMPLE, from_work_queue, simulate
 from arrears.engine.store import policyvers
 from arrears.engine.store.db import read_transaction

@@ -4,7 +4,8 @@ Read-only: opens the database without upgrading or creating it and writes nothin
 The candidate's warnings (compared with the active policy, with the store's accounts per stage)
 come first, as `validate` prints them (JSON: a `warnings` list). Exit status: 0 the report was
 printed; 1 the candidate or the stored active policy has problems (each printed as
-file:line:col), or with `--strict` the candidate has a warning nobody silenced; 2 bad arguments, configuration or plugins;
+file:line:col), or with `--strict` the candidate has a warning nobody silenced; 2 bad arguments,
+configuration or plugins;
 3 the database cannot be used (missing, no Arrears schema, an older schema, locked).
 """
 from __future__ import annotations
@@ -78,7 +79,7 @@ def run(args) -> int:
     from arrears.engine.domain.errors import ArrearsError, PolicyError
     from arrears.engine.policy.load import load_checked
     from arrears.engine.policy.registry import read_policy
-    from arrears.engine.policy.warncheck import policy_warnings
+    from arrears.engine.policy.warnrules import policy_warnings
     from arrears.engine.simulate import from_delivery_config, simulate
     from arrears.engine.simulate.text import render
     from arrears.plugins.facts import installed_facts
@@ -89,7 +90,8 @@ def run(args) -> int:
     except ArrearsError as exc:
         raise UsageError(f"cannot load the plugins' facts: {exc}") from exc
     settings = load_settings(args)
-    candidate, candidate_doc = load_checked(args.candidate, facts=facts, company_profiles=settings.profiles_path)
+    candidate, candidate_doc = load_checked(args.candidate, facts=facts,
+                                            company_profiles=settings.profiles_path)
     at = instant(args.at, whole_seconds=True)
     capacity = from_delivery_config(settings.dispatcher_config).overridden(dict(args.capacity))
     with open_store(settings.database_url, current=True) as store:

@@ -2,7 +2,7 @@
 
 Policies may use the facts of the installed plugins (`x_…`); they are loaded first, and
 a plugin that cannot be loaded is a usage error (exit 2), as it would stop the tick.
-Problems are the findings: printed on stdout, exit 1. Warnings (`arrears.engine.policy.warncheck`)
+Problems are the findings: printed on stdout, exit 1. Warnings (`arrears.engine.policy.warnrules`)
 are printed after a file's `ok` line and change the exit status only with `--strict`. `--against
 FILE|active` compares stage ids with another policy (`active`: the database's, from `--db`); with
 `--db` the warnings also count the accounts per stage and read the stored contacts and currencies.

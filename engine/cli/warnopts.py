@@ -1,5 +1,5 @@
 """The policy warnings as `validate`, `test` and `simulate` show them: `--strict`, `--against
-FILE|active`, `--db`, and one way of printing them (`arrears.engine.policy.warncheck` finds them).
+FILE|active`, `--db`, and one way of printing them (`arrears.engine.policy.warnrules` finds them).
 
 Not a subcommand: the options and helpers those commands share. A warning is printed as
 `file:line:col: warning W-…: message`, with `[silenced: reason]` when the policy silenced it;
@@ -33,7 +33,7 @@ class WarningContext:
 
     def warnings(self, policy, doc, filename: str, events=()) -> list:
         """The warnings of one loaded policy (silences applied)."""
-        from arrears.engine.policy.warncheck import policy_warnings
+        from arrears.engine.policy.warnrules import policy_warnings
         return policy_warnings(policy, doc, filename, against=self.against, portfolio=self.portfolio,
                                events=events)
 
@@ -66,8 +66,8 @@ def warning_context(args, facts=None, profiles=None) -> WarningContext:
                 row = store.active_policy()
                 if row is None:
                     raise UsageError("--against active: no policy is active in the database")
-                against = load_policy(row["source"], filename=f"<active policy {row['name']} {row['version']}>",
-                                      facts=facts, company_profiles=profiles)
+                label = f"<active policy {row['name']} {row['version']}>"
+                against = load_policy(row["source"], filename=label, facts=facts, company_profiles=profiles)
             portfolio = store.history_names()
     return WarningContext(against, portfolio)
 
@@ -75,7 +75,7 @@ def warning_context(args, facts=None, profiles=None) -> WarningContext:
 def print_warnings(found, args, context: WarningContext | None = None) -> int:
     """Print each warning indented under its file's line; return how many count against
     `--strict` (0 without it)."""
-    from arrears.engine.policy.warncheck import unsilenced
+    from arrears.engine.policy.warning import unsilenced
     for w in found:
         print(f"    {w}")
     if context is not None:

@@ -101,7 +101,7 @@ def run_suite(path: str | Path, facts=None, profiles=None, warn=None) -> list[Ca
     `profiles`: the company's own profiles directory, besides the shipped profiles.
     `warn(policy, policy_doc, policy_file, events)`, if given, is called once before the cases
     run, with the contact events of the cases located in the test file (`contact_events`), so the
-    caller can report the policy's warnings (`arrears.engine.policy.warncheck`).
+    caller can report the policy's warnings (`arrears.engine.policy.warnrules`).
     """
     from arrears.engine.decisions.core import decide
     from arrears.engine.policy.load import load_checked
@@ -146,7 +146,8 @@ def contact_events(doc, filename: str) -> list:
             key = "stage" if "stage" in event else "channel"
             where = ("cases", i, "events", j, key)
             line, col = doc.position(where)
-            out.append(EventRef(event.get("stage"), event.get("channel"), filename, line, col, pointer(where)))
+            out.append(EventRef(event.get("stage"), event.get("channel"), filename, line, col,
+                                pointer(where)))
     return out
 
 

@@ -1,7 +1,7 @@
 """The policy as a ladder: per segment, the day each stage falls due, and where stages collide.
 
 One engine module computes it; `arrears ladder` only formats it, and the warnings
-(`arrears.engine.policy.warncheck`) and the console read the same data. For each segment (and
+(`arrears.engine.policy.warnrules`) and the console read the same data. For each segment (and
 for accounts in none, "everyone"), with that segment's grace (the largest of the default and the
 segment's own, as `arrears.engine.decisions.escalation.grace_days` takes it):
 
@@ -127,7 +127,8 @@ def segment_ladder(policy, segment: str | None, bars=None) -> SegmentLadder:
             conditional=cond[s.id] is None, collides_with=same, unreachable=why,
             skipped_by=() if s.required else tuple(o.id for o in later),
             no_channel=_no_channel(policy, s, types, bars)))
-    return SegmentLadder(segment, grace, types, tuple(rungs), _offers(policy, segment), _fees(policy, segment))
+    return SegmentLadder(segment, grace, types, tuple(rungs), _offers(policy, segment),
+                         _fees(policy, segment))
 
 
 def _applies(spec, segment, doc_segments) -> str:

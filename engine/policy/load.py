@@ -38,7 +38,7 @@ def load_checked(source: str | Path, *, filename: str | None = None,
                  profiles_dir: str | Path = PROFILES_DIR, company_profiles: str | Path | None = None,
                  facts=None) -> tuple[CompiledPolicy, Document]:
     """`load_policy`, also returning the document with the position of every value, which the
-    warnings (`arrears.engine.policy.warncheck`) locate their findings with."""
+    warnings (`arrears.engine.policy.warnrules`) locate their findings with."""
     sources = pluginfacts.catalogue(facts)
     profiles = load_profiles(profiles_dir, company_profiles)
     doc = parse_policy(source, filename=filename,

@@ -4,7 +4,7 @@ A channel is out of reach for a debtor type, everywhere or in one jurisdiction, 
 contact hours (`compliance.contact_hours`) close it on every day of the week, or a jurisdiction
 profile that covers that debtor type closes it every day (`contact_window`) or allows it only
 with the debtor's consent (`consent_required`: a debtor who never gave it is never reached so).
-The warnings (`warncheck`) and the ladder use this to find stages no listed channel can carry.
+The warnings (`warnrules`) and the ladder use this to find stages no listed channel can carry.
 """
 from __future__ import annotations
 

@@ -444,7 +444,7 @@ def check_semantics(data: dict, doc: Document, filename: str, facts: dict | None
     """
     checker = _Checker(data, doc, filename, facts)
     for rule in (checker.aging, checker.conditions, checker.escalation, checker.event_messages,
-                 checker.pauses, checker.stage_renames, checker.offers, checker.fees, checker.representation, checker.names,
-                 checker.contact_hours):
+                 checker.pauses, checker.stage_renames, checker.offers, checker.fees, checker.representation,
+                 checker.names, checker.contact_hours):
         rule()
     return sorted(set(checker.problems))

@@ -1,5 +1,5 @@
-"""The warning rules, one function each (see `arrears.engine.policy.warncheck` for the value,
-the catalogue of rule ids and the silencing).
+"""The warning rules, one function each, and `policy_warnings`, which runs them all (the value,
+the catalogue of rule ids and the silencing are in `arrears.engine.policy.warning`).
 
 Each rule reads the compiled policy, its document (for positions) and, where given, the active
 policy, the store's history (`portfolio`) and the contact events of policy tests.
@@ -14,7 +14,7 @@ from arrears.engine.policy import reach
 from arrears.engine.policy.condscan import pinned
 from arrears.engine.policy.househours import DEBTOR_TYPES
 from arrears.engine.policy.ladder import ladder
-from arrears.engine.policy.warncheck import PolicyWarning, warning_at
+from arrears.engine.policy.warning import PolicyWarning, apply_silences, warning_at
 from arrears.engine.policy.yamlsrc import Document
 
 _COMPARE = ("eq", "ne", "lt", "lte", "gt", "gte", "between")
@@ -48,6 +48,24 @@ class EventRef:
     line: int
     col: int
     path: str = ""
+
+
+def policy_warnings(policy, doc: Document, filename: str | None = None, *, against=None,
+                    portfolio: dict | None = None, events=()) -> list[PolicyWarning]:
+    """Every warning of a loaded `policy` (compiled from `doc`), silences applied, sorted.
+
+    `against`: the active policy (a CompiledPolicy) to compare stage ids with; `portfolio`: what
+    the store's history holds (`arrears.engine.store.stagereads.history_names`): accounts per
+    stage, the stages and channels of its contact events, its currencies; `events`: contact events
+    of policy tests, as `EventRef`s located in their own file.
+    """
+    filename = filename or doc.filename
+    ctx = Context(policy, doc, filename, portfolio or {})
+    found, checked = [], set()
+    for rule, run in rules(ctx, against, events):
+        checked.add(rule)
+        found += run()
+    return apply_silences(found, doc, filename, checked)
 
 
 def rules(ctx: Context, against, events):
@@ -96,7 +114,8 @@ def channels_unavailable(ctx: Context) -> list[PolicyWarning]:
         for dtype in _stage_types(ctx, stage):
             for scope in reach.unreachable(policy, kinds, dtype, bars):
                 why = "; ".join(f"{', '.join(b.kinds)}: {b.why}" for b in scope)
-                found.append(f"{dtype} debtors {'everywhere' if scope[0].scope == 'everywhere' else 'under ' + scope[0].scope} ({why})")
+                where = "everywhere" if scope[0].scope == "everywhere" else f"under {scope[0].scope}"
+                found.append(f"{dtype} debtors {where} ({why})")
         if found:
             out.append(ctx.at(_stage_path(stage, "channels"), "W-stage-channels-unavailable",
                               f"required stage {stage.id!r} has no channel that can reach "
@@ -272,6 +291,7 @@ def event_names(ctx: Context, events, what: str) -> list[PolicyWarning]:
             totals[name] = totals.get(name, 0) + n
     for name, n in totals.items():
         out.append(ctx.at(("escalation", "stages"), rule,
-                          f"{n} contact event{'s' if n != 1 else ''} in the store name{'s' if n == 1 else ''} "
+                          f"{n} contact event{'s' if n != 1 else ''} in the store "
+                          f"name{'s' if n == 1 else ''} "
                           f"{what} {name!r}, which the policy does not have: {hint}", name, key=True))
     return out

@@ -1,4 +1,4 @@
-"""POST /v1/policies:validate answers with the policy's warnings (engine/policy/warncheck.py)."""
+"""POST /v1/policies:validate answers with the policy's warnings (engine/policy/warnrules.py)."""
 from __future__ import annotations
 
 from tests.policyedits import RENAMED, SOURCE, VIP_GRACE_20, edited, line_of

@@ -6,9 +6,10 @@ and may be silenced on purpose in the policy's top-level `silence:` list, each e
 rule, optionally where (`at`: a stage id or a JSON pointer, covering everything below it) and
 why (`reason`, required). A silenced warning is still reported, marked silenced, with its reason.
 
-`policy_warnings` runs every rule (`arrears.engine.policy.warnrules`); `arrears validate`,
-`test`, `simulate` and `POST /v1/policies:validate` show what it returns. Only `--strict` makes
-an unsilenced warning change the exit status.
+This module is the warning itself: its value, the catalogue of rule ids and the silencing.
+`arrears.engine.policy.warnrules.policy_warnings` runs every rule; `arrears validate`, `test`,
+`simulate` and `POST /v1/policies:validate` show what it returns. Only `--strict` makes an
+unsilenced warning change the exit status.
 """
 from __future__ import annotations
 
@@ -19,24 +20,26 @@ from arrears.engine.policy.yamlsrc import Document, pointer
 # Rule id -> (what it means, how to fix it). docs/policy-guide.md ("Warnings") has one row each.
 RULES = {
     "W-stage-channels-unavailable": (
-        "a required stage has no channel that can reach some debtors (house hours or a profile bar "
-        "every one): those accounts are never contacted at that stage nor escalated past it",
+        ("a required stage has no channel that can reach some debtors (house hours or a profile "
+         "bar every one): those accounts are never contacted at that stage nor escalated past it"),
         "add a channel those debtors can be reached on (a letter), or a variant stage for them"),
     "W-stages-same-day": (
-        "grace (or equal days_past_due) makes several stages fall due on the same day: the "
-        "escalation takes the furthest, so the first contact skips the friendlier ones",
-        "move the later stage past the grace, shorten the grace, or make the skipped stage required"),
+        ("grace (or equal days_past_due) makes several stages fall due on the same day: the "
+         "escalation takes the furthest, so the first contact skips the friendlier ones"),
+        ("move the later stage past the grace, shorten the grace, or make the skipped stage "
+         "required")),
     "W-stage-ids-changed": (
-        "stage ids were renamed, removed or added compared with the active policy: accounts part-way "
-        "through restart or repeat steps",
+        ("stage ids were renamed, removed or added compared with the active policy: accounts "
+         "part-way through restart or repeat steps"),
         "keep the ids, or map each old id to its new one in `stage_renames: {old: new}`"),
     "W-money-all-currencies": (
-        "a money threshold applies to accounts of several currencies with one figure (no conversion)",
-        "combine the amount with a currency test ({fact: currency, eq: GBP}) and give each currency "
-        "its own figure"),
+        ("a money threshold applies to accounts of several currencies with one figure (no "
+         "conversion)"),
+        ("combine the amount with a currency test ({fact: currency, eq: GBP}) and give each "
+         "currency its own figure")),
     "W-event-unknown-stage": (
-        "a contact event names a stage the policy does not have: it does not count, so the debtor is "
-        "contacted again",
+        ("a contact event names a stage the policy does not have: it does not count, so the "
+         "debtor is contacted again"),
         "use the policy's stage id, or map the old id in `stage_renames`"),
     "W-event-unknown-channel": (
         "a contact event names a channel kind the policy has no channel of",
@@ -113,25 +116,6 @@ def apply_silences(found: list[PolicyWarning], doc: Document, filename: str,
                                   + (f"at {entry['at']!r} " if entry.get("at") else "")
                                   + "matches no warning"))
     return sorted(out)
-
-
-def policy_warnings(policy, doc: Document, filename: str | None = None, *, against=None,
-                    portfolio: dict | None = None, events=()) -> list[PolicyWarning]:
-    """Every warning of a loaded `policy` (compiled from `doc`), silences applied, sorted.
-
-    `against`: the active policy (a CompiledPolicy) to compare stage ids with; `portfolio`: what
-    the store's history holds (`arrears.engine.store.stagereads.history_names`): accounts per
-    stage, the stages and channels of its contact events, its currencies; `events`: contact events
-    of policy tests, as `warnrules.EventRef`s located in their own file.
-    """
-    from arrears.engine.policy import warnrules
-    filename = filename or doc.filename
-    ctx = warnrules.Context(policy, doc, filename, portfolio or {})
-    found, checked = [], set()
-    for rule, run in warnrules.rules(ctx, against, events):
-        checked.add(rule)
-        found += run()
-    return apply_silences(found, doc, filename, checked)
 
 
 def unsilenced(found: list[PolicyWarning]) -> list[PolicyWarning]:
