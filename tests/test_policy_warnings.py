@@ -147,6 +147,19 @@ def test_removed_and_added_stages():
     assert "accounts part-way through" in texts["pre_due_reminder"]              # no store: no count
 
 
+def test_a_mapping_must_name_a_stage_and_an_id_the_policy_no_longer_has():
+    import pytest
+
+    from arrears.engine.domain.errors import PolicyError
+    text = edited(RENAMED) + ("\nstage_renames: {friendly_reminder: gentle_remnder, "
+                              "firm_reminder: gentle_reminder}\n")
+    with pytest.raises(PolicyError) as exc:
+        loaded(text)
+    messages = [p.message for p in exc.value.problems]
+    assert "unknown stage 'gentle_remnder'; did you mean 'gentle_reminder'?" in messages
+    assert any(m.startswith("stage 'firm_reminder' is still a stage of this policy") for m in messages)
+
+
 # -- W-event-unknown-stage / -channel ----------------------------------------------------------------------
 def test_test_events_naming_an_unknown_stage_or_channel_are_located_at_the_event():
     events = [EventRef("friendly_reminder", "email", "t_test.yaml", 7, 9),
@@ -203,6 +216,14 @@ def test_a_silence_needs_a_reason(tmp_path):
     from arrears.engine.domain.errors import PolicyError
     with pytest.raises(PolicyError, match="missing required key 'reason'"):
         loaded(SOURCE + "\nsilence:\n  - {warning: W-stages-same-day}\n")
+
+
+def test_a_silence_of_an_unknown_rule_is_an_error():
+    import pytest
+
+    from arrears.engine.domain.errors import PolicyError
+    with pytest.raises(PolicyError, match="unknown warning 'W-stages-same-days'; did you mean"):
+        loaded(SOURCE + "\nsilence:\n  - {warning: W-stages-same-days, reason: typo}\n")
 
 
 def test_every_rule_is_documented_in_the_policy_guide():

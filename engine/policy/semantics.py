@@ -29,6 +29,7 @@ from arrears.engine.facts.catalogue import (
 )
 from arrears.engine.guardrails.kinds.contact_window import check_window
 from arrears.engine.policy import templates as stage_templates
+from arrears.engine.policy.warning import RULES as WARNING_RULES
 from arrears.engine.policy.yamlsrc import Document, pointer
 
 LEGAL_ACTIONS = ("legal_warning", "refer_to_agency", "legal_action")
@@ -327,6 +328,13 @@ class _Checker:
                 self.add(("stage_renames", old), f"stage {old!r} is still a stage of this policy: only an id "
                                                  "the policy no longer has can be renamed", key=True)
 
+    def silence(self):
+        """A silenced warning names a rule id that exists."""
+        for i, entry in enumerate(_list(self.data.get("silence"))):
+            rule = _dict(entry).get("warning")
+            if isinstance(rule, str) and rule.startswith("W-") and rule not in WARNING_RULES:
+                self.unknown("warning", rule, WARNING_RULES, ("silence", i, "warning"))
+
     # -- offers, fees, grace, priority -----------------------------------------
     def offers(self):
         for seg in _dict(_dict(self.data.get("grace")).get("segments")):
@@ -445,6 +453,6 @@ def check_semantics(data: dict, doc: Document, filename: str, facts: dict | None
     checker = _Checker(data, doc, filename, facts)
     for rule in (checker.aging, checker.conditions, checker.escalation, checker.event_messages,
                  checker.pauses, checker.stage_renames, checker.offers, checker.fees, checker.representation,
-                 checker.names, checker.contact_hours):
+                 checker.names, checker.contact_hours, checker.silence):
         rule()
     return sorted(set(checker.problems))
