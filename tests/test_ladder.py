@@ -34,6 +34,23 @@ def test_stages_that_collide_and_the_one_never_reached():
     assert everyone["friendly_reminder"].day == 4 and not everyone["friendly_reminder"].collides_with
 
 
+def test_a_stage_whose_condition_excludes_the_segment_is_not_skipped_by_its_replacement():
+    # The plugin example: strategic customers get a review instead of the firm reminder, same day.
+    from pathlib import Path
+
+    from arrears.engine.policy.load import load_policy
+    from arrears.engine.policy.warnrules import stages_same_day
+    root = Path(__file__).resolve().parents[1] / "examples" / "arrears-teams-channel" / "policies"
+    text = (root / "strategic.yaml").read_text(encoding="utf-8")
+    text = text.replace("{fact: x_teams_strategic_customer, eq: true}", "{fact: tags, contains: strategic}")
+    text = text.replace("{fact: x_teams_strategic_customer, exists: false}", "{fact: tags, contains: key}")
+    policy = load_policy(text, filename="strategic.yaml")
+    [lad] = ladder(policy, "strategic", only=True)
+    firm = next(r for r in lad.rungs if r.stage == "firm_reminder")
+    assert firm.unreachable == "its condition never holds for this segment" and firm.skipped_by == ()
+    assert firm.collides_with == ("strategic_review",)
+
+
 def test_segments_offers_fees_and_conditions():
     _, rungs = _rungs(SOURCE, "small_balance")
     assert rungs["formal_notice"].unreachable == "its condition never holds for this segment"

@@ -125,7 +125,7 @@ def segment_ladder(policy, segment: str | None, bars=None) -> SegmentLadder:
             channels=s.channels[:s.listed], required=s.required, max_attempts=s.max_attempts,
             repeat_every_days=s.repeat_every_days, min_days_since_previous=s.min_days_since_previous,
             conditional=cond[s.id] is None, collides_with=same, unreachable=why,
-            skipped_by=() if s.required else tuple(o.id for o in later),
+            skipped_by=() if s.required or cond[s.id] is False else tuple(o.id for o in later),
             no_channel=_no_channel(policy, s, types, bars)))
     return SegmentLadder(segment, grace, types, tuple(rungs), _offers(policy, segment),
                          _fees(policy, segment))
