@@ -1,9 +1,10 @@
 """Which channel kinds a policy can never use for some debtors, and why.
 
-A channel is out of reach for a debtor type, everywhere or in one jurisdiction, when the house
-contact hours (`compliance.contact_hours`) close it on every day of the week, or a jurisdiction
-profile that covers that debtor type closes it every day (`contact_window`) or allows it only
-with the debtor's consent (`consent_required`: a debtor who never gave it is never reached so).
+A channel is out of reach for a debtor type, everywhere or in one jurisdiction, when a rule of the
+house contact hours (`compliance.contact_hours`, everywhere) or of a jurisdiction profile covering
+that debtor type says so (`Rule.channels_out_of_reach`: today a contact window closed on every
+day, and a channel allowed only with the debtor's consent, which a debtor who never gave it is
+never reached on).
 The warnings (`warnrules`) and the ladder use this to find stages no listed channel can carry.
 """
 from __future__ import annotations
@@ -23,18 +24,10 @@ class Bar:
     why: str
 
 
-def _closed_all_week(rule) -> bool:
-    week = getattr(rule, "week", None)
-    return week is not None and bool((week[:, 0] >= week[:, 1]).all())
-
-
 def _rule_bar(rule, scope: str, types: tuple[str, ...], source: str) -> Bar | None:
-    if rule.kind == "contact_window" and _closed_all_week(rule):
-        return Bar(scope, types, tuple(rule.channels), f"{source} closes it on every day of the week")
-    if rule.kind == "consent_required":
-        return Bar(scope, types, tuple(rule.channels), f"{source} allows it only with the debtor's "
-                                                         "written consent")
-    return None
+    # Each rule kind says itself whether it can keep its channels from a debtor for good.
+    why = rule.channels_out_of_reach() if rule.scoped_by_channels else ""
+    return Bar(scope, types, tuple(rule.channels), f"{source} {why}") if why else None
 
 
 def bars(policy) -> list[Bar]:
