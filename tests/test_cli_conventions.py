@@ -26,8 +26,9 @@ SAMPLE = ROOT / "examples" / "replay" / "sample.csv"
 # prints no result, only its log.
 TABLES = {"kpis", "goals", "outbox unknown"}
 NO_FORMAT = {"serve"}
-# The commands that open no database (so no `--db`).
-NO_DATABASE = {"validate", "test", "explain", "plugins", "replay"}
+# The commands that open no database (so no `--db`). (`validate` opens one only when asked, for
+# its warnings: `--db`, `--against active`.)
+NO_DATABASE = {"test", "explain", "plugins", "replay", "ladder"}
 
 
 def _leaves(parser: argparse.ArgumentParser, prefix: str = ""):
@@ -48,7 +49,8 @@ def _option(parser, flag):
 
 def test_every_command_is_audited():
     assert set(LEAVES) == {"validate", "test", "explain", "import", "audit verify", "plugins", "tick", "serve",
-                           "outbox unknown", "outbox resolve", "simulate", "replay", "kpis", "goals", "report"}
+                           "outbox unknown", "outbox resolve", "simulate", "replay", "kpis", "goals", "report",
+                           "ladder"}
 
 
 @pytest.mark.parametrize("command", sorted(set(LEAVES) - NO_FORMAT))

@@ -35,6 +35,7 @@ CONSOLE_SCRIPT = Path(sys.executable).with_name("arrears")
 COMMANDS = {
     "validate": ["validate", "{policy}"],
     "test": ["test", "{policies}"],
+    "ladder": ["ladder", "{policy}"],
     "explain": ["explain", "--policy", "{policy}", "--account", "{account}"],
     "import": ["import", "{accounts}", "--db", "{db}"],
     "audit verify": ["audit", "verify", "--db", "{db}"],
@@ -108,6 +109,7 @@ def assert_located(text: str, file: str) -> None:
 MISSING_FILE = [
     ("validate", ["validate", "{missing}"]),
     ("test", ["test", "{missing}"]),
+    ("ladder", ["ladder", "{missing}"]),
     ("explain", ["explain", "--policy", "{missing}", "--account", "{account}"]),
     ("explain", ["explain", "--policy", "{policy}", "--account", "{missing}"]),
     ("import", ["import", "{missing}", "--db", "{db}"]),

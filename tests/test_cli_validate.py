@@ -68,8 +68,8 @@ def test_each_file_goes_through_load_policy(policies, monkeypatch, capsys):
     import arrears.engine.policy.load
 
     seen = []
-    real = arrears.engine.policy.load.load_policy
-    monkeypatch.setattr(arrears.engine.policy.load, "load_policy",
+    real = arrears.engine.policy.load.load_checked      # load_policy's own loader, with positions
+    monkeypatch.setattr(arrears.engine.policy.load, "load_checked",
                         lambda path, **kw: seen.append(Path(path)) or real(path, **kw))
     main(["validate", str(policies / "good.yaml"), str(policies)])
     assert seen == [policies / "good.yaml", policies / "bad.yaml"]   # listed once, in order

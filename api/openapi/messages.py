@@ -141,11 +141,19 @@ def _policies() -> dict:
         "PolicyPage": page("PolicyVersion"),
         "PolicyText": {"type": "string", "description": "A policy document (YAML, UTF-8)."},
         "PolicyProblem": problem,
+        "PolicyWarning": _object(
+            {"rule": STR, "file": STR, "line": INT, "column": INT, "pointer": STR, "subject": STR,
+             "detail": STR, "silenced": {"type": "boolean"}, "reason": OPT_STR},
+            ("rule", "file", "line", "column", "pointer", "subject", "detail", "silenced", "reason"),
+            "A finding that does not stop the policy from loading but would make it misbehave; `rule` "
+            "is its stable id (docs/policy-guide.md, \"Warnings\"). `silenced`: the policy's `silence:` "
+            "list names it, `reason` saying why."),
         "ValidationResult": _object({"valid": {"type": "boolean"},
                                      "policy": nullable(_object({"name": STR, "version": STR, "digest": STR},
                                                                 ("name", "version", "digest"))),
-                                     "problems": {"type": "array", "items": ref("PolicyProblem")}},
-                                    ("valid", "policy", "problems")),
+                                     "problems": {"type": "array", "items": ref("PolicyProblem")},
+                                     "warnings": {"type": "array", "items": ref("PolicyWarning")}},
+                                    ("valid", "policy", "problems", "warnings")),
     }
 
 

@@ -6,12 +6,13 @@ from datetime import datetime, timezone
 from arrears.api import cursors
 from arrears.api.bodies import YAML_MEDIA
 from arrears.api.openapi.model import ref
-from arrears.api.policytext import compile_text, problems
+from arrears.api.policytext import compile_checked, problems
 from arrears.api.problems import ApiProblem
 from arrears.api.resources.common import AT, COMPLIANCE, CURSOR, LIMIT
 from arrears.api.routing import Param, Resource
 from arrears.api.serialize import policy_version
 from arrears.engine.domain.errors import PolicyError
+from arrears.engine.policy.warnrules import policy_warnings
 from arrears.engine.simulate import DEFAULT_SAMPLE, from_work_queue, simulate
 from arrears.engine.store import policyvers
 from arrears.engine.store.db import read_transaction
@@ -23,13 +24,14 @@ SAMPLE = Param("sample", {"type": "integer", "minimum": 0, "maximum": 100, "defa
 
 
 def _compile(data: bytes, registry):
-    """(policy, source text) of an uploaded YAML body, compiled as the `registry` compiles
+    """(policy, source text, document) of an uploaded YAML body, compiled as the `registry` compiles
     (its plugin facts and the company profiles); PolicyError with every problem."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ApiProblem(400, "malformed-request", f"the policy is not UTF-8 text (byte {exc.start})") from None
-    return compile_text(text, UPLOAD, registry.facts, registry.profiles)
+    policy, doc, text = compile_checked(text, UPLOAD, registry.facts, registry.profiles)
+    return policy, text, doc
 
 
 @resource.route("GET", "/v1/policies", roles=COMPLIANCE, summary="List policy versions",
@@ -73,7 +75,7 @@ def _compile_or_422(call, outcome: str):
     listing every problem (line and column) if it is invalid, `outcome` saying what did
     not happen."""
     try:
-        return _compile(call.body, call.state.policies)
+        return _compile(call.body, call.state.policies)[:2]
     except PolicyError as exc:
         raise ApiProblem(422, "invalid-policy", f"the policy has {len(exc.problems)} problem(s); {outcome}",
                          problems(exc)) from None
@@ -82,17 +84,26 @@ def _compile_or_422(call, outcome: str):
 @resource.route("POST", "/v1/policies:validate", roles=COMPLIANCE, summary="Check a candidate policy",
                 operation_id="validate_policy",
                 description="Checks the YAML in the body as `arrears validate` does (schema, semantics, "
-                            "profiles) and reports every problem with its line and column. Stores nothing. "
-                            "200 whether or not the policy is valid; see `valid`.",
+                            "profiles) and reports every problem with its line and column. A valid policy "
+                            "also gets its `warnings` (each with a rule id, line, column and whether the "
+                            "policy silenced it), compared with the active policy (stage ids) and the "
+                            "stored history (accounts per stage, contact events, currencies) as "
+                            "`arrears validate --against active --db` does; warnings never make it "
+                            "invalid. Stores nothing. 200 whether or not the policy is valid; see `valid`.",
                 body=((None, "PolicyText"),), body_media=YAML_MEDIA,
                 responses={200: ("The verdict", ref("ValidationResult"))})
 def validate_policy(call):
     """POST /v1/policies:validate: check a candidate policy."""
     try:
-        policy, _ = _compile(call.body, call.state.policies)
+        policy, _, doc = _compile(call.body, call.state.policies)
     except PolicyError as exc:
-        return {"valid": False, "policy": None, "problems": problems(exc)}
-    return {"valid": True, "problems": [],
+        return {"valid": False, "policy": None, "problems": problems(exc), "warnings": []}
+    try:
+        active = call.state.policies.active()
+    except LookupError:
+        active = None
+    found = policy_warnings(policy, doc, UPLOAD, against=active, portfolio=call.state.store.history_names())
+    return {"valid": True, "problems": [], "warnings": [w.to_dict() for w in found],
             "policy": {"name": policy.name, "version": policy.version, "digest": policy.digest}}
 
 

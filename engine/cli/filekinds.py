@@ -32,6 +32,10 @@ class Context:
     facts: dict = field(default_factory=dict)
     profiles: Path | None = None
     policies: list = field(default_factory=list)
+    # The policy warnings to look for (`arrears.engine.cli.warnopts.WarningContext`; None: none),
+    # and those found, by file path.
+    warnings: object = None
+    found: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -51,8 +55,10 @@ class FileKind:
 
 def _check_policy(path: Path, context: Context) -> str:
     from arrears.engine.policy import load
-    policy = load.load_policy(path, facts=context.facts, company_profiles=context.profiles)
+    policy, doc = load.load_checked(path, facts=context.facts, company_profiles=context.profiles)
     context.policies.append(policy)
+    if context.warnings is not None:
+        context.found[str(path)] = context.warnings.warnings(policy, doc, str(path))
     summary = f"{policy.name} {policy.version} {policy.digest}"
     if policy.plugin_facts:
         used = ", ".join(f"{name} ({fd.plugin})" for name, fd in policy.plugin_facts.items())

@@ -1,8 +1,11 @@
 """`arrears simulate`: what a candidate policy would do to the stored portfolio, next to the active one.
 
 Read-only: opens the database without upgrading or creating it and writes nothing.
-Exit status: 0 the report was printed; 1 the candidate or the stored active policy has
-problems (each printed as file:line:col); 2 bad arguments, configuration or plugins;
+The candidate's warnings (compared with the active policy, with the store's accounts per stage)
+come first, as `validate` prints them (JSON: a `warnings` list). Exit status: 0 the report was
+printed; 1 the candidate or the stored active policy has problems (each printed as
+file:line:col), or with `--strict` the candidate has a warning nobody silenced; 2 bad arguments,
+configuration or plugins;
 3 the database cannot be used (missing, no Arrears schema, an older schema, locked).
 """
 from __future__ import annotations
@@ -25,6 +28,7 @@ from arrears.engine.cli.options import (
     wants_progress,
     write_json,
 )
+from arrears.engine.cli.warnopts import add_warning_options, print_warnings
 
 HELP = "compare a candidate policy with the active one over every stored account (stores nothing)"
 
@@ -34,7 +38,8 @@ def register(subparsers) -> None:
     p = add_command(subparsers, "simulate", HELP, exits={
         ExitCode.OK: "the report was printed",
         ExitCode.PROBLEMS: "the candidate or the stored active policy has problems (printed as "
-                           "file:line:col: message)",
+                           "file:line:col: message), or with --strict the candidate has a warning nobody "
+                           "silenced (the report is printed all the same)",
         ExitCode.DATABASE: "the database cannot be used (missing, no Arrears schema, an older schema, "
                            "locked)"})
     p.add_argument("--candidate", required=True, metavar="FILE", help="the candidate policy YAML")
@@ -49,6 +54,7 @@ def register(subparsers) -> None:
                         "(repeatable), e.g. call=150")
     add_format(p)
     add_progress(p)
+    add_warning_options(p, against=False, database=False)
     p.set_defaults(handler=run)
 
 
@@ -71,8 +77,9 @@ def run(args) -> int:
     """Handler: simulate and print the report as text or JSON."""
     from arrears.engine.cli.tick import Bar
     from arrears.engine.domain.errors import ArrearsError, PolicyError
-    from arrears.engine.policy.load import load_policy
+    from arrears.engine.policy.load import load_checked
     from arrears.engine.policy.registry import read_policy
+    from arrears.engine.policy.warnrules import policy_warnings
     from arrears.engine.simulate import from_delivery_config, simulate
     from arrears.engine.simulate.text import render
     from arrears.plugins.facts import installed_facts
@@ -83,7 +90,8 @@ def run(args) -> int:
     except ArrearsError as exc:
         raise UsageError(f"cannot load the plugins' facts: {exc}") from exc
     settings = load_settings(args)
-    candidate = load_policy(args.candidate, facts=facts, company_profiles=settings.profiles_path)
+    candidate, candidate_doc = load_checked(args.candidate, facts=facts,
+                                            company_profiles=settings.profiles_path)
     at = instant(args.at, whole_seconds=True)
     capacity = from_delivery_config(settings.dispatcher_config).overridden(dict(args.capacity))
     with open_store(settings.database_url, current=True) as store:
@@ -94,6 +102,8 @@ def run(args) -> int:
             progress = (lambda done, total: bar("evaluate", done, total)) if bar else None
             report = simulate(store, active, candidate, at, batch_size=settings.batch_size,
                               sample=args.sample, progress=progress, capacity=capacity)
+            warnings = policy_warnings(candidate, candidate_doc, args.candidate, against=active,
+                                       portfolio=store.history_names())
         except PolicyError as exc:
             exc.add_note("the active policy does not load:")
             raise
@@ -102,7 +112,12 @@ def run(args) -> int:
                 bar.close()
     data = report.to_dict()
     if args.format == "json":
+        data["warnings"] = [w.to_dict() for w in warnings]
         write_json(data)
+        strict_bad = args.strict and any(not w.silenced for w in warnings)
     else:
+        if warnings:
+            print(f"warnings of the candidate {args.candidate}:")
+        strict_bad = print_warnings(warnings, args)
         sys.stdout.write(render(data))
-    return ExitCode.OK
+    return ExitCode.PROBLEMS if strict_bad else ExitCode.OK

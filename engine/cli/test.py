@@ -1,7 +1,9 @@
 """`arrears test`: run policy test files (`*_test.yaml`) and report pass/fail for CI.
 
 PASS/FAIL lines, traces and the problems of files that do not load are the findings, on
-stdout. A failing case is exit 1; a file that cannot be loaded (the test file or its
+stdout, after the warnings of each suite's policy (with its cases' contact events naming a
+stage or channel the policy lacks, at the event's line). A failing case is exit 1 (and, with
+`--strict`, a warning nobody silenced); a file that cannot be loaded (the test file or its
 policy) means the cases could not run: exit 2, as for a path that does not exist.
 """
 from __future__ import annotations
@@ -10,6 +12,7 @@ from pathlib import Path
 
 from arrears.engine.cli.errors import ExitCode, UsageError
 from arrears.engine.cli.options import add_command, add_format, add_profiles, profiles_dir, write_json
+from arrears.engine.cli.warnopts import WarningContext, add_warning_options, print_warnings
 from arrears.engine.domain.words import plural
 
 
@@ -19,7 +22,8 @@ def register(sub) -> None:
                     description="Run policy test files; report PASS or FAIL per case and a trace per "
                                 "failure.",
                     exits={ExitCode.OK: "every case passed",
-                           ExitCode.PROBLEMS: "some case failed",
+                           ExitCode.PROBLEMS: "some case failed (or, with --strict, a policy has a "
+                                              "warning nobody silenced)",
                            ExitCode.CANNOT_START: "a path does not exist, a plugin cannot be loaded, or a "
                                                   "test file or its policy cannot be loaded (problems "
                                                   "printed as file:line:col: message)",
@@ -28,6 +32,7 @@ def register(sub) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="print failures and the summary only")
     add_profiles(p, config=False)
     add_format(p)
+    add_warning_options(p, against=False, database=False)
     p.set_defaults(handler=run)
 
 
@@ -43,22 +48,38 @@ def run(args) -> int:
         facts = installed_facts()      # policies may use the installed plugins' facts
     except ArrearsError as exc:
         raise UsageError(f"cannot load the plugins' facts: {exc}") from exc
-    results, problems = run_paths(args.paths, facts=facts, profiles=profiles_dir(args))
+    context, strict_bad, collected = WarningContext(), 0, []
+
+    def warn(policy, doc, filename, events):
+        nonlocal strict_bad
+        found = context.warnings(policy, doc, filename, events)
+        if args.format == "json":              # listed in the JSON document instead
+            from arrears.engine.policy.warning import unsilenced
+            context.count(found)
+            collected.extend(found)
+            strict_bad += len(unsilenced(found)) if args.strict else 0
+            return
+        if found:
+            print(f"policy {filename}:")
+        strict_bad += print_warnings(found, args, context)
+
+    results, problems = run_paths(args.paths, facts=facts, profiles=profiles_dir(args), warn=warn)
     failed = sum(not r.passed for r in results)
     if args.format == "json":
         write_json({"passed": len(results) - failed, "failed": failed,
                     "problems": [{"file": p.file, "line": p.line, "col": p.col, "message": p.message}
                                  for p in problems],
+                    "warnings": [w.to_dict() for w in collected],
                     "cases": [{"file": r.file, "line": r.line, "name": r.name, "passed": r.passed,
                                "error": r.error or None, "failures": list(r.failures)} for r in results]})
     else:
-        _print_text(args, results, problems, failed)
+        _print_text(args, results, problems, failed, context)
     if problems:
         return ExitCode.CANNOT_START
-    return ExitCode.PROBLEMS if failed else ExitCode.OK
+    return ExitCode.PROBLEMS if failed or strict_bad else ExitCode.OK
 
 
-def _print_text(args, results, problems, failed: int) -> None:
+def _print_text(args, results, problems, failed: int, context: WarningContext) -> None:
     """PASS/FAIL lines, a trace per failure, and the summary line."""
     for problem in problems:
         print(problem)
@@ -77,4 +98,4 @@ def _print_text(args, results, problems, failed: int) -> None:
             for t in r.decision.trace:
                 print(f"        {t.step}: {t.outcome}" + (f" — {t.detail}" if t.detail else ""))
     print(f"{len(results) - failed} passed, {failed} failed"
-          + (f", {plural(len(problems), 'problem')} loading files" if problems else ""))
+          + (f", {plural(len(problems), 'problem')} loading files" if problems else "") + context.summary())

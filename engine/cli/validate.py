@@ -7,6 +7,11 @@ file whose kind cannot be told is a problem naming it. Policies may use the fact
 installed plugins (`x_…`); they are loaded first, and a plugin that cannot be loaded is a
 usage error (exit 2), as it would stop the tick. A goals file is checked after the policies,
 against their aging buckets and segments. Problems are the findings: on stdout, exit 1.
+
+A policy's warnings (`arrears.engine.policy.warnrules`) are printed under its `ok` line and change
+the exit status only with `--strict`. `--against FILE|active` compares stage ids with another policy
+(`active`: the database's, from `--db`); with `--db` the warnings also count the accounts per stage
+and read the stored contacts and currencies.
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from pathlib import Path
 
 from arrears.engine.cli.errors import ExitCode, UsageError
 from arrears.engine.cli.options import add_command, add_format, add_profiles, profiles_dir, write_json
+from arrears.engine.cli.warnopts import add_warning_options, print_warnings, warning_context
 
 HELP = ("check policies, policy tests, profiles and goals files, each against its own schema (a directory "
         "means its *.yaml files, subfolders included)")
@@ -25,13 +31,14 @@ def register(subparsers) -> None:
     parser = add_command(subparsers, "validate", HELP, exits={
         ExitCode.OK: "every file is valid",
         ExitCode.PROBLEMS: "some file has problems, or is of no kind Arrears reads (every problem is printed "
-                           "as file:line:col: message)",
+                           "as file:line:col: message), or with --strict a policy warning nobody silenced",
         ExitCode.CANNOT_START: "a path does not exist, a directory holds no YAML files, or a plugin "
                                "cannot be loaded",
-        ExitCode.DATABASE: None})
+        ExitCode.DATABASE: "--db or --against active: the database cannot be used"})
     parser.add_argument("paths", nargs="+", metavar="PATH", help="a file, or a directory of them")
     add_profiles(parser, config=False)
     add_format(parser)
+    add_warning_options(parser)
     parser.set_defaults(handler=run)
 
 
@@ -69,10 +76,18 @@ def run(args) -> int:
         errors.append(f"cannot load the plugins' facts: {exc}")
     if errors:
         raise UsageError("\n".join(errors))
+    warnings = context.warnings = warning_context(args, context.facts, context.profiles)
     kinds = {path: _kind(path) for path in files}
     order = sorted(files, key=lambda p: bool(kinds[p][0] and kinds[p][0].after_policies))
     results = [_check(path, *kinds[path], context) for path in order]
+    strict_bad = 0
     if args.format == "json":
+        from arrears.engine.policy.warning import unsilenced
+        for result in results:
+            found = context.found.get(result["path"], [])
+            warnings.count(found)
+            strict_bad += len(unsilenced(found)) if args.strict else 0
+            result["warnings"] = [w.to_dict() for w in found]
         write_json({"files": results, **_counts(results)})
     else:
         for result in results:
@@ -80,10 +95,11 @@ def run(args) -> int:
                 print(f"ok  {result['path']}  {result['summary']}")
                 for note in result["notes"]:
                     print(f"    {note}")
+                strict_bad += print_warnings(context.found.get(result["path"], []), args, warnings)
             for problem in result["problems"]:
                 print(_line(problem))
-        print(_summary(**_counts(results)))
-    return ExitCode.PROBLEMS if any(not r["valid"] for r in results) else ExitCode.OK
+        print(_summary(**_counts(results)) + warnings.summary())
+    return ExitCode.PROBLEMS if strict_bad or any(not r["valid"] for r in results) else ExitCode.OK
 
 
 def _kind(path: Path):

@@ -94,19 +94,25 @@ def _merged_account(defaults: dict, case: dict, index: int) -> dict:
     return data
 
 
-def run_suite(path: str | Path, facts=None, profiles=None) -> list[CaseResult]:
+def run_suite(path: str | Path, facts=None, profiles=None, warn=None) -> list[CaseResult]:
     """Run every case of one test file; raises PolicyError if the file or its policy is invalid.
 
     `facts`: the plugin facts the policy may use (see `arrears.engine.policy.load.load_policy`);
     `profiles`: the company's own profiles directory, besides the shipped profiles.
+    `warn(policy, policy_doc, policy_file, events)`, if given, is called once before the cases
+    run, with the contact events of the cases located in the test file (`contact_events`), so the
+    caller can report the policy's warnings (`arrears.engine.policy.warnrules`).
     """
     from arrears.engine.decisions.core import decide
-    from arrears.engine.policy.load import load_policy
+    from arrears.engine.policy.load import load_checked
     from arrears.engine.policy.validation import parse_policy_test
     path = Path(path)
     doc = parse_policy_test(path)
     suite = doc.data
-    policy = load_policy(path.parent / suite["policy"], facts=facts, company_profiles=profiles)
+    policy_file = path.parent / suite["policy"]
+    policy, policy_doc = load_checked(policy_file, facts=facts, company_profiles=profiles)
+    if warn is not None:
+        warn(policy, policy_doc, str(policy_file), contact_events(doc, str(path)))
     defaults = suite.get("defaults") or {}
     results = []
     for i, case in enumerate(suite["cases"]):
@@ -127,6 +133,24 @@ def run_suite(path: str | Path, facts=None, profiles=None) -> list[CaseResult]:
     return results
 
 
+def contact_events(doc, filename: str) -> list:
+    """The contact events of a test file's cases naming a stage or channel, each located at its
+    `stage` (else `channel`) value, as `arrears.engine.policy.warnrules.EventRef`s."""
+    from arrears.engine.policy.warnrules import EventRef
+    from arrears.engine.policy.yamlsrc import pointer
+    out = []
+    for i, case in enumerate(doc.data.get("cases") or ()):
+        for j, event in enumerate((case or {}).get("events") or ()):
+            if not isinstance(event, dict) or event.get("type") not in ("contact_attempt", "contact_outcome"):
+                continue
+            key = "stage" if "stage" in event else "channel"
+            where = ("cases", i, "events", j, key)
+            line, col = doc.position(where)
+            out.append(EventRef(event.get("stage"), event.get("channel"), filename, line, col,
+                                pointer(where)))
+    return out
+
+
 def find_suites(paths) -> list[Path]:
     """Test files named by `paths`: files as given, directories searched recursively."""
     found = []
@@ -135,12 +159,13 @@ def find_suites(paths) -> list[Path]:
     return found
 
 
-def run_paths(paths, facts=None, profiles=None) -> tuple[list[CaseResult], list[Problem]]:
-    """Run every suite under `paths`; collect results and the problems of unloadable files."""
+def run_paths(paths, facts=None, profiles=None, warn=None) -> tuple[list[CaseResult], list[Problem]]:
+    """Run every suite under `paths`; collect results and the problems of unloadable files.
+    `warn`: as for `run_suite`, called once per suite."""
     results, problems = [], []
     for suite in find_suites(paths):
         try:
-            results += run_suite(suite, facts, profiles)
+            results += run_suite(suite, facts, profiles, warn)
         except PolicyError as exc:
             problems += exc.problems
     return results, problems

@@ -164,6 +164,9 @@ class CompiledPolicy:
     house: tuple[HouseRule, ...] = field(default=(), repr=False, compare=False)
     # None: a represented debtor is not contacted at all (stop.represented).
     representation: Representation | None = None
+    # `stage_renames`: an old stage id -> the id of the stage it is now; the history's contacts
+    # under the old id count for the new stage (`stage_codes`), so progress carries over.
+    stage_renames: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def first_threshold(self) -> int:
@@ -184,7 +187,8 @@ class CompiledPolicy:
 
     @property
     def _stage_ids(self) -> dict:
-        return {s.id: s.index for s in self.stages}
+        ids = {s.id: s.index for s in self.stages}
+        return {**{old: ids[new] for old, new in self.stage_renames.items() if new in ids}, **ids}
 
 
 def _money(value):
@@ -276,6 +280,7 @@ def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = 
                       if name in sources},
         house=compile_house_hours(doc.get("compliance") or {}, meta["name"]),
         representation=representation,
+        stage_renames=dict(doc.get("stage_renames") or {}),
     )
 
 

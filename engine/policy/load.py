@@ -13,6 +13,7 @@ from arrears.engine.facts import pluginfacts
 from arrears.engine.policy.compiler import CompiledPolicy, compile_policy
 from arrears.engine.policy.profiles import PROFILES_DIR, load_profiles
 from arrears.engine.policy.validation import parse_policy
+from arrears.engine.policy.yamlsrc import Document
 
 
 def load_policy(source: str | Path, *, filename: str | None = None,
@@ -29,13 +30,22 @@ def load_policy(source: str | Path, *, filename: str | None = None,
     `company_profiles`: a directory of the company's own stricter profiles, applied besides
     the shipped ones in `profiles_dir` (see `arrears.engine.policy.profiles.load_profiles`).
     """
+    return load_checked(source, filename=filename, profiles_dir=profiles_dir,
+                        company_profiles=company_profiles, facts=facts)[0]
+
+
+def load_checked(source: str | Path, *, filename: str | None = None,
+                 profiles_dir: str | Path = PROFILES_DIR, company_profiles: str | Path | None = None,
+                 facts=None) -> tuple[CompiledPolicy, Document]:
+    """`load_policy`, also returning the document with the position of every value, which the
+    warnings (`arrears.engine.policy.warnrules`) locate their findings with."""
     sources = pluginfacts.catalogue(facts)
     profiles = load_profiles(profiles_dir, company_profiles)
     doc = parse_policy(source, filename=filename,
                        extra_checks=lambda d, name: _profile_problems(d, name, profiles),
                        facts=pluginfacts.definitions(sources))
     name = filename or (str(source) if _is_path(source) else "<policy>")
-    return compile_policy(doc.data, source=name, profiles=profiles, facts=sources)
+    return compile_policy(doc.data, source=name, profiles=profiles, facts=sources), doc
 
 
 def _profile_problems(doc, name: str, profiles: dict) -> list[Problem]:

@@ -29,6 +29,7 @@ from arrears.engine.facts.catalogue import (
 )
 from arrears.engine.guardrails.kinds.contact_window import check_window
 from arrears.engine.policy import templates as stage_templates
+from arrears.engine.policy.warning import RULES as WARNING_RULES
 from arrears.engine.policy.yamlsrc import Document, pointer
 
 LEGAL_ACTIONS = ("legal_warning", "refer_to_agency", "legal_action")
@@ -315,6 +316,22 @@ class _Checker:
                 if isinstance(stage, str) and stage not in self.stage_ids:
                     self.unknown("stage", stage, self.stage_ids, ("pauses", name, key))
 
+    def stage_renames(self):
+        """An old id maps to a stage the policy has, and is not itself still a stage."""
+        for old, new in _dict(self.data.get("stage_renames")).items():
+            if isinstance(new, str) and new not in self.stage_ids:
+                self.unknown("stage", new, self.stage_ids, ("stage_renames", old))
+            if old in self.stage_ids:
+                self.add(("stage_renames", old), f"stage {old!r} is still a stage of this policy: only an id "
+                                                 "the policy no longer has can be renamed", key=True)
+
+    def silence(self):
+        """A silenced warning names a rule id that exists."""
+        for i, entry in enumerate(_list(self.data.get("silence"))):
+            rule = _dict(entry).get("warning")
+            if isinstance(rule, str) and rule.startswith("W-") and rule not in WARNING_RULES:
+                self.unknown("warning", rule, WARNING_RULES, ("silence", i, "warning"))
+
     # -- offers, fees, grace, priority -----------------------------------------
     def offers(self):
         for seg in _dict(_dict(self.data.get("grace")).get("segments")):
@@ -448,7 +465,7 @@ def check_semantics(data: dict, doc: Document, filename: str, facts: dict | None
     """
     checker = _Checker(data, doc, filename, facts)
     for rule in (checker.aging, checker.conditions, checker.escalation, checker.event_messages,
-                 checker.pauses, checker.offers, checker.fees, checker.representation, checker.names,
-                 checker.contact_hours):
+                 checker.pauses, checker.stage_renames, checker.offers, checker.fees, checker.representation,
+                 checker.names, checker.contact_hours, checker.silence):
         rule()
     return sorted(set(checker.problems))

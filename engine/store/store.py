@@ -33,6 +33,7 @@ from arrears.engine.store import (
     migrations,
     policyvers,
     scan,
+    stagereads,
     tickstore,
 )
 from arrears.engine.store.codec import account_from_row, event_from_row
@@ -280,6 +281,12 @@ class Store:
         """The active policy version (name, version, digest, source, activated_at) or None."""
         with read_transaction(self.engine) as conn:
             return policyvers.active(conn)
+
+    def history_names(self) -> dict:
+        """What the history says about policy names, for the policy warnings: accounts per stage,
+        the stages and channels of contact events, the currencies (`stagereads.history_names`)."""
+        with read_transaction(self.engine) as conn:
+            return stagereads.history_names(conn)
 
     def policy_version(self, digest: str) -> dict | None:
         """The stored policy version with this digest (name, version, digest, source) or None."""

@@ -133,6 +133,12 @@ class Rule:
         active = bool(facts.states[self.state][0][row])
         return ("in force" if active else "clear", f"{self.describe()} [{self.source}]")
 
+    def channels_out_of_reach(self) -> str:
+        """Why this rule may keep its `channels` from ever reaching a debtor it covers ("closes it
+        on every day of the week"), read by the policy warnings and the ladder
+        (`arrears.engine.policy.reach`); "" (the default) when it never does."""
+        return ""
+
     # ---- before the step is chosen --------------------------------------------------------
     def lengthens(self) -> tuple[str, int] | None:
         """(state, days): a pause (`Facts.states` key) this rule makes last at least `days`.

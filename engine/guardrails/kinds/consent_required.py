@@ -35,6 +35,10 @@ class ConsentRequired(Rule):
     effective_from: date | None = param(None, {"type": "string", "format": "date"},  # noqa: RUF009
                                         "date the rule takes effect", parse=_date)
 
+    def channels_out_of_reach(self) -> str:
+        """A debtor who never consented is never reached on the listed channels."""
+        return "allows it only with the debtor's written consent"
+
     def describe(self) -> str:
         """E.g. "email, sms only with the debtor's written consent"."""
         return f"{', '.join(self.channels)} only with the debtor's written consent"

@@ -69,6 +69,11 @@ class ContactWindow(Rule):
         """The (7, 2) table of (start, end) minutes, Monday first."""
         return week_of(self.weekdays, self.weekends, self.saturday, self.sunday)
 
+    def channels_out_of_reach(self) -> str:
+        """"closes it on every day of the week" when every day's window is closed."""
+        closed = bool((self.week[:, 0] >= self.week[:, 1]).all())
+        return "closes it on every day of the week" if closed else ""
+
     def describe(self) -> str:
         """E.g. "call only 08:00-21:00 on weekdays and 08:00-21:00 at weekends, ..."."""
         wd = words(self.weekdays)
