@@ -13,6 +13,7 @@ from arrears.api.batcher import MicroBatcher
 from arrears.api.bodies import envelope_validators
 from arrears.api.metrics import Metrics
 from arrears.api.openapi.messages import components
+from arrears.api.policytext import compile_gate
 from arrears.engine.policy.registry import PolicyRegistry
 from arrears.engine.store import Store
 from arrears.engine.tick.launcher import TickLauncher
@@ -30,6 +31,7 @@ class ApiState:
         self.components = components(settings)
         self.validators = envelope_validators(self.components)
         self.document: dict = {}                   # set by create_app once the routes exist
+        self.compile_gate = compile_gate()         # policy texts compiled at once (api.policytext)
         self._own_store = store is None
         self.store = store or Store(settings.database_url)
         try:
@@ -69,6 +71,7 @@ class ApiState:
         database connection across processes) and start a batcher of this process's own."""
         self.store.forget_connections()
         self._ticks, self._ticks_lock = None, threading.Lock()     # threads do not survive a fork
+        self.compile_gate = compile_gate()
         if self.batcher is not None:
             s = self.settings
             self.batcher = MicroBatcher(s.batcher_max_batch, s.batcher_max_wait, on_batch=self.metrics.batch)

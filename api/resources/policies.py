@@ -22,14 +22,14 @@ SAMPLE = Param("sample", {"type": "integer", "minimum": 0, "maximum": 100, "defa
                "Accounts shown per sample (stage changes, newly suppressed, newly released).")
 
 
-def _compile(data: bytes, registry):
-    """(policy, source text) of an uploaded YAML body, compiled as the `registry` compiles
-    (its plugin facts and the company profiles); PolicyError with every problem."""
+def _compile(data: bytes, state):
+    """(policy, source text) of an uploaded YAML body, compiled as the app's policy registry
+    compiles (its plugin facts and the company profiles); PolicyError with every problem."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ApiProblem(400, "malformed-request", f"the policy is not UTF-8 text (byte {exc.start})") from None
-    return compile_text(text, UPLOAD, registry.facts, registry.profiles)
+    return compile_text(state, text, UPLOAD)
 
 
 @resource.route("GET", "/v1/policies", roles=COMPLIANCE, summary="List policy versions",
@@ -73,7 +73,7 @@ def _compile_or_422(call, outcome: str):
     listing every problem (line and column) if it is invalid, `outcome` saying what did
     not happen."""
     try:
-        return _compile(call.body, call.state.policies)
+        return _compile(call.body, call.state)
     except PolicyError as exc:
         raise ApiProblem(422, "invalid-policy", f"the policy has {len(exc.problems)} problem(s); {outcome}",
                          problems(exc)) from None
@@ -89,7 +89,7 @@ def _compile_or_422(call, outcome: str):
 def validate_policy(call):
     """POST /v1/policies:validate: check a candidate policy."""
     try:
-        policy, _ = _compile(call.body, call.state.policies)
+        policy, _ = _compile(call.body, call.state)
     except PolicyError as exc:
         return {"valid": False, "policy": None, "problems": problems(exc)}
     return {"valid": True, "problems": [],
