@@ -7,6 +7,7 @@ Kept in `app.extensions["arrears"]` (no module globals), so two apps in one proc
 from __future__ import annotations
 
 import threading
+import time
 
 from arrears.api.auth import KeyRing
 from arrears.api.batcher import MicroBatcher
@@ -21,6 +22,9 @@ from arrears.engine.tick.service import Runtime
 from arrears.engine.tick.settings import TickSettings
 
 
+UNWRITABLE_SECONDS = 60      # how long /healthz reports a write refused for a full or read-only database
+
+
 class ApiState:
     """Everything the views need, built once by `create_app`."""
 
@@ -32,6 +36,7 @@ class ApiState:
         self.validators = envelope_validators(self.components)
         self.document: dict = {}                   # set by create_app once the routes exist
         self.compile_gate = compile_gate()         # policy texts compiled at once (api.policytext)
+        self._unwritable: tuple[float, str] | None = None     # (monotonic time, message) of the last refused write
         self._own_store = store is None
         self.store = store or Store(settings.database_url)
         try:
@@ -52,6 +57,25 @@ class ApiState:
         if settings.batcher_enabled and settings.batcher_max_batch > 1:
             self.batcher = MicroBatcher(settings.batcher_max_batch, settings.batcher_max_wait,
                                         on_batch=self.metrics.batch)
+
+    def note_unwritable(self, message: str) -> None:
+        """Remember that a write was refused for a full disk or a read-only database (`/healthz`
+        reports it for `UNWRITABLE_SECONDS`)."""
+        self._unwritable = (time.monotonic(), message)
+
+    def write_problem(self) -> str | None:
+        """Why writes to the database fail now, or None: what the store finds without writing
+        (`Store.write_blocker`), else a write refused in the last `UNWRITABLE_SECONDS`.
+        StoreError if the database cannot be read."""
+        blocker = self.store.write_blocker()
+        if blocker is not None:
+            return blocker
+        if self._unwritable is not None:
+            at, message = self._unwritable
+            age = time.monotonic() - at
+            if age < UNWRITABLE_SECONDS:
+                return f"a write was refused {age:.0f} s ago: disk full or database read-only"
+        return None
 
     def tick_launcher(self):
         """This app's own launcher of ticks on request (`POST /v1/ticks` when no scheduler is
