@@ -172,7 +172,7 @@ def handle_store(exc: StoreError) -> Response:
     if isinstance(exc, StoreUnwritable):
         state = current_app.extensions.get("arrears")
         if state is not None:
-            state.note_unwritable(str(exc))
+            state.note_unwritable()
         detail, retry = "the database cannot be written now (disk full or read-only)", 30
     elif isinstance(exc, StoreLocked):
         detail, retry = "the database is busy", 1

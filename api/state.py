@@ -21,7 +21,6 @@ from arrears.engine.tick.launcher import TickLauncher
 from arrears.engine.tick.service import Runtime
 from arrears.engine.tick.settings import TickSettings
 
-
 UNWRITABLE_SECONDS = 60      # how long /healthz reports a write refused for a full or read-only database
 
 
@@ -36,7 +35,7 @@ class ApiState:
         self.validators = envelope_validators(self.components)
         self.document: dict = {}                   # set by create_app once the routes exist
         self.compile_gate = compile_gate()         # policy texts compiled at once (api.policytext)
-        self._unwritable: tuple[float, str] | None = None     # (monotonic time, message) of the last refused write
+        self._unwritable_at: float | None = None   # monotonic time of the last write refused as unwritable
         self._own_store = store is None
         self.store = store or Store(settings.database_url)
         try:
@@ -58,10 +57,10 @@ class ApiState:
             self.batcher = MicroBatcher(settings.batcher_max_batch, settings.batcher_max_wait,
                                         on_batch=self.metrics.batch)
 
-    def note_unwritable(self, message: str) -> None:
+    def note_unwritable(self) -> None:
         """Remember that a write was refused for a full disk or a read-only database (`/healthz`
         reports it for `UNWRITABLE_SECONDS`)."""
-        self._unwritable = (time.monotonic(), message)
+        self._unwritable_at = time.monotonic()
 
     def write_problem(self) -> str | None:
         """Why writes to the database fail now, or None: what the store finds without writing
@@ -70,9 +69,8 @@ class ApiState:
         blocker = self.store.write_blocker()
         if blocker is not None:
             return blocker
-        if self._unwritable is not None:
-            at, message = self._unwritable
-            age = time.monotonic() - at
+        if self._unwritable_at is not None:
+            age = time.monotonic() - self._unwritable_at
             if age < UNWRITABLE_SECONDS:
                 return f"a write was refused {age:.0f} s ago: disk full or database read-only"
         return None

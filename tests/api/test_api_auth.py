@@ -96,8 +96,9 @@ def test_serve_refuses_to_start_with_a_key_listed_twice(tmp_path, monkeypatch, c
     code = main(["serve", "--db", f"sqlite:///{tmp_path / 'a.db'}", "--port", "0", "--no-scheduler"])
     err = capsys.readouterr().err
     assert code == 2
-    assert err.splitlines() == [f"arrears serve: ARREARS_API_KEYS: entries 1 and 2 are the same key (key id "
-                                f"{key_id(key)}) with different roles, agent and admin; give each key one role"]
+    expected = (f"arrears serve: ARREARS_API_KEYS: entries 1 and 2 are the same key (key id {key_id(key)}) "
+                f"with different roles, agent and admin; give each key one role")
+    assert err.splitlines() == [expected]
 
 
 @pytest.mark.parametrize("api_config, message", [({"colour": 1}, "unknown api setting"),

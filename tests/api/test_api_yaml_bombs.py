@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from arrears.engine.policy.yamlsrc import MAX_NODES
-from tests.api.test_serve_demo import _free_port
+from arrears.plugins.testing import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -64,7 +64,7 @@ def _post(port: int, body: bytes, timeout: float = 300):
 def server(tmp_path_factory):
     """`arrears serve --no-scheduler` on a free port: (pid, port)."""
     tmp = tmp_path_factory.mktemp("bombs")
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARREARS_")}
     env["ARREARS_API_KEYS"] = f"{KEY}:compliance"
     proc = subprocess.Popen([sys.executable, "-m", "arrears.engine", "serve", "--no-scheduler", "--port",
