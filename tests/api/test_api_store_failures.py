@@ -86,6 +86,8 @@ def test_a_read_only_database_refuses_every_write_and_healthz_says_so(db_url, tm
         assert _health(api) == {"status": "failing", "detail": "the database cannot be written: disk full "
                                                                "or database read-only: the URL opens it read-only"}
         _assert_refused_and_nothing_stored(api)
+        tick = api.post("/v1/ticks", {})          # its run is recorded before it starts: refused at once
+        assert tick.status_code == 503 and tick.get_json()["detail"] == UNWRITABLE
     finally:
         app.extensions["arrears"].close()
 
