@@ -48,7 +48,7 @@ def parse_env_keys(text: str) -> dict[str, str]:
         position += 1
         key, sep, role = item.rpartition(":")
         if not sep or not key:
-            raise KeyConfigError(f"ARREARS_API_KEYS: entry {position}: expected KEY:ROLE, got {item[:4]}…")
+            raise KeyConfigError(f"ARREARS_API_KEYS: expected KEY:ROLE, got {item[:4]}… (entry {position})")
         key, role = key.strip(), role.strip()
         if key in keys and keys[key] != role:
             raise KeyConfigError(f"ARREARS_API_KEYS: entries {where[key]} and {position} are the same key "
