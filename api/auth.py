@@ -34,17 +34,33 @@ class Principal:
 
 
 def parse_env_keys(text: str) -> dict[str, str]:
-    """`"key1:admin,key2:integrator"` -> `{"key1": "admin", "key2": "integrator"}`."""
-    keys = {}
+    """`"key1:admin,key2:integrator"` -> `{"key1": "admin", "key2": "integrator"}`.
+
+    A key listed twice with different roles is refused (KeyConfigError naming both entries by
+    position and the key by its id, never the key itself); twice with the same role is one key."""
+    keys: dict[str, str] = {}
+    where: dict[str, int] = {}
+    position = 0
     for item in (text or "").split(","):
         item = item.strip()
         if not item:
             continue
+        position += 1
         key, sep, role = item.rpartition(":")
         if not sep or not key:
-            raise KeyConfigError(f"ARREARS_API_KEYS: expected KEY:ROLE, got {item[:4]}…")
-        keys[key.strip()] = role.strip()
+            raise KeyConfigError(f"ARREARS_API_KEYS: expected KEY:ROLE, got {item[:4]}… (entry {position})")
+        key, role = key.strip(), role.strip()
+        if key in keys and keys[key] != role:
+            raise KeyConfigError(f"ARREARS_API_KEYS: entries {where[key]} and {position} are the same key "
+                                 f"(key id {key_id(key)}) with different roles, {keys[key]} and {role}; "
+                                 f"give each key one role")
+        keys[key], where[key] = role, where.get(key, position)
     return keys
+
+
+def key_id(key: str) -> str:
+    """A key's id for messages and logs: the first 8 hex digits of its SHA-256 (not the key)."""
+    return _digest(key).hex()[:8]
 
 
 def _digest(key: str) -> bytes:
@@ -72,7 +88,7 @@ class KeyRing:
         found = None
         for digest, role in self._entries:
             if hmac.compare_digest(presented, digest):
-                found = Principal(role, presented.hex()[:8])
+                found = Principal(role, presented.hex()[:8])     # = key_id(key)
         return found
 
     def authenticate(self, header: str | None) -> Principal:

@@ -13,9 +13,11 @@ import re
 
 from flask import request
 from jsonschema import Draft202012Validator
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from arrears.api.openapi.model import ENGINE_PARSED
 from arrears.api.problems import ApiProblem, invalid, pointer
+from arrears.engine.policy.yamlsrc import MAX_BYTES as MAX_YAML_BYTES
 
 YAML_MEDIA = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
@@ -125,8 +127,16 @@ def read(op, state):
         raise ApiProblem(415, "malformed-request",
                          f"send the body as {' or '.join(op.body_media)} (Content-Type header)",
                          [{"header": "Content-Type", "detail": f"got {request.mimetype or 'none'}"}])
-    data = request.get_data(cache=False)     # werkzeug enforces MAX_CONTENT_LENGTH here (413)
-    if op.body_media[0] != "application/json":
+    yaml_body = op.body_media[0] != "application/json"
+    if yaml_body:      # a policy text is at most 1 MiB: refuse a bigger body before reading it
+        request.max_content_length = min(request.max_content_length or MAX_YAML_BYTES, MAX_YAML_BYTES)
+    try:
+        data = request.get_data(cache=False)     # werkzeug enforces the length limit here (413)
+    except RequestEntityTooLarge:
+        if not yaml_body:
+            raise
+        raise RequestEntityTooLarge(f"a policy text may be at most {MAX_YAML_BYTES} bytes (1 MiB)") from None
+    if yaml_body:
         return data, None
     value = decode_json(data)
     variant = _variant(op.body, value)

@@ -7,7 +7,8 @@
 `parameter` (a query parameter) or `header` (a request header), each with `detail`.
 Views raise `ApiProblem`; `init_app` installs handlers that turn it, every werkzeug
 `HTTPException` and the engine's own errors into such a document, so no error leaves
-the API as HTML or as a bare 500.
+the API as HTML or as a bare 500. A database that fails (`StoreError`) is 503 `unavailable`
+with `Retry-After` (a broken constraint, 409), its details logged, not sent.
 """
 from __future__ import annotations
 
@@ -15,10 +16,18 @@ import json
 import logging
 import re
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app
 from werkzeug.exceptions import HTTPException
 
-from arrears.engine.domain.errors import ArrearsError, InputError, PolicyError
+from arrears.engine.domain.errors import (
+    ArrearsError,
+    InputError,
+    PolicyError,
+    StoreConflict,
+    StoreError,
+    StoreLocked,
+    StoreUnwritable,
+)
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("arrears.api")
@@ -150,6 +159,29 @@ def handle_policy(exc: PolicyError) -> Response:
                                      policy_errors(exc)))
 
 
+def handle_store(exc: StoreError) -> Response:
+    """A database failure no view caught: 503 `unavailable` with `Retry-After` (409 for a broken
+    constraint); nothing was changed, since the transaction rolled back. The message, which
+    names the database, is logged, not sent; a write refused for a full disk or a read-only
+    database is also noted for `/healthz` (`ApiState.note_unwritable`)."""
+    if isinstance(exc, StoreConflict):
+        log.warning("database: %s", exc)
+        return handle_problem(ApiProblem(409, "conflict", "the request conflicts with stored data; "
+                                                          "nothing was changed"))
+    log.error("database: %s", exc)
+    if isinstance(exc, StoreUnwritable):
+        state = current_app.extensions.get("arrears")
+        if state is not None:
+            state.note_unwritable()
+        detail, retry = "the database cannot be written now (disk full or read-only)", 30
+    elif isinstance(exc, StoreLocked):
+        detail, retry = "the database is busy", 1
+    else:
+        detail, retry = "the database cannot be used now", 30
+    return handle_problem(ApiProblem(503, "unavailable", f"{detail}; nothing was changed; retry later",
+                                     headers={"Retry-After": str(retry)}))
+
+
 def handle_unexpected(exc: Exception) -> Response:
     """Anything else: logged with its traceback, answered as a 500 problem without details."""
     if isinstance(exc, HTTPException):
@@ -168,4 +200,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(ApiProblem, handle_problem)
     app.register_error_handler(InputError, handle_input)
     app.register_error_handler(PolicyError, handle_policy)
+    app.register_error_handler(StoreError, handle_store)
     app.register_error_handler(Exception, handle_unexpected)

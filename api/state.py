@@ -7,17 +7,21 @@ Kept in `app.extensions["arrears"]` (no module globals), so two apps in one proc
 from __future__ import annotations
 
 import threading
+import time
 
 from arrears.api.auth import KeyRing
 from arrears.api.batcher import MicroBatcher
 from arrears.api.bodies import envelope_validators
 from arrears.api.metrics import Metrics
 from arrears.api.openapi.messages import components
+from arrears.api.policytext import compile_gate
 from arrears.engine.policy.registry import PolicyRegistry
 from arrears.engine.store import Store
 from arrears.engine.tick.launcher import TickLauncher
 from arrears.engine.tick.service import Runtime
 from arrears.engine.tick.settings import TickSettings
+
+UNWRITABLE_SECONDS = 60      # how long /healthz reports a write refused for a full or read-only database
 
 
 class ApiState:
@@ -30,6 +34,8 @@ class ApiState:
         self.components = components(settings)
         self.validators = envelope_validators(self.components)
         self.document: dict = {}                   # set by create_app once the routes exist
+        self.compile_gate = compile_gate()         # policy texts compiled at once (api.policytext)
+        self._unwritable_at: float | None = None   # monotonic time of the last write refused as unwritable
         self._own_store = store is None
         self.store = store or Store(settings.database_url)
         try:
@@ -51,6 +57,24 @@ class ApiState:
             self.batcher = MicroBatcher(settings.batcher_max_batch, settings.batcher_max_wait,
                                         on_batch=self.metrics.batch)
 
+    def note_unwritable(self) -> None:
+        """Remember that a write was refused for a full disk or a read-only database (`/healthz`
+        reports it for `UNWRITABLE_SECONDS`)."""
+        self._unwritable_at = time.monotonic()
+
+    def write_problem(self) -> str | None:
+        """Why writes to the database fail now, or None: what the store finds without writing
+        (`Store.write_blocker`), else a write refused in the last `UNWRITABLE_SECONDS`.
+        StoreError if the database cannot be read."""
+        blocker = self.store.write_blocker()
+        if blocker is not None:
+            return blocker
+        if self._unwritable_at is not None:
+            age = time.monotonic() - self._unwritable_at
+            if age < UNWRITABLE_SECONDS:
+                return f"a write was refused {age:.0f} s ago: disk full or database read-only"
+        return None
+
     def tick_launcher(self):
         """This app's own launcher of ticks on request (`POST /v1/ticks` when no scheduler is
         attached): it shares this app's store and policies and has no dispatcher, so its ticks
@@ -69,6 +93,7 @@ class ApiState:
         database connection across processes) and start a batcher of this process's own."""
         self.store.forget_connections()
         self._ticks, self._ticks_lock = None, threading.Lock()     # threads do not survive a fork
+        self.compile_gate = compile_gate()
         if self.batcher is not None:
             s = self.settings
             self.batcher = MicroBatcher(s.batcher_max_batch, s.batcher_max_wait, on_batch=self.metrics.batch)

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import datetime
 import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
 from arrears.engine.domain.errors import PolicyError
-from arrears.engine.policy.yamlsrc import MAX_ALIASES, load_document, load_file, pointer
+from arrears.engine.policy.yamlsrc import MAX_ALIASES, MAX_NODES, load_document, load_file, pointer
 
 DEFAULT = Path(__file__).resolve().parents[1] / "policies" / "default.yaml"
 
@@ -122,7 +123,52 @@ def test_billion_laughs_is_refused_quickly():
     start = time.perf_counter()
     (problem,) = problems_of("\n".join(lines) + "\n")
     assert time.perf_counter() - start < 2
-    assert "refused: document expands to more than 200000 nodes (alias bomb?)" in problem.message
+    assert f"refused: document expands to more than {MAX_NODES} nodes (alias bomb?)" in problem.message
+
+
+def _laughs(levels: int = 9, width: int = 10, merge: bool = False) -> str:
+    lines = ["l0: &l0 {" + ", ".join(f"k{j}: lol" for j in range(width)) + "}"]
+    for i in range(1, levels):
+        if merge:       # each level merges every key of the one below, renamed: width x as many
+            lines.append(f"l{i}: &l{i} {{" + ", ".join(f"m{j}: *l{i - 1}" for j in range(width)) + "}")
+        else:
+            lines.append(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * width) + "]")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("merge", [False, True], ids=["sequences", "mappings"])
+def test_an_alias_bomb_is_refused_before_it_is_expanded(merge):
+    """Counted on the composed tree: refusing it costs what its text costs, not its expansion."""
+    text = _laughs(merge=merge)
+    tracemalloc.start()
+    try:
+        (problem,) = problems_of(text)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "alias bomb" in problem.message
+    assert peak < 1024 * 1024, f"refusing a {len(text)}-byte bomb took {peak} bytes"
+    # Where: the first collection whose expansion passes the limit (l3, about 22,000 nodes).
+    assert (problem.line, problem.col) == (4, 5)
+
+
+def test_a_merge_key_bomb_is_refused():
+    lines = ["m0: &m0 {a: 1, b: 2}"] + [
+        f"m{i}: &m{i} {{<<: [" + ", ".join([f"*m{i - 1}"] * 9) + f"], k{i}: [*m{i - 1}, *m{i - 1}]}}"
+        for i in range(1, 10)]
+    (problem,) = problems_of("\n".join(lines) + "\n")
+    assert "alias bomb" in problem.message
+
+
+def test_nodes_written_out_are_limited_too():
+    (problem,) = problems_of("a: [" + ", ".join(["1"] * (MAX_NODES + 5)) + "]\n")
+    assert problem.message == f"refused: document has more than {MAX_NODES} nodes"
+    assert problem.line == 1
+
+
+def test_a_document_at_the_limit_loads():
+    items = MAX_NODES - 3          # the root mapping, its key and the sequence, then the items
+    assert len(load_document("a: [" + ", ".join(["1"] * items) + "]\n", "x").data["a"]) == items
 
 
 @pytest.mark.parametrize("as_bytes", [False, True])

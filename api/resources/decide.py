@@ -85,7 +85,7 @@ def _chosen_policy(call, digest: str | None, candidate: str | None):
     if candidate is None:
         return policy_or_active(state, digest, {"pointer": "/policy"})
     try:
-        return compile_text(candidate, CANDIDATE, state.policies.facts, state.policies.profiles)[0]
+        return compile_text(state, candidate, CANDIDATE)[0]
     except PolicyError as exc:
         errors = [{"pointer": "/candidate", "line": e["line"], "column": e["column"],
                    "detail": f"{e['pointer']}: {e['detail']}" if e["pointer"] else e["detail"]}

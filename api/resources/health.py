@@ -18,10 +18,14 @@ log = logging.getLogger("arrears.api")
 def _database(state) -> tuple[dict, str | None]:
     try:
         revision = state.store.ping()
-        return {"status": "ok"}, revision
+        problem = state.write_problem()
     except StoreError as exc:
         log.error("health check: database: %s", exc)
         return {"status": "failing", "detail": "the database cannot be reached"}, None
+    if problem is not None:
+        log.error("health check: database: %s", problem)
+        return {"status": "failing", "detail": f"the database cannot be written: {problem}"}, revision
+    return {"status": "ok"}, revision
 
 
 def _policy(state) -> tuple[dict, dict | None]:
@@ -35,13 +39,16 @@ def _policy(state) -> tuple[dict, dict | None]:
 
 @resource.route("GET", "/healthz", roles=OPEN, summary="Liveness, database and active policy",
                 operation_id="healthz",
-                description="200 when the database answers and a policy is active, else 503.",
+                description="200 when the database answers, can be written (no full disk, not "
+                            "read-only, no write refused for that in the last minute) and a policy "
+                            "is active, else 503.",
                 responses={200: ("Healthy", ref("Health")),
                            503: ("Not healthy", ref("Health"), "application/json")})
 def healthz(call):
     """GET /healthz: liveness, database and active policy."""
     db, revision = _database(call.state)
-    pol, ref_ = _policy(call.state) if db["status"] == "ok" else ({"status": "failing"}, None)
+    readable = db["status"] == "ok" or revision is not None      # a read-only database still has its policy
+    pol, ref_ = _policy(call.state) if readable else ({"status": "failing"}, None)
     ok = db["status"] == pol["status"] == "ok"
     body = {"status": "ok" if ok else "failing", "checks": {"database": db, "policy": pol},
             "policy": ref_, "schema_revision": revision}

@@ -23,14 +23,14 @@ SAMPLE = Param("sample", {"type": "integer", "minimum": 0, "maximum": 100, "defa
                "Accounts shown per sample (stage changes, newly suppressed, newly released).")
 
 
-def _compile(data: bytes, registry):
-    """(policy, source text, document) of an uploaded YAML body, compiled as the `registry` compiles
-    (its plugin facts and the company profiles); PolicyError with every problem."""
+def _compile(data: bytes, state):
+    """(policy, source text, document) of an uploaded YAML body, compiled as the app's policy
+    registry compiles (its plugin facts and the company profiles); PolicyError with every problem."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ApiProblem(400, "malformed-request", f"the policy is not UTF-8 text (byte {exc.start})") from None
-    policy, doc, text = compile_checked(text, UPLOAD, registry.facts, registry.profiles)
+    policy, doc, text = compile_checked(state, text, UPLOAD)
     return policy, text, doc
 
 
@@ -75,7 +75,7 @@ def _compile_or_422(call, outcome: str):
     listing every problem (line and column) if it is invalid, `outcome` saying what did
     not happen."""
     try:
-        return _compile(call.body, call.state.policies)[:2]
+        return _compile(call.body, call.state)[:2]
     except PolicyError as exc:
         raise ApiProblem(422, "invalid-policy", f"the policy has {len(exc.problems)} problem(s); {outcome}",
                          problems(exc)) from None
@@ -95,7 +95,7 @@ def _compile_or_422(call, outcome: str):
 def validate_policy(call):
     """POST /v1/policies:validate: check a candidate policy."""
     try:
-        policy, _, doc = _compile(call.body, call.state.policies)
+        policy, _, doc = _compile(call.body, call.state)
     except PolicyError as exc:
         return {"valid": False, "policy": None, "problems": problems(exc), "warnings": []}
     try:

@@ -61,6 +61,12 @@ class StoreLocked(StoreError):
     The transaction was rolled back: retrying later may succeed."""
 
 
+class StoreUnwritable(StoreError):
+    """The database cannot be written: its disk is full, or it (its file, directory, file
+    system or connection) is read-only. The transaction was rolled back; reads may still
+    work, and writes work again once space is freed or the database is writable."""
+
+
 class StoreConflict(StoreError):
     """A write broke one of the database's constraints (a unique or foreign key); the
     transaction was rolled back."""

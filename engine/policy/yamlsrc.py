@@ -19,7 +19,10 @@ from arrears.engine.domain.errors import PolicyError, Problem
 
 MAX_BYTES = 1024 * 1024     # a policy is a few KiB; anything near this is a mistake or an attack
 MAX_ALIASES = 100           # aliases written in the text
-MAX_NODES = 200_000         # nodes after expanding aliases and merge keys
+# Nodes written in the text, and nodes after expanding aliases and merge keys (counted on the
+# composed tree before any data is built). The shipped policy has about 400, its tests 1,500;
+# each node costs about 1 KiB while a document is loaded.
+MAX_NODES = 20_000
 MAX_DEPTH = 64              # PyYAML's composer recurses; stay far below Python's limit
 
 _MAP = "tag:yaml.org,2002:map"
@@ -78,11 +81,12 @@ class _Alias:
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader whose composer counts aliases, bounds nesting and keeps alias marks."""
+    """SafeLoader whose composer counts aliases and nodes, bounds nesting and keeps alias marks."""
 
     def __init__(self, stream):
         super().__init__(stream)
         self.alias_count = 0
+        self.node_count = 0
         self.depth = 0
 
     def compose_node(self, parent, index):
@@ -92,6 +96,9 @@ class _Loader(yaml.SafeLoader):
             if self.alias_count > MAX_ALIASES:
                 raise _Limit(f"too many aliases (more than {MAX_ALIASES})", mark)
             return _Alias(super().compose_node(parent, index), mark)
+        self.node_count += 1
+        if self.node_count > MAX_NODES:
+            raise _Limit(f"document has more than {MAX_NODES} nodes", self.peek_event().start_mark)
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
@@ -99,6 +106,40 @@ class _Loader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
+
+
+def _check_expansion(root) -> None:
+    """Raise `_Limit` if the composed tree `root` expands (aliases and merge keys followed)
+    to more than MAX_NODES nodes, or if an alias refers to a collection that contains it.
+
+    Counted on the tree the composer built, before any data: each collection's expanded
+    size is computed once and reused wherever an alias repeats it, so a billion laughs
+    costs as little to refuse as it took to compose."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()          # collections being counted: reaching one again is a cycle
+
+    def size(node) -> int:
+        if isinstance(node, _Alias):
+            if id(node.target) in active:
+                raise _Limit("an alias refers to a collection that contains it", node.start_mark)
+            total = 1 + size(node.target)
+        elif id(node) in sizes:
+            return sizes[id(node)]
+        else:
+            active.add(id(node))
+            if isinstance(node, yaml.MappingNode):
+                total = 1 + sum(size(key) + size(value) for key, value in node.value)
+            elif isinstance(node, yaml.SequenceNode):
+                total = 1 + sum(size(item) for item in node.value)
+            else:
+                total = 1
+            active.discard(id(node))
+            sizes[id(node)] = total
+        if total > MAX_NODES:
+            raise _Limit(f"document expands to more than {MAX_NODES} nodes (alias bomb?)", node.start_mark)
+        return total
+
+    size(root)
 
 
 def _pos(mark) -> tuple[int, int]:
@@ -118,8 +159,6 @@ class _Builder:
         self.values: dict = {}
         self.keys: dict = {}
         self.problems: list[Problem] = []
-        self.nodes = 0
-        self.active: set[int] = set()          # nodes being built: revisiting one is a cycle
         self.scalars = SafeConstructor()
 
     def problem(self, mark, message, path):
@@ -127,26 +166,18 @@ class _Builder:
         self.problems.append(Problem(self.filename, line, col, message, pointer(path)))
 
     def build(self, node, path, mark=None):
-        self.nodes += 1
-        if self.nodes > MAX_NODES:
-            raise _Limit(f"document expands to more than {MAX_NODES} nodes (alias bomb?)", node.start_mark)
+        """The plain data of `node` at `path` (its size and cycles checked by `_check_expansion`)."""
         self.values[path] = _pos((mark or node).start_mark)
         if isinstance(node, _Alias):
             return self.build(node.target, path, node)
-        if id(node) in self.active:
-            raise _Limit("an alias refers to a collection that contains it", (mark or node).start_mark)
-        self.active.add(id(node))
-        try:
-            if isinstance(node, yaml.MappingNode) and node.tag == _MAP:
-                return self._mapping(node, path)
-            if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
-                return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-            if isinstance(node, yaml.ScalarNode) and node.tag in _SCALAR_TAGS:
-                return self._scalar(node, path)
-            self.problem(node.start_mark, f"unsupported YAML tag {node.tag!r}", path)
-            return None
-        finally:
-            self.active.discard(id(node))
+        if isinstance(node, yaml.MappingNode) and node.tag == _MAP:
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
+            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        if isinstance(node, yaml.ScalarNode) and node.tag in _SCALAR_TAGS:
+            return self._scalar(node, path)
+        self.problem(node.start_mark, f"unsupported YAML tag {node.tag!r}", path)
+        return None
 
     def _scalar(self, node, path):
         try:
@@ -257,6 +288,7 @@ def load_document(text: str | bytes, filename: str, *, lenient: bool = False) ->
         if node is None:
             raise PolicyError([Problem(filename, 1, 1, "the file is empty; expected a mapping such as "
                                                        "'metadata: ...'")])
+        _check_expansion(node)
         data = builder.build(node, ())
     except _Limit as exc:
         line, col = _pos(exc.mark)

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError
 
 from arrears.engine.domain.errors import InputError, StoreError
-from arrears.engine.store.failures import safe_url, translated
+from arrears.engine.store.failures import safe_url, sqlite_file, translated
 
 DEFAULT_URL = "sqlite:///arrears.db"
 URL_ENV = "ARREARS_DATABASE_URL"
@@ -39,10 +39,7 @@ def default_url(environ=None) -> str:
 def sqlite_path(url: str) -> Path | None:
     """The file of a SQLite URL (None for other databases and in-memory SQLite)."""
     with translated(url):
-        parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return Path(parsed.database)
+        return sqlite_file(url)
 
 
 def make_engine(url: str, *, busy_timeout: float = 30.0, synchronous: str = "FULL",

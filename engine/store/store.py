@@ -47,7 +47,7 @@ from arrears.engine.store.db import (
     write_transaction,
 )
 from arrears.engine.store.debtors import DebtorCursor
-from arrears.engine.store.failures import translated
+from arrears.engine.store.failures import translated, write_blocker
 from arrears.engine.store.schema import accounts, events, invoices
 
 
@@ -142,6 +142,11 @@ class Store:
         with read_transaction(self.engine) as conn:
             conn.execute(text("SELECT 1"))
             return migrations.current_revision(conn)
+
+    def write_blocker(self) -> str | None:
+        """Why a write would fail now (disk full, read-only), found without writing; None if
+        nothing is known to stop one (see `failures.write_blocker`)."""
+        return write_blocker(self.engine)
 
     def schema_revision(self) -> str | None:
         """The schema revision the database is at (None for a database without the schema)."""

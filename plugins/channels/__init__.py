@@ -128,18 +128,26 @@ class Settings:
             return dict(default or {})
         return dict(value)
 
-    def secret(self, key: str, *, required=False):
-        """A secret given inline as `key` or as the name of an environment variable `key_env`."""
+    def secret(self, key: str, *, required=False, min_bytes: int = 0):
+        """A secret given inline as `key` or as the name of an environment variable `key_env`;
+        with `min_bytes`, one shorter than that many bytes (UTF-8) is a problem (the secret
+        itself is never part of a message)."""
         inline = self.str(key)
         env_name = self.str(f"{key}_env")
         if inline and env_name:
             self.problems.append(f"give {key} or {key}_env, not both")
+        where = key
         if env_name:
             inline = os.environ.get(env_name)
+            where = f"environment variable {env_name} (from {key}_env)"
             if not inline:
-                self.problems.append(f"environment variable {env_name} (from {key}_env) is not set")
+                self.problems.append(f"{where} is not set")
         elif required and not inline:
             self.problems.append(f"{key} (or {key}_env) is required")
+        if inline and min_bytes and len(inline.encode("utf-8")) < min_bytes:
+            self.problems.append(f"{where} must be at least {min_bytes} bytes long, not "
+                                 f"{len(inline.encode('utf-8'))}; make one with "
+                                 f"`python -c 'import secrets; print(secrets.token_hex({min_bytes}))'`")
         return inline
 
     def require(self, condition: bool, problem: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from arrears.api import create_app
-from arrears.api.auth import KeyConfigError, KeyRing, parse_env_keys
+from arrears.api.auth import KeyConfigError, KeyRing, key_id, parse_env_keys
 from arrears.api.config import ConfigError
 from arrears.api.resources import RESOURCES
 from tests.api.apikit import KEYS, ROLES
@@ -77,6 +77,28 @@ def test_env_key_format():
     assert parse_env_keys("a:b:admin, c:agent,") == {"a:b": "admin", "c": "agent"}
     with pytest.raises(KeyConfigError):
         parse_env_keys("nocolon")
+
+
+def test_a_key_listed_twice_with_different_roles_is_refused_by_position_never_shown():
+    key, other = "k" * 24 + "-first", "o" * 24
+    assert parse_env_keys(f"{key}:admin,{key}:admin") == {key: "admin"}        # the same role: one key
+    with pytest.raises(KeyConfigError) as err:
+        parse_env_keys(f"{key}:admin, {other}:agent, {key}:integrator")
+    assert str(err.value) == (f"ARREARS_API_KEYS: entries 1 and 3 are the same key (key id {key_id(key)}) "
+                              f"with different roles, admin and integrator; give each key one role")
+    assert key not in str(err.value) and key[:8] not in str(err.value)
+
+
+def test_serve_refuses_to_start_with_a_key_listed_twice(tmp_path, monkeypatch, capsys):
+    from arrears.engine.cli import main
+    key = "s" * 30
+    monkeypatch.setenv("ARREARS_API_KEYS", f"{key}:agent,{key}:admin")
+    code = main(["serve", "--db", f"sqlite:///{tmp_path / 'a.db'}", "--port", "0", "--no-scheduler"])
+    err = capsys.readouterr().err
+    assert code == 2
+    expected = (f"arrears serve: ARREARS_API_KEYS: entries 1 and 2 are the same key (key id {key_id(key)}) "
+                f"with different roles, agent and admin; give each key one role")
+    assert err.splitlines() == [expected]
 
 
 @pytest.mark.parametrize("api_config, message", [({"colour": 1}, "unknown api setting"),

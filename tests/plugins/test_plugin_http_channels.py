@@ -8,13 +8,22 @@ import pytest
 
 from arrears.plugins.channels.http import deliver_json
 from arrears.plugins.channels.sms import SmsChannel
-from arrears.plugins.channels.webhook import SIGNATURE_HEADER, WebhookChannel, sign, verify_signature
+from arrears.plugins.channels.webhook import (
+    MIN_SECRET_BYTES,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    TOLERANCE_SECONDS,
+    WebhookChannel,
+    sign,
+    verify_signature,
+)
 from arrears.plugins.errors import ChannelConfigError
 from arrears.plugins.message import Recipient
 from arrears.plugins.rendering import Renderer
 from arrears.plugins.testing import free_port, make_message
 
 SMS_TEXT = make_message(channel="sms", channel_kind="sms", content=("opt_out",))
+SECRET = "whsec-0123456789abcdef0123456789abcdef"        # at least MIN_SECRET_BYTES
 
 
 def sms(url, **extra) -> SmsChannel:
@@ -25,7 +34,7 @@ def sms(url, **extra) -> SmsChannel:
 
 def webhook(url, **extra) -> WebhookChannel:
     channel = WebhookChannel()
-    channel.configure({"url": url, "secret": "shh", "timeout": 2, **extra})
+    channel.configure({"url": url, "secret": SECRET, "timeout": 2, **extra})
     channel.clock = lambda: datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
     return channel
 
@@ -91,15 +100,20 @@ def test_webhook_signature_verifies_and_timestamp_is_signed(http_server):
     result = webhook(http_server.url + "/hook").deliver(message)
     assert result.ok, result.detail
     request = http_server.requests[0]
-    signature = request.headers[SIGNATURE_HEADER]
+    signature, stamp = request.headers[SIGNATURE_HEADER], request.headers[TIMESTAMP_HEADER]
+    assert stamp == str(int(datetime(2026, 11, 22, 15, 0, tzinfo=UTC).timestamp()))
     assert signature.startswith("sha256=") and len(signature) == 7 + 64
-    assert verify_signature("shh", request.body, signature)
-    assert not verify_signature("other secret", request.body, signature)
-    assert not verify_signature("shh", request.body + b" ", signature)
-    stamp = int(datetime(2026, 11, 22, 15, 0, tzinfo=UTC).timestamp())
-    assert request.headers["X-Arrears-Timestamp"] == str(stamp)
+    sent = int(stamp)
+    assert verify_signature(SECRET, request.body, signature, stamp, now=sent + 10)
+    assert not verify_signature("x" * 40, request.body, signature, stamp, now=sent)          # other secret
+    assert not verify_signature(SECRET, request.body + b" ", signature, stamp, now=sent)      # other body
+    assert not verify_signature(SECRET, request.body, signature, str(sent + 60), now=sent)   # other time
+    assert not verify_signature(SECRET, request.body, signature, stamp, now=sent + TOLERANCE_SECONDS + 1)
+    assert not verify_signature(SECRET, request.body, signature, stamp, now=sent - TOLERANCE_SECONDS - 1)
+    assert not verify_signature(SECRET, request.body, signature, None, now=sent)
+    assert not verify_signature(SECRET, request.body, signature, "-1", now=sent)
     payload = request.json()
-    assert payload["sent_at"] == stamp          # inside the signed body too
+    assert payload["sent_at"] == sent
     assert payload["idempotency_key"] == "A1:agency_referral:1"
     assert payload["message"]["subject"].startswith("Refer account A1")
     assert request.headers["X-Arrears-Idempotency-Key"] == message.idempotency_key
@@ -123,11 +137,24 @@ def test_webhook_needs_a_secret():
         WebhookChannel().configure({"url": "https://example.com/hook"})
 
 
-def test_sign_is_hmac_sha256_hex():
+def test_sign_is_hmac_sha256_hex_of_timestamp_dot_body():
     import hashlib
     import hmac
     body = json.dumps({"a": 1}).encode()
-    assert sign("k", body) == "sha256=" + hmac.new(b"k", body, hashlib.sha256).hexdigest()
+    expected = hmac.new(b"k", b"1795000000." + body, hashlib.sha256).hexdigest()
+    assert sign("k", 1795000000, body) == sign("k", "1795000000", body) == "sha256=" + expected
+
+
+@pytest.mark.parametrize("settings", [{"secret": "s" * (MIN_SECRET_BYTES - 1)},
+                                      {"secret_env": "ARREARS_TEST_WEBHOOK_SECRET"}])
+def test_a_webhook_secret_shorter_than_32_bytes_is_refused_without_showing_it(settings, monkeypatch):
+    monkeypatch.setenv("ARREARS_TEST_WEBHOOK_SECRET", "short-secret-value")
+    with pytest.raises(ChannelConfigError) as err:
+        WebhookChannel().configure({"url": "https://example.com/hook", **settings})
+    text = str(err.value)
+    assert f"must be at least {MIN_SECRET_BYTES} bytes long" in text
+    assert "sss" not in text and "short-secret-value" not in text
+    WebhookChannel().configure({"url": "https://example.com/hook", "secret": "s" * MIN_SECRET_BYTES})
 
 
 def test_deliver_json_reads_no_id_from_a_non_json_reply(http_server):

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from arrears.engine.domain.errors import StoreConflict, StoreError, StoreLocked
+from arrears.engine.domain.errors import StoreConflict, StoreError, StoreLocked, StoreUnwritable
 from arrears.engine.domain.model import Account
 from arrears.engine.store import SchemaError, Store
 from tests.store.storekit import T0
@@ -49,8 +49,9 @@ def test_a_read_only_database_says_so(db_url, tmp_path):
     Store(db_url).close()
     with Store(f"sqlite:///file:{tmp_path / 'arrears.db'}?mode=ro&uri=true") as store:
         assert store.counts()["accounts"] == 0                 # reading works
-        with pytest.raises(StoreError, match="disk full or database read-only"):
+        with pytest.raises(StoreUnwritable, match="disk full or database read-only"):
             store.upsert_accounts([Account("A", "EUR")], now=T0)
+        assert store.write_blocker() == "disk full or database read-only: the URL opens it read-only"
 
 
 @pytest.mark.parametrize("url, message", [
@@ -85,7 +86,11 @@ def test_errors_that_are_not_the_database_s_pass_unchanged(store):
     ("deadlock detected", StoreLocked, "database is locked"),
     ('relation "accounts" does not exist', SchemaError, "no Arrears schema in"),
     ('database "arrears" does not exist', StoreError, "the database cannot be reached"),
-    ("database or disk is full", StoreError, "disk full or database read-only"),
+    ("database or disk is full", StoreUnwritable, "disk full or database read-only"),
+    ("attempt to write a readonly database", StoreUnwritable, "disk full or database read-only"),
+    ("could not extend file \"base/16384/2619\": No space left on device", StoreUnwritable,   # PostgreSQL
+     "disk full or database read-only"),
+    ("cannot execute INSERT in a read-only transaction", StoreUnwritable, "disk full or database read-only"),
     ("file is not a database", StoreError, "not a usable database file"),
     ("something else", StoreError, "database error"),
 ])

@@ -25,7 +25,7 @@ lease_ttl = 5
 
 [channels.webhook]
 url = "{server.url}/hook"
-secret = "test-secret"
+secret = "test-secret-0123456789abcdef0123456789"
 
 [routes]
 {routes}

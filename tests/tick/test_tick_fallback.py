@@ -18,7 +18,7 @@ from arrears.plugins import hookimpl
 from arrears.plugins.dispatch import Dispatcher
 from arrears.plugins.message import DeliveryResult
 from arrears.plugins.testing import free_port, plugin_manager
-from tests.tick.tickkit import MONDAY, account, load, rows
+from tests.tick.tickkit import MONDAY, WEBHOOK_SECRET, account, load, rows
 
 pytestmark = pytest.mark.also_postgresql
 
@@ -51,7 +51,7 @@ def mixed(server, bouncing_smtp):
     _, port = bouncing_smtp
     return Dispatcher(plugin_manager(), {
         "channels": {"email": {"host": "127.0.0.1", "port": port, "from_address": "ar@example.com"},
-                     "webhook": {"url": server.url + "/hook", "secret": "test-secret", "timeout": 5}},
+                     "webhook": {"url": server.url + "/hook", "secret": WEBHOOK_SECRET, "timeout": 5}},
         "routes": {"sms": "webhook"}, "creditor": {"name": "Example Ltd"}})
 
 

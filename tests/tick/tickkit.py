@@ -17,11 +17,12 @@ MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)  # inside every cont
 TODAY = date(2026, 11, 22)
 ROUTES = {name: "webhook" for name in ("email", "sms", "letter", "call", "crm", "review")}
 KEY_HEADER = "X-Arrears-Idempotency-Key"
+WEBHOOK_SECRET = "test-secret-0123456789abcdef0123456789"     # at least MIN_SECRET_BYTES
 
 
 def dispatcher_config(url: str) -> dict:
     """Every policy channel delivered by the signed webhook to `url`."""
-    return {"channels": {"webhook": {"url": url + "/hook", "secret": "test-secret", "timeout": 5}},
+    return {"channels": {"webhook": {"url": url + "/hook", "secret": WEBHOOK_SECRET, "timeout": 5}},
             "routes": dict(ROUTES), "creditor": {"name": "Example Ltd"}}
 
 
