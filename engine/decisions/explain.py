@@ -36,6 +36,7 @@ def render_text(decision: Decision) -> str:
             lines.append(f"  Account manager: {a.account_manager}.")
     else:
         lines.append("DECISION: no contact now.")
+    lines += [f"Promise to pay: {t.outcome} — {t.detail}." for t in d.trace if t.step == "promise to pay"]
     if d.suppressions:
         lines.append("Held back by:")
         for s in d.suppressions:

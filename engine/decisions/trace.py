@@ -5,6 +5,8 @@ per-account string work; `arrears explain` prints it.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from arrears.engine.decisions.escalation import REASONS
 from arrears.engine.decisions.messages import describe as describe_trigger
 from arrears.engine.domain.batch import day_to_date
@@ -100,6 +102,30 @@ def _holds(db, row):
         else:
             out.append(TraceStep(f"check {h.rule}", "clear"))
     return out
+
+
+def _promise(db, row) -> list:
+    """The latest promise to pay, as an auditor asks about it: what was promised and when, by
+    when it had to be paid (the promised day, plus tolerance, capped by the longest promise the
+    policy accepts), what was paid against it, and whether it is open, kept or broken."""
+    f = db.facts
+    pr = f.promises
+    mine = np.flatnonzero(pr["acct"] == row)
+    if not mine.size:
+        return []
+    k = int(mine[-1])
+    ev = int(pr["rows"][k])
+    made, deadline = int(f.b.ev_at[ev]), int(pr["deadline"][k])
+    acct = np.array([row])
+    paid = int(f.paid_between(acct, np.array([made - 1]), np.array([min(deadline, db.now) - 1]))[0])
+    promised = int(f.b.ev_amount[ev])
+    outcome = "broken" if pr["broken"][k] else "kept" if paid >= promised else "open"
+    last_day = int(f.local_day_of(acct, np.array([deadline - 1]))[0])
+    detail = (f"{_amount(db, promised, row)} promised on {_date(f.local_day_of(acct, np.array([made]))[0])} "
+              f"for {_date(f.b.ev_until[ev])}; due by the end of {_date(last_day)} (tolerance "
+              f"{f.p.pauses.promise_tolerance_days} days, at most {f.p.pauses.promise_max_days} days "
+              f"after the promise); {_amount(db, paid, row)} paid against it")
+    return [TraceStep("promise to pay", outcome, detail)]
 
 
 def _channel(db, row):
@@ -231,6 +257,7 @@ def build_trace(db, row: int) -> tuple[TraceStep, ...]:
     steps.append(TraceStep("priority", f"{db.scores[row]:.2f}", contrib))
     steps += _stages(db, row)
     steps.append(_escalation(db, row))
+    steps += _promise(db, row)
     steps += _holds(db, row)
     steps += _guardrails(db, row)
     steps += _channel(db, row)

@@ -1,0 +1,69 @@
+"""Evidence an auditor asks for, in the decision's trace: a promise to pay shows what was
+promised, when and for when, by when it had to be paid, what was paid against it, and its fate."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from arrears.engine.decisions.core import decide
+from arrears.engine.decisions.explain import render_text
+from arrears.engine.policy.compiler import compile_policy
+from tests.core_factories import default_policy_doc, ev, make_account
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return compile_policy(default_policy_doc())
+
+
+def _promise_step(decision):
+    steps = [t for t in decision.trace if t.step == "promise to pay"]
+    assert len(steps) <= 1
+    return steps[0] if steps else None
+
+
+def _at(day, hour=9):
+    return datetime(2026, 11, day, hour, tzinfo=timezone.utc)
+
+
+HISTORY = [ev("contact_attempt", _at(1), channel="email", outcome="sent", stage="friendly_reminder"),
+           ev("promise_to_pay", _at(5), amount="500.00", until="2026-11-12")]
+
+
+@pytest.mark.parametrize("paid, now_day, outcome, paid_text", [
+    ("120.00", 24, "broken", "120.00 EUR paid against it"),
+    ("500.00", 24, "kept", "500.00 EUR paid against it"),
+    ("120.00", 13, "open", "120.00 EUR paid against it"),
+    (None, 13, "open", "0.00 EUR paid against it"),
+    (None, 15, "broken", "0.00 EUR paid against it"),
+])
+def test_a_promise_shows_what_was_promised_and_paid_against_it(policy, paid, now_day, outcome, paid_text):
+    events = list(HISTORY)
+    if paid:
+        events.append(ev("payment", _at(10), amount=paid))
+    d = decide(make_account(due_date="2026-10-20"), events, policy, _at(now_day, 10))
+    step = _promise_step(d)
+    assert step.outcome == outcome
+    assert step.detail.startswith("500.00 EUR promised on 2026-11-05 for 2026-11-12; due by the end of "
+                                  "2026-11-14 (tolerance 2 days, at most 45 days after the promise); ")
+    assert step.detail.endswith(paid_text)
+    assert f"Promise to pay: {outcome} — 500.00 EUR promised on 2026-11-05" in render_text(d)
+
+
+def test_a_payment_after_the_deadline_is_not_counted_against_the_promise(policy):
+    events = HISTORY + [ev("payment", _at(20), amount="500.00")]
+    step = _promise_step(decide(make_account(due_date="2026-10-20", amount="2000.00"), events, policy,
+                                _at(24, 10)))
+    assert step.outcome == "broken" and step.detail.endswith("0.00 EUR paid against it")
+
+
+def test_the_latest_promise_is_the_one_shown(policy):
+    events = HISTORY + [ev("promise_to_pay", _at(20), amount="300.00", until="2026-11-30")]
+    step = _promise_step(decide(make_account(due_date="2026-10-20"), events, policy, _at(24, 10)))
+    assert step.outcome == "open" and step.detail.startswith("300.00 EUR promised on 2026-11-20 for 2026-11-30")
+
+
+def test_no_promise_no_step(policy):
+    d = decide(make_account(due_date="2026-10-20"), HISTORY[:1], policy, _at(24, 10))
+    assert _promise_step(d) is None and "Promise to pay" not in render_text(d)
