@@ -67,3 +67,27 @@ def test_the_latest_promise_is_the_one_shown(policy):
 def test_no_promise_no_step(policy):
     d = decide(make_account(due_date="2026-10-20"), HISTORY[:1], policy, _at(24, 10))
     assert _promise_step(d) is None and "Promise to pay" not in render_text(d)
+
+
+def test_priority_shows_each_factors_inputs_beside_its_contribution(policy):
+    account = make_account(due_date="2026-10-20", amount="880.00", risk_score=0.2, on_time_ratio=0.9,
+                           relationship_tier="key")
+    d = decide(account, HISTORY + [ev("payment", _at(10), amount="120.00")], policy, _at(24, 10))
+    factors = {t.step[7:]: t for t in d.trace if t.step.startswith("factor ")}
+    assert list(factors) == [name for name, _ in d.priority.contributions]
+    for name, value in d.priority.contributions:
+        assert factors[name].outcome == f"{value:+.2f}"
+    assert factors["balance"].detail.startswith("balance 760.00 EUR, log scale, cap ")
+    assert factors["days_past_due"].detail.startswith("35 days past due, cap ")
+    assert factors["recovery_likelihood"].detail == (
+        "risk score 0.2, on-time ratio 0.9, a payment in the last 90 days, 1 promise broken in a year")
+    assert factors["relationship_value"].detail.startswith("tier key: value ")
+    text = render_text(d)
+    assert "risk score 0.2, on-time ratio 0.9" in text.split("DECISION")[0]
+
+
+def test_unknown_scores_say_what_they_count_as(policy):
+    d = decide(make_account(due_date="2026-10-20"), [], policy, _at(24, 10))
+    detail = next(t.detail for t in d.trace if t.step == "factor recovery_likelihood")
+    assert detail == ("risk score unknown (counts 0.5), on-time ratio unknown (counts 0.5), "
+                      "no payment in the last 90 days, 0 promises broken in a year")

@@ -9,6 +9,7 @@ import numpy as np
 
 from arrears.engine.decisions.escalation import REASONS
 from arrears.engine.decisions.messages import describe as describe_trigger
+from arrears.engine.decisions.priority import describe_inputs
 from arrears.engine.domain.batch import day_to_date
 from arrears.engine.domain.clock import FAR, NEVER, from_epoch
 from arrears.engine.domain.decision import TraceStep, rfc3339
@@ -255,6 +256,8 @@ def build_trace(db, row: int) -> tuple[TraceStep, ...]:
     contrib = ", ".join(f"{fac.name} {db.contributions[row, j]:+.2f}"
                         for j, fac in enumerate(p.factors))
     steps.append(TraceStep("priority", f"{db.scores[row]:.2f}", contrib))
+    steps += [TraceStep(f"factor {fac.name}", f"{db.contributions[row, j]:+.2f}", describe_inputs(f, fac, row))
+              for j, fac in enumerate(p.factors)]
     steps += _stages(db, row)
     steps.append(_escalation(db, row))
     steps += _promise(db, row)
