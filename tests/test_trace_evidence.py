@@ -91,3 +91,31 @@ def test_unknown_scores_say_what_they_count_as(policy):
     detail = next(t.detail for t in d.trace if t.step == "factor recovery_likelihood")
     assert detail == ("risk score unknown (counts 0.5), on-time ratio unknown (counts 0.5), "
                       "no payment in the last 90 days, 0 promises broken in a year")
+
+
+def _line_of(path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text in line)
+
+
+def test_each_trace_step_points_at_the_policy_line_it_came_from():
+    from arrears.engine.policy.load import load_policy
+    from tests.core_factories import POLICY_PATH
+    policy = load_policy(POLICY_PATH)
+    d = decide(make_account(due_date="2026-10-20"), HISTORY, policy, _at(24, 10))
+    source = {t.step: t.source for t in d.trace}
+    name = str(POLICY_PATH)
+    assert source["segment vip"] == f"{name}:{_line_of(POLICY_PATH, '  vip:')}:3"
+    assert source["stage firm_reminder"] == f"{name}:{_line_of(POLICY_PATH, '- id: firm_reminder')}:7"
+    assert source["factor balance"].startswith(f"{name}:{_line_of(POLICY_PATH, '    balance: {')}:")
+    assert source["offer settlement"] == f"{name}:{_line_of(POLICY_PATH, '  settlement:')}:3"
+    assert source["check pause.promise_to_pay"] == source["promise to pay"] \
+        == f"{name}:{_line_of(POLICY_PATH, '  promise_to_pay:')}:3"
+    assert source["check house.consumer"].startswith(f"{name}:")
+    # the engine's own steps and the law's rules are not the policy's lines
+    assert source["facts"] == source["check stop.deceased"] == source["next evaluation"] == ""
+    assert all(t.to_dict()["source"] == t.source for t in d.trace)
+
+
+def test_a_policy_compiled_from_a_bare_document_has_no_sources(policy):
+    d = decide(make_account(due_date="2026-10-20"), HISTORY, policy, _at(24, 10))
+    assert {t.source for t in d.trace} == {""}

@@ -267,7 +267,56 @@ def build_trace(db, row: int) -> tuple[TraceStep, ...]:
     steps += _offers(db, row)
     steps += _plugin_failures(db)
     steps.append(TraceStep("next evaluation", rfc3339(from_epoch(db.next_evaluation[row]))))
+    if p.positions:
+        steps = [_located(p, t) for t in steps]
     return tuple(steps)
+
+
+# A trace step's name (up to its first space, or whole) -> the policy path its rule is written at,
+# given the rest of the name and the step's outcome.
+_PAUSES = {"pause.hold": ("pauses", "manual_hold"), "pause.hardship": ("grace", "hardship_extension_days"),
+           "pause.dispute": ("pauses", "dispute"), "pause.promise_to_pay": ("pauses", "promise_to_pay"),
+           "pause.payment_plan": ("pauses", "payment_plan")}
+
+
+def _path_of(p, step: TraceStep) -> tuple | None:
+    """Where in the policy document the rule behind `step` is written, or None (the engine's own)."""
+    kind, _, name = step.step.partition(" ")
+    stage_index = {s.id: s.index for s in p.stages}
+    if kind == "bucket" and step.outcome in p.bucket_names:
+        return ("aging", "buckets", p.bucket_names.index(step.outcome))
+    if kind == "segment":
+        return ("segments", name)
+    if kind == "priority":
+        return ("priority", "factors")
+    if kind == "factor":
+        return ("priority", "factors", name)
+    if kind == "stage" and name in stage_index:
+        return ("escalation", "stages", stage_index[name])
+    if kind == "escalation" and step.outcome.startswith("step "):
+        k = stage_index.get(step.outcome[5:])
+        return None if k is None else ("escalation", "stages", k)
+    if kind == "channel" and step.outcome in p.channels:
+        return ("channels", step.outcome)
+    if kind == "offer":
+        return ("incentives", name)
+    if kind == "promise":
+        return ("pauses", "promise_to_pay")
+    if kind == "check" and name in _PAUSES:
+        return _PAUSES[name]
+    if kind == "check" and name.startswith("house."):
+        entries = (p.document.get("compliance") or {}).get("contact_hours") or ()
+        ids = [e.get("id") for e in entries]
+        rid = name[6:].removesuffix("-holidays")
+        return ("compliance", "contact_hours", ids.index(rid)) if rid in ids else None
+    return None
+
+
+def _located(p, step: TraceStep) -> TraceStep:
+    """`step` with `source` set to where its rule is written in the policy, when it is."""
+    path = _path_of(p, step)
+    where = "" if path is None else p.where(*path)
+    return TraceStep(step.step, step.outcome, step.detail, where) if where else step
 
 
 def _plugin_failures(db):

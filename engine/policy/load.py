@@ -35,7 +35,8 @@ def load_policy(source: str | Path, *, filename: str | None = None,
                        extra_checks=lambda d, name: _profile_problems(d, name, profiles),
                        facts=pluginfacts.definitions(sources))
     name = filename or (str(source) if _is_path(source) else "<policy>")
-    return compile_policy(doc.data, source=name, profiles=profiles, facts=sources)
+    return compile_policy(doc.data, source=name, profiles=profiles, facts=sources,
+                          positions={**doc.values, **doc.keys})
 
 
 def _profile_problems(doc, name: str, profiles: dict) -> list[Problem]:
