@@ -49,7 +49,7 @@ def test_failing_case_lists_mismatch_and_trace(tmp_path, capsys):
     assert main(["test", str(path)]) == 1
     out = capsys.readouterr().out
     assert f"FAIL  {path}:10  the friendly reminder" in out
-    assert "action: expected 'legal_warning', got 'reminder'" in out
+    assert 'action: expected "legal_warning", got "reminder"' in out
     assert "trace:" in out and "stage friendly_reminder: selected" in out
     assert out.strip().splitlines()[-1] == "0 passed, 1 failed"
 
@@ -148,3 +148,90 @@ def test_a_case_that_cannot_be_decided_fails_without_stopping_the_run(tmp_path, 
     out = capsys.readouterr().out
     assert "FAIL" in out and "larger than the largest amount accepted" in out
     assert out.strip().splitlines()[-1] == "1 passed, 1 failed"
+
+
+def test_failures_write_values_as_the_test_file_means_them(tmp_path, capsys):
+    path = _suite(tmp_path, CASE.replace("EXPECTED", "null").replace(
+        "channel: email}", "channel: email, requires_approval: true, late_fee: null}"))
+    assert main(["test", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert 'action: expected null, got "reminder"' in out
+    assert "requires_approval: expected true, got false" in out
+    assert 'late_fee: expected null, got "0.00"' in out
+    assert "None" not in out and "True" not in out and "'" not in out.split("trace:")[0]
+
+
+def test_a_bad_default_is_the_files_problem_at_the_defaults_line(tmp_path, capsys):
+    path = _suite(tmp_path, CASE.replace("EXPECTED", "reminder").replace("currency: EUR", "currency: euro"))
+    assert main(["test", str(path)]) == 2
+    out = capsys.readouterr().out
+    assert f"{path}:5:15: defaults.account.currency:" in out
+    assert "FAIL" not in out and "0 passed, 0 failed" in out
+
+
+def test_a_bad_invoice_in_the_defaults_points_at_the_invoice_field(tmp_path, capsys):
+    path = _suite(tmp_path, CASE.replace("EXPECTED", "reminder").replace('due_date: "2026-11-20"', "due_date: soon"))
+    assert main(["test", str(path)]) == 2
+    assert f"{path}:8:54: defaults.account.invoices[0].due_date: expected a date" in capsys.readouterr().out
+
+
+def test_a_case_overriding_the_bad_default_is_not_blamed_on_the_defaults(tmp_path, capsys):
+    body = CASE.replace("EXPECTED", "reminder").replace(
+        "  - name: the friendly reminder\n",
+        "  - name: the friendly reminder\n    account: {currency: euro}\n")
+    path = _suite(tmp_path, body)
+    assert main(["test", str(path)]) == 1
+    assert f"error: {path}:11:25: cases[0].account.currency:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("expect, ok", [
+    ("{priority: PRIO}", True),
+    ("{priority: {min: 0, max: PRIO}}", True),
+    ("{priority: {min: PRIO}}", True),
+    ("{priority: {max: 1}}", False),
+    ("{priority: 1.5}", False),
+    ("{account_manager: null, content: [first_message]}", True),
+    ("{content: []}", False),
+    ("{account_manager: someone}", False),
+    ("{suppression_reasons: {}}", True),
+    ("{suppression_reasons: {grace: days}}", False),
+])
+def test_priority_account_manager_content_and_reasons_can_be_expected(tmp_path, capsys, expect, ok):
+    path = _suite(tmp_path, CASE.replace("EXPECTED", "reminder"))
+    score = _decided_score(path)
+    assert 0 < score < 100
+    body = CASE.replace("{action: EXPECTED, channel: email}", expect.replace("PRIO", str(score)))
+    path.write_text(body, encoding="utf-8")
+    assert main(["test", str(path)]) == (0 if ok else 1), capsys.readouterr().out
+
+
+def _decided_score(path: Path) -> float:
+    from arrears.engine.decisions.policytest import run_suite
+    return run_suite(path)[0].decision.priority.score
+
+
+def test_a_grace_reason_is_matched_by_its_text(tmp_path, capsys):
+    body = CASE.replace("EXPECTED", "null").replace('due_date: "2026-11-20"', 'due_date: "2026-11-22"').replace(
+        "channel: email}", "suppression_reasons: {grace: GRACE}}")
+    path = _suite(tmp_path, body.replace("GRACE", "grace"))
+    assert main(["test", str(path)]) == 0, capsys.readouterr().out
+    path.write_text(body.replace("GRACE", "no such words"), encoding="utf-8")
+    assert main(["test", str(path)]) == 1
+    assert 'suppression_reasons.grace: expected a reason containing "no such words", got "' in capsys.readouterr().out
+
+
+def test_explain_as_test_prints_a_case_that_passes_when_pasted(tmp_path, capsys):
+    args = _explain("--events", str(EXAMPLES / "events.json"), "--at", "2026-11-23T10:00:00Z", "--as-test")
+    assert main(args) == 0
+    case = capsys.readouterr().out
+    assert case.startswith("  - name: ACME-0042 at 2026-11-23T10:00:00Z\n")
+    assert "    expect:\n" in case and "      action: formal_notice\n" in case
+    suite = tmp_path / "pasted_test.yaml"
+    shutil.copy(POLICIES / "default.yaml", tmp_path / "default.yaml")
+    suite.write_text("policy: default.yaml\ncases:\n" + case, encoding="utf-8")
+    assert main(["test", str(suite)]) == 0, capsys.readouterr().out
+    # and the pasted case pins the decision down: editing one expectation makes it fail
+    suite.write_text("policy: default.yaml\ncases:\n" + case.replace("action: formal_notice", "action: call"),
+                     encoding="utf-8")
+    assert main(["test", str(suite)]) == 1
+    assert 'action: expected "call", got "formal_notice"' in capsys.readouterr().out

@@ -161,7 +161,10 @@ DECISION_PARTS = {
     "Suppression": _object({"rule": STR, "reason": STR, "until": OPT_TIME}, ("rule", "reason", "until")),
     "Fees": _object({"late_fee": ref("Money"), "interest": ref("Money"), "frozen": {"type": "boolean"},
                      "note": OPT_STR}, ("late_fee", "interest", "frozen", "note")),
-    "TraceStep": _object({"step": STR, "outcome": STR, "detail": STR}, ("step", "outcome", "detail")),
+    "TraceStep": _object({"step": STR, "outcome": STR, "detail": STR,
+                          "source": {"type": "string", "description": "Where the step's rule is written in "
+                                     "the policy, as file:line:col; empty for the engine's own steps."}},
+                         ("step", "outcome", "detail", "source")),
 }
 
 _DECISION_PROPS = {

@@ -35,6 +35,9 @@ def register(sub) -> None:
     p.add_argument("--events", help="JSON file with a list of events")
     add_at(p)
     add_format(p)
+    p.add_argument("--as-test", action="store_true",
+                   help="print the decision as a policy-test case (YAML) to paste under `cases:` "
+                        "of a *_test.yaml file and edit: every expectation filled in")
     p.set_defaults(handler=run)
 
 
@@ -49,6 +52,21 @@ def _read_json(path: str, what: str):
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
                          path) from None
+
+
+def as_test_case(account: dict, events: list, now, decision) -> str:
+    """The account, its events and the moment as one policy-test case whose `expect` block is
+    what was decided (`expected_of`), as YAML indented to sit under a test file's `cases:`."""
+    import yaml
+
+    from arrears.engine.decisions.policytest import expected_of
+    from arrears.engine.domain.decision import rfc3339
+    case = {"name": f"{decision.account_id} at {rfc3339(now)}", "now": rfc3339(now), "account": account}
+    if events:
+        case["events"] = events
+    case["expect"] = expected_of(decision)
+    text = yaml.safe_dump([case], sort_keys=False, allow_unicode=True, default_flow_style=None, width=100)
+    return "".join("  " + line if line.strip() else line for line in text.splitlines(keepends=True))
 
 
 def run(args) -> int:
@@ -70,7 +88,9 @@ def run(args) -> int:
     account = Account.from_dict(data, where=f"{args.account}: account")
     events = [Event.from_dict(e, where=f"{args.events}: events[{i}]") for i, e in enumerate(events_data)]
     decision = decide(account, events, policy, now)
-    if args.format == "json":
+    if args.as_test:
+        sys.stdout.write(as_test_case(data, events_data, now, decision))
+    elif args.format == "json":
         write_json(decision.to_dict())
     else:
         sys.stdout.write(render_text(decision))

@@ -24,8 +24,9 @@ def render_text(decision: Decision) -> str:
                      f"{d.disputed_amount}), {late}: bucket {d.bucket}.")
     lines.append("Segments: " + (", ".join(d.segments) or "none") + ".")
     lines.append(f"Priority {d.priority.score:.2f} of 100:")
+    inputs = {t.step[7:]: t.detail for t in d.trace if t.step.startswith("factor ")}
     for name, value in d.priority.contributions:
-        lines.append(f"  {name:<22}{value:+7.2f}")
+        lines.append(f"  {name:<22}{value:+7.2f}" + (f"   {inputs[name]}" if inputs.get(name) else ""))
     lines.append("")
     if d.action:
         a = d.action
@@ -37,6 +38,7 @@ def render_text(decision: Decision) -> str:
             lines.append(f"  Account manager: {a.account_manager}.")
     else:
         lines.append("DECISION: no contact now.")
+    lines += [f"Promise to pay: {t.outcome} — {t.detail}." for t in d.trace if t.step == "promise to pay"]
     if d.suppressions:
         lines.append("Held back by:")
         for s in d.suppressions:

@@ -2,16 +2,25 @@
 
 A suite names its policy (relative to the test file), shared `defaults` (a moment and
 account fields every case starts from) and `cases`. Each case's decision is compared
-with its `expect` block; a failure lists every mismatch and the decision's trace.
+with its `expect` block; a failure lists every mismatch (values written as in JSON:
+`null`, `true`, `"text"`) and the decision's trace.
+
+A bad value in `defaults` is a problem of the file, located at its own line (exit 2 from
+`arrears test`); a bad value in a case fails that case, located at the case's field.
+`expected_of(decision)` is the other direction: the `expect` block a decision passes,
+which `arrears explain --as-test` prints as a ready case.
 """
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from arrears.engine.domain.decision import Decision, rfc3339
-from arrears.engine.domain.errors import ArrearsError, PolicyError, Problem
+from arrears.engine.domain.errors import ArrearsError, InputError, PolicyError, Problem
 from arrears.engine.domain.model import Account, Event, parse_instant
+from arrears.engine.policy.yamlsrc import pointer
 
 
 def _action_field(name):
@@ -45,8 +54,44 @@ EXPECTATIONS = {
     "late_fee": lambda d: None if d.fees is None else str(d.fees.late_fee.amount),
     "interest": lambda d: None if d.fees is None else str(d.fees.interest.amount),
     "next_evaluation_at": lambda d: rfc3339(d.next_evaluation_at),
+    "priority": lambda d: d.priority.score,
+    "account_manager": _action_field("account_manager"),
+    "content": lambda d: [] if d.action is None else sorted(d.action.content),
+    "suppression_reasons": lambda d: {s.rule: s.reason for s in d.suppressions},
 }
-_UNORDERED = ("segments", "suppressions", "offers")
+_UNORDERED = ("segments", "suppressions", "offers", "content")
+
+
+def show(value) -> str:
+    """A value as a failure message writes it: JSON (`null`, `true`, `"text"`, `[...]`), the
+    way the test file means it, not Python's `None`/`True`/`'text'`."""
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _priority_failure(want, got: float) -> str | None:
+    """`priority: 42.5` is the score to two decimals; `{min: 40, max: 60}` a range (both ends in)."""
+    if isinstance(want, dict):
+        low, high = want.get("min", 0), want.get("max", 100)
+        if low <= got <= high:
+            return None
+        return f"priority: expected between {show(low)} and {show(high)}, got {show(got)}"
+    if round(float(want), 2) == round(got, 2):
+        return None
+    return f"priority: expected {show(want)}, got {show(got)}"
+
+
+def _reasons_failure(want: dict, got: dict) -> list[str]:
+    """`suppression_reasons: {rule: text}`: each rule held something back, its reason containing
+    the text (case-insensitive). Rules not named are not checked (`suppressions` lists them all)."""
+    out = []
+    for rule, text in want.items():
+        if rule not in got:
+            out.append(f"suppression_reasons: expected a suppression by {show(rule)}, got none "
+                       f"(suppressed by {show(sorted(got))})")
+        elif str(text).casefold() not in got[rule].casefold():
+            out.append(f"suppression_reasons.{rule}: expected a reason containing {show(text)}, "
+                       f"got {show(got[rule])}")
+    return out
 
 
 @dataclass
@@ -81,10 +126,29 @@ def check(decision: Decision, expect: dict) -> list[str]:
     for key, getter in EXPECTATIONS.items():
         if key not in expect:
             continue
-        want, got = _normalise(key, expect[key]), getter(decision)
-        if want != got:
-            failures.append(f"{key}: expected {want!r}, got {got!r}")
+        got = getter(decision)
+        if key == "priority":
+            failures += filter(None, [_priority_failure(expect[key], got)])
+        elif key == "suppression_reasons":
+            failures += _reasons_failure(expect[key] or {}, got)
+        elif (want := _normalise(key, expect[key])) != got:
+            failures.append(f"{key}: expected {show(want)}, got {show(got)}")
     return failures
+
+
+def expected_of(decision: Decision) -> dict:
+    """The `expect` block this decision passes, every key filled in (money as text, times as
+    RFC 3339), in the order failures are listed: what `arrears explain --as-test` prints."""
+    return {key: getter(decision) for key, getter in EXPECTATIONS.items()}
+
+
+_STEP = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
+
+
+def where_path(where: str) -> tuple:
+    """An InputError's `where` (`cases[0].account.invoices[1].amount`) as a document path
+    (`("cases", 0, "account", "invoices", 1, "amount")`), for its line and column."""
+    return tuple(name if name else int(index) for name, index in _STEP.findall(where))
 
 
 def _merged_account(defaults: dict, case: dict, index: int) -> dict:
@@ -92,6 +156,32 @@ def _merged_account(defaults: dict, case: dict, index: int) -> dict:
     data.update(case.get("account") or {})
     data.setdefault("id", f"case-{index + 1}")
     return data
+
+
+def _defaults_problem(doc, exc: InputError, case: dict, index: int) -> Problem | None:
+    """The problem at `defaults.account.…` when the bad account field came from the defaults
+    (the case does not set it), else None: the case's own value is the case's failure."""
+    path = where_path(exc.where)
+    prefix = ("cases", index, "account")
+    if path[:3] != prefix or len(path) < 4 or path[3] in (case.get("account") or {}):
+        return None
+    at = ("defaults", "account") + path[3:]
+    line, col = doc.position(at)
+    return Problem(doc.filename, line, col, f"{_dotted(at)}: {_message(exc)}", pointer(at))
+
+
+def _message(exc: InputError) -> str:
+    """An InputError's message without its `where: ` prefix."""
+    text = str(exc)
+    return text[len(exc.where) + 2:] if exc.where and text.startswith(exc.where + ": ") else text
+
+
+def _dotted(path: tuple) -> str:
+    """("defaults", "account", "invoices", 0, "amount") -> "defaults.account.invoices[0].amount"."""
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else step)
+    return out
 
 
 def run_suite(path: str | Path, facts=None, profiles=None, warn=None) -> list[CaseResult]:
@@ -124,6 +214,14 @@ def run_suite(path: str | Path, facts=None, profiles=None, warn=None) -> list[Ca
                       for j, e in enumerate(case.get("events") or [])]
             now = parse_instant(case.get("now", defaults.get("now")), f"cases[{i}].now")
             result.decision = decide(account, events, policy, now)
+        except InputError as exc:
+            problem = _defaults_problem(doc, exc, case, i)
+            if problem is not None:         # every case would fail the same way: the file's problem
+                raise PolicyError([problem]) from None
+            at_line, at_col = doc.position(where_path(exc.where))
+            result.error = f"{path}:{at_line}:{at_col}: {exc}"
+            results.append(result)
+            continue
         except ArrearsError as exc:
             result.error = str(exc)
             results.append(result)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from arrears.engine.domain.money import from_minor
+
 
 def _factor(facts, factor) -> np.ndarray:
     name = factor.name
@@ -52,3 +54,32 @@ def score(facts, policy) -> tuple[np.ndarray, np.ndarray]:
     contrib = np.round(contrib, 2) + 0.0   # + 0.0 turns -0.0 into 0.0
     scores = np.round(np.clip(contrib.sum(axis=1), 0.0, 100.0), 2)
     return scores, contrib
+
+
+def _known(value: float, what: str) -> str:
+    return f"{what} unknown (counts 0.5)" if np.isnan(value) else f"{what} {value:g}"
+
+
+def describe_inputs(facts, factor, row: int) -> str:
+    """What `factor` was computed from for account `row`, in words: the figures an auditor
+    needs to redo the contribution by hand (the trace's priority step and `arrears explain`)."""
+    name = factor.name
+    if name == "balance":
+        cap = float(factor.cap or 10000)
+        cur = facts.b.currency[row]
+        return f"balance {from_minor(int(facts.balance[row]), cur)} {cur}, {factor.scale or 'linear'} scale, cap {cap:g}"
+    if name == "days_past_due":
+        return f"{int(facts.days_past_due[row])} days past due, cap {float(factor.cap or 180):g}"
+    if name == "recovery_likelihood":
+        paid = int(facts.payments(90)[row]) > 0
+        broken = int(facts.promises_broken(365)[row])
+        return (f"{_known(float(facts.b.risk[row]), 'risk score')}, "
+                f"{_known(float(facts.b.on_time[row]), 'on-time ratio')}, "
+                f"{'a' if paid else 'no'} payment in the last 90 days, "
+                f"{broken} promise{'s' if broken != 1 else ''} broken in a year")
+    if name == "legal_exposure":
+        return f"{int(facts.days_past_due[row])} of {factor.limitation_days} days of the limitation period"
+    if name == "relationship_value":
+        tier = facts.b.tier[row]
+        return f"tier {tier or 'unknown'}: value {factor.tiers.get(tier, 0.0):g}"
+    return ""

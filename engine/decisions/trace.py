@@ -5,8 +5,11 @@ per-account string work; `arrears explain` prints it.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from arrears.engine.decisions.escalation import REASONS
 from arrears.engine.decisions.messages import describe as describe_trigger
+from arrears.engine.decisions.priority import describe_inputs
 from arrears.engine.domain.batch import day_to_date
 from arrears.engine.domain.clock import FAR, NEVER, from_epoch
 from arrears.engine.domain.decision import TraceStep, rfc3339
@@ -100,6 +103,30 @@ def _holds(db, row):
         else:
             out.append(TraceStep(f"check {h.rule}", "clear"))
     return out
+
+
+def _promise(db, row) -> list:
+    """The latest promise to pay, as an auditor asks about it: what was promised and when, by
+    when it had to be paid (the promised day, plus tolerance, capped by the longest promise the
+    policy accepts), what was paid against it, and whether it is open, kept or broken."""
+    f = db.facts
+    pr = f.promises
+    mine = np.flatnonzero(pr["acct"] == row)
+    if not mine.size:
+        return []
+    k = int(mine[-1])
+    ev = int(pr["rows"][k])
+    made, deadline = int(f.b.ev_at[ev]), int(pr["deadline"][k])
+    acct = np.array([row])
+    paid = int(f.paid_between(acct, np.array([made - 1]), np.array([min(deadline, db.now) - 1]))[0])
+    promised = int(f.b.ev_amount[ev])
+    outcome = "broken" if pr["broken"][k] else "kept" if paid >= promised else "open"
+    last_day = int(f.local_day_of(acct, np.array([deadline - 1]))[0])
+    detail = (f"{_amount(db, promised, row)} promised on {_date(f.local_day_of(acct, np.array([made]))[0])} "
+              f"for {_date(f.b.ev_until[ev])}; due by the end of {_date(last_day)} (tolerance "
+              f"{f.p.pauses.promise_tolerance_days} days, at most {f.p.pauses.promise_max_days} days "
+              f"after the promise); {_amount(db, paid, row)} paid against it")
+    return [TraceStep("promise to pay", outcome, detail)]
 
 
 def _channel(db, row):
@@ -229,15 +256,67 @@ def build_trace(db, row: int) -> tuple[TraceStep, ...]:
     contrib = ", ".join(f"{fac.name} {db.contributions[row, j]:+.2f}"
                         for j, fac in enumerate(p.factors))
     steps.append(TraceStep("priority", f"{db.scores[row]:.2f}", contrib))
+    steps += [TraceStep(f"factor {fac.name}", f"{db.contributions[row, j]:+.2f}", describe_inputs(f, fac, row))
+              for j, fac in enumerate(p.factors)]
     steps += _stages(db, row)
     steps.append(_escalation(db, row))
+    steps += _promise(db, row)
     steps += _holds(db, row)
     steps += _guardrails(db, row)
     steps += _channel(db, row)
     steps += _offers(db, row)
     steps += _plugin_failures(db)
     steps.append(TraceStep("next evaluation", rfc3339(from_epoch(db.next_evaluation[row]))))
+    if p.positions:
+        steps = [_located(p, t) for t in steps]
     return tuple(steps)
+
+
+# A trace step's name (up to its first space, or whole) -> the policy path its rule is written at,
+# given the rest of the name and the step's outcome.
+_PAUSES = {"pause.hold": ("pauses", "manual_hold"), "pause.hardship": ("grace", "hardship_extension_days"),
+           "pause.dispute": ("pauses", "dispute"), "pause.promise_to_pay": ("pauses", "promise_to_pay"),
+           "pause.payment_plan": ("pauses", "payment_plan")}
+
+
+def _path_of(p, step: TraceStep) -> tuple | None:
+    """Where in the policy document the rule behind `step` is written, or None (the engine's own)."""
+    kind, _, name = step.step.partition(" ")
+    stage_index = {s.id: s.index for s in p.stages}
+    if kind == "bucket" and step.outcome in p.bucket_names:
+        return ("aging", "buckets", p.bucket_names.index(step.outcome))
+    if kind == "segment":
+        return ("segments", name)
+    if kind == "priority":
+        return ("priority", "factors")
+    if kind == "factor":
+        return ("priority", "factors", name)
+    if kind == "stage" and name in stage_index:
+        return ("escalation", "stages", stage_index[name])
+    if kind == "escalation" and step.outcome.startswith("step "):
+        k = stage_index.get(step.outcome[5:])
+        return None if k is None else ("escalation", "stages", k)
+    if kind == "channel" and step.outcome in p.channels:
+        return ("channels", step.outcome)
+    if kind == "offer":
+        return ("incentives", name)
+    if kind == "promise":
+        return ("pauses", "promise_to_pay")
+    if kind == "check" and name in _PAUSES:
+        return _PAUSES[name]
+    if kind == "check" and name.startswith("house."):
+        entries = (p.document.get("compliance") or {}).get("contact_hours") or ()
+        ids = [e.get("id") for e in entries]
+        rid = name[6:].removesuffix("-holidays")
+        return ("compliance", "contact_hours", ids.index(rid)) if rid in ids else None
+    return None
+
+
+def _located(p, step: TraceStep) -> TraceStep:
+    """`step` with `source` set to where its rule is written in the policy, when it is."""
+    path = _path_of(p, step)
+    where = "" if path is None else p.where(*path)
+    return TraceStep(step.step, step.outcome, step.detail, where) if where else step
 
 
 def _plugin_failures(db):

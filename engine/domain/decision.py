@@ -171,9 +171,12 @@ class TraceStep:
     step: str
     outcome: str
     detail: str = ""
+    # Where in the policy the step's rule is written (`file:line:col`); "" for the engine's own
+    # steps and for a policy compiled from a bare dict.
+    source: str = ""
 
     def to_dict(self):
-        return {"step": self.step, "outcome": self.outcome, "detail": self.detail}
+        return {"step": self.step, "outcome": self.outcome, "detail": self.detail, "source": self.source}
 
 
 class JsonForm(Protocol):

@@ -167,6 +167,15 @@ class CompiledPolicy:
     # `stage_renames`: an old stage id -> the id of the stage it is now; the history's contacts
     # under the old id count for the new stage (`stage_codes`), so progress carries over.
     stage_renames: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # Where each part of the document is written: path tuple -> (line, col), the key's position
+    # for a mapping entry. Empty when compiled from a bare dict; not in the digest.
+    positions: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def where(self, *path) -> str:
+        """`source:line:col` of the policy part at `path` (e.g. `("segments", "vip")`), or "" when
+        the policy was not compiled from a located document or has no such part."""
+        at = self.positions.get(tuple(path))
+        return "" if at is None else f"{self.source}:{at[0]}:{at[1]}"
 
     @property
     def first_threshold(self) -> int:
@@ -196,8 +205,11 @@ def _money(value):
 
 
 def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = None,
-                   facts=None) -> CompiledPolicy:
+                   facts=None, positions: dict | None = None) -> CompiledPolicy:
     """Compile a schema- and semantics-valid policy document with its guardrail profiles.
+
+    `positions`: where each part is written (path -> (line, col), as a loaded `Document` holds
+    them), for the trace's `source` of each step.
 
     `facts`: the loaded plugins' facts (a mapping by name, or an iterable; see
     `arrears.engine.facts.pluginfacts.catalogue`) that its conditions may use.
@@ -281,6 +293,7 @@ def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = 
         house=compile_house_hours(doc.get("compliance") or {}, meta["name"]),
         representation=representation,
         stage_renames=dict(doc.get("stage_renames") or {}),
+        positions=dict(positions or {}),
     )
 
 

@@ -45,7 +45,8 @@ def load_checked(source: str | Path, *, filename: str | None = None,
                        extra_checks=lambda d, name: _profile_problems(d, name, profiles),
                        facts=pluginfacts.definitions(sources))
     name = filename or (str(source) if _is_path(source) else "<policy>")
-    return compile_policy(doc.data, source=name, profiles=profiles, facts=sources), doc
+    return compile_policy(doc.data, source=name, profiles=profiles, facts=sources,
+                          positions={**doc.values, **doc.keys}), doc
 
 
 def _profile_problems(doc, name: str, profiles: dict) -> list[Problem]:
