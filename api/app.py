@@ -39,6 +39,8 @@ def create_app(config: dict | None = None, *, store=None, plugin_manager=None) -
     metrics.init_app(app, state.metrics)
     for resource in RESOURCES:
         app.register_blueprint(resource.blueprint)
+    from arrears.console import init_app as init_console
+    init_console(app, state, (config or {}).get("console"))
     return app
 
 

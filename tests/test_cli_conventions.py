@@ -24,7 +24,7 @@ ACCOUNT = ROOT / "examples" / "account.json"
 SAMPLE = ROOT / "examples" / "replay" / "sample.csv"
 # The commands whose output is a table, so `csv` too; and the one without `--format`: `serve`
 # prints no result, only its log.
-TABLES = {"kpis", "goals", "outbox unknown"}
+TABLES = {"kpis", "goals", "outbox unknown", "users list"}
 NO_FORMAT = {"serve"}
 # The commands that open no database (so no `--db`). (`validate` opens one only when asked, for
 # its warnings: `--db`, `--against active`.)
@@ -50,7 +50,8 @@ def _option(parser, flag):
 def test_every_command_is_audited():
     assert set(LEAVES) == {"validate", "test", "explain", "import", "audit verify", "plugins", "tick", "serve",
                            "outbox unknown", "outbox resolve", "simulate", "replay", "kpis", "goals", "report",
-                           "ladder"}
+                           "ladder", "users add", "users list", "users disable", "users enable",
+                           "users passwd", "users role"}
 
 
 @pytest.mark.parametrize("command", sorted(set(LEAVES) - NO_FORMAT))
@@ -109,6 +110,7 @@ JSON_RUNS = {
     "kpis": ("kpis", *PERIOD, "--db", "{db}"),
     "goals": ("goals", "--db", "{db}", "--at", "2026-11-23"),
     "report": ("report", *PERIOD, "--out", "report.html", "--db", "{db}"),
+    "users list": ("users", "list", "--db", "{db}"),
 }
 
 

@@ -49,6 +49,7 @@ COMMANDS = {
     "kpis": ["kpis", *PERIOD, "--db", "{db}"],
     "goals": ["goals", "--db", "{db}"],
     "report": ["report", *PERIOD, "--out", "{out}", "--db", "{db}"],
+    "users list": ["users", "list", "--db", "{db}"],
 }
 # How messages name a command, where it is not its key above (`arrears outbox: ...`, as always).
 PREFIX = {"outbox unknown": "outbox", "outbox resolve": "outbox"}
@@ -183,8 +184,8 @@ def test_a_plugin_that_cannot_be_loaded_is_2(world, capsys, monkeypatch, tmp_pat
 # --- the database cannot be used (3) --------------------------------------------------------------
 
 WITH_A_DATABASE = ("import", "audit verify", "tick", "serve", "outbox unknown", "outbox resolve", "simulate",
-                   "kpis", "goals", "report")
-READ_ONLY = ("audit verify", "outbox unknown", "simulate", "kpis", "goals", "report")
+                   "kpis", "goals", "report", "users list")
+READ_ONLY = ("audit verify", "outbox unknown", "simulate", "kpis", "goals", "report", "users list")
 
 
 def _on(template: list[str], database: str) -> list[str]:

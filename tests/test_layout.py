@@ -16,8 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # Repository folder -> the import name it installs as (setup.cfg's package_dir).
-INSTALLED = {"engine": "arrears.engine", "api": "arrears.api", "plugins": "arrears.plugins",
-             "policies": "arrears.policies"}
+INSTALLED = {"engine": "arrears.engine", "api": "arrears.api", "console": "arrears.console",
+             "plugins": "arrears.plugins", "policies": "arrears.policies"}
 CORE = ("engine.domain", "engine.facts", "engine.guardrails", "engine.policy", "engine.decisions")
 # Each part of the tree and the parts it may import (besides itself). Parts not listed
 # here (the CLI) may import anything.
@@ -40,7 +40,11 @@ MAY_IMPORT = {
     # engine/store/workqueue.py (only the store speaks SQL).
     "plugins": {"engine.domain", "engine.facts", "engine.guardrails", "engine.store"},
     "api": {*CORE, "engine.store", "engine.kpis", "engine.goals", "engine.simulate", "engine.tick",
-            "plugins", "policies"},
+            "plugins", "policies", "console"},
+    # The console calls the engine and the store, never the HTTP API (it finds the app's state
+    # in `current_app.extensions`).
+    "console": {*CORE, "engine.store", "engine.kpis", "engine.goals", "engine.simulate", "engine.tick",
+                "policies"},
     "policies": set(),
 }
 
@@ -185,7 +189,7 @@ def test_setup_cfg_lists_every_package():
     assert listed == on_disk
 
 
-@pytest.mark.parametrize("name", ["engine", "api", "plugins", "policies"])
+@pytest.mark.parametrize("name", ["engine", "api", "console", "plugins", "policies"])
 def test_the_generic_names_do_not_import_outside_the_checkout(tmp_path, name):
     """Installed, only `arrears.*` is importable; `engine` and the like are not ours."""
     run = subprocess.run([sys.executable, "-c", f"import {name}"], cwd=tmp_path, capture_output=True,
@@ -223,5 +227,5 @@ def test_the_layout_tables_name_every_part(doc):
     text = (ROOT / doc).read_text(encoding="utf-8")
     inits = sorted((ROOT / "engine").glob("*/__init__.py"))
     parts = [f"`{p.parent.relative_to(ROOT).as_posix()}/`" for p in inits]
-    parts += [f"`{folder}/`" for folder in ("api", "plugins", "policies")]
+    parts += [f"`{folder}/`" for folder in ("api", "console", "plugins", "policies")]
     assert [p for p in parts if p not in text] == []

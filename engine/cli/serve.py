@@ -113,6 +113,27 @@ def run(args) -> int:
     return ExitCode.OK
 
 
+def _demo_login(store) -> tuple[str, str] | None:
+    """The demo console login: made once, when the database has no user yet, and kept (the
+    password in the database's settings, as the demo's only plain-text secret) so every
+    `serve --demo` on the same database prints the same login. None when real users exist
+    and no demo login was ever made, or when the demo user was disabled or its password changed."""
+    import secrets
+
+    from arrears.console.passwords import hash_password, verify
+    users = store.users
+    kept = users.setting("console.demo_password")
+    if kept is None:
+        if users.count():
+            return None
+        kept = users.keep_setting("console.demo_password", secrets.token_urlsafe(12))
+        users.add("demo", "admin", hash_password(kept), by="serve --demo")
+    demo = users.get("demo")
+    if demo is None or demo.disabled or not verify(demo.password_hash, kept):
+        return None
+    return "demo", kept
+
+
 def _demo(settings, config: dict) -> None:
     """Demo data into an empty database, and a demo key when none is configured."""
     from datetime import datetime, timezone
@@ -121,8 +142,11 @@ def _demo(settings, config: dict) -> None:
     from arrears.engine.store import Store
     with Store(settings.database_url) as store:
         added = load_demo(store, datetime.now(timezone.utc).date())
+        login = _demo_login(store)
     if added:
         print(f"arrears serve: loaded {plural(added, 'demo account')}", file=sys.stderr)
+    if login is not None:
+        print(f"arrears serve: demo console login (admin): {login[0]} / {login[1]}", file=sys.stderr, flush=True)
     if not os.environ.get("ARREARS_API_KEYS"):
         key, kept = demo_key(settings.database_url)
         config["api"] = {"keys": {key: "admin"}}

@@ -62,3 +62,23 @@ def events_by_id(conn, acct_no: int, ids) -> dict:
     rows = conn.execute(select(events).where(events.c.acct_no == acct_no, events.c.event_id.in_(ids))
                         .order_by(events.c.seq.desc())).all()
     return {row.event_id: row for row in rows}
+
+
+def search(conn, text: str, limit: int) -> list:
+    """Accounts whose id starts with `text`, or whose debtor id or account manager is `text`
+    (each an indexed or small lookup, never a scan of every account's JSON), by id, with
+    their latest decision's stage, action and channel: rows of (id, currency, debtor_type,
+    debtor_id, account_manager, next_evaluation_at, stage, action_type, channel, evaluated_at)."""
+    from arrears.engine.store.schema import decisions
+    cols = (accounts.c.id, accounts.c.currency, accounts.c.debtor_type, accounts.c.debtor_id,
+            accounts.c.account_manager, accounts.c.next_evaluation_at, decisions.c.stage,
+            decisions.c.action_type, decisions.c.channel, decisions.c.evaluated_at)
+    base = select(*cols).select_from(accounts.outerjoin(decisions, decisions.c.id == accounts.c.decision_id))
+    found, seen = [], set()
+    for where in (and_(accounts.c.id >= text, accounts.c.id < text + "\U0010ffff"),
+                  accounts.c.debtor_id == text, accounts.c.account_manager == text):
+        for row in conn.execute(base.where(where).order_by(accounts.c.id).limit(limit)):
+            if row.id not in seen and len(found) < limit:
+                seen.add(row.id)
+                found.append(row)
+    return sorted(found, key=lambda r: r.id)

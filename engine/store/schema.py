@@ -75,6 +75,7 @@ accounts = Table(
     Column("decision_id", BigInteger),               # decisions.id of that decision (0003)
     Index(None, "next_evaluation_at", "acct_no", "revision"),   # covers due_accounts
     Index(None, "debtor_id"),
+    Index(None, "account_manager"),                  # the console's search (0007)
 )
 
 invoices = Table(
@@ -212,4 +213,28 @@ policy_versions = Table(
     Column("created_at", Epoch, nullable=False),
     Column("activated_at", Epoch),
     Column("active", Boolean, nullable=False),
+)
+
+# People who log in to the console (0007). The password is kept only as an argon2 hash
+# (`arrears.console.passwords`); `failed_logins` and `last_failed_at` slow down guessing.
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", Text, nullable=False, unique=True),
+    Column("role", Text, nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("disabled", Boolean, nullable=False),
+    Column("created_at", Epoch, nullable=False),
+    Column("password_changed_at", Epoch, nullable=False),
+    Column("failed_logins", Integer, nullable=False),
+    Column("last_failed_at", Epoch),
+    Column("last_login_at", Epoch),
+)
+
+# Small named values the service keeps between restarts (0007): the console's session
+# signing key, the demo login. Never policy or account data.
+settings = Table(
+    "settings", metadata,
+    Column("name", Text, primary_key=True),
+    Column("value", Text, nullable=False),
 )

@@ -298,6 +298,12 @@ class Store:
         with read_transaction(self.engine) as conn:
             return policyvers.by_digest(conn, digest)
 
+    @property
+    def users(self):
+        """The console's users and the service's kept settings (`arrears.engine.store.users.Users`)."""
+        from arrears.engine.store.users import Users
+        return Users(self)
+
     def counts(self) -> dict[str, int]:
         """Row counts of the main tables (for reports and tests)."""
         from arrears.engine.store.schema import audit as audit_t

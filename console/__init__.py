@@ -1,0 +1,31 @@
+"""The web console: pages for compliance staff, collectors, managers and admins.
+
+Served by `arrears serve` at `/`, in the same process and on the same port as the API, from
+its own blueprints (`init_app` registers them on the API's Flask app). Views call the engine
+and the store directly, never the HTTP API. People log in with a username and password
+(`arrears users add`); see docs/console.md.
+
+    passwords.py  argon2 hashing and the password rules
+    settings.py   the console's settings (`console:` in the config file, or the environment)
+    session.py    login, logout, the signed session cookie, roles, CSRF, slowing down guessing
+    security.py   response headers: a Content-Security-Policy with no outside source, no framing
+    explorer.py   the decision explorer: find an account, see why it is treated as it is
+    admin.py      users and roles (admin), tick runs (admin, manager)
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask, state, config: dict | None = None) -> None:
+    """Add the console to the API's app: its settings, session signing key, headers and pages.
+    `state` is the app's `ApiState` (store, policies); `config` the `console:` settings."""
+    from arrears.console import admin, explorer, security, session
+    from arrears.console.settings import load
+    settings = load(config)
+    app.extensions["arrears.console"] = settings
+    session.init_app(app, state, settings)
+    security.init_app(app)
+    app.register_blueprint(session.blueprint)
+    app.register_blueprint(explorer.blueprint)
+    app.register_blueprint(admin.blueprint)

@@ -1,0 +1,76 @@
+"""The console in a real browser, served by `arrears serve --demo`: log in with the printed demo
+login, find an account, read why it is treated as it is. Screenshots of each page are taken on
+every run (docs/console.md shows them; ARREARS_UPDATE_SCREENSHOTS=1 copies them into docs/console/)."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.console.browser import chromium, console_errors, served
+
+pytestmark = pytest.mark.slow
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "console"
+
+
+def _shot(driver, tmp_path, name: str) -> Path:
+    path = tmp_path / f"{name}.png"
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1280, min(max(height, 600), 2400))
+    driver.save_screenshot(str(path))
+    assert path.stat().st_size > 10_000            # a rendered page, not a blank one
+    if os.environ.get("ARREARS_UPDATE_SCREENSHOTS") == "1":
+        DOCS.mkdir(exist_ok=True)
+        shutil.copy(path, DOCS / path.name)
+    return path
+
+
+def test_log_in_find_an_account_and_read_its_decision(tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    db = tmp_path / "demo.db"
+    with served(db, tmp_path) as (base, (user, password)), chromium() as driver:
+        driver.get(base + "/")
+        assert driver.current_url.startswith(base + "/login")
+        assert driver.find_element(By.CSS_SELECTOR, "label[for=username]").text == "Username"
+        _shot(driver, tmp_path, "login")
+        driver.find_element(By.ID, "username").send_keys(user)
+        driver.find_element(By.ID, "password").send_keys("wrong password", Keys.ENTER)
+        assert "Wrong username or password" in driver.find_element(By.CSS_SELECTOR, "[role=alert]").text
+        driver.find_element(By.ID, "username").send_keys(user)
+        driver.find_element(By.ID, "password").send_keys(password, Keys.ENTER)
+        assert driver.current_url == base + "/accounts"
+        assert f"{user} (admin)" in driver.find_element(By.CSS_SELECTOR, ".who").text
+        driver.find_element(By.ID, "q").send_keys("ACC0000001", Keys.ENTER)
+        links = driver.find_elements(By.CSS_SELECTOR, "table a[href^='/accounts/']")
+        assert len(links) == 10
+        _shot(driver, tmp_path, "accounts")
+        links[3].click()
+        assert driver.find_element(By.TAG_NAME, "h1").text.startswith("Account ACC00000")
+        verdict = driver.find_element(By.CSS_SELECTOR, ".verdict").text
+        assert verdict == "No contact now." or "stage" in verdict
+        stages = driver.find_elements(By.CSS_SELECTOR, "section[aria-labelledby=ladder-h] tbody tr")
+        assert len(stages) >= 5
+        _shot(driver, tmp_path, "account")
+        assert console_errors(driver) == []
+        driver.find_element(By.CSS_SELECTOR, ".who button").click()
+        assert driver.current_url.startswith(base + "/login")
+    # the same database, served again: the same demo login still works
+    with served(db, tmp_path) as (_base, again):
+        assert again == (user, password)
+
+
+def test_keyboard_only_login(tmp_path):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    with served(tmp_path / "demo.db", tmp_path) as (base, (user, password)), chromium() as driver:
+        driver.get(base + "/login")
+        actions = ActionChains(driver)
+        # the username field has the focus; Tab reaches the password, Enter submits
+        actions.send_keys(user).send_keys(Keys.TAB).send_keys(password).send_keys(Keys.ENTER).perform()
+        assert driver.current_url == base + "/accounts"
+        assert driver.switch_to.active_element.get_attribute("id") == "q"
+        assert console_errors(driver) == []
