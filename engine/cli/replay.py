@@ -18,6 +18,7 @@ import sys
 import time
 
 from arrears.engine.cli.errors import ExitCode, UsageError
+from arrears.engine.domain.errors import PolicyError
 from arrears.engine.cli.kpis import GROUP_BY
 from arrears.engine.cli.options import (
     add_command,
@@ -26,6 +27,7 @@ from arrears.engine.cli.options import (
     add_period,
     add_policy,
     add_progress,
+    existing_file,
     load_settings,
     period,
     wants_progress,
@@ -46,6 +48,8 @@ def register(subparsers) -> None:
         ExitCode.CANNOT_START: "nothing replayed: an unusable file, bad arguments or configuration",
         ExitCode.DATABASE: None})
     parser.add_argument("file", metavar="FILE", help="CSV of invoices and what became of them")
+    parser.add_argument("--map", metavar="MAPPING", help="read FILE through this mapping (YAML): column renames, "
+                        "date formats, a default currency, ignored columns, undated disputes, value maps")
     add_period(parser)
     add_policy(parser, "policy YAML to replay")
     add_config(parser, "unit costs in [kpis.costs]")
@@ -97,6 +101,25 @@ def _prepare(args):
             args.tick_hours * 3600)
 
 
+class MappingProblems(UsageError, PolicyError):
+    """A mapping file with problems: each printed as file:line:col, nothing replayed (exit 2)."""
+
+    def __init__(self, problems):
+        PolicyError.__init__(self, problems)
+
+
+def _mapping(args):
+    """The `--map` file loaded and checked (None without one); MappingProblems if it has any."""
+    if args.map is None:
+        return None
+    from arrears.engine.replay.mapping import load_mapping
+    existing_file(args.map, "--map")
+    try:
+        return load_mapping(args.map)
+    except PolicyError as exc:
+        raise MappingProblems(exc.problems) from None
+
+
 def run(args) -> int:
     """Handler: read, replay, report; see the module docstring for the exit status."""
     from arrears.engine.cli.importer import ProgressBar
@@ -108,9 +131,10 @@ def run(args) -> int:
 
     show = wants_progress(args)
     policy, costs, start, end, tick = _prepare(args)
+    mapping = _mapping(args)
     bar = ProgressBar(sys.stderr, f"reading {args.file}") if show else None
     try:
-        data = read_replay_csv(args.file, on_progress=bar)
+        data = read_replay_csv(args.file, on_progress=bar, mapping=mapping)
     except Unusable as exc:
         raise UsageError(f"{args.file}: {exc} (nothing replayed)") from exc
     finally:

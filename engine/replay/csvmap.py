@@ -25,11 +25,19 @@ from pathlib import Path
 
 from arrears.engine.domain.errors import InputError
 from arrears.engine.domain.model import Account, parse_date
-from arrears.engine.store.readers import Reject, Unusable, csv_account_records, decoded_lines
+from arrears.engine.store.readers import (
+    ACCOUNT_CSV,
+    INVOICE_CSV,
+    Reject,
+    Unusable,
+    account_records,
+    csv_account_records,
+    decoded_lines,
+)
 
 FATE_CSV = ("settled_date", "written_off_date", "disputed", "disputed_date", "dispute_resolved_date")
 REQUIRED = ("invoice_id", "amount", "due_date", "issued_date")
-_TRUE, _FALSE = ("true", "yes", "y", "1"), ("false", "no", "n", "0")
+TRUE_WORDS, FALSE_WORDS = ("true", "yes", "y", "1"), ("false", "no", "n", "0")
 
 
 @dataclass(frozen=True)
@@ -54,9 +62,12 @@ class ReplayInput:
     rows: int = 0                                    # data rows read (rejected ones included)
 
 
-def read_replay_csv(path, on_progress=None) -> ReplayInput:
+def read_replay_csv(path, on_progress=None, mapping=None) -> ReplayInput:
     """Read a replay CSV. Raises `Unusable` (nothing replayed) if the file is missing, not
     UTF-8, or its header lacks a required column or has an unknown one.
+
+    `mapping` (arrears.engine.replay.mapping.Mapping) reads a file of another shape: its
+    columns renamed, dates in their formats, codes mapped (docs/replay.md).
 
     `on_progress(bytes_read, total_bytes, rows)` is called as the file is read.
     """
@@ -73,7 +84,12 @@ def read_replay_csv(path, on_progress=None) -> ReplayInput:
             on_progress(done, total, out.rows)
 
     with path.open("rb") as fh:
-        records = csv_account_records(decoded_lines(fh, progressed), extra=FATE_CSV, required=REQUIRED)
+        lines = decoded_lines(fh, progressed)
+        if mapping is None:
+            records = csv_account_records(lines, extra=FATE_CSV, required=REQUIRED)
+        else:
+            rows = mapping.rows(lines, ACCOUNT_CSV + INVOICE_CSV + FATE_CSV, ("account_id", "currency") + REQUIRED)
+            records = account_records(rows)
         refused: list[Reject] = []
         for item in records:
             if isinstance(item, Reject):
@@ -190,8 +206,8 @@ def _flag(value) -> bool:
     if value is None:
         return False
     text = value.strip().lower()
-    if text in _TRUE:
+    if text in TRUE_WORDS:
         return True
-    if text in _FALSE:
+    if text in FALSE_WORDS:
         return False
     raise InputError(f"expected true or false (also yes/no, 1/0), got {value!r}", "disputed")
