@@ -35,6 +35,7 @@ from arrears.engine.cli.options import (
 
 HELP = "replay historical invoices and payments through the engine (a backtest) and report"
 SHOWN = 100      # rejects printed on stderr; --rejects FILE gets them all
+EXAMPLES = 3     # rejects shown per column when every row was rejected
 # arrears.engine.replay.timeline.PERIODS, spelt out: importing the replay package would slow `arrears --help`.
 PERIODS = ("day", "week", "month")
 
@@ -45,7 +46,8 @@ def register(subparsers) -> None:
         ExitCode.OK: "replayed",
         ExitCode.PROBLEMS: "some rows were rejected (printed as FILE:LINE: reason; the rest was replayed), "
                            "or the policy has problems (printed as file:line:col: message)",
-        ExitCode.CANNOT_START: "nothing replayed: an unusable file, bad arguments or configuration",
+        ExitCode.CANNOT_START: "nothing replayed: an unusable file or mapping (printed as file:line:col), "
+                               "every row rejected (the reasons by column), bad arguments or configuration",
         ExitCode.DATABASE: None})
     parser.add_argument("file", metavar="FILE", help="CSV of invoices and what became of them")
     parser.add_argument("--map", metavar="MAPPING", help="read FILE through this mapping (YAML): column renames, "
@@ -140,6 +142,9 @@ def run(args) -> int:
     finally:
         if bar is not None:
             bar.close()
+    if data.rejects and not data.accounts:
+        _write_rejects(args, data.rejects)
+        raise UsageError(_all_rejected(args.file, data))
     _rejects(args, data.rejects)
     days = DayBar(sys.stderr) if show else None
     try:
@@ -164,6 +169,16 @@ def run(args) -> int:
     return ExitCode.PROBLEMS if data.rejects else ExitCode.OK
 
 
+def _all_rejected(name: str, data) -> str:
+    """Why nothing was replayed: the rows rejected per column, with the first few of each."""
+    from arrears.engine.replay.csvmap import reject_summary
+    lines = [f"{name}: nothing replayed: all {data.rows:,} rows were rejected; the reasons by column:"]
+    for column, count, first in reject_summary(data.rejects, EXAMPLES):
+        lines.append(f"  {column}: {count:,} row{'' if count == 1 else 's'}, e.g.")
+        lines += [f"    line {r.line}: {r.reason}" for r in first]
+    return "\n".join(lines)
+
+
 def _rejects(args, rejects) -> None:
     """Print the first rejected rows as FILE:LINE: reason on stderr; all of them to --rejects."""
     for reject in rejects[:SHOWN]:
@@ -171,6 +186,11 @@ def _rejects(args, rejects) -> None:
     if len(rejects) > SHOWN:
         more = "see " + args.rejects if args.rejects else "use --rejects FILE to get them all"
         print(f"... and {len(rejects) - SHOWN:,} more rejected rows ({more})", file=sys.stderr)
+    _write_rejects(args, rejects)
+
+
+def _write_rejects(args, rejects) -> None:
+    """Every rejected row to --rejects FILE (JSON Lines), when asked for."""
     if args.rejects:
         with open(args.rejects, "w", encoding="utf-8") as fh:
             for reject in rejects:

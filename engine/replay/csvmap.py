@@ -101,6 +101,9 @@ def read_replay_csv(path, on_progress=None, mapping=None) -> ReplayInput:
             _add_account(out, lines, account, rows)
     out.rejects += _with_fate_errors(refused)
     out.rejects.sort(key=lambda r: r.line)
+    # By id, not by where the file first names them: a replay of the same rows in another
+    # order makes the same decisions in the same order, and exports the same bytes.
+    out.accounts.sort(key=lambda a: a.id)
     return out
 
 
@@ -211,3 +214,21 @@ def _flag(value) -> bool:
     if text in FALSE_WORDS:
         return False
     raise InputError(f"expected true or false (also yes/no, 1/0), got {value!r}", "disputed")
+
+
+def reject_summary(rejects: list[Reject], examples: int = 3) -> list[tuple[str, int, list[Reject]]]:
+    """(column, rows rejected for it, its first `examples` rejects) per column at fault, most
+    rejected first (then by column). A row rejected only because another row of its account
+    was is counted under "(rest of the account)"; a row of the wrong shape under "(row)"."""
+    columns: dict = {}
+    for r in rejects:
+        head, sep, _ = r.reason.partition(": ")
+        if _GENERIC.match(r.reason) or _NOT_REPLAYED.match(r.reason):
+            column = "(rest of the account)"
+        else:
+            column = head if sep and " " not in head else "(row)"
+        columns.setdefault(column, []).append(r)
+    return sorted(((c, len(rs), rs[:examples]) for c, rs in columns.items()), key=lambda e: (-e[1], e[0]))
+
+
+_NOT_REPLAYED = re.compile(r"^account (.+) not replayed: line \d+ was rejected$")
