@@ -38,6 +38,7 @@ SHOWN = 100      # rejects printed on stderr; --rejects FILE gets them all
 EXAMPLES = 3     # rejects shown per column when every row was rejected
 # arrears.engine.replay.timeline.PERIODS, spelt out: importing the replay package would slow `arrears --help`.
 PERIODS = ("day", "week", "month")
+KPIS_BY = ("month", "quarter")        # arrears.engine.replay.periods.KPIS_BY, for the same reason
 
 
 def register(subparsers) -> None:
@@ -60,6 +61,8 @@ def register(subparsers) -> None:
     parser.add_argument("--tick-hours", type=int, default=24, metavar="N",
                         help="simulated hours between ticks, a divisor of 24 (default 24: once a day)")
     parser.add_argument("--group-by", choices=GROUP_BY, help="KPIs per segment, bucket, channel or stage")
+    parser.add_argument("--kpis-by", choices=KPIS_BY, help="the KPIs of each calendar month or quarter too "
+                        "(the DSO's period average is over these periods; default: months)")
     parser.add_argument("--contacts", metavar="FILE", help="write every contact of the period here (CSV)")
     parser.add_argument("--rejects", metavar="FILE", help="write every rejected row here (JSON Lines)")
     add_progress(parser)
@@ -152,7 +155,8 @@ def run(args) -> int:
     finally:
         if days is not None:
             days.close()
-    report = build_report(result, by=args.by, source=args.file, group_by=args.group_by, costs=costs)
+    report = build_report(result, by=args.by, source=args.file, group_by=args.group_by, costs=costs,
+                          kpis_by=args.kpis_by)
     if args.contacts:
         try:
             write_contacts(result, args.contacts)

@@ -125,6 +125,20 @@ class KpiSeries:
 
     reports: tuple
 
+    def average(self, name: str, part: str = "total") -> list[tuple[str, str, Fraction | None, int]]:
+        """(group, currency, mean of KPI `name` over the periods that measured it or None,
+        how many did) per group and currency of `part` ("total" or "groups")."""
+        values: dict = {}
+        for report in self.reports:
+            for row in getattr(report, part):
+                values.setdefault((row.group, row.currency), []).append(row.kpis[name].value)
+        out = []
+        for (group, currency), vs in values.items():
+            measured = [v for v in vs if v is not None]
+            out.append((group, currency, sum(measured, Fraction(0)) / len(measured) if measured else None,
+                        len(measured)))
+        return out
+
     def to_dict(self) -> dict:
         """Columnar: per (group, currency), every KPI, figure and aging bucket as a list over the
         periods (null where a group has no row in a period)."""
