@@ -65,6 +65,9 @@ def register(subparsers) -> None:
                         "(the DSO's period average is over these periods; default: months)")
     parser.add_argument("--contacts", metavar="FILE", help="write every contact of the period here (CSV)")
     parser.add_argument("--rejects", metavar="FILE", help="write every rejected row here (JSON Lines)")
+    parser.add_argument("--store", metavar="URL", help="write the replayed history (accounts, invoices, events, "
+                        "the contacts sent, the stages decided) to this new database (a URL, or a path for "
+                        "SQLite), for `arrears kpis` and `arrears report`")
     add_progress(parser)
     parser.set_defaults(handler=run)
 
@@ -162,6 +165,8 @@ def run(args) -> int:
             write_contacts(result, args.contacts)
         except OSError as exc:
             raise UsageError(f"cannot write {args.contacts}: {exc.strerror}") from exc
+    if args.store:
+        _store(args, result)
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -181,6 +186,18 @@ def _all_rejected(name: str, data) -> str:
         lines.append(f"  {column}: {count:,} row{'' if count == 1 else 's'}, e.g.")
         lines += [f"    line {r.line}: {r.reason}" for r in first]
     return "\n".join(lines)
+
+
+def _store(args, result) -> None:
+    """Write the replayed history to the --store database (a new one)."""
+    from arrears.engine.replay.tostore import store_run
+    from arrears.engine.store import Store
+
+    url = args.store if "://" in args.store else f"sqlite:///{args.store}"
+    with Store(url) as store:
+        done = store_run(result, store, args.file)
+    print(f"arrears replay: stored {done['accounts']:,} accounts, {done['events']:,} events and "
+          f"{done['decisions']:,} decisions in {args.store}", file=sys.stderr)
 
 
 def _rejects(args, rejects) -> None:
