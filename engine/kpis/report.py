@@ -31,7 +31,7 @@ PLACES = {"percent": Decimal("0.01"), "days": Decimal("0.01"), "ratio": Decimal(
 MONEY_FIGURES = ("opening_receivables", "opening_past_due", "closing_receivables", "closing_current",
                  "credit_sales", "collected", "credit_notes", "written_off", "recovered")
 COUNT_FIGURES = ("accounts", "delinquent_at_start", "cured", "promises_due", "promises_kept", "attempts",
-                 "right_party_contacts")
+                 "right_party_contacts", "outcomes_reported")
 
 
 def decimal_of(value: Fraction, places: Decimal) -> Decimal:
