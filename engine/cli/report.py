@@ -68,8 +68,18 @@ def run(args) -> int:
     ledger = read_ledger(src.settings.database_url, src.policy, sorted(set(days)))
     data = gather(ledger, src.policy, start, end, costs=src.costs)
     goals = None if goalset is None else evaluate_goals(goalset, ledger, src.policy, end, costs=src.costs)
-    write_atomically(out, render(data, None if goals is None else goals.to_dict()))
+    goals = None if goals is None else goals.to_dict()
+    write_atomically(out, render(data, goals))
     print(f"wrote {out} ({len(data.currencies)} currenc{'y' if len(data.currencies) == 1 else 'ies'}, "
-          f"{len(data.currencies[0].periods) if data.currencies else 0} periods"
-          + ("" if goals is None else f", {len(goals.goals)} goals") + ")")
+          f"{len(data.currencies[0].periods) if data.currencies else 0} periods" + _goal_count(goals, start, end) + ")")
+
+
+def _goal_count(goals: dict | None, start, end) -> str:
+    """', 2 goals' (and how many were left out for not overlapping the period)."""
+    from arrears.engine.report.charts import goals_in_period
+    if goals is None:
+        return ""
+    kept, left = goals_in_period(goals, start.isoformat(), end.isoformat())
+    n = len(kept["goals"])
+    return f", {n} goal{'' if n == 1 else 's'}" + (f" ({len(left)} outside the period left out)" if left else "")
     return ExitCode.OK
