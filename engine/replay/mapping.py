@@ -11,6 +11,7 @@ says how to read it:
     ignore: [DaysLate, DaysToSettle]                                    # read past
     dates: {default: "%m/%d/%Y"}                                        # per column, or default
     currency: USD                                                       # where a row gives none
+    defaults: {debtor_type: business}                                   # other account columns
     disputes: {raised: due_date, resolved: settled_date}                # an undated flag
     values: {jurisdiction: {"391": US, "770": GB}, preferred_channels: {Paper: letter}}
     varying: {preferred_channels: latest}                               # per-invoice account values
@@ -47,6 +48,7 @@ class Mapping:
     ignore: frozenset = frozenset()
     dates: dict = field(default_factory=dict)         # replay date column -> strptime format
     currency: str | None = None
+    defaults: dict = field(default_factory=dict)      # account column -> value where a row gives none
     raised: str = "due_date"
     resolved: str = "settled_date"
     values: dict = field(default_factory=dict)        # replay column -> {file value: value}
@@ -62,7 +64,7 @@ class Mapping:
         unknown = [h for h, t in zip(header, targets) if t is not None and t not in allowed]
         named = [t for t in targets if t is not None]
         twice = sorted({t for t in named if named.count(t) > 1})
-        have = set(named) | ({"currency"} if self.currency else set())
+        have = set(named) | ({"currency"} if self.currency else set()) | set(self.defaults)
         missing = [c for c in required if c not in have]
         problems = ([f"column(s) {', '.join(unknown)} neither mapped nor ignored (add them to `columns` "
                      f"or `ignore` in {self.filename})"] if unknown else []) + \
@@ -112,6 +114,9 @@ class Mapping:
                 problem = problem or f"{column}: {value!r} is not a date in the format {fmt}{shown}"
         if self.currency and not cells.get("currency"):
             cells["currency"] = self.currency
+        for column, value in self.defaults.items():
+            if not cells.get(column):
+                cells[column] = value
         if (cells.get("disputed") or "").lower() in TRUE_WORDS and not cells.get("disputed_date"):
             self._date_dispute(cells)
         return problem
@@ -161,7 +166,7 @@ def load_mapping(path) -> Mapping:
     disputes = data.get("disputes") or {}
     return Mapping(filename=filename, columns=dict(data.get("columns") or {}),
                    ignore=frozenset(data.get("ignore") or ()), dates=dict(data.get("dates") or {}),
-                   currency=data.get("currency"), raised=disputes.get("raised", "due_date"),
+                   currency=data.get("currency"), defaults=dict(data.get("defaults") or {}), raised=disputes.get("raised", "due_date"),
                    resolved=disputes.get("resolved", "settled_date"),
                    values={k: dict(v) for k, v in (data.get("values") or {}).items()},
                    varying=dict(data.get("varying") or {}))

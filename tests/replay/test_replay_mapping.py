@@ -72,7 +72,7 @@ def test_every_row_is_read_with_its_quirks_mapped(mapped, export_rows):
     country = {"840": "US", "826": "GB", "276": "DE", "250": "FR"}
     for r in export_rows:
         account = accounts[r["customerID"]]
-        assert account.currency == "USD"
+        assert account.currency == "USD" and account.debtor_type == "business"     # the mapping's defaults
         assert account.jurisdiction == country[r["countryCode"]]
         invoice = next(i for i in account.invoices if i.id == r["invoiceNumber"])
         assert invoice.issued_date == us_date(r["InvoiceDate"]) and invoice.due_date == us_date(r["DueDate"])
