@@ -80,3 +80,9 @@ def test_kpis_by_month_text_has_a_line_per_month(tmp_path, capsys):
     table = out.split("KPIs by month\n")[1].split("\n\n")[0].splitlines()
     assert table[0].split()[:4] == ["period", "currency", "collection_rate", "recovery_rate"]
     assert [line.split()[0] for line in table[1:]] == [f"2025-{m:02d}" for m in range(1, 13)]
+
+
+def test_the_command_offers_the_engines_periods():
+    from arrears.engine.cli.replay import KPIS_BY
+    from arrears.engine.replay.periods import KPIS_BY as ENGINE_KPIS_BY
+    assert KPIS_BY == ENGINE_KPIS_BY == ("month", "quarter")
