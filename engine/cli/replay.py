@@ -1,15 +1,17 @@
 """`arrears replay FILE --from DATE --to DATE`: backtest a policy on historical invoices.
 
-    arrears replay history.csv --from 2025-01-01 --to 2025-12-31 [--policy FILE] [--config FILE]
-                   [--by day|week|month] [--format text|json] [--tick-hours N] [--group-by G]
-                   [--contacts FILE] [--rejects FILE] [--progress]
+    arrears replay history.csv --from 2025-01-01 --to 2025-12-31 [--map MAPPING] [--policy FILE]
+                   [--config FILE] [--by day|week|month] [--format text|json] [--tick-hours N]
+                   [--group-by G] [--kpis-by month|quarter] [--contacts FILE] [--rejects FILE]
+                   [--store URL] [--progress]
 
 Reads the CSV (docs/replay.md), runs the engine day by day on a simulated clock and
 prints the decision timeline, the portfolio's figures and the KPIs of the period. The
 policy and the unit costs (`[kpis.costs]`) are found as `arrears kpis` finds them.
 Exit status: 0 replayed; 1 some rows were rejected (the rest was replayed, the report
-says how many), or the policy has problems; 2 nothing replayed (unusable file, bad
-arguments or config).
+says how many), or the policy has problems; 2 nothing replayed (unusable file or mapping,
+every row rejected, bad arguments or config, a --store database that is not empty);
+3 the --store database cannot be used.
 """
 from __future__ import annotations
 
@@ -48,8 +50,9 @@ def register(subparsers) -> None:
         ExitCode.PROBLEMS: "some rows were rejected (printed as FILE:LINE: reason; the rest was replayed), "
                            "or the policy has problems (printed as file:line:col: message)",
         ExitCode.CANNOT_START: "nothing replayed: an unusable file or mapping (printed as file:line:col), "
-                               "every row rejected (the reasons by column), bad arguments or configuration",
-        ExitCode.DATABASE: None})
+                               "every row rejected (the reasons by column), bad arguments or configuration, "
+                               "or a --store database that already holds accounts",
+        ExitCode.DATABASE: "the --store database cannot be used (nothing written to it)"})
     parser.add_argument("file", metavar="FILE", help="CSV of invoices and what became of them")
     parser.add_argument("--map", metavar="MAPPING", help="read FILE through this mapping (YAML): column renames, "
                         "date formats, a default currency, ignored columns, undated disputes, value maps")
@@ -130,6 +133,16 @@ def _mapping(args):
 
 def run(args) -> int:
     """Handler: read, replay, report; see the module docstring for the exit status."""
+    store = _open_store(args)
+    try:
+        return _run(args, store)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _run(args, store) -> int:
+    """Read, replay, report (and write the history to `store`, if one is given)."""
     from arrears.engine.cli.importer import ProgressBar
     from arrears.engine.replay import read_replay_csv, replay
     from arrears.engine.replay.export import write_contacts
@@ -165,8 +178,8 @@ def run(args) -> int:
             write_contacts(result, args.contacts)
         except OSError as exc:
             raise UsageError(f"cannot write {args.contacts}: {exc.strerror}") from exc
-    if args.store:
-        _store(args, result)
+    if store is not None:
+        _store(args, store, result)
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -188,14 +201,26 @@ def _all_rejected(name: str, data) -> str:
     return "\n".join(lines)
 
 
-def _store(args, result) -> None:
-    """Write the replayed history to the --store database (a new one)."""
-    from arrears.engine.replay.tostore import store_run
+def _open_store(args):
+    """The --store database, opened (and checked empty) before anything is replayed; None without one."""
+    if not args.store:
+        return None
     from arrears.engine.store import Store
 
-    url = args.store if "://" in args.store else f"sqlite:///{args.store}"
-    with Store(url) as store:
-        done = store_run(result, store, args.file)
+    store = Store(args.store if "://" in args.store else f"sqlite:///{args.store}")
+    held = store.account_count()
+    if held:
+        store.close()
+        raise UsageError(f"--store: the database already holds {held:,} account{'s' if held != 1 else ''}; "
+                         "write a replay into a new (empty) database")
+    return store
+
+
+def _store(args, store, result) -> None:
+    """Write the replayed history to the --store database."""
+    from arrears.engine.replay.tostore import store_run
+
+    done = store_run(result, store, args.file)
     print(f"arrears replay: stored {done['accounts']:,} accounts, {done['events']:,} events and "
           f"{done['decisions']:,} decisions in {args.store}", file=sys.stderr)
 

@@ -79,3 +79,13 @@ def test_a_database_that_holds_accounts_is_refused(stored, capsys):
     with Store(f"sqlite:///{db}", upgrade=False, create=False) as store:
         assert len(store.acct_nos(["1215-B957"])) == 1
     assert db.stat().st_size == size
+
+
+def test_a_database_that_cannot_be_used_is_exit_3(tmp_path, capsys):
+    missing = tmp_path / "no-such-directory" / "replayed.db"
+    code = main(["replay", str(EXPORT), "--map", str(MAP), "--from", "2013-01-01", "--to", "2013-01-31",
+                 "--store", f"sqlite:///{missing}"])
+    out, err = capsys.readouterr()
+    assert code == 3 and out == ""
+    assert err == f"arrears replay: the database cannot be reached (sqlite:///{missing}: unable to open database file)\n"
+    assert not missing.parent.exists()
