@@ -29,7 +29,8 @@ def only_present_commands(monkeypatch):
 
 @pytest.fixture
 def policies(tmp_path):
-    """A policy directory: one good policy, one broken, plus files validate must skip."""
+    """A policy directory: one good policy, one broken, a broken policy test, a profiles
+    subfolder with a file of no kind, and a file that is no YAML (left out)."""
     shutil.copy(DEFAULT, tmp_path / "good.yaml")
     (tmp_path / "bad.yaml").write_text(DEFAULT.read_text().replace("kind: sms", "kind: smss")
                                        .replace("channels:\n  email", "chanels:\n  email"))
@@ -47,16 +48,20 @@ def test_valid_file_prints_ok_line(capsys):
     assert out[-1] == "1 file checked, all valid"
 
 
-def test_directory_reports_every_problem_and_skips_tests_and_subdirectories(policies, capsys):
+def test_directory_checks_every_yaml_file_subfolders_included(policies, capsys):
     assert main(["validate", str(policies)]) == 1
     out = capsys.readouterr().out.splitlines()
     bad = policies / "bad.yaml"
-    assert out == [
+    assert out[:3] == [
         f"{bad}:10:1: missing required key 'channels'",
         f"{bad}:78:1: unknown key 'chanels'; did you mean 'channels'?",
         f"ok  {policies / 'good.yaml'}  default 1.0.0 " + out[2].rsplit(" ", 1)[1],
-        "2 files checked: 1 valid, 1 with 2 problems",
     ]
+    # The policy test and the profile in its subfolder are checked too (notes.txt is no YAML file).
+    assert out[3].startswith(f"{policies / 'good_test.yaml'}:2:1: YAML syntax error: ")
+    profile = policies / "profiles" / "uk.yaml"
+    assert out[4].startswith(f"{profile}:1:1: cannot tell what kind of file this is")
+    assert out[5:] == ["4 files checked: 1 valid, 3 with 4 problems"]
 
 
 def test_each_file_goes_through_load_policy(policies, monkeypatch, capsys):
@@ -79,7 +84,7 @@ def test_missing_path_is_a_usage_error(tmp_path, capsys):
 
 def test_directory_without_policies_is_a_usage_error(tmp_path, capsys):
     assert main(["validate", str(tmp_path)]) == 2
-    assert "no policy files (*.yaml)" in capsys.readouterr().err
+    assert "no YAML files (*.yaml, *.yml) in directory" in capsys.readouterr().err
 
 
 def test_no_path_is_a_usage_error(capsys):
@@ -109,11 +114,11 @@ def test_runs_as_a_subprocess(policies):
 
 
 def test_the_shipped_directory_is_valid_goals_file_included(capsys):
-    """README's `arrears validate policies/`: the policy and the goals file both check out."""
+    """README's `arrears validate policies/`: every shipped file, subfolders included, checks out."""
     assert main(["validate", str(REPO / "policies")]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[-2] == f"ok  {REPO / 'policies' / 'goals.yaml'}  goals file, 5 goal(s)"
-    assert out[-1] == "2 files checked, all valid"
+    assert out[-2] == f"ok  {REPO / 'policies' / 'goals.yaml'}  goals file, 5 goals"
+    assert out[-1] == "11 files checked, all valid"
 
 
 def test_a_goals_file_is_checked_against_the_policies_buckets(tmp_path, capsys):

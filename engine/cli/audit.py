@@ -1,12 +1,21 @@
 """`arrears audit verify`: check the audit log's hash chain (and the event batches it records).
 
 Read-only: no schema upgrade, no new database file. Exit status 0 intact, 1 broken (the
-finding, on stdout), 3 no usable database.
+finding, on stdout), 3 no usable database. `--format json` prints the verification as JSON.
 """
 from __future__ import annotations
 
 from arrears.engine.cli.errors import ExitCode
-from arrears.engine.cli.options import add_command, add_database, open_store
+from arrears.engine.cli.options import (
+    add_command,
+    add_config,
+    add_database,
+    add_format,
+    database_url,
+    open_store,
+    write_json,
+)
+from arrears.engine.domain.words import plural
 
 HELP = "check the tamper-evident audit log"
 
@@ -21,17 +30,22 @@ def register(subparsers) -> None:
                          exits={ExitCode.OK: "the chain is intact", ExitCode.PROBLEMS: "the chain is broken",
                                 ExitCode.CANNOT_START: "bad arguments",
                                 ExitCode.DATABASE: "no database, or one without the Arrears schema"})
-    add_database(verify, config=False)
+    add_database(verify)
+    add_config(verify, "database_url")
+    add_format(verify)
     verify.set_defaults(handler=run_verify, command_name="audit verify")
 
 
 def run_verify(args) -> int:
     """0 if the chain is intact, 1 if it is broken (a StoreError, exit 3, without a usable database)."""
-    with open_store(args.db) as store:
+    from dataclasses import asdict
+    with open_store(database_url(args)) as store:
         result = store.verify_audit()
-    if result.ok:
-        print(f"OK: {result.entries:,} entries, head {result.head_hash}")
-        return ExitCode.OK
-    print(f"BROKEN at seq {result.broken_seq}: {result.reason} "
-          f"({result.entries:,} entries verified before it, last good hash {result.head_hash})")
-    return ExitCode.PROBLEMS
+    if args.format == "json":
+        write_json(asdict(result))
+    elif result.ok:
+        print(f"OK: {plural(result.entries, 'entry')}, head {result.head_hash}")
+    else:
+        print(f"BROKEN at seq {result.broken_seq}: {result.reason} "
+              f"({plural(result.entries, 'entry')} verified before it, last good hash {result.head_hash})")
+    return ExitCode.OK if result.ok else ExitCode.PROBLEMS

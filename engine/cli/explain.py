@@ -17,6 +17,7 @@ from arrears.engine.cli.options import (
     existing_file,
     instant,
     profiles_dir,
+    write_json,
 )
 
 
@@ -33,7 +34,7 @@ def register(sub) -> None:
     p.add_argument("--account", required=True, help="account JSON file ('-' for stdin)")
     p.add_argument("--events", help="JSON file with a list of events")
     add_at(p)
-    add_format(p, ("text", "json"))
+    add_format(p)
     p.set_defaults(handler=run)
 
 
@@ -70,7 +71,7 @@ def run(args) -> int:
     events = [Event.from_dict(e, where=f"{args.events}: events[{i}]") for i, e in enumerate(events_data)]
     decision = decide(account, events, policy, now)
     if args.format == "json":
-        print(json.dumps(decision.to_dict(), indent=2, ensure_ascii=False))
+        write_json(decision.to_dict())
     else:
         sys.stdout.write(render_text(decision))
     return ExitCode.OK

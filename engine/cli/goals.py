@@ -1,6 +1,7 @@
 """`arrears goals`: where each recovery goal stands on a day (on-track, at-risk, off-track …).
 
-    arrears goals [--goals FILE] [--at DATE] [--format table|json] [--db URL] [--policy FILE] [--config FILE]
+    arrears goals [--goals FILE] [--at DATE] [--format text|json|csv] [--db URL] [--policy FILE]
+                  [--config FILE]
 
 The goals file is `--goals`, else `$ARREARS_GOALS`, else the config file's `goals`
 (relative to that file), else the shipped `policies/goals.yaml`. The database, policy
@@ -10,7 +11,6 @@ file:line:col); 2 bad arguments or configuration; 3 the database cannot be used.
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 from dataclasses import dataclass
@@ -19,6 +19,7 @@ from pathlib import Path
 from arrears.engine.cli.errors import ExitCode
 from arrears.engine.cli.kpis import add_store_options
 from arrears.engine.cli.options import (
+    TABLE_FORMATS,
     add_at,
     add_command,
     add_format,
@@ -26,6 +27,8 @@ from arrears.engine.cli.options import (
     existing_file,
     load_settings,
     open_store,
+    write_csv,
+    write_json,
 )
 
 HELP = "where each recovery goal stands: baseline, current, expected and target, on-track or not"
@@ -47,7 +50,7 @@ def register(subparsers) -> None:
     parser = add_command(subparsers, "goals", HELP, exits={ExitCode.OK: "printed", **EXITS},
                          description=HELP + ". Statuses: docs/goals-and-report.md.")
     add_at(parser, day=True)
-    add_format(parser, ("table", "json"), "table")
+    add_format(parser, TABLE_FORMATS, aliases={"table": "text"})
     add_source_options(parser)
     parser.set_defaults(handler=run)
 
@@ -103,7 +106,7 @@ def read_ledger(database_url: str, policy, segment_days):
 def run(args) -> int:
     """Handler: load the goals, measure them on the stored portfolio, print the statuses."""
     from arrears.engine.goals import days_to_measure, evaluate_goals, load_goals
-    from arrears.engine.goals.text import render
+    from arrears.engine.goals.text import CSV_HEADER, csv_rows, render
 
     at = day(args.at)
     src = sources(args)
@@ -111,7 +114,9 @@ def run(args) -> int:
     ledger = read_ledger(src.settings.database_url, src.policy, days_to_measure(goalset, at))
     report = evaluate_goals(goalset, ledger, src.policy, at, costs=src.costs).to_dict()
     if args.format == "json":
-        print(json.dumps(report, indent=2, ensure_ascii=False))
+        write_json(report)
+    elif args.format == "csv":
+        write_csv(CSV_HEADER, csv_rows(report))
     else:
         sys.stdout.write(render(report))
     return ExitCode.OK

@@ -11,10 +11,21 @@ import sys
 import time
 
 from arrears.engine.cli.errors import ExitCode, UsageError, restate
-from arrears.engine.cli.options import add_command, add_database, add_format, add_progress, wants_progress
+from arrears.engine.cli.options import (
+    add_command,
+    add_config,
+    add_database,
+    add_format,
+    add_progress,
+    database_url,
+    wants_progress,
+    write_json,
+)
+from arrears.engine.domain.words import plural
 
 HELP = "import accounts or events from a CSV or JSON Lines file into the database"
 SHOWN = 100      # rejects printed on stdout; --rejects FILE gets them all
+INPUT_FORMATS = ("csv", "jsonl")
 
 
 def register(subparsers) -> None:
@@ -26,10 +37,14 @@ def register(subparsers) -> None:
                                "stored",
         ExitCode.DATABASE: "the database cannot be used (locked, read-only, full ...): nothing stored"})
     parser.add_argument("file", metavar="FILE")
-    add_database(parser, config=False)
+    add_database(parser)
+    add_config(parser, "database_url")
     parser.add_argument("--kind", choices=("accounts", "events"),
                         help="what the file holds (default: guessed from the first record)")
-    add_format(parser, ("csv", "jsonl"), None, dest="fmt", what="file format", otherwise="from the extension")
+    parser.add_argument("--input-format", choices=INPUT_FORMATS, dest="fmt",
+                        help="the file's format: csv, jsonl (default: from its extension)")
+    # `--format csv|jsonl` named the file's format before `--format` meant the output's everywhere.
+    add_format(parser, aliases={f: ("fmt", f, f"--input-format {f}") for f in INPUT_FORMATS})
     parser.add_argument("--rejects", metavar="FILE", help="write every rejected record here (JSON Lines)")
     add_progress(parser)
     parser.set_defaults(handler=run)
@@ -66,10 +81,11 @@ def run(args) -> int:
     from arrears.engine.store.importing import import_file
     from arrears.engine.store.readers import Unusable
 
+    url = database_url(args)
     bar = ProgressBar(sys.stderr, f"importing {args.file}") if wants_progress(args) else None
     started = time.perf_counter()
     try:
-        with Store(args.db) as store:
+        with Store(url) as store:
             result = import_file(store, args.file, kind=args.kind, fmt=args.fmt, on_progress=bar)
     except BaseException as exc:
         _end(bar)                        # the message starts a line of its own
@@ -91,21 +107,27 @@ def _end(bar) -> None:
 
 
 def _report(args, result, seconds: float) -> None:
+    if args.rejects:
+        with open(args.rejects, "w", encoding="utf-8") as fh:
+            for reject in result.rejects:
+                fh.write(json.dumps(reject.to_dict(), ensure_ascii=False) + "\n")
+    if args.format == "json":
+        write_json({"file": args.file, "kind": result.kind, "format": result.format, "read": result.read,
+                    "stored": result.stored, "inserted": result.inserted, "updated": result.updated,
+                    "unchanged": result.unchanged, "duplicates": len(result.duplicate_lines),
+                    "rejected": len(result.rejects), "rejects": [r.to_dict() for r in result.rejects[:SHOWN]],
+                    "seconds": round(seconds, 3)})
+        return
     for reject in result.rejects[:SHOWN]:
         print(f"{args.file}:{reject.line}: {reject.reason}")
     if len(result.rejects) > SHOWN:
         more = "see " + args.rejects if args.rejects else "use --rejects FILE to get them all"
         print(f"... and {len(result.rejects) - SHOWN:,} more rejected records ({more})")
-    if args.rejects:
-        with open(args.rejects, "w", encoding="utf-8") as fh:
-            for reject in result.rejects:
-                fh.write(json.dumps(reject.to_dict(), ensure_ascii=False) + "\n")
     detail = ""
     if result.kind == "accounts":
         detail = f" ({result.inserted:,} new, {result.updated:,} changed, {result.unchanged:,} unchanged)"
     elif result.duplicate_lines:
-        dups = len(result.duplicate_lines)
-        detail = f", {dups:,} {'duplicate' if dups == 1 else 'duplicates'} of stored events ignored"
-    rejected = len(result.rejects)
-    print(f"{args.file}: {result.stored:,} {result.kind} stored{detail}; {rejected:,} "
-          f"{'record' if rejected == 1 else 'records'} rejected ({seconds:.1f} s)")
+        detail = f", {plural(len(result.duplicate_lines), 'duplicate')} of stored events ignored"
+    stored = plural(result.stored, result.kind[:-1], result.kind)      # kind: accounts or events
+    print(f"{args.file}: {stored} stored{detail}; {plural(len(result.rejects), 'record')} rejected "
+          f"({seconds:.1f} s)")

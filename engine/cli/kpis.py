@@ -1,7 +1,7 @@
 """`arrears kpis`: collection KPIs of a period, from the store, per group.
 
     arrears kpis --from 2026-10-01 --to 2026-10-31 [--group-by segment|bucket|channel|stage]
-                 [--format table|json|csv] [--db URL] [--policy FILE] [--config FILE]
+                 [--format text|json|csv] [--db URL] [--policy FILE] [--config FILE]
 
 The database and config file are found as `arrears tick` finds them (flag, environment,
 config file, default; see engine/tick/settings.py). The policy (aging buckets, segments,
@@ -13,7 +13,6 @@ Exit status: 0 printed; 1 the policy has problems; 2 bad arguments or configurat
 """
 from __future__ import annotations
 
-import json
 import sys
 import textwrap
 
@@ -22,12 +21,14 @@ from arrears.engine.cli.options import (
     add_command,
     add_config,
     add_database,
+    TABLE_FORMATS,
     add_format,
     add_period,
     add_policy,
     load_settings,
     open_store,
     period,
+    write_json,
 )
 
 # The KPI package is imported when the parser is built, so the groupings and the KPIs the help
@@ -59,7 +60,7 @@ def register(subparsers) -> None:
     add_period(parser)
     parser.add_argument("--group-by", choices=GROUP_BY, help="one row per segment, opening aging bucket, "
                         "channel kind or decided stage (default: the whole portfolio)")
-    add_format(parser, ("table", "json", "csv"), "table")
+    add_format(parser, TABLE_FORMATS, aliases={"table": "text"})
     add_store_options(parser, "unit costs in [kpis.costs]")
     parser.set_defaults(handler=run)
 
@@ -101,7 +102,7 @@ def run(args) -> int:
         ledger = ledger_from_store(store, policy, segment_days=[epoch_day(end)])
     report = compute_kpis(ledger, start, end, group_by=args.group_by, policy=policy, costs=costs)
     if args.format == "json":
-        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        write_json(report.to_dict())
     elif args.format == "csv":
         sys.stdout.write(to_csv(report))
     else:

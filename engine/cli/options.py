@@ -1,5 +1,6 @@
 """The options several `arrears` commands share, each declared here once with one wording, and
-the helpers that read them: the settings, `--at`, the period, input files, the read-only store.
+the helpers that read them: the settings, the database, `--at`, the period, input files, the
+read-only store, and `--format` (text, json, csv) with its writers and the deprecated spellings.
 
 Declaring an option imports nothing heavy (`arrears --help` builds every parser); the
 helpers import the engine when a command runs.
@@ -13,8 +14,8 @@ from pathlib import Path
 from arrears.engine.cli.errors import UsageError, exit_epilog
 
 # Where a command finds each setting when its flag is not given (engine/tick/settings.py).
+# Every command that opens a database finds it the same way (`database_url`).
 DATABASE_DEFAULT = "$ARREARS_DATABASE_URL, else the config file's database_url, else sqlite:///arrears.db"
-DATABASE_DEFAULT_NO_CONFIG = "$ARREARS_DATABASE_URL, else sqlite:///arrears.db"
 POLICY_DEFAULT = "$ARREARS_POLICY, else the config file's policy, else the shipped policies/default.yaml"
 PROFILES_DEFAULT = "$ARREARS_PROFILES, else the config file's profiles, else none"
 PROFILES_ENV = "ARREARS_PROFILES"
@@ -40,12 +41,19 @@ def add_command(subparsers, name: str, help: str, *, description: str | None = N
                                  formatter_class=HelpFormatter)
 
 
-def add_database(parser, *, config: bool = True) -> None:
-    """`--db URL` (alias `--database`). `config=False` for the commands that read no config file
-    (import, audit verify): their default skips the config file's database_url."""
-    default = DATABASE_DEFAULT if config else DATABASE_DEFAULT_NO_CONFIG
+def add_database(parser) -> None:
+    """`--db URL` (alias `--database`), with the one default of every command that opens a
+    database. Such a command also takes `--config` (the default may come from the config file);
+    `database_url` resolves the URL."""
     parser.add_argument("--db", "--database", dest="db", metavar="URL",
-                        help=f"database URL (default: {default})")
+                        help=f"database URL (default: {DATABASE_DEFAULT})")
+
+
+def database_url(args) -> str:
+    """The database URL of a command's `--db`, as every command finds it: the flag, else
+    $ARREARS_DATABASE_URL, else the config file's (`--config`, $ARREARS_CONFIG) database_url,
+    else sqlite:///arrears.db (ConfigError if the config file is unusable)."""
+    return load_settings(args).database_url
 
 
 def add_config(parser, holds: str = "") -> None:
@@ -110,11 +118,74 @@ def add_period(parser, *, to_note: str = "") -> None:
                         help="last day of the period (included)" + (f"; {to_note}" if to_note else ""))
 
 
-def add_format(parser, choices: tuple[str, ...], default: str | None = "text", *, dest: str = "format",
-               what: str = "output", otherwise: str = "") -> None:
-    """`--format` with `choices`; `what` it shapes and, without a `default`, what decides it."""
-    parser.add_argument("--format", choices=choices, default=default, dest=dest,
-                        help=f"{what}: {', '.join(choices)} (default: {default or otherwise})")
+# `--format`: `text` for people, the default of every command; `json` for programs; `csv` too
+# where the output is a table (TABLE_FORMATS).
+TEXT = "text"
+FORMATS = (TEXT, "json")
+TABLE_FORMATS = (TEXT, "json", "csv")
+
+
+def deprecated(parser, old: str, instead: str) -> None:
+    """Say on stderr that the spelling `old`, just used, still works but is deprecated for `instead`."""
+    print(f"{parser.prog}: warning: {old} is deprecated; use {instead}", file=sys.stderr)
+
+
+class _Format(argparse.Action):
+    """`--format` that also takes the documented old spellings (`aliases`: old -> (dest, value,
+    what to write instead)), each with a deprecation line, and lists only the current ones."""
+
+    def __init__(self, option_strings, dest, formats=FORMATS, aliases=None, **kw):
+        self.formats, self.aliases = tuple(formats), dict(aliases or {})
+        super().__init__(option_strings, dest, **kw)
+
+    def __call__(self, parser, namespace, value, option_string=None):
+        if value in self.formats:
+            setattr(namespace, self.dest, value)
+        elif value in self.aliases:
+            dest, new, instead = self.aliases[value]
+            deprecated(parser, f"{option_string} {value}", instead)
+            setattr(namespace, dest, new)
+        else:
+            parser.error(f"argument --format: invalid choice: {value!r} "
+                         f"(choose from {', '.join(self.formats)})")
+
+
+def add_format(parser, formats: tuple[str, ...] = FORMATS, *, aliases: dict | None = None) -> None:
+    """`--format text|json` (`formats`: TABLE_FORMATS where the output is a table), default `text`.
+    `aliases`: old spellings still accepted with a deprecation line, `{old: new}` for another name
+    of a format, or `{old: (dest, value, instead)}` for one that now sets another option."""
+    table = {old: (("format", new, f"--format {new}") if isinstance(new, str) else new)
+             for old, new in (aliases or {}).items()}
+    old = f"; deprecated: {', '.join(table)}" if table else ""
+    parser.add_argument("--format", action=_Format, formats=formats, aliases=table, default=TEXT,
+                        metavar="{" + ",".join(formats) + "}",
+                        help=f"output: {', '.join(formats)} (default: {TEXT}{old})")
+
+
+def write_json(data) -> None:
+    """`--format json`: `data` on stdout, indented, UTF-8 as it is."""
+    import json
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def write_csv(header, rows) -> None:
+    """`--format csv`: a header line and the rows on stdout (RFC 4180 quoting, \\n line ends)."""
+    import csv
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+
+
+def add_deprecated_flag(parser, flag: str, dest: str, value, instead: str) -> None:
+    """An old flag kept as a documented alias: it sets `dest` to `value`, says it is deprecated
+    (use `instead`), and is hidden from `--help`."""
+
+    class Alias(argparse.Action):
+        def __call__(self, parser, namespace, values, option_string=None):
+            deprecated(parser, flag, instead)
+            setattr(namespace, dest, value)
+
+    parser.add_argument(flag, nargs=0, action=Alias, help=argparse.SUPPRESS)
 
 
 def add_progress(parser) -> None:

@@ -1,7 +1,8 @@
 """`arrears outbox`: list the contacts whose delivery outcome is unknown, and settle them.
 
-    arrears outbox unknown [--format json]
+    arrears outbox unknown [--format text|json|csv]
     arrears outbox resolve ID --as sent|failed [--provider-id X] [--note TEXT] [--by NAME]
+                           [--format text|json]
 
 A contact is `unknown` when the process delivering it died after claiming it (see
 docs/tick.md). Check with the provider, by the idempotency key `unknown` prints, then
@@ -12,19 +13,25 @@ changed); 2 bad arguments or configuration; 3 the database cannot be used.
 from __future__ import annotations
 
 import getpass
-import json
 
 from arrears.engine.cli.errors import CommandError, ExitCode
 from arrears.engine.cli.options import (
+    TABLE_FORMATS,
     add_command,
     add_config,
     add_database,
     add_format,
     load_settings,
     open_store,
+    write_csv,
+    write_json,
 )
+from arrears.engine.domain.words import plural
 
 HELP = "list contacts whose delivery outcome is unknown, and settle them"
+# The columns of `outbox unknown --format csv` (UnknownRow.to_dict's keys), for an empty listing too.
+UNKNOWN_COLUMNS = ("id", "account_id", "stage", "attempt", "episode", "channel", "idempotency_key",
+                   "claimed_at", "claimed_by", "last_error")
 
 
 def register(subparsers) -> None:
@@ -34,7 +41,7 @@ def register(subparsers) -> None:
     listing = add_command(actions, "unknown", "list the unknown contacts, oldest first",
                           exits={ExitCode.PROBLEMS: None})
     _common(listing)
-    add_format(listing, ("text", "json"))
+    add_format(listing, TABLE_FORMATS)
     listing.set_defaults(handler=run_unknown)
     settle = add_command(
         actions, "resolve", "record what happened to an unknown contact (audited, once)",
@@ -49,6 +56,7 @@ def register(subparsers) -> None:
     settle.add_argument("--provider-id", metavar="X", help="the provider's message id, if it has one")
     settle.add_argument("--note", default="", help="how you found out (kept in the audit log)")
     settle.add_argument("--by", default=None, help="who settles it (default: the login name)")
+    add_format(settle)
     settle.set_defaults(handler=run_resolve)
 
 
@@ -69,7 +77,11 @@ def run_unknown(args) -> int:
     with _store(args, write=False) as store:
         rows = list_unknown(store)
     if args.format == "json":
-        print(json.dumps([r.to_dict() for r in rows], indent=2))
+        write_json([r.to_dict() for r in rows])
+        return ExitCode.OK
+    if args.format == "csv":
+        header = tuple(rows[0].to_dict()) if rows else UNKNOWN_COLUMNS
+        write_csv(header, [tuple("" if v is None else v for v in r.to_dict().values()) for r in rows])
         return ExitCode.OK
     if not rows:
         print("no contacts with an unknown outcome")
@@ -79,7 +91,8 @@ def run_unknown(args) -> int:
         print(f"{r.id:>6}  {r.account_id}  {r.stage} attempt {r.attempt} by {r.channel}  "
               f"claimed {d['claimed_at'] or '-'} by {r.claimed_by or '-'}")
         print(f"        idempotency key {r.idempotency_key}")
-    print(f"{len(rows)} unknown; settle each with `arrears outbox resolve ID --as sent|failed`")
+    print(f"{plural(len(rows), 'contact')} with an unknown outcome; settle each with "
+          "`arrears outbox resolve ID --as sent|failed`")
     return ExitCode.OK
 
 
@@ -96,5 +109,10 @@ def run_resolve(args) -> int:
                             note=args.note, provider_id=args.provider_id, by=by)
         except InputError as exc:    # not unknown (any more), or its channel's kind cannot be told
             raise CommandError(str(exc)) from exc
-    print(f"outbox row {args.id}: recorded as {args.outcome} (audited: delivery.resolved.{args.outcome}, by {by})")
+    if args.format == "json":
+        write_json({"id": args.id, "outcome": args.outcome, "by": by, "provider_id": args.provider_id,
+                    "audit": f"delivery.resolved.{args.outcome}"})
+    else:
+        print(f"outbox row {args.id}: recorded as {args.outcome} (audited: delivery.resolved.{args.outcome}, "
+              f"by {by})")
     return ExitCode.OK

@@ -1,10 +1,8 @@
 """`arrears plugins`: list the loaded plugins, the channel kinds they provide, and plugin facts."""
 from __future__ import annotations
 
-import json
-
 from arrears.engine.cli.errors import ExitCode
-from arrears.engine.cli.options import add_command, add_format
+from arrears.engine.cli.options import add_command, add_format, write_json
 
 HELP = "list loaded plugins and channels"
 
@@ -18,7 +16,7 @@ def register(subparsers) -> None:
                     "channel kind (and which it overrides), and facts added by plugins.",
         exits={ExitCode.PROBLEMS: None, ExitCode.CANNOT_START: "a plugin cannot be loaded, or bad arguments",
                ExitCode.DATABASE: None})
-    add_format(parser, ("text", "json"))
+    add_format(parser)
     parser.add_argument("--no-entrypoints", action="store_true",
                         help="only the built-in plugins (skip installed ones)")
     parser.set_defaults(handler=run)
@@ -70,7 +68,7 @@ def run(args) -> int:
     """Handler: print the report (a plugin that cannot be loaded is a PluginError, exit 2)."""
     report = collect(load_entrypoints=not args.no_entrypoints)
     if args.format == "json":
-        print(json.dumps(report, indent=2))
+        write_json(report)
     else:
         print(render_text(report))
     return ExitCode.OK

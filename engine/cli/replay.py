@@ -34,6 +34,7 @@ from arrears.engine.cli.options import (
     period,
     wants_progress,
 )
+from arrears.engine.domain.words import plural
 
 HELP = "replay historical invoices and payments through the engine (a backtest) and report"
 SHOWN = 100      # rejects printed on stderr; --rejects FILE gets them all
@@ -60,7 +61,7 @@ def register(subparsers) -> None:
     add_policy(parser, "policy YAML to replay")
     add_config(parser, "unit costs in [kpis.costs]")
     parser.add_argument("--by", choices=PERIODS, default="month", help="timeline periods (default month)")
-    add_format(parser, ("text", "json"))
+    add_format(parser)
     parser.add_argument("--tick-hours", type=int, default=24, metavar="N",
                         help="simulated hours between ticks, a divisor of 24 (default 24: once a day)")
     parser.add_argument("--group-by", choices=GROUP_BY, help="KPIs per segment, bucket, channel or stage")
@@ -185,7 +186,7 @@ def _run(args, store) -> int:
     else:
         sys.stdout.write(render_text(report))
     rate = result.evaluations / result.seconds if result.seconds else 0.0
-    print(f"arrears replay: {result.history.n:,} accounts, {(end - start).days + 1:,} days "
+    print(f"arrears replay: {plural(result.history.n, 'account')}, {plural((end - start).days + 1, 'day')} "
           f"(from {result.simulated_from}) in {result.seconds:.1f} s: {result.evaluations:,} evaluations "
           f"({rate:,.0f}/s)", file=sys.stderr)
     return ExitCode.PROBLEMS if data.rejects else ExitCode.OK
@@ -194,9 +195,10 @@ def _run(args, store) -> int:
 def _all_rejected(name: str, data) -> str:
     """Why nothing was replayed: the rows rejected per column, with the first few of each."""
     from arrears.engine.replay.csvmap import reject_summary
-    lines = [f"{name}: nothing replayed: all {data.rows:,} rows were rejected; the reasons by column:"]
+    every = "the only row was" if data.rows == 1 else f"all {plural(data.rows, 'row')} were"
+    lines = [f"{name}: nothing replayed: {every} rejected; the reasons by column:"]
     for column, count, first in reject_summary(data.rejects, EXAMPLES):
-        lines.append(f"  {column}: {count:,} row{'' if count == 1 else 's'}, e.g.")
+        lines.append(f"  {column}: {plural(count, 'row')}, e.g.")
         lines += [f"    line {r.line}: {r.reason}" for r in first]
     return "\n".join(lines)
 
@@ -211,7 +213,7 @@ def _open_store(args):
     held = store.account_count()
     if held:
         store.close()
-        raise UsageError(f"--store: the database already holds {held:,} account{'s' if held != 1 else ''}; "
+        raise UsageError(f"--store: the database already holds {plural(held, 'account')}; "
                          "write a replay into a new (empty) database")
     return store
 
@@ -221,8 +223,8 @@ def _store(args, store, result) -> None:
     from arrears.engine.replay.tostore import store_run
 
     done = store_run(result, store, args.file)
-    print(f"arrears replay: stored {done['accounts']:,} accounts, {done['events']:,} events and "
-          f"{done['decisions']:,} decisions in {args.store}", file=sys.stderr)
+    print(f"arrears replay: stored {plural(done['accounts'], 'account')}, {plural(done['events'], 'event')} "
+          f"and {plural(done['decisions'], 'decision')} in {args.store}", file=sys.stderr)
 
 
 def _rejects(args, rejects) -> None:

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from arrears.engine.cli.errors import ExitCode, UsageError
 from arrears.engine.cli.goals import EXITS, add_source_options
-from arrears.engine.cli.options import add_command, add_period, period
+from arrears.engine.cli.options import add_command, add_format, add_period, period, write_json
+from arrears.engine.domain.words import plural
 
 HELP = "write the collections report (charts, KPIs, goal progress) as a self-contained HTML page"
 
@@ -32,6 +33,7 @@ def register(subparsers) -> None:
     parser.add_argument("--out", required=True, metavar="FILE", help="the HTML file to write")
     add_source_options(parser)
     parser.add_argument("--no-goals", action="store_true", help="leave the goals out")
+    add_format(parser)
     parser.set_defaults(handler=run)
 
 
@@ -70,16 +72,22 @@ def run(args) -> int:
     goals = None if goalset is None else evaluate_goals(goalset, ledger, src.policy, end, costs=src.costs)
     goals = None if goals is None else goals.to_dict()
     write_atomically(out, render(data, goals))
-    print(f"wrote {out} ({len(data.currencies)} currenc{'y' if len(data.currencies) == 1 else 'ies'}, "
-          f"{len(data.currencies[0].periods) if data.currencies else 0} periods" + _goal_count(goals, start, end) + ")")
+    periods = len(data.currencies[0].periods) if data.currencies else 0
+    shown, left = _goals_shown(goals, start, end)
+    if args.format == "json":
+        write_json({"out": str(out), "currencies": len(data.currencies), "periods": periods,
+                    "goals": shown, "goals_left_out": left})
+    else:
+        print(f"wrote {out} ({plural(len(data.currencies), 'currency')}, {plural(periods, 'period')}"
+              + ("" if goals is None else f", {plural(shown, 'goal')}")
+              + (f" ({left} outside the period left out)" if left else "") + ")")
+    return ExitCode.OK
 
 
-def _goal_count(goals: dict | None, start, end) -> str:
-    """', 2 goals' (and how many were left out for not overlapping the period)."""
+def _goals_shown(goals: dict | None, start, end) -> tuple[int | None, int | None]:
+    """(goals on the page, goals left out for not overlapping the period); None without goals."""
     from arrears.engine.report.charts import goals_in_period
     if goals is None:
-        return ""
+        return None, None
     kept, left = goals_in_period(goals, start.isoformat(), end.isoformat())
-    n = len(kept["goals"])
-    return f", {n} goal{'' if n == 1 else 's'}" + (f" ({len(left)} outside the period left out)" if left else "")
-    return ExitCode.OK
+    return len(kept["goals"]), len(left)

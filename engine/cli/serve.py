@@ -7,17 +7,23 @@ from N processes sharing the port, to use N cores; the tick then runs in the par
 which watches them (a tick requested over the API runs in the process that received
 it and leaves delivery to the scheduled tick). `--demo` loads a generated portfolio
 into an empty database and, when no API key is configured, prints a demo admin key,
-so a newcomer sees real decisions at once.
+so a newcomer sees real decisions at once; beside a SQLite file the key is kept
+(`<file>.demo-key`), so a restart prints the same one.
 """
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import re
+import secrets
 import sys
+from pathlib import Path
 
 from arrears.engine.cli.errors import CommandError, ExitCode, UsageError
 from arrears.engine.cli.options import add_command, load_settings
 from arrears.engine.cli.tick import add_common
+from arrears.engine.domain.words import plural
 
 HELP = "serve the HTTP API and run the scheduled tick until interrupted"
 
@@ -109,8 +115,6 @@ def run(args) -> int:
 
 def _demo(settings, config: dict) -> None:
     """Demo data into an empty database, and a demo key when none is configured."""
-    import os
-    import secrets
     from datetime import datetime, timezone
 
     from arrears.engine.demo import load_demo
@@ -118,8 +122,46 @@ def _demo(settings, config: dict) -> None:
     with Store(settings.database_url) as store:
         added = load_demo(store, datetime.now(timezone.utc).date())
     if added:
-        print(f"arrears serve: loaded {added} demo accounts", file=sys.stderr)
+        print(f"arrears serve: loaded {plural(added, 'demo account')}", file=sys.stderr)
     if not os.environ.get("ARREARS_API_KEYS"):
-        key = "demo-" + secrets.token_urlsafe(18)
+        key, kept = demo_key(settings.database_url)
         config["api"] = {"keys": {key: "admin"}}
-        print(f"arrears serve: demo API key (admin): {key}", file=sys.stderr, flush=True)
+        where = f" (kept in {kept})" if kept else " (a new one each start: kept only beside a SQLite file)"
+        print(f"arrears serve: demo API key (admin): {key}{where}", file=sys.stderr, flush=True)
+
+
+DEMO_KEY = re.compile(r"^demo-[A-Za-z0-9_-]{24}$")
+
+
+def demo_key(database_url: str) -> tuple[str, Path | None]:
+    """The demo admin key of the database at `database_url`, and the file that keeps it.
+
+    Beside a SQLite database file, in `<file>.demo-key` (readable by its owner only), so a
+    restart on the same database prints the same key; made on first use. Other databases
+    (PostgreSQL, in-memory SQLite) get a new key each start and no file (None): the key is
+    never written into the database, whose audit log other roles may read.
+    """
+    from arrears.engine.store.db import sqlite_path
+
+    path = sqlite_path(database_url)
+    if path is None:
+        return "demo-" + secrets.token_urlsafe(18), None
+    keep = path.with_name(path.name + ".demo-key")
+    try:
+        kept = keep.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        kept = None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"cannot read the demo key file {keep}: {getattr(exc, 'strerror', None) or exc}",
+                           ExitCode.CANNOT_START) from exc
+    if kept is not None and DEMO_KEY.match(kept):
+        return kept, keep
+    key = "demo-" + secrets.token_urlsafe(18)
+    try:
+        fd = os.open(keep, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(key + "\n")
+    except OSError as exc:
+        raise CommandError(f"cannot keep the demo key in {keep}: {exc.strerror or exc}",
+                           ExitCode.CANNOT_START) from exc
+    return key, keep

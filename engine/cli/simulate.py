@@ -7,7 +7,6 @@ problems (each printed as file:line:col); 2 bad arguments, configuration or plug
 """
 from __future__ import annotations
 
-import json
 import sys
 
 from arrears.engine.cli.errors import ExitCode, UsageError
@@ -24,6 +23,7 @@ from arrears.engine.cli.options import (
     load_settings,
     open_store,
     wants_progress,
+    write_json,
 )
 
 HELP = "compare a candidate policy with the active one over every stored account (stores nothing)"
@@ -47,7 +47,7 @@ def register(subparsers) -> None:
     p.add_argument("--capacity", action="append", default=[], type=_capacity, metavar="KIND=N",
                    help="daily capacity of a delivery channel kind, replacing the configured one "
                         "(repeatable), e.g. call=150")
-    add_format(p, ("text", "json"))
+    add_format(p)
     add_progress(p)
     p.set_defaults(handler=run)
 
@@ -101,6 +101,8 @@ def run(args) -> int:
             if bar is not None:
                 bar.close()
     data = report.to_dict()
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n" if args.format == "json"
-                     else render(data))
+    if args.format == "json":
+        write_json(data)
+    else:
+        sys.stdout.write(render(data))
     return ExitCode.OK

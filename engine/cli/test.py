@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from arrears.engine.cli.errors import ExitCode, UsageError
-from arrears.engine.cli.options import add_command, add_profiles, profiles_dir
+from arrears.engine.cli.options import add_command, add_format, add_profiles, profiles_dir, write_json
+from arrears.engine.domain.words import plural
 
 
 def register(sub) -> None:
@@ -26,6 +27,7 @@ def register(sub) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="test files or directories")
     p.add_argument("-q", "--quiet", action="store_true", help="print failures and the summary only")
     add_profiles(p, config=False)
+    add_format(p)
     p.set_defaults(handler=run)
 
 
@@ -42,6 +44,22 @@ def run(args) -> int:
     except ArrearsError as exc:
         raise UsageError(f"cannot load the plugins' facts: {exc}") from exc
     results, problems = run_paths(args.paths, facts=facts, profiles=profiles_dir(args))
+    failed = sum(not r.passed for r in results)
+    if args.format == "json":
+        write_json({"passed": len(results) - failed, "failed": failed,
+                    "problems": [{"file": p.file, "line": p.line, "col": p.col, "message": p.message}
+                                 for p in problems],
+                    "cases": [{"file": r.file, "line": r.line, "name": r.name, "passed": r.passed,
+                               "error": r.error or None, "failures": list(r.failures)} for r in results]})
+    else:
+        _print_text(args, results, problems, failed)
+    if problems:
+        return ExitCode.CANNOT_START
+    return ExitCode.PROBLEMS if failed else ExitCode.OK
+
+
+def _print_text(args, results, problems, failed: int) -> None:
+    """PASS/FAIL lines, a trace per failure, and the summary line."""
     for problem in problems:
         print(problem)
     for r in results:
@@ -58,9 +76,5 @@ def run(args) -> int:
             print("      trace:")
             for t in r.decision.trace:
                 print(f"        {t.step}: {t.outcome}" + (f" — {t.detail}" if t.detail else ""))
-    failed = sum(not r.passed for r in results)
     print(f"{len(results) - failed} passed, {failed} failed"
-          + (f", {len(problems)} problem(s) loading files" if problems else ""))
-    if problems:
-        return ExitCode.CANNOT_START
-    return ExitCode.PROBLEMS if failed else ExitCode.OK
+          + (f", {plural(len(problems), 'problem')} loading files" if problems else ""))

@@ -20,6 +20,8 @@ from arrears.engine.cli.options import (
     add_command,
     add_config,
     add_database,
+    add_deprecated_flag,
+    add_format,
     add_policy,
     add_progress,
     instant,
@@ -56,7 +58,8 @@ def register(subparsers) -> None:
                              "version was activated since (audited); without it the file is used only "
                              "when no policy is active")
     add_progress(parser)
-    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_format(parser)
+    add_deprecated_flag(parser, "--json", "format", "json", "--format json")
     parser.set_defaults(handler=run)
 
 
@@ -117,7 +120,7 @@ def run(args) -> int:
         if bar is not None:
             bar.close()
         runtime.close()
-    print(json.dumps(summary.to_dict(), sort_keys=True) if args.json else summary.line())
+    print(json.dumps(summary.to_dict(), sort_keys=True) if args.format == "json" else summary.line())
     if not summary.ran and not (summary.evaluated or summary.delivered):
         return SKIPPED
     return ExitCode.OK

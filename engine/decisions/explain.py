@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from arrears.engine.domain.decision import Decision, rfc3339
+from arrears.engine.domain.words import plural
 
 
 def _when(decision: Decision) -> str:
@@ -17,8 +18,8 @@ def render_text(decision: Decision) -> str:
     if d.days_past_due is None:
         lines.append(f"Nothing is owed. Bucket: {d.bucket}.")
     else:
-        late = (f"{d.days_past_due} days past due" if d.days_past_due > 0 else
-                "due today" if d.days_past_due == 0 else f"due in {-d.days_past_due} days")
+        late = (f"{plural(d.days_past_due, 'day')} past due" if d.days_past_due > 0 else
+                "due today" if d.days_past_due == 0 else f"due in {plural(-d.days_past_due, 'day')}")
         lines.append(f"Owes {d.balance} to collect (total {d.total_balance}, disputed "
                      f"{d.disputed_amount}), {late}: bucket {d.bucket}.")
     lines.append("Segments: " + (", ".join(d.segments) or "none") + ".")

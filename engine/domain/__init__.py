@@ -5,7 +5,8 @@ Owns accounts, invoices and the append-only events of their history (`model`), m
 epoch seconds with its sentinels (`clock`), IANA time zones (`tzutil`) and public holidays
 (`holidaycal`), the column-wise form of many accounts (`batch`), the `Decision` value a
 decision is reported as (`decision`; its JSON is written by `decide.decision_json`, which
-the engine hands each Decision it makes), and the one exception tree (`errors`).
+the engine hands each Decision it makes), the one exception tree (`errors`), and counted
+nouns in messages (`words`: "1 account", "2 accounts").
 
 May import: the standard library, numpy, `holidays`. Nothing else of Arrears.
 """

@@ -5,15 +5,17 @@ naming the offending field (``account.invoices[1].due_date``).
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from arrears.engine.domain.errors import InputError
 from arrears.engine.domain.money import check_currency, parse_amount
 from arrears.engine.domain.requests import Representative, Wishes, detail_text
+from arrears.engine.domain.words import did_you_mean
 
 DEBTOR_TYPES = ("consumer", "business")
 
@@ -88,7 +90,8 @@ def _str(value, where, *, required=False, choices=None):
     if not isinstance(value, str) or not value.strip():
         raise InputError(f"expected a non-empty string, got {value!r}", where)
     if choices is not None and value not in choices:
-        raise InputError(f"expected one of {', '.join(choices)}; got {value!r}", where)
+        raise InputError(f"expected one of {', '.join(choices)}; got {value!r}{did_you_mean(value, choices)}",
+                         where)
     return value
 
 
@@ -153,13 +156,19 @@ def _too_early(value, where):
     raise InputError(f"must be between 1970-01-01 and {YEARS[1]}-12-31 (year {value.year})", where)
 
 
+@functools.cache
+def _zone_names() -> tuple[str, ...]:
+    return tuple(sorted(available_timezones()))
+
+
 def _zone(value, where):
     name = _str(value, where)
     if name is not None:
         try:
             ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError, OSError):   # OSError: absurdly long names
-            raise InputError(f"unknown IANA time zone {name[:64]!r}", where) from None
+            raise InputError(f"unknown IANA time zone {name[:64]!r}{did_you_mean(name, _zone_names())}",
+                             where) from None
     return name
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from arrears.engine.domain.model import DEBTOR_TYPES
+
 # Value kinds a fact may have; they decide which operators apply.
 INT = "int"          # whole number (days, counts)
 NUMBER = "number"    # real number (ratios, scores)
@@ -59,11 +61,13 @@ class FactDef:
     params: tuple[str, ...] = ()
     optional: bool = False   # may be missing for an account; comparisons are then false
     plugin: str = ""         # the plugin providing it ("" for a built-in fact)
-    choices: tuple[str, ...] = ()   # the only values a string/set plugin fact takes, if declared
+    # The only values a string/set fact takes, if it is enumerated (built in, or a plugin fact
+    # declaring them): a condition comparing it with another value is a policy problem.
+    choices: tuple[str, ...] = ()
 
 
-def _f(name, kind, description, params=(), optional=False):
-    return FactDef(name, kind, description, tuple(params), optional)
+def _f(name, kind, description, params=(), optional=False, choices=()):
+    return FactDef(name, kind, description, tuple(params), optional, choices=tuple(choices))
 
 
 FACTS: dict[str, FactDef] = {f.name: f for f in (
@@ -77,7 +81,7 @@ FACTS: dict[str, FactDef] = {f.name: f for f in (
     _f("open_invoices", INT, "Number of invoices with an open amount."),
     _f("overdue_invoices", INT, "Number of open invoices past their due date."),
     _f("bucket", STRING, "Name of the aging bucket the account falls in."),
-    _f("debtor_type", STRING, "`consumer` or `business`."),
+    _f("debtor_type", STRING, "`consumer` or `business`.", choices=DEBTOR_TYPES),
     _f("jurisdiction", STRING, "ISO 3166 country with optional subdivision, e.g. US-MA.",
        optional=True),
     _f("country", STRING, "The country part of the jurisdiction, e.g. US.", optional=True),

@@ -15,9 +15,9 @@ from fractions import Fraction
 from pathlib import Path
 
 from arrears.engine.domain.errors import PolicyError, Problem
+from arrears.engine.domain.words import did_you_mean
 from arrears.engine.kpis.catalogue import BY_NAME as KPIS
 from arrears.engine.kpis.catalogue import NAMES as KPI_NAMES
-from arrears.engine.policy.semantics import did_you_mean
 from arrears.engine.policy.yamlsrc import Document, load_file, pointer
 
 DEFAULT_TOLERANCE = Fraction(10)    # percent of the planned change

@@ -59,3 +59,21 @@ def render(report: dict) -> str:
     tally = ", ".join(f"{n} {status}" for status, n in report["counts"].items() if n)
     lines += ["", tally or "no goals"]
     return "\n".join(lines) + "\n"
+
+
+CSV_HEADER = ("at", "goal", "status", "metric", "segment", "currency", "unit", "direction",
+              "baseline_date", "baseline", "current_date", "current", "expected", "target_date", "target",
+              "target_change_percent", "progress_percent", "reason")
+
+
+def csv_rows(report: dict) -> list[tuple]:
+    """The report as CSV rows under `CSV_HEADER`, one per goal, the values as the JSON has them
+    (unformatted; empty where there is none)."""
+    rows = []
+    for g in report["goals"]:
+        current = g["final"] if g["final"] is not None else g["current"]
+        rows.append((report["at"], g["id"], g["status"], g["metric"]["label"], g["scope"]["segment"],
+                     g["currency"], g["unit"], g["direction"], g["baseline"]["date"], g["baseline"]["value"],
+                     current["date"], current["value"], g["expected"], g["target"]["date"],
+                     g["target"]["value"], g["target"]["change_percent"], g["progress_percent"], g["reason"]))
+    return [tuple("" if v is None else v for v in row) for row in rows]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 
+from arrears.engine.domain.words import plural
 from arrears.engine.kpis.report import KpiReport, Row
 
 CSV_HEADER = ("from", "to", "group", "currency", "section", "name", "value", "unit", "reason")
@@ -72,7 +73,7 @@ def to_table(report: KpiReport) -> str:
     """The report as aligned text: one table per currency, groups (and the total) as columns;
     values that cannot be computed show n/a, with the reasons listed under the table."""
     head = report.head()
-    lines = [f"KPIs {head['from']} to {head['to']} ({head['days']} days, {head['months']} months), "
+    lines = [f"KPIs {head['from']} to {head['to']} ({plural(head['days'], 'day')}, {head['months']} months), "
              f"policy {head['policy']['name']} {head['policy']['version']}"
              + (f", by {report.group_by}" if report.group_by else "")]
     currencies = sorted({r.currency for _, r in _columns(report)})

@@ -8,10 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from arrears.engine.domain.errors import Problem
+from arrears.engine.domain.words import did_you_mean
 from arrears.engine.facts import pluginfacts
 from arrears.engine.policy.compiler import CompiledPolicy, compile_policy
 from arrears.engine.policy.profiles import PROFILES_DIR, load_profiles
-from arrears.engine.policy.semantics import did_you_mean
 from arrears.engine.policy.validation import parse_policy
 
 

@@ -7,7 +7,7 @@ is written by hand, but these parts restate the fact catalogue
 so they are generated, never edited:
 
 - the built-in fact names (`$defs/factCondition/properties/fact/else/enum`) and their
-  hover texts (`markdownEnumDescriptions`: kind, optional, meaning, parameters);
+  hover texts (`markdownEnumDescriptions`: kind, optional, meaning, values, parameters);
 - the plugin-fact namespace (`fact/if` and `fact/then`: the `x_` prefix and name pattern);
 - the fact parameters (`window_days` with its default, `channel` with the channel kinds);
 - the operators the kinds allow (one property and one `oneOf` branch each);
@@ -67,7 +67,8 @@ def fact_description(fact) -> str:
     """A fact's hover text in editors: `(kind) meaning`, then its parameters if it takes any."""
     kind = fact.kind + (", optional" if fact.optional else "")
     params = f" Parameters: {', '.join(fact.params)}." if fact.params else ""
-    return f"({kind}) {fact.description}{params}"
+    values = f" Values: {', '.join(fact.choices)}." if fact.choices else ""
+    return f"({kind}) {fact.description}{values}{params}"
 
 
 def _operators() -> list[str]:

@@ -26,6 +26,7 @@ from arrears.engine.guardrails.kinds.base import params
 from arrears.engine.policy.baseline import COMMAND as BASELINE_COMMAND
 from arrears.engine.policy.baseline import SHIPPED
 from arrears.engine.policy.digest import digest_of
+from arrears.engine.policy.semantics import zone_problems
 from arrears.engine.policy.yamlsrc import load_file
 from arrears.policies import PROFILES_DIR
 
@@ -53,8 +54,8 @@ class Profile:
 
 
 def _semantic_problems(doc, filename: str) -> list[Problem]:
-    """Problems the schema cannot see, from each rule kind's parameter checks."""
-    problems = []
+    """Problems the schema cannot see, from each rule kind's parameter checks; unknown time zones."""
+    problems = zone_problems(doc.data, doc, filename)
     for i, spec in enumerate(doc.data.get("rules") or []):
         kind = KINDS.get(spec.get("kind")) if isinstance(spec, dict) else None
         for key, p in (params(kind) if kind else {}).items():
@@ -68,6 +69,18 @@ def _semantic_problems(doc, filename: str) -> list[Problem]:
 def load_profile(path: str | Path) -> Profile:
     """Load and validate one profile file; raises PolicyError with every problem."""
     return _read(path)[0]
+
+
+def check_profile(path: str | Path) -> Profile:
+    """Load and check one profile file on its own, as `arrears validate` does: its schema, its
+    rules' parameters, and then, for a shipped profile (one in PROFILES_DIR), that it is as
+    released, for any other (a company's own), that it only tightens. PolicyError with every problem."""
+    profile, doc = _read(path)
+    shipped = Path(path).resolve().parent == Path(PROFILES_DIR).resolve()
+    problems = _tightening_problems(profile, doc, own=not shipped)
+    if problems:
+        raise PolicyError(problems)
+    return profile
 
 
 def _read(path: str | Path):

@@ -8,7 +8,6 @@ skips whatever has the wrong shape: the schema has already reported that.
 """
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 from decimal import Decimal, InvalidOperation
@@ -16,6 +15,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from arrears.engine.domain.errors import Problem
 from arrears.engine.domain.model import CHANNEL_KINDS
+from arrears.engine.domain.words import did_you_mean
 from arrears.engine.facts.catalogue import (
     BOOL,
     FACTS,
@@ -37,12 +37,6 @@ _MONEY = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
 _EXPECTED = {INT: "a whole number", NUMBER: "a number", MONEY: 'a decimal amount such as "50.00"',
              STRING: "a string", SET: "a code (string)", BOOL: "true or false"}
-
-
-def did_you_mean(word, choices) -> str:
-    """'; did you mean 'x'?' when `word` is close to one of `choices`, else ''."""
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def shown(value) -> str:
@@ -109,7 +103,10 @@ class _Checker:
                        "last_stage": ("stage id", self.stage_ids),
                        "opted_out": ("channel kind", CHANNEL_KINDS),
                        "reachable": ("channel kind", CHANNEL_KINDS)}
-        # A plugin fact that declares its values is checked like the facts above.
+        # An enumerated built-in fact (debtor_type), and a plugin fact that declares its values,
+        # are checked like the facts above.
+        self.closed.update({name: (name.replace("_", " "), fd.choices)
+                            for name, fd in FACTS.items() if fd.choices})
         self.closed.update({name: (f"{name} value", fd.choices)
                             for name, fd in self.plugin_facts.items() if fd.choices})
 
@@ -380,9 +377,7 @@ class _Checker:
                          "manual-review task needs a channel of kind 'task'")
 
     def names(self):
-        for path, zone in _keyed(self.data, (), lambda k: k == "timezone" or k.endswith("_timezone")):
-            if isinstance(zone, str) and not _zone_ok(zone):
-                self.unknown("time zone", zone, _zones(), path)
+        self.problems += zone_problems(self.data, self.doc, self.filename)
         langs = [(("metadata", "default_language"), _dict(self.data.get("metadata")).get("default_language"))]
         for tid, tpl in _dict(self.data.get("templates")).items():
             listed = _list(_dict(tpl).get("languages"))
@@ -408,6 +403,24 @@ class _Checker:
                 message = check_window(entry.get(day))
                 if message:
                     self.add(p + (day,), f"{day}: {message}")
+
+
+def _is_zone_key(key: str) -> bool:
+    return key in ("timezone", "timezones") or key.endswith(("_timezone", "_timezones"))
+
+
+def zone_problems(data, doc: Document, filename: str) -> list[Problem]:
+    """An unknown IANA time zone wherever a document writes one (a `timezone` or `…_timezone`
+    key, or a list under `timezones` / `…_timezones`), located, with "did you mean"."""
+    problems = []
+    for path, value in _keyed(data, (), _is_zone_key):
+        named = [(path + (i,), v) for i, v in enumerate(value)] if isinstance(value, list) else [(path, value)]
+        for where, zone in named:
+            if isinstance(zone, str) and not _zone_ok(zone):
+                line, col = doc.position(where)
+                problems.append(Problem(filename, line, col, f"unknown time zone {zone!r}"
+                                        f"{did_you_mean(zone, _zones())}", pointer(where)))
+    return problems
 
 
 def _keyed(node, path, wanted):

@@ -16,8 +16,9 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 
 from arrears.engine.domain.errors import PolicyError, Problem
+from arrears.engine.domain.words import did_you_mean
 from arrears.engine.facts.catalogue import OPERATORS
-from arrears.engine.policy.semantics import check_semantics, did_you_mean, shown
+from arrears.engine.policy.semantics import check_semantics, shown, zone_problems
 from arrears.engine.policy.yamlsrc import Document, load_document, load_file, pointer
 
 SCHEMA_DIR = Path(str(files(__package__))) / "schemas"
@@ -199,10 +200,17 @@ def parse_policy(source, filename: str | None = None, extra_checks=None, facts: 
 
 
 def parse_policy_test(path) -> Document:
-    """Load a policy test file (`*_test.yaml`); raise PolicyError with every problem at once."""
+    """Load a policy test file (`*_test.yaml`); raise PolicyError with every problem at once:
+    the schema's, the policy it names missing (relative to the test file), unknown time zones."""
     filename = os.fspath(path)
     doc = load_file(filename, filename)
     problems = validate_document(doc, filename, schema="policytest")
+    policy = doc.data.get("policy") if isinstance(doc.data, dict) else None
+    if isinstance(policy, str) and not (Path(filename).parent / policy).is_file():
+        line, col = doc.position(("policy",))
+        problems.append(Problem(filename, line, col, f"no policy file {policy!r} next to this test file",
+                                "/policy"))
+    problems += zone_problems(doc.data, doc, filename)
     if problems:
-        raise PolicyError(problems)
+        raise PolicyError(sorted(set(problems)))
     return doc

@@ -4,6 +4,8 @@ Rendered from `SimulationReport.to_dict()`, so the text and the JSON cannot disa
 """
 from __future__ import annotations
 
+from arrears.engine.domain.words import plural
+
 
 def _name(value) -> str:
     return "(none)" if value is None else str(value)
@@ -39,7 +41,7 @@ def _sample(entry: dict) -> list[str]:
 
 def _newly(label: str, part: dict) -> list[str]:
     rules = ", ".join(f"{r['rule']} {r['accounts']:,}" for r in part["by_rule"])
-    out = [f"{label}: {part['accounts']:,} accounts" + (f" ({rules})" if rules else "")]
+    out = [f"{label}: {plural(part['accounts'], 'account')}" + (f" ({rules})" if rules else "")]
     for s in part["sample"]:
         out.append(f"  {s['account_id']}: " + "; ".join(f"{r['rule']}: {r['reason']}" for r in s["rules"]))
     return out
@@ -49,8 +51,9 @@ def _offers(row: dict) -> list[str]:
     cur, out = row["currency"], []
     for side in ("active", "candidate"):
         e, s = row[side]["early_payment_discount"], row[side]["settlement"]
-        out.append(f"  {cur} {side + ':':<11} early-payment discount {e['offers']:,} offers, {e['discount']}; "
-                   f"settlement {s['offers']:,} offers, pay {s['amount']}, give up {s['discount']}"
+        out.append(f"  {cur} {side + ':':<11} early-payment discount {plural(e['offers'], 'offer')}, "
+                   f"{e['discount']}; settlement {plural(s['offers'], 'offer')}, pay {s['amount']}, "
+                   f"give up {s['discount']}"
                    f" ({s['requires_approval']:,} need approval)")
     return out
 
@@ -58,11 +61,13 @@ def _offers(row: dict) -> list[str]:
 def render(report: dict) -> str:
     """The report dict (`SimulationReport.to_dict()`) as text."""
     p, ch, sup = report["policies"], report["changes"], report["suppressions"]
-    lines = [f"Simulation at {report['evaluated_at']} over {report['accounts']:,} accounts (nothing stored)",
+    lines = [f"Simulation at {report['evaluated_at']} over {plural(report['accounts'], 'account')} "
+             "(nothing stored)",
              f"  active:    {_policy(p['active'])}", f"  candidate: {_policy(p['candidate'])}", ""]
     lines += _table("stage", report["stages"], "stage") + [""]
     lines += _table("action", report["actions"], "action") + [""]
-    lines.append(f"Stage changes: {ch['stage']:,} accounts (decisions that differ in any way: {ch['decision']:,})")
+    lines.append(f"Stage changes: {plural(ch['stage'], 'account')} (decisions that differ in any way: "
+                 f"{ch['decision']:,})")
     lines += [f"  {_name(t['from'])} -> {_name(t['to'])}: {t['accounts']:,}" for t in ch["transitions"]]
     if ch["sample"]:
         lines.append(f"Sample ({len(ch['sample'])} of {ch['stage']:,}):")

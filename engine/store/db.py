@@ -25,6 +25,7 @@ from arrears.engine.store.failures import safe_url, translated
 
 DEFAULT_URL = "sqlite:///arrears.db"
 URL_ENV = "ARREARS_DATABASE_URL"
+POSTGRES_DRIVER = "postgresql+psycopg"   # what a plain postgresql:// URL uses (the `postgres` extra)
 _WRITE = "arrears_write"      # execution option marking a write transaction
 _SYNC_LEVELS = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}   # PRAGMA synchronous values
 
@@ -52,16 +53,31 @@ def make_engine(url: str, *, busy_timeout: float = 30.0, synchronous: str = "FUL
     relies on it); `NORMAL` is faster and still never corrupts a WAL database.
     """
     with translated(url):
+        parsed = with_driver(make_url(url))
         try:
-            engine = create_engine(url, echo=echo)
+            engine = create_engine(parsed, echo=echo)
         except ImportError as exc:          # the URL names a driver that is not installed
-            raise StoreError(f"cannot use the database URL {safe_url(url)}: its driver is not "
-                             f"installed ({exc})", exc) from exc
+            raise StoreError(_missing_driver(parsed, exc), exc) from exc
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, int(busy_timeout * 1000), synchronous)
     elif engine.dialect.name == "postgresql":
         event.listen(engine, "handle_error", _nul_is_bad_input)
     return engine
+
+
+def with_driver(url):
+    """`url` (a SQLAlchemy URL) with PostgreSQL's driver spelt out: a plain `postgresql://` means
+    psycopg 3, the driver `pip install 'arrears[postgres]'` brings (SQLAlchemy would pick psycopg2).
+    An explicit `postgresql+DRIVER://` and every other database are left as they are."""
+    return url.set(drivername=POSTGRES_DRIVER) if url.drivername == "postgresql" else url
+
+
+def _missing_driver(url, exc: ImportError) -> str:
+    """One line for a URL whose database driver is not installed, saying how to install it."""
+    what = f"cannot use the database URL {safe_url(url)}"
+    if url.drivername == POSTGRES_DRIVER:
+        return f"{what}: the PostgreSQL driver (psycopg) is not installed: pip install 'arrears[postgres]'"
+    return f"{what}: its driver is not installed ({exc})"
 
 
 def _nul_is_bad_input(context) -> None:

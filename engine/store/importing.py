@@ -48,7 +48,7 @@ def detect_format(path: Path) -> str:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise Unusable(f"cannot tell the format of {path.name} from its extension; "
-                       "pass --format csv or --format jsonl")
+                       "pass --input-format csv or --input-format jsonl")
     return fmt
 
 

@@ -15,6 +15,7 @@ import json
 from sqlalchemy import func, select
 
 from arrears.engine.domain.errors import InputError
+from arrears.engine.domain.words import plural
 from arrears.engine.store import audit
 from arrears.engine.store.schema import accounts
 from arrears.engine.store.tickstore import insert_decisions
@@ -30,7 +31,7 @@ def write_history(store, accounts_: list, events: list, decisions: list, *, now:
     with store.transaction(now=now) as w:
         held = w.conn.execute(select(func.count()).select_from(accounts)).scalar()
         if held:
-            raise InputError(f"the database already holds {held:,} account{'s' if held != 1 else ''}; "
+            raise InputError(f"the database already holds {plural(held, 'account')}; "
                              "write a replay into a new (empty) database", "--store")
         w.upsert_accounts(accounts_)
         appended = w.append_events(events)

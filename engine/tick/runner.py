@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from arrears.engine.domain.decision import rfc3339
+from arrears.engine.domain.words import plural
 from arrears.engine.store.leases import Lease, LeaseLost
 from arrears.engine.tick.dispatch import Backoff, dispatch_due
 from arrears.engine.tick.evaluate import EvalCounts, evaluate_due
@@ -56,14 +57,14 @@ class TickSummary:
         """One human-readable summary line."""
         if self.skipped_reason and not (self.evaluated or self.delivered):
             return f"tick {self.at}: skipped: {self.skipped_reason}"
-        parts = [f"{self.evaluated:,} evaluated", f"{self.decisions_written:,} decisions",
+        parts = [f"{self.evaluated:,} evaluated", plural(self.decisions_written, "decision"),
                  f"{self.actions_queued:,} queued", f"{self.suppressed:,} suppressed",
                  f"{self.delivered:,} delivered", f"{self.failed:,} failed"]
         for name in ("retrying", "cancelled", "deferred", "unknown", "stale"):
             if getattr(self, name):
                 parts.append(f"{getattr(self, name):,} {name}")
         if self.plugin_failures:
-            parts.append(f"{len(self.plugin_failures)} plugin errors")
+            parts.append(plural(len(self.plugin_failures), "plugin error"))
         tail = f"; stopped: {self.skipped_reason}" if self.skipped_reason else ""
         return f"tick {self.at}: {', '.join(parts)} ({self.duration:.1f} s){tail}"
 

@@ -153,3 +153,12 @@ def test_a_date_not_in_its_format_rejects_the_row_naming_both_columns(tmp_path, 
             "(the file's column InvoiceDate)") in err
     report = json.loads(out)
     assert report["rejected"]["count"] >= 1 and report["accounts"] == 59
+
+
+def test_validate_recognises_a_mapping(tmp_path, capsys):
+    assert main(["validate", str(MAP)]) == 0
+    assert f"ok  {MAP}  replay mapping, 9 columns renamed, 3 columns ignored" in capsys.readouterr().out
+    bare = tmp_path / "export.yaml"                 # no $schema line: told by its keys
+    bare.write_text("columns:\n  customerID: acount_id\nignore: [DaysLate]\n", encoding="utf-8")
+    assert main(["validate", str(bare)]) == 1
+    assert f"{bare}:2:15: 'acount_id' is not allowed" in capsys.readouterr().out

@@ -202,6 +202,6 @@ def test_text_rendering_names_the_changes(store, active, compile_text):
     assert "over 8 accounts (nothing stored)" in text
     assert "call -> reminder: 1" in text and "(none) -> reminder: 1" in text
     assert "stage call: not yet due — needs 30 days past due; is 25" in text
-    assert "Newly released: 1 accounts (channel.unavailable 1)" in text
-    assert "EUR active:     early-payment discount 0 offers, 0.00; settlement 1 offers, pay 700.00" in text
+    assert "Newly released: 1 account (channel.unavailable 1)" in text
+    assert "EUR active:     early-payment discount 0 offers, 0.00; settlement 1 offer, pay 700.00" in text
     assert "call       2026-11-22  active       1  candidate       0  (capacity 0, active over by 1)" in text

@@ -118,7 +118,7 @@ def test_csv_events_with_duplicates_unknown_accounts_and_plans(files, db_url, ca
                                                                ("2026-12-01", "12.50")]
     # Importing the same file again: keyed events are recognised, keyless ones are new.
     code, out, _ = _import(capsys, files / "events.csv", "--db", db_url)
-    assert "1 events stored, 4 duplicates of stored events ignored" in out[-1]
+    assert "1 event stored, 4 duplicates of stored events ignored" in out[-1]
 
 
 def test_jsonl_events_and_kind_detection(tmp_path, db_url, capsys):
@@ -165,7 +165,7 @@ def test_a_clean_file_exits_zero(tmp_path, db_url, capsys):
     path.write_text("\ufeffaccount_id,currency,invoice_id,amount,due_date\r\nC1,EUR,I1,1.00,2026-01-01\r\n",
                     encoding="utf-8")
     code, out, _ = _import(capsys, path, "--db", db_url)
-    assert code == 0 and "1 accounts stored (1 new" in out[-1]
+    assert code == 0 and "1 account stored (1 new" in out[-1]
     code, out, _ = _import(capsys, path, "--db", db_url)
     assert code == 0 and "0 changed, 1 unchanged" in out[-1]
 
@@ -229,4 +229,4 @@ def test_console_script_end_to_end(tmp_path, db_url):
     assert run.returncode == 1 and f"{path}:2: account.id" in run.stdout
     run = subprocess.run([sys.executable, "-m", "arrears.engine", "audit", "verify", "--db", db_url],
                          capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0 and run.stdout.startswith("OK: 1 entries")
+    assert run.returncode == 0 and run.stdout.startswith("OK: 1 entry,")

@@ -60,7 +60,7 @@ def test_unknown_contacts_are_listed_with_the_key_the_provider_saw(store, policy
     assert out[0].split() == ["1", "A1", "friendly_reminder", "attempt", "1", "by", "email", "claimed",
                               "2026-11-23T10:00:00Z", "by", "dead/run"]
     assert out[1].strip() == "idempotency key A1:friendly_reminder:1:2026-11-10"
-    assert out[-1].startswith("2 unknown; settle each with")
+    assert out[-1].startswith("2 contacts with an unknown outcome; settle each with")
 
 
 def test_resolve_settles_once_audited_with_its_contact_event(store, policy, dispatcher, capsys):
