@@ -20,7 +20,6 @@ import sys
 import time
 
 from arrears.engine.cli.errors import ExitCode, UsageError
-from arrears.engine.domain.errors import PolicyError
 from arrears.engine.cli.kpis import GROUP_BY
 from arrears.engine.cli.options import (
     add_command,
@@ -34,6 +33,7 @@ from arrears.engine.cli.options import (
     period,
     wants_progress,
 )
+from arrears.engine.domain.errors import PolicyError
 from arrears.engine.domain.words import plural
 
 HELP = "replay historical invoices and payments through the engine (a backtest) and report"

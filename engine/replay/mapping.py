@@ -66,10 +66,14 @@ class Mapping:
         twice = sorted({t for t in named if named.count(t) > 1})
         have = set(named) | ({"currency"} if self.currency else set()) | set(self.defaults)
         missing = [c for c in required if c not in have]
-        problems = ([f"column(s) {', '.join(unknown)} neither mapped nor ignored (add them to `columns` "
-                     f"or `ignore` in {self.filename})"] if unknown else []) + \
-                   ([f"missing column(s) {', '.join(missing)} (map a column to them)"] if missing else []) + \
-                   ([f"more than one column holds {', '.join(twice)}"] if twice else [])
+        problems = []
+        if unknown:
+            problems.append(f"column(s) {', '.join(unknown)} neither mapped nor ignored (add them to "
+                            f"`columns` or `ignore` in {self.filename})")
+        if missing:
+            problems.append(f"missing column(s) {', '.join(missing)} (map a column to them)")
+        if twice:
+            problems.append(f"more than one column holds {', '.join(twice)}")
         if problems:
             raise Unusable(f"CSV header: {'; '.join(problems)}")
         return targets

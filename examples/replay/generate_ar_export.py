@@ -82,15 +82,18 @@ def main(argv=None) -> int:
     ap.add_argument("--out", help="the CSV file to write (default: stdout)")
     args = ap.parse_args(argv)
     data = rows(random.Random(args.seed), args.invoices, args.customers)
-    fh = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
-    try:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(HEADER)
-        writer.writerows(data)
-    finally:
-        if args.out:
-            fh.close()
+    if not args.out:
+        _write(sys.stdout, data)
+        return 0
+    with open(args.out, "w", newline="", encoding="utf-8") as fh:
+        _write(fh, data)
     return 0
+
+
+def _write(fh, data: list[tuple]) -> None:
+    writer = csv.writer(fh, lineterminator="\n")
+    writer.writerow(HEADER)
+    writer.writerows(data)
 
 
 if __name__ == "__main__":

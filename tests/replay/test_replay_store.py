@@ -46,7 +46,7 @@ def test_kpis_of_the_store_are_the_replays(stored, capsys):
 
 
 def test_what_the_store_holds(stored):
-    db, report = stored
+    db, _ = stored
     with Store(f"sqlite:///{db}", upgrade=False, create=False) as store:
         account, events = store.get_account("1215-B957")
         assert account.currency == "USD" and account.jurisdiction == "GB"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from itertools import pairwise
 
 import pytest
 
@@ -28,7 +29,7 @@ def test_the_colour_difference_is_ciede2000(lab1, lab2, expected):
 
 @pytest.mark.parametrize("vision", VISIONS)
 def test_neighbouring_series_differ_for_every_reader(vision):
-    for a, b in zip(CATEGORICAL, CATEGORICAL[1:]):
+    for a, b in pairwise(CATEGORICAL):
         assert difference(a, b, vision) >= CATEGORICAL_MIN, (a, b, vision)
 
 
@@ -39,7 +40,7 @@ def test_adjacent_aging_buckets_differ_for_every_reader(buckets):
     lightness = [lab(rgb(c))[0] for c in colours]
     assert lightness == sorted(lightness, reverse=True)         # older is darker
     for vision, least in ORDERED_MIN.items():
-        for a, b in zip(colours, colours[1:]):
+        for a, b in pairwise(colours):
             assert difference(a, b, vision) >= least, (buckets, a, b, vision)
 
 
@@ -65,7 +66,7 @@ def test_the_page_draws_buckets_with_those_colours(page, figures):
     colours = [_colour_of(page, c) for c in classes]
     assert colours == sequential(len(view.buckets))
     for vision, least in ORDERED_MIN.items():
-        assert min(difference(a, b, vision) for a, b in zip(colours, colours[1:])) >= least
+        assert min(difference(a, b, vision) for a, b in pairwise(colours)) >= least
 
 
 def test_what_was_not_measured_says_why(page, figures):
