@@ -1,7 +1,7 @@
 """The kinds of file `arrears validate` recognises, and how each is checked against its own schema.
 
 `KINDS` is the registry: one `FileKind` per kind of YAML file Arrears reads (a policy, a policy
-test, a jurisdiction profile, a goals file). A new kind (the experiment files to come) is one more
+test, a jurisdiction profile, a goals file, a replay mapping). A new kind (the experiment files to come) is one more
 entry: its name, its JSON Schema under engine/policy/schemas/, and the function that checks a file
 of it; `recognise` and `arrears validate` then take it from here.
 
@@ -95,11 +95,19 @@ def _check_goals(path: Path, context: Context) -> str:
     raise first
 
 
+def _check_replay_mapping(path: Path, context: Context) -> str:
+    from arrears.engine.replay.mapping import load_mapping
+    mapping = load_mapping(path)
+    return (f"replay mapping, {plural(len(mapping.columns), 'column')} renamed, "
+            f"{plural(len(mapping.ignore), 'column')} ignored")
+
+
 KINDS: tuple[FileKind, ...] = (
     FileKind("policy", "policy", _check_policy),
     FileKind("policy test", "policytest", _check_policy_test, suffix="_test.yaml"),
     FileKind("profile", "profile", _check_profile),
     FileKind("goals file", "goals", _check_goals, after_policies=True),
+    FileKind("replay mapping", "replaymap", _check_replay_mapping),
 )
 
 

@@ -1,15 +1,17 @@
 """`arrears replay FILE --from DATE --to DATE`: backtest a policy on historical invoices.
 
-    arrears replay history.csv --from 2025-01-01 --to 2025-12-31 [--policy FILE] [--config FILE]
-                   [--by day|week|month] [--format text|json] [--tick-hours N] [--group-by G]
-                   [--contacts FILE] [--rejects FILE] [--progress]
+    arrears replay history.csv --from 2025-01-01 --to 2025-12-31 [--map MAPPING] [--policy FILE]
+                   [--config FILE] [--by day|week|month] [--format text|json] [--tick-hours N]
+                   [--group-by G] [--kpis-by month|quarter] [--contacts FILE] [--rejects FILE]
+                   [--store URL] [--progress]
 
 Reads the CSV (docs/replay.md), runs the engine day by day on a simulated clock and
 prints the decision timeline, the portfolio's figures and the KPIs of the period. The
 policy and the unit costs (`[kpis.costs]`) are found as `arrears kpis` finds them.
 Exit status: 0 replayed; 1 some rows were rejected (the rest was replayed, the report
-says how many), or the policy has problems; 2 nothing replayed (unusable file, bad
-arguments or config).
+says how many), or the policy has problems; 2 nothing replayed (unusable file or mapping,
+every row rejected, bad arguments or config, a --store database that is not empty);
+3 the --store database cannot be used.
 """
 from __future__ import annotations
 
@@ -26,16 +28,20 @@ from arrears.engine.cli.options import (
     add_period,
     add_policy,
     add_progress,
+    existing_file,
     load_settings,
     period,
     wants_progress,
 )
+from arrears.engine.domain.errors import PolicyError
 from arrears.engine.domain.words import plural
 
 HELP = "replay historical invoices and payments through the engine (a backtest) and report"
 SHOWN = 100      # rejects printed on stderr; --rejects FILE gets them all
+EXAMPLES = 3     # rejects shown per column when every row was rejected
 # arrears.engine.replay.timeline.PERIODS, spelt out: importing the replay package would slow `arrears --help`.
 PERIODS = ("day", "week", "month")
+KPIS_BY = ("month", "quarter")        # arrears.engine.replay.periods.KPIS_BY, for the same reason
 
 
 def register(subparsers) -> None:
@@ -44,9 +50,13 @@ def register(subparsers) -> None:
         ExitCode.OK: "replayed",
         ExitCode.PROBLEMS: "some rows were rejected (printed as FILE:LINE: reason; the rest was replayed), "
                            "or the policy has problems (printed as file:line:col: message)",
-        ExitCode.CANNOT_START: "nothing replayed: an unusable file, bad arguments or configuration",
-        ExitCode.DATABASE: None})
+        ExitCode.CANNOT_START: "nothing replayed: an unusable file or mapping (printed as file:line:col), "
+                               "every row rejected (the reasons by column), bad arguments or configuration, "
+                               "or a --store database that already holds accounts",
+        ExitCode.DATABASE: "the --store database cannot be used (nothing written to it)"})
     parser.add_argument("file", metavar="FILE", help="CSV of invoices and what became of them")
+    parser.add_argument("--map", metavar="MAPPING", help="read FILE through this mapping (YAML): column renames, "
+                        "date formats, a default currency, ignored columns, undated disputes, value maps")
     add_period(parser)
     add_policy(parser, "policy YAML to replay")
     add_config(parser, "unit costs in [kpis.costs]")
@@ -55,8 +65,13 @@ def register(subparsers) -> None:
     parser.add_argument("--tick-hours", type=int, default=24, metavar="N",
                         help="simulated hours between ticks, a divisor of 24 (default 24: once a day)")
     parser.add_argument("--group-by", choices=GROUP_BY, help="KPIs per segment, bucket, channel or stage")
+    parser.add_argument("--kpis-by", choices=KPIS_BY, help="the KPIs of each calendar month or quarter too "
+                        "(the DSO's period average is over these periods; default: months)")
     parser.add_argument("--contacts", metavar="FILE", help="write every contact of the period here (CSV)")
     parser.add_argument("--rejects", metavar="FILE", help="write every rejected row here (JSON Lines)")
+    parser.add_argument("--store", metavar="URL", help="write the replayed history (accounts, invoices, events, "
+                        "the contacts sent, the stages decided) to this new database (a URL, or a path for "
+                        "SQLite), for `arrears kpis` and `arrears report`")
     add_progress(parser)
     parser.set_defaults(handler=run)
 
@@ -98,8 +113,37 @@ def _prepare(args):
             args.tick_hours * 3600)
 
 
+class MappingProblems(UsageError, PolicyError):
+    """A mapping file with problems: each printed as file:line:col, nothing replayed (exit 2)."""
+
+    def __init__(self, problems):
+        PolicyError.__init__(self, problems)
+
+
+def _mapping(args):
+    """The `--map` file loaded and checked (None without one); MappingProblems if it has any."""
+    if args.map is None:
+        return None
+    from arrears.engine.replay.mapping import load_mapping
+    existing_file(args.map, "--map")
+    try:
+        return load_mapping(args.map)
+    except PolicyError as exc:
+        raise MappingProblems(exc.problems) from None
+
+
 def run(args) -> int:
     """Handler: read, replay, report; see the module docstring for the exit status."""
+    store = _open_store(args)
+    try:
+        return _run(args, store)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _run(args, store) -> int:
+    """Read, replay, report (and write the history to `store`, if one is given)."""
     from arrears.engine.cli.importer import ProgressBar
     from arrears.engine.replay import read_replay_csv, replay
     from arrears.engine.replay.export import write_contacts
@@ -109,14 +153,18 @@ def run(args) -> int:
 
     show = wants_progress(args)
     policy, costs, start, end, tick = _prepare(args)
+    mapping = _mapping(args)
     bar = ProgressBar(sys.stderr, f"reading {args.file}") if show else None
     try:
-        data = read_replay_csv(args.file, on_progress=bar)
+        data = read_replay_csv(args.file, on_progress=bar, mapping=mapping)
     except Unusable as exc:
         raise UsageError(f"{args.file}: {exc} (nothing replayed)") from exc
     finally:
         if bar is not None:
             bar.close()
+    if data.rejects and not data.accounts:
+        _write_rejects(args, data.rejects)
+        raise UsageError(_all_rejected(args.file, data))
     _rejects(args, data.rejects)
     days = DayBar(sys.stderr) if show else None
     try:
@@ -124,12 +172,15 @@ def run(args) -> int:
     finally:
         if days is not None:
             days.close()
-    report = build_report(result, by=args.by, source=args.file, group_by=args.group_by, costs=costs)
+    report = build_report(result, by=args.by, source=args.file, group_by=args.group_by, costs=costs,
+                          kpis_by=args.kpis_by)
     if args.contacts:
         try:
             write_contacts(result, args.contacts)
         except OSError as exc:
             raise UsageError(f"cannot write {args.contacts}: {exc.strerror}") from exc
+    if store is not None:
+        _store(args, store, result)
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -141,6 +192,41 @@ def run(args) -> int:
     return ExitCode.PROBLEMS if data.rejects else ExitCode.OK
 
 
+def _all_rejected(name: str, data) -> str:
+    """Why nothing was replayed: the rows rejected per column, with the first few of each."""
+    from arrears.engine.replay.csvmap import reject_summary
+    every = "the only row was" if data.rows == 1 else f"all {plural(data.rows, 'row')} were"
+    lines = [f"{name}: nothing replayed: {every} rejected; the reasons by column:"]
+    for column, count, first in reject_summary(data.rejects, EXAMPLES):
+        lines.append(f"  {column}: {plural(count, 'row')}, e.g.")
+        lines += [f"    line {r.line}: {r.reason}" for r in first]
+    return "\n".join(lines)
+
+
+def _open_store(args):
+    """The --store database, opened (and checked empty) before anything is replayed; None without one."""
+    if not args.store:
+        return None
+    from arrears.engine.store import Store
+
+    store = Store(args.store if "://" in args.store else f"sqlite:///{args.store}")
+    held = store.account_count()
+    if held:
+        store.close()
+        raise UsageError(f"--store: the database already holds {plural(held, 'account')}; "
+                         "write a replay into a new (empty) database")
+    return store
+
+
+def _store(args, store, result) -> None:
+    """Write the replayed history to the --store database."""
+    from arrears.engine.replay.tostore import store_run
+
+    done = store_run(result, store, args.file)
+    print(f"arrears replay: stored {plural(done['accounts'], 'account')}, {plural(done['events'], 'event')} "
+          f"and {plural(done['decisions'], 'decision')} in {args.store}", file=sys.stderr)
+
+
 def _rejects(args, rejects) -> None:
     """Print the first rejected rows as FILE:LINE: reason on stderr; all of them to --rejects."""
     for reject in rejects[:SHOWN]:
@@ -148,6 +234,11 @@ def _rejects(args, rejects) -> None:
     if len(rejects) > SHOWN:
         more = "see " + args.rejects if args.rejects else "use --rejects FILE to get them all"
         print(f"... and {len(rejects) - SHOWN:,} more rejected rows ({more})", file=sys.stderr)
+    _write_rejects(args, rejects)
+
+
+def _write_rejects(args, rejects) -> None:
+    """Every rejected row to --rejects FILE (JSON Lines), when asked for."""
     if args.rejects:
         with open(args.rejects, "w", encoding="utf-8") as fh:
             for reject in rejects:

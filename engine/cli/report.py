@@ -70,12 +70,24 @@ def run(args) -> int:
     ledger = read_ledger(src.settings.database_url, src.policy, sorted(set(days)))
     data = gather(ledger, src.policy, start, end, costs=src.costs)
     goals = None if goalset is None else evaluate_goals(goalset, ledger, src.policy, end, costs=src.costs)
-    write_atomically(out, render(data, None if goals is None else goals.to_dict()))
+    goals = None if goals is None else goals.to_dict()
+    write_atomically(out, render(data, goals))
     periods = len(data.currencies[0].periods) if data.currencies else 0
+    shown, left = _goals_shown(goals, start, end)
     if args.format == "json":
         write_json({"out": str(out), "currencies": len(data.currencies), "periods": periods,
-                    "goals": None if goals is None else len(goals.goals)})
+                    "goals": shown, "goals_left_out": left})
     else:
         print(f"wrote {out} ({plural(len(data.currencies), 'currency')}, {plural(periods, 'period')}"
-              + ("" if goals is None else f", {plural(len(goals.goals), 'goal')}") + ")")
+              + ("" if goals is None else f", {plural(shown, 'goal')}")
+              + (f" ({left} outside the period left out)" if left else "") + ")")
     return ExitCode.OK
+
+
+def _goals_shown(goals: dict | None, start, end) -> tuple[int | None, int | None]:
+    """(goals on the page, goals left out for not overlapping the period); None without goals."""
+    from arrears.engine.report.charts import goals_in_period
+    if goals is None:
+        return None, None
+    kept, left = goals_in_period(goals, start.isoformat(), end.isoformat())
+    return len(kept["goals"]), len(left)

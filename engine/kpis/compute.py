@@ -141,14 +141,30 @@ def kpi_series(ledger: Ledger, days, *, group_by: str | None = None, policy=None
     return KpiSeries(tuple(ctx.report(a + 1, b, group_by) for a, b in pairwise(points)))
 
 
+PERIOD_MONTHS = {"month": 1, "quarter": 3}
+
+
 def month_ends(start_day, end_day) -> list[int]:
     """Boundaries of the calendar months from the one holding `start_day` to the one holding
     `end_day`: the day before the first month, then each month's last day (the last one is
     `end_day` itself if that month is not over)."""
+    return period_ends(start_day, end_day, "month")
+
+
+def period_ends(start_day, end_day, by: str = "month") -> list[int]:
+    """`month_ends` for calendar months or quarters (`by`: a key of PERIOD_MONTHS): the day
+    before the first period holding `start_day`, then each period's last day (`end_day`
+    itself if that period is not over)."""
+    if by not in PERIOD_MONTHS:
+        raise InputError(f"expected one of {', '.join(PERIOD_MONTHS)}, got {by!r}", "by")
+    step = PERIOD_MONTHS[by]
     start, end = as_day(start_day, "from"), as_day(end_day, "to")
-    first = day_to_date(start).replace(day=1)
+    d = day_to_date(start)
+    first = d.replace(month=(d.month - 1) // step * step + 1, day=1)
     out = [epoch_day(first) - 1]
     while out[-1] < end:
         d = day_to_date(out[-1] + 1)
-        out.append(min(out[-1] + calendar.monthrange(d.year, d.month)[1], end))
+        length = sum(calendar.monthrange(d.year + (d.month - 1 + k) // 12, (d.month - 1 + k) % 12 + 1)[1]
+                     for k in range(step))
+        out.append(min(out[-1] + length, end))
     return out

@@ -106,8 +106,12 @@ def promise_kept_rate(x: Inputs):
 
 
 def right_party_contact_rate(x: Inputs):
-    """Right-party contacts ÷ attempts × 100."""
+    """Right-party contacts ÷ attempts × 100; not measured when no attempt's outcome said
+    whether the debtor was reached (only `sent` or `delivered`: a replay, an e-mail run)."""
     f = x.figures
+    if f["attempts"] and not f["outcomes_reported"]:
+        return ("no attempt's outcome says whether the debtor was reached (only sent or delivered "
+                "were reported)")
     return quotient(f["right_party_contacts"], f["attempts"], "no contact attempts in the period")
 
 

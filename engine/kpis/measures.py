@@ -25,6 +25,9 @@ BASE = ("accounts", "opening_receivables", "opening_past_due", "closing_receivab
 _SHIFT = np.int64(1) << 33      # account * _SHIFT + (day + _OFFSET) orders (account, day)
 _OFFSET = np.int64(1) << 31
 _CONVERSATION = [OUTCOME_CODES[o] for o in CONVERSATIONS]
+# Outcomes that say whether the debtor was reached (a conversation, or why not); `sent` and
+# `delivered` do not, so attempts with only those measure no right-party contact rate.
+_TOLD = [code for name, code in OUTCOME_CODES.items() if name not in ("queued", "sent", "delivered", "failed")]
 
 
 def columns(n_buckets: int) -> dict[str, int]:
@@ -34,6 +37,7 @@ def columns(n_buckets: int) -> dict[str, int]:
     for k in range(n_buckets - 1):
         names += [f"roll_from_balance:{k}", f"roll_to_balance:{k}", f"roll_from_count:{k}", f"roll_to_count:{k}"]
     names += [f"attempts:{c}" for c in range(KINDS)] + [f"conversations:{c}" for c in range(KINDS)]
+    names += [f"told:{c}" for c in range(KINDS)]
     return {name: i for i, name in enumerate(names)}
 
 
@@ -148,7 +152,8 @@ def measure(ledger: Ledger, policy, start: int, end: int, opening: Positions, cl
     c = ledger.contacts
     in_period = attempts & (c.day >= start) & (c.day <= end) & (c.kind >= 0)
     talk = in_period & np.isin(c.outcome, _CONVERSATION)
-    for name, mask in (("attempts", in_period), ("conversations", talk)):
+    told = in_period & np.isin(c.outcome, _TOLD)
+    for name, mask in (("attempts", in_period), ("conversations", talk), ("told", told)):
         key = c.acct[mask].astype(np.int64) * KINDS + c.kind[mask]
         counts = np.bincount(key, minlength=n * KINDS).reshape(n, KINDS)
         m[:, cols[f"{name}:0"]:cols[f"{name}:0"] + KINDS] = counts

@@ -31,7 +31,7 @@ PLACES = {"percent": Decimal("0.01"), "days": Decimal("0.01"), "ratio": Decimal(
 MONEY_FIGURES = ("opening_receivables", "opening_past_due", "closing_receivables", "closing_current",
                  "credit_sales", "collected", "credit_notes", "written_off", "recovered")
 COUNT_FIGURES = ("accounts", "delinquent_at_start", "cured", "promises_due", "promises_kept", "attempts",
-                 "right_party_contacts")
+                 "right_party_contacts", "outcomes_reported")
 
 
 def decimal_of(value: Fraction, places: Decimal) -> Decimal:
@@ -124,6 +124,20 @@ class KpiSeries:
     """Reports of consecutive periods, for trend charts."""
 
     reports: tuple
+
+    def average(self, name: str, part: str = "total") -> list[tuple[str, str, Fraction | None, int]]:
+        """(group, currency, mean of KPI `name` over the periods that measured it or None,
+        how many did) per group and currency of `part` ("total" or "groups")."""
+        values: dict = {}
+        for report in self.reports:
+            for row in getattr(report, part):
+                values.setdefault((row.group, row.currency), []).append(row.kpis[name].value)
+        out = []
+        for (group, currency), vs in values.items():
+            measured = [v for v in vs if v is not None]
+            out.append((group, currency, sum(measured, Fraction(0)) / len(measured) if measured else None,
+                        len(measured)))
+        return out
 
     def to_dict(self) -> dict:
         """Columnar: per (group, currency), every KPI, figure and aging bucket as a list over the

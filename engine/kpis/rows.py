@@ -21,6 +21,7 @@ def figures_of(sums, contact_sums, cols: dict, kinds) -> dict:
     out = {name: int(sums[cols[name]]) for name in BASE}
     out["attempts"] = sum(int(contact_sums[cols[f"attempts:{k}"]]) for k in kinds)
     out["right_party_contacts"] = sum(int(contact_sums[cols[f"conversations:{k}"]]) for k in kinds)
+    out["outcomes_reported"] = sum(int(contact_sums[cols[f"told:{k}"]]) for k in kinds)
     return out
 
 

@@ -6,10 +6,12 @@
     report = build_report(run, by="month")             # JSON-ready via report.to_dict()
     print(render_text(report))
 
-Modules: `csvmap` (the CSV columns and their checks), `history` (the portfolio's columns
-and the growing simulated history), `clock` (which accounts are due when), `run` (the
-day loop), `record` (what happened, column-wise), `timeline` (periods), `report` and
-`text` (the report), `export` (the contacts CSV). docs/replay.md describes the CSV, the
+Modules: `csvmap` (the CSV columns and their checks), `mapping` (a file of another shape,
+`--map`), `history` (the portfolio's columns and the growing simulated history), `clock`
+(which accounts are due when), `run` (the day loop), `record` (what happened, column-wise),
+`timeline` (periods), `periods` (KPIs per month or quarter, the DSO beside its average),
+`report` and `text` (the report), `export` (the contacts CSV), `tostore` (the replayed
+history into a store, `--store`). docs/replay.md describes the CSV, the mapping, the
 assumptions and the report.
 
 May import: the core, `store`, `kpis` and `tick` (its column-wise decision summaries).

@@ -25,11 +25,19 @@ from pathlib import Path
 
 from arrears.engine.domain.errors import InputError
 from arrears.engine.domain.model import Account, parse_date
-from arrears.engine.store.readers import Reject, Unusable, csv_account_records, decoded_lines
+from arrears.engine.store.readers import (
+    ACCOUNT_CSV,
+    INVOICE_CSV,
+    Reject,
+    Unusable,
+    account_records,
+    csv_account_records,
+    decoded_lines,
+)
 
 FATE_CSV = ("settled_date", "written_off_date", "disputed", "disputed_date", "dispute_resolved_date")
 REQUIRED = ("invoice_id", "amount", "due_date", "issued_date")
-_TRUE, _FALSE = ("true", "yes", "y", "1"), ("false", "no", "n", "0")
+TRUE_WORDS, FALSE_WORDS = ("true", "yes", "y", "1"), ("false", "no", "n", "0")
 
 
 @dataclass(frozen=True)
@@ -54,9 +62,12 @@ class ReplayInput:
     rows: int = 0                                    # data rows read (rejected ones included)
 
 
-def read_replay_csv(path, on_progress=None) -> ReplayInput:
+def read_replay_csv(path, on_progress=None, mapping=None) -> ReplayInput:
     """Read a replay CSV. Raises `Unusable` (nothing replayed) if the file is missing, not
     UTF-8, or its header lacks a required column or has an unknown one.
+
+    `mapping` (arrears.engine.replay.mapping.Mapping) reads a file of another shape: its
+    columns renamed, dates in their formats, codes mapped (docs/replay.md).
 
     `on_progress(bytes_read, total_bytes, rows)` is called as the file is read.
     """
@@ -73,7 +84,12 @@ def read_replay_csv(path, on_progress=None) -> ReplayInput:
             on_progress(done, total, out.rows)
 
     with path.open("rb") as fh:
-        records = csv_account_records(decoded_lines(fh, progressed), extra=FATE_CSV, required=REQUIRED)
+        lines = decoded_lines(fh, progressed)
+        if mapping is None:
+            records = csv_account_records(lines, extra=FATE_CSV, required=REQUIRED)
+        else:
+            rows = mapping.rows(lines, ACCOUNT_CSV + INVOICE_CSV + FATE_CSV, ("account_id", "currency") + REQUIRED)
+            records = account_records(rows)
         refused: list[Reject] = []
         for item in records:
             if isinstance(item, Reject):
@@ -85,6 +101,9 @@ def read_replay_csv(path, on_progress=None) -> ReplayInput:
             _add_account(out, lines, account, rows)
     out.rejects += _with_fate_errors(refused)
     out.rejects.sort(key=lambda r: r.line)
+    # By id, not by where the file first names them: a replay of the same rows in another
+    # order makes the same decisions in the same order, and exports the same bytes.
+    out.accounts.sort(key=lambda a: a.id)
     return out
 
 
@@ -190,8 +209,26 @@ def _flag(value) -> bool:
     if value is None:
         return False
     text = value.strip().lower()
-    if text in _TRUE:
+    if text in TRUE_WORDS:
         return True
-    if text in _FALSE:
+    if text in FALSE_WORDS:
         return False
     raise InputError(f"expected true or false (also yes/no, 1/0), got {value!r}", "disputed")
+
+
+def reject_summary(rejects: list[Reject], examples: int = 3) -> list[tuple[str, int, list[Reject]]]:
+    """(column, rows rejected for it, its first `examples` rejects) per column at fault, most
+    rejected first (then by column). A row rejected only because another row of its account
+    was is counted under "(rest of the account)"; a row of the wrong shape under "(row)"."""
+    columns: dict = {}
+    for r in rejects:
+        head, sep, _ = r.reason.partition(": ")
+        if _GENERIC.match(r.reason) or _NOT_REPLAYED.match(r.reason):
+            column = "(rest of the account)"
+        else:
+            column = head if sep and " " not in head else "(row)"
+        columns.setdefault(column, []).append(r)
+    return sorted(((c, len(rs), rs[:examples]) for c, rs in columns.items()), key=lambda e: (-e[1], e[0]))
+
+
+_NOT_REPLAYED = re.compile(r"^account (.+) not replayed: line \d+ was rejected$")

@@ -15,13 +15,15 @@ CONTACT_CSV = ("account_id", "day", "at", "stage", "attempt", "channel", "early_
 
 
 def contact_rows(run) -> list[tuple]:
-    """One tuple per contact (CONTACT_CSV order), by account then time: the debtor's local
+    """One tuple per contact (CONTACT_CSV order), by account id, then time, stage and channel
+    (the same rows in the same order whatever the order of the file's rows): the debtor's local
     day, the UTC instant, the stage, attempt and policy channel, the discount an offer in it
     gave ("" without one), and the template the message used (the stage's or event message's
     template for that channel's kind, as the decision's action names it)."""
     c = run.record.contacts.view()
-    order = np.lexsort((c["at"], c["acct"]))
     base, policy = run.history.base, run.policy
+    by_id = np.argsort(np.argsort(np.asarray(base.ids, dtype=object), kind="stable"), kind="stable")
+    order = np.lexsort((c["channel"], c["stage"], c["at"], by_id[c["acct"]])) if len(c["acct"]) else c["acct"]
     channels = list(policy.channels)
     out = []
     for i in order.tolist():

@@ -15,6 +15,7 @@ from arrears.engine.domain.batch import NO_DAY, epoch_day
 from arrears.engine.domain.money import from_minor
 from arrears.engine.kpis import compute_kpis, ledger_from_batch
 from arrears.engine.kpis.ledger import Stages
+from arrears.engine.replay.periods import dso_summary, series
 from arrears.engine.replay.timeline import timeline
 
 ASSUMPTIONS = (
@@ -40,6 +41,9 @@ class ReplayReport:
     total: dict
     kpis: object            # arrears.engine.kpis.KpiReport
     rejects: list
+    dso: list = ()          # the DSO per currency: end of period and period average (periods.dso_summary)
+    kpis_by: object = None  # arrears.engine.kpis.KpiSeries per month or quarter, when asked for
+    by_period: str | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready form (docs/replay.md)."""
@@ -47,13 +51,16 @@ class ReplayReport:
                     "count": len(self.rejects),
                     "rows": [{"line": r.line, "reason": r.reason} for r in self.rejects[:SHOWN_REJECTS]]},
                 "portfolio": self.portfolio, "timeline": self.timeline, "total": self.total,
-                "kpis": self.kpis.to_dict()}
+                "kpis": self.kpis.to_dict(), "dso": list(self.dso),
+                "kpis_by": None if self.kpis_by is None else {"by": self.by_period, **self.kpis_by.to_dict()}}
 
 
 def build_report(run, *, by: str = "month", source: str = "", group_by: str | None = None,
-                 costs=None) -> ReplayReport:
+                 costs=None, kpis_by: str | None = None) -> ReplayReport:
     """Summarise `run` per `by` period (day, week or month); KPIs over the whole period,
-    grouped by `group_by` (see `arrears.engine.kpis.compute_kpis`), with `costs` if given."""
+    grouped by `group_by` (see `arrears.engine.kpis.compute_kpis`), with `costs` if given;
+    with `kpis_by` ("month" or "quarter") the KPIs of each such period too. The DSO is given
+    at the end of the period and as the average of its months (or `kpis_by` periods)."""
     p = run.policy
     entries, total = timeline(run, by)
     head = {"file": source, "policy": {"name": p.name, "version": p.version, "digest": p.digest},
@@ -61,8 +68,12 @@ def build_report(run, *, by: str = "month", source: str = "", group_by: str | No
             "simulated_from": run.simulated_from.isoformat(), "tick_seconds": run.tick,
             "accounts": run.history.n, "invoices": len(run.history.base.inv_id), "rows": run.data.rows,
             "ticks": run.ticks, "evaluations_all": run.evaluations}
-    kpis = compute_kpis(ledger(run), run.start, run.end, group_by=group_by, policy=p, costs=costs)
-    return ReplayReport(head, portfolio(run), entries, total, kpis, run.data.rejects)
+    led = ledger(run)
+    kpis = compute_kpis(led, run.start, run.end, group_by=group_by, policy=p, costs=costs)
+    per = series(led, run, kpis_by or "month", costs)
+    return ReplayReport(head, portfolio(run), entries, total, kpis, run.data.rejects,
+                        dso=dso_summary(kpis, per, kpis_by or "month"),
+                        kpis_by=per if kpis_by else None, by_period=kpis_by)
 
 
 def ledger(run):

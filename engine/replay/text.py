@@ -39,6 +39,9 @@ def render_text(report) -> str:
     lines += _table([[rule, _n(n)] for rule, n in supp.items()]) if supp else ["  none"]
     lines += ["", "portfolio (from the file)"] + _portfolio(d["portfolio"]) + [""]
     lines.append(to_table(report.kpis).rstrip("\n"))
+    lines += [""] + _dso(d["dso"])
+    if d["kpis_by"] is not None:
+        lines += ["", f"KPIs by {d['kpis_by']['by']}"] + _kpis_by(d["kpis_by"])
     lines += ["", "assumptions: " + "; ".join(d["assumptions"]) + " (docs/replay.md)"]
     return "\n".join(lines) + "\n"
 
@@ -70,3 +73,30 @@ def _portfolio(entries: list) -> list[str]:
         rows.append([e["currency"], *[_n(e[n]["invoices"]) for n in names]])
         rows.append(["", *[e[n]["amount"]["amount"] for n in names]])
     return _table(rows)
+
+
+def _dso(entries: list) -> list[str]:
+    """The DSO at the end of the period beside the average of its months (or quarters)."""
+    out = []
+    for e in entries:
+        end, avg = e["end_of_period"], e["period_average"]
+        plural = "s" if e["periods"] != 1 else ""
+        out.append(f"DSO {e['currency']}: {_days(end)} at the end of the period (its closing receivables over "
+                   f"all its credit sales); {_days(avg)} on average over its {e['periods']} {e['by']}{plural} "
+                   f"({e['periods_measured']} measured)")
+    return out
+
+
+def _days(kpi: dict) -> str:
+    return f"{kpi['value']} days" if kpi["value"] is not None else f"n/a ({kpi['reason']})"
+
+
+def _kpis_by(series: dict) -> list[str]:
+    """One line per period and currency, every KPI of the catalogue a column (n/a: not measured)."""
+    names = list(series["total"][0]["kpis"]) if series["total"] else []
+    rows = [["period", "currency", *names]]
+    for entry in series["total"]:
+        for i, p in enumerate(series["periods"]):
+            label = p["from"][:7] if series["by"] == "month" else f"{p['from']}..{p['to']}"
+            rows.append([label, entry["currency"], *[entry["kpis"][n][i] or "n/a" for n in names]])
+    return _table(rows, left=2) if len(rows) > 1 else ["  none"]

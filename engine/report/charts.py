@@ -29,7 +29,8 @@ def aging_chart(view) -> Chart:
     summary = (f"Receivables by aging bucket at the end of each period, {cur}. At the end of "
                f"{view.periods[-1]}: {fmt.money(total, cur)}{share}.")
     return stacked_bars(f"aging-{cur}", f"Aging by bucket ({cur})", summary, view.periods,
-                        [(b, b, view.aging[b]) for b in view.buckets], "money", lambda v: fmt.money(v, cur))
+                        [(b, b, view.aging[b]) for b in view.buckets], "money", lambda v: fmt.money(v, cur),
+                        ordered=True)
 
 
 def roll_chart(view) -> Chart:
@@ -42,7 +43,7 @@ def roll_chart(view) -> Chart:
                                       f"{fmt.number(worst[1], 'percent')}."))
     return lines(f"roll-{view.currency}", f"Roll rates by balance ({view.currency})", summary, view.periods,
                  [(name, name, v) for name, v in view.rolls.items()], "percent",
-                 lambda v: fmt.number(v, "percent"))
+                 lambda v: fmt.number(v, "percent"), view.reasons)
 
 
 def dso_chart(view) -> Chart:
@@ -54,7 +55,7 @@ def dso_chart(view) -> Chart:
                   f"{fmt.number(best, 'days')}."))
     return lines(f"dso-{view.currency}", f"DSO trend ({view.currency})", summary, view.periods,
                  [(k.name, k.label, view.trends[k.name]) for k in charted("dso")],
-                 "days", lambda v: fmt.number(v, "days"))
+                 "days", lambda v: fmt.number(v, "days"), view.reasons)
 
 
 def channel_chart(view) -> Chart:
@@ -79,6 +80,17 @@ class GoalRow:
     bar: tuple | None             # (from, to) positions: baseline to current (or final)
     text: str                     # the goal's state in one sentence
     milestones: list              # one sentence per milestone
+
+
+def goals_in_period(goals_report: dict, start: str, end: str) -> tuple[dict, list[dict]]:
+    """(the goals report with only the goals whose span, baseline to target date, overlaps
+    `start..end` (ISO dates), its counts recomputed; the goals left out)."""
+    kept, left = [], []
+    for g in goals_report["goals"]:
+        overlaps = g["baseline"]["date"] <= end and g["target"]["date"] >= start
+        (kept if overlaps else left).append(g)
+    counts = {status: sum(g["status"] == status for g in kept) for status in goals_report["counts"]}
+    return {**goals_report, "goals": kept, "counts": counts}, left
 
 
 def goal_rows(goals_report: dict) -> list[GoalRow]:

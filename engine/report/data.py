@@ -37,6 +37,7 @@ class CurrencyView:
     collected: list               # [Fraction] all channels
     by_channel: dict              # channel label -> [collected, major units]
     summary: object               # the whole period's `Row` (arrears.engine.kpis.report)
+    reasons: dict | None = None   # roll name or KPI name -> [why it is None, or None] per period
 
     @property
     def dso(self) -> list:
@@ -90,6 +91,9 @@ def _view(currency: str, reports, channel_reports, summary, periods, buckets) ->
 
     def kpi(name):
         return [None if r is None else r.kpis[name].value for r in rows]
+    reasons = {f"{a} → {b}": [None if r is None else r.roll_rates[k][2].reason for r in rows]
+               for k, (a, b) in enumerate(pairwise(buckets))}
+    reasons.update({k.name: [None if r is None else r.kpis[k.name].reason for r in rows] for k in KPIS if k.chart})
     channels = [*CHANNEL_KINDS, NONE]
     by_channel = {}
     for kind in channels:
@@ -103,7 +107,7 @@ def _view(currency: str, reports, channel_reports, summary, periods, buckets) ->
                         trends={k.name: kpi(k.name) for k in KPIS if k.chart},
                         collected=[Fraction(0) if r is None else _major(r.figures["collected"], currency)
                                    for r in rows],
-                        by_channel=by_channel, summary=summary)
+                        by_channel=by_channel, summary=summary, reasons=reasons)
 
 
 def gather(ledger, policy, start: date, end: date, *, costs=None) -> ReportData:

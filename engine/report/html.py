@@ -11,11 +11,19 @@ from importlib.resources import files
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 from arrears.engine.domain.money import exponent
 from arrears.engine.kpis.catalogue import KPIS
-from arrears.engine.report import fmt
-from arrears.engine.report.charts import aging_chart, channel_chart, dso_chart, goal_rows, roll_chart
+from arrears.engine.report import fmt, palette
+from arrears.engine.report.charts import (
+    aging_chart,
+    channel_chart,
+    dso_chart,
+    goal_rows,
+    goals_in_period,
+    roll_chart,
+)
 from arrears.engine.report.data import ReportData
 
 TEMPLATES = Path(str(files(__package__))) / "templates"
@@ -51,12 +59,22 @@ def _section(view) -> dict:
 
 
 def render(data: ReportData, goals: dict | None = None, *, generated: datetime | None = None) -> str:
-    """The HTML page for `data` (and a goals report, `GoalsReport.to_dict()`, if given)."""
+    """The HTML page for `data` (and a goals report, `GoalsReport.to_dict()`, if given); goals
+    whose span does not overlap the report's period are left out, and named as such."""
     generated = generated or datetime.now(timezone.utc).replace(microsecond=0)
     template = environment().get_template("report.html.j2")
+    buckets = max((len(v.buckets) for v in data.currencies), default=1)
     return template.render(
+        palette_css=Markup(palette.css(buckets)),
         start=data.start.isoformat(), end=data.end.isoformat(), policy=data.policy, accounts=data.accounts,
         generated=generated.isoformat().replace("+00:00", "Z"),
         sections=[_section(v) for v in data.currencies],
-        goals=None if goals is None else {"at": goals["at"], "source": Path(goals["source"]).name,
-                                          "counts": goals["counts"], "rows": goal_rows(goals)})
+        goals=None if goals is None else _goals(goals, data))
+
+
+def _goals(goals: dict, data: ReportData) -> dict:
+    """The goals section: the goals overlapping the period, and those left out."""
+    kept, left = goals_in_period(goals, data.start.isoformat(), data.end.isoformat())
+    return {"at": goals["at"], "source": Path(goals["source"]).name, "counts": kept["counts"],
+            "rows": goal_rows(kept),
+            "left_out": [(g["id"], g["baseline"]["date"], g["target"]["date"]) for g in left]}

@@ -4,7 +4,7 @@ Nothing here writes markup: the Jinja2 template (autoescaped) turns a `Chart` in
 inline SVG, so every label is escaped in one place. Each series becomes a
 `<g data-series=NAME>` whose bars or points carry `data-period` and `data-value`,
 which is what the tests count and what a reader's tools can pick up. Series colours
-are CSS classes `s0`, `s1` … (a colour-blind-safe palette, in the template's CSS).
+are CSS classes `s0`, `s1` … and, for ordered series, `q0`, `q1` … (engine/report/palette.py).
 """
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from arrears.engine.report.fmt import short
+from arrears.engine.report.fmt import NA, short
+from arrears.engine.report.palette import categorical
 
 WIDTH, HEIGHT = 720, 300
 LEFT, RIGHT, TOP, BOTTOM = 64, 12, 14, 44
@@ -107,15 +108,16 @@ def _axes(frame: _Frame, ticks, periods, unit):
 
 
 def stacked_bars(chart_id: str, title: str, summary: str, periods: list[str], series: list[tuple],
-                 unit: str | None, shown) -> Chart:
+                 unit: str | None, shown, *, ordered: bool = False) -> Chart:
     """Bars per period stacked by series. `series`: (name, label, values) with Fractions or
-    None (drawn as nothing); `shown(value)` formats a value for tooltips and the table."""
+    None (drawn as nothing); `shown(value)` formats a value for tooltips and the table;
+    `ordered`: the series are steps of one scale (aging buckets), coloured light to dark."""
     totals = [sum((v[i] or 0 for _, _, v in series), Fraction(0)) for i in range(len(periods))]
     ticks = nice_ticks(0, float(max(totals, default=0)) or 1)
     frame = _Frame(len(periods), ticks)
     out, base = [], [Fraction(0)] * len(periods)
     for k, (name, label, values) in enumerate(series):
-        s = Series(name, label, f"s{k % 8}")
+        s = Series(name, label, f"q{k}" if ordered else categorical(k))
         for i, v in enumerate(values):
             if v is None:
                 continue
@@ -132,15 +134,16 @@ def stacked_bars(chart_id: str, title: str, summary: str, periods: list[str], se
 
 
 def lines(chart_id: str, title: str, summary: str, periods: list[str], series: list[tuple],
-          unit: str | None, shown) -> Chart:
-    """One line per series over the periods; a null value breaks the line there."""
+          unit: str | None, shown, reasons: dict | None = None) -> Chart:
+    """One line per series over the periods; a null value breaks the line there, and its
+    table cell says n/a and why (`reasons`: series name -> the reason per period)."""
     values = [float(v) for _, _, vs in series for v in vs if v is not None]
     lo = min(0.0, min(values, default=0.0))
     ticks = nice_ticks(lo, max(values, default=0.0) or 1)
     frame = _Frame(len(periods), ticks)
     out = []
     for k, (name, label, vs) in enumerate(series):
-        s = Series(name, label, f"s{k % 8}")
+        s = Series(name, label, categorical(k))
         run: list[str] = []
         for i, v in enumerate(vs):
             if v is None:
@@ -155,6 +158,12 @@ def lines(chart_id: str, title: str, summary: str, periods: list[str], series: l
             s.lines.append(" ".join(run))
         out.append(s)
     y_ticks, x_labels = _axes(frame, ticks, periods, unit)
-    rows = [[p, *(shown(vs[i]) for _, _, vs in series)] for i, p in enumerate(periods)]
+    why = reasons or {}
+
+    def cell(name, vs, i):
+        if vs[i] is not None or not why.get(name) or not why[name][i]:
+            return shown(vs[i])
+        return f"{NA}: {why[name][i]}"
+    rows = [[p, *(cell(name, vs, i) for name, _, vs in series)] for i, p in enumerate(periods)]
     return Chart(chart_id, "lines", title, summary, unit, periods, out, y_ticks, x_labels,
                  ["period", *(label for _, label, _ in series)], rows)

@@ -172,9 +172,16 @@ def csv_account_records(lines, extra: tuple = (), required: tuple = ()):
 
     `extra`/`required`: see `csv_rows`; extra cells are left in `rows` for the caller.
     """
+    return account_records(csv_rows(lines, "accounts", extra, required))
+
+
+def account_records(rows):
+    """`csv_account_records` over `(line, cells, problem)` rows already read (`csv_rows`, or a
+    mapped file's rows, arrears.engine.replay.mapping). A problem without cells rejects the
+    line alone; a problem with cells rejects the line and, like any bad row, its account."""
     groups: dict[str, dict] = {}
-    for number, cells, problem in csv_rows(lines, "accounts", extra, required):
-        if problem:
+    for number, cells, problem in rows:
+        if problem and cells is None:
             yield Reject(number, problem)
             continue
         aid = cells.get("account_id")
@@ -185,6 +192,8 @@ def csv_account_records(lines, extra: tuple = (), required: tuple = ()):
                                         "invoice_lines": []})
         group["lines"].append(number)
         group["cells"].append(cells)
+        if problem:
+            group["errors"][number] = problem
         _merge_row(group, number, cells)
     for aid, group in groups.items():
         yield from _finish_account(aid, group)

@@ -75,6 +75,7 @@ def test_gbp_figures(report):
         "promises_kept": 1,                              # A1 paid 300 >= 200 by 11 Oct; A2 paid on 15 Oct
         "attempts": 6,                                   # A1 email + call, A2 sms, A3 letter, A4 two calls
         "right_party_contacts": 1,                       # A1's conversation
+        "outcomes_reported": 3,                          # A1's conversation, A4's no_answer and wrong_party
         # email 0.02 + sms 0.05 + letter 0.90 + 3 calls x 2.50 = 8.47 variable, + 10.00 fixed x 1 month
         "collection_costs": money("18.47"),
     }
@@ -232,3 +233,18 @@ def test_series_by_month(ledger, policy):
     assert gbp["kpis"]["dso"][1] is None          # no credit sales in November
     assert Decimal(gbp["figures"]["collected"][1]) == 0
     assert d["periods"] == [{"from": "2026-10-01", "to": "2026-10-31"}, {"from": "2026-11-01", "to": "2026-11-30"}]
+
+
+def test_no_reported_outcome_measures_no_right_party_rate(ledger, policy):
+    """An SMS or a letter only `sent` says nothing of whom it reached: n/a with the reason, not 0.00%."""
+    r = compute_kpis(ledger, START, END, group_by="channel", policy=policy).to_dict()
+    for kind in ("email", "sms", "letter"):
+        g = row(r["groups"], kind, "GBP")
+        assert (g["figures"]["attempts"], g["figures"]["right_party_contacts"],
+                g["figures"]["outcomes_reported"]) == (1, 0, 0)
+        assert g["kpis"]["right_party_contact_rate"] == {
+            "value": None, "unit": "percent",
+            "reason": "no attempt's outcome says whether the debtor was reached (only sent or delivered were "
+                      "reported)"}
+    call = row(r["groups"], "call", "GBP")
+    assert call["figures"]["outcomes_reported"] == 3                        # conversation, no_answer, wrong_party

@@ -79,5 +79,7 @@ def test_header_and_goals(page, figures):
     data, goals = figures
     assert f"{data.start} to {data.end}" in page and "generated 2026-04-01T09:00:00Z" in page
     rows = [attrs for tag, attrs, _ in Dom(page).elements if tag == "li" and "data-goal" in attrs]
-    assert [(r["data-goal"], r["data-status"]) for r in rows] == [(g["id"], g["status"]) for g in goals["goals"]]
-    assert rows[-1]["data-status"] == "not-started"           # its baseline (1 May) is after 31 March
+    # 'later' starts on 1 May, after the period (to 31 March): left out of the page, and named as such
+    assert [(r["data-goal"], r["data-status"]) for r in rows] == [(g["id"], g["status"]) for g in goals["goals"]
+                                                                  if g["id"] != "later"]
+    assert "Left out, outside 2026-01-10 to 2026-03-31: later (2026-05-01 to 2026-06-30)." in page
