@@ -10,8 +10,8 @@ from __future__ import annotations
 from flask import Flask, request
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-CONSOLE_BLUEPRINTS = ("console_session", "console_explorer", "console_admin")
+       "connect-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+CONSOLE_BLUEPRINTS = ("console_session", "console_explorer", "console_admin", "console_dashboard")
 
 
 def init_app(app: Flask) -> None:
@@ -19,10 +19,10 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _headers(response):
         if request.blueprint in CONSOLE_BLUEPRINTS or request.path == "/":
-            response.headers["Content-Security-Policy"] = CSP
+            response.headers.setdefault("Content-Security-Policy", CSP)     # a view may set a stricter one
             response.headers["X-Content-Type-Options"] = "nosniff"
             response.headers["Referrer-Policy"] = "same-origin"
-            response.headers["X-Frame-Options"] = "DENY"
+            response.headers.setdefault("X-Frame-Options", "DENY")
             if response.mimetype == "text/html":
                 response.headers["Cache-Control"] = "no-store"
         return response

@@ -4,6 +4,7 @@
       secure_cookie: true      # send the session cookie over HTTPS only (set it behind TLS)
       session_hours: 8         # a session ends this long after its last request
       min_password_length: 12
+      dashboard_minutes: 60    # how often `arrears serve` computes the dashboard again
 
 Environment: `ARREARS_CONSOLE_SECURE_COOKIE=1`, `ARREARS_SECRET_KEY` (the key that signs session
 cookies; without it a random key is made once and kept in the database, so sessions survive
@@ -31,6 +32,7 @@ class ConsoleSettings:
     secure_cookie: bool = False
     session_hours: float = 8.0
     min_password_length: int = 12
+    dashboard_minutes: float = 60.0
     secret_key: str | None = None
 
 
@@ -38,7 +40,7 @@ def load(config: dict | None, environ=None) -> ConsoleSettings:
     """Settings from `config` (the `console:` mapping), the environment and defaults."""
     environ = os.environ if environ is None else environ
     config = dict(config or {})
-    known = {"secure_cookie", "session_hours", "min_password_length"}
+    known = {"secure_cookie", "session_hours", "min_password_length", "dashboard_minutes"}
     unknown = sorted(set(config) - known)
     if unknown:
         raise ConsoleConfigError(f"unknown console setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
@@ -51,8 +53,11 @@ def load(config: dict | None, environ=None) -> ConsoleSettings:
         raise ConsoleConfigError("console.session_hours must be a number of hours between 0 and 720")
     if isinstance(length, bool) or not isinstance(length, int) or not 8 <= length <= 128:
         raise ConsoleConfigError("console.min_password_length must be a whole number from 8 to 128")
+    minutes = config.get("dashboard_minutes", 60.0)
+    if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not 1 <= minutes <= 7 * 24 * 60:
+        raise ConsoleConfigError("console.dashboard_minutes must be a number of minutes between 1 and 10080")
     secret = environ.get(SECRET_ENV) or None
     if secret is not None and len(secret) < 32:
         raise ConsoleConfigError(f"{SECRET_ENV} must be at least 32 characters")
     return ConsoleSettings(secure_cookie=secure, session_hours=float(hours), min_password_length=length,
-                           secret_key=secret)
+                           dashboard_minutes=float(minutes), secret_key=secret)

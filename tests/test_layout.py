@@ -43,8 +43,8 @@ MAY_IMPORT = {
             "plugins", "policies", "console"},
     # The console calls the engine and the store, never the HTTP API (it finds the app's state
     # in `current_app.extensions`).
-    "console": {*CORE, "engine.store", "engine.kpis", "engine.goals", "engine.simulate", "engine.tick",
-                "policies"},
+    "console": {*CORE, "engine.store", "engine.kpis", "engine.goals", "engine.report", "engine.simulate",
+                "engine.tick", "policies"},
     "policies": set(),
 }
 

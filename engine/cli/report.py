@@ -55,9 +55,8 @@ def write_atomically(path: Path, text: str) -> None:
 def run(args) -> int:
     """Handler: read the portfolio, gather the figures, judge the goals, write the page."""
     from arrears.engine.cli.goals import read_ledger, sources
-    from arrears.engine.domain.batch import epoch_day
-    from arrears.engine.goals import days_to_measure, evaluate_goals, load_goals
-    from arrears.engine.report import gather, render
+    from arrears.engine.goals import load_goals
+    from arrears.engine.report import measure_days, report_page
 
     start, end = period(args)
     out = Path(args.out)
@@ -66,12 +65,10 @@ def run(args) -> int:
     src = sources(args)
     goalset = None if args.no_goals else load_goals(src.goals_file, buckets=src.policy.bucket_names,
                                                     segments=tuple(src.policy.segments))
-    days = [epoch_day(end)] + ([] if goalset is None else days_to_measure(goalset, end))
-    ledger = read_ledger(src.settings.database_url, src.policy, sorted(set(days)))
-    data = gather(ledger, src.policy, start, end, costs=src.costs)
-    goals = None if goalset is None else evaluate_goals(goalset, ledger, src.policy, end, costs=src.costs)
-    goals = None if goals is None else goals.to_dict()
-    write_atomically(out, render(data, goals))
+    ledger = read_ledger(src.settings.database_url, src.policy, measure_days(goalset, end))
+    page = report_page(ledger, src.policy, start, end, goalset=goalset, costs=src.costs)
+    data, goals = page.data, page.goals
+    write_atomically(out, page.html)
     periods = len(data.currencies[0].periods) if data.currencies else 0
     shown, left = _goals_shown(goals, start, end)
     if args.format == "json":

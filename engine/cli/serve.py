@@ -77,6 +77,8 @@ def run(args) -> int:
     if "kpis" in settings.dispatcher_config:      # unit costs for GET /v1/kpis
         config["kpis"] = settings.dispatcher_config["kpis"]
     config["goals"] = str(goals_path(None, settings))   # GET /v1/goals ($ARREARS_GOALS, config `goals`)
+    if "console" in settings.dispatcher_config:    # the console's settings (docs/console.md)
+        config["console"] = settings.dispatcher_config["console"]
     if args.demo:
         _demo(settings, config)
     try:
@@ -87,6 +89,11 @@ def run(args) -> int:
     scheduler = None if runtime is None else TickScheduler(TickJob(runtime), settings)
     if scheduler is not None and args.workers == 1:
         scheduler.init_app(app)       # POST /v1/ticks runs through it (with its dispatcher)
+    if scheduler is not None:         # the dashboard, computed beside the ticks (docs/console.md)
+        from arrears.api.app import state_of
+        from arrears.console.dashboard import DashboardJob
+        scheduler.add_periodic(DashboardJob(state_of(app)), app.extensions["arrears.console"].dashboard_minutes,
+                               "arrears-dashboard", "arrears dashboard")
 
     @contextlib.contextmanager
     def ticking():

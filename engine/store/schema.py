@@ -238,3 +238,14 @@ settings = Table(
     Column("name", Text, primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+# Figures computed after the ticks for pages that must answer at once (0008): the console's
+# dashboard. One row per name, replaced whole by each refresh.
+snapshots = Table(
+    "snapshots", metadata,
+    Column("name", Text, primary_key=True),
+    Column("computed_at", Epoch, nullable=False),
+    Column("seconds", Float, nullable=False),          # how long computing it took
+    Column("meta", Text, nullable=False),              # canonical JSON: what it covers
+    Column("body", Text, nullable=False),
+)

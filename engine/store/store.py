@@ -298,6 +298,18 @@ class Store:
         with read_transaction(self.engine) as conn:
             return policyvers.by_digest(conn, digest)
 
+    def put_snapshot(self, name: str, body: str, *, computed_at: int, seconds: float, meta: dict) -> None:
+        """Store a snapshot (`arrears.engine.store.snapshots.put`) in its own transaction."""
+        from arrears.engine.store import snapshots
+        with write_transaction(self.engine) as conn:
+            snapshots.put(conn, name, body, computed_at=computed_at, seconds=seconds, meta=meta)
+
+    def snapshot(self, name: str) -> dict | None:
+        """The snapshot `name` (`arrears.engine.store.snapshots.get`), or None."""
+        from arrears.engine.store import snapshots
+        with read_transaction(self.engine) as conn:
+            return snapshots.get(conn, name)
+
     @property
     def users(self):
         """The console's users and the service's kept settings (`arrears.engine.store.users.Users`)."""

@@ -106,6 +106,13 @@ class TickScheduler:
                                misfire_grace_time=self.settings.misfire_grace_time, **extra)
         self.scheduler.start()
 
+    def add_periodic(self, work, minutes: float, job_id: str, name: str) -> None:
+        """Run `work()` now and then every `minutes` in the scheduler's threads, one run at a time
+        (a run still going when the next is due is not doubled): figures kept for pages (the
+        console's dashboard), beside the ticks."""
+        self.scheduler.add_job(work, "interval", minutes=minutes, id=job_id, name=name, max_instances=1,
+                               coalesce=True, misfire_grace_time=None, next_run_time=datetime.now(timezone.utc))
+
     def plan_delivery(self, now: datetime, summary=None) -> datetime | None:
         """Schedule the delivery run for the first contact due after `now` and before the
         next tick (replacing any planned one), or drop the planned one; returns its time.

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.console.browser import chromium, console_errors, served
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "console"
@@ -27,6 +28,13 @@ def _shot(driver, tmp_path, name: str) -> Path:
     return path
 
 
+def _arrive(driver, url: str) -> None:
+    """Wait until the browser has loaded `url` (a key press or click navigates on its own time)."""
+    wait_until(lambda: driver.current_url == url and
+               driver.execute_script("return document.readyState") == "complete", 30, 0.05,
+               what=f"the browser to load {url}")
+
+
 def test_log_in_find_an_account_and_read_its_decision(tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -38,16 +46,20 @@ def test_log_in_find_an_account_and_read_its_decision(tmp_path):
         _shot(driver, tmp_path, "login")
         driver.find_element(By.ID, "username").send_keys(user)
         driver.find_element(By.ID, "password").send_keys("wrong password", Keys.ENTER)
+        wait_until(lambda: driver.find_elements(By.CSS_SELECTOR, "[role=alert]"), 30, 0.05, what="the error")
         assert "Wrong username or password" in driver.find_element(By.CSS_SELECTOR, "[role=alert]").text
         driver.find_element(By.ID, "username").send_keys(user)
         driver.find_element(By.ID, "password").send_keys(password, Keys.ENTER)
-        assert driver.current_url == base + "/accounts"
+        _arrive(driver, base + "/accounts")
         assert f"{user} (admin)" in driver.find_element(By.CSS_SELECTOR, ".who").text
         driver.find_element(By.ID, "q").send_keys("ACC0000001", Keys.ENTER)
+        _arrive(driver, base + "/accounts?q=ACC0000001")
         links = driver.find_elements(By.CSS_SELECTOR, "table a[href^='/accounts/']")
         assert len(links) == 10
         _shot(driver, tmp_path, "accounts")
+        target = links[3].get_attribute("href")
         links[3].click()
+        _arrive(driver, target)
         assert driver.find_element(By.TAG_NAME, "h1").text.startswith("Account ACC00000")
         verdict = driver.find_element(By.CSS_SELECTOR, ".verdict").text
         assert verdict == "No contact now." or "stage" in verdict
@@ -56,7 +68,7 @@ def test_log_in_find_an_account_and_read_its_decision(tmp_path):
         _shot(driver, tmp_path, "account")
         assert console_errors(driver) == []
         driver.find_element(By.CSS_SELECTOR, ".who button").click()
-        assert driver.current_url.startswith(base + "/login")
+        _arrive(driver, base + "/login")
     # the same database, served again: the same demo login still works
     with served(db, tmp_path) as (_base, again):
         assert again == (user, password)
@@ -71,6 +83,28 @@ def test_keyboard_only_login(tmp_path):
         actions = ActionChains(driver)
         # the username field has the focus; Tab reaches the password, Enter submits
         actions.send_keys(user).send_keys(Keys.TAB).send_keys(password).send_keys(Keys.ENTER).perform()
-        assert driver.current_url == base + "/accounts"
+        _arrive(driver, base + "/accounts")
         assert driver.switch_to.active_element.get_attribute("id") == "q"
         assert console_errors(driver) == []
+
+
+def test_the_dashboard_is_computed_at_start_and_shown_without_errors(tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    with served(tmp_path / "demo.db", tmp_path) as (base, (user, password)), chromium() as driver:
+        driver.get(base + "/dashboard")
+        driver.find_element(By.ID, "username").send_keys(user)
+        driver.find_element(By.ID, "password").send_keys(password, Keys.ENTER)
+
+        def framed():
+            driver.get(base + "/dashboard")
+            return driver.find_elements(By.CSS_SELECTOR, "iframe.report")
+        frame = wait_until(framed, 120, 1.0, what="the dashboard computed by serve --demo")[0]
+        assert "500 accounts" in driver.find_element(By.CSS_SELECTOR, ".meta").text
+        driver.switch_to.frame(frame)
+        charts = driver.find_elements(By.CSS_SELECTOR, "svg")
+        assert len(charts) >= 4                      # aging, roll rates, DSO, collections by channel
+        driver.switch_to.default_content()
+        _shot(driver, tmp_path, "dashboard")
+        assert console_errors(driver) == []         # no CSP violation, nothing refused

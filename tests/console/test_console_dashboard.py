@@ -1,0 +1,70 @@
+"""The managers' dashboard: the report kept after the ticks, shown in a frame at once."""
+from __future__ import annotations
+
+import time
+from datetime import date
+
+from arrears.console.dashboard import NAME, period_of, refresh
+from arrears.engine.cli import main
+from tests.console.consolekit import log_in
+
+
+def test_the_period_is_the_last_six_months_to_today():
+    assert period_of(date(2026, 12, 5)) == (date(2026, 7, 1), date(2026, 12, 5))
+    assert period_of(date(2026, 3, 31)) == (date(2025, 10, 1), date(2026, 3, 31))
+    assert period_of(date(2026, 1, 1), months=1) == (date(2026, 1, 1), date(2026, 1, 1))
+
+
+def test_before_the_first_refresh_the_page_says_so(tmp_path):
+    from arrears.api import create_app
+    from tests.console.consolekit import make_store
+    store = make_store(tmp_path / "fresh.db", demo=False)
+    client = create_app({"database_url": store.url}, store=store).test_client()
+    log_in(client, "manager")
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "has not been computed yet" in page and "<iframe" not in page
+    assert client.get("/dashboard/report").status_code == 404
+
+
+def test_the_kept_report_is_the_report_of_the_store(app, demo_store, tmp_path):
+    main(["tick", "--db", demo_store.url, "--at", "2026-12-01T10:00:00Z", "--no-dispatch"])
+    state = app.extensions["arrears"]
+    meta = refresh(state, date(2026, 12, 1))
+    assert meta["start"] == "2026-07-01" and meta["end"] == "2026-12-01"
+    assert meta["accounts"] == demo_store.account_count() and meta["seconds"] > 0
+    # the same page `arrears report` writes for the period (but for the time it was made)
+    out = tmp_path / "report.html"
+    assert main(["report", "--from", "2026-07-01", "--to", "2026-12-01", "--out", str(out),
+                 "--db", demo_store.url]) == 0
+    kept = demo_store.snapshot(NAME)["body"]
+
+    def body(html):
+        return html.split("<main", 1)[1].split("Generated", 1)[0]
+    assert body(kept) == body(out.read_text(encoding="utf-8"))
+
+    client = app.test_client()
+    log_in(client, "manager")
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "2026-07-01 to 2026-12-01" in page and '<iframe class="report" src="/dashboard/report"' in page
+    framed = client.get("/dashboard/report")
+    assert framed.status_code == 200 and framed.get_data(as_text=True) == kept
+    csp = framed.headers["Content-Security-Policy"]
+    assert "script-src" not in csp and "default-src 'none'" in csp and "frame-ancestors 'self'" in csp
+    assert framed.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert "frame-src 'self'" in client.get("/dashboard").headers["Content-Security-Policy"]
+
+
+def test_the_page_costs_one_read_whatever_the_size(app, demo_store):
+    refresh(app.extensions["arrears"], date(2026, 12, 1))
+    client = app.test_client()
+    log_in(client, "agent")
+    started = time.perf_counter()
+    for _ in range(20):
+        assert client.get("/dashboard").status_code == 200
+        assert client.get("/dashboard/report").status_code == 200
+    assert (time.perf_counter() - started) / 20 < 0.3
+
+
+def test_the_dashboard_needs_a_login(app):
+    assert app.test_client().get("/dashboard").status_code == 302
+    assert app.test_client().get("/dashboard/report").status_code == 302
