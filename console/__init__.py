@@ -12,6 +12,7 @@ and the store directly, never the HTTP API. People log in with a username and pa
     explorer.py   the decision explorer: find an account, see why it is treated as it is
     admin.py      users and roles (admin), tick runs (admin, manager)
     dashboard.py  the managers' dashboard: the report of the last months, kept after the ticks
+    queue.py      the collectors' work queue: claim, call script, record outcomes
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from flask import Flask
 def init_app(app: Flask, state, config: dict | None = None) -> None:
     """Add the console to the API's app: its settings, session signing key, headers and pages.
     `state` is the app's `ApiState` (store, policies); `config` the `console:` settings."""
-    from arrears.console import admin, dashboard, explorer, security, session
+    from arrears.console import admin, dashboard, explorer, queue, security, session
     from arrears.console.settings import load
     settings = load(config)
     app.extensions["arrears.console"] = settings
@@ -31,3 +32,4 @@ def init_app(app: Flask, state, config: dict | None = None) -> None:
     app.register_blueprint(explorer.blueprint)
     app.register_blueprint(admin.blueprint)
     app.register_blueprint(dashboard.blueprint)
+    app.register_blueprint(queue.blueprint)

@@ -11,7 +11,7 @@ from flask import Flask, request
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "connect-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-CONSOLE_BLUEPRINTS = ("console_session", "console_explorer", "console_admin", "console_dashboard")
+CONSOLE_BLUEPRINTS = ("console_session", "console_explorer", "console_admin", "console_dashboard", "console_queue")
 
 
 def init_app(app: Flask) -> None:

@@ -170,7 +170,7 @@ leases = Table(
 tick_runs = Table(
     "tick_runs", metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("trigger", Text, nullable=False),         # scheduled, cli, api, delivery
+    Column("trigger", Text, nullable=False),         # scheduled, cli, api, delivery, console
     Column("status", Text, nullable=False),          # pending, running, succeeded, skipped, stopped, failed
     Column("at", Epoch, nullable=False),             # the instant the tick decides at (its `now`)
     Column("requested_at", Epoch, nullable=False),   # wall clock, like the three below
@@ -248,4 +248,15 @@ snapshots = Table(
     Column("seconds", Float, nullable=False),          # how long computing it took
     Column("meta", Text, nullable=False),              # canonical JSON: what it covers
     Column("body", Text, nullable=False),
+)
+
+# The console's work queue (0009): which agent works which account now. A claim ends when the
+# agent records an outcome or releases it, or at `expires_at`; a live claim is never given to
+# another agent.
+claims = Table(
+    "claims", metadata,
+    Column("acct_no", Integer, ForeignKey("accounts.acct_no"), primary_key=True),
+    Column("username", Text, nullable=False),
+    Column("claimed_at", Epoch, nullable=False),
+    Column("expires_at", Epoch, nullable=False),
 )

@@ -23,7 +23,7 @@ from arrears.engine.store.db import read_transaction, write_transaction
 from arrears.engine.store.schema import leases, tick_runs
 
 # delivery: `arrears serve` sending contacts queued for a time between its ticks
-TRIGGERS = ("scheduled", "cli", "api", "delivery")
+TRIGGERS = ("scheduled", "cli", "api", "delivery", "console")   # console: an outcome recorded in the work queue
 STATUSES = ("pending", "running", "succeeded", "skipped", "stopped", "failed")
 UNFINISHED = ("pending", "running")
 MAX_ERROR = 2000          # characters of an error kept
