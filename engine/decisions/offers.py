@@ -1,4 +1,7 @@
-"""Incentives (early-payment discount, settlement, plan freeze, loyalty) and fees.
+"""Incentives (prompt-payment discount, settlement, plan freeze, loyalty) and fees.
+
+The prompt-payment discount (`early_payment_discount`) is offered from `window_days` before
+the oldest unpaid due date until `days_after_due` after it, and expires at the end of that day.
 
 All money arithmetic is on exact integer minor units; percentages are applied in
 basis points and rounded half up. Offers are never made to accounts that are
@@ -78,9 +81,11 @@ def compute(facts: Facts, policy, freeze: np.ndarray | None = None) -> OfferColu
     zeros, never, no = np.zeros(n, np.int64), np.full(n, FAR), np.zeros(n, bool)
     early, early_amt, early_exp = no, zeros, never
     if inc.early:
-        early = base & (dpd >= -inc.early["window_days"]) & (dpd <= 0) & inc.early["when"].evaluate(facts)
+        # From `window_days` before the oldest unpaid due date until `days_after_due` after it.
+        after = inc.early["days_after_due"]
+        early = base & (dpd >= -inc.early["window_days"]) & (dpd <= after) & inc.early["when"].evaluate(facts)
         early_amt = np.where(early, _pct(bal, inc.early["percent"]), 0)
-        early_exp = np.where(early, facts.midnight(facts.oldest_due + 1), FAR)
+        early_exp = np.where(early, facts.midnight(facts.oldest_due + after + 1), FAR)
         early &= early_amt > 0
     settle, s_amt, s_disc, s_appr, s_exp = no, zeros, zeros, no, never
     if inc.settlement:

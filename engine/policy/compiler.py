@@ -23,8 +23,25 @@ from arrears.engine.policy.digest import digest_of, profiles_digest
 from arrears.engine.policy.househours import HouseRule, compile_house_hours
 from arrears.engine.policy.templates import template_for
 
-PRIORITY_FACTORS = ("balance", "days_past_due", "recovery_likelihood", "legal_exposure",
+PRIORITY_FACTORS = ("balance", "days_past_due", "recovery_likelihood", "risk", "legal_exposure",
                     "relationship_value")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A segment-specific form of a stage (`variants:` in the policy): for the accounts it
+    matches, its own timing, attempts and channels, under the stage's id, so progress and
+    attempts count under the one stage. The first variant that matches an account wins."""
+
+    number: int                      # 1, 2, … in policy order (0 is the stage's own form)
+    segments: tuple[str, ...]
+    when: Node
+    days_past_due: int
+    max_attempts: int
+    repeat_every_days: int | None
+    min_days_since_previous: int
+    positions: tuple[int, ...]       # its channels' positions in the stage's `channels`
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -47,11 +64,24 @@ class Stage:
     description: str = ""
     representative_template: str | None = None   # for the representative (else the policy's)
     listed: int = 0            # how many of `channels` the policy lists; the rest is the review task
+    # Segment-specific forms; their channels follow the stage's own in `channels` (before the
+    # review task), so a channel position names one channel and one template for every account.
+    variants: tuple[Variant, ...] = ()
 
     @property
     def template(self) -> str:
         """The template of the stage's preferred (first) channel."""
         return self.templates[0]
+
+    def positions(self, variant: int = 0) -> tuple[int, ...]:
+        """The positions in `channels` of the channels listed for `variant` (0: the stage's own)."""
+        if variant:
+            return self.variants[variant - 1].positions
+        return tuple(range(self.listed - sum(len(v.positions) for v in self.variants)))
+
+    def form(self, variant: int = 0):
+        """The stage itself (0) or its variant number `variant`: what sets the timing and attempts."""
+        return self.variants[variant - 1] if variant else self
 
 
 @dataclass(frozen=True)
@@ -87,6 +117,7 @@ class Factor:
     cap: float | Decimal | None = None
     limitation_days: int = 2190
     tiers: dict = field(default_factory=dict)
+    unknown: float = 0.5          # risk: the value of an unknown risk score
 
 
 @dataclass(frozen=True)
@@ -102,9 +133,13 @@ class Pauses:
 
 @dataclass(frozen=True)
 class Grace:
+    """Grace days after the due date (engine/decisions/escalation.py `grace_days`)."""
+
     default_days: int = 0
-    segments: tuple[tuple[str, int], ...] = ()
+    segments: tuple[tuple[str, int], ...] = ()   # the largest that applies wins (with default_days)
     hardship_days: int | None = None
+    added: tuple[tuple[str, int], ...] = ()      # segments whose days add up on top (`adds: true`)
+    shift_ladder: bool = False                   # every post-due stage moves later by the grace days
 
 
 @dataclass(frozen=True)
@@ -186,6 +221,29 @@ class CompiledPolicy:
     def _stage_ids(self) -> dict:
         return {s.id: s.index for s in self.stages}
 
+    @property
+    def has_variants(self) -> bool:
+        """Some stage has segment-specific variants."""
+        return any(s.variants for s in self.stages)
+
+    def listed_mask(self, step: np.ndarray, variant: np.ndarray | None, review: bool = False) -> np.ndarray:
+        """Per account, a bitmask of the channel positions the policy lists for its step (the
+        `actions` index; -1: none) in its stage variant (0: the stage's own channels); with
+        `review`, the representation's review task appended after them as well."""
+        table = self.__dict__.get("_listed_table")
+        if table is None:         # built once per policy: a few stages by a few variants
+            widest = 1 + max((len(s.variants) for s in self.stages), default=0)
+            table = np.zeros((2, len(self.actions) + 1, widest), dtype=np.int64)
+            for a in self.actions:
+                appended = sum(1 << pos for pos in range(a.listed, len(a.channels)))
+                for v in range(widest):
+                    form = v if v <= len(a.variants) else 0
+                    table[0, a.index, v] = sum(1 << pos for pos in a.positions(form))
+                    table[1, a.index, v] = table[0, a.index, v] | appended
+            self.__dict__["_listed_table"] = table
+        v = 0 if variant is None else variant
+        return table[int(review), step, v]
+
 
 def _money(value):
     return None if value is None else parse_amount(value, "policy")
@@ -218,24 +276,14 @@ def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = 
             name=name, weight=float(spec["weight"]), scale=spec.get("scale", "linear"),
             cap=_money(cap) if name == "balance" and cap is not None else cap,
             limitation_days=int(spec.get("limitation_days", 2190)),
-            tiers={k: float(v) for k, v in (spec.get("tiers") or {}).items()}))
+            tiers={k: float(v) for k, v in (spec.get("tiers") or {}).items()},
+            unknown=float(spec.get("unknown", 0.5))))
     rep = doc.get("representation")
     representation = None if rep is None else Representation(rep["template"], rep["review_channel"],
                                                               rep["review_template"])
     kinds = {name: spec["kind"] for name, spec in doc["channels"].items()}
-    stages = tuple(Stage(
-        index=i, id=s["id"], days_past_due=int(s["days_past_due"]), action=s["action"],
-        channels=_with_review(s["channels"], representation), listed=len(s["channels"]),
-        templates=tuple(template_for(s["template"], kinds[c]) for c in s["channels"])
-        + _review_template(s["channels"], representation),
-        representative_template=s.get("representative_template"),
-        tone=s.get("tone", "neutral"),
-        required=bool(s.get("required", False)), max_attempts=int(s.get("max_attempts", 1)),
-        repeat_every_days=s.get("repeat_every_days"),
-        min_days_since_previous=int(s.get("min_days_since_previous", 0)),
-        segments=tuple(s.get("segments") or ()), when=_cond(s.get("when")),
-        description=s.get("description", ""),
-    ) for i, s in enumerate(doc["escalation"]["stages"]))
+    stages = tuple(_compile_stage(i, s, kinds, representation, _cond)
+                   for i, s in enumerate(doc["escalation"]["stages"]))
     grace = doc.get("grace") or {}
     pauses = doc.get("pauses") or {}
     promise, plan = pauses.get("promise_to_pay") or {}, pauses.get("payment_plan") or {}
@@ -251,9 +299,7 @@ def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = 
         channels=kinds,
         templates={name: tuple(spec.get("languages") or ()) for name, spec in doc["templates"].items()},
         stages=stages,
-        grace=Grace(default_days=int(grace.get("default_days", 0)),
-                    segments=tuple((k, int(v)) for k, v in (grace.get("segments") or {}).items()),
-                    hardship_days=grace.get("hardship_extension_days")),
+        grace=_compile_grace(grace),
         pauses=Pauses(
             dispute_scope=(pauses.get("dispute") or {}).get("scope", "invoice"),
             promise_tolerance_days=int(promise.get("tolerance_days", 0)),
@@ -277,6 +323,48 @@ def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = 
         house=compile_house_hours(doc.get("compliance") or {}, meta["name"]),
         representation=representation,
     )
+
+
+def _compile_grace(grace: dict) -> Grace:
+    """Grace: a segment's days are a number (the largest that applies wins) or
+    `{days, adds: true}` (added on top of whatever else applies)."""
+    plain, added = [], []
+    for name, spec in (grace.get("segments") or {}).items():
+        days, adds = (spec.get("days", 0), spec.get("adds", False)) if isinstance(spec, dict) else (spec, False)
+        (added if adds else plain).append((name, int(days)))
+    return Grace(default_days=int(grace.get("default_days", 0)), segments=tuple(plain),
+                 hardship_days=grace.get("hardship_extension_days"), added=tuple(added),
+                 shift_ladder=bool(grace.get("shift_ladder", False)))
+
+
+def _compile_stage(i: int, s: dict, kinds: dict, representation, cond) -> Stage:
+    """One stage of the ladder, its variants' channels and templates after its own."""
+    listed, templates, variants = list(s["channels"]), [template_for(s["template"], kinds[c])
+                                                        for c in s["channels"]], []
+    for number, v in enumerate(s.get("variants") or (), start=1):
+        channels = v.get("channels", s["channels"])
+        spec = v.get("template", s["template"])
+        positions = tuple(range(len(listed), len(listed) + len(channels)))
+        listed += channels
+        templates += [template_for(spec, kinds[c]) for c in channels]
+        variants.append(Variant(
+            number=number, segments=tuple(v.get("segments") or ()), when=cond(v.get("when")),
+            days_past_due=int(v.get("days_past_due", s["days_past_due"])),
+            max_attempts=int(v.get("max_attempts", s.get("max_attempts", 1))),
+            repeat_every_days=v.get("repeat_every_days", s.get("repeat_every_days")),
+            min_days_since_previous=int(v.get("min_days_since_previous", s.get("min_days_since_previous", 0))),
+            positions=positions, description=v.get("description", "")))
+    return Stage(
+        index=i, id=s["id"], days_past_due=int(s["days_past_due"]), action=s["action"],
+        channels=_with_review(listed, representation), listed=len(listed),
+        templates=tuple(templates) + _review_template(listed, representation),
+        representative_template=s.get("representative_template"),
+        tone=s.get("tone", "neutral"),
+        required=bool(s.get("required", False)), max_attempts=int(s.get("max_attempts", 1)),
+        repeat_every_days=s.get("repeat_every_days"),
+        min_days_since_previous=int(s.get("min_days_since_previous", 0)),
+        segments=tuple(s.get("segments") or ()), when=cond(s.get("when")),
+        description=s.get("description", ""), variants=tuple(variants))
 
 
 def _with_review(channels: list, representation: Representation | None) -> tuple[str, ...]:
@@ -319,6 +407,7 @@ def _compile_incentives(inc: dict, cond) -> Incentives:
         early=None if early is None else {
             "percent": Decimal(str(early["percent"])),
             "window_days": int(early.get("window_days", 10)),
+            "days_after_due": int(early.get("days_after_due", 0)),
             "when": cond(early.get("when"))},
         settlement=None if settle is None else {
             "discount_percent": Decimal(str(settle["discount_percent"])),
