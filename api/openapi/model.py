@@ -156,7 +156,11 @@ DECISION_PARTS = {
                       ("type", "stage", "attempt", "channel", "channel_kind", "template", "tone",
                        "language", "not_before", "reason", "account_manager", "content")),
     "Offer": _object({"kind": STR, "amount": ref("Money"), "discount": ref("Money"),
-                      "expires_at": TIME, "requires_approval": {"type": "boolean"}},
+                      "expires_at": TIME, "requires_approval": {"type": "boolean"},
+                      "approval_reasons": {"type": "array", "items": STR,
+                                           "description": "Only when approval is needed: which figure is "
+                                                          "above which threshold, e.g. \"balance 12000.00 GBP "
+                                                          "is above 10000.00 GBP\"."}},
                      ("kind", "amount", "discount", "expires_at", "requires_approval")),
     "Suppression": _object({"rule": STR, "reason": STR, "until": OPT_TIME}, ("rule", "reason", "until")),
     "Fees": _object({"late_fee": ref("Money"), "interest": ref("Money"), "frozen": {"type": "boolean"},

@@ -60,7 +60,7 @@ def render_text(decision: Decision) -> str:
     if d.offers:
         lines.append("Offers:")
         for o in d.offers:
-            approval = " (needs approval)" if o.requires_approval else ""
+            approval = f" (needs approval: {'; '.join(o.approval_reasons)})" if o.requires_approval else ""
             lines.append(f"  - {o.kind.replace('_', ' ')}: pay {o.amount} (saves {o.discount}) "
                          f"before {rfc3339(o.expires_at)}{approval}")
     else:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from arrears.engine.decisions import suppress
+from arrears.engine.decisions import offers, suppress
 from arrears.engine.decisions.escalation import REASONS
 from arrears.engine.decisions.trace import build_trace
 from arrears.engine.domain.clock import from_epoch
@@ -88,7 +88,7 @@ def offers_of(db, row: int) -> tuple[Offer, ...]:
     if o.settle[row]:
         out.append(Offer("settlement", _money(db, o.settle_amount[row], row),
                          _money(db, o.settle_discount[row], row), from_epoch(o.settle_expires[row]),
-                         bool(o.settle_approval[row])))
+                         bool(o.settle_approval[row]), offers.settlement_approval(db, row)))
     return tuple(out)
 
 

@@ -5,6 +5,7 @@ per-account string work; `arrears explain` prints it.
 """
 from __future__ import annotations
 
+from arrears.engine.decisions import offers
 from arrears.engine.decisions.escalation import REASONS
 from arrears.engine.decisions.messages import describe as describe_trigger
 from arrears.engine.domain.batch import day_to_date
@@ -229,7 +230,8 @@ def _offers(db, row):
         if o.settle[row]:
             detail = (f"settle for {_amount(db, o.settle_amount[row], row)}, saving "
                       f"{_amount(db, o.settle_discount[row], row)}"
-                      + ("; needs approval" if o.settle_approval[row] else ""))
+                      + ("; needs approval: " + "; ".join(offers.settlement_approval(db, row))
+                         if o.settle_approval[row] else ""))
         else:
             m = settle["min_days_past_due"]
             detail = _offer_refusal(db, row, dpd >= m, f"needs {m} days past due; is {dpd}",

@@ -86,11 +86,16 @@ class Offer:
     discount: Money
     expires_at: datetime
     requires_approval: bool = False
+    # Why approval is needed: which figure is above which threshold (only when it is needed).
+    approval_reasons: tuple[str, ...] = ()
 
     def to_dict(self):
-        return {"kind": self.kind, "amount": self.amount.to_json(),
-                "discount": self.discount.to_json(), "expires_at": rfc3339(self.expires_at),
-                "requires_approval": self.requires_approval}
+        out = {"kind": self.kind, "amount": self.amount.to_json(),
+               "discount": self.discount.to_json(), "expires_at": rfc3339(self.expires_at),
+               "requires_approval": self.requires_approval}
+        if self.requires_approval:          # absent otherwise: the JSON is what it was
+            out["approval_reasons"] = list(self.approval_reasons)
+        return out
 
 
 INVOICE_STATUSES = ("open", "partly_paid", "paid", "disputed")

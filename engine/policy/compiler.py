@@ -414,7 +414,7 @@ def _compile_incentives(inc: dict, cond) -> Incentives:
             "floor_percent": Decimal(str(settle.get("floor_percent", 0))),
             "floor": _money(settle.get("floor")) or Decimal(0),
             "min_days_past_due": int(settle.get("min_days_past_due", 0)),
-            "approval_above": _money(settle.get("approval_above")),
+            "approval": _compile_approval(settle),
             "valid_days": int(settle.get("valid_days", 14)),
             "when": cond(settle.get("when"))},
         plan_freeze=bool((inc.get("plan_interest_freeze") or {}).get("enabled", False)),
@@ -422,6 +422,28 @@ def _compile_incentives(inc: dict, cond) -> Incentives:
             "segment": loyalty["segment"], "tone": loyalty.get("tone"),
             "waive_late_fee": bool(loyalty.get("waive_late_fee", False))},
     )
+
+
+APPROVAL_FIGURES = ("balance", "amount", "discount")   # the figures a settlement approval may look at
+
+
+def _compile_approval(settle: dict) -> tuple:
+    """((figure, {currency: threshold}, threshold for other currencies or None), …) of a settlement's
+    approval rules, in APPROVAL_FIGURES order; `approval_above` is the discount's, for every currency."""
+    spec = dict(settle.get("approval") or {})
+    if settle.get("approval_above") is not None:
+        spec.setdefault("discount_above", settle["approval_above"])
+    out = []
+    for figure in APPROVAL_FIGURES:
+        limit = spec.get(f"{figure}_above")
+        if limit is None:
+            continue
+        if isinstance(limit, dict):
+            per = {cur: _money(v) for cur, v in limit.items() if cur != "other"}
+            out.append((figure, per, _money(limit.get("other"))))
+        else:
+            out.append((figure, {}, _money(limit)))
+    return tuple(out)
 
 
 def _compile_fees(fees: dict, cond) -> Fees:

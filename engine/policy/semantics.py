@@ -359,6 +359,11 @@ class _Checker:
             if _num(cap) and _num(value) and value > cap:
                 self.add(("incentives", section, key),
                          f"discount {value:g}% is above the cap max_discount_percent {cap:g}")
+        settle = _dict(incentives.get("settlement"))
+        if "approval_above" in settle and "discount_above" in _dict(settle.get("approval")):
+            self.add(("incentives", "settlement", "approval", "discount_above"),
+                     "approval.discount_above says again what approval_above says (the discount's "
+                     "threshold); keep one of them", key=True)
         factors = _dict(_dict(self.data.get("priority")).get("factors"))
         weights = [_dict(f).get("weight") for f in factors.values()]
         if factors and not any(_num(w) and w > 0 for w in weights):
