@@ -152,7 +152,11 @@ DECISION_PARTS = {
                        "recipient": _object({"role": {"enum": ["representative", "review"]},
                                              "representative": ref("Representative")}, ("role",),
                                             "Only for a represented debtor: the message goes to the "
-                                            "representative, or is a manual-review task for staff.")},
+                                            "representative, or is a manual-review task for staff."),
+                       "assignee": {"type": "string",
+                                    "description": "Only when the stage is assigned to the account manager "
+                                                   "(`assign_to: account_manager`), the account has one and the "
+                                                   "step is a call or task: the manager who works it."}},
                       ("type", "stage", "attempt", "channel", "channel_kind", "template", "tone",
                        "language", "not_before", "reason", "account_manager", "content")),
     "Offer": _object({"kind": STR, "amount": ref("Money"), "discount": ref("Money"),

@@ -32,7 +32,9 @@ def render_text(decision: Decision) -> str:
                      f"by {a.channel}, template {a.template} [{a.language}], tone {a.tone}, "
                      f"{_when(d)}.")
         lines.append(f"  Why this stage: {a.reason}.")
-        if a.account_manager:
+        if a.assignee:
+            lines.append(f"  Assigned to the account manager: {a.assignee}.")
+        elif a.account_manager:
             lines.append(f"  Account manager: {a.account_manager}.")
     else:
         lines.append("DECISION: no contact now.")

@@ -67,6 +67,9 @@ class Stage:
     # Segment-specific forms; their channels follow the stage's own in `channels` (before the
     # review task), so a channel position names one channel and one template for every account.
     variants: tuple[Variant, ...] = ()
+    # `account_manager`: an account that has one gets the step (on a call or task channel)
+    # assigned to its manager; None: the general queue.
+    assign_to: str | None = None
 
     @property
     def template(self) -> str:
@@ -222,6 +225,11 @@ class CompiledPolicy:
         return {s.id: s.index for s in self.stages}
 
     @property
+    def assigning_stages(self) -> tuple[str, ...]:
+        """Ids of the stages whose steps go to the account manager when the account has one."""
+        return tuple(s.id for s in self.stages if s.assign_to == "account_manager")
+
+    @property
     def has_variants(self) -> bool:
         """Some stage has segment-specific variants."""
         return any(s.variants for s in self.stages)
@@ -364,7 +372,7 @@ def _compile_stage(i: int, s: dict, kinds: dict, representation, cond) -> Stage:
         repeat_every_days=s.get("repeat_every_days"),
         min_days_since_previous=int(s.get("min_days_since_previous", 0)),
         segments=tuple(s.get("segments") or ()), when=cond(s.get("when")),
-        description=s.get("description", ""), variants=tuple(variants))
+        description=s.get("description", ""), variants=tuple(variants), assign_to=s.get("assign_to"))
 
 
 def _with_review(channels: list, representation: Representation | None) -> tuple[str, ...]:

@@ -277,6 +277,7 @@ class _Checker:
             for j, seg in enumerate(_list(st.get("segments"))):
                 self.segment_ref(seg, p + ("segments", j))
             self.variants(st, p, label, channels, templates)
+            self.assign_to(st, p, label, channels)
             action = st.get("action")
             if action in LEGAL_ACTIONS and not gate:
                 self.add(p + ("action",), f"stage {label!r} ({action}) needs an earlier stage with action "
@@ -309,6 +310,18 @@ class _Checker:
                                                  f"{earlier + 1} already takes every account of its segments "
                                                  "(the first variant that matches wins)")
                 seen.setdefault(j, key)
+
+    def assign_to(self, st, p, label, channels):
+        """A stage assigned to the account manager has a channel a person works (call or task)."""
+        if "assign_to" not in st or not isinstance(channels, dict):
+            return
+        names = list(_list(st.get("channels")))
+        for v in _list(st.get("variants")):
+            names += _list(_dict(v).get("channels"))
+        kinds = {_dict(channels.get(n)).get("kind") for n in names if isinstance(n, str)}
+        if not kinds & {"call", "task"}:
+            self.add(p + ("assign_to",), f"stage {label!r} is assigned to the account manager but has no call "
+                                         "or task channel: only a call or a task is worked by a person")
 
     def event_messages(self):
         """Event messages name known channels and templates, and ids no stage or message has."""
