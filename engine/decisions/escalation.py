@@ -73,6 +73,18 @@ def grace_days(facts: Facts, policy) -> np.ndarray:
     return out
 
 
+def _threshold(days, grace: np.ndarray, shift: bool) -> np.ndarray:
+    """A stage's days past due after grace: grace holds post-due stages back until it is over,
+    or (`shift_ladder`) moves each of them later by the grace days; a stage at 0 or before the
+    due date never moves. `days` is one number or a column (a stage with variants)."""
+    if not np.ndim(days):
+        if days <= 0:
+            return days
+        return days + grace if shift else np.maximum(days, grace + 1)
+    later = days + grace if shift else np.maximum(days, grace + 1)
+    return np.where(days > 0, later, days)
+
+
 def stage_variants(facts: Facts, policy) -> np.ndarray | None:
     """(n, K) the variant of each stage each account gets: the first whose segments (any) and
     `when` it matches, else 0 (the stage's own form). None when no stage has variants."""
@@ -85,16 +97,20 @@ def stage_variants(facts: Facts, policy) -> np.ndarray | None:
     return out
 
 
-def per_account(policy, variants: np.ndarray | None, attr: str, n: int) -> np.ndarray:
-    """(n, K) a stage attribute (days_past_due, max_attempts, …) as each account's variant has
-    it; None-valued attributes count 0."""
+def per_account(policy, variants: np.ndarray | None, attr: str) -> np.ndarray:
+    """A stage attribute (days_past_due, max_attempts, …; None counts 0) as each account's variant
+    has it: (n, K), or (K,) — the same for every account — when no stage has variants."""
     table = [[getattr(s.form(v), attr) or 0 for v in range(len(s.variants) + 1)] for s in policy.stages]
     if variants is None:
-        row = np.array([t[0] for t in table], dtype=np.int64)
-        return np.broadcast_to(row, (n, len(table)))
+        return np.array([t[0] for t in table] or [0], dtype=np.int64)
     widest = max(len(t) for t in table)
     grid = np.array([t + [0] * (widest - len(t)) for t in table], dtype=np.int64)
     return grid[np.arange(len(table))[None, :], variants]
+
+
+def _pick(values: np.ndarray, rows: np.ndarray, stage: np.ndarray) -> np.ndarray:
+    """Per account, `values` (from `per_account`) of stage `stage`."""
+    return values[stage] if values.ndim == 1 else values[rows, stage]
 
 
 def _matches(facts: Facts, form) -> np.ndarray:
@@ -132,19 +148,21 @@ def plan_steps(facts: Facts, policy, blocked: np.ndarray | None = None) -> Steps
     prog = facts.progress
     last = prog["last_stage"]
     variants = stage_variants(facts, policy)
-    days = per_account(policy, variants, "days_past_due", n)
+    days = None if variants is None else per_account(policy, variants, "days_past_due")
     applicable = np.zeros((n, k), dtype=bool)
     threshold = np.zeros((n, k), dtype=np.int64)
     raw_due = np.zeros((n, k), dtype=bool)
     unblocked_due = np.zeros((n, k), dtype=bool)
+    shift = policy.grace.shift_ladder
     for s in stages:
         applicable[:, s.index] = _applicable(facts, s)
-        thr = days[:, s.index]
-        # Grace holds post-due stages back until it is over, or (shift_ladder) moves each of them
-        # later by the grace days; a stage before the due date is never moved.
-        later = thr + grace if policy.grace.shift_ladder else np.maximum(thr, grace + 1)
-        threshold[:, s.index] = np.where(thr > 0, later, thr)
-        in_window = np.where(thr <= 0, (dpd >= thr) & (dpd <= 0), dpd >= thr)
+        # Without variants a stage's days are one number: scalar arithmetic, as cheap as can be.
+        thr = days[:, s.index] if variants is not None and s.variants else s.days_past_due
+        threshold[:, s.index] = _threshold(thr, grace, shift)
+        if np.ndim(thr):
+            in_window = np.where(thr <= 0, (dpd >= thr) & (dpd <= 0), dpd >= thr)
+        else:
+            in_window = (dpd >= thr) & (dpd <= 0) if thr <= 0 else dpd >= thr
         raw_due[:, s.index] = owes & applicable[:, s.index] & in_window
         if blocked is not None:
             unblocked_due[:, s.index] = raw_due[:, s.index] & blocked[:, s.index]
@@ -159,10 +177,6 @@ def plan_steps(facts: Facts, policy, blocked: np.ndarray | None = None) -> Steps
 
     target = furthest(due)
     grace_blocked = (furthest(raw_due) > target)
-    # Grace holds a step back until the earliest threshold among the stages it holds back.
-    waiting = raw_due & ~due & ahead
-    first_after = np.where(waiting, threshold, FAR).min(axis=1, initial=FAR)
-    grace_until = np.where(first_after < FAR, facts.oldest_due + np.minimum(first_after, FAR // 2), FAR)
     reason = np.where(target >= 0, 1, 0)
     resumed = np.zeros(n, dtype=bool)
     for stage_id, code, active in (
@@ -193,22 +207,19 @@ def plan_steps(facts: Facts, policy, blocked: np.ndarray | None = None) -> Steps
     last_contact_day = np.where(prog["last_contact_at"] != NEVER,
                                 facts.local_day_of(rows, np.maximum(prog["last_contact_at"], 0)),
                                 -FAR)
-    if k == 0:
-        spacing = max_att = every = np.zeros((n, 1), dtype=np.int64)
-    else:
-        spacing = per_account(policy, variants, "min_days_since_previous", n)
-        max_att = per_account(policy, variants, "max_attempts", n)
-        every = per_account(policy, variants, "repeat_every_days", n)
+    spacing, max_att, every = (per_account(policy, variants, attr) for attr in
+                               ("min_days_since_previous", "max_attempts", "repeat_every_days"))
     ready_new = np.where(prog["last_contact_at"] != NEVER,
-                         last_contact_day + spacing[rows, np.maximum(target, 0)], today)
+                         last_contact_day + _pick(spacing, rows, np.maximum(target, 0)), today)
 
     # Repeating the current stage.
     done = attempts[rows, last_c]
     last_stage_day = np.where(last >= 0, facts.local_day_of(rows, np.maximum(last_at[rows, last_c], 0)),
                               -FAR)
-    can_repeat = ((last >= 0) & (target < 0) & owes & (every[rows, last_c] > 0)
-                  & (done < max_att[rows, last_c]) & applicable[rows, last_c])
-    ready_repeat = last_stage_day + every[rows, last_c]
+    every_c = _pick(every, rows, last_c)
+    can_repeat = ((last >= 0) & (target < 0) & owes & (every_c > 0)
+                  & (done < _pick(max_att, rows, last_c)) & applicable[rows, last_c])
+    ready_repeat = last_stage_day + every_c
 
     step = np.where(target >= 0, target, np.where(can_repeat, last, NONE))
     reason = np.where((target < 0) & can_repeat, 3, reason)
@@ -226,9 +237,17 @@ def plan_steps(facts: Facts, policy, blocked: np.ndarray | None = None) -> Steps
     barred = (unblocked_due & (np.arange(k)[None, :] > last[:, None])).any(axis=1)
     variant = np.zeros(n, dtype=np.int64) if variants is None else \
         np.where(step >= 0, variants[rows, np.maximum(step, 0)], 0)
+    grace_blocked &= step < 0
+    # Grace holds the account back until the earliest threshold among the stages it holds back
+    # (worked out for those accounts only: a few).
+    grace_until = np.full(n, FAR)
+    held = np.flatnonzero(grace_blocked)
+    if held.size:
+        waiting = raw_due[held] & ~due[held] & ahead[held]
+        grace_until[held] = facts.oldest_due[held] + np.where(waiting, threshold[held], FAR).min(axis=1)
     return Steps(applicable=applicable, threshold=threshold, due=due, last=last, step=step,
                  attempt=attempt, reason=reason, ready_day=ready_day, grace_days=grace,
-                 grace_blocked=grace_blocked & (step < 0), next_day=next_day, resumed=resumed,
+                 grace_blocked=grace_blocked, next_day=next_day, resumed=resumed,
                  barred=barred, blocked=blocked, failed_until=failed_channels(facts, policy, step),
                  variants=variants, variant=variant, grace_until=grace_until)
 
