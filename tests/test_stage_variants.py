@@ -163,3 +163,25 @@ def test_variant_problems_are_located(lines, fragment, col, message):
     found = _problems(text)
     line = _line_of(text, fragment)
     assert any(ln == line and c == col and message in m for ln, c, m in found), found
+
+
+def test_a_replay_exports_the_template_the_variant_used(tmp_path):
+    import yaml
+
+    from arrears.engine.policy.load import load_policy
+    from arrears.engine.replay import read_replay_csv, replay
+    from arrears.engine.replay.export import contact_rows
+    from tests.replay.replaykit import write_csv
+    from datetime import date
+
+    doc = yaml.safe_load(POLICY_PATH.read_text(encoding="utf-8"))
+    doc["templates"]["friendly_reminder_consumer"] = {"languages": ["en"]}
+    friendly = next(s for s in doc["escalation"]["stages"] if s["id"] == "friendly_reminder")
+    friendly["variants"] = [{"segments": ["consumer"], "channels": ["email"], "template": "friendly_reminder_consumer"}]
+    policy = load_policy(yaml.safe_dump(doc, sort_keys=False))
+    lines = ["A1,consumer,GB-ENG,Europe/London,GBP,I1,2025-01-01,2025-01-31,500.00,,,,,",
+             "B1,business,GB-ENG,Europe/London,GBP,I1,2025-01-01,2025-01-31,500.00,,,,,"]
+    data = read_replay_csv(write_csv(tmp_path, lines))
+    rows = contact_rows(replay(data, policy, date(2025, 1, 1), date(2025, 3, 1)))
+    friendly_rows = {(r[0], r[5], r[-1]) for r in rows if r[3] == "friendly_reminder"}
+    assert friendly_rows == {("A1", "email", "friendly_reminder_consumer"), ("B1", "email", "friendly_reminder")}
