@@ -3,8 +3,6 @@ per segment (issue 13, "say what is meant"); validated at file:line:col, traced 
 the same whether an account is decided alone or in a batch."""
 from __future__ import annotations
 
-import copy
-
 import pytest
 
 from arrears.engine.decisions.core import decide, decide_batch
@@ -166,13 +164,14 @@ def test_variant_problems_are_located(lines, fragment, col, message):
 
 
 def test_a_replay_exports_the_template_the_variant_used(tmp_path):
+    from datetime import date
+
     import yaml
 
     from arrears.engine.policy.load import load_policy
     from arrears.engine.replay import read_replay_csv, replay
     from arrears.engine.replay.export import contact_rows
     from tests.replay.replaykit import write_csv
-    from datetime import date
 
     doc = yaml.safe_load(POLICY_PATH.read_text(encoding="utf-8"))
     doc["templates"]["friendly_reminder_consumer"] = {"languages": ["en"]}

@@ -118,9 +118,10 @@ def _decisions() -> dict:
     work_item = _object({"account_id": STR, "priority": {"type": "number"}, "stage": STR, "action": STR,
                          "channel": STR, "attempt": INT, "not_before": TIME, "reason": OPT_STR,
                          "balance": nullable(ref("Money")), "days_past_due": OPT_INT,
-                         "assignee": {**OPT_STR, "description": "The account manager who works the item "
-                                                                "(its stage says `assign_to: account_manager`); "
-                                                                "null: the general queue."}},
+                         "assignee": {**OPT_STR,
+                                      "description": "The account manager who works the item (its stage "
+                                                     "says `assign_to: account_manager`); null: the "
+                                                     "general queue."}},
                         ("account_id", "priority", "stage", "action", "channel", "attempt", "not_before",
                          "reason", "balance", "days_past_due", "assignee"))
     queue = _object({"channel": STR, "date": {"type": "string", "format": "date"}, "capacity": INT,

@@ -30,7 +30,8 @@ resource = Resource("work_queue", "Work queue", "Prioritised contact lists for h
 CHANNEL = Param("channel", {"type": "string", "enum": list(CHANNEL_KINDS), "default": "call"},
                 "The channel kind (call for the call list).")
 ASSIGNEE = Param("assignee", {"type": "string", "minLength": 1},
-                 "Only the items assigned to this account manager (stages with `assign_to: account_manager`).")
+                 "Only the items assigned to this account manager (stages with "
+                 "`assign_to: account_manager`).")
 UNASSIGNED = Param("unassigned", {"type": "boolean", "default": False},
                    "Only the items no account manager is assigned (the general queue).")
 PERSONAL_KINDS = ("call", "task")    # the kinds a person works: only their items have an assignee
@@ -97,8 +98,8 @@ def _computed(state, policy, kind: str, acct_nos: list, at: datetime, before: in
     who, unassigned = wanted
     if who is not None or unassigned:
         managers = db.facts.b.manager
-        assigned = {i: managers[i] or None for i in rows if policy.actions[step[i]].assign_to == "account_manager"
-                    and kind in PERSONAL_KINDS}
+        assigned = {i: managers[i] or None for i in rows
+                    if policy.actions[step[i]].assign_to == "account_manager" and kind in PERSONAL_KINDS}
         rows = [i for i in rows if (assigned.get(i) == who if who is not None else assigned.get(i) is None)]
     rows.sort(key=lambda r: (-float(db.scores[r]), r))
     decisions = [db.decision(i) for i in rows[:capacity]]

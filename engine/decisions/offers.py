@@ -130,7 +130,8 @@ def compute(facts: Facts, policy, freeze: np.ndarray | None = None) -> OfferColu
         _note_moratoria(facts, frozen, frozen_why)
     return OfferColumns(early=early, early_amount=early_amt, early_expires=early_exp, settle=settle,
                         settle_amount=s_amt, settle_discount=s_disc, settle_approval=s_appr,
-                        settle_expires=s_exp, approval_why=why, approval_limits=limits, loyal=loyal, frozen=frozen, frozen_why=frozen_why,
+                        settle_expires=s_exp, approval_why=why, approval_limits=limits, loyal=loyal,
+                        frozen=frozen, frozen_why=frozen_why,
                         late_fee=late_fee, interest=interest, excluded=excluded)
 
 
@@ -163,7 +164,8 @@ def settlement_approval(db, row: int) -> tuple[str, ...]:
     rule it trips: "balance 12000.00 GBP is above 10000.00 GBP", or "no balance threshold for
     JPY" (empty when it needs none)."""
     o, cur = db.offers, db.facts.b.currency[row]
-    figures = {"balance": db.facts.balance[row], "amount": o.settle_amount[row], "discount": o.settle_discount[row]}
+    figures = {"balance": db.facts.balance[row], "amount": o.settle_amount[row],
+               "discount": o.settle_discount[row]}
     out = []
     for figure, (bit, limit) in (o.approval_limits or {}).items():
         if not int(o.approval_why[row]) & bit:

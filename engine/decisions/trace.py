@@ -141,7 +141,8 @@ def _channel(db, row):
         detail += "; the preferred channel is not permitted now (see the checks above)"
     elif listed and chosen != listed[0]:
         detail += "; earlier ones unreachable, opted out, failed or not preferred"
-    return [TraceStep("channel", chosen, detail)] + _recipient(db, row, listed) + _assignee(db, row, stage, chosen)
+    return ([TraceStep("channel", chosen, detail)] + _recipient(db, row, listed)
+            + _assignee(db, row, stage, chosen))
 
 
 def _assignee(db, row, stage, chosen) -> list:
@@ -151,7 +152,8 @@ def _assignee(db, row, stage, chosen) -> list:
     manager = db.facts.b.manager[row]
     kind = db.policy.channels[chosen]
     if not manager:
-        return [TraceStep("assignee", "general queue", "the stage goes to the account manager; the account has none")]
+        return [TraceStep("assignee", "general queue",
+                          "the stage goes to the account manager; the account has none")]
     if kind not in ("call", "task"):
         return [TraceStep("assignee", "none", f"{chosen} is a {kind} channel: no one works it by hand")]
     return [TraceStep("assignee", manager, "the stage goes to the account manager")]

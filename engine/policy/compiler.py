@@ -21,93 +21,19 @@ from arrears.engine.facts.catalogue import FactDef
 from arrears.engine.policy.conditions import TRUE, Node, compile_condition
 from arrears.engine.policy.digest import digest_of, profiles_digest
 from arrears.engine.policy.househours import HouseRule, compile_house_hours
-from arrears.engine.policy.templates import template_for
+from arrears.engine.policy.stages import (
+    EventMessage,
+    Representation,
+    Stage,
+    Variant,
+    compile_messages,
+    compile_stage,
+)
+
+__all__ = ["CompiledPolicy", "EventMessage", "Representation", "Stage", "Variant", "compile_policy"]
 
 PRIORITY_FACTORS = ("balance", "days_past_due", "recovery_likelihood", "risk", "legal_exposure",
                     "relationship_value")
-
-
-@dataclass(frozen=True)
-class Variant:
-    """A segment-specific form of a stage (`variants:` in the policy): for the accounts it
-    matches, its own timing, attempts and channels, under the stage's id, so progress and
-    attempts count under the one stage. The first variant that matches an account wins."""
-
-    number: int                      # 1, 2, … in policy order (0 is the stage's own form)
-    segments: tuple[str, ...]
-    when: Node
-    days_past_due: int
-    max_attempts: int
-    repeat_every_days: int | None
-    min_days_since_previous: int
-    positions: tuple[int, ...]       # its channels' positions in the stage's `channels`
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One escalation step."""
-
-    index: int
-    id: str
-    days_past_due: int
-    action: str
-    channels: tuple[str, ...]
-    templates: tuple[str, ...]      # the template of each channel, resolved once per kind
-    tone: str
-    required: bool
-    max_attempts: int
-    repeat_every_days: int | None
-    min_days_since_previous: int
-    segments: tuple[str, ...]
-    when: Node
-    description: str = ""
-    representative_template: str | None = None   # for the representative (else the policy's)
-    listed: int = 0            # how many of `channels` the policy lists; the rest is the review task
-    # Segment-specific forms; their channels follow the stage's own in `channels` (before the
-    # review task), so a channel position names one channel and one template for every account.
-    variants: tuple[Variant, ...] = ()
-    # `account_manager`: an account that has one gets the step (on a call or task channel)
-    # assigned to its manager; None: the general queue.
-    assign_to: str | None = None
-
-    @property
-    def template(self) -> str:
-        """The template of the stage's preferred (first) channel."""
-        return self.templates[0]
-
-    def positions(self, variant: int = 0) -> tuple[int, ...]:
-        """The positions in `channels` of the channels listed for `variant` (0: the stage's own)."""
-        if variant:
-            return self.variants[variant - 1].positions
-        return tuple(range(self.listed - sum(len(v.positions) for v in self.variants)))
-
-    def form(self, variant: int = 0):
-        """The stage itself (0) or its variant number `variant`: what sets the timing and attempts."""
-        return self.variants[variant - 1] if variant else self
-
-
-@dataclass(frozen=True)
-class Representation:
-    """How represented debtors are handled: the representative's template, the review task."""
-
-    template: str
-    review_channel: str
-    review_template: str
-
-
-@dataclass(frozen=True)
-class EventMessage:
-    """A message triggered by an event (a payment, a promise, a plan) or by a date coming up
-    (a plan instalment, a promised date): see `arrears.engine.decisions.messages`.
-
-    `stage` is the message in the shape of a stage (index after the ladder's stages), so the
-    channel choice, the guardrails and the decision treat it like any other step."""
-
-    stage: Stage
-    on: str
-    days_before: int = 0
-    within_days: int = 2
 
 
 @dataclass(frozen=True)
@@ -290,7 +216,7 @@ def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = 
     representation = None if rep is None else Representation(rep["template"], rep["review_channel"],
                                                               rep["review_template"])
     kinds = {name: spec["kind"] for name, spec in doc["channels"].items()}
-    stages = tuple(_compile_stage(i, s, kinds, representation, _cond)
+    stages = tuple(compile_stage(i, s, kinds, representation, _cond)
                    for i, s in enumerate(doc["escalation"]["stages"]))
     grace = doc.get("grace") or {}
     pauses = doc.get("pauses") or {}
@@ -321,7 +247,7 @@ def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = 
         compliance=dict(doc.get("compliance") or {}),
         max_interval_days=int((doc.get("evaluation") or {}).get("max_interval_days", 7)),
         document=doc,
-        messages=_compile_messages(doc.get("event_messages") or (), len(stages), _cond),
+        messages=compile_messages(doc.get("event_messages") or (), len(stages), _cond),
         channel_retry={name: 3600 * int(spec.get("retry_after_hours", RETRY_AFTER_HOURS[spec["kind"]]))
                        for name, spec in doc["channels"].items()},
         profiles=dict(profiles),
@@ -338,72 +264,12 @@ def _compile_grace(grace: dict) -> Grace:
     `{days, adds: true}` (added on top of whatever else applies)."""
     plain, added = [], []
     for name, spec in (grace.get("segments") or {}).items():
-        days, adds = (spec.get("days", 0), spec.get("adds", False)) if isinstance(spec, dict) else (spec, False)
+        days, adds = ((spec.get("days", 0), spec.get("adds", False)) if isinstance(spec, dict)
+                      else (spec, False))
         (added if adds else plain).append((name, int(days)))
     return Grace(default_days=int(grace.get("default_days", 0)), segments=tuple(plain),
                  hardship_days=grace.get("hardship_extension_days"), added=tuple(added),
                  shift_ladder=bool(grace.get("shift_ladder", False)))
-
-
-def _compile_stage(i: int, s: dict, kinds: dict, representation, cond) -> Stage:
-    """One stage of the ladder, its variants' channels and templates after its own."""
-    listed, templates, variants = list(s["channels"]), [template_for(s["template"], kinds[c])
-                                                        for c in s["channels"]], []
-    for number, v in enumerate(s.get("variants") or (), start=1):
-        channels = v.get("channels", s["channels"])
-        spec = v.get("template", s["template"])
-        positions = tuple(range(len(listed), len(listed) + len(channels)))
-        listed += channels
-        templates += [template_for(spec, kinds[c]) for c in channels]
-        variants.append(Variant(
-            number=number, segments=tuple(v.get("segments") or ()), when=cond(v.get("when")),
-            days_past_due=int(v.get("days_past_due", s["days_past_due"])),
-            max_attempts=int(v.get("max_attempts", s.get("max_attempts", 1))),
-            repeat_every_days=v.get("repeat_every_days", s.get("repeat_every_days")),
-            min_days_since_previous=int(v.get("min_days_since_previous", s.get("min_days_since_previous", 0))),
-            positions=positions, description=v.get("description", "")))
-    return Stage(
-        index=i, id=s["id"], days_past_due=int(s["days_past_due"]), action=s["action"],
-        channels=_with_review(listed, representation), listed=len(listed),
-        templates=tuple(templates) + _review_template(listed, representation),
-        representative_template=s.get("representative_template"),
-        tone=s.get("tone", "neutral"),
-        required=bool(s.get("required", False)), max_attempts=int(s.get("max_attempts", 1)),
-        repeat_every_days=s.get("repeat_every_days"),
-        min_days_since_previous=int(s.get("min_days_since_previous", 0)),
-        segments=tuple(s.get("segments") or ()), when=cond(s.get("when")),
-        description=s.get("description", ""), variants=tuple(variants), assign_to=s.get("assign_to"))
-
-
-def _with_review(channels: list, representation: Representation | None) -> tuple[str, ...]:
-    """A stage's channels, and after them the review channel a represented debtor's step falls
-    back to (engine/guardrails/evaluate.py uses it only for them)."""
-    if representation is None or representation.review_channel in channels:
-        return tuple(channels)
-    return (*channels, representation.review_channel)
-
-
-def _review_template(channels: list, representation: Representation | None) -> tuple[str, ...]:
-    """The template of the review channel `_with_review` appends (none when it appends none)."""
-    if representation is None or representation.review_channel in channels:
-        return ()
-    return (representation.review_template,)
-
-
-# The action type each trigger's message has (Action.type, the tick's decision key).
-MESSAGE_ACTIONS = {"payment": "acknowledgement", "promise_to_pay": "acknowledgement",
-                   "payment_plan": "confirmation", "instalment_due": "reminder", "promise_due": "reminder"}
-
-
-def _compile_messages(specs, first: int, cond) -> tuple[EventMessage, ...]:
-    return tuple(EventMessage(
-        stage=Stage(index=first + i, id=m["id"], days_past_due=0, action=MESSAGE_ACTIONS[m["trigger"]],
-                    channels=tuple(m["channels"]), templates=tuple(m["template"] for _ in m["channels"]),
-                    listed=len(m["channels"]), tone=m.get("tone", "friendly"),
-                    required=False, max_attempts=1, repeat_every_days=None, min_days_since_previous=0,
-                    segments=(), when=cond(m.get("when")), description=m.get("description", "")),
-        on=m["trigger"], days_before=int(m.get("days_before", 0)), within_days=int(m.get("within_days", 2)),
-    ) for i, m in enumerate(specs))
 
 
 def _compile_incentives(inc: dict, cond) -> Incentives:

@@ -320,8 +320,8 @@ class _Checker:
             names += _list(_dict(v).get("channels"))
         kinds = {_dict(channels.get(n)).get("kind") for n in names if isinstance(n, str)}
         if not kinds & {"call", "task"}:
-            self.add(p + ("assign_to",), f"stage {label!r} is assigned to the account manager but has no call "
-                                         "or task channel: only a call or a task is worked by a person")
+            self.add(p + ("assign_to",), f"stage {label!r} is assigned to the account manager but has no "
+                                         "call or task channel: only a call or a task is worked by a person")
 
     def event_messages(self):
         """Event messages name known channels and templates, and ids no stage or message has."""
