@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from arrears.engine.decisions.core import decide, decide_batch
+from arrears.engine.decisions.core import decide
 from arrears.engine.decisions.explain import render_text
-from arrears.engine.domain.batch import Batch
 from arrears.engine.policy.compiler import compile_policy
-from arrears.engine.policy.validation import check_policy_text
-from tests.core_factories import NOW, POLICY_PATH, days_ago, ev, make_account, policy_doc_without_house_hours
+from tests.core_factories import NOW, days_ago, ev, make_account, policy_doc_without_house_hours
+from tests.policy_cases import assert_batch_agrees, assert_located, position, problems_of, shipped_with
 
 DONE = [ev("contact_attempt", f"{days_ago(d)}T10:00:00Z", channel="email", outcome="sent", stage=s)
         for d, s in ((30, "friendly_reminder"), (20, "firm_reminder"))]
@@ -76,25 +75,15 @@ def test_batch_and_single_account_decisions_agree(policy):
     accounts = [call_due(id=f"A{i}", **extra) for i, extra in enumerate(
         [{"account_manager": "Priya Shah"}, {}, {"account_manager": "Sam Okoye"},
          {"account_manager": "Priya Shah", "contact": {"email": "a@b.c"}}])]
-    db = decide_batch(Batch.from_objects(accounts, [DONE for _ in accounts]), policy, NOW)
-    for i, acc in enumerate(accounts):
-        assert db.decision(i).to_dict() == decide(acc, DONE, policy, NOW).to_dict()
-        assert db.decision(i).trace == decide(acc, DONE, policy, NOW).trace
+    assert_batch_agrees(policy, accounts, [DONE for _ in accounts])
 
 
 def test_assign_to_needs_a_channel_a_person_works():
-    text = POLICY_PATH.read_text(encoding="utf-8")
     old = "      template: firm_reminder\n      tone: firm\n"
-    assert text.count(old) == 1
-    text = text.replace(old, old + "      assign_to: account_manager\n")
-    _doc, problems = check_policy_text(text, "p.yaml")
-    at = text.index("account_manager\n", text.index("assign_to"))
-    line, col = text[:at].count("\n") + 1, at - text.rfind("\n", 0, at)
-    assert [(p.line, p.col, p.message) for p in problems] == [
-        (line, col, "stage 'firm_reminder' is assigned to the account manager but has no call or task channel: "
-                    "only a call or a task is worked by a person")]
-    bad = POLICY_PATH.read_text(encoding="utf-8").replace("      template: {call: call_script, written: firm_reminder}\n",
-                                                          "      template: {call: call_script, written: firm_reminder}\n"
-                                                          "      assign_to: manager\n")
-    assert any("'manager' is not allowed; expected one of: account_manager" in p.message
-               for p in check_policy_text(bad, "p.yaml")[1])
+    text = shipped_with(old, old + "      assign_to: account_manager\n")
+    assert problems_of(text) == [(*position(text, "account_manager\n", after="assign_to"),
+                                  "stage 'firm_reminder' is assigned to the account manager but has no call "
+                                  "or task channel: only a call or a task is worked by a person")]
+    call = "      template: {call: call_script, written: firm_reminder}\n"
+    bad = shipped_with(call, call + "      assign_to: manager\n")
+    assert_located(bad, "manager\n", "'manager' is not allowed; expected one of: account_manager", after="assign_to")

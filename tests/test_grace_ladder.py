@@ -7,11 +7,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from arrears.engine.decisions.core import decide, decide_batch
-from arrears.engine.domain.batch import Batch
+from arrears.engine.decisions.core import decide
 from arrears.engine.policy.compiler import compile_policy
-from arrears.engine.policy.validation import check_policy_text
-from tests.core_factories import NOW, POLICY_PATH, days_ago, ev, make_account, policy_doc_without_house_hours
+from tests.core_factories import NOW, days_ago, ev, make_account, policy_doc_without_house_hours
+from tests.policy_cases import assert_batch_agrees, assert_located, problems_of, shipped_with
 
 
 def brief_doc(shift: bool = True) -> dict:
@@ -96,24 +95,15 @@ def test_batch_and_single_account_decisions_agree(policy):
     cases = [make_account(id=f"A{i}", due_date=days_ago(dpd), **acc) for i, (dpd, acc) in enumerate(
         [(5, {"debtor_type": "business"}), (8, {"debtor_type": "business"}), (20, {"tags": ["vip"]}),
          (22, {"debtor_type": "business", "tags": ["vip"]}), (2, {}), (-3, {"debtor_type": "business"})])]
-    db = decide_batch(Batch.from_objects(cases, [[] for _ in cases]), policy, NOW)
-    for i, acc in enumerate(cases):
-        assert db.decision(i).to_dict() == decide(acc, [], policy, NOW).to_dict()
-        assert db.decision(i).trace == decide(acc, [], policy, NOW).trace
+    assert_batch_agrees(policy, cases)
 
 
-def _problems(replacement: str):
-    text = POLICY_PATH.read_text(encoding="utf-8")
-    old = "  segments: {vip: 10, business: 5}\n"
-    assert old in text
-    text = text.replace(old, replacement)
-    _doc, problems = check_policy_text(text, "p.yaml")
-    return text, [(p.line, p.col, p.message) for p in problems]
+def _grace(replacement: str) -> str:
+    return shipped_with("  segments: {vip: 10, business: 5}\n", replacement)
 
 
 def test_the_new_grace_settings_validate():
-    _text, found = _problems("  segments: {vip: {days: 10, adds: true}, business: 5}\n  shift_ladder: true\n")
-    assert found == []
+    assert problems_of(_grace("  segments: {vip: {days: 10, adds: true}, business: 5}\n  shift_ladder: true\n")) == []
 
 
 @pytest.mark.parametrize("replacement, fragment, message", [
@@ -123,7 +113,4 @@ def test_the_new_grace_settings_validate():
     ("  segments: {vip: 10}\n  shift_ladder: yes please\n", "yes please", "expected true or false"),
 ])
 def test_grace_problems_are_located(replacement, fragment, message):
-    text, found = _problems(replacement)
-    at = text.index(fragment)
-    line, col = text[:at].count("\n") + 1, at - text.rfind("\n", 0, at)
-    assert any(ln == line and c == col and message in m for ln, c, m in found), (line, col, found)
+    assert_located(_grace(replacement), fragment, message)

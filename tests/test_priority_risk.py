@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from arrears.engine.decisions.core import decide, decide_batch
-from arrears.engine.domain.batch import Batch
+from arrears.engine.decisions.core import decide
 from arrears.engine.policy.compiler import compile_policy
-from arrears.engine.policy.validation import check_policy_text
-from tests.core_factories import NOW, POLICY_PATH, make_account, policy_doc_without_house_hours
+from tests.core_factories import NOW, make_account, policy_doc_without_house_hours
+from tests.policy_cases import assert_batch_agrees, position, problems_of, shipped_with
 
 
 def policy_with(risk: dict):
@@ -56,15 +55,10 @@ def test_batch_and_single_account_decisions_agree():
     p = policy_with({"weight": 15})
     accounts = [make_account(id=f"A{i}", **({} if r is None else {"risk_score": r}))
                 for i, r in enumerate([None, 0.0, 0.3, 1.0])]
-    db = decide_batch(Batch.from_objects(accounts, [[] for _ in accounts]), p, NOW)
-    for i, acc in enumerate(accounts):
-        assert db.decision(i).to_dict() == decide(acc, [], p, NOW).to_dict()
+    assert_batch_agrees(p, accounts)
 
 
 def test_the_factor_is_validated_where_it_is_written():
-    text = POLICY_PATH.read_text(encoding="utf-8").replace(
-        "    recovery_likelihood: {weight: 20}\n", "    recovery_likelihood: {weight: 20}\n    risk: {weight: 5, unknown: 2}\n")
-    _doc, problems = check_policy_text(text, "p.yaml")
-    at = text.index("2}\n", text.index("risk: {"))
-    line, col = text[:at].count("\n") + 1, at - text.rfind("\n", 0, at)
-    assert [(p.line, p.col, p.message) for p in problems] == [(line, col, "expected a value of at most 1, got 2")]
+    line = "    recovery_likelihood: {weight: 20}\n"
+    text = shipped_with(line, line + "    risk: {weight: 5, unknown: 2}\n")
+    assert problems_of(text) == [(*position(text, "2}\n", after="risk: {"), "expected a value of at most 1, got 2")]

@@ -7,11 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from arrears.engine.decisions.core import decide, decide_batch
-from arrears.engine.domain.batch import Batch
+from arrears.engine.decisions.core import decide
 from arrears.engine.policy.compiler import compile_policy
-from arrears.engine.policy.validation import check_policy_text
-from tests.core_factories import NOW, POLICY_PATH, days_ago, make_account, policy_doc_without_house_hours
+from tests.core_factories import NOW, days_ago, make_account, policy_doc_without_house_hours
+from tests.policy_cases import assert_batch_agrees, position, problems_of, shipped_with
 
 
 def brief_doc(before: int = 0) -> dict:
@@ -78,17 +77,11 @@ def test_batch_and_single_account_decisions_agree(policy):
     accounts = [make_account(id=f"A{i}", due_date=days_ago(dpd), currency=cur, amount=amt)
                 for i, (dpd, cur, amt) in enumerate([(0, "EUR", "10.00"), (5, "JPY", "1234"), (10, "GBP", "99.99"),
                                                      (11, "EUR", "500.00"), (-2, "EUR", "500.00")])]
-    db = decide_batch(Batch.from_objects(accounts, [[] for _ in accounts]), policy, NOW)
-    for i, acc in enumerate(accounts):
-        assert db.decision(i).to_dict() == decide(acc, [], policy, NOW).to_dict()
+    assert_batch_agrees(policy, accounts)
 
 
 def test_days_after_due_is_validated_where_it_is_written():
-    text = POLICY_PATH.read_text(encoding="utf-8").replace(
-        "    window_days: 10          # offered from 10 days before the due date until it\n",
-        "    window_days: 0\n    days_after_due: -3\n")
-    _doc, problems = check_policy_text(text, "p.yaml")
-    at = text.index("-3\n", text.index("days_after_due"))
-    line, col = text[:at].count("\n") + 1, at - text.rfind("\n", 0, at)
-    assert [(p.line, p.col, p.message) for p in problems] == [
-        (line, col, "expected a value of at least 0, got -3")]
+    text = shipped_with("    window_days: 10          # offered from 10 days before the due date until it\n",
+                        "    window_days: 0\n    days_after_due: -3\n")
+    assert problems_of(text) == [(*position(text, "-3\n", after="days_after_due"),
+                                  "expected a value of at least 0, got -3")]

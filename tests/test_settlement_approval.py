@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from arrears.engine.decisions.core import decide, decide_batch
+from arrears.engine.decisions.core import decide
 from arrears.engine.decisions.explain import render_text
-from arrears.engine.domain.batch import Batch
 from arrears.engine.policy.compiler import compile_policy
-from arrears.engine.policy.validation import check_policy_text
-from tests.core_factories import NOW, POLICY_PATH, days_ago, make_account, policy_doc_without_house_hours
+from tests.core_factories import NOW, days_ago, make_account, policy_doc_without_house_hours
+from tests.policy_cases import assert_batch_agrees, assert_located, problems_of, shipped_with
 
 
 def policy_with(approval: dict, **settlement):
@@ -85,24 +84,16 @@ def test_batch_and_single_account_decisions_agree():
     accounts = [old_account(amt, currency=cur, id=f"A{i}") for i, (amt, cur) in enumerate(
         [("12000.00", "GBP"), ("11000.00", "USD"), ("13000.00", "USD"), ("400", "JPY"), ("9000.00", "GBP"),
          ("100.00", "EUR")])] + [make_account(id="B", due_date=days_ago(10), amount="50000.00", currency="GBP")]
-    db = decide_batch(Batch.from_objects(accounts, [[] for _ in accounts]), p, NOW)
-    for i, acc in enumerate(accounts):
-        assert db.decision(i).to_dict() == decide(acc, [], p, NOW).to_dict()
-        assert db.decision(i).trace == decide(acc, [], p, NOW).trace
+    assert_batch_agrees(p, accounts)
 
 
-def _problems(replacement):
-    text = POLICY_PATH.read_text(encoding="utf-8")
-    old = '    approval_above: "5000.00"\n'
-    assert old in text
-    text = text.replace(old, replacement)
-    _doc, problems = check_policy_text(text, "p.yaml")
-    return text, [(p.line, p.col, p.message) for p in problems]
+def _approval(replacement: str) -> str:
+    return shipped_with('    approval_above: "5000.00"\n', replacement)
 
 
 def test_the_approval_settings_validate():
-    assert _problems('    approval:\n      balance_above: {GBP: "10000.00", other: "9000.00"}\n'
-                     '      amount_above: "2000"\n')[1] == []
+    assert problems_of(_approval('    approval:\n      balance_above: {GBP: "10000.00", other: "9000.00"}\n'
+                                 '      amount_above: "2000"\n')) == []
 
 
 @pytest.mark.parametrize("replacement, fragment, message", [
@@ -114,7 +105,4 @@ def test_the_approval_settings_validate():
      "approval.discount_above says again what approval_above says"),
 ])
 def test_approval_problems_are_located(replacement, fragment, message):
-    text, found = _problems(replacement)
-    at = text.index(fragment)
-    line, col = text[:at].count("\n") + 1, at - text.rfind("\n", 0, at)
-    assert any(ln == line and c == col and message in m for ln, c, m in found), (line, col, found)
+    assert_located(_approval(replacement), fragment, message)

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from arrears.engine.decisions.core import decide, decide_batch
-from arrears.engine.domain.batch import Batch
+from arrears.engine.decisions.core import decide
 from arrears.engine.policy.compiler import compile_policy
-from arrears.engine.policy.validation import check_policy_text
 from tests.core_factories import NOW, POLICY_PATH, days_ago, ev, make_account, policy_doc_without_house_hours
+from tests.policy_cases import assert_batch_agrees, assert_located, position, problems_of, shipped_with
 
 MOBILE_ONLY = {"mobile": "+447700900000", "address": "1 High Street"}
 
@@ -107,10 +106,7 @@ def test_batch_and_single_account_decisions_agree(policy):
         hist = [ev("contact_attempt", f"{days_ago(8)}T10:00:00Z", channel="email", outcome="sent",
                    stage="friendly_reminder")] if i % 2 else []
         cases.append((make_account(id=f"A{i}", due_date=days_ago(dpd), **extra), hist))
-    db = decide_batch(Batch.from_objects([a for a, _ in cases], [h for _, h in cases]), policy, NOW)
-    for i, (acc, hist) in enumerate(cases):
-        assert db.decision(i).to_dict() | {"trace": None} == decide(acc, hist, policy, NOW).to_dict() | {"trace": None}
-        assert db.decision(i).trace == decide(acc, hist, policy, NOW).trace
+    assert_batch_agrees(policy, [a for a, _ in cases], [h for _, h in cases])
 
 
 VARIANT_TEXT = """      variants:
@@ -120,27 +116,16 @@ VARIANT_TEXT = """      variants:
 
 
 def _text_with(variant_lines: str) -> str:
-    text = POLICY_PATH.read_text(encoding="utf-8")
     anchor = "      template: friendly_reminder\n"
-    assert text.count(anchor) == 1
-    return text.replace(anchor, anchor + variant_lines)
-
-
-def _problems(text):
-    _doc, problems = check_policy_text(text, "p.yaml")
-    return [(p.line, p.col, p.message) for p in problems]
-
-
-def _line_of(text: str, fragment: str) -> int:
-    return text[:text.index(fragment)].count("\n") + 1
+    return shipped_with(anchor, anchor + variant_lines)
 
 
 def test_the_shipped_policy_with_a_variant_is_valid():
-    assert _problems(_text_with(VARIANT_TEXT)) == []
+    assert problems_of(_text_with(VARIANT_TEXT)) == []
 
 
 @pytest.mark.parametrize("lines, fragment, col, message", [
-    ("      variants:\n        - segments: [busines]\n          channels: [email]\n", "[busines]", 22,
+    ("      variants:\n        - segments: [busines]\n          channels: [email]\n", "busines]", 22,
      "unknown segment 'busines'; did you mean 'business'?"),
     ("      variants:\n        - segments: [business]\n          channels: [email, fax]\n", "fax]", 29,
      "unknown channel 'fax'"),
@@ -150,7 +135,7 @@ def test_the_shipped_policy_with_a_variant_is_valid():
     ("      variants:\n        - segments: [business]\n          channels: [email]\n"
      "          template: call_script\n", "call_script\n", 21,
      "would send template 'call_script', which is internal"),
-    ("      variants:\n        - channels: [email]\n", "- channels", 11,
+    ("      variants:\n        - channels: [email]\n", "channels: [email]\n", 11,
      "needs one of the keys (segments, when); found none"),
     ("      variants:\n        - segments: [business, vip]\n          channels: [email]\n"
      "        - segments: [vip]\n          channels: [letter]\n", "[vip]\n", 21,
@@ -158,9 +143,8 @@ def test_the_shipped_policy_with_a_variant_is_valid():
 ])
 def test_variant_problems_are_located(lines, fragment, col, message):
     text = _text_with(lines)
-    found = _problems(text)
-    line = _line_of(text, fragment)
-    assert any(ln == line and c == col and message in m for ln, c, m in found), found
+    assert position(text, fragment, after="variants:")[1] == col     # the column, spelled out
+    assert_located(text, fragment, message, after="variants:")
 
 
 def test_a_replay_exports_the_template_the_variant_used(tmp_path):
