@@ -168,3 +168,19 @@ def test_a_replay_exports_the_template_the_variant_used(tmp_path):
     rows = contact_rows(replay(data, policy, date(2025, 1, 1), date(2025, 3, 1)))
     friendly_rows = {(r[0], r[5], r[-1]) for r in rows if r[3] == "friendly_reminder"}
     assert friendly_rows == {("A1", "email", "friendly_reminder_consumer"), ("B1", "email", "friendly_reminder")}
+
+
+def test_a_variant_shares_the_stages_own_channels_where_it_can():
+    doc = policy_doc_without_house_hours()
+    friendly = next(s for s in doc["escalation"]["stages"] if s["id"] == "friendly_reminder")
+    friendly["variants"] = [{"segments": ["business"], "channels": ["email", "letter"]},
+                            {"segments": ["vip"], "channels": ["letter", "email"]}]
+    stage = compile_policy(doc).stages[1]
+    # "no SMS" adds no channel position; a different order of preference adds what it must
+    assert stage.channels[:stage.listed] == ("email", "sms", "letter", "email")
+    assert [stage.positions(v) for v in (0, 1, 2)] == [(0, 1, 2), (0, 2), (2, 3)]
+    p = compile_policy(doc)
+    vip = decide(make_account(due_date=days_ago(12), tags=["vip"]), [], p, NOW)
+    assert (vip.action.channel, vip.action.template) == ("letter", "friendly_reminder")
+    plain = decide(make_account(due_date=days_ago(12)), [], p, NOW)
+    assert plain.action.channel == "email"

@@ -1,10 +1,11 @@
 """The escalation ladder's stages, their segment-specific variants, and the event messages (in
 the shape of a stage), as compiled values: what `CompiledPolicy.stages` and `.messages` hold.
 
-A stage's channels are, in order, its own, then each variant's (`Stage.positions(v)` says which
-are whose), then the representation's review task when the policy has one, so a channel
-position names one channel and one template for every account, and the step's variant only
-says which positions the account may use (`CompiledPolicy.listed_mask`).
+A stage's channels are, in order, its own, then those of its variants' channels that it does not
+have already with the same template (`Stage.positions(v)` says which positions are whose), then
+the representation's review task when the policy has one, so a channel position names one
+channel and one template for every account, and the step's variant only says which positions
+the account may use (`CompiledPolicy.listed_mask`).
 """
 from __future__ import annotations
 
@@ -54,6 +55,7 @@ class Stage:
     # Segment-specific forms; their channels follow the stage's own in `channels` (before the
     # review task), so a channel position names one channel and one template for every account.
     variants: tuple[Variant, ...] = ()
+    own: int = 0               # how many of `channels` are the stage's own (0: all it lists)
     # `account_manager`: an account that has one gets the step (on a call or task channel)
     # assigned to its manager; None: the general queue.
     assign_to: str | None = None
@@ -67,7 +69,7 @@ class Stage:
         """The positions in `channels` of the channels listed for `variant` (0: the stage's own)."""
         if variant:
             return self.variants[variant - 1].positions
-        return tuple(range(self.listed - sum(len(v.positions) for v in self.variants)))
+        return tuple(range(self.own or self.listed))
 
     def form(self, variant: int = 0):
         """The stage itself (0) or its variant number `variant`: what sets the timing and attempts."""
@@ -99,15 +101,21 @@ class EventMessage:
 
 def compile_stage(i: int, s: dict, kinds: dict, representation, cond) -> Stage:
     """Stage `i` of the ladder from its document `s` (`kinds`: channel name -> kind; `cond`
-    compiles a condition), its variants' channels and templates after its own."""
+    compiles a condition); its variants share its own channel positions where they can."""
     listed, templates, variants = list(s["channels"]), [template_for(s["template"], kinds[c])
                                                         for c in s["channels"]], []
+    own = len(listed)
     for number, v in enumerate(s.get("variants") or (), start=1):
-        channels = v.get("channels", s["channels"])
         spec = v.get("template", s["template"])
-        positions = tuple(range(len(listed), len(listed) + len(channels)))
-        listed += channels
-        templates += [template_for(spec, kinds[c]) for c in channels]
+        positions = []
+        for name in v.get("channels", s["channels"]):
+            template = template_for(spec, kinds[name])
+            at = _own_position(listed[:own], templates[:own], name, template, positions)
+            if at is None:             # a channel (or template, or order) of its own: a new position
+                at = len(listed)
+                listed.append(name)
+                templates.append(template)
+            positions.append(at)
         variants.append(Variant(
             number=number, segments=tuple(v.get("segments") or ()), when=cond(v.get("when")),
             days_past_due=int(v.get("days_past_due", s["days_past_due"])),
@@ -115,7 +123,7 @@ def compile_stage(i: int, s: dict, kinds: dict, representation, cond) -> Stage:
             repeat_every_days=v.get("repeat_every_days", s.get("repeat_every_days")),
             min_days_since_previous=int(v.get("min_days_since_previous",
                                               s.get("min_days_since_previous", 0))),
-            positions=positions, description=v.get("description", "")))
+            positions=tuple(positions), description=v.get("description", "")))
     return Stage(
         index=i, id=s["id"], days_past_due=int(s["days_past_due"]), action=s["action"],
         channels=_with_review(listed, representation), listed=len(listed),
@@ -126,7 +134,20 @@ def compile_stage(i: int, s: dict, kinds: dict, representation, cond) -> Stage:
         repeat_every_days=s.get("repeat_every_days"),
         min_days_since_previous=int(s.get("min_days_since_previous", 0)),
         segments=tuple(s.get("segments") or ()), when=cond(s.get("when")),
-        description=s.get("description", ""), variants=tuple(variants), assign_to=s.get("assign_to"))
+        description=s.get("description", ""), variants=tuple(variants), assign_to=s.get("assign_to"),
+        own=own)
+
+
+def _own_position(channels: list, templates: list, name: str, template: str, taken: list) -> int | None:
+    """The stage's own position a variant's channel can share (the same channel and template,
+    after the variant's previous channels, so the variant's order of preference is kept), or None.
+    Sharing keeps a stage's channel list, and the guardrails' work per channel position, as
+    short as it can be: "no SMS for businesses" adds no position at all."""
+    if name not in channels or (taken and taken[-1] >= len(channels)):
+        return None
+    at = channels.index(name)
+    ok = templates[at] == template and (not taken or at > taken[-1])
+    return at if ok else None
 
 
 def _with_review(channels: list, representation: Representation | None) -> tuple[str, ...]:
