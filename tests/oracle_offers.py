@@ -8,7 +8,8 @@ computed in plain Python from the account's history (tests/oracle_state.py):
 - a settlement pays at most the balance and at least max(floor_percent x balance,
   min(floor, balance)), and pay + discount = balance;
 - an early-payment discount only from `window_days` before the oldest unpaid due date to
-  the end of that date (local), i.e. days past due in [-window_days, 0];
+  the end of the day `days_after_due` after it (local), i.e. days past due in
+  [-window_days, days_after_due];
 - late fee and interest are zero while fees are frozen: breathing space, hardship where an
   applicable profile's hardship rule freezes fees, a plan in good standing with
   `plan_interest_freeze` (each in force under every reading);
@@ -81,9 +82,9 @@ def _settlement(offer, m, conf, currency) -> list[str]:
 
 
 def _early(offer, m, conf) -> list[str]:
-    window = int(conf.get("window_days", 10))
-    if m.oldest_due is None or not -window <= m.dpd <= 0:
-        return [f"early-payment discount at {m.dpd} days past due (window {-window}..0, due "
+    window, after = int(conf.get("window_days", 10)), int(conf.get("days_after_due", 0))
+    if m.oldest_due is None or not -window <= m.dpd <= after:
+        return [f"early-payment discount at {m.dpd} days past due (window {-window}..{after}, due "
                 f"{m.oldest_due})"]
     return []
 

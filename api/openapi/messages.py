@@ -117,9 +117,13 @@ def _decisions() -> dict:
         "under a policy other than the active one (activated since); the next tick decides again.")
     work_item = _object({"account_id": STR, "priority": {"type": "number"}, "stage": STR, "action": STR,
                          "channel": STR, "attempt": INT, "not_before": TIME, "reason": OPT_STR,
-                         "balance": nullable(ref("Money")), "days_past_due": OPT_INT},
+                         "balance": nullable(ref("Money")), "days_past_due": OPT_INT,
+                         "assignee": {**OPT_STR,
+                                      "description": "The account manager who works the item (its stage "
+                                                     "says `assign_to: account_manager`); null: the "
+                                                     "general queue."}},
                         ("account_id", "priority", "stage", "action", "channel", "attempt", "not_before",
-                         "reason", "balance", "days_past_due"))
+                         "reason", "balance", "days_past_due", "assignee"))
     queue = _object({"channel": STR, "date": {"type": "string", "format": "date"}, "capacity": INT,
                      "source": {"enum": ["tick", "computed"]}, "evaluated_at": OPT_TIME,
                      "items": {"type": "array", "items": ref("WorkItem")}},

@@ -152,11 +152,20 @@ DECISION_PARTS = {
                        "recipient": _object({"role": {"enum": ["representative", "review"]},
                                              "representative": ref("Representative")}, ("role",),
                                             "Only for a represented debtor: the message goes to the "
-                                            "representative, or is a manual-review task for staff.")},
+                                            "representative, or is a manual-review task for staff."),
+                       "assignee": {"type": "string",
+                                    "description": "Only when the stage is assigned to the account "
+                                                   "manager (`assign_to: account_manager`), the account has "
+                                                   "one and the step is a call or task: the manager who "
+                                                   "works it."}},
                       ("type", "stage", "attempt", "channel", "channel_kind", "template", "tone",
                        "language", "not_before", "reason", "account_manager", "content")),
     "Offer": _object({"kind": STR, "amount": ref("Money"), "discount": ref("Money"),
-                      "expires_at": TIME, "requires_approval": {"type": "boolean"}},
+                      "expires_at": TIME, "requires_approval": {"type": "boolean"},
+                      "approval_reasons": {"type": "array", "items": STR,
+                                           "description": "Only when approval is needed: which figure "
+                                                          "is above which threshold, e.g. \"balance "
+                                                          "12000.00 GBP is above 10000.00 GBP\"."}},
                      ("kind", "amount", "discount", "expires_at", "requires_approval")),
     "Suppression": _object({"rule": STR, "reason": STR, "until": OPT_TIME}, ("rule", "reason", "until")),
     "Fees": _object({"late_fee": ref("Money"), "interest": ref("Money"), "frozen": {"type": "boolean"},

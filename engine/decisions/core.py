@@ -60,7 +60,8 @@ def decide_batch(batch: Batch, policy: CompiledPolicy, now: datetime) -> Decisio
             guarded = messages.splice(guarded, again, back)
             steps, base = messages.splice(steps, ladder, back), np.where(back, ladder_base, base)
             due_messages.message[back] = -1
-    retry_failed = escalation.channel_retry_at(facts, policy, steps.step, steps.failed_until, base)
+    retry_failed = escalation.channel_retry_at(facts, policy, steps.step, steps.failed_until, base,
+                                                steps.variant)
     hold_list = holds.holds(facts, policy, exempt=guarded.exempt,
                             notes=guardrails.hold_notes(facts, rules))
     offer_cols = offers.compute(facts, policy, _fee_freeze(facts, rules))

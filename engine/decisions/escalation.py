@@ -51,6 +51,9 @@ class Steps:
     barred: np.ndarray          # a time-barred stage would otherwise have been due
     blocked: np.ndarray | None = None   # (n, K) stages the law removed for the account
     failed_until: np.ndarray | None = None   # (n, channels): a failed channel waits until (NEVER: not failed)
+    variants: np.ndarray | None = None  # (n, K) the stage variant each account gets (0: the stage's own)
+    variant: np.ndarray | None = None   # the step's variant (0 for the stage's own and for event messages)
+    grace_until: np.ndarray | None = None   # local day from which grace no longer holds the step back
 
 
 REASONS = ("none", "next stage", "required stage first", "repeat", "resume after broken promise",
@@ -60,21 +63,69 @@ REASONS = ("none", "next stage", "required stage first", "repeat", "resume after
 
 
 def grace_days(facts: Facts, policy) -> np.ndarray:
-    """Grace days per account: the largest of the default and its segments' grace."""
+    """Grace days per account: the largest of the default and its segments' grace, plus the
+    grace of each segment the policy says adds up (`adds: true`) that the account is in."""
     out = np.full(facts.n, policy.grace.default_days, dtype=np.int64)
     for segment, days in policy.grace.segments:
         out = np.where(facts.segment_mask(segment), np.maximum(out, days), out)
+    for segment, days in policy.grace.added:
+        out = out + np.where(facts.segment_mask(segment), days, 0)
     return out
 
 
-def _applicable(facts: Facts, stage) -> np.ndarray:
-    ok = stage.when.evaluate(facts).copy()
-    if stage.segments:
+def _threshold(days, grace: np.ndarray, shift: bool) -> np.ndarray:
+    """A stage's days past due after grace: grace holds post-due stages back until it is over,
+    or (`shift_ladder`) moves each of them later by the grace days; a stage at 0 or before the
+    due date never moves. `days` is one number or a column (a stage with variants)."""
+    if not np.ndim(days):
+        if days <= 0:
+            return days
+        return days + grace if shift else np.maximum(days, grace + 1)
+    later = days + grace if shift else np.maximum(days, grace + 1)
+    return np.where(days > 0, later, days)
+
+
+def stage_variants(facts: Facts, policy) -> np.ndarray | None:
+    """(n, K) the variant of each stage each account gets: the first whose segments (any) and
+    `when` it matches, else 0 (the stage's own form). None when no stage has variants."""
+    if not policy.has_variants:
+        return None
+    out = np.zeros((facts.n, len(policy.stages)), dtype=np.int64)
+    for s in policy.stages:
+        for v in reversed(s.variants):        # the first that matches wins
+            out[:, s.index] = np.where(_matches(facts, v), v.number, out[:, s.index])
+    return out
+
+
+def per_account(policy, variants: np.ndarray | None, attr: str) -> np.ndarray:
+    """A stage attribute (days_past_due, max_attempts, …; None counts 0) as each account's variant
+    has it: (n, K), or (K,) — the same for every account — when no stage has variants."""
+    table = [[getattr(s.form(v), attr) or 0 for v in range(len(s.variants) + 1)] for s in policy.stages]
+    if variants is None:
+        return np.array([t[0] for t in table] or [0], dtype=np.int64)
+    widest = max(len(t) for t in table)
+    grid = np.array([t + [0] * (widest - len(t)) for t in table], dtype=np.int64)
+    return grid[np.arange(len(table))[None, :], variants]
+
+
+def _pick(values: np.ndarray, rows: np.ndarray, stage: np.ndarray) -> np.ndarray:
+    """Per account, `values` (from `per_account`) of stage `stage`."""
+    return values[stage] if values.ndim == 1 else values[rows, stage]
+
+
+def _matches(facts: Facts, form) -> np.ndarray:
+    """Accounts in any of a stage's (or a variant's) `segments`, if it names any, for which its
+    `when` holds."""
+    ok = form.when.evaluate(facts).copy()
+    if form.segments:
         seg = np.zeros(facts.n, dtype=bool)
-        for name in stage.segments:
+        for name in form.segments:
             seg |= facts.segment_mask(name)
         ok &= seg
     return ok
+
+
+_applicable = _matches
 
 
 def _broken_in_episode(facts: Facts) -> np.ndarray:
@@ -96,15 +147,22 @@ def plan_steps(facts: Facts, policy, blocked: np.ndarray | None = None) -> Steps
     grace = grace_days(facts, policy)
     prog = facts.progress
     last = prog["last_stage"]
+    variants = stage_variants(facts, policy)
+    days = None if variants is None else per_account(policy, variants, "days_past_due")
     applicable = np.zeros((n, k), dtype=bool)
     threshold = np.zeros((n, k), dtype=np.int64)
     raw_due = np.zeros((n, k), dtype=bool)
     unblocked_due = np.zeros((n, k), dtype=bool)
+    shift = policy.grace.shift_ladder
     for s in stages:
         applicable[:, s.index] = _applicable(facts, s)
-        thr = s.days_past_due
-        threshold[:, s.index] = np.maximum(thr, grace + 1) if thr > 0 else thr
-        in_window = (dpd >= thr) & (dpd <= 0) if thr <= 0 else dpd >= thr
+        # Without variants a stage's days are one number: scalar arithmetic, as cheap as can be.
+        thr = days[:, s.index] if variants is not None and s.variants else s.days_past_due
+        threshold[:, s.index] = _threshold(thr, grace, shift)
+        if np.ndim(thr):
+            in_window = np.where(thr <= 0, (dpd >= thr) & (dpd <= 0), dpd >= thr)
+        else:
+            in_window = (dpd >= thr) & (dpd <= 0) if thr <= 0 else dpd >= thr
         raw_due[:, s.index] = owes & applicable[:, s.index] & in_window
         if blocked is not None:
             unblocked_due[:, s.index] = raw_due[:, s.index] & blocked[:, s.index]
@@ -149,19 +207,19 @@ def plan_steps(facts: Facts, policy, blocked: np.ndarray | None = None) -> Steps
     last_contact_day = np.where(prog["last_contact_at"] != NEVER,
                                 facts.local_day_of(rows, np.maximum(prog["last_contact_at"], 0)),
                                 -FAR)
-    spacing = np.array([s.min_days_since_previous for s in stages] or [0], dtype=np.int64)
+    spacing, max_att, every = (per_account(policy, variants, attr) for attr in
+                               ("min_days_since_previous", "max_attempts", "repeat_every_days"))
     ready_new = np.where(prog["last_contact_at"] != NEVER,
-                         last_contact_day + spacing[np.maximum(target, 0)], today)
+                         last_contact_day + _pick(spacing, rows, np.maximum(target, 0)), today)
 
     # Repeating the current stage.
-    max_att = np.array([s.max_attempts for s in stages] or [1], dtype=np.int64)
-    every = np.array([s.repeat_every_days or 0 for s in stages] or [0], dtype=np.int64)
     done = attempts[rows, last_c]
     last_stage_day = np.where(last >= 0, facts.local_day_of(rows, np.maximum(last_at[rows, last_c], 0)),
                               -FAR)
-    can_repeat = ((last >= 0) & (target < 0) & owes & (every[last_c] > 0)
-                  & (done < max_att[last_c]) & applicable[rows, last_c])
-    ready_repeat = last_stage_day + every[last_c]
+    every_c = _pick(every, rows, last_c)
+    can_repeat = ((last >= 0) & (target < 0) & owes & (every_c > 0)
+                  & (done < _pick(max_att, rows, last_c)) & applicable[rows, last_c])
+    ready_repeat = last_stage_day + every_c
 
     step = np.where(target >= 0, target, np.where(can_repeat, last, NONE))
     reason = np.where((target < 0) & can_repeat, 3, reason)
@@ -177,10 +235,21 @@ def plan_steps(facts: Facts, policy, blocked: np.ndarray | None = None) -> Steps
         next_day = np.where(later, np.minimum(next_day, oldest + threshold[:, s.index]), next_day)
 
     barred = (unblocked_due & (np.arange(k)[None, :] > last[:, None])).any(axis=1)
+    variant = np.zeros(n, dtype=np.int64) if variants is None else \
+        np.where(step >= 0, variants[rows, np.maximum(step, 0)], 0)
+    grace_blocked &= step < 0
+    # Grace holds the account back until the earliest threshold among the stages it holds back
+    # (worked out for those accounts only: a few).
+    grace_until = np.full(n, FAR)
+    held = np.flatnonzero(grace_blocked)
+    if held.size:
+        waiting = raw_due[held] & ~due[held] & ahead[held]
+        grace_until[held] = facts.oldest_due[held] + np.where(waiting, threshold[held], FAR).min(axis=1)
     return Steps(applicable=applicable, threshold=threshold, due=due, last=last, step=step,
                  attempt=attempt, reason=reason, ready_day=ready_day, grace_days=grace,
-                 grace_blocked=grace_blocked & (step < 0), next_day=next_day, resumed=resumed,
-                 barred=barred, blocked=blocked, failed_until=failed_channels(facts, policy, step))
+                 grace_blocked=grace_blocked, next_day=next_day, resumed=resumed,
+                 barred=barred, blocked=blocked, failed_until=failed_channels(facts, policy, step),
+                 variants=variants, variant=variant, grace_until=grace_until)
 
 
 def failed_channels(facts: Facts, policy, step: np.ndarray) -> np.ndarray:
@@ -207,14 +276,17 @@ def failed_channels(facts: Facts, policy, step: np.ndarray) -> np.ndarray:
 
 
 def channel_retry_at(facts: Facts, policy, step: np.ndarray, failed_until: np.ndarray,
-                     base: np.ndarray) -> np.ndarray:
-    """Per account: the earliest instant a failed but otherwise reachable channel of the step may
-    be tried again, when that is after `base` (the step's own earliest time); FAR if none."""
+                     base: np.ndarray, variant: np.ndarray | None = None) -> np.ndarray:
+    """Per account: the earliest instant a failed but otherwise reachable channel of the step (of
+    its stage variant's channels) may be tried again, when that is after `base` (the step's own
+    earliest time); FAR if none."""
     out = np.full(facts.n, FAR)
+    listed = policy.listed_mask(step, variant, review=True)
     for pos in range(failed_until.shape[1]):
         kind = np.array([KIND_CODES[policy.channels[s.channels[pos]]] if pos < len(s.channels) else -1
                          for s in policy.actions] or [-1], dtype=np.int64)[np.maximum(step, 0)]
-        reachable = (kind >= 0) & ((facts.reachable >> np.maximum(kind, 0)) & 1 == 1)
+        reachable = ((kind >= 0) & ((facts.reachable >> np.maximum(kind, 0)) & 1 == 1)
+                     & ((listed >> pos) & 1 == 1))
         until = failed_until[:, pos]
         waiting = (step >= 0) & reachable & (until != NEVER) & (until > base)
         out = np.where(waiting, np.minimum(out, until), out)

@@ -34,7 +34,9 @@ def render_text(decision: Decision) -> str:
                      f"by {a.channel}, template {a.template} [{a.language}], tone {a.tone}, "
                      f"{_when(d)}.")
         lines.append(f"  Why this stage: {a.reason}.")
-        if a.account_manager:
+        if a.assignee:
+            lines.append(f"  Assigned to the account manager: {a.assignee}.")
+        elif a.account_manager:
             lines.append(f"  Account manager: {a.account_manager}.")
     else:
         lines.append("DECISION: no contact now.")
@@ -63,7 +65,7 @@ def render_text(decision: Decision) -> str:
     if d.offers:
         lines.append("Offers:")
         for o in d.offers:
-            approval = " (needs approval)" if o.requires_approval else ""
+            approval = f" (needs approval: {'; '.join(o.approval_reasons)})" if o.requires_approval else ""
             lines.append(f"  - {o.kind.replace('_', ' ')}: pay {o.amount} (saves {o.discount}) "
                          f"before {rfc3339(o.expires_at)}{approval}")
     else:

@@ -136,7 +136,8 @@ def merge(steps, found: Due, policy, today: np.ndarray):
     return replace(steps, step=np.where(mine, k + which, steps.step),
                    attempt=np.where(mine, 1, steps.attempt),
                    reason=np.where(mine, codes[which], steps.reason),
-                   ready_day=np.where(mine, today, steps.ready_day), failed_until=failed)
+                   ready_day=np.where(mine, today, steps.ready_day), failed_until=failed,
+                   variant=np.where(mine, 0, steps.variant))
 
 
 def splice(first, second, rows: np.ndarray):

@@ -1,4 +1,7 @@
-"""Incentives (early-payment discount, settlement, plan freeze, loyalty) and fees.
+"""Incentives (prompt-payment discount, settlement, plan freeze, loyalty) and fees.
+
+The prompt-payment discount (`early_payment_discount`) is offered from `window_days` before
+the oldest unpaid due date until `days_after_due` after it, and expires at the end of that day.
 
 All money arithmetic is on exact integer minor units; percentages are applied in
 basis points and rounded half up. Offers are never made to accounts that are
@@ -13,6 +16,7 @@ import numpy as np
 
 from arrears.engine.domain.batch import day_to_date
 from arrears.engine.domain.clock import FAR
+from arrears.engine.domain.money import from_minor
 from arrears.engine.facts import moratoria
 from arrears.engine.facts.compute import Facts
 
@@ -35,6 +39,10 @@ class OfferColumns:
     late_fee: np.ndarray         # minor units
     interest: np.ndarray         # minor units
     excluded: np.ndarray         # bool: no offers at all (dispute/stop state)
+    # Why a settlement needs approval: per account, a bitmask of the approval rules it trips;
+    # figure -> (its bit, per-account threshold in minor units, -1 where the account's currency has none)
+    approval_why: np.ndarray | None = None
+    approval_limits: dict | None = None
 
 
 def _bp(percent: Decimal) -> int:
@@ -78,11 +86,14 @@ def compute(facts: Facts, policy, freeze: np.ndarray | None = None) -> OfferColu
     zeros, never, no = np.zeros(n, np.int64), np.full(n, FAR), np.zeros(n, bool)
     early, early_amt, early_exp = no, zeros, never
     if inc.early:
-        early = base & (dpd >= -inc.early["window_days"]) & (dpd <= 0) & inc.early["when"].evaluate(facts)
+        # From `window_days` before the oldest unpaid due date until `days_after_due` after it.
+        after = inc.early["days_after_due"]
+        early = base & (dpd >= -inc.early["window_days"]) & (dpd <= after) & inc.early["when"].evaluate(facts)
         early_amt = np.where(early, _pct(bal, inc.early["percent"]), 0)
-        early_exp = np.where(early, facts.midnight(facts.oldest_due + 1), FAR)
+        early_exp = np.where(early, facts.midnight(facts.oldest_due + after + 1), FAR)
         early &= early_amt > 0
     settle, s_amt, s_disc, s_appr, s_exp = no, zeros, zeros, no, never
+    why, limits = zeros, {}
     if inc.settlement:
         cfg = inc.settlement
         settle = base & (dpd >= cfg["min_days_past_due"]) & cfg["when"].evaluate(facts)
@@ -91,8 +102,9 @@ def compute(facts: Facts, policy, freeze: np.ndarray | None = None) -> OfferColu
         s_amt = np.where(settle, np.maximum(offered, floor), 0)
         s_disc = np.where(settle, bal - s_amt, 0)
         settle &= s_disc > 0
-        if cfg["approval_above"] is not None:
-            s_appr = settle & (s_disc > _minor(cfg["approval_above"], scale))
+        why, limits = _approval(facts, cfg["approval"], settle, {"balance": bal, "amount": s_amt,
+                                                                 "discount": s_disc})
+        s_appr = why != 0
         # Offers run in fixed windows from the day the account qualified, so an
         # offer's expiry does not slide forward with every evaluation.
         anchor = facts.oldest_due + cfg["min_days_past_due"]
@@ -118,8 +130,53 @@ def compute(facts: Facts, policy, freeze: np.ndarray | None = None) -> OfferColu
         _note_moratoria(facts, frozen, frozen_why)
     return OfferColumns(early=early, early_amount=early_amt, early_expires=early_exp, settle=settle,
                         settle_amount=s_amt, settle_discount=s_disc, settle_approval=s_appr,
-                        settle_expires=s_exp, loyal=loyal, frozen=frozen, frozen_why=frozen_why,
+                        settle_expires=s_exp, approval_why=why, approval_limits=limits, loyal=loyal,
+                        frozen=frozen, frozen_why=frozen_why,
                         late_fee=late_fee, interest=interest, excluded=excluded)
+
+
+def _approval(facts: Facts, rules: tuple, settle: np.ndarray, figures: dict) -> tuple[np.ndarray, dict]:
+    """(per account, a bitmask of the approval rules whose figure is above its threshold — or that
+    have no threshold for the account's currency; figure -> per-account threshold, minor units,
+    -1 where none). Only the accounts with an offer are looked at: a few, however large the batch."""
+    why = np.zeros(facts.n, np.int64)
+    rows = np.flatnonzero(settle)
+    limits = {}
+    if not rows.size:
+        return why, limits
+    currency, scale = facts.b.currency[rows], facts.b.scale[rows]
+    for bit, (figure, per, other) in enumerate(rules):
+        limit = np.full(rows.size, -1, np.int64) if other is None else _minor(other, scale)
+        for cur, amount in per.items():
+            sel = currency == cur
+            if sel.any():
+                limit[sel] = _minor(amount, scale[sel])
+        over = (limit < 0) | (figures[figure][rows] > limit)
+        why[rows] |= np.where(over, 1 << bit, 0)
+        full = np.full(facts.n, -1, np.int64)
+        full[rows] = limit
+        limits[figure] = (1 << bit, full)
+    return why, limits
+
+
+def settlement_approval(db, row: int) -> tuple[str, ...]:
+    """Why account `row` of decided batch `db` needs approval for its settlement, one phrase per
+    rule it trips: "balance 12000.00 GBP is above 10000.00 GBP", or "no balance threshold for
+    JPY" (empty when it needs none)."""
+    o, cur = db.offers, db.facts.b.currency[row]
+    figures = {"balance": db.facts.balance[row], "amount": o.settle_amount[row],
+               "discount": o.settle_discount[row]}
+    out = []
+    for figure, (bit, limit) in (o.approval_limits or {}).items():
+        if not int(o.approval_why[row]) & bit:
+            continue
+        name = "amount paid" if figure == "amount" else figure
+        if limit[row] < 0:
+            out.append(f"no {name} threshold for {cur}")
+        else:
+            out.append(f"{name} {from_minor(int(figures[figure]), cur)} {cur} is above "
+                       f"{from_minor(int(limit[row]), cur)} {cur}")
+    return tuple(out)
 
 
 def _fees(facts: Facts, policy, loyal, frozen):

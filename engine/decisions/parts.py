@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from arrears.engine.decisions import suppress
+from arrears.engine.decisions import offers, suppress
 from arrears.engine.decisions.escalation import REASONS
 from arrears.engine.decisions.trace import build_trace
 from arrears.engine.domain.clock import from_epoch
@@ -61,7 +61,20 @@ def action_of(db, row: int) -> Action | None:
                   channel_kind=p.channels[channel], template=template, tone=tone,
                   language=lang, not_before=from_epoch(db.not_before[row]),
                   reason=REASONS[st.reason[row]], account_manager=f.b.manager[row],
-                  content=content_names(int(db.guarded.content[row])), recipient=recipient)
+                  content=content_names(int(db.guarded.content[row])), recipient=recipient,
+                  assignee=assignee_of(db, row, stage, channel))
+
+
+PERSONAL_KINDS = ("call", "task")     # the channel kinds a person works (a work queue)
+
+
+def assignee_of(db, row: int, stage, channel: str) -> str | None:
+    """Who works row's step: the account manager when the stage says `assign_to: account_manager`,
+    the account has one and the step goes out on a call or task channel; else None."""
+    manager = db.facts.b.manager[row]
+    if stage.assign_to != "account_manager" or not manager:
+        return None
+    return manager if db.policy.channels[channel] in PERSONAL_KINDS else None
 
 
 def recipient_of(db, row: int, stage, template: str) -> tuple[str, dict | None]:
@@ -88,7 +101,7 @@ def offers_of(db, row: int) -> tuple[Offer, ...]:
     if o.settle[row]:
         out.append(Offer("settlement", _money(db, o.settle_amount[row], row),
                          _money(db, o.settle_discount[row], row), from_epoch(o.settle_expires[row]),
-                         bool(o.settle_approval[row])))
+                         bool(o.settle_approval[row]), offers.settlement_approval(db, row)))
     return tuple(out)
 
 

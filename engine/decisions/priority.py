@@ -5,6 +5,9 @@ Each factor is first normalised to 0..1:
 - days_past_due: `days_past_due / cap` (cap default 180), 0 before the due date;
 - recovery_likelihood: `0.4 * (1 - risk_score) + 0.4 * on_time_ratio + 0.2 * paid in the
   last 90 days`, unknown scores counting 0.5, less 0.25 per promise broken in a year;
+- risk: the risk score itself (0 safe .. 1 risky; an unknown score counts `unknown`, default
+  0.5). Its direction is the weight's sign: a positive weight puts riskier accounts first
+  (higher risk, higher priority), a negative one puts them last;
 - legal_exposure: the share of the limitation period already elapsed since the oldest
   unpaid due date (urgency rises as the time-bar nears);
 - relationship_value: the tier's value from `tiers` (0 for an unknown tier).
@@ -35,6 +38,8 @@ def _factor(facts, factor) -> np.ndarray:
         paid_recently = (facts.payments(90) > 0).astype(np.float64)
         value = (0.4 * (1 - risk) + 0.4 * on_time + 0.2 * paid_recently
                  - 0.25 * facts.promises_broken(365))
+    elif name == "risk":
+        value = np.where(np.isnan(facts.b.risk), factor.unknown, facts.b.risk)
     elif name == "legal_exposure":
         value = facts.days_past_due / float(factor.limitation_days)
     else:  # relationship_value
@@ -77,6 +82,10 @@ def describe_inputs(facts, factor, row: int) -> str:
                 f"{_known(float(facts.b.on_time[row]), 'on-time ratio')}, "
                 f"{'a' if paid else 'no'} payment in the last 90 days, "
                 f"{broken} promise{'s' if broken != 1 else ''} broken in a year")
+    if name == "risk":
+        risk = float(facts.b.risk[row])
+        known = f"risk score {risk:g}" if not np.isnan(risk) else f"risk score unknown (counts {factor.unknown:g})"
+        return known + (", riskier first" if factor.weight > 0 else ", riskier last")
     if name == "legal_exposure":
         return f"{int(facts.days_past_due[row])} of {factor.limitation_days} days of the limitation period"
     if name == "relationship_value":

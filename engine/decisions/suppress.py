@@ -65,8 +65,11 @@ def for_row(db, row: int) -> tuple[Suppression, ...]:
             h = holds[rule_id]
             out.append(Suppression(rule_id, h.reason(row), _time(h.until[row])))
         elif rule_id == "grace":
-            end = f.oldest_due[row] + st.grace_days[row] + 1
-            out.append(Suppression("grace", f"within {st.grace_days[row]} grace days after the due date",
+            end = st.grace_until[row]
+            g = st.grace_days[row]
+            why = (f"{g} grace days move the ladder later: the next stage falls due then"
+                   if db.policy.grace.shift_ladder else f"within {g} grace days after the due date")
+            out.append(Suppression("grace", why,
                                    from_epoch(f.midnight(end.reshape(1), [row])[0])))
         elif rule_id in bars:
             rule, since = bars[rule_id]
@@ -116,7 +119,8 @@ def _unavailable(db, row: int) -> Suppression:
     st, f, p = db.steps, db.facts, db.policy
     stage = p.actions[st.step[row]]
     why = []
-    for pos, name in enumerate(stage.channels[:stage.listed or None]):   # not the review task
+    for pos in stage.positions(int(st.variant[row])):      # the variant's channels, not the review task
+        name = stage.channels[pos]
         kind = KIND_CODES[p.channels[name]]
         until = NEVER if st.failed_until is None else int(st.failed_until[row, pos])
         if not (int(f.recipient_reach[row]) >> kind) & 1:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from arrears.engine.decisions import offers
 from arrears.engine.decisions.escalation import REASONS
 from arrears.engine.decisions.messages import describe as describe_trigger
 from arrears.engine.decisions.priority import describe_inputs
@@ -14,6 +15,7 @@ from arrears.engine.domain.batch import day_to_date
 from arrears.engine.domain.clock import FAR, NEVER, from_epoch
 from arrears.engine.domain.decision import TraceStep, rfc3339
 from arrears.engine.domain.money import from_minor
+from arrears.engine.policy.conditions import TRUE
 
 
 def _amount(db, minor, row) -> str:
@@ -40,6 +42,17 @@ def _facts(db, row):
     return TraceStep("facts", "owes" if f.owes[row] else "nothing to collect", detail)
 
 
+def variant_words(stage, variant: int) -> str:
+    """Which form of a stage an account gets, in words ('' for the stage's own form)."""
+    if not variant:
+        return ""
+    v = stage.variants[variant - 1]
+    said = [f"segments {', '.join(v.segments)}"] if v.segments else []
+    if v.when is not TRUE:
+        said.append("its condition")
+    return f"variant {variant} ({' and '.join(said)})"
+
+
 def _stages(db, row):
     f, st, p = db.facts, db.steps, db.policy
     out = []
@@ -47,6 +60,8 @@ def _stages(db, row):
     for s in p.stages:
         k = s.index
         attempts = int(f.progress["attempts"][row, k])
+        variant = 0 if st.variants is None else int(st.variants[row, k])
+        days = s.form(variant).days_past_due
         if k == st.step[row]:
             outcome = "selected"
             detail = REASONS[st.reason[row]]
@@ -62,16 +77,21 @@ def _stages(db, row):
             outcome, detail = "not applicable", "; ".join(why) or "conditions not met"
         elif not f.owes[row]:
             outcome, detail = "not applicable", "nothing to collect"
-        elif s.days_past_due <= 0 < dpd:
+        elif days <= 0 < dpd:
             outcome, detail = "expired", "a pre-due stage is due only until the due date"
         elif dpd < st.threshold[row, k]:
             thr = int(st.threshold[row, k])
-            grace = f" (grace {int(st.grace_days[row])} days)" if thr != s.days_past_due else ""
+            grace = ""
+            if thr != days:
+                how = "moves it from" if p.grace.shift_ladder else "holds it back from"
+                grace = f" (grace {int(st.grace_days[row])} days {how} {days})"
             outcome, detail = "not yet due", f"needs {thr} days past due{grace}; is {dpd}"
         elif k < st.step[row] or k < st.last[row]:
             outcome, detail = "skipped", "passed over by a later stage (not required)"
         else:
             outcome, detail = "eligible", "waits for the current stage to finish"
+        if variant and outcome != "not applicable":
+            detail = f"{detail}; {variant_words(s, variant)}"
         out.append(TraceStep(f"stage {s.id}", outcome, detail))
     return out
 
@@ -88,6 +108,8 @@ def _escalation(db, row):
         return TraceStep("event message", "step " + stage.id,
                          f"{REASONS[st.reason[row]]}: {trigger}; escalation waits for the next evaluation")
     detail = f"{stage.id} attempt {int(st.attempt[row])} ({REASONS[st.reason[row]]})"
+    if st.variant[row]:
+        detail += f"; {variant_words(stage, int(st.variant[row]))}"
     if st.ready_day[row] > f.today[row]:
         detail += f"; spacing: not before {_date(st.ready_day[row])}"
     return TraceStep("escalation", "step " + stage.id, detail)
@@ -134,7 +156,8 @@ def _channel(db, row):
     if st.step[row] < 0:
         return []
     stage = p.actions[st.step[row]]
-    listed = stage.channels[:stage.listed or None]     # not the review task appended for representation
+    # the variant's channels, not the review task appended for representation
+    listed = [stage.channels[pos] for pos in stage.positions(int(st.variant[row]))]
     if g.channel[row] < 0:
         return [TraceStep("channel", "none permitted", ", ".join(listed))] + _recipient(db, row, listed)
     chosen = stage.channels[g.channel[row]]
@@ -143,9 +166,24 @@ def _channel(db, row):
         detail = f"{chosen}: the manual-review task for a represented debtor"
     elif g.moved[row]:
         detail += "; the preferred channel is not permitted now (see the checks above)"
-    elif g.channel[row] > 0:
+    elif listed and chosen != listed[0]:
         detail += "; earlier ones unreachable, opted out, failed or not preferred"
-    return [TraceStep("channel", chosen, detail)] + _recipient(db, row, listed)
+    return ([TraceStep("channel", chosen, detail)] + _recipient(db, row, listed)
+            + _assignee(db, row, stage, chosen))
+
+
+def _assignee(db, row, stage, chosen) -> list:
+    """For a stage assigned to the account manager: who works the step, or why the general queue."""
+    if stage.assign_to != "account_manager":
+        return []
+    manager = db.facts.b.manager[row]
+    kind = db.policy.channels[chosen]
+    if not manager:
+        return [TraceStep("assignee", "general queue",
+                          "the stage goes to the account manager; the account has none")]
+    if kind not in ("call", "task"):
+        return [TraceStep("assignee", "none", f"{chosen} is a {kind} channel: no one works it by hand")]
+    return [TraceStep("assignee", manager, "the stage goes to the account manager")]
 
 
 def _recipient(db, row, listed) -> list:
@@ -216,13 +254,16 @@ def _offers(db, row):
     dpd = int(f.days_past_due[row])
     early = p.incentives.early
     if early:
+        w, after = early["window_days"], early["days_after_due"]
         if o.early[row]:
-            detail = (f"{early['percent']}% off ({_amount(db, o.early_amount[row], row)}) if paid "
-                      f"by the due date {_date(f.oldest_due[row])}")
+            by = (f"by the due date {_date(f.oldest_due[row])}" if not after else
+                  f"by {_date(f.oldest_due[row] + after)}, {after} days after the due date "
+                  f"{_date(f.oldest_due[row])}")
+            detail = f"{early['percent']}% off ({_amount(db, o.early_amount[row], row)}) if paid in full {by}"
         else:
-            w = early["window_days"]
-            detail = _offer_refusal(db, row, -w <= dpd <= 0,
-                                    f"only from {w} days before the due date until it; is {dpd}",
+            until = "until it" if not after else f"until {after} days after it"
+            detail = _offer_refusal(db, row, -w <= dpd <= after,
+                                    f"only from {w} days before the due date {until}; is {dpd}",
                                     early["when"])
         out.append(TraceStep("offer early_payment_discount",
                              "offered" if o.early[row] else "not offered", detail))
@@ -231,7 +272,8 @@ def _offers(db, row):
         if o.settle[row]:
             detail = (f"settle for {_amount(db, o.settle_amount[row], row)}, saving "
                       f"{_amount(db, o.settle_discount[row], row)}"
-                      + ("; needs approval" if o.settle_approval[row] else ""))
+                      + ("; needs approval: " + "; ".join(offers.settlement_approval(db, row))
+                         if o.settle_approval[row] else ""))
         else:
             m = settle["min_days_past_due"]
             detail = _offer_refusal(db, row, dpd >= m, f"needs {m} days past due; is {dpd}",

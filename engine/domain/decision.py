@@ -65,6 +65,9 @@ class Action:
     # Only for a represented debtor: {"role": "representative" | "review", "representative": {...}}
     # (the representative's name, firm and contact details when the represented event named them).
     recipient: dict | None = None
+    # Who works the step, when the stage assigns it (`assign_to: account_manager`) and the account
+    # has a manager: their name; None: the general queue of the channel.
+    assignee: str | None = None
 
     def to_dict(self):
         out = {"type": self.type, "stage": self.stage, "attempt": self.attempt,
@@ -74,6 +77,8 @@ class Action:
                "account_manager": self.account_manager, "content": list(self.content)}
         if self.recipient is not None:        # absent for the debtor: the JSON is what it was
             out["recipient"] = self.recipient
+        if self.assignee is not None:         # absent for the general queue, likewise
+            out["assignee"] = self.assignee
         return out
 
 
@@ -86,11 +91,16 @@ class Offer:
     discount: Money
     expires_at: datetime
     requires_approval: bool = False
+    # Why approval is needed: which figure is above which threshold (only when it is needed).
+    approval_reasons: tuple[str, ...] = ()
 
     def to_dict(self):
-        return {"kind": self.kind, "amount": self.amount.to_json(),
-                "discount": self.discount.to_json(), "expires_at": rfc3339(self.expires_at),
-                "requires_approval": self.requires_approval}
+        out = {"kind": self.kind, "amount": self.amount.to_json(),
+               "discount": self.discount.to_json(), "expires_at": rfc3339(self.expires_at),
+               "requires_approval": self.requires_approval}
+        if self.requires_approval:          # absent otherwise: the JSON is what it was
+            out["approval_reasons"] = list(self.approval_reasons)
+        return out
 
 
 INVOICE_STATUSES = ("open", "partly_paid", "paid", "disputed")

@@ -146,7 +146,8 @@ def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
     starting = [(rule, mask) for rule, mask in rules if "starts" in rule.hooks]
     state_rows = _state_holiday_rows(facts, policy)
     cand_time, cand_key, per_rule = [], [], []
-    usable_at, review = recipients.candidates(facts, policy, step, kinds_table[:, :width], failed)
+    listed = policy.listed_mask(step, getattr(steps, "variant", None))   # the stage variant's channels
+    usable_at, review = recipients.candidates(facts, policy, step, kinds_table[:, :width], failed, listed)
     for pos in range(width):
         kind = np.where(has, kinds_table[np.maximum(step, 0), pos], -1)
         usable = usable_at[pos]

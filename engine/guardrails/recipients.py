@@ -13,18 +13,19 @@ import numpy as np
 
 
 def candidates(facts, policy, step: np.ndarray, kinds_table: np.ndarray,
-               failed: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+               failed: np.ndarray, listed: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """(per channel position, the accounts whose candidate there can be used; the accounts
-    whose step goes to the manual-review task instead)."""
+    whose step goes to the manual-review task instead). `listed`: per account, the bitmask of
+    the positions its step lists (`CompiledPolicy.listed_mask`: its stage variant's channels)."""
     stages, rep = policy.actions, policy.representation      # the stages, then the event messages
     has = step >= 0
-    listed = np.array([s.listed or len(s.channels) for s in stages] + [0], dtype=np.int64)[step]
     reach = facts.recipient_reach
     out = []
     for pos in range(kinds_table.shape[1]):
         kind = np.where(has, kinds_table[np.maximum(step, 0), pos], -1)
         bit = np.maximum(kind, 0)
-        out.append((kind >= 0) & (pos < listed) & ((reach >> bit) & 1 == 1) & ((failed >> bit) & 1 == 0))
+        out.append((kind >= 0) & ((listed >> pos) & 1 == 1) & ((reach >> bit) & 1 == 1)
+                   & ((failed >> bit) & 1 == 0))
     review = np.zeros(facts.n, dtype=bool)
     if rep is None or not out:
         return out, review

@@ -21,60 +21,19 @@ from arrears.engine.facts.catalogue import FactDef
 from arrears.engine.policy.conditions import TRUE, Node, compile_condition
 from arrears.engine.policy.digest import digest_of, profiles_digest
 from arrears.engine.policy.househours import HouseRule, compile_house_hours
-from arrears.engine.policy.templates import template_for
+from arrears.engine.policy.stages import (
+    EventMessage,
+    Representation,
+    Stage,
+    Variant,
+    compile_messages,
+    compile_stage,
+)
 
-PRIORITY_FACTORS = ("balance", "days_past_due", "recovery_likelihood", "legal_exposure",
+__all__ = ["CompiledPolicy", "EventMessage", "Representation", "Stage", "Variant", "compile_policy"]
+
+PRIORITY_FACTORS = ("balance", "days_past_due", "recovery_likelihood", "risk", "legal_exposure",
                     "relationship_value")
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One escalation step."""
-
-    index: int
-    id: str
-    days_past_due: int
-    action: str
-    channels: tuple[str, ...]
-    templates: tuple[str, ...]      # the template of each channel, resolved once per kind
-    tone: str
-    required: bool
-    max_attempts: int
-    repeat_every_days: int | None
-    min_days_since_previous: int
-    segments: tuple[str, ...]
-    when: Node
-    description: str = ""
-    representative_template: str | None = None   # for the representative (else the policy's)
-    listed: int = 0            # how many of `channels` the policy lists; the rest is the review task
-
-    @property
-    def template(self) -> str:
-        """The template of the stage's preferred (first) channel."""
-        return self.templates[0]
-
-
-@dataclass(frozen=True)
-class Representation:
-    """How represented debtors are handled: the representative's template, the review task."""
-
-    template: str
-    review_channel: str
-    review_template: str
-
-
-@dataclass(frozen=True)
-class EventMessage:
-    """A message triggered by an event (a payment, a promise, a plan) or by a date coming up
-    (a plan instalment, a promised date): see `arrears.engine.decisions.messages`.
-
-    `stage` is the message in the shape of a stage (index after the ladder's stages), so the
-    channel choice, the guardrails and the decision treat it like any other step."""
-
-    stage: Stage
-    on: str
-    days_before: int = 0
-    within_days: int = 2
 
 
 @dataclass(frozen=True)
@@ -87,6 +46,7 @@ class Factor:
     cap: float | Decimal | None = None
     limitation_days: int = 2190
     tiers: dict = field(default_factory=dict)
+    unknown: float = 0.5          # risk: the value of an unknown risk score
 
 
 @dataclass(frozen=True)
@@ -102,9 +62,13 @@ class Pauses:
 
 @dataclass(frozen=True)
 class Grace:
+    """Grace days after the due date (engine/decisions/escalation.py `grace_days`)."""
+
     default_days: int = 0
-    segments: tuple[tuple[str, int], ...] = ()
+    segments: tuple[tuple[str, int], ...] = ()   # the largest that applies wins (with default_days)
     hardship_days: int | None = None
+    added: tuple[tuple[str, int], ...] = ()      # segments whose days add up on top (`adds: true`)
+    shift_ladder: bool = False                   # every post-due stage moves later by the grace days
 
 
 @dataclass(frozen=True)
@@ -199,6 +163,34 @@ class CompiledPolicy:
         ids = {s.id: s.index for s in self.stages}
         return {**{old: ids[new] for old, new in self.stage_renames.items() if new in ids}, **ids}
 
+    @property
+    def assigning_stages(self) -> tuple[str, ...]:
+        """Ids of the stages whose steps go to the account manager when the account has one."""
+        return tuple(s.id for s in self.stages if s.assign_to == "account_manager")
+
+    @property
+    def has_variants(self) -> bool:
+        """Some stage has segment-specific variants."""
+        return any(s.variants for s in self.stages)
+
+    def listed_mask(self, step: np.ndarray, variant: np.ndarray | None, review: bool = False) -> np.ndarray:
+        """Per account, a bitmask of the channel positions the policy lists for its step (the
+        `actions` index; -1: none) in its stage variant (0: the stage's own channels); with
+        `review`, the representation's review task appended after them as well."""
+        table = self.__dict__.get("_listed_table")
+        if table is None:         # built once per policy: a few stages by a few variants
+            widest = 1 + max((len(s.variants) for s in self.stages), default=0)
+            table = np.zeros((2, len(self.actions) + 1, widest), dtype=np.int64)
+            for a in self.actions:
+                appended = sum(1 << pos for pos in range(a.listed, len(a.channels)))
+                for v in range(widest):
+                    form = v if v <= len(a.variants) else 0
+                    table[0, a.index, v] = sum(1 << pos for pos in a.positions(form))
+                    table[1, a.index, v] = table[0, a.index, v] | appended
+            self.__dict__["_listed_table"] = table
+        v = 0 if variant is None else variant
+        return table[int(review), step, v]
+
 
 def _money(value):
     return None if value is None else parse_amount(value, "policy")
@@ -234,24 +226,14 @@ def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = 
             name=name, weight=float(spec["weight"]), scale=spec.get("scale", "linear"),
             cap=_money(cap) if name == "balance" and cap is not None else cap,
             limitation_days=int(spec.get("limitation_days", 2190)),
-            tiers={k: float(v) for k, v in (spec.get("tiers") or {}).items()}))
+            tiers={k: float(v) for k, v in (spec.get("tiers") or {}).items()},
+            unknown=float(spec.get("unknown", 0.5))))
     rep = doc.get("representation")
     representation = None if rep is None else Representation(rep["template"], rep["review_channel"],
                                                               rep["review_template"])
     kinds = {name: spec["kind"] for name, spec in doc["channels"].items()}
-    stages = tuple(Stage(
-        index=i, id=s["id"], days_past_due=int(s["days_past_due"]), action=s["action"],
-        channels=_with_review(s["channels"], representation), listed=len(s["channels"]),
-        templates=tuple(template_for(s["template"], kinds[c]) for c in s["channels"])
-        + _review_template(s["channels"], representation),
-        representative_template=s.get("representative_template"),
-        tone=s.get("tone", "neutral"),
-        required=bool(s.get("required", False)), max_attempts=int(s.get("max_attempts", 1)),
-        repeat_every_days=s.get("repeat_every_days"),
-        min_days_since_previous=int(s.get("min_days_since_previous", 0)),
-        segments=tuple(s.get("segments") or ()), when=_cond(s.get("when")),
-        description=s.get("description", ""),
-    ) for i, s in enumerate(doc["escalation"]["stages"]))
+    stages = tuple(compile_stage(i, s, kinds, representation, _cond)
+                   for i, s in enumerate(doc["escalation"]["stages"]))
     grace = doc.get("grace") or {}
     pauses = doc.get("pauses") or {}
     promise, plan = pauses.get("promise_to_pay") or {}, pauses.get("payment_plan") or {}
@@ -267,9 +249,7 @@ def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = 
         channels=kinds,
         templates={name: tuple(spec.get("languages") or ()) for name, spec in doc["templates"].items()},
         stages=stages,
-        grace=Grace(default_days=int(grace.get("default_days", 0)),
-                    segments=tuple((k, int(v)) for k, v in (grace.get("segments") or {}).items()),
-                    hardship_days=grace.get("hardship_extension_days")),
+        grace=_compile_grace(grace),
         pauses=Pauses(
             dispute_scope=(pauses.get("dispute") or {}).get("scope", "invoice"),
             promise_tolerance_days=int(promise.get("tolerance_days", 0)),
@@ -283,7 +263,7 @@ def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = 
         compliance=dict(doc.get("compliance") or {}),
         max_interval_days=int((doc.get("evaluation") or {}).get("max_interval_days", 7)),
         document=doc,
-        messages=_compile_messages(doc.get("event_messages") or (), len(stages), _cond),
+        messages=compile_messages(doc.get("event_messages") or (), len(stages), _cond),
         channel_retry={name: 3600 * int(spec.get("retry_after_hours", RETRY_AFTER_HOURS[spec["kind"]]))
                        for name, spec in doc["channels"].items()},
         profiles=dict(profiles),
@@ -297,35 +277,17 @@ def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = 
     )
 
 
-def _with_review(channels: list, representation: Representation | None) -> tuple[str, ...]:
-    """A stage's channels, and after them the review channel a represented debtor's step falls
-    back to (engine/guardrails/evaluate.py uses it only for them)."""
-    if representation is None or representation.review_channel in channels:
-        return tuple(channels)
-    return (*channels, representation.review_channel)
-
-
-def _review_template(channels: list, representation: Representation | None) -> tuple[str, ...]:
-    """The template of the review channel `_with_review` appends (none when it appends none)."""
-    if representation is None or representation.review_channel in channels:
-        return ()
-    return (representation.review_template,)
-
-
-# The action type each trigger's message has (Action.type, the tick's decision key).
-MESSAGE_ACTIONS = {"payment": "acknowledgement", "promise_to_pay": "acknowledgement",
-                   "payment_plan": "confirmation", "instalment_due": "reminder", "promise_due": "reminder"}
-
-
-def _compile_messages(specs, first: int, cond) -> tuple[EventMessage, ...]:
-    return tuple(EventMessage(
-        stage=Stage(index=first + i, id=m["id"], days_past_due=0, action=MESSAGE_ACTIONS[m["trigger"]],
-                    channels=tuple(m["channels"]), templates=tuple(m["template"] for _ in m["channels"]),
-                    listed=len(m["channels"]), tone=m.get("tone", "friendly"),
-                    required=False, max_attempts=1, repeat_every_days=None, min_days_since_previous=0,
-                    segments=(), when=cond(m.get("when")), description=m.get("description", "")),
-        on=m["trigger"], days_before=int(m.get("days_before", 0)), within_days=int(m.get("within_days", 2)),
-    ) for i, m in enumerate(specs))
+def _compile_grace(grace: dict) -> Grace:
+    """Grace: a segment's days are a number (the largest that applies wins) or
+    `{days, adds: true}` (added on top of whatever else applies)."""
+    plain, added = [], []
+    for name, spec in (grace.get("segments") or {}).items():
+        days, adds = ((spec.get("days", 0), spec.get("adds", False)) if isinstance(spec, dict)
+                      else (spec, False))
+        (added if adds else plain).append((name, int(days)))
+    return Grace(default_days=int(grace.get("default_days", 0)), segments=tuple(plain),
+                 hardship_days=grace.get("hardship_extension_days"), added=tuple(added),
+                 shift_ladder=bool(grace.get("shift_ladder", False)))
 
 
 def _compile_incentives(inc: dict, cond) -> Incentives:
@@ -337,13 +299,14 @@ def _compile_incentives(inc: dict, cond) -> Incentives:
         early=None if early is None else {
             "percent": Decimal(str(early["percent"])),
             "window_days": int(early.get("window_days", 10)),
+            "days_after_due": int(early.get("days_after_due", 0)),
             "when": cond(early.get("when"))},
         settlement=None if settle is None else {
             "discount_percent": Decimal(str(settle["discount_percent"])),
             "floor_percent": Decimal(str(settle.get("floor_percent", 0))),
             "floor": _money(settle.get("floor")) or Decimal(0),
             "min_days_past_due": int(settle.get("min_days_past_due", 0)),
-            "approval_above": _money(settle.get("approval_above")),
+            "approval": _compile_approval(settle),
             "valid_days": int(settle.get("valid_days", 14)),
             "when": cond(settle.get("when"))},
         plan_freeze=bool((inc.get("plan_interest_freeze") or {}).get("enabled", False)),
@@ -351,6 +314,28 @@ def _compile_incentives(inc: dict, cond) -> Incentives:
             "segment": loyalty["segment"], "tone": loyalty.get("tone"),
             "waive_late_fee": bool(loyalty.get("waive_late_fee", False))},
     )
+
+
+APPROVAL_FIGURES = ("balance", "amount", "discount")   # the figures a settlement approval may look at
+
+
+def _compile_approval(settle: dict) -> tuple:
+    """((figure, {currency: threshold}, threshold for other currencies or None), …) of a settlement's
+    approval rules, in APPROVAL_FIGURES order; `approval_above` is the discount's, for every currency."""
+    spec = dict(settle.get("approval") or {})
+    if settle.get("approval_above") is not None:
+        spec.setdefault("discount_above", settle["approval_above"])
+    out = []
+    for figure in APPROVAL_FIGURES:
+        limit = spec.get(f"{figure}_above")
+        if limit is None:
+            continue
+        if isinstance(limit, dict):
+            per = {cur: _money(v) for cur, v in limit.items() if cur != "other"}
+            out.append((figure, per, _money(limit.get("other"))))
+        else:
+            out.append((figure, {}, _money(limit)))
+    return tuple(out)
 
 
 def _compile_fees(fees: dict, cond) -> Fees:

@@ -13,7 +13,8 @@ so they are generated, never edited:
 - the operators the kinds allow (one property and one `oneOf` branch each);
 - the channel kinds a channel may have (`channels/*/kind`), and the default retry time of a
   failed channel per kind (`channels/*/retry_after_hours`, from `domain.model.RETRY_AFTER_HOURS`);
-- the keys of a stage's template-per-kind mapping (`stages/*/template`: each kind, and `written`).
+- the keys of a stage's (and a stage variant's) template-per-kind mapping (`stages/*/template`,
+  `stages/*/variants/*/template`: each kind, and `written`).
 
 Everything else in the file is left exactly as written. After changing the catalogue, run
 `python -m arrears.engine.policy.schemagen` (it rewrites every generated schema);
@@ -105,6 +106,7 @@ def generate(schema: dict) -> dict:
     channel["retry_after_hours"] = _retry_schema()
     stage = out["properties"]["escalation"]["properties"]["stages"]["items"]["properties"]
     stage["template"]["properties"] = _template_keys()
+    stage["variants"]["items"]["properties"]["template"]["properties"] = _template_keys()
     return out
 
 

@@ -274,11 +274,52 @@ class _Checker:
                 stage_templates.check_stage(st, p, _dict(channels), templates, self.add, self.unknown)
             for j, seg in enumerate(_list(st.get("segments"))):
                 self.segment_ref(seg, p + ("segments", j))
+            self.variants(st, p, label, channels, templates)
+            self.assign_to(st, p, label, channels)
             action = st.get("action")
             if action in LEGAL_ACTIONS and not gate:
                 self.add(p + ("action",), f"stage {label!r} ({action}) needs an earlier stage with action "
                                           "'formal_notice' and required: true")
             gate = gate or (action == "formal_notice" and st.get("required") is True)
+
+    def variants(self, st, p, label, channels, templates):
+        """A stage's variants name known segments and channels, carry a template fit for their
+        channels, and can each apply (no variant repeats an earlier one's segments unconditionally)."""
+        seen = {}
+        for j, v in enumerate(_list(st.get("variants"))):
+            if not isinstance(v, dict):
+                continue
+            vp = p + ("variants", j)
+            for k, seg in enumerate(_list(v.get("segments"))):
+                self.segment_ref(seg, vp + ("segments", k))
+            for k, ch in enumerate(_list(v.get("channels"))):
+                if isinstance(channels, dict) and isinstance(ch, str) and ch not in channels:
+                    self.unknown("channel", ch, channels, vp + ("channels", k))
+            if isinstance(templates, dict) and ("channels" in v or "template" in v):
+                form = {"id": f"{label} (variant {j + 1})", "channels": v.get("channels", st.get("channels")),
+                        "template": v.get("template", st.get("template"))}
+                stage_templates.check_stage(form, vp, _dict(channels), templates, self.add, self.unknown)
+            segs = _list(v.get("segments"))
+            if segs and "when" not in v and all(isinstance(x, str) for x in segs):
+                key = frozenset(segs)
+                earlier = next((i for i, prior in seen.items() if key <= prior), None)
+                if earlier is not None:
+                    self.add(vp + ("segments",), f"stage {label!r} variant {j + 1} never applies: variant "
+                                                 f"{earlier + 1} already takes every account of its segments "
+                                                 "(the first variant that matches wins)")
+                seen.setdefault(j, key)
+
+    def assign_to(self, st, p, label, channels):
+        """A stage assigned to the account manager has a channel a person works (call or task)."""
+        if "assign_to" not in st or not isinstance(channels, dict):
+            return
+        names = list(_list(st.get("channels")))
+        for v in _list(st.get("variants")):
+            names += _list(_dict(v).get("channels"))
+        kinds = {_dict(channels.get(n)).get("kind") for n in names if isinstance(n, str)}
+        if not kinds & {"call", "task"}:
+            self.add(p + ("assign_to",), f"stage {label!r} is assigned to the account manager but has no "
+                                         "call or task channel: only a call or a task is worked by a person")
 
     def event_messages(self):
         """Event messages name known channels and templates, and ids no stage or message has."""
@@ -345,6 +386,11 @@ class _Checker:
             if _num(cap) and _num(value) and value > cap:
                 self.add(("incentives", section, key),
                          f"discount {value:g}% is above the cap max_discount_percent {cap:g}")
+        settle = _dict(incentives.get("settlement"))
+        if "approval_above" in settle and "discount_above" in _dict(settle.get("approval")):
+            self.add(("incentives", "settlement", "approval", "discount_above"),
+                     "approval.discount_above says again what approval_above says (the discount's "
+                     "threshold); keep one of them", key=True)
         factors = _dict(_dict(self.data.get("priority")).get("factors"))
         weights = [_dict(f).get("weight") for f in factors.values()]
         if factors and not any(_num(w) and w > 0 for w in weights):

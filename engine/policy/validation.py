@@ -104,7 +104,7 @@ def _messages(error):
         hint = did_you_mean(instance, allowed) if isinstance(instance, str) else ""
         listed = ", ".join(map(str, allowed))
         yield path, f"{shown(instance)} is not allowed; expected one of: {listed}{hint}", False
-    elif kind == "oneOf":
+    elif kind in ("oneOf", "anyOf"):      # anyOf fails only when none of its keys is there
         yield path, _choice_message(error), False
     else:
         yield path, _plain_message(error), False

@@ -31,7 +31,7 @@ def contact_rows(run) -> list[tuple]:
         cur = base.currency[acct]
         offers = [("" if c[k][i] < 0 else str(from_minor(int(c[k][i]), cur))) for k in ("early", "settle")]
         stage, channel = policy.actions[int(c["stage"][i])], channels[int(c["channel"][i])]
-        template = stage.templates[stage.channels.index(channel)]
+        template = stage.templates[int(c["position"][i])]
         out.append((base.ids[acct], day_to_date(int(c["day"][i])).isoformat(), rfc3339(from_epoch(int(c["at"][i]))),
                     stage.id, int(c["attempt"][i]), channel, *offers, template))
     return out

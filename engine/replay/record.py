@@ -29,7 +29,7 @@ class Recorder:
         self.stages = GrowingColumns(acct=np.int32, day=np.int32, stage=np.int16)
         self.evaluations = np.zeros(self.end_day - self.start_day + 1, dtype=np.int64)
         self.contacts = GrowingColumns(acct=np.int32, at=np.int64, day=np.int32, stage=np.int16,
-                                       channel=np.int16, attempt=np.int32, early=np.int64,
+                                       channel=np.int16, position=np.int16, attempt=np.int32, early=np.int64,
                                        settle=np.int64, approval=np.bool_)
         self.rule_ids: list[str] = []
         self._rule_code: dict[str, int] = {}
@@ -55,6 +55,9 @@ class Recorder:
             o = db.offers
             self.contacts.extend(acct=rows[keep], at=sent_at[counted], day=sent_day[counted],
                                  stage=db.steps.step[keep], channel=channel_codes[counted],
+                                 # the channel's place in the stage: a stage variant's email and the
+                                 # stage's own may name different templates
+                                 position=db.guarded.channel[keep],
                                  attempt=db.steps.attempt[keep],
                                  early=np.where(o.early[keep], o.early_amount[keep], -1),
                                  settle=np.where(o.settle[keep], o.settle_discount[keep], -1),

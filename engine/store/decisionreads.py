@@ -103,16 +103,27 @@ def decisions_page(conn, *, filters: dict, sort: str, after: list | None, limit:
     return rows, nxt
 
 
-def due_contacts(conn, channels: list[str], before: int, limit: int, policy_digest: str) -> list:
+def due_contacts(conn, channels: list[str], before: int, limit: int, policy_digest: str,
+                 assigning: tuple = (), assignee: str | None = None, unassigned: bool = False) -> list:
     """Latest decisions with a contact on one of `channels` due before epoch `before`,
     made under the policy `policy_digest` (the active one: a decision made under another
     is stale until the next tick), for accounts evaluated since their last change,
-    highest priority first."""
+    highest priority first, each with its account's `account_manager`.
+
+    `assigning`: the stages the policy assigns to the account manager. With `assignee`, only
+    the contacts of those stages on accounts `assignee` manages; with `unassigned`, only the
+    others (the general queue)."""
     key, _ = sort_key(conn, "priority")
-    stmt = (_latest([decisions, accounts.c.id.label("account_id"), key.label("sort_key")])
+    manager = accounts.c.account_manager
+    stmt = (_latest([decisions, accounts.c.id.label("account_id"), key.label("sort_key"),
+                     manager.label("account_manager")])
             .where(decisions.c.channel.in_(channels), decisions.c.not_before.is_not(None),
                    decisions.c.not_before < before, accounts.c.evaluated_revision == accounts.c.revision,
                    decisions.c.policy_digest == policy_digest))
+    if assignee is not None:
+        stmt = stmt.where(decisions.c.stage.in_(list(assigning)), manager == assignee)
+    if unassigned and assigning:
+        stmt = stmt.where(or_(decisions.c.stage.not_in(list(assigning)), manager.is_(None), manager == ""))
     return conn.execute(stmt.order_by(key.desc(), decisions.c.id.desc()).limit(limit)).all()
 
 
