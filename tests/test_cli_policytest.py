@@ -235,3 +235,11 @@ def test_explain_as_test_prints_a_case_that_passes_when_pasted(tmp_path, capsys)
                      encoding="utf-8")
     assert main(["test", str(suite)]) == 1
     assert 'action: expected "call", got "formal_notice"' in capsys.readouterr().out
+
+
+def test_an_unknown_field_in_the_defaults_is_the_files_problem_at_its_key(tmp_path, capsys):
+    path = _suite(tmp_path, CASE.replace("EXPECTED", "reminder").replace("    currency: EUR\n",
+                                                                          "    currency: EUR\n    colour: blue\n"))
+    assert main(["test", str(path)]) == 2
+    out = capsys.readouterr().out
+    assert f"{path}:6:5: defaults.account: unknown field(s) colour;" in out and "FAIL" not in out

@@ -118,7 +118,7 @@ def test_the_shipped_directory_is_valid_goals_file_included(capsys):
     assert main(["validate", str(REPO / "policies")]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[-2] == f"ok  {REPO / 'policies' / 'goals.yaml'}  goals file, 5 goals"
-    assert out[-1] == "11 files checked, all valid"
+    assert out[-1] == "13 files checked, all valid"
 
 
 def test_a_goals_file_is_checked_against_the_policies_buckets(tmp_path, capsys):

@@ -32,9 +32,11 @@ def test_the_shipped_tree_is_all_valid_each_file_as_its_kind(capsys):
     kinds = {Path(f["path"]).relative_to(SHIPPED).as_posix(): f["kind"] for f in report["files"]}
     assert code == 0
     assert kinds == {"default.yaml": "policy", "default_test.yaml": "policy test", "goals.yaml": "goals file",
+                     "examples/collections-brief.yaml": "policy",
+                     "examples/collections-brief_test.yaml": "policy test",
                      **{f"profiles/{p.name}": "profile" for p in (SHIPPED / "profiles").glob("*.yaml")}}
     assert all(f["valid"] and f["problems"] == [] for f in report["files"])
-    assert (report["checked"], report["valid"], report["invalid"], report["problems"]) == (11, 11, 0, 0)
+    assert (report["checked"], report["valid"], report["invalid"], report["problems"]) == (13, 13, 0, 0)
 
 
 def test_as_the_console_script_the_shipped_tree_says_all_valid():
@@ -44,7 +46,7 @@ def test_as_the_console_script_the_shipped_tree_says_all_valid():
     done = subprocess.run([str(CONSOLE_SCRIPT), "validate", "policies/"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout.splitlines()[-1] == "11 files checked, all valid"
+    assert done.stdout.splitlines()[-1] == "13 files checked, all valid"
     assert "ok  policies/profiles/us-nyc.yaml  profile us-nyc, 3 rules" in done.stdout.splitlines()
 
 

@@ -68,7 +68,8 @@ def test_the_grace_suppression_ends_when_the_moved_stage_falls_due(policy):
     d = decide(make_account(due_date=days_ago(5), debtor_type="business"), [], policy, NOW)
     assert d.action is None
     (s,) = d.suppressions
-    assert (s.rule, s.reason) == ("grace", "7 grace days move the ladder later: the next stage falls due then")
+    assert (s.rule, s.reason) == ("grace", "7 grace days (segment business 7) move the ladder later: the next "
+                                           "stage falls due then")
     assert s.until == datetime(2026, 11, 25, tzinfo=timezone.utc)      # 8 days after the due date 11-17
     assert trace_of(d)["stage friendly_reminder"] == (
         "not yet due", "needs 8 days past due (grace 7 days moves it from 1); is 5")
@@ -78,7 +79,7 @@ def test_holding_grace_is_worded_as_before():
     d = decide(make_account(due_date=days_ago(5), debtor_type="business"), [], compile_policy(brief_doc(False)),
                NOW)
     (s,) = d.suppressions
-    assert (s.rule, s.reason) == ("grace", "within 7 grace days after the due date")
+    assert (s.rule, s.reason) == ("grace", "within 7 grace days (segment business 7) after the due date")
     assert s.until == datetime(2026, 11, 25, tzinfo=timezone.utc)
     assert trace_of(d)["stage friendly_reminder"] == (
         "not yet due", "needs 8 days past due (grace 7 days holds it back from 1); is 5")
@@ -114,3 +115,13 @@ def test_the_new_grace_settings_validate():
 ])
 def test_grace_problems_are_located(replacement, fragment, message):
     assert_located(_grace(replacement), fragment, message)
+
+
+@pytest.mark.parametrize("debtor_type, tags, words", [
+    ("business", ["vip"], "21 grace days (segment business 7 + segment vip 14 (adds up))"),
+    ("consumer", ["vip"], "14 grace days (the default 0 + segment vip 14 (adds up))"),
+])
+def test_the_grace_hold_names_the_segments_that_set_it(policy, debtor_type, tags, words):
+    d = decide(make_account(due_date=days_ago(5), debtor_type=debtor_type, tags=tags), [], policy, NOW)
+    (s,) = d.suppressions
+    assert s.rule == "grace" and s.reason.startswith(words)

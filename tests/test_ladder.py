@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from arrears.engine.cli import main
 from arrears.engine.policy.ladder import ladder
@@ -102,3 +103,30 @@ def test_ladder_json(capsys):
 def test_an_unknown_segment_is_a_usage_error(capsys):
     assert main(["ladder", str(DEFAULT_POLICY), "--segment", "vipp"]) == 2
     assert "no segment 'vipp'" in capsys.readouterr().err
+
+
+def _brief_rungs(segment):
+    from arrears.engine.policy.ladder import segment_ladder
+    from arrears.engine.policy.load import load_policy
+    brief = load_policy(Path(__file__).resolve().parents[1] / "policies" / "examples" / "collections-brief.yaml")
+    lad = segment_ladder(brief, segment)
+    return lad, {r.stage: r for r in lad.rungs}
+
+
+def test_the_ladder_moves_with_shift_ladder_and_reads_each_segments_variant():
+    lad, rungs = _brief_rungs("business")
+    assert lad.grace_days == 7
+    assert [(r.stage, r.day) for r in lad.rungs] == [
+        ("pre_due_reminder", -3), ("friendly_reminder", 10), ("firm_reminder", 21), ("personal_call", 37),
+        ("formal_notice", 52), ("legal_warning", 82), ("agency_referral", 107), ("write_off_review", 187)]
+    assert rungs["friendly_reminder"].channels == ("email",)          # the business variant: no SMS
+    assert rungs["legal_warning"].channels == ("letter",)             # not the VIP variant's review
+
+
+def test_grace_that_adds_up_and_the_vip_variant():
+    lad, rungs = _brief_rungs("vip")
+    assert lad.grace_days == 14                                       # default 0 + vip 14 (adds up)
+    assert rungs["friendly_reminder"].day == 17
+    assert rungs["legal_warning"].channels == ("review",)
+    _, consumer = _brief_rungs("consumer")
+    assert consumer["friendly_reminder"].channels == ("email", "sms") and consumer["friendly_reminder"].day == 3

@@ -73,6 +73,21 @@ def grace_days(facts: Facts, policy) -> np.ndarray:
     return out
 
 
+def grace_source(facts: Facts, policy, row: int) -> str:
+    """Where account `row`'s grace days come from, in words, as `grace_days` counts them: the
+    policy's default or the segment whose grace is the largest, plus each segment that adds up
+    (`default 0 + segment vip 14`, `segment business 7`)."""
+    g = policy.grace
+    base, name = g.default_days, "the default"
+    for segment, days in g.segments:
+        if facts.segment_mask(segment)[row] and days > base:
+            base, name = days, f"segment {segment}"
+    parts = [f"{name} {base}"]
+    parts += [f"segment {segment} {days} (adds up)" for segment, days in g.added
+              if facts.segment_mask(segment)[row]]
+    return " + ".join(parts)
+
+
 def _threshold(days, grace: np.ndarray, shift: bool) -> np.ndarray:
     """A stage's days past due after grace: grace holds post-due stages back until it is over,
     or (`shift_ladder`) moves each of them later by the grace days; a stage at 0 or before the

@@ -56,6 +56,7 @@ EXPECTATIONS = {
     "next_evaluation_at": lambda d: rfc3339(d.next_evaluation_at),
     "priority": lambda d: d.priority.score,
     "account_manager": _action_field("account_manager"),
+    "assignee": _action_field("assignee"),
     "content": lambda d: [] if d.action is None else sorted(d.action.content),
     "suppression_reasons": lambda d: {s.rule: s.reason for s in d.suppressions},
 }
@@ -163,11 +164,23 @@ def _defaults_problem(doc, exc: InputError, case: dict, index: int) -> Problem |
     (the case does not set it), else None: the case's own value is the case's failure."""
     path = where_path(exc.where)
     prefix = ("cases", index, "account")
-    if path[:3] != prefix or len(path) < 4 or path[3] in (case.get("account") or {}):
+    own = case.get("account") or {}
+    if path == prefix:                       # unknown fields of the account: whose are they?
+        named = _UNKNOWN.match(_message(exc))
+        fields = named.group(1).split(", ") if named else []
+        if not fields or any(name in own for name in fields):
+            return None
+        at = ("defaults", "account", fields[0])
+        line, col = doc.key_position(at)
+        return Problem(doc.filename, line, col, f"defaults.account: {_message(exc)}", pointer(at))
+    if path[:3] != prefix or len(path) < 4 or path[3] in own:
         return None
     at = ("defaults", "account") + path[3:]
     line, col = doc.position(at)
     return Problem(doc.filename, line, col, f"{_dotted(at)}: {_message(exc)}", pointer(at))
+
+
+_UNKNOWN = re.compile(r"unknown field\(s\) ([^;]+);")
 
 
 def _message(exc: InputError) -> str:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import numpy as np
 
+from arrears.engine.decisions.escalation import grace_source
 from arrears.engine.domain.batch import KIND_CODES, day_to_date
 from arrears.engine.domain.clock import FAR, NEVER, from_epoch
 from arrears.engine.domain.decision import Suppression, rfc3339
@@ -67,8 +68,9 @@ def for_row(db, row: int) -> tuple[Suppression, ...]:
         elif rule_id == "grace":
             end = st.grace_until[row]
             g = st.grace_days[row]
-            why = (f"{g} grace days move the ladder later: the next stage falls due then"
-                   if db.policy.grace.shift_ladder else f"within {g} grace days after the due date")
+            source = grace_source(f, db.policy, row)
+            why = (f"{g} grace days ({source}) move the ladder later: the next stage falls due then"
+                   if db.policy.grace.shift_ladder else f"within {g} grace days ({source}) after the due date")
             out.append(Suppression("grace", why,
                                    from_epoch(f.midnight(end.reshape(1), [row])[0])))
         elif rule_id in bars:

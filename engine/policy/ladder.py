@@ -5,7 +5,9 @@ One engine module computes it; `arrears ladder` only formats it, and the warning
 for accounts in none, "everyone"), with that segment's grace (the largest of the default and the
 segment's own, as `arrears.engine.decisions.escalation.grace_days` takes it):
 
-- a post-due stage falls due on day max(days_past_due, grace + 1); a pre-due one on its own day;
+- a post-due stage falls due on day max(days_past_due, grace + 1), or with `grace.shift_ladder`
+  on day days_past_due + grace; a pre-due one on its own day;
+- a stage with a variant for the segment is read in that form (its days, channels, attempts);
 - a stage's channels, attempts and spacing; whether its `when` makes it depend on the account;
 - stages falling due on the same day collide: the escalation takes the furthest due stage, so a
   stage that is not required and shares its day with a later stage that applies to the whole
@@ -13,12 +15,13 @@ segment's own, as `arrears.engine.decisions.escalation.grace_days` takes it):
 - a stage none of whose channels the house hours or a profile lets reach the segment's debtors;
 - the offers and fees that apply to the segment (always, or depending on the account).
 
-`view(policy, stage, segment)` is the one place a stage is read for a segment, so per-segment
-variants of a stage can be plugged in there.
+`view(policy, stage, segment)` is the one place a stage is read for a segment: its own form, or
+the first of its variants that is for the segment (its `segments` name it and its `when`, if any,
+holds for the whole segment).
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from arrears.engine.policy import reach
 from arrears.engine.policy.condscan import holds_for, pinned
@@ -67,16 +70,43 @@ class SegmentLadder:
 
 
 def view(policy, stage, segment: str | None):
-    """The stage as `segment`'s accounts have it, or None if it is not for them (its `segments`)."""
+    """The stage as `segment`'s accounts have it (in the form of its first variant for them), or
+    None if it is not for them (its `segments`)."""
     if stage.segments and segment not in stage.segments:
         return None
-    return stage
+    doc_segments = policy.document.get("segments") or {}
+    docs = policy.document["escalation"]["stages"][stage.index].get("variants") or ()
+    for variant, doc in zip(stage.variants, docs):
+        if variant.segments and segment not in variant.segments:
+            continue
+        if not variant.segments and "when" not in doc:
+            continue
+        if "when" in doc and holds_for(doc["when"], segment, doc_segments) is not True:
+            continue
+        channels = tuple(stage.channels[p] for p in variant.positions)
+        return replace(stage, channels=channels, listed=len(channels), days_past_due=variant.days_past_due,
+                       max_attempts=variant.max_attempts, repeat_every_days=variant.repeat_every_days,
+                       min_days_since_previous=variant.min_days_since_previous)
+    own = stage.channels[:stage.own or stage.listed]          # not the variants' channels
+    return replace(stage, channels=own, listed=len(own))
 
 
 def segment_grace(policy, segment: str | None) -> int:
-    """The grace days of a segment's accounts: the larger of the default and the segment's own."""
-    own = dict(policy.grace.segments).get(segment, 0) if segment is not None else 0
-    return max(policy.grace.default_days, own)
+    """The grace days of a segment's accounts: the larger of the default and the segment's own,
+    or the default plus the segment's own when its grace adds up (`adds: true`)."""
+    grace = policy.grace
+    base = max(grace.default_days, dict(grace.segments).get(segment, 0)) if segment is not None \
+        else grace.default_days
+    return base + (dict(grace.added).get(segment, 0) if segment is not None else 0)
+
+
+def due_day(policy, days_past_due: int, grace: int) -> int:
+    """The day past due a stage written at `days_past_due` falls due after `grace` days (as
+    `arrears.engine.decisions.escalation` times it): held back until grace is over, or moved
+    later by it (`grace.shift_ladder`); a stage at 0 or before the due date never moves."""
+    if days_past_due <= 0:
+        return days_past_due
+    return days_past_due + grace if policy.grace.shift_ladder else max(days_past_due, grace + 1)
 
 
 def _debtor_types(policy, segment: str | None) -> tuple[str, ...]:
@@ -107,8 +137,7 @@ def segment_ladder(policy, segment: str | None, bars=None) -> SegmentLadder:
     types = _debtor_types(policy, segment)
     seen = [(s, view(policy, s, segment)) for s in policy.stages]
     stages = [v for _, v in seen if v is not None]
-    day = {s.id: (max(s.days_past_due, grace + 1) if s.days_past_due > 0 else s.days_past_due)
-           for s in stages}
+    day = {s.id: due_day(policy, s.days_past_due, grace) for s in stages}
     cond = {s.id: holds_for(stage_docs[s.index].get("when"), segment, doc_segments) for s in stages}
     rungs = []
     for s in stages:
@@ -143,6 +172,7 @@ def _offers(policy, segment) -> tuple[dict, ...]:
     if early:
         out.append({"offer": "early_payment_discount", "percent": early["percent"],
                     "days_before_due": early.get("window_days", 10),
+                    "days_after_due": early.get("days_after_due", 0),
                     "applies": _applies(early.get("when"), segment, segs)})
     settle = inc.get("settlement")
     if settle:

@@ -91,7 +91,9 @@ def explain_change(active: DecisionBatch, candidate: DecisionBatch, row: int) ->
     by_a = {t.step: t for t in a.trace}
     by_c = {t.step: t for t in c.trace}
     order = list(by_a) + [s for s in by_c if s not in by_a]
-    differ = [s for s in order if s not in NOT_REASONS and by_a.get(s) != by_c.get(s)]
+    def said(step):          # what a line says: where each policy file writes it does not count
+        return None if step is None else (step.outcome, step.detail)
+    differ = [s for s in order if s not in NOT_REASONS and said(by_a.get(s)) != said(by_c.get(s))]
     return {"account_id": a.account_id, "from": a.stage, "to": c.stage,
             "active": _side(a, [by_a[s].to_dict() for s in differ if s in by_a]),
             "candidate": _side(c, [by_c[s].to_dict() for s in differ if s in by_c])}

@@ -38,9 +38,11 @@ def test_moving_a_stage_threshold(store, active, compile_text):
     a2 = by_id["A2-CALL"]
     assert (a2["from"], a2["to"]) == ("call", "reminder")
     assert a2["active"]["action"]["type"] == "call" and a2["candidate"]["action"]["channel"] == "email"
-    assert {"step": "stage call", "outcome": "selected", "detail": "next stage"} in a2["active"]["trace"]
+    def lines(trace):                 # without `source`, where in each policy file the step is written
+        return [{k: t[k] for k in ("step", "outcome", "detail")} for t in trace]
+    assert {"step": "stage call", "outcome": "selected", "detail": "next stage"} in lines(a2["active"]["trace"])
     assert {"step": "stage call", "outcome": "not yet due",
-            "detail": "needs 30 days past due; is 25"} in a2["candidate"]["trace"]
+            "detail": "needs 30 days past due; is 25"} in lines(a2["candidate"]["trace"])
     # only lines that differ are shown: the facts and the priority are the same under both
     assert not {t["step"] for t in a2["active"]["trace"]} & {"facts", "priority", "next evaluation"}
     a8 = by_id["A8-NOPHONE"]

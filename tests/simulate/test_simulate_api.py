@@ -37,7 +37,7 @@ def post(api, text: str, path: str = PATH, role: str | None = "compliance"):
     return api.request("POST", path, data=text.encode("utf-8"), content_type=YAML, role=role)
 
 
-def test_the_report_is_the_engines_and_stores_nothing(api, store, active):
+def test_the_report_is_the_engines_and_stores_nothing(app, api, store, active):
     before = snapshot(store)
     r = post(api, CALL_AT_3 + "\n", f"{PATH}&sample=3")           # documented schema checked by `api`
     assert r.status_code == 200
@@ -47,7 +47,10 @@ def test_the_report_is_the_engines_and_stores_nothing(api, store, active):
     [call] = [row for row in body["contacts"]["by_kind"] if row["kind"] == "call"]
     assert (call["capacity"], call["active"], call["candidate"], call["candidate_over"]) == (1, 1, 2, 1)
     assert body["contacts"]["capacity"]["source"] == "api.work_queue_capacity"
-    expected = simulate(store, active, load_policy(CALL_AT_3, filename="<upload>"), NOW, sample=3,
+    # the app's own active policy: the same rules as `active`, its traces' sources in its file
+    served = app.extensions["arrears"].policies.active()
+    assert served.digest == active.digest
+    expected = simulate(store, served, load_policy(CALL_AT_3, filename="<upload>"), NOW, sample=3,
                         capacity=from_work_queue({"call": 1})).to_dict()
     assert body == expected
     assert snapshot(store) == before
