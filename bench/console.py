@@ -1,0 +1,98 @@
+"""Benchmark of the web console's pages on a large store (not collected by pytest: run it as a script).
+
+    python bench/console.py [--accounts 100000] [--db /tmp/console-bench.db] [--requests 30]
+
+Generates the portfolio (as bench/tick.py does; a --db holding it already is reused), runs one
+full tick at the bench's instant so decisions and today's call queue exist, computes the
+dashboard snapshot (timed: it is what `arrears serve` does after the ticks, not per request),
+then times each page through the app as a logged-in user: median and 95th percentile of
+`--requests` requests, wall time per request. The target is under 300 ms per page at 1M accounts.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+PASSWORD = "bench password 01"
+
+
+def _timed(client, path: str, n: int) -> tuple[float, float, int]:
+    took = []
+    status = 0
+    for _ in range(n):
+        start = time.perf_counter()
+        response = client.get(path)
+        took.append(time.perf_counter() - start)
+        status = response.status_code
+    took.sort()
+    return statistics.median(took) * 1000, took[max(0, int(len(took) * 0.95) - 1)] * 1000, status
+
+
+def main(argv=None) -> None:
+    """Build or reuse the store, tick, compute the dashboard, time the pages; print the figures."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--accounts", type=int, default=100_000)
+    ap.add_argument("--db", default=None, help="SQLite file, reused if it holds the accounts already")
+    ap.add_argument("--requests", type=int, default=30, help="requests per page (default 30)")
+    args = ap.parse_args(argv)
+    path = args.db or os.path.join(tempfile.mkdtemp(), "console-bench.db")
+    url = f"sqlite:///{path}"
+
+    from arrears.api import create_app
+    from arrears.console.dashboard import refresh
+    from arrears.console.passwords import hash_password
+    from arrears.engine.cli import main as arrears
+    from arrears.engine.store import Store
+
+    with Store(url) as store:
+        have = store.account_count()
+    if have != args.accounts:
+        if have:
+            sys.exit(f"{path} holds {have:,} accounts, not {args.accounts:,}: use another --db")
+        started = time.perf_counter()
+        subprocess.run([sys.executable, str(ROOT / "bench" / "tick.py"), "--generate-only", "--accounts",
+                        str(args.accounts), "--db", path], check=True)
+        print(f"generated {args.accounts:,} accounts in {time.perf_counter() - started:.0f} s (not counted)")
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    started = time.perf_counter()
+    arrears(["tick", "--db", url, "--at", now.isoformat(), "--no-dispatch", "--format", "json"])
+    print(f"full tick at {now.isoformat()}: {time.perf_counter() - started:.1f} s (not counted)")
+    store = Store(url)
+    if store.users.get("bench") is None:
+        store.users.add("bench", "admin", hash_password(PASSWORD), by="bench")
+    app = create_app({"database_url": url}, store=store)
+    meta = refresh(app.extensions["arrears"], date.today())
+    print(f"dashboard computed after the tick: {meta['seconds']:.1f} s for {meta['accounts']:,} accounts "
+          f"({meta['start']} to {meta['end']})")
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+    client.post("/login", data={"username": "bench", "password": PASSWORD, "csrf_token": token})
+    middle = f"ACC{args.accounts // 2:08d}"
+    pages = {"accounts search (id prefix)": f"/accounts?q={middle[:-2]}",
+             "account page (decided now)": f"/accounts/{middle}",
+             "work queue": "/queue",
+             "dashboard": "/dashboard",
+             "dashboard report (kept page)": "/dashboard/report",
+             "tick runs": "/admin/ticks",
+             "users": "/admin/users"}
+    print(f"{args.accounts:,} accounts; {args.requests} requests per page; wall ms per request")
+    for name, path_ in pages.items():
+        median, p95, status = _timed(client, path_, args.requests)
+        print(f"  {name:<30} median {median:7.1f} ms   p95 {p95:7.1f} ms   (HTTP {status})", flush=True)
+    store.close()
+
+
+if __name__ == "__main__":
+    main()
