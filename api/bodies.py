@@ -102,6 +102,10 @@ def schema_errors(validator: Draft202012Validator, value) -> list[dict]:
         elif kind == "required" and isinstance(inst, dict):
             out += [{"pointer": pointer(path + [key]), "detail": "is required"}
                     for key in error.validator_value if key not in inst]
+        elif kind == "not" and isinstance(error.validator_value, dict) and "required" in error.validator_value:
+            names = error.validator_value["required"]
+            out.append({"pointer": pointer(path + [names[-1]]),
+                        "detail": f"give either `{'` or `'.join(names)}`, not both"})
         elif kind == "type":
             expected = error.validator_value
             names = " or ".join(expected) if isinstance(expected, list) else expected
