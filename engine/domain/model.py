@@ -77,7 +77,8 @@ CONVERSATIONS = ("conversation",)
 # An event's free-text `note` (any type; the text of a `note` event): kept and shown,
 # never read by a decision. Bounded so history stays cheap to load and to show.
 NOTE_MAX = 2000
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")   # tab and line breaks are fine
+CONTROL_CHARACTERS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"    # tab and line breaks are fine
+_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
 
 
 def _str(value, where, *, required=False, choices=None):
