@@ -115,8 +115,8 @@ INSTANT_YEARS = (1970, 2199)
 # range is the year as written (an offset may move the UTC instant a day either side).
 _MONTH_DAY = r"-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
 DATE_PATTERN = rf"^(19[0-9]{{2}}|2[01][0-9]{{2}}){_MONTH_DAY}$"
-INSTANT_PATTERN = (rf"^(19[7-9][0-9]|2[01][0-9]{{2}}){_MONTH_DAY}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
-                   r"(\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")
+INSTANT_PATTERN = (rf"^(19[7-9][0-9]|2[01][0-9]{{2}}){_MONTH_DAY}[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+                   r"(\.[0-9]{1,6})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")
 _DATE = re.compile(DATE_PATTERN)
 _INSTANT = re.compile(INSTANT_PATTERN)
 # IANA time zone names a `timezone` may take (the tz database this process has; not the
@@ -139,7 +139,8 @@ def parse_date(value, where) -> date:
     if isinstance(value, date):
         return _in_range(value, where)
     if not isinstance(value, str) or not _DATE.fullmatch(value):
-        if isinstance(value, str) and re.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", value):
+        if (isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)
+                and not YEARS[0] <= int(value[:4]) <= YEARS[1]):
             raise InputError(f"must be between {YEARS[0]}-01-01 and {YEARS[1]}-12-31, got {value!r}", where)
         raise InputError(f"expected a date (YYYY-MM-DD), got {value!r}", where)
     try:
@@ -153,12 +154,14 @@ def parse_instant(value, where) -> datetime:
     (``2026-11-22T15:00:00Z``; years 1970-2199 as written)."""
     if isinstance(value, str):
         if not _INSTANT.fullmatch(value):
+            if _INSTANT.fullmatch(value + "Z"):
+                raise InputError("time must carry a UTC offset (e.g. 'Z' or '+01:00')", where)
             if re.match(r"^[0-9]{4}-", value) and not re.match(r"^(19[7-9][0-9]|2[01][0-9]{2})-", value):
                 raise InputError(f"must be between {INSTANT_YEARS[0]}-01-01 and {INSTANT_YEARS[1]}-12-31 "
                                  f"(year {value[:4]})", where)
             raise InputError(f"expected an RFC 3339 time such as 2026-11-22T15:00:00Z, got {value!r}", where)
         try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            value = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
             raise InputError(f"expected an RFC 3339 time such as 2026-11-22T15:00:00Z, got {value!r}",
                              where) from None
