@@ -54,7 +54,8 @@ def convert(raw: str, schema: dict, where: str):
     if len(raw) > schema.get("maxLength", 10_000):
         raise InputError(f"must be at most {schema.get('maxLength', 10_000)} characters", where)
     if "pattern" in schema and not re.search(schema["pattern"], raw):
-        raise InputError(f"must match {schema['pattern']}", where)
+        described = f" ({schema['description']})" if schema.get("description") else ""
+        raise InputError(f"{raw[:80]!r} does not match {schema['pattern'][:200]}{described}", where)
     return raw
 
 

@@ -141,7 +141,7 @@ def parse_date(value, where) -> date:
     if not isinstance(value, str) or not _DATE.fullmatch(value):
         if (isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)
                 and not YEARS[0] <= int(value[:4]) <= YEARS[1]):
-            raise InputError(f"must be between {YEARS[0]}-01-01 and {YEARS[1]}-12-31, got {value!r}", where)
+            raise InputError(f"must be between {YEARS[0]}-01-01 and {YEARS[1]}-12-31 (year {value[:4]})", where)
         raise InputError(f"expected a date (YYYY-MM-DD), got {value!r}", where)
     try:
         return date.fromisoformat(value)

@@ -8,7 +8,7 @@ every negative case reaches the server exactly as generated. Each rule here is o
 document states in words (descriptions) because JSON Schema cannot express it:
 
 - a `cursor` must be one this server issued for the same list and filters: the generated
-  one is dropped (forged cursors get their 400 in tests/api/test_api_cursors_forged.py);
+  one is dropped (forged ones get their 400 in tests/api/test_api_wrong_types.py);
 - a policy digest (`policy`) must name a stored version: the active one is used
   (`ARREARS_FUZZ_DIGEST`); the policy text of an upload, a simulation or a `candidate`
   must compile: the shipped policy is sent;

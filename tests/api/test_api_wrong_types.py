@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from arrears.engine.domain.model import Account, Event, parse_date, parse_instant
 from arrears.engine.domain.errors import InputError
+from arrears.engine.domain.model import Account, Event, parse_date, parse_instant
 from tests.api.apikit import account
 
 AT = "2026-11-22T15:00:00Z"
@@ -113,3 +113,4 @@ def test_the_engine_parsers_are_the_one_home():
         parse_date("20261001", "d")
     with pytest.raises(InputError):
         parse_instant("2026-11-22T15:00Z", "t")
+
