@@ -16,7 +16,9 @@ from jsonschema import Draft202012Validator
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from arrears.api.openapi.model import ENGINE_PARSED
-from arrears.api.problems import ApiProblem, invalid, pointer
+from arrears.api.problems import ApiProblem, input_message, invalid, pointer
+from arrears.engine.domain.errors import InputError
+from arrears.engine.domain.model import DATE_PATTERN, INSTANT_PATTERN, parse_date, parse_instant
 from arrears.engine.policy.yamlsrc import MAX_BYTES as MAX_YAML_BYTES
 
 YAML_MEDIA = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
@@ -89,6 +91,22 @@ def _json_type(value) -> str:
         type(value), type(value).__name__)
 
 
+# Patterns whose engine parser words the problem better than "does not match …".
+_PARSERS = {INSTANT_PATTERN: parse_instant, DATE_PATTERN: parse_date}
+
+
+def _pattern_detail(error) -> str:
+    parse = _PARSERS.get(error.validator_value)
+    if parse is not None:
+        try:
+            parse(error.instance, "")
+        except InputError as exc:
+            return input_message(exc)
+    described = error.schema.get("description")
+    text = f"{error.instance[:80]!r} does not match {error.validator_value[:200]}"
+    return f"{text} ({described})" if described else text
+
+
 def schema_errors(validator: Draft202012Validator, value) -> list[dict]:
     """Every envelope problem as {pointer, detail}, sorted by pointer."""
     out = []
@@ -104,6 +122,12 @@ def schema_errors(validator: Draft202012Validator, value) -> list[dict]:
         elif kind == "required" and isinstance(inst, dict):
             out += [{"pointer": pointer(path + [key]), "detail": "is required"}
                     for key in error.validator_value if key not in inst]
+        elif kind == "not" and isinstance(error.validator_value, dict) and "required" in error.validator_value:
+            names = error.validator_value["required"]
+            out.append({"pointer": pointer(path + [names[-1]]),
+                        "detail": f"give either `{'` or `'.join(names)}`, not both"})
+        elif kind == "pattern" and isinstance(inst, str):
+            out.append({"pointer": pointer(path), "detail": _pattern_detail(error)})
         elif kind == "type":
             expected = error.validator_value
             names = " or ".join(expected) if isinstance(expected, list) else expected

@@ -58,6 +58,7 @@ class Operation:
     headers: tuple[Param, ...] = ()
     body: tuple[tuple[str | None, str], ...] = ()   # (discriminating key or None, component name)
     body_media: tuple[str, ...] = (JSON,)
+    response_headers: dict = field(default_factory=dict)   # status -> {header name: OpenAPI Header Object}
 
     @property
     def path_args(self) -> list[str]:

@@ -32,7 +32,7 @@ def share(weight, factor):
     ({"amount": "12.34", "due_date": str(days_ago(-5)), "risk_score": 0.9}, []),
     ({"amount": "777.77", "on_time_ratio": 0.8, "relationship_tier": "key"},
      [ev("payment", at(days_ago(20)), amount="10")]),
-    ({"amount": "1e6", "due_date": str(days_ago(3000)), "risk_score": 0.0, "on_time_ratio": 1.0}, []),
+    ({"amount": "1000000", "due_date": str(days_ago(3000)), "risk_score": 0.0, "on_time_ratio": 1.0}, []),
 ])
 def test_contributions_sum_to_the_score(policy, account, history):
     d = decide(make_account(**account), history, policy, NOW)

@@ -2,9 +2,9 @@
 
 Nothing here is written twice: paths, parameters, bodies, roles and responses come
 from the route specs the views are registered with; schemas from `arrears.api.openapi.model`
-and `arrears.api.openapi.messages`. Error responses are added by rule (401/403 where a key is
-needed, 404 where the path names something, 413/415/422 where there is a body), all
-as problem documents.
+and `arrears.api.openapi.messages`. Error responses are added by rule (400 everywhere, 401/403/503 where a key
+is needed, 404 where the path names something, 413/415/422 where there is a body), all
+as problem documents with the headers they carry (`WWW-Authenticate`, `Retry-After`).
 """
 from __future__ import annotations
 
@@ -25,15 +25,28 @@ INFO = {
         "See docs/api-guide.md."),
     "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
 }
-ERRORS = {400: "Malformed request or query parameter", 401: "No valid API key",
-          403: "The key's role may not do this", 404: "Not found", 409: "Conflict",
+ERRORS = {400: "Malformed request or query parameter (unknown or repeated parameters included; a "
+               "`cursor` this server did not issue for this list and these filters)",
+          401: "No valid API key", 403: "The key's role may not do this", 404: "Not found", 409: "Conflict",
           413: "The body is larger than the configured limit", 415: "Unsupported Content-Type",
-          422: "The body is well-formed but invalid (see `errors`)", 503: "Not available"}
+          422: "The body is well-formed but invalid (see `errors`)",
+          503: "Not available now: the store cannot be read or written, or the server is overloaded or "
+               "shutting down; retry later (`Retry-After`, when given)"}
+# Headers every response of a status may carry.
+ERROR_HEADERS = {
+    401: {"WWW-Authenticate": {"required": True, "schema": {"type": "string"},
+                               "description": "The authentication scheme: `Bearer realm=\"arrears\"`."}},
+    503: {"Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"},
+                          "description": "Seconds to wait before retrying, when known."}},
+}
 
 
 def _problem(status: int) -> dict:
-    return {"description": ERRORS.get(status, "Error"),
-            "content": {PROBLEM_MEDIA: {"schema": ref("Problem")}}}
+    out = {"description": ERRORS.get(status, "Error"),
+           "content": {PROBLEM_MEDIA: {"schema": ref("Problem")}}}
+    if status in ERROR_HEADERS:
+        out["headers"] = ERROR_HEADERS[status]
+    return out
 
 
 def _parameters(op, settings) -> list[dict]:
@@ -53,9 +66,12 @@ def _responses(op) -> dict:
         out[str(status)] = {"description": description}
         if schema is not None:
             out[str(status)]["content"] = {media: {"schema": schema}}
+        headers = {**op.response_headers.get(status, {}), **ERROR_HEADERS.get(status, {})}
+        if headers:
+            out[str(status)]["headers"] = headers
     errors = [400]
     if op.roles is not None:
-        errors += [401, 403]
+        errors += [401, 403, 503]      # 503: every keyed operation reads or writes the store
     if op.path_args:
         errors.append(404)
     if op.body:

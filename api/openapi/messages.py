@@ -9,6 +9,7 @@ from __future__ import annotations
 from arrears.api.openapi import goals, kpis, simulation
 from arrears.api.openapi.model import (
     COMPONENTS,
+    DIGEST,
     INSTANT,
     OPT_STR,
     OPT_TIME,
@@ -23,12 +24,14 @@ from arrears.engine.store.tickruns import STATUSES, TRIGGERS
 INT = {"type": "integer"}
 OPT_INT = nullable(INT)
 CURSOR = nullable({"type": "string", "description": "Pass as `cursor` for the next page; null at the end."})
-DIGEST = {"type": "string", "minLength": 1, "description": "A policy digest (`sha256:…`)."}
 CANDIDATE = {"type": "string", "minLength": 1,
              "description": "A candidate policy document (YAML text, as `POST /v1/policies` takes it), "
                             "to decide under without storing or activating it. Compliance and admin keys "
                             "only; not with `policy`. Problems are reported with their line and column in "
                             "this text."}
+
+
+NOT_BOTH = {"not": {"required": ["policy", "candidate"]}}     # either `policy` or `candidate`, not both
 
 
 def page(item: str) -> dict:
@@ -56,12 +59,14 @@ def _decide(settings) -> dict:
                                   "events": {"type": "array", "items": ref("Event")},
                                   "at": INSTANT, "policy": DIGEST, "candidate": CANDIDATE}, ("account",),
                                  "Decide for one account. `at` defaults to now; `policy` (a stored "
-                                 "version's digest) or `candidate` (policy YAML) to the active policy."),
+                                 "version's digest) or `candidate` (policy YAML) to the active policy.")
+        | NOT_BOTH,
         "DecideItem": item,
         "DecideBatchRequest": _object({"items": {"type": "array", "items": ref("DecideItem"), "minItems": 1,
                                                  "maxItems": settings.max_batch_items},
                                        "at": INSTANT, "policy": DIGEST, "candidate": CANDIDATE}, ("items",),
-                                      "Decide for several accounts at one moment, in one evaluation."),
+                                      "Decide for several accounts at one moment, in one evaluation.")
+        | NOT_BOTH,
         "DecideBatchResponse": _object({"decisions": {"type": "array", "items": ref("Decision")}},
                                        ("decisions",)),
     }
@@ -75,7 +80,9 @@ def _accounts(settings) -> dict:
                     "Bookkeeping: `next_evaluation_at` null means due for evaluation now.")
     # An Event with its bookkeeping. Event is a closed object, so the union is spelled out.
     stored = dict(COMPONENTS["Event"])
-    stored["properties"] = {**stored["properties"], "seq": INT, "event_key": OPT_STR, "recorded_at": TIME}
+    # `at` as stored: in UTC, so an offset given on the way in may have moved it across a year.
+    stored["properties"] = {**stored["properties"], "at": TIME, "seq": INT, "event_key": OPT_STR,
+                            "recorded_at": TIME}
     stored["required"] = [*stored["required"], "seq", "event_key", "recorded_at"]
     stored["description"] = "An event as stored, with its sequence number and idempotency key."
     return {
@@ -143,7 +150,14 @@ def _policies() -> dict:
         "PolicyVersion": _object(version, names),
         "PolicySource": _object({**version, "source": {"type": "string"}}, (*names, "source")),
         "PolicyPage": page("PolicyVersion"),
-        "PolicyText": {"type": "string", "description": "A policy document (YAML, UTF-8)."},
+        "PolicyText": {"description": "Any YAML text (UTF-8): whatever it holds, the answer is 200 with "
+                                      "its problems."},
+        "PolicyDocument": {"type": "object",
+                           "description": "A policy document (YAML, UTF-8): a mapping of sections (metadata, "
+                                          "aging, channels, escalation …) as the policy JSON Schema "
+                                          "(engine/policy/schemas/policy.schema.json) and the semantic checks "
+                                          "of `arrears validate` accept; anything else is 422 `invalid-policy` "
+                                          "with every problem's line and column."},
         "PolicyProblem": problem,
         "PolicyWarning": _object(
             {"rule": STR, "file": STR, "line": INT, "column": INT, "pointer": STR, "subject": STR,

@@ -8,8 +8,19 @@ against the document, so the two cannot drift apart unnoticed.
 """
 from __future__ import annotations
 
-from arrears.engine.domain.model import CHANNEL_KINDS, CONTACT_OUTCOMES, DEBTOR_TYPES, EVENT_TYPES, NOTE_MAX
-from arrears.engine.domain.requests import WEEKDAYS, WISH_CHANNELS
+from arrears.engine.domain.model import (
+    CHANNEL_KINDS,
+    CONTACT_OUTCOMES,
+    CONTROL_CHARACTERS,
+    DATE_PATTERN,
+    DEBTOR_TYPES,
+    EVENT_TYPES,
+    INSTANT_PATTERN,
+    NOTE_MAX,
+    TIMEZONES,
+)
+from arrears.engine.domain.money import AMOUNT_PATTERN
+from arrears.engine.domain.requests import MAX_TEXT, WEEKDAYS, WISH_CHANNELS
 
 
 def ref(name: str) -> dict:
@@ -23,11 +34,25 @@ def nullable(schema: dict) -> dict:
 
 
 TEXT = {"type": "string", "minLength": 1, "pattern": r"\S"}
-DATE = {"type": "string", "format": "date", "examples": ["2026-10-01"]}
-INSTANT = {"type": "string", "format": "date-time", "examples": ["2026-11-22T15:00:00Z"]}
+# Dates and instants as the engine reads them (`parse_date`, `parse_instant` match these patterns).
+DATE = {"type": "string", "format": "date", "pattern": DATE_PATTERN, "examples": ["2026-10-01"],
+        "description": "A calendar date YYYY-MM-DD, years 1900-2199."}
+INSTANT = {"type": "string", "format": "date-time", "pattern": INSTANT_PATTERN,
+           "examples": ["2026-11-22T15:00:00Z"],
+           "description": "An RFC 3339 time with seconds and an offset (`Z` or `+01:00`), at most six "
+                          "fractional digits, years 1970-2199 as written."}
+DIGEST = {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$",
+          "description": "A stored policy version's digest (`sha256:` and 64 hex digits)."}
+# A pattern rather than an enum: the same set, stated as compactly, without tools that walk an
+# enum value by value (schema fuzzers, form builders) trying all 600 names.
+TIMEZONE = {"type": "string", "pattern": "^(" + "|".join(z.replace("+", r"\+") for z in TIMEZONES) + ")$",
+            "description": "An IANA time zone name, such as Europe/London (exactly one of those the "
+                           "pattern lists)."}
 UNIT = {"type": "number", "minimum": 0, "maximum": 1}
-AMOUNT = {"description": "A decimal amount in the account's currency (major units), e.g. \"120.50\".",
-          "anyOf": [{"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$"},
+AMOUNT = {"description": "A decimal amount in the account's currency (major units), e.g. \"120.50\"; no "
+                         "finer than the currency's minor unit (2 decimal places for most, 0 for JPY) and "
+                         "at most 10^14 minor units.",
+          "anyOf": [{"type": "string", "pattern": AMOUNT_PATTERN.replace("-?", "")},
                     {"type": "number", "minimum": 0}]}
 POSITIVE_AMOUNT = {"description": "A positive decimal amount, e.g. \"50.00\".",
                    "anyOf": [{"type": "string", "pattern": r"^[0-9]*[1-9][0-9]*(\.[0-9]+)?$|"
@@ -50,21 +75,22 @@ INVOICE = _object({"id": TEXT, "amount": AMOUNT, "due_date": DATE, "issued_date"
                   ("id", "amount", "due_date"), "One receivable; payments arrive as events.")
 
 CONTACT = _object({**{k: nullable(TEXT) for k in ("email", "phone", "mobile", "address")},
-                   "preferred_channels": {"type": "array", "items": {"enum": list(CHANNEL_KINDS)}}},
+                   "preferred_channels": nullable({"type": "array", "items": {"enum": list(CHANNEL_KINDS)}})},
                   description="How the debtor can be reached.")
 
 ACCOUNT = _object({
     "id": TEXT,
     "currency": {"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217 code"},
-    "invoices": {"type": "array", "items": ref("Invoice")},
+    "invoices": nullable({"type": "array", "items": ref("Invoice")}),
     "debtor_type": {"enum": list(DEBTOR_TYPES), "default": "consumer"},
-    **{k: nullable(TEXT) for k in ("jurisdiction", "timezone", "language", "relationship_tier",
+    **{k: nullable(TEXT) for k in ("jurisdiction", "language", "relationship_tier",
                                    "account_manager", "debtor_id")},
-    "tags": {"type": "array", "items": TEXT},
+    "timezone": nullable(ref("TimeZone")),
+    "tags": nullable({"type": "array", "items": TEXT}),
     "risk_score": nullable(UNIT),
     "on_time_ratio": nullable(UNIT),
     "contact": nullable(ref("Contact")),
-    "other_timezones": {"type": "array", "items": TEXT},
+    "other_timezones": nullable({"type": "array", "items": ref("TimeZone")}),
 }, ("id", "currency"), "A debtor account. `timezone` is an IANA zone such as Europe/London.")
 
 # PUT /v1/accounts/{account_id}: the id comes from the path, so the body may leave it out.
@@ -75,13 +101,17 @@ INSTALMENT = _object({"due_date": DATE, "amount": POSITIVE_AMOUNT}, ("due_date",
 
 
 def _event_rules() -> list[dict]:
-    """Per event type, the fields it requires (EVENT_TYPES)."""
-    rules = []
+    """Per event type, the fields it requires (EVENT_TYPES); `representative` and `wishes` only on
+    the one type that carries each (null elsewhere)."""
+    rules = [{"if": {"properties": {"type": {"not": {"const": owner}}}, "required": ["type"]},
+              "then": {"properties": {key: {"type": "null"}}}}
+             for key, owner in (("representative", "represented"), ("wishes", "contact_preference"))]
     for etype, needed in EVENT_TYPES.items():
         if needed:
-            then = {"required": list(needed)}
+            # present and not null (`Event.from_dict` reads null as missing); a plan not empty
+            then = {"required": list(needed), "properties": {name: {"not": {"type": "null"}} for name in needed}}
             if "instalments" in needed:
-                then["properties"] = {"instalments": {"minItems": 1}}
+                then["properties"]["instalments"] = {"type": "array", "minItems": 1}
             rules.append({"if": {"properties": {"type": {"const": etype}}, "required": ["type"]},
                           "then": then})
     return rules
@@ -98,7 +128,7 @@ REPRESENTATIVE = _object({
     "address": nullable(TEXT),
 }, ("name",), "Who represents the debtor (only on a `represented` event). Contact goes to them by "
               "email, call or letter; with none of those, a manual-review task is created.")
-WISHES = _object({
+WISHES = {**_object({
     "hours": nullable(_HOURS),
     "days": nullable({"type": "array", "minItems": 1, "items": {"enum": list(WEEKDAYS)}}),
     "channels": nullable({"type": "array", "minItems": 1, "items": {"enum": list(WISH_CHANNELS)}}),
@@ -108,7 +138,11 @@ WISHES = _object({
 }, description="The debtor's own wishes (only on a `contact_preference` event, which replaces earlier "
                "ones; `{}` withdraws them): welcome hours and weekdays, the only channels to use, no call "
                "or text at work (working_hours only with no_contact_at_work; default 09:00-17:00), "
-               "the language to write in.")
+               "the language to write in."),
+    # working_hours only with no_contact_at_work: true
+    "if": {"properties": {"working_hours": {"type": "object"}}, "required": ["working_hours"]},
+    "then": {"properties": {"no_contact_at_work": {"const": True}}, "required": ["no_contact_at_work"]},
+}
 
 EVENT = {
     **_object({
@@ -121,8 +155,10 @@ EVENT = {
         "stage": nullable(TEXT),
         "outcome": nullable({"enum": list(CONTACT_OUTCOMES)}),
         "until": nullable(DATE),
-        "instalments": {"type": "array", "items": ref("Instalment")},
+        "instalments": nullable({"type": "array", "items": ref("Instalment")}),
         "note": nullable({**TEXT, "maxLength": NOTE_MAX,
+                          # not blank, no control characters (the engine's `_note`)
+                          "pattern": f"^[^{CONTROL_CHARACTERS}]*[^{CONTROL_CHARACTERS}\\s][^{CONTROL_CHARACTERS}]*$",
                           "description": "Free text (the text of a `note` event, a call summary …); "
                                          "no control characters except tab and line breaks. Never "
                                          "affects a decision."}),
@@ -194,7 +230,7 @@ _DECISION_PROPS = {
 DECISION = _object(_DECISION_PROPS, tuple(k for k in _DECISION_PROPS if k != "trace"),
                    "What the engine decided for one account at one moment, and why.")
 
-COMPONENTS = {"Account": ACCOUNT, "AccountAtPath": ACCOUNT_AT_PATH, "Invoice": INVOICE, "Contact": CONTACT,
+COMPONENTS = {"TimeZone": TIMEZONE, "Account": ACCOUNT, "AccountAtPath": ACCOUNT_AT_PATH, "Invoice": INVOICE, "Contact": CONTACT,
               "Event": EVENT,
               "Instalment": INSTALMENT, "Representative": REPRESENTATIVE,
               "Wishes": WISHES, "Money": MONEY, "Decision": DECISION, **DECISION_PARTS}

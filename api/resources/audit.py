@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from arrears.api import cursors
-from arrears.api.openapi.model import ref
+from arrears.api.openapi.model import INSTANT, ref
 from arrears.api.resources.accounts import not_found
 from arrears.api.resources.common import COMPLIANCE, CURSOR, LIMIT
 from arrears.api.routing import Param, Resource
@@ -16,7 +16,7 @@ FILTERS = (
     Param("account_id", {"type": "string", "minLength": 1, "maxLength": 200},
           "Entries about this account: its upserts, the batches that recorded its events, and "
           "entries naming it as their subject."),
-    Param("since", {"type": "string", "format": "date-time"}, "Entries at or after this instant."),
+    Param("since", INSTANT, "Entries at or after this instant."),
     Param("kind", {"type": "string", "minLength": 1, "maxLength": 100},
           "Only entries of this kind (`accounts.upserted`, `events.appended`, `policy.activated` …)."),
 )
@@ -25,7 +25,8 @@ FILTERS = (
 @resource.route("GET", "/v1/audit", roles=COMPLIANCE, summary="Read the audit log",
                 operation_id="read_audit", description="Entries in chain order (oldest first), each with "
                 "its hash and its predecessor's, so a reader can check the links.",
-                query=(*FILTERS, LIMIT, CURSOR), responses={200: ("A page of entries", ref("AuditPage"))})
+                query=(*FILTERS, LIMIT, CURSOR), responses={200: ("A page of entries", ref("AuditPage")),
+                                                    404: ("No account has id `account_id`", ref("Problem"))})
 def read_audit(call):
     """GET /v1/audit: read the audit log."""
     q = call.query

@@ -1,6 +1,7 @@
 """Roles and parameters shared by the resources."""
 from __future__ import annotations
 
+from arrears.api.openapi.model import DIGEST, INSTANT
 from arrears.api.problems import ApiProblem, invalid
 from arrears.api.routing import Param
 
@@ -13,11 +14,12 @@ OPEN = None          # no API key needed
 LIMIT = Param("limit", lambda s: {"type": "integer", "minimum": 1, "maximum": s.max_page_size,
                                   "default": s.page_size},
               "Items per page.")
-CURSOR = Param("cursor", {"type": "string", "minLength": 1, "maxLength": 2000},
-               "The `next_cursor` of the previous page.")
-AT = Param("at", {"type": "string", "format": "date-time"},
-           "Decide as of this instant (RFC 3339 with an offset, 1970-2199); default now.")
-POLICY = Param("policy", {"type": "string", "minLength": 1, "maxLength": 200},
+CURSOR = Param("cursor", {"type": "string", "minLength": 1, "maxLength": 2000, "pattern": "^[A-Za-z0-9_-]+$"},
+               "The `next_cursor` of the previous page, exactly as this server issued it, with the same "
+               "filters. Only issued cursors are valid: one made up or edited, or one issued for another "
+               "list or other filters, is a 400 `invalid-parameter` problem naming `cursor`.")
+AT = Param("at", INSTANT, "Decide as of this instant (RFC 3339 with an offset, 1970-2199); default now.")
+POLICY = Param("policy", DIGEST,
                "Decide under this stored policy version (its digest); default the active policy.")
 
 

@@ -46,6 +46,10 @@ def _check_agent(call, raw: list, single: bool) -> None:
 @resource.route("POST", "/v1/accounts/{account_id}/events", roles=INTEGRATOR + AGENT,
                 summary="Record events", description=POST_DESCRIPTION, headers=(IDEMPOTENCY_KEY,),
                 body=(("events", "EventBatch"), (None, "Event")),
+                response_headers={201: {"Idempotent-Replayed": {
+                    "schema": {"const": "true"},
+                    "description": "Present when nothing new was recorded: every event repeats one "
+                                   "recorded before (a retry)."}}},
                 responses={201: ("The events as recorded", ref("EventsResult")),
                            409: ("The Idempotency-Key or an event id was used for a different event",
                                  ref("Problem"))})

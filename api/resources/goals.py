@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from arrears.api.openapi.model import ref
+from arrears.api.openapi.model import DIGEST, ref
 from arrears.api.problems import ApiProblem, input_message
 from arrears.api.resources.common import COMPLIANCE, policy_or_active
 from arrears.api.resources.kpis import DATE
@@ -24,7 +24,7 @@ resource = Resource("goals", "Goals", "Recovery goals and their progress (compli
 
 QUERY = (
     Param("at", DATE, "Judge the goals as of the end of this day (YYYY-MM-DD, 1900-2199); default today (UTC)."),
-    Param("policy", {"type": "string", "minLength": 1, "maxLength": 200},
+    Param("policy", DIGEST,
           "Aging buckets and segments of this stored policy version (its digest); default the active policy."),
 )
 

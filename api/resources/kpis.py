@@ -9,7 +9,7 @@ The whole portfolio is read for every request: seconds for 100,000 accounts.
 """
 from __future__ import annotations
 
-from arrears.api.openapi.model import ref
+from arrears.api.openapi.model import DATE, DIGEST, ref
 from arrears.api.problems import ApiProblem, input_message
 from arrears.api.resources.common import COMPLIANCE, policy_or_active
 from arrears.api.routing import Param, Resource
@@ -21,8 +21,6 @@ from arrears.engine.kpis.groups import GROUP_BY
 
 resource = Resource("kpis", "KPIs", "Collection KPIs (compliance).")
 
-DATE = {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "minLength": 10,
-        "maxLength": 10, "examples": ["2026-10-01"]}
 PERIOD = (
     Param("from", DATE, "First day of the period (YYYY-MM-DD, 1900-2199; the debtors' local days).",
           required=True),
@@ -30,7 +28,7 @@ PERIOD = (
     Param("group_by", {"type": "string", "enum": list(GROUP_BY)},
           "One row per segment (at the end of the period), aging bucket (at its start), channel kind or "
           "decided stage; default the whole portfolio."),
-    Param("policy", {"type": "string", "minLength": 1, "maxLength": 200},
+    Param("policy", DIGEST,
           "Aging buckets, segments and promise tolerance of this stored policy version (its digest); "
           "default the active policy."),
 )

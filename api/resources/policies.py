@@ -117,7 +117,7 @@ def validate_policy(call):
                             "stored or sent. Runs over the whole portfolio in this request; for large "
                             "portfolios prefer `arrears simulate`. An invalid policy: 422 with every problem "
                             "(line and column) in `errors`. See docs/simulation.md.",
-                query=(AT, SAMPLE), body=((None, "PolicyText"),), body_media=YAML_MEDIA,
+                query=(AT, SAMPLE), body=((None, "PolicyDocument"),), body_media=YAML_MEDIA,
                 responses={200: ("The comparison", ref("SimulationReport"))})
 def simulate_policy(call):
     """POST /v1/policies:simulate: compare a candidate policy with the active one."""
@@ -136,7 +136,7 @@ def simulate_policy(call):
                             "(once per digest) and makes it the active policy at once (audited). An "
                             "invalid policy changes nothing: 422 with every problem in `errors`. 201 when "
                             "the version is new, 200 when it was stored before (it is re-activated).",
-                body=((None, "PolicyText"),), body_media=YAML_MEDIA,
+                body=((None, "PolicyDocument"),), body_media=YAML_MEDIA,
                 responses={200: ("Already stored; now active", ref("PolicySource")),
                            201: ("Stored and activated", ref("PolicySource"))})
 def upload_policy(call):

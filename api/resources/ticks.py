@@ -47,6 +47,8 @@ def _row(call, run_id: int):
 
 @resource.route("POST", "/v1/ticks", roles=ADMIN, summary="Run a tick now", operation_id="start_tick",
                 description=POST_DESCRIPTION, body=((None, "TickRequest"),),
+                response_headers={202: {"Location": {"required": True, "schema": {"type": "string"},
+                                                     "description": "The run: `/v1/ticks/{run_id}`."}}},
                 responses={202: ("Accepted: the run, as recorded so far", ref("TickRun")),
                            409: ("A tick is running already", ref("Problem")),
                            503: ("The server is shutting down", ref("Problem"))})

@@ -5,6 +5,7 @@ they become `Decimal` again at the edges. Never float.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -32,9 +33,16 @@ def check_currency(code, where: str) -> str:
     return code
 
 
+# A decimal amount as text: digits, optionally a point and more digits (no exponent, sign
+# other than a leading minus, spaces or underscores). The OpenAPI document publishes the
+# unsigned form (`arrears.api.openapi.model.AMOUNT`).
+AMOUNT_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+_AMOUNT = re.compile(AMOUNT_PATTERN)
+
+
 def parse_amount(value, where: str) -> Decimal:
-    """Parse a decimal amount from a string or number; floats go through their repr."""
-    if isinstance(value, bool) or value is None:
+    """Parse a decimal amount from a string (`AMOUNT_PATTERN`) or number; floats go through their repr."""
+    if isinstance(value, bool) or value is None or (isinstance(value, str) and not _AMOUNT.fullmatch(value)):
         raise InputError(f"expected a decimal amount such as \"12.50\", got {value!r}", where)
     try:
         amount = Decimal(str(value)) if isinstance(value, (int, float)) else Decimal(value)
