@@ -73,6 +73,7 @@ accounts = Table(
     Column("audit_seq", BigInteger),                 # audit entry of the last change
     Column("decision_key", Text),                    # the tick's last decision key (0003)
     Column("decision_id", BigInteger),               # decisions.id of that decision (0003)
+    Column("seal", Text),                            # the row's seal (0007; engine/store/seals.py)
     Index(None, "next_evaluation_at", "acct_no", "revision"),   # covers due_accounts
     Index(None, "debtor_id"),
 )
@@ -84,6 +85,8 @@ invoices = Table(
     Column("amount_minor", Minor, nullable=False),
     Column("due_day", Integer, nullable=False),
     Column("issued_day", Integer),
+    Column("audit_seq", BigInteger),                 # audit entry that sealed the row (0007)
+    Column("seal", Text),                            # the row's seal (0007)
     UniqueConstraint("acct_no", "invoice_id"),
 )
 
@@ -128,6 +131,8 @@ decisions = Table(
     Column("not_before", Epoch),
     Column("next_evaluation_at", Epoch),
     Column("body", Text, nullable=False),            # canonical JSON summary (docs/tick.md)
+    Column("audit_seq", BigInteger),                 # the tick.page entry that sealed it (0007)
+    Column("seal", Text),                            # the row's seal (0007)
     Index(None, "acct_no", "evaluated_at"),
 )
 
@@ -150,6 +155,8 @@ outbox = Table(
     Column("payload", Text, nullable=False),         # canonical JSON
     Column("claimed_by", Text),                      # the dispatch run that set `sending` (0003)
     Column("claimed_at", Epoch),                     # (0003)
+    Column("audit_seq", BigInteger),                 # the audit entry of its latest transition (0007)
+    Column("seal", Text),                            # the row's seal (0007)
     UniqueConstraint("acct_no", "stage", "attempt", "episode_key"),
     Index(None, "status", "next_attempt_at"),
 )
@@ -191,6 +198,7 @@ audit = Table(
     Column("body", Text, nullable=False),            # canonical JSON
     Column("prev_hash", Text, nullable=False, unique=True),
     Column("hash", Text, nullable=False),
+    Index(None, "subject"),                          # entries about one account or policy (0007)
 )
 
 # A single row (id = 1): the chain's head. Appenders lock it, which serialises them on
@@ -212,4 +220,6 @@ policy_versions = Table(
     Column("created_at", Epoch, nullable=False),
     Column("activated_at", Epoch),
     Column("active", Boolean, nullable=False),
+    Column("audit_seq", BigInteger),                 # the entry that stored or (de)activated it (0007)
+    Column("seal", Text),                            # the row's seal (0007)
 )

@@ -229,4 +229,4 @@ def test_console_script_end_to_end(tmp_path, db_url):
     assert run.returncode == 1 and f"{path}:2: account.id" in run.stdout
     run = subprocess.run([sys.executable, "-m", "arrears.engine", "audit", "verify", "--db", db_url],
                          capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0 and run.stdout.startswith("OK: 1 entries")
+    assert run.returncode == 0 and run.stdout.startswith("OK: 1 entry,")

@@ -1,0 +1,325 @@
+"""Row seals: the audit chain vouches for every row that decides or delivers.
+
+A sealed table's row keeps two columns besides its own:
+
+- `seal`: the canonical JSON list of its sealed columns' values, long text replaced by
+  `#` and a SHA-256 prefix (so `verify` can tell *which* column changed);
+- `audit_seq`: the audit entry that recorded its current state.
+
+That entry's body holds, under `seals`, for each table it sealed rows of: how many
+(`rows`) and the sum, modulo 2**512, of each row's token, the SHA-512 of (table, key,
+seal). Rows are written a page or a batch at a time, so one entry covers thousands of
+rows at the cost of one hash per row; no entry per row. A row written again later (an
+outbox transition, an account upserted again, a policy activated) is re-sealed by the
+later entry, which also records under `released` the tokens it took over from each
+earlier entry: `verify` subtracts them, so each entry's sum must equal the tokens of the
+rows that still point at it.
+
+`verify` (`check`) therefore finds, for each table in `REGISTRY`:
+
+- a row whose values no longer match its seal: the table, the row's key, the columns;
+- a row without a seal, or pointing at an entry that sealed no row of its table;
+- an entry whose rows are fewer (deleted), more (inserted) or different (a seal
+  rewritten to match an edit) than it recorded: the table and the entry.
+
+To cover another table (a future `users` table, stored API keys): give it `audit_seq` and
+`seal` columns (a migration), `register` a `Sealed` for it below, and have every write
+pass its keys to the audit entry of the same transaction (`audit.append(..., reseal=)`)
+or build a `SealBook` for bulk writes.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, bindparam, inspect, select, update
+
+from arrears.engine.store.codec import sha256
+from arrears.engine.store.schema import metadata
+
+MOD = 1 << 512
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """A sealed table: its key columns (how `verify` names a row), the columns the seal
+    covers (in seal order), and those among them kept as a digest in the seal."""
+
+    name: str
+    key: tuple[str, ...]
+    columns: tuple[str, ...]
+    long: tuple[str, ...] = ()
+    label: str | None = None            # a sealed column that names the row for people (an account's id)
+
+    @property
+    def table(self):
+        """The SQLAlchemy table."""
+        return metadata.tables[self.name]
+
+    @property
+    def long_at(self) -> tuple[int, ...]:
+        """Positions (in `columns`) of the columns kept as a digest."""
+        return tuple(self.columns.index(c) for c in self.long)
+
+
+REGISTRY: dict[str, Sealed] = {}
+
+
+def register(spec: Sealed) -> Sealed:
+    """Cover `spec.name` by `verify` (the table needs `audit_seq` and `seal` columns)."""
+    REGISTRY[spec.name] = spec
+    return spec
+
+
+ACCOUNT_COLUMNS = ("id", "currency", "debtor_type", "jurisdiction", "timezone", "language", "tags",
+                   "risk_score", "on_time_ratio", "relationship_tier", "account_manager", "debtor_id",
+                   "other_timezones", "contact", "digest", "created_at", "updated_at")
+ACCOUNTS = register(Sealed("accounts", ("acct_no",), ACCOUNT_COLUMNS, long=("contact",), label="id"))
+INVOICES = register(Sealed("invoices", ("acct_no", "invoice_id"), ("amount_minor", "due_day", "issued_day")))
+DECISIONS = register(Sealed("decisions", ("id",), (
+    "acct_no", "evaluated_at", "revision", "policy_digest", "stage", "attempt", "action_type", "channel",
+    "not_before", "next_evaluation_at", "body"), long=("policy_digest", "body")))
+OUTBOX = register(Sealed("outbox", ("id",), (
+    "acct_no", "decision_id", "stage", "attempt", "episode_key", "channel", "status", "tries",
+    "next_attempt_at", "created_at", "updated_at", "provider_id", "last_error", "payload", "claimed_by",
+    "claimed_at"), long=("payload", "last_error")))
+POLICY_VERSIONS = register(Sealed("policy_versions", ("digest",), (
+    "id", "name", "version", "source", "created_at", "activated_at", "active"), long=("source",)))
+
+
+def seal_of(spec: Sealed, values) -> str:
+    """The seal of a row whose sealed columns hold `values` (in `spec.columns` order)."""
+    values = list(values)
+    for i in spec.long_at:
+        if values[i] is not None:
+            values[i] = "#" + sha256(values[i])[:32]
+    return _encode(values)
+
+
+def token(name: str, key: tuple, seal: str) -> int:
+    """A row's contribution to its entry's sum: SHA-512 of (table, key, seal) as an integer."""
+    text = f"{name}\x1f{_encode(list(key))}\x1f{seal}"
+    return int.from_bytes(hashlib.sha512(text.encode("utf-8")).digest(), "big")
+
+
+@dataclass
+class _Part:
+    rows: int = 0
+    total: int = 0
+    released: dict = field(default_factory=dict)     # seq -> [rows, sum]
+    stamp: list = field(default_factory=list)        # keys whose audit_seq the entry sets
+
+
+class SealBook:
+    """The seals one audit entry records: rows sealed per table, and tokens released from
+    earlier entries. `audit.append(..., seals=book)` writes it into the entry's body."""
+
+    def __init__(self):
+        self._parts: dict[str, _Part] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._parts)
+
+    def add(self, name: str, key: tuple, seal: str) -> None:
+        """Count a row now sealed (its `seal` column holds `seal`) by this entry."""
+        part = self._parts.setdefault(name, _Part())
+        part.rows += 1
+        part.total = (part.total + token(name, key, seal)) % MOD
+
+    def release(self, name: str, seq, key: tuple, seal) -> None:
+        """Take a row over from entry `seq` (no-op for a row never sealed)."""
+        if seq is None or seal is None:
+            return
+        part = self._parts.setdefault(name, _Part())
+        n, s = part.released.get(int(seq), (0, 0))
+        part.released[int(seq)] = (n + 1, (s + token(name, key, seal)) % MOD)
+
+    def body(self) -> dict:
+        """The JSON form kept in the entry's body (sums in hex)."""
+        out = {}
+        for name, part in sorted(self._parts.items()):
+            item = {"rows": part.rows, "sum": f"{part.total:0128x}"}
+            if part.released:
+                item["released"] = {str(seq): [n, f"{s:0128x}"] for seq, (n, s) in sorted(part.released.items())}
+            out[name] = item
+        return out
+
+    def reseal(self, conn: Connection, name: str, keys) -> None:
+        """Seal the rows of `name` with these keys (one-column keys) as they are now: write
+        their new `seal`, release their previous one; `stamp` later sets their `audit_seq`."""
+        spec = REGISTRY[name]
+        (key_col,) = spec.key
+        t = spec.table
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return
+        cols = [t.c[c] for c in spec.columns]
+        rows = conn.execute(select(t.c[key_col], *cols, t.c.audit_seq, t.c.seal)
+                            .where(t.c[key_col].in_(keys))).all()
+        updates = []
+        for row in rows:
+            key, values, seq, old = (row[0],), row[1:-2], row[-2], row[-1]
+            self.release(name, seq, key, old)
+            new = seal_of(spec, values)
+            self.add(name, key, new)
+            self._parts[name].stamp.append(row[0])
+            updates.append({"b_key": row[0], "v_seal": new})
+        conn.execute(update(t).where(t.c[key_col] == bindparam("b_key")).values(seal=bindparam("v_seal")),
+                     updates)
+
+    def stamp(self, conn: Connection, seq: int) -> None:
+        """Point the rows re-sealed with `reseal` at entry `seq`."""
+        for name, part in self._parts.items():
+            if part.stamp:
+                spec = REGISTRY[name]
+                t = spec.table
+                key_col = t.c[spec.key[0]]
+                conn.execute(update(t).where(key_col.in_(part.stamp)).values(audit_seq=seq))
+
+
+def seal_unsealed(conn: Connection, book: SealBook, spec: Sealed, seq: int) -> int:
+    """Seal the rows of `spec` without a seal, as they are, stamped with entry `seq` (which
+    must take `book`); returns how many."""
+    t = spec.table
+    keys = [t.c[c] for c in spec.key]
+    rows = conn.execute(select(*keys, *(t.c[c] for c in spec.columns)).where(t.c.seal.is_(None))).all()
+    if not rows:
+        return 0
+    nk, updates = len(keys), []
+    for row in rows:
+        key = tuple(row[:nk])
+        seal = seal_of(spec, row[nk:])
+        book.add(spec.name, key, seal)
+        updates.append({**{f"b_{c}": v for c, v in zip(spec.key, key)}, "v_seal": seal})
+    where = [t.c[c] == bindparam(f"b_{c}") for c in spec.key]
+    conn.execute(update(t).where(*where).values(seal=bindparam("v_seal"), audit_seq=seq), updates)
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing `verify` found wrong with the sealed rows."""
+
+    table: str
+    problem: str
+    key: str | None = None              # the row, as `col=value, ...`, when one row is named
+    columns: tuple[str, ...] = ()       # the columns that changed, when known
+    audit_seq: int | None = None        # the entry concerned
+
+    def line(self) -> str:
+        """One line for people."""
+        where = f"{self.table} row {self.key}" if self.key else f"{self.table}"
+        cols = f" (column{'s' if len(self.columns) != 1 else ''} {', '.join(self.columns)})" if self.columns else ""
+        entry = f" [audit entry {self.audit_seq}]" if self.audit_seq is not None else ""
+        return f"{where}: {self.problem}{cols}{entry}"
+
+    def to_dict(self) -> dict:
+        """JSON form."""
+        return {"table": self.table, "key": self.key, "columns": list(self.columns),
+                "audit_seq": self.audit_seq, "problem": self.problem}
+
+
+def _changed_columns(spec: Sealed, fresh: str, stored: str) -> tuple[str, ...]:
+    try:
+        old = json.loads(stored)
+    except ValueError:
+        return ()
+    new = json.loads(fresh)
+    if not isinstance(old, list) or len(old) != len(new):
+        return ()
+    return tuple(c for c, a, b in zip(spec.columns, new, old) if a != b)
+
+
+def _key_text(spec: Sealed, key: tuple, values=None) -> str:
+    text = ", ".join(f"{c}={v!r}" for c, v in zip(spec.key, key))
+    if spec.label is not None and values is not None:
+        text += f" ({spec.label} {values[spec.columns.index(spec.label)]!r})"
+    return text
+
+
+def expected_sums(recorded: dict[int, dict]) -> dict[tuple[str, int], list]:
+    """(table, seq) -> [rows, sum] each entry must still vouch for, from the entries' `seals`."""
+    expected: dict[tuple[str, int], list] = {}
+    for seq, parts in recorded.items():
+        for name, item in parts.items():
+            e = expected.setdefault((name, seq), [0, 0])
+            e[0] += item["rows"]
+            e[1] = (e[1] + int(item["sum"], 16)) % MOD
+            for old, (n, s) in (item.get("released") or {}).items():
+                e = expected.setdefault((name, int(old)), [0, 0])
+                e[0] -= n
+                e[1] = (e[1] - int(s, 16)) % MOD
+    return expected
+
+
+def sealed_tables(conn: Connection) -> list[Sealed]:
+    """The registered tables this database has seal columns for (none before revision 0007)."""
+    out = []
+    for spec in REGISTRY.values():
+        names = {c["name"] for c in inspect(conn).get_columns(spec.name)}
+        if {"seal", "audit_seq"} <= names:
+            out.append(spec)
+    return out
+
+
+def check(conn: Connection, recorded: dict[int, dict], chunk: int = 5000) -> tuple[list[Finding], dict]:
+    """Check every sealed row against its seal, and each entry's sums against its rows.
+
+    `recorded`: seq -> the `seals` part of that entry's body. Returns (findings, rows
+    checked per table).
+    """
+    expected = expected_sums(recorded)
+    actual: dict[tuple[str, int], list] = {}
+    findings: list[Finding] = []
+    checked: dict[str, int] = {}
+    for spec in sealed_tables(conn):
+        t, nk, n = spec.table, len(spec.key), len(spec.columns)
+        stmt = select(*(t.c[c] for c in spec.key), *(t.c[c] for c in spec.columns), t.c.audit_seq, t.c.seal)
+        checked[spec.name] = 0
+        for rows in conn.execute(stmt.order_by(*(t.c[c] for c in spec.key))).partitions(chunk):
+            for row in rows:
+                checked[spec.name] += 1
+                key, values, seq, seal = tuple(row[:nk]), row[nk:nk + n], row[-2], row[-1]
+                problem = _check_row(spec, key, values, seq, seal, expected, actual)
+                if problem is not None:
+                    findings.append(problem)
+    findings += _check_sums(expected, actual)
+    return findings, checked
+
+
+def _check_row(spec, key, values, seq, seal, expected, actual) -> Finding | None:
+    name = spec.name
+    if seal is None or seq is None:
+        return Finding(name, "has no seal (it was added, or its seal removed, outside Arrears)",
+                       _key_text(spec, key, values), audit_seq=seq)
+    if (name, seq) not in expected:
+        return Finding(name, f"points at audit entry {seq}, which sealed no {name} rows",
+                       _key_text(spec, key, values), audit_seq=seq)
+    a = actual.setdefault((name, seq), [0, 0])
+    a[0] += 1
+    a[1] = (a[1] + token(name, key, seal)) % MOD
+    fresh = seal_of(spec, values)
+    if fresh != seal:
+        return Finding(name, "changed after it was recorded", _key_text(spec, key, values),
+                       _changed_columns(spec, fresh, seal) or ("(seal)",), seq)
+    return None
+
+
+def _check_sums(expected, actual) -> list[Finding]:
+    out = []
+    for (name, seq), (n, s) in sorted(expected.items()):
+        got_n, got_s = actual.get((name, seq), (0, 0))
+        if (got_n, got_s) == (n, s % MOD):
+            continue
+        if got_n < n:
+            k = n - got_n
+            problem = f"{k} row{'s' if k != 1 else ''} this entry recorded {'are' if k != 1 else 'is'} missing (deleted)"
+        elif got_n > n:
+            k = got_n - n
+            problem = f"{k} row{'s' if k != 1 else ''} more than this entry recorded point at it (inserted)"
+        else:
+            problem = "a row was replaced or its seal rewritten to match an edit (the rows no longer add up)"
+        out.append(Finding(name, problem, audit_seq=seq))
+    return out
