@@ -26,7 +26,7 @@ def _database(state) -> tuple[dict, str | None]:
 
 def _policy(state) -> tuple[dict, dict | None]:
     try:
-        p = state.policies.active()
+        p = state.policies.active(force=True)      # the store's truth now: a tampered text shows at once
     except PolicyTampered as exc:
         return {"status": "failing", "detail": f"the active policy is refused: {exc}"}, None
     except (ArrearsError, LookupError, StoreError) as exc:

@@ -39,6 +39,7 @@ from arrears.engine.store.codec import sha256
 from arrears.engine.store.schema import metadata
 
 MOD = 1 << 512
+_sha256, _sha512 = hashlib.sha256, hashlib.sha512
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
@@ -91,17 +92,35 @@ POLICY_VERSIONS = register(Sealed("policy_versions", ("digest",), (
 
 def seal_of(spec: Sealed, values) -> str:
     """The seal of a row whose sealed columns hold `values` (in `spec.columns` order)."""
-    values = list(values)
-    for i in spec.long_at:
-        if values[i] is not None:
-            values[i] = "#" + sha256(values[i])[:32]
-    return _encode(values)
+    return seal_many(spec, [values])[0]
+
+
+def seal_many(spec: Sealed, rows) -> list[str]:
+    """`seal_of` of each row (the bulk writers' form: one call per page or batch)."""
+    long_at = spec.long_at
+    if not long_at:
+        return [_encode(list(r)) for r in rows]
+    out = []
+    for r in rows:
+        values = list(r)
+        for i in long_at:
+            if values[i] is not None:
+                values[i] = "#" + _sha256(values[i].encode("utf-8")).hexdigest()[:32]
+        out.append(_encode(values))
+    return out
+
+
+def _key_text(key: tuple) -> str:
+    """A key as the token hashes it: an integer as is, anything else as a JSON list."""
+    if len(key) == 1 and type(key[0]) is int:
+        return str(key[0])
+    return _encode(list(key))
 
 
 def token(name: str, key: tuple, seal: str) -> int:
     """A row's contribution to its entry's sum: SHA-512 of (table, key, seal) as an integer."""
-    text = f"{name}\x1f{_encode(list(key))}\x1f{seal}"
-    return int.from_bytes(hashlib.sha512(text.encode("utf-8")).digest(), "big")
+    text = f"{name}\x1f{_key_text(key)}\x1f{seal}"
+    return int.from_bytes(_sha512(text.encode("utf-8")).digest(), "big")
 
 
 @dataclass
@@ -127,6 +146,15 @@ class SealBook:
         part = self._parts.setdefault(name, _Part())
         part.rows += 1
         part.total = (part.total + token(name, key, seal)) % MOD
+
+    def add_many(self, name: str, keys, seals) -> None:
+        """`add` for many rows at once: `keys` their one-integer keys, `seals` their seals."""
+        sha, prefix = _sha512, f"{name}\x1f"
+        total = sum(int.from_bytes(sha(f"{prefix}{int(k)}\x1f{s}".encode("utf-8")).digest(), "big")
+                    for k, s in zip(keys, seals))
+        part = self._parts.setdefault(name, _Part())
+        part.rows += len(seals)
+        part.total = (part.total + total) % MOD
 
     def release(self, name: str, seq, key: tuple, seal) -> None:
         """Take a row over from entry `seq` (no-op for a row never sealed)."""
@@ -232,7 +260,7 @@ def _changed_columns(spec: Sealed, fresh: str, stored: str) -> tuple[str, ...]:
     return tuple(c for c, a, b in zip(spec.columns, new, old) if a != b)
 
 
-def _key_text(spec: Sealed, key: tuple, values=None) -> str:
+def _row_name(spec: Sealed, key: tuple, values=None) -> str:
     text = ", ".join(f"{c}={v!r}" for c, v in zip(spec.key, key))
     if spec.label is not None and values is not None:
         text += f" ({spec.label} {values[spec.columns.index(spec.label)]!r})"
@@ -293,16 +321,16 @@ def _check_row(spec, key, values, seq, seal, expected, actual) -> Finding | None
     name = spec.name
     if seal is None or seq is None:
         return Finding(name, "has no seal (it was added, or its seal removed, outside Arrears)",
-                       _key_text(spec, key, values), audit_seq=seq)
+                       _row_name(spec, key, values), audit_seq=seq)
     if (name, seq) not in expected:
         return Finding(name, f"points at audit entry {seq}, which sealed no {name} rows",
-                       _key_text(spec, key, values), audit_seq=seq)
+                       _row_name(spec, key, values), audit_seq=seq)
     a = actual.setdefault((name, seq), [0, 0])
     a[0] += 1
     a[1] = (a[1] + token(name, key, seal)) % MOD
     fresh = seal_of(spec, values)
     if fresh != seal:
-        return Finding(name, "changed after it was recorded", _key_text(spec, key, values),
+        return Finding(name, "changed after it was recorded", _row_name(spec, key, values),
                        _changed_columns(spec, fresh, seal) or ("(seal)",), seq)
     return None
 

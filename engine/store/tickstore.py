@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from arrears.engine.store import audit
 from arrears.engine.store.db import bulk_insert, chunks, fetch_tuples, int_in, write_transaction
 from arrears.engine.store.schema import accounts, decisions, outbox
-from arrears.engine.store.seals import DECISIONS, OUTBOX, SealBook, seal_of
+from arrears.engine.store.seals import DECISIONS, OUTBOX, SealBook, seal_many
 
 IN_CHUNK = 5000          # keys per IN (...) list, written into the SQL (no bound parameters)
 DECISION_COLUMNS = ("acct_no", "evaluated_at", "revision", "policy_digest", "stage", "attempt",
@@ -122,12 +122,11 @@ def insert_decisions(conn: Connection, rows: list[tuple], seq: int, book: SealBo
     if not rows:
         return {}
     before = conn.execute(select(func.max(decisions.c.id))).scalar() or 0
-    sealed = [seal_of(DECISIONS, r) for r in rows]
+    sealed = seal_many(DECISIONS, rows)
     bulk_insert(conn, decisions, (*DECISION_COLUMNS, "audit_seq", "seal"),
                 [(*r, seq, s) for r, s in zip(rows, sealed)])
     ids = _inserted_ids(conn, rows, before)
-    for r, s in zip(rows, sealed):
-        book.add("decisions", (ids[r[0]],), s)
+    book.add_many("decisions", [ids[r[0]] for r in rows], sealed)
     return ids
 
 
@@ -161,7 +160,7 @@ def queue_outbox(conn: Connection, rows: list[tuple], now: int, seq: int, book: 
     if not rows:
         return 0, 0
     before = conn.execute(select(func.max(outbox.c.id))).scalar() or 0
-    sealed = [seal_of(OUTBOX, (*r[:11], None, None, r[11], None, None)) for r in rows]
+    sealed = seal_many(OUTBOX, [(*r[:11], None, None, r[11], None, None) for r in rows])
     inserted = executemany(conn, _insert_ignore(conn), [(*r, seq, s) for r, s in zip(rows, sealed)],
                            (*OUTBOX_COLUMNS, "audit_seq", "seal"))
     # SQLite's rowcount of an executemany is the sum of the rows inserted (other drivers'
@@ -169,8 +168,7 @@ def queue_outbox(conn: Connection, rows: list[tuple], now: int, seq: int, book: 
     # (a first tick) or none (the steady state) needs no read-back.
     if conn.dialect.name == "sqlite" and inserted == len(rows) and \
             conn.execute(select(func.max(outbox.c.id))).scalar() == before + inserted:
-        for i, s in enumerate(sealed, start=before + 1):
-            book.add("outbox", (i,), s)
+        book.add_many("outbox", range(before + 1, before + 1 + inserted), sealed)
         return inserted, 0
     if conn.dialect.name == "sqlite" and inserted == 0:
         new = {}
@@ -178,10 +176,8 @@ def queue_outbox(conn: Connection, rows: list[tuple], now: int, seq: int, book: 
         new = {tuple(r[1:]): r[0] for r in fetch_tuples(conn, select(
             outbox.c.id, outbox.c.acct_no, outbox.c.stage, outbox.c.attempt, outbox.c.episode_key)
             .where(outbox.c.id > before))}
-    for r, s in zip(rows, sealed):
-        oid = new.get((r[0], r[2], r[3], r[4]))
-        if oid is not None:
-            book.add("outbox", (oid,), s)
+    mine = [(new[(r[0], r[2], r[3], r[4])], s) for r, s in zip(rows, sealed) if (r[0], r[2], r[3], r[4]) in new]
+    book.add_many("outbox", [k for k, _ in mine], [s for _, s in mine])
     conflicts = {(r[0], r[2], r[3], r[4]): r for r in rows if (r[0], r[2], r[3], r[4]) not in new}
     return len(new), _revive(conn, conflicts, now, book)
 
