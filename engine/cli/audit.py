@@ -41,14 +41,16 @@ def run_verify(args) -> int:
               f"({result.entries:,} entries verified before it, last good hash {result.head_hash})")
         return ExitCode.PROBLEMS
     rows = sum(result.rows.values())
-    checked = f"{plural(rows, 'sealed row')} in {plural(len(result.rows), 'table')}"
+    checked = f"{plural(rows, 'sealed row')} in {plural(len(result.rows), 'table')} checked"
+    if not result.rows:
+        checked = "no sealed rows (the schema predates revision 0007; any writing command upgrades it)"
     if result.ok:
-        print(f"OK: {plural(result.entries, 'entry', 'entries')}, head {result.head_hash}; {checked} checked")
+        print(f"OK: {plural(result.entries, 'entry', 'entries')}, head {result.head_hash}; {checked}")
         return ExitCode.OK
     tables = sorted({f.table for f in result.findings})
     print(f"BROKEN: {plural(len(result.findings), 'finding')} in {plural(len(tables), 'table')} "
           f"({', '.join(tables)}); the chain itself is intact ({plural(result.entries, 'entry', 'entries')}, "
-          f"head {result.head_hash}; {checked} checked)")
+          f"head {result.head_hash}; {checked})")
     for finding in result.findings[:SHOWN]:
         print(f"  {finding.line()}")
     if len(result.findings) > SHOWN:

@@ -150,3 +150,27 @@ def test_a_row_added_with_sql_has_no_seal(populated, capsys):
     _edit(populated[0], "INSERT INTO invoices (acct_no, invoice_id, amount_minor, due_day) VALUES (1, 'X', 5, 1)")
     code, out = _verify(populated[1], capsys)
     assert code == 1 and "invoices row acct_no=1, invoice_id='X': has no seal" in out
+
+
+def test_rows_stored_before_0007_are_sealed_by_the_upgrade(db_url, capsys):
+    from arrears.engine.domain.model import Account
+    from arrears.engine.store import migrations
+    from arrears.engine.store.db import make_engine
+    from tests.store.storekit import T0, upsert_pre_0007
+
+    engine = make_engine(db_url)
+    migrations.upgrade(engine, "0006")
+    engine.dispose()
+    with Store(db_url, upgrade=False) as old:
+        upsert_pre_0007(old, [Account("A", "EUR"), Account("B", "EUR")], T0)
+    _edit(db_url, "INSERT INTO decisions (acct_no, evaluated_at, revision, policy_digest, body) "
+                  "VALUES (1, 0, 1, 'd', '{}')")
+    assert main(["audit", "verify", "--db", db_url]) == 0       # read-only: not upgraded
+    assert "no sealed rows (the schema predates revision 0007" in capsys.readouterr().out
+    Store(db_url).close()                                       # the upgrade seals what is there
+    assert main(["audit", "verify", "--db", db_url]) == 0
+    assert "3 sealed rows in 5 tables checked" in capsys.readouterr().out
+    _edit(db_url, "UPDATE decisions SET body = '[1]'")
+    assert main(["audit", "verify", "--db", db_url]) == 1
+    out = capsys.readouterr().out
+    assert "decisions row id=1: changed after it was recorded (column body) [audit entry 2]" in out
