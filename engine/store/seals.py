@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from json.encoder import c_make_encoder, encode_basestring
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, bindparam, inspect, select, update
@@ -41,6 +42,15 @@ from arrears.engine.store.schema import metadata
 MOD = 1 << 512
 _sha256, _sha512 = hashlib.sha256, hashlib.sha512
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_join = "".join
+
+
+def _not_json(value):
+    raise TypeError(f"a sealed column holds a {type(value).__name__}, which JSON cannot hold")
+
+
+# The C encoder `_encode` builds on each call, built once: the same text, in half the time.
+_encode_list = c_make_encoder(None, _not_json, encode_basestring, None, ":", ",", False, False, True)
 
 
 @dataclass(frozen=True)
@@ -99,14 +109,19 @@ def seal_many(spec: Sealed, rows) -> list[str]:
     """`seal_of` of each row (the bulk writers' form: one call per page or batch)."""
     long_at = spec.long_at
     if not long_at:
-        return [_encode(list(r)) for r in rows]
-    out = []
+        return [_join(_encode_list(list(r), 0)) for r in rows]
+    out, last = [], {i: (None, None) for i in long_at}
     for r in rows:
         values = list(r)
         for i in long_at:
-            if values[i] is not None:
-                values[i] = "#" + _sha256(values[i].encode("utf-8")).hexdigest()[:32]
-        out.append(_encode(values))
+            v = values[i]
+            if v is not None:
+                seen, digest = last[i]
+                if v is not seen:       # a page's rows share one policy digest: hash it once
+                    digest = "#" + _sha256(v.encode("utf-8")).hexdigest()[:32]
+                    last[i] = (v, digest)
+                values[i] = digest
+        out.append(_join(_encode_list(values, 0)))
     return out
 
 
