@@ -209,6 +209,8 @@ class SealBook:
             self.add(name, key, new)
             self._parts[name].stamp.append(row[0])
             updates.append({"b_key": row[0], "v_seal": new})
+        if not updates:
+            return
         conn.execute(update(t).where(t.c[key_col] == bindparam("b_key")).values(seal=bindparam("v_seal")),
                      updates)
 
@@ -282,19 +284,24 @@ def _row_name(spec: Sealed, key: tuple, values=None) -> str:
     return text
 
 
-def expected_sums(recorded: dict[int, dict]) -> dict[tuple[str, int], list]:
-    """(table, seq) -> [rows, sum] each entry must still vouch for, from the entries' `seals`."""
+def expected_sums(recorded: dict[int, dict]) -> tuple[dict[tuple[str, int], list], list[Finding]]:
+    """(table, seq) -> [rows, sum] each entry must still vouch for, from the entries' `seals`;
+    and a finding for each entry whose `seals` record cannot be read."""
     expected: dict[tuple[str, int], list] = {}
+    bad = []
     for seq, parts in recorded.items():
-        for name, item in parts.items():
-            e = expected.setdefault((name, seq), [0, 0])
-            e[0] += item["rows"]
-            e[1] = (e[1] + int(item["sum"], 16)) % MOD
-            for old, (n, s) in (item.get("released") or {}).items():
-                e = expected.setdefault((name, int(old)), [0, 0])
-                e[0] -= n
-                e[1] = (e[1] - int(s, 16)) % MOD
-    return expected
+        try:
+            for name, item in parts.items():
+                e = expected.setdefault((name, seq), [0, 0])
+                e[0] += int(item["rows"])
+                e[1] = (e[1] + int(item["sum"], 16)) % MOD
+                for old, (n, s) in (item.get("released") or {}).items():
+                    e = expected.setdefault((name, int(old)), [0, 0])
+                    e[0] -= int(n)
+                    e[1] = (e[1] - int(s, 16)) % MOD
+        except (AttributeError, KeyError, TypeError, ValueError):
+            bad.append(Finding("audit", "its record of the rows it sealed cannot be read", audit_seq=seq))
+    return expected, bad
 
 
 def sealed_tables(conn: Connection) -> list[Sealed]:
@@ -313,9 +320,8 @@ def check(conn: Connection, recorded: dict[int, dict], chunk: int = 5000) -> tup
     `recorded`: seq -> the `seals` part of that entry's body. Returns (findings, rows
     checked per table).
     """
-    expected = expected_sums(recorded)
+    expected, findings = expected_sums(recorded)
     actual: dict[tuple[str, int], list] = {}
-    findings: list[Finding] = []
     checked: dict[str, int] = {}
     for spec in sealed_tables(conn):
         t, nk, n = spec.table, len(spec.key), len(spec.columns)
