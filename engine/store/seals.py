@@ -87,7 +87,7 @@ def register(spec: Sealed) -> Sealed:
 ACCOUNT_COLUMNS = ("id", "currency", "debtor_type", "jurisdiction", "timezone", "language", "tags",
                    "risk_score", "on_time_ratio", "relationship_tier", "account_manager", "debtor_id",
                    "other_timezones", "contact", "digest", "created_at", "updated_at")
-ACCOUNTS = register(Sealed("accounts", ("acct_no",), ACCOUNT_COLUMNS, long=("contact",), label="id"))
+ACCOUNTS = register(Sealed("accounts", ("acct_no",), ACCOUNT_COLUMNS, long=("contact", "digest"), label="id"))
 INVOICES = register(Sealed("invoices", ("acct_no", "invoice_id"), ("amount_minor", "due_day", "issued_day")))
 DECISIONS = register(Sealed("decisions", ("id",), (
     "acct_no", "evaluated_at", "revision", "policy_digest", "stage", "attempt", "action_type", "channel",
