@@ -18,7 +18,7 @@ import re
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
-from arrears.engine.domain.errors import ArrearsError, InputError, PolicyError
+from arrears.engine.domain.errors import ArrearsError, InputError, PolicyError, PolicyTampered
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("arrears.api")
@@ -150,6 +150,12 @@ def handle_policy(exc: PolicyError) -> Response:
                                      policy_errors(exc)))
 
 
+def handle_tampered(exc: PolicyTampered) -> Response:
+    """The stored policy was edited in the database: 503, nothing decided (fail closed)."""
+    return response({"type": type_uri("unavailable"), "title": TYPES["unavailable"], "status": 503,
+                     "detail": f"the active policy is refused: {exc}"}, 503)
+
+
 def handle_unexpected(exc: Exception) -> Response:
     """Anything else: logged with its traceback, answered as a 500 problem without details."""
     if isinstance(exc, HTTPException):
@@ -168,4 +174,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(ApiProblem, handle_problem)
     app.register_error_handler(InputError, handle_input)
     app.register_error_handler(PolicyError, handle_policy)
+    app.register_error_handler(PolicyTampered, handle_tampered)
     app.register_error_handler(Exception, handle_unexpected)

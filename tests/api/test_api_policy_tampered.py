@@ -37,7 +37,8 @@ def test_the_api_refuses_an_edited_policy_and_healthz_says_why(api, state, db_ur
     assert r.status_code == 503
     check = r.get_json()["checks"]["policy"]
     assert check["status"] == "failing" and "no longer matches the text recorded" in check["detail"]
-    assert api.post("/v1/decide", {"account": account()}).status_code >= 500       # nothing decided
+    r = api.post("/v1/decide", {"account": account()})                              # nothing decided
+    assert r.status_code == 503 and "the active policy is refused" in r.get_json()["detail"]
     assert _kinds(db_url).count("policy.refused") == 1                           # audited once
     assert main(["audit", "verify", "--db", db_url]) == 1
 
