@@ -75,7 +75,7 @@ def upsert_accounts(conn: Connection, batch: list[Account], now: int) -> UpsertR
     latest = {acc.id: (i, acc) for i, acc in enumerate(batch)}
     prepared = {aid: account_row(acc, f"accounts[{i}]") for aid, (i, acc) in latest.items()}
     existing = lookup(conn, prepared, accounts.c.acct_no, accounts.c.digest, accounts.c.created_at,
-                      accounts.c.audit_seq, accounts.c.seal)
+                      accounts.c.audit_seq, accounts.c.seal, *(accounts.c[c] for c in ACCOUNTS.columns))
     new = [aid for aid in prepared if aid not in existing]
     changed = [aid for aid, (no, digest, *_) in existing.items() if digest != prepared[aid][0]["digest"]]
     if not new and not changed:
@@ -84,7 +84,8 @@ def upsert_accounts(conn: Connection, batch: list[Account], now: int) -> UpsertR
     seq, book = audit.next_seq(conn), SealBook()
     state = {"updated_at": now, "changed_at": now, "next_evaluation_at": None, "audit_seq": seq}
     created = {aid: existing[aid][2] if aid in existing else now for aid in new + changed}
-    seal = {aid: seal_of(ACCOUNTS, (*prepared[aid][0].values(), created[aid], now)) for aid in new + changed}
+    content = {aid: (*prepared[aid][0].values(), created[aid], now) for aid in new + changed}
+    seal = {aid: seal_of(ACCOUNTS, content[aid]) for aid in new + changed}
     if new:
         fresh = {**state, "created_at": now, "revision": 1, "evaluated_revision": 0}
         cols = (*prepared[new[0]][0], *fresh, "seal")
@@ -96,12 +97,12 @@ def upsert_accounts(conn: Connection, batch: list[Account], now: int) -> UpsertR
         conn.execute(stmt, [{**prepared[aid][0], **state, "seal": seal[aid], "b_acct_no": existing[aid][0]}
                             for aid in changed])
         for aid in changed:
-            no, _, _, old_seq, old_seal = existing[aid]
-            book.release("accounts", old_seq, (no,), old_seal)
+            no, _, _, old_seq, old_seal, *old_content = existing[aid]
+            book.release("accounts", old_seq, (no,), old_seal, old_content)
         _release_invoices(conn, book, [existing[aid][0] for aid in changed])
     numbers = {**{aid: row[0] for aid, row in existing.items()}, **lookup(conn, new)}
     for aid in new + changed:
-        book.add("accounts", (numbers[aid],), seal[aid])
+        book.add("accounts", (numbers[aid],), seal[aid], content[aid])
     rows = []
     for aid in new + changed:
         for inv in prepared[aid][1]:

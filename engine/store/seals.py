@@ -3,7 +3,8 @@
 A sealed table's row keeps two columns besides its own:
 
 - `seal`: the canonical JSON list of its sealed columns' values, long text replaced by
-  `#` and a SHA-256 prefix (so `verify` can tell *which* column changed);
+  `#` and a SHA-256 prefix (so `verify` can tell *which* column changed); for a compact
+  table (accounts, whose rows every tick rewrites) a 16-bit fingerprint per column;
 - `audit_seq`: the audit entry that recorded its current state.
 
 That entry's body holds, under `seals`, for each table it sealed rows of: how many
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from zlib import crc32 as _crc32
 from json.encoder import c_make_encoder, encode_basestring
 from dataclasses import dataclass, field
 
@@ -63,6 +65,10 @@ class Sealed:
     columns: tuple[str, ...]
     long: tuple[str, ...] = ()
     label: str | None = None            # a sealed column that names the row for people (an account's id)
+    # Compact: the seal holds a 16-bit fingerprint per column (enough to name the column that
+    # changed) and the token hashes the row's values themselves. For rows the tick rewrites
+    # (an account's scheduling state): a small seal keeps them small.
+    compact: bool = False
 
     @property
     def table(self):
@@ -87,7 +93,7 @@ def register(spec: Sealed) -> Sealed:
 ACCOUNT_COLUMNS = ("id", "currency", "debtor_type", "jurisdiction", "timezone", "language", "tags",
                    "risk_score", "on_time_ratio", "relationship_tier", "account_manager", "debtor_id",
                    "other_timezones", "contact", "digest", "created_at", "updated_at")
-ACCOUNTS = register(Sealed("accounts", ("acct_no",), ACCOUNT_COLUMNS, long=("contact", "digest"), label="id"))
+ACCOUNTS = register(Sealed("accounts", ("acct_no",), ACCOUNT_COLUMNS, label="id", compact=True))
 INVOICES = register(Sealed("invoices", ("acct_no", "invoice_id"), ("amount_minor", "due_day", "issued_day")))
 DECISIONS = register(Sealed("decisions", ("id",), (
     "acct_no", "evaluated_at", "revision", "policy_digest", "stage", "attempt", "action_type", "channel",
@@ -107,6 +113,8 @@ def seal_of(spec: Sealed, values) -> str:
 
 def seal_many(spec: Sealed, rows) -> list[str]:
     """`seal_of` of each row (the bulk writers' form: one call per page or batch)."""
+    if spec.compact:
+        return ["".join(f"{_crc32(repr(v).encode('utf-8')) & 0xFFFF:04x}" for v in r) for r in rows]
     long_at = spec.long_at
     if not long_at:
         return [_join(_encode_list(list(r), 0)) for r in rows]
@@ -132,9 +140,12 @@ def _key_text(key: tuple) -> str:
     return _encode(list(key))
 
 
-def token(name: str, key: tuple, seal: str) -> int:
-    """A row's contribution to its entry's sum: SHA-512 of (table, key, seal) as an integer."""
+def token(name: str, key: tuple, seal: str, values=None) -> int:
+    """A row's contribution to its entry's sum: SHA-512 of (table, key, seal) as an integer;
+    of a compact table's row, of its `values` (the sealed columns) too."""
     text = f"{name}\x1f{_key_text(key)}\x1f{seal}"
+    if REGISTRY[name].compact:
+        text += "\x1f" + _join(_encode_list(list(values), 0))
     return int.from_bytes(_sha512(text.encode("utf-8")).digest(), "big")
 
 
@@ -156,11 +167,12 @@ class SealBook:
     def __bool__(self) -> bool:
         return bool(self._parts)
 
-    def add(self, name: str, key: tuple, seal: str) -> None:
-        """Count a row now sealed (its `seal` column holds `seal`) by this entry."""
+    def add(self, name: str, key: tuple, seal: str, values=None) -> None:
+        """Count a row now sealed (its `seal` column holds `seal`; `values`: its sealed
+        columns, needed for a compact table) by this entry."""
         part = self._parts.setdefault(name, _Part())
         part.rows += 1
-        part.total = (part.total + token(name, key, seal)) % MOD
+        part.total = (part.total + token(name, key, seal, values)) % MOD
 
     def add_many(self, name: str, keys, seals) -> None:
         """`add` for many rows at once: `keys` their one-integer keys, `seals` their seals."""
@@ -171,13 +183,14 @@ class SealBook:
         part.rows += len(seals)
         part.total = (part.total + total) % MOD
 
-    def release(self, name: str, seq, key: tuple, seal) -> None:
-        """Take a row over from entry `seq` (no-op for a row never sealed)."""
+    def release(self, name: str, seq, key: tuple, seal, values=None) -> None:
+        """Take a row over from entry `seq` (no-op for a row never sealed); `values` as
+        it was stored, for a compact table."""
         if seq is None or seal is None:
             return
         part = self._parts.setdefault(name, _Part())
         n, s = part.released.get(int(seq), (0, 0))
-        part.released[int(seq)] = (n + 1, (s + token(name, key, seal)) % MOD)
+        part.released[int(seq)] = (n + 1, (s + token(name, key, seal, values)) % MOD)
 
     def body(self) -> dict:
         """The JSON form kept in the entry's body (sums in hex)."""
@@ -204,9 +217,9 @@ class SealBook:
         updates = []
         for row in rows:
             key, values, seq, old = (row[0],), row[1:-2], row[-2], row[-1]
-            self.release(name, seq, key, old)
+            self.release(name, seq, key, old, values)
             new = seal_of(spec, values)
-            self.add(name, key, new)
+            self.add(name, key, new, values)
             self._parts[name].stamp.append(row[0])
             updates.append({"b_key": row[0], "v_seal": new})
         if not updates:
@@ -236,7 +249,7 @@ def seal_unsealed(conn: Connection, book: SealBook, spec: Sealed, seq: int) -> i
     for row in rows:
         key = tuple(row[:nk])
         seal = seal_of(spec, row[nk:])
-        book.add(spec.name, key, seal)
+        book.add(spec.name, key, seal, row[nk:])
         updates.append({**{f"b_{c}": v for c, v in zip(spec.key, key)}, "v_seal": seal})
     where = [t.c[c] == bindparam(f"b_{c}") for c in spec.key]
     conn.execute(update(t).where(*where).values(seal=bindparam("v_seal"), audit_seq=seq), updates)
@@ -267,6 +280,10 @@ class Finding:
 
 
 def _changed_columns(spec: Sealed, fresh: str, stored: str) -> tuple[str, ...]:
+    if spec.compact:
+        if len(stored) != len(fresh):
+            return ()
+        return tuple(c for i, c in enumerate(spec.columns) if fresh[4 * i:4 * i + 4] != stored[4 * i:4 * i + 4])
     try:
         old = json.loads(stored)
     except ValueError:
@@ -334,7 +351,8 @@ def check(conn: Connection, recorded: dict[int, dict], chunk: int = 5000) -> tup
                 problem = _check_row(spec, key, values, seq, seal, expected, actual)
                 if problem is not None:
                     findings.append(problem)
-    findings += _check_sums(expected, actual)
+    named = {(f.table, f.audit_seq) for f in findings if f.key is not None}
+    findings += _check_sums(expected, actual, named)
     return findings, checked
 
 
@@ -348,7 +366,7 @@ def _check_row(spec, key, values, seq, seal, expected, actual) -> Finding | None
                        _row_name(spec, key, values), audit_seq=seq)
     a = actual.setdefault((name, seq), [0, 0])
     a[0] += 1
-    a[1] = (a[1] + token(name, key, seal)) % MOD
+    a[1] = (a[1] + token(name, key, seal, values)) % MOD
     fresh = seal_of(spec, values)
     if fresh != seal:
         return Finding(name, "changed after it was recorded", _row_name(spec, key, values),
@@ -356,11 +374,13 @@ def _check_row(spec, key, values, seq, seal, expected, actual) -> Finding | None
     return None
 
 
-def _check_sums(expected, actual) -> list[Finding]:
+def _check_sums(expected, actual, named: set) -> list[Finding]:
+    """Entries whose rows no longer add up; `named`: (table, seq) of rows already named as
+    changed (a compact row's token covers its values: its edit shows in the sum too)."""
     out = []
     for (name, seq), (n, s) in sorted(expected.items()):
         got_n, got_s = actual.get((name, seq), (0, 0))
-        if (got_n, got_s) == (n, s % MOD):
+        if (got_n, got_s) == (n, s % MOD) or (got_n == n and (name, seq) in named and REGISTRY[name].compact):
             continue
         if got_n < n:
             k = n - got_n

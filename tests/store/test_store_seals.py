@@ -174,3 +174,21 @@ def test_rows_stored_before_0007_are_sealed_by_the_upgrade(db_url, capsys):
     assert main(["audit", "verify", "--db", db_url]) == 1
     out = capsys.readouterr().out
     assert "decisions row id=1: changed after it was recorded (column body) [audit entry 2]" in out
+
+
+def test_an_account_edited_with_a_forged_seal_is_caught_by_its_entry(populated, capsys):
+    """An account's seal holds short fingerprints (it is rewritten by every tick, so kept
+    small); forging them to match an edit still breaks the sum of the entry, which hashes the
+    values themselves."""
+    from arrears.engine.store.seals import ACCOUNTS, seal_of
+    url = populated[0]
+    engine = create_engine(url)
+    cols = ", ".join(ACCOUNTS.columns)
+    with engine.begin() as conn:
+        values = list(conn.execute(text(f"SELECT {cols} FROM accounts WHERE id = 'A2'")).one())
+        values[ACCOUNTS.columns.index("risk_score")] = 0.01
+        conn.execute(text("UPDATE accounts SET risk_score = 0.01, seal = :s WHERE id = 'A2'"),
+                     {"s": seal_of(ACCOUNTS, values)})
+    engine.dispose()
+    code, out = _verify(populated[1], capsys)
+    assert code == 1 and "accounts: a row was replaced or its seal rewritten" in out and "A2" not in out
