@@ -23,6 +23,7 @@ from arrears.engine.domain.errors import (
     ArrearsError,
     InputError,
     PolicyError,
+    PolicyTampered,
     StoreConflict,
     StoreError,
     StoreLocked,
@@ -182,6 +183,12 @@ def handle_store(exc: StoreError) -> Response:
                                      headers={"Retry-After": str(retry)}))
 
 
+def handle_tampered(exc: PolicyTampered) -> Response:
+    """The stored policy was edited in the database: 503, nothing decided (fail closed)."""
+    return response({"type": type_uri("unavailable"), "title": TYPES["unavailable"], "status": 503,
+                     "detail": f"the active policy is refused: {exc}"}, 503)
+
+
 def handle_unexpected(exc: Exception) -> Response:
     """Anything else: logged with its traceback, answered as a 500 problem without details."""
     if isinstance(exc, HTTPException):
@@ -201,4 +208,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(InputError, handle_input)
     app.register_error_handler(PolicyError, handle_policy)
     app.register_error_handler(StoreError, handle_store)
+    app.register_error_handler(PolicyTampered, handle_tampered)
     app.register_error_handler(Exception, handle_unexpected)

@@ -9,7 +9,7 @@ from arrears.api.metrics import CONTENT_TYPE
 from arrears.api.openapi.model import ref
 from arrears.api.resources.common import OPEN
 from arrears.api.routing import Resource
-from arrears.engine.domain.errors import ArrearsError, StoreError
+from arrears.engine.domain.errors import ArrearsError, PolicyTampered, StoreError
 
 resource = Resource("operations", "Operations", "Health, metrics and the API description.")
 log = logging.getLogger("arrears.api")
@@ -30,7 +30,9 @@ def _database(state) -> tuple[dict, str | None]:
 
 def _policy(state) -> tuple[dict, dict | None]:
     try:
-        p = state.policies.active()
+        p = state.policies.active(force=True)      # the store's truth now: a tampered text shows at once
+    except PolicyTampered as exc:
+        return {"status": "failing", "detail": f"the active policy is refused: {exc}"}, None
     except (ArrearsError, LookupError, StoreError) as exc:
         log.error("health check: policy: %s", exc)
         return {"status": "failing", "detail": "no usable active policy"}, None

@@ -250,13 +250,14 @@ def period(args):
     return start, end
 
 
-def open_store(url: str | None, *, upgrade: bool = False, current: bool = False):
+def open_store(url: str | None, *, upgrade: bool = False, current: bool = False, read_only: bool = False):
     """The store at `url` (None: $ARREARS_DATABASE_URL or the default) without creating a database
     file, as the reporting and repair commands need it: read as it is unless `upgrade`. SchemaError
-    (a StoreError, exit 3) if it holds no Arrears schema or, with `current`, an older one."""
+    (a StoreError, exit 3) if it holds no Arrears schema or, with `current`, an older one.
+    `read_only`: opened so that nothing can be written (a read-only copy works)."""
     from arrears.engine.store import SCHEMA_HEAD, SchemaError, Store, safe_url
 
-    store = Store(url, upgrade=upgrade, create=False)
+    store = Store(url, upgrade=upgrade, create=False, read_only=read_only)
     try:
         revision = store.schema_revision()
         if revision is None:

@@ -47,7 +47,8 @@ def register(subparsers) -> None:
     """Add the `tick` subcommand."""
     parser = add_command(subparsers, "tick", HELP, exits={
         ExitCode.OK: "the tick ran",
-        ExitCode.PROBLEMS: "the tick failed, or the policy has problems (printed as file:line:col: message)",
+        ExitCode.PROBLEMS: "the tick failed, or refused the stored policy (its text was edited in the "
+                           "database), or the policy has problems (printed as file:line:col: message)",
         ExitCode.DATABASE: "the database cannot be used, or another process holds the tick lease "
                            "(nothing was done): try again later"})
     add_common(parser)
@@ -121,6 +122,8 @@ def run(args) -> int:
             bar.close()
         runtime.close()
     print(json.dumps(summary.to_dict(), sort_keys=True) if args.format == "json" else summary.line())
+    if summary.refused:
+        return ExitCode.PROBLEMS
     if not summary.ran and not (summary.evaluated or summary.delivered):
         return SKIPPED
     return ExitCode.OK

@@ -37,6 +37,11 @@ class PolicyError(ArrearsError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class PolicyTampered(ArrearsError):
+    """The stored policy version no longer is the text recorded when it was stored (it was
+    edited in the database): nothing may be decided with it. The message says which."""
+
+
 class InputError(ArrearsError):
     """An account, event or other input value is malformed; `where` says which field."""
 

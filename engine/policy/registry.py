@@ -12,6 +12,11 @@ activate_file=True)` (`arrears tick --activate-policy`) activates it on purpose.
 Compiled policies are cached by digest; which digest is active is re-read at most every
 `refresh` seconds (`active(force=True)` re-reads now, as each tick does), so every
 process follows an activation made through any of them.
+
+Fail closed: a stored version whose text is no longer the text recorded in the audit log
+when it was stored (`Store.policy_tampering`) is refused with `PolicyTampered`, whenever
+its row is read (at each re-read of the active one), cached or not; the refusal is
+audited once per process (`policy.refused`) when the store can be written.
 """
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ import threading
 import time
 from pathlib import Path
 
-from arrears.engine.domain.errors import PolicyError
+from arrears.engine.domain.errors import PolicyError, PolicyTampered, StoreError
 from arrears.engine.policy.compiler import CompiledPolicy
 from arrears.engine.policy.load import load_policy
 
@@ -40,18 +45,23 @@ class PolicyRegistry:
         self._cache: dict[str, CompiledPolicy] = {}
         self._active: CompiledPolicy | None = None
         self._checked = float("-inf")
+        self._reported: set[tuple[str, str]] = set()
 
-    def start(self, *, activate_file: bool = False) -> CompiledPolicy:
+    def start(self, *, activate_file: bool = False) -> CompiledPolicy | None:
         """Load the active policy, recording and activating the configured file first if none
         is active (or if `activate_file`). Raises OSError or PolicyError if the file is needed
-        and unusable, PolicyError if the stored active version does not load."""
+        and unusable, PolicyError if the stored active version does not load. None if the
+        stored active version was tampered with: the service starts, and refuses to use it."""
         row = self.store.active_policy()
         if row is None or activate_file:
             policy, source = self._load_file()
             self.store.record_policy(policy.name, policy.version, policy.digest, source)
         else:
             self._compare_file(row)
-        return self.active(force=True)
+        try:
+            return self.active(force=True)
+        except PolicyTampered:
+            return None         # refused (logged, audited); every later use raises it again
 
     def _load_file(self) -> tuple[CompiledPolicy, str]:
         source = self.fallback.read_text(encoding="utf-8")
@@ -96,6 +106,7 @@ class PolicyRegistry:
         row = self.store.active_policy()
         if row is None:
             raise LookupError("no policy is active")
+        self._refuse_tampered(row)
         if current is not None and row["digest"] == current.digest:
             return current
         try:
@@ -117,7 +128,25 @@ class PolicyRegistry:
         row = self.store.policy_version(digest)
         if row is None:
             return None
+        self._refuse_tampered(row)
         return self._compiled(digest, row["source"], f"{row['name']} {row['version']}")
+
+    def _refuse_tampered(self, row: dict) -> None:
+        """PolicyTampered if the stored row's text is not the one recorded; audited once."""
+        problem = self.store.policy_tampering(row["digest"], row["source"])
+        if problem is None:
+            return
+        with self._lock:
+            self._active = None             # never fall back on a cached copy of a tampered version
+            first = (row["digest"], problem) not in self._reported
+            self._reported.add((row["digest"], problem))
+        if first:
+            log.error("refusing the stored policy: %s", problem)
+            try:
+                self.store.audit("policy.refused", row["digest"], {"reason": problem})
+            except StoreError as exc:       # a read-only store: refused all the same
+                log.error("could not record the refusal in the audit log: %s", exc)
+        raise PolicyTampered(problem)
 
     def activate(self, policy: CompiledPolicy, source: str) -> bool:
         """Store `policy` as a version (once per digest) and make it active; True if anything changed."""

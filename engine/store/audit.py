@@ -6,19 +6,23 @@ entry `n-1`'s hash (64 zeros for the first) and the canonical entry is the JSON 
 any entry breaks every later link; cutting off the tail is caught by the
 `audit_head` row. Event batches are also checked against their rows: an
 `events.appended` entry holds the SHA-256 of the events it recorded, so editing a
-stored event is detected too. (Someone who can rewrite the whole database can
-rebuild a consistent chain: keep the head hash that `verify` prints somewhere else.)
+stored event is detected too. The rows that decide or deliver (accounts, invoices,
+decisions, the outbox, policy versions) carry seals the entries vouch for: see
+`arrears.engine.store.seals`. (Someone who can rewrite the whole database can rebuild a
+consistent chain: keep the head hash that `verify` prints somewhere else.)
 """
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from arrears.engine.store import seals as sealing
 from arrears.engine.store.codec import EVENT_DIGEST_COLUMNS, canonical, event_digest_line, sha256
 from arrears.engine.store.schema import audit, audit_head, events
+from arrears.engine.store.seals import SealBook
 
 GENESIS = "0" * 64
 EVENTS_APPENDED = "events.appended"
@@ -39,15 +43,34 @@ def lock_head(conn: Connection) -> None:
     conn.execute(select(audit_head.c.seq).where(audit_head.c.id == 1).with_for_update())
 
 
-def append(conn: Connection, kind: str, subject: str, body: dict, at: int) -> int:
+def next_seq(conn: Connection) -> int:
+    """The seq the next `append` in this transaction will get (the caller holds the head's
+    lock: `lock_head`), for bulk writes that stamp their rows before the entry is written."""
+    return conn.execute(select(audit_head.c.seq).where(audit_head.c.id == 1)).scalar_one() + 1
+
+
+def append(conn: Connection, kind: str, subject: str, body: dict, at: int, *,
+           seals: SealBook | None = None, reseal: dict | None = None, expect_seq: int | None = None) -> int:
     """Append one entry inside the caller's transaction; returns its seq.
 
     `kind` is a dotted name (`accounts.upserted`, `policy.activated`, `decision.made`,
     `delivery.sent` ...), `subject` what it is about (an account id, a policy digest).
+    `seals`: the rows this entry seals (`seals.SealBook`); `reseal`: {table: keys} of rows
+    changed in this transaction, sealed as they are now and pointed at this entry.
+    `expect_seq`: the seq a bulk writer stamped its rows with (`next_seq`).
     """
     head = conn.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
                         .with_for_update()).one()
     seq, prev = head.seq + 1, head.hash
+    if expect_seq is not None and expect_seq != seq:
+        raise RuntimeError(f"rows were stamped with audit entry {expect_seq}, but the entry is {seq}")
+    if reseal:
+        seals = seals or SealBook()
+        for name, keys in reseal.items():
+            seals.reseal(conn, name, keys)
+    if seals:
+        body = {**body, "seals": seals.body()}
+        seals.stamp(conn, seq)
     body = json.loads(canonical(body))        # the form verify will read back
     digest = entry_hash(prev, seq, at, kind, subject, body)
     conn.execute(insert(audit), {"seq": seq, "at": at, "kind": kind, "subject": subject,
@@ -82,12 +105,16 @@ class Verification:
     head_hash: str
     broken_seq: int | None = None
     reason: str | None = None
+    findings: tuple = ()                               # seals.Finding: sealed rows that changed
+    rows: dict = field(default_factory=dict)           # sealed rows checked, per table
 
 
 def verify(conn: Connection, chunk: int = 5000) -> Verification:
-    """Walk the whole chain (and the event batches it records); stop at the first break."""
+    """Walk the whole chain (and the event batches it records); stop at the first break.
+    Then check every sealed row (`seals.check`): `findings` lists each one that changed."""
     prev, expected, last = GENESIS, 1, 0
     batches: dict[int, dict] = {}
+    recorded: dict[int, dict] = {}
     for rows in conn.execute(select(audit).order_by(audit.c.seq)).partitions(chunk):
         for row in rows:
             problem = _check_entry(row, expected, prev)
@@ -95,6 +122,10 @@ def verify(conn: Connection, chunk: int = 5000) -> Verification:
                 return Verification(False, expected - 1, prev, row.seq, problem)
             if row.kind == EVENTS_APPENDED:
                 batches[row.seq] = json.loads(row.body)
+            if '"seals":' in row.body:
+                parts = json.loads(row.body).get("seals")
+                if isinstance(parts, dict):
+                    recorded[row.seq] = parts
             prev, expected, last = row.hash, row.seq + 1, row.seq
     head = conn.execute(select(audit_head.c.seq, audit_head.c.hash)).one()
     if (head.seq, head.hash) != (last, prev):
@@ -104,7 +135,19 @@ def verify(conn: Connection, chunk: int = 5000) -> Verification:
     broken = _check_event_batches(conn, batches, chunk)
     if broken:
         return Verification(False, last, prev, *broken)
-    return Verification(True, last, prev)
+    findings, checked = sealing.check(conn, recorded, chunk)
+    return Verification(not findings, last, prev, findings=tuple(findings), rows=checked)
+
+
+def seal_baseline(conn: Connection, at: int) -> int | None:
+    """Seal every row of the sealed tables that has no seal yet, under one `seals.baseline`
+    entry (revision 0010 runs it on the rows stored before it); returns its seq, or None
+    when there was nothing to seal."""
+    book, seq = SealBook(), next_seq(conn)
+    tables = [spec.name for spec in sealing.REGISTRY.values() if sealing.seal_unsealed(conn, book, spec, seq)]
+    if not tables:
+        return None
+    return append(conn, "seals.baseline", "seals", {"tables": tables}, at, seals=book, expect_seq=seq)
 
 
 def _check_entry(row, expected: int, prev: str) -> str | None:

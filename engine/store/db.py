@@ -43,20 +43,23 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def make_engine(url: str, *, busy_timeout: float = 30.0, synchronous: str = "FULL",
-                echo: bool = False) -> Engine:
+                echo: bool = False, read_only: bool = False) -> Engine:
     """A SQLAlchemy engine for `url`, with the SQLite settings above when it is SQLite.
 
     `synchronous=FULL` keeps every committed transaction across a power cut (the outbox
     relies on it); `NORMAL` is faster and still never corrupts a WAL database.
+    `read_only`: the database refuses every write (SQLite opens the file with `mode=ro`;
+    PostgreSQL sessions default to read-only transactions).
     """
     with translated(url):
         parsed = with_driver(make_url(url))
         try:
-            engine = create_engine(parsed, echo=echo)
+            target, *extra = _read_only(parsed) if read_only else (parsed,)
+            engine = create_engine(target, echo=echo, **(extra[0] if extra else {}))
         except ImportError as exc:          # the URL names a driver that is not installed
             raise StoreError(_missing_driver(parsed, exc), exc) from exc
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine, int(busy_timeout * 1000), synchronous)
+        _configure_sqlite(engine, int(busy_timeout * 1000), synchronous, read_only)
     elif engine.dialect.name == "postgresql":
         event.listen(engine, "handle_error", _nul_is_bad_input)
     return engine
@@ -77,6 +80,17 @@ def _missing_driver(url, exc: ImportError) -> str:
     return f"{what}: its driver is not installed ({exc})"
 
 
+def _read_only(url) -> tuple:
+    """`create_engine` arguments opening `url` (a SQLAlchemy URL) so that nothing can be written
+    through it."""
+    path = sqlite_path(url.render_as_string(hide_password=False))
+    if path is not None:
+        return (f"sqlite:///file:{path.resolve()}?mode=ro&uri=true",)
+    if url.get_backend_name() == "postgresql":
+        return url, {"connect_args": {"options": "-c default_transaction_read_only=on"}}
+    return (url,)
+
+
 def _nul_is_bad_input(context) -> None:
     """PostgreSQL cannot hold U+0000 in text (SQLite can), and its driver refuses any value
     carrying one: that is bad input (InputError, a 422 from the API), not a database failure."""
@@ -84,7 +98,7 @@ def _nul_is_bad_input(context) -> None:
         raise InputError("text must not contain the NUL character (U+0000)") from context.original_exception
 
 
-def _configure_sqlite(engine: Engine, busy_ms: int, synchronous: str) -> None:
+def _configure_sqlite(engine: Engine, busy_ms: int, synchronous: str, read_only: bool = False) -> None:
     if synchronous not in _SYNC_LEVELS.values():
         raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
 
@@ -95,7 +109,8 @@ def _configure_sqlite(engine: Engine, busy_ms: int, synchronous: str) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        if not read_only:
+            cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA synchronous = {synchronous}")
         cursor.close()

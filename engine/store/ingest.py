@@ -2,7 +2,8 @@
 
 Everything is validated and converted in Python first, then written with executemany;
 the caller's transaction makes a batch all-or-nothing. Each batch writes one audit
-entry, and every event row points at it (`events.audit_seq`).
+entry, and every event row points at it (`events.audit_seq`); so does every account and
+invoice row an upsert writes, with its seal (`arrears.engine.store.seals`).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from arrears.engine.store.codec import (
 )
 from arrears.engine.store.db import bulk_insert, chunks
 from arrears.engine.store.schema import accounts, events, invoices
+from arrears.engine.store.seals import ACCOUNTS, INVOICES, SealBook, seal_of
 
 IN_CHUNK = 900           # ids per IN (...) list: well inside every database's parameter limit
 LIST_IN_AUDIT = 100      # batches up to this size list their ids in the audit entry
@@ -72,27 +74,55 @@ def upsert_accounts(conn: Connection, batch: list[Account], now: int) -> UpsertR
     """
     latest = {acc.id: (i, acc) for i, acc in enumerate(batch)}
     prepared = {aid: account_row(acc, f"accounts[{i}]") for aid, (i, acc) in latest.items()}
-    existing = lookup(conn, prepared, accounts.c.acct_no, accounts.c.digest)
+    existing = lookup(conn, prepared, accounts.c.acct_no, accounts.c.digest, accounts.c.created_at,
+                      accounts.c.audit_seq, accounts.c.seal, *(accounts.c[c] for c in ACCOUNTS.columns))
     new = [aid for aid in prepared if aid not in existing]
-    changed = [aid for aid, (no, digest) in existing.items() if digest != prepared[aid][0]["digest"]]
+    changed = [aid for aid, (no, digest, *_) in existing.items() if digest != prepared[aid][0]["digest"]]
     if not new and not changed:
         return UpsertReport(0, 0, len(existing), 0, None)
-    seq = audit.append(conn, "accounts.upserted", "accounts", _upsert_body(prepared, new, changed), now)
+    # The rows are stamped with the entry written last, once their seals are known (seals.py).
+    seq, book = audit.next_seq(conn), SealBook()
     state = {"updated_at": now, "changed_at": now, "next_evaluation_at": None, "audit_seq": seq}
+    created = {aid: existing[aid][2] if aid in existing else now for aid in new + changed}
+    content = {aid: (*prepared[aid][0].values(), created[aid], now) for aid in new + changed}
+    seal = {aid: seal_of(ACCOUNTS, content[aid]) for aid in new + changed}
     if new:
         fresh = {**state, "created_at": now, "revision": 1, "evaluated_revision": 0}
-        cols = (*prepared[new[0]][0], *fresh)
-        bulk_insert(conn, accounts, cols, [(*prepared[aid][0].values(), *fresh.values()) for aid in new])
+        cols = (*prepared[new[0]][0], *fresh, "seal")
+        bulk_insert(conn, accounts, cols,
+                    [(*prepared[aid][0].values(), *fresh.values(), seal[aid]) for aid in new])
     if changed:
         stmt = (update(accounts).where(accounts.c.acct_no == bindparam("b_acct_no"))
                 .values(revision=accounts.c.revision + 1))
-        conn.execute(stmt, [{**prepared[aid][0], **state, "b_acct_no": existing[aid][0]} for aid in changed])
-        for part in chunks([existing[aid][0] for aid in changed], IN_CHUNK):
-            conn.execute(delete(invoices).where(invoices.c.acct_no.in_(part)))
-    numbers = {**{aid: no for aid, (no, _) in existing.items()}, **lookup(conn, new)}
-    rows = [(numbers[aid], *inv) for aid in new + changed for inv in prepared[aid][1]]
-    bulk_insert(conn, invoices, ("acct_no", *INVOICE_COLUMNS), rows)
+        conn.execute(stmt, [{**prepared[aid][0], **state, "seal": seal[aid], "b_acct_no": existing[aid][0]}
+                            for aid in changed])
+        for aid in changed:
+            no, _, _, old_seq, old_seal, *old_content = existing[aid]
+            book.release("accounts", old_seq, (no,), old_seal, old_content)
+        _release_invoices(conn, book, [existing[aid][0] for aid in changed])
+    numbers = {**{aid: row[0] for aid, row in existing.items()}, **lookup(conn, new)}
+    for aid in new + changed:
+        book.add("accounts", (numbers[aid],), seal[aid], content[aid])
+    rows = []
+    for aid in new + changed:
+        for inv in prepared[aid][1]:
+            inv_seal = seal_of(INVOICES, inv[1:])
+            book.add("invoices", (numbers[aid], inv[0]), inv_seal)
+            rows.append((numbers[aid], *inv, seq, inv_seal))
+    bulk_insert(conn, invoices, ("acct_no", *INVOICE_COLUMNS, "audit_seq", "seal"), rows)
+    audit.append(conn, "accounts.upserted", "accounts", _upsert_body(prepared, new, changed), now,
+                 seals=book, expect_seq=seq)
     return UpsertReport(len(new), len(changed), len(existing) - len(changed), len(rows), seq)
+
+
+def _release_invoices(conn: Connection, book: SealBook, acct_nos: list) -> None:
+    """Release the seals of these accounts' invoices, then delete them (an upsert replaces
+    an account's invoices as a whole)."""
+    for part in chunks(acct_nos, IN_CHUNK):
+        stmt = select(invoices.c.acct_no, invoices.c.invoice_id, invoices.c.audit_seq, invoices.c.seal)
+        for no, invoice_id, old_seq, old_seal in conn.execute(stmt.where(invoices.c.acct_no.in_(part))):
+            book.release("invoices", old_seq, (no, invoice_id), old_seal)
+        conn.execute(delete(invoices).where(invoices.c.acct_no.in_(part)))
 
 
 def _upsert_body(prepared: dict, new: list, changed: list) -> dict:

@@ -2,14 +2,19 @@
 
 Written by `record`; read as dicts (`active`, `by_digest`) or as whole rows, a page at a
 time, for the API (`page`, `row_by_digest`, `active_row`). Storing and activating are audited (`policy.stored`, `policy.activated`), so the
-audit log answers "which policy was live when this decision was made".
+audit log answers "which policy was live when this decision was made"; each entry seals the
+rows it wrote (`arrears.engine.store.seals`). `tampered` tells whether a stored version's
+text still matches what was recorded when it was stored.
 """
 from __future__ import annotations
+
+import json
 
 from sqlalchemy import Connection, insert, select, update
 
 from arrears.engine.store import audit, due
 from arrears.engine.store.codec import sha256
+from arrears.engine.store.schema import audit as audit_t
 from arrears.engine.store.schema import decisions
 from arrears.engine.store.schema import policy_versions as pv
 
@@ -28,7 +33,8 @@ def record(conn: Connection, name: str, version: str, digest: str, source: str, 
         conn.execute(insert(pv), {"name": name, "version": version, "digest": digest, "source": source,
                                   "created_at": now, "activated_at": None, "active": False})
         audit.append(conn, "policy.stored", digest, {"name": name, "version": version,
-                                                     "source_sha256": sha256(source)}, now)
+                                                     "source_sha256": sha256(source)}, now,
+                     reseal={"policy_versions": [digest]})
         changed = True
     if activate and not (row is not None and row.active):
         previous = active(conn)
@@ -37,9 +43,25 @@ def record(conn: Connection, name: str, version: str, digest: str, source: str, 
         redecide = due.make_all_due(conn)
         audit.append(conn, "policy.activated", digest,
                      {"name": name, "version": version, "accounts_made_due": redecide,
-                      "previous": None if previous is None else previous["digest"]}, now)
+                      "previous": None if previous is None else previous["digest"]}, now,
+                     reseal={"policy_versions": [digest] + ([] if previous is None else [previous["digest"]])})
         changed = True
     return changed
+
+
+def tampered(conn: Connection, digest: str, source: str) -> str | None:
+    """Why the stored version `digest` must not be used, or None if its text is the one
+    recorded: the SHA-256 of `source` must be the `source_sha256` of the `policy.stored`
+    audit entry for `digest`. One indexed read (by subject), cheap enough for every tick."""
+    body = conn.execute(select(audit_t.c.body).where(audit_t.c.subject == digest, audit_t.c.kind == "policy.stored")
+                        .order_by(audit_t.c.seq).limit(1)).scalar_one_or_none()
+    if body is None:
+        return (f"the stored policy {digest} was never recorded as stored in the audit log: "
+                "its row was added or its digest changed outside Arrears")
+    if json.loads(body).get("source_sha256") != sha256(source):
+        return (f"the stored text of policy {digest} no longer matches the text recorded when it "
+                "was stored (it was edited in the database)")
+    return None
 
 
 def active(conn: Connection) -> dict | None:

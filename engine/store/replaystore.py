@@ -4,7 +4,8 @@
 events (the file's payments, disputes and write-offs, and the contacts the replay sent,
 as `contact_attempt` events) and one decision per change of stage the replay made. Every
 part goes through the store's own writers (accounts and events audited as an import's are)
-and the decisions get one audit entry with their digest. Only an empty database is written
+and the decisions get one audit entry with their digest, which seals them (engine/store/seals.py)
+as a tick page's entry does, so `arrears audit verify` checks them too. Only an empty database is written
 to: replayed history mixed into a live portfolio would be acted on by the tick.
 """
 from __future__ import annotations
@@ -18,7 +19,8 @@ from arrears.engine.domain.errors import InputError
 from arrears.engine.domain.words import plural
 from arrears.engine.store import audit
 from arrears.engine.store.schema import accounts
-from arrears.engine.store.tickstore import insert_decisions
+from arrears.engine.store.seals import SealBook
+from arrears.engine.store.tickstore import insert_decision_history
 
 REPLAYED = "replay.stored"
 
@@ -39,9 +41,10 @@ def write_history(store, accounts_: list, events: list, decisions: list, *, now:
         rows = [(nos[aid], at, 0, digest, stage, None, None, None, None, None,
                  json.dumps(body, sort_keys=True, separators=(",", ":")))
                 for aid, at, digest, stage, body in decisions]
-        insert_decisions(w.conn, rows)
+        seq, book = audit.next_seq(w.conn), SealBook()
+        insert_decision_history(w.conn, rows, seq, book)
         digest = hashlib.sha256("\n".join(repr(r) for r in rows).encode()).hexdigest()
         audit.append(w.conn, REPLAYED, "decisions", {**source, "accounts": len(accounts_),
                                                       "events": appended.stored, "decisions": len(rows),
-                                                      "decisions_sha256": digest}, now)
+                                                      "decisions_sha256": digest}, now, seals=book, expect_seq=seq)
     return {"accounts": len(accounts_), "events": appended.stored, "decisions": len(rows)}

@@ -73,6 +73,7 @@ accounts = Table(
     Column("audit_seq", BigInteger),                 # audit entry of the last change
     Column("decision_key", Text),                    # the tick's last decision key (0003)
     Column("decision_id", BigInteger),               # decisions.id of that decision (0003)
+    Column("seal", Text),                            # the row's seal (0010; engine/store/seals.py)
     Index(None, "next_evaluation_at", "acct_no", "revision"),   # covers due_accounts
     Index(None, "debtor_id"),
     Index(None, "account_manager"),                  # the console's search (0007)
@@ -85,6 +86,8 @@ invoices = Table(
     Column("amount_minor", Minor, nullable=False),
     Column("due_day", Integer, nullable=False),
     Column("issued_day", Integer),
+    Column("audit_seq", BigInteger),                 # audit entry that sealed the row (0010)
+    Column("seal", Text),                            # the row's seal (0010)
     UniqueConstraint("acct_no", "invoice_id"),
 )
 
@@ -129,6 +132,8 @@ decisions = Table(
     Column("not_before", Epoch),
     Column("next_evaluation_at", Epoch),
     Column("body", Text, nullable=False),            # canonical JSON summary (docs/tick.md)
+    Column("audit_seq", BigInteger),                 # the tick.page entry that sealed it (0010)
+    Column("seal", Text),                            # the row's seal (0010)
     Index(None, "acct_no", "evaluated_at"),
 )
 
@@ -151,6 +156,8 @@ outbox = Table(
     Column("payload", Text, nullable=False),         # canonical JSON
     Column("claimed_by", Text),                      # the dispatch run that set `sending` (0003)
     Column("claimed_at", Epoch),                     # (0003)
+    Column("audit_seq", BigInteger),                 # the audit entry of its latest transition (0010)
+    Column("seal", Text),                            # the row's seal (0010)
     UniqueConstraint("acct_no", "stage", "attempt", "episode_key"),
     Index(None, "status", "next_attempt_at"),
 )
@@ -192,6 +199,7 @@ audit = Table(
     Column("body", Text, nullable=False),            # canonical JSON
     Column("prev_hash", Text, nullable=False, unique=True),
     Column("hash", Text, nullable=False),
+    Index(None, "subject"),                          # entries about one account or policy (0010)
 )
 
 # A single row (id = 1): the chain's head. Appenders lock it, which serialises them on
@@ -213,6 +221,8 @@ policy_versions = Table(
     Column("created_at", Epoch, nullable=False),
     Column("activated_at", Epoch),
     Column("active", Boolean, nullable=False),
+    Column("audit_seq", BigInteger),                 # the entry that stored or (de)activated it (0010)
+    Column("seal", Text),                            # the row's seal (0010)
 )
 
 # People who log in to the console (0007). The password is kept only as an argon2 hash
@@ -229,6 +239,8 @@ users = Table(
     Column("failed_logins", Integer, nullable=False),
     Column("last_failed_at", Epoch),
     Column("last_login_at", Epoch),
+    Column("audit_seq", BigInteger),                 # the entry that sealed it (0010)
+    Column("seal", Text),                            # the row's seal (0010)
 )
 
 # Small named values the service keeps between restarts (0007): the console's session

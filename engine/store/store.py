@@ -91,28 +91,33 @@ class Writer:
         """`{account_id: (acct_no, currency)}` for the stored accounts among `ids`."""
         return ingest.lookup(self.conn, ids, accounts.c.acct_no, accounts.c.currency)
 
-    def audit(self, kind: str, subject: str, body: dict) -> int:
-        """Append an audit entry in this transaction; returns its seq."""
-        return audit.append(self.conn, kind, subject, body, self.now)
+    def audit(self, kind: str, subject: str, body: dict, *, reseal: dict | None = None) -> int:
+        """Append an audit entry in this transaction; returns its seq. `reseal`: {table: keys}
+        of sealed rows this transaction changed (an outbox row's transition, say): the entry
+        seals them as they are now (`arrears.engine.store.seals`)."""
+        return audit.append(self.conn, kind, subject, body, self.now, reseal=reseal)
 
 
 class Store:
     """Accounts, events, decisions, outbox, audit log and policy versions in one database."""
 
     def __init__(self, url: str | None = None, *, upgrade: bool = True, create: bool = True,
-                 busy_timeout: float = 30.0, synchronous: str = "FULL", echo: bool = False):
+                 busy_timeout: float = 30.0, synchronous: str = "FULL", echo: bool = False,
+                 read_only: bool = False):
         """Open the database at `url` (default: `default_url()`).
 
         `upgrade`: bring the schema to the current revision (creating it if empty).
         `create`: for SQLite, whether a missing database file may be created.
+        `read_only`: open it so that nothing can be written (`audit verify` on a copy);
+        implies neither upgrading nor creating.
         """
         self.url = url or default_url()
         path = sqlite_path(self.url)
-        if path is not None and not create and not path.exists():
+        if path is not None and (read_only or not create) and not path.exists():
             raise StoreError(f"no database file at {path}")
         self.engine = make_engine(self.url, busy_timeout=busy_timeout, synchronous=synchronous,
-                                  echo=echo)
-        if upgrade:
+                                  echo=echo, read_only=read_only)
+        if upgrade and not read_only:
             migrations.ensure_current(self.engine)
 
     def close(self) -> None:
@@ -292,6 +297,12 @@ class Store:
         the stages and channels of contact events, the currencies (`stagereads.history_names`)."""
         with read_transaction(self.engine) as conn:
             return stagereads.history_names(conn)
+
+    def policy_tampering(self, digest: str, source: str) -> str | None:
+        """Why the stored policy version `digest` (whose stored text is `source`) must not be
+        used, or None: its text must be the one its `policy.stored` audit entry recorded."""
+        with read_transaction(self.engine) as conn:
+            return policyvers.tampered(conn, digest, source)
 
     def policy_version(self, digest: str) -> dict | None:
         """The stored policy version with this digest (name, version, digest, source) or None."""

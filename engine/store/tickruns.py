@@ -32,6 +32,8 @@ ABANDONED = "abandoned: the process running this tick stopped before it finished
 
 def status_of(summary) -> str:
     """The final status of a run from its `TickSummary`."""
+    if getattr(summary, "refused", None):
+        return "failed"
     if summary.ran:
         return "succeeded"
     return "stopped" if (summary.evaluated or summary.delivered) else "skipped"

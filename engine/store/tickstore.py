@@ -6,6 +6,8 @@
 1. `current_state`: each account's revision and stored decision key, read under the
    write lock, so "has it changed since the page was read?" cannot race an ingest;
 2. `insert_decisions`: a `decisions` row for each account whose decision key changed;
+   each new `decisions` and `outbox` row is sealed and points at the page's `tick.page`
+   audit entry, which sums their seals (`arrears.engine.store.seals`): no entry per row;
 3. `queue_outbox`: outbox rows, INSERT-OR-IGNORE on UNIQUE(acct_no, stage, attempt,
    episode_key), the act-once key; a row that ended without delivering anything
    (`failed`, `cancelled`) is revived when the engine decides that contact again (a failed
@@ -26,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from arrears.engine.store import audit
 from arrears.engine.store.db import bulk_insert, chunks, fetch_tuples, int_in, write_transaction
 from arrears.engine.store.schema import accounts, decisions, outbox
+from arrears.engine.store.seals import DECISIONS, OUTBOX, SealBook, seal_many
 
 IN_CHUNK = 5000          # keys per IN (...) list, written into the SQL (no bound parameters)
 DECISION_COLUMNS = ("acct_no", "evaluated_at", "revision", "policy_digest", "stage", "attempt",
@@ -113,12 +116,39 @@ def _obj(values) -> np.ndarray:
     return out
 
 
-def insert_decisions(conn: Connection, rows: list[tuple]) -> dict[int, int]:
-    """Insert decision rows (DECISION_COLUMNS order, one per account); {acct_no: new id}."""
+def insert_decisions(conn: Connection, rows: list[tuple], seq: int, book: SealBook) -> dict[int, int]:
+    """Insert decision rows (DECISION_COLUMNS order, one per account), sealed and stamped with
+    audit entry `seq` (counted in `book`); {acct_no: new id}."""
     if not rows:
         return {}
     before = conn.execute(select(func.max(decisions.c.id))).scalar() or 0
-    bulk_insert(conn, decisions, DECISION_COLUMNS, rows)
+    sealed = seal_many(DECISIONS, rows)
+    bulk_insert(conn, decisions, (*DECISION_COLUMNS, "audit_seq", "seal"),
+                [(*r, seq, s) for r, s in zip(rows, sealed)])
+    ids = _inserted_ids(conn, rows, before)
+    book.add_many("decisions", [ids[r[0]] for r in rows], sealed)
+    return ids
+
+
+def insert_decision_history(conn: Connection, rows: list[tuple], seq: int, book: SealBook) -> list[int]:
+    """Insert decision rows (DECISION_COLUMNS order), any number per account (a replay's history),
+    sealed and stamped with audit entry `seq` (counted in `book`); their new ids, in row order.
+    The caller holds the write lock, so the ids above the largest before are these rows'."""
+    if not rows:
+        return []
+    before = conn.execute(select(func.max(decisions.c.id))).scalar() or 0
+    sealed = seal_many(DECISIONS, rows)
+    bulk_insert(conn, decisions, (*DECISION_COLUMNS, "audit_seq", "seal"),
+                [(*r, seq, s) for r, s in zip(rows, sealed)])
+    ids = [i for (i,) in fetch_tuples(conn, select(decisions.c.id).where(decisions.c.id > before)
+                                      .order_by(decisions.c.id))]
+    if len(ids) != len(rows):
+        raise RuntimeError(f"{len(rows)} decisions inserted but {len(ids)} new ids found")
+    book.add_many("decisions", ids, sealed)
+    return ids
+
+
+def _inserted_ids(conn: Connection, rows: list[tuple], before: int) -> dict[int, int]:
     # Only the tick inserts decisions and it holds the write lock: the new ids are those
     # above `before`, given in insertion order. When they are one unbroken run (always
     # on SQLite; a PostgreSQL sequence may skip) they need not be read back.
@@ -136,32 +166,41 @@ def _insert_ignore(conn: Connection):
     return module.insert(outbox).on_conflict_do_nothing()
 
 
-def queue_outbox(conn: Connection, rows: list[tuple], now: int) -> tuple[int, int]:
+def queue_outbox(conn: Connection, rows: list[tuple], now: int, seq: int, book: SealBook) -> tuple[int, int]:
     """Queue contacts (OUTBOX_COLUMNS order); returns (inserted, revived).
 
     A contact already in the outbox for the same (account, stage, attempt, episode) is
     left alone, unless it ended without delivering anything (failed on another channel,
     or cancelled by a re-check) and the engine now decides it again: then it is set
-    pending again with the new channel, payload and time.
+    pending again with the new channel, payload and time. New rows are sealed and stamped
+    with audit entry `seq`; revived ones are re-sealed through `book` (which that entry takes).
     """
     if not rows:
         return 0, 0
     before = conn.execute(select(func.max(outbox.c.id))).scalar() or 0
-    inserted = executemany(conn, _insert_ignore(conn), rows, OUTBOX_COLUMNS)
+    sealed = seal_many(OUTBOX, [(*r[:11], None, None, r[11], None, None) for r in rows])
+    inserted = executemany(conn, _insert_ignore(conn), [(*r, seq, s) for r, s in zip(rows, sealed)],
+                           (*OUTBOX_COLUMNS, "audit_seq", "seal"))
     # SQLite's rowcount of an executemany is the sum of the rows inserted (other drivers'
-    # may not be): all new (a first tick) or none (the steady state) needs no read-back.
-    if conn.dialect.name == "sqlite" and inserted == len(rows):
+    # may not be), and SQLite numbers the rows of one statement one after the other: all new
+    # (a first tick) or none (the steady state) needs no read-back.
+    if conn.dialect.name == "sqlite" and inserted == len(rows) and \
+            conn.execute(select(func.max(outbox.c.id))).scalar() == before + inserted:
+        book.add_many("outbox", range(before + 1, before + 1 + inserted), sealed)
         return inserted, 0
     if conn.dialect.name == "sqlite" and inserted == 0:
-        new = set()
+        new = {}
     else:
-        new = set(fetch_tuples(conn, select(outbox.c.acct_no, outbox.c.stage, outbox.c.attempt,
-                                            outbox.c.episode_key).where(outbox.c.id > before)))
+        new = {tuple(r[1:]): r[0] for r in fetch_tuples(conn, select(
+            outbox.c.id, outbox.c.acct_no, outbox.c.stage, outbox.c.attempt, outbox.c.episode_key)
+            .where(outbox.c.id > before))}
+    mine = [(new[(r[0], r[2], r[3], r[4])], s) for r, s in zip(rows, sealed) if (r[0], r[2], r[3], r[4]) in new]
+    book.add_many("outbox", [k for k, _ in mine], [s for _, s in mine])
     conflicts = {(r[0], r[2], r[3], r[4]): r for r in rows if (r[0], r[2], r[3], r[4]) not in new}
-    return len(new), _revive(conn, conflicts, now)
+    return len(new), _revive(conn, conflicts, now, book)
 
 
-def _revive(conn: Connection, conflicts: dict, now: int) -> int:
+def _revive(conn: Connection, conflicts: dict, now: int, book: SealBook) -> int:
     if not conflicts:
         return 0
     found = []
@@ -184,7 +223,11 @@ def _revive(conn: Connection, conflicts: dict, now: int) -> int:
                     next_attempt_at=bindparam("v_next"), payload=bindparam("v_payload"),
                     updated_at=bindparam("v_now")))
     names = ("v_decision", "v_channel", "v_next", "v_payload", "v_now", "b_id", "b_status")
-    return executemany(conn, stmt, updates, names) if updates else 0
+    if not updates:
+        return 0
+    revived = executemany(conn, stmt, updates, names)
+    book.reseal(conn, "outbox", [u[5] for u in updates])
+    return revived
 
 
 def mark_evaluated(conn: Connection, rows: list[tuple]) -> int:

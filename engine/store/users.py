@@ -2,7 +2,9 @@
 
 Passwords arrive here already hashed (`arrears.console.passwords`); this module never sees one.
 Adding a user, changing a password, a role or the disabled flag is audited (`user.added`,
-`user.password_changed`, `user.updated`), with who did it (`by`: a username, or `cli`).
+`user.password_changed`, `user.updated`, and `user.rehashed` for a stronger hash of the same
+password), with who did it (`by`: a username, or `cli`); each entry re-seals the row
+(`engine/store/seals.py`), so `arrears audit verify` catches a user edited with SQL.
 Logins are not audited here: the console audits them with the request's context.
 """
 from __future__ import annotations
@@ -36,8 +38,11 @@ class User:
                 "created_at": self.created_at, "last_login_at": self.last_login_at}
 
 
+_FIELDS = tuple(User.__dataclass_fields__)
+
+
 def _user(row) -> User | None:
-    return None if row is None else User(**dict(row._mapping))
+    return None if row is None else User(**{name: getattr(row, name) for name in _FIELDS})
 
 
 def get(conn: Connection, username: str) -> User | None:
@@ -65,7 +70,7 @@ def add(conn: Connection, username: str, role: str, password_hash: str, now: int
     conn.execute(insert(users), {"username": username, "role": role, "password_hash": password_hash,
                                  "disabled": False, "created_at": now, "password_changed_at": now,
                                  "failed_logins": 0, "last_failed_at": None, "last_login_at": None})
-    audit.append(conn, "user.added", username, {"role": role, "by": by}, now)
+    audit.append(conn, "user.added", username, {"role": role, "by": by}, now, reseal={"users": [username]})
     return get(conn, username)
 
 
@@ -74,7 +79,7 @@ def set_password(conn: Connection, username: str, password_hash: str, now: int, 
     done = conn.execute(update(users).where(users.c.username == username).values(
         password_hash=password_hash, password_changed_at=now, failed_logins=0)).rowcount
     if done:
-        audit.append(conn, "user.password_changed", username, {"by": by}, now)
+        audit.append(conn, "user.password_changed", username, {"by": by}, now, reseal={"users": [username]})
     return bool(done)
 
 
@@ -86,14 +91,16 @@ def update_user(conn: Connection, username: str, now: int, by: str, *, role: str
         return get(conn, username) is not None
     done = conn.execute(update(users).where(users.c.username == username).values(**values)).rowcount
     if done:
-        audit.append(conn, "user.updated", username, {**values, "by": by}, now)
+        audit.append(conn, "user.updated", username, {**values, "by": by}, now, reseal={"users": [username]})
     return bool(done)
 
 
-def rehash(conn: Connection, user_id: int, password_hash: str) -> None:
-    """Store a stronger hash of the same password (argon2's parameters were raised); not audited:
-    the password did not change."""
+def rehash(conn: Connection, user_id: int, password_hash: str, now: int) -> None:
+    """Store a stronger hash of the same password (argon2's parameters were raised); audited as
+    `user.rehashed` (the password did not change), which re-seals the row."""
+    user = get_by_id(conn, user_id)
     conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
+    audit.append(conn, "user.rehashed", user.username, {}, now, reseal={"users": [user.username]})
 
 
 def note_login(conn: Connection, user_id: int, ok: bool, now: int) -> None:
@@ -171,7 +178,7 @@ class Users:
     def rehash(self, user_id: int, password_hash: str) -> None:
         """See `rehash`."""
         with self._store.transaction() as w:
-            rehash(w.conn, user_id, password_hash)
+            rehash(w.conn, user_id, password_hash, w.now)
 
     def note_login(self, user_id: int, ok: bool, *, audit_body: dict | None = None, now=None) -> None:
         """See `note_login`; with `audit_body`, the attempt is audited in the same transaction

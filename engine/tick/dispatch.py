@@ -16,6 +16,9 @@ For each pending outbox row due at `now` (one at a time):
    `outbox:ID`, or `outbox:ID/N` when a revived row records its N-th outcome, such as
    the fallback channel's delivery after a failed attempt), and an audit entry.
 
+Every change of an outbox row (claimed, deferred, cancelled, retried, sent, failed, unknown)
+has its audit entry, which re-seals the row (`arrears.engine.store.seals`).
+
 Retryable failures go back to `pending` with exponential backoff and no history event
 (a timeout is not an attempt on the debtor, and recording it as `failed` would make the
 engine abandon the channel); after `Backoff.max_tries`, or on a permanent failure, the
@@ -98,6 +101,8 @@ def dispatch_due(store, policy, dispatcher, now: datetime, *, lease=None, backof
             with store.transaction(now=now_s) as w:
                 if not outboxstore.claim(w.conn, row.id, token, now_s):
                     continue
+                w.audit("delivery.claimed", row.account_id, {**_ident(row), "claimed_by": token},
+                        reseal=_sealed(row.id))
             done += 1
             if _attempt(store, policy, dispatcher, row, token, now, now_s, backoff, counts):
                 seen.add(row.acct_no)
@@ -114,7 +119,8 @@ def _due_total(store, now_s: int) -> int:
 def _abandon_orphans(store, token: str, now_s: int, counts: DispatchCounts) -> None:
     with store.transaction(now=now_s) as w:
         for oid, account_id, stage, holder in outboxstore.abandon_orphans(w.conn, token, now_s):
-            w.audit("delivery.unknown", account_id, {"outbox_id": oid, "stage": stage, "claimed_by": holder})
+            w.audit("delivery.unknown", account_id, {"outbox_id": oid, "stage": stage, "claimed_by": holder},
+                    reseal=_sealed(oid))
             counts.unknown += 1
 
 
@@ -183,12 +189,15 @@ def _settle(store, row, token, now_s: int, verdict: Verdict, counts: DispatchCou
     with store.transaction(now=now_s) as w:
         if verdict.kind == "defer":
             outboxstore.release(w.conn, row.id, token, now_s, verdict.until, f"waiting: {verdict.reason}")
+            w.audit("delivery.deferred", row.account_id, {**_ident(row), "until": verdict.until,
+                                                          "reason": verdict.reason}, reseal=_sealed(row.id))
             counts.deferred += 1
             return
         outboxstore.finish(w.conn, row.id, token, now_s, status="cancelled", last_error=verdict.reason)
         # Decide the account again on the next tick rather than at its scheduled time.
         due.make_due(w.conn, row.acct_no)
-        w.audit("delivery.cancelled", row.account_id, {**_ident(row), "reason": verdict.reason})
+        w.audit("delivery.cancelled", row.account_id, {**_ident(row), "reason": verdict.reason},
+                reseal=_sealed(row.id))
         counts.cancelled += 1
 
 
@@ -203,7 +212,7 @@ def _record(store, policy, row, token, now, now_s, message, result, backoff, cou
             outboxstore.finish(w.conn, row.id, token, now_s, status="pending", tries=tries,
                                next_attempt_at=nxt, claimed_by=None, claimed_at=None,
                                last_error=result.detail, **_keep_link(row, message))
-            w.audit("delivery.retry", row.account_id, {**body, "next_attempt_at": nxt})
+            w.audit("delivery.retry", row.account_id, {**body, "next_attempt_at": nxt}, reseal=_sealed(row.id))
             counts.retrying += 1
             return
         status = "sent" if result.ok else "failed"
@@ -221,7 +230,8 @@ def _record(store, policy, row, token, now, now_s, message, result, backoff, cou
             event = Event.from_dict(_contact_event(policy, row, message, result, now))
             key = outboxstore.contact_event_key(w.conn, row.acct_no, row.id)
             w.append_events([(row.account_id, event, key)])
-        w.audit(f"delivery.{status}", row.account_id, {**body, "outcome": result.contact_outcome})
+        w.audit(f"delivery.{status}", row.account_id, {**body, "outcome": result.contact_outcome},
+                reseal=_sealed(row.id))
     if result.ok:
         counts.delivered += 1
     else:
@@ -243,6 +253,11 @@ def _note_failures(store, now_s: int, row, failures, counts: DispatchCounts) -> 
     items = [f.to_dict() if hasattr(f, "to_dict") else {"error": str(f)} for f in failures]
     counts.plugin_failures += items
     store.audit("plugin.failed", row.account_id, {"outbox_id": row.id, "failures": items}, now=now_s)
+
+
+def _sealed(row_id: int) -> dict:
+    """The outbox row an audit entry re-seals: every transition of a row is audited."""
+    return {"outbox": [row_id]}
 
 
 def _ident(row) -> dict:

@@ -34,6 +34,7 @@ from arrears.engine.domain.clock import as_epoch
 from arrears.engine.store import audit, policyvers, tickstore
 from arrears.engine.store.db import read_transaction
 from arrears.engine.store.debtors import DebtorCursor
+from arrears.engine.store.seals import SealBook
 from arrears.engine.tick.pageplan import PagePlan, plan_page
 
 PARALLEL_MIN_PAGES = 8          # fewer due pages than this: starting workers (~0.7 s each) does not pay
@@ -211,8 +212,11 @@ def _write_page(store, policy, plan: PagePlan, page, now_s: int, counts: EvalCou
         # A plan made ahead has no row for a key that changed after it was made: decide again.
         fresh[differs[~plan.can_write(differs)]] = False
         rows = differs[fresh[differs]]
-        new_ids = tickstore.insert_decisions(conn, plan.decisions_for(rows))
-        inserted, revived = tickstore.queue_outbox(conn, _outbox_rows(plan, fresh, new_ids, old_id), now_s)
+        # The page's rows are sealed under its one `tick.page` entry (store/seals.py).
+        seq, book = audit.next_seq(conn), SealBook()
+        new_ids = tickstore.insert_decisions(conn, plan.decisions_for(rows), seq, book)
+        inserted, revived = tickstore.queue_outbox(conn, _outbox_rows(plan, fresh, new_ids, old_id), now_s,
+                                                   seq, book)
         ok = np.flatnonzero(fresh)
         ids = [new_ids.get(a, d) for a, d in zip(acct_nos[ok].tolist(), old_id[ok].tolist())]
         tickstore.mark_evaluated(conn, _mark_rows(page, plan, ok, ids, now_s))
@@ -222,7 +226,7 @@ def _write_page(store, policy, plan: PagePlan, page, now_s: int, counts: EvalCou
                 "profiles_digest": policy.profiles_digest,
                 "evaluated_at": now_s, "acct_no_range": [int(acct_nos[0]), int(acct_nos[-1])],
                 "decisions_sha256": _digest(new_ids, plan.keys, acct_nos, rows)}
-        audit.append(conn, "tick.page", "accounts", body, now_s)
+        audit.append(conn, "tick.page", "accounts", body, now_s, seals=book, expect_seq=seq)
     counts.evaluated += len(ok)
     counts.stale += stale
     counts.decisions_written += len(rows)

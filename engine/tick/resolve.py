@@ -99,7 +99,7 @@ def resolve_unknown(store, policy, outbox_id: int, *, sent: bool, now: datetime,
         w.append_events([(row.id, event, outboxstore.contact_event_key(w.conn, row.acct_no, outbox_id))])
         w.audit(f"delivery.resolved.{status}", row.id,
                 {"outbox_id": outbox_id, "stage": row.stage, "attempt": row.attempt, "channel": row.channel,
-                 "note": note, "provider_id": provider_id, "by": by})
+                 "note": note, "provider_id": provider_id, "by": by}, reseal={"outbox": [outbox_id]})
 
 
 def _channel_kind(conn, row, policy) -> str:

@@ -43,11 +43,12 @@ class TickSummary:
     plugin_failures: list = field(default_factory=list)
     skipped_reason: str | None = None
     duration: float = 0.0
+    refused: str | None = None      # why nothing was decided: the stored policy was tampered with
 
     @property
     def ran(self) -> bool:
         """True if the tick held the lease and ran to the end."""
-        return self.skipped_reason is None
+        return self.skipped_reason is None and self.refused is None
 
     def to_dict(self) -> dict:
         """JSON-ready form."""
@@ -55,6 +56,8 @@ class TickSummary:
 
     def line(self) -> str:
         """One human-readable summary line."""
+        if self.refused:
+            return f"tick {self.at}: refused: {self.refused}"
         if self.skipped_reason and not (self.evaluated or self.delivered):
             return f"tick {self.at}: skipped: {self.skipped_reason}"
         parts = [f"{self.evaluated:,} evaluated", plural(self.decisions_written, "decision"),

@@ -15,6 +15,8 @@ import threading
 import time
 from datetime import datetime, timezone
 
+from arrears.engine.domain.decision import rfc3339
+from arrears.engine.domain.errors import PolicyTampered
 from arrears.engine.policy.registry import PolicyRegistry
 from arrears.engine.store import Store, tickruns
 from arrears.engine.store.leases import default_holder
@@ -76,7 +78,10 @@ class Runtime:
         # The active digest first: an activation after this read stops the tick at its next
         # page write rather than letting it mark accounts evaluated under the old policy.
         active = (self.store.active_policy() or {}).get("digest")
-        policy = self.policies.active(force=True)
+        try:
+            policy = self.policies.active(force=True)
+        except PolicyTampered as exc:       # fail closed: decide and deliver nothing
+            return TickSummary(at=rfc3339(now), refused=str(exc))
         return run_tick(self.store, policy, now, dispatcher=self.dispatcher, batch_size=s.batch_size,
                         horizon=s.horizon if horizon is None else horizon, holder=holder or self.holder,
                         lease_ttl=s.lease_ttl, backoff=s.backoff, progress=progress, stop=stop,
@@ -104,7 +109,7 @@ class Runtime:
             self._record_failure(run_id, exc)
             raise
         tickruns.finish(engine, run_id, tickruns.status_of(summary), int(time.time()),
-                        summary=summary.to_dict())
+                        summary=summary.to_dict(), error=summary.refused)
         return run_id, summary
 
     def _record_failure(self, run_id: int, exc: BaseException) -> None:

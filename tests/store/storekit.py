@@ -73,3 +73,26 @@ def append_pre_0004(store, account_id: str, event: Event, key: str | None, now: 
         old = [c for c in EVENT_INSERT_COLUMNS if c not in ("note", "detail")]   # 0004's and 0005's
         values = dict(zip(EVENT_INSERT_COLUMNS, (*row, seq)))
         bulk_insert(w.conn, events, tuple(old), [tuple(values[c] for c in old)])
+
+
+def upsert_before_seals(store, accounts: list[Account], now: int) -> None:
+    """Store new accounts as the store did before schema revision 0010 (no seals), for
+    databases that stand for an older installation. Same audit entry shape."""
+    from arrears.engine.store import audit
+    from arrears.engine.store.codec import INVOICE_COLUMNS, account_row
+    from arrears.engine.store.db import bulk_insert
+    from arrears.engine.store.ingest import lookup
+    from arrears.engine.store.schema import accounts as accounts_t
+    from arrears.engine.store.schema import invoices
+
+    with store.transaction(now=now) as w:
+        ids = sorted(acc.id for acc in accounts)
+        seq = audit.append(w.conn, "accounts.upserted", "accounts",
+                           {"inserted": len(ids), "updated": 0, "unchanged": 0, "ids": ids}, now)
+        state = {"created_at": now, "updated_at": now, "changed_at": now, "revision": 1,
+                 "next_evaluation_at": None, "evaluated_revision": 0, "audit_seq": seq}
+        for acc in accounts:
+            row, invs = account_row(acc)
+            bulk_insert(w.conn, accounts_t, (*row, *state), [(*row.values(), *state.values())])
+            acct_no = lookup(w.conn, [acc.id])[acc.id]
+            bulk_insert(w.conn, invoices, ("acct_no", *INVOICE_COLUMNS), [(acct_no, *inv) for inv in invs])

@@ -12,7 +12,7 @@ from arrears.engine.domain.model import Account, Event
 from arrears.engine.store import SCHEMA_HEAD, SchemaError, Store, migrations
 from arrears.engine.store.db import make_engine
 from arrears.engine.store.schema import metadata
-from tests.store.storekit import T0, append_pre_0004
+from tests.store.storekit import T0, append_pre_0004, upsert_before_seals
 
 
 def test_a_new_database_is_created_at_head_with_sqlite_settings(store):
@@ -36,7 +36,7 @@ def test_upgrade_from_revision_0001_keeps_the_data(db_url):
     with Store(db_url, upgrade=False) as old:        # what a 0001 installation would hold
         assert old.schema_revision() == "0001"
         assert "decisions" not in inspect(old.engine).get_table_names()
-        old.upsert_accounts([Account("A", "EUR")], now=T0)
+        upsert_before_seals(old, [Account("A", "EUR")], T0)
         append_pre_0004(old, "A", Event.from_dict({"type": "note", "at": "2026-01-01T00:00:00Z"}), "k", T0)
     with Store(db_url) as new:
         assert new.schema_revision() == SCHEMA_HEAD

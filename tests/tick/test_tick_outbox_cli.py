@@ -73,8 +73,10 @@ def test_resolve_settles_once_audited_with_its_contact_event(store, policy, disp
     (event,) = [e for e in history if e.type == "contact_attempt"]
     assert (event.channel, event.stage, event.outcome, event.at) == ("email", "friendly_reminder", "sent", MONDAY)
     (body,) = [json.loads(b) for (b,) in rows(store, "SELECT body FROM audit WHERE kind = 'delivery.resolved.sent'")]
+    assert body.pop("seals")["outbox"]["rows"] == 1       # the entry re-seals the row it settled
     assert body == {"outbox_id": 1, "stage": "friendly_reminder", "attempt": 1, "channel": "email",
                     "note": "in the ESP log", "provider_id": "esp-77", "by": "ops"}
+    assert store.verify_audit().ok
     # a second attempt changes nothing: exit 1, the row, its event and the audit stay as they are
     assert main(["outbox", "resolve", "1", "--as", "failed", "--db", store.url]) == 1
     assert "outbox row 1 is not unknown (it is sent)" in capsys.readouterr().err

@@ -6,6 +6,7 @@ from sqlalchemy import inspect
 from arrears.engine.domain.model import Account
 from arrears.engine.store import SCHEMA_HEAD, Store, migrations
 from arrears.engine.store.db import make_engine
+from tests.store.storekit import upsert_before_seals
 from tests.tick.tickkit import NOW, rows
 
 
@@ -14,7 +15,7 @@ def test_upgrade_from_0002_adds_the_tick_state_and_keeps_the_data(db_url):
     migrations.upgrade(engine, "0002")
     engine.dispose()
     with Store(db_url, upgrade=False) as old:
-        old.upsert_accounts([Account("A", "EUR")], now=NOW)
+        upsert_before_seals(old, [Account("A", "EUR")], int(NOW.timestamp()))
         with old.engine.begin() as conn:
             conn.exec_driver_sql("INSERT INTO outbox (acct_no, stage, attempt, episode_key, channel, status, "
                                  "tries, created_at, updated_at, payload) "

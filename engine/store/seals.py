@@ -1,0 +1,399 @@
+"""Row seals: the audit chain vouches for every row that decides or delivers.
+
+A sealed table's row keeps two columns besides its own:
+
+- `seal`: the canonical JSON list of its sealed columns' values, long text replaced by
+  `#` and a SHA-256 prefix (so `verify` can tell *which* column changed); for a compact
+  table (accounts, whose rows every tick rewrites) a 16-bit fingerprint per column;
+- `audit_seq`: the audit entry that recorded its current state.
+
+That entry's body holds, under `seals`, for each table it sealed rows of: how many
+(`rows`) and the sum, modulo 2**512, of each row's token, the SHA-512 of (table, key,
+seal). Rows are written a page or a batch at a time, so one entry covers thousands of
+rows at the cost of one hash per row; no entry per row. A row written again later (an
+outbox transition, an account upserted again, a policy activated) is re-sealed by the
+later entry, which also records under `released` the tokens it took over from each
+earlier entry: `verify` subtracts them, so each entry's sum must equal the tokens of the
+rows that still point at it.
+
+`verify` (`check`) therefore finds, for each table in `REGISTRY`:
+
+- a row whose values no longer match its seal: the table, the row's key, the columns;
+- a row without a seal, or pointing at an entry that sealed no row of its table;
+- an entry whose rows are fewer (deleted), more (inserted) or different (a seal
+  rewritten to match an edit) than it recorded: the table and the entry.
+
+To cover another table (stored API keys, say): give it `audit_seq` and
+`seal` columns (a migration), `register` a `Sealed` for it below, and have every write
+pass its keys to the audit entry of the same transaction (`audit.append(..., reseal=)`)
+or build a `SealBook` for bulk writes.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from zlib import crc32 as _crc32
+from json.encoder import c_make_encoder, encode_basestring
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, bindparam, inspect, select, update
+
+from arrears.engine.store.codec import sha256
+from arrears.engine.store.schema import metadata
+
+MOD = 1 << 512
+_sha256, _sha512 = hashlib.sha256, hashlib.sha512
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_join = "".join
+
+
+def _not_json(value):
+    raise TypeError(f"a sealed column holds a {type(value).__name__}, which JSON cannot hold")
+
+
+# The C encoder `_encode` builds on each call, built once: the same text, in half the time.
+_encode_list = c_make_encoder(None, _not_json, encode_basestring, None, ":", ",", False, False, True)
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """A sealed table: its key columns (how `verify` names a row), the columns the seal
+    covers (in seal order), and those among them kept as a digest in the seal."""
+
+    name: str
+    key: tuple[str, ...]
+    columns: tuple[str, ...]
+    long: tuple[str, ...] = ()
+    label: str | None = None            # a sealed column that names the row for people (an account's id)
+    # Compact: the seal holds a 16-bit fingerprint per column (enough to name the column that
+    # changed) and the token hashes the row's values themselves. For rows the tick rewrites
+    # (an account's scheduling state): a small seal keeps them small.
+    compact: bool = False
+
+    @property
+    def table(self):
+        """The SQLAlchemy table."""
+        return metadata.tables[self.name]
+
+    @property
+    def long_at(self) -> tuple[int, ...]:
+        """Positions (in `columns`) of the columns kept as a digest."""
+        return tuple(self.columns.index(c) for c in self.long)
+
+
+REGISTRY: dict[str, Sealed] = {}
+
+
+def register(spec: Sealed) -> Sealed:
+    """Cover `spec.name` by `verify` (the table needs `audit_seq` and `seal` columns)."""
+    REGISTRY[spec.name] = spec
+    return spec
+
+
+ACCOUNT_COLUMNS = ("id", "currency", "debtor_type", "jurisdiction", "timezone", "language", "tags",
+                   "risk_score", "on_time_ratio", "relationship_tier", "account_manager", "debtor_id",
+                   "other_timezones", "contact", "digest", "created_at", "updated_at")
+ACCOUNTS = register(Sealed("accounts", ("acct_no",), ACCOUNT_COLUMNS, label="id", compact=True))
+INVOICES = register(Sealed("invoices", ("acct_no", "invoice_id"), ("amount_minor", "due_day", "issued_day")))
+DECISIONS = register(Sealed("decisions", ("id",), (
+    "acct_no", "evaluated_at", "revision", "policy_digest", "stage", "attempt", "action_type", "channel",
+    "not_before", "next_evaluation_at", "body"), long=("policy_digest", "body")))
+OUTBOX = register(Sealed("outbox", ("id",), (
+    "acct_no", "decision_id", "stage", "attempt", "episode_key", "channel", "status", "tries",
+    "next_attempt_at", "created_at", "updated_at", "provider_id", "last_error", "payload", "claimed_by",
+    "claimed_at"), long=("payload", "last_error")))
+POLICY_VERSIONS = register(Sealed("policy_versions", ("digest",), (
+    "id", "name", "version", "source", "created_at", "activated_at", "active"), long=("source",)))
+# The console's users: who they are, their role, their password hash and whether they may log in
+# (not the failed-login count and login times, which every login attempt rewrites).
+USERS = register(Sealed("users", ("username",), (
+    "username", "role", "password_hash", "disabled", "created_at", "password_changed_at"),
+    long=("password_hash",)))
+
+
+def seal_of(spec: Sealed, values) -> str:
+    """The seal of a row whose sealed columns hold `values` (in `spec.columns` order)."""
+    return seal_many(spec, [values])[0]
+
+
+def seal_many(spec: Sealed, rows) -> list[str]:
+    """`seal_of` of each row (the bulk writers' form: one call per page or batch)."""
+    if spec.compact:
+        return ["".join(f"{_crc32(repr(v).encode('utf-8')) & 0xFFFF:04x}" for v in r) for r in rows]
+    long_at = spec.long_at
+    if not long_at:
+        return [_join(_encode_list(list(r), 0)) for r in rows]
+    out, last = [], {i: (None, None) for i in long_at}
+    for r in rows:
+        values = list(r)
+        for i in long_at:
+            v = values[i]
+            if v is not None:
+                seen, digest = last[i]
+                if v is not seen:       # a page's rows share one policy digest: hash it once
+                    digest = "#" + _sha256(v.encode("utf-8")).hexdigest()[:32]
+                    last[i] = (v, digest)
+                values[i] = digest
+        out.append(_join(_encode_list(values, 0)))
+    return out
+
+
+def _key_text(key: tuple) -> str:
+    """A key as the token hashes it: an integer as is, anything else as a JSON list."""
+    if len(key) == 1 and type(key[0]) is int:
+        return str(key[0])
+    return _encode(list(key))
+
+
+def token(name: str, key: tuple, seal: str, values=None) -> int:
+    """A row's contribution to its entry's sum: SHA-512 of (table, key, seal) as an integer;
+    of a compact table's row, of its `values` (the sealed columns) too."""
+    text = f"{name}\x1f{_key_text(key)}\x1f{seal}"
+    if REGISTRY[name].compact:
+        text += "\x1f" + _join(_encode_list(list(values), 0))
+    return int.from_bytes(_sha512(text.encode("utf-8")).digest(), "big")
+
+
+@dataclass
+class _Part:
+    rows: int = 0
+    total: int = 0
+    released: dict = field(default_factory=dict)     # seq -> [rows, sum]
+    stamp: list = field(default_factory=list)        # keys whose audit_seq the entry sets
+
+
+class SealBook:
+    """The seals one audit entry records: rows sealed per table, and tokens released from
+    earlier entries. `audit.append(..., seals=book)` writes it into the entry's body."""
+
+    def __init__(self):
+        self._parts: dict[str, _Part] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._parts)
+
+    def add(self, name: str, key: tuple, seal: str, values=None) -> None:
+        """Count a row now sealed (its `seal` column holds `seal`; `values`: its sealed
+        columns, needed for a compact table) by this entry."""
+        part = self._parts.setdefault(name, _Part())
+        part.rows += 1
+        part.total = (part.total + token(name, key, seal, values)) % MOD
+
+    def add_many(self, name: str, keys, seals) -> None:
+        """`add` for many rows at once: `keys` their one-integer keys, `seals` their seals."""
+        sha, prefix = _sha512, f"{name}\x1f"
+        total = sum(int.from_bytes(sha(f"{prefix}{int(k)}\x1f{s}".encode("utf-8")).digest(), "big")
+                    for k, s in zip(keys, seals))
+        part = self._parts.setdefault(name, _Part())
+        part.rows += len(seals)
+        part.total = (part.total + total) % MOD
+
+    def release(self, name: str, seq, key: tuple, seal, values=None) -> None:
+        """Take a row over from entry `seq` (no-op for a row never sealed); `values` as
+        it was stored, for a compact table."""
+        if seq is None or seal is None:
+            return
+        part = self._parts.setdefault(name, _Part())
+        n, s = part.released.get(int(seq), (0, 0))
+        part.released[int(seq)] = (n + 1, (s + token(name, key, seal, values)) % MOD)
+
+    def body(self) -> dict:
+        """The JSON form kept in the entry's body (sums in hex)."""
+        out = {}
+        for name, part in sorted(self._parts.items()):
+            item = {"rows": part.rows, "sum": f"{part.total:0128x}"}
+            if part.released:
+                item["released"] = {str(seq): [n, f"{s:0128x}"] for seq, (n, s) in sorted(part.released.items())}
+            out[name] = item
+        return out
+
+    def reseal(self, conn: Connection, name: str, keys) -> None:
+        """Seal the rows of `name` with these keys (one-column keys) as they are now: write
+        their new `seal`, release their previous one; `stamp` later sets their `audit_seq`."""
+        spec = REGISTRY[name]
+        (key_col,) = spec.key
+        t = spec.table
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return
+        cols = [t.c[c] for c in spec.columns]
+        rows = conn.execute(select(t.c[key_col], *cols, t.c.audit_seq, t.c.seal)
+                            .where(t.c[key_col].in_(keys))).all()
+        updates = []
+        for row in rows:
+            key, values, seq, old = (row[0],), row[1:-2], row[-2], row[-1]
+            self.release(name, seq, key, old, values)
+            new = seal_of(spec, values)
+            self.add(name, key, new, values)
+            self._parts[name].stamp.append(row[0])
+            updates.append({"b_key": row[0], "v_seal": new})
+        if not updates:
+            return
+        conn.execute(update(t).where(t.c[key_col] == bindparam("b_key")).values(seal=bindparam("v_seal")),
+                     updates)
+
+    def stamp(self, conn: Connection, seq: int) -> None:
+        """Point the rows re-sealed with `reseal` at entry `seq`."""
+        for name, part in self._parts.items():
+            if part.stamp:
+                spec = REGISTRY[name]
+                t = spec.table
+                key_col = t.c[spec.key[0]]
+                conn.execute(update(t).where(key_col.in_(part.stamp)).values(audit_seq=seq))
+
+
+def seal_unsealed(conn: Connection, book: SealBook, spec: Sealed, seq: int) -> int:
+    """Seal the rows of `spec` without a seal, as they are, stamped with entry `seq` (which
+    must take `book`); returns how many."""
+    t = spec.table
+    keys = [t.c[c] for c in spec.key]
+    rows = conn.execute(select(*keys, *(t.c[c] for c in spec.columns)).where(t.c.seal.is_(None))).all()
+    if not rows:
+        return 0
+    nk, updates = len(keys), []
+    for row in rows:
+        key = tuple(row[:nk])
+        seal = seal_of(spec, row[nk:])
+        book.add(spec.name, key, seal, row[nk:])
+        updates.append({**{f"b_{c}": v for c, v in zip(spec.key, key)}, "v_seal": seal})
+    where = [t.c[c] == bindparam(f"b_{c}") for c in spec.key]
+    conn.execute(update(t).where(*where).values(seal=bindparam("v_seal"), audit_seq=seq), updates)
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing `verify` found wrong with the sealed rows."""
+
+    table: str
+    problem: str
+    key: str | None = None              # the row, as `col=value, ...`, when one row is named
+    columns: tuple[str, ...] = ()       # the columns that changed, when known
+    audit_seq: int | None = None        # the entry concerned
+
+    def line(self) -> str:
+        """One line for people."""
+        where = f"{self.table} row {self.key}" if self.key else f"{self.table}"
+        cols = f" (column{'s' if len(self.columns) != 1 else ''} {', '.join(self.columns)})" if self.columns else ""
+        entry = f" [audit entry {self.audit_seq}]" if self.audit_seq is not None else ""
+        return f"{where}: {self.problem}{cols}{entry}"
+
+    def to_dict(self) -> dict:
+        """JSON form."""
+        return {"table": self.table, "key": self.key, "columns": list(self.columns),
+                "audit_seq": self.audit_seq, "problem": self.problem}
+
+
+def _changed_columns(spec: Sealed, fresh: str, stored: str) -> tuple[str, ...]:
+    if spec.compact:
+        if len(stored) != len(fresh):
+            return ()
+        return tuple(c for i, c in enumerate(spec.columns) if fresh[4 * i:4 * i + 4] != stored[4 * i:4 * i + 4])
+    try:
+        old = json.loads(stored)
+    except ValueError:
+        return ()
+    new = json.loads(fresh)
+    if not isinstance(old, list) or len(old) != len(new):
+        return ()
+    return tuple(c for c, a, b in zip(spec.columns, new, old) if a != b)
+
+
+def _row_name(spec: Sealed, key: tuple, values=None) -> str:
+    text = ", ".join(f"{c}={v!r}" for c, v in zip(spec.key, key))
+    if spec.label is not None and values is not None:
+        text += f" ({spec.label} {values[spec.columns.index(spec.label)]!r})"
+    return text
+
+
+def expected_sums(recorded: dict[int, dict]) -> tuple[dict[tuple[str, int], list], list[Finding]]:
+    """(table, seq) -> [rows, sum] each entry must still vouch for, from the entries' `seals`;
+    and a finding for each entry whose `seals` record cannot be read."""
+    expected: dict[tuple[str, int], list] = {}
+    bad = []
+    for seq, parts in recorded.items():
+        try:
+            for name, item in parts.items():
+                e = expected.setdefault((name, seq), [0, 0])
+                e[0] += int(item["rows"])
+                e[1] = (e[1] + int(item["sum"], 16)) % MOD
+                for old, (n, s) in (item.get("released") or {}).items():
+                    e = expected.setdefault((name, int(old)), [0, 0])
+                    e[0] -= int(n)
+                    e[1] = (e[1] - int(s, 16)) % MOD
+        except (AttributeError, KeyError, TypeError, ValueError):
+            bad.append(Finding("audit", "its record of the rows it sealed cannot be read", audit_seq=seq))
+    return expected, bad
+
+
+def sealed_tables(conn: Connection) -> list[Sealed]:
+    """The registered tables this database has seal columns for (none before revision 0010)."""
+    out = []
+    for spec in REGISTRY.values():
+        names = {c["name"] for c in inspect(conn).get_columns(spec.name)}
+        if {"seal", "audit_seq"} <= names:
+            out.append(spec)
+    return out
+
+
+def check(conn: Connection, recorded: dict[int, dict], chunk: int = 5000) -> tuple[list[Finding], dict]:
+    """Check every sealed row against its seal, and each entry's sums against its rows.
+
+    `recorded`: seq -> the `seals` part of that entry's body. Returns (findings, rows
+    checked per table).
+    """
+    expected, findings = expected_sums(recorded)
+    actual: dict[tuple[str, int], list] = {}
+    checked: dict[str, int] = {}
+    for spec in sealed_tables(conn):
+        t, nk, n = spec.table, len(spec.key), len(spec.columns)
+        stmt = select(*(t.c[c] for c in spec.key), *(t.c[c] for c in spec.columns), t.c.audit_seq, t.c.seal)
+        checked[spec.name] = 0
+        for rows in conn.execute(stmt.order_by(*(t.c[c] for c in spec.key))).partitions(chunk):
+            for row in rows:
+                checked[spec.name] += 1
+                key, values, seq, seal = tuple(row[:nk]), row[nk:nk + n], row[-2], row[-1]
+                problem = _check_row(spec, key, values, seq, seal, expected, actual)
+                if problem is not None:
+                    findings.append(problem)
+    named = {(f.table, f.audit_seq) for f in findings if f.key is not None}
+    findings += _check_sums(expected, actual, named)
+    return findings, checked
+
+
+def _check_row(spec, key, values, seq, seal, expected, actual) -> Finding | None:
+    name = spec.name
+    if seal is None or seq is None:
+        return Finding(name, "has no seal (it was added, or its seal removed, outside Arrears)",
+                       _row_name(spec, key, values), audit_seq=seq)
+    if (name, seq) not in expected:
+        return Finding(name, f"points at audit entry {seq}, which sealed no {name} rows",
+                       _row_name(spec, key, values), audit_seq=seq)
+    a = actual.setdefault((name, seq), [0, 0])
+    a[0] += 1
+    a[1] = (a[1] + token(name, key, seal, values)) % MOD
+    fresh = seal_of(spec, values)
+    if fresh != seal:
+        return Finding(name, "changed after it was recorded", _row_name(spec, key, values),
+                       _changed_columns(spec, fresh, seal) or ("(seal)",), seq)
+    return None
+
+
+def _check_sums(expected, actual, named: set) -> list[Finding]:
+    """Entries whose rows no longer add up; `named`: (table, seq) of rows already named as
+    changed (a compact row's token covers its values: its edit shows in the sum too)."""
+    out = []
+    for (name, seq), (n, s) in sorted(expected.items()):
+        got_n, got_s = actual.get((name, seq), (0, 0))
+        if (got_n, got_s) == (n, s % MOD) or (got_n == n and (name, seq) in named and REGISTRY[name].compact):
+            continue
+        if got_n < n:
+            k = n - got_n
+            problem = f"{k} row{'s' if k != 1 else ''} this entry recorded {'are' if k != 1 else 'is'} missing (deleted)"
+        elif got_n > n:
+            k = got_n - n
+            problem = f"{k} row{'s' if k != 1 else ''} more than this entry recorded point at it (inserted)"
+        else:
+            problem = "a row was replaced or its seal rewritten to match an edit (the rows no longer add up)"
+        out.append(Finding(name, problem, audit_seq=seq))
+    return out
