@@ -83,6 +83,12 @@ class Dispatcher:
             raise ChannelConfigError(None, bad)
         return dict(routes)
 
+    def set_clock(self, clock) -> None:
+        """Make every configured channel's `clock` return what `clock()` returns (the tick's
+        `now`, so a simulated tick's channels stamp and schedule in simulated time)."""
+        for channel in self.channels.configured.values():
+            channel.clock = clock
+
     def transport(self, message: Message) -> str:
         """The kind of channel that delivers `message` (its route, else its channel kind)."""
         return self.routes.get(message.channel, message.channel_kind)

@@ -62,12 +62,22 @@ class Message:
 
     @property
     def idempotency_key(self) -> str:
-        """`account:stage:attempt[:episode]`: the same contact always has the same key.
+        """`account:stage:attempt[:episode]:channel`: the same contact on the same channel
+        always has the same key (`contact_key` plus the policy channel's name).
 
         The tick adds the collection episode (the oldest unpaid due date) to `metadata`, so
         a stage contacted again in a later delinquency episode gets a new key and a provider
-        that remembers keys does not drop it.
+        that remembers keys does not drop it. The channel is part of the key because a
+        contact that failed on one channel falls back to the next under the same outbox
+        row: a provider that carries both channels must not drop the fallback as a
+        duplicate of the failed try.
         """
+        return f"{self.contact_key}:{self.channel}"
+
+    @property
+    def contact_key(self) -> str:
+        """`account:stage:attempt[:episode]`: the contact whatever channel carries it (the
+        outbox row's identity)."""
         key = f"{self.account_id}:{self.stage}:{self.attempt}"
         episode = self.metadata.get("episode") if self.metadata else None
         return f"{key}:{episode}" if episode else key
@@ -137,17 +147,27 @@ class DeliveryResult:
     provider gave the message, if any; `detail` a human-readable explanation. `outcome`
     is the contact outcome to record in history (see `arrears.engine.domain.model.CONTACT_OUTCOMES`);
     when None it is `sent` for a sent message and `failed` otherwise (a queued call task
-    reports `queued`).
+    reports `queued`). `retry_at` (aware datetime, retryable failures only) is when the
+    provider asked to be tried again (HTTP `Retry-After`): the host schedules the next try
+    then, and does not count this try against the row's retries (the provider was busy,
+    the message was not refused), so a rate limit never exhausts a row or sends it to the
+    next channel.
     """
 
     status: str
     provider_id: str | None = None
     detail: str = ""
     outcome: str | None = None
+    retry_at: datetime | None = None
 
     def __post_init__(self):
         if self.status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {self.status!r}")
+        if self.retry_at is not None:
+            if self.status != FAILED_RETRYABLE:
+                raise ValueError("retry_at is for failed_retryable results only")
+            if not isinstance(self.retry_at, datetime) or self.retry_at.tzinfo is None:
+                raise ValueError(f"retry_at must be an aware datetime, got {self.retry_at!r}")
 
     @classmethod
     def sent(cls, provider_id: str | None = None, detail: str = "", outcome: str | None = None):
@@ -155,9 +175,10 @@ class DeliveryResult:
         return cls(SENT, provider_id, detail, outcome)
 
     @classmethod
-    def retryable(cls, detail: str, provider_id: str | None = None):
-        """A failure worth retrying later (timeouts, 5xx, over capacity)."""
-        return cls(FAILED_RETRYABLE, provider_id, detail)
+    def retryable(cls, detail: str, provider_id: str | None = None, retry_at: datetime | None = None):
+        """A failure worth retrying later (timeouts, 5xx, over capacity); `retry_at`: when the
+        provider asked to be tried again (a rate limit), if it said."""
+        return cls(FAILED_RETRYABLE, provider_id, detail, retry_at=retry_at)
 
     @classmethod
     def permanent(cls, detail: str, provider_id: str | None = None):
@@ -176,8 +197,11 @@ class DeliveryResult:
 
     def to_dict(self) -> dict:
         """JSON-ready form."""
-        return {"status": self.status, "provider_id": self.provider_id, "detail": self.detail,
+        data = {"status": self.status, "provider_id": self.provider_id, "detail": self.detail,
                 "outcome": self.contact_outcome}
+        if self.retry_at is not None:
+            data["retry_at"] = rfc3339(self.retry_at)
+        return data
 
 
 def contact_event(message: Message, result: DeliveryResult, at: datetime) -> dict:

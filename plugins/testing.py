@@ -5,8 +5,15 @@
     pm = plugin_manager(my_plugin)               # built-ins + my_plugin, no entry points
     with RecordingServer() as server:             # a real HTTP server on 127.0.0.1
         server.reply(503)                         # script the next replies (default 200)
+        server.reply(429, headers={"Retry-After": "120"})   # a rate limit
         ...deliver to server.url...
         request = server.requests[0]              # method, path, headers, body, json()
+
+A provider with a memory (one that drops a repeated idempotency key, say) is a function
+given to `server.respond(fn)`: it sees each `Recorded` request and returns a reply
+`(status, body[, headers])`, or None for the scripted one. To push a message through a
+real outbox and tick (retries, `Retry-After`, fallback, the contact history), use
+`arrears.engine.tick.trial.TickTrial`: the tick's time is then the channel's `clock()`.
 """
 from __future__ import annotations
 
@@ -102,11 +109,18 @@ class Recorded:
         return json.loads(self.body)
 
 
+def _bytes(body: bytes | str | dict) -> bytes:
+    if isinstance(body, dict):
+        body = json.dumps(body)
+    return body.encode("utf-8") if isinstance(body, str) else body
+
+
 @dataclass
 class _Reply:
     status: int = 200
     body: bytes = b'{"id": "msg-1"}'
     delay: float = 0.0
+    headers: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -114,27 +128,32 @@ class RecordingServer:
     """A threaded HTTP server on 127.0.0.1 (a free port) that records every request.
 
     Use as a context manager. Replies are taken from the queue filled by `reply()`;
-    when it is empty, the default reply is 200 with ``{"id": "msg-1"}``.
+    when it is empty, the responder set by `respond()` answers, else the default reply is
+    200 with ``{"id": "msg-1"}``.
     """
 
     requests: list[Recorded] = field(default_factory=list)
 
     def __post_init__(self):
         self._replies: deque[_Reply] = deque()
+        self._responder = None
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                owner.requests.append(Recorded(self.command, self.path, dict(self.headers), body))
-                reply = owner._replies.popleft() if owner._replies else _Reply()
+                recorded = Recorded(self.command, self.path, dict(self.headers), body)
+                owner.requests.append(recorded)
+                reply = owner._next_reply(recorded)
                 if reply.delay:
                     time.sleep(reply.delay)
                 try:
                     self.send_response(reply.status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(reply.body)))
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
                     self.end_headers()
                     self.wfile.write(reply.body)
                 except OSError:
@@ -155,13 +174,24 @@ class RecordingServer:
         return f"http://{host}:{port}"
 
     def reply(self, status: int = 200, body: bytes | str | dict = b'{"id": "msg-1"}',
-              delay: float = 0.0) -> None:
-        """Queue the reply to the next request (a dict is sent as JSON)."""
-        if isinstance(body, dict):
-            body = json.dumps(body)
-        if isinstance(body, str):
-            body = body.encode("utf-8")
-        self._replies.append(_Reply(status, body, delay))
+              delay: float = 0.0, headers: dict[str, str] | None = None) -> None:
+        """Queue the reply to the next request (a dict is sent as JSON), with extra `headers`
+        (``{"Retry-After": "120"}`` for a rate limit)."""
+        self._replies.append(_Reply(status, _bytes(body), delay, dict(headers or {})))
+
+    def respond(self, responder) -> None:
+        """Answer requests no scripted reply is queued for with `responder(recorded)`: a
+        `(status, body)` or `(status, body, headers)` tuple, or None for the default reply."""
+        self._responder = responder
+
+    def _next_reply(self, recorded: Recorded) -> _Reply:
+        if self._replies:
+            return self._replies.popleft()
+        out = self._responder(recorded) if self._responder else None
+        if out is None:
+            return _Reply()
+        status, body, *rest = out
+        return _Reply(status, _bytes(body), 0.0, dict(rest[0]) if rest else {})
 
     def __enter__(self) -> Self:
         self._thread.start()

@@ -158,3 +158,23 @@ def next_pending_after(conn: Connection, now: int) -> int | None:
     o = outbox.c
     return conn.execute(select(func.min(o.next_attempt_at))
                         .where(o.status == "pending", o.next_attempt_at > now)).scalar()
+
+
+def listing(conn: Connection) -> list[dict]:
+    """Every outbox row, oldest first, as dicts (id, account_id, stage, attempt, episode,
+    channel, status, tries, next_attempt_at, provider_id, last_error): for test benches."""
+    o = outbox.c
+    stmt = (select(o.id, accounts.c.id.label("account_id"), o.stage, o.attempt, o.episode_key.label("episode"),
+                   o.channel, o.status, o.tries, o.next_attempt_at, o.provider_id, o.last_error)
+            .join(accounts, accounts.c.acct_no == o.acct_no).order_by(o.id))
+    return [dict(row._mapping) for row in conn.execute(stmt)]
+
+
+def by_provider_id(conn: Connection, provider_id: str) -> list[tuple]:
+    """The delivered rows the provider knows as `provider_id`: (id, acct_no, account id,
+    stage, channel, payload) of each `sent` row, oldest first (a receipt finds its contact)."""
+    o = outbox.c
+    stmt = (select(o.id, o.acct_no, accounts.c.id, o.stage, o.channel, o.payload)
+            .join(accounts, accounts.c.acct_no == o.acct_no)
+            .where(o.provider_id == provider_id, o.status == "sent").order_by(o.id))
+    return [tuple(row) for row in conn.execute(stmt)]

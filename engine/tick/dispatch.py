@@ -19,7 +19,8 @@ For each pending outbox row due at `now` (one at a time):
 Every change of an outbox row (claimed, deferred, cancelled, retried, sent, failed, unknown)
 has its audit entry, which re-seals the row (`arrears.engine.store.seals`).
 
-Retryable failures go back to `pending` with exponential backoff and no history event
+A retryable failure with the provider's `retry_at` (a 429 with `Retry-After`) goes back to
+`pending` for that time, its try not counted. Other retryable failures go back to `pending` with exponential backoff and no history event
 (a timeout is not an attempt on the debtor, and recording it as `failed` would make the
 engine abandon the channel); after `Backoff.max_tries`, or on a permanent failure, the
 row is `failed` and a `failed` contact attempt is recorded, so the engine moves on to
@@ -82,6 +83,10 @@ def dispatch_due(store, policy, dispatcher, now: datetime, *, lease=None, backof
     now_s = as_epoch(now)
     token = f"{lease.holder if lease else 'dispatch'}/{uuid.uuid4().hex[:12]}"
     counts = DispatchCounts()
+    # Channels read the tick's time, not the wall clock: a simulated or replayed tick and
+    # a `Retry-After` in seconds then agree with the outbox's schedule.
+    if hasattr(dispatcher, "set_clock"):
+        dispatcher.set_clock(lambda: now)
     _abandon_orphans(store, token, now_s, counts)
     total = _due_total(store, now_s) if progress else 0
     after, seen, done = 0, set(), 0
@@ -202,17 +207,21 @@ def _settle(store, row, token, now_s: int, verdict: Verdict, counts: DispatchCou
 
 
 def _record(store, policy, row, token, now, now_s, message, result, backoff, counts) -> None:
-    tries = row.tries + 1
-    retry = result.status == "failed_retryable" and not backoff.exhausted(tries)
+    # A provider that said when to come back (Retry-After) was busy, not failing: the try
+    # is not counted, so a rate limit neither exhausts the row nor moves it to the next channel.
+    limited = result.status == "failed_retryable" and result.retry_at is not None
+    tries = row.tries if limited else row.tries + 1
+    retry = limited or (result.status == "failed_retryable" and not backoff.exhausted(tries))
     body = {**_ident(row), "tries": tries, "status": result.status, "provider_id": result.provider_id,
             "detail": result.detail}
     with store.transaction(now=now_s) as w:
         if retry:
-            nxt = now_s + backoff.delay(tries, row.id)
+            nxt = _retry_time(result, row, tries, now_s, backoff)
             outboxstore.finish(w.conn, row.id, token, now_s, status="pending", tries=tries,
                                next_attempt_at=nxt, claimed_by=None, claimed_at=None,
                                last_error=result.detail, **_keep_link(row, message))
-            w.audit("delivery.retry", row.account_id, {**body, "next_attempt_at": nxt}, reseal=_sealed(row.id))
+            w.audit("delivery.retry", row.account_id, {**body, "next_attempt_at": nxt, "rate_limited": limited},
+                    reseal=_sealed(row.id))
             counts.retrying += 1
             return
         status = "sent" if result.ok else "failed"
@@ -236,6 +245,15 @@ def _record(store, policy, row, token, now, now_s, message, result, backoff, cou
         counts.delivered += 1
     else:
         counts.failed += 1
+
+
+def _retry_time(result, row, tries: int, now_s: int, backoff: Backoff) -> int:
+    """When to try a retryable failure again: the provider's `retry_at` (whole seconds, rounded
+    up, at most `backoff.cap` away), else the backoff after the `tries`-th try."""
+    if result.retry_at is not None:
+        stamp = result.retry_at.timestamp()
+        return min(max(now_s, int(stamp) + (stamp % 1 > 0)), now_s + backoff.cap)
+    return now_s + backoff.delay(tries, row.id)
 
 
 def _contact_event(policy, row, message, result, now) -> dict:

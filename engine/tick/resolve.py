@@ -52,7 +52,8 @@ class UnknownRow:
     def idempotency_key(self) -> str:
         """The key the provider was given (`Message.idempotency_key`): search its logs for it."""
         key = f"{self.account_id}:{self.stage}:{self.attempt}"
-        return f"{key}:{self.episode_key}" if self.episode_key else key
+        key = f"{key}:{self.episode_key}" if self.episode_key else key
+        return f"{key}:{self.channel}"
 
     def to_dict(self) -> dict:
         """JSON-ready form (times as RFC 3339)."""

@@ -107,7 +107,7 @@ class LetterChannel(Channel):
             payload = {"idempotency_key": message.idempotency_key, "address": message.recipient.address,
                        "format": "html", "document": text}
             return deliver_json(self.provider_url, payload, headers=headers, timeout=self.timeout,
-                                id_field="id")
+                                id_field="id", now=self.clock())
         name = spool_name(message.idempotency_key)
         try:
             written = spool(self.spool_dir, name, text)

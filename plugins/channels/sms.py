@@ -76,7 +76,7 @@ class SmsChannel(Channel):
         if self.token:
             headers["Authorization"] = f"{self.auth_scheme} {self.token}"
         return deliver_json(self.url, payload, headers=headers, timeout=self.timeout,
-                            id_field=self.id_field)
+                            id_field=self.id_field, now=self.clock())
 
 
 @hookimpl(trylast=True)

@@ -88,7 +88,7 @@ class WebhookChannel(Channel):
         headers.update({SIGNATURE_HEADER: sign(self.secret, timestamp, body),
                         TIMESTAMP_HEADER: str(timestamp),
                         KEY_HEADER: message.idempotency_key})
-        return classify(post_json(self.url, body, headers, self.timeout), self.url, "id")
+        return classify(post_json(self.url, body, headers, self.timeout), self.url, "id", self.clock())
 
 
 @hookimpl(trylast=True)

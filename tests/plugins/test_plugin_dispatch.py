@@ -28,7 +28,7 @@ class Recorder(Channel):
 def test_compose_from_a_real_decision(pm, us_decision):
     account, decision = us_decision
     message = Dispatcher(pm, {"creditor": {"name": "Acme Inc"}}).compose(decision, account)
-    assert message.idempotency_key == f"A1:{decision.action.stage}:{decision.action.attempt}"
+    assert message.idempotency_key == f"A1:{decision.action.stage}:{decision.action.attempt}:{decision.action.channel}"
     assert message.channel_kind == decision.action.channel_kind
     assert set(message.content) == set(decision.action.content)
     assert message.recipient.email == "debtor@example.com"
@@ -109,7 +109,7 @@ def test_arrears_deliver_can_take_over_or_pass():
     assert channel.sent == []
     assert dispatcher.deliver(make_message()).provider_id == "rec-1"
     assert len(channel.sent) == 1 and channel.sent[0].rendered
-    assert seen == [("DRY:friendly_reminder:1", "email"), ("A1:friendly_reminder:1", "email")]
+    assert seen == [("DRY:friendly_reminder:1:email", "email"), ("A1:friendly_reminder:1:email", "email")]
 
 
 def test_a_channel_that_raises_or_returns_junk_does_not_crash_the_host():
@@ -162,7 +162,7 @@ def test_observers_are_isolated_and_failures_reported(us_decision):
     assert calls == [("decision", "A1")]            # Bad ran first (registered last), Good still ran
     assert [(f.hook, f.error) for f in failures] == [("arrears_decision", "ConnectionError: CRM down")]
     failures = dispatcher.notify_delivery(make_message(), DeliveryResult.retryable("x"))
-    assert calls[-1] == ("delivery", "A1:friendly_reminder:1", "failed_retryable")
+    assert calls[-1] == ("delivery", "A1:friendly_reminder:1:email", "failed_retryable")
     assert failures[0].to_dict() == {"plugin": pm.get_name(bad), "hook": "arrears_delivery",
                                      "error": "ConnectionError: CRM down"}
 

@@ -29,8 +29,8 @@ def test_email_arrives_with_headers_body_and_opt_out_line(smtp):
     envelope, mail, _ = mailbox.messages[0]
     assert envelope.mail_from == "collections@example.com"
     assert envelope.rcpt_tos == ["debtor@example.com"]
-    assert mail["Message-ID"] == "<A1%3Afriendly_reminder%3A1@example.com>" == result.provider_id
-    assert mail["X-Arrears-Idempotency-Key"] == "A1:friendly_reminder:1"
+    assert mail["Message-ID"] == "<A1%3Afriendly_reminder%3A1%3Aemail@example.com>" == result.provider_id
+    assert mail["X-Arrears-Idempotency-Key"] == "A1:friendly_reminder:1:email"
     assert mail["List-Unsubscribe"] == "<mailto:collections@example.com?subject=unsubscribe>"
     assert mail["Subject"] == "Your payment of €1,000.00 is overdue"
     assert str(mail["From"]) == "Example Ltd <collections@example.com>"
@@ -46,7 +46,7 @@ def test_no_list_unsubscribe_without_the_opt_out_flag_and_https_one_click(smtp):
     channel = email_channel(port, unsubscribe_url="https://example.com/u/{account_id}?k={idempotency_key}")
     assert channel.deliver(rendered(content=("opt_out",))).ok
     mail = mailbox.messages[1][1]
-    assert mail["List-Unsubscribe"] == "<https://example.com/u/A1?k=A1%3Afriendly_reminder%3A1>"
+    assert mail["List-Unsubscribe"].strip() == "<https://example.com/u/A1?k=A1%3Afriendly_reminder%3A1%3Aemail>"
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 

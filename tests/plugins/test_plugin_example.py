@@ -69,4 +69,4 @@ def test_registered_on_a_fresh_manager_it_delivers_a_card(teams, http_server):
     card = http_server.requests[0].json()["attachments"][0]["content"]
     facts = {f["title"]: f["value"] for f in card["body"][2]["facts"]}
     assert facts == {"Account": "A1", "Stage": "write_off_review (attempt 1)",
-                     "Key": "A1:write_off_review:1"}
+                     "Key": "A1:write_off_review:1:review"}

@@ -80,7 +80,8 @@ def test_the_guide_documents_the_message_model():
 
 def test_idempotency_key_and_round_trip():
     message = make_message(account_id="ACME-7", stage="formal_notice", attempt=2)
-    assert message.idempotency_key == "ACME-7:formal_notice:2"
+    assert message.idempotency_key == "ACME-7:formal_notice:2:email"
+    assert message.contact_key == "ACME-7:formal_notice:2"
     assert Message.from_dict(message.to_dict()) == message
     with pytest.raises(ValueError, match="status must be one of"):
         DeliveryResult("delivered")

@@ -47,10 +47,10 @@ def test_sms_posts_json_with_auth_and_opt_out(http_server):
     request = http_server.requests[0]
     assert request.path == "/send"
     assert request.headers["Authorization"] == "Bearer tok"
-    assert request.headers["Idempotency-Key"] == "A1:friendly_reminder:1"
+    assert request.headers["Idempotency-Key"] == "A1:friendly_reminder:1:sms"
     body = request.json()
     assert body["to"] == "+447700900000" and body["from"] == "EXAMPLE"
-    assert body["reference"] == "A1:friendly_reminder:1"
+    assert body["reference"] == "A1:friendly_reminder:1:sms"
     assert body["text"].rstrip().endswith("Reply STOP to stop text messages from Example Ltd.")
 
 
@@ -114,7 +114,7 @@ def test_webhook_signature_verifies_and_timestamp_is_signed(http_server):
     assert not verify_signature(SECRET, request.body, signature, "-1", now=sent)
     payload = request.json()
     assert payload["sent_at"] == sent
-    assert payload["idempotency_key"] == "A1:agency_referral:1"
+    assert payload["idempotency_key"] == "A1:agency_referral:1:crm"
     assert payload["message"]["subject"].startswith("Refer account A1")
     assert request.headers["X-Arrears-Idempotency-Key"] == message.idempotency_key
 

@@ -28,7 +28,7 @@ def test_letter_is_spooled_once_atomically(tmp_path):
     message = Renderer().render(make_message(**LETTER))
     first = channel.deliver(message)
     assert first.ok and first.detail == "spooled"
-    path = tmp_path / "spool" / "A1%3Aformal_notice%3A1.html"
+    path = tmp_path / "spool" / "A1%3Aformal_notice%3A1%3Aletter.html"
     assert first.provider_id == path.name
     text = path.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>")
@@ -96,7 +96,7 @@ def test_call_queue_is_capped_per_day_and_idempotent(tmp_path):
     day = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
     channel.clock = lambda: day
     first = channel.deliver(call_message("A1", 20.0))
-    assert first.ok and first.contact_outcome == "queued" and first.provider_id == "A1:personal_call:1"
+    assert first.ok and first.contact_outcome == "queued" and first.provider_id == "A1:personal_call:1:call"
     assert channel.deliver(call_message("A1", 20.0)).detail == "already queued"
     assert channel.deliver(call_message("A2", 90.0)).ok
     over = channel.deliver(call_message("A3", 50.0))

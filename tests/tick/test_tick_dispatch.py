@@ -243,7 +243,7 @@ def test_a_new_delinquency_episode_may_repeat_a_stage(store, policy, server, dis
     keys = [r.json()["idempotency_key"] for r in server.requests]
     assert episodes == ["2026-11-10", "2026-12-10"]
     # the idempotency key carries the episode, so a provider that remembers keys keeps both
-    assert keys == ["A1:friendly_reminder:1:2026-11-10", "A1:friendly_reminder:1:2026-12-10"]
+    assert keys == ["A1:friendly_reminder:1:2026-11-10:email", "A1:friendly_reminder:1:2026-12-10:email"]
     assert rows(store, "SELECT stage, attempt, episode_key, status FROM outbox ORDER BY id") == [
         ("friendly_reminder", 1, "2026-11-10", "sent"), ("friendly_reminder", 1, "2026-12-10", "sent")]
 

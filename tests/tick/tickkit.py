@@ -81,9 +81,11 @@ def assert_consistent(store, policy, server, settled_at: int) -> dict:
                          "JOIN accounts a USING (acct_no)")
     statuses = Counter(r[5] for r in outbox)
     assert set(statuses) <= {"pending", "sent", "cancelled", "failed", "unknown"}, statuses
-    # the provider sees Message.idempotency_key: account:stage:attempt:episode
-    by_key = {f"{acct}:{stage}:{attempt}:{episode}": (oid, status)
-              for oid, acct, stage, attempt, episode, status in outbox}
+    # the provider sees Message.idempotency_key: account:stage:attempt:episode:channel
+    outbox = rows(store, "SELECT o.id, a.id, o.stage, o.attempt, o.episode_key, o.status, o.channel "
+                         "FROM outbox o JOIN accounts a USING (acct_no)")
+    by_key = {f"{acct}:{stage}:{attempt}:{episode}:{channel}": (oid, status)
+              for oid, acct, stage, attempt, episode, status, channel in outbox}
     assert len(by_key) == len(outbox)            # one row per contact (single episode here)
     for key in received:
         assert by_key[key][1] in ("sent", "unknown"), (key, by_key[key])

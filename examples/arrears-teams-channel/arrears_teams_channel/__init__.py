@@ -80,7 +80,7 @@ class TeamsChannel(Channel):
     def deliver(self, message: Message) -> DeliveryResult:
         """Post the card; the host's HTTP helper classifies the reply (5xx/429 retry)."""
         return deliver_json(self.url, card(message), timeout=self.timeout,
-                            headers={"Idempotency-Key": message.idempotency_key})
+                            headers={"Idempotency-Key": message.idempotency_key}, now=self.clock())
 
 
 @hookimpl

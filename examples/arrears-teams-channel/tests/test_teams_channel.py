@@ -55,7 +55,7 @@ def test_posts_a_card_for_a_routed_review_task():
     assert content["type"] == "AdaptiveCard"
     # The plugin's own template (write_off_review.en.teams.j2) was used.
     assert content["body"][0]["text"].startswith("Write-off review: A1")
-    assert server.requests[0].headers["Idempotency-Key"] == "A1:write_off_review:1"
+    assert server.requests[0].headers["Idempotency-Key"] == "A1:write_off_review:1:review"
 
 
 def test_server_errors_are_retryable():
