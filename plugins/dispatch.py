@@ -14,7 +14,7 @@ sending are the tick's job; see docs/plugin-guide.md.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,12 +23,13 @@ import pluggy
 
 from arrears.engine.domain.decision import Decision
 from arrears.engine.domain.model import Account
+from arrears.engine.domain.words import did_you_mean
 from arrears.plugins import paylinks
 from arrears.plugins.compose import build_message
 from arrears.plugins.errors import ChannelConfigError, PluginError, TemplateError
 from arrears.plugins.manager import call_each
 from arrears.plugins.message import DeliveryResult, Message
-from arrears.plugins.registry import ChannelSet, configure_channels
+from arrears.plugins.registry import ChannelSet, collect_channels, configure_channels
 from arrears.plugins.rendering import Renderer
 
 
@@ -53,34 +54,56 @@ class Dispatcher:
     it, e.g. ``{"review": "teams"}``; by default a message goes to the channel of its
     `channel_kind`), `templates` (`dirs`, `compliance`), `creditor` (name, address,
     phone, email, payment_url… available to templates) and `default_timezone`.
-    Raises `ChannelConfigError`/`PluginError` at construction, never later.
+    `channel_names` (the policy's channel names) lets it refuse a route naming no channel.
+    Raises `ChannelConfigError` listing every configuration problem at once (or
+    `PluginError` for a plugin's `arrears_config` that raised) at construction, never later.
     """
 
-    def __init__(self, pm: pluggy.PluginManager, config: Mapping[str, Any] | None = None):
+    def __init__(self, pm: pluggy.PluginManager, config: Mapping[str, Any] | None = None, *,
+                 channel_names: Iterable[str] | None = None):
         self.pm = pm
         self.config = dict(config or {})
         for plugin, out in call_each(pm, "arrears_config", config=self.config):
             if isinstance(out, Exception):
                 raise PluginError(f"plugin {plugin!r}: arrears_config raised {type(out).__name__}: {out}")
-        self.channels: ChannelSet = configure_channels(pm, self.config.get("channels"))
-        self.routes = self._routes(self.config.get("routes"))
-        self.renderer = Renderer.from_config(pm, self.config.get("templates"))
+        # Every problem of the configuration is reported at once, in one error.
+        problems: list[str] = []
+        try:
+            self.channels: ChannelSet = configure_channels(pm, self.config.get("channels"))
+        except ChannelConfigError as exc:
+            problems += exc.problems
+            self.channels = ChannelSet(collect_channels(pm), {})
+        self.routes = self._routes(self.config.get("routes"), channel_names, problems)
+        try:
+            self.renderer = Renderer.from_config(pm, self.config.get("templates"))
+        except PluginError as exc:
+            problems.append(str(exc))
         self.creditor = dict(self.config.get("creditor") or {})
         self.default_timezone = self.config.get("default_timezone") or "UTC"
         try:
             ZoneInfo(self.default_timezone)
         except (ZoneInfoNotFoundError, ValueError, TypeError):
-            raise PluginError(f"default_timezone: {self.default_timezone!r} is not an IANA time zone") from None
+            problems.append(f"default_timezone: {self.default_timezone!r} is not an IANA time zone")
+        if problems:
+            raise ChannelConfigError(None, problems)
 
-    def _routes(self, routes) -> dict[str, str]:
+    def _routes(self, routes, channel_names, problems: list[str]) -> dict[str, str]:
+        """The `routes` table, checked: each kind is a configured channel and, when the
+        policy's channel names are known, each name is one of them (a typo is refused rather
+        than leaving the channel on its default transport)."""
         routes = routes or {}
         if not isinstance(routes, Mapping):
-            raise ChannelConfigError(None, [f"routes: expected a table of channel name -> kind, got {routes!r}"])
-        bad = [f"routes.{name}: no configured channel of kind {kind!r} (configured: "
-               f"{', '.join(self.channels.configured) or 'none'})"
-               for name, kind in routes.items() if self.channels.get(kind) is None]
-        if bad:
-            raise ChannelConfigError(None, bad)
+            problems.append(f"routes: expected a table of channel name -> kind, got {routes!r}")
+            return {}
+        sections = set(self.config.get("channels") or {})
+        names = None if channel_names is None else sorted(channel_names)
+        for name, kind in routes.items():
+            if names is not None and name not in names:
+                problems.append(f"routes.{name}: the policy has no channel of that name"
+                                f"{did_you_mean(name, names)} (channels: {', '.join(names)})")
+            if self.channels.get(kind) is None and kind not in sections:   # a failed section is reported already
+                problems.append(f"routes.{name}: no configured channel of kind {kind!r} (configured: "
+                                f"{', '.join(self.channels.configured) or 'none'})")
         return dict(routes)
 
     def set_clock(self, clock) -> None:

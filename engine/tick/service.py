@@ -57,11 +57,19 @@ class Runtime:
             self.dispatcher = None
             if dispatch:
                 from arrears.plugins.dispatch import Dispatcher
-                self.dispatcher = Dispatcher(pm, settings.dispatcher_config)
+                # The active policy's channel names: a route naming none of them is a typo.
+                self.dispatcher = Dispatcher(pm, settings.dispatcher_config, channel_names=self._channel_names())
         except BaseException:
             self.close()
             raise
         self.holder = default_holder()
+
+    def _channel_names(self):
+        """The active policy's channel names, or None when it cannot be read yet (no route check)."""
+        try:
+            return tuple(self.policies.active().channels)
+        except Exception:   # noqa: BLE001  (no active policy, or a tampered one: the tick refuses later)
+            return None
 
     @property
     def policy(self):
