@@ -215,3 +215,37 @@ def contact_event(message: Message, result: DeliveryResult, at: datetime) -> dic
     if result.ok:
         event["id"] = message.idempotency_key
     return event
+
+
+# What a provider can report after a message left: the receipt status -> the contact outcome
+# recorded in history (a bounce is the `returned` outcome letters already use).
+RECEIPT_OUTCOMES = {"delivered": "delivered", "read": "read", "bounced": "returned", "replied": "replied"}
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A provider's asynchronous report on a message it accepted earlier.
+
+    `provider_id` is the id the channel returned in its `DeliveryResult` (the host stored it
+    on the outbox row); `status` one of `delivered`, `read`, `bounced`, `replied`; `at` when
+    it happened (aware datetime); `detail` free text for the audit log. Record it with
+    `arrears.engine.tick.receipts.record_receipt(store, receipt)`.
+    """
+
+    provider_id: str
+    status: str
+    at: datetime
+    detail: str = ""
+
+    def __post_init__(self):
+        if self.status not in RECEIPT_OUTCOMES:
+            raise ValueError(f"receipt status must be one of {', '.join(RECEIPT_OUTCOMES)}, got {self.status!r}")
+        if not isinstance(self.provider_id, str) or not self.provider_id:
+            raise ValueError("a receipt needs the provider's message id")
+        if not isinstance(self.at, datetime) or self.at.tzinfo is None:
+            raise ValueError(f"receipt time must be an aware datetime, got {self.at!r}")
+
+    @property
+    def outcome(self) -> str:
+        """The contact outcome the receipt records."""
+        return RECEIPT_OUTCOMES[self.status]

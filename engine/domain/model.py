@@ -70,8 +70,10 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
 # Contact outcomes. Attempts count towards frequency and stage progress unless
 # `failed` (never left us) or `queued` (a call task waiting for an agent: it marks
 # the stage as started, but is not yet an attempt on the debtor).
+# `read` and `replied` come from delivery receipts (`contact_outcome` events reporting on a
+# message already recorded); new outcomes go at the end, so stored codes keep their meaning.
 CONTACT_OUTCOMES = ("queued", "sent", "delivered", "failed", "no_answer", "voicemail",
-                    "busy", "conversation", "wrong_party", "refused", "returned")
+                    "busy", "conversation", "wrong_party", "refused", "returned", "read", "replied")
 NOT_ATTEMPTS = ("queued", "failed")
 CONVERSATIONS = ("conversation",)
 
