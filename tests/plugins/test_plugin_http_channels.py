@@ -161,3 +161,28 @@ def test_deliver_json_reads_no_id_from_a_non_json_reply(http_server):
     http_server.reply(200, "OK")
     result = deliver_json(http_server.url, {"x": 1}, id_field="id")
     assert result.ok and result.provider_id is None
+
+
+def test_retry_after_is_read_from_a_real_reply_in_seconds_or_as_an_http_date(http_server):
+    from datetime import timedelta
+    from email.utils import format_datetime
+
+    from arrears.plugins.channels.http import parse_retry_after, post_json
+    from arrears.plugins.message import DeliveryResult
+    now = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    http_server.reply(429, {"error": "slow"}, headers={"Retry-After": "120", "X-Request-Id": "r1"})
+    reply = post_json(http_server.url + "/send", b"{}")
+    assert reply.status == 429 and reply.header("x-request-id") == "r1" and reply.headers["retry-after"] == "120"
+    assert reply.retry_at(now) == now + timedelta(seconds=120)
+    http_server.reply(503, headers={"Retry-After": format_datetime(now + timedelta(hours=1), usegmt=True)})
+    result = deliver_json(http_server.url + "/send", {"a": 1}, now=now)
+    assert result.status == "failed_retryable" and result.retry_at == now + timedelta(hours=1)
+    assert "(Retry-After: " in result.detail and result.to_dict()["retry_at"] == "2026-11-23T11:00:00Z"
+    http_server.reply(429)                                             # no header: ordinary backoff
+    assert deliver_json(http_server.url + "/send", {}, now=now).retry_at is None
+    http_server.reply(400, headers={"Retry-After": "5"})               # permanent: the header is moot
+    assert deliver_json(http_server.url + "/send", {}, now=now).retry_at is None
+    assert parse_retry_after("soon", now) is None and parse_retry_after("", now) is None
+    assert parse_retry_after("Mon, 23 Nov 2026 09:00:00 GMT", now) == now      # a past date: now
+    with pytest.raises(ValueError, match="retry_at"):
+        DeliveryResult("sent", retry_at=now)

@@ -1,0 +1,92 @@
+"""The plugin guide's WhatsApp walk-through, run as written: a channel through an HTTP provider,
+a 429 with Retry-After through a real outbox and tick, and the provider's status callbacks
+recorded as receipts (issue 15)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from arrears.engine.tick.dispatch import Backoff
+from arrears.engine.tick.receipts import record_receipt
+from arrears.engine.tick.trial import TickTrial
+from arrears.plugins import hookimpl
+from arrears.plugins.channels import Channel, Settings
+from arrears.plugins.channels.http import check_url, deliver_json
+from arrears.plugins.channels.sms import plain_text
+from arrears.plugins.message import DeliveryResult, Receipt
+from arrears.plugins.testing import RecordingServer, plugin_manager
+
+
+class WhatsAppChannel(Channel):
+    kind = "whatsapp"
+    name = "WhatsApp via HTTP provider"
+
+    def configure(self, settings):
+        s = Settings(self.kind, settings)
+        self.url = check_url(s)
+        self.token = s.secret("token", required=True)
+        self.timeout = s.number("timeout", default=10.0)
+        s.check()
+        self.configured = True
+
+    def deliver(self, message):
+        if not message.recipient.mobile:
+            return DeliveryResult.permanent("the account has no mobile number for WhatsApp")
+        payload = {"to": message.recipient.mobile, "type": "text",
+                   "text": {"body": plain_text(message.body, message.body_format)},
+                   "client_reference": message.idempotency_key}
+        return deliver_json(self.url, payload, id_field="id",
+                            headers={"Authorization": f"Bearer {self.token}",
+                                     "Idempotency-Key": message.idempotency_key},
+                            timeout=self.timeout, now=self.clock())
+
+
+class WhatsAppPlugin:
+    @hookimpl
+    def arrears_channels(self):
+        return [WhatsAppChannel()]
+
+
+STATUS = {"delivered": "delivered", "read": "read", "failed": "bounced", "undelivered": "bounced"}
+
+
+def _trial(provider, **kwargs):
+    return TickTrial(plugin_manager(WhatsAppPlugin()), {
+        "channels": {"whatsapp": {"url": provider.url + "/v1/messages", "token": "t"}},
+        "routes": {"sms": "whatsapp"}, "creditor": {"name": "Example Ltd"}}, **kwargs)
+
+
+def test_a_rate_limit_waits_for_the_provider_then_receipts_are_recorded():
+    with RecordingServer() as provider, _trial(provider) as trial:
+        provider.reply(429, {"error": "rate limited"}, headers={"Retry-After": "120"})
+        provider.reply(200, {"id": "wamid.1"})
+        trial.add({"id": "A1", "contact": {"mobile": "+447700900123"}})
+        assert trial.tick().retrying == 1
+        [row] = trial.outbox()
+        assert (row["channel"], row["status"], row["tries"]) == ("sms", "pending", 0)
+        assert row["next_attempt_at"] == trial.now + timedelta(seconds=120)
+        assert trial.tick(trial.now + timedelta(seconds=119)).delivered == 0
+        assert trial.tick(row["next_attempt_at"]).delivered == 1
+        keys = {r.headers["Idempotency-Key"] for r in provider.requests}
+        assert len(provider.requests) == 2 and keys == {"A1:friendly_reminder:1:2026-11-10:sms"}
+        assert provider.requests[0].headers["Authorization"] == "Bearer t"
+        assert trial.outbox()[0]["provider_id"] == "wamid.1"
+        # the provider's status callbacks, as the guide's receiver records them
+        for status in ("delivered", "read"):
+            at = row["next_attempt_at"] + timedelta(seconds=5)
+            assert record_receipt(trial.store, Receipt("wamid.1", STATUS[status], at=at)).status == "recorded"
+        reports = [(e.type, e.channel, e.outcome) for e in trial.history() if e.type.startswith("contact")]
+        assert reports == [("contact_attempt", "sms", "sent"), ("contact_outcome", "sms", "delivered"),
+                           ("contact_outcome", "sms", "read")]
+
+
+def test_any_number_of_429s_only_waits():
+    with RecordingServer() as provider, _trial(provider, backoff=Backoff(max_tries=2)) as trial:
+        trial.add({"id": "A1", "contact": {"mobile": "+447700900123"}})
+        at = trial.now
+        for _ in range(5):
+            provider.reply(429, headers={"Retry-After": "30"})
+            assert trial.tick(at).retrying == 1
+            at += timedelta(seconds=30)
+        assert trial.tick(at).delivered == 1
+        assert [(r["channel"], r["status"], r["tries"]) for r in trial.outbox()] == [("sms", "sent", 1)]
+        assert len(provider.requests) == 6
