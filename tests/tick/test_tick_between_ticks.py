@@ -69,7 +69,8 @@ def runtime(db_url, server, tmp_path):
     templates = tmp_path / "templates"
     templates.mkdir()
     (templates / "t.en.j2").write_text("Call {{ account.id }}.\n", encoding="utf-8")
-    config = {**dispatcher_config(server.url), "templates": {"dirs": [str(templates)]}}
+    config = {**dispatcher_config(server.url), "templates": {"dirs": [str(templates)]},
+              "routes": {"call": "webhook", "review": "webhook"}}    # the call policy's channels only
     settings = TickSettings(database_url=db_url, policy_path=policy, cron=DAILY, dispatcher_config=config)
     rt = Runtime(settings, plugin_manager=plugin_manager())
     yield rt

@@ -29,7 +29,7 @@ def test_a_due_contact_is_delivered_once_and_recorded(store, policy, server, dis
     load(store, [account("A1")])
     summary = run_tick(store, policy, MONDAY, dispatcher=dispatcher)
     assert (summary.actions_queued, summary.delivered, summary.failed) == (1, 1, 0)
-    assert keys_received(server) == {"A1:friendly_reminder:1:2026-11-10": 1}
+    assert keys_received(server) == {"A1:friendly_reminder:1:2026-11-10:email": 1}
     body = server.requests[0].json()
     assert body["message"]["recipient"]["email"] == "a1@example.com" and body["message"]["body"]
     assert (body["message"]["metadata"]["outbox_id"], body["message"]["metadata"]["episode"]) == (1, "2026-11-10")
