@@ -7,7 +7,9 @@ Modules: `runner` (run_tick, TickSummary), `evaluate` (decide and persist, page 
 `columns` (decision keys and summaries, column-wise), `dispatch` (claim, re-check,
 deliver, record), `recheck`, `settings` (config from flags, environment and file),
 `service` (Runtime: recorded runs with the store's active policy), `launcher` (ticks on
-request, for POST /v1/ticks), `scheduler` (APScheduler for `arrears serve`). See docs/tick.md.
+request, for POST /v1/ticks), `scheduler` (APScheduler for `arrears serve`), `receipts`
+(a provider's delivery receipts into the history), `trial` (a channel plugin's test bench:
+a real outbox and tick). See docs/tick.md.
 
 May import: the core (`domain`, `facts`, `guardrails`, `policy`, `decisions`), `store`, the
 plugins (for delivery) and the shipped policies.
