@@ -29,9 +29,10 @@ the stage's next channel.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from arrears.engine.decisions.core import decide_batch
 from arrears.engine.domain.batch import Batch
@@ -84,9 +85,11 @@ def dispatch_due(store, policy, dispatcher, now: datetime, *, lease=None, backof
     token = f"{lease.holder if lease else 'dispatch'}/{uuid.uuid4().hex[:12]}"
     counts = DispatchCounts()
     # Channels read the tick's time, not the wall clock: a simulated or replayed tick and
-    # a `Retry-After` in seconds then agree with the outbox's schedule.
+    # a `Retry-After` in seconds then agree with the outbox's schedule. It advances with the
+    # run (whole seconds), so a long live run still stamps and signs its messages in time.
     if hasattr(dispatcher, "set_clock"):
-        dispatcher.set_clock(lambda: now)
+        started = time.monotonic()
+        dispatcher.set_clock(lambda: now + timedelta(seconds=int(time.monotonic() - started)))
     _abandon_orphans(store, token, now_s, counts)
     total = _due_total(store, now_s) if progress else 0
     after, seen, done = 0, set(), 0
