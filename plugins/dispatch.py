@@ -101,7 +101,8 @@ class Dispatcher:
             if names is not None and name not in names:
                 problems.append(f"routes.{name}: the policy has no channel of that name"
                                 f"{did_you_mean(name, names)} (channels: {', '.join(names)})")
-            if self.channels.get(kind) is None and kind not in sections:   # a failed section is reported already
+            # (a section that failed to configure is reported already)
+            if self.channels.get(kind) is None and kind not in sections:
                 problems.append(f"routes.{name}: no configured channel of kind {kind!r} (configured: "
                                 f"{', '.join(self.channels.configured) or 'none'})")
         return dict(routes)

@@ -239,7 +239,8 @@ class Receipt:
 
     def __post_init__(self):
         if self.status not in RECEIPT_OUTCOMES:
-            raise ValueError(f"receipt status must be one of {', '.join(RECEIPT_OUTCOMES)}, got {self.status!r}")
+            raise ValueError(f"receipt status must be one of {', '.join(RECEIPT_OUTCOMES)}, "
+                             f"got {self.status!r}")
         if not isinstance(self.provider_id, str) or not self.provider_id:
             raise ValueError("a receipt needs the provider's message id")
         if not isinstance(self.at, datetime) or self.at.tzinfo is None:

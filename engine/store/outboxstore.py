@@ -164,8 +164,9 @@ def listing(conn: Connection) -> list[dict]:
     """Every outbox row, oldest first, as dicts (id, account_id, stage, attempt, episode,
     channel, status, tries, next_attempt_at, provider_id, last_error): for test benches."""
     o = outbox.c
-    stmt = (select(o.id, accounts.c.id.label("account_id"), o.stage, o.attempt, o.episode_key.label("episode"),
-                   o.channel, o.status, o.tries, o.next_attempt_at, o.provider_id, o.last_error)
+    stmt = (select(o.id, accounts.c.id.label("account_id"), o.stage, o.attempt,
+                   o.episode_key.label("episode"), o.channel, o.status, o.tries, o.next_attempt_at,
+                   o.provider_id, o.last_error)
             .join(accounts, accounts.c.acct_no == o.acct_no).order_by(o.id))
     return [dict(row._mapping) for row in conn.execute(stmt)]
 

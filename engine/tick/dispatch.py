@@ -20,7 +20,8 @@ Every change of an outbox row (claimed, deferred, cancelled, retried, sent, fail
 has its audit entry, which re-seals the row (`arrears.engine.store.seals`).
 
 A retryable failure with the provider's `retry_at` (a 429 with `Retry-After`) goes back to
-`pending` for that time, its try not counted. Other retryable failures go back to `pending` with exponential backoff and no history event
+`pending` for that time, its try not counted. Other retryable failures go back to `pending`
+with exponential backoff and no history event
 (a timeout is not an attempt on the debtor, and recording it as `failed` would make the
 engine abandon the channel); after `Backoff.max_tries`, or on a permanent failure, the
 row is `failed` and a `failed` contact attempt is recorded, so the engine moves on to
@@ -223,8 +224,8 @@ def _record(store, policy, row, token, now, now_s, message, result, backoff, cou
             outboxstore.finish(w.conn, row.id, token, now_s, status="pending", tries=tries,
                                next_attempt_at=nxt, claimed_by=None, claimed_at=None,
                                last_error=result.detail, **_keep_link(row, message))
-            w.audit("delivery.retry", row.account_id, {**body, "next_attempt_at": nxt, "rate_limited": limited},
-                    reseal=_sealed(row.id))
+            w.audit("delivery.retry", row.account_id,
+                    {**body, "next_attempt_at": nxt, "rate_limited": limited}, reseal=_sealed(row.id))
             counts.retrying += 1
             return
         status = "sent" if result.ok else "failed"

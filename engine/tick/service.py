@@ -58,7 +58,8 @@ class Runtime:
             if dispatch:
                 from arrears.plugins.dispatch import Dispatcher
                 # The active policy's channel names: a route naming none of them is a typo.
-                self.dispatcher = Dispatcher(pm, settings.dispatcher_config, channel_names=self._channel_names())
+                self.dispatcher = Dispatcher(pm, settings.dispatcher_config,
+                                             channel_names=self._channel_names())
         except BaseException:
             self.close()
             raise

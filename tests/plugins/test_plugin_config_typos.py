@@ -41,7 +41,8 @@ def test_route_names_are_checked_only_against_a_known_policy(tmp_path):
 
 def test_the_runtime_refuses_a_route_typo_at_start(tmp_path):
     cfg = tmp_path / "arrears.toml"
-    cfg.write_text('[routes]\nrevew = "email"\n[channels.email]\nhost = "127.0.0.1"\nfrom_address = "a@example.com"\n')
+    cfg.write_text('[routes]\nrevew = "email"\n'
+                   '[channels.email]\nhost = "127.0.0.1"\nfrom_address = "a@example.com"\n')
     settings = load_settings(db=f"sqlite:///{tmp_path / 'a.db'}", config=str(cfg))
     with pytest.raises(ChannelConfigError, match=r"routes.revew: the policy has no channel of that name; "
                                                  r"did you mean 'review'\?"):

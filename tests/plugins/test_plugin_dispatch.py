@@ -28,7 +28,8 @@ class Recorder(Channel):
 def test_compose_from_a_real_decision(pm, us_decision):
     account, decision = us_decision
     message = Dispatcher(pm, {"creditor": {"name": "Acme Inc"}}).compose(decision, account)
-    assert message.idempotency_key == f"A1:{decision.action.stage}:{decision.action.attempt}:{decision.action.channel}"
+    action = decision.action
+    assert message.idempotency_key == f"A1:{action.stage}:{action.attempt}:{action.channel}"
     assert message.channel_kind == decision.action.channel_kind
     assert set(message.content) == set(decision.action.content)
     assert message.recipient.email == "debtor@example.com"

@@ -172,7 +172,8 @@ def test_retry_after_is_read_from_a_real_reply_in_seconds_or_as_an_http_date(htt
     now = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
     http_server.reply(429, {"error": "slow"}, headers={"Retry-After": "120", "X-Request-Id": "r1"})
     reply = post_json(http_server.url + "/send", b"{}")
-    assert reply.status == 429 and reply.header("x-request-id") == "r1" and reply.headers["retry-after"] == "120"
+    assert reply.status == 429 and reply.header("x-request-id") == "r1"
+    assert reply.headers["retry-after"] == "120"
     assert reply.retry_at(now) == now + timedelta(seconds=120)
     http_server.reply(503, headers={"Retry-After": format_datetime(now + timedelta(hours=1), usegmt=True)})
     result = deliver_json(http_server.url + "/send", {"a": 1}, now=now)

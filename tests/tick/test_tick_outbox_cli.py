@@ -50,9 +50,11 @@ def test_unknown_contacts_are_listed_with_the_key_the_provider_saw(store, policy
     listed = json.loads(capsys.readouterr().out)
     assert [(r["id"], r["account_id"], r["stage"], r["attempt"], r["channel"], r["idempotency_key"],
              r["claimed_at"], r["claimed_by"]) for r in listed] == [
-        (1, "A1", "friendly_reminder", 1, "email", "A1:friendly_reminder:1:2026-11-10:email", "2026-11-23T10:00:00Z",
+        (1, "A1", "friendly_reminder", 1, "email", "A1:friendly_reminder:1:2026-11-10:email",
+         "2026-11-23T10:00:00Z",
          "dead/run"),
-        (2, "A2", "friendly_reminder", 1, "email", "A2:friendly_reminder:1:2026-11-10:email", "2026-11-23T10:00:00Z",
+        (2, "A2", "friendly_reminder", 1, "email", "A2:friendly_reminder:1:2026-11-10:email",
+         "2026-11-23T10:00:00Z",
          "dead/run")]
     assert "may or may not have gone out" in listed[0]["last_error"]
     assert main(["outbox", "unknown", "--db", store.url]) == 0

@@ -26,9 +26,12 @@ def test_receipts_are_recorded_once_on_the_contact_they_report(store, policy, se
     done = record_receipt(store, Receipt("prov-77", "delivered", at=later))
     assert (done.status, done.outbox_id, done.account_id) == ("recorded", 1, "A1")
     assert record_receipt(store, Receipt("prov-77", "delivered", at=later)).status == "duplicate"
-    assert record_receipt(store, Receipt("prov-77", "read", at=later + timedelta(hours=1))).status == "recorded"
-    assert _reports(store) == [("email", "friendly_reminder", "delivered"), ("email", "friendly_reminder", "read")]
-    keys = [k for (k,) in rows(store, "SELECT event_key FROM events WHERE type = 'contact_outcome' ORDER BY seq")]
+    read = record_receipt(store, Receipt("prov-77", "read", at=later + timedelta(hours=1)))
+    assert read.status == "recorded"
+    assert _reports(store) == [("email", "friendly_reminder", "delivered"),
+                               ("email", "friendly_reminder", "read")]
+    sql = "SELECT event_key FROM events WHERE type = 'contact_outcome' ORDER BY seq"
+    keys = [k for (k,) in rows(store, sql)]
     assert keys == ["receipt:1:delivered", "receipt:1:read"]
     assert len(rows(store, "SELECT seq FROM audit WHERE kind = 'delivery.receipt'")) == 2
     # a receipt is not another contact: the next tick does not see an extra attempt

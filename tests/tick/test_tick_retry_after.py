@@ -18,7 +18,8 @@ def _row(store):
     return rows(store, "SELECT channel, status, tries, next_attempt_at, last_error FROM outbox")
 
 
-def test_a_429_with_retry_after_seconds_is_tried_then_without_burning_a_try(store, policy, server, dispatcher):
+def test_a_429_with_retry_after_seconds_is_tried_then_without_burning_a_try(store, policy, server,
+                                                                           dispatcher):
     load(store, [account("A1", contact={"email": "a1@example.com", "mobile": "+447700900123"})])
     server.reply(429, b'{"error": "slow down"}', headers={"Retry-After": "120"})
     first = run_tick(store, policy, MONDAY, dispatcher=dispatcher)
@@ -60,7 +61,8 @@ def test_rate_limits_never_exhaust_the_row_nor_fall_back(store, policy, server):
     assert [r.json()["message"]["channel"] for r in server.requests] == ["email"] * 6
 
 
-def test_a_fallback_gets_its_own_key_at_a_provider_that_drops_repeated_keys(store, policy, server, dispatcher):
+def test_a_fallback_gets_its_own_key_at_a_provider_that_drops_repeated_keys(store, policy, server,
+                                                                             dispatcher):
     seen, delivered = set(), []
 
     def provider(request):             # one provider carrying both channels, deduplicating keys
@@ -90,7 +92,8 @@ def test_the_trial_bench_pushes_a_message_through_a_real_outbox_and_tick():
         trial.add({"id": "A1", "contact": {"email": "a1@example.com"}})
         assert trial.tick().retrying == 1
         [row] = trial.outbox()
-        assert (row["status"], row["tries"], row["next_attempt_at"]) == ("pending", 0, MONDAY + timedelta(seconds=90))
+        retry_at = MONDAY + timedelta(seconds=90)
+        assert (row["status"], row["tries"], row["next_attempt_at"]) == ("pending", 0, retry_at)
         assert trial.tick(row["next_attempt_at"]).delivered == 1
         assert [e.outcome for e in trial.history() if e.type == "contact_attempt"] == ["sent"]
         # the channel's clock is the tick's time: the signed webhook's timestamp says so
