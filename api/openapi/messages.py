@@ -98,6 +98,31 @@ def _accounts(settings) -> dict:
                                 ("inserted", "updated", "unchanged", "invoices", "audit_seq")),
         "EventBatch": _object({"events": {"type": "array", "items": ref("Event"), "minItems": 1,
                                           "maxItems": settings.max_batch_events}}, ("events",)),
+        "BulkEventItem": _object({
+            "account_id": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"},
+            "event": ref("Event"),
+            "idempotency_key": {"type": "string", "minLength": 1, "maxLength": 200,
+                                "description": "Makes the item safe to send again: an event already "
+                                               "recorded for the account under this key (or, without a "
+                                               "key, under the event's own `id`) is not recorded again."}},
+            ("account_id", "event"), "One event for one stored account."),
+        "BulkEventsRequest": _object({"items": {"type": "array", "items": ref("BulkEventItem"), "minItems": 1,
+                                                "maxItems": settings.max_bulk_events}}, ("items",),
+                                     f"Events for any stored accounts: at most {settings.max_bulk_events} "
+                                     "items (`api.max_bulk_events`)."),
+        "BulkEventResult": _object({
+            "status": {"enum": ["stored", "duplicate", "error"]},
+            "seq": {**OPT_INT, "description": "The stored event's sequence number (`stored` only)."},
+            "errors": {"type": "array", "items": ref("FieldError"),
+                       "description": "Why the item was not recorded (`error` only), each with a JSON "
+                                      "pointer into the request body (`/items/3/event/amount`)."}},
+            ("status",), "What became of one item, in input order."),
+        "BulkEventsResult": _object({
+            "stored": INT, "duplicates": INT, "errors": INT,
+            "audit_seq": {**OPT_INT, "description": "The audit entry that records the stored events "
+                                                    "(null when nothing new was stored)."},
+            "results": {"type": "array", "items": ref("BulkEventResult")}},
+            ("stored", "duplicates", "errors", "audit_seq", "results")),
         "StoredEvent": stored,
         "EventsResult": _object({"account_id": STR, "events": {"type": "array", "items": ref("StoredEvent")}},
                                 ("account_id", "events")),

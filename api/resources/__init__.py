@@ -3,6 +3,7 @@ and documented in."""
 from arrears.api.resources import (
              accounts,
              audit,
+             bulkevents,  # noqa: F401  (adds POST /v1/events:batch to the events resource)
              decide,
              decisions,
              events,
