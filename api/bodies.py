@@ -50,8 +50,10 @@ def envelope_validators(components: dict) -> dict[str, Draft202012Validator]:
 
 
 def strict_validator(components: dict, name: str) -> Draft202012Validator:
-    """A validator of component `name` exactly as the document publishes it (not loosened)."""
-    return Draft202012Validator(inline(components[name], components))
+    """A validator of component `name` exactly as the document publishes it (not loosened),
+    formats included (a `date` of 2026-11-31 fails it, as it fails a client's validator)."""
+    return Draft202012Validator(inline(components[name], components),
+                                format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 def _reject_constant(name: str):

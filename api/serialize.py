@@ -103,17 +103,25 @@ def decision_summary(row, active=None) -> dict:
 
 
 def _staleness(row, active) -> dict:
-    """The decision's policy, and whether a later activation made the decision stale."""
+    """The decision's policy, and whether it is stale: a later activation, or a change of the
+    account since the tick decided (revision beyond the one it evaluated), left it behind."""
     name, version = getattr(row, "policy_name", None), getattr(row, "policy_version", None)
     mine = {"digest": row.policy_digest, "name": name, "version": version,
             "active": active is not None and active.digest == row.policy_digest}
-    if active is None or mine["active"]:
+    reasons = []
+    if active is not None and not mine["active"]:
+        made = f"{name} {version} ({row.policy_digest})" if name else row.policy_digest
+        reasons.append(f"decided under policy {made}; {active.name} {active.version} ({active.digest}) "
+                       f"has been active since {time_of(active.activated_at)}")
+    revision = getattr(row, "account_revision", None)
+    evaluated = getattr(row, "account_evaluated_revision", None)
+    if revision is not None and evaluated is not None and revision != evaluated:
+        reasons.append(f"the account changed at {time_of(row.account_changed_at)} (new events or an "
+                       f"upsert), after the tick last decided it")
+    if not reasons:
         return {"policy": mine, "stale": False, "stale_reason": None}
-    made = f"{name} {version} ({row.policy_digest})" if name else row.policy_digest
     return {"policy": mine, "stale": True,
-            "stale_reason": f"decided under policy {made}; {active.name} {active.version} ({active.digest}) "
-                            f"has been active since {time_of(active.activated_at)}, and the next tick "
-                            f"decides this account again under it"}
+            "stale_reason": "; ".join(reasons) + "; the next tick decides this account again"}
 
 
 def audit_entry(row) -> dict:

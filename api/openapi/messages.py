@@ -146,7 +146,9 @@ def _decisions() -> dict:
          "not_before", "next_evaluation_at", "priority", "bucket", "days_past_due", "balance", "reason",
          "suppressions", "policy", "stale", "stale_reason"),
         "An account's latest stored decision, as the scheduled tick recorded it. `stale`: it was made "
-        "under a policy other than the active one (activated since); the next tick decides again.")
+        "under a policy other than the active one (activated since), or before the account last "
+        "changed (events recorded or an upsert since); `stale_reason` says which. The next tick "
+        "decides again.")
     work_item = _object({"account_id": STR, "priority": {"type": "number"}, "stage": STR, "action": STR,
                          "channel": STR, "attempt": INT, "not_before": TIME, "reason": OPT_STR,
                          "balance": nullable(ref("Money")), "days_past_due": OPT_INT,

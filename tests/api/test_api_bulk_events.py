@@ -122,3 +122,11 @@ def test_served_by_waitress_a_bulk_request_and_its_retry(app, state):
 def _account(aid: str):
     from arrears.api.inputs import parse_account
     return parse_account(account(id=aid))
+
+
+def test_an_impossible_date_is_a_schema_error_so_the_request_is_422(api, stored, state):
+    body = {"items": [item("A-1", "k1"), item("A-1", "k2", at="2026-11-31T10:00:00Z")]}
+    r = api.post("/v1/events:batch", body)
+    assert r.status_code == 422
+    assert r.get_json()["errors"][0]["pointer"] == "/items/1/event/at"
+    assert state.store.counts()["events"] == 0
