@@ -145,3 +145,16 @@ def policy_version(row, source: bool = False) -> dict:
     if source:
         out["source"] = row.source
     return out
+
+
+def outbox_item(row) -> dict:
+    """An outbox row (`outboxreads`) as the API shows it: `retrying` for a pending row tried
+    before; `next_attempt_at` only while pending (when the next try is due)."""
+    pending = row.status == "pending"
+    return {"id": row.id, "account_id": row.account_id, "decision_id": row.decision_id, "stage": row.stage,
+            "attempt": row.attempt, "channel": row.channel, "status": row.status,
+            "retrying": pending and row.tries > 0, "tries": row.tries,
+            "next_attempt_at": time_of(row.next_attempt_at) if pending else None,
+            "last_error": row.last_error, "provider_id": row.provider_id,
+            "created_at": time_of(row.created_at), "updated_at": time_of(row.updated_at),
+            "claimed_at": time_of(row.claimed_at)}

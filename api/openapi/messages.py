@@ -237,11 +237,36 @@ def _ticks() -> dict:
     return {"TickRequest": request, "TickRun": run, "TickSummary": summary, "TickRunPage": page("TickRun")}
 
 
+def _outbox() -> dict:
+    item = _object({
+        "id": INT, "account_id": STR, "decision_id": OPT_INT, "stage": STR, "attempt": INT,
+        "channel": {**STR, "description": "The policy's channel name (a fallback moves a contact to another)."},
+        "status": {"enum": ["pending", "sending", "sent", "failed", "cancelled", "unknown"],
+                   "description": "`pending`: waiting for `next_attempt_at`; `sending`: a delivery run "
+                                  "holds it now; `sent`; `failed` (tries used up, or a permanent "
+                                  "failure; `last_error` says why); `cancelled` (a re-check before "
+                                  "sending found it no longer wanted); `unknown` (the run delivering "
+                                  "it stopped: it may or may not have gone out; settle it with "
+                                  "`arrears outbox`)."},
+        "retrying": {"type": "boolean", "description": "Pending after a failed try: `last_error` is "
+                                                       "the failure, `next_attempt_at` the next try."},
+        "tries": INT,
+        "next_attempt_at": {**OPT_TIME, "description": "When the next try is due (pending only)."},
+        "last_error": {**OPT_STR, "description": "Why the last try failed, why the row waits "
+                                                 "(`waiting: …`), was cancelled or is unknown."},
+        "provider_id": {**OPT_STR, "description": "The channel provider's id of the message (once sent)."},
+        "created_at": TIME, "updated_at": TIME, "claimed_at": OPT_TIME},
+        ("id", "account_id", "decision_id", "stage", "attempt", "channel", "status", "retrying", "tries",
+         "next_attempt_at", "last_error", "provider_id", "created_at", "updated_at", "claimed_at"),
+        "One contact the tick queued for delivery, and how its delivery stands.")
+    return {"OutboxItem": item, "OutboxPage": page("OutboxItem")}
+
+
 def components(settings) -> dict:
     """Every component schema of the document, for these settings."""
     out = dict(COMPONENTS)
     for part in (_problem(), _decide(settings), _accounts(settings), _decisions(), _policies(),
-                 _operations(), _ticks()):
+                 _operations(), _ticks(), _outbox()):
         out.update(part)
     out.update(simulation.components())       # POST /v1/policies:simulate
     out.update(kpis.components())             # GET /v1/kpis

@@ -10,11 +10,12 @@ from arrears.api.resources import (
              goals,
              health,
              kpis,
+             outbox,
              policies,
              ticks,
              workqueue,
 )
 
 RESOURCES = (decide.resource, accounts.resource, events.resource, decisions.resource,
-             workqueue.resource, policies.resource, audit.resource, kpis.resource, goals.resource, ticks.resource,
+             workqueue.resource, outbox.resource, policies.resource, audit.resource, kpis.resource, goals.resource, ticks.resource,
              health.resource)
