@@ -89,6 +89,11 @@ def _accounts(settings) -> dict:
         "AccountResource": _object({"account": ref("Account"), "state": ref("AccountState")},
                                    ("account", "state")),
         "AccountState": state,
+        "AccountResourceInput": _object(
+            {"account": ref("AccountAtPath"),
+             "state": {"type": "object", "description": "Read-only bookkeeping, as `GET` shows it: "
+                                                        "ignored, so a read account can be sent back."}},
+            ("account",), "An account in the shape `GET /v1/accounts/{account_id}` answers with."),
         "AccountsBatchRequest": _object({"accounts": {"type": "array", "items": ref("Account"),
                                                       "minItems": 1,
                                                       "maxItems": settings.max_batch_accounts}},
