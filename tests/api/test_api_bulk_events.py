@@ -5,6 +5,8 @@ import pytest
 
 from tests.api.apikit import account
 
+pytestmark = pytest.mark.also_postgresql
+
 PAY = {"type": "payment", "at": "2026-11-20T10:00:00Z", "amount": "100.00", "invoice_id": "INV-1001"}
 
 
