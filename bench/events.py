@@ -128,7 +128,8 @@ def main(argv=None) -> dict:
         status, out = post(conn, "/v1/events:batch", bodies[0])
         retry = time.perf_counter() - r0
         assert status == 200 and out["duplicates"] == len(bodies[0]["items"]), str(out)[:300]
-        result = {"events": args.events, "accounts": args.accounts, "batch": args.batch, "clients": args.clients,
+        result = {"events": args.events, "accounts": args.accounts, "batch": args.batch,
+                  "clients": args.clients,
                   "seconds": round(elapsed, 2), "events_per_second": round(args.events / elapsed),
                   "mean_request_ms": round(1000 * sum(times) / len(times), 1),
                   "server_cpu_seconds": round(cpu, 2), "retry_of_one_batch_ms": round(1000 * retry, 1),

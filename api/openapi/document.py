@@ -83,8 +83,8 @@ def _responses(op) -> dict:
         errors += [413, 415, 422]
     for status in errors:
         out.setdefault(str(status), _problem(status))
-    out["default"] = {"description": "Any other error", "content": {PROBLEM_MEDIA: {"schema": ref("Problem")}},
-                      "headers": REQUEST_ID}
+    out["default"] = {"description": "Any other error",
+                      "content": {PROBLEM_MEDIA: {"schema": ref("Problem")}}, "headers": REQUEST_ID}
     return out
 
 

@@ -17,5 +17,5 @@ from arrears.api.resources import (
 )
 
 RESOURCES = (decide.resource, accounts.resource, events.resource, decisions.resource,
-             workqueue.resource, outbox.resource, policies.resource, audit.resource, kpis.resource, goals.resource, ticks.resource,
-             health.resource)
+             workqueue.resource, outbox.resource, policies.resource, audit.resource, kpis.resource,
+             goals.resource, ticks.resource, health.resource)

@@ -93,7 +93,8 @@ def post_bulk_events(call):
                 if bad:
                     refused += [{**e, "pointer": f"/items/{i}/event{e['pointer']}"} for e in bad]
                 else:
-                    results[i] = {"status": "error", "errors": [from_input_error(exc, f"/items/{i}/event").errors[0]]}
+                    where = f"/items/{i}/event"
+                    results[i] = {"status": "error", "errors": [from_input_error(exc, where).errors[0]]}
                 continue
             if found is None:
                 results[i] = _error(i, "/account_id", "no account with this id is stored")

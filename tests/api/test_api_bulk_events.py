@@ -55,7 +55,8 @@ def test_each_item_stands_alone_and_a_retry_answers_duplicate(api, stored, state
 
 def test_a_key_reused_for_another_event_is_an_item_error(api, stored, state):
     api.post("/v1/events:batch", {"items": [item("A-1", "k1")]})
-    out = api.post("/v1/events:batch", {"items": [item("A-1", "k1", amount="7.00"), item("A-2", "k1")]}).get_json()
+    body = {"items": [item("A-1", "k1", amount="7.00"), item("A-2", "k1")]}
+    out = api.post("/v1/events:batch", body).get_json()
     assert out["results"][0]["status"] == "error"
     assert out["results"][0]["errors"][0]["pointer"] == "/items/0/idempotency_key"
     assert out["results"][1]["status"] == "stored"          # keys are per account
