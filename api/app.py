@@ -5,7 +5,8 @@
                       "api": {"keys": {"<a long random key>": "integrator"}}})
 
 One blueprint per resource (`api/resources/`), JSON problem documents for every
-error (`api/problems.py`), request metrics (`api/metrics.py`). Nothing lives in
+error (`api/problems.py`), request metrics (`api/metrics.py`), an `X-Request-Id` on every
+response and log record (`api/requestids.py`). Nothing lives in
 module globals: each app owns its store, policies, keys and counters.
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ import logging
 from flask import Flask
 
 from arrears.api import config as api_config
-from arrears.api import metrics, openapi, problems
+from arrears.api import metrics, openapi, problems, requestids
 from arrears.api.resources import RESOURCES
 from arrears.api.state import ApiState
 
@@ -37,6 +38,7 @@ def create_app(config: dict | None = None, *, store=None, plugin_manager=None) -
                     "/v1/openapi.json answers 401 (set api.keys or ARREARS_API_KEYS)")
     problems.init_app(app)
     metrics.init_app(app, state.metrics)
+    requestids.init_app(app)             # outermost: the id is set before anything is timed or logged
     for resource in RESOURCES:
         app.register_blueprint(resource.blueprint)
     from arrears.console import init_app as init_console

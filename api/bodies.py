@@ -49,6 +49,13 @@ def envelope_validators(components: dict) -> dict[str, Draft202012Validator]:
     return {name: Draft202012Validator(inline(schema, loose)) for name, schema in loose.items()}
 
 
+def strict_validator(components: dict, name: str) -> Draft202012Validator:
+    """A validator of component `name` exactly as the document publishes it (not loosened),
+    formats included (a `date` of 2026-11-31 fails it, as it fails a client's validator)."""
+    return Draft202012Validator(inline(components[name], components),
+                                format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
@@ -128,6 +135,11 @@ def schema_errors(validator: Draft202012Validator, value) -> list[dict]:
                         "detail": f"give either `{'` or `'.join(names)}`, not both"})
         elif kind == "pattern" and isinstance(inst, str):
             out.append({"pointer": pointer(path), "detail": _pattern_detail(error)})
+        elif kind in ("maxItems", "minItems") and isinstance(inst, list):
+            # The limit and the count, never the list itself (which may be thousands of items).
+            bound = "at most" if kind == "maxItems" else "at least"
+            out.append({"pointer": pointer(path),
+                        "detail": f"give {bound} {error.validator_value} items; got {len(inst)}"})
         elif kind == "type":
             expected = error.validator_value
             names = " or ".join(expected) if isinstance(expected, list) else expected
@@ -164,6 +176,8 @@ def read(op, state):
         return data, None
     value = decode_json(data)
     variant = _variant(op.body, value)
+    if op.fast_body is not None and op.fast_body(value, state.settings):
+        return value, variant
     errors = schema_errors(state.validators[variant], value)
     if errors:
         raise invalid(errors)

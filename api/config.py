@@ -44,6 +44,7 @@ class Settings:
     max_batch_items: int = 100                     # POST /v1/decide {"items": [...]}
     max_batch_accounts: int = 1000                 # POST /v1/accounts:batch
     max_batch_events: int = 1000                   # POST /v1/accounts/{id}/events {"events": [...]}
+    max_bulk_events: int = 5000                    # POST /v1/events:batch {"items": [...]}, across accounts
     page_size: int = 50                            # default `limit` of paged lists
     max_page_size: int = 500
     work_queue_capacity: dict = field(default_factory=lambda: {"call": 100})   # per channel kind
@@ -103,7 +104,7 @@ def load(config: dict | None = None, environ=None) -> Settings:
 
 def _check(s: Settings) -> None:
     positive = ("max_body_bytes", "max_batch_items", "max_batch_accounts", "max_batch_events",
-                "page_size", "max_page_size", "work_queue_scan", "batcher_max_batch")
+                "max_bulk_events", "page_size", "max_page_size", "work_queue_scan", "batcher_max_batch")
     bad = [name for name in positive
            if not isinstance(getattr(s, name), int) or isinstance(getattr(s, name), bool)
            or getattr(s, name) < 1]

@@ -17,7 +17,7 @@ import logging
 import re
 
 from flask import Flask, Response, current_app
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from arrears.engine.domain.errors import (
     ArrearsError,
@@ -137,9 +137,13 @@ def handle_http(exc: HTTPException) -> Response:
     """Any werkzeug HTTPException (404, 405, 413, 415 …) as a problem document."""
     status = exc.code or 500
     slug = _http_slug(status)
+    detail = exc.description or exc.name
+    if status == 413 and detail == RequestEntityTooLarge.description:
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        detail = (f"the body is larger than this server accepts: at most {limit} bytes "
+                  "(api.max_body_bytes); send fewer items per request") if limit else detail
     doc = {"type": type_uri(slug) if slug else "about:blank",
-           "title": TYPES[slug] if slug else exc.name, "status": status,
-           "detail": exc.description or exc.name}
+           "title": TYPES[slug] if slug else exc.name, "status": status, "detail": detail}
     headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
     return response(doc, status, headers)
 

@@ -59,6 +59,9 @@ class Operation:
     body: tuple[tuple[str | None, str], ...] = ()   # (discriminating key or None, component name)
     body_media: tuple[str, ...] = (JSON,)
     response_headers: dict = field(default_factory=dict)   # status -> {header name: OpenAPI Header Object}
+    # (body, settings) -> True only if the body surely matches its schema: lets a big, simple
+    # envelope skip jsonschema; on False the schema is checked and its errors reported as usual.
+    fast_body: Callable | None = None
 
     @property
     def path_args(self) -> list[str]:

@@ -103,17 +103,25 @@ def decision_summary(row, active=None) -> dict:
 
 
 def _staleness(row, active) -> dict:
-    """The decision's policy, and whether a later activation made the decision stale."""
+    """The decision's policy, and whether it is stale: a later activation, or a change of the
+    account since the tick decided (revision beyond the one it evaluated), left it behind."""
     name, version = getattr(row, "policy_name", None), getattr(row, "policy_version", None)
     mine = {"digest": row.policy_digest, "name": name, "version": version,
             "active": active is not None and active.digest == row.policy_digest}
-    if active is None or mine["active"]:
+    reasons = []
+    if active is not None and not mine["active"]:
+        made = f"{name} {version} ({row.policy_digest})" if name else row.policy_digest
+        reasons.append(f"decided under policy {made}; {active.name} {active.version} ({active.digest}) "
+                       f"has been active since {time_of(active.activated_at)}")
+    revision = getattr(row, "account_revision", None)
+    evaluated = getattr(row, "account_evaluated_revision", None)
+    if revision is not None and evaluated is not None and revision != evaluated:
+        reasons.append(f"the account changed at {time_of(row.account_changed_at)} (new events or an "
+                       f"upsert), after the tick last decided it")
+    if not reasons:
         return {"policy": mine, "stale": False, "stale_reason": None}
-    made = f"{name} {version} ({row.policy_digest})" if name else row.policy_digest
     return {"policy": mine, "stale": True,
-            "stale_reason": f"decided under policy {made}; {active.name} {active.version} ({active.digest}) "
-                            f"has been active since {time_of(active.activated_at)}, and the next tick "
-                            f"decides this account again under it"}
+            "stale_reason": "; ".join(reasons) + "; the next tick decides this account again"}
 
 
 def audit_entry(row) -> dict:
@@ -137,3 +145,16 @@ def policy_version(row, source: bool = False) -> dict:
     if source:
         out["source"] = row.source
     return out
+
+
+def outbox_item(row) -> dict:
+    """An outbox row (`outboxreads`) as the API shows it: `retrying` for a pending row tried
+    before; `next_attempt_at` only while pending (when the next try is due)."""
+    pending = row.status == "pending"
+    return {"id": row.id, "account_id": row.account_id, "decision_id": row.decision_id, "stage": row.stage,
+            "attempt": row.attempt, "channel": row.channel, "status": row.status,
+            "retrying": pending and row.tries > 0, "tries": row.tries,
+            "next_attempt_at": time_of(row.next_attempt_at) if pending else None,
+            "last_error": row.last_error, "provider_id": row.provider_id,
+            "created_at": time_of(row.created_at), "updated_at": time_of(row.updated_at),
+            "claimed_at": time_of(row.claimed_at)}

@@ -11,7 +11,7 @@ import time
 
 from arrears.api.auth import KeyRing
 from arrears.api.batcher import MicroBatcher
-from arrears.api.bodies import envelope_validators
+from arrears.api.bodies import envelope_validators, strict_validator
 from arrears.api.metrics import Metrics
 from arrears.api.openapi.messages import components
 from arrears.api.policytext import compile_gate
@@ -33,6 +33,7 @@ class ApiState:
         self.metrics = Metrics()
         self.components = components(settings)
         self.validators = envelope_validators(self.components)
+        self.event_validator = strict_validator(self.components, "Event")   # POST /v1/events:batch
         self.document: dict = {}                   # set by create_app once the routes exist
         self.compile_gate = compile_gate()         # policy texts compiled at once (api.policytext)
         self._unwritable_at: float | None = None   # monotonic time of the last write refused as unwritable

@@ -41,12 +41,18 @@ ERROR_HEADERS = {
 }
 
 
+# On every response (api/requestids.py).
+REQUEST_ID = {"X-Request-Id": {
+    "required": True, "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:@/+=-]{1,128}$"},
+    "description": "The request's id, also in the server's log lines: the caller's own `X-Request-Id` "
+                   "when it is 1-128 characters of letters, digits and `._:@/+=-`, else one the server "
+                   "made (32 hex digits)."}}
+
+
 def _problem(status: int) -> dict:
-    out = {"description": ERRORS.get(status, "Error"),
-           "content": {PROBLEM_MEDIA: {"schema": ref("Problem")}}}
-    if status in ERROR_HEADERS:
-        out["headers"] = ERROR_HEADERS[status]
-    return out
+    return {"description": ERRORS.get(status, "Error"),
+            "content": {PROBLEM_MEDIA: {"schema": ref("Problem")}},
+            "headers": {**ERROR_HEADERS.get(status, {}), **REQUEST_ID}}
 
 
 def _parameters(op, settings) -> list[dict]:
@@ -66,9 +72,8 @@ def _responses(op) -> dict:
         out[str(status)] = {"description": description}
         if schema is not None:
             out[str(status)]["content"] = {media: {"schema": schema}}
-        headers = {**op.response_headers.get(status, {}), **ERROR_HEADERS.get(status, {})}
-        if headers:
-            out[str(status)]["headers"] = headers
+        out[str(status)]["headers"] = {**op.response_headers.get(status, {}), **ERROR_HEADERS.get(status, {}),
+                                       **REQUEST_ID}
     errors = [400]
     if op.roles is not None:
         errors += [401, 403, 503]      # 503: every keyed operation reads or writes the store
@@ -78,7 +83,8 @@ def _responses(op) -> dict:
         errors += [413, 415, 422]
     for status in errors:
         out.setdefault(str(status), _problem(status))
-    out["default"] = {"description": "Any other error", "content": {PROBLEM_MEDIA: {"schema": ref("Problem")}}}
+    out["default"] = {"description": "Any other error",
+                      "content": {PROBLEM_MEDIA: {"schema": ref("Problem")}}, "headers": REQUEST_ID}
     return out
 
 

@@ -6,7 +6,7 @@ server accepts.
 """
 from __future__ import annotations
 
-from arrears.api.openapi import goals, kpis, simulation
+from arrears.api.openapi import goals, integration, kpis, simulation
 from arrears.api.openapi.model import (
     COMPONENTS,
     DIGEST,
@@ -89,6 +89,11 @@ def _accounts(settings) -> dict:
         "AccountResource": _object({"account": ref("Account"), "state": ref("AccountState")},
                                    ("account", "state")),
         "AccountState": state,
+        "AccountResourceInput": _object(
+            {"account": ref("AccountAtPath"),
+             "state": {"type": "object", "description": "Read-only bookkeeping, as `GET` shows it: "
+                                                        "ignored, so a read account can be sent back."}},
+            ("account",), "An account in the shape `GET /v1/accounts/{account_id}` answers with."),
         "AccountsBatchRequest": _object({"accounts": {"type": "array", "items": ref("Account"),
                                                       "minItems": 1,
                                                       "maxItems": settings.max_batch_accounts}},
@@ -121,7 +126,9 @@ def _decisions() -> dict:
          "not_before", "next_evaluation_at", "priority", "bucket", "days_past_due", "balance", "reason",
          "suppressions", "policy", "stale", "stale_reason"),
         "An account's latest stored decision, as the scheduled tick recorded it. `stale`: it was made "
-        "under a policy other than the active one (activated since); the next tick decides again.")
+        "under a policy other than the active one (activated since), or before the account last "
+        "changed (events recorded or an upsert since); `stale_reason` says which. The next tick "
+        "decides again.")
     work_item = _object({"account_id": STR, "priority": {"type": "number"}, "stage": STR, "action": STR,
                          "channel": STR, "attempt": INT, "not_before": TIME, "reason": OPT_STR,
                          "balance": nullable(ref("Money")), "days_past_due": OPT_INT,
@@ -219,4 +226,5 @@ def components(settings) -> dict:
     out.update(simulation.components())       # POST /v1/policies:simulate
     out.update(kpis.components())             # GET /v1/kpis
     out.update(goals.components())            # GET /v1/goals
+    out.update(integration.components(settings))   # POST /v1/events:batch, GET /v1/outbox
     return out

@@ -3,17 +3,19 @@ and documented in."""
 from arrears.api.resources import (
              accounts,
              audit,
+             bulkevents,  # noqa: F401  (adds POST /v1/events:batch to the events resource)
              decide,
              decisions,
              events,
              goals,
              health,
              kpis,
+             outbox,
              policies,
              ticks,
              workqueue,
 )
 
 RESOURCES = (decide.resource, accounts.resource, events.resource, decisions.resource,
-             workqueue.resource, policies.resource, audit.resource, kpis.resource, goals.resource, ticks.resource,
-             health.resource)
+             workqueue.resource, outbox.resource, policies.resource, audit.resource, kpis.resource,
+             goals.resource, ticks.resource, health.resource)

@@ -21,20 +21,24 @@ def not_found(account_id: str) -> ApiProblem:
 
 @resource.route("PUT", "/v1/accounts/{account_id}", roles=INTEGRATOR, summary="Create or replace an account",
                 description="Stores the account with its invoices (the invoices replace the stored "
-                            "ones). `id` in the body may be left out; if given it must match the path. "
-                            "An identical account changes nothing. 201 when created, 200 otherwise.",
-                body=((None, "AccountAtPath"),),
+                            "ones). The body is the account, or the account in the shape `GET` answers "
+                            "with (`{\"account\": …, \"state\": …}`; `state` is read-only and "
+                            "ignored), so what is read can be sent back. `id` in the account may be "
+                            "left out; if given it must match the path. An identical account changes "
+                            "nothing. 201 when created, 200 otherwise; the answer has the shape of `GET`.",
+                body=(("account", "AccountResourceInput"), (None, "AccountAtPath")),
                 responses={200: ("Replaced (or unchanged)", ref("AccountResource")),
                            201: ("Created", ref("AccountResource"))})
 def put_account(call, account_id):
     """PUT /v1/accounts/{account_id}: create or replace an account."""
-    data = call.body
+    wrapped = call.variant == "AccountResourceInput"
+    data, prefix = (call.body["account"], "/account") if wrapped else (call.body, "")
     if "id" in data and data["id"] != account_id:
-        raise invalid([{"pointer": "/id", "detail": "must match the account id in the path"}])
+        raise invalid([{"pointer": f"{prefix}/id", "detail": "must match the account id in the path"}])
     try:
         account = parse_account({**data, "id": account_id})
     except InputError as exc:
-        raise from_input_error(exc) from None
+        raise from_input_error(exc, prefix) from None
     with call.state.store.transaction() as w:
         report = w.upsert_accounts([account])
         stored, row = accountreads.account(w.conn, account_id)

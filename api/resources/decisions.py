@@ -23,6 +23,10 @@ FILTERS = (
     Param("bucket", TEXT, "Only accounts in this aging bucket."),
     Param("account_id", TEXT, "Only this account."),
 )
+STALE = Param("stale", {"type": "boolean"},
+              "`true`: only stale decisions (made under a policy other than the active one, or "
+              "before the account last changed: new events or an upsert since); `false`: only "
+              "fresh ones. Left out: both.")
 SORT = Param("sort", {"enum": list(decisionreads.SORTS), "type": "string", "default": "priority"},
              "`priority` (highest first) or `evaluated_at` (newest first).")
 
@@ -54,20 +58,23 @@ def _valid_key(key) -> bool:
                 description="Each account's latest decision as the scheduled tick stored it (empty "
                             "until a tick has run), filtered, sorted by priority or evaluation time, "
                             "a page at a time. Each names the policy version it was made under "
-                            "(`policy`); after another version is activated and until the next tick "
-                            "decides the account again, it is `stale`, and `stale_reason` says why.",
-                query=(*FILTERS, SORT, LIMIT, CURSOR),
+                            "(`policy`). A decision is `stale`, and `stale_reason` says why, when "
+                            "another version has been activated since, or the account has changed "
+                            "since (events recorded, an upsert), until the next tick decides the "
+                            "account again. `stale=true|false` lists only stale or only fresh ones.",
+                query=(*FILTERS, STALE, SORT, LIMIT, CURSOR),
                 responses={200: ("A page of decisions", ref("DecisionPage"))})
 def list_decisions(call):
     """GET /v1/decisions: list the latest stored decisions."""
     q = call.query
-    filters = {p.name: q[p.name] for p in FILTERS}
+    filters = {p.name: q[p.name] for p in (*FILTERS, STALE)}
     with read_transaction(call.state.store.engine) as conn:
         sort = decisionreads.effective_sort(conn, q["sort"])
         kind = f"decisions:{sort}"
         after = cursors.decode(kind, filters, q["cursor"], _valid_key)
-        rows, last = decisionreads.decisions_page(conn, filters=filters, sort=sort, after=after,
-                                                  limit=q["limit"])
         active = policyvers.active_row(conn)
+        rows, last = decisionreads.decisions_page(
+            conn, filters={p.name: q[p.name] for p in FILTERS}, sort=sort, after=after, limit=q["limit"],
+            stale=q["stale"], active_digest=None if active is None else active.digest)
     return {"items": [decision_summary(r, active) for r in rows],
             "next_cursor": cursors.encode(kind, filters, last)}

@@ -67,8 +67,11 @@ def run(args) -> int:
 
     if args.workers < 1:             # before anything is opened or created
         raise UsageError("--workers must be at least 1")
+    from arrears.api.requestids import RequestIdFilter
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+                        format="%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s")
+    for handler in logging.getLogger().handlers:     # `-` outside a request (the tick, start-up)
+        handler.addFilter(RequestIdFilter())
     logging.getLogger("alembic").setLevel(logging.WARNING)   # migration chatter on every start
     settings = load_settings(args, interval=args.interval, cron=args.cron)
     config = {"database_url": settings.database_url, "policy": str(settings.policy_path)}

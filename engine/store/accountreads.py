@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import and_, or_, select
 
 from arrears.engine.store.codec import account_from_row
+from arrears.engine.store.db import chunks
 from arrears.engine.store.schema import accounts, events, invoices
 
 
@@ -42,6 +43,16 @@ def events_recorded(conn, acct_no: int, audit_seq: int) -> list:
     """The event rows one append recorded for an account, in seq order."""
     return conn.execute(select(events).where(events.c.acct_no == acct_no, events.c.audit_seq == audit_seq)
                         .order_by(events.c.seq)).all()
+
+
+def seqs_recorded(conn, acct_nos, audit_seq: int) -> list[int]:
+    """The seqs of the events one append (audit entry `audit_seq`) recorded for these accounts,
+    ascending: the order the append inserted them in."""
+    out: list[int] = []
+    for part in chunks(sorted(set(acct_nos)), 900):
+        out += conn.execute(select(events.c.seq).where(events.c.acct_no.in_(part),
+                                                       events.c.audit_seq == audit_seq)).scalars()
+    return sorted(out)
 
 
 def events_by_key(conn, acct_no: int, keys) -> dict:

@@ -16,7 +16,7 @@ queue leaves stale ones out.
 """
 from __future__ import annotations
 
-from sqlalchemy import JSON, and_, cast, exists, func, or_, select, type_coerce
+from sqlalchemy import JSON, and_, cast, exists, func, not_, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 
 from arrears.engine.store.schema import accounts, decisions
@@ -76,14 +76,34 @@ def effective_sort(conn, sort: str) -> str:
     return sort_key(conn, sort)[1]
 
 
-def decisions_page(conn, *, filters: dict, sort: str, after: list | None, limit: int):
+def fresh_condition(active_digest: str | None):
+    """SQL condition: the latest decision is fresh, i.e. made under the active policy
+    (`active_digest`; any when None) and after the account's last change (the tick has
+    evaluated the account's current revision)."""
+    same = accounts.c.evaluated_revision == accounts.c.revision
+    return same if active_digest is None else and_(same, decisions.c.policy_digest == active_digest)
+
+
+_ACCOUNT_STATE = (accounts.c.revision.label("account_revision"),
+                  accounts.c.evaluated_revision.label("account_evaluated_revision"),
+                  accounts.c.changed_at.label("account_changed_at"))
+
+
+def decisions_page(conn, *, filters: dict, sort: str, after: list | None, limit: int,
+                   stale: bool | None = None, active_digest: str | None = None):
     """Latest decisions matching `filters` (stage, action, channel, account_id, bucket),
-    highest `sort` key first (ties: newest id first), after the keyset `after`.
+    highest `sort` key first (ties: newest id first), after the keyset `after`; with
+    `stale`, only the stale (True) or fresh (False) ones (`fresh_condition`). Each row
+    carries its account's revision, evaluated revision and `changed_at` (account_…).
 
     Returns (rows, [key, id] of the last row if the page is full, else None).
     """
     key, _ = sort_key(conn, sort)
-    stmt = _latest([decisions, accounts.c.id.label("account_id"), key.label("sort_key"), *_POLICY])
+    stmt = _latest([decisions, accounts.c.id.label("account_id"), key.label("sort_key"), *_POLICY,
+                    *_ACCOUNT_STATE])
+    if stale is not None:
+        fresh = fresh_condition(active_digest)
+        stmt = stmt.where(not_(fresh) if stale else fresh)
     column = {"stage": decisions.c.stage, "action": decisions.c.action_type,
               "channel": decisions.c.channel, "account_id": accounts.c.id}
     for name, value in filters.items():

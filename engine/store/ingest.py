@@ -206,15 +206,20 @@ def _differing(conn: Connection, matched: dict, first: dict) -> list[int]:
     out = []
     stored: dict[tuple, tuple] = {}
     wanted = [m[:3] for m in matched.values() if m[:3] not in first]
+    half = IN_CHUNK // 2
     for how, column in (("key", events.c.event_key), ("id", events.c.event_id)):
         pairs = {(a, v) for a, h, v in wanted if h == how}
-        for acct_no in {a for a, _ in pairs}:
-            values = [v for a, v in pairs if a == acct_no]
-            for part in chunks(values, IN_CHUNK):
-                stmt = (select(column, *(events.c[c] for c in EVENT_COLUMNS))
-                        .where(events.c.acct_no == acct_no, column.in_(part)).order_by(events.c.seq))
-                for found, *cols in conn.execute(stmt):
-                    stored.setdefault((acct_no, how, found), tuple(cols))
+        # A few queries for many accounts (a retried bulk request repeats thousands), not one
+        # per account: the rows of these accounts with any of these values, the pairs kept.
+        for part in chunks(sorted({a for a, _ in pairs}), half):
+            accts = set(part)
+            values = sorted({v for a, v in pairs if a in accts})
+            for some in chunks(values, half):
+                stmt = (select(events.c.acct_no, column, *(events.c[c] for c in EVENT_COLUMNS))
+                        .where(events.c.acct_no.in_(part), column.in_(some)).order_by(events.c.seq))
+                for acct_no, found, *cols in conn.execute(stmt):
+                    if (acct_no, found) in pairs:
+                        stored.setdefault((acct_no, how, found), tuple(cols))
     for i, (acct_no, how, value, values) in matched.items():
         earlier = first.get((acct_no, how, value), stored.get((acct_no, how, value)))
         if earlier != values:
