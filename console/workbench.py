@@ -10,9 +10,12 @@ different compliance user or admin approves it, which activates it (activation r
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+import secrets
+
+from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
 
 from arrears.console import policywork
+from arrears.console.security import CSP
 from arrears.console.session import current_user, html_errors, may, require
 from arrears.engine.domain.errors import InputError, PolicyError
 from arrears.engine.store import policyvers, proposals
@@ -50,9 +53,14 @@ def _page(status: int = 200, **context):
         source = (chosen or active or {}).get("source", "")
     tests = context.pop("tests", None) or policywork.tests_text(store)
     editor = may(current_user(), EDITORS)
-    return render_template("workbench.html", source=source, tests=tests, versions=rows, pending=pending,
-                           active=active, editor=editor, schema_url=url_for(".schema"),
-                           check_url=url_for(".check"), **context), status
+    nonce = secrets.token_urlsafe(18)
+    response = make_response(render_template(
+        "workbench.html", source=source, tests=tests, versions=rows, pending=pending, active=active,
+        editor=editor, schema_url=url_for(".schema"), check_url=url_for(".check"), style_nonce=nonce,
+        **context), status)
+    # CodeMirror puts its styles in a <style> element: admitted by this page's nonce (styles only).
+    response.headers["Content-Security-Policy"] = CSP.replace("style-src 'self'", f"style-src 'self' 'nonce-{nonce}'")
+    return response
 
 
 def _form_texts() -> tuple[str, str]:

@@ -50,7 +50,10 @@ def test_who_may_open_the_workbench(app, role, status):
         assert 'id="policy-source"' in html and "metadata:" in html
         assert '<script src="/console/static/workbench.js"' in html
         assert ("Propose for approval" in html) == (role != "manager")
-        assert page.headers["Content-Security-Policy"].startswith("default-src 'none'; script-src 'self';")
+        csp = page.headers["Content-Security-Policy"]
+        assert csp.startswith("default-src 'none'; script-src 'self';")     # no inline script, ever
+        nonce = re.search(r'data-style-nonce="([^"]+)"', html)[1]     # CodeMirror's <style>: by nonce only
+        assert f"style-src 'self' 'nonce-{nonce}';" in csp and "unsafe-inline" not in csp
 
 
 def test_logged_out_goes_to_the_login(client):

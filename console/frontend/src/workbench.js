@@ -144,6 +144,7 @@ function start() {
   const area = document.getElementById("policy-source");
   if (!area) return;
   const root = document.getElementById("workbench");
+  const nonce = root.dataset.styleNonce;
   const csrf = root.dataset.csrf, validateUrl = root.dataset.validateUrl, readOnly = root.dataset.readonly === "1";
   const list = document.getElementById("lint-list");
   fetch(root.dataset.schemaUrl, {credentials: "same-origin"}).then(r => r.json()).then(s => { schema = s; });
@@ -155,7 +156,9 @@ function start() {
     if (list) showList(list, result);
     return diagnostics(view.state.doc, result);
   }, {delay: 400});
-  const extensions = [basicSetup, keymap.of([indentWithTab]), yaml(), lintGutter(), hoverHelp,
+  // CodeMirror writes its own styles into a <style> element: the page's CSP admits it by this
+  // response's nonce (style-src only; scripts stay 'self').
+  const extensions = [EditorView.cspNonce.of(nonce || ""), basicSetup, keymap.of([indentWithTab]), yaml(), lintGutter(), hoverHelp,
     autocompletion({override: [completeKeys]}),
     EditorView.contentAttributes.of({"aria-label": "Policy YAML", "aria-describedby": "lint-summary"}),
     EditorView.updateListener.of(u => { if (u.docChanged) area.value = u.state.doc.toString(); })];
