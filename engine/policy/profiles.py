@@ -16,6 +16,7 @@ nor reuse a shipped profile's id or a rule id: it can only tighten.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,13 +102,12 @@ def _read(path: str | Path):
                    digest=digest_of(data), path=filename), doc
 
 
-_LOADED: dict[tuple, dict[str, Profile]] = {}     # profiles by their files' names, sizes and times
+_LOADED: dict[tuple, dict[str, Profile]] = {}     # profiles by their files' names and contents
 _LOADED_MAX = 4
 
 
 def _stamp(path: Path) -> tuple:
-    stat = path.stat()
-    return str(path), stat.st_mtime_ns, stat.st_size
+    return str(path), hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def load_profiles(directory: str | Path = PROFILES_DIR,
@@ -116,8 +116,8 @@ def load_profiles(directory: str | Path = PROFILES_DIR,
     a company's own in `company` (if given), checked to only tighten. All problems of all
     files are reported at once, each at file:line:col.
 
-    Profiles that loaded are reused while none of their files changes (name, size and
-    modification time): checking a policy as its author types must not re-read them all."""
+    Profiles that loaded are reused while their files stay the same (names and contents):
+    checking a policy as its author types must not parse and check them all again."""
     sources = [(path, False) for path in sorted(Path(directory).glob("*.yaml"))]
     if company is not None:
         folder = Path(company)
