@@ -106,13 +106,15 @@ def check():
     return policywork.check(_state(), text)
 
 
-def _compiled(source: str, tests: str, what: str):
-    """The compiled policy of the form's text, or the page again (422) listing its problems."""
+def _posted(what: str):
+    """(source, tests, compiled policy) of the form; an invalid policy ends the request with the
+    page again (422) listing its problems, `what` saying what did not happen."""
+    source, tests = _form_texts()
     try:
-        return policywork.compile_text(_state(), source)[0], None
+        return source, tests, policywork.compile_text(_state(), source)[0]
     except PolicyError as exc:
         flash(f"The policy has {len(exc.problems)} problem(s); {what}.", "error")
-        return None, _page(422, source=source, tests=tests, problems=exc.problems)
+        abort(_page(422, source=source, tests=tests, problems=exc.problems))
 
 
 def _save(source: str, tests: str, policy):
@@ -130,10 +132,7 @@ def _save(source: str, tests: str, policy):
 @require(*EDITORS)
 def save():
     """Save the editor's text as a draft (an inactive stored version) and run its tests."""
-    source, tests = _form_texts()
-    policy, refused = _compiled(source, tests, "nothing was saved")
-    if refused:
-        return refused
+    source, tests, policy = _posted("nothing was saved")
     run = _save(source, tests, policy)
     flash(f"Saved {policy.name} {policy.version} as a draft ({policy.digest[:19]}).", "ok")
     return _page(200 if run.ok else 422, source=source, tests=tests, tests_run=run, saved=policy)
@@ -143,10 +142,7 @@ def save():
 @require(*EDITORS)
 def whatif():
     """Simulate the editor's text against the active policy over the stored portfolio (read-only)."""
-    source, tests = _form_texts()
-    policy, refused = _compiled(source, tests, "nothing was simulated")
-    if refused:
-        return refused
+    source, tests, policy = _posted("nothing was simulated")
     try:
         report = policywork.what_if(_state(), policy)
     except LookupError:
@@ -159,10 +155,7 @@ def whatif():
 @require(*EDITORS)
 def propose():
     """Save the text, run its tests and, when they pass, propose it for approval by another user."""
-    source, tests = _form_texts()
-    policy, refused = _compiled(source, tests, "nothing was proposed")
-    if refused:
-        return refused
+    source, tests, policy = _posted("nothing was proposed")
     run = _save(source, tests, policy)
     if not run.ok:
         flash("Saved as a draft, not proposed: its tests do not pass.", "error")
