@@ -197,3 +197,17 @@ def test_the_policy_text_is_shown_as_text(app):
     evil = SHIPPED.replace("  description:", "  description: \"</textarea><script>alert(1)</script>\"\n  x_description:", 1)
     html = _post(client, "/policies/save", source=evil, tests=TESTS).get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html and "&lt;/textarea&gt;&lt;script&gt;" in html
+
+
+def test_the_active_text_cannot_be_proposed(app, demo_store):
+    active = demo_store.active_policy()["source"]
+    page = _post(_as(app, "compliance"), "/policies/propose", source=active, tests=TESTS)
+    assert page.status_code == 409 and "is the active policy already" in page.get_data(as_text=True)
+
+
+def test_managers_read_versions_and_diffs(app, demo_store):
+    manager = _as(app, "manager")
+    digest = demo_store.active_policy()["digest"]
+    page = manager.get(f"/policies?a={digest}&b={digest}").get_data(as_text=True)
+    assert "The two versions&#39; texts are the same." in page
+    assert 'data-readonly="1"' in page and 'class="approve"' not in page

@@ -53,6 +53,7 @@ def _lint(driver) -> str:
 
 def test_edit_check_test_simulate_propose_and_approve(tmp_path):
     from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     db = tmp_path / "demo.db"
@@ -70,6 +71,16 @@ def test_edit_check_test_simulate_propose_and_approve(tmp_path):
         assert "effective_from" in popup.text
         driver.get(base + "/policies")                   # start again from the active policy's text
         editor = _editor(driver)
+        # hover help: the schema's description of a key (line 13: "  owner: ...")
+        x, y = driver.execute_script("const v = window.arrearsPolicyEditor;"
+                                     "const c = v.coordsAtPos(v.state.doc.line(13).from + 4);"
+                                     "return [c.left + 1, (c.top + c.bottom) / 2];")
+        hover = ActionBuilder(driver)
+        hover.pointer_action.move_to_location(int(x), int(y))
+        hover.perform()
+        tip = wait_until(lambda: driver.find_elements(By.CSS_SELECTOR, ".cm-schema-help"), 30, 0.1,
+                         what="the hover help")[0]
+        assert "Who is responsible for the policy" in tip.text
         editor.click()
         keys = ActionChains(driver).key_down(Keys.CONTROL).send_keys(Keys.HOME).key_up(Keys.CONTROL)
         for _ in range(11):
