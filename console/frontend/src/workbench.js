@@ -72,8 +72,8 @@ function completeKeys(context) {
   const before = line.text.slice(0, context.pos - line.from);
   const m = /^(\s*)(- )?([A-Za-z0-9_]*)$/.exec(before);
   if (!m) return null;
-  const indent = m[1].length + (m[2] ? 2 : 0);
-  const path = pathAt(context.state.doc, line.number, indent);
+  // a "- key" line: its list belongs to the key above the dash (sibling items are skipped)
+  const path = pathAt(context.state.doc, line.number, m[1].length);
   if (m[2]) path.push("-");
   const node = nodeAt(path);
   if (!node) return null;
@@ -95,8 +95,7 @@ const hoverHelp = hoverTooltip((view, pos) => {
   if (!m) return null;
   const start = line.from + m[1].length + (m[2] ? 2 : 0);
   if (pos < start || pos > start + m[3].length) return null;
-  const indent = m[1].length + (m[2] ? 2 : 0);
-  const path = pathAt(view.state.doc, line.number, indent);
+  const path = pathAt(view.state.doc, line.number, m[1].length);
   if (m[2]) path.push("-");
   path.push(m[3]);
   const node = nodeAt(path);
