@@ -13,6 +13,8 @@ and the store directly, never the HTTP API. People log in with a username and pa
     admin.py      users and roles (admin), tick runs (admin, manager)
     dashboard.py  the managers' dashboard: the report of the last months, kept after the ticks
     queue.py      the collectors' work queue: claim, call script, record outcomes
+    workbench.py  the policy workbench: edit, check, test, what-if, versions, propose and approve
+    policywork.py the workbench's checks, tests, diffs and simulations (engine calls, no pages)
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from flask import Flask
 def init_app(app: Flask, state, config: dict | None = None) -> None:
     """Add the console to the API's app: its settings, session signing key, headers and pages.
     `state` is the app's `ApiState` (store, policies); `config` the `console:` settings."""
-    from arrears.console import admin, dashboard, explorer, queue, security, session
+    from arrears.console import admin, dashboard, explorer, queue, security, session, workbench
     from arrears.console.settings import load
     settings = load(config)
     app.extensions["arrears.console"] = settings
@@ -33,3 +35,4 @@ def init_app(app: Flask, state, config: dict | None = None) -> None:
     app.register_blueprint(admin.blueprint)
     app.register_blueprint(dashboard.blueprint)
     app.register_blueprint(queue.blueprint)
+    app.register_blueprint(workbench.blueprint)

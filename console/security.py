@@ -11,7 +11,8 @@ from flask import Flask, request
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "connect-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-CONSOLE_BLUEPRINTS = ("console_session", "console_explorer", "console_admin", "console_dashboard", "console_queue")
+CONSOLE_BLUEPRINTS = ("console_session", "console_explorer", "console_admin", "console_dashboard", "console_queue",
+                      "console_workbench")
 
 
 def init_app(app: Flask) -> None:

@@ -42,6 +42,10 @@ FIRST_WAIT = 30              # seconds, doubling per further failure
 MAX_WAIT = 15 * 60
 CLIENT_FAILURES = 20         # failures per client address ...
 CLIENT_WINDOW = 10 * 60      # ... within this many seconds
+# The session's last request time is rewritten at most once a minute: a cookie written on every
+# request lets a page's background request (the policy editor's checks) answer after a redirect
+# and put back a cookie without the redirect's flash message.
+SEEN_EVERY = 60
 
 
 def init_app(app: Flask, state, settings) -> None:
@@ -104,7 +108,8 @@ def current_user():
     if user is None or user.disabled or user.password_changed_at != session.get("pwc") or idle:
         session.clear()
         return None
-    session["seen"] = int(time.time())
+    if time.time() - session.get("seen", 0) >= SEEN_EVERY:
+        session["seen"] = int(time.time())
     g.user = user
     return user
 

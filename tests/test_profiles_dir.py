@@ -199,3 +199,18 @@ def test_new_york_city_hours_bind_creditors_who_are_not_fdcpa_collectors():
                                           "channel": "call", "outcome": "no_answer"})],
                    pol, local(NY, 2026, 11, 24, 21, 0))
     assert later.action.not_before == local(NY, 2026, 11, 25, 8, 0)
+
+
+def test_loaded_profiles_are_reused_until_a_file_changes(company):
+    """Checking a policy as its author types reuses the profiles; a changed, added or removed
+    file is read again (the cache is keyed by the files' names and contents)."""
+    from arrears.engine.policy.profiles import load_profiles
+    first = load_profiles(PROFILES_DIR, company)
+    assert load_profiles(PROFILES_DIR, company)["acme"] is first["acme"]
+    (company / "acme.yaml").write_text(STRICTER.replace("ACME's own rules", "ACME's rules, revised"))
+    assert load_profiles(PROFILES_DIR, company)["acme"].name == "ACME's rules, revised"
+    (company / "acme.yaml").write_text(LOOSER)
+    with pytest.raises(PolicyError):
+        load_profiles(PROFILES_DIR, company)
+    (company / "acme.yaml").unlink()
+    assert "acme" not in load_profiles(PROFILES_DIR, company)

@@ -16,6 +16,7 @@ nor reuse a shipped profile's id or a rule id: it can only tighten.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,12 +102,22 @@ def _read(path: str | Path):
                    digest=digest_of(data), path=filename), doc
 
 
+_LOADED: dict[tuple, dict[str, Profile]] = {}     # profiles by their files' names and contents
+_LOADED_MAX = 4
+
+
+def _stamp(path: Path) -> tuple:
+    return str(path), hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def load_profiles(directory: str | Path = PROFILES_DIR,
                   company: str | Path | None = None) -> dict[str, Profile]:
     """Every profile by id: the shipped ones in `directory`, checked against the release, and
     a company's own in `company` (if given), checked to only tighten. All problems of all
-    files are reported at once, each at file:line:col."""
-    profiles, problems = {}, []
+    files are reported at once, each at file:line:col.
+
+    Profiles that loaded are reused while their files stay the same (names and contents):
+    checking a policy as its author types must not parse and check them all again."""
     sources = [(path, False) for path in sorted(Path(directory).glob("*.yaml"))]
     if company is not None:
         folder = Path(company)
@@ -114,6 +125,23 @@ def load_profiles(directory: str | Path = PROFILES_DIR,
             raise PolicyError([Problem(str(folder), 1, 1, "the profiles directory does not exist "
                                                           "or is not a directory", "")])
         sources += [(path, True) for path in sorted(folder.glob("*.yaml"))]
+    try:
+        key = (str(directory), tuple((own,) + _stamp(path) for path, own in sources))
+    except OSError:
+        key = None
+    if key is not None and key in _LOADED:
+        return dict(_LOADED[key])
+    profiles = _load_all(directory, sources)
+    if key is not None:
+        if len(_LOADED) >= _LOADED_MAX:
+            _LOADED.pop(next(iter(_LOADED)))
+        _LOADED[key] = dict(profiles)
+    return profiles
+
+
+def _load_all(directory, sources: list) -> dict[str, Profile]:
+    """`load_profiles` of the listed files, read and checked now."""
+    profiles, problems = {}, []
     for path, own in sources:
         try:
             profile, doc = _read(path)

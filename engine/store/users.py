@@ -127,6 +127,12 @@ def keep_setting(conn: Connection, name: str, value: str) -> str:
     return value
 
 
+def put_setting(conn: Connection, name: str, value: str) -> None:
+    """Keep `value` under `name`, replacing any value kept before."""
+    if conn.execute(update(settings).where(settings.c.name == name).values(value=value)).rowcount == 0:
+        conn.execute(insert(settings), {"name": name, "value": value})
+
+
 class Users:
     """The store's users and kept settings, each call its own transaction (`Store.users`)."""
 
@@ -194,6 +200,11 @@ class Users:
         """See `setting`."""
         with self._read() as conn:
             return setting(conn, name)
+
+    def put_setting(self, name: str, value: str) -> None:
+        """See `put_setting`."""
+        with self._store.transaction() as w:
+            put_setting(w.conn, name, value)
 
     def keep_setting(self, name: str, value: str) -> str:
         """See `keep_setting` (in a write transaction: two starts agree on one value)."""

@@ -179,3 +179,16 @@ def test_a_role_check_refuses_other_roles(app):
         client = app.test_client()
         log_in(client, role)
         assert client.get("/only-compliance").status_code == status, role
+
+
+def test_the_session_cookie_is_rewritten_at_most_once_a_minute(app, client, monkeypatch):
+    """So a page's background request cannot answer after a redirect with a cookie that lacks
+    the redirect's flash message; activity still keeps the session alive."""
+    log_in(client, "manager")
+    assert "Set-Cookie" not in client.get("/accounts").headers
+    import time
+    later = time.time() + 7 * 3600
+    monkeypatch.setattr(console_session.time, "time", lambda: later)
+    assert "arrears_session=" in client.get("/accounts").headers["Set-Cookie"]
+    monkeypatch.setattr(console_session.time, "time", lambda: later + 7 * 3600)
+    assert client.get("/accounts").status_code == 200
