@@ -124,3 +124,14 @@ def test_verify_says_broken_and_names_table_row_and_columns(own_app):
     assert "BROKEN" in page and "2 sealed rows changed" in page
     assert re.search(r"<td>api_keys</td><td>id=1</td><td>role</td>", page)
     assert re.search(r"<td>users</td><td>username=&#39;agent&#39;</td><td>role</td>", page)
+
+
+def test_a_new_key_is_in_no_log_and_no_cookie(app, caplog):
+    import logging
+    caplog.set_level(logging.DEBUG)
+    admin = _as(app, "admin")
+    r = _post(admin, "/admin/keys", label="log check", role="agent")
+    key = re.search(r'value="(ark_[^"]+)"', r.get_data(as_text=True)).group(1)
+    app.test_client().get("/v1/work-queue", headers={"Authorization": f"Bearer {key}"})
+    assert key not in caplog.text
+    assert all(key not in h for h in r.headers.getlist("Set-Cookie"))
