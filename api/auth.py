@@ -106,7 +106,8 @@ class StoredKeys:
 class KeyRing:
     """The configured keys (as SHA-256 digests) and their roles, and the stored keys (if any)."""
 
-    def __init__(self, keys: dict[str, str], min_length: int = MIN_KEY_LENGTH, stored: StoredKeys | None = None):
+    def __init__(self, keys: dict[str, str], min_length: int = MIN_KEY_LENGTH,
+                 stored: StoredKeys | None = None):
         self.stored = stored
         self._entries: list[tuple[bytes, str]] = []
         for key, role in keys.items():

@@ -25,7 +25,8 @@ def _keys():
 
 
 def _page(status: int = 200, **extra):
-    return render_template("admin_keys.html", keys=_keys().listing(), roles={r: ROLE_HELP.get(r, "") for r in ROLES},
+    roles = {r: ROLE_HELP.get(r, "") for r in ROLES}
+    return render_template("admin_keys.html", keys=_keys().listing(), roles=roles,
                            ttl=STORED_KEY_TTL, **extra), status
 
 

@@ -18,8 +18,8 @@ from arrears.engine.cli.options import (
     add_database,
     add_format,
     database_url,
-    write_csv,
     write_json,
+    write_listing,
 )
 from arrears.engine.store.apikeys import ROLES
 
@@ -33,7 +33,8 @@ def register(subparsers) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     exits = {ExitCode.OK: "done", ExitCode.PROBLEMS: "no such key, or it is revoked already",
              ExitCode.CANNOT_START: "bad arguments", ExitCode.DATABASE: "the database cannot be used"}
-    create = add_command(actions, "create", "make a key and print it once", exits={**exits, ExitCode.PROBLEMS: None},
+    create = add_command(actions, "create", "make a key and print it once",
+                         exits={**exits, ExitCode.PROBLEMS: None},
                          description="Make an API key with a role; the key is printed once and only "
                                      "its SHA-256 is kept. The running API accepts it at once.")
     create.add_argument("--role", required=True, choices=ROLES)
@@ -77,26 +78,23 @@ def run_create(args) -> int:
 def run_list(args) -> int:
     """Handler: every stored key, newest first, without digests."""
     from arrears.engine.cli.options import open_store
-    with open_store(database_url(args), current=True) as store:      # only reads: no database made, no upgrade
+    with open_store(database_url(args), current=True) as store:      # only reads: no upgrade
         keys = store.api_keys.listing()
-    rows = [k.public() for k in keys]
-    if args.format == "json":
-        write_json(rows)
-    elif args.format == "csv":
-        write_csv(COLUMNS, [[row[name] for name in COLUMNS] for row in rows])
-    else:
-        for k in keys:
-            state = "revoked" if k.revoked_at is not None else "active"
-            print(f"{k.id:>5} {k.key_id} {k.role:<11} {state:<8} {k.label}")
-        print(f"{len(keys)} key{'' if len(keys) == 1 else 's'}")
+    write_listing(args.format, [k.public() for k in keys], COLUMNS, _line, "key")
     return ExitCode.OK
+
+
+def _line(k: dict) -> str:
+    state = "revoked" if k["revoked_at"] is not None else "active"
+    return f"{k['id']:>5} {k['key_id']} {k['role']:<11} {state:<8} {k['label']}"
 
 
 def run_revoke(args) -> int:
     """Handler: revoke the key (1 if there is none, or it is revoked already)."""
     with _store(args) as store:
         before = store.api_keys.get(args.id)
-        row = store.api_keys.revoke(args.id, by="cli") if before is not None and before.revoked_at is None else None
+        active = before is not None and before.revoked_at is None
+        row = store.api_keys.revoke(args.id, by="cli") if active else None
     if row is None:
         why = "no key" if before is None else "already revoked:"
         print(f"arrears keys revoke: {why} {args.id}", file=sys.stderr)
