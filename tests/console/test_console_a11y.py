@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.console.browser import chromium, console_errors, served
+from tests.console.browser import chromium, console_errors, screenshot, served
 from tests.waiting import wait_until
 
 AXE = Path(__file__).resolve().parent / "axe" / "axe.min.js"
@@ -71,10 +71,12 @@ def test_no_console_page_has_serious_accessibility_violations(tmp_path):
         driver.find_element(By.ID, "key-label").send_keys("a11y check", Keys.ENTER)
         wait_until(lambda: driver.find_elements(By.ID, "new-key-value"), 30, 0.05, what="the new key")
         found["keys, a key made"] = _violations(driver)
+        screenshot(driver, tmp_path, "keys")
         driver.get(base + "/admin/audit")
         driver.find_element(By.CSS_SELECTOR, "form[action$='/verify'] button").click()
         wait_until(lambda: driver.find_elements(By.CSS_SELECTOR, ".verdict"), 60, 0.05, what="the verification")
         found["audit, verified"] = _violations(driver)
+        screenshot(driver, tmp_path, "audit")
         driver.get(base + "/dashboard/report")
         found["dashboard report"] = _violations(driver)
         driver.get(base + "/queue")
