@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 
-from arrears.api.auth import KeyRing
+from arrears.api.auth import KeyRing, StoredKeys
 from arrears.api.batcher import MicroBatcher
 from arrears.api.bodies import envelope_validators, strict_validator
 from arrears.api.metrics import Metrics
@@ -39,6 +39,7 @@ class ApiState:
         self._unwritable_at: float | None = None   # monotonic time of the last write refused as unwritable
         self._own_store = store is None
         self.store = store or Store(settings.database_url)
+        self.keys.stored = StoredKeys(self.store.api_keys.role_of)    # keys made without a restart
         try:
             # Policies may use the facts of the installed plugins (or of `plugin_manager`).
             from arrears.plugins.facts import plugin_facts

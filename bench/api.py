@@ -3,7 +3,7 @@
     python bench/api.py [--duration 10] [--connections 64] [--threads 64] [--workers 1]
                         [--client wrk|python] [--clients 1] [--accounts 2000]
                         [--mix portfolio|example] [--no-batching] [--only decide|stored]
-                        [--trace] [--batch-wait-ms 2]
+                        [--trace] [--batch-wait-ms 2] [--key config|stored]
 
 Starts `arrears.api.server` in its own process(es) on a free port with a fresh SQLite database
 holding `--accounts` accounts (generated across jurisdictions by bench/portfolio.py, or
@@ -14,6 +14,8 @@ requests/s and latency percentiles (after a 2 s warm-up):
 - POST /v1/decide with an account and its history in the body (stateless);
 - GET /v1/accounts/{id}/decision for stored accounts (reads the account and history).
 
+`--key stored` authenticates with a key kept in the database (`arrears keys create`: looked up by
+its digest, the answer reused for a second) instead of one from the configuration.
 `--trace` asks for each decision's trace (`?trace=true`). Each line also shows the CPU
 the server process(es) used per request (Linux; from /proc), which depends less on what
 else the machine runs than requests/s does, and the load average before the run.
@@ -232,11 +234,18 @@ def main() -> int:
     parser.add_argument("--client", choices=("python", "wrk"),
                         default="wrk" if shutil.which("wrk") else "python",
                         help="load generator (default: wrk when installed)")
+    parser.add_argument("--key", choices=("config", "stored"), default="config",
+                        help="authenticate with the configured key or with one kept in the database")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         db_url = f"sqlite:///{os.path.join(tmp, 'bench.db')}"
         ids, bodies = seed(db_url, args.accounts, args.mix)
+        if args.key == "stored":
+            global KEY
+            from arrears.engine.store import Store
+            with Store(db_url) as store:
+                KEY, _ = store.api_keys.create("admin", "bench", by="bench")
         port = free_port()
         server = start_server(db_url, port, args.threads, not args.no_batching, args.workers,
                               args.batch_wait_ms)
@@ -250,7 +259,7 @@ def main() -> int:
                   f"{args.connections} keep-alive "
                   f"connections from {client}; micro-batching "
                   f"{'off' if args.no_batching else 'on'}; {args.mix} accounts; trace "
-                  f"{'on' if args.trace else 'off'}; {args.duration:.0f} s per endpoint")
+                  f"{'on' if args.trace else 'off'}; {args.key} key; {args.duration:.0f} s per endpoint")
             for name, (label, requests) in suites.items():
                 if args.only and name != args.only:
                     continue

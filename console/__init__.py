@@ -11,6 +11,8 @@ and the store directly, never the HTTP API. People log in with a username and pa
     security.py   response headers: a Content-Security-Policy with no outside source, no framing
     explorer.py   the decision explorer: find an account, see why it is treated as it is
     admin.py      users and roles (admin), tick runs (admin, manager)
+    keys.py       API keys kept in the database (admin): make, list, revoke
+    auditlog.py   the audit log with search and its verification (admin, manager)
     dashboard.py  the managers' dashboard: the report of the last months, kept after the ticks
     queue.py      the collectors' work queue: claim, call script, record outcomes
     workbench.py  the policy workbench: edit, check, test, what-if, versions, propose and approve
@@ -24,7 +26,8 @@ from flask import Flask
 def init_app(app: Flask, state, config: dict | None = None) -> None:
     """Add the console to the API's app: its settings, session signing key, headers and pages.
     `state` is the app's `ApiState` (store, policies); `config` the `console:` settings."""
-    from arrears.console import admin, dashboard, explorer, queue, security, session, workbench
+    # auditlog and keys add their pages to the admin blueprint when imported
+    from arrears.console import admin, auditlog, dashboard, explorer, keys, queue, security, session, workbench  # noqa: F401
     from arrears.console.settings import load
     settings = load(config)
     app.extensions["arrears.console"] = settings

@@ -24,7 +24,7 @@ ACCOUNT = ROOT / "examples" / "account.json"
 SAMPLE = ROOT / "examples" / "replay" / "sample.csv"
 # The commands whose output is a table, so `csv` too; and the one without `--format`: `serve`
 # prints no result, only its log.
-TABLES = {"kpis", "goals", "outbox unknown", "users list"}
+TABLES = {"kpis", "goals", "outbox unknown", "users list", "keys list"}
 NO_FORMAT = {"serve"}
 # The commands that open no database (so no `--db`). (`validate` opens one only when asked, for
 # its warnings: `--db`, `--against active`.)
@@ -51,7 +51,7 @@ def test_every_command_is_audited():
     assert set(LEAVES) == {"validate", "test", "explain", "import", "audit verify", "plugins", "tick", "serve",
                            "outbox unknown", "outbox resolve", "simulate", "replay", "kpis", "goals", "report",
                            "ladder", "users add", "users list", "users disable", "users enable",
-                           "users passwd", "users role"}
+                           "users passwd", "users role", "keys create", "keys list", "keys revoke"}
 
 
 @pytest.mark.parametrize("command", sorted(set(LEAVES) - NO_FORMAT))
@@ -111,6 +111,8 @@ JSON_RUNS = {
     "goals": ("goals", "--db", "{db}", "--at", "2026-11-23"),
     "report": ("report", *PERIOD, "--out", "report.html", "--db", "{db}"),
     "users list": ("users", "list", "--db", "{db}"),
+    "keys list": ("keys", "list", "--db", "{db}"),
+    "keys create": ("keys", "create", "--role", "integrator", "--label", "billing", "--db", "{db}"),
 }
 
 

@@ -50,6 +50,8 @@ COMMANDS = {
     "goals": ["goals", "--db", "{db}"],
     "report": ["report", *PERIOD, "--out", "{out}", "--db", "{db}"],
     "users list": ["users", "list", "--db", "{db}"],
+    "keys list": ["keys", "list", "--db", "{db}"],
+    "keys revoke": ["keys", "revoke", "1", "--db", "{db}"],
 }
 # How messages name a command, where it is not its key above (`arrears outbox: ...`, as always).
 PREFIX = {"outbox unknown": "outbox", "outbox resolve": "outbox"}
@@ -184,8 +186,8 @@ def test_a_plugin_that_cannot_be_loaded_is_2(world, capsys, monkeypatch, tmp_pat
 # --- the database cannot be used (3) --------------------------------------------------------------
 
 WITH_A_DATABASE = ("import", "audit verify", "tick", "serve", "outbox unknown", "outbox resolve", "simulate",
-                   "kpis", "goals", "report", "users list")
-READ_ONLY = ("audit verify", "outbox unknown", "simulate", "kpis", "goals", "report", "users list")
+                   "kpis", "goals", "report", "users list", "keys list", "keys revoke")
+READ_ONLY = ("audit verify", "outbox unknown", "simulate", "kpis", "goals", "report", "users list", "keys list")
 
 
 def _on(template: list[str], database: str) -> list[str]:

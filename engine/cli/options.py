@@ -176,6 +176,20 @@ def write_csv(header, rows) -> None:
     writer.writerows(rows)
 
 
+def write_listing(fmt: str, rows: list[dict], header, line, noun: str) -> None:
+    """A listing's rows (dicts) in `fmt`: json the rows as they are, csv the `header` columns, text
+    one `line(row)` each and then their count (`plural(n, noun)`)."""
+    from arrears.engine.domain.words import plural
+    if fmt == "json":
+        write_json(rows)
+    elif fmt == "csv":
+        write_csv(header, [[row[name] for name in header] for row in rows])
+    else:
+        for row in rows:
+            print(line(row))
+        print(plural(len(rows), noun))
+
+
 def add_deprecated_flag(parser, flag: str, dest: str, value, instead: str) -> None:
     """An old flag kept as a documented alias: it sets `dest` to `value`, says it is deprecated
     (use `instead`), and is hidden from `--help`."""

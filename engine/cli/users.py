@@ -17,8 +17,8 @@ from arrears.engine.cli.options import (
     add_database,
     add_format,
     database_url,
-    write_csv,
     write_json,
+    write_listing,
 )
 
 HELP = "manage console users: add, list, disable, enable, passwd, role"
@@ -118,16 +118,10 @@ def run_list(args) -> int:
     from arrears.engine.cli.options import open_store
     with open_store(database_url(args), current=True) as store:      # only reads: no database made, no upgrade
         users = store.users.listing()
-    rows = [u.public() for u in users]
-    if args.format == "json":
-        write_json(rows)
-    elif args.format == "csv":
-        header = ["username", "role", "disabled", "created_at", "last_login_at"]
-        write_csv(header, [[row[name] for name in header] for row in rows])
-    else:
-        for u in users:
-            print(f"{u.username:<24} {u.role:<11} {'disabled' if u.disabled else 'active'}")
-        print(f"{len(users)} user{'' if len(users) == 1 else 's'}")
+    write_listing(args.format, [u.public() for u in users],
+                  ["username", "role", "disabled", "created_at", "last_login_at"],
+                  lambda u: f"{u['username']:<24} {u['role']:<11} {'disabled' if u['disabled'] else 'active'}",
+                  "user")
     return ExitCode.OK
 
 

@@ -142,9 +142,10 @@ def verify(conn: Connection, chunk: int = 5000) -> Verification:
 def seal_baseline(conn: Connection, at: int) -> int | None:
     """Seal every row of the sealed tables that has no seal yet, under one `seals.baseline`
     entry (revision 0010 runs it on the rows stored before it); returns its seq, or None
-    when there was nothing to seal."""
+    when there was nothing to seal. Only tables this revision has seal columns for (a table
+    registered by a later revision does not exist yet)."""
     book, seq = SealBook(), next_seq(conn)
-    tables = [spec.name for spec in sealing.REGISTRY.values() if sealing.seal_unsealed(conn, book, spec, seq)]
+    tables = [spec.name for spec in sealing.sealed_tables(conn) if sealing.seal_unsealed(conn, book, spec, seq)]
     if not tables:
         return None
     return append(conn, "seals.baseline", "seals", {"tables": tables}, at, seals=book, expect_seq=seq)

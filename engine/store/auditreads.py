@@ -1,6 +1,7 @@
 """Reading the audit log a page at a time, optionally only the entries about one account.
 
-For the API's `GET /v1/audit`. Each function takes an open connection (a read
+For the API's `GET /v1/audit` (oldest first) and the console's audit log page (newest
+first, `audit_newest`). Each function takes an open connection (a read
 transaction). Pages use keyset pagination: `after` is the seq of the last entry seen.
 """
 from __future__ import annotations
@@ -52,3 +53,31 @@ def audit_page(conn, *, account_id: str | None, acct_no: int | None, since: int 
 def _own(conn, acct_no: int) -> set:
     row = conn.execute(select(accounts.c.audit_seq).where(accounts.c.acct_no == acct_no)).one_or_none()
     return {row.audit_seq} if row is not None else set()
+
+
+def audit_newest(conn, *, kind: str | None = None, subject: str | None = None, acct_no: int | None = None,
+                 before: int | None = None, limit: int = 50) -> tuple[list, int | None]:
+    """Audit entries newest first, before seq `before` (keyset paging, for the console).
+
+    `kind`: one kind (`key.created`), or all kinds under a prefix ending in a dot (`user.`).
+    `subject`: entries about it; when it is a stored account's id (`acct_no` given), also the
+    entries recording its events, its last change and the upsert batches listing it.
+    Returns (entries, the seq to page on from when the page was full, else None).
+    """
+    stmt = select(audit)
+    if kind:
+        stmt = stmt.where(audit.c.kind.startswith(kind, autoescape=True) if kind.endswith(".")
+                          else audit.c.kind == kind)
+    if subject and acct_no is not None:
+        stmt = stmt.where(_account_condition(subject, acct_no))
+    elif subject:
+        stmt = stmt.where(audit.c.subject == subject)
+    if before is not None:
+        stmt = stmt.where(audit.c.seq < before)
+    rows = conn.execute(stmt.order_by(audit.c.seq.desc()).limit(limit)).all()
+    last = rows[-1].seq if len(rows) == limit else None
+    if subject and acct_no is not None:
+        own = _own(conn, acct_no)
+        rows = [r for r in rows if r.kind != "accounts.upserted" or r.subject == subject
+                or r.seq in own or subject in (json.loads(r.body).get("ids") or [])]
+    return rows, last

@@ -243,6 +243,22 @@ users = Table(
     Column("seal", Text),                            # the row's seal (0010)
 )
 
+# API keys made without a restart (0011): only each key's SHA-256 (`digest`), never the key.
+# The API looks a presented key up by its digest (the unique index); sealed like `users`.
+api_keys = Table(
+    "api_keys", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("digest", Text, nullable=False, unique=True),
+    Column("label", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("created_at", Epoch, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("revoked_at", Epoch),
+    Column("revoked_by", Text),
+    Column("audit_seq", BigInteger),                 # the entry that sealed it
+    Column("seal", Text),                            # the row's seal
+)
+
 # Small named values the service keeps between restarts (0007): the console's session
 # signing key, the demo login. Never policy or account data.
 settings = Table(

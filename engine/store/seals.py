@@ -23,7 +23,7 @@ rows that still point at it.
 - an entry whose rows are fewer (deleted), more (inserted) or different (a seal
   rewritten to match an edit) than it recorded: the table and the entry.
 
-To cover another table (stored API keys, say): give it `audit_seq` and
+To cover another table: give it `audit_seq` and
 `seal` columns (a migration), `register` a `Sealed` for it below, and have every write
 pass its keys to the audit entry of the same transaction (`audit.append(..., reseal=)`)
 or build a `SealBook` for bulk writes.
@@ -109,6 +109,9 @@ POLICY_VERSIONS = register(Sealed("policy_versions", ("digest",), (
 USERS = register(Sealed("users", ("username",), (
     "username", "role", "password_hash", "disabled", "created_at", "password_changed_at"),
     long=("password_hash",)))
+# Stored API keys: the digest, the role and whether (since when) the key is revoked.
+API_KEYS = register(Sealed("api_keys", ("id",), (
+    "id", "digest", "label", "role", "created_at", "created_by", "revoked_at", "revoked_by")))
 
 
 def seal_of(spec: Sealed, values) -> str:
@@ -327,10 +330,12 @@ def expected_sums(recorded: dict[int, dict]) -> tuple[dict[tuple[str, int], list
 
 
 def sealed_tables(conn: Connection) -> list[Sealed]:
-    """The registered tables this database has seal columns for (none before revision 0010)."""
-    out = []
+    """The registered tables this database has, with seal columns (none before revision 0010)."""
+    out, found = [], inspect(conn)
     for spec in REGISTRY.values():
-        names = {c["name"] for c in inspect(conn).get_columns(spec.name)}
+        if not found.has_table(spec.name):          # a table of a later revision
+            continue
+        names = {c["name"] for c in found.get_columns(spec.name)}
         if {"seal", "audit_seq"} <= names:
             out.append(spec)
     return out

@@ -327,6 +327,12 @@ class Store:
         from arrears.engine.store.users import Users
         return Users(self)
 
+    @property
+    def api_keys(self):
+        """The API keys kept in the database (`arrears.engine.store.apikeys.ApiKeys`)."""
+        from arrears.engine.store.apikeys import ApiKeys
+        return ApiKeys(self)
+
     def counts(self) -> dict[str, int]:
         """Row counts of the main tables (for reports and tests)."""
         from arrears.engine.store.schema import audit as audit_t

@@ -14,10 +14,12 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "console"
 
 
 def _free_port() -> int:
@@ -74,3 +76,17 @@ def chromium(width: int = 1280, height: int = 900):
 def console_errors(driver) -> list[str]:
     """The page's console messages at SEVERE level (errors, refused resources, CSP violations)."""
     return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def screenshot(driver, tmp_path, name: str) -> Path:
+    """A full-page PNG of the page as `name`.png under tmp_path; with ARREARS_UPDATE_SCREENSHOTS=1
+    also copied into docs/console/ (docs/console.md shows them)."""
+    path = tmp_path / f"{name}.png"
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1280, min(max(height, 600), 2400))
+    driver.save_screenshot(str(path))
+    assert path.stat().st_size > 10_000            # a rendered page, not a blank one
+    if os.environ.get("ARREARS_UPDATE_SCREENSHOTS") == "1":
+        DOCS.mkdir(exist_ok=True)
+        shutil.copy(path, DOCS / path.name)
+    return path

@@ -3,29 +3,15 @@ login, find an account, read why it is treated as it is. Screenshots of each pag
 every run (docs/console.md shows them; ARREARS_UPDATE_SCREENSHOTS=1 copies them into docs/console/)."""
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 
-from tests.console.browser import chromium, console_errors, served
+from tests.console.browser import chromium, console_errors, screenshot, served
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "console"
 
 
-def _shot(driver, tmp_path, name: str) -> Path:
-    path = tmp_path / f"{name}.png"
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(1280, min(max(height, 600), 2400))
-    driver.save_screenshot(str(path))
-    assert path.stat().st_size > 10_000            # a rendered page, not a blank one
-    if os.environ.get("ARREARS_UPDATE_SCREENSHOTS") == "1":
-        DOCS.mkdir(exist_ok=True)
-        shutil.copy(path, DOCS / path.name)
-    return path
+_shot = screenshot
 
 
 def _arrive(driver, url: str) -> None:

@@ -51,10 +51,13 @@ def _populate(url: str, policy) -> None:
         store.users.add("ann", "agent", "$argon2id$v=19$m=65536,t=3,p=4$not-a-real-hash", by="test", now=MONDAY)
         store.users.add("bob", "manager", "$argon2id$v=19$m=65536,t=3,p=4$another-hash", by="test", now=MONDAY)
         store.users.update("bob", by="ann", disabled=True, now=MONDAY)                       # re-sealed
+        store.api_keys.create("integrator", "billing", by="ann", now=MONDAY)
+        _, old = store.api_keys.create("admin", "old", by="ann", now=MONDAY)
+        store.api_keys.revoke(old.id, by="ann", now=MONDAY)                                   # re-sealed
         result = store.verify_audit()
         assert result.ok, [f.line() for f in result.findings]
         assert all(result.rows[t] for t in ("accounts", "invoices", "decisions", "outbox", "policy_versions",
-                                            "users"))
+                                            "users", "api_keys"))
 
 
 @pytest.fixture
@@ -91,7 +94,7 @@ def _verify(url: str, capsys) -> tuple[int, str]:
 
 def test_an_intact_store_verifies(populated, capsys):
     code, out = _verify(populated[1], capsys)
-    assert code == 0 and out.startswith("OK: ") and " in 6 tables checked" in out
+    assert code == 0 and out.startswith("OK: ") and " in 7 tables checked" in out
 
 
 CASES = {
@@ -112,6 +115,9 @@ CASES = {
                       "(column disabled)"),
     "password": ("UPDATE users SET password_hash = 'x' WHERE username = 'ann'", "users row username='ann'",
                  "(column password_hash)"),
+    "API key's role": ("UPDATE api_keys SET role = 'admin' WHERE id = 1", "api_keys row id=1", "(column role)"),
+    "revoked API key": ("UPDATE api_keys SET revoked_at = NULL, revoked_by = NULL WHERE id = 2",
+                        "api_keys row id=2", "(columns revoked_at, revoked_by)"),
 }
 
 
@@ -179,7 +185,7 @@ def test_rows_stored_before_the_seals_are_sealed_by_the_upgrade(db_url, capsys):
     assert "no sealed rows (the schema predates revision 0010" in capsys.readouterr().out
     Store(db_url).close()                                       # the upgrade seals what is there
     assert main(["audit", "verify", "--db", db_url]) == 0
-    assert "3 sealed rows in 6 tables checked" in capsys.readouterr().out
+    assert "3 sealed rows in 7 tables checked" in capsys.readouterr().out
     _edit(db_url, "UPDATE decisions SET body = '[1]'")
     assert main(["audit", "verify", "--db", db_url]) == 1
     out = capsys.readouterr().out
