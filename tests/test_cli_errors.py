@@ -381,8 +381,11 @@ def test_as_a_process_a_bug_is_70_and_arrears_debug_shows_the_traceback(world):
 def test_as_a_process_ctrl_c_is_130_without_a_traceback(world):
     boot = BOOT.format(handler="lambda args: (print('ready', flush=True), time.sleep(60))")
     environ = {k: v for k, v in os.environ.items() if not k.startswith("ARREARS_")}
+    # SIGINT back to its default in the child: a test run started in the background by a
+    # non-interactive shell ignores it, and Python would then not turn it into Ctrl-C.
     proc = subprocess.Popen([sys.executable, "-c", boot, "plugins"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=world["tmp"], env=environ)
+                            stderr=subprocess.PIPE, text=True, cwd=world["tmp"], env=environ,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert proc.stdout.readline() == "ready\n"
         proc.send_signal(signal.SIGINT)

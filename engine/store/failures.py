@@ -90,9 +90,6 @@ def _read_only_reason(url) -> str | None:
         return None
     if path is None:
         return None
-    query = make_url(str(url)).query if not hasattr(url, "query") else url.query
-    if query.get("mode") == "ro" or query.get("immutable") in ("1", "true"):
-        return "the URL opens it read-only"
     for target, what in ((path, "its file"), (path.parent, "its directory")):
         if target.exists() and not os.access(target, os.W_OK):
             try:
@@ -100,6 +97,21 @@ def _read_only_reason(url) -> str | None:
             except OSError:
                 read_only_fs = False
             return "its file system is read-only" if read_only_fs else f"{what} is not writable"
+    return None
+
+
+def _read_only_url(url) -> str | None:
+    """'the URL opens it read-only' for a SQLite `mode=ro` or `immutable` URL, else None. Checked
+    after the file system and the disk: a reader (`audit verify` opens read-only) that fails on a
+    full disk or a read-only file system (WAL mode writes its side files even to read) is told that."""
+    try:
+        if sqlite_file(url) is None:
+            return None
+        query = make_url(str(url)).query if not hasattr(url, "query") else url.query
+    except (ArgumentError, ValueError):
+        return None
+    if query.get("mode") == "ro" or query.get("immutable") in ("1", "true"):
+        return "the URL opens it read-only"
     return None
 
 
@@ -125,7 +137,7 @@ def write_blocker(engine) -> str | None:
     under PostgreSQL shows only when a write fails. StoreError if the database cannot be read."""
     url = engine.url
     if engine.dialect.name == "sqlite":
-        reason = _read_only_reason(url) or _disk_full_reason(url)
+        reason = _read_only_reason(url) or _disk_full_reason(url) or _read_only_url(url)
         if reason is not None:
             return f"{_UNWRITABLE_HEADLINE}: {reason}"
         with translated(url), engine.connect() as conn:
@@ -180,7 +192,7 @@ def store_error(exc: BaseException, url) -> StoreError:
         return StoreUnwritable(f"{_UNWRITABLE_HEADLINE} ({where}: {detail})", exc)
     if _OPEN_OR_IO.search(low):
         # SQLite's words when it cannot create or grow the files beside the database (WAL)
-        reason = _read_only_reason(url) or _disk_full_reason(url)
+        reason = _read_only_reason(url) or _disk_full_reason(url) or _read_only_url(url)
         if reason is not None:
             return StoreUnwritable(f"{_UNWRITABLE_HEADLINE}: {reason} ({where}: {detail})", exc)
     for pattern, headline in _HEADLINES:

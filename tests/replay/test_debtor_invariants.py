@@ -347,7 +347,7 @@ def _represented_portfolio() -> tuple[list[Account], list[list[Event]], dict[str
 
 def _dispatcher(server) -> Dispatcher:
     """Every policy channel delivered by the signed webhook to `server`."""
-    config = {"channels": {"webhook": {"url": server.url + "/hook", "secret": "s", "timeout": 5}},
+    config = {"channels": {"webhook": {"url": server.url + "/hook", "secret": "s" * 32, "timeout": 5}},
               "routes": dict(ROUTES), "creditor": {"name": "Example Ltd"}}
     return Dispatcher(plugin_manager(), config)
 
