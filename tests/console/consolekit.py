@@ -35,3 +35,16 @@ def log_in(client, username: str, password: str | None = None, next_path: str = 
     token = csrf_of(client.get("/login").get_data(as_text=True))
     return client.post("/login", data={"username": username, "password": password or PASSWORDS[username],
                                        "csrf_token": token, "next": next_path})
+
+
+def logged_in(app, role: str):
+    """A test client of `app` logged in as the user named after `role` (see `make_store`)."""
+    client = app.test_client()
+    log_in(client, role)
+    return client
+
+
+def post_form(client, path: str, **form):
+    """Post a form as a logged-in browser would: with the session's CSRF token."""
+    token = csrf_of(client.get("/accounts").get_data(as_text=True))
+    return client.post(path, data={"csrf_token": token, **form})

@@ -7,18 +7,10 @@ from sqlalchemy import select
 
 from arrears.console.passwords import verify
 from arrears.engine.store.schema import audit
-from tests.console.consolekit import csrf_of, log_in
+from tests.console.consolekit import log_in, logged_in, post_form
 
 
-def _as(app, role):
-    client = app.test_client()
-    log_in(client, role)
-    return client
-
-
-def _post(client, path, **form):
-    token = csrf_of(client.get("/accounts").get_data(as_text=True))
-    return client.post(path, data={"csrf_token": token, **form})
+_as, _post = logged_in, post_form
 
 
 def test_only_admins_manage_users_and_only_admins_and_managers_see_tick_runs(app):

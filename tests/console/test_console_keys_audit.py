@@ -9,18 +9,10 @@ from sqlalchemy import update
 
 from arrears.api import create_app
 from arrears.engine.store.schema import api_keys, users
-from tests.console.consolekit import csrf_of, log_in, make_store
+from tests.console.consolekit import logged_in, make_store, post_form
 
 
-def _as(app, role):
-    client = app.test_client()
-    log_in(client, role)
-    return client
-
-
-def _post(client, path, **form):
-    token = csrf_of(client.get("/accounts").get_data(as_text=True))
-    return client.post(path, data={"csrf_token": token, **form})
+_as, _post = logged_in, post_form
 
 
 def test_only_admins_see_keys_and_admins_and_managers_the_audit_log(app):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from arrears.engine.cli import main
 from arrears.engine.store.schema import audit
-from tests.console.consolekit import csrf_of, log_in
+from tests.console.consolekit import csrf_of, log_in, logged_in
 from tests.waiting import wait_until
 
 
@@ -22,10 +22,7 @@ def ticked(demo_store):
     return demo_store
 
 
-def _as(app, role):
-    client = app.test_client()
-    log_in(client, role)
-    return client
+_as = logged_in
 
 
 def _queue_ids(client) -> list[str]:
