@@ -90,6 +90,13 @@ class ApiState:
                                                    policies=self.policies))
             return self._ticks
 
+    def launcher(self, app):
+        """What runs a tick on request for `app`: the scheduler's launcher when `arrears serve`
+        attached one (`app.extensions["arrears_scheduler"]`, with its dispatcher), else this app's
+        own (`tick_launcher`). `POST /v1/ticks` and the console's work queue use it."""
+        scheduler = app.extensions.get("arrears_scheduler")
+        return scheduler.launcher if scheduler is not None else self.tick_launcher()
+
     def after_fork(self) -> None:
         """In a forked server process: drop the parent's pooled connections (never share a
         database connection across processes) and start a batcher of this process's own."""

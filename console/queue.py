@@ -59,10 +59,8 @@ def _launch_tick() -> str:
     from flask import current_app
 
     from arrears.engine.domain.errors import ArrearsError
-    scheduler = current_app.extensions.get("arrears_scheduler")
-    launcher = scheduler.launcher if scheduler is not None else _state().tick_launcher()
     try:
-        run_id = launcher.launch(datetime.now(timezone.utc).replace(microsecond=0), trigger="console")
+        run_id = _state().launcher(current_app).launch(datetime.now(timezone.utc).replace(microsecond=0), trigger="console")
     except ArrearsError:
         return "a tick is running: it, or the next one, decides the account again"
     return f"tick run {run_id} decides it again now"

@@ -36,8 +36,7 @@ ends `skipped` with the reason in its summary."""
 
 
 def _launcher(call):
-    scheduler = current_app.extensions.get("arrears_scheduler")
-    return scheduler.launcher if scheduler is not None else call.state.tick_launcher()
+    return call.state.launcher(current_app)
 
 
 def _row(call, run_id: int):
