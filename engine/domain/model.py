@@ -29,6 +29,14 @@ RETRY_AFTER_HOURS = {"email": 24, "sms": 24, "letter": 168, "call": 24, "webhook
 # may go through them (a call script or a staff note must never be emailed to a debtor).
 WRITTEN_KINDS = ("email", "sms", "letter")
 
+# What a contact does (`Action.type`, a message's `action_type`): the escalation ladder's
+# actions (the policy schema's stage `action` enum and the profiles' `actions` are generated
+# from STAGE_ACTIONS), then those of event messages (`policy.stages.MESSAGE_ACTIONS`: a
+# payment's acknowledgement, a plan's confirmation). Webhook endpoints subscribe to them.
+STAGE_ACTIONS = ("reminder", "notice", "call", "formal_notice", "legal_warning", "refer_to_agency",
+                 "legal_action", "write_off", "manual_review")
+ACTION_TYPES = (*STAGE_ACTIONS, "acknowledgement", "confirmation")
+
 # Event types and the fields each one requires beyond `type` and `at`.
 EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "payment": ("amount",),

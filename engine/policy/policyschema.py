@@ -13,6 +13,7 @@ so they are generated, never edited:
 - the operators the kinds allow (one property and one `oneOf` branch each);
 - the channel kinds a channel may have (`channels/*/kind`), and the default retry time of a
   failed channel per kind (`channels/*/retry_after_hours`, from `domain.model.RETRY_AFTER_HOURS`);
+- a stage's actions (`stages/*/action`, from `domain.model.STAGE_ACTIONS`);
 - the keys of a stage's (and a stage variant's) template-per-kind mapping (`stages/*/template`,
   `stages/*/variants/*/template`: each kind, and `written`).
 
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import copy
 
-from arrears.engine.domain.model import CHANNEL_KINDS, RETRY_AFTER_HOURS, WRITTEN_KINDS
+from arrears.engine.domain.model import CHANNEL_KINDS, RETRY_AFTER_HOURS, STAGE_ACTIONS, WRITTEN_KINDS
 from arrears.engine.facts.catalogue import (
     FACTS,
     OPERATORS,
@@ -105,6 +106,7 @@ def generate(schema: dict) -> dict:
     channel["kind"]["enum"] = list(CHANNEL_KINDS)
     channel["retry_after_hours"] = _retry_schema()
     stage = out["properties"]["escalation"]["properties"]["stages"]["items"]["properties"]
+    stage["action"]["enum"] = list(STAGE_ACTIONS)
     stage["template"]["properties"] = _template_keys()
     stage["variants"]["items"]["properties"]["template"]["properties"] = _template_keys()
     return out
