@@ -30,7 +30,6 @@ from arrears.engine.guardrails.ruletext import CONTENT_BITS
 from arrears.engine.guardrails.windows import Instants, Windows, earliest
 
 MAX_DEFER = DAY          # a preferred channel deferred by up to this much is kept
-DEBTOR_FACING = [KIND_CODES[k] for k in ("email", "sms", "letter", "call")]
 
 
 @dataclass
