@@ -7,7 +7,6 @@ from __future__ import annotations
 import importlib.util
 import tomllib
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -23,9 +22,10 @@ from arrears.plugins.errors import PluginError
 from arrears.plugins.kinds import ChannelKind
 from arrears.plugins.manager import register_kinds
 from arrears.plugins.testing import RecordingServer, plugin_manager
-from arrears.policies import DEFAULT_POLICY
+from tests.plugins.pluginkit import WHATSAPP as EXAMPLE
+from tests.plugins.pluginkit import import_whatsapp
+from tests.plugins.pluginkit import whatsapp_policy_text as policy_text
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "arrears-whatsapp-channel"
 NEW_YORK_MORNING = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)       # 10:00 in New York, a Monday
 US = {"currency": "USD", "timezone": "America/New_York", "jurisdiction": "US-TX", "language": "en",
       "invoices": [{"id": "I1", "amount": "1000.00", "due_date": "2026-11-10"}]}
@@ -34,22 +34,7 @@ US = {"currency": "USD", "timezone": "America/New_York", "jurisdiction": "US-TX"
 @pytest.fixture
 def whatsapp(monkeypatch):
     """The example package's plugin module, imported from its source directory."""
-    monkeypatch.syspath_prepend(str(EXAMPLE))
-    import arrears_whatsapp_channel
-    return arrears_whatsapp_channel
-
-
-def policy_text(kind: str = "whatsapp") -> str:
-    """The shipped policy with a WhatsApp channel first in the friendly reminder, under the US
-    FDCPA and Regulation F (whose rules for SMS include an opt-out notice)."""
-    text = Path(DEFAULT_POLICY).read_text(encoding="utf-8")
-    for old, new in (("  sms: {kind: sms}\n", f"  sms: {{kind: sms}}\n  whatsapp: {{kind: {kind}}}\n"),
-                     ("channels: [email, sms, letter]\n      template: friendly_reminder",
-                      "channels: [whatsapp, email, letter]\n      template: friendly_reminder"),
-                     ("fdcpa_applies: false", "fdcpa_applies: true")):
-        assert old in text
-        text = text.replace(old, new, 1)
-    return text
+    return import_whatsapp(monkeypatch)
 
 
 def test_a_whatsapp_reminder_goes_out_with_consent_its_opt_out_and_reports_as_whatsapp(whatsapp):

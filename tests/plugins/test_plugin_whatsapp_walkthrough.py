@@ -5,7 +5,6 @@ channel kind, end to end: tests/plugins/test_plugin_channel_kinds.py."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -14,14 +13,13 @@ from arrears.engine.tick.receipts import record_receipt
 from arrears.engine.tick.trial import TickTrial
 from arrears.plugins.message import Receipt
 from arrears.plugins.testing import RecordingServer, plugin_manager
+from tests.plugins.pluginkit import import_whatsapp
 
 
 @pytest.fixture
 def whatsapp(monkeypatch):
     """The guide's channel, as the example package ships it (examples/arrears-whatsapp-channel)."""
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "examples" / "arrears-whatsapp-channel"))
-    import arrears_whatsapp_channel
-    return arrears_whatsapp_channel
+    return import_whatsapp(monkeypatch)
 
 
 STATUS = {"delivered": "delivered", "read": "read", "failed": "bounced", "undelivered": "bounced"}
