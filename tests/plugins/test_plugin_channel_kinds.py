@@ -179,3 +179,26 @@ def test_arrears_plugins_lists_the_kind(whatsapp, monkeypatch):
     [kind] = report["kinds"]
     assert (kind["name"], kind["label"], kind["class"], kind["consent"]) == ("whatsapp", "WhatsApp", "text_message", True)
     assert "whatsapp   WhatsApp, treated as text_message, needs consent" in cli.render_text(report)
+
+
+def test_a_kind_registered_after_the_store_was_read_is_loaded_with_its_code_and_reach(tmp_path):
+    """The store's compiled queries and reach table follow the kind table (no stale cache)."""
+    from arrears.engine.domain.model import Account, Event
+    from arrears.engine.store import Store
+    with Store(f"sqlite:///{tmp_path / 'k.db'}") as store:
+        store.upsert_accounts([Account.from_dict({**US, "id": "A1", "contact": {"email": "a@example.com"}})],
+                              now=NEW_YORK_MORNING)
+        store.load_batch(store.due_accounts(int(NEW_YORK_MORNING.timestamp()), 10).acct_nos)      # queries compiled now
+
+        class InApp:
+            @hookimpl
+            def arrears_channel_kinds(self):
+                return [ChannelKind("inapp_inbox", "In-app", guardrail_class="electronic", reach=None,
+                                    opt_out={"en": "Turn off messages in the app's settings."})]
+        plugin_manager(InApp())
+        store.append_events([("A1", Event.from_dict({"type": "consent_given", "at": "2026-11-20T10:00:00Z",
+                                                     "channel": "inapp_inbox"}), None)], now=NEW_YORK_MORNING)
+        batch = store.load_batch(store.due_accounts(int(NEW_YORK_MORNING.timestamp()), 10).acct_nos)
+    code = kinds.KIND_CODES["inapp_inbox"]
+    assert list(batch.ev_kind) == [code]
+    assert batch.reach[0] >> code & 1 == 1                   # reach None: always reachable
