@@ -6,7 +6,8 @@ kinds come first, in a fixed order (their codes, `KIND_CODES`, are the positions
 column-wise engine uses); a plugin declares more through the `arrears_channel_kinds` hook
 (`arrears.plugins.kinds`), and `register` appends them. Nothing is ever removed or
 redefined: a plugin cannot redefine a built-in kind, and a kind registered again must be
-declared the same way, so a code keeps its meaning for the life of the process.
+declared on the same terms (by whichever plugin), so a code keeps its meaning for the life of
+the process.
 
 `CHANNEL_KINDS`, `KIND_CODES`, `WRITTEN_KINDS` and `RETRY_AFTER_HOURS` are the tables every
 other module reads (through `domain.model` and `domain.batch`, which re-export them); they
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from arrears.engine.domain.errors import ArrearsError
 
@@ -122,7 +123,8 @@ def register(kinds: Iterable[ChannelKind]) -> tuple[ChannelKind, ...]:
         elif kind.name in BUILTIN_NAMES:
             problems.append(f"{who}: {kind.name!r} is a built-in kind; a plugin cannot redefine it "
                             f"(provide a channel of that kind to replace its transport instead)")
-        elif (known := new.get(kind.name) or KINDS.get(kind.name)) is not None and known != kind:
+        elif (known := new.get(kind.name) or KINDS.get(kind.name)) is not None and \
+                replace(known, plugin=kind.plugin) != kind:          # the same terms: the same kind
             problems.append(f"{who}: already declared differently"
                             + (f" by plugin {known.plugin!r}" if known.plugin else ""))
         else:

@@ -35,11 +35,11 @@ def used_plugin_kinds(data) -> dict[str, tuple]:
     return out
 
 
-def coverage_problems(profiles: dict, used: dict[str, tuple], doc, filename: str) -> list[Problem]:
-    """One problem per (plugin kind the policy uses, loaded profile that does not say how its
-    class is treated), located at the channel that uses the kind."""
+def coverage_problems(profiles: dict, doc, filename: str) -> list[Problem]:
+    """One problem per (plugin kind the policy document `doc` uses, loaded profile that does not
+    say how its class is treated), located at the channel that uses the kind."""
     problems = []
-    for name, path in used.items():
+    for name, path in used_plugin_kinds(doc.data).items():
         kind = KINDS[name]
         for profile in profiles.values():
             classes = dict(profile.classes)

@@ -32,7 +32,7 @@ def load_policy(source: str | Path, *, filename: str | None = None,
     `company_profiles`: a directory of the company's own stricter profiles, applied besides
     the shipped ones in `profiles_dir` (see `arrears.engine.policy.profiles.load_profiles`).
     `kinds`: the channel kinds the loaded plugins add (`arrears.engine.domain.kinds.ChannelKind`,
-    as `arrears.plugins.kinds.channel_kinds(pm)` returns them), registered if they are not yet;
+    as `arrears.plugins.manager.register_kinds(pm)` returns them), registered if they are not yet;
     by default every kind registered in this process. A channel may have one of those kinds
     (else: file:line:col), and each loaded profile must say how its class is treated.
     """
@@ -50,7 +50,7 @@ def load_checked(source: str | Path, *, filename: str | None = None,
     profiles = load_profiles(profiles_dir, company_profiles)
     doc = parse_policy(source, filename=filename,
                        extra_checks=lambda d, name: _profile_problems(d, name, profiles)
-                       + channelclasses.coverage_problems(profiles, channelclasses.used_plugin_kinds(d.data), d, name),
+                       + channelclasses.coverage_problems(profiles, d, name),
                        facts=pluginfacts.definitions(sources), kinds=plugin_kinds)
     name = filename or (str(source) if _is_path(source) else "<policy>")
     used = channelclasses.used_plugin_kinds(doc.data)

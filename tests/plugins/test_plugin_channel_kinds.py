@@ -140,6 +140,12 @@ def test_a_kind_declared_again_differently_is_refused_and_the_tables_are_append_
     code = kinds.KIND_CODES["whatsapp"]
     plugin_manager(whatsapp)                                # the same declaration again: nothing changes
 
+    class Twin:
+        @hookimpl
+        def arrears_channel_kinds(self):
+            return [whatsapp.KIND]
+    plugin_manager(Twin())                                  # another plugin, the same terms: accepted
+
     class Rival:
         @hookimpl
         def arrears_channel_kinds(self):
