@@ -208,3 +208,26 @@ def test_a_kind_registered_after_the_store_was_read_is_loaded_with_its_code_and_
     code = kinds.KIND_CODES["inapp_inbox"]
     assert list(batch.ev_kind) == [code]
     assert batch.reach[0] >> code & 1 == 1                   # reach None: always reachable
+
+
+def test_tick_workers_know_the_kind_too(whatsapp, tmp_path):
+    """A page planned in a worker process decides WhatsApp like this process does."""
+    from arrears.engine.domain.model import Account, Event
+    from arrears.engine.store import Store, outboxstore
+    from arrears.engine.store.db import read_transaction
+    from arrears.engine.tick.runner import run_tick
+    pm = plugin_manager(whatsapp)
+    policy = load_policy(policy_text(), kinds=register_kinds(pm))
+    contact = {"mobile": "+12025550123", "email": "debtor@example.com"}
+    with Store(f"sqlite:///{tmp_path / 'w.db'}") as store:
+        store.upsert_accounts([Account.from_dict({**US, "id": i, "contact": contact}) for i in ("A1", "A2")],
+                              now=NEW_YORK_MORNING)
+        store.append_events([(i, Event.from_dict({"type": "consent_given", "at": "2026-11-01T12:00:00Z",
+                                                  "channel": "whatsapp"}), None) for i in ("A1", "A2")],
+                            now=NEW_YORK_MORNING)
+        summary = run_tick(store, policy, NEW_YORK_MORNING, dispatch=False, workers=1, batch_size=1)
+        assert summary.actions_queued == 2
+        with read_transaction(store.engine) as conn:
+            rows = outboxstore.listing(conn)
+    # batch_size=1: A1's page is planned here, A2's by the worker
+    assert [(r["account_id"], r["channel"]) for r in rows] == [("A1", "whatsapp"), ("A2", "whatsapp")]
