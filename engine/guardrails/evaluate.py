@@ -79,7 +79,7 @@ def universal_rules(facts: Facts) -> list[tuple]:
     """(rule, rows) of the rules every account gets whatever its jurisdiction: the debtor's own
     wishes, for the accounts that have wishes in force (so no other account's trace lists it)."""
     active = facts.wishes["active"]
-    return [(debtor_wishes.UNIVERSAL, active)] if active.any() else []
+    return [(debtor_wishes.universal(), active)] if active.any() else []
 
 
 def time_bar_blocks(facts: Facts, policy, rules) -> tuple[np.ndarray, list]:

@@ -231,3 +231,33 @@ def test_tick_workers_know_the_kind_too(whatsapp, tmp_path):
             rows = outboxstore.listing(conn)
     # batch_size=1: A1's page is planned here, A2's by the worker
     assert [(r["account_id"], r["channel"]) for r in rows] == [("A1", "whatsapp"), ("A2", "whatsapp")]
+
+
+def test_no_contact_at_work_keeps_a_whatsapp_message_out_of_working_hours(whatsapp):
+    """A kind that reaches the debtor's mobile reaches them at work, like a call or an SMS."""
+    from arrears.engine import decide
+    from arrears.engine.domain.model import Account, Event
+    pm = plugin_manager(whatsapp)
+    policy = load_policy(policy_text(), kinds=register_kinds(pm))
+    account = Account.from_dict({**US, "id": "A1", "contact": {"mobile": "+12025550123"}})
+    consent = Event.from_dict({"type": "consent_given", "at": "2026-11-01T12:00:00Z", "channel": "whatsapp"})
+    plain = decide(account, [consent], policy, NEW_YORK_MORNING)
+    assert plain.action.channel == "whatsapp" and plain.action.not_before == NEW_YORK_MORNING
+    wish = Event.from_dict({"type": "contact_preference", "at": "2026-11-10T14:00:00Z",
+                            "wishes": {"no_contact_at_work": True, "working_hours": {"start": "08:30", "end": "17:30"}}})
+    d = decide(account, [consent, wish], policy, NEW_YORK_MORNING)
+    assert d.action.channel == "whatsapp"
+    assert d.action.not_before == datetime(2026, 11, 23, 22, 30, tzinfo=UTC)      # 17:30 in New York
+
+
+def test_a_debtor_who_asked_for_letters_only_gets_no_whatsapp(whatsapp):
+    from arrears.engine import decide
+    from arrears.engine.domain.model import Account, Event
+    pm = plugin_manager(whatsapp)
+    policy = load_policy(policy_text(), kinds=register_kinds(pm))
+    account = Account.from_dict({**US, "id": "A1", "contact": {"mobile": "+12025550123", "address": "1 Main St"}})
+    consent = Event.from_dict({"type": "consent_given", "at": "2026-11-01T12:00:00Z", "channel": "whatsapp"})
+    wish = Event.from_dict({"type": "contact_preference", "at": "2026-11-10T14:00:00Z",
+                            "wishes": {"channels": ["letter"]}})
+    d = decide(account, [consent, wish], policy, NEW_YORK_MORNING)
+    assert d.action.channel == "letter"
