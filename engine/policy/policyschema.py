@@ -118,12 +118,14 @@ def generate(schema: dict) -> dict:
 def with_kinds(schema: dict, kinds) -> dict:
     """A copy of the policy schema `schema` that also allows the plugin channel kinds `kinds`
     (names) wherever a channel kind is written: a channel's `kind`, the `channel` fact
-    parameter, a stage's template-per-kind keys. The committed file knows the built-ins only
+    parameter, a stage's template-per-kind keys, the kinds house contact hours cover. The committed file knows the built-ins only
     (editors accept nothing else); `arrears validate` and the loaders check against this."""
     out = copy.deepcopy(schema)
     names = [*CHANNEL_KINDS, *(k for k in kinds if k not in CHANNEL_KINDS)]
     out["properties"]["channels"]["additionalProperties"]["properties"]["kind"]["enum"] = names
     out["$defs"]["factCondition"]["properties"]["channel"]["enum"] = names
+    hours = out["properties"]["compliance"]["properties"]["contact_hours"]["items"]["properties"]["channels"]["items"]
+    hours["enum"] = [*hours["enum"], *names[len(CHANNEL_KINDS):]]
     stage = out["properties"]["escalation"]["properties"]["stages"]["items"]["properties"]
     for where in (stage["template"], stage["variants"]["items"]["properties"]["template"]):
         for name in names[len(CHANNEL_KINDS):]:

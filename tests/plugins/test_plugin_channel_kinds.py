@@ -261,3 +261,12 @@ def test_a_debtor_who_asked_for_letters_only_gets_no_whatsapp(whatsapp):
                             "wishes": {"channels": ["letter"]}})
     d = decide(account, [consent, wish], policy, NEW_YORK_MORNING)
     assert d.action.channel == "letter"
+
+
+def test_house_contact_hours_may_cover_the_kind(whatsapp):
+    pm = plugin_manager(whatsapp)
+    text = policy_text().replace("      channels: [call, sms, email]\n      weekdays: {start: \"08:00\", end: \"20:00\"}",
+                                 "      channels: [call, sms, email, whatsapp]\n      weekdays: {start: \"08:00\", end: \"20:00\"}", 1)
+    assert "[call, sms, email, whatsapp]" in text
+    policy = load_policy(text, kinds=register_kinds(pm))
+    assert any("whatsapp" in house.rule.channels for house in policy.house)
