@@ -20,7 +20,7 @@ import numpy as np
 from arrears.engine.domain.batch import day_to_date, epoch_day
 from arrears.engine.domain.errors import InputError
 from arrears.engine.kpis import rows
-from arrears.engine.kpis.groups import ALL_KINDS, Group, check_group_by, groups
+from arrears.engine.kpis.groups import Group, all_kinds, check_group_by, groups
 from arrears.engine.kpis.ledger import Ledger
 from arrears.engine.kpis.measures import Period, contact_attempts, measure
 from arrears.engine.kpis.positions import money_batch, positions
@@ -84,7 +84,7 @@ class _Context:
                          self.positions(end), self.attempts)
         months = months_between(start, end)
         everyone = np.ones(self.ledger.n, dtype=bool)
-        total = self._rows(period, [Group("all", everyone, everyone, ALL_KINDS)], months, True)
+        total = self._rows(period, [Group("all", everyone, everyone, all_kinds())], months, True)
         grouped = total if group_by is None else \
             self._rows(period, groups(self.ledger, period, self.policy, group_by), months, False)
         p = self.policy

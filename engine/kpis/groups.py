@@ -22,13 +22,17 @@ import numpy as np
 
 from arrears.engine.domain.batch import day_to_date
 from arrears.engine.domain.errors import InputError
-from arrears.engine.domain.model import CHANNEL_KINDS
+from arrears.engine.domain.kinds import CHANNEL_KINDS, label
 from arrears.engine.kpis.ledger import Ledger
-from arrears.engine.kpis.measures import KINDS, Period
+from arrears.engine.kpis.measures import Period
 
 GROUP_BY = ("segment", "bucket", "channel", "stage")
 NONE = "(none)"
-ALL_KINDS = tuple(range(KINDS))
+
+
+def all_kinds() -> tuple[int, ...]:
+    """The code of every channel kind registered (built-in, then plugins')."""
+    return tuple(range(len(CHANNEL_KINDS)))
 
 
 @dataclass(frozen=True)
@@ -53,9 +57,10 @@ def groups(ledger: Ledger, period: Period, policy, group_by: str | None) -> list
     check_group_by(group_by, ledger)
     everyone = np.ones(ledger.n, dtype=bool)
     if group_by is None:
-        return [Group("all", everyone, everyone, ALL_KINDS)]
-    if group_by == "channel":
-        out = [Group(kind, period.last_kind == code, everyone, (code,)) for code, kind in enumerate(CHANNEL_KINDS)]
+        return [Group("all", everyone, everyone, all_kinds())]
+    if group_by == "channel":      # each kind under its reporting name (a plugin's `WhatsApp`)
+        out = [Group(label(kind), period.last_kind == code, everyone, (code,))
+               for code, kind in enumerate(CHANNEL_KINDS)]
         none = period.last_kind < 0
         return out + [Group(NONE, none, none, ())]
     if group_by == "segment":
@@ -81,7 +86,7 @@ def _by_label(labels: np.ndarray, order: list) -> list[Group]:
     out = []
     for name in names:
         rows = codes.reshape(-1) == code_of[name]      # integer compare: cheap on large portfolios
-        out.append(Group(name, rows, rows, ALL_KINDS))
+        out.append(Group(name, rows, rows, all_kinds()))
     return out
 
 
@@ -92,9 +97,9 @@ def _segments(ledger: Ledger, period: Period) -> list[Group]:
         raise InputError(f"the ledger has no segment membership at or before "
                          f"{day_to_date(period.end).isoformat()} (ledger_from_store(..., segment_days=[end]))",
                          "group_by")
-    out = [Group(name, member[i], member[i], ALL_KINDS) for i, name in enumerate(seg.names)]
+    out = [Group(name, member[i], member[i], all_kinds()) for i, name in enumerate(seg.names)]
     none = ~member.any(axis=0) if len(seg.names) else np.ones(ledger.n, dtype=bool)
-    return out + [Group(NONE, none, none, ALL_KINDS)]
+    return out + [Group(NONE, none, none, all_kinds())]
 
 
 def stage_at(ledger: Ledger, day: int) -> np.ndarray:

@@ -15,7 +15,7 @@ from fractions import Fraction
 from itertools import pairwise
 
 from arrears.engine.domain.batch import day_to_date, epoch_day
-from arrears.engine.domain.model import CHANNEL_KINDS
+from arrears.engine.domain.kinds import CHANNEL_KINDS, label
 from arrears.engine.domain.money import exponent
 from arrears.engine.kpis import compute_kpis, kpi_series, month_ends
 from arrears.engine.kpis.catalogue import KPIS
@@ -94,7 +94,7 @@ def _view(currency: str, reports, channel_reports, summary, periods, buckets) ->
     reasons = {f"{a} → {b}": [None if r is None else r.roll_rates[k][2].reason for r in rows]
                for k, (a, b) in enumerate(pairwise(buckets))}
     reasons.update({k.name: [None if r is None else r.kpis[k.name].reason for r in rows] for k in KPIS if k.chart})
-    channels = [*CHANNEL_KINDS, NONE]
+    channels = [*(label(k) for k in CHANNEL_KINDS), NONE]     # groups carry reporting names
     by_channel = {}
     for kind in channels:
         series = []

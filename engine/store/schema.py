@@ -160,6 +160,7 @@ outbox = Table(
     Column("seal", Text),                            # the row's seal (0010)
     UniqueConstraint("acct_no", "stage", "attempt", "episode_key"),
     Index(None, "status", "next_attempt_at"),
+    Index(None, "provider_id"),                      # a delivery receipt finds its row (0012)
 )
 
 # Named leases (0003): one row per lease; whoever holds an unexpired row may do the
