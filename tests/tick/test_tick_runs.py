@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
@@ -156,6 +157,41 @@ def test_the_launcher_runs_one_at_a_time_and_records_it(store):
         runtime.close()
     with pytest.raises(ShuttingDown):
         launcher.launch(NOW)
+
+
+class SlowToLetGo(Runtime):
+    """A runtime whose run returns a while after it is recorded finished, as a thread winds up."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.recorded, self.let_go = threading.Event(), threading.Event()
+
+    def run(self, *args, **kwargs):
+        result = super().run(*args, **kwargs)
+        self.recorded.set()
+        self.let_go.wait(60)
+        return result
+
+
+def test_a_run_recorded_finished_does_not_hold_the_launcher(store):
+    # A client polls GET /v1/ticks/{id} until the run is finished, then starts the next one:
+    # it must not be told that the finished run is still running (409).
+    load(store, [account("A1")])
+    runtime = SlowToLetGo(settings_for(store), dispatch=False)
+    launcher = TickLauncher(runtime)
+    try:
+        first = launcher.launch(NOW)
+        assert runtime.recorded.wait(60)
+        second = launcher.launch(NOW)
+        assert second != first
+        with pytest.raises(TickBusy):          # the second, not yet recorded finished, is running
+            launcher.launch(NOW)
+        runtime.let_go.set()
+        wait_until(lambda: all(r.status == "succeeded" for r in runs(store)), 60, 0.02, what="both runs")
+    finally:
+        runtime.let_go.set()
+        launcher.close()
+        runtime.close()
 
 
 def test_a_submit_that_fails_leaves_a_failed_run_and_a_free_launcher(store):
