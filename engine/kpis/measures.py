@@ -159,3 +159,16 @@ def measure(ledger: Ledger, policy, start: int, end: int, opening: Positions, cl
         m[:, cols[f"{name}:0"]:cols[f"{name}:0"] + KINDS] = counts
     return Period(start=start, end=end, matrix=m, cols=cols, opening=opening, closing=closing,
                   last_kind=last_attempt_kind(ledger, attempts, end))
+
+
+def attempts_per_day(ledger: Ledger, attempts: np.ndarray, start: int, end: int,
+                     scope: np.ndarray | None = None) -> np.ndarray:
+    """Contact attempts (`contact_attempts`) per day of `start..end` and channel kind code:
+    int64 (days, KINDS); only the accounts `scope` (bool, rows) when given."""
+    c = ledger.contacts
+    rows = attempts & (c.day >= start) & (c.day <= end) & (c.kind >= 0)
+    if scope is not None:
+        rows &= scope[c.acct]
+    days = end - start + 1
+    key = (c.day[rows].astype(np.int64) - start) * KINDS + c.kind[rows]
+    return np.bincount(key, minlength=days * KINDS).reshape(days, KINDS)

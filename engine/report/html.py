@@ -19,6 +19,7 @@ from arrears.engine.report import fmt, palette
 from arrears.engine.report.charts import (
     aging_chart,
     channel_chart,
+    contacts_chart,
     dso_chart,
     goal_rows,
     goals_in_period,
@@ -68,7 +69,8 @@ def render(data: ReportData, goals: dict | None = None, *, generated: datetime |
         palette_css=Markup(palette.css(buckets)),
         start=data.start.isoformat(), end=data.end.isoformat(), policy=data.policy, accounts=data.accounts,
         generated=generated.isoformat().replace("+00:00", "Z"),
-        sections=[_section(v) for v in data.currencies],
+        sections=[_section(v) for v in data.currencies], segment=data.segment,
+        contacts=None if data.contacts is None else contacts_chart(data.contacts),
         goals=None if goals is None else _goals(goals, data))
 
 

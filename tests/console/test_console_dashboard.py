@@ -35,7 +35,7 @@ def test_the_kept_report_is_the_report_of_the_store(app, demo_store, tmp_path):
     # the same page `arrears report` writes for the period (but for the time it was made)
     out = tmp_path / "report.html"
     assert main(["report", "--from", "2026-07-01", "--to", "2026-12-01", "--out", str(out),
-                 "--db", demo_store.url]) == 0
+                 "--db", demo_store.url, "--capacity", "call=100"]) == 0     # the work queue's capacity
     kept = demo_store.snapshot(NAME)["body"]
 
     def body(html):
