@@ -39,10 +39,22 @@ class Tally:
         if policy is None:
             from arrears.engine.kpis.compute import default_policy
             policy = default_policy()
-        self.policy, self.costs = policy, costs
+        self.policy, self._costs = policy, costs
         self.scopes = tuple(scopes)   # the `within`s every period is measured for in one pass
         self._sums: dict = {}         # (start, end, group_by) -> {within: Sums}
+        self._reports: dict = {}      # (start, end, group_by, within) -> KpiReport, until a change
         self._set(ledger)
+
+    @property
+    def costs(self):
+        """The cost model the reports' cost to collect is computed with."""
+        return self._costs
+
+    @costs.setter
+    def costs(self, costs) -> None:
+        if costs is not self._costs:
+            self._costs = costs
+            self._reports.clear()
 
     def _set(self, ledger: Ledger) -> None:
         self.ledger = ledger
@@ -62,11 +74,15 @@ class Tally:
             raise InputError(f"the period starts ({day_to_date(start)}) after it ends ({day_to_date(end)})",
                              "from")
         check_group_by(group_by, self.ledger)
+        built = self._reports.get((start, end, group_by, within))
+        if built is not None:
+            return built
         kept = self._sums.setdefault((start, end, group_by), {})
         if within not in kept:
             wanted = [w for w in (*self.scopes, within) if w not in kept]
             kept.update(self._measurer.sums(start, end, group_by, list(dict.fromkeys(wanted))))
-        return self._build(start, end, group_by, kept[within])
+        built = self._reports[(start, end, group_by, within)] = self._build(start, end, group_by, kept[within])
+        return built
 
     def attempts_per_day(self, start: int, end: int, within=None) -> np.ndarray:
         """Contact attempts per day of `start..end` and channel kind code (int64 (days, kinds)),
@@ -79,6 +95,7 @@ class Tally:
         with the same segment days) join; every kept report's sums follow."""
         if not gone.any() and new.n == 0:
             return
+        self._reports.clear()
         sides = [(sign, _Measurer(led, self.policy)) for sign, led in ((-1, subset(self.ledger, gone)), (+1, new))
                  if led.n]
         for (start, end, group_by), kept in self._sums.items():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from fractions import Fraction
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -32,8 +33,10 @@ STATUS_TEXT = {"on-track": "On track", "at-risk": "At risk", "off-track": "Off t
                "missed": "Missed", "not-started": "Not started", "no-data": "No data"}
 
 
+@lru_cache(maxsize=1)
 def environment() -> Environment:
-    """The report's Jinja2 environment: autoescape always, undefined names are errors."""
+    """The report's Jinja2 environment: autoescape always, undefined names are errors (one per
+    process: its templates are compiled once)."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.globals.update(status_text=STATUS_TEXT)
