@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import calendar
 from datetime import date
-from fractions import Fraction
 from functools import lru_cache
 from itertools import pairwise
 
@@ -23,7 +22,7 @@ from arrears.engine.domain.batch import day_to_date, epoch_day
 from arrears.engine.domain.errors import InputError
 from arrears.engine.kpis.ledger import Ledger
 from arrears.engine.kpis.report import KpiReport, KpiSeries
-from arrears.engine.kpis.tally import Tally
+from arrears.engine.kpis.tally import Tally, months_between  # noqa: F401  (still importable from here)
 
 
 @lru_cache(maxsize=1)
@@ -43,19 +42,6 @@ def as_day(value, where: str) -> int:
     raise InputError(f"expected a date or an epoch day, got {value!r}", where)
 
 
-def months_between(start: int, end: int) -> Fraction:
-    """Calendar months in `start..end`: each month counts the share of its days in the period."""
-    total = Fraction(0)
-    day = start
-    while day <= end:
-        d = day_to_date(day)
-        length = calendar.monthrange(d.year, d.month)[1]
-        last = day + (length - d.day)            # last day of this month
-        total += Fraction(min(last, end) - day + 1, length)
-        day = last + 1
-    return total
-
-
 def compute_kpis(ledger: Ledger, start_day, end_day, *, group_by: str | None = None, policy=None,
                  costs=None) -> KpiReport:
     """The KPIs of `start_day..end_day` (both included) for the portfolio in `ledger`.
@@ -65,7 +51,7 @@ def compute_kpis(ledger: Ledger, start_day, end_day, *, group_by: str | None = N
     `costs`: a CostModel (default none). Raises InputError for a bad period or group_by.
     """
     start, end = as_day(start_day, "from"), as_day(end_day, "to")
-    return Tally(ledger, policy, costs).report(start, end, group_by)
+    return Tally(ledger, policy or default_policy(), costs).report(start, end, group_by)
 
 
 def kpi_series(ledger: Ledger, days, *, group_by: str | None = None, policy=None, costs=None) -> KpiSeries:
@@ -73,7 +59,7 @@ def kpi_series(ledger: Ledger, days, *, group_by: str | None = None, policy=None
 
     `days` must be increasing (e.g. `month_ends(start, end)`); m days give m - 1 reports.
     """
-    return series_of(Tally(ledger, policy, costs), days, group_by)
+    return series_of(Tally(ledger, policy or default_policy(), costs), days, group_by)
 
 
 def series_of(tally, days, group_by: str | None = None, within=None) -> KpiSeries:

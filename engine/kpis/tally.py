@@ -17,6 +17,7 @@ ledger must hold a segment snapshot for it).
 """
 from __future__ import annotations
 
+import calendar
 from fractions import Fraction
 
 import numpy as np
@@ -32,13 +33,25 @@ from arrears.engine.kpis.report import KpiReport
 from arrears.engine.kpis.ledger import concat, subset
 
 
+def months_between(start: int, end: int) -> Fraction:
+    """Calendar months in `start..end`: each month counts the share of its days in the period."""
+    total = Fraction(0)
+    day = start
+    while day <= end:
+        d = day_to_date(day)
+        length = calendar.monthrange(d.year, d.month)[1]
+        last = day + (length - d.day)            # last day of this month
+        total += Fraction(min(last, end) - day + 1, length)
+        day = last + 1
+    return total
+
+
 class Tally:
     """KPI reports of one ledger under one policy and cost model (see the module docstring)."""
 
     def __init__(self, ledger: Ledger, policy, costs=None, scopes=(None,)):
-        if policy is None:
-            from arrears.engine.kpis.compute import default_policy
-            policy = default_policy()
+        """`policy`: a CompiledPolicy (its buckets, segments, promise rules); `scopes`: the
+        `within`s (None: every account) each period is measured for in the same pass."""
         self.policy, self._costs = policy, costs
         self.scopes = tuple(scopes)   # the `within`s every period is measured for in one pass
         self._sums: dict = {}         # (start, end, group_by) -> {within: Sums}
@@ -106,7 +119,6 @@ class Tally:
         self._set(concat([subset(self.ledger, ~gone), new]))
 
     def _build(self, start: int, end: int, group_by, sums: "Sums") -> KpiReport:
-        from arrears.engine.kpis.compute import months_between
         p = self.policy
         months = months_between(start, end)
         total = self._rows(sums.total, {"all": ALL_KINDS}, ["all"], start, end, months, True)
