@@ -186,10 +186,17 @@ class _Measurer:
         self._batch = None
         self._attempts = None
         self._positions: dict = {}
-        names, codes = (np.unique(ledger.currency.astype(str), return_inverse=True) if ledger.n
-                        else (np.zeros(0, dtype=str), np.zeros(0, dtype=np.int64)))
-        self.currencies = names.tolist()
-        self.by_currency = [codes.reshape(-1) == i for i in range(len(self.currencies))]
+        self._by_currency = None
+
+    @property
+    def by_currency(self) -> list:
+        """(currency, its accounts as a bool mask) per currency, sorted; computed when first
+        measured (a kept ledger that only answers from its sums never needs them)."""
+        if self._by_currency is None:
+            names, codes = (np.unique(self.ledger.currency.astype(str), return_inverse=True) if self.ledger.n
+                            else (np.zeros(0, dtype=str), np.zeros(0, dtype=np.int64)))
+            self._by_currency = [(name, codes.reshape(-1) == i) for i, name in enumerate(names.tolist())]
+        return self._by_currency
 
     def positions(self, day: int):
         if self._batch is None:
@@ -217,13 +224,13 @@ class _Measurer:
 
         def summed(mask):            # channel groups share one contact mask: sum it once
             if id(mask) not in seen:
-                seen[id(mask)] = (mask, [m[mask & in_cur].sum(axis=0) for in_cur in self.by_currency])
+                seen[id(mask)] = (mask, [m[mask & in_cur].sum(axis=0) for _, in_cur in self.by_currency])
             return seen[id(mask)][1]
 
         def put(table, group: Group):
             rows_, contact = summed(group.rows), summed(group.contact_rows)
             out.kinds[group.name] = group.kinds
-            for i, currency in enumerate(self.currencies):
+            for i, (currency, _) in enumerate(self.by_currency):
                 table[(group.name, currency)] = (rows_[i], contact[i])
         put(out.total, Group("all", scope, scope, ALL_KINDS))
         for g in grouped:
