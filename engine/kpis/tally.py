@@ -13,7 +13,8 @@ sums, the same rows).
     tally.replace(gone, sub_ledger)                     # accounts `gone` (bool, rows) out, `sub_ledger` in
 
 `within` scopes a report to the accounts of one policy segment at the end of one day (the
-ledger must hold a segment snapshot for it).
+ledger must hold a segment snapshot for it). A ledger's `labels` do not survive `replace`
+(the store's ledgers have none).
 """
 from __future__ import annotations
 
@@ -26,11 +27,10 @@ from arrears.engine.domain.batch import day_to_date
 from arrears.engine.domain.errors import InputError
 from arrears.engine.kpis import rows
 from arrears.engine.kpis.groups import ALL_KINDS, Group, check_group_by, group_order, groups
-from arrears.engine.kpis.ledger import Ledger
+from arrears.engine.kpis.ledger import Ledger, concat, subset
 from arrears.engine.kpis.measures import attempts_per_day, contact_attempts, measure
 from arrears.engine.kpis.positions import money_batch, positions
 from arrears.engine.kpis.report import KpiReport
-from arrears.engine.kpis.ledger import concat, subset
 
 
 def months_between(start: int, end: int) -> Fraction:
@@ -122,8 +122,9 @@ class Tally:
         p = self.policy
         months = months_between(start, end)
         total = self._rows(sums.total, {"all": ALL_KINDS}, ["all"], start, end, months, True)
-        grouped = total if group_by is None else self._rows(
-            sums.groups, sums.kinds, group_order(group_by, p, sums.kinds, self.ledger.segments.names), start, end, months, False)
+        order = group_order(group_by, p, sums.kinds, self.ledger.segments.names)
+        grouped = total if group_by is None else \
+            self._rows(sums.groups, sums.kinds, order, start, end, months, False)
         return KpiReport(start=start, end=end, months=months, group_by=group_by,
                          policy={"name": p.name, "version": p.version, "digest": p.digest},
                          buckets=tuple(p.bucket_names), groups=tuple(grouped), total=tuple(total))
