@@ -54,7 +54,11 @@ class Kept:
         """The kept tally brought up to date, or a new one (first run, a new day, another policy)."""
         key = (store.url, policy.digest, tuple(segment_days), scopes)
         if key == self.key:
-            read = self.tally.update()
+            try:
+                read = self.tally.update()
+            except BaseException:
+                self.key, self.tally = None, None           # half followed: the next run reads everything
+                raise
             self.tally.tally.costs = costs
             return self.tally.tally, read
         from arrears.engine.kpis.fromstore import StoreTally
