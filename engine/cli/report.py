@@ -1,9 +1,11 @@
 """`arrears report`: the collections report for a period as one self-contained HTML page.
 
     arrears report --from DATE --to DATE --out report.html [--goals FILE] [--db URL] [--policy FILE] [--config FILE]
+                   [--capacity KIND=N]
 
 Aging by bucket at each month end, roll rates, DSO, collections by channel, a KPI
-table per currency and, with goals, each goal's progress (judged on `--to`). The
+table per currency, contacts per day against each channel's daily capacity (the config
+file's `daily_capacity`, `--capacity KIND=N` on top) and, with goals, each goal's progress (judged on `--to`). The
 page has no script and loads nothing: it can be mailed, archived or printed.
 The file is written whole or not at all. Exit status: 0 written; 1 the goals file or
 the policy has problems (printed as file:line:col); 2 bad arguments or configuration,
@@ -17,7 +19,7 @@ from pathlib import Path
 
 from arrears.engine.cli.errors import ExitCode, UsageError
 from arrears.engine.cli.goals import EXITS, add_source_options
-from arrears.engine.cli.options import add_command, add_format, add_period, period, write_json
+from arrears.engine.cli.options import add_capacity, add_command, add_format, add_period, period, write_json
 from arrears.engine.domain.words import plural
 
 HELP = "write the collections report (charts, KPIs, goal progress) as a self-contained HTML page"
@@ -33,6 +35,7 @@ def register(subparsers) -> None:
     parser.add_argument("--out", required=True, metavar="FILE", help="the HTML file to write")
     add_source_options(parser)
     parser.add_argument("--no-goals", action="store_true", help="leave the goals out")
+    add_capacity(parser)
     add_format(parser)
     parser.set_defaults(handler=run)
 
@@ -66,7 +69,8 @@ def run(args) -> int:
     goalset = None if args.no_goals else load_goals(src.goals_file, buckets=src.policy.bucket_names,
                                                     segments=tuple(src.policy.segments))
     ledger = read_ledger(src.settings.database_url, src.policy, measure_days(goalset, end))
-    page = report_page(ledger, src.policy, start, end, goalset=goalset, costs=src.costs)
+    page = report_page(ledger, src.policy, start, end, goalset=goalset, costs=src.costs,
+                       capacity=_capacity(src.settings, args.capacity))
     data, goals = page.data, page.goals
     write_atomically(out, page.html)
     periods = len(data.currencies[0].periods) if data.currencies else 0
@@ -79,6 +83,14 @@ def run(args) -> int:
               + ("" if goals is None else f", {plural(shown, 'goal')}")
               + (f" ({left} outside the period left out)" if left else "") + ")")
     return ExitCode.OK
+
+
+def _capacity(settings, overrides):
+    """The channels' daily capacity: the config file's `daily_capacity` (as `arrears simulate`
+    reads it), with `--capacity` on top (CapacityError, exit 2, if unusable)."""
+    from arrears.engine.simulate import from_delivery_config
+    capacity = from_delivery_config(settings.dispatcher_config)
+    return capacity.overridden(dict(overrides)) if overrides else capacity
 
 
 def _goals_shown(goals: dict | None, start, end) -> tuple[int | None, int | None]:

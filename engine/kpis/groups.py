@@ -77,12 +77,27 @@ def groups(ledger: Ledger, period: Period, policy, group_by: str | None) -> list
     return _by_label(labels, order)
 
 
+def ordered(names, order) -> list:
+    """`names` in report order: those in `order` first (in its order), then the others sorted,
+    "(none)" last."""
+    present = set(names)
+    out = [x for x in order if x in present and x != NONE]
+    return out + sorted(present - set(out) - {NONE}) + ([NONE] if NONE in present else [])
+
+
+def group_order(group_by: str | None, policy, names, segments=()) -> list:
+    """The order a report lists the groups `names` of `group_by` in (as `groups` makes them);
+    `segments`: the ledger's segment names."""
+    preset = {None: ["all"], "channel": list(CHANNEL_KINDS), "bucket": list(policy.bucket_names),
+              "stage": [s.id for s in policy.stages], "segment": list(segments)}
+    return ordered(names, preset.get(group_by, []))
+
+
 def _by_label(labels: np.ndarray, order: list) -> list[Group]:
     """One group per distinct label: those in `order` first, then the others sorted, "(none)" last."""
     uniq, codes = np.unique(labels.astype(str), return_inverse=True) if len(labels) else ([], [])
     code_of = {name: i for i, name in enumerate(uniq.tolist() if len(labels) else [])}
-    names = [x for x in order if x in code_of and x != NONE]
-    names += sorted(set(code_of) - set(names) - {NONE}) + ([NONE] if NONE in code_of else [])
+    names = ordered(code_of, order)
     out = []
     for name in names:
         rows = codes.reshape(-1) == code_of[name]      # integer compare: cheap on large portfolios

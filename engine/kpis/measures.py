@@ -160,3 +160,17 @@ def measure(ledger: Ledger, policy, start: int, end: int, opening: Positions, cl
         m[:, cols[f"{name}:0"]:cols[f"{name}:0"] + kinds] = counts
     return Period(start=start, end=end, matrix=m, cols=cols, opening=opening, closing=closing,
                   last_kind=last_attempt_kind(ledger, attempts, end))
+
+
+def attempts_per_day(ledger: Ledger, attempts: np.ndarray, start: int, end: int,
+                     scope: np.ndarray | None = None) -> np.ndarray:
+    """Contact attempts (`contact_attempts`) per day of `start..end` and channel kind code:
+    int64 (days, kinds registered); only the accounts `scope` (bool, rows) when given."""
+    c = ledger.contacts
+    kinds = len(CHANNEL_KINDS)
+    rows = attempts & (c.day >= start) & (c.day <= end) & (c.kind >= 0)
+    if scope is not None:
+        rows &= scope[c.acct]
+    days = end - start + 1
+    key = (c.day[rows].astype(np.int64) - start) * kinds + c.kind[rows]
+    return np.bincount(key, minlength=days * kinds).reshape(days, kinds)
