@@ -5,7 +5,8 @@ snapshot, so the page answers at once whatever the portfolio's size.
 `refresh(state)` computes it from the store (the KPI ledger, the active policy, the goals file of
 the API's settings, the work queue's capacity) and stores it under the name `dashboard`, and one
 page per policy segment under `dashboard:SEGMENT`, in one pass; `arrears serve` runs it when it
-starts and then every `console.dashboard_minutes` (60) in its scheduler, keeping the figures
+starts, after each tick that ran, and at least every `console.dashboard_minutes` (60) in its
+scheduler (`TickScheduler.add_periodic(..., after_ticks=True)`), keeping the figures
 between runs (`Kept`), so a run reads only the accounts that changed since the last one (the first
 run of a day reads them all). `/dashboard` (`?segment=NAME` for a segment's) shows the kept page
 inside a frame (its own, stricter Content-Security-Policy: inline styles of the report, nothing
