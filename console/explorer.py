@@ -1,6 +1,8 @@
 """The decision explorer: find an account, and see why it is treated as it is.
 
-`/accounts?q=…` finds accounts by id (prefix), debtor id or account manager. `/accounts/<id>`
+`/accounts?q=…&email=…&stage=…&status=…` finds accounts by id (prefix), debtor id or account
+manager, by contact email, by the stage and status of their latest decision (filters combine; a
+page at a time, `after` the last id shown; `accountreads.search`). `/accounts/<id>`
 shows the account as the engine sees it now under the active policy: balance, invoices and
 aging, the decision in plain words with its reasons, priority factors, every stage with why
 or why not, holds with their end, offers, and the history of events. Every role may read it.
@@ -41,15 +43,31 @@ def home():
 @blueprint.route("/accounts")
 @require()
 def accounts():
-    """Search form and results."""
+    """Search form and results: every filter given must hold; a page of SEARCH_LIMIT at a time.
+    Asked by htmx as the user types (`HX-Request`), only the results are sent."""
     from arrears.engine.store import accountreads
     from arrears.engine.store.db import read_transaction
-    q = (request.args.get("q") or "").strip()[:200]
-    rows = []
-    if q:
-        with read_transaction(_state().store.engine) as conn:
-            rows = accountreads.search(conn, q, SEARCH_LIMIT)
-    return render_template("accounts.html", q=q, rows=rows, limit=SEARCH_LIMIT)
+    state = _state()
+    form = {name: (request.args.get(name) or "").strip()[:200] for name in ("q", "email", "stage", "status", "after")}
+    stages = list(dict.fromkeys(a.id for a in state.policies.active().actions))
+    errors = {}
+    if form["stage"] and form["stage"] not in stages:
+        errors["stage"] = f"the active policy has no stage {form['stage']!r}"
+    if form["status"] and form["status"] not in accountreads.STATUSES:
+        errors["status"] = f"no status {form['status']!r}: choose one from the list"
+    searched = any(form[k] for k in ("q", "email", "stage", "status")) and not errors
+    rows, nxt = [], None
+    if searched:
+        with read_transaction(state.store.engine) as conn:
+            rows, nxt = accountreads.search(conn, text=form["q"] or None, email=form["email"] or None,
+                                            stage=form["stage"] or None, status=form["status"] or None,
+                                            after=form["after"] or None, limit=SEARCH_LIMIT)
+    more = {k: v for k, v in form.items() if v and k != "after"}
+    context = dict(form=form, q=form["q"], rows=rows, limit=SEARCH_LIMIT, searched=searched, errors=errors,
+                   stages=stages, statuses=accountreads.STATUSES, more=more, nxt=nxt,
+                   next_url=url_for("console_explorer.accounts", **more, after=nxt) if nxt else None)
+    template = "_account_results.html" if request.headers.get("HX-Request") == "true" else "accounts.html"
+    return render_template(template, **context), (422 if errors else 200)
 
 
 @blueprint.route("/accounts/<path:account_id>")
