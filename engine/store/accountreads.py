@@ -115,10 +115,10 @@ def search(conn, *, text: str | None = None, email: str | None = None, stage: st
     by stage or status alone reads at most SCAN_WINDOW accounts per page (in id order) and, when
     that window ends before `limit` matches, `next` continues after it: every page is bounded.
 
-    Rows: (id, currency, debtor_type, debtor_id, account_manager, next_evaluation_at, stage,
+    Rows: (id, acct_no, currency, debtor_type, debtor_id, account_manager, next_evaluation_at, stage,
     action_type, channel, evaluated_at, email)."""
     from arrears.engine.store.schema import decisions
-    cols = (accounts.c.id, accounts.c.currency, accounts.c.debtor_type, accounts.c.debtor_id,
+    cols = (accounts.c.id, accounts.c.acct_no, accounts.c.currency, accounts.c.debtor_type, accounts.c.debtor_id,
             accounts.c.account_manager, accounts.c.next_evaluation_at, decisions.c.stage,
             decisions.c.action_type, decisions.c.channel, decisions.c.evaluated_at,
             func.json_extract(accounts.c.contact, "$.email").label("email") if conn.dialect.name != "postgresql"

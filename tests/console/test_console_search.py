@@ -111,3 +111,27 @@ def test_an_unknown_stage_or_status_is_said_at_its_field(app, ticked):
     assert r.status_code == 422
     assert 'id="stage-error"' in page and "the active policy has no stage &#39;nope&#39;" in page
     assert 'id="status-error"' in page and _ids(page) == []
+
+
+def test_segment_now_alone_and_with_other_filters_matches_the_engine(app, ticked, monkeypatch):
+    """A segment is a policy condition on the account's facts now: the oracle decides every account."""
+    from arrears.console import explorer
+    from arrears.engine.decisions.core import decide
+    policy = app.extensions["arrears"].policies.active()
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    every = _everything(ticked)
+    segments = {}
+    for a in every:
+        account, events = ticked.get_account(a["id"])
+        segments[a["id"]] = set(decide(account, events, policy, now).segments)
+    monkeypatch.setattr(explorer, "SEGMENT_BUDGET", 300)          # several bounded pages per search
+    client = logged_in(app, "manager")
+    names = sorted({s for found in segments.values() for s in found})
+    assert len(names) >= 3, names
+    for name in names:
+        assert _all_pages(client, f"segment={name}") == [a["id"] for a in every if name in segments[a["id"]]], name
+    name = names[0]
+    assert _all_pages(client, f"segment={name}&status=contact") == \
+        [a["id"] for a in every if name in segments[a["id"]] and a["status"] == "contact"]
+    r = client.get("/accounts?segment=nope")
+    assert r.status_code == 422 and 'id="segment-error"' in r.get_data(as_text=True)
