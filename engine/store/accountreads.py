@@ -83,9 +83,11 @@ SCAN_WINDOW = 20_000        # accounts a search by stage or status alone reads p
 def email_of(conn):
     """SQL expression of an account's lower-cased contact email: the expression of the
     `ix_accounts_email` index (revision 0012), written as that index is."""
+    # Literal text, not bound parameters: a database matches an index's expression only to the same
+    # expression, and a parameter in place of '$.email' is not the same.
     if conn.dialect.name == "postgresql":
         return literal_column("lower(accounts.contact::jsonb ->> 'email')")
-    return func.lower(func.json_extract(accounts.c.contact, "$.email"))
+    return literal_column("lower(json_extract(accounts.contact, '$.email'))")
 
 
 def _status(status: str):
