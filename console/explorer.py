@@ -20,7 +20,7 @@ from arrears.engine.domain.clock import from_epoch
 blueprint = Blueprint("console_explorer", __name__, template_folder="templates")
 SEARCH_LIMIT = 50
 SEGMENT_CHUNK = 250         # accounts whose segments are computed at once
-SEGMENT_BUDGET = 1000       # accounts a search by segment reads per page, at most (~150 µs each)
+SEGMENT_BUDGET = 500        # accounts a search by segment reads per page, at most (~150 µs each)
 
 
 def _state():

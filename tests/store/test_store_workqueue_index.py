@@ -160,3 +160,26 @@ def _plan(conn, policy_or_call) -> str:
     compiled = captured[0].compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params = tuple(compiled.params[name] for name in compiled.positiontup)
     return "\n".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), params))
+
+
+def test_the_explorer_search_by_email_stage_and_status(ticked):
+    """`accountreads.search` on both databases (the email through 0012's expression index),
+    against every account read plainly."""
+    from arrears.engine.store import accountreads
+    with Store(ticked) as store, read_transaction(store.engine) as conn:
+        every = conn.execute(select(accounts.c.id, accounts.c.contact, accounts.c.decision_key,
+                                    decisions.c.stage, decisions.c.action_type)
+                             .select_from(accounts.outerjoin(decisions, decisions.c.id == accounts.c.decision_id))
+                             .order_by(accounts.c.id)).all()
+        emails = [(json.loads(r.contact).get("email") or "").lower() for r in every]
+        target = next(e for e in emails if e)
+        rows, nxt = accountreads.search(conn, email=target.upper(), limit=50)
+        assert [r.id for r in rows] == [r.id for r, e in zip(every, emails) if e == target] and nxt is None
+        stage = every[0].stage
+        found, after = [], None
+        while True:
+            rows, after = accountreads.search(conn, stage=stage, status="contact", after=after, limit=7)
+            found += [r.id for r in rows]
+            if after is None:
+                break
+        assert found == [r.id for r in every if r.stage == stage and r.action_type is not None] and found
