@@ -71,10 +71,12 @@ def accounts():
             rows, nxt = _in_segment(state, policy, form["segment"], filters, form["after"] or None)
         else:
             with read_transaction(state.store.engine) as conn:
-                rows, nxt = accountreads.search(conn, **filters, after=form["after"] or None, limit=SEARCH_LIMIT)
+                rows, nxt = accountreads.search(conn, **filters, after=form["after"] or None,
+                                                limit=SEARCH_LIMIT)
     more = {k: v for k, v in form.items() if v and k != "after"}
     context = dict(form=form, q=form["q"], rows=rows, limit=SEARCH_LIMIT, searched=searched, errors=errors,
-                   stages=stages, segments=list(policy.segments), statuses=accountreads.STATUSES, more=more, nxt=nxt,
+                   stages=stages, segments=list(policy.segments), statuses=accountreads.STATUSES, more=more,
+                   nxt=nxt,
                    next_url=url_for("console_explorer.accounts", **more, after=nxt) if nxt else None)
     template = "_account_results.html" if request.headers.get("HX-Request") == "true" else "accounts.html"
     return render_template(template, **context), (422 if errors else 200)

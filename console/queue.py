@@ -131,7 +131,8 @@ def _work_context(account_id: str, held, errors: dict | None = None, form: dict 
                 form=form or {}, key=secrets.token_urlsafe(16), today=now.date())
 
 
-def _work_page(account_id: str, held, errors: dict | None = None, form: dict | None = None, status: int = 200):
+def _work_page(account_id: str, held, errors: dict | None = None, form: dict | None = None,
+               status: int = 200):
     return render_template("work.html", **_work_context(account_id, held, errors, form)), status
 
 

@@ -120,11 +120,12 @@ def search(conn, *, text: str | None = None, email: str | None = None, stage: st
     Rows: (id, acct_no, currency, debtor_type, debtor_id, account_manager, next_evaluation_at, stage,
     action_type, channel, evaluated_at, email)."""
     from arrears.engine.store.schema import decisions
-    cols = (accounts.c.id, accounts.c.acct_no, accounts.c.currency, accounts.c.debtor_type, accounts.c.debtor_id,
-            accounts.c.account_manager, accounts.c.next_evaluation_at, decisions.c.stage,
-            decisions.c.action_type, decisions.c.channel, decisions.c.evaluated_at,
-            func.json_extract(accounts.c.contact, "$.email").label("email") if conn.dialect.name != "postgresql"
-            else literal_column("accounts.contact::jsonb ->> 'email'").label("email"))
+    shown = (literal_column("accounts.contact::jsonb ->> 'email'") if conn.dialect.name == "postgresql"
+             else func.json_extract(accounts.c.contact, "$.email"))
+    cols = (accounts.c.id, accounts.c.acct_no, accounts.c.currency, accounts.c.debtor_type,
+            accounts.c.debtor_id, accounts.c.account_manager, accounts.c.next_evaluation_at,
+            decisions.c.stage, decisions.c.action_type, decisions.c.channel, decisions.c.evaluated_at,
+            shown.label("email"))
     base = select(*cols).select_from(accounts.outerjoin(decisions, decisions.c.id == accounts.c.decision_id))
     if after is not None:
         base = base.where(accounts.c.id > after)

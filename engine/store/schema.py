@@ -140,7 +140,8 @@ decisions = Table(
     Index(None, "acct_no", "evaluated_at"),
 )
 # The work queue (0012): one channel's decisions, highest priority first (ties: newest first).
-Index("ix_decisions_channel_priority_id", decisions.c.channel, decisions.c.priority.desc(), decisions.c.id.desc())
+Index("ix_decisions_channel_priority_id", decisions.c.channel, decisions.c.priority.desc(),
+      decisions.c.id.desc())
 
 outbox = Table(
     "outbox", metadata,

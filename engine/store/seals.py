@@ -356,7 +356,8 @@ def check(conn: Connection, recorded: dict[int, dict], chunk: int = 5000) -> tup
     checked: dict[str, int] = {}
     for spec in sealed_tables(conn):
         t, nk, n = spec.table, len(spec.key), len(spec.columns)
-        copies = [c for c in spec.copies if c[0] in {col["name"] for col in inspect(conn).get_columns(spec.name)}]
+        present = {col["name"] for col in inspect(conn).get_columns(spec.name)} if spec.copies else set()
+        copies = [c for c in spec.copies if c[0] in present]
         stmt = select(*(t.c[c] for c in spec.key), *(t.c[c] for c in spec.columns),
                       *(t.c[c[0]] for c in copies), t.c.audit_seq, t.c.seal)
         checked[spec.name] = 0
@@ -405,7 +406,8 @@ def _check_copies(spec, key, values, copies, stored, seq) -> Finding | None:
     wrong = tuple(column for (column, source, name), value in zip(copies, stored)
                   if value != copied_value(values[spec.columns.index(source)], name))
     if wrong:
-        return Finding(spec.name, "differs from the sealed value it copies", _row_name(spec, key, values), wrong, seq)
+        return Finding(spec.name, "differs from the sealed value it copies", _row_name(spec, key, values),
+                       wrong, seq)
     return None
 
 

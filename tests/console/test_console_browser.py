@@ -39,7 +39,7 @@ def test_log_in_find_an_account_and_read_its_decision(tmp_path):
         _arrive(driver, base + "/accounts")
         assert f"{user} (admin)" in driver.find_element(By.CSS_SELECTOR, ".who").text
         driver.find_element(By.ID, "q").send_keys("ACC0000001", Keys.ENTER)
-        _arrive(driver, base + "/accounts?q=ACC0000001&email=&stage=&status=&segment=")     # every field of the form
+        _arrive(driver, base + "/accounts?q=ACC0000001&email=&stage=&status=&segment=")   # the form's fields
         links = driver.find_elements(By.CSS_SELECTOR, "table a[href^='/accounts/']")
         assert len(links) == 10
         _shot(driver, tmp_path, "accounts")
@@ -123,11 +123,14 @@ def test_htmx_updates_the_search_results_and_the_queue_row_without_a_page_load(t
         driver.execute_script("window.notReloaded = true")
         item().find_element(By.CSS_SELECTOR, "form button").click()
         wait_until(lambda: "you until" in item().text, 30, 0.05, what="the row claimed", ignore=swapped)
-        assert "Claimed: yours for 30 minutes." in item().text and item().find_elements(By.CSS_SELECTOR, "tr.work")
-        assert driver.current_url == base + "/queue" and driver.execute_script("return window.notReloaded === true")
+        assert "Claimed: yours for 30 minutes." in item().text
+        assert item().find_elements(By.CSS_SELECTOR, "tr.work")
+        assert driver.current_url == base + "/queue"
+        assert driver.execute_script("return window.notReloaded === true")
         _shot(driver, tmp_path, "queue-claimed")
         item().find_element(By.CSS_SELECTOR, "tr:first-child form button").click()        # give it back
-        wait_until(lambda: "Back in the queue." in item().text, 30, 0.05, what="the row given back", ignore=swapped)
+        wait_until(lambda: "Back in the queue." in item().text, 30, 0.05, what="the row given back",
+                   ignore=swapped)
         assert not item().find_elements(By.CSS_SELECTOR, "tr.work")
         item().find_element(By.CSS_SELECTOR, "form button").click()                       # claim again
         wait_until(lambda: item().find_elements(By.CSS_SELECTOR, "tr.work input[value=no_answer]"), 30, 0.05,
@@ -136,6 +139,7 @@ def test_htmx_updates_the_search_results_and_the_queue_row_without_a_page_load(t
         item().find_element(By.CSS_SELECTOR, "tr.work form.outcome button[type=submit]").click()
         wait_until(lambda: "No answer recorded for" in item().text, 30, 0.05, what="the outcome recorded",
                    ignore=swapped)
-        assert "leaves the queue once decided again" in item().text and not item().find_elements(By.CSS_SELECTOR, "tr.work")
+        assert "leaves the queue once decided again" in item().text
+        assert not item().find_elements(By.CSS_SELECTOR, "tr.work")
         assert driver.execute_script("return window.notReloaded === true")
         assert console_errors(driver) == []

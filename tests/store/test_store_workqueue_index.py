@@ -169,7 +169,8 @@ def test_the_explorer_search_by_email_stage_and_status(ticked):
     with Store(ticked) as store, read_transaction(store.engine) as conn:
         every = conn.execute(select(accounts.c.id, accounts.c.contact, accounts.c.decision_key,
                                     decisions.c.stage, decisions.c.action_type)
-                             .select_from(accounts.outerjoin(decisions, decisions.c.id == accounts.c.decision_id))
+                             .select_from(accounts.outerjoin(decisions,
+                                                             decisions.c.id == accounts.c.decision_id))
                              .order_by(accounts.c.id)).all()
         emails = [(json.loads(r.contact).get("email") or "").lower() for r in every]
         target = next(e for e in emails if e)

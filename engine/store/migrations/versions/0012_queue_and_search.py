@@ -30,10 +30,10 @@ EMAIL_INDEX = "ix_accounts_email"
 _EMAIL = {"sqlite": "lower(json_extract(contact, '$.email'))",       # as accountreads.email_of
           "postgresql": "lower(contact::jsonb ->> 'email')"}
 _FILL = {
-    "sqlite": "UPDATE decisions SET priority = CASE WHEN json_type(body, '$.priority') IN ('integer', 'real') "
-              "THEN json_extract(body, '$.priority') ELSE -1 END",
-    "postgresql": "UPDATE decisions SET priority = CASE WHEN jsonb_typeof(body::jsonb -> 'priority') = 'number' "
-                  "THEN (body::jsonb ->> 'priority')::double precision ELSE -1 END",
+    "sqlite": "UPDATE decisions SET priority = CASE WHEN json_type(body, '$.priority') "
+              "IN ('integer', 'real') THEN json_extract(body, '$.priority') ELSE -1 END",
+    "postgresql": "UPDATE decisions SET priority = CASE WHEN jsonb_typeof(body::jsonb -> 'priority') "
+                  "= 'number' THEN (body::jsonb ->> 'priority')::double precision ELSE -1 END",
 }
 
 
