@@ -111,7 +111,12 @@ def main(argv=None) -> None:
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
     client.post("/login", data={"username": "bench", "password": PASSWORD, "csrf_token": token})
     middle = f"ACC{args.accounts // 2:08d}"
+    email = store.get_account(middle)[0].contact.email or "nobody@example.com"   # searched in any case
     pages = {"accounts search (id prefix)": f"/accounts?q={middle[:-2]}",
+             "accounts search (email)": f"/accounts?email={email.upper()}",
+             "accounts search (stage)": "/accounts?stage=legal_warning",
+             "accounts search (status held)": "/accounts?status=held",
+             "accounts search (segment)": "/accounts?segment=punctual",
              "account page (decided now)": f"/accounts/{middle}",
              "work queue": "/queue",
              "dashboard": "/dashboard",

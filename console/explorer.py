@@ -1,6 +1,9 @@
 """The decision explorer: find an account, and see why it is treated as it is.
 
-`/accounts?q=…` finds accounts by id (prefix), debtor id or account manager. `/accounts/<id>`
+`/accounts?q=…&email=…&stage=…&status=…` finds accounts by id (prefix), debtor id or account
+manager, by contact email, by the stage and status of their latest decision (filters combine; a
+page at a time, `after` the last id shown; `accountreads.search`), and by the policy segment they
+are in now (computed from the candidates' facts, a bounded number per page). `/accounts/<id>`
 shows the account as the engine sees it now under the active policy: balance, invoices and
 aging, the decision in plain words with its reasons, priority factors, every stage with why
 or why not, holds with their end, offers, and the history of events. Every role may read it.
@@ -16,6 +19,8 @@ from arrears.engine.domain.clock import from_epoch
 
 blueprint = Blueprint("console_explorer", __name__, template_folder="templates")
 SEARCH_LIMIT = 50
+SEGMENT_CHUNK = 250         # accounts whose segments are computed at once
+SEGMENT_BUDGET = 500        # accounts a search by segment reads per page, at most (~150 µs each)
 
 
 def _state():
@@ -41,15 +46,71 @@ def home():
 @blueprint.route("/accounts")
 @require()
 def accounts():
-    """Search form and results."""
+    """Search form and results: every filter given must hold; a page of SEARCH_LIMIT at a time.
+    Asked by htmx as the user types (`HX-Request`), only the results are sent."""
     from arrears.engine.store import accountreads
     from arrears.engine.store.db import read_transaction
-    q = (request.args.get("q") or "").strip()[:200]
-    rows = []
-    if q:
-        with read_transaction(_state().store.engine) as conn:
-            rows = accountreads.search(conn, q, SEARCH_LIMIT)
-    return render_template("accounts.html", q=q, rows=rows, limit=SEARCH_LIMIT)
+    state = _state()
+    form = {name: (request.args.get(name) or "").strip()[:200]
+            for name in ("q", "email", "stage", "status", "segment", "after")}
+    policy = state.policies.active()
+    stages = list(dict.fromkeys(a.id for a in policy.actions))
+    errors = {}
+    if form["segment"] and form["segment"] not in policy.segments:
+        errors["segment"] = f"the active policy has no segment {form['segment']!r}"
+    if form["stage"] and form["stage"] not in stages:
+        errors["stage"] = f"the active policy has no stage {form['stage']!r}"
+    if form["status"] and form["status"] not in accountreads.STATUSES:
+        errors["status"] = f"no status {form['status']!r}: choose one from the list"
+    searched = any(form[k] for k in ("q", "email", "stage", "status", "segment")) and not errors
+    rows, nxt = [], None
+    if searched:
+        filters = dict(text=form["q"] or None, email=form["email"] or None, stage=form["stage"] or None,
+                       status=form["status"] or None)
+        if form["segment"]:
+            rows, nxt = _in_segment(state, policy, form["segment"], filters, form["after"] or None)
+        else:
+            with read_transaction(state.store.engine) as conn:
+                rows, nxt = accountreads.search(conn, **filters, after=form["after"] or None,
+                                                limit=SEARCH_LIMIT)
+    more = {k: v for k, v in form.items() if v and k != "after"}
+    context = dict(form=form, q=form["q"], rows=rows, limit=SEARCH_LIMIT, searched=searched, errors=errors,
+                   stages=stages, segments=list(policy.segments), statuses=accountreads.STATUSES, more=more,
+                   nxt=nxt,
+                   next_url=url_for("console_explorer.accounts", **more, after=nxt) if nxt else None)
+    template = "_account_results.html" if request.headers.get("HX-Request") == "true" else "accounts.html"
+    return render_template(template, **context), (422 if errors else 200)
+
+
+def _in_segment(state, policy, segment: str, filters: dict, after: str | None):
+    """(rows, next) of the accounts matching `filters` that are in the policy's `segment` now (as the
+    account page decides it): segments are conditions on each account's facts, which the store does
+    not keep, so the candidates are read SEGMENT_CHUNK at a time (by id) and their facts computed,
+    until a page is full or SEGMENT_BUDGET candidates were read; `next` continues from there."""
+    import numpy as np
+
+    from arrears.engine.facts.compute import Facts
+    from arrears.engine.store import accountreads
+    from arrears.engine.store.db import read_transaction
+    now = int(datetime.now(timezone.utc).timestamp())
+    found, read = [], 0
+    while read < SEGMENT_BUDGET:
+        with read_transaction(state.store.engine) as conn:
+            rows, nxt = accountreads.search(conn, **filters, after=after, limit=SEGMENT_CHUNK)
+        read += len(rows)
+        if rows:
+            nos = np.asarray(sorted(r.acct_no for r in rows), dtype=np.int64)
+            member = Facts(state.store.load_batch(nos), policy, now).segment_mask(segment)
+            inside = {int(n) for n, m in zip(nos.tolist(), member.tolist()) if m}
+            for r in rows:
+                if r.acct_no in inside:
+                    found.append(r)
+                    if len(found) == SEARCH_LIMIT:
+                        return found, (r.id if r.id != rows[-1].id or nxt is not None else None)
+        after = nxt
+        if after is None:
+            return found, None
+    return found, after
 
 
 @blueprint.route("/accounts/<path:account_id>")

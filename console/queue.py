@@ -2,6 +2,9 @@
 account (two agents never hold the same one), read the call script and the account, and record
 what happened from the keyboard.
 
+Claim and give back work in the queue's row: asked by htmx (`HX-Request`), they answer with the
+row as it now is, without a page load; a plain form post (no JavaScript) redirects as before.
+
 `/queue` lists the latest stored decisions whose next contact is a call due today (UTC) under the
 active policy (`decisionreads.due_contacts`, as `GET /v1/work-queue` reads them), at most the
 capacity of `api.work_queue_capacity` for calls, with who holds each. `/queue/<id>` claims the
@@ -97,8 +100,13 @@ def work(account_id: str):
         with state.store.transaction() as w:
             got = claims.claim(w.conn, account_id, user.username, w.now, CLAIM_SECONDS)
         if got is None:
-            flash(f"{account_id} is being worked by another agent (or does not exist).", "error")
+            message = f"{account_id} is being worked by another agent (or does not exist)."
+            if _partial():
+                return _queue_item(account_id, ("error", message), 409)
+            flash(message, "error")
             return redirect(url_for("console_queue.queue"))
+        if _partial():
+            return _queue_item(account_id, ("ok", "Claimed: yours for 30 minutes."), work={})
         return redirect(url_for("console_queue.work", account_id=account_id))
     from arrears.engine.store.db import read_transaction
     with read_transaction(state.store.engine) as conn:
@@ -109,17 +117,23 @@ def work(account_id: str):
     return _work_page(account_id, held)
 
 
-def _work_page(account_id: str, held, errors: dict | None = None, form: dict | None = None, status: int = 200):
+def _work_context(account_id: str, held, errors: dict | None = None, form: dict | None = None) -> dict:
+    """What the work on a claimed account shows (`_work_panel.html`): the account decided now, its
+    call script, recent history, the outcome form (with `errors` at its fields, `form` as sent)."""
     from arrears.engine.decisions.core import decide
     state = _state()
     account, events = state.store.get_account(account_id)
     policy = state.policies.active()
     now = datetime.now(timezone.utc).replace(microsecond=0)
     decision = decide(account, events, policy, now)
-    script = _call_script(decision, account)
-    return render_template("work.html", account=account, d=decision, events=list(reversed(events))[:10],
-                           held=held, script=script, outcomes=OUTCOMES, errors=errors or {},
-                           form=form or {}, key=secrets.token_urlsafe(16), today=now.date()), status
+    return dict(account=account, d=decision, events=list(reversed(events))[:10], held=held,
+                script=_call_script(decision, account), outcomes=OUTCOMES, errors=errors or {},
+                form=form or {}, key=secrets.token_urlsafe(16), today=now.date())
+
+
+def _work_page(account_id: str, held, errors: dict | None = None, form: dict | None = None,
+               status: int = 200):
+    return render_template("work.html", **_work_context(account_id, held, errors, form)), status
 
 
 def _call_script(decision, account) -> str | None:
@@ -145,8 +159,33 @@ def release(account_id: str):
     from arrears.engine.store import claims
     with _state().store.transaction() as w:
         claims.release(w.conn, account_id, current_user().username, w.now, "given back")
+    if _partial():
+        return _queue_item(account_id, ("ok", "Back in the queue."))
     flash(f"{account_id} is back in the queue.", "ok")
     return redirect(url_for("console_queue.queue"))
+
+
+def _partial() -> bool:
+    """The request comes from htmx on the queue page: answer with the row, not a redirect."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def _queue_item(account_id: str, note: tuple[str, str], status: int = 200, *, work: dict | None = None,
+                done: bool = False):
+    """The queue's rows of `account_id` as they are now (its latest decision, who holds it) with
+    `note` said in them: what htmx swaps in after a claim, a give-back or an outcome. `work`: show
+    the work on it below (the outcome form; `errors` and `form` as `_work_context` takes them);
+    `done`: an outcome was just recorded (it leaves the queue once decided again)."""
+    from arrears.engine.store import claims, decisionreads
+    from arrears.engine.store.db import read_transaction
+    with read_transaction(_state().store.engine) as conn:
+        rows, _ = decisionreads.decisions_page(conn, filters={"account_id": account_id}, sort="evaluated_at",
+                                               after=None, limit=1)
+        held = claims.holders(conn, [account_id], _now())
+    context = dict(r=rows[0] if rows else None, account_id=account_id, held=held, note=note, done=done)
+    if work is not None and account_id in held:
+        context["work"] = _work_context(account_id, held[account_id], work.get("errors"), work.get("form"))
+    return render_template("_queue_row.html", **context), status
 
 
 @blueprint.route("/queue/<path:account_id>/outcome", methods=["POST"])
@@ -161,7 +200,10 @@ def outcome(account_id: str):
     with read_transaction(state.store.engine) as conn:
         held = claims.holders(conn, [account_id], _now()).get(account_id)
     if held is None or held.username != user.username:
-        flash(f"Your claim on {account_id} has ended: claim it again from the queue.", "error")
+        message = f"Your claim on {account_id} has ended: claim it again from the queue."
+        if _partial():
+            return _queue_item(account_id, ("error", message), 409)
+        flash(message, "error")
         return redirect(url_for("console_queue.queue"))
     form = request.form.to_dict()
     kind = form.get("outcome")
@@ -172,14 +214,21 @@ def outcome(account_id: str):
         events = [Event.from_dict(e, where=f"outcome.{i}") for i, e in enumerate(raw)]
     except InputError as exc:
         field = exc.where.rsplit(".", 1)[-1] if exc.where else "outcome"
-        return _work_page(account_id, held, errors={field: str(exc).split(": ", 1)[-1]}, form=form, status=422)
+        errors = {field: str(exc).split(": ", 1)[-1]}
+        if _partial():
+            return _queue_item(account_id, ("error", "Nothing was recorded: correct the field marked."), 422,
+                               work={"errors": errors, "form": form})
+        return _work_page(account_id, held, errors=errors, form=form, status=422)
     key = form.get("key") or secrets.token_urlsafe(16)
     with state.store.transaction() as w:
         report = w.append_events([(account_id, ev, f"console:{key}#{i}") for i, ev in enumerate(events)])
         w.audit("console.outcome", account_id, {"by": user.username, "outcome": kind,
                                                 "events": len(events) - len(report.duplicates)})
         claims.release(w.conn, account_id, user.username, w.now, f"outcome {kind}")
-    flash(f"{OUTCOMES[kind]} recorded for {account_id}; {_launch_tick()}.", "ok")
+    message = f"{OUTCOMES[kind]} recorded for {account_id}; {_launch_tick()}."
+    if _partial():
+        return _queue_item(account_id, ("ok", message), done=True)
+    flash(message, "ok")
     return redirect(url_for("console_queue.queue"))
 
 

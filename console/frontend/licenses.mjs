@@ -1,9 +1,9 @@
 // Writes ../static/workbench.licenses.txt: the licence of every npm package bundled into
-// workbench.js (all but the build tool), as their MIT licences ask copies to carry.
+// workbench.js and htmx.min.js (all but the build tool), as their MIT licences ask copies to carry.
 import {readFileSync, readdirSync, writeFileSync} from "node:fs";
 
 const lock = JSON.parse(readFileSync("package-lock.json", "utf8"));
-const parts = ["Third-party software bundled in workbench.js (built from console/frontend).\n"];
+const parts = ["Third-party software bundled in workbench.js and copied to htmx.min.js (built from console/frontend).\n"];
 for (const [path, meta] of Object.entries(lock.packages).sort()) {
   if (!path || path.includes("esbuild")) continue;
   const name = path.replace(/^.*node_modules\//, "");

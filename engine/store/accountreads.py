@@ -6,7 +6,7 @@ keyset pagination: `after` is the sort key of the last row already seen.
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, literal_column, or_, select
 
 from arrears.engine.store.codec import account_from_row
 from arrears.engine.store.db import chunks
@@ -75,21 +75,84 @@ def events_by_id(conn, acct_no: int, ids) -> dict:
     return {row.event_id: row for row in rows}
 
 
-def search(conn, text: str, limit: int) -> list:
-    """Accounts whose id starts with `text`, or whose debtor id or account manager is `text`
-    (each an indexed or small lookup, never a scan of every account's JSON), by id, with
-    their latest decision's stage, action and channel: rows of (id, currency, debtor_type,
-    debtor_id, account_manager, next_evaluation_at, stage, action_type, channel, evaluated_at)."""
+STATUSES = {"contact": "a contact is decided", "held": "a step is due but held back",
+            "none": "nothing is due", "undecided": "not decided by a tick yet"}
+SCAN_WINDOW = 20_000        # accounts a search by stage or status alone reads per page, at most
+
+
+def email_of(conn):
+    """SQL expression of an account's lower-cased contact email: the expression of the
+    `ix_accounts_email` index (revision 0013), written as that index is."""
+    # Literal text, not bound parameters: a database matches an index's expression only to the same
+    # expression, and a parameter in place of '$.email' is not the same.
+    if conn.dialect.name == "postgresql":
+        return literal_column("lower(accounts.contact::jsonb ->> 'email')")
+    return literal_column("lower(json_extract(accounts.contact, '$.email'))")
+
+
+def _status(status: str):
     from arrears.engine.store.schema import decisions
-    cols = (accounts.c.id, accounts.c.currency, accounts.c.debtor_type, accounts.c.debtor_id,
-            accounts.c.account_manager, accounts.c.next_evaluation_at, decisions.c.stage,
-            decisions.c.action_type, decisions.c.channel, decisions.c.evaluated_at)
+    # The decision key ends with the rules holding the account back, after the last `|`
+    # (engine/tick/columns.py): "…|" when none does.
+    if status == "contact":
+        return decisions.c.action_type.is_not(None)
+    if status == "held":
+        return and_(decisions.c.id.is_not(None), decisions.c.action_type.is_(None),
+                    accounts.c.decision_key.not_like("%|"))
+    if status == "none":
+        return and_(decisions.c.id.is_not(None), decisions.c.action_type.is_(None),
+                    accounts.c.decision_key.like("%|"))
+    return accounts.c.decision_id.is_(None)
+
+
+def search(conn, *, text: str | None = None, email: str | None = None, stage: str | None = None,
+           status: str | None = None, after: str | None = None, limit: int = 50):
+    """Accounts matching every filter given, by id, after the id `after`, at most `limit`, with
+    their latest decision's stage, action and channel. Returns (rows, next) where `next` is the
+    `after` of the following page, or None at the end.
+
+    `text`: the id starts with it, or the debtor id or account manager is it; `email`: the
+    contact's email, any case; `stage`: the latest decision's stage; `status`: one of STATUSES.
+    Text and email are each read from an index, never by reading every account's JSON. A search
+    by stage or status alone reads at most SCAN_WINDOW accounts per page (in id order) and, when
+    that window ends before `limit` matches, `next` continues after it: every page is bounded.
+
+    Rows: (id, acct_no, currency, debtor_type, debtor_id, account_manager, next_evaluation_at, stage,
+    action_type, channel, evaluated_at, email)."""
+    from arrears.engine.store.schema import decisions
+    shown = (literal_column("accounts.contact::jsonb ->> 'email'") if conn.dialect.name == "postgresql"
+             else func.json_extract(accounts.c.contact, "$.email"))
+    cols = (accounts.c.id, accounts.c.acct_no, accounts.c.currency, accounts.c.debtor_type,
+            accounts.c.debtor_id, accounts.c.account_manager, accounts.c.next_evaluation_at,
+            decisions.c.stage, decisions.c.action_type, decisions.c.channel, decisions.c.evaluated_at,
+            shown.label("email"))
     base = select(*cols).select_from(accounts.outerjoin(decisions, decisions.c.id == accounts.c.decision_id))
-    found, seen = [], set()
-    for where in (and_(accounts.c.id >= text, accounts.c.id < text + "\U0010ffff"),
-                  accounts.c.debtor_id == text, accounts.c.account_manager == text):
-        for row in conn.execute(base.where(where).order_by(accounts.c.id).limit(limit)):
-            if row.id not in seen and len(found) < limit:
-                seen.add(row.id)
-                found.append(row)
-    return sorted(found, key=lambda r: r.id)
+    if after is not None:
+        base = base.where(accounts.c.id > after)
+    if email:
+        base = base.where(email_of(conn) == email.strip().lower())
+    if stage:
+        base = base.where(decisions.c.stage == stage)
+    if status:
+        base = base.where(_status(status))
+    ordered = lambda stmt: stmt.order_by(accounts.c.id).limit(limit)     # noqa: E731
+    if text:
+        found = {}
+        for where in (and_(accounts.c.id >= text, accounts.c.id < text + "\U0010ffff"),
+                      accounts.c.debtor_id == text, accounts.c.account_manager == text):
+            for row in conn.execute(ordered(base.where(where))):
+                found.setdefault(row.id, row)
+        rows = sorted(found.values(), key=lambda r: r.id)[:limit]
+        return rows, (rows[-1].id if len(rows) == limit else None)
+    if email:
+        rows = conn.execute(ordered(base)).all()
+        return rows, (rows[-1].id if len(rows) == limit else None)
+    window = select(accounts.c.id).order_by(accounts.c.id).limit(SCAN_WINDOW)
+    if after is not None:
+        window = window.where(accounts.c.id > after)
+    ids = window.subquery()
+    last = conn.execute(select(func.max(ids.c.id), func.count()).select_from(ids)).one()
+    rows = conn.execute(ordered(base.where(accounts.c.id.in_(select(ids.c.id))))).all()
+    if len(rows) == limit:
+        return rows, rows[-1].id
+    return rows, (last[0] if last[1] == SCAN_WINDOW else None)

@@ -2,10 +2,10 @@
 lists and work queue), and every one of a range of accounts (the KPIs' stage history).
 
 The tick writes a `decisions` row only when an account's decision changes and points
-`accounts.decision_id` at the latest (schema 0003); on an older schema the latest row
-per account is found by `max(id)`. The priority lives in the row's JSON summary, so
-sorting by it uses the database's JSON functions (SQLite and PostgreSQL); elsewhere
-lists fall back to `evaluated_at` order.
+`accounts.decision_id` at the latest (schema 0003). The row's priority, also in its JSON
+summary, is the `priority` column (schema 0013): the work queue walks one channel's
+decisions down the (channel, priority DESC, id DESC) index, keeps the latest ones, and
+stops at the day's capacity, so it reads a few hundred rows whatever the portfolio's size.
 
 Each latest decision comes with the name and version of the policy it was made under
 (`policy_name`, `policy_version`; null when that version is not stored). Activating
@@ -16,7 +16,9 @@ queue leaves stale ones out.
 """
 from __future__ import annotations
 
-from sqlalchemy import JSON, and_, cast, exists, func, not_, or_, select, type_coerce
+import heapq
+
+from sqlalchemy import JSON, and_, cast, exists, not_, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 
 from arrears.engine.store.schema import accounts, decisions
@@ -34,21 +36,12 @@ def _json_field(conn, name: str):
     return None
 
 
-def priority_of(conn):
-    """SQL expression of a decision's priority (-1 when absent), or None if unsupported."""
-    field = _json_field(conn, "priority")
-    return None if field is None else func.coalesce(field.as_float(), -1.0)
-
-
 def _latest(columns):
     """SELECT `columns` over each account's latest decision joined with its account and
-    (outer) with the policy version it was made under."""
-    if "decision_id" in accounts.c:
-        joined = decisions.join(accounts, accounts.c.decision_id == decisions.c.id)
-    else:
-        latest = select(func.max(decisions.c.id).label("id")).group_by(decisions.c.acct_no).subquery()
-        joined = (decisions.join(latest, latest.c.id == decisions.c.id)
-                  .join(accounts, accounts.c.acct_no == decisions.c.acct_no))
+    (outer) with the policy version it was made under. The join names the account's key too,
+    so a database may walk decisions (by an index) and find each one's account by its key."""
+    joined = decisions.join(accounts, and_(accounts.c.acct_no == decisions.c.acct_no,
+                                           accounts.c.decision_id == decisions.c.id))
     joined = joined.outerjoin(pv, pv.c.digest == decisions.c.policy_digest)
     return select(*columns).select_from(joined)
 
@@ -62,17 +55,14 @@ def any_decisions(conn) -> bool:
 
 
 def sort_key(conn, sort: str):
-    """(SQL expression, effective sort name) for `sort`; priority falls back to evaluated_at."""
+    """(SQL expression, effective sort name) for `sort` (`priority` or `evaluated_at`)."""
     if sort == "priority":
-        expr = priority_of(conn)
-        if expr is not None:
-            return expr, "priority"
+        return decisions.c.priority, "priority"
     return decisions.c.evaluated_at, "evaluated_at"
 
 
 def effective_sort(conn, sort: str) -> str:
-    """The sort `decisions_page` applies for `sort` on this database (priority needs JSON
-    functions; without them it falls back to evaluated_at)."""
+    """The sort `decisions_page` applies for `sort` (every sort is supported: the name itself)."""
     return sort_key(conn, sort)[1]
 
 
@@ -128,23 +118,31 @@ def due_contacts(conn, channels: list[str], before: int, limit: int, policy_dige
     """Latest decisions with a contact on one of `channels` due before epoch `before`,
     made under the policy `policy_digest` (the active one: a decision made under another
     is stale until the next tick), for accounts evaluated since their last change,
-    highest priority first, each with its account's `account_manager`.
+    highest priority first (ties: the newest decision first), at most `limit`, each with its
+    account's `account_manager` (and its priority as `sort_key`).
 
     `assigning`: the stages the policy assigns to the account manager. With `assignee`, only
     the contacts of those stages on accounts `assignee` manages; with `unassigned`, only the
-    others (the general queue)."""
-    key, _ = sort_key(conn, "priority")
+    others (the general queue).
+
+    One query per channel, each read down the (channel, priority DESC, id DESC) index and cut
+    at `limit`, merged here: a list of channels in one query would have the database sort
+    every one of their decisions."""
     manager = accounts.c.account_manager
-    stmt = (_latest([decisions, accounts.c.id.label("account_id"), key.label("sort_key"),
+    stmt = (_latest([decisions, accounts.c.id.label("account_id"), decisions.c.priority.label("sort_key"),
                      manager.label("account_manager")])
-            .where(decisions.c.channel.in_(channels), decisions.c.not_before.is_not(None),
-                   decisions.c.not_before < before, accounts.c.evaluated_revision == accounts.c.revision,
+            .where(decisions.c.not_before.is_not(None), decisions.c.not_before < before,
+                   accounts.c.evaluated_revision == accounts.c.revision,
                    decisions.c.policy_digest == policy_digest))
     if assignee is not None:
         stmt = stmt.where(decisions.c.stage.in_(list(assigning)), manager == assignee)
     if unassigned and assigning:
         stmt = stmt.where(or_(decisions.c.stage.not_in(list(assigning)), manager.is_(None), manager == ""))
-    return conn.execute(stmt.order_by(key.desc(), decisions.c.id.desc()).limit(limit)).all()
+    stmt = stmt.order_by(decisions.c.priority.desc(), decisions.c.id.desc()).limit(limit)
+    parts = [conn.execute(stmt.where(decisions.c.channel == name)).all() for name in dict.fromkeys(channels)]
+    if len(parts) == 1:
+        return parts[0]
+    return list(heapq.merge(*parts, key=lambda r: (-r.priority, -r.id)))[:limit]
 
 
 def stage_rows(conn, first: int, last: int) -> list:

@@ -19,7 +19,7 @@ from arrears.engine.domain.errors import InputError
 from arrears.engine.domain.words import plural
 from arrears.engine.store import audit
 from arrears.engine.store.schema import accounts
-from arrears.engine.store.seals import SealBook
+from arrears.engine.store.seals import SealBook, copied_value
 from arrears.engine.store.tickstore import insert_decision_history
 
 REPLAYED = "replay.stored"
@@ -38,9 +38,10 @@ def write_history(store, accounts_: list, events: list, decisions: list, *, now:
         w.upsert_accounts(accounts_)
         appended = w.append_events(events)
         nos = w.acct_nos([d[0] for d in decisions])
-        rows = [(nos[aid], at, 0, digest, stage, None, None, None, None, None,
-                 json.dumps(body, sort_keys=True, separators=(",", ":")))
-                for aid, at, digest, stage, body in decisions]
+        texts = [json.dumps(d[4], sort_keys=True, separators=(",", ":")) for d in decisions]
+        rows = [(nos[aid], at, 0, digest, stage, None, None, None, None, None, text,
+                 copied_value(text, "priority"))
+                for (aid, at, digest, stage, _), text in zip(decisions, texts)]
         seq, book = audit.next_seq(w.conn), SealBook()
         insert_decision_history(w.conn, rows, seq, book)
         digest = hashlib.sha256("\n".join(repr(r) for r in rows).encode()).hexdigest()

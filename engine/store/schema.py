@@ -134,8 +134,14 @@ decisions = Table(
     Column("body", Text, nullable=False),            # canonical JSON summary (docs/tick.md)
     Column("audit_seq", BigInteger),                 # the tick.page entry that sealed it (0010)
     Column("seal", Text),                            # the row's seal (0010)
+    # The body's `priority`, as a column (0013) so the work queue reads it from an index: a copy,
+    # not sealed itself; `arrears audit verify` checks it against the sealed body (seals.DERIVED).
+    Column("priority", Float, nullable=False, server_default=text("-1")),
     Index(None, "acct_no", "evaluated_at"),
 )
+# The work queue (0013): one channel's decisions, highest priority first (ties: newest first).
+Index("ix_decisions_channel_priority_id", decisions.c.channel, decisions.c.priority.desc(),
+      decisions.c.id.desc())
 
 outbox = Table(
     "outbox", metadata,

@@ -69,6 +69,9 @@ class Sealed:
     # changed) and the token hashes the row's values themselves. For rows the tick rewrites
     # (an account's scheduling state): a small seal keeps them small.
     compact: bool = False
+    # Copies: (column, sealed JSON column, field) of unsealed columns that repeat a field of a sealed
+    # JSON column for an index (a decision's `priority`); `verify` checks each against its source.
+    copies: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def table(self):
@@ -97,7 +100,8 @@ ACCOUNTS = register(Sealed("accounts", ("acct_no",), ACCOUNT_COLUMNS, label="id"
 INVOICES = register(Sealed("invoices", ("acct_no", "invoice_id"), ("amount_minor", "due_day", "issued_day")))
 DECISIONS = register(Sealed("decisions", ("id",), (
     "acct_no", "evaluated_at", "revision", "policy_digest", "stage", "attempt", "action_type", "channel",
-    "not_before", "next_evaluation_at", "body"), long=("policy_digest", "body")))
+    "not_before", "next_evaluation_at", "body"), long=("policy_digest", "body"),
+    copies=(("priority", "body", "priority"),)))
 OUTBOX = register(Sealed("outbox", ("id",), (
     "acct_no", "decision_id", "stage", "attempt", "episode_key", "channel", "status", "tries",
     "next_attempt_at", "created_at", "updated_at", "provider_id", "last_error", "payload", "claimed_by",
@@ -352,13 +356,18 @@ def check(conn: Connection, recorded: dict[int, dict], chunk: int = 5000) -> tup
     checked: dict[str, int] = {}
     for spec in sealed_tables(conn):
         t, nk, n = spec.table, len(spec.key), len(spec.columns)
-        stmt = select(*(t.c[c] for c in spec.key), *(t.c[c] for c in spec.columns), t.c.audit_seq, t.c.seal)
+        present = {col["name"] for col in inspect(conn).get_columns(spec.name)} if spec.copies else set()
+        copies = [c for c in spec.copies if c[0] in present]
+        stmt = select(*(t.c[c] for c in spec.key), *(t.c[c] for c in spec.columns),
+                      *(t.c[c[0]] for c in copies), t.c.audit_seq, t.c.seal)
         checked[spec.name] = 0
         for rows in conn.execute(stmt.order_by(*(t.c[c] for c in spec.key))).partitions(chunk):
             for row in rows:
                 checked[spec.name] += 1
                 key, values, seq, seal = tuple(row[:nk]), row[nk:nk + n], row[-2], row[-1]
                 problem = _check_row(spec, key, values, seq, seal, expected, actual)
+                if problem is None and copies:
+                    problem = _check_copies(spec, key, values, copies, row[nk + n:nk + n + len(copies)], seq)
                 if problem is not None:
                     findings.append(problem)
     named = {(f.table, f.audit_seq) for f in findings if f.key is not None}
@@ -381,6 +390,24 @@ def _check_row(spec, key, values, seq, seal, expected, actual) -> Finding | None
     if fresh != seal:
         return Finding(name, "changed after it was recorded", _row_name(spec, key, values),
                        _changed_columns(spec, fresh, seal) or ("(seal)",), seq)
+    return None
+
+
+def copied_value(text, name: str) -> float:
+    """The value a copy column holds for JSON `text`: its number `name`, else -1 (migration 0013)."""
+    try:
+        value = json.loads(text).get(name)
+    except (ValueError, AttributeError):
+        return -1.0
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else -1.0
+
+
+def _check_copies(spec, key, values, copies, stored, seq) -> Finding | None:
+    wrong = tuple(column for (column, source, name), value in zip(copies, stored)
+                  if value != copied_value(values[spec.columns.index(source)], name))
+    if wrong:
+        return Finding(spec.name, "differs from the sealed value it copies", _row_name(spec, key, values),
+                       wrong, seq)
     return None
 
 

@@ -32,7 +32,7 @@ from arrears.engine.store.seals import DECISIONS, OUTBOX, SealBook, seal_many
 
 IN_CHUNK = 5000          # keys per IN (...) list, written into the SQL (no bound parameters)
 DECISION_COLUMNS = ("acct_no", "evaluated_at", "revision", "policy_digest", "stage", "attempt",
-                    "action_type", "channel", "not_before", "next_evaluation_at", "body")
+                    "action_type", "channel", "not_before", "next_evaluation_at", "body", "priority")
 OUTBOX_COLUMNS = ("acct_no", "decision_id", "stage", "attempt", "episode_key", "channel", "status",
                   "tries", "next_attempt_at", "created_at", "updated_at", "payload")
 REVIVABLE = ("failed", "cancelled")     # ended without delivering anything
@@ -122,7 +122,7 @@ def insert_decisions(conn: Connection, rows: list[tuple], seq: int, book: SealBo
     if not rows:
         return {}
     before = conn.execute(select(func.max(decisions.c.id))).scalar() or 0
-    sealed = seal_many(DECISIONS, rows)
+    sealed = _seals(rows)
     bulk_insert(conn, decisions, (*DECISION_COLUMNS, "audit_seq", "seal"),
                 [(*r, seq, s) for r, s in zip(rows, sealed)])
     ids = _inserted_ids(conn, rows, before)
@@ -137,7 +137,7 @@ def insert_decision_history(conn: Connection, rows: list[tuple], seq: int, book:
     if not rows:
         return []
     before = conn.execute(select(func.max(decisions.c.id))).scalar() or 0
-    sealed = seal_many(DECISIONS, rows)
+    sealed = _seals(rows)
     bulk_insert(conn, decisions, (*DECISION_COLUMNS, "audit_seq", "seal"),
                 [(*r, seq, s) for r, s in zip(rows, sealed)])
     ids = [i for (i,) in fetch_tuples(conn, select(decisions.c.id).where(decisions.c.id > before)
@@ -146,6 +146,11 @@ def insert_decision_history(conn: Connection, rows: list[tuple], seq: int, book:
         raise RuntimeError(f"{len(rows)} decisions inserted but {len(ids)} new ids found")
     book.add_many("decisions", ids, sealed)
     return ids
+
+
+def _seals(rows: list[tuple]) -> list[str]:
+    # The seal covers the columns up to the body; `priority`, last, is the body's copy (seals.DERIVED).
+    return seal_many(DECISIONS, [r[:-1] for r in rows])
 
 
 def _inserted_ids(conn: Connection, rows: list[tuple], before: int) -> dict[int, int]:

@@ -103,6 +103,12 @@ def _supp_codes(matrix: np.ndarray, ids: list[str]):
     return inverse.reshape(-1).astype(np.int64), lists
 
 
+def priorities(db, rows: np.ndarray) -> list[float]:
+    """The priority of each decision in `rows` as the summary states it (two decimals): the body's
+    `priority` and the `decisions.priority` column hold this one value."""
+    return np.round(db.scores[rows], 2).tolist()
+
+
 def bodies(db, cols: PageColumns, rows: np.ndarray) -> list[str]:
     """Canonical JSON summaries of the decisions in `rows` (keys sorted, no spaces).
 
@@ -118,7 +124,7 @@ def bodies(db, cols: PageColumns, rows: np.ndarray) -> list[str]:
     columns_ = zip(rows.tolist(), cols.combo[rows].tolist(), cols.action_ok[rows].tolist(),
                    f.balance[rows].tolist(), f.bucket_names[rows].tolist(), f.b.currency[rows].tolist(),
                    f.days_past_due[rows].tolist(), owes, cols.next_eval[rows].tolist(),
-                   cols.not_before[rows].tolist(), np.round(db.scores[rows], 2).tolist(),
+                   cols.not_before[rows].tolist(), priorities(db, rows),
                    db.steps.reason[rows].tolist())
     out = []
     for _i, combo, ok, bal, bucket, cur, dpd, has, nxt, nb, prio, reason in columns_:

@@ -99,7 +99,8 @@ def _decision_rows(db, cols, page, rows: np.ndarray, policy, now_s: int) -> list
                     [a if o else None for a, o in zip(attempt, ok.tolist())],
                     cols.action[rows].tolist(), cols.channel[rows].tolist(),
                     [nb if o else None for nb, o in zip(cols.not_before[rows].tolist(), ok.tolist())],
-                    cols.next_eval[rows].tolist(), columns.bodies(db, cols, rows)))
+                    cols.next_eval[rows].tolist(), columns.bodies(db, cols, rows),
+                    columns.priorities(db, rows)))
 
 
 def _outbox_rows(db, cols, acct_nos: np.ndarray, queue: np.ndarray, now_s: int) -> list[tuple]:

@@ -88,7 +88,11 @@ def test_no_console_page_has_serious_accessibility_violations(tmp_path):
         driver.get(base + "/queue")
         claims = driver.find_elements(By.CSS_SELECTOR, "table form button")
         if claims:
-            claims[0].click()
+            claims[0].click()       # htmx: the row says it is yours, and links to the work page
+            wait_until(lambda: driver.find_elements(By.CSS_SELECTOR, "table a[href^='/queue/']"), 30, 0.05,
+                       what="the claimed row")
+            found["queue, a row claimed"] = _violations(driver)
+            driver.find_element(By.CSS_SELECTOR, "table a[href^='/queue/']").click()
             wait_until(lambda: "/queue/" in driver.current_url, 30, 0.05, what="the claimed account")
             found["queue, an account claimed"] = _violations(driver)
         errors = console_errors(driver)

@@ -39,7 +39,7 @@ def test_log_in_find_an_account_and_read_its_decision(tmp_path):
         _arrive(driver, base + "/accounts")
         assert f"{user} (admin)" in driver.find_element(By.CSS_SELECTOR, ".who").text
         driver.find_element(By.ID, "q").send_keys("ACC0000001", Keys.ENTER)
-        _arrive(driver, base + "/accounts?q=ACC0000001")
+        _arrive(driver, base + "/accounts?q=ACC0000001&email=&stage=&status=&segment=")   # the form's fields
         links = driver.find_elements(By.CSS_SELECTOR, "table a[href^='/accounts/']")
         assert len(links) == 10
         _shot(driver, tmp_path, "accounts")
@@ -152,3 +152,52 @@ def test_the_dashboard_is_computed_at_start_and_shown_without_errors(tmp_path):
         driver.switch_to.default_content()
         _shot(driver, tmp_path, "dashboard-segment")
         assert console_errors(driver) == []         # no CSP violation, nothing refused
+
+
+def test_htmx_updates_the_search_results_and_the_queue_row_without_a_page_load(tmp_path):
+    """Typing into the search shows the results (debounced) and claiming or giving back a call
+    changes its row, each without loading the page again: a marker set on the page survives."""
+    from selenium.webdriver.common.by import By
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.keys import Keys
+    swapped = (StaleElementReferenceException,)      # the row read while htmx swaps it: not yet
+    with served(tmp_path / "demo.db", tmp_path) as (base, (user, password)), chromium() as driver:
+        driver.get(base + "/login")
+        driver.find_element(By.ID, "username").send_keys(user)
+        driver.find_element(By.ID, "password").send_keys(password, Keys.ENTER)
+        _arrive(driver, base + "/accounts")
+        wait_until(lambda: driver.execute_script("return !!window.htmx"), 30, 0.05, what="htmx loaded")
+        driver.execute_script("window.notReloaded = true")
+        driver.find_element(By.ID, "q").send_keys("ACC0000001")            # no Enter: as you type
+        wait_until(lambda: len(driver.find_elements(By.CSS_SELECTOR, "#results a[href^='/accounts/']")) == 10,
+                   30, 0.05, what="the results as typed")
+        assert driver.execute_script("return window.notReloaded === true")
+        assert driver.current_url == base + "/accounts?q=ACC0000001&email=&stage=&status=&segment="
+        driver.get(base + "/queue")
+        items = driver.find_elements(By.CSS_SELECTOR, "table tbody[id^='queue-']")
+        assert items, "the demo's queue has no call today"
+        item_id = items[0].get_attribute("id")
+        item = lambda: driver.find_element(By.ID, item_id)       # noqa: E731 (found again after each swap)
+        driver.execute_script("window.notReloaded = true")
+        item().find_element(By.CSS_SELECTOR, "form button").click()
+        wait_until(lambda: "you until" in item().text, 30, 0.05, what="the row claimed", ignore=swapped)
+        assert "Claimed: yours for 30 minutes." in item().text
+        assert item().find_elements(By.CSS_SELECTOR, "tr.work")
+        assert driver.current_url == base + "/queue"
+        assert driver.execute_script("return window.notReloaded === true")
+        _shot(driver, tmp_path, "queue-claimed")
+        item().find_element(By.CSS_SELECTOR, "tr:first-child form button").click()        # give it back
+        wait_until(lambda: "Back in the queue." in item().text, 30, 0.05, what="the row given back",
+                   ignore=swapped)
+        assert not item().find_elements(By.CSS_SELECTOR, "tr.work")
+        item().find_element(By.CSS_SELECTOR, "form button").click()                       # claim again
+        wait_until(lambda: item().find_elements(By.CSS_SELECTOR, "tr.work input[value=no_answer]"), 30, 0.05,
+                   what="the outcome form in the row", ignore=swapped)
+        item().find_element(By.CSS_SELECTOR, "tr.work input[value=no_answer]").click()
+        item().find_element(By.CSS_SELECTOR, "tr.work form.outcome button[type=submit]").click()
+        wait_until(lambda: "No answer recorded for" in item().text, 30, 0.05, what="the outcome recorded",
+                   ignore=swapped)
+        assert "leaves the queue once decided again" in item().text
+        assert not item().find_elements(By.CSS_SELECTOR, "tr.work")
+        assert driver.execute_script("return window.notReloaded === true")
+        assert console_errors(driver) == []

@@ -136,3 +136,65 @@ def test_managers_read_the_queue_but_do_not_work_it(app, ticked):
     account = _queue_ids(manager)[0]
     assert _claim(manager, account).status_code == 403
     assert _as(app, "compliance").get("/queue").status_code == 403
+
+
+def test_under_htmx_claim_and_give_back_answer_with_the_row(app, ticked):
+    """htmx posts the same forms with `HX-Request`: the answer is the queue's row as it now is (no
+    redirect, no page); another agent's claim is refused in the row (409)."""
+    from arrears.engine.store import claims
+    agent = _as(app, "agent")
+    account_id = _free_account(agent, ticked)
+    token = csrf_of(agent.get("/queue").get_data(as_text=True))
+    hx = {"HX-Request": "true"}
+    r = agent.post(f"/queue/{account_id}", data={"csrf_token": token}, headers=hx)
+    row = r.get_data(as_text=True)
+    assert r.status_code == 200 and row.lstrip().startswith("<tbody") and "<html" not in row
+    assert f'id="queue-{account_id}"' in row and "you until" in row
+    assert "Claimed: yours for 30 minutes." in row
+    assert f'href="/queue/{account_id}"' in row and "Give back" in row
+    # the work on it comes in the row: the outcome form, its fields named for this account
+    assert f'id="w-{account_id}-amount"' in row and f'hx-post="/queue/{account_id}/outcome"' in row
+    with ticked.engine.connect() as conn:
+        now = int(datetime.now(timezone.utc).timestamp())
+        assert claims.holders(conn, [account_id], now)[account_id].username == "agent"
+    admin = _as(app, "admin")
+    admin_token = csrf_of(admin.get("/queue").get_data(as_text=True))
+    r = admin.post(f"/queue/{account_id}", data={"csrf_token": admin_token}, headers=hx)
+    assert r.status_code == 409 and "being worked by another agent" in r.get_data(as_text=True)
+    assert "agent until" in r.get_data(as_text=True)
+    r = agent.post(f"/queue/{account_id}/release", data={"csrf_token": token}, headers=hx)
+    row = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Back in the queue." in row and ">Claim <span" in row
+    with ticked.engine.connect() as conn:
+        now = int(datetime.now(timezone.utc).timestamp())
+        assert account_id not in claims.holders(conn, [account_id], now)
+
+
+def test_under_htmx_an_outcome_answers_with_the_row_and_a_wrong_field_with_the_form(app, ticked):
+    from arrears.engine.store import claims
+    agent = _as(app, "agent")
+    account_id = _free_account(agent, ticked)
+    token = csrf_of(agent.get("/queue").get_data(as_text=True))
+    hx = {"HX-Request": "true"}
+    assert agent.post(f"/queue/{account_id}", data={"csrf_token": token}, headers=hx).status_code == 200
+    _, before = ticked.get_account(account_id)
+    r = agent.post(f"/queue/{account_id}/outcome", headers=hx,
+                   data={"csrf_token": token, "outcome": "promise", "amount": "ten", "key": "hx-1"})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422 and page.lstrip().startswith("<tbody") and "Nothing was recorded" in page
+    assert f'id="w-{account_id}-amount-error"' in page and "enter an amount such as 250.00" in page
+    assert len(ticked.get_account(account_id)[1]) == len(before)
+    r = agent.post(f"/queue/{account_id}/outcome", headers=hx,
+                   data={"csrf_token": token, "outcome": "no_answer", "key": "hx-2"})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200 and "No answer recorded for" in page
+    assert "leaves the queue once decided again" in page
+    assert 'class="work"' not in page
+    _, after = ticked.get_account(account_id)
+    assert [e.type for e in after[len(before):]] == ["contact_outcome"]
+    with ticked.engine.connect() as conn:
+        now = int(datetime.now(timezone.utc).timestamp())
+        assert account_id not in claims.holders(conn, [account_id], now)
+    r = agent.post(f"/queue/{account_id}/outcome", headers=hx,
+                   data={"csrf_token": token, "outcome": "no_answer", "key": "hx-3"})
+    assert r.status_code == 409 and "Your claim on" in r.get_data(as_text=True)

@@ -23,10 +23,17 @@ def test_a_new_database_is_created_at_head_with_sqlite_settings(store):
         assert pragma("synchronous") == 2      # FULL
 
 
+# The comparison cannot read an index on an expression (0013's email index, which schema.py cannot
+# declare for both databases): it says so, and the test checks that index itself.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index "
+                            "ix_accounts_email")
 def test_migrations_build_exactly_the_declared_schema(store):
     with store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        email = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'ix_accounts_email'")\
+            .scalar()
     assert diff == []
+    assert "lower(json_extract(contact, '$.email'))" in email
 
 
 def test_upgrade_from_revision_0001_keeps_the_data(db_url):

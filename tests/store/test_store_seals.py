@@ -208,3 +208,12 @@ def test_an_account_edited_with_a_forged_seal_is_caught_by_its_entry(populated, 
     engine.dispose()
     code, out = _verify(populated[1], capsys)
     assert code == 1 and "accounts: a row was replaced or its seal rewritten" in out and "A2" not in out
+
+
+def test_a_decisions_priority_edited_to_jump_the_queue_is_caught(populated, capsys):
+    """`decisions.priority` (0012) is an unsealed copy of the sealed body's priority, there for the
+    work queue's index: verify compares the two."""
+    _edit(populated[0], "UPDATE decisions SET priority = 99 WHERE id = 2")
+    code, out = _verify(populated[1], capsys)
+    assert code == 1, out
+    assert "decisions row id=2: differs from the sealed value it copies (column priority)" in out
