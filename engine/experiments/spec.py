@@ -117,9 +117,11 @@ class Experiment:
                 "digest": self.digest}
 
 
-def load_experiment(source, filename: str | None = None, *, facts: dict | None = None) -> Experiment:
+def load_experiment(source, filename: str | None = None, *, facts: dict | None = None,
+                    segments=None) -> Experiment:
     """Load an experiment from a path, or from YAML text named `filename`; raise PolicyError
-    with every problem at once. `facts`: the plugins' facts the eligibility may use."""
+    with every problem at once. `facts`: the plugins' facts the eligibility may use;
+    `segments`: the champion policy's segment names it may use (None: not checked)."""
     if filename is None:
         filename = os.fspath(source)
         doc = load_file(filename, filename)
@@ -128,13 +130,13 @@ def load_experiment(source, filename: str | None = None, *, facts: dict | None =
         doc, text = load_document(source, filename), source if isinstance(source, str) else source.decode()
     problems = validate_document(doc, filename, schema=SCHEMA)
     flagged = {(p.line, p.col) for p in problems}
-    problems += [p for p in _semantic_problems(doc, filename, facts) if (p.line, p.col) not in flagged]
+    problems += [p for p in _semantic_problems(doc, filename, facts, segments) if (p.line, p.col) not in flagged]
     if problems:
         raise PolicyError(sorted(set(problems)))
     return _build(doc.data, text)
 
 
-def _semantic_problems(doc: Document, filename: str, facts) -> list[Problem]:
+def _semantic_problems(doc: Document, filename: str, facts, segments) -> list[Problem]:
     """The rules a schema cannot say. Each runs on the parts it reads; a part the schema
     found misshapen (reported already) leaves its rule out instead of failing."""
     data, problems = doc.data, []
@@ -149,7 +151,8 @@ def _semantic_problems(doc: Document, filename: str, facts) -> list[Problem]:
         except (KeyError, TypeError, ValueError, AttributeError, IndexError):
             continue
     if isinstance(data, dict) and isinstance(data.get("eligibility"), dict):
-        problems += condition_problems(data["eligibility"], doc, filename, ("eligibility",), facts=facts)
+        problems += condition_problems(data["eligibility"], doc, filename, ("eligibility",), facts=facts,
+                                       segments=segments)
     return problems
 
 

@@ -37,11 +37,12 @@ class WorkerError(RuntimeError):
 
 
 class Planners:
-    """`count` worker processes planning pages for `policy` at `now` (see the module docstring)."""
+    """`count` worker processes planning pages for `policy` at `now` (see the module docstring);
+    `strategies`: the running experiment's (`arrears.engine.experiments.live.Strategies`), if any."""
 
-    def __init__(self, store, policy, now, horizon: int, count: int):
+    def __init__(self, store, policy, now, horizon: int, count: int, *, strategies=None):
         self._procs: list[subprocess.Popen] = []
-        setup = pickle.dumps((worker_url(store.url), policy, now, horizon), _PROTOCOL)
+        setup = pickle.dumps((worker_url(store.url), policy, now, horizon, strategies), _PROTOCOL)
         try:
             for _ in range(count):
                 proc = subprocess.Popen([sys.executable, "-c", _ENTRY], stdin=subprocess.PIPE,
@@ -127,7 +128,7 @@ def serve() -> None:
     os.dup2(2, 1)                       # stray prints must not corrupt the protocol
     inp = sys.stdin.buffer
     try:
-        url, policy, now, horizon = pickle.load(inp)
+        url, policy, now, horizon, strategies = pickle.load(inp)
     except EOFError:
         return
     store = Store(url, upgrade=False, create=False)
@@ -138,7 +139,8 @@ def serve() -> None:
             except EOFError:            # the tick is over, or the ticking process is gone
                 return
             try:
-                reply = ("ok", plan_page(store, policy, page, now, horizon, ahead=True))
+                reply = ("ok", plan_page(store, policy, page, now, horizon, ahead=True,
+                                           strategies=strategies))
             except Exception as exc:    # noqa: BLE001 -- handed back: the ticking process raises it
                 reply = ("error", (_portable(exc), "".join(traceback.format_exception(exc))))
             try:
