@@ -78,16 +78,26 @@ class Strategies:
         unknown = np.asarray([d not in known for d in debtors], dtype=bool)
         new = {}
         if unknown.any():
-            new = self._assign(store, np.asarray(acct_nos)[unknown], debtors[unknown], now)
+            new = self._assign(store.load_batch(np.asarray(acct_nos)[unknown]), debtors[unknown], now)
         arms = np.asarray([known.get(d) or new[d] for d in debtors.tolist()], dtype=object)
         return Split(arms, sorted(new.items()))
 
-    def _assign(self, store, acct_nos, debtors, now) -> dict:
-        """{debtor: arm} for debtors not assigned yet: drawn if eligible, else `ineligible`."""
-        eligible = np.ones(len(acct_nos), dtype=bool)
+    def arms_for_batch(self, store, batch, now: datetime.datetime) -> np.ndarray:
+        """Each row of `batch`'s strategy (accounts sent to the API, stored or not): its debtor's
+        recorded one, else the one the tick would give it now. Records nothing."""
+        if not self.live:
+            return np.full(batch.n, CHAMPION, dtype=object)
+        debtors = np.asarray(batch.debtor, dtype=object)
+        known = store.experiments.assignments_of(self.experiment_id, debtors.tolist())
+        drawn = {} if len(known) == len(set(debtors.tolist())) else self._assign(batch, debtors, now)
+        return np.asarray([known.get(d) or drawn[d] for d in debtors.tolist()], dtype=object)
+
+    def _assign(self, batch, debtors, now) -> dict:
+        """{debtor: arm} of `batch`'s rows (`debtors` aligned with them): drawn if any of the
+        debtor's accounts meets the eligibility, else `ineligible`."""
+        eligible = np.ones(batch.n, dtype=bool)
         if self.eligibility is not None:
-            facts = Facts(store.load_batch(acct_nos), self.champion, as_epoch(now))
-            eligible = np.asarray(self.eligibility.evaluate(facts), dtype=bool)
+            eligible = np.asarray(self.eligibility.evaluate(Facts(batch, self.champion, as_epoch(now))), dtype=bool)
         ok = {d for d, e in zip(debtors.tolist(), eligible.tolist()) if e}
         names = sorted(set(debtors.tolist()))
         drawn = assign.arms(self.experiment, names)

@@ -11,7 +11,7 @@ switches strategy while an experiment runs.
 """
 from __future__ import annotations
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, and_, func, insert, select, update
 
 from arrears.engine.domain.errors import InputError
 from arrears.engine.store import audit, due, policyvers
@@ -194,12 +194,16 @@ class Experiments:
 
 def page_arms(conn: Connection, experiment_id: int, acct_nos) -> tuple[list[str], dict[str, str]]:
     """For accounts `acct_nos` (increasing): each one's debtor (its debtor_id, else its id), in
-    order, and {debtor: arm} of those debtors already assigned in the experiment."""
+    order, and {debtor: arm} of those debtors already assigned in the experiment. One query
+    per 5,000 accounts (integers bound only), the assignments joined by their primary key."""
     nos = [int(n) for n in acct_nos]
     debtor = func.coalesce(accounts.c.debtor_id, accounts.c.id)
-    found: dict[int, str] = {}
+    joined = accounts.outerjoin(experiment_assignments, and_(
+        experiment_assignments.c.experiment_id == int(experiment_id), experiment_assignments.c.debtor == debtor))
+    found: dict[int, tuple] = {}
     for i in range(0, len(nos), 5_000):
-        chunk = nos[i:i + 5_000]
-        found.update(fetch_tuples(conn, select(accounts.c.acct_no, debtor).where(accounts.c.acct_no.in_(chunk))))
-    debtors = [found[n] for n in nos]
-    return debtors, assignments_of(conn, experiment_id, debtors)
+        stmt = (select(accounts.c.acct_no, debtor, experiment_assignments.c.arm).select_from(joined)
+                .where(accounts.c.acct_no.in_(nos[i:i + 5_000])))
+        found.update((n, (d, a)) for n, d, a in fetch_tuples(conn, stmt))
+    debtors = [found[n][0] for n in nos]
+    return debtors, {d: a for d, a in found.values() if a is not None}

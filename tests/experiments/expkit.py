@@ -5,7 +5,13 @@ from pathlib import Path
 
 import yaml
 
+from arrears.policies import DEFAULT_POLICY
+
 ZERO = "sha256:" + "0" * 64
+# A challenger: the default policy with SMS before email for the friendly reminder.
+CHALLENGER = DEFAULT_POLICY.read_text(encoding="utf-8").replace('version: "1.0.0"', 'version: "1.1.0-sms"').replace(
+    "      channels: [email, sms, letter]\n      template: friendly_reminder",
+    "      channels: [sms, email, letter]\n      template: friendly_reminder")
 
 
 def spec(**changes) -> dict:

@@ -16,12 +16,9 @@ from arrears.engine.store import Store
 from arrears.engine.tick.columns import summarise
 from arrears.engine.tick.runner import run_tick
 from arrears.policies import DEFAULT_POLICY
-from tests.experiments.expkit import spec, write
+from tests.experiments.expkit import CHALLENGER, spec, write
 from tests.tick.tickkit import NOW, load, load_portfolio, rows
 
-CHALLENGER = DEFAULT_POLICY.read_text(encoding="utf-8").replace('version: "1.0.0"', 'version: "1.1.0-sms"').replace(
-    "      channels: [email, sms, letter]\n      template: friendly_reminder",
-    "      channels: [sms, email, letter]\n      template: friendly_reminder")
 
 
 def _setup(store, tmp_path, **changes):
