@@ -18,14 +18,14 @@ from fractions import Fraction
 
 from arrears.engine.domain.errors import PolicyError, Problem
 from arrears.engine.domain.words import did_you_mean
-from arrears.engine.experiments import samplesize
+from arrears.engine.experiments import metrics, samplesize
 from arrears.engine.kpis.catalogue import BY_NAME as KPIS
 from arrears.engine.policy.semantics import condition_problems
 from arrears.engine.policy.validation import validate_document
 from arrears.engine.policy.yamlsrc import Document, load_document, load_file, pointer
 
 CHAMPION = "champion"
-GUARDRAILS = ("disputes", "cease_requests", "opt_outs", "complaints")
+GUARDRAILS = tuple(metrics.GUARDRAILS)
 SCHEMA = "experiment"
 
 
@@ -51,9 +51,14 @@ class PrimaryMetric:
     power: float = 0.8
 
     @property
+    def how(self) -> metrics.MetricTest:
+        """How the KPI is tested (`metrics.TESTS`)."""
+        return metrics.TESTS[self.kpi]
+
+    @property
     def is_rate(self) -> bool:
-        """A percentage KPI, compared as two proportions (others as means, Welch's test)."""
-        return KPIS[self.kpi].unit == "percent"
+        """Compared as two proportions (else per-debtor ratios, Welch's test)."""
+        return self.how.kind == metrics.PROPORTION
 
     @property
     def better(self) -> str:
@@ -97,9 +102,13 @@ class Experiment:
                 return samplesize.proportions_total(m.baseline / 100, m.minimum_detectable_effect / 100, s0, s1,
                                                     m.alpha, m.power)
         else:
+            # Per-debtor ratios lie in 0..100%: with mean p their standard deviation is at most
+            # 100 * sqrt(p (1 - p)), a safe default when none is given.
+            p = m.baseline / 100
+            sd = m.standard_deviation or 100 * (p * (1 - p)) ** 0.5
+
             def total(s0, s1):
-                return samplesize.means_total(m.standard_deviation, m.minimum_detectable_effect, s0, s1,
-                                              m.alpha, m.power)
+                return samplesize.means_total(sd, m.minimum_detectable_effect, s0, s1, m.alpha, m.power)
         return samplesize.needed(shares, total)
 
     def to_dict(self) -> dict:
@@ -112,7 +121,7 @@ class Experiment:
                 "primary_metric": {"kpi": m.kpi, "minimum_detectable_effect": m.minimum_detectable_effect,
                                    "baseline": m.baseline, "standard_deviation": m.standard_deviation,
                                    "alpha": m.alpha, "power": m.power,
-                                   "test": "two proportions" if m.is_rate else "Welch"},
+                                   "test": m.how.test},
                 "guardrails": list(self.guardrails), "sample_size": self.sample_size().to_dict(),
                 "digest": self.digest}
 
@@ -185,9 +194,14 @@ def _metric(data: dict, add) -> None:
     metric = data["primary_metric"]
     kpi = KPIS.get(metric["kpi"])
     path = ("primary_metric",)
+    testable = ", ".join(metrics.TESTS)
     if kpi is None:
-        add(path + ("kpi",), f"unknown KPI {metric['kpi']!r} (the KPIs: {', '.join(KPIS)})"
-                             f"{did_you_mean(metric['kpi'], list(KPIS))}")
+        add(path + ("kpi",), f"unknown KPI {metric['kpi']!r} (an experiment can test: {testable})"
+                             f"{did_you_mean(metric['kpi'], list(metrics.TESTS))}")
+        return
+    if kpi.name not in metrics.TESTS:
+        add(path + ("kpi",), f"{kpi.name} has no per-debtor value an experiment can test; "
+                             f"use one of: {testable}")
         return
     effect, baseline = metric["minimum_detectable_effect"], metric["baseline"]
     if kpi.unit == "percent":
@@ -197,9 +211,7 @@ def _metric(data: dict, add) -> None:
         elif not (0 < target < 100):
             add(path + ("minimum_detectable_effect",),
                 f"the baseline {baseline:g}% moved by {effect:g} points leaves 0..100")
-    elif "standard_deviation" not in metric:
-        add(path, f"{kpi.name} is not a percentage: give its per-debtor standard_deviation, "
-                  "which the sample size needs")
+
 
 
 def _build(data: dict, text: str) -> Experiment:

@@ -32,11 +32,11 @@ Formulas, data used and edge cases: docs/kpis.md.
 
 May import: the core, `store` (to build a ledger from it) and the shipped policies.
 """
-from arrears.engine.kpis.compute import compute_kpis, kpi_series, month_ends
+from arrears.engine.kpis.compute import account_figures, compute_kpis, kpi_series, month_ends
 from arrears.engine.kpis.costs import CostModel, parse_costs
 from arrears.engine.kpis.fromstore import ledger_from_batch, ledger_from_store
 from arrears.engine.kpis.ledger import Ledger
 from arrears.engine.kpis.report import KpiReport, KpiSeries
 
-__all__ = ["CostModel", "KpiReport", "KpiSeries", "Ledger", "compute_kpis", "kpi_series", "ledger_from_batch",
-           "ledger_from_store", "month_ends", "parse_costs"]
+__all__ = ["CostModel", "KpiReport", "KpiSeries", "Ledger", "account_figures", "compute_kpis", "kpi_series",
+           "ledger_from_batch", "ledger_from_store", "month_ends", "parse_costs"]

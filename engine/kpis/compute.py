@@ -141,6 +141,16 @@ def kpi_series(ledger: Ledger, days, *, group_by: str | None = None, policy=None
     return KpiSeries(tuple(ctx.report(a + 1, b, group_by) for a, b in pairwise(points)))
 
 
+def account_figures(ledger: Ledger, start_day, end_day, *, policy=None) -> tuple[np.ndarray, dict]:
+    """Every account's figures of `start_day..end_day`: the int64 matrix (accounts x figures)
+    every KPI of a group sums (`measures.measure`), and {figure name: column}. For tests
+    over per-account or per-debtor values (engine/experiments)."""
+    start, end = as_day(start_day, "from"), as_day(end_day, "to")
+    ctx = _Context(ledger, policy, None)
+    period = measure(ctx.ledger, ctx.policy, start, end, ctx.positions(start - 1), ctx.positions(end), ctx.attempts)
+    return period.matrix, period.cols
+
+
 PERIOD_MONTHS = {"month": 1, "quarter": 3}
 
 

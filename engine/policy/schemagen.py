@@ -50,6 +50,9 @@ def with_condition(schema: dict, policy: dict | None = None) -> dict:
     return out
 
 
+GENERATED["experiment.schema.json"] = with_condition
+
+
 def render(schema: dict) -> str:
     """A schema as the committed files hold it: two-space indents, UTF-8, a final newline."""
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, and_, func, insert, select, update
 from arrears.engine.domain.errors import InputError
 from arrears.engine.store import audit, due, policyvers
 from arrears.engine.store.db import fetch_tuples, read_transaction
-from arrears.engine.store.schema import accounts, experiment_assignments, experiments
+from arrears.engine.store.schema import accounts, events, experiment_assignments, experiments
 
 RUNNING, STOPPED, PROMOTED = "running", "stopped", "promoted"
 _COLUMNS = ("id", "name", "digest", "source", "salt", "champion_digest", "status", "started_at", "started_by",
@@ -181,6 +181,11 @@ class Experiments:
         with self._read() as conn:
             return page_arms(conn, experiment_id, acct_nos)
 
+    def guardrail_counts(self, experiment_id: int, types: tuple[str, ...], until: int) -> dict:
+        """See `guardrail_counts`."""
+        with self._read() as conn:
+            return guardrail_counts(conn, experiment_id, types, until)
+
     def arm_counts(self, experiment_id: int) -> dict[str, int]:
         """See `arm_counts`."""
         with self._read() as conn:
@@ -207,3 +212,16 @@ def page_arms(conn: Connection, experiment_id: int, acct_nos) -> tuple[list[str]
         found.update((n, (d, a)) for n, d, a in fetch_tuples(conn, stmt))
     debtors = [found[n][0] for n in nos]
     return debtors, {d: a for d, a in found.values() if a is not None}
+
+
+def guardrail_counts(conn: Connection, experiment_id: int, types: tuple[str, ...], until: int) -> dict:
+    """{(arm, event type): debtors} of the debtors of each arm with an event of one of `types`
+    recorded at or after their assignment and at or before `until` (epoch s)."""
+    debtor = func.coalesce(accounts.c.debtor_id, accounts.c.id)
+    ea = experiment_assignments
+    stmt = (select(ea.c.arm, events.c.type, func.count(func.distinct(ea.c.debtor)))
+            .select_from(ea.join(accounts, debtor == ea.c.debtor).join(events, events.c.acct_no == accounts.c.acct_no))
+            .where(ea.c.experiment_id == int(experiment_id), events.c.type.in_(list(types)),
+                   events.c.at >= ea.c.assigned_at, events.c.at <= int(until))
+            .group_by(ea.c.arm, events.c.type))
+    return {(arm, kind): n for arm, kind, n in fetch_tuples(conn, stmt)}

@@ -42,7 +42,7 @@ def test_a_valid_file_loads_with_the_champion_first(tmp_path):
     assert [(a.name, a.policy, a.share) for a in experiment.arms] == [
         ("champion", None, Fraction(1, 2)), ("sms-first", ZERO, Fraction(1, 2))]
     assert experiment.salt == "s1" and experiment.metric.is_rate and experiment.metric.better == "up"
-    assert experiment.guardrails == ("disputes", "cease_requests", "opt_outs", "complaints")
+    assert experiment.guardrails == ("disputes", "cease_requests", "opt_outs")
     assert str(experiment.start) == "2026-12-07" and experiment.digest.startswith("sha256:")
 
 
@@ -61,10 +61,21 @@ def test_every_problem_at_once_each_at_file_line_col(tmp_path):
     assert "unknown KPI 'cure_rat'" in messages and "did you mean 'cure_rate'?" in messages
 
 
+def test_a_ratio_kpi_is_sized_with_the_largest_spread_its_baseline_allows(tmp_path):
+    metric = {"kpi": "recovery_rate", "minimum_detectable_effect": 5, "baseline": 30}
+    conservative = load_experiment(write(tmp_path, spec(primary_metric=metric))).sample_size()
+    given = load_experiment(write(tmp_path, spec(primary_metric={**metric, "standard_deviation": 20})))
+    assert given.metric.how.test == "Welch"
+    assert given.sample_size().total < conservative.total
+    sd = 100 * (0.3 * 0.7) ** 0.5
+    assert conservative.total == math.ceil(samplesize.means_total(sd, 5, 0.5, 0.5) - 1e-9)
+
+
 @pytest.mark.parametrize("changes, message", [
     ({"challengers": [{"name": "b", "policy": "v2", "share": 50}]}, "sha256: and 64 hex digits"),
     ({"primary_metric": {"kpi": "dso", "minimum_detectable_effect": 2, "baseline": 40}},
-     "give its per-debtor standard_deviation"),
+     "dso has no per-debtor value an experiment can test; use one of: cure_rate, promise_kept_rate"),
+    ({"guardrails": ["complaints"]}, "expected one of: disputes, cease_requests, opt_outs"),
     ({"primary_metric": {"kpi": "cure_rate", "minimum_detectable_effect": 80, "baseline": 30}}, "leaves 0..100"),
     ({"unit": "account"}, "expected one of: debtor"),
     ({"champion": {"share": 50, "policy": ZERO}}, "unknown key 'policy'"),
@@ -80,7 +91,9 @@ def test_the_eligibility_schema_is_the_policy_condition_generated_from_it():
     schema = json.loads((SCHEMA_DIR / "experiment.schema.json").read_text(encoding="utf-8"))
     policy = json.loads((SCHEMA_DIR / "policy.schema.json").read_text(encoding="utf-8"))
     assert schema["$defs"]["factCondition"] == policy["$defs"]["factCondition"]
-    assert all(now == fresh for now, fresh in regenerated().values())
+    fresh = regenerated()
+    assert SCHEMA_DIR / "experiment.schema.json" in fresh
+    assert all(now == new for now, new in fresh.values())
 
 
 def test_validate_recognises_an_experiment_by_its_keys_and_by_its_schema_line(tmp_path, capsys):
