@@ -102,13 +102,13 @@ def start_experiment(call):
     return _record(row), 201
 
 
-@resource.route("POST", "/v1/experiments/{name}:stop", roles=COMPLIANCE, summary="Stop an experiment",
+@resource.route("POST", "/v1/experiments/{name}/stop", roles=COMPLIANCE, summary="Stop an experiment",
                 operation_id="stop_experiment",
                 description="Ends the running experiment: every debtor is decided by the champion again "
                             "from the next tick. Audited.",
                 responses={200: ("Stopped", ref("ExperimentRecord")), **CONFLICT})
 def stop_experiment(call, name):
-    """POST /v1/experiments/{name}:stop."""
+    """POST /v1/experiments/{name}/stop."""
     _named(call, name)
     try:
         return _record(lifecycle.stop(call.state.store, name, by=_by(call)))
@@ -116,14 +116,14 @@ def stop_experiment(call, name):
         raise _refused(exc) from None
 
 
-@resource.route("POST", "/v1/experiments/{name}:promote", roles=COMPLIANCE, summary="Promote a challenger",
+@resource.route("POST", "/v1/experiments/{name}/promote", roles=COMPLIANCE, summary="Promote a challenger",
                 operation_id="promote_experiment",
                 description="Ends the running experiment and activates the named challenger's stored policy "
                             "version, in one transaction; both are audited. Every account becomes due.",
                 body=((None, "PromoteRequest"),),
                 responses={200: ("Promoted", ref("ExperimentRecord")), **CONFLICT})
 def promote_experiment(call, name):
-    """POST /v1/experiments/{name}:promote."""
+    """POST /v1/experiments/{name}/promote."""
     _named(call, name)
     try:
         row = lifecycle.promote(call.state.store, name, call.body["challenger"], by=_by(call))

@@ -47,10 +47,10 @@ def test_start_results_and_promote(api, state):
     assert sum(report["debtors"].values()) == 60 and report["verdict"]
     assert set(report["primary"]) == {"sms-first"} and report["sample_ratio"]["mismatch"] is False
     assert api.get("/v1/experiments/nope", role="compliance").status_code == 404
-    promoted = api.post("/v1/experiments/sms-first:promote", {"challenger": "sms-first"}, role="compliance")
+    promoted = api.post("/v1/experiments/sms-first/promote", {"challenger": "sms-first"}, role="compliance")
     assert promoted.status_code == 200 and promoted.get_json()["status"] == "promoted"
     assert state.policies.active().digest == digest
-    stop = api.post("/v1/experiments/sms-first:stop", role="compliance")
+    stop = api.post("/v1/experiments/sms-first/stop", role="compliance")
     assert stop.status_code == 409 and "not running" in stop.get_json()["detail"]
     kinds = [k for (k,) in rows(state.store, "SELECT kind FROM audit WHERE kind LIKE 'experiment.%' ORDER BY seq")]
     assert kinds == ["experiment.started", "experiment.promoted"]
