@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from arrears.engine.domain.model import Account
 from arrears.engine.experiments import assign, lifecycle, load_experiment
 from arrears.engine.policy.load import load_policy
 from tests.api.apikit import AT, account, events
@@ -48,3 +49,14 @@ def test_a_recorded_strategy_wins_over_the_draw_and_naming_a_policy_overrides(ap
     active = state.policies.active().digest
     named = api.post("/v1/decide", {"account": account(id="D0"), "events": events(), "at": AT, "policy": active})
     assert named.get_json()["policy"]["digest"] == active
+
+
+def test_a_stored_accounts_decision_is_its_strategys(api, state, running):
+    experiment, challenger = running
+    ids = [f"S{i}" for i in range(8)]
+    state.store.upsert_accounts([Account.from_dict(account(id=i)) for i in ids])
+    arms = dict(zip(ids, assign.arms(experiment, ids)))
+    expected = {"champion": state.policies.active().digest, "sms-first": challenger.digest}
+    for account_id, arm in arms.items():
+        body = api.get(f"/v1/accounts/{account_id}/decision?at={AT}", role="integrator").get_json()
+        assert body["policy"]["digest"] == expected[arm], account_id
