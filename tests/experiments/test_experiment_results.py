@@ -45,6 +45,7 @@ def _pay(store, account_id: str, amount: str, day: int) -> None:
                                                        "at": f"2026-11-{day:02d}T10:00:00Z"}), None)], now=NOW)
 
 
+@pytest.mark.also_postgresql
 def test_per_strategy_kpis_and_tests_match_a_hand_computed_portfolio(store, tmp_path):
     # Nine debtors owing 100.00 each since 1 October; four per strategy, one ineligible.
     ids = [f"D{i}" for i in range(1, 10)]
