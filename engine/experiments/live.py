@@ -78,7 +78,8 @@ class Strategies:
         unknown = np.asarray([d not in known for d in debtors], dtype=bool)
         new = {}
         if unknown.any():
-            new = self._assign(store.load_batch(np.asarray(acct_nos)[unknown]), debtors[unknown], now)
+            rows = np.asarray(acct_nos)[unknown]
+            new = self._assign(lambda: store.load_batch(rows), debtors[unknown], now)
         arms = np.asarray([known.get(d) or new[d] for d in debtors.tolist()], dtype=object)
         return Split(arms, sorted(new.items()))
 
@@ -89,15 +90,17 @@ class Strategies:
             return np.full(batch.n, CHAMPION, dtype=object)
         debtors = np.asarray(batch.debtor, dtype=object)
         known = store.experiments.assignments_of(self.experiment_id, debtors.tolist())
-        drawn = {} if len(known) == len(set(debtors.tolist())) else self._assign(batch, debtors, now)
+        drawn = {} if len(known) == len(set(debtors.tolist())) else self._assign(lambda: batch, debtors, now)
         return np.asarray([known.get(d) or drawn[d] for d in debtors.tolist()], dtype=object)
 
-    def _assign(self, batch, debtors, now) -> dict:
-        """{debtor: arm} of `batch`'s rows (`debtors` aligned with them): drawn if any of the
-        debtor's accounts meets the eligibility, else `ineligible`."""
-        eligible = np.ones(batch.n, dtype=bool)
+    def _assign(self, batch_of, debtors, now) -> dict:
+        """{debtor: arm} of the rows of the batch `batch_of()` (read only if the eligibility needs
+        facts; `debtors` aligned with its rows): drawn if any of the debtor's accounts meets the
+        eligibility, else `ineligible`."""
+        eligible = np.ones(len(debtors), dtype=bool)
         if self.eligibility is not None:
-            eligible = np.asarray(self.eligibility.evaluate(Facts(batch, self.champion, as_epoch(now))), dtype=bool)
+            facts = Facts(batch_of(), self.champion, as_epoch(now))
+            eligible = np.asarray(self.eligibility.evaluate(facts), dtype=bool)
         ok = {d for d, e in zip(debtors.tolist(), eligible.tolist()) if e}
         names = sorted(set(debtors.tolist()))
         drawn = assign.arms(self.experiment, names)
