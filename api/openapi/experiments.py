@@ -57,13 +57,16 @@ def components() -> dict:
         "debtors": _map(INT, "Debtors assigned per strategy (and `ineligible`)."),
         "kpis": _map(_map(OPT_STR), "Per strategy, every KPI of the KPI table over its debtors (decimal text, "
                                     "null when it cannot be computed)."),
+        "series": {"type": "array", "description": "The primary KPI per strategy in each calendar month of the "
+                                                   "period (the first from the start, the last to the end).",
+                   "items": _object({"from": STR, "to": STR, "values": _map(OPT_STR)}, ("from", "to", "values"))},
         "primary": _map(ref("ExperimentComparison"), "Per challenger, the primary metric against the champion."),
         "sample_ratio": nullable(ratio),
         "guardrails": _map(_map(ref("ExperimentComparison")), "Per challenger and guardrail metric, the share "
                                                              "of debtors with such an event against the champion."),
         "alarms": {"type": "array", "items": STR}, "verdict": STR},
         ("name", "status", "started_at", "started_by", "ended_at", "ended_by", "promoted", "champion_policy",
-         "experiment", "period", "debtors", "kpis", "primary", "sample_ratio", "guardrails", "alarms", "verdict"),
+         "experiment", "period", "debtors", "kpis", "series", "primary", "sample_ratio", "guardrails", "alarms", "verdict"),
         "An experiment's results: per-strategy KPIs, the primary metric's difference with its confidence "
         "interval and p-value, the sample-ratio check, guardrail alarms and a verdict in plain words.")
     document = {"type": "object",

@@ -1,4 +1,4 @@
-"""An experiment's results: per-strategy KPIs, the difference with its 95% interval and p-value,
+"""An experiment's results: per-strategy KPIs (for the period and per month), the difference with its 95% interval and p-value,
 the sample-ratio check, guardrail alarms, and a verdict in plain words.
 
     report = experiment_results(store, "sms-first", now=now)
@@ -18,12 +18,12 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from arrears.engine.domain.batch import epoch_day
+from arrears.engine.domain.batch import day_to_date, epoch_day
 from arrears.engine.experiments import metrics, stats
 from arrears.engine.experiments.assign import INELIGIBLE
 from arrears.engine.experiments.lifecycle import stored
 from arrears.engine.experiments.spec import CHAMPION, Experiment
-from arrears.engine.kpis import account_figures, compute_kpis, ledger_from_store
+from arrears.engine.kpis import account_figures, compute_kpis, kpi_series, ledger_from_store, month_ends
 from arrears.engine.kpis.catalogue import BY_NAME as KPIS
 from arrears.engine.kpis.ledger import object_array
 from arrears.engine.policy.load import load_policy
@@ -41,6 +41,7 @@ class Results:
     period: tuple[str, str] | None
     debtors: dict                       # arm -> debtors assigned (ineligible included)
     kpis: dict = field(default_factory=dict)          # arm -> {kpi: value or None}
+    series: list = field(default_factory=list)        # per calendar month: from, to, {arm: primary KPI}
     comparisons: dict = field(default_factory=dict)   # challenger -> stats.Comparison (primary metric)
     sample_ratio: stats.SampleRatio | None = None
     guardrails: dict = field(default_factory=dict)    # challenger -> {metric: Comparison}
@@ -55,7 +56,7 @@ class Results:
                 "promoted": row["promoted"], "champion_policy": row["champion_digest"],
                 "experiment": self.experiment.to_dict(),
                 "period": None if self.period is None else {"from": self.period[0], "to": self.period[1]},
-                "debtors": dict(self.debtors), "kpis": self.kpis,
+                "debtors": dict(self.debtors), "kpis": self.kpis, "series": list(self.series),
                 "primary": {name: c.to_dict() for name, c in self.comparisons.items()},
                 "sample_ratio": None if self.sample_ratio is None else self.sample_ratio.to_dict(),
                 "guardrails": {name: {g: c.to_dict() for g, c in gs.items()} for name, gs in self.guardrails.items()},
@@ -77,6 +78,9 @@ class Results:
         for arm, values in self.kpis.items():
             shown = values.get(kpi)
             lines.append(f"  {arm}: {kpi} {'n/a' if shown is None else shown}")
+        for point in self.series if len(self.series) > 1 else ():
+            shown = ", ".join(f"{arm} {'n/a' if v is None else v}" for arm, v in point["values"].items())
+            lines.append(f"  {point['from']} to {point['to']}: {shown}")
         for name, c in self.comparisons.items():
             lines.append(f"  {name} - champion: {_signed(c.difference, e)} (95% CI {_signed(c.low, e)} to "
                          f"{_signed(c.high, e)}), p = {_p(c.p_value)}, {c.test}")
@@ -122,6 +126,7 @@ def experiment_results(store, name: str, *, now: datetime.datetime, costs=None) 
     ledger, arms, debtor_of = _ledger(store, row, champion)
     report = compute_kpis(ledger, start_day, end_day, group_by=LABEL, policy=champion, costs=costs)
     result.kpis = _kpis_by_arm(report, experiment)
+    result.series = _series(ledger, start_day, end_day, champion, costs, experiment)
     matrix, cols = account_figures(ledger, start_day, end_day, policy=champion)
     result.comparisons = {arm.name: _compare(experiment, matrix, cols, arms, debtor_of, arm.name)
                           for arm in experiment.arms[1:]}
@@ -159,6 +164,20 @@ def _kpis_by_arm(report, experiment: Experiment) -> dict:
             continue
         out[row.group] = {name: kpi.to_dict()["value"] for name, kpi in row.kpis.items()}
     return {a.name: out.get(a.name, {}) for a in experiment.arms}
+
+
+def _series(ledger, start_day: int, end_day: int, policy, costs, experiment: Experiment) -> list[dict]:
+    """The primary KPI per strategy in each calendar month of the period (the first from the
+    start, the last to the end): {"from", "to", "values": {arm: value or None}}."""
+    bounds = [start_day - 1] + [d for d in month_ends(start_day, end_day)[1:] if d > start_day - 1]
+    if len(bounds) < 2:
+        return []
+    out = []
+    for report in kpi_series(ledger, bounds, group_by=LABEL, policy=policy, costs=costs).reports:
+        values = {arm: by.get(experiment.metric.kpi) for arm, by in _kpis_by_arm(report, experiment).items()}
+        out.append({"from": day_to_date(report.start).isoformat(), "to": day_to_date(report.end).isoformat(),
+                    "values": values})
+    return out
 
 
 def _sums(matrix, cols, names) -> np.ndarray:

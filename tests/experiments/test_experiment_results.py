@@ -73,6 +73,20 @@ def test_per_strategy_kpis_and_tests_match_a_hand_computed_portfolio(store, tmp_
     assert (disputes["champion"], disputes["challenger"]) == (0, 0.25)
     assert "no significant difference on cure rate yet" in result["verdict"]
     assert result["period"] == {"from": "2026-11-01", "to": "2026-11-22"}
+    assert result["series"] == [{"from": "2026-11-01", "to": "2026-11-22",
+                                 "values": {"champion": "25.00", "sms-first": "50.00"}}]
+
+
+def test_the_series_has_a_period_per_calendar_month(store, tmp_path):
+    load(store, [account(i, amount="100.00", due="2026-10-01") for i in ("M1", "M2")], now=START)
+    _champion, _challenger, row = _start(store, tmp_path)
+    store.experiments.record_assignments(row["id"], [("M1", "champion"), ("M2", "sms-first")], now=START)
+    _pay(store, "M2", "100.00", 10)
+    later = datetime(2027, 1, 15, 12, tzinfo=timezone.utc)
+    series = experiment_results(store, "sms-first", now=later).to_dict()["series"]
+    assert [(p["from"], p["to"]) for p in series] == [("2026-11-01", "2026-11-30"), ("2026-12-01", "2026-12-31"),
+                                                     ("2027-01-01", "2027-01-15")]
+    assert series[0]["values"] == {"champion": "0.00", "sms-first": "100.00"}
 
 
 def test_before_any_assignment_the_verdict_says_so(store, tmp_path):
