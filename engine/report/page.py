@@ -30,10 +30,11 @@ def measure_days(goalset, end: date) -> list[int]:
 
 
 def report_page(ledger, policy, start: date, end: date, *, goalset=None, costs=None,
-                generated: datetime | None = None) -> Page:
+                generated: datetime | None = None, experiment: dict | None = None) -> Page:
     """The page for `start..end` from `ledger` (built with `measure_days(goalset, end)`), with
-    the goals of `goalset` judged on `end` when given."""
+    the goals of `goalset` judged on `end` when given, and an experiment's results
+    (`arrears.engine.experiments.results.Results.to_dict()`) when given."""
     from arrears.engine.goals import evaluate_goals
     data = gather(ledger, policy, start, end, costs=costs)
     goals = None if goalset is None else evaluate_goals(goalset, ledger, policy, end, costs=costs).to_dict()
-    return Page(render(data, goals, generated=generated), data, goals)
+    return Page(render(data, goals, generated=generated, experiment=experiment), data, goals)
