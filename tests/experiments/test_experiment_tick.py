@@ -141,3 +141,23 @@ def test_promote_activates_the_challenger(store, tmp_path):
     kinds = [k for (k,) in rows(store, "SELECT kind FROM audit WHERE kind LIKE 'experiment.%' "
                                        "OR kind = 'policy.activated' ORDER BY seq")]
     assert kinds[-2:] == ["experiment.promoted", "policy.activated"]
+
+
+@pytest.mark.slow
+def test_worker_processes_plan_the_split_pages_as_the_ticking_process_does(tmp_path):
+    """Pages planned ahead in a worker (pickled strategies, rows built ahead and merged) store
+    the same decisions, under the same policies, as pages planned in the ticking process."""
+    accounts, histories = load_portfolio(240, seed=12)
+    stored = []
+    for workers, name in ((0, "here.db"), (1, "workers.db")):
+        with Store(f"sqlite:///{tmp_path / name}") as store:
+            load(store, accounts, histories)
+            champion, _challenger, path = _setup(store, tmp_path)
+            lifecycle.start(store, path, by="test", now=NOW)
+            summary = run_tick(store, champion, NOW, workers=workers, batch_size=40)
+            assert summary.evaluated == len(accounts)
+            stored.append((rows(store, "SELECT a.id, a.decision_key, d.policy_digest FROM accounts a "
+                                       "JOIN decisions d ON d.id = a.decision_id ORDER BY a.id"),
+                           rows(store, "SELECT a.id, o.stage, o.channel FROM outbox o JOIN accounts a "
+                                       "ON a.acct_no = o.acct_no ORDER BY a.id, o.stage")))
+    assert stored[0] == stored[1] and len(stored[0][0]) == len(accounts)
