@@ -17,7 +17,7 @@ from arrears.engine.tick.columns import summarise
 from arrears.engine.tick.runner import run_tick
 from arrears.policies import DEFAULT_POLICY
 from tests.experiments.expkit import CHALLENGER, spec, write
-from tests.tick.tickkit import NOW, load, load_portfolio, rows
+from tests.tick.tickkit import NOW, account, load, load_portfolio, rows
 
 
 
@@ -161,3 +161,24 @@ def test_worker_processes_plan_the_split_pages_as_the_ticking_process_does(tmp_p
                            rows(store, "SELECT a.id, o.stage, o.channel FROM outbox o JOIN accounts a "
                                        "ON a.acct_no = o.acct_no ORDER BY a.id, o.stage")))
     assert stored[0] == stored[1] and len(stored[0][0]) == len(accounts)
+
+
+def test_the_re_check_before_delivery_uses_the_debtors_strategy(store, tmp_path):
+    """The challenger sends SMS first where the champion sends email: re-checked under the
+    champion, every challenger contact would be cancelled ("the channel is now email")."""
+    from arrears.plugins.dispatch import Dispatcher
+    from arrears.plugins.testing import RecordingServer, plugin_manager
+    from tests.tick.tickkit import MONDAY, dispatcher_config
+    # Six days late (past the grace days), reachable by email and phone: the friendly reminder is due for each.
+    accounts = [account(f"R{i:03d}", due="2026-11-17", contact={"email": f"r{i}@example.com",
+                                                                 "mobile": "+447700900123"}) for i in range(60)]
+    load(store, accounts)
+    champion, challenger, path = _setup(store, tmp_path)
+    row = lifecycle.start(store, path, by="test", now=NOW)
+    with RecordingServer() as server:
+        run_tick(store, champion, MONDAY, dispatcher=Dispatcher(plugin_manager(), dispatcher_config(server.url)))
+    arms = _arms_by_account(store, row["id"])
+    outcome = rows(store, "SELECT o.acct_no, o.status, o.channel, o.last_error FROM outbox o")
+    sent = {(arms[a], channel) for a, status, channel, _ in outcome if status == "sent"}
+    assert sent == {("champion", "email"), ("sms-first", "sms")}
+    assert [status for _a, status, _c, _e in outcome] == ["sent"] * len(accounts)
