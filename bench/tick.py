@@ -168,10 +168,11 @@ def main(argv=None) -> None:
 
 def _experiment(store, policy, args) -> None:
     """One strategy, then two (half the debtors on a challenger): full tick and re-evaluation each."""
+    from sqlalchemy import text
+
     from arrears.engine.experiments import lifecycle
     from arrears.engine.policy.load import load_policy
     from arrears.policies import DEFAULT_POLICY
-    from sqlalchemy import text
 
     text_ = DEFAULT_POLICY.read_text(encoding="utf-8")
     challenger_text = text_.replace('version: "1.0.0"', 'version: "1.1.0-bench"').replace(

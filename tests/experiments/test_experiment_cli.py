@@ -11,7 +11,7 @@ from arrears.engine.policy.load import load_policy
 from arrears.engine.store import Store
 from arrears.policies import DEFAULT_POLICY
 from tests.experiments.expkit import CHALLENGER, spec, write
-from tests.tick.tickkit import NOW, load, load_portfolio
+from tests.tick.tickkit import load, load_portfolio
 
 
 @pytest.fixture

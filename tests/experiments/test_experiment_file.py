@@ -11,8 +11,7 @@ import pytest
 from arrears.engine.cli import main
 from arrears.engine.cli.filekinds import recognise
 from arrears.engine.domain.errors import PolicyError
-from arrears.engine.experiments import load_experiment
-from arrears.engine.experiments import samplesize
+from arrears.engine.experiments import load_experiment, samplesize
 from arrears.engine.policy.schemagen import regenerated
 from arrears.engine.policy.validation import SCHEMA_DIR
 from tests.experiments.expkit import ZERO, spec, write

@@ -3,7 +3,7 @@ an end-to-end run in which a challenger with a known better rule wins."""
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 

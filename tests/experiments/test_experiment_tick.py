@@ -20,7 +20,6 @@ from tests.experiments.expkit import CHALLENGER, spec, write
 from tests.tick.tickkit import NOW, account, load, load_portfolio, rows
 
 
-
 def _setup(store, tmp_path, **changes):
     champion = load_policy(DEFAULT_POLICY)
     challenger = load_policy(CHALLENGER, filename="challenger.yaml")
