@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 
+from arrears.engine.domain.kinds import KINDS
 from arrears.plugins.formatting import format_date, format_money
 from arrears.plugins.message import Message, Rendered
 
@@ -64,12 +65,22 @@ STANDARD: dict[str, dict[str, str]] = {
 }
 
 
+def _kind_texts(kind: str, lang: str) -> dict[str, str]:
+    """The opt-out wording a plugin's channel kind declares, in `lang` (else English)."""
+    declared = KINDS[kind].opt_out if kind in KINDS else {}
+    text = declared.get(lang) or declared.get("en")
+    return {f"opt_out.{kind}": text} if text else {}
+
+
 def standard_text(flag: str, message: Message,
                   overrides: Mapping[str, Mapping[str, str]] | None = None) -> str:
-    """The text that satisfies `flag` for this message's language and channel kind."""
-    lang = message.language
-    table = {**STANDARD["en"], **STANDARD.get(lang, {}), **dict((overrides or {}).get(lang, {}))}
-    text = table.get(f"{flag}.{message.channel_kind}") or table[flag]
+    """The text that satisfies `flag` for this message's language and channel kind: the
+    operator's (`templates.compliance`), else the kind's own (a plugin kind's declared opt-out
+    wording), else the standard one."""
+    lang, kind = message.language, message.channel_kind
+    table = {**STANDARD["en"], **STANDARD.get(lang, {}), **_kind_texts(kind, lang),
+             **dict((overrides or {}).get(lang, {}))}
+    text = table.get(f"{flag}.{kind}") or table[flag]
     ctx = message.context
     values = {
         "creditor": str((ctx.get("creditor") or {}).get("name") or "us"),

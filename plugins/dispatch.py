@@ -27,7 +27,7 @@ from arrears.engine.domain.words import did_you_mean
 from arrears.plugins import paylinks
 from arrears.plugins.compose import build_message
 from arrears.plugins.errors import ChannelConfigError, PluginError, TemplateError
-from arrears.plugins.manager import call_each
+from arrears.plugins.manager import call_each, register_kinds
 from arrears.plugins.message import DeliveryResult, Message
 from arrears.plugins.registry import ChannelSet, collect_channels, configure_channels
 from arrears.plugins.rendering import Renderer
@@ -63,6 +63,7 @@ class Dispatcher:
                  channel_names: Iterable[str] | None = None):
         self.pm = pm
         self.config = dict(config or {})
+        register_kinds(pm)             # plugins registered after the manager was built declare theirs now
         for plugin, out in call_each(pm, "arrears_config", config=self.config):
             if isinstance(out, Exception):
                 raise PluginError(f"plugin {plugin!r}: arrears_config raised {type(out).__name__}: {out}")

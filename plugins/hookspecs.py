@@ -42,6 +42,23 @@ def arrears_channels():
     """
 
 
+@hookspec
+def arrears_channel_kinds():
+    """Declare channel kinds the built-in ones do not cover (WhatsApp, push, in-app).
+
+    Passed: nothing.
+    Returns: a list of `arrears.plugins.kinds.ChannelKind` (name, label: the reporting name,
+    guardrail_class: how the jurisdiction profiles treat it, e.g. `text_message` or
+    `electronic`, reach: the contact detail it needs, consent, opt_out wording by language,
+    retry_after_hours, written). All results are collected and appended to the engine's kind
+    tables when the plugin manager is built; nothing is ever redefined: a built-in's name, or a
+    name two plugins declare differently, stops start-up with a `PluginError` listing every
+    problem. A policy channel may then have the kind; every loaded profile must say how its
+    class is treated (`channel_classes`), or the policy does not load. Provide the transport
+    with `arrears_channels` (a channel whose `kind` is the new kind). Not firstresult.
+    """
+
+
 @hookspec(firstresult=True)
 def arrears_deliver(message, channel):
     """Intercept the delivery of one message, before the channel sees it.

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pluggy
 
+from arrears.engine.domain import kinds as channel_kinds
 from arrears.plugins import hookspecs
 from arrears.plugins.errors import PluginError
 
@@ -45,7 +46,33 @@ def get_plugin_manager(load_entrypoints: bool = True, *, builtins: bool = True) 
         except Exception as exc:
             raise PluginError(f"cannot load a plugin from the {ENTRY_POINT_GROUP!r} entry-point "
                               f"group: {type(exc).__name__}: {exc}") from exc
+        register_kinds(pm)
     return pm
+
+
+def register_kinds(pm: pluggy.PluginManager) -> tuple[channel_kinds.ChannelKind, ...]:
+    """The channel kinds the plugins of `pm` declare (`arrears_channel_kinds`), each marked with
+    its plugin's name, appended to the engine's kind tables (`arrears.engine.domain.kinds`).
+    `get_plugin_manager` calls it; call it again after registering more plugins (the test
+    helper `plugin_manager` and the `Dispatcher` do): a kind already registered is left alone.
+    Raises `PluginError` listing every bad declaration."""
+    declared, problems = [], []
+    for plugin, result in call_each(pm, "arrears_channel_kinds"):
+        if isinstance(result, Exception):
+            problems.append(f"plugin {plugin!r}: arrears_channel_kinds raised {type(result).__name__}: {result}")
+            continue
+        for kind in result or ():
+            if not isinstance(kind, channel_kinds.ChannelKind):
+                problems.append(f"plugin {plugin!r}: arrears_channel_kinds returned {kind!r}, not an "
+                                f"arrears.plugins.kinds.ChannelKind")
+            else:
+                declared.append(kind if kind.plugin else replace(kind, plugin=plugin))
+    if problems:
+        raise PluginError("bad channel kinds:\n" + "\n".join(f"  - {p}" for p in problems))
+    try:
+        return channel_kinds.register(declared)
+    except channel_kinds.KindError as exc:
+        raise PluginError(str(exc)) from exc
 
 
 def call_each(pm: pluggy.PluginManager, hook_name: str, **kwargs) -> Iterator[tuple[str, Any]]:

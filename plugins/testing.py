@@ -29,7 +29,7 @@ from typing import Self
 
 import pluggy
 
-from arrears.plugins.manager import get_plugin_manager
+from arrears.plugins.manager import get_plugin_manager, register_kinds
 from arrears.plugins.message import Message, Recipient
 
 FIXED_NOW = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
@@ -87,11 +87,13 @@ def free_port() -> int:
 def plugin_manager(*plugins, builtins: bool = True) -> pluggy.PluginManager:
     """A fresh manager with the built-ins (unless `builtins=False`) and `plugins`, in order.
 
-    Entry points are not loaded, so installed plugins cannot interfere with a test.
+    Entry points are not loaded, so installed plugins cannot interfere with a test. The channel
+    kinds `plugins` declare are registered (`arrears.plugins.manager.register_kinds`).
     """
     pm = get_plugin_manager(load_entrypoints=False, builtins=builtins)
     for plugin in plugins:
         pm.register(plugin)
+    register_kinds(pm)
     return pm
 
 

@@ -65,6 +65,21 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.fixture(autouse=True)
+def _channel_kinds_as_before():
+    """The channel kinds a test's plugins register (a WhatsApp) are gone after it. In the product
+    the kind tables are process-wide and append-only, one plugin manager a process; in this
+    session one test's kinds must not change another's enumerations and reach."""
+    from arrears.engine.domain import kinds
+    tables = (kinds.KINDS, kinds.CHANNEL_KINDS, kinds.KIND_CODES, kinds.WRITTEN_KINDS, kinds.RETRY_AFTER_HOURS)
+    saved = [table.copy() for table in tables]
+    yield
+    for table, before in zip(tables, saved):
+        if len(table) != len(before):
+            table.clear()
+            table.extend(before) if isinstance(table, list) else table.update(before)
+
+
 @pytest.fixture
 def db_url(request, tmp_path) -> str:
     """URL of a database that does not exist yet: a SQLite file under `tmp_path`, or (for the

@@ -106,3 +106,13 @@ def test_the_generator_command_checks_and_rewrites(tmp_path, capsys):
     assert schemagen.main(["--dir", str(schemas)]) == 0
     assert path.read_text(encoding="utf-8") == (SCHEMA_DIR / "policy.schema.json").read_text(encoding="utf-8")
     assert schemagen.main(["--check", "--dir", str(schemas)]) == 0
+
+
+def test_every_action_a_message_can_have_is_an_action_type():
+    """The webhook's event types derive from ACTION_TYPES: a stage's actions (the schema's enum)
+    and the event messages' must all be among them."""
+    from arrears.engine.domain.model import ACTION_TYPES, STAGE_ACTIONS
+    from arrears.engine.policy.stages import MESSAGE_ACTIONS
+    stage = policy_schema()["properties"]["escalation"]["properties"]["stages"]["items"]["properties"]
+    assert stage["action"]["enum"] == list(STAGE_ACTIONS)
+    assert set(MESSAGE_ACTIONS.values()) <= set(ACTION_TYPES)

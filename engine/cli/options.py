@@ -56,6 +56,21 @@ def database_url(args) -> str:
     return load_settings(args).database_url
 
 
+def add_capacity(parser) -> None:
+    """`--capacity KIND=N` (repeatable): a delivery channel kind's daily capacity, replacing the
+    configured one (`args.capacity`: a list of (kind, n))."""
+    parser.add_argument("--capacity", action="append", default=[], type=_capacity, metavar="KIND=N",
+                        help="daily capacity of a delivery channel kind, replacing the configured one "
+                             "(repeatable), e.g. call=150")
+
+
+def _capacity(text: str) -> tuple[str, int]:
+    kind, sep, number = text.partition("=")
+    if not sep or not kind.strip() or not number.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"expected KIND=N (e.g. call=150), got {text!r}")
+    return kind.strip(), int(number)
+
+
 def add_config(parser, holds: str = "") -> None:
     """`--config FILE`; `holds` says what the command reads from it."""
     text = "config file, TOML or YAML (default: $ARREARS_CONFIG)" + (f": {holds}" if holds else "")

@@ -13,7 +13,8 @@ def register(subparsers) -> None:
         subparsers, "plugins", HELP,
         description="List the built-in plugins and those installed through the 'arrears' "
                     "entry-point group, the hooks each implements, which plugin provides each "
-                    "channel kind (and which it overrides), and facts added by plugins.",
+                    "channel kind (and which it overrides), the channel kinds and facts added "
+                    "by plugins.",
         exits={ExitCode.PROBLEMS: None, ExitCode.CANNOT_START: "a plugin cannot be loaded, or bad arguments",
                ExitCode.DATABASE: None})
     add_format(parser)
@@ -25,7 +26,7 @@ def register(subparsers) -> None:
 def collect(load_entrypoints: bool = True) -> dict:
     """Everything `arrears plugins` reports, as a JSON-ready dict."""
     from arrears.plugins.facts import plugin_facts
-    from arrears.plugins.manager import get_plugin_manager, list_plugins
+    from arrears.plugins.manager import get_plugin_manager, list_plugins, register_kinds
     from arrears.plugins.registry import collect_channels
 
     pm = get_plugin_manager(load_entrypoints=load_entrypoints)
@@ -38,6 +39,7 @@ def collect(load_entrypoints: bool = True) -> dict:
         "facts": [{"name": f.name, "kind": f.kind, "plugin": f.plugin, "description": f.description,
                    "params": list(f.params), "optional": f.optional, "choices": list(f.choices)}
                   for f in plugin_facts(pm).values()],
+        "kinds": [k.to_dict() for k in register_kinds(pm)],
     }
 
 
@@ -61,6 +63,11 @@ def render_text(report: dict) -> str:
             extra += [f"values: {', '.join(f['choices'])}"] if f["choices"] else []
             lines.append(f"  {f['name']} ({', '.join([f['kind'], *extra])}) <- {f['plugin']}: "
                          f"{f['description']}")
+    if report["kinds"]:
+        lines.append("Channel kinds added by plugins (a policy channel may have them):")
+        for k in report["kinds"]:
+            lines.append(f"  {k['name']:<10} {k['label']}, treated as {k['class']}"
+                         f"{', needs consent' if k['consent'] else ''} <- {k['plugin']}")
     return "\n".join(lines)
 
 

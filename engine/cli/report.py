@@ -1,12 +1,13 @@
 """`arrears report`: the collections report for a period as one self-contained HTML page.
 
     arrears report --from DATE --to DATE --out report.html [--goals FILE] [--db URL] [--policy FILE] [--config FILE]
-                   [--experiment NAME]
+                   [--capacity KIND=N] [--experiment NAME]
 
 Aging by bucket at each month end, roll rates, DSO, collections by channel, a KPI
-table per currency and, with goals, each goal's progress (judged on `--to`); while a
-champion/challenger experiment runs (or for `--experiment NAME`), its results as of `--to`. The
-page has no script and loads nothing: it can be mailed, archived or printed.
+table per currency, contacts per day against each channel's daily capacity (the config
+file's `daily_capacity`, `--capacity KIND=N` on top) and, with goals, each goal's progress
+(judged on `--to`); while a champion/challenger experiment runs (or for `--experiment
+NAME`), its results as of `--to`. The page has no script and loads nothing: it can be mailed, archived or printed.
 The file is written whole or not at all. Exit status: 0 written; 1 the goals file or
 the policy has problems (printed as file:line:col); 2 bad arguments or configuration,
 or the page cannot be written; 3 the database cannot be used.
@@ -19,7 +20,15 @@ from pathlib import Path
 
 from arrears.engine.cli.errors import ExitCode, UsageError
 from arrears.engine.cli.goals import EXITS, add_source_options
-from arrears.engine.cli.options import add_command, add_format, add_period, open_store, period, write_json
+from arrears.engine.cli.options import (
+    add_capacity,
+    add_command,
+    add_format,
+    add_period,
+    open_store,
+    period,
+    write_json,
+)
 from arrears.engine.domain.words import plural
 
 HELP = "write the collections report (charts, KPIs, goal progress) as a self-contained HTML page"
@@ -37,6 +46,7 @@ def register(subparsers) -> None:
     parser.add_argument("--no-goals", action="store_true", help="leave the goals out")
     parser.add_argument("--experiment", metavar="NAME", help="the results of this champion/challenger experiment "
                         "as of the period's end (default: the running one, if any)")
+    add_capacity(parser)
     add_format(parser)
     parser.set_defaults(handler=run)
 
@@ -90,7 +100,8 @@ def run(args) -> int:
                                                     segments=tuple(src.policy.segments))
     ledger = read_ledger(src.settings.database_url, src.policy, measure_days(goalset, end))
     experiment = _experiment_results(src.settings.database_url, args.experiment, end)
-    page = report_page(ledger, src.policy, start, end, goalset=goalset, costs=src.costs, experiment=experiment)
+    page = report_page(ledger, src.policy, start, end, goalset=goalset, costs=src.costs,
+                       capacity=_capacity(src.settings, args.capacity), experiment=experiment)
     data, goals = page.data, page.goals
     write_atomically(out, page.html)
     periods = len(data.currencies[0].periods) if data.currencies else 0
@@ -103,6 +114,14 @@ def run(args) -> int:
               + ("" if goals is None else f", {plural(shown, 'goal')}")
               + (f" ({left} outside the period left out)" if left else "") + ")")
     return ExitCode.OK
+
+
+def _capacity(settings, overrides):
+    """The channels' daily capacity: the config file's `daily_capacity` (as `arrears simulate`
+    reads it), with `--capacity` on top (CapacityError, exit 2, if unusable)."""
+    from arrears.engine.simulate import from_delivery_config
+    capacity = from_delivery_config(settings.dispatcher_config)
+    return capacity.overridden(dict(overrides)) if overrides else capacity
 
 
 def _goals_shown(goals: dict | None, start, end) -> tuple[int | None, int | None]:

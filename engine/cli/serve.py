@@ -96,7 +96,7 @@ def run(args) -> int:
         from arrears.api.app import state_of
         from arrears.console.dashboard import DashboardJob
         scheduler.add_periodic(DashboardJob(state_of(app)), app.extensions["arrears.console"].dashboard_minutes,
-                               "arrears-dashboard", "arrears dashboard")
+                               "arrears-dashboard", "arrears dashboard", after_ticks=True)
 
     @contextlib.contextmanager
     def ticking():

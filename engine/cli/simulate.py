@@ -20,6 +20,7 @@ import sys
 from arrears.engine.cli.errors import ExitCode, UsageError
 from arrears.engine.cli.options import (
     add_at,
+    add_capacity,
     add_command,
     add_config,
     add_database,
@@ -55,9 +56,7 @@ def register(subparsers) -> None:
     add_config(p, "the channels' daily_capacity and routes, [tick] batch_size")
     p.add_argument("--sample", type=_count, default=20, metavar="N",
                    help="accounts shown per sample (stage changes, newly suppressed, newly released; default 20)")
-    p.add_argument("--capacity", action="append", default=[], type=_capacity, metavar="KIND=N",
-                   help="daily capacity of a delivery channel kind, replacing the configured one "
-                        "(repeatable), e.g. call=150")
+    add_capacity(p)
     add_format(p)
     add_progress(p)
     add_warning_options(p, against=False, database=False)
@@ -69,14 +68,6 @@ def _count(text: str) -> int:
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
     return int(text)
-
-
-def _capacity(text: str) -> tuple[str, int]:
-    import argparse
-    kind, sep, number = text.partition("=")
-    if not sep or not kind.strip() or not number.strip().isdigit():
-        raise argparse.ArgumentTypeError(f"expected KIND=N (e.g. call=150), got {text!r}")
-    return kind.strip(), int(number)
 
 
 def run(args) -> int:

@@ -42,6 +42,9 @@ def decide_batch(batch: Batch, policy: CompiledPolicy, now: datetime) -> Decisio
     """Evaluate every account of `batch` under `policy` at `now`."""
     now_s = as_epoch(now)
     rules = guardrails.rule_masks(policy.profiles, batch, policy)
+    if policy.channel_rules:            # a plugin kind's own terms (its consent) bind every account
+        everyone = np.ones(batch.n, dtype=bool)
+        rules = rules + [(rule, everyone) for rule in policy.channel_rules]
     facts = Facts(batch, policy, now_s, _durations(policy, rules, batch.n))
     rules = rules + guardrails.universal_rules(facts)
     scores, contrib = priority.score(facts, policy)

@@ -1,6 +1,7 @@
 """The domain: the values every other part of the engine speaks in.
 
-Owns accounts, invoices and the append-only events of their history (`model`), money as
+Owns accounts, invoices and the append-only events of their history (`model`), the channel
+kinds, built-in and those plugins declare, in one append-only table (`kinds`), money as
 `Decimal` with a currency at the edges and integer minor units inside (`money`), time as
 epoch seconds with its sentinels (`clock`), IANA time zones (`tzutil`) and public holidays
 (`holidaycal`), the column-wise form of many accounts (`batch`), the `Decision` value a

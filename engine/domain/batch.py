@@ -13,11 +13,11 @@ from datetime import date
 
 import numpy as np
 
-from arrears.engine.domain.model import CHANNEL_KINDS, CONTACT_OUTCOMES, EVENT_TYPES, Account, Event
+from arrears.engine.domain.kinds import KIND_CODES  # noqa: F401  (the kinds' codes, re-exported)
+from arrears.engine.domain.model import CONTACT_OUTCOMES, EVENT_TYPES, Account, Event
 from arrears.engine.domain.money import exponent, to_minor
 
 EVENT_CODES = {name: i for i, name in enumerate(EVENT_TYPES)}
-KIND_CODES = {name: i for i, name in enumerate(CHANNEL_KINDS)}
 OUTCOME_CODES = {name: i for i, name in enumerate(CONTACT_OUTCOMES)}
 NO_DAY = np.iinfo(np.int32).min      # "no date" in an epoch-day column
 NO_INVOICE, UNKNOWN_INVOICE = -1, -2

@@ -12,22 +12,28 @@ from decimal import Decimal
 from zoneinfo import available_timezones
 
 from arrears.engine.domain.errors import InputError
+from arrears.engine.domain.kinds import CHANNEL_KINDS, RETRY_AFTER_HOURS, WRITTEN_KINDS  # noqa: F401
+from arrears.engine.domain.kinds import reachable as _reachable
 from arrears.engine.domain.money import check_currency, parse_amount
 from arrears.engine.domain.requests import Representative, Wishes, detail_text
 from arrears.engine.domain.words import did_you_mean
 
 DEBTOR_TYPES = ("consumer", "business")
 
-# The kinds of channel a contact can go through; each built-in or plugin channel has one.
-CHANNEL_KINDS = ("email", "sms", "letter", "call", "webhook", "task")
-# Hours after a failed contact attempt before a channel of each kind is tried again for the same
-# stage, unless the policy's channel says otherwise (`retry_after_hours`). A failed call or
-# message is often a passing fault (a network, a full mailbox): try again the next day. A
-# returned letter waits a week (the post takes days anyway); a webhook is retried within the hour.
-RETRY_AFTER_HOURS = {"email": 24, "sms": 24, "letter": 168, "call": 24, "webhook": 1, "task": 24}
-# The kinds that put words in front of the debtor in writing: only debtor-facing templates
-# may go through them (a call script or a staff note must never be emailed to a debtor).
-WRITTEN_KINDS = ("email", "sms", "letter")
+# The kinds of channel a contact can go through (built-in, then those plugins add), the hours
+# after a failed attempt before a channel of each kind is tried again for the same stage
+# unless the policy's channel says otherwise (`retry_after_hours`: a failed call or message is
+# often a passing fault, try the next day; a returned letter waits a week; a webhook is
+# retried within the hour), and the kinds that put written words before the debtor (only
+# debtor-facing templates may go through them): one table, `domain.kinds`, re-exported here.
+
+# What a contact does (`Action.type`, a message's `action_type`): the escalation ladder's
+# actions (the policy schema's stage `action` enum and the profiles' `actions` are generated
+# from STAGE_ACTIONS), then those of event messages (`policy.stages.MESSAGE_ACTIONS`: a
+# payment's acknowledgement, a plan's confirmation). Webhook endpoints subscribe to them.
+STAGE_ACTIONS = ("reminder", "notice", "call", "formal_notice", "legal_warning", "refer_to_agency",
+                 "legal_action", "write_off", "manual_review")
+ACTION_TYPES = (*STAGE_ACTIONS, "acknowledgement", "confirmation")
 
 # Event types and the fields each one requires beyond `type` and `at`.
 EVENT_TYPES: dict[str, tuple[str, ...]] = {
@@ -271,17 +277,10 @@ class Contact:
                    preferred_channels=tuple(prefs))
 
     def reachable_kinds(self) -> frozenset[str]:
-        """Channel kinds we hold details for (webhooks and internal tasks always work)."""
-        kinds = {"webhook", "task"}
-        if self.email:
-            kinds.add("email")
-        if self.mobile:
-            kinds.add("sms")
-        if self.phone or self.mobile:
-            kinds.add("call")
-        if self.address:
-            kinds.add("letter")
-        return frozenset(kinds)
+        """Channel kinds we hold details for (webhooks, internal tasks and kinds that need no
+        detail always work; a call reaches a mobile too)."""
+        return _reachable({"email": self.email, "mobile": self.mobile, "phone": self.phone,
+                           "address": self.address})
 
 
 @dataclass(frozen=True, slots=True)

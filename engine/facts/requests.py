@@ -19,7 +19,6 @@ from arrears.engine.facts.balances import take
 
 # Channel kinds that never reach the debtor: a CRM webhook, a task for our own staff.
 INTERNAL_KINDS = (1 << KIND_CODES["webhook"]) | (1 << KIND_CODES["task"])
-ALL_KINDS = (1 << len(KIND_CODES)) - 1
 
 
 def _bits(kinds) -> int:
@@ -51,7 +50,7 @@ class RequestFacts:
         active = (row >= 0) & ((until == NO_DAY) | (self.today <= until))
         out = {"active": active, "until": until, "start": np.zeros(n, np.int64),
                "end": np.full(n, 1440, np.int64), "days": np.full(n, ALL_DAYS, np.int64),
-               "channels": np.full(n, ALL_KINDS, np.int64), "at_work": np.zeros(n, bool),
+               "channels": np.full(n, (1 << len(KIND_CODES)) - 1, np.int64), "at_work": np.zeros(n, bool),
                "work_start": np.zeros(n, np.int64), "work_end": np.zeros(n, np.int64),
                "language": np.full(n, None, dtype=object), "wish": np.full(n, None, dtype=object)}
         for acct in np.flatnonzero(active):

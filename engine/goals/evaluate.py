@@ -153,9 +153,10 @@ def evaluate_goal(goal: Goal, meter: Meter, at: date) -> GoalStatus:
                       current=current, final=final, judgement=judgement, milestones=tuple(stones), reason=reason)
 
 
-def evaluate_goals(goalset: GoalSet, ledger, policy, at: date, *, costs=None) -> GoalsReport:
-    """Every goal of `goalset` judged on `at` against the portfolio in `ledger`."""
-    meter = Meter(ledger, policy, costs)
+def evaluate_goals(goalset: GoalSet, ledger, policy, at: date, *, costs=None, tally=None) -> GoalsReport:
+    """Every goal of `goalset` judged on `at` against the portfolio in `ledger` (measured with
+    `tally`, a `Tally` of it, when given)."""
+    meter = Meter(ledger, policy, costs, tally)
     statuses = tuple(evaluate_goal(goal, meter, at) for goal in goalset.goals)
     return GoalsReport(at=at, source=goalset.path,
                        policy={"name": policy.name, "version": policy.version, "digest": policy.digest},

@@ -14,7 +14,8 @@ from datetime import date, timedelta
 from fractions import Fraction
 
 from arrears.engine.domain.money import exponent
-from arrears.engine.kpis import compute_kpis
+from arrears.engine.domain.batch import epoch_day
+from arrears.engine.kpis import Tally
 
 MONEY, COUNT = "money", "count"
 
@@ -31,17 +32,17 @@ class Measured:
 class Meter:
     """Measures goals on one ledger under one policy (and cost model, for cost to collect)."""
 
-    def __init__(self, ledger, policy, costs=None):
+    def __init__(self, ledger, policy, costs=None, tally=None):
         self.ledger, self.policy, self.costs = ledger, policy, costs
-        self.currencies = sorted(set(ledger.currency.tolist()))
+        self.tally = tally if tally is not None else Tally(ledger, policy, costs)
+        self.currencies = self.tally.currencies()
         self._reports: dict = {}
 
     def report(self, start: date, end: date, group_by: str | None):
-        """compute_kpis for `start..end`, cached."""
+        """compute_kpis for `start..end`, cached (from the meter's `Tally`)."""
         key = (start, end, group_by)
         if key not in self._reports:
-            self._reports[key] = compute_kpis(self.ledger, start, end, group_by=group_by, policy=self.policy,
-                                              costs=self.costs)
+            self._reports[key] = self.tally.report(epoch_day(start), epoch_day(end), group_by)
         return self._reports[key]
 
     def currency(self, goal) -> tuple[str | None, str | None]:

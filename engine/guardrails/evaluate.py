@@ -30,7 +30,6 @@ from arrears.engine.guardrails.ruletext import CONTENT_BITS
 from arrears.engine.guardrails.windows import Instants, Windows, earliest
 
 MAX_DEFER = DAY          # a preferred channel deferred by up to this much is kept
-DEBTOR_FACING = [KIND_CODES[k] for k in ("email", "sms", "letter", "call")]
 
 
 @dataclass
@@ -80,7 +79,7 @@ def universal_rules(facts: Facts) -> list[tuple]:
     """(rule, rows) of the rules every account gets whatever its jurisdiction: the debtor's own
     wishes, for the accounts that have wishes in force (so no other account's trace lists it)."""
     active = facts.wishes["active"]
-    return [(debtor_wishes.UNIVERSAL, active)] if active.any() else []
+    return [(debtor_wishes.universal(), active)] if active.any() else []
 
 
 def time_bar_blocks(facts: Facts, policy, rules) -> tuple[np.ndarray, list]:

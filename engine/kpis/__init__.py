@@ -18,6 +18,10 @@ The interface (stable; the replay engine and the report build on it):
   the name of one of `ledger.labels`; `policy` (a CompiledPolicy, default the shipped
   policy) gives the aging buckets and promise tolerances; `costs` is a `CostModel`
   (`parse_costs({...})`, default none: cost to collect is null with a reason).
+- `Tally(ledger, policy, costs)` keeps the sums behind the reports asked of it
+  (`tally.report(start, end, group_by, within)`, `series_of(tally, days, group_by, within)`)
+  and follows the ledger account by account (`tally.replace(gone, new)`): a dashboard
+  refreshed after a tick measures only the accounts that changed (engine/kpis/tally.py).
 - `kpi_series(ledger, days, ...)` returns a `KpiSeries`: one report per period between
   consecutive `days` (`days[i-1] + 1 .. days[i]`); `month_ends(start, end)` gives the
   boundaries of calendar months.
@@ -32,11 +36,12 @@ Formulas, data used and edge cases: docs/kpis.md.
 
 May import: the core, `store` (to build a ledger from it) and the shipped policies.
 """
-from arrears.engine.kpis.compute import account_figures, compute_kpis, kpi_series, month_ends
+from arrears.engine.kpis.compute import account_figures, compute_kpis, kpi_series, month_ends, series_of
 from arrears.engine.kpis.costs import CostModel, parse_costs
 from arrears.engine.kpis.fromstore import ledger_from_batch, ledger_from_store
 from arrears.engine.kpis.ledger import Ledger
 from arrears.engine.kpis.report import KpiReport, KpiSeries
+from arrears.engine.kpis.tally import Tally
 
-__all__ = ["CostModel", "KpiReport", "KpiSeries", "Ledger", "account_figures", "compute_kpis", "kpi_series",
-           "ledger_from_batch", "ledger_from_store", "month_ends", "parse_costs"]
+__all__ = ["CostModel", "KpiReport", "KpiSeries", "Ledger", "Tally", "account_figures", "compute_kpis",
+           "kpi_series", "ledger_from_batch", "ledger_from_store", "month_ends", "parse_costs", "series_of"]

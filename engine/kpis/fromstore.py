@@ -14,8 +14,6 @@ with the policy's segment conditions on the core's facts at the end of each of
 """
 from __future__ import annotations
 
-from dataclasses import fields
-
 import numpy as np
 
 from arrears.engine.domain import tzutil
@@ -32,14 +30,15 @@ from arrears.engine.kpis.ledger import (
     Promises,
     Segments,
     Stages,
+    concat,
     object_array,
 )
+from arrears.engine.kpis.tally import Tally
 from arrears.engine.store import decisionreads, scan
 from arrears.engine.store.batchload import load_batch
 from arrears.engine.store.db import read_transaction
 
 PAGE = 10_000
-_TABLES = ("invoices", "payments", "credit_notes", "write_offs", "disputes", "contacts", "promises", "stages")
 
 
 def _policy(policy):
@@ -100,9 +99,11 @@ def segment_snapshots(batch: Batch, policy, days) -> Segments:
     return Segments(names, np.asarray(days, dtype=np.int32), member)
 
 
-def _stages(conn, nos: np.ndarray, batch: Batch, policy) -> Stages:
-    """The stored decisions of the accounts `nos` (rows of `batch`) as a Stages table."""
-    rows = decisionreads.stage_rows(conn, int(nos[0]), int(nos[-1]))
+def _stages(conn, nos: np.ndarray, batch: Batch, policy, *, spread: bool = False) -> Stages:
+    """The stored decisions of the accounts `nos` (rows of `batch`) as a Stages table; `spread`:
+    the keys are not one run of stored accounts (read by key, not by range)."""
+    rows = decisionreads.stage_rows_of(conn, nos) if spread else \
+        decisionreads.stage_rows(conn, int(nos[0]), int(nos[-1]))
     if not rows:
         return Stages.of()
     acct_no, at, stage = zip(*rows)
@@ -111,6 +112,58 @@ def _stages(conn, nos: np.ndarray, batch: Batch, policy) -> Stages:
     acct, at = acct[known], np.asarray(at, dtype=np.int64)[known]
     day = tzutil.local_days(_zones(batch, policy), batch.tz[acct], at)
     return Stages.of(acct, day, np.asarray(stage, dtype=object)[known])
+
+
+def _ledger_of(conn, nos: np.ndarray, policy, segment_days, page: int = PAGE) -> Ledger:
+    """The ledger of the stored accounts `nos` (increasing, any spread), a page at a time."""
+    parts = []
+    for i in range(0, len(nos), page):
+        keys = nos[i:i + page]
+        batch = load_batch(conn, keys)
+        parts.append(ledger_from_batch(batch, policy, acct_keys=keys, segment_days=segment_days,
+                                       stages=_stages(conn, keys, batch, policy, spread=True)))
+    return concat(parts, tuple(policy.segments), segment_days)
+
+
+class StoreTally:
+    """A `Tally` of every stored account, kept between reads: `update()` reads again only the
+    accounts whose revision changed (the account or its history) or that were decided since the
+    last read, and new and deleted ones, so its reports stay those of a full read of the store.
+    Its segment days are fixed: a new day wants a new StoreTally."""
+
+    def __init__(self, store, policy, *, segment_days=(), costs=None, scopes=(None,)):
+        self.store, self.policy, self.segment_days = store, policy, sorted({int(d) for d in segment_days})
+        with read_transaction(store.engine) as conn:
+            self._marks(conn)
+        self.tally = Tally(ledger_from_store(store, policy, segment_days=self.segment_days), policy, costs, scopes)
+
+    def _marks(self, conn) -> tuple:
+        """Read the revisions and the newest decision id; returns the previous ones."""
+        empty = np.zeros(0, dtype=np.int64)
+        before = getattr(self, "keys", empty), getattr(self, "revisions", empty), getattr(self, "decided", 0)
+        rows = scan.revisions(conn)
+        self.keys = np.asarray([r[0] for r in rows], dtype=np.int64)
+        self.revisions = np.asarray([r[1] for r in rows], dtype=np.int64)
+        self.decided = scan.last_decision_id(conn)
+        return before
+
+    def update(self) -> int:
+        """Follow the store's changes since the last read; returns how many accounts were read."""
+        with read_transaction(self.store.engine) as conn:
+            old_keys, old_revs, decided = self._marks(conn)       # self.keys, self.revisions: now
+            if len(old_keys):
+                pos = np.minimum(np.searchsorted(old_keys, self.keys), len(old_keys) - 1)
+                same = (old_keys[pos] == self.keys) & (old_revs[pos] == self.revisions)
+                changed = self.keys[~same]
+            else:
+                changed = self.keys
+            redecided = np.asarray(scan.decided_after(conn, decided), dtype=np.int64)
+            read = np.union1d(changed, np.intersect1d(redecided, self.keys))
+            deleted = np.setdiff1d(old_keys, self.keys)
+            new = _ledger_of(conn, read, self.policy, self.segment_days)
+        gone = np.isin(self.tally.ledger.acct_keys, np.union1d(read, deleted))
+        self.tally.replace(gone, new)
+        return len(read)
 
 
 def ledger_from_store(store, policy=None, *, segment_days=(), page: int = PAGE) -> Ledger:
@@ -127,40 +180,4 @@ def ledger_from_store(store, policy=None, *, segment_days=(), page: int = PAGE) 
             parts.append(ledger_from_batch(batch, policy, acct_keys=nos, segment_days=segment_days,
                                            stages=_stages(conn, nos, batch, policy)))
             last = int(nos[-1])
-    return concat(parts, policy, segment_days)
-
-
-def concat(parts: list, policy=None, segment_days=()) -> Ledger:
-    """One ledger from several (accounts appended in order; rows and invoice references shifted)."""
-    if not parts:
-        names = tuple(_policy(policy).segments)
-        days = sorted({int(d) for d in segment_days})
-        member = np.zeros((len(days), len(names), 0), dtype=bool)
-        return Ledger(object_array([]), np.zeros(0, np.int64), object_array([]),
-                      segments=Segments(names, np.asarray(days, np.int32), member))
-    if len(parts) == 1:
-        return parts[0]
-    acct_off = np.cumsum([0] + [p.n for p in parts[:-1]])
-    inv_off = np.cumsum([0] + [len(p.invoices) for p in parts[:-1]])
-    tables = {}
-    for name in _TABLES:
-        cls = type(getattr(parts[0], name))
-        cols = {}
-        for f in fields(cls):
-            pieces = []
-            for p, ao, io in zip(parts, acct_off, inv_off):
-                col = getattr(getattr(p, name), f.name)
-                if f.name == "acct":
-                    col = col + np.int32(ao)
-                elif f.name == "invoice":
-                    col = np.where(col >= 0, col + np.int32(io), col).astype(np.int32)
-                pieces.append(col)
-            cols[f.name] = np.concatenate(pieces)
-        tables[name] = cls(**cols)
-    seg = parts[0].segments
-    member = np.concatenate([p.segments.member for p in parts], axis=2)
-    return Ledger(account_ids=np.concatenate([p.account_ids for p in parts]),
-                  acct_keys=np.concatenate([p.acct_keys for p in parts]),
-                  currency=np.concatenate([p.currency for p in parts]),
-                  segments=Segments(seg.names, seg.days, member),
-                  **tables)
+    return concat(parts, tuple(policy.segments), segment_days)

@@ -22,13 +22,17 @@ import numpy as np
 
 from arrears.engine.domain.batch import day_to_date
 from arrears.engine.domain.errors import InputError
-from arrears.engine.domain.model import CHANNEL_KINDS
+from arrears.engine.domain.kinds import CHANNEL_KINDS, label
 from arrears.engine.kpis.ledger import Ledger
-from arrears.engine.kpis.measures import KINDS, Period
+from arrears.engine.kpis.measures import Period
 
 GROUP_BY = ("segment", "bucket", "channel", "stage")
 NONE = "(none)"
-ALL_KINDS = tuple(range(KINDS))
+
+
+def all_kinds() -> tuple[int, ...]:
+    """The code of every channel kind registered (built-in, then plugins')."""
+    return tuple(range(len(CHANNEL_KINDS)))
 
 
 @dataclass(frozen=True)
@@ -53,9 +57,10 @@ def groups(ledger: Ledger, period: Period, policy, group_by: str | None) -> list
     check_group_by(group_by, ledger)
     everyone = np.ones(ledger.n, dtype=bool)
     if group_by is None:
-        return [Group("all", everyone, everyone, ALL_KINDS)]
-    if group_by == "channel":
-        out = [Group(kind, period.last_kind == code, everyone, (code,)) for code, kind in enumerate(CHANNEL_KINDS)]
+        return [Group("all", everyone, everyone, all_kinds())]
+    if group_by == "channel":      # each kind under its reporting name (a plugin's `WhatsApp`)
+        out = [Group(label(kind), period.last_kind == code, everyone, (code,))
+               for code, kind in enumerate(CHANNEL_KINDS)]
         none = period.last_kind < 0
         return out + [Group(NONE, none, none, ())]
     if group_by == "segment":
@@ -72,16 +77,31 @@ def groups(ledger: Ledger, period: Period, policy, group_by: str | None) -> list
     return _by_label(labels, order)
 
 
+def ordered(names, order) -> list:
+    """`names` in report order: those in `order` first (in its order), then the others sorted,
+    "(none)" last."""
+    present = set(names)
+    out = [x for x in order if x in present and x != NONE]
+    return out + sorted(present - set(out) - {NONE}) + ([NONE] if NONE in present else [])
+
+
+def group_order(group_by: str | None, policy, names, segments=()) -> list:
+    """The order a report lists the groups `names` of `group_by` in (as `groups` makes them);
+    `segments`: the ledger's segment names."""
+    preset = {None: ["all"], "channel": list(CHANNEL_KINDS), "bucket": list(policy.bucket_names),
+              "stage": [s.id for s in policy.stages], "segment": list(segments)}
+    return ordered(names, preset.get(group_by, []))
+
+
 def _by_label(labels: np.ndarray, order: list) -> list[Group]:
     """One group per distinct label: those in `order` first, then the others sorted, "(none)" last."""
     uniq, codes = np.unique(labels.astype(str), return_inverse=True) if len(labels) else ([], [])
     code_of = {name: i for i, name in enumerate(uniq.tolist() if len(labels) else [])}
-    names = [x for x in order if x in code_of and x != NONE]
-    names += sorted(set(code_of) - set(names) - {NONE}) + ([NONE] if NONE in code_of else [])
+    names = ordered(code_of, order)
     out = []
     for name in names:
         rows = codes.reshape(-1) == code_of[name]      # integer compare: cheap on large portfolios
-        out.append(Group(name, rows, rows, ALL_KINDS))
+        out.append(Group(name, rows, rows, all_kinds()))
     return out
 
 
@@ -92,9 +112,9 @@ def _segments(ledger: Ledger, period: Period) -> list[Group]:
         raise InputError(f"the ledger has no segment membership at or before "
                          f"{day_to_date(period.end).isoformat()} (ledger_from_store(..., segment_days=[end]))",
                          "group_by")
-    out = [Group(name, member[i], member[i], ALL_KINDS) for i, name in enumerate(seg.names)]
+    out = [Group(name, member[i], member[i], all_kinds()) for i, name in enumerate(seg.names)]
     none = ~member.any(axis=0) if len(seg.names) else np.ones(ledger.n, dtype=bool)
-    return out + [Group(NONE, none, none, ALL_KINDS)]
+    return out + [Group(NONE, none, none, all_kinds())]
 
 
 def stage_at(ledger: Ledger, day: int) -> np.ndarray:

@@ -42,7 +42,8 @@ from arrears.engine.domain.money import check_currency
 from arrears.engine.kpis.tables import Contacts, Disputes, Flows, Invoices, Promises, Segments, Stages, ints
 
 __all__ = ["Contacts", "Disputes", "Flows", "Invoices", "Ledger", "Promises", "Segments", "Stages",
-           "object_array"]
+           "concat", "object_array", "subset"]
+_TABLES = ("invoices", "payments", "credit_notes", "write_offs", "disputes", "contacts", "promises", "stages")
 
 
 def object_array(values) -> np.ndarray:
@@ -130,3 +131,65 @@ class Ledger:
         seg = self.segments
         if seg.member.shape != (len(seg.days), len(seg.names), n) or (np.diff(seg.days) <= 0).any():
             raise ValueError("segments: member must be (days, names, accounts) with increasing days")
+
+
+def concat(parts: list, segment_names=(), segment_days=()) -> Ledger:
+    """One ledger from several (accounts appended in order; rows and invoice references shifted);
+    with no parts, an empty ledger with these segment names and days."""
+    if not parts:
+        days = sorted({int(d) for d in segment_days})
+        member = np.zeros((len(days), len(segment_names), 0), dtype=bool)
+        return Ledger(object_array([]), np.zeros(0, np.int64), object_array([]),
+                      segments=Segments(tuple(segment_names), np.asarray(days, np.int32), member))
+    if len(parts) == 1:
+        return parts[0]
+    acct_off = np.cumsum([0] + [p.n for p in parts[:-1]])
+    inv_off = np.cumsum([0] + [len(p.invoices) for p in parts[:-1]])
+    tables = {}
+    for name in _TABLES:
+        cls = type(getattr(parts[0], name))
+        cols = {}
+        for f in fields(cls):
+            pieces = []
+            for p, ao, io in zip(parts, acct_off, inv_off):
+                col = getattr(getattr(p, name), f.name)
+                if f.name == "acct":
+                    col = col + np.int32(ao)
+                elif f.name == "invoice":
+                    col = np.where(col >= 0, col + np.int32(io), col).astype(np.int32)
+                pieces.append(col)
+            cols[f.name] = np.concatenate(pieces)
+        tables[name] = cls(**cols)
+    seg = parts[0].segments
+    member = np.concatenate([p.segments.member for p in parts], axis=2)
+    return Ledger(account_ids=np.concatenate([p.account_ids for p in parts]),
+                  acct_keys=np.concatenate([p.acct_keys for p in parts]),
+                  currency=np.concatenate([p.currency for p in parts]),
+                  segments=Segments(seg.names, seg.days, member),
+                  **tables)
+
+
+def subset(ledger: Ledger, keep: np.ndarray) -> Ledger:
+    """The ledger of the accounts `keep` (a bool mask of rows), in their order: rows renumbered,
+    invoice references following their invoices, every table's order kept."""
+    keep = np.asarray(keep, dtype=bool)
+    new_row = (np.cumsum(keep) - 1).astype(np.int32)
+    inv_kept = keep[ledger.invoices.acct]
+    new_inv = (np.cumsum(inv_kept) - 1).astype(np.int32)
+    tables = {}
+    for name in _TABLES:
+        table = getattr(ledger, name)
+        rows = keep[table.acct]
+        cols = {}
+        for f in fields(table):
+            col = getattr(table, f.name)[rows]
+            if f.name == "acct":
+                col = new_row[col]
+            elif f.name == "invoice":
+                col = np.where(col >= 0, new_inv[np.maximum(col, 0)], col).astype(np.int32)
+            cols[f.name] = col
+        tables[name] = type(table)(**cols)
+    seg = ledger.segments
+    return Ledger(account_ids=ledger.account_ids[keep], acct_keys=ledger.acct_keys[keep],
+                  currency=ledger.currency[keep], segments=Segments(seg.names, seg.days, seg.member[:, :, keep]),
+                  labels={k: v[keep] for k, v in ledger.labels.items()}, **tables)

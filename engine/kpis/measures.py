@@ -18,7 +18,6 @@ from arrears.engine.facts.history import attempt_rows
 from arrears.engine.kpis.ledger import Ledger
 from arrears.engine.kpis.positions import Positions
 
-KINDS = len(CHANNEL_KINDS)
 BASE = ("accounts", "opening_receivables", "opening_past_due", "closing_receivables", "closing_current",
         "credit_sales", "collected", "credit_notes", "written_off", "recovered", "delinquent_at_start",
         "cured", "promises_due", "promises_kept")
@@ -36,8 +35,9 @@ def columns(n_buckets: int) -> dict[str, int]:
     names += [f"aging_balance:{b}" for b in range(n_buckets)] + [f"aging_count:{b}" for b in range(n_buckets)]
     for k in range(n_buckets - 1):
         names += [f"roll_from_balance:{k}", f"roll_to_balance:{k}", f"roll_from_count:{k}", f"roll_to_count:{k}"]
-    names += [f"attempts:{c}" for c in range(KINDS)] + [f"conversations:{c}" for c in range(KINDS)]
-    names += [f"told:{c}" for c in range(KINDS)]
+    kinds = range(len(CHANNEL_KINDS))      # built-in kinds, then those plugins registered
+    names += [f"attempts:{c}" for c in kinds] + [f"conversations:{c}" for c in kinds]
+    names += [f"told:{c}" for c in kinds]
     return {name: i for i, name in enumerate(names)}
 
 
@@ -153,9 +153,24 @@ def measure(ledger: Ledger, policy, start: int, end: int, opening: Positions, cl
     in_period = attempts & (c.day >= start) & (c.day <= end) & (c.kind >= 0)
     talk = in_period & np.isin(c.outcome, _CONVERSATION)
     told = in_period & np.isin(c.outcome, _TOLD)
+    kinds = sum(1 for name in cols if name.startswith("attempts:"))
     for name, mask in (("attempts", in_period), ("conversations", talk), ("told", told)):
-        key = c.acct[mask].astype(np.int64) * KINDS + c.kind[mask]
-        counts = np.bincount(key, minlength=n * KINDS).reshape(n, KINDS)
-        m[:, cols[f"{name}:0"]:cols[f"{name}:0"] + KINDS] = counts
+        key = c.acct[mask].astype(np.int64) * kinds + c.kind[mask]
+        counts = np.bincount(key, minlength=n * kinds).reshape(n, kinds)
+        m[:, cols[f"{name}:0"]:cols[f"{name}:0"] + kinds] = counts
     return Period(start=start, end=end, matrix=m, cols=cols, opening=opening, closing=closing,
                   last_kind=last_attempt_kind(ledger, attempts, end))
+
+
+def attempts_per_day(ledger: Ledger, attempts: np.ndarray, start: int, end: int,
+                     scope: np.ndarray | None = None) -> np.ndarray:
+    """Contact attempts (`contact_attempts`) per day of `start..end` and channel kind code:
+    int64 (days, kinds registered); only the accounts `scope` (bool, rows) when given."""
+    c = ledger.contacts
+    kinds = len(CHANNEL_KINDS)
+    rows = attempts & (c.day >= start) & (c.day <= end) & (c.kind >= 0)
+    if scope is not None:
+        rows &= scope[c.acct]
+    days = end - start + 1
+    key = (c.day[rows].astype(np.int64) - start) * kinds + c.kind[rows]
+    return np.bincount(key, minlength=days * kinds).reshape(days, kinds)

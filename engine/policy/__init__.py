@@ -7,7 +7,8 @@ semantic validation with file:line:col problems (`validation`, `semantics`), a s
 template per channel kind and who a template is for (`templates`), conditions
 (`conditions`), compilation (`compiler`; the ladder's stages, their variants and the event
 messages in `stages`), digests (`digest`), jurisdiction profiles as
-documents (`profiles`), `load_policy` (`load`), the registry of stored versions the
+documents (`profiles`), plugins' channel kinds as the profiles treat their class
+(`channelclasses`), `load_policy` (`load`), the registry of stored versions the
 tick and the API decide with (`registry`, which is handed a store, never imports one), the
 warnings about a valid policy (`warning`: the value, rule ids, silencing; `warnrules`: the
 rules, reading conditions with `condscan` and unreachable channels with `reach`) and the

@@ -17,12 +17,12 @@ COMMAND = "python -m arrears.engine.policy.baselinegen"
 
 # profile id -> digest of its content as shipped (generated; do not edit by hand)
 SHIPPED = {
-    "au-accc-asic": "sha256:8af183bcf269835bf0f151d5bf9b96afede2ca1e5b7a79f0ff1c0b21feadac40",
-    "eu-late-payment": "sha256:592af6972347036044c0a074c220b3c8a1babaf4720fbf0123a0d02ff9f1716d",
-    "uk-debt-respite": "sha256:5bb45c51e911203325686387f17af08a49fa9e3e3fb3a1eb518a6c9d3964f453",
-    "uk-fca-conc": "sha256:dfc9397b4241c45d46bd1f8a6ecb81822f3ec33f32ca036602218193c3d755ed",
-    "us-fdcpa-regf": "sha256:b8ddb3c9599f79cd513d5d06627c10a90feb479e20d3f1328b8006909159b4f4",
-    "us-limitations": "sha256:0686b0d68635f77e1e9c04deccdf4790bdbd3177f5f465662cbe3ddaaa636ba4",
-    "us-ma": "sha256:30124b060f18928e328b4557f37cdddce4d79fc109e840fdafcbee251ccc10fd",
-    "us-nyc": "sha256:5f01ac879ba08ce6cf2875e16e8ea8bb91bdd24241f23f04f0fbbd2d660f9471",
+    "au-accc-asic": "sha256:143cea52867b584fa5c1e214c30adbfc39515c74fabb51fa2a801ea9075a2d2e",
+    "eu-late-payment": "sha256:aa9ba0db82767c6b424aeb592fce98e39d4cbe46029b297e003be7bfdf529ffd",
+    "uk-debt-respite": "sha256:efb8f881f62090fd6b679371c24623736ecd8b19b047bd0ae6a9de0fd5159781",
+    "uk-fca-conc": "sha256:7fdf5929b1f0fc8c66ba11f5b82a6ad92db95b7e67b4c99ae231ead6f7aea351",
+    "us-fdcpa-regf": "sha256:3a347e54b5f72604ee175411acfbd2704198d350fe384c569cb99b6c7bc1e1cf",
+    "us-limitations": "sha256:c930f2d6bf2c5a030a9fd293e35a3218487b6dbe9eaa39762f7f13e6ba1f7e23",
+    "us-ma": "sha256:202ab40bd6ea21e029de9f431c04520aff900b9d9c235b64f59e5296e8bf6968",
+    "us-nyc": "sha256:35876f397044b7d688e03b2d5e84959b4e74d40462f8da1b7e222378d1c51dfd",
 }

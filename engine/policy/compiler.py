@@ -128,6 +128,9 @@ class CompiledPolicy:
     house: tuple[HouseRule, ...] = field(default=(), repr=False, compare=False)
     # None: a represented debtor is not contacted at all (stop.represented).
     representation: Representation | None = None
+    # Rules every account gets from the channel kinds the policy uses (a plugin kind that needs
+    # the debtor's consent: `policy.channelclasses.consent_rules`); not in the digest.
+    channel_rules: tuple = field(default=(), repr=False, compare=False)
     # `stage_renames`: an old stage id -> the id of the stage it is now; the history's contacts
     # under the old id count for the new stage (`stage_codes`), so progress carries over.
     stage_renames: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -197,7 +200,7 @@ def _money(value):
 
 
 def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = None,
-                   facts=None, positions: dict | None = None) -> CompiledPolicy:
+                   facts=None, positions: dict | None = None, channel_rules: tuple = ()) -> CompiledPolicy:
     """Compile a schema- and semantics-valid policy document with its guardrail profiles.
 
     `positions`: where each part is written (path -> (line, col), as a loaded `Document` holds
@@ -272,6 +275,7 @@ def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = 
                       if name in sources},
         house=compile_house_hours(doc.get("compliance") or {}, meta["name"]),
         representation=representation,
+        channel_rules=tuple(channel_rules),
         stage_renames=dict(doc.get("stage_renames") or {}),
         positions=dict(positions or {}),
     )

@@ -13,6 +13,7 @@ so they are generated, never edited:
 - the operators the kinds allow (one property and one `oneOf` branch each);
 - the channel kinds a channel may have (`channels/*/kind`), and the default retry time of a
   failed channel per kind (`channels/*/retry_after_hours`, from `domain.model.RETRY_AFTER_HOURS`);
+- a stage's actions (`stages/*/action`, from `domain.model.STAGE_ACTIONS`);
 - the keys of a stage's (and a stage variant's) template-per-kind mapping (`stages/*/template`,
   `stages/*/variants/*/template`: each kind, and `written`).
 
@@ -24,7 +25,10 @@ from __future__ import annotations
 
 import copy
 
-from arrears.engine.domain.model import CHANNEL_KINDS, RETRY_AFTER_HOURS, WRITTEN_KINDS
+from arrears.engine.domain.kinds import BUILTIN_NAMES as CHANNEL_KINDS
+from arrears.engine.domain.kinds import BUILTIN_RETRY_HOURS as RETRY_AFTER_HOURS
+from arrears.engine.domain.kinds import BUILTIN_WRITTEN as WRITTEN_KINDS
+from arrears.engine.domain.model import STAGE_ACTIONS
 from arrears.engine.facts.catalogue import (
     FACTS,
     OPERATORS,
@@ -105,8 +109,27 @@ def generate(schema: dict) -> dict:
     channel["kind"]["enum"] = list(CHANNEL_KINDS)
     channel["retry_after_hours"] = _retry_schema()
     stage = out["properties"]["escalation"]["properties"]["stages"]["items"]["properties"]
+    stage["action"]["enum"] = list(STAGE_ACTIONS)
     stage["template"]["properties"] = _template_keys()
     stage["variants"]["items"]["properties"]["template"]["properties"] = _template_keys()
+    return out
+
+
+def with_kinds(schema: dict, kinds) -> dict:
+    """A copy of the policy schema `schema` that also allows the plugin channel kinds `kinds`
+    (names) wherever a channel kind is written: a channel's `kind`, the `channel` fact
+    parameter, a stage's template-per-kind keys, the kinds house contact hours cover. The committed file knows the built-ins only
+    (editors accept nothing else); `arrears validate` and the loaders check against this."""
+    out = copy.deepcopy(schema)
+    names = [*CHANNEL_KINDS, *(k for k in kinds if k not in CHANNEL_KINDS)]
+    out["properties"]["channels"]["additionalProperties"]["properties"]["kind"]["enum"] = names
+    out["$defs"]["factCondition"]["properties"]["channel"]["enum"] = names
+    hours = out["properties"]["compliance"]["properties"]["contact_hours"]["items"]["properties"]["channels"]["items"]
+    hours["enum"] = [*hours["enum"], *names[len(CHANNEL_KINDS):]]
+    stage = out["properties"]["escalation"]["properties"]["stages"]["items"]["properties"]
+    for where in (stage["template"], stage["variants"]["items"]["properties"]["template"]):
+        for name in names[len(CHANNEL_KINDS):]:
+            where["properties"][name] = {"type": "string", "description": f"Template id for the stage's {name} channels."}
     return out
 
 

@@ -44,6 +44,9 @@ class Profile:
     rules: tuple[Rule, ...]
     digest: str
     path: str
+    # class of a plugin's channel kind -> the built-in kind whose rules it follows here
+    # (`channel_classes`; see `arrears.engine.policy.channelclasses`)
+    classes: tuple[tuple[str, str], ...] = ()
 
     def applies(self, jurisdiction: str | None, debtor_type: str, settings: dict) -> bool:
         """Does this profile cover an account with this jurisdiction and debtor type?"""
@@ -99,7 +102,8 @@ def _read(path: str | Path):
                    debtor_types=tuple(applies.get("debtor_types") or ()),
                    setting=applies.get("setting"),
                    rules=tuple(build_rule(r, data["id"]) for r in data["rules"]),
-                   digest=digest_of(data), path=filename), doc
+                   digest=digest_of(data), path=filename,
+                   classes=tuple((data.get("channel_classes") or {}).items())), doc
 
 
 _LOADED: dict[tuple, dict[str, Profile]] = {}     # profiles by their files' names and contents

@@ -3,7 +3,8 @@
 `engine/policy/schemas/profile.schema.json` is committed, because editors read it for
 autocomplete, but its `$defs.kinds` (the kinds, each with its summary) and `$defs.rule`
 (every rule key with its type and meaning, and the keys each kind requires) are generated
-from `arrears.engine.guardrails.kinds.KINDS`; the rest of the file is edited by hand.
+from `arrears.engine.guardrails.kinds.KINDS`, and `$defs.actions` (the stage actions a rule
+may name) from `arrears.engine.domain.model.STAGE_ACTIONS`; the rest of the file is edited by hand.
 After adding or changing a kind, run `python -m arrears.engine.policy.schemagen` (it
 rewrites every generated schema); tests/test_rule_kinds.py fails while the file is stale.
 """
@@ -13,6 +14,7 @@ import copy
 import inspect
 import json
 
+from arrears.engine.domain.model import STAGE_ACTIONS
 from arrears.engine.guardrails.kinds import KINDS
 from arrears.engine.guardrails.kinds.base import params
 from arrears.engine.policy.validation import SCHEMA_DIR
@@ -87,6 +89,7 @@ def generate(schema: dict, kinds=KINDS) -> dict:
     out = copy.deepcopy(schema)
     out["$defs"]["kinds"] = kinds_schema(kinds)
     out["$defs"]["rule"] = rule_schema(kinds)
+    out["$defs"]["actions"]["items"]["enum"] = list(STAGE_ACTIONS)
     return out
 
 

@@ -40,8 +40,13 @@ def policy_schema() -> dict:
 
 
 @functools.cache
-def _validator(name: str = "policy") -> Draft202012Validator:
-    return Draft202012Validator(load_schema(name), format_checker=Draft202012Validator.FORMAT_CHECKER)
+def _validator(name: str = "policy", kinds: tuple[str, ...] = ()) -> Draft202012Validator:
+    """The validator of a shipped schema; for a policy, allowing the plugin channel kinds `kinds`."""
+    schema = load_schema(name)
+    if kinds:
+        from arrears.engine.policy.policyschema import with_kinds
+        schema = with_kinds(schema, kinds)
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 def _jsonable(value):
@@ -129,35 +134,38 @@ def _plain_message(error) -> str:
     return simple[kind]() if kind in simple else error.message
 
 
-def validate_document(doc: Document, filename: str, schema: str = "policy") -> list[Problem]:
-    """Every problem `doc` has against a shipped schema, located at file:line:col, sorted."""
+def validate_document(doc: Document, filename: str, schema: str = "policy",
+                      kinds: tuple[str, ...] = ()) -> list[Problem]:
+    """Every problem `doc` has against a shipped schema, located at file:line:col, sorted.
+    `kinds`: the channel kinds the loaded plugins add (names), which a policy may use."""
     problems = set()
-    for error in _validator(schema).iter_errors(_jsonable(doc.data)):
+    for error in _validator(schema, tuple(kinds)).iter_errors(_jsonable(doc.data)):
         for path, message, at_key in _messages(error):
             line, col = doc.key_position(path) if at_key else doc.position(path)
             problems.add(Problem(filename, line, col, message, pointer(path)))
     return sorted(problems)
 
 
-def check_policy_text(text: str | bytes, filename: str,
-                      facts: dict | None = None) -> tuple[Document | None, list[Problem]]:
+def check_policy_text(text: str | bytes, filename: str, facts: dict | None = None,
+                      kinds: tuple[str, ...] = ()) -> tuple[Document | None, list[Problem]]:
     """Load and check policy text; returns the document (None if unreadable) and all problems.
 
     `facts`: the plugin facts' definitions by name (`arrears.engine.facts.catalogue.FactDef`), which
-    conditions may use besides the built-in facts.
+    conditions may use besides the built-in facts. `kinds`: the names of the channel kinds the
+    loaded plugins add, which channels may have besides the built-in kinds.
     """
     try:
         doc = load_document(text, filename, lenient=True)
     except PolicyError as exc:
         return None, list(exc.problems)
-    return doc, _check(doc, filename, facts)
+    return doc, _check(doc, filename, facts, kinds)
 
 
-def _check(doc: Document, filename: str, facts: dict | None = None) -> list[Problem]:
+def _check(doc: Document, filename: str, facts: dict | None = None, kinds: tuple[str, ...] = ()) -> list[Problem]:
     # A value the loader could not read (a date that is none) is reported once, by the loader.
     loaded = list(doc.value_problems)
     flagged = {(p.line, p.col) for p in loaded}
-    schema_problems = [p for p in validate_document(doc, filename) if (p.line, p.col) not in flagged]
+    schema_problems = [p for p in validate_document(doc, filename, kinds=kinds) if (p.line, p.col) not in flagged]
     # Semantic rules look at some of the same values (a bad operator, a bad language); where
     # the schema already flagged that spot, its message is enough.
     flagged |= {(p.line, p.col) for p in schema_problems}
@@ -177,21 +185,23 @@ def _as_path(source):
     return None
 
 
-def parse_policy(source, filename: str | None = None, extra_checks=None, facts: dict | None = None) -> Document:
+def parse_policy(source, filename: str | None = None, extra_checks=None, facts: dict | None = None,
+                 kinds: tuple[str, ...] = ()) -> Document:
     """Load a policy from a path or YAML text; raise PolicyError with every problem at once.
 
     `extra_checks(doc, filename) -> list[Problem]` adds checks that need more than the
     document (e.g. that named profiles exist); their problems are reported with the rest.
-    `facts`: plugin fact definitions by name (see `check_policy_text`).
+    `facts`: plugin fact definitions by name, `kinds`: plugin channel kinds' names (see
+    `check_policy_text`).
     """
     path = _as_path(source)
     if path is not None:
         filename = filename or path
         doc = load_file(path, filename, lenient=True)
-        problems = _check(doc, filename, facts)
+        problems = _check(doc, filename, facts, kinds)
     else:
         filename = filename or "<policy>"
-        doc, problems = check_policy_text(source, filename, facts)
+        doc, problems = check_policy_text(source, filename, facts, kinds)
     if doc is not None and extra_checks is not None:
         problems = sorted(set(problems) | set(extra_checks(doc, filename)))
     if problems:

@@ -29,7 +29,6 @@ from arrears.engine.replay.columns import GrowingColumns, gather, obj_array
 from arrears.engine.replay.csvmap import ReplayInput
 
 WRITE_OFF = EVENT_CODES.get("write_off")    # None while the model has no write-off event
-ALL_KINDS = sum(1 << code for code in KIND_CODES.values())
 _ACCOUNT_FIELDS = ("currency", "scale", "tz", "debtor_type", "jurisdiction", "language", "tier", "tags",
                    "risk", "on_time", "reach", "prefs", "manager", "debtor", "extra_tz")
 # Recorded events of one instant in the order they arrive: disputes before the money.
@@ -49,7 +48,7 @@ class History:
         # reaches a debtor whose row gives none (see docs/replay.md).
         bare = np.fromiter((not (a.contact.email or a.contact.phone or a.contact.mobile or a.contact.address)
                             for a in accounts), bool, count=len(accounts))
-        base.reach = np.where(bare, ALL_KINDS, base.reach)
+        base.reach = np.where(bare, sum(1 << code for code in KIND_CODES.values()), base.reach)
         self.n = base.n
         self.zones = [name or policy.default_timezone for name in base.tz_names]
         self.stage_ids = obj_array([s.id for s in policy.actions] + [None])

@@ -71,6 +71,22 @@ def channel_chart(view) -> Chart:
                         [(k, k, v) for k, v in view.by_channel.items()], "money", lambda v: fmt.money(v, cur))
 
 
+def contacts_chart(load) -> Chart:
+    """Lines: contact attempts per day on each channel kind, and each limited kind's daily capacity."""
+    over = {kind: sum(v > load.capacity[kind] for v in values) for kind, values in load.by_kind.items()
+            if kind in load.capacity}
+    total = sum(sum(v) for v in load.by_kind.values())
+    limits = ", ".join(f"{k} {load.capacity[k]:,} a day" for k in sorted(load.capacity)) or "none set"
+    busy = "; ".join(f"{k} above it on {n} of {len(load.days)} days" for k, n in over.items() if n)
+    summary = (f"Contact attempts per day by channel, {load.days[0]} to {load.days[-1]}: {total:,} in all. "
+               f"Daily capacity: {limits}" + (f"; {busy}" if busy else "") + ".")
+    series = [(kind, kind, [Fraction(v) for v in values]) for kind, values in load.by_kind.items()]
+    series += [(f"capacity:{kind}", f"{kind} capacity", [Fraction(limit)] * len(load.days))
+               for kind, limit in sorted(load.capacity.items())]
+    return lines("contacts", "Contacts per day against capacity", summary, load.days, series, "count",
+                 lambda v: fmt.number(v, "count"))
+
+
 @dataclass(frozen=True)
 class GoalRow:
     """One goal as a bullet: positions (0..1 of the track) of its markers, and its words."""

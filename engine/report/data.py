@@ -15,9 +15,9 @@ from fractions import Fraction
 from itertools import pairwise
 
 from arrears.engine.domain.batch import day_to_date, epoch_day
-from arrears.engine.domain.model import CHANNEL_KINDS
+from arrears.engine.domain.kinds import CHANNEL_KINDS, label
 from arrears.engine.domain.money import exponent
-from arrears.engine.kpis import compute_kpis, kpi_series, month_ends
+from arrears.engine.kpis import Tally, month_ends, series_of
 from arrears.engine.kpis.catalogue import KPIS
 from arrears.engine.kpis.groups import NONE
 
@@ -59,6 +59,30 @@ class ReportData:
     policy: dict
     currencies: list              # CurrencyView, largest closing receivables first
     accounts: int
+    segment: str | None = None    # the policy segment the figures are of (None: the portfolio)
+    contacts: object = None       # ContactLoad: contact attempts per day against capacity
+
+
+@dataclass(frozen=True)
+class ContactLoad:
+    """Contact attempts per day and channel kind over the period, and each kind's daily capacity."""
+
+    days: list                    # ISO dates, start..end
+    by_kind: dict                 # channel kind -> [attempts per day], kinds with attempts or a capacity
+    capacity: dict                # channel kind -> contacts per day it can take (kinds with a limit)
+    source: str                   # where the capacities come from ("none": every kind unlimited)
+
+
+def contact_load(tally, start: date, end: date, within, capacity) -> ContactLoad:
+    """The attempts per day of the accounts in scope (`Tally.attempts_per_day`), with the daily
+    capacity per channel kind of `capacity` (an `arrears.engine.simulate.Capacity`, or None)."""
+    first, last = epoch_day(start), epoch_day(end)
+    counts = tally.attempts_per_day(first, last, within)
+    limits = {} if capacity is None else {k: v for k, v in capacity.limits.items() if k in CHANNEL_KINDS}
+    by_kind = {kind: counts[:, code].tolist() for code, kind in enumerate(CHANNEL_KINDS)
+               if counts[:, code].any() or kind in limits}
+    return ContactLoad(days=[day_to_date(d).isoformat() for d in range(first, last + 1)], by_kind=by_kind,
+                       capacity=limits, source="none" if capacity is None else capacity.source)
 
 
 def boundaries(start: date, end: date) -> list[int]:
@@ -94,7 +118,7 @@ def _view(currency: str, reports, channel_reports, summary, periods, buckets) ->
     reasons = {f"{a} → {b}": [None if r is None else r.roll_rates[k][2].reason for r in rows]
                for k, (a, b) in enumerate(pairwise(buckets))}
     reasons.update({k.name: [None if r is None else r.kpis[k.name].reason for r in rows] for k in KPIS if k.chart})
-    channels = [*CHANNEL_KINDS, NONE]
+    channels = [*(label(k) for k in CHANNEL_KINDS), NONE]     # groups carry reporting names
     by_channel = {}
     for kind in channels:
         series = []
@@ -110,13 +134,21 @@ def _view(currency: str, reports, channel_reports, summary, periods, buckets) ->
                         by_channel=by_channel, summary=summary, reasons=reasons)
 
 
-def gather(ledger, policy, start: date, end: date, *, costs=None) -> ReportData:
-    """The report's figures for `start..end` (both included) from the portfolio in `ledger`."""
+def gather(ledger, policy, start: date, end: date, *, costs=None, tally=None, segment: str | None = None,
+           capacity=None) -> ReportData:
+    """The report's figures for `start..end` (both included) from the portfolio in `ledger`;
+    from `tally` (a `Tally` of it, whose sums are kept) when given; only the accounts of the
+    policy segment `segment` at the end of `end` when given; the contacts per day against
+    `capacity` (an `arrears.engine.simulate.Capacity`; None: no limits drawn)."""
+    tally = tally if tally is not None else Tally(ledger, policy, costs)
+    within = None if segment is None else (segment, epoch_day(end))
     days = boundaries(start, end)
-    series = kpi_series(ledger, days, policy=policy, costs=costs).reports
-    channel = kpi_series(ledger, days, group_by="channel", policy=policy, costs=costs).reports
-    whole = compute_kpis(ledger, start, end, policy=policy, costs=costs)
+    series = series_of(tally, days, within=within).reports
+    channel = series_of(tally, days, "channel", within).reports
+    whole = tally.report(epoch_day(start), epoch_day(end), None, within)
     periods = [period_label(day_to_date(a + 1), day_to_date(b)) for a, b in pairwise(days)]
     order = sorted(whole.total, key=lambda r: (-_major(r.figures["closing_receivables"], r.currency), r.currency))
     views = [_view(r.currency, series, channel, r, periods, whole.buckets) for r in order]
-    return ReportData(start=start, end=end, policy=dict(whole.policy), currencies=views, accounts=ledger.n)
+    return ReportData(start=start, end=end, policy=dict(whole.policy), currencies=views,
+                      accounts=tally.accounts(within), segment=segment,
+                      contacts=contact_load(tally, start, end, within, capacity))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from fractions import Fraction
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from arrears.engine.report import fmt, palette
 from arrears.engine.report.charts import (
     aging_chart,
     channel_chart,
+    contacts_chart,
     dso_chart,
     goal_rows,
     goals_in_period,
@@ -31,8 +33,10 @@ STATUS_TEXT = {"on-track": "On track", "at-risk": "At risk", "off-track": "Off t
                "missed": "Missed", "not-started": "Not started", "no-data": "No data"}
 
 
+@lru_cache(maxsize=1)
 def environment() -> Environment:
-    """The report's Jinja2 environment: autoescape always, undefined names are errors."""
+    """The report's Jinja2 environment: autoescape always, undefined names are errors (one per
+    process: its templates are compiled once)."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.globals.update(status_text=STATUS_TEXT)
@@ -70,7 +74,8 @@ def render(data: ReportData, goals: dict | None = None, *, generated: datetime |
         palette_css=Markup(palette.css(buckets)),
         start=data.start.isoformat(), end=data.end.isoformat(), policy=data.policy, accounts=data.accounts,
         generated=generated.isoformat().replace("+00:00", "Z"),
-        sections=[_section(v) for v in data.currencies],
+        sections=[_section(v) for v in data.currencies], segment=data.segment,
+        contacts=None if data.contacts is None else contacts_chart(data.contacts),
         goals=None if goals is None else _goals(goals, data),
         experiment=None if experiment is None else _experiment(experiment))
 

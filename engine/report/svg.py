@@ -9,6 +9,7 @@ are CSS classes `s0`, `s1` … and, for ordered series, `q0`, `q1` … (engine/r
 from __future__ import annotations
 
 import math
+from datetime import date
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -95,8 +96,11 @@ class _Frame:
 
 
 def axis_label(period: str) -> str:
-    """A period label short enough for the x axis: 'Mar 2026' and '15-31 Mar 2026' -> 'Mar 26'."""
+    """A period label short enough for the x axis: 'Mar 2026' and '15-31 Mar 2026' -> 'Mar 26',
+    a day '2026-03-15' -> '15 Mar'."""
     parts = period.split()
+    if len(parts) == 1 and len(period) == 10 and period[4] == period[7] == "-":     # an ISO day: '1 Jul'
+        return date.fromisoformat(period).strftime("%-d %b")
     return f"{parts[-2]} {parts[-1][-2:]}" if len(parts) >= 2 else period
 
 

@@ -57,10 +57,11 @@ def _account_selects(dialect: str) -> tuple:
 
 
 @lru_cache(maxsize=None)
-def _event_selects() -> tuple:
+def _event_selects(kinds: tuple) -> tuple:
     """The event columns as the Batch wants them, computed by the database: codes for
     type, channel kind and outcome (a small integer is a shared object, a text value a
-    new one per row), 0 for no amount, NO_DAY for no date."""
+    new one per row), 0 for no amount, NO_DAY for no date. Built again for another table of
+    channel `kinds` (a plugin registered more)."""
     c = events.c
 
     def codes(column, table: dict, other: int):
@@ -88,7 +89,7 @@ def _load(conn: Connection, acct_nos) -> Batch:
     ev = _columns(_fetch(conn, "events", nos), _EVENT_COLS)
     tz_index: dict = {}
     tz = [tz_index.setdefault(name, len(tz_index)) for name in acc["timezone"]]
-    reach = _reach_table()[np.asarray(acc["contact"], dtype=np.int64)] if len(nos) else np.zeros(0, np.int64)
+    reach = _reach_table(tuple(KIND_CODES))[np.asarray(acc["contact"], dtype=np.int64)] if len(nos) else np.zeros(0, np.int64)
     prefs = [tuple(json.loads(text)["preferred_channels"]) if text else () for text in acc["prefs"]]
     inv_acct = np.searchsorted(nos, np.asarray(inv["acct_no"], dtype=np.int64))
     return Batch(
@@ -154,7 +155,7 @@ def _event_columns(nos: np.ndarray, ev: dict, inv: dict) -> dict:
 
 def _fetch(conn: Connection, kind: str, nos: np.ndarray) -> list:
     """Rows of table `kind` for the accounts `nos`, one ordered query per chunk of keys."""
-    sql, key = _query(kind, conn.dialect)
+    sql, key = _query(kind, conn.dialect, tuple(KIND_CODES))
     rows: list = []
     for part in _parts(nos):
         lo, hi = int(part[0]), int(part[-1])
@@ -170,16 +171,17 @@ _KEYS = "__arrears_keys__"      # where a query's condition on the account keys 
 
 
 @lru_cache(maxsize=32)
-def _query(kind: str, dialect) -> tuple[str, str]:
-    """The SELECT of table `kind` compiled once per dialect, with `_KEYS` standing for the
-    condition on the account keys, and that key column's SQL. Compiling costs more than
-    a small batch's lookups (the API decides batches of a few dozen accounts)."""
+def _query(kind: str, dialect, kinds: tuple) -> tuple[str, str]:
+    """The SELECT of table `kind` compiled once per dialect (and table of channel `kinds`: the
+    events' codes), with `_KEYS` standing for the condition on the account
+    keys, and that key column's SQL. Compiling costs more than a small batch's lookups (the
+    API decides batches of a few dozen accounts)."""
     table, cols, order = {
         "accounts": lambda: (accounts, _account_selects(dialect.name), [accounts.c.acct_no]),
         "invoices": lambda: (invoices, [invoices.c[n] for n in _INVOICE_COLS[:-1]]
                              + [func.coalesce(invoices.c.issued_day, NO_DAY)],
                              [invoices.c.acct_no, invoices.c.due_day, _bytewise(dialect, invoices.c.invoice_id)]),
-        "events": lambda: (events, _event_selects(), [events.c.acct_no, events.c.at, events.c.seq]),
+        "events": lambda: (events, _event_selects(kinds), [events.c.acct_no, events.c.at, events.c.seq]),
     }[kind]()
     stmt = select(*cols).where(literal_column(_KEYS)).order_by(*order)
     sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
@@ -224,9 +226,10 @@ def _zones(text: str) -> tuple:
 
 
 @lru_cache(maxsize=None)
-def _reach_table() -> np.ndarray:
+def _reach_table(kinds: tuple) -> np.ndarray:
     """The reach bitmask (1 << KIND_CODES[kind]) of every contact code: the model decides
-    which kinds a contact reaches; ask it once per combination of fields."""
+    which kinds a contact reaches; ask it once per combination of fields and table of `kinds`
+    (a plugin's kind registered later reaches too)."""
     table = []
     for code in range(1 << len(_CONTACT_KINDS)):
         fields = {kind: ("x" if code >> i & 1 else None) for i, kind in enumerate(_CONTACT_KINDS)}

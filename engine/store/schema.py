@@ -160,6 +160,7 @@ outbox = Table(
     Column("seal", Text),                            # the row's seal (0010)
     UniqueConstraint("acct_no", "stage", "attempt", "episode_key"),
     Index(None, "status", "next_attempt_at"),
+    Index(None, "provider_id"),                      # a delivery receipt finds its row (0012)
 )
 
 # Named leases (0003): one row per lease; whoever holds an unexpired row may do the
@@ -289,7 +290,7 @@ claims = Table(
     Column("expires_at", Epoch, nullable=False),
 )
 
-# Champion/challenger experiments (0012): the file's text as started, the champion's policy
+# Champion/challenger experiments (0013): the file's text as started, the champion's policy
 # when it started, and its status (running, stopped, promoted). At most one runs at a time.
 experiments = Table(
     "experiments", metadata,
@@ -307,7 +308,7 @@ experiments = Table(
     Column("promoted", Text),                        # the challenger promoted, if any
 )
 
-# Each debtor's strategy in an experiment (0012), written at its first evaluation during
+# Each debtor's strategy in an experiment (0013), written at its first evaluation during
 # the experiment and never changed: champion, a challenger's name, or `ineligible`.
 experiment_assignments = Table(
     "experiment_assignments", metadata,

@@ -66,7 +66,7 @@ class TickLauncher:
         with self._lock:
             if self.stop.is_set():
                 raise ShuttingDown("the service is shutting down; no tick is started")
-            if self._busy is not None:
+            if self._busy is not None and not self._recorded_finished(engine, self._busy):
                 raise TickBusy(f"a tick is already running (run {self._busy})", self._busy)
             self._check_lease(engine)
             holder = leases.default_holder()
@@ -81,6 +81,15 @@ class TickLauncher:
             tickruns.finish(engine, run_id, "failed", int(self.clock()), error=f"not started: {exc}")
             raise
         return run_id
+
+    @staticmethod
+    def _recorded_finished(engine, run_id: int) -> bool:
+        """Whether `run_id` is recorded as finished: its thread may still be winding up (the
+        run is recorded, then the thread lets go), and a client that saw the run finished and
+        starts the next one must not be told a tick is running."""
+        with engine.connect() as conn:
+            row = tickruns.get(conn, run_id)
+        return row is not None and row.status not in tickruns.UNFINISHED
 
     def _check_lease(self, engine) -> None:
         held = leases.state(engine, TICK_LEASE)

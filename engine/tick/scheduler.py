@@ -78,20 +78,57 @@ def next_delivery(store, trigger, now: datetime) -> datetime | None:
     return when if nxt is None or when < nxt else None
 
 
+class _Refresh:
+    """A periodic job that a finished tick may ask for again: asked while it runs, it runs once
+    more when it ends (never two at once, never a request lost, never a skipped-run warning)."""
+
+    def __init__(self, work):
+        self.work = work
+        self._lock = threading.Lock()
+        self._running = self._again = False
+
+    def again_if_running(self) -> bool:
+        """If a run is going on, have it run once more when it ends and say so (True)."""
+        with self._lock:
+            if self._running:
+                self._again = True
+            return self._running
+
+    def __call__(self) -> None:
+        with self._lock:
+            if self._running:
+                self._again = True
+                return
+            self._running = True
+        try:
+            while True:
+                self.work()
+                with self._lock:       # checked and let go in one step: no request falls between
+                    if not self._again:
+                        self._running = False
+                        return
+                    self._again = False
+        except BaseException:
+            with self._lock:
+                self._running = self._again = False
+            raise
+
+
 class TickScheduler:
     """A BackgroundScheduler with the one tick job, and delivery runs between its ticks."""
 
     def __init__(self, job: TickJob, settings: TickSettings):
         self.job, self.settings = job, settings
         self.trigger = make_trigger(settings)
-        job.attach(lambda now: horizon_until_next(self.trigger, now, settings.horizon), self.plan_delivery)
+        job.attach(lambda now: horizon_until_next(self.trigger, now, settings.horizon), self.after_run)
         self.delivery = DeliveryJob(job.runtime, stop=job.stop, clock=job.clock)
-        self.delivery.attach(None, self.plan_delivery)
+        self.delivery.attach(None, self.after_run)
+        self._after_ticks: list[tuple[str, _Refresh]] = []     # periodic jobs a finished run asks for
         self.clock = lambda: datetime.now(timezone.utc)     # when a skipped delivery is tried again
         self.scheduler = BackgroundScheduler(timezone="UTC")
         # Ticks on request share the job's runtime (dispatcher included) and its stop event.
         self.launcher = TickLauncher(job.runtime, submit=self._submit, stop=job.stop, horizon=job.horizon,
-                                     after=self.plan_delivery)
+                                     after=self.after_run)
 
     def _submit(self, work, run_id: int) -> None:
         """Run `work` once, now, in the scheduler's executor (shutdown waits for it)."""
@@ -106,12 +143,28 @@ class TickScheduler:
                                misfire_grace_time=self.settings.misfire_grace_time, **extra)
         self.scheduler.start()
 
-    def add_periodic(self, work, minutes: float, job_id: str, name: str) -> None:
+    def add_periodic(self, work, minutes: float, job_id: str, name: str, *, after_ticks: bool = False) -> None:
         """Run `work()` now and then every `minutes` in the scheduler's threads, one run at a time
         (a run still going when the next is due is not doubled): figures kept for pages (the
-        console's dashboard), beside the ticks."""
-        self.scheduler.add_job(work, "interval", minutes=minutes, id=job_id, name=name, max_instances=1,
+        console's dashboard), beside the ticks. With `after_ticks`, also after every tick or
+        delivery run that ran (scheduled or on request): at once, or once more when the run
+        going on ends, so the figures follow the ticks rather than the clock."""
+        refresh = _Refresh(work)
+        self.scheduler.add_job(refresh, "interval", minutes=minutes, id=job_id, name=name, max_instances=1,
                                coalesce=True, misfire_grace_time=None, next_run_time=datetime.now(timezone.utc))
+        if after_ticks:
+            self._after_ticks.append((job_id, refresh))
+
+    def after_run(self, now: datetime, summary=None) -> datetime | None:
+        """What follows each tick and delivery run: the next delivery run is planned
+        (`plan_delivery`, whose time is returned), and the periodic jobs added `after_ticks` are
+        asked for when the run ran."""
+        when = self.plan_delivery(now, summary)
+        if summary is not None and summary.ran:
+            for job_id, refresh in self._after_ticks:
+                if not refresh.again_if_running() and self.scheduler.get_job(job_id) is not None:
+                    self.scheduler.modify_job(job_id, next_run_time=datetime.now(timezone.utc))
+        return when
 
     def plan_delivery(self, now: datetime, summary=None) -> datetime | None:
         """Schedule the delivery run for the first contact due after `now` and before the

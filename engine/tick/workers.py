@@ -25,6 +25,7 @@ import sys
 import traceback
 from typing import Self
 
+from arrears.engine.domain import kinds
 from arrears.engine.store.db import sqlite_path
 
 JOIN_TIMEOUT = 5.0       # seconds a worker gets to exit before it is killed
@@ -42,7 +43,9 @@ class Planners:
 
     def __init__(self, store, policy, now, horizon: int, count: int, *, strategies=None):
         self._procs: list[subprocess.Popen] = []
-        setup = pickle.dumps((worker_url(store.url), policy, now, horizon, strategies), _PROTOCOL)
+        # The plugins' channel kinds, in this process's order, so a kind has the same code there.
+        plugin_kinds = [kinds.KINDS[name] for name in kinds.CHANNEL_KINDS[len(kinds.BUILTIN_NAMES):]]
+        setup = pickle.dumps((worker_url(store.url), policy, now, horizon, plugin_kinds, strategies), _PROTOCOL)
         try:
             for _ in range(count):
                 proc = subprocess.Popen([sys.executable, "-c", _ENTRY], stdin=subprocess.PIPE,
@@ -128,9 +131,10 @@ def serve() -> None:
     os.dup2(2, 1)                       # stray prints must not corrupt the protocol
     inp = sys.stdin.buffer
     try:
-        url, policy, now, horizon, strategies = pickle.load(inp)
+        url, policy, now, horizon, plugin_kinds, strategies = pickle.load(inp)
     except EOFError:
         return
+    kinds.register(plugin_kinds)
     store = Store(url, upgrade=False, create=False)
     try:
         while True:

@@ -144,11 +144,63 @@ class Settings:
                 self.problems.append(f"{where} is not set")
         elif required and not inline:
             self.problems.append(f"{key} (or {key}_env) is required")
-        if inline and min_bytes and len(inline.encode("utf-8")) < min_bytes:
-            self.problems.append(f"{where} must be at least {min_bytes} bytes long, not "
-                                 f"{len(inline.encode('utf-8'))}; make one with "
-                                 f"`python -c 'import secrets; print(secrets.token_hex({min_bytes}))'`")
+        if inline:
+            self._long_enough(inline, where, min_bytes)
         return inline
+
+    def strings(self, key: str, *, choices=None) -> list[str] | None:
+        """A non-empty list of non-empty strings (each one of `choices`, if given), or None when
+        the key is absent; each bad item is a problem naming it."""
+        value = self._raw(key, False)
+        if value is _MISSING:
+            return None
+        if not isinstance(value, list) or not value:
+            self.problems.append(f"{key} must be a non-empty list of strings, got {value!r}")
+            return None
+        good = []
+        for i, item in enumerate(value):
+            if not isinstance(item, str) or not item.strip():
+                self.problems.append(f"{key}[{i}] must be a non-empty string, got {item!r}")
+            elif choices and item not in choices:
+                self.problems.append(f"{key}[{i}]: unknown value {item!r}; allowed: {', '.join(choices)}")
+            else:
+                good.append(item)
+        return good
+
+    def secrets(self, key: str, *, required=False, min_bytes: int = 0) -> list[str]:
+        """One secret (`key`, or `key_env`) or several (`<key>s`: a list of secrets, or
+        `<key>s_env`: a list of environment variable names), in the order given; only one of
+        the four may be set. For rotations: a sender signs with each, a receiver accepts any."""
+        many = self.strings(f"{key}s")
+        names = self.strings(f"{key}s_env")
+        one = self.secret(key, min_bytes=min_bytes)
+        given = [self.data.get(key) is not None or self.data.get(f"{key}_env") is not None,
+                 many is not None, names is not None]
+        if sum(given) > 1:
+            self.problems.append(f"give one of {key}, {key}_env, {key}s or {key}s_env")
+        out = [one] if one else []
+        for i, name in enumerate(names or ()):
+            value = os.environ.get(name)
+            if not value:
+                self.problems.append(f"environment variable {name} (from {key}s_env[{i}]) is not set")
+            else:
+                out.append(self._long_enough(value, f"environment variable {name} (from {key}s_env[{i}])",
+                                             min_bytes))
+        for i, value in enumerate(many or ()):
+            out.append(self._long_enough(value, f"{key}s[{i}]", min_bytes))
+        if required and not any(given):
+            self.problems.append(f"{key} (or {key}_env, {key}s, {key}s_env) is required")
+        if len(set(out)) < len(out):
+            self.problems.append(f"{key}s: the same secret is given twice")
+        return out
+
+    def _long_enough(self, value: str, where: str, min_bytes: int) -> str:
+        """`value`, recording a problem if it is shorter than `min_bytes` bytes (UTF-8)."""
+        size = len(value.encode("utf-8"))
+        if min_bytes and size < min_bytes:
+            self.problems.append(f"{where} must be at least {min_bytes} bytes long, not {size}; make one "
+                                 f"with `python -c 'import secrets; print(secrets.token_hex({min_bytes}))'`")
+        return value
 
     def require(self, condition: bool, problem: str) -> None:
         """Record `problem` unless `condition` holds (cross-field checks)."""

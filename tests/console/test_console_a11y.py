@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from arrears.engine.kpis.compute import default_policy
 from tests.console.browser import chromium, console_errors, screenshot, served
 from tests.waiting import wait_until
 
@@ -79,6 +80,11 @@ def test_no_console_page_has_serious_accessibility_violations(tmp_path):
         screenshot(driver, tmp_path, "audit")
         driver.get(base + "/dashboard/report")
         found["dashboard report"] = _violations(driver)
+        segment = next(iter(default_policy().segments))
+        driver.get(f"{base}/dashboard?segment={segment}")
+        found["dashboard of a segment"] = _violations(driver)
+        driver.get(f"{base}/dashboard/report?segment={segment}")
+        found["dashboard report of a segment"] = _violations(driver)
         driver.get(base + "/queue")
         claims = driver.find_elements(By.CSS_SELECTOR, "table form button")
         if claims:

@@ -74,11 +74,56 @@ def test_keyboard_only_login(tmp_path):
         assert console_errors(driver) == []
 
 
+def _report_data(db, meta_text: str, segment: str | None = None):
+    """The figures the framed report was drawn from, computed here from the served store: the
+    currencies in scope, and the contact attempts per day and channel kind of its period."""
+    import re
+    from datetime import date
+
+    from arrears.engine.domain.batch import epoch_day
+    from arrears.engine.kpis import Tally, ledger_from_store
+    from arrears.engine.kpis.compute import default_policy
+    from arrears.engine.store import Store
+    start, end = (date.fromisoformat(d) for d in re.search(r"(\d{4}-\d\d-\d\d) to (\d{4}-\d\d-\d\d)", meta_text).groups())
+    policy = default_policy()
+    with Store(f"sqlite:///{db}") as store:
+        tally = Tally(ledger_from_store(store, policy, segment_days=[epoch_day(end)]), policy)
+    within = None if segment is None else (segment, epoch_day(end))
+    assert f"{tally.accounts(within):,} accounts" in meta_text
+    currencies = [r.currency for r in tally.report(epoch_day(start), epoch_day(end), within=within).total]
+    per_day = tally.attempts_per_day(epoch_day(start), epoch_day(end), within)
+    return currencies, per_day, (end - start).days + 1
+
+
+def _charts_against_the_data(driver, db, meta_text: str, segment: str | None = None) -> None:
+    """In the framed report: four charts per currency and the contacts chart; the contacts chart's
+    points are the attempts per day of each channel kind, and the work queue's call capacity."""
+    from selenium.webdriver.common.by import By
+
+    from arrears.engine.domain.model import CHANNEL_KINDS
+    currencies, per_day, days = _report_data(db, meta_text, segment)
+    sections = driver.find_elements(By.CSS_SELECTOR, "section[id^=portfolio-]")
+    assert [s.get_attribute("id") for s in sections] and len(sections) == len(currencies)
+    for section in sections:
+        assert len(section.find_elements(By.CSS_SELECTOR, "figure.chart svg")) == 4   # aging, rolls, DSO, channels
+    contacts = driver.find_element(By.CSS_SELECTOR, "#contacts figure.chart svg")
+    assert contacts.get_attribute("data-periods") == str(days)
+    series = {g.get_attribute("data-series"): [float(c.get_attribute("data-value"))
+                                               for c in g.find_elements(By.CSS_SELECTOR, "circle")]
+              for g in contacts.find_elements(By.CSS_SELECTOR, "g[data-series]")}
+    expected = {kind: [float(v) for v in per_day[:, code]] for code, kind in enumerate(CHANNEL_KINDS)
+                if per_day[:, code].any() or kind == "call"}
+    expected["capacity:call"] = [100.0] * days                  # api.work_queue_capacity's default
+    assert series == expected
+    assert len(driver.find_elements(By.CSS_SELECTOR, "figure.chart")) == 4 * len(currencies) + 1
+
+
 def test_the_dashboard_is_computed_at_start_and_shown_without_errors(tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    with served(tmp_path / "demo.db", tmp_path) as (base, (user, password)), chromium() as driver:
+    db = tmp_path / "demo.db"
+    with served(db, tmp_path) as (base, (user, password)), chromium() as driver:
         driver.get(base + "/dashboard")
         driver.find_element(By.ID, "username").send_keys(user)
         driver.find_element(By.ID, "password").send_keys(password, Keys.ENTER)
@@ -87,10 +132,23 @@ def test_the_dashboard_is_computed_at_start_and_shown_without_errors(tmp_path):
             driver.get(base + "/dashboard")
             return driver.find_elements(By.CSS_SELECTOR, "iframe.report")
         frame = wait_until(framed, 120, 1.0, what="the dashboard computed by serve --demo")[0]
-        assert "500 accounts" in driver.find_element(By.CSS_SELECTOR, ".meta").text
+        meta = driver.find_element(By.CSS_SELECTOR, ".meta").text
+        assert "500 accounts" in meta
         driver.switch_to.frame(frame)
-        charts = driver.find_elements(By.CSS_SELECTOR, "svg")
-        assert len(charts) >= 4                      # aging, roll rates, DSO, collections by channel
+        _charts_against_the_data(driver, db, meta)
         driver.switch_to.default_content()
         _shot(driver, tmp_path, "dashboard")
+        # A segment's dashboard: chosen from the list, its own address, its own figures.
+        link = driver.find_elements(By.CSS_SELECTOR, "nav.segments a")[1]
+        segment = link.text
+        link.click()
+        _arrive(driver, f"{base}/dashboard?segment={segment}")
+        assert driver.find_element(By.CSS_SELECTOR, "nav.segments a[aria-current=page]").text == segment
+        meta = driver.find_element(By.CSS_SELECTOR, ".meta").text
+        assert meta.startswith(f"Segment {segment}")
+        driver.switch_to.frame(driver.find_element(By.CSS_SELECTOR, "iframe.report"))
+        assert driver.find_element(By.CSS_SELECTOR, "header .meta").text.startswith(f"Segment {segment}")
+        _charts_against_the_data(driver, db, meta, segment)
+        driver.switch_to.default_content()
+        _shot(driver, tmp_path, "dashboard-segment")
         assert console_errors(driver) == []         # no CSP violation, nothing refused

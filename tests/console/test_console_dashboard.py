@@ -35,7 +35,7 @@ def test_the_kept_report_is_the_report_of_the_store(app, demo_store, tmp_path):
     # the same page `arrears report` writes for the period (but for the time it was made)
     out = tmp_path / "report.html"
     assert main(["report", "--from", "2026-07-01", "--to", "2026-12-01", "--out", str(out),
-                 "--db", demo_store.url]) == 0
+                 "--db", demo_store.url, "--capacity", "call=100"]) == 0     # the work queue's capacity
     kept = demo_store.snapshot(NAME)["body"]
 
     def body(html):
@@ -68,3 +68,56 @@ def test_the_page_costs_one_read_whatever_the_size(app, demo_store):
 def test_the_dashboard_needs_a_login(app):
     assert app.test_client().get("/dashboard").status_code == 302
     assert app.test_client().get("/dashboard/report").status_code == 302
+
+
+def test_each_segment_has_its_page_and_its_address(app, demo_store):
+    from arrears.console.dashboard import snapshot_name
+    meta = refresh(app.extensions["arrears"], date(2026, 12, 1))
+    policy = app.extensions["arrears"].policies.active()
+    assert meta["segments"] == list(policy.segments) and meta["segments"]
+    client = app.test_client()
+    log_in(client, "manager")
+    page = client.get("/dashboard").get_data(as_text=True)
+    for name in policy.segments:
+        assert f'href="/dashboard?segment={name}"' in page
+        kept = demo_store.snapshot(snapshot_name(name))
+        assert kept["meta"]["segment"] == name and 0 < kept["meta"]["accounts"] <= meta["accounts"]
+    name = meta["segments"][0]
+    chosen = client.get(f"/dashboard?segment={name}").get_data(as_text=True)
+    assert f"Dashboard: segment {name}" in chosen and 'aria-current="page">' + name in chosen
+    assert f'src="/dashboard/report?segment={name}"' in chosen
+    framed = client.get(f"/dashboard/report?segment={name}").get_data(as_text=True)
+    assert framed == demo_store.snapshot(snapshot_name(name))["body"] and f"Segment {name} ·" in framed
+    # an unknown segment is a page that says so, not an error
+    missing = client.get("/dashboard?segment=nope")
+    assert missing.status_code == 404 and "no segment" in missing.get_data(as_text=True)
+    assert client.get("/dashboard/report?segment=nope").status_code == 404
+
+
+def test_a_refresh_after_a_tick_reads_only_what_changed_and_shows_what_a_full_one_shows(app, demo_store):
+    from datetime import datetime, timezone
+
+    from arrears.console.dashboard import Kept, snapshot_name
+    from arrears.engine.domain.model import Event
+    state = app.extensions["arrears"]
+    # every account decided once before (the module's store is shared: do not count on an
+    # earlier test having ticked it), so the tick below decides only the accounts that changed
+    main(["tick", "--db", demo_store.url, "--at", "2026-12-01T10:30:00Z", "--no-dispatch"])
+    kept = Kept()
+    first = refresh(state, date(2026, 12, 1), kept=kept)
+    assert first["read"] == first["accounts"]
+    at = datetime(2026, 12, 1, 11, tzinfo=timezone.utc)
+    ids = [f"ACC{i:08d}" for i in range(0, 500, 25)]
+    demo_store.append_events([(aid, Event("contact_attempt", at, channel="call", outcome="no_answer"), None)
+                              for aid in ids], now=at)
+    main(["tick", "--db", demo_store.url, "--at", "2026-12-01T11:00:00Z", "--no-dispatch"])
+    again = refresh(state, date(2026, 12, 1), kept=kept)
+    assert len(ids) <= again["read"] < first["accounts"]
+
+    def body(html):
+        return html.split("<main", 1)[1].split("Generated", 1)[0]
+    names = [snapshot_name(None), *(snapshot_name(s) for s in again["segments"])]
+    kept_pages = {n: body(demo_store.snapshot(n)["body"]) for n in names}
+    full = refresh(state, date(2026, 12, 1))                 # nothing kept: every account read
+    assert full["read"] == full["accounts"]
+    assert kept_pages == {n: body(demo_store.snapshot(n)["body"]) for n in names}

@@ -28,3 +28,27 @@ def install_example(site: Path, monkeypatch) -> dict:
     monkeypatch.syspath_prepend(str(EXAMPLE))
     monkeypatch.syspath_prepend(str(site))
     return project
+
+
+WHATSAPP = Path(__file__).resolve().parents[2] / "examples" / "arrears-whatsapp-channel"
+
+
+def import_whatsapp(monkeypatch):
+    """The WhatsApp example package's plugin module, imported from its source directory."""
+    monkeypatch.syspath_prepend(str(WHATSAPP))
+    import arrears_whatsapp_channel
+    return arrears_whatsapp_channel
+
+
+def whatsapp_policy_text(kind: str = "whatsapp") -> str:
+    """The shipped policy with a channel of `kind` first in the friendly reminder, under the US
+    FDCPA and Regulation F (whose rules for SMS include an opt-out notice)."""
+    from arrears.policies import DEFAULT_POLICY
+    text = Path(DEFAULT_POLICY).read_text(encoding="utf-8")
+    for old, new in (("  sms: {kind: sms}\n", f"  sms: {{kind: sms}}\n  whatsapp: {{kind: {kind}}}\n"),
+                     ("channels: [email, sms, letter]\n      template: friendly_reminder",
+                      "channels: [whatsapp, email, letter]\n      template: friendly_reminder"),
+                     ("fdcpa_applies: false", "fdcpa_applies: true")):
+        assert old in text
+        text = text.replace(old, new, 1)
+    return text

@@ -1,62 +1,38 @@
-"""The plugin guide's WhatsApp walk-through, run as written: a channel through an HTTP provider,
-a 429 with Retry-After through a real outbox and tick, and the provider's status callbacks
-recorded as receipts (issue 15)."""
+"""The plugin guide's WhatsApp walk-through, run as written: the example package's channel
+reached through a route from the policy's `sms` channel, a 429 with Retry-After through a real
+outbox and tick, and the provider's status callbacks recorded as receipts (issue 15). Its own
+channel kind, end to end: tests/plugins/test_plugin_channel_kinds.py."""
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from arrears.engine.tick.dispatch import Backoff
 from arrears.engine.tick.receipts import record_receipt
 from arrears.engine.tick.trial import TickTrial
-from arrears.plugins import hookimpl
-from arrears.plugins.channels import Channel, Settings
-from arrears.plugins.channels.http import check_url, deliver_json
-from arrears.plugins.channels.sms import plain_text
-from arrears.plugins.message import DeliveryResult, Receipt
+from arrears.plugins.message import Receipt
 from arrears.plugins.testing import RecordingServer, plugin_manager
+from tests.plugins.pluginkit import import_whatsapp
 
 
-class WhatsAppChannel(Channel):
-    kind = "whatsapp"
-    name = "WhatsApp via HTTP provider"
-
-    def configure(self, settings):
-        s = Settings(self.kind, settings)
-        self.url = check_url(s)
-        self.token = s.secret("token", required=True)
-        self.timeout = s.number("timeout", default=10.0)
-        s.check()
-        self.configured = True
-
-    def deliver(self, message):
-        if not message.recipient.mobile:
-            return DeliveryResult.permanent("the account has no mobile number for WhatsApp")
-        payload = {"to": message.recipient.mobile, "type": "text",
-                   "text": {"body": plain_text(message.body, message.body_format)},
-                   "client_reference": message.idempotency_key}
-        return deliver_json(self.url, payload, id_field="id",
-                            headers={"Authorization": f"Bearer {self.token}",
-                                     "Idempotency-Key": message.idempotency_key},
-                            timeout=self.timeout, now=self.clock())
-
-
-class WhatsAppPlugin:
-    @hookimpl
-    def arrears_channels(self):
-        return [WhatsAppChannel()]
+@pytest.fixture
+def whatsapp(monkeypatch):
+    """The guide's channel, as the example package ships it (examples/arrears-whatsapp-channel)."""
+    return import_whatsapp(monkeypatch)
 
 
 STATUS = {"delivered": "delivered", "read": "read", "failed": "bounced", "undelivered": "bounced"}
 
 
-def _trial(provider, **kwargs):
-    return TickTrial(plugin_manager(WhatsAppPlugin()), {
+def _trial(plugin, provider, **kwargs):
+    return TickTrial(plugin_manager(plugin), {
         "channels": {"whatsapp": {"url": provider.url + "/v1/messages", "token": "t"}},
         "routes": {"sms": "whatsapp"}, "creditor": {"name": "Example Ltd"}}, **kwargs)
 
 
-def test_a_rate_limit_waits_for_the_provider_then_receipts_are_recorded():
-    with RecordingServer() as provider, _trial(provider) as trial:
+def test_a_rate_limit_waits_for_the_provider_then_receipts_are_recorded(whatsapp):
+    with RecordingServer() as provider, _trial(whatsapp, provider) as trial:
         provider.reply(429, {"error": "rate limited"}, headers={"Retry-After": "120"})
         provider.reply(200, {"id": "wamid.1"})
         trial.add({"id": "A1", "contact": {"mobile": "+447700900123"}})
@@ -79,8 +55,8 @@ def test_a_rate_limit_waits_for_the_provider_then_receipts_are_recorded():
                            ("contact_outcome", "sms", "read")]
 
 
-def test_any_number_of_429s_only_waits():
-    with RecordingServer() as provider, _trial(provider, backoff=Backoff(max_tries=2)) as trial:
+def test_any_number_of_429s_only_waits(whatsapp):
+    with RecordingServer() as provider, _trial(whatsapp, provider, backoff=Backoff(max_tries=2)) as trial:
         trial.add({"id": "A1", "contact": {"mobile": "+447700900123"}})
         at = trial.now
         for _ in range(5):

@@ -96,3 +96,42 @@ def test_the_command_counts_the_goals_it_left_out(workdir, db_url, tmp_path, cap
     assert capsys.readouterr().out.endswith(", 2 goals (1 outside the period left out))\n")
     assert main([*common, "--no-goals"]) == 0
     assert "goals" not in capsys.readouterr().out and 'id="goals"' not in out.read_text(encoding="utf-8")
+
+
+def test_contacts_against_capacity(workdir, db_url, tmp_path, capsys):
+    """The chart's points are the attempts per day (the KPIs' attempts) and the capacity given."""
+    from arrears.engine.cli import main
+    from arrears.engine.domain.batch import epoch_day
+    from arrears.engine.domain.model import CHANNEL_KINDS
+    from arrears.engine.kpis import Tally, ledger_from_store
+    from arrears.engine.kpis.compute import default_policy
+    from arrears.engine.store import Store
+    out = tmp_path / "r.html"
+    common = ["report", "--db", db_url, "--from", "2026-01-10", "--to", "2026-03-31", "--out", str(out),
+              "--no-goals"]
+    assert main([*common, "--capacity", "call=3", "--capacity", "email=7"]) == 0
+    dom = Dom(out.read_text(encoding="utf-8"))
+    figure = {"id": "contacts"}
+    assert dom.inside("figcaption", figure) and dom.inside("desc", figure)
+    assert len(dom.inside("tr", figure)) == 1 + 81                           # header + a row per day
+    points: dict = {}
+    for tag, attrs, ancestors in dom.elements:
+        if tag == "circle" and any(a.get("id") == "contacts" and t == "figure" for t, a in ancestors):
+            series = next(a["data-series"] for t, a in ancestors if "data-series" in a)
+            points.setdefault(series, []).append(float(attrs["data-value"]))
+    with Store(db_url, upgrade=False, create=False) as store:
+        policy = default_policy()
+        tally = Tally(ledger_from_store(store, policy), policy)
+    first, last = epoch_day(date(2026, 1, 10)), epoch_day(date(2026, 3, 31))
+    per_day = tally.attempts_per_day(first, last)
+    expected = {kind: [float(v) for v in per_day[:, code]] for code, kind in enumerate(CHANNEL_KINDS)
+                if per_day[:, code].any() or kind in ("call", "email")}
+    expected.update({"capacity:call": [3.0] * 81, "capacity:email": [7.0] * 81})
+    assert points == expected
+    assert sum(sum(v) for k, v in expected.items() if not k.startswith("capacity:")) == \
+        sum(r.figures["attempts"] for r in tally.report(first, last).total)
+    # a capacity that is not KIND=N is one line and exit 2
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stop:
+        main([*common, "--capacity", "call=lots"])
+    assert stop.value.code == 2 and "expected KIND=N" in capsys.readouterr().err

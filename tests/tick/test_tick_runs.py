@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
@@ -158,6 +159,41 @@ def test_the_launcher_runs_one_at_a_time_and_records_it(store):
         launcher.launch(NOW)
 
 
+class SlowToLetGo(Runtime):
+    """A runtime whose run returns a while after it is recorded finished, as a thread winds up."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.recorded, self.let_go = threading.Event(), threading.Event()
+
+    def run(self, *args, **kwargs):
+        result = super().run(*args, **kwargs)
+        self.recorded.set()
+        self.let_go.wait(60)
+        return result
+
+
+def test_a_run_recorded_finished_does_not_hold_the_launcher(store):
+    # A client polls GET /v1/ticks/{id} until the run is finished, then starts the next one:
+    # it must not be told that the finished run is still running (409).
+    load(store, [account("A1")])
+    runtime = SlowToLetGo(settings_for(store), dispatch=False)
+    launcher = TickLauncher(runtime)
+    try:
+        first = launcher.launch(NOW)
+        assert runtime.recorded.wait(60)
+        second = launcher.launch(NOW)
+        assert second != first
+        with pytest.raises(TickBusy):          # the second, not yet recorded finished, is running
+            launcher.launch(NOW)
+        runtime.let_go.set()
+        wait_until(lambda: all(r.status == "succeeded" for r in runs(store)), 60, 0.02, what="both runs")
+    finally:
+        runtime.let_go.set()
+        launcher.close()
+        runtime.close()
+
+
 def test_a_submit_that_fails_leaves_a_failed_run_and_a_free_launcher(store):
     runtime = Runtime(settings_for(store), dispatch=False)
 
@@ -233,3 +269,41 @@ def test_arrears_tick_uses_the_active_policy_unless_told_to_activate_its_file(st
     assert store.active_policy()["version"] == "3.0.0"
     assert rows(store, "SELECT version, active FROM policy_versions ORDER BY id") == [
         ("2.0.0", 0), ("3.0.0", 1)]
+
+
+def test_figures_kept_after_the_ticks_are_computed_again_after_each_run(store):
+    """`add_periodic(after_ticks=True)` (the console's dashboard): run at start, then again after a
+    tick on request, without waiting for its interval; asked while it runs, it runs once more."""
+    load(store, [account("A1")])
+    settings = settings_for(store, interval=3600)
+    runtime = Runtime(settings, dispatch=False)
+    scheduler = TickScheduler(TickJob(runtime), settings)
+    calls, gate = [], threading.Event()
+
+    def work():
+        calls.append(time.monotonic())
+        gate.wait(60)
+
+    scheduler.add_periodic(work, 60, "figures", "figures", after_ticks=True)
+    scheduler.start(run_now=False)
+    try:
+        wait_until(lambda: len(calls) == 1, 60, 0.02, what="the run at start")
+        run_id = scheduler.launcher.launch(NOW)           # finishes while the first run is going on
+        wait_until(lambda: tickruns_status(store, run_id) == "succeeded", 120, 0.05, what="the tick")
+        time.sleep(0.3)
+        assert len(calls) == 1                            # never two at once
+        gate.set()
+        wait_until(lambda: len(calls) == 2, 60, 0.02, what="the run asked for by the tick")
+        time.sleep(0.3)
+        assert len(calls) == 2                            # once, not once per request
+        run_id = scheduler.launcher.launch(NOW)
+        wait_until(lambda: len(calls) == 3, 120, 0.05, what="the run after the second tick")
+    finally:
+        gate.set()
+        scheduler.shutdown()
+        runtime.close()
+
+
+def tickruns_status(store, run_id: int) -> str:
+    with store.engine.connect() as conn:
+        return tickruns.get(conn, run_id).status

@@ -91,6 +91,10 @@ class Rule:
     profile: str
     note: str = ""
     channels: tuple[str, ...] = channels_param(required=False)
+    # (built-in kind, plugin kinds that follow it in this rule's profile): the profile's
+    # `channel_classes`, for the plugin kinds of the policy being loaded
+    # (`arrears.engine.policy.channelclasses`); a rule naming a built-in kind covers them too.
+    followers: tuple[tuple[str, tuple[str, ...]], ...] = field(default=(), repr=False)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -109,6 +113,12 @@ class Rule:
     def channel_codes(self) -> list[int]:
         """KIND_CODES of `channels`."""
         return [KIND_CODES[k] for k in self.channels]
+
+    def codes_of(self, kinds: tuple[str, ...]) -> list[int]:
+        """KIND_CODES of the built-in `kinds` a kind's code names itself (texts, written
+        messages), and of the plugin kinds that follow them in this rule's profile."""
+        follow = dict(self.followers)
+        return [KIND_CODES[k] for name in kinds for k in (name, *follow.get(name, ()))]
 
     # ---- wording ------------------------------------------------------------------------
     def describe(self) -> str:

@@ -16,17 +16,22 @@ template language (`Facts.language`), not a time.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import numpy as np
 
-from arrears.engine.domain.batch import KIND_CODES, NO_DAY, day_to_date
+from arrears.engine.domain.batch import NO_DAY, day_to_date
 from arrears.engine.domain.clock import FAR, NEVER
+from arrears.engine.domain.kinds import KINDS, codes_where
 from arrears.engine.domain.requests import WISH_CHANNELS
 from arrears.engine.guardrails.kinds.base import Rule, once
 
-_AT_WORK = [KIND_CODES["call"], KIND_CODES["sms"]]   # what reaches a debtor at their workplace
+
+def _at_work() -> list[int]:
+    """What reaches a debtor at their workplace: the kinds that reach a phone (a call, an SMS,
+    and a plugin's kind that needs a mobile, such as WhatsApp)."""
+    return codes_where(lambda kind: kind.reach in ("phone", "mobile"))
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,7 @@ class DebtorWishes(Rule):
         days = rows & (w["days"] != 127)
         if days.any():
             win.allow_days(days, w["days"][days])
-        work = rows & w["at_work"] & np.isin(cand.kind, _AT_WORK)
+        work = rows & w["at_work"] & np.isin(cand.kind, _at_work())
         if work.any():
             win.restrict(work, (w["work_end"][work], np.full(int(work.sum()), 1440)), (0, 1440))
 
@@ -100,3 +105,10 @@ def _iso(day: int) -> str:
 UNIVERSAL = DebtorWishes(
     id="debtor.wishes", profile="", channels=WISH_CHANNELS,
     source="ACCC/ASIC debt collection guideline part 2 s4.2; 12 CFR 1006.6(b)(1); FCA CONC 7.9")
+
+
+def universal() -> DebtorWishes:
+    """`UNIVERSAL`, also covering the debtor-facing channel kinds plugins registered: a debtor
+    who asked for letters only gets no WhatsApp either, and none at work."""
+    extra = tuple(name for name, kind in KINDS.items() if kind.debtor_facing and name not in WISH_CHANNELS)
+    return replace(UNIVERSAL, channels=(*WISH_CHANNELS, *extra)) if extra else UNIVERSAL

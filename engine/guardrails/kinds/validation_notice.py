@@ -7,13 +7,12 @@ from typing import ClassVar
 import numpy as np
 
 from arrears.engine.domain.batch import EVENT_CODES as E
-from arrears.engine.domain.batch import KIND_CODES
 from arrears.engine.domain.clock import FAR, NEVER
 from arrears.engine.guardrails.kinds.base import Rule, param
 from arrears.engine.guardrails.ruletext import CONTENT_BITS
 
-_SPOKEN = [KIND_CODES["call"], KIND_CODES["sms"]]
-_WRITTEN = [KIND_CODES["email"], KIND_CODES["letter"]]
+_SPOKEN = ("call", "sms")
+_WRITTEN = ("email", "letter")
 
 
 def _notice_sent(facts) -> np.ndarray:
@@ -50,9 +49,10 @@ class ValidationNotice(Rule):
     def earliest(self, facts, cand, mask, applies):
         """Overdue: only a written message, which then carries the notice, may go out."""
         overdue = ~_notice_sent(facts) & (facts.today > _first_day(facts) + self.within_days)
-        spoken = np.isin(cand.kind, _SPOKEN)
+        spoken = np.isin(cand.kind, self.codes_of(_SPOKEN))
         return np.where(applies & overdue & spoken, FAR, NEVER)
 
     def content_bits(self, facts, kind):
         """Every email or letter carries the notice until one is recorded as sent."""
-        return np.where(~_notice_sent(facts) & np.isin(kind, _WRITTEN), CONTENT_BITS["validation_notice"], 0)
+        return np.where(~_notice_sent(facts) & np.isin(kind, self.codes_of(_WRITTEN)),
+                        CONTENT_BITS["validation_notice"], 0)

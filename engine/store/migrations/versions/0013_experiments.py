@@ -1,7 +1,7 @@
 """Champion/challenger experiments and each debtor's sticky strategy in them.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-05
 
 `experiments`: one row per experiment started (`arrears experiment start`, `POST
@@ -14,8 +14,8 @@ strategy (`arm`: champion, a challenger's name, or `ineligible`).
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
