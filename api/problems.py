@@ -43,6 +43,7 @@ TYPES = {
     "not-found": "Not found",
     "conflict": "Conflict",
     "invalid-policy": "Invalid policy",
+    "invalid-experiment": "Invalid experiment file",
     "unavailable": "Service unavailable",
     "internal": "Internal error",
 }

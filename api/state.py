@@ -59,6 +59,24 @@ class ApiState:
             self.batcher = MicroBatcher(settings.batcher_max_batch, settings.batcher_max_wait,
                                         on_batch=self.metrics.batch)
 
+    def strategies(self, now):
+        """The running experiment's strategies at `now` (`arrears.engine.experiments.live.Strategies`,
+        the active policy as the champion), re-read at most every `policy_refresh_seconds` and
+        compiled once per experiment, champion and day."""
+        from arrears.engine.experiments.live import Strategies
+        champion = self.policies.active()
+        clock = time.monotonic()
+        cached = getattr(self, "_strategies", None)
+        if cached is None or clock - cached[0] >= self.settings.policy_refresh_seconds:
+            row = self.store.experiments.running()
+            key = (row and row["digest"], champion.digest, now.date())
+            if cached is None or cached[1] != key:
+                cached = (clock, key, Strategies.load(self.store, champion, now, facts=self.policies.facts))
+            else:
+                cached = (clock, key, cached[2])
+            self._strategies = cached
+        return cached[2]
+
     def note_unwritable(self) -> None:
         """Remember that a write was refused for a full disk or a read-only database (`/healthz`
         reports it for `UNWRITABLE_SECONDS`)."""

@@ -10,6 +10,9 @@
 3. A full re-evaluation with every account due again but nothing changed (no decision
    rows to write): the steady-state cost per evaluated account.
 4. An incremental tick with 1% of the accounts due (an event appended to every 100th).
+`--experiment` measures a champion/challenger experiment's cost instead: a full tick and a full
+re-evaluation with one strategy, then the same with two (a challenger, the default policy with
+SMS first, deciding half the debtors), and the ratios (docs/experiments.md gives the figures).
 `--profile` prints where the first full tick spends its time (cProfile; the ticking process
 only). Each tick's line gives the CPU time of the ticking process and of its worker processes
 and the load average before it: the machine may be shared, and the full tick is CPU-bound.
@@ -86,6 +89,7 @@ def _timed_tick(store, policy, now, label: str, profile: bool = False, batch_siz
     if prof:
         prof.disable()
     mine, kids = (b - a for a, b in zip(cpu0, _cpu()))
+    summary.cpu = mine + kids
     rate = summary.evaluated / summary.duration if summary.duration else 0
     print(f"{label}: {summary.duration:.2f} s wall, CPU {mine:.2f} s ticking process + {kids:.2f} s workers, "
           f"{summary.evaluated:,} evaluated ({rate:,.0f} accounts/s), {summary.decisions_written:,} decisions, "
@@ -109,6 +113,8 @@ def main(argv=None) -> None:
     ap.add_argument("--batch-size", type=int, default=10_000, help="accounts per page (default 10 000)")
     ap.add_argument("--workers", type=int, default=None,
                     help="worker processes planning pages (default: the tick chooses; 0: none)")
+    ap.add_argument("--experiment", action="store_true",
+                    help="one strategy against two (a challenger on half the debtors): ticks and their ratio")
     ap.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     path = args.db or os.path.join(tempfile.mkdtemp(), "tick-bench.db")
@@ -133,6 +139,9 @@ def main(argv=None) -> None:
               "(not counted)", flush=True)
     policy = load_policy(DEFAULT_POLICY)
     store = Store(url)
+    if args.experiment:
+        _experiment(store, policy, args)
+        return
     _reset(store, forget_decisions=True)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     full, prof = _timed_tick(store, policy, NOW, "full tick, every decision new", args.profile, args.batch_size,
@@ -155,6 +164,47 @@ def main(argv=None) -> None:
         stats = pstats.Stats(prof).strip_dirs()
         stats.sort_stats("tottime").print_stats(25)
         stats.sort_stats("cumulative").print_stats(30)
+
+
+def _experiment(store, policy, args) -> None:
+    """One strategy, then two (half the debtors on a challenger): full tick and re-evaluation each."""
+    from sqlalchemy import text
+
+    from arrears.engine.experiments import lifecycle
+    from arrears.engine.policy.load import load_policy
+    from arrears.policies import DEFAULT_POLICY
+
+    text_ = DEFAULT_POLICY.read_text(encoding="utf-8")
+    challenger_text = text_.replace('version: "1.0.0"', 'version: "1.1.0-bench"').replace(
+        "      channels: [email, sms, letter]\n      template: friendly_reminder",
+        "      channels: [sms, email, letter]\n      template: friendly_reminder")
+    challenger = load_policy(challenger_text, filename="challenger.yaml")
+    with store.engine.begin() as conn:
+        for table in ("experiment_assignments", "experiments"):
+            conn.execute(text(f"DELETE FROM {table}"))
+    store.record_policy(policy.name, policy.version, policy.digest, text_, now=NOW)
+    store.record_policy(challenger.name, challenger.version, challenger.digest, challenger_text, activate=False,
+                        now=NOW)
+    figures = {}
+    for strategies in (1, 2):
+        if strategies == 2:
+            spec = (f"name: bench\nchampion: {{share: 50}}\nchallengers:\n  - {{name: sms-first, policy: "
+                    f"'{challenger.digest}', share: 50}}\nstart: 2026-11-01\nend: 2027-03-01\n"
+                    f"primary_metric: {{kpi: cure_rate, minimum_detectable_effect: 2, baseline: 30}}\n")
+            lifecycle.start(store, "bench.yaml", text=spec, by="bench", now=NOW)
+        _reset(store, forget_decisions=True)
+        full, _ = _timed_tick(store, policy, NOW, f"{strategies} strategy: full tick, every decision new",
+                              batch_size=args.batch_size, workers=args.workers)
+        _reset(store, forget_decisions=False)
+        again, _ = _timed_tick(store, policy, NOW + timedelta(seconds=20),
+                               f"{strategies} strategy: full re-evaluation, decisions unchanged",
+                               batch_size=args.batch_size, workers=args.workers)
+        figures[strategies] = (full.duration, again.duration, full.cpu, again.cpu)
+    ratio = [two / one for one, two in zip(figures[1], figures[2])]
+    print(f"two strategies / one: full tick {ratio[0]:.2f}x wall, {ratio[2]:.2f}x CPU; "
+          f"re-evaluation {ratio[1]:.2f}x wall, {ratio[3]:.2f}x CPU")
+    store.experiments.end("bench", by="bench", now=NOW)
+    store.close()
 
 
 if __name__ == "__main__":

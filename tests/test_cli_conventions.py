@@ -28,7 +28,7 @@ TABLES = {"kpis", "goals", "outbox unknown", "users list", "keys list"}
 NO_FORMAT = {"serve"}
 # The commands that open no database (so no `--db`). (`validate` opens one only when asked, for
 # its warnings: `--db`, `--against active`.)
-NO_DATABASE = {"test", "explain", "plugins", "replay", "ladder"}
+NO_DATABASE = {"test", "explain", "plugins", "replay", "ladder", "experiment validate"}
 
 
 def _leaves(parser: argparse.ArgumentParser, prefix: str = ""):
@@ -51,7 +51,9 @@ def test_every_command_is_audited():
     assert set(LEAVES) == {"validate", "test", "explain", "import", "audit verify", "plugins", "tick", "serve",
                            "outbox unknown", "outbox resolve", "simulate", "replay", "kpis", "goals", "report",
                            "ladder", "users add", "users list", "users disable", "users enable",
-                           "users passwd", "users role", "keys create", "keys list", "keys revoke"}
+                           "users passwd", "users role", "keys create", "keys list", "keys revoke",
+                           "experiment validate", "experiment start", "experiment status", "experiment stop",
+                           "experiment promote"}
 
 
 @pytest.mark.parametrize("command", sorted(set(LEAVES) - NO_FORMAT))

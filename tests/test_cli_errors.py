@@ -52,6 +52,9 @@ COMMANDS = {
     "users list": ["users", "list", "--db", "{db}"],
     "keys list": ["keys", "list", "--db", "{db}"],
     "keys revoke": ["keys", "revoke", "1", "--db", "{db}"],
+    "experiment validate": ["experiment", "validate", "{experiment}"],
+    "experiment status": ["experiment", "status", "--db", "{db}"],
+    "experiment stop": ["experiment", "stop", "e1", "--db", "{db}"],
 }
 # How messages name a command, where it is not its key above (`arrears outbox: ...`, as always).
 PREFIX = {"outbox unknown": "outbox", "outbox resolve": "outbox"}
@@ -72,9 +75,14 @@ def world(tmp_path, monkeypatch):
     (tmp_path / "garbage.db").write_bytes(b"this is not a database, it only has the name of one\n" * 20)
     sqlite3.connect(tmp_path / "empty.db").close()              # a database without the Arrears schema
     Store(f"sqlite:///{tmp_path / 'arrears.db'}").close()      # one with it
+    (tmp_path / "experiment.yaml").write_text(
+        "name: e1\nchampion: {share: 50}\nchallengers:\n  - {name: b, policy: 'sha256:" + "0" * 64 + "', share: 50}\n"
+        "start: 2026-12-01\nend: 2027-03-01\nprimary_metric: {kpi: cure_rate, minimum_detectable_effect: 5, "
+        "baseline: 30}\n", encoding="utf-8")
     return {"policy": str(POLICY), "policies": str(POLICY.parent), "account": str(ACCOUNT),
             "sample": str(SAMPLE), "accounts": str(tmp_path / "accounts.jsonl"),
             "out": str(tmp_path / "report.html"), "db": f"sqlite:///{tmp_path / 'arrears.db'}",
+            "experiment": str(tmp_path / "experiment.yaml"),
             "garbage": f"sqlite:///{tmp_path / 'garbage.db'}", "empty": f"sqlite:///{tmp_path / 'empty.db'}",
             "missing": str(tmp_path / "missing.yaml"), "bad": str(bad),
             "bad_test": str(tmp_path / "bad_test.yaml"),
@@ -126,6 +134,8 @@ MISSING_FILE = [
     ("kpis", ["kpis", *PERIOD, "--db", "{db}", "--policy", "{missing}"]),
     ("goals", ["goals", "--db", "{db}", "--goals", "{missing}"]),
     ("report", ["report", *PERIOD, "--out", "{out}", "--db", "{db}", "--goals", "{missing}"]),
+    ("experiment validate", ["experiment", "validate", "{missing}"]),
+    ("experiment start", ["experiment", "start", "{missing}", "--db", "{db}"]),
 ]
 
 
@@ -186,8 +196,10 @@ def test_a_plugin_that_cannot_be_loaded_is_2(world, capsys, monkeypatch, tmp_pat
 # --- the database cannot be used (3) --------------------------------------------------------------
 
 WITH_A_DATABASE = ("import", "audit verify", "tick", "serve", "outbox unknown", "outbox resolve", "simulate",
-                   "kpis", "goals", "report", "users list", "keys list", "keys revoke")
-READ_ONLY = ("audit verify", "outbox unknown", "simulate", "kpis", "goals", "report", "users list", "keys list")
+                   "kpis", "goals", "report", "users list", "keys list", "keys revoke", "experiment status",
+                   "experiment stop")
+READ_ONLY = ("audit verify", "outbox unknown", "simulate", "kpis", "goals", "report", "users list", "keys list",
+             "experiment status")
 
 
 def _on(template: list[str], database: str) -> list[str]:

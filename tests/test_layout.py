@@ -33,13 +33,14 @@ MAY_IMPORT = {
     "engine.kpis": {*CORE, "engine.store", "policies"},
     "engine.goals": {*CORE, "engine.kpis", "policies"},
     "engine.report": {*CORE, "engine.kpis", "engine.goals"},
-    "engine.tick": {*CORE, "engine.store", "plugins", "policies"},
+    "engine.experiments": {*CORE, "engine.store", "engine.kpis"},
+    "engine.tick": {*CORE, "engine.store", "engine.experiments", "plugins", "policies"},
     "engine.simulate": {*CORE, "engine.store", "engine.tick"},
     "engine.replay": {*CORE, "engine.store", "engine.kpis", "engine.tick"},
     # engine.store: the built-in call and task channels keep their queue file through
     # engine/store/workqueue.py (only the store speaks SQL).
     "plugins": {"engine.domain", "engine.facts", "engine.guardrails", "engine.store"},
-    "api": {*CORE, "engine.store", "engine.kpis", "engine.goals", "engine.simulate", "engine.tick",
+    "api": {*CORE, "engine.store", "engine.kpis", "engine.goals", "engine.simulate", "engine.tick", "engine.experiments",
             "plugins", "policies", "console"},
     # The console calls the engine and the store, never the HTTP API (it finds the app's state
     # in `current_app.extensions`).

@@ -6,7 +6,7 @@ server accepts.
 """
 from __future__ import annotations
 
-from arrears.api.openapi import goals, integration, kpis, simulation
+from arrears.api.openapi import experiments, goals, integration, kpis, simulation
 from arrears.api.openapi.model import (
     COMPONENTS,
     DIGEST,
@@ -226,5 +226,6 @@ def components(settings) -> dict:
     out.update(simulation.components())       # POST /v1/policies:simulate
     out.update(kpis.components())             # GET /v1/kpis
     out.update(goals.components())            # GET /v1/goals
+    out.update(experiments.components())      # /v1/experiments
     out.update(integration.components(settings))   # POST /v1/events:batch, GET /v1/outbox
     return out

@@ -7,6 +7,7 @@ from arrears.api.resources import (
              decide,
              decisions,
              events,
+             experiments,
              goals,
              health,
              kpis,
@@ -17,5 +18,5 @@ from arrears.api.resources import (
 )
 
 RESOURCES = (decide.resource, accounts.resource, events.resource, decisions.resource,
-             workqueue.resource, outbox.resource, policies.resource, audit.resource, kpis.resource,
-             goals.resource, ticks.resource, health.resource)
+             workqueue.resource, outbox.resource, policies.resource, experiments.resource, audit.resource,
+             kpis.resource, goals.resource, ticks.resource, health.resource)

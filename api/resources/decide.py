@@ -37,6 +37,11 @@ back as a `Decision`; a batch as `{"decisions": […]}` in item order. What to d
 and why (`action.reason`, each suppression's `reason`, the priority's contributions) is
 always there; `?trace=true` adds `trace`, the step-by-step explanation.
 
+While a champion/challenger experiment runs (docs/experiments.md) and neither `policy` nor
+`candidate` is given, each account is decided under its debtor's strategy: the one the tick
+recorded for the debtor, else the one the tick would give it now (nothing is recorded). The
+decision's `policy_digest` says which policy decided.
+
 Items of one batch are evaluated together, as the scheduled tick evaluates a
 portfolio: accounts sharing a `debtor_id` count each other's contacts toward per-debtor
 caps. Account ids must be unique within a batch."""
@@ -55,13 +60,21 @@ def decide(call):
     except InputError as exc:
         raise from_input_error(exc) from None
     policy = _chosen_policy(call, body.get("policy"), body.get("candidate"))
+    strategies = None
+    if body.get("policy") is None and body.get("candidate") is None:
+        strategies = call.state.strategies(at or datetime.now(timezone.utc))
+        strategies = strategies if strategies.live else None
     if call.variant == "DecideBatchRequest":
-        return _decide_items(call, body["items"], policy, at)
+        return _decide_items(call, body["items"], policy, at, strategies)
     try:
         account = parse_account(body["account"], "account")
         events = parse_events(body.get("events"), account.currency, "events")
     except InputError as exc:
         raise from_input_error(exc) from None
+    if strategies is not None:
+        one = Batch.from_objects([account], [list(events)])
+        arm = strategies.arms_for_batch(call.state.store, one, at or datetime.now(timezone.utc))[0]
+        policy = strategies.policy_of(arm)
     batch, row = decide_given(call.state, account, events, policy, at)
     return decision_dict(batch, row, call.query["trace"])
 
@@ -94,7 +107,7 @@ def _chosen_policy(call, digest: str | None, candidate: str | None):
                                                 f"nothing was decided", errors) from None
 
 
-def _decide_items(call, items: list, policy, at: datetime | None):
+def _decide_items(call, items: list, policy, at: datetime | None, strategies=None):
     accounts, histories, errors, seen = [], [], [], {}
     for i, item in enumerate(items):
         try:
@@ -112,7 +125,18 @@ def _decide_items(call, items: list, policy, at: datetime | None):
     if errors:
         raise invalid(errors)
     now = at or datetime.now(timezone.utc).replace(microsecond=0)
-    result = decide_batch(Batch.from_objects(accounts, histories), policy, now)
-    call.state.metrics.decided("decide_batch", len(accounts))
     trace = call.query["trace"]
-    return {"decisions": [decision_dict(result, row, trace) for row in range(len(result))]}
+    call.state.metrics.decided("decide_batch", len(accounts))
+    if strategies is None:
+        result = decide_batch(Batch.from_objects(accounts, histories), policy, now)
+        return {"decisions": [decision_dict(result, row, trace) for row in range(len(result))]}
+    # Per strategy, each a batch of whole debtors (so per-debtor caps still count them all).
+    arms = strategies.arms_for_batch(call.state.store, Batch.from_objects(accounts, histories), now)
+    out = [None] * len(accounts)
+    for arm in dict.fromkeys(arms.tolist()):
+        rows = [i for i, a in enumerate(arms.tolist()) if a == arm]
+        result = decide_batch(Batch.from_objects([accounts[i] for i in rows], [histories[i] for i in rows]),
+                              strategies.policy_of(arm), now)
+        for j, i in enumerate(rows):
+            out[i] = decision_dict(result, j, trace)
+    return {"decisions": out}

@@ -1,6 +1,8 @@
 """Decisions from stored data: GET /v1/accounts/{account_id}/decision and GET /v1/decisions."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from arrears.api import cursors
 from arrears.api.deciding import decide_stored
 from arrears.api.decision_json import decision_dict
@@ -10,6 +12,7 @@ from arrears.api.resources.common import AT, CURSOR, INTEGRATOR, LIMIT, POLICY, 
 from arrears.api.resources.decide import TRACE
 from arrears.api.routing import Param, Resource
 from arrears.api.serialize import decision_summary
+from arrears.engine.domain.batch import Batch
 from arrears.engine.store import UnknownAccount, decisionreads, policyvers
 from arrears.engine.store.db import read_transaction
 
@@ -34,7 +37,9 @@ SORT = Param("sort", {"enum": list(decisionreads.SORTS), "type": "string", "defa
 @resource.route("GET", "/v1/accounts/{account_id}/decision", roles=INTEGRATOR,
                 summary="Decide for a stored account", operation_id="account_decision",
                 description="What the engine would decide for the stored account and history, now "
-                            "or as of `at`, under the active policy (or `policy`). Nothing is stored. "
+                            "or as of `at`, under the active policy (or `policy`); while a champion/"
+                            "challenger experiment runs, without `policy`, under the account's strategy "
+                            "(docs/experiments.md). Nothing is stored. "
                             "`?trace=true` adds `trace`, the step-by-step explanation.",
                 query=(AT, POLICY, TRACE),
                 responses={200: ("The decision (with its trace if asked for)", ref("Decision"))})
@@ -42,10 +47,23 @@ def account_decision(call, account_id):
     """GET /v1/accounts/{account_id}/decision: decide for a stored account."""
     policy = policy_or_active(call.state, call.query["policy"], {"parameter": "policy"})
     try:
+        if call.query["policy"] is None:
+            policy = _strategy_policy(call.state, account_id, call.query["at"], policy)
         batch, row = decide_stored(call.state, account_id, policy, call.query["at"])
     except UnknownAccount:
         raise not_found(account_id) from None
     return decision_dict(batch, row, call.query["trace"])
+
+
+def _strategy_policy(state, account_id: str, at, policy):
+    """The policy of the stored account's strategy while an experiment runs, else `policy`."""
+    now = at or datetime.now(timezone.utc)
+    strategies = state.strategies(now)
+    if not strategies.live:
+        return policy
+    account, events = state.store.get_account(account_id)
+    arm = strategies.arms_for_batch(state.store, Batch.from_objects([account], [events]), now)[0]
+    return strategies.policy_of(arm)
 
 
 def _valid_key(key) -> bool:

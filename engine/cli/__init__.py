@@ -18,7 +18,7 @@ from arrears.engine.cli.options import HelpFormatter
 
 # Subcommand modules, in the order `arrears --help` lists them.
 COMMANDS = ("validate", "test", "ladder", "explain", "importer", "audit", "plugins", "tick", "serve", "outbox",
-            "simulate", "replay", "kpis", "goals", "report", "users", "keys")
+            "simulate", "replay", "experiment", "kpis", "goals", "report", "users", "keys")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,7 +1,7 @@
 """The kinds of file `arrears validate` recognises, and how each is checked against its own schema.
 
 `KINDS` is the registry: one `FileKind` per kind of YAML file Arrears reads (a policy, a policy
-test, a jurisdiction profile, a goals file, a replay mapping). A new kind (the experiment files to come) is one more
+test, a jurisdiction profile, a goals file, a replay mapping, an experiment). A new kind is one more
 entry: its name, its JSON Schema under engine/policy/schemas/, and the function that checks a file
 of it; `recognise` and `arrears validate` then take it from here.
 
@@ -102,12 +102,23 @@ def _check_replay_mapping(path: Path, context: Context) -> str:
             f"{plural(len(mapping.ignore), 'column')} ignored")
 
 
+def _check_experiment(path: Path, context: Context) -> str:
+    from arrears.engine.experiments import load_experiment
+    experiment = load_experiment(path, facts=context.facts)
+    shares = ", ".join(f"{arm.name} {float(arm.share * 100):g}%" for arm in experiment.arms)
+    size = experiment.sample_size()
+    return (f"experiment {experiment.name} ({shares}), {experiment.start} to {experiment.end}"
+            f"\n    needs {size.total:,} eligible debtors to see {experiment.metric.minimum_detectable_effect:g} "
+            f"on {experiment.metric.kpi}")
+
+
 KINDS: tuple[FileKind, ...] = (
     FileKind("policy", "policy", _check_policy),
     FileKind("policy test", "policytest", _check_policy_test, suffix="_test.yaml"),
     FileKind("profile", "profile", _check_profile),
     FileKind("goals file", "goals", _check_goals, after_policies=True),
     FileKind("replay mapping", "replaymap", _check_replay_mapping),
+    FileKind("experiment", "experiment", _check_experiment),
 )
 
 

@@ -1,13 +1,15 @@
 """`arrears replay FILE --from DATE --to DATE`: backtest a policy on historical invoices.
 
     arrears replay history.csv --from 2025-01-01 --to 2025-12-31 [--map MAPPING] [--policy FILE]
-                   [--config FILE] [--by day|week|month] [--format text|json] [--tick-hours N]
+                   [--compare FILE] [--config FILE] [--by day|week|month] [--format text|json] [--tick-hours N]
                    [--group-by G] [--kpis-by month|quarter] [--contacts FILE] [--rejects FILE]
                    [--store URL] [--progress]
 
 Reads the CSV (docs/replay.md), runs the engine day by day on a simulated clock and
 prints the decision timeline, the portfolio's figures and the KPIs of the period. The
-policy and the unit costs (`[kpis.costs]`) are found as `arrears kpis` finds them.
+policy and the unit costs (`[kpis.costs]`) are found as `arrears kpis` finds them. With
+`--compare B` the same history is replayed under policy B too, and the report is followed
+by each KPI and contact total under A and B and their difference (B - A).
 Exit status: 0 replayed; 1 some rows were rejected (the rest was replayed, the report
 says how many), or the policy has problems; 2 nothing replayed (unusable file or mapping,
 every row rejected, bad arguments or config, a --store database that is not empty);
@@ -59,6 +61,8 @@ def register(subparsers) -> None:
                         "date formats, a default currency, ignored columns, undated disputes, value maps")
     add_period(parser)
     add_policy(parser, "policy YAML to replay")
+    parser.add_argument("--compare", metavar="FILE", help="replay the same history under this policy YAML too "
+                        "and report the KPI differences (B - A); not with --store or --contacts")
     add_config(parser, "unit costs in [kpis.costs]")
     parser.add_argument("--by", choices=PERIODS, default="month", help="timeline periods (default month)")
     add_format(parser)
@@ -153,6 +157,7 @@ def _run(args, store) -> int:
 
     show = wants_progress(args)
     policy, costs, start, end, tick = _prepare(args)
+    other = _other_policy(args)
     mapping = _mapping(args)
     bar = ProgressBar(sys.stderr, f"reading {args.file}") if show else None
     try:
@@ -174,6 +179,8 @@ def _run(args, store) -> int:
             days.close()
     report = build_report(result, by=args.by, source=args.file, group_by=args.group_by, costs=costs,
                           kpis_by=args.kpis_by)
+    if other is not None:
+        return _compared(args, data, report, other, start, end, tick, costs)
     if args.contacts:
         try:
             write_contacts(result, args.contacts)
@@ -189,6 +196,34 @@ def _run(args, store) -> int:
     print(f"arrears replay: {plural(result.history.n, 'account')}, {plural((end - start).days + 1, 'day')} "
           f"(from {result.simulated_from}) in {result.seconds:.1f} s: {result.evaluations:,} evaluations "
           f"({rate:,.0f}/s)", file=sys.stderr)
+    return ExitCode.PROBLEMS if data.rejects else ExitCode.OK
+
+
+def _other_policy(args):
+    """The --compare policy (PolicyError with its problems), or None."""
+    if not args.compare:
+        return None
+    if args.store or args.contacts:
+        raise UsageError("--compare cannot be combined with --store or --contacts (which replay would they keep?)")
+    from arrears.engine.policy.load import load_policy
+    settings = load_settings(args)
+    return load_policy(existing_file(args.compare, "--compare"), company_profiles=settings.profiles_path)
+
+
+def _compared(args, data, report, policy, start, end, tick, costs) -> int:
+    """Replay under the --compare policy too; print A's report, B's, and their differences."""
+    from arrears.engine.replay import build_report, replay
+    from arrears.engine.replay.compare import compare_reports
+    from arrears.engine.replay.text import render_text
+    other = build_report(replay(data, policy, start, end, tick=tick), by=args.by, source=args.file,
+                         group_by=args.group_by, costs=costs, kpis_by=args.kpis_by)
+    comparison = compare_reports(report, other)
+    if args.format == "json":
+        print(json.dumps({"a": report.to_dict(), "b": other.to_dict(), "comparison": comparison.to_dict()},
+                         indent=2, ensure_ascii=False))
+    else:
+        sys.stdout.write(render_text(report) + "\nunder the --compare policy:\n" + render_text(other)
+                         + "\nA against B\n" + comparison.to_text())
     return ExitCode.PROBLEMS if data.rejects else ExitCode.OK
 
 

@@ -1,12 +1,13 @@
 """`arrears report`: the collections report for a period as one self-contained HTML page.
 
     arrears report --from DATE --to DATE --out report.html [--goals FILE] [--db URL] [--policy FILE] [--config FILE]
-                   [--capacity KIND=N]
+                   [--capacity KIND=N] [--experiment NAME]
 
 Aging by bucket at each month end, roll rates, DSO, collections by channel, a KPI
 table per currency, contacts per day against each channel's daily capacity (the config
-file's `daily_capacity`, `--capacity KIND=N` on top) and, with goals, each goal's progress (judged on `--to`). The
-page has no script and loads nothing: it can be mailed, archived or printed.
+file's `daily_capacity`, `--capacity KIND=N` on top) and, with goals, each goal's progress
+(judged on `--to`); while a champion/challenger experiment runs (or for `--experiment
+NAME`), its results as of `--to`. The page has no script and loads nothing: it can be mailed, archived or printed.
 The file is written whole or not at all. Exit status: 0 written; 1 the goals file or
 the policy has problems (printed as file:line:col); 2 bad arguments or configuration,
 or the page cannot be written; 3 the database cannot be used.
@@ -19,7 +20,15 @@ from pathlib import Path
 
 from arrears.engine.cli.errors import ExitCode, UsageError
 from arrears.engine.cli.goals import EXITS, add_source_options
-from arrears.engine.cli.options import add_capacity, add_command, add_format, add_period, period, write_json
+from arrears.engine.cli.options import (
+    add_capacity,
+    add_command,
+    add_format,
+    add_period,
+    open_store,
+    period,
+    write_json,
+)
 from arrears.engine.domain.words import plural
 
 HELP = "write the collections report (charts, KPIs, goal progress) as a self-contained HTML page"
@@ -35,6 +44,8 @@ def register(subparsers) -> None:
     parser.add_argument("--out", required=True, metavar="FILE", help="the HTML file to write")
     add_source_options(parser)
     parser.add_argument("--no-goals", action="store_true", help="leave the goals out")
+    parser.add_argument("--experiment", metavar="NAME", help="the results of this champion/challenger experiment "
+                        "as of the period's end (default: the running one, if any)")
     add_capacity(parser)
     add_format(parser)
     parser.set_defaults(handler=run)
@@ -55,6 +66,25 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
+def _experiment_results(database_url: str, name: str | None, end) -> dict | None:
+    """The results (as of the end of `end`) of experiment `name`, else of the running one; None
+    when there is none (or the database's schema predates experiments and `name` is not given)."""
+    from datetime import datetime, time, timezone
+
+    from arrears.engine.experiments.results import experiment_results
+    from arrears.engine.store import SCHEMA_HEAD
+    with open_store(database_url) as store:
+        if name is None:
+            if store.schema_revision() != SCHEMA_HEAD:
+                return None
+            row = store.experiments.running()
+            if row is None:
+                return None
+            name = row["name"]
+        now = min(datetime.now(timezone.utc), datetime.combine(end, time(23, 59, 59), timezone.utc))
+        return experiment_results(store, name, now=now).to_dict()
+
+
 def run(args) -> int:
     """Handler: read the portfolio, gather the figures, judge the goals, write the page."""
     from arrears.engine.cli.goals import read_ledger, sources
@@ -69,8 +99,9 @@ def run(args) -> int:
     goalset = None if args.no_goals else load_goals(src.goals_file, buckets=src.policy.bucket_names,
                                                     segments=tuple(src.policy.segments))
     ledger = read_ledger(src.settings.database_url, src.policy, measure_days(goalset, end))
+    experiment = _experiment_results(src.settings.database_url, args.experiment, end)
     page = report_page(ledger, src.policy, start, end, goalset=goalset, costs=src.costs,
-                       capacity=_capacity(src.settings, args.capacity))
+                       capacity=_capacity(src.settings, args.capacity), experiment=experiment)
     data, goals = page.data, page.goals
     write_atomically(out, page.html)
     periods = len(data.currencies[0].periods) if data.currencies else 0

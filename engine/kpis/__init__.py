@@ -36,12 +36,12 @@ Formulas, data used and edge cases: docs/kpis.md.
 
 May import: the core, `store` (to build a ledger from it) and the shipped policies.
 """
-from arrears.engine.kpis.compute import compute_kpis, kpi_series, month_ends, series_of
+from arrears.engine.kpis.compute import account_figures, compute_kpis, kpi_series, month_ends, series_of
 from arrears.engine.kpis.costs import CostModel, parse_costs
 from arrears.engine.kpis.fromstore import ledger_from_batch, ledger_from_store
 from arrears.engine.kpis.ledger import Ledger
 from arrears.engine.kpis.report import KpiReport, KpiSeries
 from arrears.engine.kpis.tally import Tally
 
-__all__ = ["CostModel", "KpiReport", "KpiSeries", "Ledger", "Tally", "compute_kpis", "kpi_series",
-           "ledger_from_batch", "ledger_from_store", "month_ends", "parse_costs", "series_of"]
+__all__ = ["CostModel", "KpiReport", "KpiSeries", "Ledger", "Tally", "account_figures", "compute_kpis",
+           "kpi_series", "ledger_from_batch", "ledger_from_store", "month_ends", "parse_costs", "series_of"]

@@ -70,6 +70,14 @@ def series_of(tally, days, group_by: str | None = None, within=None) -> KpiSerie
     return KpiSeries(tuple(tally.report(a + 1, b, group_by, within) for a, b in pairwise(points)))
 
 
+def account_figures(ledger: Ledger, start_day, end_day, *, policy=None) -> tuple[np.ndarray, dict]:
+    """Every account's figures of `start_day..end_day`: the int64 matrix (accounts x figures)
+    every KPI of a group sums (`measures.measure`), and {figure name: column}. For tests
+    over per-account or per-debtor values (engine/experiments)."""
+    start, end = as_day(start_day, "from"), as_day(end_day, "to")
+    return Tally(ledger, policy or default_policy()).account_figures(start, end)
+
+
 PERIOD_MONTHS = {"month": 1, "quarter": 3}
 
 

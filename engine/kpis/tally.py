@@ -97,6 +97,14 @@ class Tally:
         built = self._reports[(start, end, group_by, within)] = self._build(start, end, group_by, kept[within])
         return built
 
+    def account_figures(self, start: int, end: int) -> tuple[np.ndarray, dict]:
+        """Every account's figures of `start..end` (the int64 matrix, accounts x figures, that
+        every group's KPIs sum) and {figure name: column}: for tests over per-account or
+        per-debtor values (engine/experiments)."""
+        m = self._measurer
+        period = measure(m.ledger, m.policy, start, end, m.positions(start - 1), m.positions(end), m.attempts())
+        return period.matrix, period.cols
+
     def attempts_per_day(self, start: int, end: int, within=None) -> np.ndarray:
         """Contact attempts per day of `start..end` and channel kind code (int64 (days, kinds)),
         of the accounts in scope: the count the KPIs' attempts are made of."""

@@ -7,7 +7,10 @@ of them that restate the engine's own tables are generated, never edited by hand
 - `policy.schema.json`: fact names, kinds, parameters and operators from the fact catalogue,
   and the channel kinds (`policyschema`);
 - `profile.schema.json`: the compliance rule kinds and their keys from the kind registry
-  (`profileschema`).
+  (`profileschema`);
+- `experiment.schema.json`: the condition an experiment's `eligibility` is, copied from the
+  policy schema's `$defs` (`condition` and every definition it refers to), so an experiment's
+  eligibility is written exactly as a policy's `when`.
 
 Run it after changing the catalogue or a rule kind; `--check` only reports (exit 1 when a
 file is stale), which is what tests/test_schema.py and tests/test_rule_kinds.py assert.
@@ -15,7 +18,9 @@ file is stale), which is what tests/test_schema.py and tests/test_rule_kinds.py 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -25,6 +30,27 @@ from arrears.engine.policy.validation import SCHEMA_DIR
 COMMAND = "python -m arrears.engine.policy.schemagen"
 # Each generated file and the function that regenerates its generated parts.
 GENERATED = {"policy.schema.json": policyschema.generate, "profile.schema.json": profileschema.generate}
+_REF = re.compile(r'"#/\$defs/([A-Za-z0-9_]+)"')
+
+
+def with_condition(schema: dict, policy: dict | None = None) -> dict:
+    """A copy of `schema` whose `$defs` hold the policy schema's `condition` and the
+    definitions it refers to (transitively), as the policy schema generates them."""
+    if policy is None:
+        policy = policyschema.generate(json.loads((SCHEMA_DIR / "policy.schema.json").read_text(encoding="utf-8")))
+    defs, todo = {}, ["condition"]
+    while todo:
+        name = todo.pop()
+        if name in defs:
+            continue
+        defs[name] = copy.deepcopy(policy["$defs"][name])
+        todo += _REF.findall(json.dumps(defs[name]))
+    out = copy.deepcopy(schema)
+    out["$defs"] = {**{k: v for k, v in out.get("$defs", {}).items() if k not in defs}, **dict(sorted(defs.items()))}
+    return out
+
+
+GENERATED["experiment.schema.json"] = with_condition
 
 
 def render(schema: dict) -> str:

@@ -515,3 +515,17 @@ def check_semantics(data: dict, doc: Document, filename: str, facts: dict | None
                  checker.names, checker.contact_hours, checker.silence):
         rule()
     return sorted(set(checker.problems))
+
+
+def condition_problems(node, doc: Document, filename: str, path: tuple, *, segments=None,
+                       facts: dict | None = None) -> list[Problem]:
+    """The semantic problems of one condition outside a policy (an experiment's eligibility),
+    located through `doc` at `path`: unknown facts, operators and values, as in a policy.
+    `segments`: the segment names it may use (None: not checked here, the policy is not known)."""
+    checker = _Checker({}, doc, filename, facts)
+    if segments is None:
+        checker.segment_ref = lambda *args, **kwargs: None
+    else:
+        checker.segments = list(segments)
+    checker.condition(node, tuple(path))
+    return sorted(set(checker.problems))

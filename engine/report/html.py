@@ -62,9 +62,11 @@ def _section(view) -> dict:
             "charts": [aging_chart(view), roll_chart(view), dso_chart(view), channel_chart(view)]}
 
 
-def render(data: ReportData, goals: dict | None = None, *, generated: datetime | None = None) -> str:
+def render(data: ReportData, goals: dict | None = None, *, generated: datetime | None = None,
+           experiment: dict | None = None) -> str:
     """The HTML page for `data` (and a goals report, `GoalsReport.to_dict()`, if given); goals
-    whose span does not overlap the report's period are left out, and named as such."""
+    whose span does not overlap the report's period are left out, and named as such. An
+    experiment's results (`Results.to_dict()`), if given, get a section of their own."""
     generated = generated or datetime.now(timezone.utc).replace(microsecond=0)
     template = environment().get_template("report.html.j2")
     buckets = max((len(v.buckets) for v in data.currencies), default=1)
@@ -74,7 +76,26 @@ def render(data: ReportData, goals: dict | None = None, *, generated: datetime |
         generated=generated.isoformat().replace("+00:00", "Z"),
         sections=[_section(v) for v in data.currencies], segment=data.segment,
         contacts=None if data.contacts is None else contacts_chart(data.contacts),
-        goals=None if goals is None else _goals(goals, data))
+        goals=None if goals is None else _goals(goals, data),
+        experiment=None if experiment is None else _experiment(experiment))
+
+
+def _experiment(results: dict) -> dict:
+    """The experiment section: each strategy's debtors and primary KPI, each challenger's
+    difference with its interval and p-value, the alarms and the verdict."""
+    e = results["experiment"]
+    kpi = e["primary_metric"]["kpi"]
+    scale = 100 if e["primary_metric"]["test"] == "two proportions" else 1
+
+    def points(value):
+        return "n/a" if value is None else f"{value * scale:+.2f}"
+    rows = [(s["name"], results["debtors"].get(s["name"], 0), results["kpis"].get(s["name"], {}).get(kpi) or "n/a")
+            for s in e["strategies"]]
+    comparisons = [(name, points(c["difference"]), f"{points(c['low'])} to {points(c['high'])}",
+                    "n/a" if c["p_value"] is None else f"{c['p_value']:.4f}") for name, c in results["primary"].items()]
+    label = next((k.label for k in KPIS if k.name == kpi), kpi)
+    return {"name": results["name"], "status": results["status"], "kpi": label, "period": results["period"],
+            "rows": rows, "comparisons": comparisons, "alarms": results["alarms"], "verdict": results["verdict"]}
 
 
 def _goals(goals: dict, data: ReportData) -> dict:

@@ -31,12 +31,13 @@ def measure_days(goalset, end: date) -> list[int]:
 
 def report_page(ledger, policy, start: date, end: date, *, goalset=None, costs=None,
                 generated: datetime | None = None, tally=None, segment: str | None = None,
-                capacity=None) -> Page:
+                capacity=None, experiment: dict | None = None) -> Page:
     """The page for `start..end` from `ledger` (built with `measure_days(goalset, end)`), with
     the goals of `goalset` judged on `end` when given. `tally`: a `Tally` of the ledger to
     measure with (its sums kept for the next page or refresh); `segment`: the page of one
     policy segment (its accounts at the end of `end`, and only the goals scoped to it);
-    `capacity`: an `arrears.engine.simulate.Capacity` drawn against the contacts per day."""
+    `capacity`: an `arrears.engine.simulate.Capacity` drawn against the contacts per day;
+    `experiment`: an experiment's results (`arrears.engine.experiments.results.Results.to_dict()`)."""
     from arrears.engine.goals import evaluate_goals
     from arrears.engine.kpis import Tally
     tally = tally if tally is not None else Tally(ledger, policy, costs)
@@ -46,7 +47,7 @@ def report_page(ledger, policy, start: date, end: date, *, goalset=None, costs=N
         goals = evaluate_goals(goalset, tally.ledger, policy, end, costs=costs, tally=tally).to_dict()
         if segment is not None:
             goals = scoped(goals, segment)
-    return Page(render(data, goals, generated=generated), data, goals)
+    return Page(render(data, goals, generated=generated, experiment=experiment), data, goals)
 
 
 def scoped(goals: dict, segment: str) -> dict:

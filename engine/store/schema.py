@@ -295,3 +295,31 @@ claims = Table(
     Column("claimed_at", Epoch, nullable=False),
     Column("expires_at", Epoch, nullable=False),
 )
+
+# Champion/challenger experiments (0014): the file's text as started, the champion's policy
+# when it started, and its status (running, stopped, promoted). At most one runs at a time.
+experiments = Table(
+    "experiments", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("digest", Text, nullable=False),          # SHA-256 of `source`
+    Column("source", Text, nullable=False),          # the experiment file's text
+    Column("salt", Text, nullable=False),
+    Column("champion_digest", Text, nullable=False),  # the active policy when it started
+    Column("status", Text, nullable=False),          # running, stopped, promoted
+    Column("started_at", Epoch, nullable=False),
+    Column("started_by", Text, nullable=False),
+    Column("ended_at", Epoch),
+    Column("ended_by", Text),
+    Column("promoted", Text),                        # the challenger promoted, if any
+)
+
+# Each debtor's strategy in an experiment (0014), written at its first evaluation during
+# the experiment and never changed: champion, a challenger's name, or `ineligible`.
+experiment_assignments = Table(
+    "experiment_assignments", metadata,
+    Column("experiment_id", Integer, ForeignKey("experiments.id"), primary_key=True),
+    Column("debtor", Text, primary_key=True),        # accounts.debtor_id, else the account's id
+    Column("arm", Text, nullable=False),
+    Column("assigned_at", Epoch, nullable=False),
+)

@@ -328,6 +328,12 @@ class Store:
         return Users(self)
 
     @property
+    def experiments(self):
+        """Champion/challenger experiments and their assignments (`arrears.engine.store.experiments.Experiments`)."""
+        from arrears.engine.store.experiments import Experiments
+        return Experiments(self)
+
+    @property
     def api_keys(self):
         """The API keys kept in the database (`arrears.engine.store.apikeys.ApiKeys`)."""
         from arrears.engine.store.apikeys import ApiKeys

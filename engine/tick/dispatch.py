@@ -79,9 +79,11 @@ class DispatchCounts:
 
 
 def dispatch_due(store, policy, dispatcher, now: datetime, *, lease=None, backoff: Backoff = Backoff(),
-                 limit: int | None = None, stop=None, progress=None) -> DispatchCounts:
+                 limit: int | None = None, stop=None, progress=None, strategies=None) -> DispatchCounts:
     """Deliver the outbox rows due at `now`; see the module docstring. Never raises for a
-    plugin's failure. `limit` caps the deliveries attempted in this run."""
+    plugin's failure. `limit` caps the deliveries attempted in this run. `strategies` (a
+    running experiment's, `arrears.engine.experiments.live.Strategies`): each contact is
+    re-checked under its debtor's strategy, the policy that queued it."""
     now_s = as_epoch(now)
     token = f"{lease.holder if lease else 'dispatch'}/{uuid.uuid4().hex[:12]}"
     counts = DispatchCounts()
@@ -113,7 +115,8 @@ def dispatch_due(store, policy, dispatcher, now: datetime, *, lease=None, backof
                 w.audit("delivery.claimed", row.account_id, {**_ident(row), "claimed_by": token},
                         reseal=_sealed(row.id))
             done += 1
-            if _attempt(store, policy, dispatcher, row, token, now, now_s, backoff, counts):
+            mine = policy if strategies is None else strategies.policy_of(strategies.arm_of(store, row.acct_no))
+            if _attempt(store, mine, dispatcher, row, token, now, now_s, backoff, counts):
                 seen.add(row.acct_no)
             if progress:
                 progress(done, max(total, done))

@@ -31,7 +31,8 @@ from itertools import repeat
 import numpy as np
 
 from arrears.engine.domain.clock import as_epoch
-from arrears.engine.store import audit, policyvers, tickstore
+from arrears.engine.experiments.live import Strategies
+from arrears.engine.store import audit, experiments, policyvers, tickstore
 from arrears.engine.store.db import read_transaction
 from arrears.engine.store.debtors import DebtorCursor
 from arrears.engine.store.seals import SealBook
@@ -62,7 +63,7 @@ class EvalCounts:
 
 def evaluate_due(store, policy, now: datetime, *, horizon: int, batch_size: int = 10_000,
                  lease=None, progress=None, observer=None, stop=None, workers: int | None = None,
-                 active: str | None = None) -> EvalCounts:
+                 active: str | None = None, strategies=None) -> EvalCounts:
     """Evaluate every account due at `now`; see the module docstring.
 
     `horizon`: contacts whose `not_before` is within this many seconds are queued now.
@@ -74,10 +75,15 @@ def evaluate_due(store, policy, now: datetime, *, horizon: int, batch_size: int 
     policy is activated meanwhile, the run ends before its next page write and
     `counts.stopped` says so. `active`: the digest of the store's active policy when the
     caller chose `policy` (the service reads it just before); default: the one active
-    when this evaluation starts.
+    when this evaluation starts. `strategies` (`arrears.engine.experiments.live.Strategies`):
+    the running experiment's, which decide each account under its debtor's strategy and
+    record new debtors' strategies with their page; default: loaded from the store, with
+    `policy` as the champion.
     """
     now_s = as_epoch(now)
     counts = EvalCounts()
+    if strategies is None:
+        strategies = Strategies.load(store, policy, now, facts=getattr(policy, "plugin_facts", None))
     if active is None:
         with read_transaction(store.engine) as conn:
             active = policyvers.active_digest(conn)     # each page write checks it is still active
@@ -86,15 +92,17 @@ def evaluate_due(store, policy, now: datetime, *, horizon: int, batch_size: int 
     pages = _Pages(store, now_s, batch_size)
 
     def plan_here(page):
-        return plan_page(store, policy, page, now, horizon, keep_decisions=observer is not None)
+        return plan_page(store, policy, page, now, horizon, keep_decisions=observer is not None,
+                         strategies=strategies)
 
     def write(plans) -> None:
-        _write_all(store, policy, plans, now_s, counts, lease, progress, total, observer, stop, active)
+        _write_all(store, policy, plans, now_s, counts, lease, progress, total, observer, stop, active,
+                   strategies)
 
     try:
         if count:
             from arrears.engine.tick.workers import Planners
-            with Planners(store, policy, now, horizon, count) as planners:
+            with Planners(store, policy, now, horizon, count, strategies=strategies) as planners:
                 write(_planned_by_workers(planners, pages, stop, plan_here))
         else:
             write((page, plan_here(page)) for page in pages.until(stop))
@@ -103,11 +111,12 @@ def evaluate_due(store, policy, now: datetime, *, horizon: int, batch_size: int 
     return counts
 
 
-def _write_all(store, policy, plans, now_s, counts, lease, progress, total, observer, stop, active) -> None:
+def _write_all(store, policy, plans, now_s, counts, lease, progress, total, observer, stop, active,
+               strategies) -> None:
     for page, plan in plans:
         if lease is not None:
             lease.keep()
-        changed_rows = _write_page(store, policy, plan, page, now_s, counts, active)
+        changed_rows = _write_page(store, policy, plan, page, now_s, counts, active, strategies)
         counts.pages += 1
         if plan.plugin_failures:        # the page was decided with those facts unknown
             counts.plugin_failures += plan.plugin_failures
@@ -191,13 +200,14 @@ def _worker_count(store, policy, observer, due: int, batch_size: int, workers: i
 
 
 def _write_page(store, policy, plan: PagePlan, page, now_s: int, counts: EvalCounts,
-                active: str | None) -> np.ndarray:
+                active: str | None, strategies) -> np.ndarray:
     """One write transaction for the page; returns the rows whose decision changed.
 
     Everything the plan assumed is checked again under the write lock: an account whose
     revision moved on, or whose stored decision key changed since the plan read it, is
     left due for the next tick. PolicyChanged (nothing written) if the active policy is
-    no longer `active`, the one active when the tick started.
+    no longer `active`, the one active when the tick started. The debtors the plan assigned
+    to an experiment's strategies are recorded in the same transaction.
     """
     acct_nos = page.acct_nos
     # Synchronous NORMAL, a larger page cache, fewer checkpoints: see tickstore.page_transaction.
@@ -221,7 +231,11 @@ def _write_page(store, policy, plan: PagePlan, page, now_s: int, counts: EvalCou
         ids = [new_ids.get(a, d) for a, d in zip(acct_nos[ok].tolist(), old_id[ok].tolist())]
         tickstore.mark_evaluated(conn, _mark_rows(page, plan, ok, ids, now_s))
         stale = len(page) - len(ok)
-        body = {"evaluated": len(ok), "stale": stale, "decisions": len(rows),
+        body = {}
+        if strategies.live:
+            assigned = experiments.record_assignments(conn, strategies.experiment_id, plan.assignments, now_s)
+            body = {"experiment": strategies.experiment.name, "assigned": assigned}
+        body |= {"evaluated": len(ok), "stale": stale, "decisions": len(rows),
                 "queued": inserted, "revived": revived, "policy_digest": policy.digest,
                 "profiles_digest": policy.profiles_digest,
                 "evaluated_at": now_s, "acct_no_range": [int(acct_nos[0]), int(acct_nos[-1])],

@@ -26,6 +26,7 @@ from arrears.engine.decisions.core import decide_batch
 from arrears.engine.domain.clock import as_epoch
 from arrears.engine.store import tickstore
 from arrears.engine.store.db import read_transaction
+from arrears.engine.store.due import DuePage
 from arrears.engine.tick import columns
 
 
@@ -42,6 +43,7 @@ class PagePlan:
     decision_rows: list = field(default_factory=list)   # DECISION_COLUMNS tuples of `has_body`, in order
     db: object = None           # the DecisionBatch (kept in the process that decided, never pickled)
     plugin_failures: list = field(default_factory=list)  # plugin facts that failed for this page (dicts)
+    assignments: list = field(default_factory=list)      # (debtor, arm) first assigned by this page's experiment split
     _build: object = field(default=None, repr=False)    # builds any rows' decisions, while `db` is kept
 
     def can_write(self, rows: np.ndarray) -> np.ndarray:
@@ -62,15 +64,19 @@ class PagePlan:
 
 
 def plan_page(store, policy, page, now: datetime, horizon: int, *, ahead: bool = False,
-              keep_decisions: bool = False) -> PagePlan:
+              keep_decisions: bool = False, strategies=None) -> PagePlan:
     """Load, decide and prepare the page `page` (a `DuePage`) at `now`; writes nothing.
 
     `ahead`: the plan is for another process (a worker): every `decisions` row it may
     need is built now, i.e. for each account whose new key differs from the stored one
     (read here). Otherwise they are built when written, for the rows that changed.
     `keep_decisions` keeps the `DecisionBatch` on the plan (`plan.db`), for observers
-    that want full decisions.
+    that want full decisions. `strategies` (`arrears.engine.experiments.live.Strategies`):
+    while an experiment runs, each account is decided under its debtor's strategy, one
+    column-wise `decide_batch` per strategy, and the plans are merged in page order.
     """
+    if strategies is not None and strategies.live:
+        return _plan_split(store, strategies, page, now, horizon, ahead, keep_decisions)
     now_s = as_epoch(now)
     stored = None
     if ahead:
@@ -111,3 +117,73 @@ def _outbox_rows(db, cols, acct_nos: np.ndarray, queue: np.ndarray, now_s: int) 
                     cols.attempt[queue].tolist(), episodes, cols.channel[queue].tolist(),
                     repeat("pending", n), repeat(0, n), cols.not_before[queue].tolist(),
                     repeat(now_s, n), repeat(now_s, n), payloads))
+
+
+def _plan_split(store, strategies, page, now, horizon, ahead, keep_decisions) -> PagePlan:
+    """The page decided per strategy (one sub-page per policy) and merged back in page order."""
+    split = strategies.split(store, page.acct_nos, now)
+    groups: dict[str, tuple] = {}
+    for arm in dict.fromkeys(split.arms.tolist()):
+        policy = strategies.policy_of(arm)
+        mask = split.arms == arm
+        if policy.digest in groups:
+            mask |= groups[policy.digest][1]
+        groups[policy.digest] = (policy, mask)
+    parts = []
+    for policy, mask in groups.values():
+        idx = np.flatnonzero(mask)
+        sub = page if len(idx) == len(page) else DuePage(page.acct_nos[idx], page.revisions[idx])
+        parts.append((idx, plan_page(store, policy, sub, now, horizon, ahead=ahead, keep_decisions=keep_decisions)))
+    plan = parts[0][1] if len(parts) == 1 else _merge(len(page), parts, ahead)
+    plan.assignments = split.new
+    return plan
+
+
+def _merge(n: int, parts: list, ahead: bool) -> PagePlan:
+    """One PagePlan, in page order, of the sub-pages' plans `parts` ((page rows, plan) each)."""
+    keys = np.empty(n, dtype=object)
+    next_eval = np.zeros(n, dtype=np.int64)
+    suppressed = np.zeros(n, dtype=bool)
+    part_of, local = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    queued, outbox, failures = [], [], []
+    for k, (idx, plan) in enumerate(parts):
+        keys[idx], next_eval[idx], suppressed[idx] = plan.keys, plan.next_eval, plan.suppressed
+        part_of[idx], local[idx] = k, np.arange(len(idx))
+        queued.append(idx[plan.queue])
+        outbox += plan.outbox_rows
+        failures += plan.plugin_failures
+    queue = np.concatenate(queued)
+    order = np.argsort(queue, kind="stable")
+    merged = PagePlan(keys=keys, next_eval=next_eval.tolist(), suppressed=suppressed, queue=queue[order],
+                      outbox_rows=[outbox[i] for i in order.tolist()], plugin_failures=failures)
+    plans = [plan for _, plan in parts]
+    if ahead:
+        merged.has_body = np.zeros(n, dtype=bool)
+        bodies = []
+        for idx, plan in parts:
+            merged.has_body[idx] = plan.has_body
+            bodies += zip(idx[np.flatnonzero(plan.has_body)].tolist(), plan.decision_rows)
+        merged.decision_rows = [row for _, row in sorted(bodies, key=lambda b: b[0])]
+    else:
+        def build(rows: np.ndarray) -> list[tuple]:
+            out = [None] * len(rows)
+            for k, plan in enumerate(plans):
+                at = np.flatnonzero(part_of[rows] == k)
+                for i, row in zip(at.tolist(), plan.decisions_for(local[rows[at]])):
+                    out[i] = row
+            return out
+        merged._build = build
+    if all(plan.db is not None for plan in plans):
+        merged.db = _Decisions(plans, part_of, local)
+    return merged
+
+
+class _Decisions:
+    """The merged page's `decision(i)`, from the sub-pages' DecisionBatches (for observers)."""
+
+    def __init__(self, plans, part_of, local):
+        self.plans, self.part_of, self.local = plans, part_of, local
+
+    def decision(self, i: int):
+        """The full Decision of page row `i`."""
+        return self.plans[int(self.part_of[i])].db.decision(int(self.local[i]))

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from arrears.engine.domain.decision import rfc3339
 from arrears.engine.domain.words import plural
+from arrears.engine.experiments.live import Strategies
 from arrears.engine.store.leases import Lease, LeaseLost
 from arrears.engine.tick.dispatch import Backoff, dispatch_due
 from arrears.engine.tick.evaluate import EvalCounts, evaluate_due
@@ -106,17 +107,19 @@ def run_tick(store, policy, now: datetime, *, dispatcher=None, dispatch: bool = 
     try:
         observer = _observer(store, dispatcher, now, summary) if dispatcher is not None else None
         counts = EvalCounts()
+        strategies = Strategies.load(store, policy, now, facts=getattr(policy, "plugin_facts", None))
         if evaluate:
             counts = evaluate_due(store, policy, now, horizon=horizon, batch_size=batch_size, lease=lease,
                                   progress=_phase(progress, "evaluate"), observer=observer, stop=stop,
-                                  workers=workers, active=active)
+                                  workers=workers, active=active, strategies=strategies)
         summary._add(counts)
         # Another policy was activated: deliver nothing queued under the old one now; the
         # next tick decides every account again (and re-checks the queue) under the new one.
         summary.skipped_reason = counts.stopped
         if dispatcher is not None and dispatch and not (stop and stop()) and not counts.stopped:
             summary._add(dispatch_due(store, policy, dispatcher, now, lease=lease, backoff=backoff,
-                                      stop=stop, progress=_phase(progress, "dispatch")))
+                                      stop=stop, progress=_phase(progress, "dispatch"),
+                                      strategies=strategies if strategies.live else None))
         if stop and stop() and not counts.stopped:
             summary.skipped_reason = "stopped before the end (shutdown requested)"
     except LeaseLost as exc:

@@ -38,13 +38,14 @@ class WorkerError(RuntimeError):
 
 
 class Planners:
-    """`count` worker processes planning pages for `policy` at `now` (see the module docstring)."""
+    """`count` worker processes planning pages for `policy` at `now` (see the module docstring);
+    `strategies`: the running experiment's (`arrears.engine.experiments.live.Strategies`), if any."""
 
-    def __init__(self, store, policy, now, horizon: int, count: int):
+    def __init__(self, store, policy, now, horizon: int, count: int, *, strategies=None):
         self._procs: list[subprocess.Popen] = []
         # The plugins' channel kinds, in this process's order, so a kind has the same code there.
         plugin_kinds = [kinds.KINDS[name] for name in kinds.CHANNEL_KINDS[len(kinds.BUILTIN_NAMES):]]
-        setup = pickle.dumps((worker_url(store.url), policy, now, horizon, plugin_kinds), _PROTOCOL)
+        setup = pickle.dumps((worker_url(store.url), policy, now, horizon, plugin_kinds, strategies), _PROTOCOL)
         try:
             for _ in range(count):
                 proc = subprocess.Popen([sys.executable, "-c", _ENTRY], stdin=subprocess.PIPE,
@@ -130,7 +131,7 @@ def serve() -> None:
     os.dup2(2, 1)                       # stray prints must not corrupt the protocol
     inp = sys.stdin.buffer
     try:
-        url, policy, now, horizon, plugin_kinds = pickle.load(inp)
+        url, policy, now, horizon, plugin_kinds, strategies = pickle.load(inp)
     except EOFError:
         return
     kinds.register(plugin_kinds)
@@ -142,7 +143,8 @@ def serve() -> None:
             except EOFError:            # the tick is over, or the ticking process is gone
                 return
             try:
-                reply = ("ok", plan_page(store, policy, page, now, horizon, ahead=True))
+                reply = ("ok", plan_page(store, policy, page, now, horizon, ahead=True,
+                                           strategies=strategies))
             except Exception as exc:    # noqa: BLE001 -- handed back: the ticking process raises it
                 reply = ("error", (_portable(exc), "".join(traceback.format_exception(exc))))
             try:

@@ -122,3 +122,23 @@ def test_bad_arguments_are_usage_errors(args, files, db_url, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["simulate", "--candidate", str(files["call30.yaml"]), "--db", db_url, *args])
     assert exc.value.code == 2
+
+
+def test_several_candidates_each_against_the_active_one(store, db_url, files, capsys):
+    old = load_policy(POLICY, filename="active.yaml")
+    store.record_policy(old.name, old.version, old.digest, POLICY)
+    code, out, err = simulate(capsys, "--candidate", files["call30.yaml"], "--candidate", files["call3.yaml"],
+                              "--database", db_url, "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    for name, report in zip(("call30.yaml", "call3.yaml"), data["candidates"]):
+        code, single, _ = simulate(capsys, "--candidate", files[name], "--database", db_url, "--format", "json")
+        assert code == 0 and json.loads(single) == report        # each exactly as if simulated alone
+    assert len(data["candidates"]) == 2
+    assert [s["file"] for s in data["summary"]] == [str(files["call30.yaml"]), str(files["call3.yaml"])]
+    for report, line in zip(data["candidates"], data["summary"]):
+        assert line["stage_changes"] == report["changes"]["stage"]
+        assert line["contacts_candidate"] == sum(c["candidate"] for c in report["contacts"]["by_channel"])
+    code, out, _ = simulate(capsys, "--candidate", files["call30.yaml"], "--candidate", files["call3.yaml"],
+                            "--database", db_url)
+    assert code == 0 and out.count("== candidate ") == 2 and "candidates side by side" in out

@@ -35,7 +35,7 @@ def test_upgrading_from_0011_adds_the_index_and_keeps_the_rows(db_url):
         with old.engine.begin() as conn:
             conn.execute(text(INSERT), {"pid": "prov-1"})
     with Store(db_url) as new:
-        assert new.schema_revision() == SCHEMA_HEAD
+        assert new.schema_revision() == SCHEMA_HEAD           # the newest, past 0012
         assert _indexes(new.engine)["ix_outbox_provider_id"] == ["provider_id"]
         with new.engine.connect() as conn:
             [row] = by_provider_id(conn, "prov-1")

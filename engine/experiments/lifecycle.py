@@ -1,0 +1,84 @@
+"""Starting, stopping and promoting an experiment: the checks that need the store, then its record.
+
+`start` checks the file (`spec`), then what only the store knows: a policy is active (the
+champion), each challenger's version is stored, untampered, loads, and is not the champion
+itself, and the eligibility's segments are the champion's. `promote` ends the experiment and
+activates the challenger's version in one transaction. Each is audited by the store
+(`arrears.engine.store.experiments`), with who did it (`by`).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from arrears.engine.domain.errors import InputError, PolicyTampered
+from arrears.engine.experiments.spec import CHAMPION, Experiment, load_experiment
+from arrears.engine.policy.load import load_policy
+
+
+def _source(file) -> tuple[str, str]:
+    path = Path(file)
+    return path.read_text(encoding="utf-8"), str(path)
+
+
+def start(store, file, *, by: str, now=None, facts: dict | None = None, text: str | None = None) -> dict:
+    """Start the experiment in `file` (or in `text`, named `file`); returns its stored row.
+    Raises PolicyError (the file's problems), InputError (what the store refuses)."""
+    source, filename = (text, str(file)) if text is not None else _source(file)
+    active = store.active_policy()
+    if active is None:
+        raise InputError("no policy is active: the champion is the active policy; activate one first")
+    champion = load_policy(active["source"], filename=f"<stored policy {active['name']} {active['version']}>",
+                           facts=facts)
+    experiment = load_experiment(source, filename, facts=facts, segments=tuple(champion.segments))
+    for arm in experiment.arms[1:]:
+        _check_challenger(store, arm, active["digest"], facts)
+    return store.experiments.start(name=experiment.name, digest=experiment.digest, source=source,
+                                   salt=experiment.salt, champion_digest=active["digest"], now=now, by=by,
+                                   body=_summary(experiment, active["digest"]))
+
+
+def _check_challenger(store, arm, champion_digest: str, facts) -> None:
+    row = store.policy_version(arm.policy)
+    if row is None:
+        raise InputError(f"challenger {arm.name!r}: no stored policy version {arm.policy} "
+                         f"(store it with POST /v1/policies, or list them with GET /v1/policies)")
+    if arm.policy == champion_digest:
+        raise InputError(f"challenger {arm.name!r}: {arm.policy} is the active policy, the champion itself")
+    problem = store.policy_tampering(arm.policy, row["source"])
+    if problem is not None:
+        raise PolicyTampered(problem)
+    load_policy(row["source"], filename=f"<stored policy {row['name']} {row['version']}>", facts=facts)
+
+
+def _summary(experiment: Experiment, champion_digest: str) -> dict:
+    return {"digest": experiment.digest, "champion": champion_digest,
+            "strategies": {arm.name: {"policy": arm.policy or champion_digest, "share": str(arm.share)}
+                           for arm in experiment.arms},
+            "start": experiment.start.isoformat(), "end": experiment.end.isoformat()}
+
+
+def stored(store, name: str) -> tuple[dict, Experiment]:
+    """The stored experiment `name` and its file; InputError if there is none."""
+    row = store.experiments.get(name)
+    if row is None:
+        known = ", ".join(r["name"] for r in store.experiments.listing()) or "none"
+        raise InputError(f"no experiment called {name!r} (experiments: {known})")
+    return row, load_experiment(row["source"], f"<experiment {name}>")
+
+
+def stop(store, name: str, *, by: str, now=None) -> dict:
+    """Stop the running experiment `name`: every debtor goes back to the champion."""
+    stored(store, name)
+    return store.experiments.end(name, by=by, now=now)
+
+
+def promote(store, name: str, arm: str, *, by: str, now=None) -> dict:
+    """End the running experiment `name` and activate challenger `arm`'s policy version."""
+    row, experiment = stored(store, name)
+    challengers = [a.name for a in experiment.arms if a.name != CHAMPION]
+    if arm not in challengers:
+        raise InputError(f"{arm!r} is not a challenger of {name!r} (its challengers: {', '.join(challengers)})")
+    policy = store.policy_version(experiment.arm(arm).policy)
+    if policy is None:
+        raise InputError(f"challenger {arm!r}: its policy version {experiment.arm(arm).policy} is no longer stored")
+    return store.experiments.promote(name, arm, policy, by=by, now=now, body={"digest": row["digest"]})

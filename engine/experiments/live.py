@@ -1,0 +1,129 @@
+"""The strategies a tick decides with: the champion and, while an experiment runs, its challengers.
+
+    strategies = Strategies.load(store, champion, now)     # the active policy as the champion
+    split = strategies.split(store, acct_nos, now)         # each account's strategy, new assignments
+
+Outside an experiment's dates (or with none running) every account is the champion's: the
+tick then decides exactly as without experiments. Within them, each account is decided
+under its debtor's strategy: the one recorded at the debtor's first evaluation, else drawn
+now (`assign`) if the debtor meets the eligibility (any of its accounts does, evaluated on
+the champion's facts), else `ineligible` (decided by the champion, left out of the results).
+Jurisdiction guardrails are part of every compiled policy, so they apply to each strategy alike.
+"""
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from arrears.engine.domain.clock import as_epoch
+from arrears.engine.domain.errors import PolicyTampered
+from arrears.engine.experiments import assign
+from arrears.engine.experiments.spec import CHAMPION, Experiment, load_experiment
+from arrears.engine.facts.compute import Facts
+from arrears.engine.policy.conditions import compile_condition
+from arrears.engine.policy.load import load_policy
+
+
+@dataclass
+class Split:
+    """Each account's strategy (`arms`, object array aligned with the accounts) and the debtors
+    assigned by this split, to record with the page (`new`: (debtor, arm) pairs)."""
+
+    arms: np.ndarray
+    new: list = field(default_factory=list)
+
+
+@dataclass
+class Strategies:
+    """The champion policy, and the running experiment with each challenger's compiled policy."""
+
+    champion: object
+    experiment: Experiment | None = None
+    experiment_id: int | None = None
+    challengers: dict = field(default_factory=dict)     # arm name -> CompiledPolicy
+    eligibility: object = None                           # compiled condition, None: everyone
+
+    @classmethod
+    def load(cls, store, champion, now: datetime.datetime, *, facts: dict | None = None) -> "Strategies":
+        """The strategies at `now`: the running experiment's, if `now` is within its dates.
+        Raises PolicyTampered if a challenger's stored text was edited, PolicyError if it
+        no longer loads, LookupError if its version is not stored."""
+        row = store.experiments.running()
+        if row is None:
+            return cls(champion)
+        experiment = load_experiment(row["source"], f"<experiment {row['name']}>", facts=facts)
+        if not _within(experiment, now):
+            return cls(champion)
+        challengers = {arm.name: _stored_policy(store, arm.policy, facts) for arm in experiment.arms[1:]}
+        eligibility = None if experiment.eligibility is None else compile_condition(experiment.eligibility, facts)
+        return cls(champion, experiment, row["id"], challengers, eligibility)
+
+    @property
+    def live(self) -> bool:
+        """An experiment splits the accounts now."""
+        return self.experiment is not None
+
+    def policy_of(self, arm: str):
+        """The policy strategy `arm` decides with (the champion's for `champion` and `ineligible`)."""
+        return self.challengers.get(arm, self.champion)
+
+    def split(self, store, acct_nos, now: datetime.datetime) -> Split:
+        """Each of `acct_nos`' strategy (see the module docstring); reads, writes nothing."""
+        if not self.live:
+            return Split(np.full(len(acct_nos), CHAMPION, dtype=object))
+        debtors, known = store.experiments.page_arms(self.experiment_id, acct_nos)
+        debtors = np.asarray(debtors, dtype=object)
+        unknown = np.asarray([d not in known for d in debtors], dtype=bool)
+        new = {}
+        if unknown.any():
+            rows = np.asarray(acct_nos)[unknown]
+            new = self._assign(lambda: store.load_batch(rows), debtors[unknown], now)
+        arms = np.asarray([known.get(d) or new[d] for d in debtors.tolist()], dtype=object)
+        return Split(arms, sorted(new.items()))
+
+    def arms_for_batch(self, store, batch, now: datetime.datetime) -> np.ndarray:
+        """Each row of `batch`'s strategy (accounts sent to the API, stored or not): its debtor's
+        recorded one, else the one the tick would give it now. Records nothing."""
+        if not self.live:
+            return np.full(batch.n, CHAMPION, dtype=object)
+        debtors = np.asarray(batch.debtor, dtype=object)
+        known = store.experiments.assignments_of(self.experiment_id, debtors.tolist())
+        drawn = {} if len(known) == len(set(debtors.tolist())) else self._assign(lambda: batch, debtors, now)
+        return np.asarray([known.get(d) or drawn[d] for d in debtors.tolist()], dtype=object)
+
+    def _assign(self, batch_of, debtors, now) -> dict:
+        """{debtor: arm} of the rows of the batch `batch_of()` (read only if the eligibility needs
+        facts; `debtors` aligned with its rows): drawn if any of the debtor's accounts meets the
+        eligibility, else `ineligible`."""
+        eligible = np.ones(len(debtors), dtype=bool)
+        if self.eligibility is not None:
+            facts = Facts(batch_of(), self.champion, as_epoch(now))
+            eligible = np.asarray(self.eligibility.evaluate(facts), dtype=bool)
+        ok = {d for d, e in zip(debtors.tolist(), eligible.tolist()) if e}
+        names = sorted(set(debtors.tolist()))
+        drawn = assign.arms(self.experiment, names)
+        return {d: (a if d in ok else assign.INELIGIBLE) for d, a in zip(names, drawn.tolist())}
+
+    def arm_of(self, store, acct_no: int) -> str:
+        """The recorded strategy of one account's debtor (champion when none is recorded)."""
+        if not self.live:
+            return CHAMPION
+        _, known = store.experiments.page_arms(self.experiment_id, [acct_no])
+        return next(iter(known.values()), CHAMPION)
+
+
+def _within(experiment: Experiment, now: datetime.datetime) -> bool:
+    day = now.astimezone(datetime.timezone.utc).date()
+    return experiment.start <= day <= experiment.end
+
+
+def _stored_policy(store, digest: str, facts):
+    row = store.policy_version(digest)
+    if row is None:
+        raise LookupError(f"the challenger's policy {digest} is not stored")
+    problem = store.policy_tampering(digest, row["source"])
+    if problem is not None:
+        raise PolicyTampered(problem)
+    return load_policy(row["source"], filename=f"<stored policy {row['name']} {row['version']}>", facts=facts)

@@ -1,0 +1,255 @@
+"""An experiment's results: per-strategy KPIs (for the period and per month), the difference with its 95% interval and p-value,
+the sample-ratio check, guardrail alarms, and a verdict in plain words.
+
+    report = experiment_results(store, "sms-first", now=now)
+    report.to_dict()          # GET /v1/experiments/{name}, `arrears experiment status --format json`
+    report.to_text()          # `arrears experiment status`
+
+The period is the experiment's start to its end (or today, if sooner). The KPIs are the KPI
+table's, computed per strategy over the debtors assigned to it (`compute_kpis` grouped by a
+`strategy` label; `ineligible` debtors and those never assigned are left out); the primary
+metric is tested as `metrics.TESTS` says, each challenger against the champion (`stats`).
+"""
+from __future__ import annotations
+
+import datetime
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from arrears.engine.domain.batch import day_to_date, epoch_day
+from arrears.engine.experiments import metrics, stats
+from arrears.engine.experiments.assign import INELIGIBLE
+from arrears.engine.experiments.lifecycle import stored
+from arrears.engine.experiments.spec import CHAMPION, Experiment
+from arrears.engine.kpis import account_figures, compute_kpis, kpi_series, ledger_from_store, month_ends
+from arrears.engine.kpis.catalogue import BY_NAME as KPIS
+from arrears.engine.kpis.ledger import object_array
+from arrears.engine.policy.load import load_policy
+
+LABEL = "strategy"
+GUARDRAIL_ALPHA = 0.05
+
+
+@dataclass
+class Results:
+    """Everything `to_dict` and `to_text` show (see the module docstring)."""
+
+    experiment: Experiment
+    row: dict
+    period: tuple[str, str] | None
+    debtors: dict                       # arm -> debtors assigned (ineligible included)
+    kpis: dict = field(default_factory=dict)          # arm -> {kpi: value or None}
+    series: list = field(default_factory=list)        # per calendar month: from, to, {arm: primary KPI}
+    comparisons: dict = field(default_factory=dict)   # challenger -> stats.Comparison (primary metric)
+    sample_ratio: stats.SampleRatio | None = None
+    guardrails: dict = field(default_factory=dict)    # challenger -> {metric: Comparison}
+    alarms: list = field(default_factory=list)
+    verdict: str = ""
+
+    def to_dict(self) -> dict:
+        """JSON form."""
+        row = self.row
+        return {"name": row["name"], "status": row["status"], "started_at": row["started_at"],
+                "started_by": row["started_by"], "ended_at": row["ended_at"], "ended_by": row["ended_by"],
+                "promoted": row["promoted"], "champion_policy": row["champion_digest"],
+                "experiment": self.experiment.to_dict(),
+                "period": None if self.period is None else {"from": self.period[0], "to": self.period[1]},
+                "debtors": dict(self.debtors), "kpis": self.kpis, "series": list(self.series),
+                "primary": {name: c.to_dict() for name, c in self.comparisons.items()},
+                "sample_ratio": None if self.sample_ratio is None else self.sample_ratio.to_dict(),
+                "guardrails": {name: {g: c.to_dict() for g, c in gs.items()} for name, gs in self.guardrails.items()},
+                "alarms": list(self.alarms), "verdict": self.verdict}
+
+    def to_text(self) -> str:
+        """Plain text for the terminal."""
+        e, row = self.experiment, self.row
+        lines = [f"experiment {e.name}: {row['status']}, {e.start} to {e.end}"
+                 + (f" (promoted {row['promoted']})" if row["promoted"] else "")]
+        lines.append("debtors: " + ", ".join(f"{arm} {n:,}" for arm, n in self.debtors.items()) if self.debtors
+                     else "debtors: none assigned yet")
+        needed = e.sample_size()
+        lines.append(f"needed: {needed.total:,} eligible debtors "
+                     f"({', '.join(f'{a} {n:,}' for a, n in needed.per_arm.items())})")
+        if self.period:
+            lines.append(f"period: {self.period[0]} to {self.period[1]}")
+        kpi = e.metric.kpi
+        for arm, values in self.kpis.items():
+            shown = values.get(kpi)
+            lines.append(f"  {arm}: {kpi} {'n/a' if shown is None else shown}")
+        for point in self.series if len(self.series) > 1 else ():
+            shown = ", ".join(f"{arm} {'n/a' if v is None else v}" for arm, v in point["values"].items())
+            lines.append(f"  {point['from']} to {point['to']}: {shown}")
+        for name, c in self.comparisons.items():
+            lines.append(f"  {name} - champion: {_signed(c.difference, e)} (95% CI {_signed(c.low, e)} to "
+                         f"{_signed(c.high, e)}), p = {_p(c.p_value)}, {c.test}")
+        if self.sample_ratio is not None:
+            lines.append(f"sample ratio: chi-square {self.sample_ratio.chi_square:.2f}, "
+                         f"p = {_p(self.sample_ratio.p_value)}{' MISMATCH' if self.sample_ratio.mismatch else ''}")
+        lines += [f"ALARM: {alarm}" for alarm in self.alarms]
+        lines.append(f"verdict: {self.verdict}")
+        return "\n".join(lines)
+
+
+def _p(p: float) -> str:
+    if p is None or not math.isfinite(p):
+        return "n/a"
+    return "< 0.0001" if p < 0.0001 else f"{p:.4f}"
+
+
+def _points(value: float, experiment: Experiment) -> float:
+    """A difference in the KPI's unit: percentage points (proportions are fractions of 1)."""
+    return value * 100 if experiment.metric.is_rate else value
+
+
+def _signed(value: float, experiment: Experiment) -> str:
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    return f"{_points(value, experiment):+.2f} points"
+
+
+def experiment_results(store, name: str, *, now: datetime.datetime, costs=None) -> Results:
+    """The results of experiment `name` as of `now` (see the module docstring)."""
+    row, experiment = stored(store, name)
+    debtors = store.experiments.arm_counts(row["id"])
+    result = Results(experiment, row, None, {a.name: debtors.get(a.name, 0) for a in experiment.arms}
+                     | ({INELIGIBLE: debtors[INELIGIBLE]} if debtors.get(INELIGIBLE) else {}))
+    end = min(now.date(), experiment.end)
+    if end < experiment.start or not sum(n for a, n in debtors.items() if a != INELIGIBLE):
+        result.verdict = ("no debtor has been assigned yet: the tick assigns each eligible debtor at its first "
+                          "evaluation on or after the start")
+        return result
+    result.period = (experiment.start.isoformat(), end.isoformat())
+    champion = _champion(store, row)
+    start_day, end_day = epoch_day(experiment.start), epoch_day(end)
+    ledger, arms, debtor_of = _ledger(store, row, champion)
+    report = compute_kpis(ledger, start_day, end_day, group_by=LABEL, policy=champion, costs=costs)
+    result.kpis = _kpis_by_arm(report, experiment)
+    result.series = _series(ledger, start_day, end_day, champion, costs, experiment)
+    matrix, cols = account_figures(ledger, start_day, end_day, policy=champion)
+    result.comparisons = {arm.name: _compare(experiment, matrix, cols, arms, debtor_of, arm.name)
+                          for arm in experiment.arms[1:]}
+    shares = {arm.name: float(arm.share) for arm in experiment.arms}
+    result.sample_ratio = stats.sample_ratio({a: debtors.get(a, 0) for a in shares}, shares)
+    until = int(datetime.datetime.combine(end, datetime.time.max, datetime.timezone.utc).timestamp())
+    result.guardrails, result.alarms = _guardrails(store, row, experiment, debtors, until)
+    result.verdict = verdict(experiment, result)
+    return result
+
+
+def _champion(store, row: dict):
+    version = store.policy_version(row["champion_digest"]) or store.active_policy()
+    return load_policy(version["source"], filename=f"<stored policy {version['name']} {version['version']}>")
+
+
+def _ledger(store, row, policy):
+    """The portfolio's ledger labelled with each account's strategy (None: not taking part)."""
+    ledger = ledger_from_store(store, policy)
+    found = {acct: (debtor, arm) for acct, debtor, arm, _at in store.experiments.account_arms(row["id"])}
+    labels, debtors = [], []
+    for key in ledger.acct_keys.tolist():
+        debtor, arm = found.get(int(key), (None, None))
+        labels.append(None if arm in (None, INELIGIBLE) else arm)
+        debtors.append(debtor)
+    arms = object_array(labels)
+    return replace(ledger, labels={**ledger.labels, LABEL: arms}), arms, object_array(debtors)
+
+
+def _kpis_by_arm(report, experiment: Experiment) -> dict:
+    """arm -> {kpi: value text or None} (the first currency's row of each arm)."""
+    out = {}
+    for row in report.groups:
+        if row.group in out or row.group not in {a.name for a in experiment.arms}:
+            continue
+        out[row.group] = {name: kpi.to_dict()["value"] for name, kpi in row.kpis.items()}
+    return {a.name: out.get(a.name, {}) for a in experiment.arms}
+
+
+def _series(ledger, start_day: int, end_day: int, policy, costs, experiment: Experiment) -> list[dict]:
+    """The primary KPI per strategy in each calendar month of the period (the first from the
+    start, the last to the end): {"from", "to", "values": {arm: value or None}}."""
+    bounds = [start_day - 1] + [d for d in month_ends(start_day, end_day)[1:] if d > start_day - 1]
+    if len(bounds) < 2:
+        return []
+    out = []
+    for report in kpi_series(ledger, bounds, group_by=LABEL, policy=policy, costs=costs).reports:
+        values = {arm: by.get(experiment.metric.kpi) for arm, by in _kpis_by_arm(report, experiment).items()}
+        out.append({"from": day_to_date(report.start).isoformat(), "to": day_to_date(report.end).isoformat(),
+                    "values": values})
+    return out
+
+
+def _sums(matrix, cols, names) -> np.ndarray:
+    return sum(matrix[:, cols[n]] for n in names)
+
+
+def _compare(experiment, matrix, cols, arms, debtor_of, challenger: str) -> stats.Comparison:
+    """The primary metric, challenger against champion (metrics.TESTS says how)."""
+    how = experiment.metric.how
+    num, den = _sums(matrix, cols, how.numerator), _sums(matrix, cols, how.denominator)
+    a, b = arms == CHAMPION, arms == challenger
+    if how.kind == metrics.PROPORTION:
+        return stats.two_proportions(int(num[a].sum()), int(den[a].sum()), int(num[b].sum()), int(den[b].sum()))
+    return stats.welch(_debtor_rates(num, den, debtor_of, a), _debtor_rates(num, den, debtor_of, b))
+
+
+def _debtor_rates(num, den, debtor_of, rows) -> np.ndarray:
+    """Each debtor's own rate in percent (sum of its accounts' figures), where it has a denominator."""
+    names, codes = np.unique(debtor_of[rows].astype(str), return_inverse=True)
+    top = np.bincount(codes, weights=num[rows].astype(float), minlength=len(names))
+    bottom = np.bincount(codes, weights=den[rows].astype(float), minlength=len(names))
+    has = bottom > 0
+    return 100 * top[has] / bottom[has]
+
+
+def _guardrails(store, row, experiment, debtors, until) -> tuple[dict, list]:
+    types = tuple(metrics.GUARDRAILS[g] for g in experiment.guardrails)
+    counts = store.experiments.guardrail_counts(row["id"], types, until) if types else {}
+    out, alarms = {}, []
+    n0 = debtors.get(CHAMPION, 0)
+    for arm in experiment.arms[1:]:
+        n1, per = debtors.get(arm.name, 0), {}
+        for g in experiment.guardrails:
+            kind = metrics.GUARDRAILS[g]
+            c = stats.two_proportions(counts.get((CHAMPION, kind), 0), n0, counts.get((arm.name, kind), 0), n1)
+            per[g] = c
+            if math.isfinite(c.p_value) and c.difference > 0 and c.p_value < GUARDRAIL_ALPHA:
+                alarms.append(f"{arm.name} raises {g.replace('_', ' ')}: {c.challenger:.2%} of its debtors against "
+                              f"{c.champion:.2%} for the champion (p = {_p(c.p_value)})")
+        out[arm.name] = per
+    return out, alarms
+
+
+def verdict(experiment: Experiment, result: Results) -> str:
+    """The results in plain words: trust, then each challenger's standing, then what to do."""
+    m = experiment.metric
+    label = KPIS[m.kpi].label
+    if result.sample_ratio is not None and result.sample_ratio.mismatch:
+        return (f"Do not trust these results: the debtors are not split as the shares say (sample-ratio "
+                f"chi-square p = {_p(result.sample_ratio.p_value)}). Find out why before reading any difference.")
+    needed = experiment.sample_size().per_arm
+    words = []
+    for name, c in result.comparisons.items():
+        if not math.isfinite(c.p_value):
+            words.append(f"{name}: not enough data on {label} yet.")
+            continue
+        better = (c.difference > 0) == (m.better == "up")
+        short = min(result.debtors.get(CHAMPION, 0) / max(needed[CHAMPION], 1),
+                    result.debtors.get(name, 0) / max(needed[name], 1))
+        diff = f"{_signed(c.difference, experiment)} (95% CI {_signed(c.low, experiment)} to {_signed(c.high, experiment)})"
+        if c.p_value < m.alpha and better:
+            alarms = [a for a in result.alarms if a.startswith(name + " ")]
+            words.append(f"{name} is better on {label}: {diff} against the champion, p = {_p(c.p_value)}. "
+                         + ("But it trips a guardrail; do not promote it." if alarms
+                            else "If the experiment has run its planned length, promote it."))
+        elif c.p_value < m.alpha:
+            words.append(f"{name} is worse on {label}: {diff}, p = {_p(c.p_value)}. Keep the champion.")
+        elif short < 1:
+            words.append(f"{name}: no significant difference on {label} yet ({diff}, p = {_p(c.p_value)}); "
+                         f"only {short:.0%} of the debtors needed are assigned, keep running.")
+        else:
+            words.append(f"{name}: no significant difference on {label} ({diff}, p = {_p(c.p_value)}) with the "
+                         f"debtors needed assigned; it is not better by {m.minimum_detectable_effect:g} or more. "
+                         f"Keep the champion.")
+    return " ".join(words)

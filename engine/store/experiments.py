@@ -1,0 +1,227 @@
+"""Champion/challenger experiments (`experiments`) and each debtor's strategy in them
+(`experiment_assignments`): every read and write of those tables.
+
+At most one experiment runs at a time. Starting, stopping and promoting are audited
+(`experiment.started`, `experiment.stopped`, `experiment.promoted`, with `by`), and each
+makes every account due (`due.make_all_due`), so the next tick decides each one under its
+strategy (or, after the end, the champion's) at once. Assignments
+are written by the tick, in its page transaction, once per debtor and experiment, and never
+changed (`record_assignments` leaves a debtor already assigned as it is), so no debtor
+switches strategy while an experiment runs.
+"""
+from __future__ import annotations
+
+from sqlalchemy import Connection, and_, func, insert, select, update
+
+from arrears.engine.domain.errors import InputError
+from arrears.engine.store import audit, due, policyvers
+from arrears.engine.store.db import fetch_tuples, read_transaction
+from arrears.engine.store.schema import accounts, events, experiment_assignments, experiments
+
+RUNNING, STOPPED, PROMOTED = "running", "stopped", "promoted"
+_COLUMNS = ("id", "name", "digest", "source", "salt", "champion_digest", "status", "started_at", "started_by",
+            "ended_at", "ended_by", "promoted")
+
+
+def _row(row) -> dict | None:
+    return None if row is None else {name: getattr(row, name) for name in _COLUMNS}
+
+
+def get(conn: Connection, name: str) -> dict | None:
+    """The experiment called `name`, as a dict of its columns, or None."""
+    return _row(conn.execute(select(experiments).where(experiments.c.name == name)).one_or_none())
+
+
+def running(conn: Connection) -> dict | None:
+    """The running experiment, or None."""
+    return _row(conn.execute(select(experiments).where(experiments.c.status == RUNNING)).first())
+
+
+def listing(conn: Connection) -> list[dict]:
+    """Every experiment, newest first."""
+    return [_row(r) for r in conn.execute(select(experiments).order_by(experiments.c.id.desc()))]
+
+
+def start(conn: Connection, *, name: str, digest: str, source: str, salt: str, champion_digest: str,
+          now: int, by: str, body: dict) -> dict:
+    """Record a running experiment; audited as `experiment.started` with `body`. InputError if
+    one is running already or the name was used before."""
+    current = running(conn)
+    if current is not None:
+        raise InputError(f"experiment {current['name']!r} is running; stop it first (one runs at a time)")
+    if get(conn, name) is not None:
+        raise InputError(f"an experiment called {name!r} was run before; give this one another name")
+    conn.execute(insert(experiments).values(name=name, digest=digest, source=source, salt=salt,
+                                            champion_digest=champion_digest, status=RUNNING, started_at=now,
+                                            started_by=by))
+    made_due = due.make_all_due(conn)
+    audit.append(conn, "experiment.started", name, {**body, "accounts_made_due": made_due, "by": by}, now)
+    return get(conn, name)
+
+
+def end(conn: Connection, name: str, *, now: int, by: str, promoted: str | None = None, body: dict | None = None) -> dict:
+    """End the running experiment `name`: stopped, or promoted (`promoted`: the challenger);
+    audited as `experiment.stopped` / `experiment.promoted`. InputError if it is not running."""
+    row = get(conn, name)
+    if row is None:
+        raise InputError(f"no experiment called {name!r}")
+    if row["status"] != RUNNING:
+        raise InputError(f"experiment {name!r} is not running (it was {row['status']})")
+    status = PROMOTED if promoted else STOPPED
+    conn.execute(update(experiments).where(experiments.c.id == row["id"])
+                 .values(status=status, ended_at=now, ended_by=by, promoted=promoted))
+    made_due = due.make_all_due(conn)
+    audit.append(conn, f"experiment.{status}", name, {**(body or {}), "promoted": promoted,
+                                                      "accounts_made_due": made_due, "by": by}, now)
+    return get(conn, name)
+
+
+def promote(conn: Connection, name: str, arm: str, policy: dict, *, now: int, by: str, body: dict) -> dict:
+    """End the running experiment `name` as promoted and activate challenger `arm`'s stored
+    policy version `policy` (a `policyvers.by_digest` dict), in one transaction; both audited."""
+    row = end(conn, name, now=now, by=by, promoted=arm, body={**body, "policy": policy["digest"]})
+    policyvers.record(conn, policy["name"], policy["version"], policy["digest"], policy["source"], True, now)
+    return row
+
+
+def assignments_of(conn: Connection, experiment_id: int, debtors) -> dict[str, str]:
+    """{debtor: arm} of those of `debtors` already assigned in the experiment."""
+    debtors = sorted(set(debtors))
+    out: dict[str, str] = {}
+    for i in range(0, len(debtors), 5_000):
+        chunk = debtors[i:i + 5_000]
+        stmt = select(experiment_assignments.c.debtor, experiment_assignments.c.arm).where(
+            experiment_assignments.c.experiment_id == experiment_id, experiment_assignments.c.debtor.in_(chunk))
+        out.update((debtor, arm) for debtor, arm in conn.execute(stmt))     # bound: ids are data
+    return out
+
+
+def record_assignments(conn: Connection, experiment_id: int, rows: list[tuple[str, str]], now: int) -> int:
+    """Assign each (debtor, arm) not yet assigned in the experiment; a debtor assigned already
+    keeps its arm. Returns how many were new. (The caller's write transaction holds the write
+    lock, so no other writer assigns between the read and the insert.)"""
+    if not rows:
+        return 0
+    known = assignments_of(conn, experiment_id, [d for d, _ in rows])
+    new = [{"experiment_id": experiment_id, "debtor": d, "arm": a, "assigned_at": now}
+           for d, a in dict(rows).items() if d not in known]
+    if new:
+        conn.execute(insert(experiment_assignments), new)
+    return len(new)
+
+
+def arm_counts(conn: Connection, experiment_id: int) -> dict[str, int]:
+    """{arm: debtors assigned to it}."""
+    stmt = (select(experiment_assignments.c.arm, func.count()).where(
+        experiment_assignments.c.experiment_id == experiment_id).group_by(experiment_assignments.c.arm))
+    return dict(fetch_tuples(conn, stmt))
+
+
+def account_arms(conn: Connection, experiment_id: int) -> list[tuple[int, str, str, int]]:
+    """(acct_no, debtor, arm, assigned_at) of every account of an assigned debtor, by acct_no."""
+    debtor = func.coalesce(accounts.c.debtor_id, accounts.c.id)
+    stmt = (select(accounts.c.acct_no, experiment_assignments.c.debtor, experiment_assignments.c.arm,
+                   experiment_assignments.c.assigned_at)
+            .join(experiment_assignments, experiment_assignments.c.debtor == debtor)
+            .where(experiment_assignments.c.experiment_id == experiment_id).order_by(accounts.c.acct_no))
+    return fetch_tuples(conn, stmt)
+
+
+class Experiments:
+    """The store's experiments, each call its own transaction (`Store.experiments`)."""
+
+    def __init__(self, store):
+        self._store = store
+
+    def _read(self):
+        return read_transaction(self._store.engine)
+
+    def get(self, name: str) -> dict | None:
+        """See `get`."""
+        with self._read() as conn:
+            return get(conn, name)
+
+    def running(self) -> dict | None:
+        """See `running`."""
+        with self._read() as conn:
+            return running(conn)
+
+    def listing(self) -> list[dict]:
+        """See `listing`."""
+        with self._read() as conn:
+            return listing(conn)
+
+    def start(self, *, now=None, **fields) -> dict:
+        """See `start`."""
+        with self._store.transaction(now=now) as w:
+            return start(w.conn, now=w.now, **fields)
+
+    def end(self, name: str, *, by: str, promoted: str | None = None, body: dict | None = None, now=None) -> dict:
+        """See `end`."""
+        with self._store.transaction(now=now) as w:
+            return end(w.conn, name, now=w.now, by=by, promoted=promoted, body=body)
+
+    def promote(self, name: str, arm: str, policy: dict, *, by: str, body: dict, now=None) -> dict:
+        """See `promote`."""
+        with self._store.transaction(now=now) as w:
+            return promote(w.conn, name, arm, policy, now=w.now, by=by, body=body)
+
+    def assignments_of(self, experiment_id: int, debtors) -> dict[str, str]:
+        """See `assignments_of`."""
+        with self._read() as conn:
+            return assignments_of(conn, experiment_id, debtors)
+
+    def record_assignments(self, experiment_id: int, rows: list[tuple[str, str]], *, now=None) -> int:
+        """See `record_assignments` (in a transaction of its own)."""
+        with self._store.transaction(now=now) as w:
+            return record_assignments(w.conn, experiment_id, rows, w.now)
+
+    def page_arms(self, experiment_id: int, acct_nos) -> tuple[list[str], dict[str, str]]:
+        """See `page_arms`."""
+        with self._read() as conn:
+            return page_arms(conn, experiment_id, acct_nos)
+
+    def guardrail_counts(self, experiment_id: int, types: tuple[str, ...], until: int) -> dict:
+        """See `guardrail_counts`."""
+        with self._read() as conn:
+            return guardrail_counts(conn, experiment_id, types, until)
+
+    def arm_counts(self, experiment_id: int) -> dict[str, int]:
+        """See `arm_counts`."""
+        with self._read() as conn:
+            return arm_counts(conn, experiment_id)
+
+    def account_arms(self, experiment_id: int) -> list[tuple[int, str, str, int]]:
+        """See `account_arms`."""
+        with self._read() as conn:
+            return account_arms(conn, experiment_id)
+
+
+def page_arms(conn: Connection, experiment_id: int, acct_nos) -> tuple[list[str], dict[str, str]]:
+    """For accounts `acct_nos` (increasing): each one's debtor (its debtor_id, else its id), in
+    order, and {debtor: arm} of those debtors already assigned in the experiment. One query
+    per 5,000 accounts (integers bound only), the assignments joined by their primary key."""
+    nos = [int(n) for n in acct_nos]
+    debtor = func.coalesce(accounts.c.debtor_id, accounts.c.id)
+    joined = accounts.outerjoin(experiment_assignments, and_(
+        experiment_assignments.c.experiment_id == int(experiment_id), experiment_assignments.c.debtor == debtor))
+    found: dict[int, tuple] = {}
+    for i in range(0, len(nos), 5_000):
+        stmt = (select(accounts.c.acct_no, debtor, experiment_assignments.c.arm).select_from(joined)
+                .where(accounts.c.acct_no.in_(nos[i:i + 5_000])))
+        found.update((n, (d, a)) for n, d, a in fetch_tuples(conn, stmt))
+    debtors = [found[n][0] for n in nos]
+    return debtors, {d: a for d, a in found.values() if a is not None}
+
+
+def guardrail_counts(conn: Connection, experiment_id: int, types: tuple[str, ...], until: int) -> dict:
+    """{(arm, event type): debtors} of the debtors of each arm with an event of one of `types`
+    recorded at or after their assignment and at or before `until` (epoch s)."""
+    debtor = func.coalesce(accounts.c.debtor_id, accounts.c.id)
+    ea = experiment_assignments
+    stmt = (select(ea.c.arm, events.c.type, func.count(func.distinct(ea.c.debtor)))
+            .select_from(ea.join(accounts, debtor == ea.c.debtor).join(events, events.c.acct_no == accounts.c.acct_no))
+            .where(ea.c.experiment_id == int(experiment_id), events.c.type.in_(list(types)),
+                   events.c.at >= ea.c.assigned_at, events.c.at <= int(until))
+            .group_by(ea.c.arm, events.c.type))
+    return {(arm, kind): n for arm, kind, n in fetch_tuples(conn, stmt)}

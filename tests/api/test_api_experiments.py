@@ -1,0 +1,76 @@
+"""/v1/experiments: start, list, results, stop and promote, with roles and problem documents."""
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from arrears.engine.policy.load import load_policy
+from arrears.engine.tick.runner import run_tick
+from tests.experiments.expkit import CHALLENGER, spec
+from tests.tick.tickkit import NOW, load, load_portfolio, rows
+
+YAML = "application/yaml"
+
+
+def _text(**changes) -> bytes:
+    doc = spec(start="2026-11-01", end="2027-03-01", **changes)
+    doc.pop("eligibility")
+    return yaml.safe_dump(doc, sort_keys=False).encode("utf-8")
+
+
+def _challenger(state) -> str:
+    challenger = load_policy(CHALLENGER, filename="challenger.yaml")
+    state.store.record_policy(challenger.name, challenger.version, challenger.digest, CHALLENGER, activate=False)
+    return challenger.digest
+
+
+def test_start_results_and_promote(api, state):
+    digest = _challenger(state)
+    load(state.store, *load_portfolio(60, seed=6))
+    body = _text(challengers=[{"name": "sms-first", "policy": digest, "share": 50}])
+    assert api.post("/v1/experiments", data=body, content_type=YAML, role="integrator").status_code == 403
+    started = api.post("/v1/experiments", data=body, content_type=YAML, role="compliance")
+    assert started.status_code == 201
+    record = started.get_json()
+    assert (record["name"], record["status"], record["started_by"]) == ("sms-first", "running",
+                                                                         record["started_by"])
+    assert record["started_by"].startswith("key:")
+    again = api.post("/v1/experiments", data=body, content_type=YAML, role="compliance")
+    assert again.status_code == 409 and "is running" in again.get_json()["detail"]
+    run_tick(state.store, state.policies.active(), NOW)
+    listing = api.get("/v1/experiments", role="compliance").get_json()["items"]
+    assert [i["name"] for i in listing] == ["sms-first"]
+    results = api.get("/v1/experiments/sms-first?at=2026-11-22", role="compliance")
+    assert results.status_code == 200
+    report = results.get_json()
+    assert sum(report["debtors"].values()) == 60 and report["verdict"]
+    assert set(report["primary"]) == {"sms-first"} and report["sample_ratio"]["mismatch"] is False
+    assert api.get("/v1/experiments/nope", role="compliance").status_code == 404
+    promoted = api.post("/v1/experiments/sms-first/promote", {"challenger": "sms-first"}, role="compliance")
+    assert promoted.status_code == 200 and promoted.get_json()["status"] == "promoted"
+    assert state.policies.active().digest == digest
+    stop = api.post("/v1/experiments/sms-first/stop", role="compliance")
+    assert stop.status_code == 409 and "not running" in stop.get_json()["detail"]
+    kinds = [k for (k,) in rows(state.store, "SELECT kind FROM audit WHERE kind LIKE 'experiment.%' ORDER BY seq")]
+    assert kinds == ["experiment.started", "experiment.promoted"]
+
+
+def test_an_invalid_file_is_422_with_every_problem_located(api, state):
+    body = _text(challengers=[{"name": "champion", "policy": "v2", "share": 40}])
+    r = api.post("/v1/experiments", data=body, content_type=YAML, role="compliance")
+    assert r.status_code == 422
+    problem = r.get_json()
+    assert problem["type"] == "urn:arrears:problem:invalid-experiment"
+    details = {(e["line"], e["pointer"]): e["detail"] for e in problem["errors"]}
+    assert any("sha256:" in d for d in details.values())
+    assert any("the shares add up to 90" in d for d in details.values())
+    assert all(isinstance(line, int) and line > 0 for line, _ in details)
+
+
+def test_an_unknown_challenger_policy_is_409_and_nothing_starts(api, state):
+    body = _text(challengers=[{"name": "b", "policy": "sha256:" + "1" * 64, "share": 50}])
+    r = api.post("/v1/experiments", data=body, content_type=YAML, role="compliance")
+    assert r.status_code == 409 and "no stored policy version" in r.get_json()["detail"]
+    assert api.get("/v1/experiments", role="compliance").get_json() == {"items": []}
+    assert json.loads(api.get("/v1/experiments", role="compliance").data) == {"items": []}
