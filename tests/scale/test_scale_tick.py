@@ -1,0 +1,156 @@
+"""The tick on Celery workers (issue 18), for real: PostgreSQL, Redis, `arrears worker` processes,
+and a real HTTP server as every channel's provider, counting each contact it receives."""
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+from datetime import timedelta
+
+import pytest
+
+from arrears.engine.store import Store, tickpages
+from arrears.engine.tick import distributed, run_tick
+from arrears.engine.tick.service import Runtime
+from arrears.engine.tick.settings import load_settings
+from arrears.plugins.dispatch import Dispatcher
+from arrears.plugins.testing import RecordingServer, plugin_manager
+from tests.scale.scalekit import ARREARS, Workers, write_config
+from tests.tick.tickkit import MONDAY, assert_consistent, dispatcher_config, keys_received, load, load_portfolio, rows
+from tests.waiting import wait_until
+
+pytestmark = [pytest.mark.postgresql, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def portfolio():
+    return load_portfolio(120, seed=11)
+
+
+@pytest.fixture
+def sink():
+    with RecordingServer() as server:
+        yield server
+
+
+@pytest.fixture
+def world(pg_url, redis_url, tmp_path, sink, portfolio, policy):
+    """A PostgreSQL database holding the portfolio, a config file, and workers to start."""
+    with Store(pg_url) as store:
+        load(store, *portfolio)
+    config = write_config(tmp_path / "arrears.toml", sink.url)
+    workers = Workers(pg_url, redis_url, config, tmp_path)
+    try:
+        yield {"db": pg_url, "broker": redis_url, "config": config, "workers": workers, "sink": sink}
+    finally:
+        workers.stop()
+
+
+@pytest.fixture(scope="module")
+def policy():
+    from arrears.engine.policy.load import load_policy
+    from arrears.policies import DEFAULT_POLICY
+    return load_policy(DEFAULT_POLICY)
+
+
+def _runtime(world) -> Runtime:
+    return Runtime(load_settings(db=world["db"], broker=world["broker"], config=str(world["config"]), environ={}))
+
+
+def _state(store) -> tuple[list, list]:
+    decisions = rows(store, "SELECT a.id, a.decision_key, a.next_evaluation_at FROM accounts a ORDER BY a.id")
+    outbox = rows(store, "SELECT a.id, o.stage, o.attempt, o.episode_key, o.channel, o.status FROM outbox o "
+                         "JOIN accounts a ON a.acct_no = o.acct_no ORDER BY a.id, o.stage, o.attempt")
+    return decisions, outbox
+
+
+def test_two_workers_decide_and_deliver_what_a_local_tick_does(world, tmp_path, portfolio, policy):
+    """`arrears tick` with a broker, two `arrears worker`s: the same decision keys, next
+    evaluations and contacts as the in-process tick over the same accounts at the same instant."""
+    world["workers"].start(2)
+    at = MONDAY.isoformat().replace("+00:00", "Z")
+    done = subprocess.run([str(ARREARS), "tick", "--db", world["db"], "--broker", world["broker"], "--config",
+                           str(world["config"]), "--at", at, "--format", "json"],
+                          capture_output=True, text=True, timeout=180, env={"PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    with RecordingServer() as local_sink, Store(f"sqlite:///{tmp_path / 'local.db'}") as local:
+        load(local, *portfolio)
+        expected = run_tick(local, policy, MONDAY, batch_size=25,
+                            dispatcher=Dispatcher(plugin_manager(), dispatcher_config(local_sink.url)))
+        local_state = _state(local)
+    with Store(world["db"]) as store:
+        assert _state(store) == local_state
+        pages = tickpages.progress(store.engine, _only_tick(store, "evaluate"), "evaluate")
+        workers = {w["worker"] for w in tickpages.workers(store.engine, 0)}
+    for name in ("evaluated", "decisions_written", "actions_queued", "suppressed", "delivered", "failed"):
+        assert summary[name] == getattr(expected, name), name
+    assert expected.delivered > 20 and pages.statuses == {"done": 5}       # 120 accounts, 25 a page
+    assert len(workers) == 2                                                # both took pages
+    assert max(keys_received(world["sink"]).values()) == 1
+    assert sum(keys_received(world["sink"]).values()) == expected.delivered
+
+
+def _only_tick(store, kind: str) -> str:
+    (tick,), = rows(store, "SELECT DISTINCT tick FROM tick_pages WHERE kind = :k", k=kind)
+    return tick
+
+
+def test_a_page_run_twice_is_harmless(world, policy):
+    """A page the broker hands out twice is written once: the second run finds it done; and
+    even one that runs again past that check (two workers at once) writes no decision or
+    contact twice: the revision and decision-key checks and the act-once keys hold."""
+    settings = load_settings(db=world["db"], config=str(world["config"]), environ={})
+    runtime = Runtime(settings, dispatch=False)
+    try:
+        store = runtime.store
+        page = store.due_accounts(int(MONDAY.timestamp()), 25, debtors=None)
+        tickpages.queue(store.engine, "t1", "evaluate", [(0, len(page))], run_id=None, now=0)
+        args = ("t1", 0, policy.digest, policy.digest, MONDAY.isoformat(), 300,
+                page.acct_nos.tolist(), page.revisions.tolist())
+        assert distributed.evaluate_page(runtime, *args) == "done"
+        before = _state(store), rows(store, "SELECT count(*) FROM decisions")
+        assert distributed.evaluate_page(runtime, *args) == "duplicate"
+        with store.engine.begin() as conn:       # as if a second delivery had passed the status check
+            conn.exec_driver_sql("UPDATE tick_pages SET status = 'queued'")
+        assert distributed.evaluate_page(runtime, *args) == "done"
+        assert (_state(store), rows(store, "SELECT count(*) FROM decisions")) == before
+        assert before[1][0][0] == len(page) and len(before[0][1]) > 0
+        assert store.verify_audit().ok
+    finally:
+        runtime.close()
+
+
+def test_a_worker_killed_mid_tick_and_restarted_loses_nothing_and_sends_nothing_twice(world, sink):
+    """Two workers; one is SIGKILLed (with its pool) while contacts are being delivered, and a
+    new one started. The tick ends with every page done; the killed worker's task is handed
+    out again; the provider receives no contact twice; the next ticks settle every account."""
+    for _ in range(200):
+        sink.reply(delay=0.05)                  # a provider that takes its time: the kill lands mid-delivery
+    workers = world["workers"]
+    first, _second = workers.start(2)
+    runtime = _runtime(world)
+    result = {}
+    leader = threading.Thread(target=lambda: result.update(run=runtime.run(MONDAY, "cli")))
+    leader.start()
+    try:
+        wait_until(lambda: len(sink.requests) >= 5, 60, 0.02, what="the first deliveries")
+        workers.kill(first)
+        workers.start(1)
+        leader.join(120)
+        assert not leader.is_alive()
+        _, summary = result["run"]
+        assert summary.ran and summary.evaluated == 120
+        now = MONDAY
+        settled = summary
+        while settled.evaluated or settled.delivered or settled.unknown:
+            now += timedelta(minutes=1)
+            _, settled = runtime.run(now, "cli")
+        store = runtime.store
+        assert rows(store, "SELECT count(*) FROM tick_pages WHERE status = 'queued'") == [(0,)]
+        assert rows(store, "SELECT count(*) FROM outbox WHERE status = 'sending'") == [(0,)]
+        statuses = assert_consistent(store, runtime.policy, sink, int(now.timestamp()))
+        assert statuses.get("sent", 0) >= 20
+    finally:
+        leader.join(120)
+        runtime.close()
