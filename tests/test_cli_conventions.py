@@ -49,7 +49,7 @@ def _option(parser, flag):
 
 def test_every_command_is_audited():
     assert set(LEAVES) == {"validate", "test", "explain", "import", "audit verify", "plugins", "tick", "serve",
-                           "worker", "outbox unknown", "outbox resolve", "simulate", "replay", "kpis", "goals", "report",
+                           "worker", "status", "outbox unknown", "outbox resolve", "simulate", "replay", "kpis", "goals", "report",
                            "ladder", "users add", "users list", "users disable", "users enable",
                            "users passwd", "users role", "keys create", "keys list", "keys revoke"}
 

@@ -43,6 +43,7 @@ COMMANDS = {
     "tick": ["tick", "--db", "{db}", "--no-dispatch"],
     "serve": ["serve", "--db", "{db}", "--port", "0", "--no-scheduler"],
     "worker": ["worker", "--db", "{db}"],
+    "status": ["status", "--db", "{db}"],
     "outbox unknown": ["outbox", "unknown", "--db", "{db}"],
     "outbox resolve": ["outbox", "resolve", "1", "--as", "sent", "--db", "{db}"],
     "simulate": ["simulate", "--candidate", "{policy}", "--db", "{db}"],
@@ -190,9 +191,9 @@ def test_a_plugin_that_cannot_be_loaded_is_2(world, capsys, monkeypatch, tmp_pat
 
 # --- the database cannot be used (3) --------------------------------------------------------------
 
-WITH_A_DATABASE = ("import", "audit verify", "tick", "serve", "outbox unknown", "outbox resolve", "simulate",
+WITH_A_DATABASE = ("import", "audit verify", "status", "tick", "serve", "outbox unknown", "outbox resolve", "simulate",
                    "kpis", "goals", "report", "users list", "keys list", "keys revoke")
-READ_ONLY = ("audit verify", "outbox unknown", "simulate", "kpis", "goals", "report", "users list", "keys list")
+READ_ONLY = ("audit verify", "status", "outbox unknown", "simulate", "kpis", "goals", "report", "users list", "keys list")
 
 
 def _on(template: list[str], database: str) -> list[str]:

@@ -17,7 +17,7 @@ from arrears.engine.cli.errors import ExitCode, exit_epilog, report_error
 from arrears.engine.cli.options import HelpFormatter
 
 # Subcommand modules, in the order `arrears --help` lists them.
-COMMANDS = ("validate", "test", "ladder", "explain", "importer", "audit", "plugins", "tick", "serve", "worker", "outbox",
+COMMANDS = ("validate", "test", "ladder", "explain", "importer", "audit", "plugins", "tick", "serve", "worker", "status", "outbox",
             "simulate", "replay", "kpis", "goals", "report", "users", "keys")
 
 
