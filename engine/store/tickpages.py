@@ -76,11 +76,32 @@ def finish(conn: Connection, tick: str, kind: str, page_no: int, outcome: str, c
 
 
 def finish_alone(engine, tick: str, kind: str, page_no: int, outcome: str, counts: dict, worker: str,
-                 now: float) -> bool:
+                 now: float, *, merge: bool = False) -> bool:
     """`finish` in a transaction of its own (a page that wrote nothing, or whose writes are
-    each their own transaction, as a delivery part's)."""
+    each their own transaction, as a delivery part's). `merge`: if the page was finished
+    already, add `counts` to its counts (a delivery part run twice at once: each run counts
+    only the rows it claimed itself, so the sum is what the part did); still returns False."""
     with write_transaction(engine) as conn:
-        return finish(conn, tick, kind, page_no, outcome, counts, worker, now)
+        if finish(conn, tick, kind, page_no, outcome, counts, worker, now):
+            return True
+        if merge:
+            t = tick_pages.c
+            where = (t.tick == tick, t.kind == kind, t.page_no == page_no)
+            row = conn.execute(select(t.counts).where(*where).with_for_update()).first()
+            if row is not None and row.counts is not None:
+                conn.execute(update(tick_pages).where(*where).values(counts=canonical(_add(json.loads(row.counts),
+                                                                                            counts))))
+        return False
+
+
+def _add(old: dict, new: dict) -> dict:
+    out = dict(old)
+    for name, value in new.items():
+        if isinstance(value, (int, float)) and isinstance(out.get(name, 0), (int, float)):
+            out[name] = out.get(name, 0) + value
+        elif isinstance(value, list):
+            out[name] = list(out.get(name) or []) + value
+    return out
 
 
 def progress(engine, tick: str, kind: str) -> Progress:

@@ -10,7 +10,7 @@ at once), `worker_prefetch_multiplier=1` (a worker holds one page beyond the one
 and the broker's visibility timeout (`scale.visibility_timeout`: a task a dead worker
 took is handed out again after it). Messages are JSON (no pickles from the broker). Each
 worker process opens its own `Runtime` (store, policies, dispatcher) on its first task,
-after the pool has forked. A task that met a database error is retried with exponential
+as the pool forks it. A task that met a database error is retried with exponential
 backoff (at most five times); a page's own checks make the retry harmless.
 """
 from __future__ import annotations
@@ -79,6 +79,15 @@ def _runtime():
     return _process["runtime"]
 
 
+def _open_early(**_kw) -> None:
+    """A pool process opens its Runtime as it starts, not on its first page (a bad policy or
+    an unreachable database shows in the log at once; the first page is not slower)."""
+    try:
+        _runtime()
+    except Exception:   # noqa: BLE001 -- the first task tries again, and fails visibly
+        log.exception("this worker process could not open its runtime")
+
+
 def run_worker(settings, factory, *, concurrency: int | None = None, name: str | None = None, loglevel: str = "INFO") -> int:
     """Serve the tick's queues (pages and deliveries) with `concurrency` task processes until
     SIGTERM or SIGINT (a warm shutdown: the running tasks finish). Returns an exit status.
@@ -86,8 +95,11 @@ def run_worker(settings, factory, *, concurrency: int | None = None, name: str |
     import os
     import socket
 
+    from celery.signals import worker_process_init
+
     _process["factory"] = factory
     app = make_app(settings)
+    worker_process_init.connect(_open_early, weak=False)
     argv = ["worker", f"--concurrency={concurrency or settings.scale.concurrency}", "--pool=prefork",
             f"--queues={','.join(QUEUES)}", f"--loglevel={loglevel}", "--without-gossip", "--without-mingle",
             f"--hostname={name or f'arrears-{os.getpid()}@{socket.gethostname()}'}"]

@@ -24,7 +24,10 @@ to this module instead of `evaluate_due` and `dispatch_due`:
 No page finished for `page_timeout` seconds (no worker running, the broker down) fails the
 tick with `ScaleTimeout`; its pages stay queued at the broker and are harmless whenever
 they run. Retries of a contact use the outbox's backoff as today; a task that hit a
-database error is retried by Celery with exponential backoff.
+database error is retried by Celery with exponential backoff. A delivery part that outlives
+the visibility timeout is handed to a second worker while it runs: both claim rows with
+`SKIP LOCKED`, so no row goes out twice, and each adds what it did to the part's counts
+(the tick's summary may miss what the later one did after the first finished).
 """
 from __future__ import annotations
 
@@ -199,7 +202,7 @@ def deliver_part(runtime, tick: str, part_no: int, digest: str, at: str, rows: l
     counts = deliver_rows(store, policy, runtime.dispatcher, [tuple(r) for r in rows], datetime.fromisoformat(at),
                           token=token, backoff=runtime.settings.backoff, limiter=limiter)
     if not tickpages.finish_alone(store.engine, tick, "deliver", part_no, "done", asdict(counts), worker_name(),
-                                  time.time()):
+                                  time.time(), merge=True):
         return "duplicate"
     return "done"
 

@@ -56,8 +56,8 @@ class Workers:
         self.db, self.broker, self.config, self.logs = db, broker, config, logs
         self.procs: list[subprocess.Popen] = []
 
-    def start(self, n: int = 1) -> list[subprocess.Popen]:
-        """Start `n` workers and wait until each says it is ready."""
+    def start(self, n: int = 1, *, wait: bool = True) -> list[subprocess.Popen]:
+        """Start `n` workers and (`wait`) wait until each says it is ready."""
         started = []
         for _ in range(n):
             log = self.logs / f"worker-{len(self.procs)}.log"
@@ -69,7 +69,7 @@ class Workers:
             proc.log = log
             self.procs.append(proc)
             started.append(proc)
-        for proc in started:
+        for proc in started if wait else ():
             wait_until(lambda p=proc: self._ready(p), 60, 0.1, what=f"arrears worker {proc.pid} to be ready")
         return started
 

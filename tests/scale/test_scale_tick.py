@@ -67,6 +67,7 @@ def _state(store) -> tuple[list, list]:
 def test_two_workers_decide_and_deliver_what_a_local_tick_does(world, tmp_path, portfolio, policy):
     """`arrears tick` with a broker, two `arrears worker`s: the same decision keys, next
     evaluations and contacts as the in-process tick over the same accounts at the same instant."""
+    write_config(world["config"], world["sink"].url, visibility=60)      # no task is handed out twice here
     world["workers"].start(2)
     at = MONDAY.isoformat().replace("+00:00", "Z")
     done = subprocess.run([str(ARREARS), "tick", "--db", world["db"], "--broker", world["broker"], "--config",
@@ -121,33 +122,39 @@ def test_a_page_run_twice_is_harmless(world, policy):
         runtime.close()
 
 
-def test_a_worker_killed_mid_tick_and_restarted_loses_nothing_and_sends_nothing_twice(world, sink):
-    """Two workers; one is SIGKILLed (with its pool) while contacts are being delivered, and a
-    new one started. The tick ends with every page done; the killed worker's task is handed
-    out again; the provider receives no contact twice; the next ticks settle every account."""
+def test_workers_killed_mid_page_and_mid_delivery_lose_nothing_and_send_nothing_twice(world, sink):
+    """Three workers; one is SIGKILLed (with its pool) while pages of due accounts are queued
+    (every worker holds one then), a new one is started, and another is killed while contacts
+    are being delivered. The tasks the dead workers held are handed out again, every page is
+    done, the provider receives no contact twice, and the next ticks settle every account
+    exactly as decided."""
+    write_config(world["config"], sink.url, batch_size=5)       # 24 pages of 5 accounts
     for _ in range(200):
-        sink.reply(delay=0.05)                  # a provider that takes its time: the kill lands mid-delivery
+        sink.reply(delay=0.03)                  # a provider that takes its time: the kill lands mid-delivery
     workers = world["workers"]
-    first, _second = workers.start(2)
+    first, second, _third = workers.start(3)
     runtime = _runtime(world)
     result = {}
     leader = threading.Thread(target=lambda: result.update(run=runtime.run(MONDAY, "cli")))
     leader.start()
     try:
-        wait_until(lambda: len(sink.requests) >= 5, 60, 0.02, what="the first deliveries")
+        store = runtime.store
+        done_pages = "SELECT count(*) FROM tick_pages WHERE kind = 'evaluate' AND status = 'done'"
+        wait_until(lambda: rows(store, done_pages)[0][0] >= 2, 60, 0.01, what="the first pages")
         workers.kill(first)
-        workers.start(1)
+        assert rows(store, "SELECT count(*) FROM tick_pages WHERE status = 'queued'")[0][0] > 0
+        workers.start(1, wait=False)            # its replacement
+        wait_until(lambda: len(sink.requests) >= 5, 60, 0.01, what="the first deliveries")
+        workers.kill(second)
         leader.join(120)
         assert not leader.is_alive()
         _, summary = result["run"]
         assert summary.ran and summary.evaluated == 120
-        now = MONDAY
-        settled = summary
+        assert rows(store, "SELECT count(*) FROM tick_pages WHERE status = 'queued'") == [(0,)]
+        now, settled = MONDAY, summary
         while settled.evaluated or settled.delivered or settled.unknown:
             now += timedelta(minutes=1)
             _, settled = runtime.run(now, "cli")
-        store = runtime.store
-        assert rows(store, "SELECT count(*) FROM tick_pages WHERE status = 'queued'") == [(0,)]
         assert rows(store, "SELECT count(*) FROM outbox WHERE status = 'sending'") == [(0,)]
         statuses = assert_consistent(store, runtime.policy, sink, int(now.timestamp()))
         assert statuses.get("sent", 0) >= 20
