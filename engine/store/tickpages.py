@@ -124,6 +124,14 @@ def progress(engine, tick: str, kind: str) -> Progress:
     return out
 
 
+def queued_pages(engine, tick: str, kind: str) -> list[int]:
+    """The numbers of the pages of `tick` of `kind` still queued."""
+    t = tick_pages.c
+    with read_transaction(engine) as conn:
+        return list(conn.execute(select(t.page_no).where(t.tick == tick, t.kind == kind, t.status == "queued")
+                                 .order_by(t.page_no)).scalars())
+
+
 def in_flight(engine) -> dict[str, int]:
     """Queued pages of every kind, over all ticks (for /metrics)."""
     t = tick_pages.c

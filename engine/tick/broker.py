@@ -64,6 +64,19 @@ def queue_depth(url: str, queues) -> dict[str, int] | None:
         raise BrokerError(f"cannot reach the broker: {exc}") from exc
 
 
+def held_by_workers(url: str) -> int | None:
+    """Tasks taken by workers and not yet acknowledged (kombu's `unacked` hash on a Redis
+    broker; None for another broker). BrokerError if unreachable."""
+    if broker_kind(url) != "redis":
+        return None
+    import redis
+    try:
+        with redis_client(url) as client:
+            return int(client.hlen("unacked"))
+    except redis.exceptions.RedisError as exc:
+        raise BrokerError(f"cannot reach the broker: {exc}") from exc
+
+
 class RateLimiter:
     """At most `rates[channel]` messages a second on each channel, across every worker process.
 

@@ -23,7 +23,9 @@ to this module instead of `evaluate_due` and `dispatch_due`:
 
 No page finished for `page_timeout` seconds (no worker running, the broker down) fails the
 tick with `ScaleTimeout`; its pages stay queued at the broker and are harmless whenever
-they run. Retries of a contact use the outbox's backoff as today; a task that hit a
+they run. A broker restarted without persistence loses the tasks it held: when its queues
+are empty while pages are still queued and none finished for `resend_after` seconds, the
+leader sends those pages again. Retries of a contact use the outbox's backoff as today; a task that hit a
 database error is retried by Celery with exponential backoff. A delivery part that outlives
 the visibility timeout is handed to a second worker while it runs: both claim rows with
 `SKIP LOCKED`, so no row goes out twice, and each adds what it did to the part's counts
@@ -31,6 +33,7 @@ the visibility timeout is handed to a second worker while it runs: both claim ro
 """
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -56,6 +59,7 @@ PAGES_QUEUE = "arrears.pages"
 DELIVERY_QUEUE = "arrears.delivery"
 QUEUES = (PAGES_QUEUE, DELIVERY_QUEUE)
 POLL = 0.1                  # seconds between the leader's looks at its pages
+log = logging.getLogger("arrears.tick")
 
 
 class ScaleTimeout(ArrearsError):
@@ -78,6 +82,7 @@ class Distributed:
 
     def __init__(self, app, scale, *, run_id: int | None = None, clock=time.time, poll: float = POLL):
         self.app, self.scale, self.run_id, self.clock, self.poll = app, scale, run_id, clock, poll
+        self._sent: dict = {}       # (tick, kind, page_no) -> the task sent, to send again if the broker lost it
 
     def evaluate(self, store, policy, now: datetime, *, horizon: int, batch_size: int, lease=None,
                  progress=None, stop=None, active: str | None = None) -> EvalCounts:
@@ -92,7 +97,7 @@ class Distributed:
             if lease is not None:
                 lease.keep()
             tickpages.queue(store.engine, tick, "evaluate", [(sent, len(page))], run_id=self.run_id, now=self.clock())
-            self.app.send_task(EVALUATE_TASK, queue=PAGES_QUEUE, args=[
+            self._send(tick, "evaluate", sent, EVALUATE_TASK, PAGES_QUEUE, [
                 tick, sent, policy.digest, active, now.isoformat(), int(horizon),
                 page.acct_nos.tolist(), page.revisions.tolist()])
             sent += 1
@@ -118,7 +123,7 @@ class Distributed:
         tickpages.queue(store.engine, tick, "deliver", [(no, len(rows)) for no, rows in parts.items()],
                         run_id=self.run_id, now=self.clock())
         for no, rows in parts.items():
-            self.app.send_task(DELIVER_TASK, queue=DELIVERY_QUEUE, args=[tick, no, policy.digest, now.isoformat(), rows])
+            self._send(tick, "deliver", no, DELIVER_TASK, DELIVERY_QUEUE, [tick, no, policy.digest, now.isoformat(), rows])
         done = self._wait(store, tick, "deliver", lease, stop,
                           None if progress is None else lambda d: progress(sum(d.values()), len(due)))
         counts = _counts(DispatchCounts, done)
@@ -126,8 +131,13 @@ class Distributed:
         return counts
 
     def _wait(self, store, tick: str, kind: str, lease, stop, progress) -> tickpages.Progress:
-        """Poll the pages of `tick` until none is queued (or `stop()`); keeps the lease."""
-        waiting_since = self.clock()
+        """Poll the pages of `tick` until none is queued (or `stop()`); keeps the lease.
+
+        Sends the queued pages again when the broker holds none of the tick's tasks (its
+        queues are empty: a broker restarted without persistence lost them) and no page
+        finished for `scale.resend_after` seconds: a page is harmless run twice.
+        """
+        waiting_since = resent = self.clock()
         while True:
             state = tickpages.progress(store.engine, tick, kind)
             if progress is not None:
@@ -137,11 +147,38 @@ class Distributed:
             if lease is not None:
                 lease.keep()
             last = max(waiting_since, state.last_finished or 0.0)
-            if self.clock() - last > self.scale.page_timeout:
+            now = self.clock()
+            if now - last > self.scale.page_timeout:
                 raise ScaleTimeout(f"no {kind} page of the tick finished in {self.scale.page_timeout:g} s "
                                    f"({state.queued} still queued): are `arrears worker`s running against "
                                    "this broker and database?")
+            if now - max(last, resent) > self.scale.resend_after and self._lost():
+                resent = now
+                self._resend(store, tick, kind)
             time.sleep(self.poll)
+
+    def _lost(self) -> bool:
+        """True when the broker holds no task of ours: its queues are empty and no worker
+        holds one unacknowledged (Redis; with AMQP never: its queues are durable)."""
+        from arrears.engine.tick.broker import BrokerError, held_by_workers, queue_depth
+        url = self.app.conf.broker_url
+        try:
+            depth = queue_depth(url, QUEUES)
+            return depth is not None and not any(depth.values()) and not held_by_workers(url)
+        except BrokerError:
+            return False            # unreachable: nothing to resend through
+
+    def _resend(self, store, tick: str, kind: str) -> None:
+        pending = tickpages.queued_pages(store.engine, tick, kind)
+        for page_no in pending:
+            name, queue, args = self._sent[(tick, kind, page_no)]
+            self.app.send_task(name, queue=queue, args=args)
+        log.warning("tick %s: the broker holds none of its %d queued %s pages: sent again", tick[:8],
+                    len(pending), kind)
+
+    def _send(self, tick: str, kind: str, page_no: int, name: str, queue: str, args: list) -> None:
+        self._sent[(tick, kind, page_no)] = (name, queue, args)
+        self.app.send_task(name, queue=queue, args=args)
 
 
 def _counts(kind, done: tickpages.Progress):

@@ -16,7 +16,7 @@ The config file is TOML (`.toml`) or YAML (`.yaml`, `.yml`). Besides `database_u
 `policy` and the `[tick]` table (interval, cron, batch_size, lease_ttl, horizon,
 misfire_grace_time, and `[tick.retry]` base, factor, cap, max_tries), `broker_url` and the
 `[scale]` table of the distributed tick (delivery_tasks, page_timeout, visibility_timeout,
-concurrency, and `[scale.rate_limits]`: messages a second per channel; docs/scale-out.md),
+resend_after, concurrency, and `[scale.rate_limits]`: messages a second per channel; docs/scale-out.md),
 everything in it
 (`channels`, `routes`, `templates`, `creditor`, `default_timezone`) goes to the plugins'
 `Dispatcher`. A relative `policy` or `profiles` path is relative to the config file.
@@ -35,7 +35,7 @@ from arrears.policies import DEFAULT_POLICY
 
 OWN_KEYS = ("database_url", "policy", "profiles", "tick", "broker_url", "scale")
 BROKER_ENV = "ARREARS_BROKER_URL"
-SCALE_KEYS = ("delivery_tasks", "page_timeout", "visibility_timeout", "concurrency", "rate_limits")
+SCALE_KEYS = ("delivery_tasks", "page_timeout", "visibility_timeout", "resend_after", "concurrency", "rate_limits")
 TICK_KEYS = ("interval", "cron", "batch_size", "lease_ttl", "horizon", "misfire_grace_time", "retry")
 RETRY_KEYS = ("base", "factor", "cap", "max_tries")
 
@@ -55,6 +55,7 @@ class ScaleSettings:
     delivery_tasks: int = 4             # delivery tasks per tick (the due contacts split by debtor)
     page_timeout: float = 600.0         # s without a page finished before the leader gives up the tick
     visibility_timeout: float = 600.0   # s before the broker hands an unacknowledged task to another worker
+    resend_after: float = 60.0          # s without a page finished, the broker's queues empty: send the rest again
     concurrency: int = 1                # task processes per `arrears worker`
     rate_limits: dict = field(default_factory=dict)    # channel -> messages a second, over every worker
 
@@ -215,6 +216,7 @@ def _scale(table, number, problems: list[str]) -> ScaleSettings:
         page_timeout=number("scale.page_timeout", table.get("page_timeout"), float, 0.1) or d.page_timeout,
         visibility_timeout=number("scale.visibility_timeout", table.get("visibility_timeout"), float, 1.0)
         or d.visibility_timeout,
+        resend_after=number("scale.resend_after", table.get("resend_after"), float, 0.1) or d.resend_after,
         concurrency=number("scale.concurrency", table.get("concurrency")) or d.concurrency,
         rate_limits={k: v for k, v in limits.items() if v is not None})
 

@@ -161,3 +161,41 @@ def test_workers_killed_mid_page_and_mid_delivery_lose_nothing_and_send_nothing_
     finally:
         leader.join(120)
         runtime.close()
+
+
+def test_a_broker_restarted_mid_tick_loses_nothing(world, sink, tmp_path):
+    """The pages are queued at a Redis that is then restarted empty (no persistence) before
+    any worker took them: the leader finds the broker holding none of them and sends them
+    again, and the tick ends with every account decided."""
+    from tests.redisserver import RedisServer
+    server = RedisServer(tmp_path / "redis")
+    broker = server.start()
+    try:
+        write_config(world["config"], sink.url, visibility=60)
+        text = world["config"].read_text().replace("page_timeout = 60", "page_timeout = 60\nresend_after = 0.5")
+        world["config"].write_text(text)
+        world["broker"] = world["workers"].broker = broker
+        runtime = _runtime(world)
+        result = {}
+        leader = threading.Thread(target=lambda: result.update(run=runtime.run(MONDAY, "cli")))
+        leader.start()
+        try:
+            from arrears.engine.tick.broker import queue_depth
+            wait_until(lambda: queue_depth(broker, distributed.QUEUES)["arrears.pages"] == 5, 60, 0.02,
+                       what="the five pages at the broker")
+            server.stop(remove=False)
+            server.start()                        # the same socket, nothing in it
+            assert queue_depth(broker, distributed.QUEUES)["arrears.pages"] == 0
+            world["workers"].start(2)
+            leader.join(120)
+            assert not leader.is_alive()
+            _, summary = result["run"]
+            assert summary.ran and summary.evaluated == 120 and summary.delivered > 20
+            assert max(keys_received(sink).values()) == 1
+            assert rows(runtime.store, "SELECT count(*) FROM tick_pages WHERE status = 'queued'") == [(0,)]
+        finally:
+            leader.join(120)
+            runtime.close()
+    finally:
+        world["workers"].stop()
+        server.stop()
