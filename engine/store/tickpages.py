@@ -17,13 +17,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from arrears.engine.store.codec import canonical
 from arrears.engine.store.db import read_transaction, write_transaction
 from arrears.engine.store.schema import tick_pages
 
 KINDS = ("evaluate", "deliver")
+KEEP_DAYS = 7               # pages of ticks finished longer ago than this are removed (`prune`)
 STATUSES = ("queued", "done", "stopped")
 
 
@@ -122,6 +123,15 @@ def progress(engine, tick: str, kind: str) -> Progress:
                 elif value is not None:
                     out.counts[name] = out.counts.get(name, 0) + value
     return out
+
+
+def prune(engine, now: float, keep_days: float = KEEP_DAYS) -> int:
+    """Remove the finished pages queued more than `keep_days` days before `now`; returns how
+    many. (A page still queued that long stays: `arrears status` shows it.)"""
+    t = tick_pages.c
+    with write_transaction(engine) as conn:
+        return conn.execute(delete(tick_pages).where(t.status != "queued",
+                                                     t.queued_at < now - keep_days * 86400)).rowcount
 
 
 def queued_pages(engine, tick: str, kind: str) -> list[int]:

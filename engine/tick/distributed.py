@@ -92,6 +92,7 @@ class Distributed:
         if active is None:
             with read_transaction(store.engine) as conn:
                 active = policyvers.active_digest(conn)
+        tickpages.prune(store.engine, self.clock())
         tick, total, sent = uuid.uuid4().hex, store.due_count(now_s), 0
         for page in DuePages(store, now_s, batch_size).until(stop):
             if lease is not None:

@@ -54,3 +54,15 @@ def test_status_lists_queues_pages_workers_and_ticks(busy, capsys):
     assert main(["status", "--db", pg_url, "--broker", redis_url]) == 0       # asks the broker who runs
     text = capsys.readouterr().out
     assert "workers running now: 0" in text and "pages in flight: evaluate 2, deliver 0" in text
+
+
+def test_old_finished_pages_are_pruned_and_queued_ones_kept(pg_url):
+    day = 86400.0
+    with Store(pg_url) as store:
+        tickpages.queue(store.engine, "old", "evaluate", [(0, 1), (1, 1)], run_id=None, now=0.0)
+        tickpages.queue(store.engine, "new", "evaluate", [(0, 1)], run_id=None, now=10 * day)
+        for tick in ("old", "new"):
+            tickpages.finish_alone(store.engine, tick, "evaluate", 0, "done", {}, "w", 10 * day)
+        assert tickpages.prune(store.engine, 10 * day) == 1
+        assert tickpages.queued_pages(store.engine, "old", "evaluate") == [1]
+        assert tickpages.progress(store.engine, "new", "evaluate").statuses == {"done": 1}
