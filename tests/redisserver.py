@@ -23,11 +23,10 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from tests.pgcluster import _PRCTL, _running
+from tests.pgcluster import _PRCTL, _running, service_main, throwaway
 
 URL_ENV = "ARREARS_TEST_REDIS_URL"
 MISSING = ("no Redis for the distributed tests: install Redis's server "
@@ -133,34 +132,11 @@ class RedisServer:
 
 def session_server() -> RedisServer | None:
     """A started throwaway server in a new temporary directory, or None without Redis."""
-    if find_binary() is None:
-        return None
-    server = RedisServer(Path(tempfile.mkdtemp(prefix="arrears-redis-")))
-    try:
-        server.start()
-    except BaseException:
-        shutil.rmtree(server.root, ignore_errors=True)
-        raise
-    return server
+    return throwaway(RedisServer, "arrears-redis-") if find_binary() is not None else None
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or argv[0] not in ("start", "stop"):
-        print(__doc__.split("\n\n")[-1], file=sys.stderr)
-        return 2
-    server = RedisServer(Path(argv[1]).resolve())
-    if argv[0] == "stop":
-        server.stop()
-        return 0
-    if server.root.exists():
-        print(f"{server.root} exists: stop that server first, or pick another directory", file=sys.stderr)
-        return 1
-    try:
-        print(server.start(detach=True))
-    except Exception as exc:   # noqa: BLE001 -- one clear line for .ci/run
-        print(f"cannot start Redis: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return service_main(argv, RedisServer, "Redis", __doc__.split("\n\n")[-1])
 
 
 if __name__ == "__main__":
