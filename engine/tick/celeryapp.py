@@ -51,7 +51,7 @@ def make_app(settings):
         # taken; the workers look for such tasks a few times within that time.
         broker_transport_options={"visibility_timeout": settings.scale.visibility_timeout,
                                   "unacked_restore_interval": max(1.0, min(60.0, settings.scale.visibility_timeout / 3))},
-        worker_hijack_root_logger=False, worker_send_task_events=True)
+        worker_hijack_root_logger=False)
     app.conf.arrears_settings = settings
 
     @app.task(name=EVALUATE_TASK, **RETRY)
