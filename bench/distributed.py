@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
-from tick import NOW, generate_into  # noqa: E402  (bench/tick.py: the same portfolio)
+from tick import NOW, generate_into  # bench/tick.py: the same portfolio
 
 ARREARS = Path(sys.executable).with_name("arrears")
 CLK = os.sysconf("SC_CLK_TCK")

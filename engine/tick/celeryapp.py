@@ -84,7 +84,7 @@ def _open_early(**_kw) -> None:
     an unreachable database shows in the log at once; the first page is not slower)."""
     try:
         _runtime()
-    except Exception:   # noqa: BLE001 -- the first task tries again, and fails visibly
+    except Exception:   # the first task tries again, and fails visibly
         log.exception("this worker process could not open its runtime")
 
 

@@ -93,18 +93,19 @@ class Distributed:
             with read_transaction(store.engine) as conn:
                 active = policyvers.active_digest(conn)
         tickpages.prune(store.engine, self.clock())
-        tick, total, sent = uuid.uuid4().hex, store.due_count(now_s), 0
-        for page in DuePages(store, now_s, batch_size).until(stop):
+        tick, total = uuid.uuid4().hex, store.due_count(now_s)
+        for sent, page in enumerate(DuePages(store, now_s, batch_size).until(stop)):
             if lease is not None:
                 lease.keep()
             tickpages.queue(store.engine, tick, "evaluate", [(sent, len(page))], run_id=self.run_id, now=self.clock())
             self._send(tick, "evaluate", sent, EVALUATE_TASK, PAGES_QUEUE, [
                 tick, sent, policy.digest, active, now.isoformat(), int(horizon),
                 page.acct_nos.tolist(), page.revisions.tolist()])
-            sent += 1
-        done = self._wait(store, tick, "evaluate", lease, stop,
-                          None if progress is None else lambda d: progress(d.get("evaluated", 0) + d.get("stale", 0),
-                                                                           total))
+
+        def report(done: dict) -> None:
+            progress(done.get("evaluated", 0) + done.get("stale", 0), total)
+
+        done = self._wait(store, tick, "evaluate", lease, stop, None if progress is None else report)
         counts = _counts(EvalCounts, done)
         counts.pages = done.statuses.get("done", 0)
         counts.stopped = done.notes[0] if done.notes else None

@@ -73,7 +73,7 @@ def metric_lines(status: ScaleStatus) -> list[str]:
     lines += [f"# HELP arrears_worker_pages_total Pages a worker finished in the last {status.window:g} s.",
               "# TYPE arrears_worker_pages_total gauge"]
     lines += [f'arrears_worker_pages_total{{worker="{esc(w["worker"])}"}} {w["pages"]}' for w in status.workers]
-    lines += [f"# HELP arrears_worker_items_total Accounts and contacts a worker handled in the last "
-              f"{status.window:g} s.", "# TYPE arrears_worker_items_total gauge"]
+    lines += [f"# HELP arrears_worker_items_total Accounts and contacts a worker handled in the last {status.window:g} s.",
+              "# TYPE arrears_worker_items_total gauge"]
     lines += [f'arrears_worker_items_total{{worker="{esc(w["worker"])}"}} {w["items"]}' for w in status.workers]
     return lines

@@ -193,8 +193,8 @@ def _broker_problems(url: str, database_url: str) -> list[str]:
     except BrokerError as exc:
         return [f"broker_url: {exc}".replace("broker_url: --broker: ", "broker_url: ")]
     if not database_url.startswith("postgresql"):
-        return ["broker_url: the distributed tick needs a PostgreSQL database (--db postgresql://...): "
-                "its workers write pages at once, and SQLite has a single writer"]
+        return [("broker_url: the distributed tick needs a PostgreSQL database (--db postgresql://...): "
+                 "its workers write pages at once, and SQLite has a single writer")]
     return []
 
 

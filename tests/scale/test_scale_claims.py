@@ -22,12 +22,6 @@ def queued(pg_url, policy):
         yield store, ids
 
 
-@pytest.fixture(scope="module")
-def policy():
-    from arrears.engine.policy.load import load_policy
-    from arrears.policies import DEFAULT_POLICY
-    return load_policy(DEFAULT_POLICY)
-
 
 def test_a_row_being_claimed_elsewhere_is_skipped_not_waited_for(queued):
     store, ids = queued
