@@ -9,6 +9,8 @@ environment (`ARREARS_DATABASE_URL`, `ARREARS_POLICY`, `ARREARS_API_KEYS`), else
 Top-level `goals` names the goals file of GET /v1/goals (else `ARREARS_GOALS`, else the shipped
 policies/goals.yaml). Top-level `profiles` names a directory of the company's own stricter
 jurisdiction profiles, applied besides the shipped ones (else `ARREARS_PROFILES`, else none).
+Top-level `broker_url` (else `ARREARS_BROKER_URL`): the distributed tick's broker, whose queues
+`/metrics` shows and through which a tick on request runs (docs/scale-out.md).
 """
 from __future__ import annotations
 
@@ -55,6 +57,7 @@ class Settings:
     policy_refresh_seconds: float = 1.0            # how stale the active policy may be (replicas)
     kpi_costs: CostModel = field(default_factory=CostModel)   # top-level `kpis.costs` (GET /v1/kpis)
     goals_path: Path = DEFAULT_GOALS               # top-level `goals`, else $ARREARS_GOALS (GET /v1/goals)
+    broker_url: str | None = None                  # top-level `broker_url`, else $ARREARS_BROKER_URL: the distributed tick
 
     @property
     def batcher_max_wait(self) -> float:
@@ -63,7 +66,8 @@ class Settings:
 
 
 _API_KEYS = {f.name for f in fields(Settings)} - {"database_url", "policy_path", "kpi_costs", "goals_path",
-                                                  "profiles_path"}
+                                                  "profiles_path", "broker_url"}
+BROKER_ENV = "ARREARS_BROKER_URL"
 
 
 def load(config: dict | None = None, environ=None) -> Settings:
@@ -96,8 +100,9 @@ def load(config: dict | None = None, environ=None) -> Settings:
     profiles = config.get("profiles") or environ.get(PROFILES_ENV) or None
     if profiles is not None and not Path(profiles).is_dir():
         raise ConfigError(f"profiles: no such directory: {profiles}")
+    broker = config.get("broker_url") or environ.get(BROKER_ENV) or None
     settings = Settings(database_url=url, policy_path=Path(policy), kpi_costs=costs, goals_path=Path(goals),
-                        profiles_path=None if profiles is None else Path(profiles), **api)
+                        profiles_path=None if profiles is None else Path(profiles), broker_url=broker, **api)
     _check(settings)
     return settings
 

@@ -103,7 +103,8 @@ class ApiState:
             if self._ticks is None:
                 tick = TickSettings(database_url=self.settings.database_url,
                                     policy_path=self.settings.policy_path,
-                                    profiles_path=self.settings.profiles_path)
+                                    profiles_path=self.settings.profiles_path,
+                                    broker_url=self.settings.broker_url)
                 self._ticks = TickLauncher(Runtime(tick, dispatch=False, store=self.store,
                                                    policies=self.policies))
             return self._ticks

@@ -152,3 +152,33 @@ def make_account_fixture():
 @pytest.fixture(scope="session", name="ev")
 def ev_fixture():
     return ev
+
+
+# ---- Redis (the distributed tick's broker) -------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def redis_admin_url():
+    """URL of a Redis server for the distributed tests: ARREARS_TEST_REDIS_URL, else a throwaway
+    server for this session (see tests/redisserver.py); skips when there is neither."""
+    from tests import redisserver
+    url = os.environ.get(redisserver.URL_ENV)
+    if url:
+        yield url
+        return
+    server = redisserver.session_server()
+    if server is None:
+        pytest.skip(redisserver.MISSING)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_admin_url):
+    """URL of the Redis server, emptied (FLUSHDB) for this test: no queue or counter of another
+    test's is left in it."""
+    from arrears.engine.tick.broker import redis_client
+    with redis_client(redis_admin_url) as client:
+        client.flushdb()
+    return redis_admin_url

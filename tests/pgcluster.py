@@ -215,34 +215,43 @@ def _running(pid: int) -> bool:
 
 def session_cluster() -> Cluster | None:
     """A started throwaway cluster in a new temporary directory, or None without PostgreSQL."""
-    if find_binaries() is None:
-        return None
-    cluster = Cluster(Path(tempfile.mkdtemp(prefix="arrears-pg-")))
+    return throwaway(Cluster, "arrears-pg-") if find_binaries() is not None else None
+
+
+def throwaway(kind, prefix: str):
+    """A started `kind` (Cluster, or tests.redisserver.RedisServer) in a new temporary directory."""
+    service = kind(Path(tempfile.mkdtemp(prefix=prefix)))
     try:
-        cluster.start()
+        service.start()
     except BaseException:
-        shutil.rmtree(cluster.root, ignore_errors=True)
+        shutil.rmtree(service.root, ignore_errors=True)
         raise
-    return cluster
+    return service
+
+
+def service_main(argv: list[str], kind, what: str, usage: str) -> int:
+    """`python -m tests.pgcluster|tests.redisserver start|stop DIR`, for .ci/run: start prints the
+    URL and leaves the service running; stop stops it and removes DIR."""
+    if len(argv) != 2 or argv[0] not in ("start", "stop"):
+        print(usage, file=sys.stderr)
+        return 2
+    service = kind(Path(argv[1]).resolve())
+    if argv[0] == "stop":
+        service.stop()
+        return 0
+    if service.root.exists():
+        print(f"{service.root} exists: stop that {what} first, or pick another directory", file=sys.stderr)
+        return 1
+    try:
+        print(service.start(detach=True))
+    except Exception as exc:   # noqa: BLE001 -- one clear line for .ci/run
+        print(f"cannot start {what}: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or argv[0] not in ("start", "stop"):
-        print(__doc__.split("\n\n")[-1], file=sys.stderr)
-        return 2
-    cluster = Cluster(Path(argv[1]).resolve())
-    if argv[0] == "stop":
-        cluster.stop()
-        return 0
-    if cluster.root.exists():
-        print(f"{cluster.root} exists: stop that cluster first, or pick another directory", file=sys.stderr)
-        return 1
-    try:
-        print(cluster.start(detach=True))
-    except Exception as exc:   # noqa: BLE001 -- one clear line for .ci/run
-        print(f"cannot start PostgreSQL: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return service_main(argv, Cluster, "PostgreSQL", __doc__.split("\n\n")[-1])
 
 
 if __name__ == "__main__":

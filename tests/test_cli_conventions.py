@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parents[1]
 POLICY = ROOT / "policies" / "default.yaml"
 ACCOUNT = ROOT / "examples" / "account.json"
 SAMPLE = ROOT / "examples" / "replay" / "sample.csv"
-# The commands whose output is a table, so `csv` too; and the one without `--format`: `serve`
-# prints no result, only its log.
+# The commands whose output is a table, so `csv` too; and the ones without `--format`: `serve`
+# and `worker` print no result, only their log.
 TABLES = {"kpis", "goals", "outbox unknown", "users list", "keys list"}
-NO_FORMAT = {"serve"}
+NO_FORMAT = {"serve", "worker"}
 # The commands that open no database (so no `--db`). (`validate` opens one only when asked, for
 # its warnings: `--db`, `--against active`.)
 NO_DATABASE = {"test", "explain", "plugins", "replay", "ladder", "experiment validate"}
@@ -49,7 +49,7 @@ def _option(parser, flag):
 
 def test_every_command_is_audited():
     assert set(LEAVES) == {"validate", "test", "explain", "import", "audit verify", "plugins", "tick", "serve",
-                           "outbox unknown", "outbox resolve", "simulate", "replay", "kpis", "goals", "report",
+                           "worker", "status", "outbox unknown", "outbox resolve", "simulate", "replay", "kpis", "goals", "report",
                            "ladder", "users add", "users list", "users disable", "users enable",
                            "users passwd", "users role", "keys create", "keys list", "keys revoke",
                            "experiment validate", "experiment start", "experiment status", "experiment stop",

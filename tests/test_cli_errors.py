@@ -42,6 +42,8 @@ COMMANDS = {
     "plugins": ["plugins"],
     "tick": ["tick", "--db", "{db}", "--no-dispatch"],
     "serve": ["serve", "--db", "{db}", "--port", "0", "--no-scheduler"],
+    "worker": ["worker", "--db", "{db}"],
+    "status": ["status", "--db", "{db}"],
     "outbox unknown": ["outbox", "unknown", "--db", "{db}"],
     "outbox resolve": ["outbox", "resolve", "1", "--as", "sent", "--db", "{db}"],
     "simulate": ["simulate", "--candidate", "{policy}", "--db", "{db}"],
@@ -177,6 +179,10 @@ def test_bad_configuration_from_the_environment_is_2(world, capsys, monkeypatch,
     ("explain", [*COMMANDS["explain"], "--at", "2026-11-23 10:00"]),
     ("replay", [*COMMANDS["replay"], "--tick-hours", "5"]),
     ("serve", [*COMMANDS["serve"], "--workers", "0"]),
+    ("worker", COMMANDS["worker"]),                                          # no broker
+    ("worker", ["worker", "--db", "{db}", "--broker", "redis://localhost", "--concurrency", "0"]),
+    ("worker", ["worker", "--db", "{db}", "--broker", "http://localhost"]),   # not a broker URL
+    ("tick", [*COMMANDS["tick"], "--broker", "redis://localhost"]),          # SQLite has one writer
     ("goals", ["goals", "--db", "{db}", "--at", "tomorrow"]),
 ])
 def test_arguments_argparse_cannot_check_are_2(world, capsys, command, template):
@@ -195,11 +201,11 @@ def test_a_plugin_that_cannot_be_loaded_is_2(world, capsys, monkeypatch, tmp_pat
 
 # --- the database cannot be used (3) --------------------------------------------------------------
 
-WITH_A_DATABASE = ("import", "audit verify", "tick", "serve", "outbox unknown", "outbox resolve", "simulate",
-                   "kpis", "goals", "report", "users list", "keys list", "keys revoke", "experiment status",
-                   "experiment stop")
-READ_ONLY = ("audit verify", "outbox unknown", "simulate", "kpis", "goals", "report", "users list", "keys list",
-             "experiment status")
+WITH_A_DATABASE = ("import", "audit verify", "status", "tick", "serve", "outbox unknown", "outbox resolve",
+                   "simulate", "kpis", "goals", "report", "users list", "keys list", "keys revoke",
+                   "experiment status", "experiment stop")
+READ_ONLY = ("audit verify", "status", "outbox unknown", "simulate", "kpis", "goals", "report", "users list",
+             "keys list", "experiment status")
 
 
 def _on(template: list[str], database: str) -> list[str]:

@@ -66,7 +66,14 @@ def metrics(call):
         digest = state.policies.active().digest
     except (ArrearsError, LookupError, StoreError):
         digest = None
-    response = Response(state.metrics.render(digest))
+    text = state.metrics.render(digest)
+    if state.settings.broker_url:           # the distributed tick: its queues, pages and workers
+        from arrears.engine.tick.scalestatus import metric_lines, scale_status
+        try:
+            text += "\n".join(metric_lines(scale_status(state.store, state.settings.broker_url))) + "\n"
+        except StoreError as exc:
+            log.error("metrics: the distributed tick's pages: %s", exc)
+    response = Response(text)
     response.headers["Content-Type"] = CONTENT_TYPE
     return response
 

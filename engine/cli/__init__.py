@@ -17,8 +17,8 @@ from arrears.engine.cli.errors import ExitCode, exit_epilog, report_error
 from arrears.engine.cli.options import HelpFormatter
 
 # Subcommand modules, in the order `arrears --help` lists them.
-COMMANDS = ("validate", "test", "ladder", "explain", "importer", "audit", "plugins", "tick", "serve", "outbox",
-            "simulate", "replay", "experiment", "kpis", "goals", "report", "users", "keys")
+COMMANDS = ("validate", "test", "ladder", "explain", "importer", "audit", "plugins", "tick", "serve", "worker",
+            "status", "outbox", "simulate", "replay", "experiment", "kpis", "goals", "report", "users", "keys")
 
 
 def build_parser() -> argparse.ArgumentParser:

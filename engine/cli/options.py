@@ -49,6 +49,17 @@ def add_database(parser) -> None:
                         help=f"database URL (default: {DATABASE_DEFAULT})")
 
 
+BROKER_DEFAULT = "$ARREARS_BROKER_URL, else the config file's broker_url, else none: the tick runs in this process"
+
+
+def add_broker(parser) -> None:
+    """`--broker URL`: the distributed tick's broker (redis://, amqp://), with PostgreSQL; found
+    like `--db` (flag, environment, config file). Without one the tick runs in-process."""
+    parser.add_argument("--broker", metavar="URL",
+                        help="Celery broker of the distributed tick, redis://... or amqp://..., with a "
+                             f"PostgreSQL --db (docs/scale-out.md; default: {BROKER_DEFAULT})")
+
+
 def database_url(args) -> str:
     """The database URL of a command's `--db`, as every command finds it: the flag, else
     $ARREARS_DATABASE_URL, else the config file's (`--config`, $ARREARS_CONFIG) database_url,
@@ -247,7 +258,7 @@ def load_settings(args, **extra):
     if policy is not None:
         existing_file(policy, "--policy")
     return resolve(db=getattr(args, "db", None), policy=policy, config=getattr(args, "config", None),
-                   profiles=getattr(args, "profiles", None), **extra)
+                   profiles=getattr(args, "profiles", None), broker=getattr(args, "broker", None), **extra)
 
 
 def instant(value: str | None, *, whole_seconds: bool = False):

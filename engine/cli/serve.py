@@ -80,6 +80,8 @@ def run(args) -> int:
     if "kpis" in settings.dispatcher_config:      # unit costs for GET /v1/kpis
         config["kpis"] = settings.dispatcher_config["kpis"]
     config["goals"] = str(goals_path(None, settings))   # GET /v1/goals ($ARREARS_GOALS, config `goals`)
+    if settings.broker_url:                       # the distributed tick: /metrics shows its queues
+        config["broker_url"] = settings.broker_url
     if "console" in settings.dispatcher_config:    # the console's settings (docs/console.md)
         config["console"] = settings.dispatcher_config["console"]
     if args.demo:

@@ -17,6 +17,7 @@ import time
 from arrears.engine.cli.errors import CommandError, ExitCode
 from arrears.engine.cli.options import (
     add_at,
+    add_broker,
     add_command,
     add_config,
     add_database,
@@ -37,8 +38,9 @@ POLICY_ROLE = "policy YAML the database starts with when it has no active policy
 
 
 def add_common(parser) -> None:
-    """The options `tick` and `serve` share: --db, --policy, --config."""
+    """The options `tick`, `serve` and `worker` share: --db, --broker, --policy, --config."""
     add_database(parser)
+    add_broker(parser)
     add_policy(parser, POLICY_ROLE)
     add_config(parser, CONFIG_HOLDS)
 

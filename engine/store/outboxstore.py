@@ -47,6 +47,35 @@ def due_rows(conn: Connection, now: int, after_id: int, limit: int) -> list[Outb
     return [OutboxRow(*row) for row in conn.execute(stmt)]
 
 
+def claim_next(conn: Connection, ids: list[int], token: str, now: int) -> OutboxRow | None:
+    """Claim (pending -> sending, for `token`) the first of the rows `ids` that is pending and
+    due at `now`, and return it; None when none is left. For the distributed tick's delivery
+    workers: on PostgreSQL the row is chosen `FOR UPDATE SKIP LOCKED`, so workers claiming
+    from overlapping lists never wait on each other's row and never both take one; on SQLite
+    (one writer) the write transaction alone does that. Call it in a write transaction."""
+    o = outbox.c
+    pick = (select(o.id).where(o.id.in_([int(i) for i in ids]), o.status == "pending", o.next_attempt_at <= now)
+            .order_by(o.id).limit(1))
+    if conn.dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    row_id = conn.execute(pick).scalar()
+    if row_id is None or not claim(conn, row_id, token, now):
+        return None
+    row = conn.execute(select(o.id, o.acct_no, accounts.c.id, o.stage, o.attempt, o.episode_key, o.channel,
+                              o.tries, o.next_attempt_at, o.payload)
+                       .join(accounts, accounts.c.acct_no == o.acct_no).where(o.id == row_id)).one()
+    return OutboxRow(*row)
+
+
+def due_debtors(conn: Connection, now: int) -> list[tuple[int, int, str]]:
+    """(id, acct_no, debtor) of every pending row due at `now`, by id; the debtor is the
+    account's debtor_id, or `#acct_no` for an account without one (a debtor of its own)."""
+    o, a = outbox.c, accounts.c
+    stmt = (select(o.id, o.acct_no, a.debtor_id).join(accounts, a.acct_no == o.acct_no)
+            .where(o.status == "pending", o.next_attempt_at <= now).order_by(o.id))
+    return [(rid, acct, debtor or f"#{acct}") for rid, acct, debtor in conn.execute(stmt)]
+
+
 def due_count(conn: Connection, now: int) -> int:
     """How many pending rows are due at `now` (for progress reports)."""
     return conn.execute(select(func.count()).select_from(outbox).where(

@@ -197,6 +197,25 @@ tick_runs = Table(
     Index(None, "status"),
 )
 
+# The pages of a distributed tick (0015, issue 18): one row per page of due accounts (kind
+# `evaluate`) or part of the due contacts (kind `deliver`) that the leader enqueued for the
+# Celery workers; the worker that writes a page marks it done in the page's own transaction,
+# so a page delivered twice is done once. See engine/store/tickpages.py.
+tick_pages = Table(
+    "tick_pages", metadata,
+    Column("tick", Text, primary_key=True),          # the distributed tick's own id (a uuid)
+    Column("kind", Text, primary_key=True),          # evaluate, deliver
+    Column("page_no", Integer, primary_key=True, autoincrement=False),
+    Column("run_id", BigInteger),                    # the tick_runs row, when the tick is recorded
+    Column("status", Text, nullable=False),          # queued, done, stopped
+    Column("items", Integer, nullable=False),        # accounts (evaluate) or outbox rows (deliver)
+    Column("queued_at", Float, nullable=False),      # wall clock, fractional
+    Column("finished_at", Float),
+    Column("worker", Text),                          # host:pid of the worker that finished it
+    Column("counts", Text),                          # canonical JSON: what the page did
+    Index(None, "status"),
+)
+
 audit = Table(
     "audit", metadata,
     Column("seq", BigInteger, primary_key=True, autoincrement=False),

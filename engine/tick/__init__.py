@@ -9,7 +9,10 @@ deliver, record), `recheck`, `settings` (config from flags, environment and file
 `service` (Runtime: recorded runs with the store's active policy), `launcher` (ticks on
 request, for POST /v1/ticks), `scheduler` (APScheduler for `arrears serve`), `receipts`
 (a provider's delivery receipts into the history), `trial` (a channel plugin's test bench:
-a real outbox and tick). See docs/tick.md.
+a real outbox and tick); the distributed tick on Celery workers (docs/scale-out.md):
+`distributed` (the leader's half and the workers' page functions), `celeryapp` (the Celery
+app, its tasks, `arrears worker`), `broker` (broker URLs, queue depth, shared rate limits).
+See docs/tick.md.
 
 May import: the core (`domain`, `facts`, `guardrails`, `policy`, `decisions`), `store`, the
 plugins (for delivery) and the shipped policies.

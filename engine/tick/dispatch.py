@@ -87,12 +87,7 @@ def dispatch_due(store, policy, dispatcher, now: datetime, *, lease=None, backof
     now_s = as_epoch(now)
     token = f"{lease.holder if lease else 'dispatch'}/{uuid.uuid4().hex[:12]}"
     counts = DispatchCounts()
-    # Channels read the tick's time, not the wall clock: a simulated or replayed tick and
-    # a `Retry-After` in seconds then agree with the outbox's schedule. It advances with the
-    # run (whole seconds), so a long live run still stamps and signs its messages in time.
-    if hasattr(dispatcher, "set_clock"):
-        started = time.monotonic()
-        dispatcher.set_clock(lambda: now + timedelta(seconds=int(time.monotonic() - started)))
+    _set_clock(dispatcher, now)
     _abandon_orphans(store, token, now_s, counts)
     total = _due_total(store, now_s) if progress else 0
     after, seen, done = 0, set(), 0
@@ -112,15 +107,79 @@ def dispatch_due(store, policy, dispatcher, now: datetime, *, lease=None, backof
             with store.transaction(now=now_s) as w:
                 if not outboxstore.claim(w.conn, row.id, token, now_s):
                     continue
-                w.audit("delivery.claimed", row.account_id, {**_ident(row), "claimed_by": token},
-                        reseal=_sealed(row.id))
+                _audit_claim(w, row, token)
             done += 1
-            mine = policy if strategies is None else strategies.policy_of(strategies.arm_of(store, row.acct_no))
-            if _attempt(store, mine, dispatcher, row, token, now, now_s, backoff, counts):
+            if _attempt(store, _policy_of(store, policy, strategies, row.acct_no), dispatcher, row, token, now,
+                        now_s, backoff, counts):
                 seen.add(row.acct_no)
             if progress:
                 progress(done, max(total, done))
     return counts
+
+
+def deliver_rows(store, policy, dispatcher, rows: list[tuple[int, int]], now: datetime, *, token: str,
+                 backoff: Backoff = Backoff(), limiter=None, stop=None, strategies=None) -> DispatchCounts:
+    """Deliver the outbox rows `rows` ((id, acct_no) each) that are due at `now`, as
+    `dispatch_due` does, for one delivery task of the distributed tick
+    (`arrears.engine.tick.distributed`).
+
+    Each row is claimed with `outboxstore.claim_next` (`FOR UPDATE SKIP LOCKED` on
+    PostgreSQL) in a committed transaction before any channel is called, then re-checked,
+    delivered and recorded exactly as `dispatch_due` does: a task the broker runs twice, or
+    two tasks given the same rows, deliver each row at most once. `limiter.wait(channel)`
+    (a `broker.RateLimiter`) is called before each delivery. The rows of one debtor must be
+    in one task: one contact per account per run, and per-debtor caps re-checked in order.
+    Orphans (rows left `sending`) are the leader's to mark `unknown`, not a task's.
+    `strategies`: as for `dispatch_due`.
+    """
+    now_s = as_epoch(now)
+    counts, seen = DispatchCounts(), set()
+    _set_clock(dispatcher, now)
+    left = sorted((int(i), int(a)) for i, a in rows)
+    while not (stop and stop()):
+        left = [(i, a) for i, a in left if a not in seen]     # one contact per account per run
+        if not left:
+            break
+        with store.transaction(now=now_s) as w:
+            row = outboxstore.claim_next(w.conn, [i for i, _ in left], token, now_s)
+            if row is not None:
+                _audit_claim(w, row, token)
+        if row is None:
+            break
+        left = [(i, a) for i, a in left if i > row.id]
+        if limiter is not None:
+            limiter.wait(row.channel)
+        if _attempt(store, _policy_of(store, policy, strategies, row.acct_no), dispatcher, row, token, now, now_s,
+                    backoff, counts):
+            seen.add(row.acct_no)
+    return counts
+
+
+def _policy_of(store, policy, strategies, acct_no: int):
+    """The policy a contact of `acct_no` is re-checked under: its debtor's strategy's while an
+    experiment runs (`strategies`), else `policy`."""
+    return policy if strategies is None else strategies.policy_of(strategies.arm_of(store, acct_no))
+
+
+def abandon_orphans(store, token: str, now: datetime) -> DispatchCounts:
+    """Mark `unknown` the rows left `sending` by runs other than `token` (a dispatcher that
+    died mid-delivery); the distributed tick's leader calls it before enqueueing delivery."""
+    counts = DispatchCounts()
+    _abandon_orphans(store, token, as_epoch(now), counts)
+    return counts
+
+
+def _set_clock(dispatcher, now: datetime) -> None:
+    # Channels read the tick's time, not the wall clock: a simulated or replayed tick and
+    # a `Retry-After` in seconds then agree with the outbox's schedule. It advances with the
+    # run (whole seconds), so a long live run still stamps and signs its messages in time.
+    if hasattr(dispatcher, "set_clock"):
+        started = time.monotonic()
+        dispatcher.set_clock(lambda: now + timedelta(seconds=int(time.monotonic() - started)))
+
+
+def _audit_claim(w, row, token: str) -> None:
+    w.audit("delivery.claimed", row.account_id, {**_ident(row), "claimed_by": token}, reseal=_sealed(row.id))
 
 
 def _due_total(store, now_s: int) -> int:

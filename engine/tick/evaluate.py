@@ -89,7 +89,7 @@ def evaluate_due(store, policy, now: datetime, *, horizon: int, batch_size: int 
             active = policyvers.active_digest(conn)     # each page write checks it is still active
     total = store.due_count(now_s)
     count = _worker_count(store, policy, observer, total, batch_size, workers)
-    pages = _Pages(store, now_s, batch_size)
+    pages = DuePages(store, now_s, batch_size)
 
     def plan_here(page):
         return plan_page(store, policy, page, now, horizon, keep_decisions=observer is not None,
@@ -116,12 +116,8 @@ def _write_all(store, policy, plans, now_s, counts, lease, progress, total, obse
     for page, plan in plans:
         if lease is not None:
             lease.keep()
-        changed_rows = _write_page(store, policy, plan, page, now_s, counts, active, strategies)
-        counts.pages += 1
-        if plan.plugin_failures:        # the page was decided with those facts unknown
-            counts.plugin_failures += plan.plugin_failures
-            store.audit("plugin.failed", "tick", {"accounts": len(page.acct_nos),
-                                                  "failures": plan.plugin_failures}, now=now_s)
+        changed_rows = write_page(store, policy, plan, page, now_s, counts, active, strategies)
+        note_plugin_failures(store, plan, page, now_s, counts)
         if observer is not None and len(changed_rows):
             observer([plan.db.decision(int(i)) for i in changed_rows])
         if progress:
@@ -131,7 +127,7 @@ def _write_all(store, policy, plans, now_s, counts, lease, progress, total, obse
             return
 
 
-class _Pages:
+class DuePages:
     """The due pages, in acct_no order, each read when asked for, each holding whole
     debtors: a due account's other accounts are decided in its page (so per-debtor caps
     count all of them), and no account is in two pages of one tick."""
@@ -157,7 +153,7 @@ class _Pages:
             yield page
 
 
-def _planned_by_workers(planners, pages: _Pages, stop, plan_here):
+def _planned_by_workers(planners, pages: DuePages, stop, plan_here):
     """(page, plan) in page order, each worker planning one page ahead of the writer.
 
     The first page is planned here while the workers start; after that a worker gets
@@ -199,15 +195,27 @@ def _worker_count(store, policy, observer, due: int, batch_size: int, workers: i
     return min(MAX_WORKERS, os.cpu_count() or 1)
 
 
-def _write_page(store, policy, plan: PagePlan, page, now_s: int, counts: EvalCounts,
-                active: str | None, strategies) -> np.ndarray:
+def note_plugin_failures(store, plan: PagePlan, page, now_s: int, counts: EvalCounts) -> None:
+    """Count a written page, and audit the plugin facts that failed while it was decided
+    (the page was decided with those facts unknown)."""
+    counts.pages += 1
+    if plan.plugin_failures:
+        counts.plugin_failures += plan.plugin_failures
+        store.audit("plugin.failed", "tick", {"accounts": len(page.acct_nos),
+                                              "failures": plan.plugin_failures}, now=now_s)
+
+
+def write_page(store, policy, plan: PagePlan, page, now_s: int, counts: EvalCounts,
+               active: str | None, strategies=None, record=None) -> np.ndarray:
     """One write transaction for the page; returns the rows whose decision changed.
 
     Everything the plan assumed is checked again under the write lock: an account whose
     revision moved on, or whose stored decision key changed since the plan read it, is
     left due for the next tick. PolicyChanged (nothing written) if the active policy is
     no longer `active`, the one active when the tick started. The debtors the plan assigned
-    to an experiment's strategies are recorded in the same transaction.
+    to an experiment's `strategies` are recorded in the same transaction. `record(conn,
+    page_counts)`, if given, runs last in the same transaction (a distributed tick's worker marks
+    its page done there; an exception it raises rolls the whole page back).
     """
     acct_nos = page.acct_nos
     # Synchronous NORMAL, a larger page cache, fewer checkpoints: see tickstore.page_transaction.
@@ -232,7 +240,7 @@ def _write_page(store, policy, plan: PagePlan, page, now_s: int, counts: EvalCou
         tickstore.mark_evaluated(conn, _mark_rows(page, plan, ok, ids, now_s))
         stale = len(page) - len(ok)
         body = {}
-        if strategies.live:
+        if strategies is not None and strategies.live:
             assigned = experiments.record_assignments(conn, strategies.experiment_id, plan.assignments, now_s)
             body = {"experiment": strategies.experiment.name, "assigned": assigned}
         body |= {"evaluated": len(ok), "stale": stale, "decisions": len(rows),
@@ -241,11 +249,12 @@ def _write_page(store, policy, plan: PagePlan, page, now_s: int, counts: EvalCou
                 "evaluated_at": now_s, "acct_no_range": [int(acct_nos[0]), int(acct_nos[-1])],
                 "decisions_sha256": _digest(new_ids, plan.keys, acct_nos, rows)}
         audit.append(conn, "tick.page", "accounts", body, now_s, seals=book, expect_seq=seq)
-    counts.evaluated += len(ok)
-    counts.stale += stale
-    counts.decisions_written += len(rows)
-    counts.actions_queued += inserted + revived
-    counts.suppressed += int((plan.suppressed & fresh).sum())
+        done = {"evaluated": len(ok), "stale": stale, "decisions_written": len(rows),
+                "actions_queued": inserted + revived, "suppressed": int((plan.suppressed & fresh).sum())}
+        if record is not None:
+            record(conn, done)
+    for name, value in done.items():
+        setattr(counts, name, getattr(counts, name) + value)
     return rows
 
 

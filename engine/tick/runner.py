@@ -83,7 +83,7 @@ def run_tick(store, policy, now: datetime, *, dispatcher=None, dispatch: bool = 
              batch_size: int = 10_000, horizon: int = DEFAULT_HORIZON, holder: str | None = None,
              lease_ttl: float = DEFAULT_LEASE_TTL, clock=time.time, backoff: Backoff = Backoff(),
              progress=None, stop=None, workers: int | None = None, evaluate: bool = True,
-             active: str | None = None) -> TickSummary:
+             active: str | None = None, scale=None) -> TickSummary:
     """Run one tick at `now` (aware datetime) under the database lease "tick".
 
     Without the lease (another process is ticking) nothing is done and `skipped_reason`
@@ -96,7 +96,9 @@ def run_tick(store, policy, now: datetime, *, dispatcher=None, dispatch: bool = 
     `evaluate=False` only delivers the contacts whose time has come (the delivery runs
     `arrears serve` makes between ticks, see `arrears.engine.tick.scheduler`). `active`:
     the store's active policy digest `policy` was chosen as (a page write finding another
-    one active stops the tick); default: the one active when evaluation starts.
+    one active stops the tick); default: the one active when evaluation starts. `scale`: a
+    `distributed.Distributed` (a broker is configured): the pages and the deliveries run on
+    Celery workers, under this lease, instead of in this process.
     """
     started = time.perf_counter()
     summary = TickSummary(at=rfc3339(now))
@@ -108,7 +110,10 @@ def run_tick(store, policy, now: datetime, *, dispatcher=None, dispatch: bool = 
         observer = _observer(store, dispatcher, now, summary) if dispatcher is not None else None
         counts = EvalCounts()
         strategies = Strategies.load(store, policy, now, facts=getattr(policy, "plugin_facts", None))
-        if evaluate:
+        if evaluate and scale is not None:       # on Celery workers (arrears.engine.tick.distributed),
+            counts = scale.evaluate(store, policy, now, horizon=horizon, batch_size=batch_size, lease=lease,
+                                    progress=_phase(progress, "evaluate"), stop=stop, active=active)
+        elif evaluate:                           # which load the strategies themselves
             counts = evaluate_due(store, policy, now, horizon=horizon, batch_size=batch_size, lease=lease,
                                   progress=_phase(progress, "evaluate"), observer=observer, stop=stop,
                                   workers=workers, active=active, strategies=strategies)
@@ -117,9 +122,13 @@ def run_tick(store, policy, now: datetime, *, dispatcher=None, dispatch: bool = 
         # next tick decides every account again (and re-checks the queue) under the new one.
         summary.skipped_reason = counts.stopped
         if dispatcher is not None and dispatch and not (stop and stop()) and not counts.stopped:
-            summary._add(dispatch_due(store, policy, dispatcher, now, lease=lease, backoff=backoff,
-                                      stop=stop, progress=_phase(progress, "dispatch"),
-                                      strategies=strategies if strategies.live else None))
+            if scale is not None:
+                summary._add(scale.dispatch(store, policy, now, lease=lease, stop=stop,
+                                            progress=_phase(progress, "dispatch")))
+            else:
+                summary._add(dispatch_due(store, policy, dispatcher, now, lease=lease, backoff=backoff,
+                                          stop=stop, progress=_phase(progress, "dispatch"),
+                                          strategies=strategies if strategies.live else None))
         if stop and stop() and not counts.stopped:
             summary.skipped_reason = "stopped before the end (shutdown requested)"
     except LeaseLost as exc:

@@ -64,6 +64,15 @@ class Runtime:
             self.close()
             raise
         self.holder = default_holder()
+        self._celery = None
+
+    @property
+    def celery(self):
+        """The Celery app of the configured broker (None without one); made on first use."""
+        if self.settings.broker_url and self._celery is None:
+            from arrears.engine.tick.celeryapp import make_app
+            self._celery = make_app(self.settings)
+        return self._celery
 
     def _channel_names(self):
         """The active policy's channel names, or None when it cannot be read yet (no route check)."""
@@ -78,11 +87,12 @@ class Runtime:
         return self.policies.active()
 
     def tick(self, now: datetime, *, progress=None, stop=None, holder: str | None = None,
-             horizon: int | None = None, evaluate: bool = True) -> TickSummary:
+             horizon: int | None = None, evaluate: bool = True, run_id: int | None = None) -> TickSummary:
         """One tick at `now` with the store's active policy and this runtime's settings (see
         `run_tick`); not recorded in `tick_runs` (use `run`). `horizon` overrides the
         configured one (the scheduler passes the time until its next tick); `evaluate=False`
-        only delivers what is due."""
+        only delivers what is due. With a broker configured, the work runs on Celery workers
+        (`arrears.engine.tick.distributed`; `run_id` names the run its pages belong to)."""
         s = self.settings
         # The active digest first: an activation after this read stops the tick at its next
         # page write rather than letting it mark accounts evaluated under the old policy.
@@ -91,10 +101,14 @@ class Runtime:
             policy = self.policies.active(force=True)
         except PolicyTampered as exc:       # fail closed: decide and deliver nothing
             return TickSummary(at=rfc3339(now), refused=str(exc))
+        scale = None
+        if self.celery is not None:
+            from arrears.engine.tick.distributed import Distributed
+            scale = Distributed(self.celery, s.scale, run_id=run_id)
         return run_tick(self.store, policy, now, dispatcher=self.dispatcher, batch_size=s.batch_size,
                         horizon=s.horizon if horizon is None else horizon, holder=holder or self.holder,
                         lease_ttl=s.lease_ttl, backoff=s.backoff, progress=progress, stop=stop,
-                        evaluate=evaluate, active=active)
+                        evaluate=evaluate, active=active, scale=scale)
 
     def run(self, now: datetime, trigger: str, *, run_id: int | None = None, holder: str | None = None,
             progress=None, stop=None, horizon: int | None = None) -> tuple[int, TickSummary]:
@@ -113,7 +127,7 @@ class Runtime:
             tickruns.start(engine, run_id, int(time.time()))
         try:
             summary = self.tick(now, progress=progress, stop=stop, holder=holder, horizon=horizon,
-                                evaluate=trigger != "delivery")
+                                evaluate=trigger != "delivery", run_id=run_id)
         except BaseException as exc:
             self._record_failure(run_id, exc)
             raise
@@ -130,6 +144,8 @@ class Runtime:
 
     def close(self) -> None:
         """Close the database connections (of a store this runtime opened)."""
+        if getattr(self, "_celery", None) is not None:
+            self._celery.close()
         if self._own_store:
             self.store.close()
 

@@ -10,10 +10,14 @@ Precedence: command-line flag > environment variable > config file > default.
 | config file | `--config` | `ARREARS_CONFIG` | | none |
 | interval (s) | `--interval` | `ARREARS_TICK_INTERVAL` | `tick.interval` | 300 |
 | cron | `--cron` | `ARREARS_TICK_CRON` | `tick.cron` | none |
+| broker (distributed tick) | `--broker` | `ARREARS_BROKER_URL` | `broker_url` | none: the tick runs in-process |
 
 The config file is TOML (`.toml`) or YAML (`.yaml`, `.yml`). Besides `database_url`,
 `policy` and the `[tick]` table (interval, cron, batch_size, lease_ttl, horizon,
-misfire_grace_time, and `[tick.retry]` base, factor, cap, max_tries), everything in it
+misfire_grace_time, and `[tick.retry]` base, factor, cap, max_tries), `broker_url` and the
+`[scale]` table of the distributed tick (delivery_tasks, page_timeout, visibility_timeout,
+resend_after, concurrency, and `[scale.rate_limits]`: messages a second per channel; docs/scale-out.md),
+everything in it
 (`channels`, `routes`, `templates`, `creditor`, `default_timezone`) goes to the plugins'
 `Dispatcher`. A relative `policy` or `profiles` path is relative to the config file.
 """
@@ -29,7 +33,9 @@ from arrears.engine.store.db import DEFAULT_URL, URL_ENV
 from arrears.engine.tick.dispatch import Backoff
 from arrears.policies import DEFAULT_POLICY
 
-OWN_KEYS = ("database_url", "policy", "profiles", "tick")
+OWN_KEYS = ("database_url", "policy", "profiles", "tick", "broker_url", "scale")
+BROKER_ENV = "ARREARS_BROKER_URL"
+SCALE_KEYS = ("delivery_tasks", "page_timeout", "visibility_timeout", "resend_after", "concurrency", "rate_limits")
 TICK_KEYS = ("interval", "cron", "batch_size", "lease_ttl", "horizon", "misfire_grace_time", "retry")
 RETRY_KEYS = ("base", "factor", "cap", "max_tries")
 
@@ -40,6 +46,18 @@ class ConfigError(ArrearsError):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class ScaleSettings:
+    """The distributed tick's settings (the config file's `[scale]` table; docs/scale-out.md)."""
+
+    delivery_tasks: int = 4             # delivery tasks per tick (the due contacts split by debtor)
+    page_timeout: float = 600.0         # s without a page finished before the leader gives up the tick
+    visibility_timeout: float = 600.0   # s before the broker hands an unacknowledged task to another worker
+    resend_after: float = 60.0          # s without a page finished, the broker's queues empty: send the rest again
+    concurrency: int = 1                # task processes per `arrears worker`
+    rate_limits: dict = field(default_factory=dict)    # channel -> messages a second, over every worker
 
 
 @dataclass(frozen=True)
@@ -58,6 +76,8 @@ class TickSettings:
     backoff: Backoff = Backoff()
     dispatcher_config: dict = field(default_factory=dict)
     config_path: Path | None = None
+    broker_url: str | None = None          # set: the tick runs on Celery workers (docs/scale-out.md)
+    scale: ScaleSettings = ScaleSettings()
 
 
 def read_config_file(path: str | Path) -> dict:
@@ -88,7 +108,7 @@ def read_config_file(path: str | Path) -> dict:
 
 def load_settings(*, db: str | None = None, policy: str | None = None, config: str | None = None,
                   interval: int | None = None, cron: str | None = None, environ=None,
-                  profiles: str | None = None) -> TickSettings:
+                  profiles: str | None = None, broker: str | None = None) -> TickSettings:
     """Resolve the settings from flags (the keyword arguments), environment and config file."""
     env = os.environ if environ is None else environ
     config = config or env.get("ARREARS_CONFIG")
@@ -136,8 +156,12 @@ def load_settings(*, db: str | None = None, policy: str | None = None, config: s
         profiles_path = None
     if profiles_path is not None and not profiles_path.is_dir():
         problems.append(f"profiles: no such directory: {profiles_path}")
+    database_url = db or env.get(URL_ENV) or data.get("database_url") or DEFAULT_URL
+    broker_url = broker or env.get(BROKER_ENV) or data.get("broker_url") or None
+    if broker_url is not None:
+        problems += _broker_problems(str(broker_url), database_url)
     settings = TickSettings(
-        database_url=db or env.get(URL_ENV) or data.get("database_url") or DEFAULT_URL,
+        database_url=database_url, broker_url=broker_url, scale=_scale(data.get("scale"), number, problems),
         policy_path=policy_path, profiles_path=profiles_path,
         interval=every or 300,
         cron=cron,
@@ -160,6 +184,41 @@ def _backoff(retry: dict, number) -> Backoff:
                    factor=number("tick.retry.factor", retry.get("factor"), float, 1.0) or d.factor,
                    cap=number("tick.retry.cap", retry.get("cap")) or d.cap,
                    max_tries=number("tick.retry.max_tries", retry.get("max_tries")) or d.max_tries)
+
+
+def _broker_problems(url: str, database_url: str) -> list[str]:
+    from arrears.engine.tick.broker import BrokerError, broker_kind
+    try:
+        broker_kind(url)
+    except BrokerError as exc:
+        return [f"broker_url: {exc}".replace("broker_url: --broker: ", "broker_url: ")]
+    if not database_url.startswith("postgresql"):
+        return [("broker_url: the distributed tick needs a PostgreSQL database (--db postgresql://...): "
+                 "its workers write pages at once, and SQLite has a single writer")]
+    return []
+
+
+def _scale(table, number, problems: list[str]) -> ScaleSettings:
+    if table is None:
+        return ScaleSettings()
+    if not isinstance(table, dict):
+        problems.append("scale: expected a table")
+        return ScaleSettings()
+    problems += [f"scale.{k}: unknown setting; allowed: {', '.join(SCALE_KEYS)}" for k in table if k not in SCALE_KEYS]
+    d = ScaleSettings()
+    rates = table.get("rate_limits") or {}
+    if not isinstance(rates, dict):
+        problems.append("scale.rate_limits: expected a table of channel = messages a second")
+        rates = {}
+    limits = {str(k): number(f"scale.rate_limits.{k}", v, float, 0.001) for k, v in rates.items()}
+    return ScaleSettings(
+        delivery_tasks=number("scale.delivery_tasks", table.get("delivery_tasks")) or d.delivery_tasks,
+        page_timeout=number("scale.page_timeout", table.get("page_timeout"), float, 0.1) or d.page_timeout,
+        visibility_timeout=number("scale.visibility_timeout", table.get("visibility_timeout"), float, 1.0)
+        or d.visibility_timeout,
+        resend_after=number("scale.resend_after", table.get("resend_after"), float, 0.1) or d.resend_after,
+        concurrency=number("scale.concurrency", table.get("concurrency")) or d.concurrency,
+        rate_limits={k: v for k, v in limits.items() if v is not None})
 
 
 def _cron_problems(expr) -> list[str]:

@@ -4,15 +4,12 @@ from __future__ import annotations
 import threading
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from arrears.engine.domain.model import Account, Event
 from arrears.engine.store import SCHEMA_HEAD, SchemaError, Store, migrations
 from arrears.engine.store.db import make_engine
-from arrears.engine.store.schema import metadata
-from tests.store.storekit import T0, append_pre_0004, upsert_before_seals
+from tests.store.storekit import T0, append_pre_0004, schema_diff, upsert_before_seals
 
 
 def test_a_new_database_is_created_at_head_with_sqlite_settings(store):
@@ -29,7 +26,7 @@ def test_a_new_database_is_created_at_head_with_sqlite_settings(store):
                             "ix_accounts_email")
 def test_migrations_build_exactly_the_declared_schema(store):
     with store.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        diff = schema_diff(conn)
         email = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'ix_accounts_email'")\
             .scalar()
     assert diff == []

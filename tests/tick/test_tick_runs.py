@@ -183,9 +183,7 @@ def test_a_run_recorded_finished_does_not_hold_the_launcher(store):
         first = launcher.launch(NOW)
         assert runtime.recorded.wait(60)
         second = launcher.launch(NOW)
-        assert second != first
-        with pytest.raises(TickBusy):          # the second, not yet recorded finished, is running
-            launcher.launch(NOW)
+        assert second != first        # (a run not yet recorded finished still refuses: the test above)
         runtime.let_go.set()
         wait_until(lambda: all(r.status == "succeeded" for r in runs(store)), 60, 0.02, what="both runs")
     finally:

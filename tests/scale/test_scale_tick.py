@@ -1,0 +1,244 @@
+"""The tick on Celery workers (issue 18), for real: PostgreSQL, Redis, `arrears worker` processes,
+and a real HTTP server as every channel's provider, counting each contact it receives."""
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+from datetime import timedelta
+
+import pytest
+
+from arrears.engine.store import Store, tickpages
+from arrears.engine.tick import distributed, run_tick
+from arrears.engine.tick.service import Runtime
+from arrears.engine.tick.settings import load_settings
+from arrears.plugins.dispatch import Dispatcher
+from arrears.plugins.testing import RecordingServer, plugin_manager
+from tests.scale.scalekit import ARREARS, Workers, write_config
+from tests.tick.tickkit import (
+    MONDAY,
+    assert_consistent,
+    dispatcher_config,
+    keys_received,
+    load,
+    load_portfolio,
+    rows,
+)
+from tests.waiting import wait_until
+
+pytestmark = [pytest.mark.postgresql, pytest.mark.slow]
+ACCOUNTS = 60
+
+
+@pytest.fixture(scope="module")
+def portfolio():
+    return load_portfolio(ACCOUNTS, seed=11)
+
+
+@pytest.fixture
+def sink():
+    with RecordingServer() as server:
+        yield server
+
+
+@pytest.fixture
+def world(pg_url, redis_url, tmp_path, sink, portfolio, policy):
+    """A PostgreSQL database holding the portfolio, a config file, and workers to start."""
+    with Store(pg_url) as store:
+        load(store, *portfolio)
+    config = write_config(tmp_path / "arrears.toml", sink.url)
+    workers = Workers(pg_url, redis_url, config, tmp_path)
+    try:
+        yield {"db": pg_url, "broker": redis_url, "config": config, "workers": workers, "sink": sink}
+    finally:
+        workers.stop()
+
+
+
+def _runtime(world) -> Runtime:
+    return Runtime(load_settings(db=world["db"], broker=world["broker"], config=str(world["config"]), environ={}))
+
+
+def _state(store) -> tuple[list, list]:
+    decisions = rows(store, "SELECT a.id, a.decision_key, a.next_evaluation_at FROM accounts a ORDER BY a.id")
+    outbox = rows(store, "SELECT a.id, o.stage, o.attempt, o.episode_key, o.channel, o.status FROM outbox o "
+                         "JOIN accounts a ON a.acct_no = o.acct_no ORDER BY a.id, o.stage, o.attempt")
+    return decisions, outbox
+
+
+def test_two_workers_decide_and_deliver_what_a_local_tick_does(world, tmp_path, portfolio, policy):
+    """`arrears tick` with a broker, two `arrears worker`s: the same decision keys, next
+    evaluations and contacts as the in-process tick over the same accounts at the same instant."""
+    write_config(world["config"], world["sink"].url, visibility=60)      # no task is handed out twice here
+    world["workers"].start(2)
+    at = MONDAY.isoformat().replace("+00:00", "Z")
+    done = subprocess.run([str(ARREARS), "tick", "--db", world["db"], "--broker", world["broker"], "--config",
+                           str(world["config"]), "--at", at, "--format", "json"],
+                          capture_output=True, text=True, timeout=180, env={"PATH": "/usr/bin:/bin"}, check=False)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    with RecordingServer() as local_sink, Store(f"sqlite:///{tmp_path / 'local.db'}") as local:
+        load(local, *portfolio)
+        expected = run_tick(local, policy, MONDAY, batch_size=25,
+                            dispatcher=Dispatcher(plugin_manager(), dispatcher_config(local_sink.url)))
+        local_state = _state(local)
+    with Store(world["db"]) as store:
+        assert _state(store) == local_state
+        pages = tickpages.progress(store.engine, _only_tick(store, "evaluate"), "evaluate")
+        workers = {w["worker"] for w in tickpages.workers(store.engine, 0)}
+    for name in ("evaluated", "decisions_written", "actions_queued", "suppressed", "delivered", "failed"):
+        assert summary[name] == getattr(expected, name), name
+    assert expected.delivered > 10 and pages.statuses == {"done": 3}       # 60 accounts, 25 a page
+    assert len(workers) == 2                                                # both took pages
+    assert max(keys_received(world["sink"]).values()) == 1
+    assert sum(keys_received(world["sink"]).values()) == expected.delivered
+
+
+def _only_tick(store, kind: str) -> str:
+    (tick,), = rows(store, "SELECT DISTINCT tick FROM tick_pages WHERE kind = :k", k=kind)
+    return tick
+
+
+def test_a_page_run_twice_is_harmless(world, policy):
+    """A page the broker hands out twice is written once: the second run finds it done; and
+    even one that runs again past that check (two workers at once) writes no decision or
+    contact twice: the revision and decision-key checks and the act-once keys hold."""
+    settings = load_settings(db=world["db"], config=str(world["config"]), environ={})
+    runtime = Runtime(settings, dispatch=False)
+    try:
+        store = runtime.store
+        page = store.due_accounts(int(MONDAY.timestamp()), 25, debtors=None)
+        tickpages.queue(store.engine, "t1", "evaluate", [(0, len(page))], run_id=None, now=0)
+        args = ("t1", 0, policy.digest, policy.digest, MONDAY.isoformat(), 300,
+                page.acct_nos.tolist(), page.revisions.tolist())
+        assert distributed.evaluate_page(runtime, *args) == "done"
+        before = _state(store), rows(store, "SELECT count(*) FROM decisions")
+        assert distributed.evaluate_page(runtime, *args) == "duplicate"
+        with store.engine.begin() as conn:       # as if a second delivery had passed the status check
+            conn.exec_driver_sql("UPDATE tick_pages SET status = 'queued'")
+        assert distributed.evaluate_page(runtime, *args) == "done"
+        assert (_state(store), rows(store, "SELECT count(*) FROM decisions")) == before
+        assert before[1][0][0] == len(page) and len(before[0][1]) > 0
+        assert store.verify_audit().ok
+    finally:
+        runtime.close()
+
+
+def test_workers_killed_mid_page_and_mid_delivery_lose_nothing_and_send_nothing_twice(world, sink):
+    """Three workers; one is SIGKILLed (with its pool) while pages of due accounts are queued
+    (every worker holds one then), a new one is started, and another is killed while contacts
+    are being delivered. The tasks the dead workers held are handed out again, every page is
+    done, the provider receives no contact twice, and the next ticks settle every account
+    exactly as decided."""
+    write_config(world["config"], sink.url, batch_size=4)       # 15 pages of 4 accounts
+    for _ in range(200):
+        sink.reply(delay=0.03)                  # a provider that takes its time: the kill lands mid-delivery
+    workers = world["workers"]
+    first, second, _third = workers.start(3)
+    runtime = _runtime(world)
+    result = {}
+    leader = threading.Thread(target=lambda: result.update(run=runtime.run(MONDAY, "cli")))
+    leader.start()
+    try:
+        store = runtime.store
+        done_pages = "SELECT count(*) FROM tick_pages WHERE kind = 'evaluate' AND status = 'done'"
+        wait_until(lambda: rows(store, done_pages)[0][0] >= 2, 60, 0.01, what="the first pages")
+        workers.kill(first)
+        assert rows(store, "SELECT count(*) FROM tick_pages WHERE status = 'queued'")[0][0] > 0
+        workers.start(1, wait=False)            # its replacement
+        wait_until(lambda: len(sink.requests) >= 5, 60, 0.01, what="the first deliveries")
+        workers.kill(second)
+        leader.join(120)
+        assert not leader.is_alive()
+        _, summary = result["run"]
+        assert summary.ran and summary.evaluated == ACCOUNTS
+        assert rows(store, "SELECT count(*) FROM tick_pages WHERE status = 'queued'") == [(0,)]
+        now, settled = MONDAY, summary
+        while settled.evaluated or settled.delivered or settled.unknown:
+            now += timedelta(minutes=1)
+            _, settled = runtime.run(now, "cli")
+        assert rows(store, "SELECT count(*) FROM outbox WHERE status = 'sending'") == [(0,)]
+        statuses = assert_consistent(store, runtime.policy, sink, int(now.timestamp()))
+        assert statuses.get("sent", 0) >= 10
+    finally:
+        leader.join(120)
+        runtime.close()
+
+
+def test_a_broker_restarted_mid_tick_loses_nothing(world, sink, tmp_path):
+    """The pages are queued at a Redis that is then restarted empty (no persistence) before
+    any worker took them: the leader finds the broker holding none of them and sends them
+    again, and the tick ends with every account decided."""
+    from tests.redisserver import RedisServer
+    server = RedisServer(tmp_path / "redis")
+    broker = server.start()
+    try:
+        write_config(world["config"], sink.url, visibility=60)
+        text = world["config"].read_text().replace("page_timeout = 60", "page_timeout = 60\nresend_after = 0.5")
+        world["config"].write_text(text)
+        world["broker"] = world["workers"].broker = broker
+        runtime = _runtime(world)
+        result = {}
+        leader = threading.Thread(target=lambda: result.update(run=runtime.run(MONDAY, "cli")))
+        leader.start()
+        try:
+            from arrears.engine.tick.broker import queue_depth
+            wait_until(lambda: queue_depth(broker, distributed.QUEUES)["arrears.pages"] == 3, 60, 0.02,
+                       what="the three pages at the broker")
+            server.stop(remove=False)
+            server.start()                        # the same socket, nothing in it
+            assert queue_depth(broker, distributed.QUEUES)["arrears.pages"] == 0
+            world["workers"].start(2)
+            leader.join(120)
+            assert not leader.is_alive()
+            _, summary = result["run"]
+            assert summary.ran and summary.evaluated == ACCOUNTS and summary.delivered > 10
+            assert max(keys_received(sink).values()) == 1
+            assert rows(runtime.store, "SELECT count(*) FROM tick_pages WHERE status = 'queued'") == [(0,)]
+        finally:
+            leader.join(120)
+            runtime.close()
+    finally:
+        world["workers"].stop()
+        server.stop()
+
+
+def test_a_leader_killed_mid_tick_is_replaced_and_nothing_is_lost(world, sink):
+    """The leader (`arrears tick`) is SIGKILLed while its pages are being written; once its
+    lease expires another leader ticks: the dead run is recorded as failed, the pages it had
+    queued are written all the same, and the next ticks settle every account, each contact
+    delivered once."""
+    import signal
+
+    write_config(world["config"], sink.url, batch_size=4)
+    world["config"].write_text(world["config"].read_text().replace("batch_size = 4", "batch_size = 4\nlease_ttl = 2"))
+    world["workers"].start(2)
+    at = MONDAY.isoformat().replace("+00:00", "Z")
+    leader = subprocess.Popen([str(ARREARS), "tick", "--db", world["db"], "--broker", world["broker"], "--config",
+                               str(world["config"]), "--at", at], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env={"PATH": "/usr/bin:/bin"})
+    runtime = _runtime(world)
+    try:
+        store = runtime.store
+        wait_until(lambda: rows(store, "SELECT count(*) FROM tick_pages WHERE status = 'done'")[0][0] >= 2,
+                   60, 0.01, what="the first pages")
+        leader.send_signal(signal.SIGKILL)
+        leader.wait(10)
+        wait_until(lambda: rows(store, "SELECT count(*) FROM tick_pages WHERE status = 'queued'") == [(0,)],
+                   60, 0.05, what="the dead leader's pages to be written")
+        wait_until(lambda: runtime.run(MONDAY + timedelta(minutes=1), "cli")[1].ran, 30, 0.5,
+                   what="a new leader to take the lease")
+        now = MONDAY + timedelta(minutes=1)
+        settled = runtime.run(now, "cli")[1]
+        while settled.evaluated or settled.delivered or settled.unknown:
+            now += timedelta(minutes=1)
+            _, settled = runtime.run(now, "cli")
+        assert rows(store, "SELECT status, error LIKE 'abandoned%' FROM tick_runs ORDER BY id LIMIT 1") == \
+            [("failed", True)]
+        statuses = assert_consistent(store, runtime.policy, sink, int(now.timestamp()))
+        assert statuses.get("sent", 0) >= 10
+    finally:
+        if leader.poll() is None:
+            leader.kill()
+        runtime.close()
