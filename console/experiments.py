@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
@@ -67,7 +67,7 @@ def refresh(state, names=None) -> dict[str, float]:
     store, took = state.store, {}
     for name in (stale(store) if names is None else names):
         started = time.perf_counter()
-        now = datetime.now(timezone.utc).replace(microsecond=0)
+        now = datetime.now(UTC).replace(microsecond=0)
         results = experiment_results(store, name, now=now, costs=state.settings.kpi_costs).to_dict()
         took[name] = time.perf_counter() - started
         store.put_snapshot(snapshot_name(name), json.dumps(results), computed_at=int(now.timestamp()),

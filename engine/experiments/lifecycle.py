@@ -97,9 +97,7 @@ def propose_promotion(store, name: str, arm: str, *, by: str, note: str = "", no
     the console does it): a pending proposal of its policy version (`store.proposals`) that a
     different user approves with `proposals.approve`, which then promotes. Returns the version."""
     from arrears.engine.store import proposals
-    row, policy = _challenger_version(store, name, arm)
-    if row["status"] != "running":
-        raise InputError(f"experiment {name!r} is not running (it was {row['status']})")
+    _row, policy = _challenger_version(store, name, arm)
     with store.transaction(now=now) as w:
         proposals.propose(w.conn, policy["digest"], by, note, w.now, experiment=name, arm=arm)
     return policy

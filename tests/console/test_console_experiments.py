@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import yaml
@@ -25,7 +25,7 @@ from tests.console.consolekit import PASSWORDS, csrf_of, logged_in, make_store
 from tests.experiments.expkit import CHALLENGER, spec
 from tests.tick.tickkit import account, load, rows
 
-START = datetime(2026, 11, 1, tzinfo=timezone.utc)
+START = datetime(2026, 11, 1, tzinfo=UTC)
 SECOND = ("carla", "carla's long secret 9")     # a second compliance user, the checker
 
 
@@ -86,7 +86,7 @@ def _seed(world) -> None:
 
 
 def _table(page: str, table_id: str) -> str:
-    found = re.search(rf'<table id="{table_id}">(.*?)</table>', page, re.S)
+    found = re.search(rf'<table id="{table_id}">(.*?)</table>', page, re.DOTALL)
     assert found, f"no table {table_id}"
     return found.group(1)
 
@@ -156,7 +156,7 @@ def test_the_page_shows_the_engines_results(world):
     assert client.get("/experiments/sms-first").status_code == 200
     _post(client, "/experiments/sms-first/refresh")                       # Compute now
     kept = store.snapshot(console_experiments.snapshot_name("sms-first"))
-    expected = experiment_results(store, "sms-first", now=datetime.fromtimestamp(kept["computed_at"], timezone.utc))
+    expected = experiment_results(store, "sms-first", now=datetime.fromtimestamp(kept["computed_at"], UTC))
     expected = expected.to_dict()
     assert json.loads(kept["body"]) == expected
     view = experiment_view(expected)
