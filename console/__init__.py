@@ -15,6 +15,7 @@ and the store directly, never the HTTP API. People log in with a username and pa
     auditlog.py   the audit log with search and its verification (admin, manager)
     dashboard.py  the managers' dashboard: the report of the last months, kept after the ticks
     queue.py      the collectors' work queue: claim, call script, record outcomes
+    experiments.py champion/challenger experiments: results kept after the ticks, start, stop, promote
     workbench.py  the policy workbench: edit, check, test, what-if, versions, propose and approve
     policywork.py the workbench's checks, tests, diffs and simulations (engine calls, no pages)
 """
@@ -27,7 +28,8 @@ def init_app(app: Flask, state, config: dict | None = None) -> None:
     """Add the console to the API's app: its settings, session signing key, headers and pages.
     `state` is the app's `ApiState` (store, policies); `config` the `console:` settings."""
     # auditlog and keys add their pages to the admin blueprint when imported
-    from arrears.console import admin, auditlog, dashboard, explorer, keys, queue, security, session, workbench  # noqa: F401
+    from arrears.console import (admin, auditlog, dashboard, experiments, explorer, keys, queue,  # noqa: F401
+                                 security, session, workbench)
     from arrears.console.settings import load
     settings = load(config)
     app.extensions["arrears.console"] = settings
@@ -39,3 +41,4 @@ def init_app(app: Flask, state, config: dict | None = None) -> None:
     app.register_blueprint(dashboard.blueprint)
     app.register_blueprint(queue.blueprint)
     app.register_blueprint(workbench.blueprint)
+    app.register_blueprint(experiments.blueprint)

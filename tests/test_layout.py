@@ -45,7 +45,7 @@ MAY_IMPORT = {
     # The console calls the engine and the store, never the HTTP API (it finds the app's state
     # in `current_app.extensions`).
     "console": {*CORE, "engine.store", "engine.kpis", "engine.goals", "engine.report", "engine.simulate",
-                "engine.tick", "plugins", "policies"},
+                "engine.tick", "engine.experiments", "plugins", "policies"},
     "policies": set(),
 }
 

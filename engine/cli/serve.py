@@ -99,6 +99,9 @@ def run(args) -> int:
         from arrears.console.dashboard import DashboardJob
         scheduler.add_periodic(DashboardJob(state_of(app)), app.extensions["arrears.console"].dashboard_minutes,
                                "arrears-dashboard", "arrears dashboard", after_ticks=True)
+        from arrears.console.experiments import ExperimentsJob
+        scheduler.add_periodic(ExperimentsJob(state_of(app)), app.extensions["arrears.console"].dashboard_minutes,
+                               "arrears-experiments", "arrears experiments' results", after_ticks=True)
 
     @contextlib.contextmanager
     def ticking():

@@ -3,7 +3,8 @@
 `start` checks the file (`spec`), then what only the store knows: a policy is active (the
 champion), each challenger's version is stored, untampered, loads, and is not the champion
 itself, and the eligibility's segments are the champion's. `promote` ends the experiment and
-activates the challenger's version in one transaction. Each is audited by the store
+activates the challenger's version in one transaction; `propose_promotion` asks for that
+through maker-checker instead (the console: another user's approval promotes). Each is audited by the store
 (`arrears.engine.store.experiments`), with who did it (`by`).
 """
 from __future__ import annotations
@@ -72,8 +73,9 @@ def stop(store, name: str, *, by: str, now=None) -> dict:
     return store.experiments.end(name, by=by, now=now)
 
 
-def promote(store, name: str, arm: str, *, by: str, now=None) -> dict:
-    """End the running experiment `name` and activate challenger `arm`'s policy version."""
+def _challenger_version(store, name: str, arm: str) -> tuple[dict, dict]:
+    """(the stored experiment `name`, challenger `arm`'s stored policy version); InputError if
+    `arm` is not one of its challengers or its version is no longer stored."""
     row, experiment = stored(store, name)
     challengers = [a.name for a in experiment.arms if a.name != CHAMPION]
     if arm not in challengers:
@@ -81,4 +83,21 @@ def promote(store, name: str, arm: str, *, by: str, now=None) -> dict:
     policy = store.policy_version(experiment.arm(arm).policy)
     if policy is None:
         raise InputError(f"challenger {arm!r}: its policy version {experiment.arm(arm).policy} is no longer stored")
+    return row, policy
+
+
+def promote(store, name: str, arm: str, *, by: str, now=None) -> dict:
+    """End the running experiment `name` and activate challenger `arm`'s policy version."""
+    row, policy = _challenger_version(store, name, arm)
     return store.experiments.promote(name, arm, policy, by=by, now=now, body={"digest": row["digest"]})
+
+
+def propose_promotion(store, name: str, arm: str, *, by: str, note: str = "", now=None) -> dict:
+    """Propose promoting challenger `arm` of the running experiment `name` (maker-checker, as
+    the console does it): a pending proposal of its policy version (`store.proposals`) that a
+    different user approves with `proposals.approve`, which then promotes. Returns the version."""
+    from arrears.engine.store import proposals
+    _row, policy = _challenger_version(store, name, arm)
+    with store.transaction(now=now) as w:
+        proposals.propose(w.conn, policy["digest"], by, note, w.now, experiment=name, arm=arm)
+    return policy

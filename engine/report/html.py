@@ -77,12 +77,21 @@ def render(data: ReportData, goals: dict | None = None, *, generated: datetime |
         sections=[_section(v) for v in data.currencies], segment=data.segment,
         contacts=None if data.contacts is None else contacts_chart(data.contacts),
         goals=None if goals is None else _goals(goals, data),
-        experiment=None if experiment is None else _experiment(experiment))
+        experiment=None if experiment is None else experiment_view(experiment))
 
 
-def _experiment(results: dict) -> dict:
-    """The experiment section: each strategy's debtors and primary KPI, each challenger's
-    difference with its interval and p-value, the alarms and the verdict."""
+def _p_text(p) -> str:
+    if p is None:
+        return "n/a"
+    return "< 0.0001" if p < 0.0001 else f"{p:.4f}"
+
+
+def experiment_view(results: dict) -> dict:
+    """An experiment's results (`Results.to_dict()`) as text for people, for the report's
+    section and the console's page: each strategy's debtors and primary KPI (`rows`), each
+    challenger's difference with its interval and p-value in percentage points or percent
+    (`comparisons`), the sample-ratio check, each challenger's guardrails, the alarms and the
+    verdict."""
     e = results["experiment"]
     kpi = e["primary_metric"]["kpi"]
     scale = 100 if e["primary_metric"]["test"] == "two proportions" else 1
@@ -92,10 +101,24 @@ def _experiment(results: dict) -> dict:
     rows = [(s["name"], results["debtors"].get(s["name"], 0), results["kpis"].get(s["name"], {}).get(kpi) or "n/a")
             for s in e["strategies"]]
     comparisons = [(name, points(c["difference"]), f"{points(c['low'])} to {points(c['high'])}",
-                    "n/a" if c["p_value"] is None else f"{c['p_value']:.4f}") for name, c in results["primary"].items()]
+                    _p_text(c["p_value"])) for name, c in results["primary"].items()]
+    ratio = results.get("sample_ratio")
+    sample_ratio = None if ratio is None else {
+        "observed": ratio["observed"], "expected": {k: f"{v:,.1f}" for k, v in ratio["expected"].items()},
+        "chi_square": "n/a" if ratio["chi_square"] is None else f"{ratio['chi_square']:.2f}",
+        "p_value": _p_text(ratio["p_value"]), "mismatch": ratio["mismatch"]}
+    guardrails = [(name, metric.replace("_", " "), _share(c["champion"]), _share(c["challenger"]),
+                   _p_text(c["p_value"]))
+                  for name, by in results.get("guardrails", {}).items() for metric, c in by.items()]
     label = next((k.label for k in KPIS if k.name == kpi), kpi)
     return {"name": results["name"], "status": results["status"], "kpi": label, "period": results["period"],
-            "rows": rows, "comparisons": comparisons, "alarms": results["alarms"], "verdict": results["verdict"]}
+            "test": e["primary_metric"]["test"], "unit": "points" if scale == 100 else "percent",
+            "rows": rows, "comparisons": comparisons, "sample_ratio": sample_ratio, "guardrails": guardrails,
+            "alarms": results["alarms"], "verdict": results["verdict"]}
+
+
+def _share(value) -> str:
+    return "n/a" if value is None else f"{value:.2%}"
 
 
 def _goals(goals: dict, data: ReportData) -> dict:
