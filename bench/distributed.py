@@ -205,7 +205,8 @@ def _run(args, tmp: Path, postmaster: int | None) -> None:
         runtime = Runtime(load_settings(db=db, broker=args.broker, config=str(config), environ={}), dispatch=False)
         try:
             _reset(runtime.store)
-            rates[n] = _timed(runtime, NOW, f"{n} worker(s): full tick, every decision new", procs, postmaster)
+            rates[n] = _timed(runtime, NOW, f"{n} worker(s): full tick, every decision new", procs,
+                              postmaster)
             one_pct = [f"ACC{i:08d}" for i in range(0, args.accounts, 100)]
             runtime.store.append_events([(aid, Event("note", NOW + timedelta(seconds=25)), None) for aid in one_pct],
                                         now=NOW)

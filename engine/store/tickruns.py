@@ -79,12 +79,13 @@ def abandon_stale(engine, now: float, ttl: float) -> int:
     live `tick` lease now.
     """
     live = select(leases.c.holder).where(leases.c.name == "tick", leases.c.expires_at > now)
-    dead = select(tick_runs.c.id).where(tick_runs.c.status.in_(UNFINISHED), tick_runs.c.requested_at < int(now - ttl),
-                                        tick_runs.c.holder.not_in(live))
+    runs = tick_runs.c
+    dead = select(runs.id).where(runs.status.in_(UNFINISHED), runs.requested_at < int(now - ttl),
+                                 runs.holder.not_in(live))
     with write_transaction(engine) as conn:
         ids = list(conn.execute(dead).scalars())
         if ids:
-            conn.execute(update(tick_runs).where(tick_runs.c.id.in_(ids))
+            conn.execute(update(tick_runs).where(runs.id.in_(ids))
                          .values(status="failed", finished_at=int(now), error=ABANDONED))
             tickpages.abandon(conn, ids, now)      # a distributed run's pages still queued: stopped
         return len(ids)

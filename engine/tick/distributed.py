@@ -215,7 +215,8 @@ def evaluate_page(runtime, tick: str, page_no: int, digest: str, active: str | N
     strategies = _strategies(runtime, tick, policy, now)
     failures: list = []
     observer = decision_observer(store, runtime.dispatcher, now, failures)
-    plan = plan_page(store, policy, page, now, horizon, strategies=strategies, keep_decisions=observer is not None)
+    plan = plan_page(store, policy, page, now, horizon, strategies=strategies,
+                     keep_decisions=observer is not None)
     counts = EvalCounts()
 
     def record(conn, done: dict) -> None:

@@ -14,6 +14,7 @@ import random
 import subprocess
 import time
 from datetime import timedelta
+from functools import partial
 
 import pytest
 
@@ -45,7 +46,8 @@ def _plan(rng: random.Random) -> list[list[str]]:
     return plan
 
 
-def test_random_kills_and_a_broker_restart_lose_nothing_and_send_nothing_twice(world, sink, tmp_path, portfolio):
+def test_random_kills_and_a_broker_restart_lose_nothing_and_send_nothing_twice(world, sink, tmp_path,
+                                                                                portfolio):
     seed = int(os.environ.get("ARREARS_FAULT_SEED") or random.SystemRandom().randrange(2**31))
     rng = random.Random(seed)
     plan = _plan(rng)
@@ -70,7 +72,7 @@ def test_random_kills_and_a_broker_restart_lose_nothing_and_send_nothing_twice(w
                                      for a in portfolio[0]], now=now - timedelta(seconds=1))
             done = rows(store, PAGES, s="done")[0][0]
             leader = _leader(world["db"], broker, config, now)
-            wait_until(lambda d=done, p=leader: rows(store, PAGES, s="done")[0][0] > d or p.poll() is not None, 60, 0.005,
+            wait_until(partial(_moved, store, done, leader), 60, 0.005,
                        what=f"round {k}'s first page (seed {seed})")
             print(f"round {k}: first page at {time.monotonic() - started:.1f} s")
             for fault in faults:
@@ -102,12 +104,14 @@ def test_random_kills_and_a_broker_restart_lose_nothing_and_send_nothing_twice(w
             _, settled = runtime.run(now, "cli")
         statuses = assert_consistent(store, runtime.policy, sink, int(now.timestamp()))      # 0 duplicates
         assert statuses.get("sent", 0) >= 10, (seed, statuses)
-        assert rows(store, "SELECT acct_no, evaluated_at FROM decisions GROUP BY acct_no, evaluated_at "
-                           "HAVING count(*) > 1") == [], f"an account decided twice at one instant (seed {seed})"
+        twice = rows(store, "SELECT acct_no, evaluated_at FROM decisions GROUP BY acct_no, evaluated_at "
+                            "HAVING count(*) > 1")
+        assert twice == [], f"an account decided twice at one instant (seed {seed})"
         # Every page done; but a dead leader's pages it had not sent (nor a worker written) are
         # stopped with its run (tickpages.abandon): the ticks after it decided their accounts.
-        assert rows(store, "SELECT count(*) FROM tick_pages p JOIN tick_runs r ON r.id = p.run_id WHERE "
-                           "p.status <> 'done' AND r.error IS DISTINCT FROM :e", e=tickruns.ABANDONED) == [(0,)], seed
+        left = rows(store, "SELECT count(*) FROM tick_pages p JOIN tick_runs r ON r.id = p.run_id WHERE "
+                           "p.status <> 'done' AND r.error IS DISTINCT FROM :e", e=tickruns.ABANDONED)
+        assert left == [(0,)], seed
         assert rows(store, "SELECT count(DISTINCT evaluated_at) FROM decisions")[0][0] >= ROUNDS
         assert store.verify_audit().ok
     finally:
@@ -131,6 +135,11 @@ def _replacement(db: str, broker: str, config, now) -> subprocess.Popen:
         if leader.wait(60) != SKIPPED:
             return leader
         time.sleep(0.3)
+
+
+def _moved(store, done: int, leader) -> bool:
+    """A page more than `done` is done, or the leader has exited."""
+    return rows(store, PAGES, s="done")[0][0] > done or leader.poll() is not None
 
 
 def _ran(summary):

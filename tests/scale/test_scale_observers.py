@@ -47,7 +47,8 @@ def test_workers_pass_each_changed_decision_to_the_observers_once(world, portfol
         lines = [json.loads(line) for line in seen.read_text(encoding="utf-8").splitlines()]
         told = Counter(account for account, _stage, _pid in lines)
         store = runtime.store
-        decided = Counter(a for (a,) in rows(store, "SELECT a.id FROM decisions d JOIN accounts a USING (acct_no)"))
+        decided = Counter(a for (a,) in rows(store, "SELECT a.id FROM decisions d "
+                                                    "JOIN accounts a USING (acct_no)"))
         assert told == decided and max(told.values()) == 1          # every changed decision, once
         assert sum(told.values()) == summary.decisions_written > 0
         assert len({pid for *_x, pid in lines}) == 2                # told by the workers that wrote the pages
