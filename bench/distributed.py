@@ -10,8 +10,9 @@ not timed). Then, for 1 and for 2 workers (each `--concurrency 1`):
 1. a full tick, every account due and no decision stored (evaluate and queue, no delivery);
 2. an incremental tick with 1% of the accounts due (an event appended to every 100th).
 
-Each line gives the wall time, accounts/s, the CPU seconds of the leader and of the workers
-(their pool processes included) per 10 000 accounts, rows written and WAL bytes per page
+Each line gives the wall time, accounts/s, the CPU seconds of the leader, of the workers
+(their pool processes included) and of PostgreSQL's own processes (a throwaway cluster's
+postmaster and its children, read from /proc) per 10 000 accounts, rows written and WAL bytes per page
 (PostgreSQL's `pg_current_wal_lsn` before and after), and the load average before it: the
 machine may be shared. The last line is the second worker's scaling efficiency,
 (accounts/s with 2) / (2 x accounts/s with 1).
@@ -49,6 +50,26 @@ def _session_cpu(session: int) -> float:
         except OSError:
             continue
         if int(fields[3]) == session:          # field 6 of stat: the session id
+            total += (int(fields[11]) + int(fields[12])) / CLK
+    return total
+
+
+def _server_cpu(postmaster: int | None) -> float:
+    """CPU seconds of a PostgreSQL server: its postmaster, the children it has reaped (its
+    exited backends, `cutime`/`cstime`) and its live children (backends, WAL writer,
+    checkpointer...). 0.0 when the server is not ours to read (`--pg`)."""
+    if postmaster is None:
+        return 0.0
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        if pid == postmaster:
+            total += sum(int(f) for f in fields[11:15]) / CLK     # utime, stime, cutime, cstime
+        elif int(fields[1]) == postmaster:                        # field 4 of stat: the parent
             total += (int(fields[11]) + int(fields[12])) / CLK
     return total
 
@@ -96,14 +117,16 @@ def _stop(procs) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _timed(runtime, now, label: str, procs) -> float:
+def _timed(runtime, now, label: str, procs, postmaster: int | None) -> float:
     store = runtime.store
     load = os.getloadavg()[0]
     cpu_leader = resource.getrusage(resource.RUSAGE_SELF)
     cpu_workers = sum(_session_cpu(p.pid) for p in procs)
+    cpu_server = _server_cpu(postmaster)
     wal = _wal(store)
     _, summary = runtime.run(now, "cli")
     wal = _wal(store) - wal
+    server = _server_cpu(postmaster) - cpu_server
     me = resource.getrusage(resource.RUSAGE_SELF)
     leader = me.ru_utime + me.ru_stime - cpu_leader.ru_utime - cpu_leader.ru_stime
     workers = sum(_session_cpu(p.pid) for p in procs) - cpu_workers
@@ -114,7 +137,8 @@ def _timed(runtime, now, label: str, procs) -> float:
     rate = summary.evaluated / summary.duration if summary.duration else 0.0
     rows = summary.evaluated + summary.decisions_written + summary.actions_queued
     print(f"{label}: {summary.duration:.2f} s wall, {summary.evaluated:,} evaluated ({rate:,.0f} accounts/s), "
-          f"CPU per 10k accounts {leader * 1e4 / n:.2f} s leader + {workers * 1e4 / n:.2f} s workers, "
+          f"CPU per 10k accounts {leader * 1e4 / n:.2f} s leader + {workers * 1e4 / n:.2f} s workers + "
+          f"{server * 1e4 / n:.2f} s PostgreSQL, "
           f"{pages} pages: {rows / pages:,.0f} rows and {wal / pages / 2**20:,.2f} MiB WAL a page "
           f"(load average before: {load:.2f})", flush=True)
     return rate
@@ -140,7 +164,7 @@ def main(argv=None) -> None:
             from tests.redisserver import RedisServer
             server = RedisServer(tmp / "redis")
             args.broker = server.start()
-        _run(args, tmp)
+        _run(args, tmp, cluster.pid() if cluster is not None else None)
     finally:
         if cluster is not None:
             cluster.stop()
@@ -149,7 +173,7 @@ def main(argv=None) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _run(args, tmp: Path) -> None:
+def _run(args, tmp: Path, postmaster: int | None) -> None:
     from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
@@ -181,11 +205,13 @@ def _run(args, tmp: Path) -> None:
         runtime = Runtime(load_settings(db=db, broker=args.broker, config=str(config), environ={}), dispatch=False)
         try:
             _reset(runtime.store)
-            rates[n] = _timed(runtime, NOW, f"{n} worker(s): full tick, every decision new", procs)
+            rates[n] = _timed(runtime, NOW, f"{n} worker(s): full tick, every decision new", procs,
+                              postmaster)
             one_pct = [f"ACC{i:08d}" for i in range(0, args.accounts, 100)]
             runtime.store.append_events([(aid, Event("note", NOW + timedelta(seconds=25)), None) for aid in one_pct],
                                         now=NOW)
-            _timed(runtime, NOW + timedelta(seconds=30), f"{n} worker(s): incremental tick, 1% due", procs)
+            _timed(runtime, NOW + timedelta(seconds=30), f"{n} worker(s): incremental tick, 1% due", procs,
+                   postmaster)
         finally:
             runtime.close()
             _stop(procs)

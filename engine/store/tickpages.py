@@ -10,7 +10,8 @@
 A page is `queued` until its worker marks it `done` (or `stopped`: the policy changed) in the
 page's own write transaction, and only a `queued` page can be finished: a page the broker
 delivers twice (a worker died before acknowledging it, a visibility timeout passed) is
-written once, and the leader, which polls `progress`, counts it once.
+written once, and the leader, which polls `progress`, counts it once. The pages a dead
+leader's run left queued are `stopped` when the run is recorded abandoned (`abandon`).
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from arrears.engine.store.schema import tick_pages
 KINDS = ("evaluate", "deliver")
 KEEP_DAYS = 7               # pages of ticks finished longer ago than this are removed (`prune`)
 STATUSES = ("queued", "done", "stopped")
+ABANDONED = "its tick's leader stopped before the end: the next tick decides its accounts"
 
 
 @dataclass
@@ -74,6 +76,19 @@ def finish(conn: Connection, tick: str, kind: str, page_no: int, outcome: str, c
     stmt = (update(tick_pages).where(t.tick == tick, t.kind == kind, t.page_no == page_no, t.status == "queued")
             .values(status=outcome, counts=canonical(counts), worker=worker, finished_at=float(now)))
     return conn.execute(stmt).rowcount == 1
+
+
+def abandon(conn: Connection, run_ids: list[int], now: float) -> int:
+    """Stop the pages still queued of runs recorded abandoned (their leader died); returns how
+    many. A leader killed between recording a page and sending its task leaves a page no one
+    will send, queued for ever. A task of such a page still at the broker then finds it
+    finished and writes nothing: its accounts are still due, and the next tick decides them."""
+    if not run_ids:
+        return 0
+    t = tick_pages.c
+    stmt = (update(tick_pages).where(t.run_id.in_(run_ids), t.status == "queued")
+            .values(status="stopped", counts=canonical({"stopped": ABANDONED}), finished_at=float(now)))
+    return conn.execute(stmt).rowcount
 
 
 def finish_alone(engine, tick: str, kind: str, page_no: int, outcome: str, counts: dict, worker: str,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, insert, select, update
 
+from arrears.engine.store import tickpages
 from arrears.engine.store.codec import canonical
 from arrears.engine.store.db import read_transaction, write_transaction
 from arrears.engine.store.schema import leases, tick_runs
@@ -70,19 +71,24 @@ def finish(engine, run_id: int, status: str, now: int, *, summary: dict | None =
 
 
 def abandon_stale(engine, now: float, ttl: float) -> int:
-    """Mark failed the unfinished runs of dead processes; returns how many.
+    """Mark failed the unfinished runs of dead processes, and stop the pages they left queued
+    (`tickpages.abandon`); returns how many runs.
 
     A run counts as dead when it was requested more than `ttl` seconds ago (a live tick
     renews its lease at least every third of that) and its holder does not hold the
     live `tick` lease now.
     """
     live = select(leases.c.holder).where(leases.c.name == "tick", leases.c.expires_at > now)
-    stmt = (update(tick_runs)
-            .where(tick_runs.c.status.in_(UNFINISHED), tick_runs.c.requested_at < int(now - ttl),
-                   tick_runs.c.holder.not_in(live))
-            .values(status="failed", finished_at=int(now), error=ABANDONED))
+    runs = tick_runs.c
+    dead = select(runs.id).where(runs.status.in_(UNFINISHED), runs.requested_at < int(now - ttl),
+                                 runs.holder.not_in(live))
     with write_transaction(engine) as conn:
-        return conn.execute(stmt).rowcount
+        ids = list(conn.execute(dead).scalars())
+        if ids:
+            conn.execute(update(tick_runs).where(runs.id.in_(ids))
+                         .values(status="failed", finished_at=int(now), error=ABANDONED))
+            tickpages.abandon(conn, ids, now)      # a distributed run's pages still queued: stopped
+        return len(ids)
 
 
 def get(conn: Connection, run_id: int):

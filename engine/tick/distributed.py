@@ -13,7 +13,9 @@ to this module instead of `evaluate_due` and `dispatch_due`:
   A worker (`arrears worker`) plans and writes the page with the tick's own code
   (`pageplan.plan_page`, `evaluate.write_page`: the revision and decision-key checks, the
   act-once outbox keys) and marks it `done` in the page's transaction, so a page delivered
-  twice is written once. The leader polls `tick_pages` until no page is queued, renewing
+  twice is written once; after that commit it passes the page's changed decisions to the
+  plugins' `arrears_decision` observers, as a local tick does (`runner.decision_observer`).
+  The leader polls `tick_pages` until no page is queued, renewing
   the lease, and sums the pages' counts into the tick's summary.
 - **deliver**: the leader marks rows a dead dispatcher left `sending` as `unknown` (as a
   local tick does), splits the due outbox rows by debtor into `delivery_tasks` parts, and
@@ -53,6 +55,7 @@ from arrears.engine.store.due import DuePage
 from arrears.engine.tick.dispatch import DispatchCounts, abandon_orphans, deliver_rows
 from arrears.engine.tick.evaluate import DuePages, EvalCounts, PolicyChanged, note_plugin_failures, write_page
 from arrears.engine.tick.pageplan import plan_page
+from arrears.engine.tick.runner import decision_observer
 
 EVALUATE_TASK = "arrears.evaluate_page"
 DELIVER_TASK = "arrears.deliver"
@@ -210,7 +213,10 @@ def evaluate_page(runtime, tick: str, page_no: int, digest: str, active: str | N
                         "its accounts are decided by the next tick, under it")
     page = DuePage(np.asarray(acct_nos, dtype=np.int64), np.asarray(revisions, dtype=np.int64))
     strategies = _strategies(runtime, tick, policy, now)
-    plan = plan_page(store, policy, page, now, horizon, strategies=strategies)
+    failures: list = []
+    observer = decision_observer(store, runtime.dispatcher, now, failures)
+    plan = plan_page(store, policy, page, now, horizon, strategies=strategies,
+                     keep_decisions=observer is not None)
     counts = EvalCounts()
 
     def record(conn, done: dict) -> None:
@@ -219,12 +225,17 @@ def evaluate_page(runtime, tick: str, page_no: int, digest: str, active: str | N
             raise PageDone(page_no)
 
     try:
-        write_page(store, policy, plan, page, now_s, counts, active, strategies, record)
+        changed = write_page(store, policy, plan, page, now_s, counts, active, strategies, record)
     except PolicyChanged as exc:
         return _stopped(store, tick, "evaluate", page_no, str(exc))
     except PageDone:
         return "duplicate"
     note_plugin_failures(store, plan, page, now_s, counts)
+    if observer is not None and len(changed):       # after the commit, at most once: as a local tick
+        observer([plan.db.decision(int(i)) for i in changed])
+        if failures:        # the leader's summary has them if it had not summed this page yet; the audit has
+            tickpages.finish_alone(store.engine, tick, "evaluate", page_no, "done",  # them in any case
+                                   {"plugin_failures": failures}, worker, time.time(), merge=True)
     return "done"
 
 

@@ -107,7 +107,7 @@ def run_tick(store, policy, now: datetime, *, dispatcher=None, dispatch: bool = 
         summary.skipped_reason = f"another process holds the tick lease: {lease.describe_holder()}"
         return summary
     try:
-        observer = _observer(store, dispatcher, now, summary) if dispatcher is not None else None
+        observer = decision_observer(store, dispatcher, now, summary.plugin_failures)
         counts = EvalCounts()
         strategies = Strategies.load(store, policy, now, facts=getattr(policy, "plugin_facts", None))
         if evaluate and scale is not None:       # on Celery workers (arrears.engine.tick.distributed),
@@ -145,26 +145,28 @@ def _phase(progress, name: str):
     return lambda done, total: progress(name, done, total)
 
 
-def _observer(store, dispatcher, now, summary: TickSummary):
-    """Pass changed decisions to `arrears_decision` observers, if any plugin implements it.
+def decision_observer(store, dispatcher, now, failures: list):
+    """Pass changed decisions to `arrears_decision` observers; None when no plugin implements
+    it (or there is no `dispatcher`). The plugins' failures are audited and appended to
+    `failures` (a tick summary's `plugin_failures`).
 
     Materialising full decisions costs ~100 µs each, so it is done only when someone
     listens. Observers are told after the page is committed, at most once: a crash in
-    between loses the notification, not the decision (the `decisions` table has it).
+    between loses the notification, not the decision (the `decisions` table has it). The
+    local tick calls it per page here; a distributed tick's worker after its page's commit
+    (`distributed.evaluate_page`).
     """
-    if not dispatcher.pm.hook.arrears_decision.get_hookimpls():
+    if dispatcher is None or not dispatcher.pm.hook.arrears_decision.get_hookimpls():
         return None
     from arrears.engine.domain.clock import as_epoch
 
     def observe(decisions) -> None:
-        failures = []
+        found = []
         for decision in decisions:
-            failures += dispatcher.notify_decision(decision)
-        if failures:
-            items = [f.to_dict() for f in failures]
-            summary.plugin_failures += items
+            found += dispatcher.notify_decision(decision)
+        if found:
+            items = [f.to_dict() for f in found]
+            failures.extend(items)
             store.audit("plugin.failed", "decisions", {"hook": "arrears_decision", "failures": items[:100],
                                                        "count": len(items)}, now=as_epoch(now))
     return observe
-
-

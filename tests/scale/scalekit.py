@@ -15,6 +15,7 @@ from tests.tick.tickkit import ROUTES, WEBHOOK_SECRET
 from tests.waiting import wait_until
 
 ARREARS = Path(sys.executable).with_name("arrears")
+ACCOUNTS = 60                # the portfolio of the tests (conftest.portfolio)
 
 
 def write_config(path: Path, sink_url: str, *, batch_size: int = 25, visibility: float = 2.0,
@@ -52,8 +53,9 @@ name = "Example Ltd"
 class Workers:
     """`arrears worker` processes on one database and broker; `stop()` ends them all."""
 
-    def __init__(self, db: str, broker: str, config: Path, logs: Path):
+    def __init__(self, db: str, broker: str, config: Path, logs: Path, *, env: dict | None = None):
         self.db, self.broker, self.config, self.logs = db, broker, config, logs
+        self.env = env or {}        # more environment for the workers (PYTHONPATH for a plugin)
         self.procs: list[subprocess.Popen] = []
 
     def start(self, n: int = 1, *, wait: bool = True) -> list[subprocess.Popen]:
@@ -61,7 +63,7 @@ class Workers:
         started = []
         for _ in range(n):
             log = self.logs / f"worker-{len(self.procs)}.log"
-            env = {k: v for k, v in os.environ.items() if not k.startswith("ARREARS_")}
+            env = {k: v for k, v in os.environ.items() if not k.startswith("ARREARS_")} | self.env
             proc = subprocess.Popen([str(ARREARS), "worker", "--db", self.db, "--broker", self.broker,
                                      "--config", str(self.config), "--concurrency", "1"],
                                     stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env,

@@ -15,45 +15,11 @@ from arrears.engine.tick.service import Runtime
 from arrears.engine.tick.settings import load_settings
 from arrears.plugins.dispatch import Dispatcher
 from arrears.plugins.testing import RecordingServer, plugin_manager
-from tests.scale.scalekit import ARREARS, Workers, write_config
-from tests.tick.tickkit import (
-    MONDAY,
-    assert_consistent,
-    dispatcher_config,
-    keys_received,
-    load,
-    load_portfolio,
-    rows,
-)
+from tests.scale.scalekit import ACCOUNTS, ARREARS, write_config
+from tests.tick.tickkit import MONDAY, assert_consistent, dispatcher_config, keys_received, load, rows
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.slow]
-ACCOUNTS = 60
-
-
-@pytest.fixture(scope="module")
-def portfolio():
-    return load_portfolio(ACCOUNTS, seed=11)
-
-
-@pytest.fixture
-def sink():
-    with RecordingServer() as server:
-        yield server
-
-
-@pytest.fixture
-def world(pg_url, redis_url, tmp_path, sink, portfolio, policy):
-    """A PostgreSQL database holding the portfolio, a config file, and workers to start."""
-    with Store(pg_url) as store:
-        load(store, *portfolio)
-    config = write_config(tmp_path / "arrears.toml", sink.url)
-    workers = Workers(pg_url, redis_url, config, tmp_path)
-    try:
-        yield {"db": pg_url, "broker": redis_url, "config": config, "workers": workers, "sink": sink}
-    finally:
-        workers.stop()
-
 
 
 def _runtime(world) -> Runtime:

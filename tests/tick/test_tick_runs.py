@@ -111,6 +111,27 @@ def test_runs_of_dead_processes_are_marked_abandoned(store):
     assert status == {dead: ("failed", tickruns.ABANDONED), live: ("running", None), young: ("pending", None)}
 
 
+def test_the_pages_an_abandoned_run_left_queued_are_stopped(store):
+    """A leader killed between recording a distributed tick's page and sending its task leaves a
+    page no one will send: it is stopped with its run, not left queued for ever; the pages of
+    a live run and those already done are left alone."""
+    from arrears.engine.store import tickpages
+    engine, now = store.engine, time.time()
+    dead = tickruns.create(engine, trigger="cli", at=0, holder="dead:1:a", dispatch=True, now=int(now) - 900)
+    live = tickruns.create(engine, trigger="cli", at=0, holder="live:2:b", dispatch=True, now=int(now) - 900)
+    acquire(engine, "tick", "live:2:b", now=now, ttl=600)
+    tickpages.queue(engine, "t-dead", "evaluate", [(0, 5), (1, 5)], run_id=dead, now=now - 900)
+    tickpages.queue(engine, "t-live", "evaluate", [(0, 5)], run_id=live, now=now - 900)
+    tickpages.finish_alone(engine, "t-dead", "evaluate", 0, "done", {"evaluated": 5}, "w:1", now - 800)
+    assert tickruns.abandon_stale(engine, now, ttl=300) == 1
+    dead_pages = tickpages.progress(engine, "t-dead", "evaluate")
+    assert dead_pages.statuses == {"done": 1, "stopped": 1} and dead_pages.counts == {"evaluated": 5}
+    assert dead_pages.notes == [tickpages.ABANDONED]
+    assert tickpages.progress(engine, "t-live", "evaluate").statuses == {"queued": 1}
+    with engine.begin() as conn:        # a task of the stopped page, still at the broker, writes nothing
+        assert not tickpages.finish(conn, "t-dead", "evaluate", 1, "done", {"evaluated": 5}, "w:2", now)
+
+
 def test_a_run_sweeps_the_abandoned_ones_first(store):
     dead = tickruns.create(store.engine, trigger="scheduled", at=0, holder="dead:1:a", dispatch=True,
                            now=int(time.time()) - 3600)
