@@ -69,8 +69,10 @@ class Strategies:
         """The policy strategy `arm` decides with (the champion's for `champion` and `ineligible`)."""
         return self.challengers.get(arm, self.champion)
 
-    def split(self, store, acct_nos, now: datetime.datetime) -> Split:
-        """Each of `acct_nos`' strategy (see the module docstring); reads, writes nothing."""
+    def split(self, store, acct_nos, now: datetime.datetime, *, batch=None) -> Split:
+        """Each of `acct_nos`' strategy (see the module docstring); reads, writes nothing.
+        `batch`: the accounts' loaded batch, if the caller has it (else the rows of new debtors
+        are read when the eligibility needs their facts)."""
         if not self.live:
             return Split(np.full(len(acct_nos), CHAMPION, dtype=object))
         debtors, known = store.experiments.page_arms(self.experiment_id, acct_nos)
@@ -78,8 +80,9 @@ class Strategies:
         unknown = np.asarray([d not in known for d in debtors], dtype=bool)
         new = {}
         if unknown.any():
-            rows = np.asarray(acct_nos)[unknown]
-            new = self._assign(lambda: store.load_batch(rows), debtors[unknown], now)
+            rows = np.flatnonzero(unknown)
+            new = self._assign(lambda: batch.take(rows) if batch is not None
+                               else store.load_batch(np.asarray(acct_nos)[rows]), debtors[unknown], now)
         arms = np.asarray([known.get(d) or new[d] for d in debtors.tolist()], dtype=object)
         return Split(arms, sorted(new.items()))
 

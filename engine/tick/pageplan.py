@@ -75,20 +75,27 @@ def plan_page(store, policy, page, now: datetime, horizon: int, *, ahead: bool =
     while an experiment runs, each account is decided under its debtor's strategy, one
     column-wise `decide_batch` per strategy, and the plans are merged in page order.
     """
-    if strategies is not None and strategies.live:
-        return _plan_split(store, strategies, page, now, horizon, ahead, keep_decisions)
-    now_s = as_epoch(now)
     stored = None
     if ahead:
         with read_transaction(store.engine) as conn:
             stored = tickstore.current_state(conn, page.acct_nos)[1]
-    db = decide_batch(store.load_batch(page.acct_nos), policy, now)
+    batch = store.load_batch(page.acct_nos)
+    if strategies is not None and strategies.live:
+        return _plan_split(store, strategies, page, batch, stored, now, horizon, keep_decisions)
+    return _plan(policy, page, batch, stored, now, horizon, keep_decisions)
+
+
+def _plan(policy, page, batch, stored, now: datetime, horizon: int, keep_decisions: bool) -> PagePlan:
+    """The plan of `page` (its loaded `batch`) decided under `policy`; `stored`: the stored
+    decision keys when planning ahead (every changed row's `decisions` row built now), else None."""
+    now_s = as_epoch(now)
+    db = decide_batch(batch, policy, now)
     cols = columns.summarise(db)
     queue = np.flatnonzero(cols.action_ok & (cols.not_before <= now_s + horizon))
     plan = PagePlan(keys=cols.keys, next_eval=cols.next_eval.tolist(), suppressed=cols.suppressed,
                     queue=queue, outbox_rows=_outbox_rows(db, cols, page.acct_nos, queue, now_s),
                     db=db if keep_decisions else None, plugin_failures=db.plugin_failures)
-    if ahead:
+    if stored is not None:
         plan.has_body = cols.keys != stored
         plan.decision_rows = _decision_rows(db, cols, page, np.flatnonzero(plan.has_body), policy, now_s)
     else:
@@ -119,9 +126,10 @@ def _outbox_rows(db, cols, acct_nos: np.ndarray, queue: np.ndarray, now_s: int) 
                     repeat(now_s, n), repeat(now_s, n), payloads))
 
 
-def _plan_split(store, strategies, page, now, horizon, ahead, keep_decisions) -> PagePlan:
-    """The page decided per strategy (one sub-page per policy) and merged back in page order."""
-    split = strategies.split(store, page.acct_nos, now)
+def _plan_split(store, strategies, page, batch, stored, now, horizon, keep_decisions) -> PagePlan:
+    """The page decided per strategy and merged back in page order: its one loaded `batch` is
+    split in memory (`Batch.take`), one sub-batch and one `decide_batch` per distinct policy."""
+    split = strategies.split(store, page.acct_nos, now, batch=batch)
     groups: dict[str, tuple] = {}
     for arm in dict.fromkeys(split.arms.tolist()):
         policy = strategies.policy_of(arm)
@@ -132,9 +140,11 @@ def _plan_split(store, strategies, page, now, horizon, ahead, keep_decisions) ->
     parts = []
     for policy, mask in groups.values():
         idx = np.flatnonzero(mask)
-        sub = page if len(idx) == len(page) else DuePage(page.acct_nos[idx], page.revisions[idx])
-        parts.append((idx, plan_page(store, policy, sub, now, horizon, ahead=ahead, keep_decisions=keep_decisions)))
-    plan = parts[0][1] if len(parts) == 1 else _merge(len(page), parts, ahead)
+        whole = len(idx) == len(page)
+        sub = page if whole else DuePage(page.acct_nos[idx], page.revisions[idx])
+        sub_stored = None if stored is None else (stored if whole else stored[idx])
+        parts.append((idx, _plan(policy, sub, batch.take(idx), sub_stored, now, horizon, keep_decisions)))
+    plan = parts[0][1] if len(parts) == 1 else _merge(len(page), parts, stored is not None)
     plan.assignments = split.new
     return plan
 
