@@ -72,6 +72,14 @@ def stop(store, name: str, *, by: str, now=None) -> dict:
     return store.experiments.end(name, by=by, now=now)
 
 
+def pause(store, strategies, *, by: str = "tick", now=None) -> dict | None:
+    """Pause the experiment `strategies` (`live.Strategies`) found it cannot run, for its
+    `pause_reason`; None if there is none to pause (or another process paused it first)."""
+    if strategies.paused is None:
+        return None
+    return store.experiments.pause(strategies.paused["name"], strategies.pause_reason, by=by, now=now)
+
+
 def promote(store, name: str, arm: str, *, by: str, now=None) -> dict:
     """End the running experiment `name` and activate challenger `arm`'s policy version."""
     row, experiment = stored(store, name)

@@ -53,7 +53,7 @@ class Results:
         row = self.row
         return {"name": row["name"], "status": row["status"], "started_at": row["started_at"],
                 "started_by": row["started_by"], "ended_at": row["ended_at"], "ended_by": row["ended_by"],
-                "promoted": row["promoted"], "champion_policy": row["champion_digest"],
+                "promoted": row["promoted"], "paused_reason": row.get("paused_reason"), "champion_policy": row["champion_digest"],
                 "experiment": self.experiment.to_dict(),
                 "period": None if self.period is None else {"from": self.period[0], "to": self.period[1]},
                 "debtors": dict(self.debtors), "kpis": self.kpis, "series": list(self.series),
@@ -66,7 +66,9 @@ class Results:
         """Plain text for the terminal."""
         e, row = self.experiment, self.row
         lines = [f"experiment {e.name}: {row['status']}, {e.start} to {e.end}"
-                 + (f" (promoted {row['promoted']})" if row["promoted"] else "")]
+                 + (f" (promoted {row['promoted']})" if row["promoted"] else "")
+                 + (f"; paused by the tick, everyone decided under the champion: {row['paused_reason']}"
+                    if row.get("paused_reason") else "")]
         lines.append("debtors: " + ", ".join(f"{arm} {n:,}" for arm, n in self.debtors.items()) if self.debtors
                      else "debtors: none assigned yet")
         needed = e.sample_size()

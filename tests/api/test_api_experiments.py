@@ -74,3 +74,17 @@ def test_an_unknown_challenger_policy_is_409_and_nothing_starts(api, state):
     assert r.status_code == 409 and "no stored policy version" in r.get_json()["detail"]
     assert api.get("/v1/experiments", role="compliance").get_json() == {"items": []}
     assert json.loads(api.get("/v1/experiments", role="compliance").data) == {"items": []}
+
+
+def test_uploading_a_policy_while_an_experiment_runs_is_409_and_nothing_changes(api, state):
+    digest = _challenger(state)
+    body = _text(challengers=[{"name": "sms-first", "policy": digest, "share": 50}])
+    assert api.post("/v1/experiments", data=body, content_type=YAML, role="compliance").status_code == 201
+    champion = state.policies.active().digest
+    other = CHALLENGER.replace('version: "1.1.0-sms"', 'version: "1.2.0"').encode("utf-8")
+    r = api.post("/v1/policies", data=other, content_type=YAML, role="compliance")
+    assert r.status_code == 409
+    assert "experiment 'sms-first' is running" in r.get_json()["detail"]
+    assert state.policies.active().digest == champion
+    assert api.post("/v1/experiments/sms-first/stop", role="compliance").status_code == 200
+    assert api.post("/v1/policies", data=other, content_type=YAML, role="compliance").status_code == 201
