@@ -23,8 +23,8 @@ def components() -> dict:
     """The experiments resource's component schemas."""
     record = _object({"id": INT, "name": STR, "digest": STR, "salt": STR, "champion_digest": STR,
                       "status": {"enum": ["running", "paused", "stopped", "promoted"]}, "started_at": EPOCH,
-                      "started_by": STR, "ended_at": nullable(EPOCH), "ended_by": OPT_STR, "promoted": OPT_STR,
-                      "paused_reason": OPT_STR},
+                      "started_by": STR, "ended_at": nullable(EPOCH), "ended_by": OPT_STR,
+                      "promoted": OPT_STR, "paused_reason": OPT_STR},
                      RECORD, "An experiment as stored: its file's digest, the champion's policy when it started, "
                              "its status, who started and ended it; `paused_reason`: why the tick paused it "
                              "(everyone is then decided under the champion until it is stopped).")

@@ -27,8 +27,8 @@ PERIOD = (
     Param("to", DATE, "Last day of the period (included).", required=True),
     Param("group_by", {"type": "string", "enum": list(GROUP_BY)},
           "One row per segment (at the end of the period), aging bucket (at its start), channel kind, "
-          "decided stage or experiment strategy (of the latest decision made under an experiment); default the "
-          "whole portfolio."),
+          "decided stage or experiment strategy (of the latest decision made under an experiment); "
+          "default the whole portfolio."),
     Param("policy", DIGEST,
           "Aging buckets, segments and promise tolerance of this stored policy version (its digest); "
           "default the active policy."),

@@ -66,8 +66,8 @@ class Strategies:
                 return cls(champion)
             challengers = {arm.name: _stored_policy(store, arm.name, arm.policy, facts)
                            for arm in experiment.arms[1:]}
-            eligibility = None if experiment.eligibility is None else compile_condition(experiment.eligibility,
-                                                                                        facts)
+            eligibility = (None if experiment.eligibility is None
+                           else compile_condition(experiment.eligibility, facts))
         except (PolicyError, PolicyTampered, LookupError) as exc:
             return cls(champion, pause_reason=_reason(exc), paused=row)
         return cls(champion, experiment, row["id"], challengers, eligibility)

@@ -53,7 +53,8 @@ class Results:
         row = self.row
         return {"name": row["name"], "status": row["status"], "started_at": row["started_at"],
                 "started_by": row["started_by"], "ended_at": row["ended_at"], "ended_by": row["ended_by"],
-                "promoted": row["promoted"], "paused_reason": row.get("paused_reason"), "champion_policy": row["champion_digest"],
+                "promoted": row["promoted"], "paused_reason": row.get("paused_reason"),
+                "champion_policy": row["champion_digest"],
                 "experiment": self.experiment.to_dict(),
                 "period": None if self.period is None else {"from": self.period[0], "to": self.period[1]},
                 "debtors": dict(self.debtors), "kpis": self.kpis, "series": list(self.series),

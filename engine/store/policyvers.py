@@ -60,9 +60,9 @@ def _refuse_during_experiment(conn: Connection, name: str, version: str) -> None
     found = conn.execute(select(experiments_t.c.name, experiments_t.c.status)
                          .where(experiments_t.c.status.in_(("running", "paused")))).first()
     if found is not None:
-        raise InputError(f"cannot activate {name} {version}: experiment {found.name!r} is {found.status} with the "
-                         f"active policy as its champion; stop it (arrears experiment stop {found.name}) or "
-                         f"promote a challenger first")
+        raise InputError(f"cannot activate {name} {version}: experiment {found.name!r} is {found.status} "
+                         f"with the active policy as its champion; stop it (arrears experiment stop "
+                         f"{found.name}) or promote a challenger first")
 
 
 def tampered(conn: Connection, digest: str, source: str) -> str | None:

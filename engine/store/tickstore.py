@@ -35,7 +35,8 @@ DECISION_COLUMNS = ("acct_no", "evaluated_at", "revision", "policy_digest", "sta
                     "action_type", "channel", "not_before", "next_evaluation_at", "body", "priority",
                     "experiment_id", "strategy")
 OUTBOX_COLUMNS = ("acct_no", "decision_id", "stage", "attempt", "episode_key", "channel", "status",
-                  "tries", "next_attempt_at", "created_at", "updated_at", "payload", "experiment_id", "strategy")
+                  "tries", "next_attempt_at", "created_at", "updated_at", "payload", "experiment_id",
+                  "strategy")
 REVIVABLE = ("failed", "cancelled")     # ended without delivering anything
 PAGE_CACHE_KIB = 65_536         # SQLite page cache while a page is written
 CHECKPOINT_PAGES = 32_768       # WAL pages (128 MiB at 4 KiB) before a page write checkpoints

@@ -100,10 +100,11 @@ def test_kpis_by_strategy_over_http_and_the_command_line(api, state, db_url, cap
     r = api.get("/v1/kpis?from=2026-10-01&to=2026-11-23&group_by=strategy", role="compliance")
     assert r.status_code == 200
     http = r.get_json()
-    assert http["group_by"] == "strategy" and {g["group"] for g in http["groups"]} == {"champion", "sms-first"}
+    assert http["group_by"] == "strategy"
+    assert {g["group"] for g in http["groups"]} == {"champion", "sms-first"}
     for name in ("ARREARS_DATABASE_URL", "ARREARS_POLICY", "ARREARS_CONFIG"):
         monkeypatch.delenv(name, raising=False)
-    code = main(["kpis", "--from", "2026-10-01", "--to", "2026-11-23", "--db", db_url, "--group-by", "strategy",
-                 "--format", "json"])
+    code = main(["kpis", "--from", "2026-10-01", "--to", "2026-11-23", "--db", db_url,
+                 "--group-by", "strategy", "--format", "json"])
     cli = json.loads(capsys.readouterr().out)
     assert code == 0 and cli["groups"] == http["groups"]
