@@ -7,7 +7,7 @@ the sample-ratio check, guardrail alarms, and a verdict in plain words.
 
 The period is the experiment's start to its end (or today, if sooner). The KPIs are the KPI
 table's, computed per strategy over the debtors assigned to it (`compute_kpis` grouped by a
-`strategy` label; `ineligible` debtors and those never assigned are left out); the primary
+`assigned_strategy` label; `ineligible` debtors and those never assigned are left out); the primary
 metric is tested as `metrics.TESTS` says, each challenger against the champion (`stats`).
 """
 from __future__ import annotations
@@ -28,7 +28,9 @@ from arrears.engine.kpis.catalogue import BY_NAME as KPIS
 from arrears.engine.kpis.ledger import object_array
 from arrears.engine.policy.load import load_policy
 
-LABEL = "strategy"
+# The ledger label of each account's assigned strategy (not `group_by="strategy"`, which reads the
+# strategy recorded on the account's latest decision: the results count the assigned debtors).
+LABEL = "assigned_strategy"
 GUARDRAIL_ALPHA = 0.05
 
 
