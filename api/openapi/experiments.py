@@ -9,7 +9,7 @@ INT = {"type": "integer", "minimum": 0}
 EPOCH = {"type": "integer", "description": "Epoch seconds."}
 COMPARISON = ("test", "champion", "challenger", "difference", "low", "high", "p_value")
 RECORD = ("id", "name", "digest", "salt", "champion_digest", "status", "started_at", "started_by", "ended_at",
-          "ended_by", "promoted")
+          "ended_by", "promoted", "paused_reason")
 
 
 def _map(values: dict, description: str = "") -> dict:
@@ -22,10 +22,12 @@ def _map(values: dict, description: str = "") -> dict:
 def components() -> dict:
     """The experiments resource's component schemas."""
     record = _object({"id": INT, "name": STR, "digest": STR, "salt": STR, "champion_digest": STR,
-                      "status": {"enum": ["running", "stopped", "promoted"]}, "started_at": EPOCH,
-                      "started_by": STR, "ended_at": nullable(EPOCH), "ended_by": OPT_STR, "promoted": OPT_STR},
+                      "status": {"enum": ["running", "paused", "stopped", "promoted"]}, "started_at": EPOCH,
+                      "started_by": STR, "ended_at": nullable(EPOCH), "ended_by": OPT_STR,
+                      "promoted": OPT_STR, "paused_reason": OPT_STR},
                      RECORD, "An experiment as stored: its file's digest, the champion's policy when it started, "
-                             "its status, who started and ended it.")
+                             "its status, who started and ended it; `paused_reason`: why the tick paused it "
+                             "(everyone is then decided under the champion until it is stopped).")
     comparison = _object({"test": {"enum": ["two proportions", "Welch"]},
                           **{k: NUMBER for k in COMPARISON[1:]}}, COMPARISON,
                          "A challenger against the champion: each one's value (a proportion as a fraction of 1, "
@@ -65,7 +67,8 @@ def components() -> dict:
         "guardrails": _map(_map(ref("ExperimentComparison")), "Per challenger and guardrail metric, the share "
                                                              "of debtors with such an event against the champion."),
         "alarms": {"type": "array", "items": STR}, "verdict": STR},
-        ("name", "status", "started_at", "started_by", "ended_at", "ended_by", "promoted", "champion_policy",
+        ("name", "status", "started_at", "started_by", "ended_at", "ended_by", "promoted", "paused_reason",
+         "champion_policy",
          "experiment", "period", "debtors", "kpis", "series", "primary", "sample_ratio", "guardrails", "alarms", "verdict"),
         "An experiment's results: per-strategy KPIs, the primary metric's difference with its confidence "
         "interval and p-value, the sample-ratio check, guardrail alarms and a verdict in plain words.")

@@ -26,8 +26,9 @@ PERIOD = (
           required=True),
     Param("to", DATE, "Last day of the period (included).", required=True),
     Param("group_by", {"type": "string", "enum": list(GROUP_BY)},
-          "One row per segment (at the end of the period), aging bucket (at its start), channel kind or "
-          "decided stage; default the whole portfolio."),
+          "One row per segment (at the end of the period), aging bucket (at its start), channel kind, "
+          "decided stage or experiment strategy (of the latest decision made under an experiment); "
+          "default the whole portfolio."),
     Param("policy", DIGEST,
           "Aging buckets, segments and promise tolerance of this stored policy version (its digest); "
           "default the active policy."),

@@ -7,11 +7,11 @@ from arrears.api import cursors
 from arrears.api.bodies import YAML_MEDIA
 from arrears.api.openapi.model import ref
 from arrears.api.policytext import compile_checked, problems
-from arrears.api.problems import ApiProblem
+from arrears.api.problems import ApiProblem, input_message
 from arrears.api.resources.common import AT, COMPLIANCE, CURSOR, LIMIT
 from arrears.api.routing import Param, Resource
 from arrears.api.serialize import policy_version
-from arrears.engine.domain.errors import PolicyError
+from arrears.engine.domain.errors import InputError, PolicyError
 from arrears.engine.policy.warnrules import policy_warnings
 from arrears.engine.simulate import DEFAULT_SAMPLE, from_work_queue, simulate
 from arrears.engine.store import policyvers
@@ -135,16 +135,22 @@ def simulate_policy(call):
                 description="Validates the YAML in the body; if valid, stores it as a new version "
                             "(once per digest) and makes it the active policy at once (audited). An "
                             "invalid policy changes nothing: 422 with every problem in `errors`. 201 when "
-                            "the version is new, 200 when it was stored before (it is re-activated).",
+                            "the version is new, 200 when it was stored before (it is re-activated). 409 "
+                            "while an experiment runs or is paused: its champion is the active policy (stop "
+                            "the experiment, or promote a challenger, first).",
                 body=((None, "PolicyDocument"),), body_media=YAML_MEDIA,
                 responses={200: ("Already stored; now active", ref("PolicySource")),
-                           201: ("Stored and activated", ref("PolicySource"))})
+                           201: ("Stored and activated", ref("PolicySource")),
+                           409: ("An experiment is running or paused; nothing was changed", ref("Problem"))})
 def upload_policy(call):
     """POST /v1/policies: upload and activate a policy."""
     policy, text = _compile_or_422(call, "nothing was changed")
     with read_transaction(call.state.store.engine) as conn:
         existed = policyvers.row_by_digest(conn, policy.digest) is not None
-    call.state.policies.activate(policy, text)
+    try:
+        call.state.policies.activate(policy, text)
+    except InputError as exc:
+        raise ApiProblem(409, "conflict", input_message(exc)) from None
     with read_transaction(call.state.store.engine) as conn:
         row = policyvers.row_by_digest(conn, policy.digest)
     return policy_version(row, source=True), 200 if existed else 201

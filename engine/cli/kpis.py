@@ -59,7 +59,7 @@ def register(subparsers) -> None:
         ExitCode.PROBLEMS: "the policy has problems (printed as file:line:col: message)"})
     add_period(parser)
     parser.add_argument("--group-by", choices=GROUP_BY, help="one row per segment, opening aging bucket, "
-                        "channel kind or decided stage (default: the whole portfolio)")
+                        "channel kind, decided stage or experiment strategy (default: the whole portfolio)")
     add_format(parser, TABLE_FORMATS, aliases={"table": "text"})
     add_store_options(parser, "unit costs in [kpis.costs]")
     parser.set_defaults(handler=run)

@@ -68,7 +68,9 @@ def register(subparsers) -> None:
     add_format(parser)
     parser.add_argument("--tick-hours", type=int, default=24, metavar="N",
                         help="simulated hours between ticks, a divisor of 24 (default 24: once a day)")
-    parser.add_argument("--group-by", choices=GROUP_BY, help="KPIs per segment, bucket, channel or stage")
+    # A replay runs no experiment: no strategy to group by.
+    parser.add_argument("--group-by", choices=[g for g in GROUP_BY if g != "strategy"],
+                        help="KPIs per segment, bucket, channel or stage")
     parser.add_argument("--kpis-by", choices=KPIS_BY, help="the KPIs of each calendar month or quarter too "
                         "(the DSO's period average is over these periods; default: months)")
     parser.add_argument("--contacts", metavar="FILE", help="write every contact of the period here (CSV)")

@@ -73,6 +73,14 @@ def stop(store, name: str, *, by: str, now=None) -> dict:
     return store.experiments.end(name, by=by, now=now)
 
 
+def pause(store, strategies, *, by: str = "tick", now=None) -> dict | None:
+    """Pause the experiment `strategies` (`live.Strategies`) found it cannot run, for its
+    `pause_reason`; None if there is none to pause (or another process paused it first)."""
+    if strategies.paused is None:
+        return None
+    return store.experiments.pause(strategies.paused["name"], strategies.pause_reason, by=by, now=now)
+
+
 def _challenger_version(store, name: str, arm: str) -> tuple[dict, dict]:
     """(the stored experiment `name`, challenger `arm`'s stored policy version); InputError if
     `arm` is not one of its challengers or its version is no longer stored."""

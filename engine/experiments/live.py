@@ -9,6 +9,11 @@ under its debtor's strategy: the one recorded at the debtor's first evaluation, 
 now (`assign`) if the debtor meets the eligibility (any of its accounts does, evaluated on
 the champion's facts), else `ineligible` (decided by the champion, left out of the results).
 Jurisdiction guardrails are part of every compiled policy, so they apply to each strategy alike.
+
+A running experiment the tick cannot run safely (a challenger's stored text tampered with, not
+stored or no longer loading; the eligibility naming a segment the champion lacks, or no longer
+compiling) is not raised: `load` returns the champion alone with `pause_reason` set, and the
+tick pauses the experiment (`lifecycle.pause`): an audited alarm, its status says why.
 """
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from arrears.engine.domain.clock import as_epoch
-from arrears.engine.domain.errors import PolicyTampered
+from arrears.engine.domain.errors import PolicyError, PolicyTampered
 from arrears.engine.experiments import assign
 from arrears.engine.experiments.spec import CHAMPION, Experiment, load_experiment
 from arrears.engine.facts.compute import Facts
@@ -44,20 +49,27 @@ class Strategies:
     experiment_id: int | None = None
     challengers: dict = field(default_factory=dict)     # arm name -> CompiledPolicy
     eligibility: object = None                           # compiled condition, None: everyone
+    pause_reason: str | None = None                      # the running experiment cannot run: why
+    paused: dict | None = None                           # and its stored row (the champion decides)
 
     @classmethod
     def load(cls, store, champion, now: datetime.datetime, *, facts: dict | None = None) -> "Strategies":
-        """The strategies at `now`: the running experiment's, if `now` is within its dates.
-        Raises PolicyTampered if a challenger's stored text was edited, PolicyError if it
-        no longer loads, LookupError if its version is not stored."""
+        """The strategies at `now`: the running experiment's, if `now` is within its dates. If it
+        cannot run (see the module docstring), the champion alone, with `pause_reason`."""
         row = store.experiments.running()
         if row is None:
             return cls(champion)
-        experiment = load_experiment(row["source"], f"<experiment {row['name']}>", facts=facts)
-        if not _within(experiment, now):
-            return cls(champion)
-        challengers = {arm.name: _stored_policy(store, arm.policy, facts) for arm in experiment.arms[1:]}
-        eligibility = None if experiment.eligibility is None else compile_condition(experiment.eligibility, facts)
+        try:
+            experiment = load_experiment(row["source"], f"<experiment {row['name']}>", facts=facts,
+                                         segments=tuple(champion.segments))
+            if not _within(experiment, now):
+                return cls(champion)
+            challengers = {arm.name: _stored_policy(store, arm.name, arm.policy, facts)
+                           for arm in experiment.arms[1:]}
+            eligibility = (None if experiment.eligibility is None
+                           else compile_condition(experiment.eligibility, facts))
+        except (PolicyError, PolicyTampered, LookupError) as exc:
+            return cls(champion, pause_reason=_reason(exc), paused=row)
         return cls(champion, experiment, row["id"], challengers, eligibility)
 
     @property
@@ -69,8 +81,10 @@ class Strategies:
         """The policy strategy `arm` decides with (the champion's for `champion` and `ineligible`)."""
         return self.challengers.get(arm, self.champion)
 
-    def split(self, store, acct_nos, now: datetime.datetime) -> Split:
-        """Each of `acct_nos`' strategy (see the module docstring); reads, writes nothing."""
+    def split(self, store, acct_nos, now: datetime.datetime, *, batch=None) -> Split:
+        """Each of `acct_nos`' strategy (see the module docstring); reads, writes nothing.
+        `batch`: the accounts' loaded batch, if the caller has it (else the rows of new debtors
+        are read when the eligibility needs their facts)."""
         if not self.live:
             return Split(np.full(len(acct_nos), CHAMPION, dtype=object))
         debtors, known = store.experiments.page_arms(self.experiment_id, acct_nos)
@@ -78,8 +92,9 @@ class Strategies:
         unknown = np.asarray([d not in known for d in debtors], dtype=bool)
         new = {}
         if unknown.any():
-            rows = np.asarray(acct_nos)[unknown]
-            new = self._assign(lambda: store.load_batch(rows), debtors[unknown], now)
+            rows = np.flatnonzero(unknown)
+            new = self._assign(lambda: batch.take(rows) if batch is not None
+                               else store.load_batch(np.asarray(acct_nos)[rows]), debtors[unknown], now)
         arms = np.asarray([known.get(d) or new[d] for d in debtors.tolist()], dtype=object)
         return Split(arms, sorted(new.items()))
 
@@ -119,11 +134,19 @@ def _within(experiment: Experiment, now: datetime.datetime) -> bool:
     return experiment.start <= day <= experiment.end
 
 
-def _stored_policy(store, digest: str, facts):
+def _stored_policy(store, arm: str, digest: str, facts):
     row = store.policy_version(digest)
     if row is None:
-        raise LookupError(f"the challenger's policy {digest} is not stored")
+        raise LookupError(f"challenger {arm!r}: its policy version {digest} is not stored")
     problem = store.policy_tampering(digest, row["source"])
     if problem is not None:
-        raise PolicyTampered(problem)
+        raise PolicyTampered(f"challenger {arm!r}: {problem}")
     return load_policy(row["source"], filename=f"<stored policy {row['name']} {row['version']}>", facts=facts)
+
+
+def _reason(exc: Exception) -> str:
+    """One line: why the experiment cannot run."""
+    text = str(exc.args[0]) if isinstance(exc, LookupError) and exc.args else str(exc)
+    if isinstance(exc, PolicyError):
+        text = f"it no longer fits the champion or a challenger no longer loads: {text}"
+    return " ".join(text.split())

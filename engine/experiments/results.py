@@ -7,7 +7,7 @@ the sample-ratio check, guardrail alarms, and a verdict in plain words.
 
 The period is the experiment's start to its end (or today, if sooner). The KPIs are the KPI
 table's, computed per strategy over the debtors assigned to it (`compute_kpis` grouped by a
-`strategy` label; `ineligible` debtors and those never assigned are left out); the primary
+`assigned_strategy` label; `ineligible` debtors and those never assigned are left out); the primary
 metric is tested as `metrics.TESTS` says, each challenger against the champion (`stats`).
 """
 from __future__ import annotations
@@ -28,7 +28,9 @@ from arrears.engine.kpis.catalogue import BY_NAME as KPIS
 from arrears.engine.kpis.ledger import object_array
 from arrears.engine.policy.load import load_policy
 
-LABEL = "strategy"
+# The ledger label of each account's assigned strategy (not `group_by="strategy"`, which reads the
+# strategy recorded on the account's latest decision: the results count the assigned debtors).
+LABEL = "assigned_strategy"
 GUARDRAIL_ALPHA = 0.05
 
 
@@ -53,7 +55,8 @@ class Results:
         row = self.row
         return {"name": row["name"], "status": row["status"], "started_at": row["started_at"],
                 "started_by": row["started_by"], "ended_at": row["ended_at"], "ended_by": row["ended_by"],
-                "promoted": row["promoted"], "champion_policy": row["champion_digest"],
+                "promoted": row["promoted"], "paused_reason": row.get("paused_reason"),
+                "champion_policy": row["champion_digest"],
                 "experiment": self.experiment.to_dict(),
                 "period": None if self.period is None else {"from": self.period[0], "to": self.period[1]},
                 "debtors": dict(self.debtors), "kpis": self.kpis, "series": list(self.series),
@@ -66,7 +69,9 @@ class Results:
         """Plain text for the terminal."""
         e, row = self.experiment, self.row
         lines = [f"experiment {e.name}: {row['status']}, {e.start} to {e.end}"
-                 + (f" (promoted {row['promoted']})" if row["promoted"] else "")]
+                 + (f" (promoted {row['promoted']})" if row["promoted"] else "")
+                 + (f"; paused by the tick, everyone decided under the champion: {row['paused_reason']}"
+                    if row.get("paused_reason") else "")]
         lines.append("debtors: " + ", ".join(f"{arm} {n:,}" for arm, n in self.debtors.items()) if self.debtors
                      else "debtors: none assigned yet")
         needed = e.sample_size()

@@ -14,7 +14,7 @@ The interface (stable; the replay engine and the report build on it):
   calendar days; a period `start..end` includes both days.
 - `Ledger` (engine/kpis/ledger.py) is the pure columnar input: numpy arrays only, no store.
 - `compute_kpis(ledger, start_day, end_day, *, group_by=None, policy=None, costs=None)`
-  returns a `KpiReport`; `group_by` is None, "segment", "bucket", "channel", "stage" or
+  returns a `KpiReport`; `group_by` is None, "segment", "bucket", "channel", "stage", "strategy" or
   the name of one of `ledger.labels`; `policy` (a CompiledPolicy, default the shipped
   policy) gives the aging buckets and promise tolerances; `costs` is a `CostModel`
   (`parse_costs({...})`, default none: cost to collect is null with a reason).

@@ -46,7 +46,7 @@ def compute_kpis(ledger: Ledger, start_day, end_day, *, group_by: str | None = N
                  costs=None) -> KpiReport:
     """The KPIs of `start_day..end_day` (both included) for the portfolio in `ledger`.
 
-    `group_by`: None, "segment", "bucket", "channel", "stage" or a ledger label;
+    `group_by`: None, "segment", "bucket", "channel", "stage", "strategy" or a ledger label;
     `policy`: a CompiledPolicy (aging buckets, promise tolerance; default the shipped one);
     `costs`: a CostModel (default none). Raises InputError for a bad period or group_by.
     """

@@ -106,12 +106,13 @@ def _stages(conn, nos: np.ndarray, batch: Batch, policy, *, spread: bool = False
         decisionreads.stage_rows(conn, int(nos[0]), int(nos[-1]))
     if not rows:
         return Stages.of()
-    acct_no, at, stage = zip(*rows)
+    acct_no, at, stage, strategy = zip(*rows)
     acct = np.searchsorted(nos, np.asarray(acct_no, dtype=np.int64))
     known = (acct < len(nos)) & (nos[np.minimum(acct, len(nos) - 1)] == np.asarray(acct_no))
     acct, at = acct[known], np.asarray(at, dtype=np.int64)[known]
     day = tzutil.local_days(_zones(batch, policy), batch.tz[acct], at)
-    return Stages.of(acct, day, np.asarray(stage, dtype=object)[known])
+    return Stages.of(acct, day, np.asarray(stage, dtype=object)[known],
+                     np.asarray(strategy, dtype=object)[known])
 
 
 def _ledger_of(conn, nos: np.ndarray, policy, segment_days, page: int = PAGE) -> Ledger:

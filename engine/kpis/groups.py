@@ -10,6 +10,9 @@
   channel kind, whoever received them.
 - "stage": the stage of its latest stored decision up to the end of the period
   ("(none)" without one).
+- "strategy": the experiment strategy (`champion`, a challenger's name, `ineligible`) of its
+  latest stored decision up to the end of the period that was made under an experiment
+  ("(none)" if none was): the tick records it on each decision (`decisions.strategy`).
 - a ledger label: its label value ("(none)" for None).
 
 Except under "channel", a group counts the contact attempts made on its own accounts.
@@ -26,7 +29,7 @@ from arrears.engine.domain.kinds import CHANNEL_KINDS, label
 from arrears.engine.kpis.ledger import Ledger
 from arrears.engine.kpis.measures import Period
 
-GROUP_BY = ("segment", "bucket", "channel", "stage")
+GROUP_BY = ("segment", "bucket", "channel", "stage", "strategy")
 NONE = "(none)"
 
 
@@ -71,6 +74,9 @@ def groups(ledger: Ledger, period: Period, policy, group_by: str | None) -> list
     elif group_by == "stage":
         labels = stage_at(ledger, period.end)
         order = [s.id for s in policy.stages]
+    elif group_by == "strategy":
+        labels = strategy_at(ledger, period.end)
+        order = ["champion"]
     else:
         labels = np.asarray([NONE if v is None else str(v) for v in ledger.labels[group_by]], dtype=object)
         order = []
@@ -89,7 +95,7 @@ def group_order(group_by: str | None, policy, names, segments=()) -> list:
     """The order a report lists the groups `names` of `group_by` in (as `groups` makes them);
     `segments`: the ledger's segment names."""
     preset = {None: ["all"], "channel": list(CHANNEL_KINDS), "bucket": list(policy.bucket_names),
-              "stage": [s.id for s in policy.stages], "segment": list(segments)}
+              "stage": [s.id for s in policy.stages], "segment": list(segments), "strategy": ["champion"]}
     return ordered(names, preset.get(group_by, []))
 
 
@@ -127,4 +133,17 @@ def stage_at(ledger: Ledger, day: int) -> np.ndarray:
         last = np.r_[acct[1:] != acct[:-1], True]
         stages = st.stage[rows[last]]
         out[acct[last]] = np.where(np.equal(stages, None), NONE, stages)
+    return out
+
+
+def strategy_at(ledger: Ledger, day: int) -> np.ndarray:
+    """Each account's experiment strategy in its latest decision up to `day` that recorded one
+    ("(none)" without one)."""
+    st = ledger.stages
+    out = np.full(ledger.n, NONE, dtype=object)
+    rows = np.flatnonzero((st.day <= day) & ~np.equal(st.strategy, None))
+    if rows.size:
+        acct = st.acct[rows]
+        last = np.r_[acct[1:] != acct[:-1], True]
+        out[acct[last]] = st.strategy[rows[last]]
     return out

@@ -143,19 +143,24 @@ class Promises(_Table):
 
 @dataclass(frozen=True)
 class Stages(_Table):
-    """Stages of stored decisions."""
+    """Stages of stored decisions, and the experiment strategy each was made under."""
 
     acct: np.ndarray          # int32
     day: np.ndarray           # int32 day of the decision
     stage: np.ndarray         # object: stage id, or None (no stage reached)
+    strategy: np.ndarray      # object: the decision's experiment strategy, or None (outside one)
 
     @classmethod
-    def of(cls, acct=None, day=None, stage=None) -> "Stages":
-        """Decided stages, sorted by (acct, day) here; the last one of a day wins."""
-        values = np.empty(0 if stage is None else len(stage), dtype=object)
+    def of(cls, acct=None, day=None, stage=None, strategy=None) -> "Stages":
+        """Decided stages, sorted by (acct, day) here; the last one of a day wins. `strategy`
+        (default: None each)."""
+        n = 0 if stage is None else len(stage)
+        values, strategies = np.empty(n, dtype=object), np.empty(n, dtype=object)
         if stage is not None:
             values[:] = list(stage)
-        return cls(ints(acct, np.int32), ints(day, np.int32), values)._sorted()
+        if strategy is not None:
+            strategies[:] = list(strategy)
+        return cls(ints(acct, np.int32), ints(day, np.int32), values, strategies)._sorted()
 
 
 @dataclass(frozen=True)

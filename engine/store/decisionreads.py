@@ -146,9 +146,9 @@ def due_contacts(conn, channels: list[str], before: int, limit: int, policy_dige
 
 
 def stage_rows(conn, first: int, last: int) -> list:
-    """(acct_no, evaluated_at, stage) of every stored decision of the accounts `first`..`last`
-    (acct_nos, inclusive), by account, then oldest first."""
-    stmt = (select(decisions.c.acct_no, decisions.c.evaluated_at, decisions.c.stage)
+    """(acct_no, evaluated_at, stage, strategy) of every stored decision of the accounts
+    `first`..`last` (acct_nos, inclusive), by account, then oldest first."""
+    stmt = (select(decisions.c.acct_no, decisions.c.evaluated_at, decisions.c.stage, decisions.c.strategy)
             .where(decisions.c.acct_no.between(int(first), int(last)))
             .order_by(decisions.c.acct_no, decisions.c.evaluated_at, decisions.c.id))
     return conn.execute(stmt).all()
@@ -160,7 +160,7 @@ def stage_rows_of(conn, acct_nos) -> list:
     nos = [int(n) for n in acct_nos]
     for i in range(0, len(nos), 5000):
         part = nos[i:i + 5000]
-        stmt = (select(decisions.c.acct_no, decisions.c.evaluated_at, decisions.c.stage)
+        stmt = (select(decisions.c.acct_no, decisions.c.evaluated_at, decisions.c.stage, decisions.c.strategy)
                 .where(decisions.c.acct_no.in_(part))
                 .order_by(decisions.c.acct_no, decisions.c.evaluated_at, decisions.c.id))
         out += conn.execute(stmt).all()

@@ -1,8 +1,9 @@
 """Champion/challenger experiments (`experiments`) and each debtor's strategy in them
 (`experiment_assignments`): every read and write of those tables.
 
-At most one experiment runs at a time. Starting, stopping and promoting are audited
-(`experiment.started`, `experiment.stopped`, `experiment.promoted`, with `by`), and each
+At most one experiment runs (or is paused) at a time. Starting, pausing, stopping and promoting
+are audited (`experiment.started`, `experiment.paused`, `experiment.stopped`,
+`experiment.promoted`, with `by`), and each
 makes every account due (`due.make_all_due`), so the next tick decides each one under its
 strategy (or, after the end, the champion's) at once. Assignments
 are written by the tick, in its page transaction, once per debtor and experiment, and never
@@ -18,9 +19,9 @@ from arrears.engine.store import audit, due, policyvers
 from arrears.engine.store.db import fetch_tuples, read_transaction
 from arrears.engine.store.schema import accounts, events, experiment_assignments, experiments
 
-RUNNING, STOPPED, PROMOTED = "running", "stopped", "promoted"
+RUNNING, PAUSED, STOPPED, PROMOTED = "running", "paused", "stopped", "promoted"
 _COLUMNS = ("id", "name", "digest", "source", "salt", "champion_digest", "status", "started_at", "started_by",
-            "ended_at", "ended_by", "promoted")
+            "ended_at", "ended_by", "promoted", "paused_reason")
 
 
 def _row(row) -> dict | None:
@@ -37,6 +38,11 @@ def running(conn: Connection) -> dict | None:
     return _row(conn.execute(select(experiments).where(experiments.c.status == RUNNING)).first())
 
 
+def current(conn: Connection) -> dict | None:
+    """The experiment running or paused (not yet ended), or None."""
+    return _row(conn.execute(select(experiments).where(experiments.c.status.in_((RUNNING, PAUSED)))).first())
+
+
 def listing(conn: Connection) -> list[dict]:
     """Every experiment, newest first."""
     return [_row(r) for r in conn.execute(select(experiments).order_by(experiments.c.id.desc()))]
@@ -46,9 +52,10 @@ def start(conn: Connection, *, name: str, digest: str, source: str, salt: str, c
           now: int, by: str, body: dict) -> dict:
     """Record a running experiment; audited as `experiment.started` with `body`. InputError if
     one is running already or the name was used before."""
-    current = running(conn)
-    if current is not None:
-        raise InputError(f"experiment {current['name']!r} is running; stop it first (one runs at a time)")
+    now_current = current(conn)
+    if now_current is not None:
+        raise InputError(f"experiment {now_current['name']!r} is {now_current['status']}; stop it first "
+                         "(one runs at a time)")
     if get(conn, name) is not None:
         raise InputError(f"an experiment called {name!r} was run before; give this one another name")
     conn.execute(insert(experiments).values(name=name, digest=digest, source=source, salt=salt,
@@ -60,12 +67,16 @@ def start(conn: Connection, *, name: str, digest: str, source: str, salt: str, c
 
 
 def end(conn: Connection, name: str, *, now: int, by: str, promoted: str | None = None, body: dict | None = None) -> dict:
-    """End the running experiment `name`: stopped, or promoted (`promoted`: the challenger);
-    audited as `experiment.stopped` / `experiment.promoted`. InputError if it is not running."""
+    """End the running (or paused) experiment `name`: stopped, or promoted (`promoted`: the
+    challenger; only a running one); audited as `experiment.stopped` / `experiment.promoted`.
+    InputError if it has ended."""
     row = get(conn, name)
     if row is None:
         raise InputError(f"no experiment called {name!r}")
-    if row["status"] != RUNNING:
+    if row["status"] == PAUSED and promoted:
+        raise InputError(f"experiment {name!r} is paused ({row['paused_reason']}); its results cannot be "
+                         "trusted enough to promote: stop it")
+    if row["status"] not in (RUNNING, PAUSED):
         raise InputError(f"experiment {name!r} is not running (it was {row['status']})")
     status = PROMOTED if promoted else STOPPED
     conn.execute(update(experiments).where(experiments.c.id == row["id"])
@@ -73,6 +84,22 @@ def end(conn: Connection, name: str, *, now: int, by: str, promoted: str | None 
     made_due = due.make_all_due(conn)
     audit.append(conn, f"experiment.{status}", name, {**(body or {}), "promoted": promoted,
                                                       "accounts_made_due": made_due, "by": by}, now)
+    return get(conn, name)
+
+
+def pause(conn: Connection, name: str, reason: str, *, now: int, by: str) -> dict | None:
+    """Pause the running experiment `name` for `reason`: everyone is decided under the champion
+    until it is stopped (the debtors' strategies stay recorded). Audited as `experiment.paused`
+    (an alarm) and every account made due. None (nothing written) if it is not running, e.g.
+    another tick paused it first."""
+    row = get(conn, name)
+    if row is None or row["status"] != RUNNING:
+        return None
+    conn.execute(update(experiments).where(experiments.c.id == row["id"], experiments.c.status == RUNNING)
+                 .values(status=PAUSED, paused_reason=reason))
+    made_due = due.make_all_due(conn)
+    audit.append(conn, "experiment.paused", name, {"reason": reason, "accounts_made_due": made_due, "by": by},
+                 now)
     return get(conn, name)
 
 
@@ -145,6 +172,16 @@ class Experiments:
         """See `running`."""
         with self._read() as conn:
             return running(conn)
+
+    def current(self) -> dict | None:
+        """See `current`."""
+        with self._read() as conn:
+            return current(conn)
+
+    def pause(self, name: str, reason: str, *, by: str, now=None) -> dict | None:
+        """See `pause`."""
+        with self._store.transaction(now=now) as w:
+            return pause(w.conn, name, reason, now=w.now, by=by)
 
     def listing(self) -> list[dict]:
         """See `listing`."""

@@ -12,10 +12,12 @@ import json
 
 from sqlalchemy import Connection, insert, select, update
 
+from arrears.engine.domain.errors import InputError
 from arrears.engine.store import audit, due
 from arrears.engine.store.codec import sha256
 from arrears.engine.store.schema import audit as audit_t
 from arrears.engine.store.schema import decisions
+from arrears.engine.store.schema import experiments as experiments_t
 from arrears.engine.store.schema import policy_versions as pv
 
 
@@ -26,8 +28,13 @@ def record(conn: Connection, name: str, version: str, digest: str, source: str, 
     Returns True if a row was added or the active version changed. Activating another
     version makes every account due, in the same transaction (`due.make_all_due`), so the
     next tick decides the whole portfolio again under it; the audit entry counts them.
+    InputError (nothing written) when activating another version while an experiment runs or is
+    paused: the active policy is its champion, and changing it midway would mix two champions in
+    one arm's results (an experiment's `promote` ends it first, in the same transaction).
     """
     row = conn.execute(select(pv.c.id, pv.c.active).where(pv.c.digest == digest)).one_or_none()
+    if activate and not (row is not None and row.active):
+        _refuse_during_experiment(conn, name, version)
     changed = False
     if row is None:
         conn.execute(insert(pv), {"name": name, "version": version, "digest": digest, "source": source,
@@ -47,6 +54,15 @@ def record(conn: Connection, name: str, version: str, digest: str, source: str, 
                      reseal={"policy_versions": [digest] + ([] if previous is None else [previous["digest"]])})
         changed = True
     return changed
+
+
+def _refuse_during_experiment(conn: Connection, name: str, version: str) -> None:
+    found = conn.execute(select(experiments_t.c.name, experiments_t.c.status)
+                         .where(experiments_t.c.status.in_(("running", "paused")))).first()
+    if found is not None:
+        raise InputError(f"cannot activate {name} {version}: experiment {found.name!r} is {found.status} "
+                         f"with the active policy as its champion; stop it (arrears experiment stop "
+                         f"{found.name}) or promote a challenger first")
 
 
 def tampered(conn: Connection, digest: str, source: str) -> str | None:

@@ -40,7 +40,7 @@ def write_history(store, accounts_: list, events: list, decisions: list, *, now:
         nos = w.acct_nos([d[0] for d in decisions])
         texts = [json.dumps(d[4], sort_keys=True, separators=(",", ":")) for d in decisions]
         rows = [(nos[aid], at, 0, digest, stage, None, None, None, None, None, text,
-                 copied_value(text, "priority"))
+                 copied_value(text, "priority"), None, None)
                 for (aid, at, digest, stage, _), text in zip(decisions, texts)]
         seq, book = audit.next_seq(w.conn), SealBook()
         insert_decision_history(w.conn, rows, seq, book)

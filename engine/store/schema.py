@@ -137,6 +137,9 @@ decisions = Table(
     # The body's `priority`, as a column (0013) so the work queue reads it from an index: a copy,
     # not sealed itself; `arrears audit verify` checks it against the sealed body (seals.DERIVED).
     Column("priority", Float, nullable=False, server_default=text("-1")),
+    # The running experiment and the debtor's strategy in it (0016), NULL outside one; sealed.
+    Column("experiment_id", Integer),
+    Column("strategy", Text),
     Index(None, "acct_no", "evaluated_at"),
 )
 # The work queue (0013): one channel's decisions, highest priority first (ties: newest first).
@@ -164,6 +167,8 @@ outbox = Table(
     Column("claimed_at", Epoch),                     # (0003)
     Column("audit_seq", BigInteger),                 # the audit entry of its latest transition (0010)
     Column("seal", Text),                            # the row's seal (0010)
+    Column("experiment_id", Integer),                # as its decision's (0016); sealed
+    Column("strategy", Text),
     UniqueConstraint("acct_no", "stage", "attempt", "episode_key"),
     Index(None, "status", "next_attempt_at"),
     Index(None, "provider_id"),                      # a delivery receipt finds its row (0012)
@@ -331,6 +336,7 @@ experiments = Table(
     Column("ended_at", Epoch),
     Column("ended_by", Text),
     Column("promoted", Text),                        # the challenger promoted, if any
+    Column("paused_reason", Text),                   # why the tick paused it (0016)
 )
 
 # Each debtor's strategy in an experiment (0014), written at its first evaluation during

@@ -36,7 +36,7 @@ from zlib import crc32 as _crc32
 from json.encoder import c_make_encoder, encode_basestring
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, bindparam, inspect, select, update
+from sqlalchemy import Connection, bindparam, inspect, null, select, update
 
 from arrears.engine.store.codec import sha256
 from arrears.engine.store.schema import metadata
@@ -72,6 +72,10 @@ class Sealed:
     # Copies: (column, sealed JSON column, field) of unsealed columns that repeat a field of a sealed
     # JSON column for an index (a decision's `priority`); `verify` checks each against its source.
     copies: tuple[tuple[str, str, str], ...] = ()
+    # Added: how many of the last `columns` were added after rows were sealed (0016: a decision's
+    # and a contact's experiment and strategy). Trailing NULLs among them are left out of the
+    # seal, so rows sealed before keep their seals; a value written into one later is caught.
+    added: int = 0
 
     @property
     def table(self):
@@ -100,12 +104,12 @@ ACCOUNTS = register(Sealed("accounts", ("acct_no",), ACCOUNT_COLUMNS, label="id"
 INVOICES = register(Sealed("invoices", ("acct_no", "invoice_id"), ("amount_minor", "due_day", "issued_day")))
 DECISIONS = register(Sealed("decisions", ("id",), (
     "acct_no", "evaluated_at", "revision", "policy_digest", "stage", "attempt", "action_type", "channel",
-    "not_before", "next_evaluation_at", "body"), long=("policy_digest", "body"),
-    copies=(("priority", "body", "priority"),)))
+    "not_before", "next_evaluation_at", "body", "experiment_id", "strategy"), long=("policy_digest", "body"),
+    copies=(("priority", "body", "priority"),), added=2))
 OUTBOX = register(Sealed("outbox", ("id",), (
     "acct_no", "decision_id", "stage", "attempt", "episode_key", "channel", "status", "tries",
     "next_attempt_at", "created_at", "updated_at", "provider_id", "last_error", "payload", "claimed_by",
-    "claimed_at"), long=("payload", "last_error")))
+    "claimed_at", "experiment_id", "strategy"), long=("payload", "last_error"), added=2))
 POLICY_VERSIONS = register(Sealed("policy_versions", ("digest",), (
     "id", "name", "version", "source", "created_at", "activated_at", "active"), long=("source",)))
 # The console's users: who they are, their role, their password hash and whether they may log in
@@ -128,6 +132,8 @@ def seal_many(spec: Sealed, rows) -> list[str]:
     if spec.compact:
         return ["".join(f"{_crc32(repr(v).encode('utf-8')) & 0xFFFF:04x}" for v in r) for r in rows]
     long_at = spec.long_at
+    if spec.added:
+        rows = [_trimmed(r, spec.added) for r in rows]
     if not long_at:
         return [_join(_encode_list(list(r), 0)) for r in rows]
     out, last = [], {i: (None, None) for i in long_at}
@@ -143,6 +149,15 @@ def seal_many(spec: Sealed, rows) -> list[str]:
                 values[i] = digest
         out.append(_join(_encode_list(values, 0)))
     return out
+
+
+def _trimmed(values, added: int) -> list:
+    """`values` without the trailing NULLs of its last `added` columns (see `Sealed.added`)."""
+    values = list(values)
+    stop = len(values) - added
+    while len(values) > stop and values[-1] is None:
+        values.pop()
+    return values
 
 
 def _key_text(key: tuple) -> str:
@@ -254,7 +269,10 @@ def seal_unsealed(conn: Connection, book: SealBook, spec: Sealed, seq: int) -> i
     must take `book`); returns how many."""
     t = spec.table
     keys = [t.c[c] for c in spec.key]
-    rows = conn.execute(select(*keys, *(t.c[c] for c in spec.columns)).where(t.c.seal.is_(None))).all()
+    # A migration before the one that added a table's trailing `added` columns seals without them.
+    present = {c["name"] for c in inspect(conn).get_columns(t.name)} if spec.added else set(spec.columns)
+    values = [t.c[c] if c in present else null().label(c) for c in spec.columns]
+    rows = conn.execute(select(*keys, *values).where(t.c.seal.is_(None))).all()
     if not rows:
         return 0
     nk, updates = len(keys), []

@@ -32,9 +32,11 @@ from arrears.engine.store.seals import DECISIONS, OUTBOX, SealBook, seal_many
 
 IN_CHUNK = 5000          # keys per IN (...) list, written into the SQL (no bound parameters)
 DECISION_COLUMNS = ("acct_no", "evaluated_at", "revision", "policy_digest", "stage", "attempt",
-                    "action_type", "channel", "not_before", "next_evaluation_at", "body", "priority")
+                    "action_type", "channel", "not_before", "next_evaluation_at", "body", "priority",
+                    "experiment_id", "strategy")
 OUTBOX_COLUMNS = ("acct_no", "decision_id", "stage", "attempt", "episode_key", "channel", "status",
-                  "tries", "next_attempt_at", "created_at", "updated_at", "payload")
+                  "tries", "next_attempt_at", "created_at", "updated_at", "payload", "experiment_id",
+                  "strategy")
 REVIVABLE = ("failed", "cancelled")     # ended without delivering anything
 PAGE_CACHE_KIB = 65_536         # SQLite page cache while a page is written
 CHECKPOINT_PAGES = 32_768       # WAL pages (128 MiB at 4 KiB) before a page write checkpoints
@@ -149,8 +151,9 @@ def insert_decision_history(conn: Connection, rows: list[tuple], seq: int, book:
 
 
 def _seals(rows: list[tuple]) -> list[str]:
-    # The seal covers the columns up to the body; `priority`, last, is the body's copy (seals.DERIVED).
-    return seal_many(DECISIONS, [r[:-1] for r in rows])
+    # The seal covers the columns up to the body and the experiment and strategy; `priority`, between
+    # them, is the body's copy (seals.Sealed.copies).
+    return seal_many(DECISIONS, [r[:11] + r[12:] for r in rows])
 
 
 def _inserted_ids(conn: Connection, rows: list[tuple], before: int) -> dict[int, int]:
@@ -183,7 +186,7 @@ def queue_outbox(conn: Connection, rows: list[tuple], now: int, seq: int, book: 
     if not rows:
         return 0, 0
     before = conn.execute(select(func.max(outbox.c.id))).scalar() or 0
-    sealed = seal_many(OUTBOX, [(*r[:11], None, None, r[11], None, None) for r in rows])
+    sealed = seal_many(OUTBOX, [(*r[:11], None, None, r[11], None, None, r[12], r[13]) for r in rows])
     inserted = executemany(conn, _insert_ignore(conn), [(*r, seq, s) for r, s in zip(rows, sealed)],
                            (*OUTBOX_COLUMNS, "audit_seq", "seal"))
     # SQLite's rowcount of an executemany is the sum of the rows inserted (other drivers'
@@ -221,17 +224,19 @@ def _revive(conn: Connection, conflicts: dict, now: int, book: SealBook) -> int:
         # a cancelled one on any.
         if row is None:
             continue
-        updates.append((row[1], row[5], row[8], row[11], now, oid, status))
+        updates.append((row[1], row[5], row[8], row[11], row[12], row[13], now, oid, status))
     stmt = (update(outbox).where(outbox.c.id == bindparam("b_id"), outbox.c.status == bindparam("b_status"))
             .values(status="pending", tries=0, claimed_by=None, claimed_at=None,
                     decision_id=bindparam("v_decision"), channel=bindparam("v_channel"),
                     next_attempt_at=bindparam("v_next"), payload=bindparam("v_payload"),
+                    experiment_id=bindparam("v_experiment"), strategy=bindparam("v_strategy"),
                     updated_at=bindparam("v_now")))
-    names = ("v_decision", "v_channel", "v_next", "v_payload", "v_now", "b_id", "b_status")
+    names = ("v_decision", "v_channel", "v_next", "v_payload", "v_experiment", "v_strategy", "v_now", "b_id",
+             "b_status")
     if not updates:
         return 0
     revived = executemany(conn, stmt, updates, names)
-    book.reseal(conn, "outbox", [u[5] for u in updates])
+    book.reseal(conn, "outbox", [u[7] for u in updates])
     return revived
 
 

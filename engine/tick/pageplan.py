@@ -75,28 +75,57 @@ def plan_page(store, policy, page, now: datetime, horizon: int, *, ahead: bool =
     while an experiment runs, each account is decided under its debtor's strategy, one
     column-wise `decide_batch` per strategy, and the plans are merged in page order.
     """
-    if strategies is not None and strategies.live:
-        return _plan_split(store, strategies, page, now, horizon, ahead, keep_decisions)
-    now_s = as_epoch(now)
     stored = None
     if ahead:
         with read_transaction(store.engine) as conn:
             stored = tickstore.current_state(conn, page.acct_nos)[1]
-    db = decide_batch(store.load_batch(page.acct_nos), policy, now)
+    batch = store.load_batch(page.acct_nos)
+    if strategies is not None and strategies.live:
+        return _plan_split(store, strategies, page, batch, stored, now, horizon, keep_decisions)
+    return _plan(policy, page, batch, stored, now, horizon, keep_decisions)
+
+
+def _plan(policy, page, batch, stored, now: datetime, horizon: int, keep_decisions: bool,
+          tag: tuple = (None, None)) -> PagePlan:
+    """The plan of `page` (its loaded `batch`) decided under `policy`; `stored`: the stored
+    decision keys when planning ahead (every changed row's `decisions` row built now), else None.
+    `tag`: (experiment id, each row's strategy as an object array) recorded on every decisions and
+    outbox row; (None, None) outside an experiment."""
+    now_s = as_epoch(now)
+    db = decide_batch(batch, policy, now)
     cols = columns.summarise(db)
+    keys = cols.keys if tag[1] is None else _tagged_keys(cols.keys, tag)
     queue = np.flatnonzero(cols.action_ok & (cols.not_before <= now_s + horizon))
-    plan = PagePlan(keys=cols.keys, next_eval=cols.next_eval.tolist(), suppressed=cols.suppressed,
-                    queue=queue, outbox_rows=_outbox_rows(db, cols, page.acct_nos, queue, now_s),
+    plan = PagePlan(keys=keys, next_eval=cols.next_eval.tolist(), suppressed=cols.suppressed,
+                    queue=queue, outbox_rows=_outbox_rows(db, cols, page.acct_nos, queue, now_s, tag),
                     db=db if keep_decisions else None, plugin_failures=db.plugin_failures)
-    if ahead:
-        plan.has_body = cols.keys != stored
-        plan.decision_rows = _decision_rows(db, cols, page, np.flatnonzero(plan.has_body), policy, now_s)
+    if stored is not None:
+        plan.has_body = keys != stored
+        plan.decision_rows = _decision_rows(db, cols, page, np.flatnonzero(plan.has_body), policy, now_s, tag)
     else:
-        plan._build = lambda rows: _decision_rows(db, cols, page, rows, policy, now_s)
+        plan._build = lambda rows: _decision_rows(db, cols, page, rows, policy, now_s, tag)
     return plan
 
 
-def _decision_rows(db, cols, page, rows: np.ndarray, policy, now_s: int) -> list[tuple]:
+def _tagged_keys(keys: np.ndarray, tag: tuple) -> np.ndarray:
+    """Decision keys that include the experiment and strategy: an account's first decision under an
+    experiment (and its first after it) is stored as a new `decisions` row recording them, even
+    where the step itself is unchanged."""
+    experiment_id, strategy = tag
+    out = np.empty(len(keys), dtype=object)
+    out[:] = [f"{k}|x{experiment_id}:{s}" for k, s in zip(keys.tolist(), strategy.tolist())]
+    return out
+
+
+def _tags(tag: tuple, rows: np.ndarray) -> tuple:
+    """The experiment id and strategy columns of `rows`."""
+    experiment_id, strategy = tag
+    if strategy is None:
+        return repeat(None, len(rows)), repeat(None, len(rows))
+    return repeat(experiment_id, len(rows)), strategy[rows].tolist()
+
+
+def _decision_rows(db, cols, page, rows: np.ndarray, policy, now_s: int, tag: tuple) -> list[tuple]:
     """`decisions` rows (tickstore.DECISION_COLUMNS order) of `rows`."""
     ok = cols.action_ok[rows]
     attempt = np.where(ok, cols.attempt[rows], 0).tolist()
@@ -106,22 +135,23 @@ def _decision_rows(db, cols, page, rows: np.ndarray, policy, now_s: int) -> list
                     cols.action[rows].tolist(), cols.channel[rows].tolist(),
                     [nb if o else None for nb, o in zip(cols.not_before[rows].tolist(), ok.tolist())],
                     cols.next_eval[rows].tolist(), columns.bodies(db, cols, rows),
-                    columns.priorities(db, rows)))
+                    columns.priorities(db, rows), *_tags(tag, rows)))
 
 
-def _outbox_rows(db, cols, acct_nos: np.ndarray, queue: np.ndarray, now_s: int) -> list[tuple]:
+def _outbox_rows(db, cols, acct_nos: np.ndarray, queue: np.ndarray, now_s: int, tag: tuple) -> list[tuple]:
     """Outbox rows (tickstore.OUTBOX_COLUMNS order, decision_id None) of the contacts in `queue`."""
     episodes, payloads = columns.payloads(db, cols, queue, now_s)
     n = len(queue)
     return list(zip(acct_nos[queue].tolist(), repeat(None, n), cols.stage[queue].tolist(),
                     cols.attempt[queue].tolist(), episodes, cols.channel[queue].tolist(),
                     repeat("pending", n), repeat(0, n), cols.not_before[queue].tolist(),
-                    repeat(now_s, n), repeat(now_s, n), payloads))
+                    repeat(now_s, n), repeat(now_s, n), payloads, *_tags(tag, queue)))
 
 
-def _plan_split(store, strategies, page, now, horizon, ahead, keep_decisions) -> PagePlan:
-    """The page decided per strategy (one sub-page per policy) and merged back in page order."""
-    split = strategies.split(store, page.acct_nos, now)
+def _plan_split(store, strategies, page, batch, stored, now, horizon, keep_decisions) -> PagePlan:
+    """The page decided per strategy and merged back in page order: its one loaded `batch` is
+    split in memory (`Batch.take`), one sub-batch and one `decide_batch` per distinct policy."""
+    split = strategies.split(store, page.acct_nos, now, batch=batch)
     groups: dict[str, tuple] = {}
     for arm in dict.fromkeys(split.arms.tolist()):
         policy = strategies.policy_of(arm)
@@ -132,9 +162,12 @@ def _plan_split(store, strategies, page, now, horizon, ahead, keep_decisions) ->
     parts = []
     for policy, mask in groups.values():
         idx = np.flatnonzero(mask)
-        sub = page if len(idx) == len(page) else DuePage(page.acct_nos[idx], page.revisions[idx])
-        parts.append((idx, plan_page(store, policy, sub, now, horizon, ahead=ahead, keep_decisions=keep_decisions)))
-    plan = parts[0][1] if len(parts) == 1 else _merge(len(page), parts, ahead)
+        whole = len(idx) == len(page)
+        sub = page if whole else DuePage(page.acct_nos[idx], page.revisions[idx])
+        sub_stored = None if stored is None else (stored if whole else stored[idx])
+        parts.append((idx, _plan(policy, sub, batch.take(idx), sub_stored, now, horizon, keep_decisions,
+                                 (strategies.experiment_id, split.arms[idx]))))
+    plan = parts[0][1] if len(parts) == 1 else _merge(len(page), parts, stored is not None)
     plan.assignments = split.new
     return plan
 

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from arrears.engine.domain.decision import rfc3339
 from arrears.engine.domain.words import plural
+from arrears.engine.experiments import lifecycle
 from arrears.engine.experiments.live import Strategies
 from arrears.engine.store.leases import Lease, LeaseLost
 from arrears.engine.tick.dispatch import Backoff, dispatch_due
@@ -110,6 +111,8 @@ def run_tick(store, policy, now: datetime, *, dispatcher=None, dispatch: bool = 
         observer = decision_observer(store, dispatcher, now, summary.plugin_failures)
         counts = EvalCounts()
         strategies = Strategies.load(store, policy, now, facts=getattr(policy, "plugin_facts", None))
+        if strategies.pause_reason:              # an experiment that cannot run: paused, not raised
+            lifecycle.pause(store, strategies, now=now)
         if evaluate and scale is not None:       # on Celery workers (arrears.engine.tick.distributed),
             counts = scale.evaluate(store, policy, now, horizon=horizon, batch_size=batch_size, lease=lease,
                                     progress=_phase(progress, "evaluate"), stop=stop, active=active)

@@ -74,3 +74,37 @@ def test_an_unknown_challenger_policy_is_409_and_nothing_starts(api, state):
     assert r.status_code == 409 and "no stored policy version" in r.get_json()["detail"]
     assert api.get("/v1/experiments", role="compliance").get_json() == {"items": []}
     assert json.loads(api.get("/v1/experiments", role="compliance").data) == {"items": []}
+
+
+def test_uploading_a_policy_while_an_experiment_runs_is_409_and_nothing_changes(api, state):
+    digest = _challenger(state)
+    body = _text(challengers=[{"name": "sms-first", "policy": digest, "share": 50}])
+    assert api.post("/v1/experiments", data=body, content_type=YAML, role="compliance").status_code == 201
+    champion = state.policies.active().digest
+    other = CHALLENGER.replace('version: "1.1.0-sms"', 'version: "1.2.0"').encode("utf-8")
+    r = api.post("/v1/policies", data=other, content_type=YAML, role="compliance")
+    assert r.status_code == 409
+    assert "experiment 'sms-first' is running" in r.get_json()["detail"]
+    assert state.policies.active().digest == champion
+    assert api.post("/v1/experiments/sms-first/stop", role="compliance").status_code == 200
+    assert api.post("/v1/policies", data=other, content_type=YAML, role="compliance").status_code == 201
+
+
+def test_kpis_by_strategy_over_http_and_the_command_line(api, state, db_url, capsys, monkeypatch):
+    from arrears.engine.cli import main
+    digest = _challenger(state)
+    load(state.store, *load_portfolio(60, seed=8))
+    body = _text(challengers=[{"name": "sms-first", "policy": digest, "share": 50}])
+    assert api.post("/v1/experiments", data=body, content_type=YAML, role="compliance").status_code == 201
+    run_tick(state.store, state.policies.active(), NOW)
+    r = api.get("/v1/kpis?from=2026-10-01&to=2026-11-23&group_by=strategy", role="compliance")
+    assert r.status_code == 200
+    http = r.get_json()
+    assert http["group_by"] == "strategy"
+    assert {g["group"] for g in http["groups"]} == {"champion", "sms-first"}
+    for name in ("ARREARS_DATABASE_URL", "ARREARS_POLICY", "ARREARS_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    code = main(["kpis", "--from", "2026-10-01", "--to", "2026-11-23", "--db", db_url,
+                 "--group-by", "strategy", "--format", "json"])
+    cli = json.loads(capsys.readouterr().out)
+    assert code == 0 and cli["groups"] == http["groups"]

@@ -79,7 +79,7 @@ def test_roles(api, role, status):
     ("from=1800-01-01&to=2026-10-31", "from", "must be between 1900-01-01 and 2199-12-31 (year 1800)"),
     ("from=2026-11-01&to=2026-10-31", "from", "the period starts (2026-11-01) after it ends (2026-10-31)"),
     ("from=2026-10-01&to=2026-10-31&group_by=colour", "group_by",
-     "expected one of segment, bucket, channel, stage; got 'colour'"),
+     "expected one of segment, bucket, channel, stage, strategy; got 'colour'"),
     ("from=2026-10-01&to=2026-10-31&policy=sha256:" + "0" * 64, "policy",
      f"no stored policy version has digest 'sha256:{'0' * 64}'"),
     ("from=2026-10-01&to=2026-10-31&currency=GBP", "currency",

@@ -59,7 +59,14 @@ def test_each_account_is_decided_under_its_debtors_strategy(store, tmp_path):
         nos = np.asarray(sorted(a for a, x in arms.items() if x == arm), dtype=np.int64)
         expected = summarise(decide_batch(store.load_batch(nos), policy, NOW)).keys
         stored = dict(rows(store, "SELECT acct_no, decision_key FROM accounts"))
-        assert [stored[int(n)] for n in nos] == list(expected)
+        assert [stored[int(n)] for n in nos] == [f"{k}|x{row['id']}:{arm}" for k in expected]
+    # Every decision and every contact records the experiment and its debtor's strategy (sealed).
+    tagged = rows(store, "SELECT acct_no, experiment_id, strategy FROM decisions")
+    assert len(tagged) == len(accounts) and all((e, s) == (row["id"], arms[a]) for a, e, s in tagged)
+    contacts = rows(store, "SELECT acct_no, experiment_id, strategy FROM outbox")
+    assert contacts and all((e, s) == (row["id"], arms[a]) for a, e, s in contacts)
+    assert {s for _, _, s in contacts} == {"champion", "sms-first"}
+    assert store.verify_audit().ok and not store.verify_audit().findings
     # All of a debtor's accounts share one strategy.
     by_debtor = defaultdict(set)
     for _acct, debtor, arm, _at in store.experiments.account_arms(row["id"]):
@@ -181,3 +188,25 @@ def test_the_re_check_before_delivery_uses_the_debtors_strategy(store, tmp_path)
     sent = {(arms[a], channel) for a, status, channel, _ in outcome if status == "sent"}
     assert sent == {("champion", "email"), ("sms-first", "sms")}
     assert [status for _a, status, _c, _e in outcome] == ["sent"] * len(accounts)
+
+
+@pytest.mark.also_postgresql
+def test_the_strategy_columns_are_sealed_and_older_rows_keep_their_seals(store, tmp_path):
+    accounts, histories = load_portfolio(80, seed=9)
+    load(store, accounts, histories)
+    champion, _, path = _setup(store, tmp_path)
+    run_tick(store, champion, NOW - timedelta(days=30))          # rows sealed without a strategy
+    before = rows(store, "SELECT count(*) FROM decisions WHERE strategy IS NULL")[0][0]
+    lifecycle.start(store, path, by="test", now=NOW)
+    run_tick(store, champion, NOW)
+    assert before > 0 and rows(store, "SELECT count(*) FROM decisions WHERE strategy IS NULL")[0][0] == before
+    assert store.verify_audit().findings == ()
+    with store.engine.begin() as conn:
+        from sqlalchemy import text
+        conn.execute(text("UPDATE decisions SET strategy = 'champion' WHERE id = "
+                          "(SELECT min(id) FROM decisions WHERE strategy = 'sms-first')"))
+        conn.execute(text("UPDATE outbox SET strategy = 'sms-first' WHERE id = "
+                          "(SELECT min(id) FROM outbox WHERE strategy IS NULL)"))
+    found = {(f.table, f.columns) for f in store.verify_audit().findings}
+    assert ("decisions", ("strategy",)) in found
+    assert any(table == "outbox" for table, _ in found)

@@ -58,7 +58,7 @@ def test_a_period_before_any_history(ledger, policy):
 def test_bad_periods_and_groupings(ledger, policy):
     with pytest.raises(InputError, match="from: the period starts"):
         compute_kpis(ledger, END, START, policy=policy)
-    with pytest.raises(InputError, match="group_by: expected one of segment, bucket, channel, stage; got 'col"):
+    with pytest.raises(InputError, match="group_by: expected one of segment, bucket, channel, stage, strategy; got 'col"):
         compute_kpis(ledger, START, END, group_by="colour", policy=policy)
     with pytest.raises(InputError, match="expected a date or an epoch day"):
         compute_kpis(ledger, "2026-10-01", END, policy=policy)

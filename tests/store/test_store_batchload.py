@@ -128,3 +128,25 @@ def test_due_scan_uses_the_index(store):
         sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
         plan = " ".join(r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
     assert "COVERING INDEX ix_accounts_next_evaluation_at_acct_no_revision" in plan
+
+
+def test_a_batch_split_in_memory_equals_the_parts_read_alone(loaded):
+    """Batch.take (the tick's per-strategy split) gives exactly the columns, and so the
+    decisions, that reading those accounts alone gives: invoices, events, their invoice
+    links and plan instalments renumbered."""
+    store, accounts, _ = loaded
+    nos = np.asarray(sorted(store.acct_nos([a.id for a in accounts]).values()), dtype=np.int64)
+    whole = store.load_batch(nos)
+    assert len(whole.pi_event) and (whole.ev_inv >= 0).any()     # the links to renumber are there
+    rng = np.random.default_rng(7)
+    halves = np.flatnonzero(rng.random(len(nos)) < 0.5)
+    for rows in (halves, np.arange(1, len(nos), 3), np.array([len(nos) - 1])):
+        alone = store.load_batch(nos[rows])
+        part = whole.take(rows)
+        assert_same_columns(dataclasses.replace(part, tz_names=alone.tz_names,
+                                                tz=np.asarray([alone.tz_names.index(whole.tz_names[z])
+                                                               for z in part.tz], dtype=np.int32)), alone)
+        got, want = decide_batch(part, POLICY, NOW), decide_batch(alone, POLICY, NOW)
+        for row in range(len(rows)):
+            assert got.decision(row).to_json() == want.decision(row).to_json()
+    assert whole.take(np.arange(len(nos))) is whole
