@@ -17,6 +17,7 @@ and the store directly, never the HTTP API. People log in with a username and pa
     queue.py      the collectors' work queue: claim, call script, record outcomes
     workbench.py  the policy workbench: edit, check, test, what-if, versions, propose and approve
     policywork.py the workbench's checks, tests, diffs and simulations (engine calls, no pages)
+    whatifjobs.py the what-if as a background job: progress and result kept in the database
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def init_app(app: Flask, state, config: dict | None = None) -> None:
     `state` is the app's `ApiState` (store, policies); `config` the `console:` settings."""
     # auditlog and keys add their pages to the admin blueprint when imported
     from arrears.console import admin, auditlog, dashboard, explorer, keys, queue, security, session, workbench  # noqa: F401
+    from arrears.console import whatifjobs
     from arrears.console.settings import load
     settings = load(config)
     app.extensions["arrears.console"] = settings
@@ -39,3 +41,4 @@ def init_app(app: Flask, state, config: dict | None = None) -> None:
     app.register_blueprint(dashboard.blueprint)
     app.register_blueprint(queue.blueprint)
     app.register_blueprint(workbench.blueprint)
+    app.extensions["arrears.whatif"] = whatifjobs.WhatIfJobs(state)   # the what-if's background jobs
