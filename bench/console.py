@@ -94,6 +94,8 @@ def main(argv=None) -> None:
     ap.add_argument("--reuse", action="store_true", help="the --db is ticked already: no full tick first")
     ap.add_argument("--no-tick", action="store_true",
                     help="skip the 1%% change, the incremental tick and the dashboard's refresh after it")
+    ap.add_argument("--pages-only", action="store_true",
+                    help="time the pages only: no dashboard computed (its pages answer 'not computed yet')")
     ap.add_argument("--whatif-only", action="store_true",
                     help="time only the workbench's what-if job (no dashboard, no pages)")
     args = ap.parse_args(argv)
@@ -130,11 +132,16 @@ def main(argv=None) -> None:
         return
     kept = Kept()
     cpu = _cpu()
-    meta = refresh(app.extensions["arrears"], date.today(), kept=kept)
-    print(f"dashboard computed, every account read (the first run of a day): {meta['seconds']:.1f} s wall, "
-          f"{_cpu() - cpu:.1f} s CPU (load average {os.getloadavg()[0]:.1f}) for "
-          f"{meta['accounts']:,} accounts and {len(meta['segments'])} segments ({meta['start']} to {meta['end']}); "
-          f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB", flush=True)
+    if args.pages_only:
+        meta = {"segments": list(app.extensions["arrears"].policies.active().segments)}
+        args.no_tick = True
+    else:
+        meta = refresh(app.extensions["arrears"], date.today(), kept=kept)
+        print(f"dashboard computed, every account read (the first run of a day): {meta['seconds']:.1f} s wall, "
+              f"{_cpu() - cpu:.1f} s CPU (load average {os.getloadavg()[0]:.1f}) for "
+              f"{meta['accounts']:,} accounts and {len(meta['segments'])} segments ({meta['start']} to "
+              f"{meta['end']}); peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB",
+              flush=True)
     if not args.no_tick:
         from arrears.engine.domain.model import Event
         one_pct = [f"ACC{i:08d}" for i in range(0, args.accounts, 100)]
@@ -151,9 +158,13 @@ def main(argv=None) -> None:
               f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB", flush=True)
     client = _log_in(app)
     middle = f"ACC{args.accounts // 2:08d}"
-    email = store.get_account(middle)[0].contact.email or "nobody@example.com"   # searched in any case
+    contact = store.get_account(middle)[0].contact
+    email = contact.email or "nobody@example.com"   # searched in any case
+    name = contact.name or "Ada Lovelace"
     pages = {"accounts search (id prefix)": f"/accounts?q={middle[:-2]}",
              "accounts search (email)": f"/accounts?email={email.upper()}",
+             "accounts search (name, full)": f"/accounts?name={name.upper()}",
+             "accounts search (name, 3 letters)": f"/accounts?name={name[:3].lower()}",
              "accounts search (stage)": "/accounts?stage=legal_warning",
              "accounts search (status held)": "/accounts?status=held",
              "accounts search (segment)": "/accounts?segment=punctual",
