@@ -79,7 +79,8 @@ def _whatif(app, store) -> None:
     took = time.perf_counter() - started
     job = app.extensions["arrears.whatif"].status(digest)
     print(f"what-if request: HTTP {answer.status_code} in {asked * 1000:.0f} ms; the job: {job['state']} "
-          f"({job.get('error') or ''}), {job['done']:,} accounts in {took:.1f} s wall, {_cpu() - cpu:.1f} s CPU "
+          f"({job.get('error') or ''}), {job['done']:,} accounts in {took:.1f} s wall, "
+          f"{_cpu() - cpu:.1f} s CPU "
           f"(load average {os.getloadavg()[0]:.1f}); progress polls: {len(polls)}, median "
           f"{statistics.median(polls) * 1000 if polls else 0:.0f} ms; peak RSS "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB", flush=True)
@@ -137,10 +138,12 @@ def main(argv=None) -> None:
         args.no_tick = True
     else:
         meta = refresh(app.extensions["arrears"], date.today(), kept=kept)
-        print(f"dashboard computed, every account read (the first run of a day): {meta['seconds']:.1f} s wall, "
+        print("dashboard computed, every account read (the first run of a day): "
+              f"{meta['seconds']:.1f} s wall, "
               f"{_cpu() - cpu:.1f} s CPU (load average {os.getloadavg()[0]:.1f}) for "
               f"{meta['accounts']:,} accounts and {len(meta['segments'])} segments ({meta['start']} to "
-              f"{meta['end']}); peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB",
+              f"{meta['end']}); peak RSS "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB",
               flush=True)
     if not args.no_tick:
         from arrears.engine.domain.model import Event

@@ -67,7 +67,8 @@ class WhatIfJobs:
                 self._threads[candidate.digest] = thread
                 thread.start()
         self.state.store.audit("console.whatif_requested", candidate.digest,
-                               {"by": user, "name": candidate.name, "version": candidate.version, "joined": joined})
+                               {"by": user, "name": candidate.name, "version": candidate.version,
+                                "joined": joined})
         return job, joined
 
     def status(self, digest: str) -> dict | None:
@@ -111,7 +112,8 @@ class WhatIfJobs:
         try:
             job["total"] = self.state.store.account_count()
             self._write(job, started=started)
-            report = what_if(self.state, candidate, at, sample=SAMPLE, batch_size=self.batch_size, progress=progress)
+            report = what_if(self.state, candidate, at, sample=SAMPLE, batch_size=self.batch_size,
+                             progress=progress)
         except LookupError:
             self._fail(job, started, "no policy is active: there is nothing to compare with")
         except _Stopped:
@@ -120,7 +122,8 @@ class WhatIfJobs:
             log.exception("the what-if of %s failed", candidate.digest)
             self._fail(job, started, f"{type(exc).__name__}: {exc}")
         else:
-            job.update(state="done", done=report["accounts"], total=report["accounts"], finished_at=_now().isoformat())
+            job.update(state="done", done=report["accounts"], total=report["accounts"],
+                       finished_at=_now().isoformat())
             self._write(job, started=started, body=json.dumps(report))
             log.info("what-if of %s %s done: %s accounts, %.1f s", candidate.name, candidate.version,
                      report["accounts"], time.perf_counter() - started)

@@ -32,8 +32,9 @@ def _at(day: date, hour: int) -> datetime:
 _GIVEN = ("Ada", "Ben", "Chloé", "Dev", "Elif", "Femi", "Grace", "Hugo", "Ines", "Jonas", "Kai", "Lena",
           "Malik", "Nora", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tomás", "Uma", "Viktor", "Wen", "Yara")
 _FAMILY = ("Adeyemi", "Baker", "Costa", "Dubois", "Evans", "Fischer", "García", "Hughes", "Ivanova", "Jensen",
-           "Kowalski", "Lopez", "Müller", "Nakamura", "O'Brien", "Patel", "Rossi", "Schmidt", "Taylor", "Van Dijk",
-           "Walker", "Xu", "Yilmaz", "Zhang", "Khan", "Murphy", "Novak", "Silva", "Okafor", "Berg", "Moreau")
+           "Kowalski", "Lopez", "Müller", "Nakamura", "O'Brien", "Patel", "Rossi", "Schmidt", "Taylor",
+           "Van Dijk", "Walker", "Xu", "Yilmaz", "Zhang", "Khan", "Murphy", "Novak", "Silva", "Okafor", "Berg",
+           "Moreau")
 
 
 def demo_name(i: int) -> str:

@@ -129,7 +129,8 @@ def search(conn, *, text: str | None = None, email: str | None = None, name: str
 
     `text`: the id starts with it, or the debtor id or account manager is it; `email`: the
     contact's email, any case; `name`: the contact's name starts with it, any case (without `text`,
-    the rows come in the name's order, then acct_no, and `after` continues after that account); `stage`: the latest decision's stage; `status`: one of STATUSES.
+    the rows come in the name's order, then acct_no, and `after` continues after that account);
+    `stage`: the latest decision's stage; `status`: one of STATUSES.
     Text, email and name are each read from an index, never by reading every account's JSON. A search
     by stage or status alone reads at most SCAN_WINDOW accounts per page (in id order) and, when
     that window ends before `limit` matches, `next` continues after it: every page is bounded.

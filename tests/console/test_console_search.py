@@ -27,7 +27,8 @@ def _everything(store) -> list[dict]:
     """Every account with its email and latest decision, read plainly (the oracle)."""
     with store.engine.connect() as conn:
         rows = conn.execute(text(
-            "SELECT a.id, a.acct_no, a.contact, a.decision_id, a.decision_key, d.stage, d.action_type FROM accounts a "
+            "SELECT a.id, a.acct_no, a.contact, a.decision_id, a.decision_key, d.stage, d.action_type "
+            "FROM accounts a "
             "LEFT JOIN decisions d ON d.id = a.decision_id ORDER BY a.id")).all()
     out = []
     for r in rows:

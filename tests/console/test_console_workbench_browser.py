@@ -1,6 +1,7 @@
 """The policy workbench in a real browser (chromium), served by `arrears serve --demo`: a
 compliance user types a typo and sees the error at its line, fixes it, saves and sees the
-policy tests pass, runs the what-if (its progress, then its result) and proposes; the demo admin approves. No console errors
+policy tests pass, runs the what-if (its progress, then its result) and proposes; the demo admin
+approves. No console errors
 (a CSP violation would be one). Screenshots: workbench.png, workbench_whatif.png."""
 from __future__ import annotations
 

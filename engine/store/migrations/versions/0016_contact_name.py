@@ -26,8 +26,10 @@ _NAME = {"sqlite": "lower(json_extract(contact, '$.name'))",        # as account
 
 def upgrade() -> None:
     bind = op.get_bind()
-    op.execute(f"CREATE INDEX {NAME_INDEX} ON accounts (({_NAME[bind.dialect.name]}))" if bind.dialect.name == "sqlite"
-               else f"CREATE INDEX {NAME_INDEX} ON accounts ({_NAME['postgresql']})")
+    if bind.dialect.name == "sqlite":
+        op.execute(f"CREATE INDEX {NAME_INDEX} ON accounts (({_NAME['sqlite']}))")
+    else:
+        op.execute(f"CREATE INDEX {NAME_INDEX} ON accounts ({_NAME['postgresql']})")
 
 
 def downgrade() -> None:
