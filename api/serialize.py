@@ -27,7 +27,8 @@ def account_to_dict(acc) -> dict:
         "tags": sorted(acc.tags), "risk_score": acc.risk_score, "on_time_ratio": acc.on_time_ratio,
         "relationship_tier": acc.relationship_tier, "account_manager": acc.account_manager,
         "debtor_id": acc.debtor_id, "other_timezones": list(acc.other_timezones),
-        "contact": {"email": c.email, "phone": c.phone, "mobile": c.mobile, "address": c.address,
+        "contact": {"name": c.name, "email": c.email, "phone": c.phone, "mobile": c.mobile,
+                    "address": c.address,
                     "preferred_channels": list(c.preferred_channels)},
         "invoices": [{"id": inv.id, "amount": str(inv.amount), "due_date": inv.due_date.isoformat(),
                       "issued_date": None if inv.issued_date is None else inv.issued_date.isoformat()}

@@ -9,6 +9,8 @@ request; the first run of a day reads every account), then changes 1% of the acc
 and computes the dashboard again with what the first run kept (timed: the refresh after a
 tick, which reads only the accounts that changed), then times each page through the app as a logged-in user: median and 95th percentile of
 `--requests` requests, wall time per request. The target is under 300 ms per page at 1M accounts.
+Last, the workbench's what-if (`--whatif-only`: only it): the request that starts the job, and
+the background job to its result, polled as the page does.
 """
 from __future__ import annotations
 
@@ -48,6 +50,42 @@ def _cpu() -> float:
     return me.ru_utime + me.ru_stime
 
 
+def _log_in(app):
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+    client.post("/login", data={"username": "bench", "password": PASSWORD, "csrf_token": token})
+    return client
+
+
+def _whatif(app, store) -> None:
+    """Time the workbench's what-if of a candidate (the shipped policy with 5 grace days) against
+    the active one: the request (it only starts the job) and the background job to its result."""
+    from arrears.policies import DEFAULT_POLICY
+    client = _log_in(app)
+    page = client.get("/policies").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+    source = DEFAULT_POLICY.read_text(encoding="utf-8").replace('version: "1.0.0"', 'version: "9.9.9"', 1) \
+        .replace("default_days: 3", "default_days: 5", 1)
+    cpu, started = _cpu(), time.perf_counter()
+    answer = client.post("/policies/whatif", data={"csrf_token": token, "source": source, "tests": ""})
+    asked = time.perf_counter() - started
+    digest = re.search(r'hx-get="/policies/whatif/(sha256:[0-9a-f]+)"', answer.get_data(as_text=True))[1]
+    polls = []
+    while not app.extensions["arrears.whatif"].wait(digest, 1.0):
+        t = time.perf_counter()
+        client.get(f"/policies/whatif/{digest}", headers={"HX-Request": "true"})
+        polls.append(time.perf_counter() - t)
+    took = time.perf_counter() - started
+    job = app.extensions["arrears.whatif"].status(digest)
+    print(f"what-if request: HTTP {answer.status_code} in {asked * 1000:.0f} ms; the job: {job['state']} "
+          f"({job.get('error') or ''}), {job['done']:,} accounts in {took:.1f} s wall, "
+          f"{_cpu() - cpu:.1f} s CPU "
+          f"(load average {os.getloadavg()[0]:.1f}); progress polls: {len(polls)}, median "
+          f"{statistics.median(polls) * 1000 if polls else 0:.0f} ms; peak RSS "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB", flush=True)
+
+
 def main(argv=None) -> None:
     """Build or reuse the store, tick, compute the dashboard, time the pages; print the figures."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -57,6 +95,10 @@ def main(argv=None) -> None:
     ap.add_argument("--reuse", action="store_true", help="the --db is ticked already: no full tick first")
     ap.add_argument("--no-tick", action="store_true",
                     help="skip the 1%% change, the incremental tick and the dashboard's refresh after it")
+    ap.add_argument("--pages-only", action="store_true",
+                    help="time the pages only: no dashboard computed (its pages answer 'not computed yet')")
+    ap.add_argument("--whatif-only", action="store_true",
+                    help="time only the workbench's what-if job (no dashboard, no pages)")
     args = ap.parse_args(argv)
     path = args.db or os.path.join(tempfile.mkdtemp(), "console-bench.db")
     url = f"sqlite:///{path}"
@@ -85,13 +127,24 @@ def main(argv=None) -> None:
     if store.users.get("bench") is None:
         store.users.add("bench", "admin", hash_password(PASSWORD), by="bench")
     app = create_app({"database_url": url}, store=store)
+    if args.whatif_only:
+        _whatif(app, store)
+        store.close()
+        return
     kept = Kept()
     cpu = _cpu()
-    meta = refresh(app.extensions["arrears"], date.today(), kept=kept)
-    print(f"dashboard computed, every account read (the first run of a day): {meta['seconds']:.1f} s wall, "
-          f"{_cpu() - cpu:.1f} s CPU (load average {os.getloadavg()[0]:.1f}) for "
-          f"{meta['accounts']:,} accounts and {len(meta['segments'])} segments ({meta['start']} to {meta['end']}); "
-          f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB", flush=True)
+    if args.pages_only:
+        meta = {"segments": list(app.extensions["arrears"].policies.active().segments)}
+        args.no_tick = True
+    else:
+        meta = refresh(app.extensions["arrears"], date.today(), kept=kept)
+        print("dashboard computed, every account read (the first run of a day): "
+              f"{meta['seconds']:.1f} s wall, "
+              f"{_cpu() - cpu:.1f} s CPU (load average {os.getloadavg()[0]:.1f}) for "
+              f"{meta['accounts']:,} accounts and {len(meta['segments'])} segments ({meta['start']} to "
+              f"{meta['end']}); peak RSS "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB",
+              flush=True)
     if not args.no_tick:
         from arrears.engine.domain.model import Event
         one_pct = [f"ACC{i:08d}" for i in range(0, args.accounts, 100)]
@@ -106,14 +159,15 @@ def main(argv=None) -> None:
         print(f"dashboard computed again after that tick: {meta['seconds']:.1f} s wall, {_cpu() - cpu:.1f} s CPU "
               f"(load average {os.getloadavg()[0]:.1f}; {meta['read']:,} accounts read); "
               f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB", flush=True)
-    client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
-    client.post("/login", data={"username": "bench", "password": PASSWORD, "csrf_token": token})
+    client = _log_in(app)
     middle = f"ACC{args.accounts // 2:08d}"
-    email = store.get_account(middle)[0].contact.email or "nobody@example.com"   # searched in any case
+    contact = store.get_account(middle)[0].contact
+    email = contact.email or "nobody@example.com"   # searched in any case
+    name = contact.name or "Ada Lovelace"
     pages = {"accounts search (id prefix)": f"/accounts?q={middle[:-2]}",
              "accounts search (email)": f"/accounts?email={email.upper()}",
+             "accounts search (name, full)": f"/accounts?name={name.upper()}",
+             "accounts search (name, 3 letters)": f"/accounts?name={name[:3].lower()}",
              "accounts search (stage)": "/accounts?stage=legal_warning",
              "accounts search (status held)": "/accounts?status=held",
              "accounts search (segment)": "/accounts?segment=punctual",
@@ -132,6 +186,7 @@ def main(argv=None) -> None:
     for name, path_ in pages.items():
         median, p95, status = _timed(client, path_, args.requests)
         print(f"  {name:<30} median {median:7.1f} ms   p95 {p95:7.1f} ms   (HTTP {status})", flush=True)
+    _whatif(app, store)
     store.close()
 
 

@@ -18,6 +18,7 @@ and the store directly, never the HTTP API. People log in with a username and pa
     experiments.py champion/challenger experiments: results kept after the ticks, start, stop, promote
     workbench.py  the policy workbench: edit, check, test, what-if, versions, propose and approve
     policywork.py the workbench's checks, tests, diffs and simulations (engine calls, no pages)
+    whatifjobs.py the what-if as a background job: progress and result kept in the database
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def init_app(app: Flask, state, config: dict | None = None) -> None:
     `state` is the app's `ApiState` (store, policies); `config` the `console:` settings."""
     # auditlog and keys add their pages to the admin blueprint when imported
     from arrears.console import (admin, auditlog, dashboard, experiments, explorer, keys, queue,  # noqa: F401
-                                 security, session, workbench)
+                                 security, session, whatifjobs, workbench)
     from arrears.console.settings import load
     settings = load(config)
     app.extensions["arrears.console"] = settings
@@ -42,3 +43,4 @@ def init_app(app: Flask, state, config: dict | None = None) -> None:
     app.register_blueprint(queue.blueprint)
     app.register_blueprint(workbench.blueprint)
     app.register_blueprint(experiments.blueprint)
+    app.extensions["arrears.whatif"] = whatifjobs.WhatIfJobs(state)   # the what-if's background jobs

@@ -52,7 +52,7 @@ def accounts():
     from arrears.engine.store.db import read_transaction
     state = _state()
     form = {name: (request.args.get(name) or "").strip()[:200]
-            for name in ("q", "email", "stage", "status", "segment", "after")}
+            for name in ("q", "name", "email", "stage", "status", "segment", "after")}
     policy = state.policies.active()
     stages = list(dict.fromkeys(a.id for a in policy.actions))
     errors = {}
@@ -62,10 +62,11 @@ def accounts():
         errors["stage"] = f"the active policy has no stage {form['stage']!r}"
     if form["status"] and form["status"] not in accountreads.STATUSES:
         errors["status"] = f"no status {form['status']!r}: choose one from the list"
-    searched = any(form[k] for k in ("q", "email", "stage", "status", "segment")) and not errors
+    searched = any(form[k] for k in ("q", "name", "email", "stage", "status", "segment")) and not errors
     rows, nxt = [], None
     if searched:
-        filters = dict(text=form["q"] or None, email=form["email"] or None, stage=form["stage"] or None,
+        filters = dict(text=form["q"] or None, name=form["name"] or None, email=form["email"] or None,
+                       stage=form["stage"] or None,
                        status=form["status"] or None)
         if form["segment"]:
             rows, nxt = _in_segment(state, policy, form["segment"], filters, form["after"] or None)

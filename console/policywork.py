@@ -11,7 +11,7 @@ import difflib
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import yaml
@@ -127,11 +127,14 @@ def diff(old: dict, new: dict) -> str:
     return "".join(lines) or "The two versions' texts are the same.\n"
 
 
-def what_if(state, candidate, sample: int = 5) -> dict:
-    """The simulation of `candidate` against the active policy over the stored portfolio, now
-    (`arrears.engine.simulate`; read-only), as its JSON form."""
-    from arrears.engine.simulate import from_work_queue, simulate
-    now = datetime.now(timezone.utc).replace(microsecond=0)
-    report = simulate(state.store, state.policies.active(), candidate, now, sample=sample,
+def what_if(state, candidate, at: datetime, *, sample: int = 5, batch_size: int | None = None,
+            progress=None) -> dict:
+    """The simulation of `candidate` against the active policy over the stored portfolio at `at`
+    (`arrears.engine.simulate`, page by page, column-wise; read-only), as its JSON form;
+    `progress(done, total)` after each page. LookupError when no policy is active. The
+    workbench runs it in a background job (`arrears.console.whatifjobs`)."""
+    from arrears.engine.simulate import DEFAULT_BATCH, from_work_queue, simulate
+    report = simulate(state.store, state.policies.active(), candidate, at, sample=sample,
+                      batch_size=batch_size or DEFAULT_BATCH, progress=progress,
                       capacity=from_work_queue(state.settings.work_queue_capacity))
     return report.to_dict()

@@ -5,7 +5,8 @@ The editor (CodeMirror 6, `static/workbench.js`, built from `frontend/`) posts t
 `/policies/check` as the user types and shows the problems and warnings at their line and column;
 its completion and hover help come from the policy JSON Schema (`/policies/schema.json`).
 Saving stores the text as an inactive policy version (audited) and runs the policy tests kept
-beside it; the what-if simulates it against the active policy; a proposal waits until a
+beside it; the what-if simulates it against the active policy in a background job
+(`whatifjobs`) whose progress and result the page polls; a proposal waits until a
 different compliance user or admin approves it, which activates it (activation re-decides).
 """
 from __future__ import annotations
@@ -141,14 +142,39 @@ def save():
 @blueprint.route("/whatif", methods=["POST"])
 @require(*EDITORS)
 def whatif():
-    """Simulate the editor's text against the active policy over the stored portfolio (read-only)."""
+    """Start the what-if of the editor's text against the active policy over the stored portfolio
+    (read-only) as a background job, or join the candidate's running one: the page comes back at
+    once (202) with the job's progress, which htmx follows until the result is there."""
+    from flask import current_app
+
+    from arrears.console.whatifjobs import jobs_of
     source, tests, policy = _posted("nothing was simulated")
     try:
-        report = policywork.what_if(_state(), policy)
+        _state().policies.active()
     except LookupError:
         flash("No policy is active: there is nothing to compare with.", "error")
         return _page(409, source=source, tests=tests)
-    return _page(source=source, tests=tests, report=report)
+    job, joined = jobs_of(current_app).start(policy, current_user().username)
+    if joined:
+        flash(f"The what-if of {policy.name} {policy.version} was already running (asked by {job['by']}): "
+              "this follows it.", "ok")
+    return _page(202, source=source, tests=tests, job=job)
+
+
+@blueprint.route("/whatif/<digest>")
+@require(*READERS)
+def whatif_job(digest: str):
+    """The what-if job of candidate `digest`: its progress, then its report, or why it failed; its
+    own page (reloading itself while it runs), or only the job's panel when htmx asks."""
+    from flask import current_app
+
+    from arrears.console.whatifjobs import jobs_of
+    job = jobs_of(current_app).status(digest)
+    if job is None:
+        abort(404, description="No what-if has been run for that policy version.")
+    if request.headers.get("HX-Request") == "true":
+        return render_template("_whatif_job.html", job=job)
+    return render_template("whatif_job.html", job=job)
 
 
 @blueprint.route("/propose", methods=["POST"])

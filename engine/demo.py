@@ -29,6 +29,20 @@ def _at(day: date, hour: int) -> datetime:
     return datetime.combine(day, time(hour % 24, 0), timezone.utc)
 
 
+_GIVEN = ("Ada", "Ben", "Chloé", "Dev", "Elif", "Femi", "Grace", "Hugo", "Ines", "Jonas", "Kai", "Lena",
+          "Malik", "Nora", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tomás", "Uma", "Viktor", "Wen", "Yara")
+_FAMILY = ("Adeyemi", "Baker", "Costa", "Dubois", "Evans", "Fischer", "García", "Hughes", "Ivanova", "Jensen",
+           "Kowalski", "Lopez", "Müller", "Nakamura", "O'Brien", "Patel", "Rossi", "Schmidt", "Taylor",
+           "Van Dijk", "Walker", "Xu", "Yilmaz", "Zhang", "Khan", "Murphy", "Novak", "Silva", "Okafor", "Berg",
+           "Moreau")
+
+
+def demo_name(i: int) -> str:
+    """The debtor name of generated account `i`: a given and a family name, spread evenly (drawn
+    from `i` alone, so the generator's random stream is as it was before names)."""
+    return f"{_GIVEN[i % len(_GIVEN)]} {_FAMILY[(i * 7 + i // len(_GIVEN)) % len(_FAMILY)]}"
+
+
 def generate_account(rng: random.Random, i: int, today: date) -> tuple[Account, list[Event]]:
     """One account and its history up to `today`."""
     jur, tz, cur, lang = rng.choice(JURISDICTIONS)
@@ -40,7 +54,8 @@ def generate_account(rng: random.Random, i: int, today: date) -> tuple[Account, 
         amount = Decimal(int(rng.lognormvariate(6.0 if not business else 7.5, 1.0) * 100)) / 100
         invoices.append(Invoice(f"{i}-INV{k}", max(amount, Decimal("5.00")), due,
                                 due - timedelta(days=30)))
-    contact = Contact(email=f"debtor{i}@example.com" if rng.random() < 0.9 else None,
+    contact = Contact(name=demo_name(i),
+                      email=f"debtor{i}@example.com" if rng.random() < 0.9 else None,
                       phone="+441234567890" if rng.random() < 0.7 else None,
                       mobile="+447700900000" if rng.random() < 0.6 else None,
                       address=f"{i} High Street" if rng.random() < 0.95 else None,

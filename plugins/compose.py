@@ -32,7 +32,8 @@ def template_context(decision: Decision, account: Account,
     offers = [o.to_dict() for o in decision.offers if not o.requires_approval]
     return {
         "account": {
-            "id": account.id, "currency": account.currency, "debtor_type": account.debtor_type,
+            "id": account.id, "name": account.contact.name,
+            "currency": account.currency, "debtor_type": account.debtor_type,
             "jurisdiction": account.jurisdiction, "language": account.language,
             "timezone": account.timezone, "account_manager": account.account_manager,
             "relationship_tier": account.relationship_tier, "tags": sorted(account.tags),

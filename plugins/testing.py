@@ -42,7 +42,8 @@ def make_message(**overrides) -> Message:
     """
     money = lambda amount: {"amount": amount, "currency": "EUR"}
     context = {
-        "account": {"id": "A1", "currency": "EUR", "debtor_type": "consumer", "jurisdiction": "GB",
+        "account": {"id": "A1", "name": None,
+                    "currency": "EUR", "debtor_type": "consumer", "jurisdiction": "GB",
                     "language": "en", "timezone": "Europe/London", "account_manager": None,
                     "relationship_tier": None, "tags": []},
         "creditor": {"name": "Example Ltd", "phone": "+44 20 7946 0000",

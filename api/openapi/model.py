@@ -16,6 +16,7 @@ from arrears.engine.domain.model import (
     DEBTOR_TYPES,
     EVENT_TYPES,
     INSTANT_PATTERN,
+    NAME_MAX,
     NOTE_MAX,
     TIMEZONES,
 )
@@ -74,7 +75,12 @@ def _object(properties: dict, required=(), description: str = "", closed: bool =
 INVOICE = _object({"id": TEXT, "amount": AMOUNT, "due_date": DATE, "issued_date": nullable(DATE)},
                   ("id", "amount", "due_date"), "One receivable; payments arrive as events.")
 
-CONTACT = _object({**{k: nullable(TEXT) for k in ("email", "phone", "mobile", "address")},
+_ONE_LINE = f"[^{CONTROL_CHARACTERS}\\t\\r\\n]"        # a character of a one-line text (a contact's name)
+CONTACT = _object({"name": nullable({**TEXT, "maxLength": NAME_MAX,
+                                      "pattern": f"^{_ONE_LINE}*\\S{_ONE_LINE}*$",
+                                      "description": "The debtor's name, on one line: greeted in messages "
+                                                     "(`account.name`), searched in the console."}),
+                   **{k: nullable(TEXT) for k in ("email", "phone", "mobile", "address")},
                    "preferred_channels": nullable({"type": "array", "items": {"enum": CHANNEL_KINDS}})},
                   description="How the debtor can be reached.")
 

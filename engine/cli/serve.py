@@ -120,6 +120,7 @@ def run(args) -> int:
     finally:
         log = logging.getLogger("arrears.serve")
         log.info("arrears serve: shutting down (waiting for a running tick to stop)")
+        app.extensions["arrears.whatif"].shutdown()     # the workbench's what-if jobs stop at their page
         if scheduler is not None:
             scheduler.shutdown()
         if runtime is not None:

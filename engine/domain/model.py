@@ -86,6 +86,7 @@ CONVERSATIONS = ("conversation",)
 # An event's free-text `note` (any type; the text of a `note` event): kept and shown,
 # never read by a decision. Bounded so history stays cheap to load and to show.
 NOTE_MAX = 2000
+NAME_MAX = 200           # a contact's `name` (the debtor's name as greeted and searched)
 CONTROL_CHARACTERS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"    # tab and line breaks are fine
 _CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
 
@@ -103,16 +104,25 @@ def _str(value, where, *, required=False, choices=None):
     return value
 
 
-def _note(value, where):
+def _note(value, where, limit: int = NOTE_MAX):
     text = _str(value, where)
     if text is None:
         return None
-    if len(text) > NOTE_MAX:
-        raise InputError(f"must be at most {NOTE_MAX:,} characters, got {len(text):,}", where)
+    if len(text) > limit:
+        raise InputError(f"must be at most {limit:,} characters, got {len(text):,}", where)
     bad = _CONTROL.search(text)
     if bad:
         raise InputError(f"must not contain control characters (U+{ord(bad.group()):04X} at character "
                          f"{bad.start() + 1})", where)
+    return text
+
+
+def _name(value, where):
+    """A contact's name: a note of at most NAME_MAX characters on one line (it is greeted in a
+    message's first line and an email's headers may carry it)."""
+    text = _note(value, where, NAME_MAX)
+    if text is not None and any(c in text for c in "\t\r\n"):
+        raise InputError("must be on one line (no tab or line break)", where)
     return text
 
 
@@ -255,26 +265,29 @@ class Invoice:
 
 @dataclass(frozen=True, slots=True)
 class Contact:
-    """How the debtor can be reached, and which channel kinds they prefer (in order)."""
+    """How the debtor can be reached, and which channel kinds they prefer (in order); `name`: the
+    debtor's name (NAME_MAX characters, no control characters), greeted in messages and searched
+    in the console."""
 
     email: str | None = None
     phone: str | None = None
     mobile: str | None = None
     address: str | None = None
     preferred_channels: tuple[str, ...] = ()
+    name: str | None = None
 
     @classmethod
     def from_dict(cls, data, where="contact") -> "Contact":
         """Parse a contact object."""
         if data is None:
             return cls()
-        _check_keys(data, ("email", "phone", "mobile", "address", "preferred_channels"), where)
+        _check_keys(data, ("name", "email", "phone", "mobile", "address", "preferred_channels"), where)
         prefs = _list(data.get("preferred_channels"), f"{where}.preferred_channels", "channel kinds")
         for i, kind in enumerate(prefs):
             _str(kind, f"{where}.preferred_channels[{i}]", required=True, choices=CHANNEL_KINDS)
         return cls(**{k: _str(data.get(k), f"{where}.{k}") for k in ("email", "phone", "mobile",
                                                                      "address")},
-                   preferred_channels=tuple(prefs))
+                   preferred_channels=tuple(prefs), name=_name(data.get("name"), f"{where}.name"))
 
     def reachable_kinds(self) -> frozenset[str]:
         """Channel kinds we hold details for (webhooks, internal tasks and kinds that need no

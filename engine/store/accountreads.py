@@ -90,6 +90,22 @@ def email_of(conn):
     return literal_column("lower(json_extract(accounts.contact, '$.email'))")
 
 
+def name_of(conn):
+    """SQL expression of an account's lower-cased contact name: the expression of the
+    `ix_accounts_name` index (revision 0017), written as that index is (in the "C" collation on
+    PostgreSQL, so a prefix's range is byte order there as on SQLite)."""
+    if conn.dialect.name == "postgresql":
+        return literal_column("lower(accounts.contact::jsonb ->> 'name') COLLATE \"C\"")
+    return literal_column("lower(json_extract(accounts.contact, '$.name'))")
+
+
+def name_starts(conn, prefix: str):
+    """The condition "the contact's name starts with `prefix`, in any case": a range of the
+    `ix_accounts_name` index (the prefix lower-cased by the database, as the index is)."""
+    low = func.lower(prefix.strip())
+    return and_(name_of(conn) >= low, name_of(conn) < low.concat("\U0010ffff"))
+
+
 def _status(status: str):
     from arrears.engine.store.schema import decisions
     # The decision key ends with the rules holding the account back, after the last `|`
@@ -105,32 +121,40 @@ def _status(status: str):
     return accounts.c.decision_id.is_(None)
 
 
-def search(conn, *, text: str | None = None, email: str | None = None, stage: str | None = None,
-           status: str | None = None, after: str | None = None, limit: int = 50):
+def search(conn, *, text: str | None = None, email: str | None = None, name: str | None = None,
+           stage: str | None = None, status: str | None = None, after: str | None = None, limit: int = 50):
     """Accounts matching every filter given, by id, after the id `after`, at most `limit`, with
     their latest decision's stage, action and channel. Returns (rows, next) where `next` is the
     `after` of the following page, or None at the end.
 
     `text`: the id starts with it, or the debtor id or account manager is it; `email`: the
-    contact's email, any case; `stage`: the latest decision's stage; `status`: one of STATUSES.
-    Text and email are each read from an index, never by reading every account's JSON. A search
+    contact's email, any case; `name`: the contact's name starts with it, any case (without `text`,
+    the rows come in the name's order, then acct_no, and `after` continues after that account);
+    `stage`: the latest decision's stage; `status`: one of STATUSES.
+    Text, email and name are each read from an index, never by reading every account's JSON. A search
     by stage or status alone reads at most SCAN_WINDOW accounts per page (in id order) and, when
     that window ends before `limit` matches, `next` continues after it: every page is bounded.
 
     Rows: (id, acct_no, currency, debtor_type, debtor_id, account_manager, next_evaluation_at, stage,
-    action_type, channel, evaluated_at, email)."""
+    action_type, channel, evaluated_at, email, name)."""
     from arrears.engine.store.schema import decisions
-    shown = (literal_column("accounts.contact::jsonb ->> 'email'") if conn.dialect.name == "postgresql"
+    pg = conn.dialect.name == "postgresql"
+    shown = (literal_column("accounts.contact::jsonb ->> 'email'") if pg
              else func.json_extract(accounts.c.contact, "$.email"))
+    named = (literal_column("accounts.contact::jsonb ->> 'name'") if pg
+             else func.json_extract(accounts.c.contact, "$.name"))
     cols = (accounts.c.id, accounts.c.acct_no, accounts.c.currency, accounts.c.debtor_type,
             accounts.c.debtor_id, accounts.c.account_manager, accounts.c.next_evaluation_at,
             decisions.c.stage, decisions.c.action_type, decisions.c.channel, decisions.c.evaluated_at,
-            shown.label("email"))
+            shown.label("email"), named.label("name"))
     base = select(*cols).select_from(accounts.outerjoin(decisions, decisions.c.id == accounts.c.decision_id))
-    if after is not None:
+    by_name = bool(name) and not text
+    if after is not None and not by_name:
         base = base.where(accounts.c.id > after)
     if email:
         base = base.where(email_of(conn) == email.strip().lower())
+    if name:
+        base = base.where(name_starts(conn, name))
     if stage:
         base = base.where(decisions.c.stage == stage)
     if status:
@@ -143,6 +167,17 @@ def search(conn, *, text: str | None = None, email: str | None = None, stage: st
             for row in conn.execute(ordered(base.where(where))):
                 found.setdefault(row.id, row)
         rows = sorted(found.values(), key=lambda r: r.id)[:limit]
+        return rows, (rows[-1].id if len(rows) == limit else None)
+    if by_name:
+        # In the index's order (the name, then acct_no): a page is the next `limit` entries of its
+        # range, however many names share the prefix; `after` continues after that account's entry.
+        if after is not None:
+            last = conn.execute(select(name_of(conn).label("n"), accounts.c.acct_no)
+                                .where(accounts.c.id == after)).one_or_none()
+            if last is not None:
+                base = base.where(or_(name_of(conn) > last.n,
+                                      and_(name_of(conn) == last.n, accounts.c.acct_no > last.acct_no)))
+        rows = conn.execute(base.order_by(name_of(conn), accounts.c.acct_no).limit(limit)).all()
         return rows, (rows[-1].id if len(rows) == limit else None)
     if email:
         rows = conn.execute(ordered(base)).all()

@@ -16,7 +16,7 @@ from arrears.engine.domain.model import Account, Contact, Event, Invoice
 from arrears.engine.domain.money import MAX_MINOR, exponent, from_minor
 from arrears.engine.domain.requests import representative_of, wishes_of
 
-_CONTACT_FIELDS = ("email", "phone", "mobile", "address")
+_CONTACT_FIELDS = ("name", "email", "phone", "mobile", "address")
 # What an event says, in `event_values` order.
 EVENT_COLUMNS = ("type", "at", "amount_minor", "invoice_id", "channel", "stage", "outcome", "until_day",
                  "instalments", "event_id", "note", "detail")

@@ -20,14 +20,14 @@ from arrears.engine.domain.model import Account, Event
 from arrears.engine.store.codec import account_row
 
 LIST_SEP = "|"
-ACCOUNT_CSV = ("account_id", "currency", "debtor_type", "jurisdiction", "timezone", "language",
+ACCOUNT_CSV = ("account_id", "currency", "debtor_type", "jurisdiction", "timezone", "language", "name",
                "email", "phone", "mobile", "address", "preferred_channels", "tags", "risk_score",
                "on_time_ratio", "relationship_tier", "account_manager", "debtor_id", "other_timezones")
 INVOICE_CSV = ("invoice_id", "amount", "due_date", "issued_date")
 EVENT_CSV = ("account_id", "type", "at", "amount", "invoice_id", "channel", "stage", "outcome", "until",
              "event_key", "id", "instalments", "note", "representative", "wishes")
 REQUIRED = {"accounts": ("account_id", "currency"), "events": ("account_id", "type", "at")}
-_CONTACT = ("email", "phone", "mobile", "address", "preferred_channels")
+_CONTACT = ("name", "email", "phone", "mobile", "address", "preferred_channels")
 _LISTS = ("preferred_channels", "tags", "other_timezones")
 _NUMBERS = ("risk_score", "on_time_ratio")
 

@@ -1,6 +1,8 @@
 """Accounts: PUT/GET /v1/accounts/{id} and the bulk upsert POST /v1/accounts:batch."""
 from __future__ import annotations
 
+import re
+
 from arrears.engine import Account
 from tests.api.apikit import account
 
@@ -84,3 +86,21 @@ def test_bulk_upsert_limits(app, api):
     limit = app.extensions["arrears"].settings.max_batch_accounts
     r = api.post("/v1/accounts:batch", {"accounts": [account(id=f"A{i}") for i in range(limit + 1)]})
     assert r.status_code == 422 and r.get_json()["errors"][0]["pointer"] == "/accounts"
+
+
+def test_a_contact_name_is_kept_and_checked(api, state):
+    named = account(contact={**account()["contact"], "name": "Ada Lovelace"})
+    assert api.put("/v1/accounts/ACME-0042", named).status_code == 201
+    assert api.get("/v1/accounts/ACME-0042").get_json()["account"]["contact"]["name"] == "Ada Lovelace"
+    for bad, says in ((" ", "non-empty string"), ("A" * 201, "at most 200 characters"),
+                      ("Ada\nLovelace", "on one line"), ("Ada\x07", "control characters")):
+        r = api.put("/v1/accounts/ACME-0042", account(contact={"name": bad}))
+        assert r.status_code == 422
+        error = r.get_json()["errors"][0]
+        assert error["pointer"] == "/contact/name" and says in error["detail"], error
+    assert api.get("/v1/accounts/ACME-0042").get_json()["account"]["contact"]["name"] == "Ada Lovelace"
+    schema = state.document["components"]["schemas"]
+    contact = next(s for s in schema.values() if "preferred_channels" in s.get("properties", {}))
+    name = contact["properties"]["name"]["anyOf"][0]
+    assert name["maxLength"] == 200 and re.fullmatch(name["pattern"], "Zoë O'Brien")
+    assert not re.fullmatch(name["pattern"], "Ada\nLovelace") and not re.fullmatch(name["pattern"], "  ")

@@ -27,7 +27,8 @@ def _everything(store) -> list[dict]:
     """Every account with its email and latest decision, read plainly (the oracle)."""
     with store.engine.connect() as conn:
         rows = conn.execute(text(
-            "SELECT a.id, a.contact, a.decision_id, a.decision_key, d.stage, d.action_type FROM accounts a "
+            "SELECT a.id, a.acct_no, a.contact, a.decision_id, a.decision_key, d.stage, d.action_type "
+            "FROM accounts a "
             "LEFT JOIN decisions d ON d.id = a.decision_id ORDER BY a.id")).all()
     out = []
     for r in rows:
@@ -37,8 +38,9 @@ def _everything(store) -> list[dict]:
             status = "contact"
         else:
             status = "none" if r.decision_key.endswith("|") else "held"
-        out.append({"id": r.id, "email": (json.loads(r.contact).get("email") or "").lower(), "stage": r.stage,
-                    "status": status})
+        contact = json.loads(r.contact)
+        out.append({"id": r.id, "email": (contact.get("email") or "").lower(), "stage": r.stage,
+                    "status": status, "name": contact.get("name") or "", "acct_no": r.acct_no})
     return out
 
 
@@ -66,6 +68,38 @@ def test_email_any_case_finds_exactly_that_account(app, ticked):
     page = client.get(f"/accounts?email={target['email'].upper()}").get_data(as_text=True)
     assert _ids(page) == [a["id"] for a in every if a["email"] == target["email"]]
     assert target["email"] in page
+
+
+def test_a_name_by_its_start_in_any_case_alone_and_with_a_stage(app, ticked):
+    every = _everything(ticked)
+    assert sum(bool(a["name"]) for a in every) == len(every)       # the demo debtors have names
+    client = logged_in(app, "manager")
+    by_name = sorted(every, key=lambda a: (a["name"].lower(), a["acct_no"]))     # a name search's order
+    for typed in ("ada", "ADA ADEYEMI", "Tomás", "o'b", "a"):
+        expected = [a["id"] for a in by_name if a["name"].lower().startswith(typed.lower())]
+        assert _all_pages(client, f"name={typed}") == expected, typed
+    first = next(a for a in every if a["name"].startswith("Ada") and a["stage"])
+    both = [a["id"] for a in by_name if a["name"].startswith("Ada") and a["stage"] == first["stage"]]
+    assert _all_pages(client, f"name=ada&stage={first['stage']}") == both
+    page = client.get(f"/accounts?name={first['name']}").get_data(as_text=True)
+    assert f"<td>{first['name']}</td>" in page.replace("&#39;", "'")
+    assert _ids(client.get("/accounts?name=zzz").get_data(as_text=True)) == []
+
+
+def test_a_name_is_shown_on_the_account_page_as_text(app, ticked):
+    from arrears.engine.domain.model import Account
+    acc, _ = ticked.get_account("ACC00000007")
+    ticked.upsert_accounts([Account.from_dict({**_as_dict(acc), "contact": {"name": "<b>Eve</b> & co"}})],
+                           now=datetime.now(timezone.utc))
+    client = logged_in(app, "manager")
+    page = client.get("/accounts/ACC00000007").get_data(as_text=True)
+    assert '<span id="debtor-name">&lt;b&gt;Eve&lt;/b&gt; &amp; co</span>' in page
+    assert "ACC00000007" in _ids(client.get("/accounts?name=%3Cb%3Eeve").get_data(as_text=True))
+
+
+def _as_dict(acc) -> dict:
+    from arrears.api.serialize import account_to_dict
+    return account_to_dict(acc)
 
 
 def test_stage_and_status_each_and_combined_match_the_store(app, ticked, monkeypatch):

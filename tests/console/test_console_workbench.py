@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 from sqlalchemy import select
@@ -125,16 +126,115 @@ def test_tests_that_do_not_load_are_reported(app):
     assert "the tests must name their policy file" in page.get_data(as_text=True)
 
 
-def test_the_what_if_against_the_live_policy(app):
-    page = _post(_as(app, "compliance"), "/policies/whatif", source=_variant("2.1.0", grace=5), tests=TESTS)
+def _digest(html: str) -> str:
+    return re.search(r'hx-get="/policies/whatif/(sha256:[0-9a-f]+)"', html)[1]
+
+
+def test_the_what_if_runs_as_a_job_and_shows_progress_then_the_result(app, demo_store):
+    client = _as(app, "compliance")
+    page = _post(client, "/policies/whatif", source=_variant("2.1.0", grace=5), tests=TESTS)
     html = page.get_data(as_text=True)
-    assert page.status_code == 200
-    summary = re.search(r'id="whatif-summary">(\d+) accounts? change stage', html)
+    assert page.status_code == 202, html[:2000]           # back at once: the job runs beside the request
+    assert 'id="whatif-progress"' in html and 'hx-trigger="every 1s"' in html and "accounts decided" in html
+    assert 'default_days: 5' in html                         # the editor keeps the text
+    digest = _digest(html)
+    assert app.extensions["arrears.whatif"].wait(digest, 120)
+    # htmx polls the panel alone; the result replaces the progress and polling stops
+    panel = client.get(f"/policies/whatif/{digest}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert panel.startswith("{#") is False and "<html" not in panel and "hx-trigger" not in panel
+    summary = re.search(r'id="whatif-summary">(\d+) accounts? change stage', panel)
     assert summary and int(summary[1]) > 0
     for heading in ("Accounts per stage", "Stage changes", "Explained samples", "Held and released",
                     "Incentive cost", "Contacts per day against capacity"):
-        assert heading in html
-    assert "Nothing was stored or sent." in html
+        assert heading in panel
+    assert "Nothing was stored or sent." in panel and "Asked by compliance" in panel
+    # the result is kept in the database: who, which candidate, when
+    kept = demo_store.snapshot(f"whatif:{digest}")
+    assert kept["meta"]["state"] == "done" and kept["meta"]["by"] == "compliance"
+    assert kept["meta"]["version"] == "2.1.0" and kept["meta"]["done"] == kept["meta"]["total"] > 0
+    assert json.loads(kept["body"])["changes"]["stage"] == int(summary[1])
+    # its own page (without script) for a manager too; no self-reload once done
+    own = _as(app, "manager").get(f"/policies/whatif/{digest}")
+    assert own.status_code == 200 and 'id="whatif-summary"' in own.get_data(as_text=True)
+    assert 'http-equiv="refresh"' not in own.get_data(as_text=True)
+    assert _audits(demo_store, "console.whatif_requested")[-1] == (
+        digest, {"by": "compliance", "name": "default", "version": "2.1.0", "joined": False})
+
+
+def test_a_second_request_joins_the_running_job_and_progress_is_kept(app, demo_store):
+    from arrears.api.app import state_of
+    from arrears.console.whatifjobs import WhatIfJobs
+    from arrears.engine.policy.load import load_checked
+    jobs = WhatIfJobs(state_of(app), batch_size=20)          # small pages: many progress steps
+    candidate = load_checked(_variant("2.2.0", grace=6), filename="<test>")[0]
+    first, joined = jobs.start(candidate, "compliance")
+    assert not joined and first["state"] == "running" and first["done"] == 0
+    second, joined = jobs.start(candidate, "admin")
+    assert joined and second["by"] == "compliance" and second["requested_at"] == first["requested_at"]
+    seen = set()
+    while not jobs.wait(candidate.digest, 0.02):
+        status = jobs.status(candidate.digest)
+        seen.add((status["state"], status["done"]))
+    done = jobs.status(candidate.digest)
+    assert done["state"] == "done" and done["done"] == done["total"] == demo_store.account_count()
+    assert any(state == "running" and 0 < n < done["total"] for state, n in seen), seen
+    assert [b["joined"] for _, b in _audits(demo_store, "console.whatif_requested")[-2:]] == [False, True]
+    third, joined = jobs.start(candidate, "admin")            # ended: asked again, it runs again
+    assert not joined and third["by"] == "admin"
+    assert jobs.wait(candidate.digest, 120)
+
+
+def test_a_job_stopped_with_the_server_says_why(app):
+    from arrears.api.app import state_of
+    from arrears.console.whatifjobs import WhatIfJobs
+    from arrears.engine.policy.load import load_checked
+    jobs = WhatIfJobs(state_of(app), batch_size=10)
+    candidate = load_checked(_variant("2.3.0", grace=7), filename="<test>")[0]
+    jobs.start(candidate, "compliance")
+    jobs.shutdown()
+    failed = jobs.status(candidate.digest)
+    assert failed["state"] == "failed" and failed["error"] == "the server stopped while it ran"
+    page = _as(app, "compliance").get(f"/policies/whatif/{candidate.digest}").get_data(as_text=True)
+    # the app's own jobs object did not run it, but reads what is kept
+    assert 'id="whatif-failed">The what-if failed: the server stopped while it ran.' in page
+
+
+def test_a_job_that_fails_says_why(tmp_path):
+    from sqlalchemy import text
+
+    from arrears.api import create_app
+    from arrears.api.app import state_of
+    from arrears.console.whatifjobs import WhatIfJobs
+    from arrears.engine.policy.load import load_checked
+    from tests.console.consolekit import make_store
+    store = make_store(tmp_path / "broken.db", demo=False)
+    try:
+        jobs = WhatIfJobs(state_of(create_app({"database_url": store.url}, store=store)))
+        with store.engine.begin() as conn:                     # a store the simulation cannot read
+            conn.execute(text("DROP TABLE accounts"))
+        candidate = load_checked(_variant("2.4.0"), filename="<test>")[0]
+        jobs.start(candidate, "compliance")
+        assert jobs.wait(candidate.digest, 60)
+        failed = jobs.status(candidate.digest)
+        assert failed["state"] == "failed" and "no such table: accounts" in failed["error"]
+    finally:
+        store.close()
+
+
+def test_a_job_whose_process_stopped_reads_as_interrupted(app, demo_store):
+    from arrears.console.whatifjobs import PREFIX, STALE_SECONDS
+    meta = {"state": "running", "digest": "sha256:gone", "name": "default", "version": "9", "by": "x",
+            "requested_at": "2026-12-01T00:00:00+00:00", "done": 10, "total": 500, "error": None,
+            "runner": "another process", "finished_at": None}
+    demo_store.put_snapshot(PREFIX + "sha256:gone", "", computed_at=int(time.time()) - STALE_SECONDS - 5,
+                            seconds=1.0, meta=meta)
+    page = _as(app, "manager").get("/policies/whatif/sha256:gone").get_data(as_text=True)
+    assert "The what-if failed: it was interrupted" in page
+    demo_store.put_snapshot(PREFIX + "sha256:gone", "", computed_at=int(time.time()), seconds=1.0, meta=meta)
+    page = _as(app, "manager").get("/policies/whatif/sha256:gone").get_data(as_text=True)
+    assert "10</span> of <span id=\"whatif-total\">500" in page      # another process's job, moving
+    assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in page    # reloads without script
+    assert _as(app, "manager").get("/policies/whatif/sha256:never").status_code == 404
 
 
 def test_a_diff_between_two_versions(app, demo_store):

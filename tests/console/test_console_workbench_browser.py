@@ -1,6 +1,7 @@
 """The policy workbench in a real browser (chromium), served by `arrears serve --demo`: a
 compliance user types a typo and sees the error at its line, fixes it, saves and sees the
-policy tests pass, runs the what-if and proposes; the demo admin approves. No console errors
+policy tests pass, runs the what-if (its progress, then its result) and proposes; the demo admin
+approves. No console errors
 (a CSP violation would be one). Screenshots: workbench.png, workbench_whatif.png."""
 from __future__ import annotations
 
@@ -110,6 +111,10 @@ def test_edit_check_test_simulate_propose_and_approve(tmp_path):
         assert "Saved default 1.0.1 as a draft" in driver.find_element(By.CSS_SELECTOR, ".flash.ok").text
         _editor(driver)
         _click(driver, driver.find_element(By.ID, "whatif"))
+        # the page comes back at once with the job's progress; htmx polls it and swaps in the result
+        progress = wait_until(lambda: driver.find_elements(By.ID, "whatif-progress"), 120, 0.05,
+                              what="the what-if's progress")[0]
+        assert "accounts decided" in progress.text or "counting the accounts" in progress.text
         summary = wait_until(lambda: driver.find_elements(By.ID, "whatif-summary"), 120, 0.1, what="the what-if")[0]
         assert "account" in summary.text and "newly held" in summary.text
         assert driver.find_elements(By.CSS_SELECTOR, "#whatif-capacity tbody tr")

@@ -96,6 +96,30 @@ def test_html_templates_are_autoescaped_and_get_blocks_appended(tmp_path):
     assert '<p class="arrears-compliance arrears-opt_out">To stop receiving these messages' in out.body
 
 
+@pytest.mark.parametrize("template,kind", [("friendly_reminder", "email"), ("formal_notice", "letter")])
+def test_the_shipped_english_templates_greet_the_debtor_by_name(template, kind):
+    def greeting(name):
+        account = {**make_message().context["account"], "name": name}
+        message = make_message(template=template, channel_kind=kind, context={"account": account})
+        return Renderer().render(message).body
+    assert "Dear customer," in greeting(None)
+    named = greeting("Zoë <O'Brien>")
+    assert ("Dear Zoë &lt;O&#39;Brien&gt;," if kind == "letter" else "Dear Zoë <O'Brien>,") in named
+
+
+def test_the_template_context_carries_the_contacts_name():
+    from arrears.engine import decide, load_policy
+    from arrears.engine.domain.model import Account
+    from arrears.plugins.compose import template_context
+    from tests.api.apikit import account
+    acc = Account.from_dict(account(contact={"name": "Ada Lovelace", "email": "ada@example.com"}))
+    policy = load_policy(POLICY)
+    from datetime import datetime, timezone
+    decision = decide(acc, [], policy, datetime(2026, 12, 1, 12, tzinfo=timezone.utc))
+    assert decision.action is not None
+    assert template_context(decision, acc)["account"]["name"] == "Ada Lovelace"
+
+
 def test_lookup_order_and_operator_dirs_override_shipped(tmp_path):
     assert candidates("t", "en", "sms") == ["t.en.sms.html.j2", "t.en.sms.j2", "t.en.j2"]
     assert candidates("t", "en", "task", "teams")[:2] == ["t.en.teams.html.j2", "t.en.teams.j2"]

@@ -19,7 +19,8 @@ def rich_account(account_id: str = "R-1") -> Account:
         "timezone": "Europe/London", "language": "en", "tags": ["vip", "élan"], "risk_score": 0.37,
         "on_time_ratio": 0.5, "relationship_tier": "key", "account_manager": "Jo Bloggs",
         "debtor_id": "D-9", "other_timezones": ["Asia/Tokyo", "America/New_York"],
-        "contact": {"email": "a@example.com", "phone": "+441234567890", "mobile": "+447700900000",
+        "contact": {"name": "Zoë \"Z\" O'Brien \\ Jr", "email": "a@example.com", "phone": "+441234567890",
+                    "mobile": "+447700900000",
                     "address": '1 "Quoted" Street, \\ Town', "preferred_channels": ["sms", "email"]},
         "invoices": [{"id": "I-2", "amount": "10.125", "due_date": "2026-09-01",
                       "issued_date": "2026-08-01"},
@@ -100,7 +101,7 @@ def upsert_before_seals(store, accounts: list[Account], now: int) -> None:
 
 # Indexes on an expression, made by a migration for both databases but not declared in schema.py
 # (SQLAlchemy cannot declare one expression for both dialects); each test checks them itself.
-EXPRESSION_INDEXES = ("ix_accounts_email",)
+EXPRESSION_INDEXES = ("ix_accounts_email", "ix_accounts_name")
 
 
 def schema_diff(conn) -> list:

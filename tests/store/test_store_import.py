@@ -160,6 +160,29 @@ def test_an_event_id_is_imported_once_whatever_its_event_key(tmp_path, db_url, c
         assert [str(e.amount) for e in s.get_account("A")[1]] == ["100.00"]
 
 
+def test_a_contact_name_is_imported_from_csv_and_jsonl_and_checked(tmp_path, db_url, capsys):
+    csv_file = tmp_path / "named.csv"
+    csv_file.write_text("account_id,currency,name,invoice_id,amount,due_date\n"
+                        "N1,EUR,Zoë O'Brien,I1,1.00,2026-01-01\n"
+                        "N2,EUR," + "x" * 201 + ",I2,1.00,2026-01-01\n",
+                        encoding="utf-8")
+    code, out, _ = _import(capsys, csv_file, "--db", db_url)
+    assert code == 1 and any("named.csv:3: name: must be at most 200 characters" in line
+                             for line in out), out
+    jsonl = tmp_path / "named.jsonl"
+    jsonl.write_text('{"id": "N3", "currency": "EUR", "contact": {"name": "Ada Lovelace"}, "invoices": []}\n'
+                     '{"id": "N4", "currency": "EUR", "contact": {"name": "Ada\\nLovelace"}, '
+                     '"invoices": []}\n',
+                     encoding="utf-8")
+    code, out, _ = _import(capsys, jsonl, "--db", db_url)
+    said = "named.jsonl:2: account.contact.name: must be on one line"
+    assert code == 1 and any(said in line for line in out), out
+    with Store(db_url) as s:
+        assert s.get_account("N1")[0].contact.name == "Zoë O'Brien"
+        assert s.get_account("N3")[0].contact.name == "Ada Lovelace"
+        assert s.counts()["accounts"] == 2                  # N2 and N4 were not stored
+
+
 def test_a_clean_file_exits_zero(tmp_path, db_url, capsys):
     path = tmp_path / "ok.csv"
     path.write_text("\ufeffaccount_id,currency,invoice_id,amount,due_date\r\nC1,EUR,I1,1.00,2026-01-01\r\n",

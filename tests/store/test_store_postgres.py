@@ -30,7 +30,10 @@ def test_schema_matches_and_rich_account_round_trips(pg_url):
             assert schema_diff(conn) == []
             email = conn.exec_driver_sql("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_accounts_email'")\
                 .scalar()
+            name = conn.exec_driver_sql(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_accounts_name'").scalar()
         assert "lower(((contact)::jsonb ->> 'email'::text))" in email, email
+        assert "lower(((contact)::jsonb ->> 'name'::text)) COLLATE \"C\"" in name, name
         acc, history = rich_account(), rich_history()
         store.upsert_accounts([acc], now=T0)
         store.append_events([(acc.id, e, None) for e in history], now=T0)
@@ -128,3 +131,30 @@ def test_a_database_error_mid_batch_rolls_back(pg_url):
             store.append_events([("A", Event("note", at), None), ("A", Event("hold", at), None)], now=T0)
         assert store.counts() == before
         assert store.verify_audit().ok
+
+
+def test_a_name_is_found_by_its_start_in_any_case_from_the_index(pg_url):
+    """The explorer's name search on PostgreSQL: the "C"-collated range of 0017's index, in the
+    names' order."""
+    from dataclasses import replace
+
+    from sqlalchemy import text
+
+    from arrears.engine.store import accountreads
+    from arrears.engine.store.db import read_transaction
+    base = rich_account()
+    names = {"N1": "Ada Lovelace", "N2": "ada byron", "N3": "Adam Smith", "N4": "Zoë Ada", "N5": "Ádám Kis"}
+    with Store(pg_url) as store:
+        store.upsert_accounts([replace(base, id=k, contact=replace(base.contact, name=v))
+                               for k, v in names.items()], now=T0)
+        with read_transaction(store.engine) as conn:
+            found = {q: [r.id for r in accountreads.search(conn, name=q, limit=50)[0]]
+                     for q in ("ada", "ADA ", "Ada L", "ádám", "zoë a", "x")}
+            conn.execute(text("SET LOCAL enable_seqscan = off"))   # a tiny table: may the index serve?
+            low = accountreads.name_of(conn)
+            plan = "\n".join(r[0] for r in conn.execute(text(
+                f"EXPLAIN SELECT id FROM accounts WHERE {low} >= lower('ada') "
+                f"AND {low} < lower('ada') || 'z'")))
+    assert found == {"ada": ["N2", "N1", "N3"], "ADA ": ["N2", "N1", "N3"], "Ada L": ["N1"], "ádám": ["N5"],
+                     "zoë a": ["N4"], "x": []}
+    assert "ix_accounts_name" in plan, plan

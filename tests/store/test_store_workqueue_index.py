@@ -184,3 +184,11 @@ def test_the_explorer_search_by_email_stage_and_status(ticked):
             if after is None:
                 break
         assert found == [r.id for r in every if r.stage == stage and r.action_type is not None] and found
+
+
+def test_sqlite_finds_a_name_by_its_start_from_the_index(tmp_path):
+    """The explorer's name search (0017's expression index): a range of the index, not a scan."""
+    from arrears.engine.store import accountreads
+    with Store(f"sqlite:///{tmp_path / 'n.db'}") as store, read_transaction(store.engine) as conn:
+        plan = _plan(conn, lambda spy: accountreads.search(spy, name="Ada Lo", limit=50))
+    assert "ix_accounts_name" in plan and "SCAN accounts" not in plan, plan
