@@ -77,7 +77,8 @@ INVOICE = _object({"id": TEXT, "amount": AMOUNT, "due_date": DATE, "issued_date"
 
 _ONE_LINE = f"[^{CONTROL_CHARACTERS}\\t\\r\\n]"        # a character of a one-line text (a contact's name)
 CONTACT = _object({"name": nullable({**TEXT, "maxLength": NAME_MAX,
-                                      "pattern": f"^{_ONE_LINE}*\\S{_ONE_LINE}*$",
+                                      # one character neither blank nor a control character
+                                      "pattern": f"^{_ONE_LINE}*[^{CONTROL_CHARACTERS}\\s]{_ONE_LINE}*$",
                                       "description": "The debtor's name, on one line: greeted in messages "
                                                      "(`account.name`), searched in the console."}),
                    **{k: nullable(TEXT) for k in ("email", "phone", "mobile", "address")},

@@ -39,7 +39,7 @@ def test_log_in_find_an_account_and_read_its_decision(tmp_path):
         _arrive(driver, base + "/accounts")
         assert f"{user} (admin)" in driver.find_element(By.CSS_SELECTOR, ".who").text
         driver.find_element(By.ID, "q").send_keys("ACC0000001", Keys.ENTER)
-        _arrive(driver, base + "/accounts?q=ACC0000001&email=&stage=&status=&segment=")   # the form's fields
+        _arrive(driver, base + "/accounts?q=ACC0000001&name=&email=&stage=&status=&segment=")   # the form's fields
         links = driver.find_elements(By.CSS_SELECTOR, "table a[href^='/accounts/']")
         assert len(links) == 10
         _shot(driver, tmp_path, "accounts")
@@ -172,7 +172,7 @@ def test_htmx_updates_the_search_results_and_the_queue_row_without_a_page_load(t
         wait_until(lambda: len(driver.find_elements(By.CSS_SELECTOR, "#results a[href^='/accounts/']")) == 10,
                    30, 0.05, what="the results as typed")
         assert driver.execute_script("return window.notReloaded === true")
-        assert driver.current_url == base + "/accounts?q=ACC0000001&email=&stage=&status=&segment="
+        assert driver.current_url == base + "/accounts?q=ACC0000001&name=&email=&stage=&status=&segment="
         driver.get(base + "/queue")
         items = driver.find_elements(By.CSS_SELECTOR, "table tbody[id^='queue-']")
         assert items, "the demo's queue has no call today"
