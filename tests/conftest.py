@@ -159,10 +159,13 @@ def ev_fixture():
 @pytest.fixture(scope="session")
 def redis_admin_url():
     """URL of a Redis server for the distributed tests: ARREARS_TEST_REDIS_URL, else a throwaway
-    server for this session (see tests/redisserver.py); skips when there is neither."""
+    server for this session (see tests/redisserver.py); skips when there is neither. With
+    several test workers (xdist) each starts a server of its own even when the variable is set:
+    the tests empty the server and their Celery workers take any task of the queue, so two
+    workers' tests must never share one."""
     from tests import redisserver
     url = os.environ.get(redisserver.URL_ENV)
-    if url:
+    if url and int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) <= 1:
         yield url
         return
     server = redisserver.session_server()
