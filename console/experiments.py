@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from arrears.console.session import current_user, html_errors, may, require
+from arrears.console.workbench import approve_proposal
 from arrears.engine.domain.errors import InputError, PolicyError, PolicyTampered
 from arrears.engine.experiments import CHAMPION, lifecycle
 from arrears.engine.store import proposals
@@ -225,16 +226,9 @@ def approve(name: str):
     """Approve another user's proposal: the experiment ends as promoted and the challenger's
     version becomes the active policy (audited with both users); every account is made due."""
     _row(name)
-    digest, user = _proposal_of(name), current_user().username
-    try:
-        with _state().store.transaction() as w:
-            proposal = proposals.approve(w.conn, digest, user, w.now)
-    except PermissionError as exc:
-        abort(403, description=str(exc))
-    except InputError as exc:
-        flash(f"Not approved: {exc}.", "error")
+    proposal = approve_proposal(_proposal_of(name))
+    if proposal is None:
         return redirect(url_for(".experiment", name=name), 303)
-    _state().policies.active(force=True)
     flash(f"Approved the proposal of {proposal['by']}: {proposal['arm']} is promoted and its policy is the active "
           "policy now; every account will be decided again at the next tick.", "ok")
     return redirect(url_for(".experiment", name=name), 303)

@@ -197,21 +197,30 @@ def propose():
     return redirect(url_for(".workbench", **{"from": policy.digest}), 303)
 
 
+def approve_proposal(digest: str) -> dict | None:
+    """Approve the pending proposal of `digest` as the user logged in (`proposals.approve`:
+    activates it, or promotes its experiment's challenger) and load the policy now active;
+    the proposal, or None after flashing why it was refused. 403 for the user who proposed it."""
+    try:
+        with _state().store.transaction() as w:
+            proposal = proposals.approve(w.conn, digest, current_user().username, w.now)
+    except PermissionError as exc:
+        abort(403, description=str(exc))
+    except InputError as exc:
+        flash(f"Not approved: {exc}.", "error")
+        return None
+    _state().policies.active(force=True)
+    return proposal
+
+
 @blueprint.route("/<digest>/approve", methods=["POST"])
 @require(*EDITORS)
 def approve(digest: str):
     """Approve another user's proposal: the version becomes the active policy (audited with
     both users) and every account is made due, so the next tick re-decides it."""
-    user = current_user().username
-    try:
-        with _state().store.transaction() as w:
-            proposal = proposals.approve(w.conn, digest, user, w.now)
-    except PermissionError as exc:
-        abort(403, description=str(exc))
-    except InputError as exc:
-        flash(f"Not approved: {exc}.", "error")
+    proposal = approve_proposal(digest)
+    if proposal is None:
         return redirect(url_for(".workbench"), 303)
-    _state().policies.active(force=True)
     flash(f"Approved the proposal of {proposal['by']}: it is the active policy now; every account will be "
           "decided again at the next tick.", "ok")
     return redirect(url_for(".workbench"), 303)
