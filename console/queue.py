@@ -7,7 +7,8 @@ row as it now is, without a page load; a plain form post (no JavaScript) redirec
 
 `/queue` lists the latest stored decisions whose next contact is a call due today (UTC) under the
 active policy (`decisionreads.due_contacts`, as `GET /v1/work-queue` reads them), at most the
-capacity of `api.work_queue_capacity` for calls, with who holds each. `/queue/<id>` claims the
+capacity of `api.work_queue_capacity` for calls, with who holds each. An empty queue says why
+when a tick explains it: none has run yet, or one is running now (the queue fills as it ends). `/queue/<id>` claims the
 account for 30 minutes and shows the work page; `POST /queue/<id>/outcome` records the outcome as
 events through the store's one validated, idempotent, audited path (`Store.transaction`,
 `append_events`), ends the claim, and asks for a tick so the account is decided again at once (it
@@ -73,7 +74,7 @@ def _launch_tick() -> str:
 @require(*AGENTS, "manager")
 def queue():
     """Today's calls, highest priority first, with who holds each."""
-    from arrears.engine.store import claims, decisionreads
+    from arrears.engine.store import claims, decisionreads, tickruns
     from arrears.engine.store.db import read_transaction
     state = _state()
     policy = state.policies.active()
@@ -86,7 +87,15 @@ def queue():
         rows = decisionreads.due_contacts(conn, names, before, capacity, policy.digest) if capacity else []
         held = claims.holders(conn, [r.account_id for r in rows], now)
         mine = claims.held_by(conn, current_user().username, now)
-    return render_template("queue.html", rows=rows, held=held, mine=mine, capacity=capacity, today=today)
+        last = next(iter(tickruns.page(conn, after=None, limit=1)), None)     # why the queue may be empty
+    return render_template("queue.html", rows=rows, held=held, mine=mine, capacity=capacity, today=today,
+                           last_run=last, running=last is not None and last.status in tickruns.UNFINISHED,
+                           started=_clock(last.started_at or last.requested_at) if last else None)
+
+
+def _clock(epoch: int) -> str:
+    """An epoch second as the queue shows it: `2026-12-05 18:40 UTC`."""
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @blueprint.route("/queue/<path:account_id>", methods=["GET", "POST"])
@@ -176,7 +185,7 @@ def _queue_item(account_id: str, note: tuple[str, str], status: int = 200, *, wo
     `note` said in them: what htmx swaps in after a claim, a give-back or an outcome. `work`: show
     the work on it below (the outcome form; `errors` and `form` as `_work_context` takes them);
     `done`: an outcome was just recorded (it leaves the queue once decided again)."""
-    from arrears.engine.store import claims, decisionreads
+    from arrears.engine.store import claims, decisionreads, tickruns
     from arrears.engine.store.db import read_transaction
     with read_transaction(_state().store.engine) as conn:
         rows, _ = decisionreads.decisions_page(conn, filters={"account_id": account_id}, sort="evaluated_at",

@@ -45,6 +45,29 @@ def _free_account(client, store) -> str:
     return free[0]
 
 
+def test_an_empty_queue_says_when_no_tick_has_decided_the_accounts_yet(tmp_path):
+    """Before the first tick (`serve --demo` just started) and while one runs, the queue is empty
+    for a reason the collector is told."""
+    from arrears.api import create_app
+    from arrears.engine.store import tickruns
+    from tests.console.consolekit import make_store
+    store = make_store(tmp_path / "fresh.db")
+    try:
+        app = create_app({"database_url": store.url}, store=store)
+        client = _as(app, "agent")
+        page = client.get("/queue").get_data(as_text=True)
+        assert "No call is due today" in page and "No tick has run yet" in page
+        now = int(datetime.now(timezone.utc).timestamp())
+        run = tickruns.create(store.engine, trigger="scheduled", at=now, holder="h", dispatch=False, now=now)
+        page = client.get("/queue").get_data(as_text=True)
+        assert f"A tick is running (run {run}, since " in page and "No tick has run yet" not in page
+        tickruns.finish(store.engine, run, "succeeded", now)
+        page = client.get("/queue").get_data(as_text=True)
+        assert "No call is due today" in page and "A tick is running" not in page
+    finally:
+        store.close()
+
+
 def test_the_queue_lists_todays_calls_by_priority(app, ticked):
     page = _as(app, "agent").get("/queue").get_data(as_text=True)
     priorities = [float(p) for p in re.findall(r'<td class="num">([0-9.]+)</td>', page)]

@@ -14,6 +14,7 @@ from arrears.engine.tick.settings import load_settings
 from tests.plugins.pluginkit import install_fake_distribution
 from tests.scale.scalekit import ACCOUNTS, Workers
 from tests.tick.tickkit import MONDAY, rows
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.slow]
 
@@ -30,6 +31,14 @@ def arrears_decision(decision):
 '''
 
 
+def _seen(path) -> list:
+    """The probe's lines so far (a line being written is left for the next read)."""
+    if not path.exists():
+        return []
+    text = path.read_text(encoding="utf-8")
+    return [json.loads(line) for line in text[:text.rfind("\n") + 1].splitlines()]
+
+
 def test_workers_pass_each_changed_decision_to_the_observers_once(world, portfolio, tmp_path):
     site = tmp_path / "site"
     site.mkdir()
@@ -44,23 +53,28 @@ def test_workers_pass_each_changed_decision_to_the_observers_once(world, portfol
     try:
         _, summary = runtime.run(MONDAY, "cli")
         assert summary.ran and summary.evaluated == ACCOUNTS
-        lines = [json.loads(line) for line in seen.read_text(encoding="utf-8").splitlines()]
-        told = Counter(account for account, _stage, _pid in lines)
         store = runtime.store
         decided = Counter(a for (a,) in rows(store, "SELECT a.id FROM decisions d "
                                                     "JOIN accounts a USING (acct_no)"))
+        # A worker tells the observers after its page's commit, which is also when the leader
+        # sees the page done: the last page's observers may still be running when run() returns.
+        wait_until(lambda: len(_seen(seen)) >= len(decided), 60, 0.05, what="every decision told")
+        lines = _seen(seen)
+        told = Counter(account for account, _stage, _pid in lines)
         assert told == decided and max(told.values()) == 1          # every changed decision, once
         assert sum(told.values()) == summary.decisions_written > 0
         assert len({pid for *_x, pid in lines}) == 2                # told by the workers that wrote the pages
         (tick,), = rows(store, "SELECT DISTINCT tick FROM tick_pages WHERE kind = 'evaluate'")
-        failures = tickpages.progress(store.engine, tick, "evaluate").lists["plugin_failures"]
+        failures = wait_until(lambda: tickpages.progress(store.engine, tick, "evaluate").lists["plugin_failures"],
+                              60, 0.05, what="the plugin's failure recorded on its page")
         assert [(f["plugin"], f["hook"]) for f in failures] == [("probe", "arrears_decision")]
         assert "CRM down" in failures[0]["error"]
-        audited = rows(store, "SELECT body FROM audit WHERE kind = 'plugin.failed'")
+        audited = wait_until(lambda: rows(store, "SELECT body FROM audit WHERE kind = 'plugin.failed'"), 60, 0.05,
+                             what="the plugin's failure audited")
         assert len(audited) == 1 and "arrears_decision" in audited[0][0]
         _, again = runtime.run(MONDAY, "cli")                       # nothing changed: nobody is told
         assert again.ran and again.decisions_written == 0
-        assert len(seen.read_text(encoding="utf-8").splitlines()) == len(lines)
+        assert len(_seen(seen)) == len(lines)
     finally:
         runtime.close()
         workers.stop()
