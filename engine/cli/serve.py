@@ -73,6 +73,10 @@ def run(args) -> int:
     for handler in logging.getLogger().handlers:     # `-` outside a request (the tick, start-up)
         handler.addFilter(RequestIdFilter())
     logging.getLogger("alembic").setLevel(logging.WARNING)   # migration chatter on every start
+    # APScheduler says "Adding job tentatively", "Running job", "executed successfully" at INFO for
+    # every job run; the tick and the dashboard log what they did themselves. Its missed runs and
+    # job errors are warnings and errors, still shown.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     settings = load_settings(args, interval=args.interval, cron=args.cron)
     config = {"database_url": settings.database_url, "policy": str(settings.policy_path)}
     if settings.profiles_path is not None:
