@@ -184,17 +184,20 @@ def _queue_item(account_id: str, note: tuple[str, str], status: int = 200, *, wo
     """The queue's rows of `account_id` as they are now (its latest decision, who holds it) with
     `note` said in them: what htmx swaps in after a claim, a give-back or an outcome. `work`: show
     the work on it below (the outcome form; `errors` and `form` as `_work_context` takes them);
-    `done`: an outcome was just recorded (it leaves the queue once decided again)."""
+    `done`: an outcome was just recorded (it leaves the queue once decided again). The "You hold"
+    line comes with it, swapped out of band (`_queue_mine.html`)."""
     from arrears.engine.store import claims, decisionreads, tickruns
     from arrears.engine.store.db import read_transaction
     with read_transaction(_state().store.engine) as conn:
         rows, _ = decisionreads.decisions_page(conn, filters={"account_id": account_id}, sort="evaluated_at",
                                                after=None, limit=1)
         held = claims.holders(conn, [account_id], _now())
+        mine = claims.held_by(conn, current_user().username, _now())
     context = dict(r=rows[0] if rows else None, account_id=account_id, held=held, note=note, done=done)
     if work is not None and account_id in held:
         context["work"] = _work_context(account_id, held[account_id], work.get("errors"), work.get("form"))
-    return render_template("_queue_row.html", **context), status
+    return (render_template("_queue_row.html", **context)
+            + render_template("_queue_mine.html", mine=mine, oob=True)), status
 
 
 @blueprint.route("/queue/<path:account_id>/outcome", methods=["POST"])

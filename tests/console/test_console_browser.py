@@ -189,6 +189,8 @@ def test_htmx_updates_the_search_results_and_the_queue_row_without_a_page_load(t
         item().find_element(By.CSS_SELECTOR, "form button").click()
         wait_until(lambda: "you until" in item().text, 30, 0.05, what="the row claimed", ignore=swapped)
         assert "Claimed: yours for 30 minutes." in item().text
+        mine = driver.find_element(By.ID, "queue-mine")           # swapped out of band with the row
+        assert mine.is_displayed() and mine.text == f"You hold: {item_id.removeprefix('queue-')}."
         assert item().find_elements(By.CSS_SELECTOR, "tr.work")
         assert driver.current_url == base + "/queue"
         assert driver.execute_script("return window.notReloaded === true")
@@ -197,6 +199,8 @@ def test_htmx_updates_the_search_results_and_the_queue_row_without_a_page_load(t
         wait_until(lambda: "Back in the queue." in item().text, 30, 0.05, what="the row given back",
                    ignore=swapped)
         assert not item().find_elements(By.CSS_SELECTOR, "tr.work")
+        wait_until(lambda: not driver.find_element(By.ID, "queue-mine").is_displayed(), 30, 0.05,
+                   what="the You hold line emptied", ignore=swapped)
         item().find_element(By.CSS_SELECTOR, "form button").click()                       # claim again
         wait_until(lambda: item().find_elements(By.CSS_SELECTOR, "tr.work input[value=no_answer]"), 30, 0.05,
                    what="the outcome form in the row", ignore=swapped)

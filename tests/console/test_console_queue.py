@@ -177,6 +177,9 @@ def test_under_htmx_claim_and_give_back_answer_with_the_row(app, ticked):
     assert f'href="/queue/{account_id}"' in row and "Give back" in row
     # the work on it comes in the row: the outcome form, its fields named for this account
     assert f'id="w-{account_id}-amount"' in row and f'hx-post="/queue/{account_id}/outcome"' in row
+    # and the "You hold" line above the queue, out of band, naming it
+    mine = re.search(r'<p id="queue-mine" hx-swap-oob="true"( hidden)?>(.*?)</p>', row, re.S)
+    assert mine and not mine[1] and f">{account_id}</a>" in mine[2]
     with ticked.engine.connect() as conn:
         now = int(datetime.now(timezone.utc).timestamp())
         assert claims.holders(conn, [account_id], now)[account_id].username == "agent"
@@ -188,6 +191,8 @@ def test_under_htmx_claim_and_give_back_answer_with_the_row(app, ticked):
     r = agent.post(f"/queue/{account_id}/release", data={"csrf_token": token}, headers=hx)
     row = r.get_data(as_text=True)
     assert r.status_code == 200 and "Back in the queue." in row and ">Claim <span" in row
+    mine = re.search(r'<p id="queue-mine" hx-swap-oob="true"( hidden)?>(.*?)</p>', row, re.S)
+    assert mine and f">{account_id}</a>" not in mine[2]
     with ticked.engine.connect() as conn:
         now = int(datetime.now(timezone.utc).timestamp())
         assert account_id not in claims.holders(conn, [account_id], now)
