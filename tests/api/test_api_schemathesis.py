@@ -15,7 +15,8 @@ have roles, not tenants). Positive cases are brought within the few rules OpenAP
 state (issued cursors, stored digests, amounts per currency, …): see `schemathesis_hooks`.
 
 Bounded for CI on 2 cores (`ARREARS_SCHEMATHESIS_EXAMPLES` per operation, small batch
-limits so the store the fuzzer fills stays small); raise the count for a deeper run.
+limits so the store the fuzzer fills stays small); raise the count for a deeper run, and set
+`ARREARS_SCHEMATHESIS_SEED` for other inputs than CI's.
 """
 from __future__ import annotations
 
@@ -37,6 +38,8 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_EXAMPLES = int(os.environ.get("ARREARS_SCHEMATHESIS_EXAMPLES", "8"))
+SEED = os.environ.get("ARREARS_SCHEMATHESIS_SEED", "20261122")     # another seed: other inputs
+TIMEOUT = 900 * max(1, MAX_EXAMPLES // 8)                          # a deeper run takes longer
 LIMITS = {"max_batch_items": 3, "max_batch_accounts": 3, "max_batch_events": 3, "max_page_size": 20,
           "page_size": 10, "work_queue_scan": 50}
 
@@ -67,10 +70,10 @@ def test_schemathesis_run_checks_all_finds_nothing(served, tmp_path):
     report = tmp_path / "report.json"
     command = [str(Path(sys.executable).with_name("schemathesis")), "run", f"{base}/v1/openapi.json",
                "--checks", "all", "-H", f"Authorization: Bearer {KEYS['admin']}",
-               "--max-examples", str(MAX_EXAMPLES), "--seed", "20261122", "--workers", "1",
+               "--max-examples", str(MAX_EXAMPLES), "--seed", SEED, "--workers", "1",
                "--generation-database", "none", "--request-timeout", "30", "--max-response-time", "30",
                "--no-color", "--report", "junit", "--report-junit-path", str(report)]
-    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=TIMEOUT)
     summary = done.stdout[-6000:]
     assert done.returncode == 0, f"schemathesis found problems:\n{done.stdout[-20000:]}\n{done.stderr[-2000:]}"
     # Every operation was fuzzed (schemathesis leaves out the document's own URL, /v1/openapi.json).
