@@ -1,6 +1,7 @@
 """A real browser for the console tests: Debian's chromium, headless, driven by chromedriver.
 
-`served(tmp_path)` runs `arrears serve --demo` as a real process and yields (base URL, login);
+`served(tmp_path)` runs `arrears serve --demo` as a real process and yields (base URL, login)
+(`demo_with_calls` first when a test needs calls in the work queue);
 `chromium()` a Selenium driver that keeps the page's console messages.
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -28,13 +30,65 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def demo_with_calls(db_path, *, dashboard: bool = False) -> datetime:
+    """Make `db_path` a demo database whose work queue has calls whatever the day and hour the
+    test runs; returns the instant it was decided at.
+
+    Calls keep the house contact hours (none on Sunday, a short Saturday, none on a public
+    holiday, none in the evening), so a demo decided at the real time may have none due: the
+    portfolio is generated as of the latest weekday, decided by a tick at 15:00 UTC that day
+    (daytime in London, Paris, Berlin and New York), and an earlier weekday is tried when that
+    one left no call (a public holiday). Serve it with `scheduler=False`, or the server's own
+    tick decides it again at the real time (an outcome recorded in the console still does).
+    `dashboard`: compute the dashboard as the server's scheduler would (the shipped goals)."""
+    from arrears.engine.cli import main
+    from arrears.engine.demo import load_demo
+    from arrears.engine.store import decisionreads, policyvers
+    from arrears.engine.store.db import read_transaction
+    from arrears.engine.store.store import Store
+    now = datetime.now(timezone.utc)
+    at = now.replace(hour=15, minute=0, second=0, microsecond=0)
+    for _ in range(14):
+        if at > now or at.weekday() >= 5:
+            at -= timedelta(days=1)
+            continue
+        db_path.unlink(missing_ok=True)
+        url = f"sqlite:///{db_path}"
+        with Store(url) as store:
+            load_demo(store, at.date())
+        assert main(["tick", "--db", url, "--no-dispatch", "--at", at.isoformat()]) == 0
+        with Store(url) as store, read_transaction(store.engine) as conn:
+            calls = decisionreads.due_contacts(conn, ["call"], int(now.timestamp()), 1,
+                                               policyvers.active_digest(conn))
+        if calls:
+            if dashboard:
+                _compute_dashboard(url)
+            return at
+        at -= timedelta(days=1)
+    raise AssertionError(f"no weekday of the last two weeks before {now} left a call in the demo's queue")
+
+
+def _compute_dashboard(url: str) -> None:
+    from arrears.api import create_app
+    from arrears.api.app import state_of
+    from arrears.console.dashboard import refresh
+    from arrears.engine.goals import DEFAULT_GOALS
+    app = create_app({"database_url": url, "goals": str(DEFAULT_GOALS)})
+    try:
+        refresh(state_of(app))
+    finally:
+        state_of(app).close()
+
+
 @contextlib.contextmanager
-def served(db_path, cwd):
-    """`arrears serve --demo` on a free port over the SQLite file `db_path`: (base URL, (user, password))."""
+def served(db_path, cwd, *, scheduler: bool = True):
+    """`arrears serve --demo` on a free port over the SQLite file `db_path`: (base URL, (user, password)).
+    `scheduler=False`: `--no-scheduler` (no tick of its own; see `demo_with_calls`)."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARREARS_")}
     proc = subprocess.Popen([sys.executable, "-m", "arrears.engine", "serve", "--demo", "--port", str(port),
-                             "--db", f"sqlite:///{db_path}"], stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
+                             "--db", f"sqlite:///{db_path}", *([] if scheduler else ["--no-scheduler"])],
+                            stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
     try:
         login, log, deadline = None, [], time.monotonic() + 120
         while time.monotonic() < deadline and proc.poll() is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.console.browser import chromium, console_errors, screenshot, served
+from tests.console.browser import chromium, console_errors, demo_with_calls, screenshot, served
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
@@ -161,7 +161,9 @@ def test_htmx_updates_the_search_results_and_the_queue_row_without_a_page_load(t
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.keys import Keys
     swapped = (StaleElementReferenceException,)      # the row read while htmx swaps it: not yet
-    with served(tmp_path / "demo.db", tmp_path) as (base, (user, password)), chromium() as driver:
+    demo_with_calls(tmp_path / "demo.db")                 # calls in the queue, whatever the day
+    with served(tmp_path / "demo.db", tmp_path, scheduler=False) as (base, (user, password)), \
+            chromium() as driver:
         driver.get(base + "/login")
         driver.find_element(By.ID, "username").send_keys(user)
         driver.find_element(By.ID, "password").send_keys(password, Keys.ENTER)
@@ -173,16 +175,9 @@ def test_htmx_updates_the_search_results_and_the_queue_row_without_a_page_load(t
                    30, 0.05, what="the results as typed")
         assert driver.execute_script("return window.notReloaded === true")
         assert driver.current_url == base + "/accounts?q=ACC0000001&name=&email=&stage=&status=&segment="
-
-
-        def queue_rows():      # the first tick runs as the server starts: the queue fills as it ends
-            driver.get(base + "/queue")
-            if driver.find_elements(By.CSS_SELECTOR, "[role=status]"):
-                return []      # "A tick is running", "No tick has run yet"
-            found = driver.find_elements(By.CSS_SELECTOR, "table tbody[id^='queue-']")
-            assert found, "the demo's queue has no call today: " + driver.find_element(By.TAG_NAME, "main").text
-            return found
-        items = wait_until(queue_rows, 120, 0.5, what="the first tick to fill the queue")
+        driver.get(base + "/queue")
+        items = driver.find_elements(By.CSS_SELECTOR, "table tbody[id^='queue-']")
+        assert items, "the demo's queue has no call: " + driver.find_element(By.TAG_NAME, "main").text
         item_id = items[0].get_attribute("id")
         item = lambda: driver.find_element(By.ID, item_id)       # noqa: E731 (found again after each swap)
         driver.execute_script("window.notReloaded = true")
