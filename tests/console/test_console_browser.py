@@ -62,7 +62,6 @@ def test_log_in_find_an_account_and_read_its_decision(tmp_path):
 
 def test_keyboard_only_login(tmp_path):
     from selenium.webdriver.common.action_chains import ActionChains
-    from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     with served(tmp_path / "demo.db", tmp_path) as (base, (user, password)), chromium() as driver:
         driver.get(base + "/login")
