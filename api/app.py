@@ -23,14 +23,16 @@ from arrears.api.state import ApiState
 log = logging.getLogger("arrears.api")
 
 
-def create_app(config: dict | None = None, *, store=None, plugin_manager=None) -> Flask:
+def create_app(config: dict | None = None, *, store=None, plugin_manager=None, clock=None) -> Flask:
     """Build the API app from `config` (see `arrears.api.config`); `store` reuses an open Store;
-    `plugin_manager` gives the plugins whose facts policies may use (default: the installed ones)."""
+    `plugin_manager` gives the plugins whose facts policies may use (default: the installed ones);
+    `clock` (a function returning an aware datetime) is the time the console's work queue decides
+    and records at (default: the real time; tests give it a working day)."""
     settings = api_config.load(config)
     app = Flask("api")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.url_map.strict_slashes = False
-    state = ApiState(settings, store=store, plugin_manager=plugin_manager)
+    state = ApiState(settings, store=store, plugin_manager=plugin_manager, clock=clock)
     state.document = openapi.build(RESOURCES, settings)
     app.extensions["arrears"] = state
     if not len(state.keys):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime, timezone
 
 from arrears.api.auth import KeyRing, StoredKeys
 from arrears.api.batcher import MicroBatcher
@@ -24,11 +25,16 @@ from arrears.engine.tick.settings import TickSettings
 UNWRITABLE_SECONDS = 60      # how long /healthz reports a write refused for a full or read-only database
 
 
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 class ApiState:
     """Everything the views need, built once by `create_app`."""
 
-    def __init__(self, settings, store: Store | None = None, plugin_manager=None):
+    def __init__(self, settings, store: Store | None = None, plugin_manager=None, clock=None):
         self.settings = settings
+        self.clock = clock or _utc_now             # the console's "now": `now()`
         self.keys = KeyRing(settings.keys)
         self.metrics = Metrics()
         self.components = components(settings)
@@ -58,6 +64,11 @@ class ApiState:
         if settings.batcher_enabled and settings.batcher_max_batch > 1:
             self.batcher = MicroBatcher(settings.batcher_max_batch, settings.batcher_max_wait,
                                         on_batch=self.metrics.batch)
+
+    def now(self) -> datetime:
+        """The time the console decides and records at (aware UTC, whole seconds): the real time,
+        unless `create_app` was given another clock (tests that need a working day)."""
+        return self.clock().astimezone(timezone.utc).replace(microsecond=0)
 
     def strategies(self, now):
         """The running experiment's strategies at `now` (`arrears.engine.experiments.live.Strategies`,

@@ -64,7 +64,7 @@ def _launch_tick() -> str:
 
     from arrears.engine.domain.errors import ArrearsError
     try:
-        run_id = _state().launcher(current_app).launch(datetime.now(timezone.utc).replace(microsecond=0), trigger="console")
+        run_id = _state().launcher(current_app).launch(_state().now(), trigger="console")
     except ArrearsError:
         return "a tick is running: it, or the next one, decides the account again"
     return f"tick run {run_id} decides it again now"
@@ -79,7 +79,7 @@ def queue():
     state = _state()
     policy = state.policies.active()
     capacity = int(state.settings.work_queue_capacity.get("call", 0))
-    today = datetime.now(timezone.utc).date()
+    today = state.now().date()
     before = int(datetime.combine(today + timedelta(days=1), datetime.min.time(), timezone.utc).timestamp())
     names = [name for name, kind in policy.channels.items() if kind == "call"]
     now = _now()
@@ -133,7 +133,7 @@ def _work_context(account_id: str, held, errors: dict | None = None, form: dict 
     state = _state()
     account, events = state.store.get_account(account_id)
     policy = state.policies.active()
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = state.now()
     decision = decide(account, events, policy, now)
     return dict(account=account, d=decision, events=list(reversed(events))[:10], held=held,
                 script=_call_script(decision, account), outcomes=OUTCOMES, errors=errors or {},
@@ -260,7 +260,7 @@ def _events_of(kind: str | None, form: dict, stage: str | None) -> list[dict]:
     from arrears.engine.domain.errors import InputError
     if kind not in OUTCOMES:
         raise InputError("choose an outcome", "outcome")
-    at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    at = _state().now().isoformat()
     note = (form.get("note") or "").strip() or None
     call = {"type": "contact_outcome", "at": at, "channel": "call", "stage": stage,
             "outcome": CALL_RESULT.get(kind, "conversation"), "note": note}

@@ -3,7 +3,8 @@ account decided again at once."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -14,11 +15,32 @@ from tests.console.consolekit import csrf_of, log_in, logged_in
 from tests.waiting import wait_until
 
 
+# The demo's day (consolekit.make_store), a Tuesday, in the house contact hours of London, Paris,
+# Berlin and New York: decided then, its calls are due in the queue whatever day the tests run on
+# (decided at the real time, a Sunday or an evening would leave none).
+DECIDED_AT = "2026-12-01T15:00:00+00:00"
+
+
+@pytest.fixture(scope="module")
+def clock():
+    """The console's time in these tests: from DECIDED_AT on, as fast as the real one."""
+    start, t0 = datetime.fromisoformat(DECIDED_AT), time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - t0)
+
+
+@pytest.fixture()
+def app(demo_store, clock):
+    """The app on the demo store, its console at the demo's working day (`clock`)."""
+    from arrears.api import create_app
+    app = create_app({"database_url": demo_store.url}, store=demo_store, clock=clock)
+    app.config["TESTING"] = True
+    return app
+
+
 @pytest.fixture(scope="module")
 def ticked(demo_store):
-    """The demo portfolio decided now by a tick, so today's calls are in the queue."""
-    now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-    assert main(["tick", "--db", demo_store.url, "--no-dispatch", "--at", now]) == 0
+    """The demo portfolio decided by a tick on its day, so calls are in the queue."""
+    assert main(["tick", "--db", demo_store.url, "--no-dispatch", "--at", DECIDED_AT]) == 0
     return demo_store
 
 
