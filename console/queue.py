@@ -186,7 +186,7 @@ def _queue_item(account_id: str, note: tuple[str, str], status: int = 200, *, wo
     the work on it below (the outcome form; `errors` and `form` as `_work_context` takes them);
     `done`: an outcome was just recorded (it leaves the queue once decided again). The "You hold"
     line comes with it, swapped out of band (`_queue_mine.html`)."""
-    from arrears.engine.store import claims, decisionreads, tickruns
+    from arrears.engine.store import claims, decisionreads
     from arrears.engine.store.db import read_transaction
     with read_transaction(_state().store.engine) as conn:
         rows, _ = decisionreads.decisions_page(conn, filters={"account_id": account_id}, sort="evaluated_at",
