@@ -15,7 +15,7 @@ from arrears.engine.tick.service import Runtime
 from arrears.engine.tick.settings import load_settings
 from arrears.plugins.dispatch import Dispatcher
 from arrears.plugins.testing import RecordingServer, plugin_manager
-from tests.scale.scalekit import ACCOUNTS, ARREARS, write_config
+from tests.scale.scalekit import ACCOUNTS, ARREARS, tick_command, write_config
 from tests.tick.tickkit import MONDAY, assert_consistent, dispatcher_config, keys_received, load, rows
 from tests.waiting import wait_until
 
@@ -39,9 +39,7 @@ def test_two_workers_decide_and_deliver_what_a_local_tick_does(world, tmp_path, 
     write_config(world["config"], world["sink"].url, visibility=60)      # no task is handed out twice here
     world["workers"].start(2)
     at = MONDAY.isoformat().replace("+00:00", "Z")
-    done = subprocess.run([str(ARREARS), "tick", "--db", world["db"], "--broker", world["broker"], "--config",
-                           str(world["config"]), "--at", at, "--format", "json"],
-                          capture_output=True, text=True, timeout=180, env={"PATH": "/usr/bin:/bin"}, check=False)
+    done = tick_command(world, at, "--format", "json")
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     with RecordingServer() as local_sink, Store(f"sqlite:///{tmp_path / 'local.db'}") as local:
