@@ -3,7 +3,7 @@
     broker_kind("redis://host:6379/0")          # "redis" (or "amqp"); BrokerError for anything else
     with redis_client(url) as r: r.ping()
     depth = queue_depth(url, QUEUES)             # messages waiting per queue (Redis or AMQP)
-    limiter = RateLimiter(url, {"sms": 10.0})    # at most 10 sms a second across every worker (Redis)
+    limiter = RateLimiter(url, {"sms": 10.0}, engine=store.engine)   # at most 10 sms a second, all workers
     limiter.wait("sms")
 
 Celery (kombu) spells a Redis server on a Unix socket `redis+socket:///path/redis.sock`;
@@ -105,19 +105,22 @@ def held_by_workers(url: str) -> int | None:
 class RateLimiter:
     """At most `rates[channel]` messages a second on each channel, across every worker process.
 
-    A fixed one-second window per channel, counted in Redis (`INCR` of a key that expires):
-    `wait(channel)` returns at once while the window has room, else sleeps to the next
-    second. Channels without a rate are not limited. On an AMQP broker there is no shared
-    counter: each process counts alone (`shared` is False), so the limit holds per worker
-    process and N task processes may send up to N times the rate (docs/scale-out.md).
+    A fixed one-second window per channel: `wait(channel)` returns at once while the window
+    has room, else sleeps to the next second. The windows are counted where every worker sees
+    them: in Redis (`INCR` of a key that expires) on a Redis broker; in the database
+    (`ratewindows.take`, given its `engine`) on an AMQP broker, which has no shared counter.
+    Channels without a rate are not limited. With neither (a single process, a test) the
+    process counts alone (`shared` is False).
     """
 
-    def __init__(self, url: str | None, rates: dict[str, float], clock=time.time, sleep=time.sleep):
+    def __init__(self, url: str | None, rates: dict[str, float], *, engine=None, clock=time.time,
+                 sleep=time.sleep):
         self.rates = {name: float(rate) for name, rate in rates.items()}
         self.clock, self.sleep = clock, sleep
         self._client = redis_client(url) if url and self.rates and broker_kind(url) == "redis" else None
+        self._engine = engine if self._client is None and self.rates else None
         self._local: dict[tuple[str, int], int] = {}
-        self.shared = self._client is not None
+        self.shared = self._client is not None or self._engine is not None
 
     def wait(self, channel: str) -> float:
         """Block until `channel` may send one more message; returns the seconds waited."""
@@ -135,6 +138,9 @@ class RateLimiter:
             waited += pause
 
     def _take(self, channel: str, second: int) -> int:
+        if self._engine is not None:
+            from arrears.engine.store import ratewindows
+            return ratewindows.take(self._engine, channel, second)
         if self._client is None:
             key = (channel, second)
             self._local = {k: v for k, v in self._local.items() if k[1] >= second - 1}

@@ -75,11 +75,8 @@ def _runtime():
     if "runtime" not in _process:
         runtime = _process["factory"]()
         _process["runtime"] = runtime
-        limiter = _process["limiter"] = RateLimiter(runtime.settings.broker_url, runtime.settings.scale.rate_limits)
-        if limiter.rates and not limiter.shared:
-            log.warning("scale.rate_limits hold per worker process on an AMQP broker (%s a second): with N "
-                        "task processes a channel may send up to N times its rate; use a Redis broker for "
-                        "limits shared by every worker", ", ".join(f"{c} {r:g}" for c, r in limiter.rates.items()))
+        _process["limiter"] = RateLimiter(runtime.settings.broker_url, runtime.settings.scale.rate_limits,
+                                          engine=runtime.store.engine)
     return _process["runtime"]
 
 

@@ -5,9 +5,12 @@ loopback only, its tasks kept across a restart, and nothing left running once st
 from __future__ import annotations
 
 import json
+import math
 import socket
 import subprocess
 import threading
+import time
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -22,19 +25,22 @@ from arrears.engine.tick.settings import load_settings
 from tests import amqpserver
 from tests.pgcluster import _running
 from tests.scale.scalekit import ACCOUNTS, ARREARS, tick_command, write_config
-from tests.tick.tickkit import MONDAY, keys_received, rows
+from tests.tick.tickkit import MONDAY, ROUTES, keys_received, rows
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.slow]
+RATE = 2                    # messages a second on each channel, over every worker
 
 
 def test_two_workers_on_amqp_decide_every_account_and_deliver_once(amqp_world):
     """`arrears tick --broker amqp://…` with two `arrears worker`s: every account decided, every
     page done, each contact received once by the provider; `arrears status` asks the workers
-    over AMQP and finds both, and the queues empty; each worker warns that a rate limit holds
-    per process on AMQP."""
+    over AMQP and finds both, and the queues empty; each channel's rate limit holds over both
+    workers."""
     world = amqp_world
-    write_config(world["config"], world["sink"].url, visibility=60, rates={"email": 100})
+    write_config(world["config"], world["sink"].url, visibility=60, rates={name: RATE for name in ROUTES})
+    arrivals = defaultdict(list)        # channel -> when each of its messages reached the provider
+    world["sink"].respond(lambda request: arrivals[request.json()["message"]["channel"]].append(time.monotonic()))
     world["workers"].start(2)
     at = MONDAY.isoformat().replace("+00:00", "Z")
     done = tick_command(world, at, "--format", "json")
@@ -56,9 +62,14 @@ def test_two_workers_on_amqp_decide_every_account_and_deliver_once(amqp_world):
     shown = json.loads(status.stdout)
     assert len(shown["running_workers"]) == 2                   # a Celery ping over AMQP
     assert shown["queues"] == {"arrears.pages": 0, "arrears.delivery": 0}
-    for proc in world["workers"].procs:          # no shared rate counter on AMQP: each worker says so
-        assert b"scale.rate_limits hold per worker process on an AMQP broker (email 100 a second)" \
-            in proc.log.read_bytes()
+    # Each channel's rate holds over both workers (counted in the database): n messages at RATE a
+    # second take ceil(n / RATE) one-second windows, so they span more than ceil(n / RATE) - 2
+    # seconds (the first at the end of its window, the last at the start of its own), less half a
+    # second for the provider's varying latency. Counted per process, the span would be half.
+    busiest = max(arrivals.values(), key=len)
+    assert len(busiest) >= 5 * RATE, arrivals
+    for channel, times in arrivals.items():
+        assert max(times) - min(times) > math.ceil(len(times) / RATE) - 2.5, (channel, times)
 
 
 def test_queue_depth_on_amqp_in_metrics_and_status(pg_url, amqp_url, capsys):
@@ -81,6 +92,31 @@ def test_queue_depth_on_amqp_in_metrics_and_status(pg_url, amqp_url, capsys):
     assert "arrears_broker_up 0" in text and "arrears_queue_depth" not in text
     assert main(["status", "--db", pg_url, "--broker", closed, "--no-ping"]) == 0
     assert "queues: unknown: cannot reach the broker" in capsys.readouterr().out
+
+
+def test_on_amqp_the_rate_limit_is_shared_through_the_database(pg_url, amqp_url):
+    """Two limiters (two worker processes) on an AMQP broker share a channel's 3 a second through
+    the database (`rate_windows`): the fourth message of one second waits for the next, whichever
+    limiter sends it; old windows are removed as new seconds begin."""
+    from arrears.engine.tick.broker import RateLimiter
+    clock, waits = [1000.25], []
+
+    def sleep(seconds):
+        waits.append(seconds)
+        clock[0] += seconds
+
+    with Store(pg_url) as store:
+        one, two = (RateLimiter(amqp_url, {"sms": 3}, engine=store.engine, clock=lambda: clock[0], sleep=sleep)
+                    for _ in range(2))
+        assert one.shared and two.shared
+        assert [one.wait("sms"), two.wait("sms"), one.wait("sms")] == [0, 0, 0]
+        assert one.wait("email") == 0 and not waits                  # a channel without a rate
+        assert two.wait("sms") == pytest.approx(0.75)                # the fourth waits for second 1001
+        assert int(clock[0]) == 1001
+        clock[0] = 1010.0
+        assert one.wait("sms") == 0
+        assert rows(store, "SELECT channel, second, sent FROM rate_windows") == [("sms", 1010, 1)]
+    assert not RateLimiter(amqp_url, {"sms": 3}).shared                # no database: this process alone
 
 
 def test_a_rabbitmq_restarted_mid_tick_keeps_its_pages_and_the_node_leaves_nothing_behind(amqp_world, tmp_path):
