@@ -194,12 +194,13 @@ class Distributed:
 
     def _lost(self) -> bool:
         """True when the broker holds no task of ours: its queues are empty and no worker
-        holds one unacknowledged (Redis; with AMQP never: its queues are durable)."""
+        holds one unacknowledged (Redis). Never on AMQP: its queues are durable, and the
+        protocol does not tell what workers hold, so an empty queue proves nothing lost."""
         from arrears.engine.tick.broker import BrokerError, held_by_workers, queue_depth
         url = self.app.conf.broker_url
         try:
-            depth = queue_depth(url, QUEUES)
-            return depth is not None and not any(depth.values()) and not held_by_workers(url)
+            held = held_by_workers(url)
+            return held == 0 and not any(queue_depth(url, QUEUES).values())
         except BrokerError:
             return False            # unreachable: nothing to resend through
 
