@@ -159,18 +159,24 @@ def ev_fixture():
 @pytest.fixture(scope="session")
 def redis_admin_url():
     """URL of a Redis server for the distributed tests: ARREARS_TEST_REDIS_URL, else a throwaway
-    server for this session (see tests/redisserver.py); skips when there is neither. With
-    several test workers (xdist) each starts a server of its own even when the variable is set:
-    the tests empty the server and their Celery workers take any task of the queue, so two
-    workers' tests must never share one."""
+    server for this session (see tests/redisserver.py); skips when there is neither."""
     from tests import redisserver
-    url = os.environ.get(redisserver.URL_ENV)
+    yield from _session_broker(redisserver)
+
+
+def _session_broker(helper):
+    """The URL in `helper.URL_ENV`, else a throwaway server of `helper` (tests/redisserver.py,
+    tests/amqpserver.py) started for this session and stopped at its end; skips without one.
+    With several test workers (xdist) each starts a server of its own even when the variable
+    is set: the tests empty the broker and their Celery workers take any task of the queue, so
+    two workers' tests must never share one."""
+    url = os.environ.get(helper.URL_ENV)
     if url and int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) <= 1:
         yield url
         return
-    server = redisserver.session_server()
+    server = helper.session_server()
     if server is None:
-        pytest.skip(redisserver.MISSING)
+        pytest.skip(helper.MISSING)
     try:
         yield server.url
     finally:
@@ -185,3 +191,27 @@ def redis_url(redis_admin_url):
     with redis_client(redis_admin_url) as client:
         client.flushdb()
     return redis_admin_url
+
+
+# ---- RabbitMQ (the distributed tick's AMQP broker) ---------------------------------------------------
+
+@pytest.fixture(scope="session")
+def amqp_admin_url():
+    """URL of a RabbitMQ node for the AMQP tests: ARREARS_TEST_AMQP_URL, else a throwaway node
+    for this session (see tests/amqpserver.py); skips when there is neither."""
+    from tests import amqpserver
+    yield from _session_broker(amqpserver)
+
+
+@pytest.fixture
+def amqp_url(amqp_admin_url):
+    """URL of the RabbitMQ node with the tick's queues deleted for this test: no task of another
+    test's is left in them."""
+    from kombu import Connection
+
+    from arrears.engine.tick.distributed import QUEUES
+    with Connection(amqp_admin_url, connect_timeout=10) as conn:
+        channel = conn.channel()
+        for name in QUEUES:
+            channel.queue_delete(name)          # a queue that does not exist is no error
+    return amqp_admin_url

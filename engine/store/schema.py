@@ -221,6 +221,15 @@ tick_pages = Table(
     Index(None, "status"),
 )
 
+# Per-channel send counts per second (0018, issue 18): the distributed tick's rate limits shared
+# by every worker when the broker has none of its own (AMQP). See engine/store/ratewindows.py.
+rate_windows = Table(
+    "rate_windows", metadata,
+    Column("channel", Text, primary_key=True),       # a policy channel (sms, email, ...)
+    Column("second", BigInteger, primary_key=True, autoincrement=False),   # epoch second
+    Column("sent", Integer, nullable=False),         # messages taken in that second
+)
+
 audit = Table(
     "audit", metadata,
     Column("seq", BigInteger, primary_key=True, autoincrement=False),

@@ -2,8 +2,8 @@
 
     broker_kind("redis://host:6379/0")          # "redis" (or "amqp"); BrokerError for anything else
     with redis_client(url) as r: r.ping()
-    depth = queue_depth(url, QUEUES)             # messages waiting per queue (Redis brokers)
-    limiter = RateLimiter(url, {"sms": 10.0})    # at most 10 sms a second across every worker
+    depth = queue_depth(url, QUEUES)             # messages waiting per queue (Redis or AMQP)
+    limiter = RateLimiter(url, {"sms": 10.0}, engine=store.engine)   # at most 10 sms a second, all workers
     limiter.wait("sms")
 
 Celery (kombu) spells a Redis server on a Unix socket `redis+socket:///path/redis.sock`;
@@ -51,11 +51,13 @@ def redis_client(url: str):
     return redis.Redis.from_url(url, socket_timeout=10)
 
 
-def queue_depth(url: str, queues) -> dict[str, int] | None:
-    """Messages waiting in each of `queues` (None for a broker that is not Redis: AMQP's
-    depths are the broker's own management interface's). BrokerError if unreachable."""
-    if broker_kind(url) != "redis":
-        return None
+def queue_depth(url: str, queues) -> dict[str, int]:
+    """Messages waiting in each of `queues`: not yet taken by a worker (those a worker holds
+    unacknowledged are not counted, on either broker). Redis: the length of the queue's list;
+    AMQP: the message count of a passive queue declare (a queue never declared holds none).
+    BrokerError if the broker cannot be reached."""
+    if broker_kind(url) == "amqp":
+        return _amqp_depth(url, queues)
     import redis
     try:
         with redis_client(url) as client:
@@ -64,9 +66,32 @@ def queue_depth(url: str, queues) -> dict[str, int] | None:
         raise BrokerError(f"cannot reach the broker: {exc}") from exc
 
 
+def _amqp_depth(url: str, queues) -> dict[str, int]:
+    try:
+        import amqp
+        from kombu import Connection
+        from kombu.exceptions import KombuError
+    except ImportError:
+        raise BrokerError(MISSING) from None
+    depth = {}
+    try:
+        with Connection(url, connect_timeout=10) as conn:
+            for name in queues:
+                channel = conn.channel()
+                try:
+                    _, depth[name], _ = channel.queue_declare(name, passive=True)
+                except amqp.exceptions.NotFound:        # the broker closed the channel
+                    depth[name] = 0
+                else:
+                    channel.close()
+    except (OSError, KombuError, amqp.exceptions.AMQPError) as exc:
+        raise BrokerError(f"cannot reach the broker: {exc}") from exc
+    return {name: int(n) for name, n in depth.items()}
+
+
 def held_by_workers(url: str) -> int | None:
     """Tasks taken by workers and not yet acknowledged (kombu's `unacked` hash on a Redis
-    broker; None for another broker). BrokerError if unreachable."""
+    broker; None on AMQP, whose protocol does not tell). BrokerError if unreachable."""
     if broker_kind(url) != "redis":
         return None
     import redis
@@ -80,17 +105,22 @@ def held_by_workers(url: str) -> int | None:
 class RateLimiter:
     """At most `rates[channel]` messages a second on each channel, across every worker process.
 
-    A fixed one-second window per channel, counted in Redis (`INCR` of a key that expires):
-    `wait(channel)` returns at once while the window has room, else sleeps to the next
-    second. Channels without a rate are not limited. Without a Redis broker (AMQP) each
-    process counts alone, so the limit then holds per worker process.
+    A fixed one-second window per channel: `wait(channel)` returns at once while the window
+    has room, else sleeps to the next second. The windows are counted where every worker sees
+    them: in Redis (`INCR` of a key that expires) on a Redis broker; in the database
+    (`ratewindows.take`, given its `engine`) on an AMQP broker, which has no shared counter.
+    Channels without a rate are not limited. With neither (a single process, a test) the
+    process counts alone (`shared` is False).
     """
 
-    def __init__(self, url: str | None, rates: dict[str, float], clock=time.time, sleep=time.sleep):
+    def __init__(self, url: str | None, rates: dict[str, float], *, engine=None, clock=time.time,
+                 sleep=time.sleep):
         self.rates = {name: float(rate) for name, rate in rates.items()}
         self.clock, self.sleep = clock, sleep
         self._client = redis_client(url) if url and self.rates and broker_kind(url) == "redis" else None
+        self._engine = engine if self._client is None and self.rates else None
         self._local: dict[tuple[str, int], int] = {}
+        self.shared = self._client is not None or self._engine is not None
 
     def wait(self, channel: str) -> float:
         """Block until `channel` may send one more message; returns the seconds waited."""
@@ -108,6 +138,9 @@ class RateLimiter:
             waited += pause
 
     def _take(self, channel: str, second: int) -> int:
+        if self._engine is not None:
+            from arrears.engine.store import ratewindows
+            return ratewindows.take(self._engine, channel, second)
         if self._client is None:
             key = (channel, second)
             self._local = {k: v for k, v in self._local.items() if k[1] >= second - 1}

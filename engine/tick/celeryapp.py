@@ -75,7 +75,8 @@ def _runtime():
     if "runtime" not in _process:
         runtime = _process["factory"]()
         _process["runtime"] = runtime
-        _process["limiter"] = RateLimiter(runtime.settings.broker_url, runtime.settings.scale.rate_limits)
+        _process["limiter"] = RateLimiter(runtime.settings.broker_url, runtime.settings.scale.rate_limits,
+                                          engine=runtime.store.engine)
     return _process["runtime"]
 
 

@@ -23,9 +23,13 @@ to this module instead of `evaluate_due` and `dispatch_due`:
   re-checks, delivers and records it as a local tick does (`dispatch.deliver_rows`),
   waiting on the channel's shared rate limit (`broker.RateLimiter`).
 
-No page finished for `page_timeout` seconds (no worker running, the broker down) fails the
-tick with `ScaleTimeout`; its pages stay queued at the broker and are harmless whenever
-they run. A broker restarted without persistence loses the tasks it held: when its queues
+A page the broker could not take (unreachable, restarting) stays `queued` in `tick_pages`
+and is sent again, in order and with backoff (`RETRY_FIRST` doubling to `RETRY_MAX` seconds),
+once the broker answers; each page is sent once it is taken, so nothing is done twice. No
+page finished for `page_timeout` seconds (no worker running, the broker down all that time)
+fails the tick with `ScaleTimeout`: the pages it sent stay queued at the broker and are
+harmless whenever they run; those it never sent are `stopped` (the next tick decides their
+accounts). A broker restarted without persistence loses the tasks it held: when its queues
 are empty while pages are still queued and none finished for `resend_after` seconds, the
 leader sends those pages again. Retries of a contact use the outbox's backoff as today; a task that hit a
 database error is retried by Celery with exponential backoff. A delivery part that outlives
@@ -63,6 +67,7 @@ PAGES_QUEUE = "arrears.pages"
 DELIVERY_QUEUE = "arrears.delivery"
 QUEUES = (PAGES_QUEUE, DELIVERY_QUEUE)
 POLL = 0.1                  # seconds between the leader's looks at its pages
+RETRY_FIRST, RETRY_MAX = 0.5, 30.0      # seconds before sending again what the broker did not take
 log = logging.getLogger("arrears.tick")
 
 
@@ -87,6 +92,8 @@ class Distributed:
     def __init__(self, app, scale, *, run_id: int | None = None, clock=time.time, poll: float = POLL):
         self.app, self.scale, self.run_id, self.clock, self.poll = app, scale, run_id, clock, poll
         self._sent: dict = {}       # (tick, kind, page_no) -> the task sent, to send again if the broker lost it
+        self._unsent: list = []     # the keys of `_sent` the broker did not take, in order
+        self._retry_at, self._retry_in, self._send_error = 0.0, RETRY_FIRST, None
 
     def evaluate(self, store, policy, now: datetime, *, horizon: int, batch_size: int, lease=None,
                  progress=None, stop=None, active: str | None = None) -> EvalCounts:
@@ -148,43 +155,94 @@ class Distributed:
             state = tickpages.progress(store.engine, tick, kind)
             if progress is not None:
                 progress(state.counts)
-            if not state.queued or (stop and stop()):
+            if not state.queued:
+                return state
+            if stop and stop():
+                self._stop_unsent(store, "the tick was stopped before the broker took this page")
                 return state
             if lease is not None:
                 lease.keep()
             last = max(waiting_since, state.last_finished or 0.0)
             now = self.clock()
+            if self._unsent and now >= self._retry_at:
+                self._send_unsent()
             if now - last > self.scale.page_timeout:
-                raise ScaleTimeout(f"no {kind} page of the tick finished in {self.scale.page_timeout:g} s "
-                                   f"({state.queued} still queued): are `arrears worker`s running against "
-                                   "this broker and database?")
-            if now - max(last, resent) > self.scale.resend_after and self._lost():
+                raise self._timeout(store, kind, state.queued)
+            if not self._unsent and now - max(last, resent) > self.scale.resend_after and self._lost():
                 resent = now
                 self._resend(store, tick, kind)
             time.sleep(self.poll)
 
+    def _timeout(self, store, kind: str, queued: int) -> ScaleTimeout:
+        """The error that ends a tick whose pages stopped finishing; stops the pages never sent."""
+        if not self._unsent:
+            return ScaleTimeout(f"no {kind} page of the tick finished in {self.scale.page_timeout:g} s "
+                                f"({queued} still queued): are `arrears worker`s running against this broker "
+                                "and database?")
+        unsent = self._stop_unsent(store, f"the broker could not be reached: {self._send_error}")
+        return ScaleTimeout(f"the broker could not be reached for {self.scale.page_timeout:g} s: {unsent} "
+                            f"{kind} pages of the tick were never sent ({self._send_error}); is it running?")
+
+    def _stop_unsent(self, store, why: str) -> int:
+        """Mark the pages never sent `stopped` (the next tick does their work); returns how many."""
+        for tick, kind, page_no in self._unsent:
+            tickpages.finish_alone(store.engine, tick, kind, page_no, "stopped",
+                                   {"stopped": f"{why}; the next tick does this page's work"}, worker_name(),
+                                   self.clock())
+        unsent, self._unsent = len(self._unsent), []
+        return unsent
+
     def _lost(self) -> bool:
         """True when the broker holds no task of ours: its queues are empty and no worker
-        holds one unacknowledged (Redis; with AMQP never: its queues are durable)."""
+        holds one unacknowledged (Redis). Never on AMQP: its queues are durable, and the
+        protocol does not tell what workers hold, so an empty queue proves nothing lost."""
         from arrears.engine.tick.broker import BrokerError, held_by_workers, queue_depth
         url = self.app.conf.broker_url
         try:
-            depth = queue_depth(url, QUEUES)
-            return depth is not None and not any(depth.values()) and not held_by_workers(url)
+            held = held_by_workers(url)
+            return held == 0 and not any(queue_depth(url, QUEUES).values())
         except BrokerError:
             return False            # unreachable: nothing to resend through
 
     def _resend(self, store, tick: str, kind: str) -> None:
         pending = tickpages.queued_pages(store.engine, tick, kind)
-        for page_no in pending:
-            name, queue, args = self._sent[(tick, kind, page_no)]
-            self.app.send_task(name, queue=queue, args=args)
-        log.warning("tick %s: the broker holds none of its %d queued %s pages: sent again", tick[:8],
+        log.warning("tick %s: the broker holds none of its %d queued %s pages: sending them again", tick[:8],
                     len(pending), kind)
+        self._unsent.extend((tick, kind, page_no) for page_no in pending)
+        self._send_unsent()
 
     def _send(self, tick: str, kind: str, page_no: int, name: str, queue: str, args: list) -> None:
-        self._sent[(tick, kind, page_no)] = (name, queue, args)
-        self.app.send_task(name, queue=queue, args=args)
+        """Send a page's task; one the broker does not take waits in `_unsent` (and so does every
+        page after it until the broker answers: they are sent in order)."""
+        key = (tick, kind, page_no)
+        self._sent[key] = (name, queue, args)
+        self._unsent.append(key)
+        if len(self._unsent) == 1:
+            self._send_unsent()
+
+    def _send_unsent(self) -> None:
+        """Send the pages the broker has not taken yet, in order, until one fails; after a
+        failure the next try is `_retry_in` seconds away, doubling up to `RETRY_MAX`."""
+        from kombu.exceptions import OperationalError
+        failed_before = self._send_error is not None
+        sent = 0
+        while self._unsent:
+            name, queue, args = self._sent[self._unsent[0]]
+            try:
+                self.app.send_task(name, queue=queue, args=args)
+            except (OperationalError, OSError) as exc:
+                if not failed_before or sent:
+                    log.warning("the broker did not take a %s page (%s): %d pages wait; sending again in %g s",
+                                self._unsent[0][1], exc, len(self._unsent), self._retry_in)
+                self._send_error = exc
+                self._retry_at = self.clock() + self._retry_in
+                self._retry_in = min(self._retry_in * 2, RETRY_MAX)
+                return
+            self._unsent.pop(0)
+            sent += 1
+        if failed_before:
+            log.warning("the broker answers again: sent the %d pages it had not taken", sent)
+        self._retry_in, self._send_error = RETRY_FIRST, None
 
 
 def _counts(kind, done: tickpages.Progress):

@@ -1,7 +1,7 @@
 """What the distributed tick is doing: queue depth, pages in flight, the workers' throughput.
 
     status = scale_status(store, "redis://...", now=time.time())
-    status.queues        # {"arrears.pages": 3, "arrears.delivery": 0} (None: not a Redis broker)
+    status.queues        # {"arrears.pages": 3, "arrears.delivery": 0}: waiting at the broker (Redis or AMQP)
     status.in_flight     # {"evaluate": 4, "deliver": 0}: pages queued and not finished, all ticks
     status.workers       # [{"worker": "host:pid", "pages": 12, "items": 120000, "last": ...}, ...]
 
@@ -40,7 +40,7 @@ class ScaleStatus:
 
 
 def scale_status(store, broker_url: str | None, *, now: float | None = None, window: float = WINDOW) -> ScaleStatus:
-    """Read the queues (when `broker_url` is a Redis broker), the pages in flight and the
+    """Read the broker's queues (when `broker_url` is set), the pages in flight and the
     workers of the last `window` seconds. Never raises for an unreachable broker (the
     reading says so); a database error is a `StoreError`."""
     from arrears.engine.store import safe_url

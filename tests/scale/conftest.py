@@ -1,6 +1,7 @@
 """The distributed tick's tests use the tick tests' fixtures: a real SQLite store, the shipped
 policy, a real HTTP server as every channel's provider, and its dispatcher; and, here, a
-PostgreSQL database holding a portfolio with `arrears worker`s to start against it."""
+PostgreSQL database holding a portfolio with `arrears worker`s to start against it, on Redis
+or on RabbitMQ."""
 import pytest
 
 from arrears.engine.store import Store
@@ -25,12 +26,22 @@ def sink():
 
 @pytest.fixture
 def world(pg_url, redis_url, tmp_path, sink, portfolio, policy):  # noqa: F811 (the fixture)
-    """A PostgreSQL database holding the portfolio, a config file, and workers to start."""
+    """A PostgreSQL database holding the portfolio, a config file, and workers to start, on Redis."""
+    yield from _world(pg_url, redis_url, tmp_path, sink, portfolio)
+
+
+@pytest.fixture
+def amqp_world(pg_url, amqp_url, tmp_path, sink, portfolio, policy):  # noqa: F811 (the fixture)
+    """The same as `world`, with a RabbitMQ node as the broker (amqp://)."""
+    yield from _world(pg_url, amqp_url, tmp_path, sink, portfolio)
+
+
+def _world(pg_url, broker, tmp_path, sink, portfolio):
     with Store(pg_url) as pg:
         load(pg, *portfolio)
     config = write_config(tmp_path / "arrears.toml", sink.url)
-    workers = Workers(pg_url, redis_url, config, tmp_path)
+    workers = Workers(pg_url, broker, config, tmp_path)
     try:
-        yield {"db": pg_url, "broker": redis_url, "config": config, "workers": workers, "sink": sink}
+        yield {"db": pg_url, "broker": broker, "config": config, "workers": workers, "sink": sink}
     finally:
         workers.stop()

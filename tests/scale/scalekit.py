@@ -50,6 +50,14 @@ name = "Example Ltd"
     return path
 
 
+def tick_command(world: dict, at: str, *extra: str, timeout: float = 180) -> subprocess.CompletedProcess:
+    """`arrears tick --at AT` with the world's database, broker and config, to its end: the leader
+    of one distributed tick, as a cron job runs it (its output captured as text)."""
+    return subprocess.run([str(ARREARS), "tick", "--db", world["db"], "--broker", world["broker"], "--config",
+                           str(world["config"]), "--at", at, *extra],
+                          capture_output=True, text=True, timeout=timeout, env={"PATH": "/usr/bin:/bin"}, check=False)
+
+
 class Workers:
     """`arrears worker` processes on one database and broker; `stop()` ends them all."""
 

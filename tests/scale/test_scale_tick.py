@@ -3,8 +3,10 @@ and a real HTTP server as every channel's provider, counting each contact it rec
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -15,7 +17,7 @@ from arrears.engine.tick.service import Runtime
 from arrears.engine.tick.settings import load_settings
 from arrears.plugins.dispatch import Dispatcher
 from arrears.plugins.testing import RecordingServer, plugin_manager
-from tests.scale.scalekit import ACCOUNTS, ARREARS, write_config
+from tests.scale.scalekit import ACCOUNTS, ARREARS, tick_command, write_config
 from tests.tick.tickkit import MONDAY, assert_consistent, dispatcher_config, keys_received, load, rows
 from tests.waiting import wait_until
 
@@ -39,9 +41,7 @@ def test_two_workers_decide_and_deliver_what_a_local_tick_does(world, tmp_path, 
     write_config(world["config"], world["sink"].url, visibility=60)      # no task is handed out twice here
     world["workers"].start(2)
     at = MONDAY.isoformat().replace("+00:00", "Z")
-    done = subprocess.run([str(ARREARS), "tick", "--db", world["db"], "--broker", world["broker"], "--config",
-                           str(world["config"]), "--at", at, "--format", "json"],
-                          capture_output=True, text=True, timeout=180, env={"PATH": "/usr/bin:/bin"}, check=False)
+    done = tick_command(world, at, "--format", "json")
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     with RecordingServer() as local_sink, Store(f"sqlite:///{tmp_path / 'local.db'}") as local:
@@ -168,6 +168,84 @@ def test_a_broker_restarted_mid_tick_loses_nothing(world, sink, tmp_path):
     finally:
         world["workers"].stop()
         server.stop()
+
+
+def test_a_broker_down_while_the_leader_sends_gets_every_page_once_it_answers(world, sink, tmp_path, caplog):
+    """Redis is stopped as the tick starts, so the leader cannot send its pages, and stopped again
+    by the leader's own progress report once the last page is written, so it cannot send the
+    delivery parts either; each time Redis is started again a few seconds later (empty, as
+    without persistence). The leader sends what the broker did not take, with backoff, once it
+    answers: every account decided, each page and part run once by a worker (none found done
+    already), each contact delivered once."""
+    from tests.redisserver import RedisServer
+    server = RedisServer(tmp_path / "redis")
+    broker = server.start()
+    try:
+        write_config(world["config"], sink.url, visibility=60)
+        world["broker"] = world["workers"].broker = broker
+        world["workers"].start(2)
+        runtime = _runtime(world)
+        second_outage = threading.Event()
+
+        def progress(phase, done, total):      # in the leader: the delivery parts are sent right after
+            if phase == "evaluate" and total and done == total and not second_outage.is_set():
+                server.stop(remove=False)
+                second_outage.set()
+
+        server.stop(remove=False)
+        result = {}
+        caplog.set_level(logging.INFO, logger="arrears.tick")
+        leader = threading.Thread(target=lambda: result.update(run=runtime.run(MONDAY, "cli", progress=progress)))
+        leader.start()
+        try:
+            store = runtime.store
+            wait_until(lambda: "the broker did not take a evaluate page" in caplog.text, 60, 0.05,
+                       what="the leader's first failed send")
+            assert rows(store, "SELECT status, count(*) FROM tick_pages GROUP BY status") == [("queued", 3)]
+            time.sleep(1.5)                    # it tries again, and fails, meanwhile
+            server.start()
+            wait_until(second_outage.is_set, 120, 0.05, what="the last page written")
+            wait_until(lambda: "the broker did not take a deliver page" in caplog.text, 60, 0.05,
+                       what="the leader's failed send of a delivery part")
+            time.sleep(1.5)
+            server.start()
+            leader.join(180)
+            assert not leader.is_alive()
+            _, summary = result["run"]
+            assert summary.ran and summary.evaluated == ACCOUNTS and summary.delivered > 10
+            assert max(keys_received(sink).values()) == 1
+            assert caplog.text.count("the broker answers again") == 2
+            pages = dict(rows(store, "SELECT kind, count(*) FROM tick_pages WHERE status = 'done' GROUP BY kind"))
+            assert pages["evaluate"] == 3 and rows(store, "SELECT count(*) FROM tick_pages WHERE status <> "
+                                                          "'done'") == [(0,)]
+            logs = b"".join(p.log.read_bytes() for p in world["workers"].procs)
+            assert logs.count(b": done (") == pages["evaluate"] + pages["deliver"]      # each run once
+            assert b": duplicate (" not in logs
+        finally:
+            leader.join(180)
+            runtime.close()
+    finally:
+        world["workers"].stop()
+        server.stop()
+
+
+def test_a_broker_down_for_the_whole_page_timeout_fails_the_tick_saying_so(world, tmp_path):
+    """The broker never answers: after `page_timeout` `arrears tick` fails with one line naming
+    the pages never sent, the run is recorded failed with it, and those pages are `stopped`
+    (not left queued for ever: the next tick does their work)."""
+    write_config(world["config"], world["sink"].url)
+    world["config"].write_text(world["config"].read_text().replace("page_timeout = 60", "page_timeout = 2"))
+    world["broker"] = f"redis+socket://{tmp_path / 'nobody.sock'}"
+    done = tick_command(world, MONDAY.isoformat().replace("+00:00", "Z"))
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert "the broker could not be reached for 2 s: 3 evaluate pages of the tick were never sent (" \
+        in done.stderr.strip().splitlines()[-1]
+    with Store(world["db"]) as store:
+        assert rows(store, "SELECT status, error LIKE 'ScaleTimeout: the broker could not be reached%' "
+                           "FROM tick_runs") == [("failed", True)]
+        stopped = rows(store, "SELECT status, counts FROM tick_pages")
+    assert [status for status, _ in stopped] == ["stopped"] * 3
+    assert all("the next tick does this page's work" in counts for _, counts in stopped)
 
 
 def test_a_leader_killed_mid_tick_is_replaced_and_nothing_is_lost(world, sink):
