@@ -1,7 +1,7 @@
 """The strategies a tick decides with: the champion and, while an experiment runs, its challengers.
 
     strategies = Strategies.load(store, champion, now)     # the active policy as the champion
-    split = strategies.split(store, acct_nos, now)         # each account's strategy, new assignments
+    split = strategies.split(store, acct_nos, batch, now)  # each account's strategy, new assignments
 
 Outside an experiment's dates (or with none running) every account is the champion's: the
 tick then decides exactly as without experiments. Within them, each account is decided
@@ -81,21 +81,20 @@ class Strategies:
         """The policy strategy `arm` decides with (the champion's for `champion` and `ineligible`)."""
         return self.challengers.get(arm, self.champion)
 
-    def split(self, store, acct_nos, now: datetime.datetime, *, batch=None) -> Split:
+    def split(self, store, acct_nos, batch, now: datetime.datetime) -> Split:
         """Each of `acct_nos`' strategy (see the module docstring); reads, writes nothing.
-        `batch`: the accounts' loaded batch, if the caller has it (else the rows of new debtors
-        are read when the eligibility needs their facts)."""
+        `batch`: the accounts' loaded batch (their debtors, and the facts of new debtors when
+        the eligibility needs them). Column-wise: one read of the page's recorded strategies,
+        Python only for the debtors not assigned yet."""
         if not self.live:
             return Split(np.full(len(acct_nos), CHAMPION, dtype=object))
-        debtors, known = store.experiments.page_arms(self.experiment_id, acct_nos)
-        debtors = np.asarray(debtors, dtype=object)
-        unknown = np.asarray([d not in known for d in debtors], dtype=bool)
+        arms = store.experiments.page_arms(self.experiment_id, acct_nos)
+        unknown = np.flatnonzero(np.equal(arms, None))
         new = {}
-        if unknown.any():
-            rows = np.flatnonzero(unknown)
-            new = self._assign(lambda: batch.take(rows) if batch is not None
-                               else store.load_batch(np.asarray(acct_nos)[rows]), debtors[unknown], now)
-        arms = np.asarray([known.get(d) or new[d] for d in debtors.tolist()], dtype=object)
+        if unknown.size:
+            debtors = np.asarray(batch.debtor, dtype=object)[unknown]
+            new = self._assign(lambda: batch.take(unknown), debtors, now)
+            arms[unknown] = [new[d] for d in debtors.tolist()]
         return Split(arms, sorted(new.items()))
 
     def arms_for_batch(self, store, batch, now: datetime.datetime) -> np.ndarray:
@@ -125,8 +124,7 @@ class Strategies:
         """The recorded strategy of one account's debtor (champion when none is recorded)."""
         if not self.live:
             return CHAMPION
-        _, known = store.experiments.page_arms(self.experiment_id, [acct_no])
-        return next(iter(known.values()), CHAMPION)
+        return store.experiments.page_arms(self.experiment_id, [acct_no])[0] or CHAMPION
 
 
 def _within(experiment: Experiment, now: datetime.datetime) -> bool:
