@@ -14,6 +14,7 @@ A running experiment the tick cannot run safely (a challenger's stored text tamp
 stored or no longer loading; the eligibility naming a segment the champion lacks, or no longer
 compiling) is not raised: `load` returns the champion alone with `pause_reason` set, and the
 tick pauses the experiment (`lifecycle.pause`): an audited alarm, its status says why.
+`cannot_run` makes the same checks for `lifecycle.resume`, which refuses while the cause holds.
 """
 from __future__ import annotations
 
@@ -60,15 +61,11 @@ class Strategies:
         if row is None:
             return cls(champion)
         try:
-            experiment = load_experiment(row["source"], f"<experiment {row['name']}>", facts=facts,
-                                         segments=tuple(champion.segments))
+            experiment = _experiment(row, champion, facts)
             if not _within(experiment, now):
                 return cls(champion)
-            challengers = {arm.name: _stored_policy(store, arm.name, arm.policy, facts)
-                           for arm in experiment.arms[1:]}
-            eligibility = (None if experiment.eligibility is None
-                           else compile_condition(experiment.eligibility, facts))
-        except (PolicyError, PolicyTampered, LookupError) as exc:
+            challengers, eligibility = _compiled(store, experiment, facts)
+        except _CANNOT_RUN as exc:
             return cls(champion, pause_reason=_reason(exc), paused=row)
         return cls(champion, experiment, row["id"], challengers, eligibility)
 
@@ -125,6 +122,33 @@ class Strategies:
         if not self.live:
             return CHAMPION
         return store.experiments.page_arms(self.experiment_id, [acct_no])[0] or CHAMPION
+
+
+def cannot_run(store, row: dict, champion, *, facts: dict | None = None) -> str | None:
+    """Why the stored experiment `row` cannot run with `champion` (its file against the champion's
+    segments, each challenger's stored version untampered and loading, the eligibility compiling),
+    in one line; None if it can. The checks the tick pauses an experiment for, whatever the date:
+    resuming a paused experiment makes them first (`lifecycle.resume`)."""
+    try:
+        _compiled(store, _experiment(row, champion, facts), facts)
+    except _CANNOT_RUN as exc:
+        return _reason(exc)
+    return None
+
+
+_CANNOT_RUN = (PolicyError, PolicyTampered, LookupError)
+
+
+def _experiment(row: dict, champion, facts) -> Experiment:
+    return load_experiment(row["source"], f"<experiment {row['name']}>", facts=facts,
+                           segments=tuple(champion.segments))
+
+
+def _compiled(store, experiment: Experiment, facts) -> tuple[dict, object]:
+    """({challenger: its compiled stored policy}, the compiled eligibility or None)."""
+    challengers = {arm.name: _stored_policy(store, arm.name, arm.policy, facts) for arm in experiment.arms[1:]}
+    eligibility = None if experiment.eligibility is None else compile_condition(experiment.eligibility, facts)
+    return challengers, eligibility
 
 
 def _within(experiment: Experiment, now: datetime.datetime) -> bool:

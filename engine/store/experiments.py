@@ -1,9 +1,9 @@
 """Champion/challenger experiments (`experiments`) and each debtor's strategy in them
 (`experiment_assignments`): every read and write of those tables.
 
-At most one experiment runs (or is paused) at a time. Starting, pausing, stopping and promoting
-are audited (`experiment.started`, `experiment.paused`, `experiment.stopped`,
-`experiment.promoted`, with `by`), and each
+At most one experiment runs (or is paused) at a time. Starting, pausing, resuming, stopping and
+promoting are audited (`experiment.started`, `experiment.paused`, `experiment.resumed`,
+`experiment.stopped`, `experiment.promoted`, with `by`), and each
 makes every account due (`due.make_all_due`), so the next tick decides each one under its
 strategy (or, after the end, the champion's) at once. Assignments
 are written by the tick, in its page transaction, once per debtor and experiment, and never
@@ -113,6 +113,25 @@ def pause(conn: Connection, name: str, reason: str, *, now: int, by: str) -> dic
     return get(conn, name)
 
 
+def resume(conn: Connection, name: str, *, now: int, by: str) -> dict:
+    """Resume the paused experiment `name`: running again, its reason cleared, every account made
+    due so the next tick puts each debtor back under its recorded strategy. Audited as
+    `experiment.resumed` with the reason it was paused for. InputError if it is not paused. (The
+    checks that the cause is gone are the caller's: `arrears.engine.experiments.lifecycle.resume`.)"""
+    row = get(conn, name)
+    if row is None:
+        raise InputError(f"no experiment called {name!r}")
+    if row["status"] != PAUSED:
+        raise InputError(f"experiment {name!r} is not paused (it is {row['status']}); only a paused experiment "
+                         "can be resumed")
+    conn.execute(update(experiments).where(experiments.c.id == row["id"], experiments.c.status == PAUSED)
+                 .values(status=RUNNING, paused_reason=None))
+    made_due = due.make_all_due(conn)
+    audit.append(conn, "experiment.resumed", name, {"paused_reason": row["paused_reason"],
+                                                    "accounts_made_due": made_due, "by": by}, now)
+    return get(conn, name)
+
+
 def promote(conn: Connection, name: str, arm: str, policy: dict, *, now: int, by: str, body: dict) -> dict:
     """End the running experiment `name` as promoted and activate challenger `arm`'s stored
     policy version `policy` (a `policyvers.by_digest` dict), in one transaction; both audited."""
@@ -205,6 +224,11 @@ class Experiments:
         """See `end`."""
         with self._store.transaction(now=now) as w:
             return end(w.conn, name, now=w.now, by=by, promoted=promoted, body=body)
+
+    def resume(self, name: str, *, by: str, now=None) -> dict:
+        """See `resume`."""
+        with self._store.transaction(now=now) as w:
+            return resume(w.conn, name, now=w.now, by=by)
 
     def promote(self, name: str, arm: str, policy: dict, *, by: str, body: dict, now=None) -> dict:
         """See `promote`."""

@@ -1,4 +1,4 @@
-"""/v1/experiments: start, list, results, stop and promote, with roles and problem documents."""
+"""/v1/experiments: start, list, results, stop, resume and promote, with roles and problem documents."""
 from __future__ import annotations
 
 import json
@@ -88,6 +88,38 @@ def test_uploading_a_policy_while_an_experiment_runs_is_409_and_nothing_changes(
     assert state.policies.active().digest == champion
     assert api.post("/v1/experiments/sms-first/stop", role="compliance").status_code == 200
     assert api.post("/v1/policies", data=other, content_type=YAML, role="compliance").status_code == 201
+
+
+def test_resume_a_paused_experiment_409_while_its_cause_holds(api, state):
+    from sqlalchemy import text
+
+    from tests.experiments.test_experiment_failures import TAMPER
+    from tests.experiments.test_experiment_resume import UNTAMPER
+    digest = _challenger(state)
+    load(state.store, *load_portfolio(40, seed=8))
+    body = _text(challengers=[{"name": "sms-first", "policy": digest, "share": 50}])
+    assert api.post("/v1/experiments", data=body, content_type=YAML, role="compliance").status_code == 201
+    running = api.post("/v1/experiments/sms-first/resume", role="compliance")
+    assert running.status_code == 409 and "is running: only a paused experiment" in running.get_json()["detail"]
+    with state.store.engine.begin() as conn:
+        conn.execute(text(TAMPER), {"digest": digest})
+    run_tick(state.store, state.policies.active(), NOW)
+    assert state.store.experiments.get("sms-first")["status"] == "paused"
+    assert api.post("/v1/experiments/sms-first/resume", role="integrator").status_code == 403
+    held = api.post("/v1/experiments/sms-first/resume", role="compliance")
+    assert held.status_code == 409 and held.get_json()["type"].endswith("conflict")
+    assert "the cause still holds" in held.get_json()["detail"]
+    assert "edited in the database" in held.get_json()["detail"]
+    assert api.post("/v1/experiments/nope/resume", role="compliance").status_code == 404
+    with state.store.engine.begin() as conn:
+        conn.execute(text(UNTAMPER), {"digest": digest})
+    resumed = api.post("/v1/experiments/sms-first/resume", role="compliance")
+    assert resumed.status_code == 200
+    assert (resumed.get_json()["status"], resumed.get_json()["paused_reason"]) == ("running", None)
+    kinds = [(k, b) for k, b in rows(state.store, "SELECT kind, body FROM audit WHERE kind LIKE 'experiment.%' "
+                                                  "ORDER BY seq")]
+    assert [k for k, _ in kinds] == ["experiment.started", "experiment.paused", "experiment.resumed"]
+    assert '"by":"key:' in kinds[-1][1]
 
 
 def test_kpis_by_strategy_over_http_and_the_command_line(api, state, db_url, capsys, monkeypatch):
