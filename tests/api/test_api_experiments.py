@@ -122,6 +122,36 @@ def test_resume_a_paused_experiment_409_while_its_cause_holds(api, state):
     assert '"by":"key:' in kinds[-1][1]
 
 
+def test_complaints_recorded_over_http_are_a_guardrail_and_raise_an_alarm(api, state):
+    from scipy.stats import norm
+
+    from tests.tick.tickkit import account
+    digest = _challenger(state)
+    load(state.store, [account(f"D{i:02d}", amount="100.00", due="2026-10-01") for i in range(40)])
+    body = _text(challengers=[{"name": "sms-first", "policy": digest, "share": 50}])
+    assert api.post("/v1/experiments", data=body, content_type=YAML, role="compliance").status_code == 201
+    row = state.store.experiments.get("sms-first")
+    arms = {f"D{i:02d}": "champion" if i < 20 else "sms-first" for i in range(40)}
+    state.store.experiments.record_assignments(row["id"], sorted(arms.items()), now=NOW)
+    # One champion debtor and eight challenger debtors complain (D20 twice: one debtor, counted once).
+    for account_id in ["D00", "D20", "D20", *[f"D{i}" for i in range(21, 28)]]:
+        sent = api.post(f"/v1/accounts/{account_id}/events",
+                        {"events": [{"type": "complaint", "at": "2026-11-23T10:00:00Z", "note": "too many texts"}]})
+        assert sent.status_code in (200, 201), sent.get_json()
+    history = api.get("/v1/accounts/D20/events").get_json()["items"]
+    assert [e["type"] for e in history].count("complaint") == 2
+    bad = api.post("/v1/accounts/D00/events", {"events": [{"type": "complaints", "at": "2026-11-23T10:00:00Z"}]})
+    assert bad.status_code == 422 and "complaint" in json.dumps(bad.get_json())
+    report = api.get("/v1/experiments/sms-first?at=2026-11-30", role="compliance").get_json()
+    complaints = report["guardrails"]["sms-first"]["complaints"]
+    assert (complaints["champion"], complaints["challenger"]) == (0.05, 0.4)
+    # By hand: pooled 9/40 = 0.225, se = sqrt(0.225 * 0.775 * (1/20 + 1/20)); z = 0.35 / se = 2.651.
+    z = 0.35 / (0.225 * 0.775 * 0.1) ** 0.5
+    assert abs(complaints["p_value"] - 2 * norm.sf(z)) < 1e-8 and complaints["p_value"] < 0.05      # 0.0080
+    assert report["alarms"] == ["sms-first raises complaints: 40.00% of its debtors against 5.00% for the "
+                                f"champion (p = {complaints['p_value']:.4f})"]
+
+
 def test_kpis_by_strategy_over_http_and_the_command_line(api, state, db_url, capsys, monkeypatch):
     from arrears.engine.cli import main
     digest = _challenger(state)
