@@ -163,7 +163,19 @@ def _stored_policy(store, arm: str, digest: str, facts):
     problem = store.policy_tampering(digest, row["source"])
     if problem is not None:
         raise PolicyTampered(f"challenger {arm!r}: {problem}")
-    return load_policy(row["source"], filename=f"<stored policy {row['name']} {row['version']}>", facts=facts)
+    kept = _compiled_versions.get(row["source"])
+    if kept is not None and kept[0] is facts:
+        return kept[1]
+    policy = load_policy(row["source"], filename=f"<stored policy {row['name']} {row['version']}>", facts=facts)
+    if len(_compiled_versions) >= 8:
+        _compiled_versions.clear()
+    _compiled_versions[row["source"]] = (facts, policy)
+    return policy
+
+
+# Stored text (checked untampered at every load) -> (the plugin facts it was compiled with, the
+# CompiledPolicy): a process ticking again and again compiles each challenger once, not per tick.
+_compiled_versions: dict[str, tuple] = {}
 
 
 def _reason(exc: Exception) -> str:
