@@ -148,8 +148,8 @@ def test_complaints_recorded_over_http_are_a_guardrail_and_raise_an_alarm(api, s
     # By hand: pooled 9/40 = 0.225, se = sqrt(0.225 * 0.775 * (1/20 + 1/20)); z = 0.35 / se = 2.651.
     z = 0.35 / (0.225 * 0.775 * 0.1) ** 0.5
     assert abs(complaints["p_value"] - 2 * norm.sf(z)) < 1e-8 and complaints["p_value"] < 0.05      # 0.0080
-    assert report["alarms"] == ["sms-first raises complaints: 40.00% of its debtors against 5.00% for the "
-                                f"champion (p = {complaints['p_value']:.4f})"]
+    assert report["alarms"] == [("sms-first raises complaints: 40.00% of its debtors against 5.00% for the "
+                                 f"champion (p = {complaints['p_value']:.4f})")]
 
 
 def test_kpis_by_strategy_over_http_and_the_command_line(api, state, db_url, capsys, monkeypatch):

@@ -10,14 +10,21 @@ from sqlalchemy import text
 
 from arrears.engine.domain.errors import InputError
 from arrears.engine.experiments import lifecycle
+from arrears.engine.store import Store
 from arrears.engine.tick.runner import run_tick
-from tests.experiments.test_experiment_failures import TAMPER, _digests, _started, store  # noqa: F401
+from tests.experiments.test_experiment_failures import TAMPER, _digests, _started
 from tests.tick.tickkit import NOW, rows
 
 pytestmark = pytest.mark.also_postgresql
 
 UNTAMPER = ("UPDATE policy_versions SET source = replace(source, 'max_attempts: 9', 'max_attempts: 3') "
             "WHERE digest = :digest")
+
+
+@pytest.fixture
+def store(db_url):
+    with Store(db_url) as s:
+        yield s
 
 
 def _sql(store, sql: str, **params) -> int:
