@@ -12,7 +12,10 @@
 4. An incremental tick with 1% of the accounts due (an event appended to every 100th).
 `--experiment` measures a champion/challenger experiment's cost instead: a full tick and a full
 re-evaluation with one strategy, then the same with two (a challenger, the default policy with
-SMS first, deciding half the debtors), and the ratios (docs/experiments.md gives the figures).
+SMS first, deciding half the debtors), and the ratios (`--repeat N`: each re-evaluation N times, the
+best kept: on a shared machine the least disturbed run); then planning alone (five pages read and
+decided, nothing written, best of three CPU times) with one strategy and with two, which
+`--profile` profiles (docs/experiments.md gives the figures).
 `--profile` prints where the first full tick spends its time (cProfile; the ticking process
 only). Each tick's line gives the CPU time of the ticking process and of its worker processes
 and the load average before it: the machine may be shared, and the full tick is CPU-bound.
@@ -109,12 +112,15 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--accounts", type=int, default=100_000)
     ap.add_argument("--db", default=None, help="SQLite file, reused if it holds the accounts already")
-    ap.add_argument("--profile", action="store_true", help="profile the first full tick")
+    ap.add_argument("--profile", action="store_true",
+                    help="profile the first full tick (with --experiment: the two-strategy planning)")
     ap.add_argument("--batch-size", type=int, default=10_000, help="accounts per page (default 10 000)")
     ap.add_argument("--workers", type=int, default=None,
                     help="worker processes planning pages (default: the tick chooses; 0: none)")
     ap.add_argument("--experiment", action="store_true",
                     help="one strategy against two (a challenger on half the debtors): ticks and their ratio")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="with --experiment: run each re-evaluation this many times and keep the best")
     ap.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     path = args.db or os.path.join(tempfile.mkdtemp(), "tick-bench.db")
@@ -195,16 +201,53 @@ def _experiment(store, policy, args) -> None:
         _reset(store, forget_decisions=True)
         full, _ = _timed_tick(store, policy, NOW, f"{strategies} strategy: full tick, every decision new",
                               batch_size=args.batch_size, workers=args.workers)
-        _reset(store, forget_decisions=False)
-        again, _ = _timed_tick(store, policy, NOW + timedelta(seconds=20),
-                               f"{strategies} strategy: full re-evaluation, decisions unchanged",
-                               batch_size=args.batch_size, workers=args.workers)
-        figures[strategies] = (full.duration, again.duration, full.cpu, again.cpu)
+        agains = []
+        for run in range(args.repeat):
+            _reset(store, forget_decisions=False)
+            again, _ = _timed_tick(store, policy, NOW + timedelta(seconds=20 + run),
+                                   f"{strategies} strategy: full re-evaluation, decisions unchanged",
+                                   batch_size=args.batch_size, workers=args.workers)
+            agains.append(again)
+        figures[strategies] = (full.duration, min(a.duration for a in agains), full.cpu, min(a.cpu for a in agains))
     ratio = [two / one for one, two in zip(figures[1], figures[2])]
     print(f"two strategies / one: full tick {ratio[0]:.2f}x wall, {ratio[2]:.2f}x CPU; "
           f"re-evaluation {ratio[1]:.2f}x wall, {ratio[3]:.2f}x CPU")
+    _planning(store, policy, args)
     store.experiments.end("bench", by="bench", now=NOW)
     store.close()
+
+
+def _planning(store, policy, args, pages: int = 5, runs: int = 3) -> None:
+    """Planning alone (read and decide `pages` pages, nothing written) with one strategy and with
+    two, in this process: the best of `runs` CPU times each, so other work on the machine counts
+    least. `--profile` prints where the two-strategy planning spends its time."""
+    from arrears.engine.domain.clock import as_epoch
+    from arrears.engine.experiments.live import Strategies
+    from arrears.engine.tick.evaluate import DuePages
+    from arrears.engine.tick.pageplan import plan_page
+
+    now = NOW + timedelta(seconds=40)
+    _reset(store, forget_decisions=False)
+    due = DuePages(store, as_epoch(now), args.batch_size)
+    todo = [page for page in (due.next() for _ in range(pages)) if page is not None]
+    strategies = Strategies.load(store, policy, now)
+
+    def plan(with_strategies) -> float:
+        start = time.process_time()
+        for page in todo:
+            plan_page(store, policy, page, now, 86_400, strategies=with_strategies)
+        return time.process_time() - start
+    plan(None), plan(strategies)          # warm: time-zone tables, compiled SQL
+    one = min(plan(None) for _ in range(runs))
+    two = min(plan(strategies) for _ in range(runs))
+    print(f"planning {len(todo)} pages of {args.batch_size:,} (CPU, best of {runs}): one strategy {one:.2f} s, "
+          f"two {two:.2f} s, {two / one:.2f}x, +{(two - one) / len(todo):.3f} s a page")
+    if args.profile:
+        prof = cProfile.Profile()
+        prof.enable()
+        plan(strategies)
+        prof.disable()
+        pstats.Stats(prof).strip_dirs().sort_stats("cumulative").print_stats(30)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Champion/challenger experiments (`/experiments`): the experiments with their status, one
-experiment's results, and starting, stopping and promoting (compliance; managers read).
+experiment's results, and starting, stopping, resuming (one the tick paused) and promoting
+(compliance; managers read).
 
 The results are the engine's (`arrears.engine.experiments.results.experiment_results`: per-strategy
 KPIs, each challenger's difference with its 95% interval and p-value, the sample-ratio check,
@@ -14,7 +15,7 @@ Promoting goes through maker-checker: one compliance user proposes promoting a c
 (`lifecycle.propose_promotion`: a pending proposal of its policy version in
 `engine/store/proposals.py`, naming the experiment); a different compliance user or admin
 approves it (`proposals.approve`), which ends the experiment as promoted and activates the
-version in one transaction. Start, stop, proposal, approval and withdrawal are audited with the user.
+version in one transaction. Start, stop, resume, proposal, approval and withdrawal are audited with the user.
 """
 from __future__ import annotations
 
@@ -192,6 +193,21 @@ def stop(name: str):
         flash(f"Not stopped: {exc}.", "error")
     else:
         flash(f"Stopped {name}: the champion decides every account from the next tick.", "ok")
+    return redirect(url_for(".experiment", name=name), 303)
+
+
+@blueprint.route("/<name>/resume", methods=["POST"])
+@require(*EDITORS)
+def resume(name: str):
+    """Resume an experiment the tick paused, once the cause is gone (refused with the reason while
+    it holds; audited with the user)."""
+    _row(name)
+    try:
+        lifecycle.resume(_state().store, name, by=current_user().username, facts=_state().policies.facts)
+    except InputError as exc:
+        flash(f"Not resumed: {exc}.", "error")
+    else:
+        flash(f"Resumed {name}: each debtor is decided under its strategy again from the next tick.", "ok")
     return redirect(url_for(".experiment", name=name), 303)
 
 

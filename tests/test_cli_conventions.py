@@ -53,7 +53,7 @@ def test_every_command_is_audited():
                            "ladder", "users add", "users list", "users disable", "users enable",
                            "users passwd", "users role", "keys create", "keys list", "keys revoke",
                            "experiment validate", "experiment start", "experiment status", "experiment stop",
-                           "experiment promote"}
+                           "experiment resume", "experiment promote"}
 
 
 @pytest.mark.parametrize("command", sorted(set(LEAVES) - NO_FORMAT))

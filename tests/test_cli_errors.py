@@ -57,6 +57,7 @@ COMMANDS = {
     "experiment validate": ["experiment", "validate", "{experiment}"],
     "experiment status": ["experiment", "status", "--db", "{db}"],
     "experiment stop": ["experiment", "stop", "e1", "--db", "{db}"],
+    "experiment resume": ["experiment", "resume", "e1", "--db", "{db}"],
 }
 # How messages name a command, where it is not its key above (`arrears outbox: ...`, as always).
 PREFIX = {"outbox unknown": "outbox", "outbox resolve": "outbox"}
@@ -203,7 +204,7 @@ def test_a_plugin_that_cannot_be_loaded_is_2(world, capsys, monkeypatch, tmp_pat
 
 WITH_A_DATABASE = ("import", "audit verify", "status", "tick", "serve", "outbox unknown", "outbox resolve",
                    "simulate", "kpis", "goals", "report", "users list", "keys list", "keys revoke",
-                   "experiment status", "experiment stop")
+                   "experiment status", "experiment stop", "experiment resume")
 READ_ONLY = ("audit verify", "status", "outbox unknown", "simulate", "kpis", "goals", "report", "users list",
              "keys list", "experiment status")
 

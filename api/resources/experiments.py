@@ -1,6 +1,7 @@
-"""Champion/challenger experiments: list, results, start, stop, promote (compliance).
+"""Champion/challenger experiments: list, results, start, stop, resume, promote (compliance).
 
-Start, stop and promote are audited (`experiment.started`, `.stopped`, `.promoted`) with `by`:
+Start, stop, resume and promote are audited (`experiment.started`, `.stopped`, `.resumed`,
+`.promoted`) with `by`:
 the calling key's id. docs/experiments.md explains the file, the results and the verdict.
 """
 from __future__ import annotations
@@ -23,7 +24,8 @@ resource = Resource("experiments", "Experiments", "Champion/challenger experimen
 UPLOAD = "<experiment>"     # the file name problems are reported against
 AT = Param("at", DATE, "Results as of the end of this day (YYYY-MM-DD); default now.")
 CONFLICT = {409: ("The store refuses: one is running already, the name was used, no such challenger, "
-                  "or it is not running", ref("Problem"))}
+                  "it is not running, or (resume) it is not paused or the cause of its pause still holds",
+                  ref("Problem"))}
 
 
 def _by(call) -> str:
@@ -112,6 +114,24 @@ def stop_experiment(call, name):
     _named(call, name)
     try:
         return _record(lifecycle.stop(call.state.store, name, by=_by(call)))
+    except InputError as exc:
+        raise _refused(exc) from None
+
+
+@resource.route("POST", "/v1/experiments/{name}/resume", roles=COMPLIANCE, summary="Resume a paused experiment",
+                operation_id="resume_experiment",
+                description="Puts an experiment the tick paused (`paused_reason`) back to running, once the "
+                            "cause is gone: the tick's checks are made again (each challenger's stored version "
+                            "untampered and loading, the eligibility fitting the champion, the champion still "
+                            "the active policy, the end not passed) and a failing one is 409 with its reason. "
+                            "Every account becomes due, so the next tick decides each debtor under its "
+                            "recorded strategy again. Audited.",
+                responses={200: ("Resumed", ref("ExperimentRecord")), **CONFLICT})
+def resume_experiment(call, name):
+    """POST /v1/experiments/{name}/resume."""
+    _named(call, name)
+    try:
+        return _record(lifecycle.resume(call.state.store, name, by=_by(call), facts=call.state.policies.facts))
     except InputError as exc:
         raise _refused(exc) from None
 

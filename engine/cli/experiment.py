@@ -1,12 +1,13 @@
-"""`arrears experiment validate|start|status|stop|promote`: champion/challenger experiments.
+"""`arrears experiment validate|start|status|stop|resume|promote`: champion/challenger experiments.
 
     arrears experiment validate FILE            check the file; print the debtors it needs
     arrears experiment start FILE [--db URL]    start it (the active policy is the champion)
     arrears experiment status [NAME] [--at DATE] [--format text|json]
     arrears experiment stop NAME                every debtor back to the champion
+    arrears experiment resume NAME              a paused one running again, once its cause is gone
     arrears experiment promote NAME CHALLENGER  end it and activate the challenger's version
 
-Start, stop and promote are audited with `by: cli`; each makes every account due, so the next
+Start, stop, resume and promote are audited with `by: cli`; each makes every account due, so the next
 tick decides each one under its strategy. `status` without NAME shows the running experiment
 (else the latest). docs/experiments.md explains the file, the results and the verdict.
 """
@@ -27,11 +28,11 @@ from arrears.engine.cli.options import (
     write_json,
 )
 
-HELP = "champion/challenger experiments: validate, start, status, stop, promote"
+HELP = "champion/challenger experiments: validate, start, status, stop, resume, promote"
 BY = "cli"
 EXITS = {ExitCode.OK: "done", ExitCode.PROBLEMS: "the experiment file has problems (file:line:col: message)",
          ExitCode.CANNOT_START: "bad arguments, or the store refuses: no such experiment, one running already, "
-                                "a challenger's policy not stored",
+                                "a challenger's policy not stored, a paused one's cause still there",
          ExitCode.DATABASE: "the database cannot be used"}
 
 
@@ -55,6 +56,10 @@ def register(subparsers) -> None:
                        exits={**EXITS, ExitCode.PROBLEMS: None})
     stop.add_argument("name", metavar="NAME")
     stop.set_defaults(handler=run_stop, command_name="experiment stop")
+    resume = add_command(actions, "resume", "resume an experiment the tick paused, once the cause is gone",
+                         exits={**EXITS, ExitCode.PROBLEMS: None})
+    resume.add_argument("name", metavar="NAME")
+    resume.set_defaults(handler=run_resume, command_name="experiment resume")
     promote = add_command(actions, "promote", "end an experiment and activate a challenger's policy version",
                           exits={**EXITS, ExitCode.PROBLEMS: None})
     promote.add_argument("name", metavar="NAME")
@@ -142,6 +147,18 @@ def run_stop(args) -> int:
         write_json(_row(row))
     else:
         print(f"experiment {row['name']} stopped; the champion decides every debtor again")
+    return ExitCode.OK
+
+
+def run_resume(args) -> int:
+    """Handler: resume the paused NAME (refused while the cause of its pause holds)."""
+    from arrears.engine.experiments import lifecycle
+    with _store(args) as store:
+        row = lifecycle.resume(store, args.name, by=BY, facts=_facts())
+    if args.format == "json":
+        write_json(_row(row))
+    else:
+        print(f"experiment {row['name']} resumed; each debtor is decided under its strategy again from the next tick")
     return ExitCode.OK
 
 

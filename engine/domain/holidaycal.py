@@ -77,21 +77,56 @@ def is_holiday(jurisdictions: list, codes: np.ndarray, days: np.ndarray,
     """Per element: `days[i]` is a public holiday in jurisdiction `jurisdictions[codes[i]]`.
 
     National holidays (as the subdivision observes them) always count; the subdivision's
-    own holidays only where `with_state[i]` is true.
+    own holidays only where `with_state[i]` is true. One sorted search for the whole column,
+    whatever mix of jurisdictions it holds, against the calendars of its years (`_calendar`,
+    kept): the contact-window search calls this many times per batch.
     """
-    out = np.zeros(len(days), dtype=bool)
-    with_state = np.ones(len(days), dtype=bool) if with_state is None else with_state
-    for code in np.unique(codes):
-        country, subdivision = split_jurisdiction(jurisdictions[int(code)])
+    days = np.asarray(days, dtype=np.int64).reshape(-1)
+    if not days.size:
+        return np.zeros(0, dtype=bool)
+    state = (np.ones(days.size, dtype=np.int64) if with_state is None
+             else np.asarray(with_state, dtype=np.int64).reshape(-1))
+    table = _calendar(tuple(jurisdictions), _years(days))
+    if not table.size:
+        return np.zeros(days.size, dtype=bool)
+    keys = _keys(np.asarray(codes, dtype=np.int64).reshape(-1) * 2 + state, days)
+    at = np.minimum(np.searchsorted(table, keys), table.size - 1)
+    return table[at] == keys
+
+
+_DAY_BIAS = 1 << 31          # epoch days +- 5.8 million years stay within the key's low 32 bits
+
+
+def _keys(group: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """One int64 per (calendar group, day): group = jurisdiction code * 2 + with the state's own."""
+    return (group << 32) | (days + _DAY_BIAS)
+
+
+def _years(days: np.ndarray) -> tuple[int, ...]:
+    """The calendar years of epoch days, each once, in order."""
+    lo, hi = int(days.min()), int(days.max())
+    first, last = _year_of(lo), _year_of(hi)
+    if last - first <= 1:
+        return tuple(range(first, last + 1))
+    years = np.unique(days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)) + 1970
+    return tuple(int(y) for y in years)
+
+
+def _year_of(day: int) -> int:
+    return date.fromordinal(day + _EPOCH).year
+
+
+@lru_cache(maxsize=256)
+def _calendar(jurisdictions: tuple, years: tuple[int, ...]) -> np.ndarray:
+    """The sorted keys (`_keys`) of every public holiday of `jurisdictions` in `years`: for each
+    jurisdiction code, its national days as its subdivision observes them (group code * 2) and
+    those with the subdivision's own (code * 2 + 1)."""
+    parts = []
+    for code, jurisdiction in enumerate(jurisdictions):
+        country, subdivision = split_jurisdiction(jurisdiction)
         if country is None:
             continue
-        for state in (False, True):
-            sel = (codes == code) & (with_state == state)
-            if not sel.any():
-                continue
-            d = days[sel]
-            years = {date.fromordinal(int(x) + _EPOCH).year for x in np.unique(d)}
-            source = holiday_days if state else national_days
-            cal = np.concatenate([source(country, subdivision, y) for y in sorted(years)])
-            out[sel] = np.isin(d, cal)
-    return out
+        for state, source in ((0, national_days), (1, holiday_days)):
+            cal = np.concatenate([source(country, subdivision, y) for y in years])
+            parts.append(_keys(np.full(cal.size, code * 2 + state, dtype=np.int64), cal.astype(np.int64)))
+    return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)

@@ -71,6 +71,9 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     # and the end of the debtor's crisis treatment (`until`: its day; it lasts 30 days more).
     "mental_health_crisis_moratorium": (),
     "crisis_treatment_ended": (),
+    # The debtor complained (about a contact, a charge, how they were treated): recorded and shown,
+    # counted by experiments' `complaints` guardrail; it decides nothing by itself.
+    "complaint": (),
 }
 
 # Contact outcomes. Attempts count towards frequency and stage progress unless

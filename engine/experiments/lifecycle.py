@@ -2,16 +2,19 @@
 
 `start` checks the file (`spec`), then what only the store knows: a policy is active (the
 champion), each challenger's version is stored, untampered, loads, and is not the champion
-itself, and the eligibility's segments are the champion's. `promote` ends the experiment and
+itself, and the eligibility's segments are the champion's. `resume` puts an experiment the tick
+paused back to running, once the tick's own checks pass again. `promote` ends the experiment and
 activates the challenger's version in one transaction; `propose_promotion` asks for that
 through maker-checker instead (the console: another user's approval promotes). Each is audited by the store
 (`arrears.engine.store.experiments`), with who did it (`by`).
 """
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 from arrears.engine.domain.errors import InputError, PolicyTampered
+from arrears.engine.experiments.live import cannot_run
 from arrears.engine.experiments.spec import CHAMPION, Experiment, load_experiment
 from arrears.engine.policy.load import load_policy
 
@@ -79,6 +82,41 @@ def pause(store, strategies, *, by: str = "tick", now=None) -> dict | None:
     if strategies.paused is None:
         return None
     return store.experiments.pause(strategies.paused["name"], strategies.pause_reason, by=by, now=now)
+
+
+def resume(store, name: str, *, by: str, now=None, facts: dict | None = None) -> dict:
+    """Resume the paused experiment `name` once the cause of its pause is gone: every debtor back
+    under its recorded strategy from the next tick. InputError, nothing written, if it is not
+    paused, its end has passed, the active policy is no longer its champion, or the tick's checks
+    still fail (`live.cannot_run`: a challenger's version tampered with, not stored or not
+    loading; the eligibility not fitting the champion), saying which."""
+    row, experiment = stored(store, name)
+    if row["status"] != "paused":
+        ended = row["status"] in ("stopped", "promoted")
+        raise InputError(f"experiment {name!r} is {row['status']}: only a paused experiment can be resumed"
+                         + ("; it has ended, start a new one (under a new name)" if ended else ""))
+    if _day(now) > experiment.end:
+        raise InputError(f"experiment {name!r} ended on {experiment.end} (its file's end); it cannot be resumed: "
+                         "stop it")
+    active = store.active_policy()
+    if active is None or active["digest"] != row["champion_digest"]:
+        raise InputError(f"experiment {name!r} cannot be resumed: its champion {row['champion_digest']} is no "
+                         "longer the active policy; stop it")
+    champion = load_policy(active["source"], filename=f"<stored policy {active['name']} {active['version']}>",
+                           facts=facts)
+    reason = cannot_run(store, row, champion, facts=facts)
+    if reason is not None:
+        raise InputError(f"experiment {name!r} cannot be resumed, the cause still holds: {reason}")
+    return store.experiments.resume(name, by=by, now=now)
+
+
+def _day(now) -> datetime.date:
+    """The UTC day of `now` (a timezone-aware datetime, epoch seconds, or None: today)."""
+    if now is None:
+        now = datetime.datetime.now(datetime.UTC)
+    elif not isinstance(now, datetime.datetime):
+        now = datetime.datetime.fromtimestamp(int(now), datetime.UTC)
+    return now.astimezone(datetime.UTC).date()
 
 
 def _challenger_version(store, name: str, arm: str) -> tuple[dict, dict]:

@@ -1,7 +1,7 @@
 """The strategies a tick decides with: the champion and, while an experiment runs, its challengers.
 
     strategies = Strategies.load(store, champion, now)     # the active policy as the champion
-    split = strategies.split(store, acct_nos, now)         # each account's strategy, new assignments
+    split = strategies.split(store, acct_nos, batch, now)  # each account's strategy, new assignments
 
 Outside an experiment's dates (or with none running) every account is the champion's: the
 tick then decides exactly as without experiments. Within them, each account is decided
@@ -14,6 +14,7 @@ A running experiment the tick cannot run safely (a challenger's stored text tamp
 stored or no longer loading; the eligibility naming a segment the champion lacks, or no longer
 compiling) is not raised: `load` returns the champion alone with `pause_reason` set, and the
 tick pauses the experiment (`lifecycle.pause`): an audited alarm, its status says why.
+`cannot_run` makes the same checks for `lifecycle.resume`, which refuses while the cause holds.
 """
 from __future__ import annotations
 
@@ -60,15 +61,11 @@ class Strategies:
         if row is None:
             return cls(champion)
         try:
-            experiment = load_experiment(row["source"], f"<experiment {row['name']}>", facts=facts,
-                                         segments=tuple(champion.segments))
+            experiment = _experiment(row, champion, facts)
             if not _within(experiment, now):
                 return cls(champion)
-            challengers = {arm.name: _stored_policy(store, arm.name, arm.policy, facts)
-                           for arm in experiment.arms[1:]}
-            eligibility = (None if experiment.eligibility is None
-                           else compile_condition(experiment.eligibility, facts))
-        except (PolicyError, PolicyTampered, LookupError) as exc:
+            challengers, eligibility = _compiled(store, experiment, facts)
+        except _CANNOT_RUN as exc:
             return cls(champion, pause_reason=_reason(exc), paused=row)
         return cls(champion, experiment, row["id"], challengers, eligibility)
 
@@ -81,21 +78,20 @@ class Strategies:
         """The policy strategy `arm` decides with (the champion's for `champion` and `ineligible`)."""
         return self.challengers.get(arm, self.champion)
 
-    def split(self, store, acct_nos, now: datetime.datetime, *, batch=None) -> Split:
+    def split(self, store, acct_nos, batch, now: datetime.datetime) -> Split:
         """Each of `acct_nos`' strategy (see the module docstring); reads, writes nothing.
-        `batch`: the accounts' loaded batch, if the caller has it (else the rows of new debtors
-        are read when the eligibility needs their facts)."""
+        `batch`: the accounts' loaded batch (their debtors, and the facts of new debtors when
+        the eligibility needs them). Column-wise: one read of the page's recorded strategies,
+        Python only for the debtors not assigned yet."""
         if not self.live:
             return Split(np.full(len(acct_nos), CHAMPION, dtype=object))
-        debtors, known = store.experiments.page_arms(self.experiment_id, acct_nos)
-        debtors = np.asarray(debtors, dtype=object)
-        unknown = np.asarray([d not in known for d in debtors], dtype=bool)
+        arms = store.experiments.page_arms(self.experiment_id, acct_nos)
+        unknown = np.flatnonzero(np.equal(arms, None))
         new = {}
-        if unknown.any():
-            rows = np.flatnonzero(unknown)
-            new = self._assign(lambda: batch.take(rows) if batch is not None
-                               else store.load_batch(np.asarray(acct_nos)[rows]), debtors[unknown], now)
-        arms = np.asarray([known.get(d) or new[d] for d in debtors.tolist()], dtype=object)
+        if unknown.size:
+            debtors = np.asarray(batch.debtor, dtype=object)[unknown]
+            new = self._assign(lambda: batch.take(unknown), debtors, now)
+            arms[unknown] = [new[d] for d in debtors.tolist()]
         return Split(arms, sorted(new.items()))
 
     def arms_for_batch(self, store, batch, now: datetime.datetime) -> np.ndarray:
@@ -125,8 +121,34 @@ class Strategies:
         """The recorded strategy of one account's debtor (champion when none is recorded)."""
         if not self.live:
             return CHAMPION
-        _, known = store.experiments.page_arms(self.experiment_id, [acct_no])
-        return next(iter(known.values()), CHAMPION)
+        return store.experiments.page_arms(self.experiment_id, [acct_no])[0] or CHAMPION
+
+
+def cannot_run(store, row: dict, champion, *, facts: dict | None = None) -> str | None:
+    """Why the stored experiment `row` cannot run with `champion` (its file against the champion's
+    segments, each challenger's stored version untampered and loading, the eligibility compiling),
+    in one line; None if it can. The checks the tick pauses an experiment for, whatever the date:
+    resuming a paused experiment makes them first (`lifecycle.resume`)."""
+    try:
+        _compiled(store, _experiment(row, champion, facts), facts)
+    except _CANNOT_RUN as exc:
+        return _reason(exc)
+    return None
+
+
+_CANNOT_RUN = (PolicyError, PolicyTampered, LookupError)
+
+
+def _experiment(row: dict, champion, facts) -> Experiment:
+    return load_experiment(row["source"], f"<experiment {row['name']}>", facts=facts,
+                           segments=tuple(champion.segments))
+
+
+def _compiled(store, experiment: Experiment, facts) -> tuple[dict, object]:
+    """({challenger: its compiled stored policy}, the compiled eligibility or None)."""
+    challengers = {arm.name: _stored_policy(store, arm.name, arm.policy, facts) for arm in experiment.arms[1:]}
+    eligibility = None if experiment.eligibility is None else compile_condition(experiment.eligibility, facts)
+    return challengers, eligibility
 
 
 def _within(experiment: Experiment, now: datetime.datetime) -> bool:
@@ -141,7 +163,19 @@ def _stored_policy(store, arm: str, digest: str, facts):
     problem = store.policy_tampering(digest, row["source"])
     if problem is not None:
         raise PolicyTampered(f"challenger {arm!r}: {problem}")
-    return load_policy(row["source"], filename=f"<stored policy {row['name']} {row['version']}>", facts=facts)
+    kept = _compiled_versions.get(row["source"])
+    if kept is not None and kept[0] is facts:
+        return kept[1]
+    policy = load_policy(row["source"], filename=f"<stored policy {row['name']} {row['version']}>", facts=facts)
+    if len(_compiled_versions) >= 8:
+        _compiled_versions.clear()
+    _compiled_versions[row["source"]] = (facts, policy)
+    return policy
+
+
+# Stored text (checked untampered at every load) -> (the plugin facts it was compiled with, the
+# CompiledPolicy): a process ticking again and again compiles each challenger once, not per tick.
+_compiled_versions: dict[str, tuple] = {}
 
 
 def _reason(exc: Exception) -> str:

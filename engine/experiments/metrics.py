@@ -42,6 +42,6 @@ TESTS: dict[str, MetricTest] = {
 }
 
 # The guardrail metrics: the share of a strategy's debtors with one of these events after
-# their assignment (a challenger must not raise it). Arrears records no complaints as such.
+# their assignment (a challenger must not raise it).
 GUARDRAILS = {"disputes": "dispute_opened", "cease_requests": "cease_communication",
-              "opt_outs": "channel_opt_out"}
+              "opt_outs": "channel_opt_out", "complaints": "complaint"}

@@ -5,7 +5,8 @@ the sample-ratio check, guardrail alarms, and a verdict in plain words.
     report.to_dict()          # GET /v1/experiments/{name}, `arrears experiment status --format json`
     report.to_text()          # `arrears experiment status`
 
-The period is the experiment's start to its end (or today, if sooner). The KPIs are the KPI
+The period is the experiment's start to its end (or today, if sooner; for a stopped or
+promoted experiment, to the day it was stopped). The KPIs are the KPI
 table's, computed per strategy over the debtors assigned to it (`compute_kpis` grouped by a
 `assigned_strategy` label; `ineligible` debtors and those never assigned are left out); the primary
 metric is tested as `metrics.TESTS` says, each challenger against the champion (`stats`).
@@ -120,7 +121,7 @@ def experiment_results(store, name: str, *, now: datetime.datetime, costs=None) 
     debtors = store.experiments.arm_counts(row["id"])
     result = Results(experiment, row, None, {a.name: debtors.get(a.name, 0) for a in experiment.arms}
                      | ({INELIGIBLE: debtors[INELIGIBLE]} if debtors.get(INELIGIBLE) else {}))
-    end = min(now.date(), experiment.end)
+    end, until = _period_end(row, experiment, now)
     if end < experiment.start or not sum(n for a, n in debtors.items() if a != INELIGIBLE):
         result.verdict = ("no debtor has been assigned yet: the tick assigns each eligible debtor at its first "
                           "evaluation on or after the start")
@@ -137,10 +138,21 @@ def experiment_results(store, name: str, *, now: datetime.datetime, costs=None) 
                           for arm in experiment.arms[1:]}
     shares = {arm.name: float(arm.share) for arm in experiment.arms}
     result.sample_ratio = stats.sample_ratio({a: debtors.get(a, 0) for a in shares}, shares)
-    until = int(datetime.datetime.combine(end, datetime.time.max, datetime.timezone.utc).timestamp())
     result.guardrails, result.alarms = _guardrails(store, row, experiment, debtors, until)
     result.verdict = verdict(experiment, result)
     return result
+
+
+def _period_end(row: dict, experiment: Experiment, now: datetime.datetime) -> tuple[datetime.date, int]:
+    """The results' last day (UTC) and last instant (epoch s): the file's end, or today if sooner;
+    for an experiment stopped or promoted, its stop (the champion decides everyone after it, so
+    what follows is not the experiment's: a stopped experiment's results stay as they were)."""
+    end = min(now.date(), experiment.end)
+    until = int(datetime.datetime.combine(end, datetime.time.max, datetime.timezone.utc).timestamp())
+    if row["ended_at"] is not None:
+        end = min(end, datetime.datetime.fromtimestamp(row["ended_at"], datetime.timezone.utc).date())
+        until = min(until, int(row["ended_at"]))
+    return end, until
 
 
 def _champion(store, row: dict):

@@ -132,9 +132,9 @@ def _inside(win: Windows, pos, local, jurisdictions, jcodes):
     wk = weekday(day)
     start, end = win.hours[pos, wk, 0], win.hours[pos, wk, 1]
     ok = (minute >= start) & (minute < end)
-    hol = win.holidays[pos]
-    if hol.any():
-        ok &= ~(hol & is_holiday(jurisdictions, jcodes, day, win.state_holidays[pos]))
+    hol = np.flatnonzero(win.holidays[pos])
+    if hol.size:
+        ok[hol] &= ~is_holiday(jurisdictions, jcodes[hol], day[hol], win.state_holidays[pos[hol]])
     return ok
 
 

@@ -25,10 +25,9 @@ from arrears.engine.domain.batch import (
 from arrears.engine.domain.errors import ArrearsError
 from arrears.engine.domain.model import Contact
 from arrears.engine.domain.money import exponent
-from arrears.engine.store.db import fetch_sql, paused_gc
+from arrears.engine.store.db import KEYS, fetch_keyed, paused_gc
 from arrears.engine.store.schema import accounts, events, invoices
 
-IN_CHUNK = 5000          # keys per IN (...) list, written into the SQL (no bound parameters)
 _ACCOUNT_COLS = ("acct_no", "id", "currency", "timezone", "debtor_type", "jurisdiction", "language",
                  "relationship_tier", "tags", "risk_score", "on_time_ratio", "contact", "account_manager",
                  "debtor_id", "other_timezones", "prefs")
@@ -156,24 +155,13 @@ def _event_columns(nos: np.ndarray, ev: dict, inv: dict) -> dict:
 def _fetch(conn: Connection, kind: str, nos: np.ndarray) -> list:
     """Rows of table `kind` for the accounts `nos`, one ordered query per chunk of keys."""
     sql, key = _query(kind, conn.dialect, tuple(KIND_CODES))
-    rows: list = []
-    for part in _parts(nos):
-        lo, hi = int(part[0]), int(part[-1])
-        if hi - lo + 1 == len(part):     # a dense run of keys: a range scan beats IN (...)
-            cond = f"{key} BETWEEN {lo} AND {hi}"
-        else:                            # integers need no quoting; no bound-parameter limit
-            cond = f"{key} IN ({','.join(map(str, part.tolist()))})"
-        rows.extend(fetch_sql(conn, sql.replace(_KEYS, cond, 1)))
-    return rows
-
-
-_KEYS = "__arrears_keys__"      # where a query's condition on the account keys goes
+    return fetch_keyed(conn, sql, key, nos)
 
 
 @lru_cache(maxsize=32)
 def _query(kind: str, dialect, kinds: tuple) -> tuple[str, str]:
     """The SELECT of table `kind` compiled once per dialect (and table of channel `kinds`: the
-    events' codes), with `_KEYS` standing for the condition on the account
+    events' codes), with `KEYS` standing for the condition on the account
     keys, and that key column's SQL. Compiling costs more than a small batch's lookups (the
     API decides batches of a few dozen accounts)."""
     table, cols, order = {
@@ -183,19 +171,9 @@ def _query(kind: str, dialect, kinds: tuple) -> tuple[str, str]:
                              [invoices.c.acct_no, invoices.c.due_day, _bytewise(dialect, invoices.c.invoice_id)]),
         "events": lambda: (events, _event_selects(kinds), [events.c.acct_no, events.c.at, events.c.seq]),
     }[kind]()
-    stmt = select(*cols).where(literal_column(_KEYS)).order_by(*order)
+    stmt = select(*cols).where(literal_column(KEYS)).order_by(*order)
     sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
     return sql, str(table.c.acct_no.compile(dialect=dialect))
-
-
-def _parts(nos: np.ndarray):
-    if not len(nos):
-        return
-    if nos[-1] - nos[0] + 1 == len(nos):
-        yield nos
-        return
-    for start in range(0, len(nos), IN_CHUNK):
-        yield nos[start:start + IN_CHUNK]
 
 
 def _columns(rows: list, names) -> dict:

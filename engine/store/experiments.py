@@ -1,9 +1,9 @@
 """Champion/challenger experiments (`experiments`) and each debtor's strategy in them
 (`experiment_assignments`): every read and write of those tables.
 
-At most one experiment runs (or is paused) at a time. Starting, pausing, stopping and promoting
-are audited (`experiment.started`, `experiment.paused`, `experiment.stopped`,
-`experiment.promoted`, with `by`), and each
+At most one experiment runs (or is paused) at a time. Starting, pausing, resuming, stopping and
+promoting are audited (`experiment.started`, `experiment.paused`, `experiment.resumed`,
+`experiment.stopped`, `experiment.promoted`, with `by`), and each
 makes every account due (`due.make_all_due`), so the next tick decides each one under its
 strategy (or, after the end, the champion's) at once. Assignments
 are written by the tick, in its page transaction, once per debtor and experiment, and never
@@ -12,16 +12,26 @@ switches strategy while an experiment runs.
 """
 from __future__ import annotations
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from functools import lru_cache
+
+import numpy as np
+from sqlalchemy import Connection, and_, func, insert, literal_column, select, update
 
 from arrears.engine.domain.errors import InputError
 from arrears.engine.store import audit, due, policyvers
-from arrears.engine.store.db import fetch_tuples, read_transaction
+from arrears.engine.store.db import KEYS, fetch_keyed, fetch_tuples, read_transaction
 from arrears.engine.store.schema import accounts, events, experiment_assignments, experiments
+from arrears.engine.store.tickstore import executemany, insert_ignore
 
 RUNNING, PAUSED, STOPPED, PROMOTED = "running", "paused", "stopped", "promoted"
 _COLUMNS = ("id", "name", "digest", "source", "salt", "champion_digest", "status", "started_at", "started_by",
             "ended_at", "ended_by", "promoted", "paused_reason")
+
+
+def _debtor():
+    """An account's debtor, the unit of assignment: its debtor_id, else its own id (the Batch's
+    `debtor`)."""
+    return func.coalesce(accounts.c.debtor_id, accounts.c.id)
 
 
 def _row(row) -> dict | None:
@@ -103,6 +113,25 @@ def pause(conn: Connection, name: str, reason: str, *, now: int, by: str) -> dic
     return get(conn, name)
 
 
+def resume(conn: Connection, name: str, *, now: int, by: str) -> dict:
+    """Resume the paused experiment `name`: running again, its reason cleared, every account made
+    due so the next tick puts each debtor back under its recorded strategy. Audited as
+    `experiment.resumed` with the reason it was paused for. InputError if it is not paused. (The
+    checks that the cause is gone are the caller's: `arrears.engine.experiments.lifecycle.resume`.)"""
+    row = get(conn, name)
+    if row is None:
+        raise InputError(f"no experiment called {name!r}")
+    if row["status"] != PAUSED:
+        raise InputError(f"experiment {name!r} is not paused (it is {row['status']}); only a paused experiment "
+                         "can be resumed")
+    conn.execute(update(experiments).where(experiments.c.id == row["id"], experiments.c.status == PAUSED)
+                 .values(status=RUNNING, paused_reason=None))
+    made_due = due.make_all_due(conn)
+    audit.append(conn, "experiment.resumed", name, {"paused_reason": row["paused_reason"],
+                                                    "accounts_made_due": made_due, "by": by}, now)
+    return get(conn, name)
+
+
 def promote(conn: Connection, name: str, arm: str, policy: dict, *, now: int, by: str, body: dict) -> dict:
     """End the running experiment `name` as promoted and activate challenger `arm`'s stored
     policy version `policy` (a `policyvers.by_digest` dict), in one transaction; both audited."""
@@ -125,16 +154,14 @@ def assignments_of(conn: Connection, experiment_id: int, debtors) -> dict[str, s
 
 def record_assignments(conn: Connection, experiment_id: int, rows: list[tuple[str, str]], now: int) -> int:
     """Assign each (debtor, arm) not yet assigned in the experiment; a debtor assigned already
-    keeps its arm. Returns how many were new. (The caller's write transaction holds the write
-    lock, so no other writer assigns between the read and the insert.)"""
+    keeps its arm (the insert skips its row: ON CONFLICT DO NOTHING, whoever assigned it).
+    Returns how many were new: the rows inserted (SQLite's and psycopg's executemany count
+    them all)."""
     if not rows:
         return 0
-    known = assignments_of(conn, experiment_id, [d for d, _ in rows])
-    new = [{"experiment_id": experiment_id, "debtor": d, "arm": a, "assigned_at": now}
-           for d, a in dict(rows).items() if d not in known]
-    if new:
-        conn.execute(insert(experiment_assignments), new)
-    return len(new)
+    return executemany(conn, insert_ignore(conn, experiment_assignments),
+                       [(int(experiment_id), d, a, now) for d, a in dict(rows).items()],
+                       ("experiment_id", "debtor", "arm", "assigned_at"))
 
 
 def arm_counts(conn: Connection, experiment_id: int) -> dict[str, int]:
@@ -146,7 +173,7 @@ def arm_counts(conn: Connection, experiment_id: int) -> dict[str, int]:
 
 def account_arms(conn: Connection, experiment_id: int) -> list[tuple[int, str, str, int]]:
     """(acct_no, debtor, arm, assigned_at) of every account of an assigned debtor, by acct_no."""
-    debtor = func.coalesce(accounts.c.debtor_id, accounts.c.id)
+    debtor = _debtor()
     stmt = (select(accounts.c.acct_no, experiment_assignments.c.debtor, experiment_assignments.c.arm,
                    experiment_assignments.c.assigned_at)
             .join(experiment_assignments, experiment_assignments.c.debtor == debtor)
@@ -198,6 +225,11 @@ class Experiments:
         with self._store.transaction(now=now) as w:
             return end(w.conn, name, now=w.now, by=by, promoted=promoted, body=body)
 
+    def resume(self, name: str, *, by: str, now=None) -> dict:
+        """See `resume`."""
+        with self._store.transaction(now=now) as w:
+            return resume(w.conn, name, now=w.now, by=by)
+
     def promote(self, name: str, arm: str, policy: dict, *, by: str, body: dict, now=None) -> dict:
         """See `promote`."""
         with self._store.transaction(now=now) as w:
@@ -213,7 +245,7 @@ class Experiments:
         with self._store.transaction(now=now) as w:
             return record_assignments(w.conn, experiment_id, rows, w.now)
 
-    def page_arms(self, experiment_id: int, acct_nos) -> tuple[list[str], dict[str, str]]:
+    def page_arms(self, experiment_id: int, acct_nos) -> np.ndarray:
         """See `page_arms`."""
         with self._read() as conn:
             return page_arms(conn, experiment_id, acct_nos)
@@ -234,27 +266,37 @@ class Experiments:
             return account_arms(conn, experiment_id)
 
 
-def page_arms(conn: Connection, experiment_id: int, acct_nos) -> tuple[list[str], dict[str, str]]:
-    """For accounts `acct_nos` (increasing): each one's debtor (its debtor_id, else its id), in
-    order, and {debtor: arm} of those debtors already assigned in the experiment. One query
-    per 5,000 accounts (integers bound only), the assignments joined by their primary key."""
-    nos = [int(n) for n in acct_nos]
-    debtor = func.coalesce(accounts.c.debtor_id, accounts.c.id)
-    joined = accounts.outerjoin(experiment_assignments, and_(
-        experiment_assignments.c.experiment_id == int(experiment_id), experiment_assignments.c.debtor == debtor))
-    found: dict[int, tuple] = {}
-    for i in range(0, len(nos), 5_000):
-        stmt = (select(accounts.c.acct_no, debtor, experiment_assignments.c.arm).select_from(joined)
-                .where(accounts.c.acct_no.in_(nos[i:i + 5_000])))
-        found.update((n, (d, a)) for n, d, a in fetch_tuples(conn, stmt))
-    debtors = [found[n][0] for n in nos]
-    return debtors, {d: a for d, a in found.values() if a is not None}
+def page_arms(conn: Connection, experiment_id: int, acct_nos) -> np.ndarray:
+    """Each of the accounts `acct_nos`' (strictly increasing) recorded strategy in the experiment,
+    None where its debtor (its debtor_id, else its id, as the Batch's `debtor`) is not assigned
+    yet: an object column aligned with `acct_nos`. The tick reads it once per page: one query per
+    chunk of keys (a range scan for a dense page), the assignments joined by their primary key,
+    the SQL compiled once per experiment."""
+    nos = np.asarray(acct_nos, dtype=np.int64).ravel()
+    out = np.full(len(nos), None, dtype=object)
+    sql, key = _page_arms_sql(conn.dialect, int(experiment_id))
+    rows = fetch_keyed(conn, sql, key, nos)
+    if rows:
+        got, arms = zip(*rows)
+        out[np.searchsorted(nos, np.asarray(got, dtype=np.int64))] = arms
+    return out
+
+
+@lru_cache(maxsize=16)
+def _page_arms_sql(dialect, experiment_id: int) -> tuple[str, str]:
+    ea = experiment_assignments
+    debtor = _debtor()
+    stmt = (select(accounts.c.acct_no, ea.c.arm)
+            .select_from(accounts.join(ea, and_(ea.c.experiment_id == experiment_id, ea.c.debtor == debtor)))
+            .where(literal_column(KEYS)).order_by(accounts.c.acct_no))
+    sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    return sql, str(accounts.c.acct_no.compile(dialect=dialect))
 
 
 def guardrail_counts(conn: Connection, experiment_id: int, types: tuple[str, ...], until: int) -> dict:
     """{(arm, event type): debtors} of the debtors of each arm with an event of one of `types`
     recorded at or after their assignment and at or before `until` (epoch s)."""
-    debtor = func.coalesce(accounts.c.debtor_id, accounts.c.id)
+    debtor = _debtor()
     ea = experiment_assignments
     stmt = (select(ea.c.arm, events.c.type, func.count(func.distinct(ea.c.debtor)))
             .select_from(ea.join(accounts, debtor == ea.c.debtor).join(events, events.c.acct_no == accounts.c.acct_no))

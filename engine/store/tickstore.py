@@ -168,10 +168,10 @@ def _inserted_ids(conn: Connection, rows: list[tuple], before: int) -> dict[int,
     return dict(fetch_tuples(conn, stmt))
 
 
-def _insert_ignore(conn: Connection):
-    dialect = conn.dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(outbox).on_conflict_do_nothing()
+def insert_ignore(conn: Connection, table):
+    """INSERT into `table` that skips a row whose key is there already (ON CONFLICT DO NOTHING)."""
+    module = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return module.insert(table).on_conflict_do_nothing()
 
 
 def queue_outbox(conn: Connection, rows: list[tuple], now: int, seq: int, book: SealBook) -> tuple[int, int]:
@@ -187,7 +187,7 @@ def queue_outbox(conn: Connection, rows: list[tuple], now: int, seq: int, book: 
         return 0, 0
     before = conn.execute(select(func.max(outbox.c.id))).scalar() or 0
     sealed = seal_many(OUTBOX, [(*r[:11], None, None, r[11], None, None, r[12], r[13]) for r in rows])
-    inserted = executemany(conn, _insert_ignore(conn), [(*r, seq, s) for r, s in zip(rows, sealed)],
+    inserted = executemany(conn, insert_ignore(conn, outbox), [(*r, seq, s) for r, s in zip(rows, sealed)],
                            (*OUTBOX_COLUMNS, "audit_seq", "seal"))
     # SQLite's rowcount of an executemany is the sum of the rows inserted (other drivers'
     # may not be), and SQLite numbers the rows of one statement one after the other: all new

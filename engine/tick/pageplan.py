@@ -113,7 +113,9 @@ def _tagged_keys(keys: np.ndarray, tag: tuple) -> np.ndarray:
     where the step itself is unchanged."""
     experiment_id, strategy = tag
     out = np.empty(len(keys), dtype=object)
-    out[:] = [f"{k}|x{experiment_id}:{s}" for k, s in zip(keys.tolist(), strategy.tolist())]
+    for arm in dict.fromkeys(strategy.tolist()):        # a few strategies: one suffix each
+        rows = strategy == arm
+        out[rows] = keys[rows] + f"|x{experiment_id}:{arm}"
     return out
 
 
@@ -151,7 +153,7 @@ def _outbox_rows(db, cols, acct_nos: np.ndarray, queue: np.ndarray, now_s: int, 
 def _plan_split(store, strategies, page, batch, stored, now, horizon, keep_decisions) -> PagePlan:
     """The page decided per strategy and merged back in page order: its one loaded `batch` is
     split in memory (`Batch.take`), one sub-batch and one `decide_batch` per distinct policy."""
-    split = strategies.split(store, page.acct_nos, now, batch=batch)
+    split = strategies.split(store, page.acct_nos, batch, now)
     groups: dict[str, tuple] = {}
     for arm in dict.fromkeys(split.arms.tolist()):
         policy = strategies.policy_of(arm)

@@ -1,4 +1,4 @@
-"""/v1/experiments: start, list, results, stop and promote, with roles and problem documents."""
+"""/v1/experiments: start, list, results, stop, resume and promote, with roles and problem documents."""
 from __future__ import annotations
 
 import json
@@ -88,6 +88,68 @@ def test_uploading_a_policy_while_an_experiment_runs_is_409_and_nothing_changes(
     assert state.policies.active().digest == champion
     assert api.post("/v1/experiments/sms-first/stop", role="compliance").status_code == 200
     assert api.post("/v1/policies", data=other, content_type=YAML, role="compliance").status_code == 201
+
+
+def test_resume_a_paused_experiment_409_while_its_cause_holds(api, state):
+    from sqlalchemy import text
+
+    from tests.experiments.test_experiment_failures import TAMPER
+    from tests.experiments.test_experiment_resume import UNTAMPER
+    digest = _challenger(state)
+    load(state.store, *load_portfolio(40, seed=8))
+    body = _text(challengers=[{"name": "sms-first", "policy": digest, "share": 50}])
+    assert api.post("/v1/experiments", data=body, content_type=YAML, role="compliance").status_code == 201
+    running = api.post("/v1/experiments/sms-first/resume", role="compliance")
+    assert running.status_code == 409 and "is running: only a paused experiment" in running.get_json()["detail"]
+    with state.store.engine.begin() as conn:
+        conn.execute(text(TAMPER), {"digest": digest})
+    run_tick(state.store, state.policies.active(), NOW)
+    assert state.store.experiments.get("sms-first")["status"] == "paused"
+    assert api.post("/v1/experiments/sms-first/resume", role="integrator").status_code == 403
+    held = api.post("/v1/experiments/sms-first/resume", role="compliance")
+    assert held.status_code == 409 and held.get_json()["type"].endswith("conflict")
+    assert "the cause still holds" in held.get_json()["detail"]
+    assert "edited in the database" in held.get_json()["detail"]
+    assert api.post("/v1/experiments/nope/resume", role="compliance").status_code == 404
+    with state.store.engine.begin() as conn:
+        conn.execute(text(UNTAMPER), {"digest": digest})
+    resumed = api.post("/v1/experiments/sms-first/resume", role="compliance")
+    assert resumed.status_code == 200
+    assert (resumed.get_json()["status"], resumed.get_json()["paused_reason"]) == ("running", None)
+    kinds = [(k, b) for k, b in rows(state.store, "SELECT kind, body FROM audit WHERE kind LIKE 'experiment.%' "
+                                                  "ORDER BY seq")]
+    assert [k for k, _ in kinds] == ["experiment.started", "experiment.paused", "experiment.resumed"]
+    assert '"by":"key:' in kinds[-1][1]
+
+
+def test_complaints_recorded_over_http_are_a_guardrail_and_raise_an_alarm(api, state):
+    from scipy.stats import norm
+
+    from tests.tick.tickkit import account
+    digest = _challenger(state)
+    load(state.store, [account(f"D{i:02d}", amount="100.00", due="2026-10-01") for i in range(40)])
+    body = _text(challengers=[{"name": "sms-first", "policy": digest, "share": 50}])
+    assert api.post("/v1/experiments", data=body, content_type=YAML, role="compliance").status_code == 201
+    row = state.store.experiments.get("sms-first")
+    arms = {f"D{i:02d}": "champion" if i < 20 else "sms-first" for i in range(40)}
+    state.store.experiments.record_assignments(row["id"], sorted(arms.items()), now=NOW)
+    # One champion debtor and eight challenger debtors complain (D20 twice: one debtor, counted once).
+    for account_id in ["D00", "D20", "D20", *[f"D{i}" for i in range(21, 28)]]:
+        sent = api.post(f"/v1/accounts/{account_id}/events",
+                        {"events": [{"type": "complaint", "at": "2026-11-23T10:00:00Z", "note": "too many texts"}]})
+        assert sent.status_code in (200, 201), sent.get_json()
+    history = api.get("/v1/accounts/D20/events").get_json()["items"]
+    assert [e["type"] for e in history].count("complaint") == 2
+    bad = api.post("/v1/accounts/D00/events", {"events": [{"type": "complaints", "at": "2026-11-23T10:00:00Z"}]})
+    assert bad.status_code == 422 and "complaint" in json.dumps(bad.get_json())
+    report = api.get("/v1/experiments/sms-first?at=2026-11-30", role="compliance").get_json()
+    complaints = report["guardrails"]["sms-first"]["complaints"]
+    assert (complaints["champion"], complaints["challenger"]) == (0.05, 0.4)
+    # By hand: pooled 9/40 = 0.225, se = sqrt(0.225 * 0.775 * (1/20 + 1/20)); z = 0.35 / se = 2.651.
+    z = 0.35 / (0.225 * 0.775 * 0.1) ** 0.5
+    assert abs(complaints["p_value"] - 2 * norm.sf(z)) < 1e-8 and complaints["p_value"] < 0.05      # 0.0080
+    assert report["alarms"] == [("sms-first raises complaints: 40.00% of its debtors against 5.00% for the "
+                                 f"champion (p = {complaints['p_value']:.4f})")]
 
 
 def test_kpis_by_strategy_over_http_and_the_command_line(api, state, db_url, capsys, monkeypatch):

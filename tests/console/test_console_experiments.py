@@ -1,6 +1,6 @@
 """The experiments pages (`/experiments`): each view's role check and CSRF, the results page
 against the engine's own results for a seeded experiment, starting from pasted text with the
-file's problems at line and column, stopping, and promoting through maker-checker (one user
+file's problems at line and column, stopping, resuming a paused one, and promoting through maker-checker (one user
 proposes, another approves; the proposer cannot), audited with the users."""
 from __future__ import annotations
 
@@ -103,6 +103,7 @@ def test_roles_each_view(world):
     assert "sms-first" in page and 'id="start-form"' not in page          # read only
     token = csrf_of(manager.get("/experiments/sms-first").get_data(as_text=True))
     for path, form in (("/experiments/start", {"source": "name: x"}), ("/experiments/sms-first/stop", {}),
+                       ("/experiments/sms-first/resume", {}),
                        ("/experiments/sms-first/propose", {"challenger": "sms-first"}),
                        ("/experiments/sms-first/approve", {}), ("/experiments/sms-first/withdraw", {})):
         assert manager.post(path, data={"csrf_token": token, **form}).status_code == 403, path
@@ -117,7 +118,7 @@ def test_every_action_needs_the_csrf_token(world):
     client = logged_in(world["app"], "compliance")
     for path, form in (("/experiments/start", {"source": _experiment_text(world["challenger"].digest, "other")}),
                        ("/experiments/sms-first/stop", {}), ("/experiments/sms-first/propose", {"challenger": "sms-first"}),
-                       ("/experiments/sms-first/approve", {}), ("/experiments/sms-first/withdraw", {}),
+                       ("/experiments/sms-first/resume", {}), ("/experiments/sms-first/approve", {}), ("/experiments/sms-first/withdraw", {}),
                        ("/experiments/sms-first/refresh", {})):
         response = client.post(path, data=form)
         assert response.status_code == 400, path
@@ -209,6 +210,36 @@ def test_stop_is_audited_with_the_user(world):
     _post(client, "/experiments/sms-first/stop")
     page = html.unescape(client.get("/experiments/sms-first").get_data(as_text=True))
     assert "Not stopped: experiment 'sms-first' is not running (it was stopped)" in page
+
+
+def test_a_paused_experiment_shows_why_and_is_resumed_once_the_cause_is_gone(world):
+    from sqlalchemy import text
+
+    from arrears.engine.tick.runner import run_tick
+    from tests.experiments.test_experiment_failures import TAMPER
+    from tests.experiments.test_experiment_resume import UNTAMPER
+    store, digest = world["store"], world["challenger"].digest
+    assert _start(world).status_code == 303
+    with store.engine.begin() as conn:
+        conn.execute(text(TAMPER), {"digest": digest})
+    run_tick(store, load_policy(DEFAULT_POLICY), datetime(2026, 11, 22, 15, tzinfo=UTC))
+    client = logged_in(world["app"], "compliance")
+    page = html.unescape(client.get("/experiments/sms-first").get_data(as_text=True))
+    assert 'id="paused"' in page and "edited in the database" in page
+    assert 'id="resume"' in page and 'id="stop"' in page and "has ended" not in page
+    assert 'id="resume"' not in logged_in(world["app"], "manager").get("/experiments/sms-first").get_data(as_text=True)
+    assert _post(client, "/experiments/sms-first/resume").status_code == 303
+    page = html.unescape(client.get("/experiments/sms-first").get_data(as_text=True))
+    assert "Not resumed: experiment 'sms-first' cannot be resumed, the cause still holds" in page
+    assert store.experiments.get("sms-first")["status"] == "paused"
+    with store.engine.begin() as conn:
+        conn.execute(text(UNTAMPER), {"digest": digest})
+    assert _post(client, "/experiments/sms-first/resume").status_code == 303
+    page = html.unescape(client.get("/experiments/sms-first").get_data(as_text=True))
+    assert "Resumed sms-first" in page and 'id="resume"' not in page and 'id="propose"' in page
+    assert store.experiments.get("sms-first")["status"] == "running"
+    (body,) = rows(store, "SELECT body FROM audit WHERE kind = 'experiment.resumed'")
+    assert json.loads(body[0])["by"] == "compliance"
 
 
 def test_promote_is_proposed_by_one_user_and_approved_by_another(world):

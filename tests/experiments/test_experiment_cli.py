@@ -1,4 +1,4 @@
-"""`arrears experiment validate|start|status|stop|promote` on a real SQLite store."""
+"""`arrears experiment validate|start|status|stop|resume|promote` on a real SQLite store."""
 from __future__ import annotations
 
 import json
@@ -63,3 +63,24 @@ def test_start_tick_status_promote(world, capsys):
     assert code == 0 and json.loads(out)["active_policy"] == world["challenger"]
     code, _, err = _run(capsys, "experiment", "stop", "sms-first", "--db", db)
     assert code == 2 and "is not running (it was promoted)" in err
+
+
+def test_resume_is_refused_in_one_line_while_the_cause_holds(world, capsys):
+    from sqlalchemy import text
+
+    from tests.experiments.test_experiment_failures import TAMPER
+    from tests.experiments.test_experiment_resume import UNTAMPER
+    db = world["db"]
+    assert _run(capsys, "experiment", "start", world["file"], "--db", db)[0] == 0
+    with Store(db) as store, store.engine.begin() as conn:
+        conn.execute(text(TAMPER), {"digest": world["challenger"]})
+    assert _run(capsys, "tick", "--db", db, "--no-dispatch", "--at", "2026-11-22T15:00:00Z")[0] == 0
+    code, out, err = _run(capsys, "experiment", "resume", "sms-first", "--db", db)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "cannot be resumed, the cause still holds: challenger 'sms-first'" in err
+    with Store(db) as store, store.engine.begin() as conn:
+        conn.execute(text(UNTAMPER), {"digest": world["challenger"]})
+    code, out, _ = _run(capsys, "experiment", "resume", "sms-first", "--db", db, "--format", "json")
+    assert code == 0 and json.loads(out)["status"] == "running"
+    code, _, err = _run(capsys, "experiment", "resume", "sms-first", "--db", db)
+    assert code == 2 and "is running: only a paused experiment can be resumed" in err

@@ -41,7 +41,7 @@ def test_a_valid_file_loads_with_the_champion_first(tmp_path):
     assert [(a.name, a.policy, a.share) for a in experiment.arms] == [
         ("champion", None, Fraction(1, 2)), ("sms-first", ZERO, Fraction(1, 2))]
     assert experiment.salt == "s1" and experiment.metric.is_rate and experiment.metric.better == "up"
-    assert experiment.guardrails == ("disputes", "cease_requests", "opt_outs")
+    assert experiment.guardrails == ("disputes", "cease_requests", "opt_outs", "complaints")
     assert str(experiment.start) == "2026-12-07" and experiment.digest.startswith("sha256:")
 
 
@@ -74,7 +74,7 @@ def test_a_ratio_kpi_is_sized_with_the_largest_spread_its_baseline_allows(tmp_pa
     ({"challengers": [{"name": "b", "policy": "v2", "share": 50}]}, "sha256: and 64 hex digits"),
     ({"primary_metric": {"kpi": "dso", "minimum_detectable_effect": 2, "baseline": 40}},
      "dso has no per-debtor value an experiment can test; use one of: cure_rate, promise_kept_rate"),
-    ({"guardrails": ["complaints"]}, "expected one of: disputes, cease_requests, opt_outs"),
+    ({"guardrails": ["complaint"]}, "expected one of: disputes, cease_requests, opt_outs, complaints"),
     ({"primary_metric": {"kpi": "cure_rate", "minimum_detectable_effect": 80, "baseline": 30}}, "leaves 0..100"),
     ({"unit": "account"}, "expected one of: debtor"),
     ({"champion": {"share": 50, "policy": ZERO}}, "unknown key 'policy'"),

@@ -77,6 +77,39 @@ def test_per_strategy_kpis_and_tests_match_a_hand_computed_portfolio(store, tmp_
                                  "values": {"champion": "25.00", "sms-first": "50.00"}}]
 
 
+@pytest.mark.also_postgresql
+def test_a_stopped_experiment_s_results_run_to_its_stop_not_to_today(store, tmp_path):
+    # Four debtors per strategy owing 100.00 each; the experiment is stopped on 15 November at
+    # 09:00 and read on the 22nd: what happened after the stop is the champion's, not the test's.
+    ids = [f"D{i}" for i in range(1, 9)]
+    load(store, [account(i, amount="100.00", due="2026-10-01") for i in ids], now=START)
+    _start(store, tmp_path)
+    row = store.experiments.get("sms-first")
+    arms = {f"D{i}": ("champion" if i <= 4 else "sms-first") for i in range(1, 9)}
+    store.experiments.record_assignments(row["id"], sorted(arms.items()), now=START)
+    for account_id, amount, day in (("D1", "100.00", 10), ("D2", "100.00", 20), ("D5", "100.00", 10),
+                                    ("D6", "100.00", 18), ("D7", "30.00", 12)):
+        _pay(store, account_id, amount, day)
+    store.append_events([("D6", Event.from_dict({"type": "dispute_opened", "at": "2026-11-14T10:00:00Z"}), None),
+                         ("D7", Event.from_dict({"type": "dispute_opened", "at": "2026-11-15T10:00:00Z"}), None)],
+                        now=NOW)
+    lifecycle.stop(store, "sms-first", by="test", now=datetime(2026, 11, 15, 9, tzinfo=timezone.utc))
+    result = experiment_results(store, "sms-first", now=NOW).to_dict()
+    assert result["status"] == "stopped"
+    assert result["period"] == {"from": "2026-11-01", "to": "2026-11-15"}
+    # By hand, to the 15th: champion D1 cured (D2 paid on the 20th): 1 of 4, 100 of 400;
+    # sms-first D5 cured, D7 paid 30 (D6 paid on the 18th): 1 of 4, 130 of 400.
+    assert result["kpis"]["champion"]["cure_rate"] == "25.00"
+    assert result["kpis"]["sms-first"]["cure_rate"] == "25.00"
+    assert result["kpis"]["champion"]["recovery_rate"] == "25.00"
+    assert result["kpis"]["sms-first"]["recovery_rate"] == "32.50"
+    assert result["primary"]["sms-first"] == stats.two_proportions(1, 4, 1, 4).to_dict()
+    assert result["series"][-1]["to"] == "2026-11-15"
+    # D6's dispute came before the stop, D7's an hour after it, on the stop's day.
+    disputes = result["guardrails"]["sms-first"]["disputes"]
+    assert (disputes["champion"], disputes["challenger"]) == (0, 0.25)
+
+
 def test_the_series_has_a_period_per_calendar_month(store, tmp_path):
     load(store, [account(i, amount="100.00", due="2026-10-01") for i in ("M1", "M2")], now=START)
     _champion, _challenger, row = _start(store, tmp_path)

@@ -8,7 +8,7 @@ import pytest
 
 from arrears.engine import Batch, decide_batch, load_policy
 from arrears.engine.domain.model import Account, Contact, Event
-from arrears.engine.store import batchload
+from arrears.engine.store import db
 from arrears.policies import DEFAULT_POLICY
 from tests.store.storekit import NOW, T0, rich_account, rich_history
 
@@ -56,7 +56,7 @@ def test_load_batch_equals_from_objects_and_decides_the_same(loaded):
 
 def test_a_sparse_selection_in_small_chunks(loaded, monkeypatch):
     store, accounts, histories = loaded
-    monkeypatch.setattr(batchload, "IN_CHUNK", 7)       # exercise several IN (...) queries
+    monkeypatch.setattr(db, "IN_CHUNK", 7)       # exercise several IN (...) queries
     nos = store.acct_nos([a.id for a in accounts])
     picked = [i for i in range(len(accounts)) if i % 3 != 1]
     batch = store.load_batch([nos[accounts[i].id] for i in picked])
