@@ -130,7 +130,7 @@ def start():
     state = _state()
     try:
         row = lifecycle.start(state.store, UPLOAD, text=source, by=current_user().username,
-                              facts=state.policies.facts)
+                              facts=state.policies.facts, profiles=state.policies.profiles)
     except PolicyError as exc:
         flash(f"The experiment file has {len(exc.problems)} problem(s); nothing was started.", "error")
         return _listing(422, source=source, problems=exc.problems)
@@ -203,7 +203,8 @@ def resume(name: str):
     it holds; audited with the user)."""
     _row(name)
     try:
-        lifecycle.resume(_state().store, name, by=current_user().username, facts=_state().policies.facts)
+        lifecycle.resume(_state().store, name, by=current_user().username, facts=_state().policies.facts,
+                         profiles=_state().policies.profiles)
     except InputError as exc:
         flash(f"Not resumed: {exc}.", "error")
     else:

@@ -95,7 +95,8 @@ def start_experiment(call):
     except UnicodeDecodeError as exc:
         raise ApiProblem(400, "malformed-request", f"the file is not UTF-8 text (byte {exc.start})") from None
     try:
-        row = lifecycle.start(call.state.store, UPLOAD, text=text, by=_by(call), facts=call.state.policies.facts)
+        row = lifecycle.start(call.state.store, UPLOAD, text=text, by=_by(call), facts=call.state.policies.facts,
+                              profiles=call.state.policies.profiles)
     except PolicyError as exc:
         raise ApiProblem(422, "invalid-experiment", f"the experiment file has {len(exc.problems)} problem(s); "
                                                     "nothing was started", problems(exc)) from None
@@ -131,7 +132,8 @@ def resume_experiment(call, name):
     """POST /v1/experiments/{name}/resume."""
     _named(call, name)
     try:
-        return _record(lifecycle.resume(call.state.store, name, by=_by(call), facts=call.state.policies.facts))
+        return _record(lifecycle.resume(call.state.store, name, by=_by(call), facts=call.state.policies.facts,
+                                        profiles=call.state.policies.profiles))
     except InputError as exc:
         raise _refused(exc) from None
 

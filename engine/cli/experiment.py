@@ -21,10 +21,13 @@ from arrears.engine.cli.options import (
     add_config,
     add_database,
     add_format,
+    add_profiles,
     database_url,
     day,
     existing_file,
+    load_settings,
     open_store,
+    profiles_dir,
     write_json,
 )
 
@@ -69,12 +72,20 @@ def register(subparsers) -> None:
         add_format(p)
         if p is not validate:
             add_database(p)
-            add_config(p, "database_url")
+            add_config(p, "database_url" + (", profiles" if p in (start, resume) else ""))
+    for p in (start, resume):
+        add_profiles(p)
 
 
 def _store(args):
     from arrears.engine.store import Store
     return Store(database_url(args))
+
+
+def _profiles(args):
+    """The company profiles directory (`--profiles`, $ARREARS_PROFILES, the config file's
+    `profiles`): the tick compiles every strategy with it, so start and resume check with it."""
+    return profiles_dir(args, load_settings(args))
 
 
 def _facts():
@@ -109,7 +120,7 @@ def run_start(args) -> int:
     from arrears.engine.experiments import lifecycle
     path = existing_file(args.file, "FILE")
     with _store(args) as store:
-        row = lifecycle.start(store, path, by=BY, facts=_facts())
+        row = lifecycle.start(store, path, by=BY, facts=_facts(), profiles=_profiles(args))
     if args.format == "json":
         write_json(_row(row))
     else:
@@ -154,7 +165,7 @@ def run_resume(args) -> int:
     """Handler: resume the paused NAME (refused while the cause of its pause holds)."""
     from arrears.engine.experiments import lifecycle
     with _store(args) as store:
-        row = lifecycle.resume(store, args.name, by=BY, facts=_facts())
+        row = lifecycle.resume(store, args.name, by=BY, facts=_facts(), profiles=_profiles(args))
     if args.format == "json":
         write_json(_row(row))
     else:

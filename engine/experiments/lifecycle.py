@@ -24,24 +24,27 @@ def _source(file) -> tuple[str, str]:
     return path.read_text(encoding="utf-8"), str(path)
 
 
-def start(store, file, *, by: str, now=None, facts: dict | None = None, text: str | None = None) -> dict:
+def start(store, file, *, by: str, now=None, facts: dict | None = None, text: str | None = None,
+          profiles=None) -> dict:
     """Start the experiment in `file` (or in `text`, named `file`); returns its stored row.
-    Raises PolicyError (the file's problems), InputError (what the store refuses)."""
+    `profiles`: the company's own profiles directory, which the champion and every challenger are
+    compiled with (as the tick compiles them). Raises PolicyError (the file's problems),
+    InputError (what the store refuses)."""
     source, filename = (text, str(file)) if text is not None else _source(file)
     active = store.active_policy()
     if active is None:
         raise InputError("no policy is active: the champion is the active policy; activate one first")
     champion = load_policy(active["source"], filename=f"<stored policy {active['name']} {active['version']}>",
-                           facts=facts)
+                           facts=facts, company_profiles=profiles)
     experiment = load_experiment(source, filename, facts=facts, segments=tuple(champion.segments))
     for arm in experiment.arms[1:]:
-        _check_challenger(store, arm, active["digest"], facts)
+        _check_challenger(store, arm, active["digest"], facts, profiles)
     return store.experiments.start(name=experiment.name, digest=experiment.digest, source=source,
                                    salt=experiment.salt, champion_digest=active["digest"], now=now, by=by,
                                    body=_summary(experiment, active["digest"]))
 
 
-def _check_challenger(store, arm, champion_digest: str, facts) -> None:
+def _check_challenger(store, arm, champion_digest: str, facts, profiles) -> None:
     row = store.policy_version(arm.policy)
     if row is None:
         raise InputError(f"challenger {arm.name!r}: no stored policy version {arm.policy} "
@@ -51,7 +54,8 @@ def _check_challenger(store, arm, champion_digest: str, facts) -> None:
     problem = store.policy_tampering(arm.policy, row["source"])
     if problem is not None:
         raise PolicyTampered(problem)
-    load_policy(row["source"], filename=f"<stored policy {row['name']} {row['version']}>", facts=facts)
+    load_policy(row["source"], filename=f"<stored policy {row['name']} {row['version']}>", facts=facts,
+                company_profiles=profiles)
 
 
 def _summary(experiment: Experiment, champion_digest: str) -> dict:
@@ -84,12 +88,12 @@ def pause(store, strategies, *, by: str = "tick", now=None) -> dict | None:
     return store.experiments.pause(strategies.paused["name"], strategies.pause_reason, by=by, now=now)
 
 
-def resume(store, name: str, *, by: str, now=None, facts: dict | None = None) -> dict:
+def resume(store, name: str, *, by: str, now=None, facts: dict | None = None, profiles=None) -> dict:
     """Resume the paused experiment `name` once the cause of its pause is gone: every debtor back
     under its recorded strategy from the next tick. InputError, nothing written, if it is not
     paused, its end has passed, the active policy is no longer its champion, or the tick's checks
     still fail (`live.cannot_run`: a challenger's version tampered with, not stored or not
-    loading; the eligibility not fitting the champion), saying which."""
+    loading; the eligibility not fitting the champion), saying which. `profiles`: as for `start`."""
     row, experiment = stored(store, name)
     if row["status"] != "paused":
         ended = row["status"] in ("stopped", "promoted")
@@ -103,7 +107,7 @@ def resume(store, name: str, *, by: str, now=None, facts: dict | None = None) ->
         raise InputError(f"experiment {name!r} cannot be resumed: its champion {row['champion_digest']} is no "
                          "longer the active policy; stop it")
     champion = load_policy(active["source"], filename=f"<stored policy {active['name']} {active['version']}>",
-                           facts=facts)
+                           facts=facts, company_profiles=profiles)
     reason = cannot_run(store, row, champion, facts=facts)
     if reason is not None:
         raise InputError(f"experiment {name!r} cannot be resumed, the cause still holds: {reason}")

@@ -64,7 +64,7 @@ class Strategies:
             experiment = _experiment(row, champion, facts)
             if not _within(experiment, now):
                 return cls(champion)
-            challengers, eligibility = _compiled(store, experiment, facts)
+            challengers, eligibility = _compiled(store, experiment, facts, champion.company_profiles)
         except _CANNOT_RUN as exc:
             return cls(champion, pause_reason=_reason(exc), paused=row)
         return cls(champion, experiment, row["id"], challengers, eligibility)
@@ -130,7 +130,7 @@ def cannot_run(store, row: dict, champion, *, facts: dict | None = None) -> str 
     in one line; None if it can. The checks the tick pauses an experiment for, whatever the date:
     resuming a paused experiment makes them first (`lifecycle.resume`)."""
     try:
-        _compiled(store, _experiment(row, champion, facts), facts)
+        _compiled(store, _experiment(row, champion, facts), facts, champion.company_profiles)
     except _CANNOT_RUN as exc:
         return _reason(exc)
     return None
@@ -144,9 +144,11 @@ def _experiment(row: dict, champion, facts) -> Experiment:
                            segments=tuple(champion.segments))
 
 
-def _compiled(store, experiment: Experiment, facts) -> tuple[dict, object]:
-    """({challenger: its compiled stored policy}, the compiled eligibility or None)."""
-    challengers = {arm.name: _stored_policy(store, arm.name, arm.policy, facts) for arm in experiment.arms[1:]}
+def _compiled(store, experiment: Experiment, facts, profiles) -> tuple[dict, object]:
+    """({challenger: its compiled stored policy}, the compiled eligibility or None). `profiles`: the
+    company profiles directory the champion was compiled with; each challenger gets the same."""
+    challengers = {arm.name: stored_policy(store, arm.name, arm.policy, facts, profiles)
+                   for arm in experiment.arms[1:]}
     eligibility = None if experiment.eligibility is None else compile_condition(experiment.eligibility, facts)
     return challengers, eligibility
 
@@ -156,25 +158,30 @@ def _within(experiment: Experiment, now: datetime.datetime) -> bool:
     return experiment.start <= day <= experiment.end
 
 
-def _stored_policy(store, arm: str, digest: str, facts):
+def stored_policy(store, arm: str, digest: str, facts, profiles=None):
+    """Challenger `arm`'s stored policy version `digest`, checked untampered and compiled with the
+    plugin `facts` and the company `profiles` directory (the champion's: `company_profiles`), as
+    the tick decides with it. LookupError (not stored), PolicyTampered, PolicyError."""
     row = store.policy_version(digest)
     if row is None:
         raise LookupError(f"challenger {arm!r}: its policy version {digest} is not stored")
     problem = store.policy_tampering(digest, row["source"])
     if problem is not None:
         raise PolicyTampered(f"challenger {arm!r}: {problem}")
-    kept = _compiled_versions.get(row["source"])
+    kept = _compiled_versions.get((row["source"], profiles))
     if kept is not None and kept[0] is facts:
         return kept[1]
-    policy = load_policy(row["source"], filename=f"<stored policy {row['name']} {row['version']}>", facts=facts)
+    policy = load_policy(row["source"], filename=f"<stored policy {row['name']} {row['version']}>", facts=facts,
+                         company_profiles=profiles)
     if len(_compiled_versions) >= 8:
         _compiled_versions.clear()
-    _compiled_versions[row["source"]] = (facts, policy)
+    _compiled_versions[(row["source"], profiles)] = (facts, policy)
     return policy
 
 
-# Stored text (checked untampered at every load) -> (the plugin facts it was compiled with, the
-# CompiledPolicy): a process ticking again and again compiles each challenger once, not per tick.
+# (stored text, checked untampered at every load; the company profiles directory) -> (the plugin
+# facts it was compiled with, the CompiledPolicy): a process ticking again and again compiles each
+# challenger once, not per tick. (A profile file edited in place is read again by a new process.)
 _compiled_versions: dict[str, tuple] = {}
 
 

@@ -128,6 +128,10 @@ class CompiledPolicy:
     house: tuple[HouseRule, ...] = field(default=(), repr=False, compare=False)
     # None: a represented debtor is not contacted at all (stop.represented).
     representation: Representation | None = None
+    # The company's own profiles directory it was compiled with (`load_policy(company_profiles=)`),
+    # None: the shipped profiles only. Policies compiled beside it (an experiment's challengers)
+    # are compiled with the same, so every strategy keeps the same guardrails.
+    company_profiles: str | None = field(default=None, repr=False, compare=False)
     # Rules every account gets from the channel kinds the policy uses (a plugin kind that needs
     # the debtor's consent: `policy.channelclasses.consent_rules`); not in the digest.
     channel_rules: tuple = field(default=(), repr=False, compare=False)
@@ -200,7 +204,8 @@ def _money(value):
 
 
 def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = None,
-                   facts=None, positions: dict | None = None, channel_rules: tuple = ()) -> CompiledPolicy:
+                   facts=None, positions: dict | None = None, channel_rules: tuple = (),
+                   company_profiles: str | None = None) -> CompiledPolicy:
     """Compile a schema- and semantics-valid policy document with its guardrail profiles.
 
     `positions`: where each part is written (path -> (line, col), as a loaded `Document` holds
@@ -270,6 +275,7 @@ def compile_policy(doc: dict, source: str = "<policy>", profiles: dict | None = 
         channel_retry={name: 3600 * int(spec.get("retry_after_hours", RETRY_AFTER_HOURS[spec["kind"]]))
                        for name, spec in doc["channels"].items()},
         profiles=dict(profiles),
+        company_profiles=company_profiles,
         profiles_digest=profiles_digest(profiles.values()),
         plugin_facts={name: sources[name].definition for name in pluginfacts.referenced(doc)
                       if name in sources},

@@ -56,7 +56,8 @@ def load_checked(source: str | Path, *, filename: str | None = None,
     used = channelclasses.used_plugin_kinds(doc.data)
     return compile_policy(doc.data, source=name, profiles=channelclasses.treated(profiles, used), facts=sources,
                           positions={**doc.values, **doc.keys},
-                          channel_rules=channelclasses.consent_rules(used)), doc
+                          channel_rules=channelclasses.consent_rules(used),
+                          company_profiles=None if company_profiles is None else str(company_profiles)), doc
 
 
 def _plugin_kinds(kinds) -> tuple[str, ...]:

@@ -84,3 +84,17 @@ def test_resume_is_refused_in_one_line_while_the_cause_holds(world, capsys):
     assert code == 0 and json.loads(out)["status"] == "running"
     code, _, err = _run(capsys, "experiment", "resume", "sms-first", "--db", db)
     assert code == 2 and "is running: only a paused experiment can be resumed" in err
+
+
+def test_start_takes_the_company_profiles_the_tick_compiles_every_strategy_with(world, capsys):
+    code, _, err = _run(capsys, "experiment", "start", world["file"], "--db", world["db"],
+                        "--profiles", world["tmp"] / "no-such-folder")
+    assert code == 2 and err.strip() == ("arrears experiment start: profiles: no such directory: "
+                                         f"{world['tmp'] / 'no-such-folder'}")
+    company = world["tmp"] / "company"
+    company.mkdir()
+    (company / "acme.yaml").write_text("id: acme\nname: ACME\napplies_to: {jurisdictions: [GB]}\nrules:\n"
+                                       "  - id: acme.quiet\n    kind: contact_window\n    channels: [call]\n"
+                                       "    weekdays: {start: '10:00', end: '12:00'}\n    weekends: closed\n"
+                                       "    source: ACME manual\n", encoding="utf-8")
+    assert _run(capsys, "experiment", "start", world["file"], "--db", world["db"], "--profiles", company)[0] == 0

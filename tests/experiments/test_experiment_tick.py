@@ -210,3 +210,49 @@ def test_the_strategy_columns_are_sealed_and_older_rows_keep_their_seals(store, 
     found = {(f.table, f.columns) for f in store.verify_audit().findings}
     assert ("decisions", ("strategy",)) in found
     assert any(table == "outbox" for table, _ in found)
+
+
+EVENING_ONLY = """\
+id: acme-evenings
+name: ACME's own rules
+applies_to:
+  jurisdictions: [GB, US, AU, FR, DE]
+rules:
+  - id: acme.evenings-only
+    kind: contact_window
+    channels: [call, email, sms]
+    weekdays: {start: "18:00", end: "19:00"}
+    weekends: closed
+    source: ACME collections manual 4.2
+"""
+
+
+def test_challengers_keep_the_company_s_own_profiles_as_the_champion_does(store, tmp_path):
+    """A company's own profiles apply to every strategy alike: the tick compiles each challenger
+    with the profiles directory the champion was compiled with (it once compiled them with the
+    shipped profiles only, so a challenger's debtors were contacted outside the company's hours)."""
+    from arrears.engine.experiments.live import Strategies
+    from tests.tick.tickkit import MONDAY
+    company = tmp_path / "company"
+    company.mkdir()
+    (company / "acme.yaml").write_text(EVENING_ONLY, encoding="utf-8")
+    accounts, histories = load_portfolio(300, seed=5)
+    load(store, accounts, histories)
+    _champion, challenger, path = _setup(store, tmp_path)
+    champion = load_policy(DEFAULT_POLICY, company_profiles=company)
+    row = lifecycle.start(store, path, by="test", now=MONDAY, profiles=company)
+    strategies = Strategies.load(store, champion, MONDAY)
+    held = strategies.challengers["sms-first"]
+    assert held.profiles_digest == champion.profiles_digest != challenger.profiles_digest
+    run_tick(store, champion, MONDAY)
+    arms = _arms_by_account(store, row["id"])
+    nos = np.asarray(sorted(a for a, x in arms.items() if x == "sms-first"), dtype=np.int64)
+    with_profiles = summarise(decide_batch(store.load_batch(nos), held, MONDAY)).keys
+    without = summarise(decide_batch(store.load_batch(nos), challenger, MONDAY)).keys
+    stored = dict(rows(store, "SELECT acct_no, decision_key FROM accounts"))
+    assert [stored[int(n)] for n in nos] == [f"{k}|x{row['id']}:sms-first" for k in with_profiles]
+    assert sum(a != b for a, b in zip(with_profiles, without)) >= 10    # the profile bites
+    # No email, text or call is queued for the challenger's debtors outside the company's evenings.
+    assert not rows(store, "SELECT id FROM outbox WHERE strategy = 'sms-first' AND channel IN ('email', 'sms', "
+                           f"'call') AND (next_attempt_at IS NULL OR next_attempt_at <= {int(MONDAY.timestamp())})")
+    assert rows(store, "SELECT id FROM outbox WHERE strategy = 'champion'")    # letters and the like still go
