@@ -6,7 +6,8 @@
 Not collected by pytest: run it as a script. Without `--pg`/`--broker` it starts a throwaway
 PostgreSQL cluster and Redis server of its own (tests/pgcluster.py, tests/redisserver.py;
 Debian's `postgresql` and `redis-server`); `--cluster DIR` keeps its cluster in DIR, running,
-for the next run (stop it with `python -m tests.pgcluster stop DIR`).
+for the next run (stop it with `python -m tests.pgcluster stop DIR`), and `--generate-only` makes
+the portfolio there and stops (to measure later, on a quieter machine).
 
 The accounts are generated once (bench/portfolio.py, through the store's bulk path: COPY) into
 the database `arrears_bench_N`, which later runs against the same server reuse. Each worker
@@ -88,6 +89,9 @@ def _server_cpu(postmaster: int | None) -> float:
 
 
 WORKER_APP = "arrears-bench-worker"         # the workers' sessions' application_name
+# The throwaway cluster's settings (tests/pgcluster.py: fsync, synchronous_commit and
+# full_page_writes off) with the memory of a server that holds a million accounts.
+CLUSTER_SETTINGS = {"shared_buffers": "1GB", "max_wal_size": "4GB"}
 
 
 class HeadLockSampler:
@@ -198,20 +202,27 @@ def main(argv=None) -> None:
                          "the generated portfolio is kept for the next run")
     ap.add_argument("--broker", help="Redis broker URL (default: a throwaway server)")
     ap.add_argument("--batch-size", type=int, default=5_000, help="accounts per page (default 5 000)")
+    ap.add_argument("--generate-only", action="store_true",
+                    help="generate the portfolio (with --pg or --cluster: for later runs) and stop")
     args = ap.parse_args(argv)
     if args.pg and args.cluster:
         sys.exit("--pg and --cluster: give one of them")
+    if args.generate_only and not (args.pg or args.cluster):
+        sys.exit("--generate-only keeps the portfolio only in a server that stays: give --pg or --cluster")
     tmp = Path(tempfile.mkdtemp(prefix="arrears-bench-dist-"))
     tmp.chmod(0o755)                   # the server user (as root: postgres) must reach its cluster
     cluster = server = None
     try:
         if args.pg is None:
             from tests.pgcluster import Cluster
-            cluster = Cluster(args.cluster.resolve() if args.cluster else tmp / "pg")
+            cluster = Cluster(args.cluster.resolve() if args.cluster else tmp / "pg", CLUSTER_SETTINGS)
             if args.cluster and cluster.pid() is not None:
                 args.pg = cluster.url
             else:
                 args.pg = cluster.start(detach=args.cluster is not None)
+        if args.generate_only:
+            _portfolio(args.pg, args.accounts)
+            return
         if args.broker is None:
             from tests.redisserver import RedisServer
             server = RedisServer(tmp / "redis")
