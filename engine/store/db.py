@@ -55,10 +55,7 @@ def make_engine(url: str, *, busy_timeout: float = 30.0, synchronous: str = "FUL
         parsed = with_driver(make_url(url))
         try:
             target, *extra = _read_only(parsed) if read_only else (parsed,)
-            kwargs = extra[0] if extra else {}
-            if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg":
-                kwargs = {**kwargs, "connect_args": {**kwargs.get("connect_args", {}), **_PSYCOPG_ARGS}}
-            engine = create_engine(target, echo=echo, **kwargs)
+            engine = create_engine(target, echo=echo, **(extra[0] if extra else {}))
         except ImportError as exc:          # the URL names a driver that is not installed
             raise StoreError(_missing_driver(parsed, exc), exc) from exc
     if engine.dialect.name == "sqlite":
@@ -66,16 +63,6 @@ def make_engine(url: str, *, busy_timeout: float = 30.0, synchronous: str = "FUL
     elif engine.dialect.name == "postgresql":
         event.listen(engine, "handle_error", _nul_is_bad_input)
     return engine
-
-
-# psycopg 3 prepares a statement on the server after its fifth execution, and PostgreSQL then
-# settles on one generic plan for it. A plan chosen while a table was small (the first chunks of an
-# import, in one transaction, no ANALYZE in between) stays: its account lookups kept scanning the
-# whole, growing table, and a 200,000-account load took minutes instead of seconds. Unprepared,
-# every statement is planned for its parameters and the table as it is (a fraction of a millisecond
-# next to the statements the store runs, which are bulk ones); it also suits PgBouncer's
-# transaction pooling.
-_PSYCOPG_ARGS = {"prepare_threshold": None}
 
 
 def with_driver(url):
@@ -288,6 +275,22 @@ def _copy_rows(conn: Connection, table, columns: tuple[str, ...], rows: list[tup
         raise
     finally:
         cursor.close()
+
+
+def plan_for_parameters(conn: Connection) -> None:
+    """PostgreSQL: plan every statement of this transaction for its parameters and the tables as
+    they are now (`SET LOCAL plan_cache_mode = force_custom_plan`); elsewhere nothing.
+
+    For bulk loads. psycopg 3 prepares a statement on the server after its fifth execution, and
+    PostgreSQL may then keep one generic plan for it. A plan made while a table was nearly empty
+    (the first chunks of a load, in one transaction: no ANALYZE can see them) stays: a load's
+    account lookups scanned the whole growing table, and 100,000 generated accounts took 237 s
+    instead of 73. Elsewhere generic plans are what we want (the tick's executemany of an UPDATE
+    per account is planned once, not 10,000 times a page), and autovacuum's ANALYZE renews them
+    as committed tables grow.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
 @contextmanager
