@@ -109,19 +109,11 @@ def pg_admin_url():
 @pytest.fixture
 def pg_url(pg_admin_url):
     """URL of a new, empty PostgreSQL database (dropped after the test)."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+    from arrears.engine.store import pgadmin
 
     name = f"arrears_t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    yield pgadmin.create_database(pg_admin_url, name)
+    pgadmin.drop_database(pg_admin_url, name)
 
 
 # ---- the core's fixtures ------------------------------------------------------------------------------

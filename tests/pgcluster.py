@@ -92,10 +92,12 @@ def _die_with_parent() -> None:
 
 
 class Cluster:
-    """A PostgreSQL cluster in `root` (data, socket and log), started by `start()`."""
+    """A PostgreSQL cluster in `root` (data, socket and log), started by `start()`. `settings`
+    are server settings over SERVER_SETTINGS (the benchmarks give it a larger `shared_buffers`)."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, settings: dict | None = None):
         self.root = Path(root)
+        self.settings = {**SERVER_SETTINGS, **(settings or {})}
         self.data, self.socket, self.log = self.root / "data", self.root / "run", self.root / "server.log"
 
     @property
@@ -119,7 +121,7 @@ class Cluster:
                 os.chown(path, user.pw_uid, user.pw_gid)
             self.root.chmod(0o755)     # the server user must reach its files through `root`
         self._initdb(bindir, user)
-        options = [arg for name, value in SERVER_SETTINGS.items() for arg in ("-c", f"{name}={value}")]
+        options = [arg for name, value in self.settings.items() for arg in ("-c", f"{name}={value}")]
         with open(self.log, "ab") as log:
             guard = None if detach or _PRCTL is None else _die_with_parent    # one prctl call in the child
             args = [str(bindir / "postgres"), "-D", str(self.data), "-k", str(self.socket), *options]

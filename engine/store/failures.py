@@ -177,7 +177,7 @@ def store_error(exc: BaseException, url) -> StoreError:
     met on the database at `url`, means."""
     where, detail = safe_url(url), _detail(exc)
     low = detail.lower()
-    orig = getattr(exc, "orig", None)
+    orig = getattr(exc, "orig", None) or exc      # a driver's own error (a COPY's) is its own original
     if isinstance(exc, (ArgumentError, NoSuchModuleError)):
         return StoreError(f"cannot use the database URL {where}: {detail}", exc)
     if isinstance(exc, (IntegrityError, sqlite3.IntegrityError)) or _named(orig, "IntegrityError"):

@@ -22,7 +22,7 @@ from arrears.engine.store.codec import (
     event_values,
     sha256,
 )
-from arrears.engine.store.db import bulk_insert, chunks
+from arrears.engine.store.db import bulk_insert, chunks, plan_for_parameters
 from arrears.engine.store.schema import accounts, events, invoices
 from arrears.engine.store.seals import ACCOUNTS, INVOICES, SealBook, seal_of
 
@@ -72,6 +72,8 @@ def upsert_accounts(conn: Connection, batch: list[Account], now: int) -> UpsertR
     A repeated id within `batch`: the last one wins, as if upserted one after another.
     Changed and new accounts get `changed_at = now`, `revision + 1` and become due now.
     """
+    if len(batch) > IN_CHUNK:          # several lookups of one shape, on a table this load grows
+        plan_for_parameters(conn)
     latest = {acc.id: (i, acc) for i, acc in enumerate(batch)}
     prepared = {aid: account_row(acc, f"accounts[{i}]") for aid, (i, acc) in latest.items()}
     existing = lookup(conn, prepared, accounts.c.acct_no, accounts.c.digest, accounts.c.created_at,
@@ -138,6 +140,8 @@ def _upsert_body(prepared: dict, new: list, changed: list) -> dict:
 def append_events(conn: Connection, pairs, now: int) -> AppendReport:
     """Append `(account_id, Event, event_key or None)` triples; see `Store.append_events`."""
     pairs = list(pairs)
+    if len(pairs) > IN_CHUNK:
+        plan_for_parameters(conn)
     known = lookup(conn, (p[0] for p in pairs), accounts.c.acct_no, accounts.c.currency)
     missing = [(i, p[0]) for i, p in enumerate(pairs) if p[0] not in known]
     if missing:
