@@ -201,7 +201,9 @@ def test_a_broker_down_while_the_leader_sends_gets_every_page_once_it_answers(wo
             store = runtime.store
             wait_until(lambda: "the broker did not take a evaluate page" in caplog.text, 60, 0.05,
                        what="the leader's first failed send")
-            assert rows(store, "SELECT status, count(*) FROM tick_pages GROUP BY status") == [("queued", 3)]
+            # the leader goes on recording the pages after the first send failed: all three wait
+            wait_until(lambda: rows(store, "SELECT status, count(*) FROM tick_pages GROUP BY status")
+                       == [("queued", 3)], 60, 0.05, what="the three pages recorded and waiting")
             time.sleep(1.5)                    # it tries again, and fails, meanwhile
             server.start()
             wait_until(second_outage.is_set, 120, 0.05, what="the last page written")
