@@ -173,7 +173,7 @@ def seal_decisions(rows: list[tuple]) -> list[str]:
 def open_outbox_seals(rows: list[tuple]) -> list[tuple[str, str]]:
     """The seals of outbox rows (OUTBOX_COLUMNS order) left open at their decision id, which is
     known only when the page is written (a new decision's id, else the account's stored one):
-    `queue_outbox` closes them (`seals.seal_open`). The columns a new row leaves NULL
+    `queue_outbox` closes them (`seals.seal_open`, `seals.seal_close`). The columns a new row leaves NULL
     (provider_id, last_error, claimed_by, claimed_at) are sealed as NULL."""
     return seal_open(OUTBOX, [(*r[:11], None, None, r[11], None, None, r[12], r[13]) for r in rows], 1)
 
