@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, bindparam, inspect, null, select, update
 
-from arrears.engine.store.codec import sha256
 from arrears.engine.store.schema import metadata
 
 MOD = 1 << 512
@@ -131,33 +130,67 @@ def seal_many(spec: Sealed, rows) -> list[str]:
     """`seal_of` of each row (the bulk writers' form: one call per page or batch)."""
     if spec.compact:
         return ["".join(f"{_crc32(repr(v).encode('utf-8')) & 0xFFFF:04x}" for v in r) for r in rows]
-    long_at = spec.long_at
-    if spec.added:
-        rows = [_trimmed(r, spec.added) for r in rows]
-    if not long_at:
-        return [_join(_encode_list(list(r), 0)) for r in rows]
-    out, last = [], {i: (None, None) for i in long_at}
-    for r in rows:
-        values = list(r)
-        for i in long_at:
-            v = values[i]
-            if v is not None:
-                seen, digest = last[i]
-                if v is not seen:       # a page's rows share one policy digest: hash it once
-                    digest = "#" + _sha256(v.encode("utf-8")).hexdigest()[:32]
-                    last[i] = (v, digest)
-                values[i] = digest
-        out.append(_join(_encode_list(values, 0)))
+    return [_join(_encode_list(values, 0)) for values in _sealed_values(spec, rows)]
+
+
+def seal_open(spec: Sealed, rows, at: int) -> list[tuple[str, str]]:
+    """The seals of `rows` with column `at` left open, for a value known only when the row is
+    written (an outbox row's decision id): (head, tail) per row, closed by `seal_close`, which
+    gives exactly the `seal_many` of the rows holding those values there. The rest of the seal
+    (and its digests of long text) can so be computed ahead, in another process."""
+    if spec.compact or at in spec.long_at or at >= len(spec.columns) - spec.added:
+        raise ValueError(f"column {spec.columns[at]!r} of {spec.name} cannot be left open in its seal")
+    out = []
+    for values in _sealed_values(spec, rows):
+        head = "[" if at == 0 else _join(_encode_list(values[:at], 0))[:-1] + ","
+        tail = "," + _join(_encode_list(values[at + 1:], 0))[1:] if len(values) > at + 1 else "]"
+        out.append((head, tail))
     return out
 
 
-def _trimmed(values, added: int) -> list:
-    """`values` without the trailing NULLs of its last `added` columns (see `Sealed.added`)."""
-    values = list(values)
-    stop = len(values) - added
-    while len(values) > stop and values[-1] is None:
-        values.pop()
-    return values
+def seal_close(parts: list[tuple[str, str]], values) -> list[str]:
+    """The seals `seal_open` left open, each with its row's value (an int, None or any JSON
+    scalar) in the open column."""
+    return [f"{head}{int.__repr__(v) if type(v) is int else _join(_encode_list([v], 0))[1:-1]}{tail}"
+            for (head, tail), v in zip(parts, values)]
+
+
+def _sealed_values(spec: Sealed, rows) -> list:
+    """Each row's values as its seal lists them: the trailing NULLs of its `added` columns left
+    out, long text replaced by its digest. Column by column: the tick seals a page of rows at
+    once, and a column's loop costs less than a loop over each row's columns."""
+    rows = list(rows)
+    if not rows:
+        return []
+    cols = list(zip(*rows))
+    for i in spec.long_at:
+        cols[i] = _digests(cols[i])
+    added = spec.added
+    if not added:
+        return list(zip(*cols))
+    if not any(v is not None for col in cols[-added:] for v in col):
+        return list(zip(*cols[:-added]))       # every row without them (no running experiment)
+    out = []
+    for values in zip(*cols):
+        values = list(values)
+        stop = len(values) - added
+        while len(values) > stop and values[-1] is None:
+            values.pop()
+        out.append(values)
+    return out
+
+
+def _digests(texts) -> list:
+    """Each long text as the seal keeps it: `#` and a SHA-256 prefix (None stays None)."""
+    out, seen, digest = [], None, None
+    for v in texts:
+        if v is None:
+            out.append(None)
+            continue
+        if v is not seen:           # a page's rows share one policy digest: hash it once
+            digest, seen = "#" + _sha256(v.encode("utf-8")).hexdigest()[:32], v
+        out.append(digest)
+    return out
 
 
 def _key_text(key: tuple) -> str:
@@ -203,9 +236,9 @@ class SealBook:
 
     def add_many(self, name: str, keys, seals) -> None:
         """`add` for many rows at once: `keys` their one-integer keys, `seals` their seals."""
-        sha, prefix = _sha512, f"{name}\x1f"
-        total = sum(int.from_bytes(sha(f"{prefix}{int(k)}\x1f{s}".encode("utf-8")).digest(), "big")
-                    for k, s in zip(keys, seals))
+        sha, prefix, as_int = _sha512, f"{name}\x1f", int.from_bytes
+        total = sum([as_int(sha(f"{prefix}{k}\x1f{s}".encode("utf-8")).digest(), "big")
+                     for k, s in zip(keys, seals)])
         part = self._parts.setdefault(name, _Part())
         part.rows += len(seals)
         part.total = (part.total + total) % MOD

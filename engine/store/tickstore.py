@@ -7,7 +7,10 @@
    write lock, so "has it changed since the page was read?" cannot race an ingest;
 2. `insert_decisions`: a `decisions` row for each account whose decision key changed;
    each new `decisions` and `outbox` row is sealed and points at the page's `tick.page`
-   audit entry, which sums their seals (`arrears.engine.store.seals`): no entry per row;
+   audit entry, which sums their seals (`arrears.engine.store.seals`): no entry per row.
+   The seals are computed where the rows are built (`seal_decisions`, `open_outbox_seals`:
+   in a planner worker, ahead of the write); an outbox row's seal is left open at its
+   decision id, which `queue_outbox` fills in;
 3. `queue_outbox`: outbox rows, INSERT-OR-IGNORE on UNIQUE(acct_no, stage, attempt,
    episode_key), the act-once key; a row that ended without delivering anything
    (`failed`, `cancelled`) is revived when the engine decides that contact again (a failed
@@ -20,6 +23,7 @@ ingest path does: per-row parameter processing would cost more than the writes.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from operator import itemgetter
 
 import numpy as np
 from sqlalchemy import Connection, Engine, bindparam, func, select, text, update
@@ -28,7 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from arrears.engine.store import audit
 from arrears.engine.store.db import bulk_insert, chunks, fetch_tuples, int_in, write_transaction
 from arrears.engine.store.schema import accounts, decisions, outbox
-from arrears.engine.store.seals import DECISIONS, OUTBOX, SealBook, seal_many
+from arrears.engine.store.seals import DECISIONS, OUTBOX, SealBook, seal_close, seal_many, seal_open
 
 IN_CHUNK = 5000          # keys per IN (...) list, written into the SQL (no bound parameters)
 DECISION_COLUMNS = ("acct_no", "evaluated_at", "revision", "policy_digest", "stage", "attempt",
@@ -69,9 +73,13 @@ def executemany(conn: Connection, stmt, rows: list[tuple], names: tuple[str, ...
     defaults = {name: bind.value for name, bind in compiled.binds.items()}
     order = list(compiled.positiontup) if compiled.positional else list(defaults)
     where = {name: i for i, name in enumerate(names)}
-    if [where.get(n) for n in order] != list(range(len(order))):
-        fixed = [(where.get(n), defaults.get(n)) for n in order]
-        rows = [tuple(r[i] if i is not None else d for i, d in fixed) for r in rows]
+    at = [where.get(n) for n in order]
+    if at != list(range(len(order))):
+        if None not in at and len(at) > 1:
+            rows = list(map(itemgetter(*at), rows))     # in C: a generator per row costs 3x
+        else:
+            fixed = [(i, defaults.get(n)) for i, n in zip(at, order)]
+            rows = [tuple(r[i] if i is not None else d for i, d in fixed) for r in rows]
     if not compiled.positional:
         rows = [dict(zip(order, r)) for r in rows]
     return conn.exec_driver_sql(str(compiled), rows).rowcount
@@ -118,15 +126,17 @@ def _obj(values) -> np.ndarray:
     return out
 
 
-def insert_decisions(conn: Connection, rows: list[tuple], seq: int, book: SealBook) -> dict[int, int]:
-    """Insert decision rows (DECISION_COLUMNS order, one per account), sealed and stamped with
-    audit entry `seq` (counted in `book`); {acct_no: new id}."""
+def insert_decisions(conn: Connection, rows: list[tuple], sealed: list[str], seq: int,
+                     book: SealBook) -> dict[int, int]:
+    """Insert decision rows (DECISION_COLUMNS order, one per account) with their seals
+    (`seal_decisions` of the rows), stamped with audit entry `seq` (counted in `book`);
+    {acct_no: new id}."""
     if not rows:
         return {}
     before = conn.execute(select(func.max(decisions.c.id))).scalar() or 0
-    sealed = _seals(rows)
-    bulk_insert(conn, decisions, (*DECISION_COLUMNS, "audit_seq", "seal"),
-                [(*r, seq, s) for r, s in zip(rows, sealed)])
+    # In the table's column order, which bulk_insert then takes as it is.
+    bulk_insert(conn, decisions, (*DECISION_COLUMNS[:11], "audit_seq", "seal", *DECISION_COLUMNS[11:]),
+                [r[:11] + (seq, s) + r[11:] for r, s in zip(rows, sealed)])
     ids = _inserted_ids(conn, rows, before)
     book.add_many("decisions", [ids[r[0]] for r in rows], sealed)
     return ids
@@ -139,7 +149,7 @@ def insert_decision_history(conn: Connection, rows: list[tuple], seq: int, book:
     if not rows:
         return []
     before = conn.execute(select(func.max(decisions.c.id))).scalar() or 0
-    sealed = _seals(rows)
+    sealed = seal_decisions(rows)
     bulk_insert(conn, decisions, (*DECISION_COLUMNS, "audit_seq", "seal"),
                 [(*r, seq, s) for r, s in zip(rows, sealed)])
     ids = [i for (i,) in fetch_tuples(conn, select(decisions.c.id).where(decisions.c.id > before)
@@ -150,10 +160,22 @@ def insert_decision_history(conn: Connection, rows: list[tuple], seq: int, book:
     return ids
 
 
-def _seals(rows: list[tuple]) -> list[str]:
-    # The seal covers the columns up to the body and the experiment and strategy; `priority`, between
-    # them, is the body's copy (seals.Sealed.copies).
+def seal_decisions(rows: list[tuple]) -> list[str]:
+    """The seals of decision rows (DECISION_COLUMNS order), as `insert_decisions` stores them.
+
+    The seal covers the columns up to the body and the experiment and strategy; `priority`,
+    between them, is the body's copy (seals.Sealed.copies). No column only the insert knows
+    (the id is the token's, `SealBook.add_many`), so a planner worker computes it ahead.
+    """
     return seal_many(DECISIONS, [r[:11] + r[12:] for r in rows])
+
+
+def open_outbox_seals(rows: list[tuple]) -> list[tuple[str, str]]:
+    """The seals of outbox rows (OUTBOX_COLUMNS order) left open at their decision id, which is
+    known only when the page is written (a new decision's id, else the account's stored one):
+    `queue_outbox` closes them (`seals.seal_open`, `seals.seal_close`). The columns a new row leaves NULL
+    (provider_id, last_error, claimed_by, claimed_at) are sealed as NULL."""
+    return seal_open(OUTBOX, [(*r[:11], None, None, r[11], None, None, r[12], r[13]) for r in rows], 1)
 
 
 def _inserted_ids(conn: Connection, rows: list[tuple], before: int) -> dict[int, int]:
@@ -174,8 +196,10 @@ def insert_ignore(conn: Connection, table):
     return module.insert(table).on_conflict_do_nothing()
 
 
-def queue_outbox(conn: Connection, rows: list[tuple], now: int, seq: int, book: SealBook) -> tuple[int, int]:
-    """Queue contacts (OUTBOX_COLUMNS order); returns (inserted, revived).
+def queue_outbox(conn: Connection, rows: list[tuple], open_seals: list[tuple[str, str]], now: int, seq: int,
+                 book: SealBook) -> tuple[int, int]:
+    """Queue contacts (OUTBOX_COLUMNS order; `open_seals`: their `open_outbox_seals`, in the same
+    order); returns (inserted, revived).
 
     A contact already in the outbox for the same (account, stage, attempt, episode) is
     left alone, unless it ended without delivering anything (failed on another channel,
@@ -186,9 +210,11 @@ def queue_outbox(conn: Connection, rows: list[tuple], now: int, seq: int, book: 
     if not rows:
         return 0, 0
     before = conn.execute(select(func.max(outbox.c.id))).scalar() or 0
-    sealed = seal_many(OUTBOX, [(*r[:11], None, None, r[11], None, None, r[12], r[13]) for r in rows])
-    inserted = executemany(conn, insert_ignore(conn, outbox), [(*r, seq, s) for r, s in zip(rows, sealed)],
-                           (*OUTBOX_COLUMNS, "audit_seq", "seal"))
+    sealed = seal_close(open_seals, [r[1] for r in rows])
+    # In the table's column order, which executemany then takes as it is.
+    inserted = executemany(conn, insert_ignore(conn, outbox),
+                           [r[:12] + (seq, s) + r[12:] for r, s in zip(rows, sealed)],
+                           (*OUTBOX_COLUMNS[:12], "audit_seq", "seal", *OUTBOX_COLUMNS[12:]))
     # SQLite's rowcount of an executemany is the sum of the rows inserted (other drivers'
     # may not be), and SQLite numbers the rows of one statement one after the other: all new
     # (a first tick) or none (the steady state) needs no read-back.

@@ -232,8 +232,8 @@ def write_page(store, policy, plan: PagePlan, page, now_s: int, counts: EvalCoun
         rows = differs[fresh[differs]]
         # The page's rows are sealed under its one `tick.page` entry (store/seals.py).
         seq, book = audit.next_seq(conn), SealBook()
-        new_ids = tickstore.insert_decisions(conn, plan.decisions_for(rows), seq, book)
-        inserted, revived = tickstore.queue_outbox(conn, _outbox_rows(plan, fresh, new_ids, old_id), now_s,
+        new_ids = tickstore.insert_decisions(conn, *plan.decisions_for(rows), seq, book)
+        inserted, revived = tickstore.queue_outbox(conn, *_outbox_rows(plan, fresh, new_ids, old_id), now_s,
                                                    seq, book)
         ok = np.flatnonzero(fresh)
         ids = [new_ids.get(a, d) for a, d in zip(acct_nos[ok].tolist(), old_id[ok].tolist())]
@@ -258,12 +258,17 @@ def write_page(store, policy, plan: PagePlan, page, now_s: int, counts: EvalCoun
     return rows
 
 
-def _outbox_rows(plan: PagePlan, fresh: np.ndarray, new_ids: dict, old_id: np.ndarray) -> list[tuple]:
-    """The plan's outbox rows of the fresh accounts, each with its decision id: the new
-    decision's, else the account's stored one."""
+def _outbox_rows(plan: PagePlan, fresh: np.ndarray, new_ids: dict, old_id: np.ndarray) -> tuple[list, list]:
+    """The plan's outbox rows of the fresh accounts, each with its decision id (the new
+    decision's, else the account's stored one), and their open seals."""
     keep = np.flatnonzero(fresh[plan.queue])
-    rows = [plan.outbox_rows[i] for i in keep.tolist()]
-    return [(r[0], new_ids.get(r[0], did)) + r[2:] for r, did in zip(rows, old_id[plan.queue[keep]].tolist())]
+    if len(keep) == len(plan.queue):
+        rows, seals = plan.outbox_rows, plan.outbox_seals
+    else:
+        at = keep.tolist()
+        rows, seals = [plan.outbox_rows[i] for i in at], [plan.outbox_seals[i] for i in at]
+    dids = old_id[plan.queue[keep]].tolist()
+    return [(r[0], new_ids.get(r[0], did)) + r[2:] for r, did in zip(rows, dids)], seals
 
 
 def _mark_rows(page, plan: PagePlan, ok: np.ndarray, decision_ids: list, now_s: int) -> list[tuple]:

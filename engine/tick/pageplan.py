@@ -11,8 +11,9 @@ run in a worker process (`arrears.engine.tick.workers`) while the ticking proces
 previous page; `arrears.engine.tick.evaluate` then re-checks everything under the write lock.
 
 A `PagePlan` is plain data (lists, tuples, NumPy arrays): cheap to pickle, and the
-writer only filters and zips it. Outbox rows carry `decision_id=None`: the id is known
-only once the page's decisions are inserted.
+writer only filters and zips it. The rows' seals are computed here too, so a worker
+takes that work off the writer. Outbox rows carry `decision_id=None`: the id is known
+only once the page's decisions are inserted, so their seals are left open at it.
 """
 from __future__ import annotations
 
@@ -39,8 +40,10 @@ class PagePlan:
     suppressed: np.ndarray      # bool: a step is due but held back
     queue: np.ndarray           # int64: rows with a contact to queue
     outbox_rows: list           # OUTBOX_COLUMNS tuples of the `queue` rows, decision_id None
+    outbox_seals: list          # their seals, open at the decision id (tickstore.open_outbox_seals)
     has_body: np.ndarray | None = None   # bool: rows whose `decisions` row is in `decision_rows`
     decision_rows: list = field(default_factory=list)   # DECISION_COLUMNS tuples of `has_body`, in order
+    decision_seals: list = field(default_factory=list)  # their seals (tickstore.seal_decisions)
     db: object = None           # the DecisionBatch (kept in the process that decided, never pickled)
     plugin_failures: list = field(default_factory=list)  # plugin facts that failed for this page (dicts)
     assignments: list = field(default_factory=list)      # (debtor, arm) first assigned by this page's experiment split
@@ -50,17 +53,39 @@ class PagePlan:
         """Which of `rows` this plan has (or can build) a `decisions` row for."""
         return np.ones(len(rows), dtype=bool) if self._build else self.has_body[rows]
 
-    def decisions_for(self, rows: np.ndarray) -> list[tuple]:
-        """The `decisions` rows of `rows` (each must pass `can_write`)."""
+    def decisions_for(self, rows: np.ndarray) -> tuple[list[tuple], list[str]]:
+        """The `decisions` rows of `rows` (each must pass `can_write`) and their seals."""
         if self._build:
             return self._build(rows)
-        at = np.cumsum(self.has_body) - 1
-        return [self.decision_rows[i] for i in at[rows].tolist()]
+        at = (np.cumsum(self.has_body) - 1)[rows].tolist()
+        if len(at) == len(self.decision_rows):      # all of them (a first tick): no copy
+            return self.decision_rows, self.decision_seals
+        return [self.decision_rows[i] for i in at], [self.decision_seals[i] for i in at]
 
     def __getstate__(self):
         state = dict(self.__dict__)
         state["db"] = state["_build"] = None     # the decision columns stay where they were computed
+        # The seals travel as one text per list (canonical JSON has no raw newline): pickling
+        # 10 000 strings one by one costs more than joining them here and splitting them there.
+        state["decision_seals"] = _joined(self.decision_seals)
+        state["outbox_seals"] = (_joined(h for h, _ in self.outbox_seals),
+                                 _joined(t for _, t in self.outbox_seals))
         return state
+
+    def __setstate__(self, state):
+        state["decision_seals"] = _split(state["decision_seals"])
+        heads, tails = state["outbox_seals"]
+        state["outbox_seals"] = list(zip(_split(heads), _split(tails)))
+        self.__dict__.update(state)
+
+
+def _joined(texts) -> str | None:
+    texts = list(texts)
+    return "\n".join(texts) if texts else None
+
+
+def _split(text: str | None) -> list[str]:
+    return text.split("\n") if text is not None else []
 
 
 def plan_page(store, policy, page, now: datetime, horizon: int, *, ahead: bool = False,
@@ -96,14 +121,20 @@ def _plan(policy, page, batch, stored, now: datetime, horizon: int, keep_decisio
     cols = columns.summarise(db)
     keys = cols.keys if tag[1] is None else _tagged_keys(cols.keys, tag)
     queue = np.flatnonzero(cols.action_ok & (cols.not_before <= now_s + horizon))
+    outbox_rows = _outbox_rows(db, cols, page.acct_nos, queue, now_s, tag)
     plan = PagePlan(keys=keys, next_eval=cols.next_eval.tolist(), suppressed=cols.suppressed,
-                    queue=queue, outbox_rows=_outbox_rows(db, cols, page.acct_nos, queue, now_s, tag),
+                    queue=queue, outbox_rows=outbox_rows,
+                    outbox_seals=tickstore.open_outbox_seals(outbox_rows),
                     db=db if keep_decisions else None, plugin_failures=db.plugin_failures)
+
+    def sealed(rows: np.ndarray) -> tuple[list[tuple], list[str]]:
+        out = _decision_rows(db, cols, page, rows, policy, now_s, tag)
+        return out, tickstore.seal_decisions(out)
     if stored is not None:
         plan.has_body = keys != stored
-        plan.decision_rows = _decision_rows(db, cols, page, np.flatnonzero(plan.has_body), policy, now_s, tag)
+        plan.decision_rows, plan.decision_seals = sealed(np.flatnonzero(plan.has_body))
     else:
-        plan._build = lambda rows: _decision_rows(db, cols, page, rows, policy, now_s, tag)
+        plan._build = sealed
     return plan
 
 
@@ -180,33 +211,37 @@ def _merge(n: int, parts: list, ahead: bool) -> PagePlan:
     next_eval = np.zeros(n, dtype=np.int64)
     suppressed = np.zeros(n, dtype=bool)
     part_of, local = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
-    queued, outbox, failures = [], [], []
+    queued, outbox, outbox_seals, failures = [], [], [], []
     for k, (idx, plan) in enumerate(parts):
         keys[idx], next_eval[idx], suppressed[idx] = plan.keys, plan.next_eval, plan.suppressed
         part_of[idx], local[idx] = k, np.arange(len(idx))
         queued.append(idx[plan.queue])
         outbox += plan.outbox_rows
+        outbox_seals += plan.outbox_seals
         failures += plan.plugin_failures
     queue = np.concatenate(queued)
-    order = np.argsort(queue, kind="stable")
+    order = np.argsort(queue, kind="stable").tolist()
     merged = PagePlan(keys=keys, next_eval=next_eval.tolist(), suppressed=suppressed, queue=queue[order],
-                      outbox_rows=[outbox[i] for i in order.tolist()], plugin_failures=failures)
+                      outbox_rows=[outbox[i] for i in order], outbox_seals=[outbox_seals[i] for i in order],
+                      plugin_failures=failures)
     plans = [plan for _, plan in parts]
     if ahead:
         merged.has_body = np.zeros(n, dtype=bool)
         bodies = []
         for idx, plan in parts:
             merged.has_body[idx] = plan.has_body
-            bodies += zip(idx[np.flatnonzero(plan.has_body)].tolist(), plan.decision_rows)
-        merged.decision_rows = [row for _, row in sorted(bodies, key=lambda b: b[0])]
+            at = idx[np.flatnonzero(plan.has_body)].tolist()
+            bodies += zip(at, plan.decision_rows, plan.decision_seals)
+        bodies.sort(key=lambda b: b[0])
+        merged.decision_rows, merged.decision_seals = [b[1] for b in bodies], [b[2] for b in bodies]
     else:
-        def build(rows: np.ndarray) -> list[tuple]:
-            out = [None] * len(rows)
+        def build(rows: np.ndarray) -> tuple[list[tuple], list[str]]:
+            out, seals = [None] * len(rows), [None] * len(rows)
             for k, plan in enumerate(plans):
                 at = np.flatnonzero(part_of[rows] == k)
-                for i, row in zip(at.tolist(), plan.decisions_for(local[rows[at]])):
-                    out[i] = row
-            return out
+                for i, row, seal in zip(at.tolist(), *plan.decisions_for(local[rows[at]])):
+                    out[i], seals[i] = row, seal
+            return out, seals
         merged._build = build
     if all(plan.db is not None for plan in plans):
         merged.db = _Decisions(plans, part_of, local)

@@ -217,3 +217,30 @@ def test_a_decisions_priority_edited_to_jump_the_queue_is_caught(populated, caps
     code, out = _verify(populated[1], capsys)
     assert code == 1, out
     assert "decisions row id=2: differs from the sealed value it copies (column priority)" in out
+
+
+def test_a_seal_computed_ahead_and_closed_at_the_write_is_the_seal_stored(populated):
+    """The tick's planner computes an outbox row's seal before its decision id is known, left open
+    at that column (`seal_open`); the writer closes it with the id (`seal_close`). Closed, it is
+    the seal of the row as stored (and verified), whatever the id, NULL included."""
+    from arrears.engine.store.seals import OUTBOX, seal_close, seal_many, seal_open
+    engine = create_engine(populated[0])
+    cols = ", ".join(OUTBOX.columns)
+    with engine.connect() as conn:
+        stored = [tuple(r) for r in conn.execute(text(f"SELECT {cols}, seal FROM outbox ORDER BY id"))]
+    engine.dispose()
+    values = [r[:-1] for r in stored]
+    assert len(values) >= 3 and {v[OUTBOX.columns.index("status")] for v in values} >= {"sent", "pending"}
+    parts = seal_open(OUTBOX, values, 1)
+    assert seal_close(parts, [v[1] for v in values]) == [r[-1] for r in stored]
+    other = [(v[0], d) + v[2:] for v, d in zip(values, [None, 7, 2**40] * len(values))]
+    assert seal_close(parts, [v[1] for v in other]) == seal_many(OUTBOX, other)
+
+
+@pytest.mark.parametrize("column", ["payload", "strategy"])
+def test_a_seal_is_not_left_open_at_a_digested_or_trailing_column(column):
+    """A long text is kept as its digest, and a trailing column added later may be left out of the
+    seal: neither can be filled in as a plain value afterwards."""
+    from arrears.engine.store.seals import OUTBOX, seal_open
+    with pytest.raises(ValueError, match=f"column '{column}' of outbox cannot be left open"):
+        seal_open(OUTBOX, [], OUTBOX.columns.index(column))
