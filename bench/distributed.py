@@ -55,17 +55,19 @@ ARREARS = Path(sys.executable).with_name("arrears")
 CLK = os.sysconf("SC_CLK_TCK")
 
 
-def _session_cpu(session: int) -> float:
-    """CPU seconds (user + system) of every live process in `session` (a worker and its pool)."""
-    total = 0.0
+def _proc_stats():
+    """(pid, the fields of /proc/PID/stat after the command name) of every live process."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            yield int(stat.parent.name), stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:                        # the process ended meanwhile
             continue
-        if int(fields[3]) == session:          # field 6 of stat: the session id
-            total += (int(fields[11]) + int(fields[12])) / CLK
-    return total
+
+
+def _session_cpu(session: int) -> float:
+    """CPU seconds (user + system) of every live process in `session` (a worker and its pool)."""
+    return sum((int(f[11]) + int(f[12])) / CLK for _pid, f in _proc_stats()
+               if int(f[3]) == session)        # field 6 of stat: the session id
 
 
 def _server_cpu(postmaster: int | None) -> float:
@@ -75,12 +77,7 @@ def _server_cpu(postmaster: int | None) -> float:
     if postmaster is None:
         return 0.0
     total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid = int(stat.parent.name)
+    for pid, fields in _proc_stats():
         if pid == postmaster:
             total += sum(int(f) for f in fields[11:15]) / CLK     # utime, stime, cutime, cstime
         elif int(fields[1]) == postmaster:                        # field 4 of stat: the parent
