@@ -250,7 +250,10 @@ def test_an_agent_claims_a_call_records_a_promise_and_the_account_leaves_the_que
         promised = datetime.now(timezone.utc).date() + timedelta(days=10)
         until.send_keys(promised.strftime("%m%d%Y"))                      # typed as mm/dd/yyyy
         assert until.get_attribute("value") == promised.isoformat()
-        driver.find_element(By.ID, "note").send_keys("pays in ten days", Keys.ENTER)
+        note = driver.find_element(By.ID, "note")
+        note.send_keys("pays in ten days")
+        _shot(driver, tmp_path, "work")
+        note.send_keys(Keys.ENTER)
         _arrive(driver, base + "/queue")
         flash = driver.find_element(By.TAG_NAME, "main").text
         assert f"Promise to pay recorded for {account}" in flash, flash
