@@ -1,7 +1,7 @@
 """The decision explorer: find an account, and see why it is treated as it is.
 
-`/accounts?q=…&email=…&stage=…&status=…` finds accounts by id (prefix), debtor id or account
-manager, by contact email, by the stage and status of their latest decision (filters combine; a
+`/accounts?q=…&name=…&email=…&stage=…&status=…` finds accounts by id (prefix), debtor id or
+account manager, by the start of any word of the debtor's name, by contact email, by the stage and status of their latest decision (filters combine; a
 page at a time, `after` the last id shown; `accountreads.search`), and by the policy segment they
 are in now (computed from the candidates' facts, a bounded number per page). `/accounts/<id>`
 shows the account as the engine sees it now under the active policy: balance, invoices and
