@@ -22,7 +22,7 @@ from arrears.engine.domain.model import (
 )
 from arrears.engine.domain.kinds import DEBTOR_FACING_KINDS
 from arrears.engine.domain.money import AMOUNT_PATTERN
-from arrears.engine.domain.requests import MAX_TEXT, WEEKDAYS
+from arrears.engine.domain.requests import WEEKDAYS
 
 
 def ref(name: str) -> dict:
