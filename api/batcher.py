@@ -58,8 +58,20 @@ class _Pending:
     def __init__(self, account, events, policy, now, account_id=None, store=None):
         self.account, self.events, self.policy, self.now = account, events, policy, now
         self.account_id, self.store = account_id, store
-        self.done = threading.Event()
+        # A one-shot signal: a lock held from the start, released once when the row is ready.
+        # (A threading.Event is a Condition, a lock and a waiter lock per wait: about three
+        # times the work for each request, and one more lock for the woken thread to take.)
+        self.done = threading.Lock()
+        self.done.acquire()
         self.batch = self.row = self.error = None
+
+    def wait(self, timeout: float) -> bool:
+        """Block until `finish` (True) or `timeout` seconds (False)."""
+        return self.done.acquire(timeout=timeout)
+
+    def finish(self) -> None:
+        """Wake the request thread (called once, when its batch and row, or its error, are set)."""
+        self.done.release()
 
     @property
     def debtor(self) -> str:
@@ -121,7 +133,7 @@ class MicroBatcher:
             # a thread switch each).
             if self._idle or len(self._queue) >= self.max_batch:
                 self._cond.notify()
-        if not item.done.wait(WAIT_LIMIT):
+        if not item.wait(WAIT_LIMIT):
             raise Unavailable(f"the decision was not ready within {WAIT_LIMIT:.0f} s")
         if item.error is not None:
             raise item.error
@@ -204,7 +216,7 @@ class MicroBatcher:
                     self._evaluate([item])
                 return
         for item in group:
-            item.done.set()
+            item.finish()
 
     def _decide(self, group: list) -> None:
         first = group[0]
