@@ -32,7 +32,9 @@ class CookieSessions(SecureCookieSessionInterface):
     def open_session(self, app, request):
         """An empty session for a request without the cookie (the serializer is not needed to
         read it), else what Flask does."""
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        name = self.get_cookie_name(app)
+        if app.secret_key and (name not in request.environ.get("HTTP_COOKIE", "")
+                               or not request.cookies.get(name)):
             return self.session_class()
         return super().open_session(app, request)
 
