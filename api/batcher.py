@@ -35,6 +35,7 @@ from arrears.engine.store.ingest import lookup
 
 WAIT_LIMIT = 30.0      # seconds a request waits for its batch before giving up
 GATHER_ROUNDS = 8      # a batch gathers company for at most this many times `max_wait`
+THREAD_NAME = "arrears-batcher"     # also the thread's name for the OS (top -H, /proc, bench/api.py)
 
 
 class Unavailable(RuntimeError):
@@ -125,7 +126,7 @@ class MicroBatcher:
             if self._closed:
                 raise Unavailable("the decision batcher is closed")
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="arrears-batcher", daemon=True)
+                self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
                 self._thread.start()
             self._queue.append(item)
             # Wake the worker only when it waits for a first request or a full batch: while
@@ -179,6 +180,7 @@ class MicroBatcher:
                 break
 
     def _run(self) -> None:
+        _name_os_thread(THREAD_NAME)
         while True:
             taken = self._take()
             if taken is None:
@@ -249,6 +251,17 @@ class MicroBatcher:
                     item.batch, item.row = result, row
             if self.on_batch is not None:
                 self.on_batch(len(rows))
+
+
+def _name_os_thread(name: str) -> None:
+    """Give the calling thread `name` (at most 15 bytes) where the OS shows it (Linux: its
+    `comm`, seen by top -H and in /proc), so its CPU time can be told from the request threads'.
+    Elsewhere, or if /proc is not there, nothing happens."""
+    try:
+        with open(f"/proc/self/task/{threading.get_native_id()}/comm", "w") as f:
+            f.write(name[:15])
+    except OSError:
+        pass
 
 
 def _debtor_batches(conn, acct_nos: list[int]):
