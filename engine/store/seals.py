@@ -208,15 +208,27 @@ def _all_none(values) -> bool:
 
 def _digests(texts) -> list:
     """Each long text as the seal keeps it: `#` and a SHA-256 prefix (None stays None)."""
+    texts = list(texts)
+    nones = texts.count(None)
+    if nones == len(texts):             # a column no new row fills (an outbox row's last error)
+        return texts
+    if not nones:
+        if texts.count(texts[0]) == len(texts):     # a page's rows share one policy digest: hash it once
+            return [_digest(texts[0])] * len(texts)
+        return list(map(_digest, texts))
     out, seen, digest = [], None, None
     for v in texts:
         if v is None:
             out.append(None)
             continue
-        if v is not seen:           # a page's rows share one policy digest: hash it once
-            digest, seen = "#" + _sha256(v.encode("utf-8")).hexdigest()[:32], v
+        if v is not seen:
+            digest, seen = _digest(v), v
         out.append(digest)
     return out
+
+
+def _digest(text: str) -> str:
+    return "#" + _sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 def _key_text(key: tuple) -> str:
