@@ -136,8 +136,8 @@ def seal_many(spec: Sealed, rows) -> list[str]:
 
 def seal_columns(spec: Sealed, cols: list) -> list[str]:
     """`seal_many` of rows given as columns (`cols[i]`: a list or tuple of the values of
-    `spec.columns[i]`, one per row), for a writer that builds its rows column by column (the tick's planner): no rows to
-    take apart first."""
+    `spec.columns[i]`, one per row), for a writer that builds its rows column by column (the
+    tick's planner): no rows to take apart first."""
     if spec.compact:
         raise ValueError(f"{spec.name} is sealed compactly: use seal_many")
     return [_join(_encode_list(values, 0)) for values in _sealed_values(spec, cols)]
