@@ -86,29 +86,29 @@ def _load(conn: Connection, acct_nos) -> Batch:
         raise ArrearsError(f"no account with acct_no {', '.join(map(str, missing[:10]))}")
     inv = _columns(_fetch(conn, "invoices", nos), _INVOICE_COLS)
     ev = _columns(_fetch(conn, "events", nos), _EVENT_COLS)
-    tz_index: dict = {}
-    tz = [tz_index.setdefault(name, len(tz_index)) for name in acc["timezone"]]
+    tz_names = list(dict.fromkeys(acc["timezone"]))      # in order of first appearance
+    tz = _mapped(acc["timezone"], dict(zip(tz_names, range(len(tz_names)))))
     reach = _reach_table(tuple(KIND_CODES))[np.asarray(acc["contact"], dtype=np.int64)] if len(nos) else np.zeros(0, np.int64)
     prefs = [tuple(json.loads(text)["preferred_channels"]) if text else () for text in acc["prefs"]]
     inv_acct = np.searchsorted(nos, np.asarray(inv["acct_no"], dtype=np.int64))
     return Batch(
         ids=list(acc["id"]),
         currency=_obj(acc["currency"]),
-        scale=np.asarray([_scale(c) for c in acc["currency"]], dtype=np.int64),
-        tz_names=list(tz_index),
+        scale=np.asarray(_each(acc["currency"], _scale), dtype=np.int64),
+        tz_names=tz_names,
         tz=np.asarray(tz, dtype=np.int32),
         debtor_type=_obj(acc["debtor_type"]),
         jurisdiction=_obj(acc["jurisdiction"]),
         language=_obj(acc["language"]),
         tier=_obj(acc["relationship_tier"]),
-        tags=_obj([_tags(t) for t in acc["tags"]]),
+        tags=_obj(_each(acc["tags"], _tags)),
         risk=np.asarray(acc["risk_score"], dtype=np.float64),
         on_time=np.asarray(acc["on_time_ratio"], dtype=np.float64),
         reach=reach,
         prefs=_obj(prefs),
         manager=_obj(acc["account_manager"]),
         debtor=_obj(acc["debtor_id"]),
-        extra_tz=_obj([_zones(z) for z in acc["other_timezones"]]),
+        extra_tz=_obj(_each(acc["other_timezones"], _zones)),
         inv_acct=inv_acct.astype(np.int32),
         inv_id=_obj(inv["invoice_id"]),
         inv_amount=np.asarray(inv["amount_minor"], dtype=np.int64),
@@ -124,13 +124,7 @@ def _event_columns(nos: np.ndarray, ev: dict, inv: dict) -> dict:
     if linked:       # most events name no invoice: index the invoices only when one does
         inv_row = {key: row for row, key in enumerate(zip(inv["acct_no"], inv["invoice_id"]))}
         ev_inv[linked] = [inv_row.get((ev["acct_no"][i], ev["invoice_id"][i]), UNKNOWN_INVOICE) for i in linked]
-    pi_event, pi_due, pi_amount = [], [], []
-    for row, plan in enumerate(ev["instalments"]):
-        if plan:
-            for due, amount in json.loads(plan):
-                pi_event.append(row)
-                pi_due.append(due)
-                pi_amount.append(amount)
+    pi_event, pi_due, pi_amount = _instalments(ev["instalments"])
     ev_type = np.asarray(ev["type"], dtype=np.int8)
     if (ev_type == UNKNOWN_TYPE).any():
         raise ArrearsError(f"stored event of account {ev['acct_no'][int(np.argmax(ev_type == UNKNOWN_TYPE))]} "
@@ -150,6 +144,28 @@ def _event_columns(nos: np.ndarray, ev: dict, inv: dict) -> dict:
         pi_due=np.asarray(pi_due, dtype=np.int32),
         pi_amount=np.asarray(pi_amount, dtype=np.int64),
     )
+
+
+def _instalments(plans) -> tuple[list, list, list]:
+    """(event row, due day, amount) of every instalment of the events' plans (JSON text or None
+    per event): the plans parsed with one `json.loads` of them all."""
+    rows = [i for i, plan in enumerate(plans) if plan]
+    if not rows:
+        return [], [], []
+    parsed = json.loads(f"[{','.join([plans[i] for i in rows])}]")
+    counts = [len(plan) for plan in parsed]
+    pairs = [pair for plan in parsed for pair in plan]
+    return np.repeat(rows, counts).tolist(), [d for d, _ in pairs], [a for _, a in pairs]
+
+
+def _each(values, fn) -> list:
+    """`fn` of each of `values`, called once per distinct value (a page holds a few currencies,
+    tag sets and zone lists)."""
+    return _mapped(values, {v: fn(v) for v in dict.fromkeys(values)})
+
+
+def _mapped(values, table: dict) -> list:
+    return list(map(table.__getitem__, values))
 
 
 def _fetch(conn: Connection, kind: str, nos: np.ndarray) -> list:

@@ -132,7 +132,7 @@ def _configure_sqlite(engine: Engine, busy_ms: int, synchronous: str, read_only:
 
 @contextmanager
 def write_transaction(engine: Engine, *, synchronous: str | None = None, cache_kib: int | None = None,
-                      checkpoint_pages: int | None = None):
+                      checkpoint_pages: int | None = None, foreign_keys: bool | None = None):
     """A connection inside a write transaction: committed on success, rolled back on error.
 
     SQLite only, for this transaction (the connection gets its settings back after it):
@@ -155,6 +155,8 @@ def write_transaction(engine: Engine, *, synchronous: str | None = None, cache_k
         pragmas["cache_size"] = -int(cache_kib)
     if checkpoint_pages is not None:
         pragmas["wal_autocheckpoint"] = int(checkpoint_pages)
+    if foreign_keys is not None:
+        pragmas["foreign_keys"] = int(bool(foreign_keys))
     with translated(engine.url), engine.connect() as conn:
         conn.execution_options(**{_WRITE: True})
         restore = _set_pragmas(conn, pragmas)

@@ -130,7 +130,17 @@ def seal_many(spec: Sealed, rows) -> list[str]:
     """`seal_of` of each row (the bulk writers' form: one call per page or batch)."""
     if spec.compact:
         return ["".join(f"{_crc32(repr(v).encode('utf-8')) & 0xFFFF:04x}" for v in r) for r in rows]
-    return [_join(_encode_list(values, 0)) for values in _sealed_values(spec, rows)]
+    rows = list(rows)
+    return seal_columns(spec, list(zip(*rows))) if rows else []
+
+
+def seal_columns(spec: Sealed, cols: list) -> list[str]:
+    """`seal_many` of rows given as columns (`cols[i]`: a list or tuple of the values of
+    `spec.columns[i]`, one per row), for a writer that builds its rows column by column (the
+    tick's planner): no rows to take apart first."""
+    if spec.compact:
+        raise ValueError(f"{spec.name} is sealed compactly: use seal_many")
+    return [_join(_encode_list(values, 0)) for values in _sealed_values(spec, cols)]
 
 
 def seal_open(spec: Sealed, rows, at: int) -> list[tuple[str, str]]:
@@ -138,10 +148,21 @@ def seal_open(spec: Sealed, rows, at: int) -> list[tuple[str, str]]:
     written (an outbox row's decision id): (head, tail) per row, closed by `seal_close`, which
     gives exactly the `seal_many` of the rows holding those values there. The rest of the seal
     (and its digests of long text) can so be computed ahead, in another process."""
+    _openable(spec, at)
+    rows = list(rows)
+    return seal_open_columns(spec, list(zip(*rows)), at) if rows else []
+
+
+def _openable(spec: Sealed, at: int) -> None:
     if spec.compact or at in spec.long_at or at >= len(spec.columns) - spec.added:
         raise ValueError(f"column {spec.columns[at]!r} of {spec.name} cannot be left open in its seal")
+
+
+def seal_open_columns(spec: Sealed, cols: list, at: int) -> list[tuple[str, str]]:
+    """`seal_open` of rows given as columns (as `seal_columns`); `cols[at]` is not read."""
+    _openable(spec, at)
     out = []
-    for values in _sealed_values(spec, rows):
+    for values in _sealed_values(spec, cols):
         head = "[" if at == 0 else _join(_encode_list(values[:at], 0))[:-1] + ","
         tail = "," + _join(_encode_list(values[at + 1:], 0))[1:] if len(values) > at + 1 else "]"
         out.append((head, tail))
@@ -155,20 +176,20 @@ def seal_close(parts: list[tuple[str, str]], values) -> list[str]:
             for (head, tail), v in zip(parts, values)]
 
 
-def _sealed_values(spec: Sealed, rows) -> list:
-    """Each row's values as its seal lists them: the trailing NULLs of its `added` columns left
-    out, long text replaced by its digest. Column by column: the tick seals a page of rows at
-    once, and a column's loop costs less than a loop over each row's columns."""
-    rows = list(rows)
-    if not rows:
+def _sealed_values(spec: Sealed, cols: list) -> list:
+    """Each row's values as its seal lists them, from the rows' columns (`cols`, in
+    `spec.columns` order): the trailing NULLs of its `added` columns left out, long text
+    replaced by its digest. Column by column: the tick seals a page of rows at once, and a
+    column's loop costs less than a loop over each row's columns."""
+    if not cols or not len(cols[0]):
         return []
-    cols = list(zip(*rows))
+    cols = list(cols)
     for i in spec.long_at:
         cols[i] = _digests(cols[i])
     added = spec.added
     if not added:
         return list(zip(*cols))
-    if not any(v is not None for col in cols[-added:] for v in col):
+    if all(_all_none(col) for col in cols[-added:]):
         return list(zip(*cols[:-added]))       # every row without them (no running experiment)
     out = []
     for values in zip(*cols):
@@ -180,17 +201,34 @@ def _sealed_values(spec: Sealed, rows) -> list:
     return out
 
 
+def _all_none(values) -> bool:
+    """Whether every item of the sequence `values` is None, counted in C."""
+    return values.count(None) == len(values)
+
+
 def _digests(texts) -> list:
     """Each long text as the seal keeps it: `#` and a SHA-256 prefix (None stays None)."""
+    texts = list(texts)
+    nones = texts.count(None)
+    if nones == len(texts):             # a column no new row fills (an outbox row's last error)
+        return texts
+    if not nones:
+        if texts.count(texts[0]) == len(texts):     # a page's rows share one policy digest: hash it once
+            return [_digest(texts[0])] * len(texts)
+        return list(map(_digest, texts))
     out, seen, digest = [], None, None
     for v in texts:
         if v is None:
             out.append(None)
             continue
-        if v is not seen:           # a page's rows share one policy digest: hash it once
-            digest, seen = "#" + _sha256(v.encode("utf-8")).hexdigest()[:32], v
+        if v is not seen:
+            digest, seen = _digest(v), v
         out.append(digest)
     return out
+
+
+def _digest(text: str) -> str:
+    return "#" + _sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 def _key_text(key: tuple) -> str:

@@ -32,7 +32,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from arrears.engine.store import audit
 from arrears.engine.store.db import bulk_insert, chunks, fetch_tuples, int_in, write_transaction
 from arrears.engine.store.schema import accounts, decisions, outbox
-from arrears.engine.store.seals import DECISIONS, OUTBOX, SealBook, seal_close, seal_many, seal_open
+from arrears.engine.store.seals import (DECISIONS, OUTBOX, SealBook, seal_close, seal_columns, seal_many,
+                                        seal_open_columns)
 
 IN_CHUNK = 5000          # keys per IN (...) list, written into the SQL (no bound parameters)
 DECISION_COLUMNS = ("acct_no", "evaluated_at", "revision", "policy_digest", "stage", "attempt",
@@ -41,6 +42,11 @@ DECISION_COLUMNS = ("acct_no", "evaluated_at", "revision", "policy_digest", "sta
 OUTBOX_COLUMNS = ("acct_no", "decision_id", "stage", "attempt", "episode_key", "channel", "status",
                   "tries", "next_attempt_at", "created_at", "updated_at", "payload", "experiment_id",
                   "strategy")
+# A planned decision row: DECISION_COLUMNS with the row's seal after the body (insert_decisions).
+DECISION_ROW = (*DECISION_COLUMNS[:11], "seal", *DECISION_COLUMNS[11:])
+_SEAL_OF_ROW = itemgetter(11)
+# A planned outbox row: OUTBOX_COLUMNS without the decision id, known only at the write (queue_outbox).
+OUTBOX_PLANNED = tuple(c for c in OUTBOX_COLUMNS if c != "decision_id")
 REVIVABLE = ("failed", "cancelled")     # ended without delivering anything
 PAGE_CACHE_KIB = 65_536         # SQLite page cache while a page is written
 CHECKPOINT_PAGES = 32_768       # WAL pages (128 MiB at 4 KiB) before a page write checkpoints
@@ -56,7 +62,7 @@ def page_transaction(engine: Engine):
     copied into the database every few pages rather than after each one.
     """
     with write_transaction(engine, synchronous="NORMAL", cache_kib=PAGE_CACHE_KIB,
-                           checkpoint_pages=CHECKPOINT_PAGES) as conn:
+                           checkpoint_pages=CHECKPOINT_PAGES, foreign_keys=False) as conn:
         audit.lock_head(conn)
         yield conn
 
@@ -126,19 +132,17 @@ def _obj(values) -> np.ndarray:
     return out
 
 
-def insert_decisions(conn: Connection, rows: list[tuple], sealed: list[str], seq: int,
-                     book: SealBook) -> dict[int, int]:
-    """Insert decision rows (DECISION_COLUMNS order, one per account) with their seals
-    (`seal_decisions` of the rows), stamped with audit entry `seq` (counted in `book`);
-    {acct_no: new id}."""
+def insert_decisions(conn: Connection, rows: list[tuple], seq: int, book: SealBook) -> list[int]:
+    """Insert decision rows (DECISION_ROW order: with their seals, as `sealed_decision_rows`
+    builds them; one per account), stamped with audit entry `seq` (counted in `book`); their
+    new ids, in row order."""
     if not rows:
-        return {}
+        return []
     before = conn.execute(select(func.max(decisions.c.id))).scalar() or 0
-    # In the table's column order, which bulk_insert then takes as it is.
-    bulk_insert(conn, decisions, (*DECISION_COLUMNS[:11], "audit_seq", "seal", *DECISION_COLUMNS[11:]),
-                [r[:11] + (seq, s) + r[11:] for r, s in zip(rows, sealed)])
-    ids = _inserted_ids(conn, rows, before)
-    book.add_many("decisions", [ids[r[0]] for r in rows], sealed)
+    inserted = _insert(conn, decisions, DECISION_ROW, rows, seq)
+    sealed = list(map(_SEAL_OF_ROW, rows))
+    ids = _inserted_ids(conn, rows, before, inserted)
+    book.add_many("decisions", ids, sealed)
     return ids
 
 
@@ -170,24 +174,63 @@ def seal_decisions(rows: list[tuple]) -> list[str]:
     return seal_many(DECISIONS, [r[:11] + r[12:] for r in rows])
 
 
-def open_outbox_seals(rows: list[tuple]) -> list[tuple[str, str]]:
-    """The seals of outbox rows (OUTBOX_COLUMNS order) left open at their decision id, which is
+def sealed_decision_rows(cols: list) -> list[tuple]:
+    """Decision rows in DECISION_ROW order (their seal after the body), from their columns in
+    DECISION_COLUMNS order (lists or tuples of equal length): what `insert_decisions` takes.
+    Built column by column, so the rows are put together once, seal included."""
+    sealed = seal_columns(DECISIONS, cols[:11] + cols[12:])
+    return list(zip(*cols[:11], sealed, *cols[11:]))
+
+
+def planned_outbox(cols: list) -> tuple[list[tuple], list[tuple[str, str]]]:
+    """Outbox rows in OUTBOX_PLANNED order (no decision id yet) and their seals left open at the
+    decision id, from their columns in OUTBOX_PLANNED order: what `queue_outbox` takes. The id is
     known only when the page is written (a new decision's id, else the account's stored one):
-    `queue_outbox` closes them (`seals.seal_open`, `seals.seal_close`). The columns a new row leaves NULL
-    (provider_id, last_error, claimed_by, claimed_at) are sealed as NULL."""
-    return seal_open(OUTBOX, [(*r[:11], None, None, r[11], None, None, r[12], r[13]) for r in rows], 1)
+    `queue_outbox` closes the seals (`seals.seal_open_columns`, `seals.seal_close`). The columns a
+    new row leaves NULL (provider_id, last_error, claimed_by, claimed_at) are sealed as NULL."""
+    n = len(cols[0])
+    if not n:
+        return [], []
+    nulls = [None] * n
+    # OUTBOX's sealed columns: acct_no, decision_id (open), the planned ones up to updated_at,
+    # provider_id, last_error, payload, claimed_by, claimed_at, experiment_id, strategy.
+    sealed = [cols[0], nulls, *cols[1:10], nulls, nulls, cols[10], nulls, nulls, cols[11], cols[12]]
+    return list(zip(*cols)), seal_open_columns(OUTBOX, sealed, 1)
 
 
-def _inserted_ids(conn: Connection, rows: list[tuple], before: int) -> dict[int, int]:
+def _insert(conn: Connection, table, columns: tuple[str, ...], rows: list[tuple], seq: int, *,
+            ignore: bool = False) -> int:
+    """INSERT `rows` (tuples in `columns` order) into `table` with `audit_seq` = `seq`; returns how
+    many were inserted (`ignore`: ON CONFLICT DO NOTHING skips a row whose key is there).
+
+    On SQLite `seq` is written into the statement, so the rows go to the driver as they are
+    (no row is built again here). Elsewhere each row gets `seq` (PostgreSQL: COPY for a plain
+    insert, `bulk_insert`)."""
+    if conn.dialect.name == "sqlite":
+        quote = conn.dialect.identifier_preparer.quote
+        names = ", ".join(quote(c) for c in columns)
+        marks = ", ".join("?" * len(columns))
+        sql = (f"INSERT INTO {quote(table.name)} ({names}, audit_seq) VALUES ({marks}, {int(seq)})"
+               + (" ON CONFLICT DO NOTHING" if ignore else ""))
+        return conn.exec_driver_sql(sql, rows).rowcount
+    full = [(*r, seq) for r in rows]
+    if not ignore:
+        bulk_insert(conn, table, (*columns, "audit_seq"), full)
+        return len(rows)
+    return executemany(conn, insert_ignore(conn, table), full, (*columns, "audit_seq"))
+
+
+def _inserted_ids(conn: Connection, rows: list[tuple], before: int, inserted: int) -> list[int]:
     # Only the tick inserts decisions and it holds the write lock: the new ids are those
-    # above `before`, given in insertion order. When they are one unbroken run (always
-    # on SQLite; a PostgreSQL sequence may skip) they need not be read back.
-    first, last, count = fetch_tuples(conn, select(func.min(decisions.c.id), func.max(decisions.c.id),
-                                                   func.count()).where(decisions.c.id > before))[0]
-    if count == len(rows) and last - first + 1 == count:
-        return dict(zip((r[0] for r in rows), range(first, last + 1)))
+    # above `before`, given in insertion order. On SQLite the rows of one statement are
+    # numbered one after the other (the driver's rowcount says how many), so they need not be
+    # read back; a PostgreSQL sequence may skip.
+    if conn.dialect.name == "sqlite" and inserted == len(rows) and \
+            conn.execute(select(func.max(decisions.c.id))).scalar() == before + inserted:
+        return list(range(before + 1, before + 1 + inserted))
     stmt = select(decisions.c.acct_no, decisions.c.id).where(decisions.c.id > before)
-    return dict(fetch_tuples(conn, stmt))
+    new = dict(fetch_tuples(conn, stmt))
+    return [new[r[0]] for r in rows]
 
 
 def insert_ignore(conn: Connection, table):
@@ -196,10 +239,11 @@ def insert_ignore(conn: Connection, table):
     return module.insert(table).on_conflict_do_nothing()
 
 
-def queue_outbox(conn: Connection, rows: list[tuple], open_seals: list[tuple[str, str]], now: int, seq: int,
-                 book: SealBook) -> tuple[int, int]:
-    """Queue contacts (OUTBOX_COLUMNS order; `open_seals`: their `open_outbox_seals`, in the same
-    order); returns (inserted, revived).
+def queue_outbox(conn: Connection, rows: list[tuple], decision_ids: list, open_seals: list[tuple[str, str]],
+                 now: int, seq: int, book: SealBook) -> tuple[int, int]:
+    """Queue contacts (`rows` in OUTBOX_PLANNED order, `decision_ids` their decision ids;
+    `open_seals`: their seals left open at the decision id, as `planned_outbox` gives them, in the
+    same order); returns (inserted, revived).
 
     A contact already in the outbox for the same (account, stage, attempt, episode) is
     left alone, unless it ended without delivering anything (failed on another channel,
@@ -210,11 +254,10 @@ def queue_outbox(conn: Connection, rows: list[tuple], open_seals: list[tuple[str
     if not rows:
         return 0, 0
     before = conn.execute(select(func.max(outbox.c.id))).scalar() or 0
-    sealed = seal_close(open_seals, [r[1] for r in rows])
-    # In the table's column order, which executemany then takes as it is.
-    inserted = executemany(conn, insert_ignore(conn, outbox),
-                           [r[:12] + (seq, s) + r[12:] for r, s in zip(rows, sealed)],
-                           (*OUTBOX_COLUMNS[:12], "audit_seq", "seal", *OUTBOX_COLUMNS[12:]))
+    sealed = seal_close(open_seals, decision_ids)
+    # (decision id, seal) before each planned row: one tuple per row, built in C.
+    inserted = _insert(conn, outbox, ("decision_id", "seal", *OUTBOX_PLANNED),
+                       list(map(tuple.__add__, zip(decision_ids, sealed), rows)), seq, ignore=True)
     # SQLite's rowcount of an executemany is the sum of the rows inserted (other drivers'
     # may not be), and SQLite numbers the rows of one statement one after the other: all new
     # (a first tick) or none (the steady state) needs no read-back.
@@ -228,9 +271,11 @@ def queue_outbox(conn: Connection, rows: list[tuple], open_seals: list[tuple[str
         new = {tuple(r[1:]): r[0] for r in fetch_tuples(conn, select(
             outbox.c.id, outbox.c.acct_no, outbox.c.stage, outbox.c.attempt, outbox.c.episode_key)
             .where(outbox.c.id > before))}
-    mine = [(new[(r[0], r[2], r[3], r[4])], s) for r, s in zip(rows, sealed) if (r[0], r[2], r[3], r[4]) in new]
+    act_once = [r[:4] for r in rows]        # (acct_no, stage, attempt, episode_key)
+    mine = [(new[k], s) for k, s in zip(act_once, sealed) if k in new]
     book.add_many("outbox", [k for k, _ in mine], [s for _, s in mine])
-    conflicts = {(r[0], r[2], r[3], r[4]): r for r in rows if (r[0], r[2], r[3], r[4]) not in new}
+    # OUTBOX_COLUMNS order again, as _revive reads them.
+    conflicts = {k: (r[0], did) + r[1:] for k, did, r in zip(act_once, decision_ids, rows) if k not in new}
     return len(new), _revive(conn, conflicts, now, book)
 
 

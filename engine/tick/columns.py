@@ -139,14 +139,13 @@ def bodies(db, cols: PageColumns, rows: np.ndarray) -> list[str]:
 
 def payloads(db, cols: PageColumns, rows: np.ndarray, evaluated_at: int) -> tuple[list[str], list[str]]:
     """(episode keys, canonical JSON outbox payloads) of the contacts in `rows`."""
-    episodes, out = [], []
-    for i in rows.tolist():
-        ep = db.episode_key(i)
-        head, chan, tail = cols.fragments[cols.combo[i]]
-        stage = tail[:tail.index(',"suppressions"')]
-        episodes.append(ep)
-        out.append(f'{{{head}{chan}"episode":"{ep}","evaluated_at":{evaluated_at},'
-                   f'"not_before":{int(cols.not_before[i])},{stage}}}')
+    # The pieces before and after the per-row values, once per combination.
+    pieces = [(f'{{{head}{chan}"episode":"', f'","evaluated_at":{evaluated_at},"not_before":',
+               "," + tail[:tail.index(',"suppressions"')] + "}")
+              for head, chan, tail in cols.fragments]
+    episodes = [db.episode_key(i) for i in rows.tolist()]
+    out = [f"{a}{ep}{b}{nb}{c}" for (a, b, c), ep, nb in
+           zip(map(pieces.__getitem__, cols.combo[rows].tolist()), episodes, cols.not_before[rows].tolist())]
     return episodes, out
 
 

@@ -232,12 +232,13 @@ def write_page(store, policy, plan: PagePlan, page, now_s: int, counts: EvalCoun
         rows = differs[fresh[differs]]
         # The page's rows are sealed under its one `tick.page` entry (store/seals.py).
         seq, book = audit.next_seq(conn), SealBook()
-        new_ids = tickstore.insert_decisions(conn, *plan.decisions_for(rows), seq, book)
-        inserted, revived = tickstore.queue_outbox(conn, *_outbox_rows(plan, fresh, new_ids, old_id), now_s,
+        new_ids = tickstore.insert_decisions(conn, plan.decisions_for(rows), seq, book)
+        decision_id = old_id.copy()     # each account's decision id: the new one, else the stored one
+        decision_id[rows] = new_ids
+        inserted, revived = tickstore.queue_outbox(conn, *_outbox_rows(plan, fresh, decision_id), now_s,
                                                    seq, book)
         ok = np.flatnonzero(fresh)
-        ids = [new_ids.get(a, d) for a, d in zip(acct_nos[ok].tolist(), old_id[ok].tolist())]
-        tickstore.mark_evaluated(conn, _mark_rows(page, plan, ok, ids, now_s))
+        tickstore.mark_evaluated(conn, _mark_rows(page, plan, ok, decision_id[ok].tolist(), now_s))
         stale = len(page) - len(ok)
         body = {}
         if strategies is not None and strategies.live:
@@ -258,17 +259,16 @@ def write_page(store, policy, plan: PagePlan, page, now_s: int, counts: EvalCoun
     return rows
 
 
-def _outbox_rows(plan: PagePlan, fresh: np.ndarray, new_ids: dict, old_id: np.ndarray) -> tuple[list, list]:
-    """The plan's outbox rows of the fresh accounts, each with its decision id (the new
-    decision's, else the account's stored one), and their open seals."""
+def _outbox_rows(plan: PagePlan, fresh: np.ndarray, decision_id: np.ndarray) -> tuple[list, list, list]:
+    """The plan's outbox rows of the fresh accounts, their decision ids (`decision_id`: each
+    page row's, the new decision's, else the account's stored one), and their open seals."""
     keep = np.flatnonzero(fresh[plan.queue])
     if len(keep) == len(plan.queue):
         rows, seals = plan.outbox_rows, plan.outbox_seals
     else:
         at = keep.tolist()
         rows, seals = [plan.outbox_rows[i] for i in at], [plan.outbox_seals[i] for i in at]
-    dids = old_id[plan.queue[keep]].tolist()
-    return [(r[0], new_ids.get(r[0], did)) + r[2:] for r, did in zip(rows, dids)], seals
+    return rows, decision_id[plan.queue[keep]].tolist(), seals
 
 
 def _mark_rows(page, plan: PagePlan, ok: np.ndarray, decision_ids: list, now_s: int) -> list[tuple]:
@@ -279,8 +279,8 @@ def _mark_rows(page, plan: PagePlan, ok: np.ndarray, decision_ids: list, now_s: 
                     page.acct_nos[ok].tolist(), revs))
 
 
-def _digest(new_ids: dict, keys: np.ndarray, acct_nos: np.ndarray, rows: np.ndarray) -> str:
-    """SHA-256 over the page's new decisions (id, account, key), for the audit entry."""
-    lines = [f"{new_ids.get(acct)}\t{acct}\t{key}\n"
-             for acct, key in zip(acct_nos[rows].tolist(), keys[rows].tolist())]
+def _digest(new_ids: list, keys: np.ndarray, acct_nos: np.ndarray, rows: np.ndarray) -> str:
+    """SHA-256 over the page's new decisions (id, account, key; `new_ids` aligned with `rows`),
+    for the audit entry."""
+    lines = map("{}\t{}\t{}\n".format, new_ids, acct_nos[rows].tolist(), keys[rows].tolist())
     return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()

@@ -12,14 +12,14 @@ previous page; `arrears.engine.tick.evaluate` then re-checks everything under th
 
 A `PagePlan` is plain data (lists, tuples, NumPy arrays): cheap to pickle, and the
 writer only filters and zips it. The rows' seals are computed here too, so a worker
-takes that work off the writer. Outbox rows carry `decision_id=None`: the id is known
-only once the page's decisions are inserted, so their seals are left open at it.
+takes that work off the writer; a `decisions` row carries its seal, in the order the
+insert takes it. Outbox rows carry no decision id: the id is known only once the page's
+decisions are inserted, so their seals are left open at it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import repeat
 
 import numpy as np
 
@@ -39,11 +39,10 @@ class PagePlan:
     next_eval: list             # int epoch s: each account's next evaluation
     suppressed: np.ndarray      # bool: a step is due but held back
     queue: np.ndarray           # int64: rows with a contact to queue
-    outbox_rows: list           # OUTBOX_COLUMNS tuples of the `queue` rows, decision_id None
-    outbox_seals: list          # their seals, open at the decision id (tickstore.open_outbox_seals)
+    outbox_rows: list           # tickstore.OUTBOX_PLANNED tuples of the `queue` rows (no decision id)
+    outbox_seals: list          # their seals, open at the decision id (tickstore.planned_outbox)
     has_body: np.ndarray | None = None   # bool: rows whose `decisions` row is in `decision_rows`
-    decision_rows: list = field(default_factory=list)   # DECISION_COLUMNS tuples of `has_body`, in order
-    decision_seals: list = field(default_factory=list)  # their seals (tickstore.seal_decisions)
+    decision_rows: list = field(default_factory=list)   # tickstore.DECISION_ROW tuples (sealed) of `has_body`
     db: object = None           # the DecisionBatch (kept in the process that decided, never pickled)
     plugin_failures: list = field(default_factory=list)  # plugin facts that failed for this page (dicts)
     assignments: list = field(default_factory=list)      # (debtor, arm) first assigned by this page's experiment split
@@ -53,27 +52,25 @@ class PagePlan:
         """Which of `rows` this plan has (or can build) a `decisions` row for."""
         return np.ones(len(rows), dtype=bool) if self._build else self.has_body[rows]
 
-    def decisions_for(self, rows: np.ndarray) -> tuple[list[tuple], list[str]]:
-        """The `decisions` rows of `rows` (each must pass `can_write`) and their seals."""
+    def decisions_for(self, rows: np.ndarray) -> list[tuple]:
+        """The sealed `decisions` rows (tickstore.DECISION_ROW) of `rows` (each must pass `can_write`)."""
         if self._build:
             return self._build(rows)
         at = (np.cumsum(self.has_body) - 1)[rows].tolist()
         if len(at) == len(self.decision_rows):      # all of them (a first tick): no copy
-            return self.decision_rows, self.decision_seals
-        return [self.decision_rows[i] for i in at], [self.decision_seals[i] for i in at]
+            return self.decision_rows
+        return [self.decision_rows[i] for i in at]
 
     def __getstate__(self):
         state = dict(self.__dict__)
         state["db"] = state["_build"] = None     # the decision columns stay where they were computed
         # The seals travel as one text per list (canonical JSON has no raw newline): pickling
         # 10 000 strings one by one costs more than joining them here and splitting them there.
-        state["decision_seals"] = _joined(self.decision_seals)
         state["outbox_seals"] = (_joined(h for h, _ in self.outbox_seals),
                                  _joined(t for _, t in self.outbox_seals))
         return state
 
     def __setstate__(self, state):
-        state["decision_seals"] = _split(state["decision_seals"])
         heads, tails = state["outbox_seals"]
         state["outbox_seals"] = list(zip(_split(heads), _split(tails)))
         self.__dict__.update(state)
@@ -121,18 +118,16 @@ def _plan(policy, page, batch, stored, now: datetime, horizon: int, keep_decisio
     cols = columns.summarise(db)
     keys = cols.keys if tag[1] is None else _tagged_keys(cols.keys, tag)
     queue = np.flatnonzero(cols.action_ok & (cols.not_before <= now_s + horizon))
-    outbox_rows = _outbox_rows(db, cols, page.acct_nos, queue, now_s, tag)
+    outbox_rows, outbox_seals = _outbox_rows(db, cols, page.acct_nos, queue, now_s, tag)
     plan = PagePlan(keys=keys, next_eval=cols.next_eval.tolist(), suppressed=cols.suppressed,
-                    queue=queue, outbox_rows=outbox_rows,
-                    outbox_seals=tickstore.open_outbox_seals(outbox_rows),
+                    queue=queue, outbox_rows=outbox_rows, outbox_seals=outbox_seals,
                     db=db if keep_decisions else None, plugin_failures=db.plugin_failures)
 
-    def sealed(rows: np.ndarray) -> tuple[list[tuple], list[str]]:
-        out = _decision_rows(db, cols, page, rows, policy, now_s, tag)
-        return out, tickstore.seal_decisions(out)
+    def sealed(rows: np.ndarray) -> list[tuple]:
+        return _decision_rows(db, cols, page, rows, policy, now_s, tag)
     if stored is not None:
         plan.has_body = keys != stored
-        plan.decision_rows, plan.decision_seals = sealed(np.flatnonzero(plan.has_body))
+        plan.decision_rows = sealed(np.flatnonzero(plan.has_body))
     else:
         plan._build = sealed
     return plan
@@ -154,31 +149,34 @@ def _tags(tag: tuple, rows: np.ndarray) -> tuple:
     """The experiment id and strategy columns of `rows`."""
     experiment_id, strategy = tag
     if strategy is None:
-        return repeat(None, len(rows)), repeat(None, len(rows))
-    return repeat(experiment_id, len(rows)), strategy[rows].tolist()
+        return [None] * len(rows), [None] * len(rows)
+    return [experiment_id] * len(rows), strategy[rows].tolist()
 
 
 def _decision_rows(db, cols, page, rows: np.ndarray, policy, now_s: int, tag: tuple) -> list[tuple]:
-    """`decisions` rows (tickstore.DECISION_COLUMNS order) of `rows`."""
+    """Sealed `decisions` rows (tickstore.DECISION_ROW order) of `rows`, built column by column."""
     ok = cols.action_ok[rows]
     attempt = np.where(ok, cols.attempt[rows], 0).tolist()
-    return list(zip(page.acct_nos[rows].tolist(), repeat(now_s), page.revisions[rows].tolist(),
-                    repeat(policy.digest), cols.stage[rows].tolist(),
-                    [a if o else None for a, o in zip(attempt, ok.tolist())],
-                    cols.action[rows].tolist(), cols.channel[rows].tolist(),
-                    [nb if o else None for nb, o in zip(cols.not_before[rows].tolist(), ok.tolist())],
-                    cols.next_eval[rows].tolist(), columns.bodies(db, cols, rows),
-                    columns.priorities(db, rows), *_tags(tag, rows)))
+    n = len(rows)
+    return tickstore.sealed_decision_rows([
+        page.acct_nos[rows].tolist(), [now_s] * n, page.revisions[rows].tolist(), [policy.digest] * n,
+        cols.stage[rows].tolist(), [a if o else None for a, o in zip(attempt, ok.tolist())],
+        cols.action[rows].tolist(), cols.channel[rows].tolist(),
+        [nb if o else None for nb, o in zip(cols.not_before[rows].tolist(), ok.tolist())],
+        cols.next_eval[rows].tolist(), columns.bodies(db, cols, rows), columns.priorities(db, rows),
+        *_tags(tag, rows)])
 
 
-def _outbox_rows(db, cols, acct_nos: np.ndarray, queue: np.ndarray, now_s: int, tag: tuple) -> list[tuple]:
-    """Outbox rows (tickstore.OUTBOX_COLUMNS order, decision_id None) of the contacts in `queue`."""
+def _outbox_rows(db, cols, acct_nos: np.ndarray, queue: np.ndarray, now_s: int,
+                 tag: tuple) -> tuple[list[tuple], list[tuple[str, str]]]:
+    """Outbox rows (tickstore.OUTBOX_PLANNED order) of the contacts in `queue`, and their seals
+    left open at the decision id."""
     episodes, payloads = columns.payloads(db, cols, queue, now_s)
     n = len(queue)
-    return list(zip(acct_nos[queue].tolist(), repeat(None, n), cols.stage[queue].tolist(),
-                    cols.attempt[queue].tolist(), episodes, cols.channel[queue].tolist(),
-                    repeat("pending", n), repeat(0, n), cols.not_before[queue].tolist(),
-                    repeat(now_s, n), repeat(now_s, n), payloads, *_tags(tag, queue)))
+    return tickstore.planned_outbox([
+        acct_nos[queue].tolist(), cols.stage[queue].tolist(), cols.attempt[queue].tolist(), episodes,
+        cols.channel[queue].tolist(), ["pending"] * n, [0] * n, cols.not_before[queue].tolist(),
+        [now_s] * n, [now_s] * n, payloads, *_tags(tag, queue)])
 
 
 def _plan_split(store, strategies, page, batch, stored, now, horizon, keep_decisions) -> PagePlan:
@@ -231,17 +229,17 @@ def _merge(n: int, parts: list, ahead: bool) -> PagePlan:
         for idx, plan in parts:
             merged.has_body[idx] = plan.has_body
             at = idx[np.flatnonzero(plan.has_body)].tolist()
-            bodies += zip(at, plan.decision_rows, plan.decision_seals)
+            bodies += zip(at, plan.decision_rows)
         bodies.sort(key=lambda b: b[0])
-        merged.decision_rows, merged.decision_seals = [b[1] for b in bodies], [b[2] for b in bodies]
+        merged.decision_rows = [b[1] for b in bodies]
     else:
-        def build(rows: np.ndarray) -> tuple[list[tuple], list[str]]:
-            out, seals = [None] * len(rows), [None] * len(rows)
+        def build(rows: np.ndarray) -> list[tuple]:
+            out = [None] * len(rows)
             for k, plan in enumerate(plans):
                 at = np.flatnonzero(part_of[rows] == k)
-                for i, row, seal in zip(at.tolist(), *plan.decisions_for(local[rows[at]])):
-                    out[i], seals[i] = row, seal
-            return out, seals
+                for i, row in zip(at.tolist(), plan.decisions_for(local[rows[at]])):
+                    out[i] = row
+            return out
         merged._build = build
     if all(plan.db is not None for plan in plans):
         merged.db = _Decisions(plans, part_of, local)
