@@ -119,3 +119,23 @@ def test_upgrade_to_0019_fills_the_name_words_from_the_stored_contacts(db_url):
                             ("öztürk", 3), ("ayşe", 3)])
     assert found == {"lovelace": ["N1"], "luc": ["N2"], "brien": ["N2"], "öztürk": ["N3"], "ayşe ÖZ": ["N3"],
                      "ada": ["N1"], "x": []}
+
+
+def test_a_write_without_foreign_key_checks_gives_them_back_to_the_connection(store):
+    """A tick page's write runs without SQLite's foreign-key checks (docs/tick.md); the pooled
+    connection has them again afterwards, whether the write committed or failed, so no other
+    write can leave an orphan row."""
+    from sqlalchemy import insert
+
+    from arrears.engine.domain.errors import StoreError
+    from arrears.engine.store.db import write_transaction
+    from arrears.engine.store.schema import invoices
+    with write_transaction(store.engine, foreign_keys=False) as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 0
+    with pytest.raises(RuntimeError), write_transaction(store.engine, foreign_keys=False):
+        raise RuntimeError("a page that failed half-way")
+    for _ in range(3):                      # every connection the pool hands out
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    with pytest.raises(StoreError, match="FOREIGN KEY"), write_transaction(store.engine) as conn:
+        conn.execute(insert(invoices).values(acct_no=999_999_999, invoice_id="orphan", amount_minor=1, due_day=0))

@@ -37,3 +37,4 @@ def test_marks_are_written_where_the_revision_is_still_the_one_evaluated(store, 
             continue
         assert (r.next_evaluation_at, r.last_evaluated_at, r.evaluated_revision) == (next_at[i], T0 + 60, revs[i])
         assert (r.decision_key, r.decision_id) == (keys[i], dids[i])
+
