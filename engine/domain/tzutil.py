@@ -169,3 +169,35 @@ def local_to_utc(zone_names, zone_codes, local_seconds) -> np.ndarray:
                 lo = mid
         out[i] = hi
     return out
+
+
+class LocalTimes:
+    """The local-time columns of one batch's accounts, each computed once per batch.
+
+    A batch's evaluation asks for the same local midnights many times: a rule judges every
+    candidate channel (and a step given back is judged again), and each time it needs the
+    UTC start of the same local day for overlapping sets of accounts. `Facts` makes one of
+    these for its batch (`Facts.local`); whatever needs such a column asks it by a key
+    naming the column's meaning, so each account's value is converted once.
+    """
+
+    def __init__(self, zone_names: list[str], zone_codes: np.ndarray):
+        self.zone_names, self.zone_codes = zone_names, zone_codes
+        self._midnights: dict = {}
+
+    def midnights(self, key, days: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """UTC start of local day `days[row]` for each account in `rows` (indices).
+
+        `days` is the whole batch's column that `key` names (the same for every call with
+        that key); only the accounts not asked for before under `key` are converted.
+        """
+        got = self._midnights.get(key)
+        if got is None:
+            n = self.zone_codes.shape[0]
+            got = self._midnights[key] = (np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64))
+        done, values = got
+        missing = rows[~done[rows]]
+        if missing.size:
+            values[missing] = local_midnight(self.zone_names, self.zone_codes[missing], days[missing])
+            done[missing] = True
+        return values[rows]

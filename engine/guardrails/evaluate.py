@@ -129,6 +129,7 @@ def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
     step = steps.step
     has = step >= 0
     stage_action = actions[step]
+    action_names = tuple(actions)
     ranks = facts.preference_rank
     if facts.representative["active"].any():     # the debtor's preferences do not order the representative's
         ranks = np.where(facts.representative["active"][:, None], 99, ranks)
@@ -150,7 +151,7 @@ def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
     for pos in range(width):
         kind = np.where(has, kinds_table[np.maximum(step, 0), pos], -1)
         usable = usable_at[pos]
-        cand = Candidate(kind, usable, stage_action)
+        cand = Candidate(kind, usable, stage_action, step, action_names)
         start = t = np.where(usable, base, FAR)
         times, scoped = {}, []
         win = Windows(n)
@@ -277,14 +278,21 @@ def _choose(n, has, base, cand_time, cand_key, per_rule, facts, rules, kinds_tab
     # much can change in days (a payment, a dispute), rather than queue a message now.
     blocked = has & (chosen_time > base + MAX_DEFER)
     channel = np.where(has & ~blocked, chosen, -1)
-    rule_until = {rid: np.vstack([pr[rid] for pr in per_rule])[chosen, rows] for rid in per_rule[0]}
-    first_until = {rid: np.vstack([pr[rid] for pr in per_rule])[first, rows] for rid in per_rule[0]}
+    rule_until, first_until = {}, {}
+    for rid in per_rule[0]:
+        stacked = np.vstack([pr[rid] for pr in per_rule])
+        rule_until[rid], first_until[rid] = stacked[chosen, rows], stacked[first, rows]
     kind = np.where(channel >= 0, kinds_table[np.maximum(step, 0), np.maximum(channel, 0)], -1)
+    # When a blocked step's first blocking rule lifts: computed for the blocked rows only.
     retry = np.full(n, FAR)
-    for pr in per_rule:
-        for r in pr.values():
-            retry = np.where((r > facts.now) & (r < FAR), np.minimum(retry, r), retry)
-    retry = np.where(chosen_time < FAR, chosen_time, retry)
+    at = np.flatnonzero(blocked)
+    if at.size:
+        soonest_lift = np.full(at.size, FAR)
+        for pr in per_rule:
+            for r in pr.values():
+                r = r[at]
+                soonest_lift = np.where((r > facts.now) & (r < FAR), np.minimum(soonest_lift, r), soonest_lift)
+        retry[at] = np.where(chosen_time[at] < FAR, chosen_time[at], soonest_lift)
     return Guarded(channel=channel, not_before=np.where(blocked, FAR, chosen_time), blocked=blocked,
                    moved=has & ~blocked & (chosen != first) & (keys[first, rows] < FAR),
                    rule_until=rule_until, first_until=first_until, content=_content(facts, rules, kind),
