@@ -123,7 +123,11 @@ def _base(facts: Facts, steps, now_s: int, rows: np.ndarray | None = None) -> np
     later = steps.ready_day > facts.today
     if rows is not None:
         later &= rows
-    return np.where(later, facts.midnight(np.where(later, steps.ready_day, 0)), now_s)
+    out = np.full(facts.n, now_s, dtype=np.int64)
+    at = np.flatnonzero(later)
+    if at.size:
+        out[at] = facts.midnight(steps.ready_day[at], at)
+    return out
 
 
 def _fee_freeze(facts: Facts, rules) -> np.ndarray:
