@@ -278,10 +278,13 @@ def _choose(n, has, base, cand_time, cand_key, per_rule, facts, rules, kinds_tab
     # much can change in days (a payment, a dispute), rather than queue a message now.
     blocked = has & (chosen_time > base + MAX_DEFER)
     channel = np.where(has & ~blocked, chosen, -1)
+    # Each rule's instant at the chosen and at the first candidate: one gather from the
+    # positions' columns laid end to end, at flat indices computed once for every rule.
+    at_chosen, at_first = chosen * n + rows, first * n + rows
     rule_until, first_until = {}, {}
     for rid in per_rule[0]:
-        stacked = np.vstack([pr[rid] for pr in per_rule])
-        rule_until[rid], first_until[rid] = stacked[chosen, rows], stacked[first, rows]
+        laid = np.concatenate([pr[rid] for pr in per_rule])
+        rule_until[rid], first_until[rid] = laid.take(at_chosen), laid.take(at_first)
     kind = np.where(channel >= 0, kinds_table[np.maximum(step, 0), np.maximum(channel, 0)], -1)
     # When a blocked step's first blocking rule lifts: computed for the blocked rows only.
     retry = np.full(n, FAR)
