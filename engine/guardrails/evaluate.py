@@ -59,11 +59,12 @@ def rule_masks(profiles: dict, batch, policy) -> list[tuple]:
     # Rules that apply to no account of the batch cost nothing downstream.
     out = [(rule, masks[p.id]) for p in profiles.values() if masks[p.id].any() for rule in p.rules]
     if policy.house:
-        types = batch.debtor_type.astype(str)      # once: the house rules share it
         masks_by = {}
         for house in policy.house:
-            if house.debtor_types not in masks_by:
-                masks_by[house.debtor_types] = np.isin(types, list(house.debtor_types))
+            if house.debtor_types not in masks_by:      # a set look-up per account, in C
+                wanted = frozenset(house.debtor_types)
+                masks_by[house.debtor_types] = np.fromiter(map(wanted.__contains__, batch.debtor_type),
+                                                           dtype=bool, count=batch.n)
             if masks_by[house.debtor_types].any():
                 out.append((house.rule, masks_by[house.debtor_types]))
     return out
