@@ -268,10 +268,11 @@ def _choose(n, has, base, cand_time, cand_key, per_rule, facts, rules, kinds_tab
         return Guarded(empty, np.full(n, FAR), has, np.zeros(n, bool), {}, {}, np.zeros(n, np.int64),
                        {}, np.full(n, FAR), base, np.full(n, FAR))
     times, keys = np.vstack(cand_time), np.vstack(cand_key)
-    first = np.argmin(keys, axis=0)
+    first = _first_of(cand_key)
     rows = np.arange(n)
     first_time = times[first, rows]
-    soonest = np.lexsort((keys, times), axis=0)[0]
+    soonest_time = np.minimum.reduce(cand_time)
+    soonest = _first_of([np.where(t == soonest_time, k, _NO_KEY) for t, k in zip(cand_time, cand_key)])
     keep_first = first_time <= base + MAX_DEFER
     chosen = np.where(keep_first, first, soonest)
     chosen_time = times[chosen, rows]
@@ -302,6 +303,19 @@ def _choose(n, has, base, cand_time, cand_key, per_rule, facts, rules, kinds_tab
                    rule_until=rule_until, first_until=first_until, content=_content(facts, rules, kind),
                    exempt=_exempt(facts, rules, stage_action, kind, channel),
                    retry_at=np.where(blocked, retry, FAR), base=base, first_time=first_time)
+
+
+_NO_KEY = np.iinfo(np.int64).max
+
+
+def _first_of(columns: list[np.ndarray]) -> np.ndarray:
+    """Per row, the position of the smallest of `columns` (the first on a tie): `np.argmin`
+    over the stacked columns, a pass per position instead of a strided one per row."""
+    best, at = columns[0].copy(), np.zeros(columns[0].shape[0], dtype=np.int64)
+    for pos, col in enumerate(columns[1:], start=1):
+        at[col < best] = pos
+        np.minimum(best, col, out=best)
+    return at
 
 
 def _exempt(facts: Facts, rules, stage_action, kind, channel) -> dict:
