@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 
+import orjson
 from flask import request
 from jsonschema import Draft202012Validator
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -62,12 +63,26 @@ def _reject_constant(name: str):
 
 # One decoder for every request (json.loads with options would build one per call).
 _decode = json.JSONDecoder(parse_constant=_reject_constant).decode
+# A run of 19 digits or more: orjson reads an integer outside 64 bits as a float, the standard
+# library as an int (which the engine then refuses, naming the field). Found as 19 zeros once
+# every digit is a zero (2 us on a decision request; a regular expression takes 45).
+_DIGITS_AS_ZEROS = bytes.maketrans(b"123456789", b"000000000")
+_LONG_NUMBER = b"0" * 19
 
 
 def decode_json(data: bytes):
-    """Parse JSON text; ApiProblem 400 if it is not UTF-8 JSON (NaN and Infinity refused)."""
+    """Parse JSON text; ApiProblem 400 if it is not UTF-8 JSON (NaN and Infinity refused).
+
+    orjson parses (about twice as fast as the standard library on a decision request); a text
+    it refuses, or one with a number of 19 digits or more, is parsed by the standard library,
+    so what is accepted, its values and every error message are the standard library's."""
     if not data.strip():
         raise ApiProblem(400, "malformed-request", "a JSON request body is required")
+    if _LONG_NUMBER not in data.translate(_DIGITS_AS_ZEROS):
+        try:
+            return orjson.loads(data)       # strict JSON: no NaN, no lone surrogate, UTF-8 only
+        except orjson.JSONDecodeError:
+            pass
     try:
         value = _decode(data.decode("utf-8"))
         if _SURROGATE_ESCAPE.search(data):

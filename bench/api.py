@@ -18,7 +18,9 @@ requests/s and latency percentiles (after a 2 s warm-up):
 its digest, the answer reused for a second) instead of one from the configuration.
 `--trace` asks for each decision's trace (`?trace=true`). Each line also shows the CPU
 the server process(es) used per request (Linux; from /proc), which depends less on what
-else the machine runs than requests/s does, and the load average before the run.
+else the machine runs than requests/s does, split by thread: the I/O loop (waitress's main
+thread), the batches (the micro-batcher's thread: reading stored accounts, `decide_batch`) and
+the request threads (WSGI, Flask, JSON, checks, answers); and the load average before the run.
 
 The load comes from `wrk` when it is installed (`apt-get install wrk`; a C client that
 needs little CPU), else from Python threads with http.client (`--client python`,
@@ -204,17 +206,37 @@ def drive_wrk(port, requests, connections, duration) -> dict:
             "errors": errors}
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """CPU time (user + system) of process `pid` and all its descendants; None if unknown."""
+BATCHER = "arrears-batcher"     # the micro-batcher thread's name for the OS (arrears.api.batcher)
+
+
+def cpu_by_thread(pid: int) -> dict | None:
+    """CPU time (user + system, seconds) of process `pid` and all its descendants, by thread:
+    `io` (each process's main thread: waitress's I/O loop, or a watching parent), `batches` (the
+    micro-batcher: reading stored accounts and evaluating batches) and `requests` (the request
+    threads: HTTP parsing in WSGI, JSON, checks, answers); None if unknown (not Linux)."""
+    out = {"io": 0.0, "batches": 0.0, "requests": 0.0}
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         for task in os.listdir(f"/proc/{pid}/task"):
-            for child in Path(f"/proc/{pid}/task/{task}/children").read_text().split():
-                total += cpu_seconds(int(child)) or 0.0
-        return total
+            base = f"/proc/{pid}/task/{task}"
+            fields = Path(f"{base}/stat").read_text().rsplit(")", 1)[1].split()
+            kind = ("io" if int(task) == pid else
+                    "batches" if Path(f"{base}/comm").read_text().strip() == BATCHER else "requests")
+            out[kind] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            for child in Path(f"{base}/children").read_text().split():
+                for k, v in (cpu_by_thread(int(child)) or {}).items():
+                    out[k] += v
+        return out
     except (OSError, ValueError, IndexError):
         return None
+
+
+def cpu_line(before: dict | None, after: dict | None, requests: int) -> str:
+    """`server CPU x ms/req (I/O threads a, batches b, request threads c)`, or "" if unknown."""
+    if before is None or after is None or not requests:
+        return ""
+    per = {k: (after[k] - before[k]) / requests * 1000 for k in after}
+    return (f"   server CPU {sum(per.values()):.2f} ms/req (I/O {per['io']:.2f}, batches {per['batches']:.2f}, "
+            f"request threads {per['requests']:.2f})")
 
 
 def main() -> int:
@@ -266,15 +288,13 @@ def main() -> int:
                 load = os.getloadavg()[0]
                 if args.client == "wrk":
                     drive_wrk(port, requests, args.connections, 2)                  # warm-up
-                    cpu0 = cpu_seconds(server.pid)
+                    cpu0 = cpu_by_thread(server.pid)
                     r = drive_wrk(port, requests, args.connections, int(args.duration))
                 else:
                     drive(port, requests, args.connections, args.clients, 2.0)      # warm-up
-                    cpu0 = cpu_seconds(server.pid)
+                    cpu0 = cpu_by_thread(server.pid)
                     r = drive(port, requests, args.connections, args.clients, args.duration)
-                cpu1 = cpu_seconds(server.pid)
-                cpu = (f"   server CPU {(cpu1 - cpu0) / r['requests'] * 1000:.2f} ms/req"
-                       if cpu0 is not None and cpu1 is not None and r["requests"] else "")
+                cpu = cpu_line(cpu0, cpu_by_thread(server.pid), r["requests"])
                 print(f"{label:34s} {r['rps']:8.0f} req/s   p50 {r['p50']:6.1f} ms   p95 {r['p95']:6.1f} ms"
                       f"   p99 {r['p99']:6.1f} ms   errors {r['errors']}{cpu}   (load before {load:.2f})")
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics") as resp:

@@ -168,6 +168,7 @@ def main(argv=None) -> None:
              "accounts search (email)": f"/accounts?email={email.upper()}",
              "accounts search (name, full)": f"/accounts?name={name.upper()}",
              "accounts search (name, 3 letters)": f"/accounts?name={name[:3].lower()}",
+             "accounts search (name, later word)": f"/accounts?name={name.split()[-1][:4].upper()}",
              "accounts search (stage)": "/accounts?stage=legal_warning",
              "accounts search (status held)": "/accounts?status=held",
              "accounts search (segment)": "/accounts?segment=punctual",

@@ -1,7 +1,7 @@
 """The decision explorer: find an account, and see why it is treated as it is.
 
-`/accounts?q=…&email=…&stage=…&status=…` finds accounts by id (prefix), debtor id or account
-manager, by contact email, by the stage and status of their latest decision (filters combine; a
+`/accounts?q=…&name=…&email=…&stage=…&status=…` finds accounts by id (prefix), debtor id or
+account manager, by the start of any word of the debtor's name, by contact email, by the stage and status of their latest decision (filters combine; a
 page at a time, `after` the last id shown; `accountreads.search`), and by the policy segment they
 are in now (computed from the candidates' facts, a bounded number per page). `/accounts/<id>`
 shows the account as the engine sees it now under the active policy: balance, invoices and
@@ -93,7 +93,7 @@ def _in_segment(state, policy, segment: str, filters: dict, after: str | None):
     from arrears.engine.facts.compute import Facts
     from arrears.engine.store import accountreads
     from arrears.engine.store.db import read_transaction
-    now = int(datetime.now(timezone.utc).timestamp())
+    now = int(state.now().timestamp())
     found, read = [], 0
     while read < SEGMENT_BUDGET:
         with read_transaction(state.store.engine) as conn:
@@ -126,7 +126,7 @@ def account(account_id: str):
     except UnknownAccount:
         abort(404, description=f"No account {account_id!r} is stored.")
     policy = state.policies.active()
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = state.now()
     decision = decide(acct, events, policy, now)
     steps = {"stages": [], "checks": [], "offers": [], "factors": {}, "other": []}
     for t in decision.trace:

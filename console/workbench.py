@@ -221,8 +221,10 @@ def approve(digest: str):
     proposal = approve_proposal(digest)
     if proposal is None:
         return redirect(url_for(".workbench"), 303)
-    flash(f"Approved the proposal of {proposal['by']}: it is the active policy now; every account will be "
-          "decided again at the next tick.", "ok")
+    what = (f"challenger {proposal['arm']} of experiment {proposal['experiment']} is promoted and its policy"
+            if proposal.get("experiment") else "it")
+    flash(f"Approved the proposal of {proposal['by']}: {what} is the active policy now; every account will "
+          "be decided again at the next tick.", "ok")
     return redirect(url_for(".workbench"), 303)
 
 

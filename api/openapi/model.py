@@ -20,8 +20,9 @@ from arrears.engine.domain.model import (
     NOTE_MAX,
     TIMEZONES,
 )
+from arrears.engine.domain.kinds import DEBTOR_FACING_KINDS
 from arrears.engine.domain.money import AMOUNT_PATTERN
-from arrears.engine.domain.requests import MAX_TEXT, WEEKDAYS, WISH_CHANNELS
+from arrears.engine.domain.requests import WEEKDAYS
 
 
 def ref(name: str) -> dict:
@@ -138,7 +139,8 @@ REPRESENTATIVE = _object({
 WISHES = {**_object({
     "hours": nullable(_HOURS),
     "days": nullable({"type": "array", "minItems": 1, "items": {"enum": list(WEEKDAYS)}}),
-    "channels": nullable({"type": "array", "minItems": 1, "items": {"enum": list(WISH_CHANNELS)}}),
+    # the live table: the debtor-facing kinds plugins add count
+    "channels": nullable({"type": "array", "minItems": 1, "items": {"enum": DEBTOR_FACING_KINDS}}),
     "no_contact_at_work": {"type": "boolean"},
     "working_hours": nullable(_HOURS),
     "language": nullable({"type": "string", "pattern": "^[a-z]{2}$"}),

@@ -46,10 +46,35 @@ Items of one batch are evaluated together, as the scheduled tick evaluates a
 portfolio: accounts sharing a `debtor_id` count each other's contacts toward per-debtor
 caps. Account ids must be unique within a batch."""
 
+_ITEM_KEYS = frozenset(("account", "events"))
+
+
+def _plain_item(item) -> bool:
+    """`{"account": {…}[, "events": [{…}, …]]}` and nothing else."""
+    if type(item) is not dict or type(item.get("account")) is not dict or not item.keys() <= _ITEM_KEYS:
+        return False
+    events = item.get("events", [])
+    return type(events) is list and all(type(e) is dict for e in events)
+
+
+def fast_envelope(body, settings) -> bool:
+    """True if `body` surely matches its envelope as the envelope validator sees it (accounts
+    and events loosened to objects): the common shapes, an account with its events or `items`
+    of them, without `at`, `policy` or `candidate`. A plain check, about 40 times faster than
+    jsonschema on one account; anything else (False) goes through jsonschema, which words
+    the errors."""
+    if type(body) is not dict:
+        return False
+    if "items" not in body:
+        return _plain_item(body)
+    items = body["items"]
+    return (len(body) == 1 and type(items) is list and 1 <= len(items) <= settings.max_batch_items
+            and all(_plain_item(item) for item in items))
+
 
 @resource.route("POST", "/v1/decide", roles=INTEGRATOR + COMPLIANCE, summary="Decide for accounts you send",
                 description=DESCRIPTION, query=(TRACE,),
-                body=(("items", "DecideBatchRequest"), (None, "DecideRequest")),
+                body=(("items", "DecideBatchRequest"), (None, "DecideRequest")), fast_body=fast_envelope,
                 responses={200: ("The decision, or the decisions of a batch",
                                  {"oneOf": [ref("Decision"), ref("DecideBatchResponse")]})})
 def decide(call):

@@ -9,7 +9,8 @@ redefined: a plugin cannot redefine a built-in kind, and a kind registered again
 declared on the same terms (by whichever plugin), so a code keeps its meaning for the life of
 the process.
 
-`CHANNEL_KINDS`, `KIND_CODES`, `WRITTEN_KINDS` and `RETRY_AFTER_HOURS` are the tables every
+`CHANNEL_KINDS`, `KIND_CODES`, `WRITTEN_KINDS`, `DEBTOR_FACING_KINDS` (what a debtor's wish
+can name) and `RETRY_AFTER_HOURS` are the tables every
 other module reads (through `domain.model` and `domain.batch`, which re-export them); they
 are extended in place, so a module that imported them sees the kinds registered later.
 `BUILTIN_NAMES` (and the `BUILTIN_*` views) never change: the committed JSON Schemas are
@@ -100,12 +101,14 @@ BUILTIN_KINDS = (
 BUILTIN_NAMES = tuple(k.name for k in BUILTIN_KINDS)
 BUILTIN_WRITTEN = tuple(k.name for k in BUILTIN_KINDS if k.written)
 BUILTIN_RETRY_HOURS = {k.name: k.retry_after_hours for k in BUILTIN_KINDS}
+BUILTIN_DEBTOR_FACING = tuple(k.name for k in BUILTIN_KINDS if k.debtor_facing)
 
 # The tables, extended in place by `register` (append-only).
 KINDS: dict[str, ChannelKind] = {k.name: k for k in BUILTIN_KINDS}
 CHANNEL_KINDS: list[str] = list(BUILTIN_NAMES)
 KIND_CODES: dict[str, int] = {name: i for i, name in enumerate(CHANNEL_KINDS)}
 WRITTEN_KINDS: list[str] = list(BUILTIN_WRITTEN)
+DEBTOR_FACING_KINDS: list[str] = list(BUILTIN_DEBTOR_FACING)     # what a debtor's wish can name
 RETRY_AFTER_HOURS: dict[str, int] = dict(BUILTIN_RETRY_HOURS)
 
 
@@ -142,6 +145,8 @@ def register(kinds: Iterable[ChannelKind]) -> tuple[ChannelKind, ...]:
         RETRY_AFTER_HOURS[kind.name] = kind.retry_after_hours
         if kind.written:
             WRITTEN_KINDS.append(kind.name)
+        if kind.debtor_facing:
+            DEBTOR_FACING_KINDS.append(kind.name)
     return kinds
 
 

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from arrears.engine.domain.errors import InputError
+from arrears.engine.domain.kinds import BUILTIN_DEBTOR_FACING, DEBTOR_FACING_KINDS
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALL_DAYS = (1 << 7) - 1
-# The debtor-facing channel kinds a wish can name (webhooks and tasks never reach the debtor).
-WISH_CHANNELS = ("email", "sms", "letter", "call")
+# The built-in debtor-facing channel kinds a wish can name (webhooks and tasks never reach the
+# debtor); `wish_channels()` adds the debtor-facing kinds plugins registered.
+WISH_CHANNELS = BUILTIN_DEBTOR_FACING          # ("email", "sms", "letter", "call")
 # When the debtor asks not to be contacted at work but gives no working hours: the ACCC/ASIC
 # guideline's default working day (part 2 s4), Monday to Friday.
 DEFAULT_WORKING_HOURS = (9 * 60, 17 * 60)
@@ -27,6 +29,12 @@ _PHONE = re.compile(r"^\+?[0-9 ()./-]+$")
 _TIME = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 _LANG = re.compile(r"^[a-z]{2}$")
 MAX_TEXT = 500
+
+
+def wish_channels() -> tuple[str, ...]:
+    """The channel kinds a wish can name: every registered kind that reaches the debtor, the
+    built-in ones (`WISH_CHANNELS`) first, then those plugins added (WhatsApp, push, …)."""
+    return tuple(DEBTOR_FACING_KINDS)
 
 
 def _keys(data, allowed, where):
@@ -151,12 +159,12 @@ class Wishes:
                 days |= 1 << WEEKDAYS.index(day)
         channels = data.get("channels")
         if channels is not None:
+            known = wish_channels()
             if not isinstance(channels, list) or not channels:
-                raise InputError(f"expected a non-empty list of {', '.join(WISH_CHANNELS)}",
-                                 f"{where}.channels")
+                raise InputError(f"expected a non-empty list of {', '.join(known)}", f"{where}.channels")
             for i, kind in enumerate(channels):
-                if kind not in WISH_CHANNELS:
-                    raise InputError(f"expected one of {', '.join(WISH_CHANNELS)}; got {kind!r}",
+                if kind not in known:
+                    raise InputError(f"expected one of {', '.join(known)}; got {kind!r}",
                                      f"{where}.channels[{i}]")
         at_work = data.get("no_contact_at_work", False)
         if not isinstance(at_work, bool):

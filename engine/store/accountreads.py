@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from sqlalchemy import and_, func, literal_column, or_, select
 
+from arrears.engine.store import namewords
 from arrears.engine.store.codec import account_from_row
 from arrears.engine.store.db import chunks
-from arrears.engine.store.schema import accounts, events, invoices
+from arrears.engine.store.schema import account_words, accounts, events, invoices
 
 
 def account(conn, account_id: str):
@@ -90,22 +91,6 @@ def email_of(conn):
     return literal_column("lower(json_extract(accounts.contact, '$.email'))")
 
 
-def name_of(conn):
-    """SQL expression of an account's lower-cased contact name: the expression of the
-    `ix_accounts_name` index (revision 0017), written as that index is (in the "C" collation on
-    PostgreSQL, so a prefix's range is byte order there as on SQLite)."""
-    if conn.dialect.name == "postgresql":
-        return literal_column("lower(accounts.contact::jsonb ->> 'name') COLLATE \"C\"")
-    return literal_column("lower(json_extract(accounts.contact, '$.name'))")
-
-
-def name_starts(conn, prefix: str):
-    """The condition "the contact's name starts with `prefix`, in any case": a range of the
-    `ix_accounts_name` index (the prefix lower-cased by the database, as the index is)."""
-    low = func.lower(prefix.strip())
-    return and_(name_of(conn) >= low, name_of(conn) < low.concat("\U0010ffff"))
-
-
 def _status(status: str):
     from arrears.engine.store.schema import decisions
     # The decision key ends with the rules holding the account back, after the last `|`
@@ -121,6 +106,30 @@ def _status(status: str):
     return accounts.c.decision_id.is_(None)
 
 
+def _by_name(conn, base, probe: str, named, after: str | None, limit: int):
+    """A search by name in the index's order (the matched word, then acct_no): a page is the next
+    entries of the probe's range, however many names share the prefix; an account whose name has
+    two words starting with the probe is listed under the first (`namewords.first_match`) only;
+    `after` continues after that account's entry."""
+    word, no = account_words.c.word, account_words.c.acct_no
+    key = None
+    if after is not None:
+        last = conn.execute(select(accounts.c.acct_no, named.label("name"))
+                            .where(accounts.c.id == after)).one_or_none()
+        if last is not None:
+            key = (namewords.first_match(last.name, probe) or "", last.acct_no)
+    rows = []
+    while len(rows) < limit:
+        stmt = base if key is None else base.where(or_(word > key[0], and_(word == key[0], no > key[1])))
+        got = conn.execute(stmt.order_by(word, no).limit(limit)).all()
+        rows += [r for r in got if namewords.first_match(r.name, probe) == r.matched]
+        if len(got) < limit:
+            break
+        key = (got[-1].matched, got[-1].acct_no)
+    rows = rows[:limit]
+    return rows, (rows[-1].id if len(rows) == limit else None)
+
+
 def search(conn, *, text: str | None = None, email: str | None = None, name: str | None = None,
            stage: str | None = None, status: str | None = None, after: str | None = None, limit: int = 50):
     """Accounts matching every filter given, by id, after the id `after`, at most `limit`, with
@@ -128,8 +137,10 @@ def search(conn, *, text: str | None = None, email: str | None = None, name: str
     `after` of the following page, or None at the end.
 
     `text`: the id starts with it, or the debtor id or account manager is it; `email`: the
-    contact's email, any case; `name`: the contact's name starts with it, any case (without `text`,
-    the rows come in the name's order, then acct_no, and `after` continues after that account);
+    contact's email, any case; `name`: each word of it starts a word of the contact's name, any
+    case (`namewords`; without `text`, the rows come in the index's order, by the name's word that
+    the typed word read (`namewords.probe`) starts, then acct_no, and `after` continues after that
+    account);
     `stage`: the latest decision's stage; `status`: one of STATUSES.
     Text, email and name are each read from an index, never by reading every account's JSON. A search
     by stage or status alone reads at most SCAN_WINDOW accounts per page (in id order) and, when
@@ -147,14 +158,24 @@ def search(conn, *, text: str | None = None, email: str | None = None, name: str
             accounts.c.debtor_id, accounts.c.account_manager, accounts.c.next_evaluation_at,
             decisions.c.stage, decisions.c.action_type, decisions.c.channel, decisions.c.evaluated_at,
             shown.label("email"), named.label("name"))
-    base = select(*cols).select_from(accounts.outerjoin(decisions, decisions.c.id == accounts.c.decision_id))
-    by_name = bool(name) and not text
+    joined = accounts.outerjoin(decisions, decisions.c.id == accounts.c.decision_id)
+    typed = namewords.words(name)
+    if name and not typed:
+        return [], None                        # nothing but punctuation: no word to match
+    by_name = bool(typed) and not text
+    if by_name:
+        probe, others = namewords.probe(conn, typed)
+        base = (select(*cols, account_words.c.word.label("matched"))
+                .select_from(account_words.join(joined, accounts.c.acct_no == account_words.c.acct_no))
+                .where(namewords.starts(account_words.c.word, probe),
+                       *(namewords.has_word(accounts.c.acct_no, w) for w in others)))
+    else:
+        base = select(*cols).select_from(joined).where(
+            *(namewords.has_word(accounts.c.acct_no, w) for w in typed))
     if after is not None and not by_name:
         base = base.where(accounts.c.id > after)
     if email:
         base = base.where(email_of(conn) == email.strip().lower())
-    if name:
-        base = base.where(name_starts(conn, name))
     if stage:
         base = base.where(decisions.c.stage == stage)
     if status:
@@ -169,16 +190,7 @@ def search(conn, *, text: str | None = None, email: str | None = None, name: str
         rows = sorted(found.values(), key=lambda r: r.id)[:limit]
         return rows, (rows[-1].id if len(rows) == limit else None)
     if by_name:
-        # In the index's order (the name, then acct_no): a page is the next `limit` entries of its
-        # range, however many names share the prefix; `after` continues after that account's entry.
-        if after is not None:
-            last = conn.execute(select(name_of(conn).label("n"), accounts.c.acct_no)
-                                .where(accounts.c.id == after)).one_or_none()
-            if last is not None:
-                base = base.where(or_(name_of(conn) > last.n,
-                                      and_(name_of(conn) == last.n, accounts.c.acct_no > last.acct_no)))
-        rows = conn.execute(base.order_by(name_of(conn), accounts.c.acct_no).limit(limit)).all()
-        return rows, (rows[-1].id if len(rows) == limit else None)
+        return _by_name(conn, base, probe, named, after, limit)
     if email:
         rows = conn.execute(ordered(base)).all()
         return rows, (rows[-1].id if len(rows) == limit else None)

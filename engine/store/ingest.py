@@ -13,7 +13,7 @@ from sqlalchemy import Connection, bindparam, delete, select, update
 
 from arrears.engine.domain.errors import InputError
 from arrears.engine.domain.model import Account, Event
-from arrears.engine.store import audit
+from arrears.engine.store import audit, namewords
 from arrears.engine.store.codec import (
     EVENT_COLUMNS,
     EVENT_INSERT_COLUMNS,
@@ -103,6 +103,7 @@ def upsert_accounts(conn: Connection, batch: list[Account], now: int) -> UpsertR
             book.release("accounts", old_seq, (no,), old_seal, old_content)
         _release_invoices(conn, book, [existing[aid][0] for aid in changed])
     numbers = {**{aid: row[0] for aid, row in existing.items()}, **lookup(conn, new)}
+    _name_words(conn, latest, existing, new, changed, numbers)
     for aid in new + changed:
         book.add("accounts", (numbers[aid],), seal[aid], content[aid])
     rows = []
@@ -115,6 +116,16 @@ def upsert_accounts(conn: Connection, batch: list[Account], now: int) -> UpsertR
     audit.append(conn, "accounts.upserted", "accounts", _upsert_body(prepared, new, changed), now,
                  seals=book, expect_seq=seq)
     return UpsertReport(len(new), len(changed), len(existing) - len(changed), len(rows), seq)
+
+
+def _name_words(conn: Connection, latest: dict, existing: dict, new: list, changed: list, numbers: dict) -> None:
+    """Write the name words (`namewords`) of the new accounts and of the changed ones whose name
+    changed."""
+    contact_at = 5 + list(ACCOUNTS.columns).index("contact")    # after acct_no, digest, created_at, seq, seal
+    renamed = [aid for aid in changed
+               if namewords.name_of_contact(existing[aid][contact_at]) != latest[aid][1].contact.name]
+    namewords.replace(conn, {numbers[aid]: latest[aid][1].contact.name for aid in new}, fresh=True)
+    namewords.replace(conn, {numbers[aid]: latest[aid][1].contact.name for aid in renamed})
 
 
 def _release_invoices(conn: Connection, book: SealBook, acct_nos: list) -> None:

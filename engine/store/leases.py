@@ -13,6 +13,11 @@ so two processes racing for it can never both win, on SQLite or PostgreSQL. Leas
 are wall-clock seconds (fractional), independent of the instant a tick decides at.
 Acting once does not depend on the lease (see docs/tick.md): it only keeps two
 processes from doing the same work twice.
+
+A job kept as a snapshot (the console's what-if) is claimed with the lease of the snapshot's
+name, in the transaction that records the job (`snapshots.start_job`, `snapshots.keep_job`):
+one process runs it, the others join it, and a claim its process stopped renewing is taken
+over once it has expired.
 """
 from __future__ import annotations
 
@@ -42,6 +47,30 @@ class LeaseState:
     holder: str
     expires_at: float
     acquired_at: float
+
+
+def take(conn: Connection, name: str, holder: str, now: float, ttl: float) -> bool:
+    """Take or renew lease `name` for `holder` until `now + ttl` inside the caller's write
+    transaction (so what the caller writes with it commits, or not, together); True if
+    `holder` has it now (it was free, expired, or already theirs)."""
+    return _upsert(conn, name, holder, now, ttl) == 1
+
+
+def give_up(conn: Connection, name: str, holder: str, now: float) -> bool:
+    """End `holder`'s lease `name` at `now` inside the caller's transaction; True if it was theirs."""
+    stmt = update(leases).where(leases.c.name == name, leases.c.holder == holder).values(expires_at=now)
+    return conn.execute(stmt).rowcount == 1
+
+
+def held(conn: Connection, name: str, now: float) -> LeaseState | None:
+    """Lease `name` if someone holds it at `now` (None if free, expired or never taken)."""
+    row = conn.execute(select(leases).where(leases.c.name == name, leases.c.expires_at > now)).one_or_none()
+    return None if row is None else LeaseState(row.name, row.holder, row.expires_at, row.acquired_at)
+
+
+def holder_of(conn: Connection, name: str) -> str | None:
+    """Who took lease `name` last, whether or not it has expired (None if it never was)."""
+    return conn.execute(select(leases.c.holder).where(leases.c.name == name)).scalar_one_or_none()
 
 
 def _upsert(conn: Connection, name: str, holder: str, now: float, ttl: float):
@@ -76,15 +105,13 @@ def acquire(engine, name: str, holder: str, now: float, ttl: float) -> bool:
     One write transaction, committed before returning.
     """
     with write_transaction(engine) as conn:
-        return _upsert(conn, name, holder, now, ttl) == 1
+        return take(conn, name, holder, now, ttl)
 
 
 def release(engine, name: str, holder: str, now: float) -> bool:
     """Give the lease up at once if `holder` still has it; True if it did."""
     with write_transaction(engine) as conn:
-        stmt = (update(leases).where(leases.c.name == name, leases.c.holder == holder)
-                .values(expires_at=now))
-        return conn.execute(stmt).rowcount == 1
+        return give_up(conn, name, holder, now)
 
 
 def state(engine, name: str) -> LeaseState | None:

@@ -299,6 +299,17 @@ api_keys = Table(
     Column("seal", Text),                            # the row's seal
 )
 
+# The words of each account's contact name (0019; engine/store/namewords.py): the decision
+# explorer finds a name by any word's start from a range of the primary key. On PostgreSQL the
+# words compare in the "C" collation (code point order, as SQLite's binary order).
+account_words = Table(
+    "account_words", metadata,
+    Column("word", Text().with_variant(Text(collation="C"), "postgresql"), primary_key=True),
+    Column("acct_no", Integer, ForeignKey("accounts.acct_no"), primary_key=True),
+    Index(None, "acct_no", "word"),
+    sqlite_with_rowid=False,
+)
+
 # Small named values the service keeps between restarts (0007): the console's session
 # signing key, the demo login. Never policy or account data.
 settings = Table(

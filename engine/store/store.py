@@ -321,6 +321,28 @@ class Store:
         with read_transaction(self.engine) as conn:
             return snapshots.get(conn, name)
 
+    def start_job(self, name: str, holder: str, *, ttl: float, meta: dict) -> dict | None:
+        """Claim and record the job kept as snapshot `name` (`snapshots.start_job`) in one
+        transaction; None when `holder` claimed it, else the snapshot of the job running."""
+        from arrears.engine.store import snapshots
+        with write_transaction(self.engine) as conn:
+            return snapshots.start_job(conn, name, holder, now=time.time(), ttl=ttl, meta=meta)
+
+    def keep_job(self, name: str, holder: str, body: str = "", *, ttl: float, seconds: float, meta: dict,
+                 end: bool = False) -> bool:
+        """Write `holder`'s job progress or outcome (`snapshots.keep_job`) in its own transaction;
+        False when the claim is no longer theirs."""
+        from arrears.engine.store import snapshots
+        with write_transaction(self.engine) as conn:
+            return snapshots.keep_job(conn, name, holder, body, now=time.time(), ttl=ttl, seconds=seconds,
+                                      meta=meta, end=end)
+
+    def job_holder(self, name: str) -> str | None:
+        """Who holds the claim on the job kept as snapshot `name` now (None: nobody)."""
+        from arrears.engine.store import snapshots
+        with read_transaction(self.engine) as conn:
+            return snapshots.job_holder(conn, name, time.time())
+
     @property
     def users(self):
         """The console's users and the service's kept settings (`arrears.engine.store.users.Users`)."""

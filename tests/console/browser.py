@@ -81,24 +81,26 @@ def _compute_dashboard(url: str) -> None:
 
 
 @contextlib.contextmanager
-def served(db_path, cwd, *, scheduler: bool = True):
+def served(db_path, cwd, *, scheduler: bool = True, has_users: bool = False):
     """`arrears serve --demo` on a free port over the SQLite file `db_path`: (base URL, (user, password)).
-    `scheduler=False`: `--no-scheduler` (no tick of its own; see `demo_with_calls`)."""
+    `scheduler=False`: `--no-scheduler` (no tick of its own; see `demo_with_calls`).
+    `has_users`: the database already has console users, so serve prints no demo login (None)."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARREARS_")}
     proc = subprocess.Popen([sys.executable, "-m", "arrears.engine", "serve", "--demo", "--port", str(port),
                              "--db", f"sqlite:///{db_path}", *([] if scheduler else ["--no-scheduler"])],
                             stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
     try:
-        login, log, deadline = None, [], time.monotonic() + 120
+        login, log, up, deadline = None, [], False, time.monotonic() + 120
         while time.monotonic() < deadline and proc.poll() is None:
             line = proc.stderr.readline()
             log.append(line)
             found = re.search(r"demo console login \(admin\): (\S+) / (\S+)", line)
             login = login or (found and (found[1], found[2]))
             if "arrears API on" in line:
+                up = True
                 break
-        assert login, "".join(log)
+        assert up and (login or has_users), "".join(log)
         yield f"http://127.0.0.1:{port}", login
     finally:
         proc.send_signal(signal.SIGTERM)

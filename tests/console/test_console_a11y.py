@@ -22,6 +22,7 @@ ALL: list = []          # every page's violations, the minor and moderate too (s
 # Page -> its path; the account pages take the first account the explorer lists.
 PAGES = {"accounts": "/accounts?q=ACC0000001", "queue": "/queue", "dashboard": "/dashboard", "users": "/admin/users",
          "keys": "/admin/keys", "audit": "/admin/audit", "tick runs": "/admin/ticks"}
+SHOTS = {"users": "users", "tick runs": "ticks"}          # the pages no other browser test pictures
 RUN_AXE = """
 const done = arguments[arguments.length - 1];
 axe.run(document, {iframes: false})
@@ -64,6 +65,8 @@ def test_no_console_page_has_serious_accessibility_violations(tmp_path):
         for name, path in PAGES.items():
             driver.get(base + path)
             found[name] = _violations(driver)
+            if name in SHOTS:
+                screenshot(driver, tmp_path, SHOTS[name])
         driver.get(base + PAGES["accounts"])
         account = driver.find_element(By.CSS_SELECTOR, "table a[href^='/accounts/']").get_attribute("href")
         driver.get(account)

@@ -67,6 +67,10 @@ def test_role_disable_enable_and_password(app, demo_store):
 
 def test_an_admin_cannot_lock_themselves_out(app, demo_store):
     admin = _as(app, "admin")
+    page = admin.get("/admin/users").get_data(as_text=True)
+    assert "Disable admin" not in page and "Role of admin<" not in page                     # not offered
+    assert "Disable agent" in page and "Role of agent<" in page
+    assert "You: another admin may change your role or disable you." in page
     _post(admin, "/admin/users/admin", action="disable")
     assert "You cannot disable yourself" in admin.get("/admin/users").get_data(as_text=True)
     _post(admin, "/admin/users/admin", action="role", role="agent")

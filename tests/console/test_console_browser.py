@@ -3,6 +3,10 @@ login, find an account, read why it is treated as it is. Screenshots of each pag
 every run (docs/console.md shows them; ARREARS_UPDATE_SCREENSHOTS=1 copies them into docs/console/)."""
 from __future__ import annotations
 
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from tests.console.browser import chromium, console_errors, demo_with_calls, screenshot, served
@@ -205,4 +209,63 @@ def test_htmx_updates_the_search_results_and_the_queue_row_without_a_page_load(t
         assert "leaves the queue once decided again" in item().text
         assert not item().find_elements(By.CSS_SELECTOR, "tr.work")
         assert driver.execute_script("return window.notReloaded === true")
+        assert console_errors(driver) == []
+
+
+def test_an_agent_claims_a_call_records_a_promise_and_the_account_leaves_the_queue(tmp_path):
+    """The collector's whole round from the keyboard: claim the top call, open its work page,
+    choose "promise to pay", type the amount and the date, record it; the account is decided
+    again at once (the console launches a tick), leaves the queue, and its decision shows the
+    promise's pause with its date."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    db = tmp_path / "demo.db"
+    demo_with_calls(db)
+    added = subprocess.run([sys.executable, "-m", "arrears.engine", "users", "add", "collector", "--role", "agent",
+                            "--password-stdin", "--db", f"sqlite:///{db}"],
+                           input="collector-pass-2026\n", capture_output=True, text=True)
+    assert added.returncode == 0, added.stderr
+    with served(db, tmp_path, scheduler=False, has_users=True) as (base, _), chromium() as driver:
+        driver.get(base + "/login")
+        driver.find_element(By.ID, "username").send_keys("collector")
+        driver.find_element(By.ID, "password").send_keys("collector-pass-2026", Keys.ENTER)
+        _arrive(driver, base + "/accounts")
+        driver.find_element(By.CSS_SELECTOR, "nav a[href='/queue']").click()
+        _arrive(driver, base + "/queue")
+        items = driver.find_elements(By.CSS_SELECTOR, "table tbody[id^='queue-']")
+        assert items, "the demo's queue has no call: " + driver.find_element(By.TAG_NAME, "main").text
+        account = items[0].get_attribute("id").removeprefix("queue-")
+        button = items[0].find_element(By.CSS_SELECTOR, "form button")
+        assert button.text.startswith("Claim")
+        button.send_keys(Keys.ENTER)                                        # claim it from the keyboard
+        wait_until(lambda: driver.find_element(By.ID, "queue-mine").text == f"You hold: {account}.",
+                   30, 0.05, what="the claim")
+        driver.get(f"{base}/queue/{account}")                               # its work page
+        _arrive(driver, f"{base}/queue/{account}")
+        assert driver.find_element(By.ID, "outcome-h").text == "What happened"
+        driver.find_element(By.CSS_SELECTOR, "input[name=outcome][value=promise]").send_keys(Keys.SPACE)
+        amount = driver.find_element(By.ID, "amount")
+        amount.send_keys("120.00")
+        until = driver.find_element(By.ID, "until")
+        promised = datetime.now(timezone.utc).date() + timedelta(days=10)
+        until.send_keys(promised.strftime("%m%d%Y"))                      # typed as mm/dd/yyyy
+        assert until.get_attribute("value") == promised.isoformat()
+        note = driver.find_element(By.ID, "note")
+        note.send_keys("pays in ten days")
+        _shot(driver, tmp_path, "work")
+        note.send_keys(Keys.ENTER)
+        _arrive(driver, base + "/queue")
+        flash = driver.find_element(By.TAG_NAME, "main").text
+        assert f"Promise to pay recorded for {account}" in flash, flash
+
+        def left():
+            driver.get(base + "/queue")
+            return not driver.find_elements(By.ID, f"queue-{account}")
+        wait_until(left, 60, 0.5, what="the account decided again and out of the queue")
+        driver.get(f"{base}/accounts/{account}")
+        held = driver.find_element(By.CSS_SELECTOR, "section.decision ul").text
+        last_day = (promised + timedelta(days=2)).isoformat()            # the shipped policy's 2 days' tolerance
+        assert "pause.promise_to_pay" in held and f"last day {last_day}" in held, held
+        decision = driver.find_element(By.CSS_SELECTOR, "section.decision").text
+        assert "Promise to pay:" in decision and "120.00" in decision, decision
         assert console_errors(driver) == []

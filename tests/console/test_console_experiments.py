@@ -298,3 +298,21 @@ def test_a_stored_experiments_file_fills_the_start_form(world):
     assert "name: sms-first" in page and world["challenger"].digest in page
     assert client.get("/experiments?from=nothing").status_code == 404
     assert client.get("/experiments/nothing").status_code == 404
+
+
+def test_the_workbench_says_a_proposal_is_a_promotion_and_approving_it_there_promotes(world):
+    store, app = world["store"], world["app"]
+    maker = logged_in(app, "compliance")
+    assert _start(world, maker).status_code == 303
+    assert _post(maker, "/experiments/sms-first/propose", challenger="sms-first").status_code == 303
+    checker = _client(app, SECOND)
+    page = html.unescape(checker.get("/policies").get_data(as_text=True))
+    assert '<button type="submit" class="approve">Approve: promote challenger sms-first of experiment ' \
+           'sms-first</button>' in page
+    assert "Approve and activate" not in page           # no plain activation is pending
+    digest = world["challenger"].digest
+    assert _post(checker, f"/policies/{digest}/approve").status_code == 303
+    page = html.unescape(checker.get("/policies").get_data(as_text=True))
+    assert "challenger sms-first of experiment sms-first is promoted and its policy is the active policy" in page
+    assert store.experiments.get("sms-first")["status"] == "promoted"
+    assert store.active_policy()["digest"] == digest

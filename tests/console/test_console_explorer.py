@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 from datetime import datetime, timezone
 
+from arrears.api import create_app
 from arrears.engine.decisions.core import decide
 from arrears.engine.domain.model import Account, Event
 from tests.console.consolekit import log_in
@@ -33,10 +34,12 @@ def test_search_by_debtor_and_account_manager(app, demo_store):
     assert "No account matches" in client.get("/accounts?q=nothing-like-this").get_data(as_text=True)
 
 
-def test_the_account_page_shows_what_the_engine_decides(app, demo_store, monkeypatch):
+def test_the_account_page_shows_what_the_engine_decides(demo_store):
+    now = datetime(2026, 12, 1, 15, 0, 30, tzinfo=timezone.utc)        # the app's clock: the page decides then
+    app = create_app({"database_url": demo_store.url}, store=demo_store, clock=lambda: now)
     account, events = demo_store.get_account("ACC00000012")
     page = _logged_in(app, "agent").get("/accounts/ACC00000012").get_data(as_text=True)
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    assert "Decided 2026-12-01 15:00 UTC" in html.unescape(page)
     d = decide(account, events, app.extensions["arrears"].policies.active(), now)
     text = html.unescape(page)
     assert f"Priority {d.priority.score:.2f} of 100" in text

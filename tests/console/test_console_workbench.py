@@ -222,15 +222,16 @@ def test_a_job_that_fails_says_why(tmp_path):
 
 
 def test_a_job_whose_process_stopped_reads_as_interrupted(app, demo_store):
-    from arrears.console.whatifjobs import PREFIX, STALE_SECONDS
+    from arrears.console.whatifjobs import PREFIX
     meta = {"state": "running", "digest": "sha256:gone", "name": "default", "version": "9", "by": "x",
             "requested_at": "2026-12-01T00:00:00+00:00", "done": 10, "total": 500, "error": None,
             "runner": "another process", "finished_at": None}
-    demo_store.put_snapshot(PREFIX + "sha256:gone", "", computed_at=int(time.time()) - STALE_SECONDS - 5,
-                            seconds=1.0, meta=meta)
+    # kept as running, but nobody holds its claim (the process stopped and the claim lapsed)
+    demo_store.put_snapshot(PREFIX + "sha256:gone", "", computed_at=int(time.time()), seconds=1.0, meta=meta)
     page = _as(app, "manager").get("/policies/whatif/sha256:gone").get_data(as_text=True)
     assert "The what-if failed: it was interrupted" in page
-    demo_store.put_snapshot(PREFIX + "sha256:gone", "", computed_at=int(time.time()), seconds=1.0, meta=meta)
+    assert demo_store.start_job(PREFIX + "sha256:gone", "another process", ttl=60, meta=meta) is None
+    assert demo_store.keep_job(PREFIX + "sha256:gone", "another process", ttl=60, seconds=1.0, meta=meta)
     page = _as(app, "manager").get("/policies/whatif/sha256:gone").get_data(as_text=True)
     assert "10</span> of <span id=\"whatif-total\">500" in page      # another process's job, moving
     assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in page    # reloads without script

@@ -24,16 +24,16 @@ def test_a_new_database_is_created_at_head_with_sqlite_settings(store):
 # which schema.py cannot declare for both databases): it says so, and the test checks them itself.
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index "
                             "ix_accounts_email")
-@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index "
-                            "ix_accounts_name")
 def test_migrations_build_exactly_the_declared_schema(store):
     with store.engine.connect() as conn:
         diff = schema_diff(conn)
         email = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'ix_accounts_email'")\
             .scalar()
         name = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'ix_accounts_name'").scalar()
+        words = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'account_words'").scalar()
     assert diff == []
-    assert "lower(json_extract(contact, '$.name'))" in name
+    assert name is None                                      # 0019 dropped it: the name words replace it
+    assert "WITHOUT ROWID" in words
     assert "lower(json_extract(contact, '$.email'))" in email
 
 
@@ -95,3 +95,27 @@ def test_create_false_refuses_a_missing_file(tmp_path):
     with pytest.raises(Exception, match="no database file"):
         Store(f"sqlite:///{tmp_path / 'missing.db'}", create=False)
     assert not (tmp_path / "missing.db").exists()
+
+
+def test_upgrade_to_0019_fills_the_name_words_from_the_stored_contacts(db_url):
+    from dataclasses import replace
+
+    from arrears.engine.domain.model import Contact
+    from arrears.engine.store import accountreads
+    from arrears.engine.store.db import read_transaction
+    from tests.store.storekit import upsert_before_seals
+    engine = make_engine(db_url)
+    migrations.upgrade(engine, "0018")
+    engine.dispose()
+    names = {"N1": "Ada Lovelace", "N2": "Jean-Luc O'Brien", "N3": "ÖZTÜRK Ayşe", "N4": None}
+    with Store(db_url, upgrade=False) as old:
+        upsert_before_seals(old, [replace(Account(k, "EUR"), contact=Contact(name=v)) for k, v in names.items()], T0)
+    with Store(db_url) as new, read_transaction(new.engine) as conn:
+        assert new.schema_revision() == SCHEMA_HEAD
+        words = sorted(conn.exec_driver_sql("SELECT word, acct_no FROM account_words").all())
+        found = {q: [r.id for r in accountreads.search(conn, name=q)[0]]
+                 for q in ("lovelace", "luc", "brien", "öztürk", "ayşe ÖZ", "ada", "x")}
+    assert words == sorted([("ada", 1), ("lovelace", 1), ("jean", 2), ("luc", 2), ("o'brien", 2), ("brien", 2),
+                            ("öztürk", 3), ("ayşe", 3)])
+    assert found == {"lovelace": ["N1"], "luc": ["N2"], "brien": ["N2"], "öztürk": ["N3"], "ayşe ÖZ": ["N3"],
+                     "ada": ["N1"], "x": []}

@@ -139,9 +139,9 @@ def test_sqlite_finds_an_email_by_its_index(tmp_path):
     assert "ix_accounts_email" in plan and "SCAN accounts" not in plan, plan
 
 
-def _plan(conn, policy_or_call) -> str:
-    """EXPLAIN QUERY PLAN of the first statement a read runs (the queue's for the call channel, by
-    default), taken on its way to the real connection."""
+def _plan(conn, policy_or_call, which: int = 0) -> str:
+    """EXPLAIN QUERY PLAN of the first statement a read runs (or of statement `which`; the queue's
+    for the call channel, by default), taken on its way to the real connection."""
     captured = []
 
     class Spy:
@@ -157,7 +157,7 @@ def _plan(conn, policy_or_call) -> str:
         decisionreads.due_contacts(Spy(), ["call"], 2**40, 100, policy_or_call.digest)
     # With its parameters bound as they are when it runs (an index on an expression serves only
     # the same expression: a parameter where the index has a literal is not).
-    compiled = captured[0].compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    compiled = captured[which].compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params = tuple(compiled.params[name] for name in compiled.positiontup)
     return "\n".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), params))
 
@@ -186,9 +186,14 @@ def test_the_explorer_search_by_email_stage_and_status(ticked):
         assert found == [r.id for r in every if r.stage == stage and r.action_type is not None] and found
 
 
-def test_sqlite_finds_a_name_by_its_start_from_the_index(tmp_path):
-    """The explorer's name search (0017's expression index): a range of the index, not a scan."""
+def test_sqlite_finds_a_name_by_any_words_start_from_the_index(tmp_path):
+    """The explorer's name search (0019's name words): a range of the words' primary key for the
+    longest typed word, the other through the acct_no index; no scan of the accounts."""
     from arrears.engine.store import accountreads
     with Store(f"sqlite:///{tmp_path / 'n.db'}") as store, read_transaction(store.engine) as conn:
-        plan = _plan(conn, lambda spy: accountreads.search(spy, name="Ada Lo", limit=50))
-    assert "ix_accounts_name" in plan and "SCAN accounts" not in plan, plan
+        search = lambda spy: accountreads.search(spy, name="Ada Lovel", limit=50)     # noqa: E731
+        counts = [_plan(conn, search, 0), _plan(conn, search, 1)]     # which typed word's range to read
+        plan = _plan(conn, search, 2)
+    assert all("SEARCH account_words USING PRIMARY KEY (word>? AND word<?)" in c for c in counts), counts
+    assert "SEARCH account_words USING PRIMARY KEY (word>? AND word<?)" in plan, plan
+    assert "ix_account_words_acct_no_word" in plan and "SCAN accounts" not in plan, plan
