@@ -2,10 +2,11 @@
 
 `bench/fingerprint.py` decides the generated bench portfolio at three moments and digests
 every account's full `Decision` JSON (action, stage, channel, priority, holds and their
-reasons, next evaluation, the trace). The digests below were written by main before
-decide_batch was made faster (December 2026: the second guardrail pass on its own rows,
+reasons, next evaluation, the trace). The digests below were written by main (at 88b779b)
+before decide_batch was made faster (December 2026: the second guardrail pass on its own rows,
 local midnights converted once per batch, …), so a speed-up that changes any decision fails
-here. A change meant to alter decisions records the new digests
+here, in any checkout (the digest leaves the checkout's folder out of the trace's policy
+paths). A change meant to alter decisions records the new digests
 (`python bench/fingerprint.py --accounts N`, the `portfolio:` line) and says why.
 """
 from __future__ import annotations
@@ -20,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from fingerprint import portfolio_digest  # noqa: E402
 
 RECORDED = {
-    2_000: "64536eea7308ead44ab05d72a532077b25e35f89e042e6e8a042e306415c8932",
-    20_000: "376d5debef25e1a99dae9e2694902b2176575ca37af6142165bf3d0b88c4f5e9",
+    2_000: "ec90f9c6ecf4bac9089f6ea613965343e0a1a3d60e3c380435926f42deb05c37",
+    20_000: "87c2d7396e7634e4e895f7da8b34f30c4c4efb7c6dc7a0e6237ca481584ccff4",
 }
 
 
