@@ -7,6 +7,7 @@ No clock reads, no I/O: `now` is an argument, so the same inputs give the same b
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import numpy as np
@@ -58,8 +59,11 @@ def decide_batch(batch: Batch, policy: CompiledPolicy, now: datetime) -> Decisio
         # A message no channel may carry within a day gives the step back to escalation.
         back = guarded.blocked & (steps.step >= len(policy.stages))
         if back.any():
-            ladder_base = _base(facts, ladder, now_s)
-            again = guardrails.apply(facts, policy, ladder, rules, ladder_base)
+            # Only the rows given back are judged again: the others' steps are left out (-1),
+            # so the second pass costs what those few rows cost (each row is judged alone).
+            ladder_base = _base(facts, ladder, now_s, back)
+            only_back = replace(ladder, step=np.where(back, ladder.step, -1))
+            again = guardrails.apply(facts, policy, only_back, rules, ladder_base)
             guarded = messages.splice(guarded, again, back)
             steps, base = messages.splice(steps, ladder, back), np.where(back, ladder_base, base)
             due_messages.message[back] = -1
@@ -113,10 +117,17 @@ def decide_batch(batch: Batch, policy: CompiledPolicy, now: datetime) -> Decisio
                          channel_retry_at=retry_failed, messages=due_messages)
 
 
-def _base(facts: Facts, steps, now_s: int) -> np.ndarray:
-    """Each step's own earliest moment: now, or local midnight of the day spacing allows it."""
+def _base(facts: Facts, steps, now_s: int, rows: np.ndarray | None = None) -> np.ndarray:
+    """Each step's own earliest moment: now, or local midnight of the day spacing allows it
+    (`rows`: only for those accounts, the others get now)."""
     later = steps.ready_day > facts.today
-    return np.where(later, facts.midnight(np.where(later, steps.ready_day, 0)), now_s)
+    if rows is not None:
+        later &= rows
+    out = np.full(facts.n, now_s, dtype=np.int64)
+    at = np.flatnonzero(later)
+    if at.size:
+        out[at] = facts.midnight(steps.ready_day[at], at)
+    return out
 
 
 def _fee_freeze(facts: Facts, rules) -> np.ndarray:

@@ -74,6 +74,16 @@ def _minor(amount: Decimal, scale: np.ndarray) -> np.ndarray:
     return values[inverse.reshape(-1)]
 
 
+def _midnight_where(facts, rows: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Local midnight starting `days` for the accounts in `rows` (a mask), FAR for the others:
+    only those accounts are converted."""
+    out = np.full(facts.n, FAR)
+    at = np.flatnonzero(rows)
+    if at.size:
+        out[at] = facts.midnight(days[at], at)
+    return out
+
+
 def compute(facts: Facts, policy, freeze: np.ndarray | None = None) -> OfferColumns:
     """Offers and fees for every account in the batch; `freeze` adds accounts whose fees
     a jurisdiction profile freezes."""
@@ -90,7 +100,7 @@ def compute(facts: Facts, policy, freeze: np.ndarray | None = None) -> OfferColu
         after = inc.early["days_after_due"]
         early = base & (dpd >= -inc.early["window_days"]) & (dpd <= after) & inc.early["when"].evaluate(facts)
         early_amt = np.where(early, _pct(bal, inc.early["percent"]), 0)
-        early_exp = np.where(early, facts.midnight(facts.oldest_due + after + 1), FAR)
+        early_exp = _midnight_where(facts, early, facts.oldest_due + after + 1)
         early &= early_amt > 0
     settle, s_amt, s_disc, s_appr, s_exp = no, zeros, zeros, no, never
     why, limits = zeros, {}
@@ -110,7 +120,7 @@ def compute(facts: Facts, policy, freeze: np.ndarray | None = None) -> OfferColu
         anchor = facts.oldest_due + cfg["min_days_past_due"]
         w = cfg["valid_days"]
         end_day = anchor + w * ((facts.today - anchor) // w + 1)
-        s_exp = np.where(settle, facts.midnight(end_day), FAR)
+        s_exp = _midnight_where(facts, settle, end_day)
     loyal = no
     if inc.loyalty:
         loyal = facts.owes & facts.segment_mask(inc.loyalty["segment"])

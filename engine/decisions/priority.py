@@ -16,6 +16,8 @@ sum of contributions clamped to 0..100; negative weights lower urgency.
 """
 from __future__ import annotations
 
+from itertools import repeat
+
 import numpy as np
 
 from arrears.engine.domain.money import from_minor
@@ -44,7 +46,7 @@ def _factor(facts, factor) -> np.ndarray:
         value = facts.days_past_due / float(factor.limitation_days)
     else:  # relationship_value
         tiers = factor.tiers
-        value = np.fromiter((tiers.get(t, 0.0) for t in facts.b.tier), dtype=np.float64,
+        value = np.fromiter(map(tiers.get, facts.b.tier, repeat(0.0)), dtype=np.float64,
                             count=facts.n)
     return np.clip(value, 0.0, 1.0)
 

@@ -130,7 +130,9 @@ def offsets(zone_names: list[str], zone_codes: np.ndarray, t: np.ndarray) -> np.
         return np.zeros(t.shape, dtype=np.int64)
     merged, ids = _table(zone_names, int(t.min()), int(t.max()))
     zone_ids = ids[np.asarray(zone_codes, dtype=np.int64)]
-    return merged.lookup(np.broadcast_to(zone_ids, t.shape), t)
+    if zone_ids.shape != t.shape:
+        zone_ids = np.broadcast_to(zone_ids, t.shape)
+    return merged.lookup(zone_ids, t)
 
 
 def local_days(zone_names, zone_codes, t) -> np.ndarray:
@@ -153,10 +155,16 @@ def local_to_utc(zone_names, zone_codes, local_seconds) -> np.ndarray:
     """
     zone_codes = np.asarray(zone_codes)
     local = np.asarray(local_seconds, dtype=np.int64)
-    u1 = local - offsets(zone_names, zone_codes, local - DAY)
-    u2 = local - offsets(zone_names, zone_codes, local + DAY)
-    ok1 = u1 + offsets(zone_names, zone_codes, u1) == local
-    ok2 = u2 + offsets(zone_names, zone_codes, u2) == local
+    # Both guesses, then both checks, each as one look-up of twice the length.
+    both = np.broadcast_to(zone_codes, local.shape)
+    both = np.concatenate([both.reshape(-1), both.reshape(-1)])
+    m = local.size
+    flat = local.reshape(-1)
+    guess = offsets(zone_names, both, np.concatenate([flat - DAY, flat + DAY]))
+    u1, u2 = (flat - guess[:m]).reshape(local.shape), (flat - guess[m:]).reshape(local.shape)
+    check = offsets(zone_names, both, np.concatenate([u1.reshape(-1), u2.reshape(-1)]))
+    ok1 = (u1.reshape(-1) + check[:m] == flat).reshape(local.shape)
+    ok2 = (u2.reshape(-1) + check[m:] == flat).reshape(local.shape)
     out = np.where(ok1 & ok2, np.minimum(u1, u2), np.where(ok1, u1, u2))
     for i in np.flatnonzero(~(ok1 | ok2)):
         codes = zone_codes[i:i + 1] if zone_codes.ndim else zone_codes.reshape(1)
@@ -169,3 +177,35 @@ def local_to_utc(zone_names, zone_codes, local_seconds) -> np.ndarray:
                 lo = mid
         out[i] = hi
     return out
+
+
+class LocalTimes:
+    """The local-time columns of one batch's accounts, each computed once per batch.
+
+    A batch's evaluation asks for the same local midnights many times: a rule judges every
+    candidate channel (and a step given back is judged again), and each time it needs the
+    UTC start of the same local day for overlapping sets of accounts. `Facts` makes one of
+    these for its batch (`Facts.local`); whatever needs such a column asks it by a key
+    naming the column's meaning, so each account's value is converted once.
+    """
+
+    def __init__(self, zone_names: list[str], zone_codes: np.ndarray):
+        self.zone_names, self.zone_codes = zone_names, zone_codes
+        self._midnights: dict = {}
+
+    def midnights(self, key, days: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """UTC start of local day `days[row]` for each account in `rows` (indices).
+
+        `days` is the whole batch's column that `key` names (the same for every call with
+        that key); only the accounts not asked for before under `key` are converted.
+        """
+        got = self._midnights.get(key)
+        if got is None:
+            n = self.zone_codes.shape[0]
+            got = self._midnights[key] = (np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64))
+        done, values = got
+        missing = rows[~done[rows]]
+        if missing.size:
+            values[missing] = local_midnight(self.zone_names, self.zone_codes[missing], days[missing])
+            done[missing] = True
+        return values[rows]

@@ -32,6 +32,7 @@ class Facts(MoneyFacts, HistoryFacts, RequestFacts):
         valid = batch.ev_at <= self.now
         self._valid = valid
         self.cache: dict = {}
+        self.local = tzutil.LocalTimes(self.tz_names, batch.tz)   # local-time columns, once each
         # Plugin facts that could not be computed for this batch: name -> FactFailure.
         self.plugin_failures: dict = {}
 

@@ -59,11 +59,12 @@ def rule_masks(profiles: dict, batch, policy) -> list[tuple]:
     # Rules that apply to no account of the batch cost nothing downstream.
     out = [(rule, masks[p.id]) for p in profiles.values() if masks[p.id].any() for rule in p.rules]
     if policy.house:
-        types = batch.debtor_type.astype(str)      # once: the house rules share it
         masks_by = {}
         for house in policy.house:
-            if house.debtor_types not in masks_by:
-                masks_by[house.debtor_types] = np.isin(types, list(house.debtor_types))
+            if house.debtor_types not in masks_by:      # a set look-up per account, in C
+                wanted = frozenset(house.debtor_types)
+                masks_by[house.debtor_types] = np.fromiter(map(wanted.__contains__, batch.debtor_type),
+                                                           dtype=bool, count=batch.n)
             if masks_by[house.debtor_types].any():
                 out.append((house.rule, masks_by[house.debtor_types]))
     return out
@@ -129,6 +130,7 @@ def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
     step = steps.step
     has = step >= 0
     stage_action = actions[step]
+    action_names = tuple(actions)
     ranks = facts.preference_rank
     if facts.representative["active"].any():     # the debtor's preferences do not order the representative's
         ranks = np.where(facts.representative["active"][:, None], 99, ranks)
@@ -150,7 +152,7 @@ def apply(facts: Facts, policy, steps, rules, base: np.ndarray) -> Guarded:
     for pos in range(width):
         kind = np.where(has, kinds_table[np.maximum(step, 0), pos], -1)
         usable = usable_at[pos]
-        cand = Candidate(kind, usable, stage_action)
+        cand = Candidate(kind, usable, stage_action, step, action_names)
         start = t = np.where(usable, base, FAR)
         times, scoped = {}, []
         win = Windows(n)
@@ -266,10 +268,11 @@ def _choose(n, has, base, cand_time, cand_key, per_rule, facts, rules, kinds_tab
         return Guarded(empty, np.full(n, FAR), has, np.zeros(n, bool), {}, {}, np.zeros(n, np.int64),
                        {}, np.full(n, FAR), base, np.full(n, FAR))
     times, keys = np.vstack(cand_time), np.vstack(cand_key)
-    first = np.argmin(keys, axis=0)
+    first = _first_of(cand_key)
     rows = np.arange(n)
     first_time = times[first, rows]
-    soonest = np.lexsort((keys, times), axis=0)[0]
+    soonest_time = np.minimum.reduce(cand_time)
+    soonest = _first_of([np.where(t == soonest_time, k, _NO_KEY) for t, k in zip(cand_time, cand_key)])
     keep_first = first_time <= base + MAX_DEFER
     chosen = np.where(keep_first, first, soonest)
     chosen_time = times[chosen, rows]
@@ -277,19 +280,42 @@ def _choose(n, has, base, cand_time, cand_key, per_rule, facts, rules, kinds_tab
     # much can change in days (a payment, a dispute), rather than queue a message now.
     blocked = has & (chosen_time > base + MAX_DEFER)
     channel = np.where(has & ~blocked, chosen, -1)
-    rule_until = {rid: np.vstack([pr[rid] for pr in per_rule])[chosen, rows] for rid in per_rule[0]}
-    first_until = {rid: np.vstack([pr[rid] for pr in per_rule])[first, rows] for rid in per_rule[0]}
+    # Each rule's instant at the chosen and at the first candidate: one gather from the
+    # positions' columns laid end to end, at flat indices computed once for every rule.
+    at_chosen, at_first = chosen * n + rows, first * n + rows
+    rule_until, first_until = {}, {}
+    for rid in per_rule[0]:
+        laid = np.concatenate([pr[rid] for pr in per_rule])
+        rule_until[rid], first_until[rid] = laid.take(at_chosen), laid.take(at_first)
     kind = np.where(channel >= 0, kinds_table[np.maximum(step, 0), np.maximum(channel, 0)], -1)
+    # When a blocked step's first blocking rule lifts: computed for the blocked rows only.
     retry = np.full(n, FAR)
-    for pr in per_rule:
-        for r in pr.values():
-            retry = np.where((r > facts.now) & (r < FAR), np.minimum(retry, r), retry)
-    retry = np.where(chosen_time < FAR, chosen_time, retry)
+    at = np.flatnonzero(blocked)
+    if at.size:
+        soonest_lift = np.full(at.size, FAR)
+        for pr in per_rule:
+            for r in pr.values():
+                r = r[at]
+                soonest_lift = np.where((r > facts.now) & (r < FAR), np.minimum(soonest_lift, r), soonest_lift)
+        retry[at] = np.where(chosen_time[at] < FAR, chosen_time[at], soonest_lift)
     return Guarded(channel=channel, not_before=np.where(blocked, FAR, chosen_time), blocked=blocked,
                    moved=has & ~blocked & (chosen != first) & (keys[first, rows] < FAR),
                    rule_until=rule_until, first_until=first_until, content=_content(facts, rules, kind),
                    exempt=_exempt(facts, rules, stage_action, kind, channel),
                    retry_at=np.where(blocked, retry, FAR), base=base, first_time=first_time)
+
+
+_NO_KEY = np.iinfo(np.int64).max
+
+
+def _first_of(columns: list[np.ndarray]) -> np.ndarray:
+    """Per row, the position of the smallest of `columns` (the first on a tie): `np.argmin`
+    over the stacked columns, a pass per position instead of a strided one per row."""
+    best, at = columns[0].copy(), np.zeros(columns[0].shape[0], dtype=np.int64)
+    for pos, col in enumerate(columns[1:], start=1):
+        at[col < best] = pos
+        np.minimum(best, col, out=best)
+    return at
 
 
 def _exempt(facts: Facts, rules, stage_action, kind, channel) -> dict:

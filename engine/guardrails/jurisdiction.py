@@ -23,7 +23,7 @@ def applicable(profiles, batch, settings: dict, forced: tuple[str, ...] = ()) ->
     keys = list(zip(batch.jurisdiction, batch.debtor_type))
     uniq = sorted(set(keys), key=lambda k: (str(k[0]), k[1]))
     index = {k: i for i, k in enumerate(uniq)}
-    codes = np.fromiter((index[k] for k in keys), dtype=np.int64, count=len(keys))
+    codes = np.fromiter(map(index.__getitem__, keys), dtype=np.int64, count=len(keys))
     out = {}
     for profile in profiles:
         if profile.id in forced:

@@ -49,8 +49,10 @@ class Windows:
     def __init__(self, n: int, index: np.ndarray | None = None):
         self.index = index
         m = n if index is None else index.size
-        self.hours = np.empty((m, 7, 2), dtype=np.int64)     # start, end minutes per weekday
-        self.hours[...] = OPEN_WEEK
+        # Start, end minutes per weekday: open all week, a read-only view until a restriction
+        # narrows some row (`_intersect` copies it then), so a candidate no rule narrows costs
+        # no (m, 7, 2) table.
+        self.hours = np.broadcast_to(OPEN_WEEK, (m, 7, 2))
         self.holidays = np.zeros(m, dtype=bool)
         self.state_holidays = np.zeros(m, dtype=bool)   # also the subdivision's own holidays
         self.any = np.zeros(m, dtype=bool)
@@ -80,6 +82,8 @@ class Windows:
             self._intersect(pos, week if week.ndim == 2 else week[which])
 
     def _intersect(self, pos: np.ndarray, week: np.ndarray) -> None:
+        if not self.hours.flags.writeable:
+            self.hours = self.hours.copy()
         self.hours[pos, :, 0] = np.maximum(self.hours[pos, :, 0], week[..., 0])
         self.hours[pos, :, 1] = np.minimum(self.hours[pos, :, 1], week[..., 1])
         self.any[pos] = True

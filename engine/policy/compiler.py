@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import repeat
 
 import numpy as np
 
@@ -158,12 +159,14 @@ class CompiledPolicy:
         return self._stage_ids.get(stage_id, -1)
 
     def stage_codes(self, ids: np.ndarray) -> np.ndarray:
-        """Stage indexes for an object array of stage ids (-1 for unknown)."""
+        """Stage indexes for an object array of stage ids (-1 for unknown or None).
+
+        One dictionary look-up per id in C (`map`), not a sort of the ids as strings: the
+        history holds many attempts, and this is decide_batch's largest single column.
+        """
         if len(ids) == 0:
             return np.empty(0, dtype=np.int64)
-        uniq, inverse = np.unique(ids.astype(str), return_inverse=True)
-        codes = np.array([self._stage_ids.get(u, -1) for u in uniq], dtype=np.int64)
-        return codes[inverse]
+        return np.fromiter(map(self._stage_ids.get, ids, repeat(-1)), dtype=np.int64, count=len(ids))
 
     @property
     def _stage_ids(self) -> dict:

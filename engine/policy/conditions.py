@@ -8,7 +8,9 @@ No strings are ever evaluated as code. Facts added by plugins (`x_…`) compile 
 from __future__ import annotations
 
 from decimal import Decimal
+from itertools import repeat
 from math import ceil, floor
+from operator import contains
 
 import numpy as np
 
@@ -274,7 +276,7 @@ def _money_test(minor, scale, op, value):
 def _set_test(values, fact, member):
     if fact in ("opted_out", "reachable"):
         return (values >> KIND_CODES[member]) & 1 == 1
-    return np.fromiter((member in s for s in values), dtype=bool, count=len(values))
+    return np.fromiter(map(contains, values, repeat(member)), dtype=bool, count=len(values))
 
 
 def compile_condition(spec, facts: dict | None = None) -> Node:

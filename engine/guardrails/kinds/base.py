@@ -57,6 +57,15 @@ class Candidate:
     kind: np.ndarray           # channel kind code per account (-1: no candidate in this position)
     usable: np.ndarray         # the candidate exists, is reachable, not opted out, not failed
     stage_action: np.ndarray   # the step's stage action per account (object array; "" if none)
+    step: np.ndarray | None = None   # the step (`policy.actions` index, -1: none) per account
+    actions: tuple = ()              # the stage action of each step index, then "" (for -1)
+
+    def action_in(self, names) -> np.ndarray:
+        """Per account: its step's stage action is one of `names` (`np.isin(stage_action,
+        names)`, answered by the step index: a few strings compared, not one per account)."""
+        if self.step is None:
+            return np.isin(self.stage_action, list(names))
+        return np.array([a in names for a in self.actions], dtype=bool)[self.step]
 
 
 HOOKS = ("earliest", "restrict", "narrow", "starts", "content_bits", "exempt", "lengthens", "freezes_fees",

@@ -35,7 +35,8 @@ class CeaseCommunication(Rule):
     def earliest(self, facts, cand, mask, applies):
         """Never (FAR), once the debtor asked us to stop, for anything it does not allow."""
         ceased = facts.states["cease_communication"][0]
-        return np.where(applies & ceased & ~self._allows(cand.stage_action, cand.kind), FAR, NEVER)
+        allows = np.isin(cand.kind, self.channel_codes) & cand.action_in(self.allowed_actions)
+        return np.where(applies & ceased & ~allows, FAR, NEVER)
 
     def exempt(self, facts, stage_action, kind):
         """The final notices (action and channel) this rule allows despite the request."""

@@ -65,5 +65,5 @@ class ConsentRequired(Rule):
         at = np.full(facts.n, FAR)
         if pick.any():
             rows = np.flatnonzero(pick)
-            at[rows] = facts.midnight(np.full(rows.size, start_day), rows)
+            at[rows] = facts.local.midnights(("day", start_day), np.full(facts.n, start_day), rows)
         return pick, at

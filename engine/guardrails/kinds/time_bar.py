@@ -64,11 +64,11 @@ class TimeBar(Rule):
         if got is None:          # the bar was not computed for this batch: nothing to judge
             return None
         barred, since = got
-        sel = mask & cand.usable & np.isin(cand.stage_action, list(self.blocked_actions)) & ~barred
+        sel = mask & cand.usable & cand.action_in(self.blocked_actions) & ~barred
         at = np.full(facts.n, FAR)
         if sel.any():
-            rows = np.flatnonzero(sel)
-            at[rows] = facts.midnight(since[rows], rows)
+            rows = np.flatnonzero(sel)      # every candidate asks for the same midnights: once each
+            at[rows] = facts.local.midnights(("time_bar", self.id), since, rows)
         return sel, at
 
     def report(self, facts, row):
