@@ -70,7 +70,8 @@ def refresh(state, names=None) -> dict[str, float]:
     for name in (stale(store) if names is None else names):
         started = time.perf_counter()
         now = datetime.now(UTC).replace(microsecond=0)
-        results = experiment_results(store, name, now=now, costs=state.settings.kpi_costs).to_dict()
+        results = experiment_results(store, name, now=now, costs=state.settings.kpi_costs,
+                                     facts=state.policies.facts, profiles=state.policies.profiles).to_dict()
         took[name] = time.perf_counter() - started
         store.put_snapshot(snapshot_name(name), json.dumps(results), computed_at=int(now.timestamp()),
                            seconds=took[name], meta={"status": results["status"]})

@@ -75,7 +75,8 @@ def get_experiment(call, name):
             raise ApiProblem(400, "invalid-parameter", f"at: {detail}", [{"parameter": "at", "detail": detail}]) \
                 from None
         now = min(now, datetime.combine(day, time(23, 59, 59), timezone.utc))
-    return experiment_results(call.state.store, name, now=now, costs=call.state.settings.kpi_costs).to_dict()
+    return experiment_results(call.state.store, name, now=now, costs=call.state.settings.kpi_costs,
+                              facts=call.state.policies.facts, profiles=call.state.policies.profiles).to_dict()
 
 
 @resource.route("POST", "/v1/experiments", roles=COMPLIANCE, summary="Start an experiment",

@@ -72,8 +72,8 @@ def register(subparsers) -> None:
         add_format(p)
         if p is not validate:
             add_database(p)
-            add_config(p, "database_url" + (", profiles" if p in (start, resume) else ""))
-    for p in (start, resume):
+            add_config(p, "database_url" + (", profiles" if p in (start, resume, status) else ""))
+    for p in (start, resume, status):
         add_profiles(p)
 
 
@@ -134,7 +134,7 @@ def run_status(args) -> int:
     now = min(datetime.now(timezone.utc), datetime.combine(day(args.at), time(23, 59, 59), timezone.utc))
     with open_store(database_url(args), current=True, read_only=True) as store:
         name = args.name or _default_name(store)
-        result = experiment_results(store, name, now=now)
+        result = experiment_results(store, name, now=now, facts=_facts(), profiles=_profiles(args))
     if args.format == "json":
         write_json(result.to_dict())
     else:

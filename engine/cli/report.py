@@ -66,13 +66,14 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def _experiment_results(database_url: str, name: str | None, end) -> dict | None:
+def _experiment_results(database_url: str, name: str | None, end, profiles=None) -> dict | None:
     """The results (as of the end of `end`) of experiment `name`, else of the running one; None
     when there is none (or the database's schema predates experiments and `name` is not given)."""
     from datetime import datetime, time, timezone
 
     from arrears.engine.experiments.results import experiment_results
     from arrears.engine.store import SCHEMA_HEAD
+    from arrears.plugins.facts import installed_facts
     with open_store(database_url) as store:
         if name is None:
             if store.schema_revision() != SCHEMA_HEAD:
@@ -82,7 +83,7 @@ def _experiment_results(database_url: str, name: str | None, end) -> dict | None
                 return None
             name = row["name"]
         now = min(datetime.now(timezone.utc), datetime.combine(end, time(23, 59, 59), timezone.utc))
-        return experiment_results(store, name, now=now).to_dict()
+        return experiment_results(store, name, now=now, facts=installed_facts(), profiles=profiles).to_dict()
 
 
 def run(args) -> int:
@@ -99,7 +100,7 @@ def run(args) -> int:
     goalset = None if args.no_goals else load_goals(src.goals_file, buckets=src.policy.bucket_names,
                                                     segments=tuple(src.policy.segments))
     ledger = read_ledger(src.settings.database_url, src.policy, measure_days(goalset, end))
-    experiment = _experiment_results(src.settings.database_url, args.experiment, end)
+    experiment = _experiment_results(src.settings.database_url, args.experiment, end, src.settings.profiles_path)
     page = report_page(ledger, src.policy, start, end, goalset=goalset, costs=src.costs,
                        capacity=_capacity(src.settings, args.capacity), experiment=experiment)
     data, goals = page.data, page.goals

@@ -115,8 +115,11 @@ def _signed(value: float, experiment: Experiment) -> str:
     return f"{_points(value, experiment):+.2f} points"
 
 
-def experiment_results(store, name: str, *, now: datetime.datetime, costs=None) -> Results:
-    """The results of experiment `name` as of `now` (see the module docstring)."""
+def experiment_results(store, name: str, *, now: datetime.datetime, costs=None, facts=None,
+                       profiles=None) -> Results:
+    """The results of experiment `name` as of `now` (see the module docstring); the champion is
+    compiled with the plugin `facts` and the company `profiles` directory, as the tick compiles it
+    (a champion whose conditions use a plugin fact does not compile without them)."""
     row, experiment = stored(store, name)
     debtors = store.experiments.arm_counts(row["id"])
     result = Results(experiment, row, None, {a.name: debtors.get(a.name, 0) for a in experiment.arms}
@@ -127,7 +130,7 @@ def experiment_results(store, name: str, *, now: datetime.datetime, costs=None) 
                           "evaluation on or after the start")
         return result
     result.period = (experiment.start.isoformat(), end.isoformat())
-    champion = _champion(store, row)
+    champion = _champion(store, row, facts, profiles)
     start_day, end_day = epoch_day(experiment.start), epoch_day(end)
     ledger, arms, debtor_of = _ledger(store, row, champion)
     report = compute_kpis(ledger, start_day, end_day, group_by=LABEL, policy=champion, costs=costs)
@@ -155,9 +158,10 @@ def _period_end(row: dict, experiment: Experiment, now: datetime.datetime) -> tu
     return end, until
 
 
-def _champion(store, row: dict):
+def _champion(store, row: dict, facts, profiles):
     version = store.policy_version(row["champion_digest"]) or store.active_policy()
-    return load_policy(version["source"], filename=f"<stored policy {version['name']} {version['version']}>")
+    return load_policy(version["source"], filename=f"<stored policy {version['name']} {version['version']}>",
+                       facts=facts, company_profiles=profiles)
 
 
 def _ledger(store, row, policy):

@@ -179,3 +179,46 @@ def test_end_to_end_a_challenger_with_a_better_rule_wins(store, tmp_path):
     assert not result.sample_ratio.mismatch and result.alarms == []
     lifecycle.promote(store, doc["name"], "early", by="test", now=NOW)
     assert store.active_policy()["digest"] == challenger.digest
+
+
+def test_a_champion_using_a_plugin_fact_gets_its_results(store, tmp_path):
+    """The results compile the champion with the loaded plugins' facts, as the tick does: a
+    champion whose segment is a condition on a plugin fact used to fail to compile there."""
+    import numpy as np
+
+    from arrears.engine.domain.errors import PolicyError
+    from arrears.engine.facts.catalogue import BOOL
+    from arrears.plugins import hookimpl
+    from arrears.plugins.facts import PluginFact, plugin_facts
+    from arrears.plugins.testing import plugin_manager
+
+    class Crm:
+        @hookimpl
+        def arrears_facts(self):
+            return [PluginFact("x_crm_strategic", BOOL, "On the strategic list.",
+                               lambda facts: np.isin(np.asarray(facts.b.ids, dtype=str), ["D1", "D2"]))]
+
+    facts = plugin_facts(plugin_manager(Crm()))
+    text = DEFAULT_POLICY.read_text(encoding="utf-8").replace("\n# Priority score", """
+  strategic:
+    description: On the CRM's strategic list.
+    when: {fact: x_crm_strategic, eq: true}
+
+# Priority score""", 1)
+    champion = load_policy(text, filename="champion.yaml", facts=facts)
+    challenger = load_policy(CHALLENGER, filename="challenger.yaml")
+    store.record_policy(champion.name, champion.version, champion.digest, text, now=START)
+    store.record_policy(challenger.name, challenger.version, challenger.digest, CHALLENGER, activate=False, now=START)
+    doc = spec(challengers=[{"name": "sms-first", "policy": challenger.digest, "share": 50}],
+               start="2026-11-01", end="2027-03-01")
+    doc.pop("eligibility")
+    load(store, [account(i, amount="100.00", due="2026-10-01") for i in ("D1", "D2", "D3", "D4")], now=START)
+    row = lifecycle.start(store, write(tmp_path, doc), by="test", now=START, facts=facts)
+    store.experiments.record_assignments(row["id"], [("D1", "champion"), ("D2", "sms-first"),
+                                                     ("D3", "champion"), ("D4", "sms-first")], now=START)
+    _pay(store, "D1", "100.00", 10)
+    with pytest.raises(PolicyError, match="no plugin provides fact 'x_crm_strategic'"):
+        experiment_results(store, "sms-first", now=NOW)                  # as it was compiled before
+    result = experiment_results(store, "sms-first", now=NOW, facts=facts).to_dict()
+    assert result["debtors"] == {"champion": 2, "sms-first": 2}
+    assert result["kpis"]["champion"]["cure_rate"] == "50.00" and result["kpis"]["sms-first"]["cure_rate"] == "0.00"
