@@ -25,9 +25,13 @@ def applicable(profiles, batch, settings: dict, forced: tuple[str, ...] = ()) ->
     # Per distinct (jurisdiction, debtor type): each column coded on its own, then the pairs.
     j_codes, j_uniq = distinct_codes(batch.jurisdiction)
     d_codes, d_uniq = distinct_codes(batch.debtor_type)
-    pairs, codes = np.unique(j_codes * max(len(d_uniq), 1) + d_codes, return_inverse=True)
-    codes = codes.reshape(-1)
-    uniq = [(j_uniq[k // max(len(d_uniq), 1)], d_uniq[k % max(len(d_uniq), 1)]) for k in pairs.tolist()]
+    width = max(len(d_uniq), 1)
+    pair = j_codes * width + d_codes
+    pairs = np.flatnonzero(np.bincount(pair, minlength=len(j_uniq) * width))   # no sort needed
+    code_of = np.full(len(j_uniq) * width, -1, dtype=np.int64)
+    code_of[pairs] = np.arange(pairs.size)
+    codes = code_of[pair]
+    uniq = [(j_uniq[k // width], d_uniq[k % width]) for k in pairs.tolist()]
     out = {}
     for profile in profiles:
         if profile.id in forced:
