@@ -20,6 +20,18 @@ from arrears.engine.facts.history import HistoryFacts
 from arrears.engine.facts.requests import RequestFacts
 
 
+def distinct_codes(values) -> tuple[np.ndarray, list]:
+    """(code per element, distinct values in first-seen order) of a column of hashable values.
+
+    Hashing happens in C (`dict.fromkeys`, `map`), so a batch pays per distinct value, not per
+    account, for whatever is then computed over the distinct values.
+    """
+    uniq = list(dict.fromkeys(values))
+    index = {v: i for i, v in enumerate(uniq)}
+    codes = np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
+    return codes, uniq
+
+
 class Facts(MoneyFacts, HistoryFacts, RequestFacts):
     """Lazily computed fact columns for one batch, one policy and one moment."""
 
@@ -77,9 +89,12 @@ class Facts(MoneyFacts, HistoryFacts, RequestFacts):
     @cached_property
     def jurisdiction_codes(self) -> tuple[np.ndarray, list]:
         """(code per account, distinct jurisdictions): evaluate per jurisdiction, not per account."""
-        names = np.array([j or "" for j in self.b.jurisdiction], dtype=object)
-        uniq, codes = np.unique(names.astype(str), return_inverse=True)
-        return codes.reshape(-1), [u or None for u in uniq.tolist()]
+        raw_codes, raw = distinct_codes(self.b.jurisdiction)
+        # Distinct jurisdictions sorted, unknown (None or "") first and once, as np.unique gave.
+        uniq = sorted({j or "" for j in raw})
+        where = {name: i for i, name in enumerate(uniq)}
+        remap = np.array([where[j or ""] for j in raw], dtype=np.int64)
+        return remap[raw_codes] if raw else raw_codes, [u or None for u in uniq]
 
     def per_jurisdiction(self, fn, dtype=object) -> np.ndarray:
         """`fn(jurisdiction or None)` for every account, computed once per distinct value."""
@@ -94,7 +109,7 @@ class Facts(MoneyFacts, HistoryFacts, RequestFacts):
     @cached_property
     def multi_zone(self) -> np.ndarray:
         """Accounts known in more than one time zone."""
-        return np.fromiter((len(z) > 0 for z in self.b.extra_tz), bool, count=self.n)
+        return self.b.extra_tz.astype(bool)     # a tuple's truth (non-empty), taken in C
 
     @cached_property
     def language(self) -> np.ndarray:
@@ -110,10 +125,15 @@ class Facts(MoneyFacts, HistoryFacts, RequestFacts):
     def preference_rank(self) -> np.ndarray:
         """(n, kinds) rank of each channel kind in the debtor's preferences (unlisted: 99)."""
         ranks = np.full((self.n, len(KIND_CODES)), 99, dtype=np.int64)
-        prefs = self.b.prefs
-        for row in np.flatnonzero(np.fromiter((len(p) > 0 for p in prefs), bool, count=self.n)):
-            for pos, kind in enumerate(prefs[row]):
-                ranks[row, KIND_CODES[kind]] = min(ranks[row, KIND_CODES[kind]], pos)
+        rows = np.flatnonzero(self.b.prefs.astype(bool))    # a tuple's truth (non-empty), in C
+        if rows.size:
+            # Ranks per distinct preference list, then spread to its accounts.
+            codes, uniq = distinct_codes(self.b.prefs[rows])
+            table = np.full((len(uniq), len(KIND_CODES)), 99, dtype=np.int64)
+            for u, prefs in enumerate(uniq):
+                for pos, kind in enumerate(prefs):
+                    table[u, KIND_CODES[kind]] = min(table[u, KIND_CODES[kind]], pos)
+            ranks[rows] = table[codes]
         return ranks
 
     @cached_property

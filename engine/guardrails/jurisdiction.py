@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from arrears.engine.facts.compute import distinct_codes
+
 # The `profile` of the rules a policy's own house contact hours compile to: they are not a
 # jurisdiction profile, so a decision does not list them among its profiles.
 HOUSE = "house"
@@ -20,10 +22,16 @@ def matches(jurisdiction: str, prefix: str) -> bool:
 
 def applicable(profiles, batch, settings: dict, forced: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
     """Per profile id, the accounts of a batch it applies to (forced ids apply to all)."""
-    keys = list(zip(batch.jurisdiction, batch.debtor_type))
-    uniq = sorted(set(keys), key=lambda k: (str(k[0]), k[1]))
-    index = {k: i for i, k in enumerate(uniq)}
-    codes = np.fromiter(map(index.__getitem__, keys), dtype=np.int64, count=len(keys))
+    # Per distinct (jurisdiction, debtor type): each column coded on its own, then the pairs.
+    j_codes, j_uniq = distinct_codes(batch.jurisdiction)
+    d_codes, d_uniq = distinct_codes(batch.debtor_type)
+    width = max(len(d_uniq), 1)
+    pair = j_codes * width + d_codes
+    pairs = np.flatnonzero(np.bincount(pair, minlength=len(j_uniq) * width))   # no sort needed
+    code_of = np.full(len(j_uniq) * width, -1, dtype=np.int64)
+    code_of[pairs] = np.arange(pairs.size)
+    codes = code_of[pair]
+    uniq = [(j_uniq[k // width], d_uniq[k % width]) for k in pairs.tolist()]
     out = {}
     for profile in profiles:
         if profile.id in forced:
