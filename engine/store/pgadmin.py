@@ -80,10 +80,12 @@ def vacuum(url: str) -> None:
 
 
 def wal_bytes(engine) -> int:
-    """Bytes of WAL the server of `engine` has written since it was made (its current WAL
-    position): the difference between two readings is what the work between them wrote."""
+    """Bytes of WAL the server of `engine` has produced since it was made (its WAL insert
+    position): the difference between two readings is what the work between them wrote. The
+    insert position, not the write position (`pg_current_wal_lsn`), which lags a commit by up to
+    the WAL writer's delay when `synchronous_commit` is off (as on the test clusters)."""
     with translated(engine.url), engine.connect() as conn:
-        return int(conn.exec_driver_sql("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").scalar())
+        return int(conn.exec_driver_sql("SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn").scalar())
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ the row's tries or falling back, and a fallback channel gets its own idempotency
 servers, real ticks."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
 from arrears.engine.domain.clock import as_epoch
@@ -26,13 +26,16 @@ def test_a_429_with_retry_after_seconds_is_tried_then_without_burning_a_try(stor
     assert (first.delivered, first.retrying, first.failed) == (0, 1, 0)
     [(channel, status, tries, nxt, error)] = _row(store)
     assert (channel, status, tries) == ("email", "pending", 0)
-    assert nxt == as_epoch(MONDAY) + 120                 # not the 60 s backoff, the provider's time
+    # not the 60 s backoff, the provider's time: 120 s after the channel's clock (the tick's time
+    # advanced by the run's whole seconds, so a second later on a busy machine)
+    assert 120 <= nxt - as_epoch(MONDAY) <= 122
     assert "Retry-After: 120" in error
     audit = rows(store, "SELECT body FROM audit WHERE kind = 'delivery.retry'")
     assert '"rate_limited":true' in audit[0][0]
     # Before that time nothing is sent; at it, the same row goes out on the same channel.
-    assert run_tick(store, policy, MONDAY + timedelta(seconds=119), dispatcher=dispatcher).delivered == 0
-    assert run_tick(store, policy, MONDAY + timedelta(seconds=120), dispatcher=dispatcher).delivered == 1
+    due = datetime.fromtimestamp(nxt, timezone.utc)
+    assert run_tick(store, policy, due - timedelta(seconds=1), dispatcher=dispatcher).delivered == 0
+    assert run_tick(store, policy, due, dispatcher=dispatcher).delivered == 1
     assert _row(store)[0][:3] == ("email", "sent", 1)          # the one try that counted
     assert len(server.requests) == 2 and len(set(r.headers[KEY_HEADER] for r in server.requests)) == 1
 
@@ -54,7 +57,11 @@ def test_rate_limits_never_exhaust_the_row_nor_fall_back(store, policy, server):
     for _ in range(5):                                    # more 429s than the row has tries
         server.reply(429, headers={"Retry-After": "30"})
         run_tick(store, policy, at, dispatcher=dispatcher, backoff=backoff)
-        at += timedelta(seconds=30)
+        # 30 s after the channel's clock: the tick's time advanced by the run's whole seconds
+        # (engine/tick/dispatch.py), so a second later when the machine is busy
+        next_at = rows(store, "SELECT next_attempt_at FROM outbox")[0][0]
+        assert 30 <= next_at - as_epoch(at) <= 32
+        at = datetime.fromtimestamp(next_at, timezone.utc)
     assert _row(store)[0][:3] == ("email", "pending", 0)
     assert rows(store, "SELECT COUNT(*) FROM events WHERE type = 'contact_attempt'") == [(0,)]
     assert run_tick(store, policy, at, dispatcher=dispatcher, backoff=backoff).delivered == 1
