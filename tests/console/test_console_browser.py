@@ -217,6 +217,7 @@ def test_an_agent_claims_a_call_records_a_promise_and_the_account_leaves_the_que
     choose "promise to pay", type the amount and the date, record it; the account is decided
     again at once (the console launches a tick), leaves the queue, and its decision shows the
     promise's pause with its date."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     db = tmp_path / "demo.db"
@@ -239,7 +240,7 @@ def test_an_agent_claims_a_call_records_a_promise_and_the_account_leaves_the_que
         assert button.text.startswith("Claim")
         button.send_keys(Keys.ENTER)                                        # claim it from the keyboard
         wait_until(lambda: driver.find_element(By.ID, "queue-mine").text == f"You hold: {account}.",
-                   30, 0.05, what="the claim")
+                   30, 0.05, what="the claim", ignore=(StaleElementReferenceException,))   # htmx swaps it
         driver.get(f"{base}/queue/{account}")                               # its work page
         _arrive(driver, f"{base}/queue/{account}")
         assert driver.find_element(By.ID, "outcome-h").text == "What happened"
