@@ -24,7 +24,7 @@ from arrears.engine.tick.service import Runtime
 from arrears.engine.tick.settings import load_settings
 from tests.redisserver import RedisServer
 from tests.scale.scalekit import ARREARS, Workers, write_config
-from tests.tick.tickkit import MONDAY, assert_consistent, rows
+from tests.tick.tickkit import MONDAY, assert_consistent, busy, rows
 from tests.waiting import WaitTimeout, wait_until
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.slow]
@@ -99,7 +99,7 @@ def test_random_kills_and_a_broker_restart_lose_nothing_and_send_nothing_twice(w
                 "LEFT JOIN tick_runs r ON r.id = p.run_id WHERE p.status = 'queued'"))))
         now = MONDAY + timedelta(days=ROUNDS - 1, minutes=1)
         settled = wait_until(lambda: _ran(runtime.run(now, "cli")[1]), 30, 0.5, what="the lease")
-        while settled.evaluated or settled.delivered or settled.unknown:
+        while busy(settled):
             now += timedelta(minutes=1)
             _, settled = runtime.run(now, "cli")
         statuses = assert_consistent(store, runtime.policy, sink, int(now.timestamp()))      # 0 duplicates

@@ -46,6 +46,7 @@ def _settle(store, server, clock) -> int:
     at = int(data["base"] + (time.time() - data["t0"]) * data["speed"]) + 1
     done = _start(store, server, clock, "settle", str(at))
     out, err = done.communicate(timeout=120)
+    print("settling ticks:", out)          # shown when a test fails
     assert done.returncode == 0, err[-3000:]
     return at
 

@@ -1,7 +1,7 @@
 """A ticking process for the kill and concurrency tests (run as a script, not collected).
 
     python tick_driver.py DB_URL SERVER_URL CLOCK_FILE loop       # tick forever
-    python tick_driver.py DB_URL SERVER_URL CLOCK_FILE settle AT  # tick at AT until idle
+    python tick_driver.py DB_URL SERVER_URL CLOCK_FILE settle AT  # tick at AT until one changes nothing
 
 Simulated time: CLOCK_FILE holds {"base": epoch s, "t0": wall epoch s, "speed": sim s per
 wall s}, so every process, however often restarted, agrees on the simulated `now`. Each
@@ -23,7 +23,7 @@ from arrears.engine.tick import run_tick  # noqa: E402
 from arrears.plugins.dispatch import Dispatcher  # noqa: E402
 from arrears.plugins.testing import plugin_manager  # noqa: E402
 from arrears.policies import DEFAULT_POLICY  # noqa: E402
-from tests.tick.tickkit import dispatcher_config  # noqa: E402
+from tests.tick.tickkit import busy, dispatcher_config  # noqa: E402
 
 LEASE_TTL = 1.0
 
@@ -53,7 +53,7 @@ def main(argv: list[str]) -> int:
         summary = tick(at)
         if not summary.ran:
             time.sleep(LEASE_TTL / 2)          # a killed process's lease is expiring
-        elif summary.evaluated == 0 and summary.delivered == 0:
+        elif not busy(summary):
             return 0
     return 1
 

@@ -59,6 +59,18 @@ def keys_received(server) -> Counter:
     return Counter(r.headers.get(KEY_HEADER) for r in server.requests)
 
 
+# Everything a tick can change: a tick at the same instant that changed none of it is settled.
+# (A cancelled contact makes its account due again, a failed one records a contact event:
+# stopping at "nothing evaluated or delivered" would leave those accounts due.)
+ACTIVITY = ("evaluated", "stale", "actions_queued", "delivered", "failed", "retrying", "cancelled",
+            "deferred", "unknown")
+
+
+def busy(summary) -> bool:
+    """True if the tick (a `TickSummary`) changed anything: tick again at the same instant."""
+    return any(getattr(summary, name) for name in ACTIVITY)
+
+
 def assert_consistent(store, policy, server, settled_at: int) -> dict:
     """The act-once and no-lost-decision invariants, after ticking settled at `settled_at`.
 
@@ -97,8 +109,10 @@ def assert_consistent(store, policy, server, settled_at: int) -> dict:
             assert events[f"outbox:{oid}"] == 0, (key, oid, status)
     state = rows(store, "SELECT acct_no, revision, evaluated_revision, next_evaluation_at, "
                         "last_evaluated_at, decision_key, decision_id FROM accounts ORDER BY acct_no")
-    for acct_no, rev, seen_rev, nea, _last, key, did in state:
-        assert rev == seen_rev and nea is not None and nea > settled_at and key and did, acct_no
+    for acct_no, rev, seen_rev, nea, last, key, did in state:
+        assert rev == seen_rev and nea is not None and nea > settled_at and key and did, \
+            dict(acct_no=acct_no, revision=rev, evaluated_revision=seen_rev, next_evaluation_at=nea,
+                 last_evaluated_at=last, settled_at=settled_at, decision_key=key, decision_id=did)
     by_time: dict = {}
     for acct_no, *_r, last, key, _did in state:
         by_time.setdefault(last, []).append((acct_no, key))
