@@ -211,7 +211,7 @@ def _scale(table, number, problems: list[str]) -> ScaleSettings:
         problems.append("scale.rate_limits: expected a table of channel = messages a second")
         rates = {}
     limits = {str(k): number(f"scale.rate_limits.{k}", v, float, 0.001) for k, v in rates.items()}
-    return ScaleSettings(
+    scale = ScaleSettings(
         delivery_tasks=number("scale.delivery_tasks", table.get("delivery_tasks")) or d.delivery_tasks,
         page_timeout=number("scale.page_timeout", table.get("page_timeout"), float, 0.1) or d.page_timeout,
         visibility_timeout=number("scale.visibility_timeout", table.get("visibility_timeout"), float, 1.0)
@@ -219,6 +219,12 @@ def _scale(table, number, problems: list[str]) -> ScaleSettings:
         resend_after=number("scale.resend_after", table.get("resend_after"), float, 0.1) or d.resend_after,
         concurrency=number("scale.concurrency", table.get("concurrency")) or d.concurrency,
         rate_limits={k: v for k, v in limits.items() if v is not None})
+    if scale.resend_after >= scale.page_timeout:
+        # The leader fails the tick `page_timeout` after the last page finished: a page the broker
+        # lost (a worker killed as it took it, a Redis restarted empty) would never be sent again.
+        problems.append(f"scale.resend_after: must be shorter than scale.page_timeout ({scale.page_timeout:g} s), "
+                        f"got {scale.resend_after:g}: the tick would fail before sending a lost page again")
+    return scale
 
 
 def _cron_problems(expr) -> list[str]:

@@ -19,9 +19,12 @@ ACCOUNTS = 60                # the portfolio of the tests (conftest.portfolio)
 
 
 def write_config(path: Path, sink_url: str, *, batch_size: int = 25, visibility: float = 2.0,
-                 delivery_tasks: int = 3, rates: dict | None = None) -> Path:
+                 delivery_tasks: int = 3, rates: dict | None = None, page_timeout: float = 60,
+                 resend_after: float = 5.0) -> Path:
     """A TOML config: every channel to the webhook at `sink_url`, small pages, a short
-    visibility timeout (a dead worker's task is handed out again after it)."""
+    visibility timeout (a dead worker's task is handed out again after it), and pages the
+    broker lost sent again after `resend_after` (a worker killed between taking a task and
+    recording it as held loses it: kombu's Redis transport moves it in two steps)."""
     routes = "\n".join(f'{name} = "{channel}"' for name, channel in ROUTES.items())
     limits = "\n".join(f"{name} = {rate}" for name, rate in (rates or {}).items())
     path.write_text(f"""
@@ -30,7 +33,8 @@ batch_size = {batch_size}
 
 [scale]
 visibility_timeout = {visibility}
-page_timeout = 60
+page_timeout = {page_timeout}
+resend_after = {resend_after}
 delivery_tasks = {delivery_tasks}
 
 [scale.rate_limits]

@@ -131,9 +131,8 @@ def test_a_rabbitmq_restarted_mid_tick_keeps_its_pages_and_the_node_leaves_nothi
     broker = server.start()
     try:
         assert "127.0.0.1" in _listening(server.ports.values()) <= {"127.0.0.1", "::1"}
-        write_config(world["config"], world["sink"].url, visibility=60)
-        text = world["config"].read_text().replace("page_timeout = 60", "page_timeout = 60\nresend_after = 0.3")
-        world["config"].write_text(text)        # an empty queue on AMQP is no reason to resend
+        # an empty queue on AMQP is no reason to resend
+        write_config(world["config"], world["sink"].url, visibility=60, resend_after=0.3)
         world["broker"] = world["workers"].broker = broker
         runtime = Runtime(load_settings(db=world["db"], broker=broker, config=str(world["config"]), environ={}))
         result = {}

@@ -54,9 +54,8 @@ def test_random_kills_and_a_broker_restart_lose_nothing_and_send_nothing_twice(w
     print(f"fault seed {seed} (ARREARS_FAULT_SEED={seed} repeats it): {plan}")
     server = RedisServer(tmp_path / "redis")
     broker = server.start()
-    config = write_config(world["config"], sink.url, batch_size=2)      # 30 pages of 2 accounts
-    config.write_text(config.read_text().replace("[tick]\n", "[tick]\nlease_ttl = 2\n")
-                      .replace("page_timeout = 60", "page_timeout = 60\nresend_after = 0.5"))
+    config = write_config(world["config"], sink.url, batch_size=2, resend_after=0.5)   # 30 pages of 2 accounts
+    config.write_text(config.read_text().replace("[tick]\n", "[tick]\nlease_ttl = 2\n"))
     sink.respond(lambda _request: (time.sleep(0.01), None)[1])       # a provider that takes its time
     workers = Workers(world["db"], broker, config, tmp_path)
     runtime = Runtime(load_settings(db=world["db"], broker=broker, config=str(config), environ={}))

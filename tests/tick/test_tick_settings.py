@@ -70,3 +70,19 @@ def test_unusable_files(tmp_path, name, content, message):
         load_settings(config=str(path), environ={})
     with pytest.raises(ConfigError, match="cannot read"):
         load_settings(config=str(tmp_path / "missing.toml"), environ={})
+
+
+def test_scale_resend_after_must_be_shorter_than_page_timeout(tmp_path):
+    """A page the broker lost is sent again `resend_after` after the last page finished; the
+    leader fails the tick `page_timeout` after it: the other order never resends anything."""
+    cfg = tmp_path / "a.toml"
+    cfg.write_text("[scale]\npage_timeout = 30\n")             # the default resend_after is 60
+    with pytest.raises(ConfigError) as err:
+        load_settings(config=str(cfg), environ={})
+    assert str(err.value).splitlines()[-1].endswith(
+        "scale.resend_after: must be shorter than scale.page_timeout (30 s), got 60: the tick would fail "
+        "before sending a lost page again")
+    cfg.write_text("[scale]\npage_timeout = 30\nresend_after = 10\n")
+    s = load_settings(config=str(cfg), environ={}).scale
+    assert (s.page_timeout, s.resend_after) == (30, 10)
+    assert load_settings(environ={}).scale.resend_after < load_settings(environ={}).scale.page_timeout
