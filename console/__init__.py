@@ -8,6 +8,7 @@ and the store directly, never the HTTP API. People log in with a username and pa
     passwords.py  argon2 hashing and the password rules
     settings.py   the console's settings (`console:` in the config file, or the environment)
     session.py    login, logout, the signed session cookie, roles, CSRF, slowing down guessing
+    nav.py        the main navigation: a link shown when its view's role check lets the user in
     security.py   response headers: a Content-Security-Policy with no outside source, no framing
     explorer.py   the decision explorer: find an account, see why it is treated as it is
     admin.py      users and roles (admin), tick runs (admin, manager)
@@ -29,13 +30,14 @@ def init_app(app: Flask, state, config: dict | None = None) -> None:
     """Add the console to the API's app: its settings, session signing key, headers and pages.
     `state` is the app's `ApiState` (store, policies); `config` the `console:` settings."""
     # auditlog and keys add their pages to the admin blueprint when imported
-    from arrears.console import (admin, auditlog, dashboard, experiments, explorer, keys, queue,  # noqa: F401
-                                 security, session, whatifjobs, workbench)
+    from arrears.console import (admin, auditlog, dashboard, experiments, explorer, keys, nav,  # noqa: F401
+                                 queue, security, session, whatifjobs, workbench)
     from arrears.console.settings import load
     settings = load(config)
     app.extensions["arrears.console"] = settings
     session.init_app(app, state, settings)
     security.init_app(app)
+    nav.init_app(app)
     app.register_blueprint(session.blueprint)
     app.register_blueprint(explorer.blueprint)
     app.register_blueprint(admin.blueprint)

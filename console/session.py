@@ -121,7 +121,8 @@ def may(user, roles) -> bool:
 
 def require(*roles):
     """View decorator: a logged-in user (with one of `roles`, when given); POSTs need the CSRF
-    token. Not logged in: to the login page, then back. Wrong role: 403."""
+    token. Not logged in: to the login page, then back. Wrong role: 403. The roles are kept on
+    the view (`console_roles`), so `may_open` (the navigation) asks the same question."""
     def wrap(view):
         @wraps(view)
         def guarded(*args, **kwargs):
@@ -133,8 +134,19 @@ def require(*roles):
             if request.method == "POST":
                 check_csrf()
             return view(*args, **kwargs)
+        guarded.console_roles = roles
         return guarded
     return wrap
+
+
+def may_open(user, endpoint: str) -> bool:
+    """True if `user` passes the role check of the console view `endpoint` (its `require`): the
+    one home of who may open what. LookupError for an endpoint that has no such check."""
+    from flask import current_app
+    roles = getattr(current_app.view_functions.get(endpoint), "console_roles", None)
+    if roles is None:
+        raise LookupError(f"{endpoint} is not a console view guarded by require()")
+    return user is not None and (not roles or may(user, roles))
 
 
 def _safe_next(target: str | None) -> str:

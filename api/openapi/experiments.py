@@ -66,10 +66,17 @@ def components() -> dict:
         "sample_ratio": nullable(ratio),
         "guardrails": _map(_map(ref("ExperimentComparison")), "Per challenger and guardrail metric, the share "
                                                              "of debtors with such an event against the champion."),
-        "alarms": {"type": "array", "items": STR}, "verdict": STR},
+        "alarms": {"type": "array", "items": STR}, "verdict": STR,
+        "paused": _object({"days_excluded": INT, "stretches": {
+            "type": "array", "items": _object({"from": STR, "to": STR, "reason": STR}, ("from", "to", "reason"))}},
+            ("days_excluded", "stretches"),
+            "The days (UTC) the experiment was paused, from the day each pause began to the day it was "
+            "resumed: the champion decided every debtor then, so what the debtors did on those days is left "
+            "out of every strategy's figures and guardrails.")},
         ("name", "status", "started_at", "started_by", "ended_at", "ended_by", "promoted", "paused_reason",
          "champion_policy",
-         "experiment", "period", "debtors", "kpis", "series", "primary", "sample_ratio", "guardrails", "alarms", "verdict"),
+         "experiment", "period", "debtors", "kpis", "series", "primary", "sample_ratio", "guardrails", "alarms", "verdict",
+         "paused"),
         "An experiment's results: per-strategy KPIs, the primary metric's difference with its confidence "
         "interval and p-value, the sample-ratio check, guardrail alarms and a verdict in plain words.")
     document = {"type": "object",

@@ -43,9 +43,13 @@ class PolicyTampered(ArrearsError):
 
 
 class InputError(ArrearsError):
-    """An account, event or other input value is malformed; `where` says which field."""
+    """An account, event or other input value is malformed; `where` says which field
+    (`account.invoices[1].due_date`). The parsers build it as `f"{where}.{name}"`; for a value
+    at the root of its document (`where` = "") that gives `.currency`, written here, the one
+    place every path passes, as `currency`."""
 
     def __init__(self, message: str, where: str = ""):
+        where = where[1:] if where and where.startswith(".") else where
         self.where = where
         super().__init__(f"{where}: {message}" if where else message)
 

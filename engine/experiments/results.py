@@ -10,6 +10,12 @@ promoted experiment, to the day it was stopped). The KPIs are the KPI
 table's, computed per strategy over the debtors assigned to it (`compute_kpis` grouped by a
 `assigned_strategy` label; `ineligible` debtors and those never assigned are left out); the primary
 metric is tested as `metrics.TESTS` says, each challenger against the champion (`stats`).
+
+A stretch the experiment was paused (the tick pauses one it cannot run; `experiment_pauses`) has
+every debtor decided by the champion, so what the debtors did in it is not either strategy's:
+every day a pause touched, from the day it began to the day it was resumed (UTC), is left out of
+both strategies' figures (payments, contacts, promises, disputes, and the guardrails' events),
+and the results say how many days were (`paused`).
 """
 from __future__ import annotations
 
@@ -50,6 +56,7 @@ class Results:
     guardrails: dict = field(default_factory=dict)    # challenger -> {metric: Comparison}
     alarms: list = field(default_factory=list)
     verdict: str = ""
+    paused: list = field(default_factory=list)        # (first day, last day, reason) left out, in order
 
     def to_dict(self) -> dict:
         """JSON form."""
@@ -64,7 +71,15 @@ class Results:
                 "primary": {name: c.to_dict() for name, c in self.comparisons.items()},
                 "sample_ratio": None if self.sample_ratio is None else self.sample_ratio.to_dict(),
                 "guardrails": {name: {g: c.to_dict() for g, c in gs.items()} for name, gs in self.guardrails.items()},
-                "alarms": list(self.alarms), "verdict": self.verdict}
+                "alarms": list(self.alarms), "verdict": self.verdict,
+                "paused": {"days_excluded": self.days_excluded,
+                           "stretches": [{"from": a.isoformat(), "to": b.isoformat(), "reason": why}
+                                         for a, b, why in self.paused]}}
+
+    @property
+    def days_excluded(self) -> int:
+        """Days of the period left out of the results because the experiment was paused."""
+        return sum((b - a).days + 1 for a, b, _why in self.paused)
 
     def to_text(self) -> str:
         """Plain text for the terminal."""
@@ -80,6 +95,10 @@ class Results:
                      f"({', '.join(f'{a} {n:,}' for a, n in needed.per_arm.items())})")
         if self.period:
             lines.append(f"period: {self.period[0]} to {self.period[1]}")
+        if self.paused:
+            lines.append(f"paused: {self.days_excluded} day{'s' if self.days_excluded != 1 else ''} left out of "
+                         "every strategy's figures (the champion decided everyone): "
+                         + "; ".join(f"{a} to {b} ({why})" for a, b, why in self.paused))
         kpi = e.metric.kpi
         for arm, values in self.kpis.items():
             shown = values.get(kpi)
@@ -132,7 +151,9 @@ def experiment_results(store, name: str, *, now: datetime.datetime, costs=None, 
     result.period = (experiment.start.isoformat(), end.isoformat())
     champion = _champion(store, row, facts, profiles)
     start_day, end_day = epoch_day(experiment.start), epoch_day(end)
+    result.paused = paused_stretches(store.experiments.pauses(row["id"]), experiment.start, end, until)
     ledger, arms, debtor_of = _ledger(store, row, champion)
+    ledger = without_days(ledger, result.paused)
     report = compute_kpis(ledger, start_day, end_day, group_by=LABEL, policy=champion, costs=costs)
     result.kpis = _kpis_by_arm(report, experiment)
     result.series = _series(ledger, start_day, end_day, champion, costs, experiment)
@@ -141,7 +162,7 @@ def experiment_results(store, name: str, *, now: datetime.datetime, costs=None, 
                           for arm in experiment.arms[1:]}
     shares = {arm.name: float(arm.share) for arm in experiment.arms}
     result.sample_ratio = stats.sample_ratio({a: debtors.get(a, 0) for a in shares}, shares)
-    result.guardrails, result.alarms = _guardrails(store, row, experiment, debtors, until)
+    result.guardrails, result.alarms = _guardrails(store, row, experiment, debtors, until, result.paused)
     result.verdict = verdict(experiment, result)
     return result
 
@@ -156,6 +177,41 @@ def _period_end(row: dict, experiment: Experiment, now: datetime.datetime) -> tu
         end = min(end, datetime.datetime.fromtimestamp(row["ended_at"], datetime.timezone.utc).date())
         until = min(until, int(row["ended_at"]))
     return end, until
+
+
+def _utc_day(epoch: int) -> datetime.date:
+    return datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc).date()
+
+
+def paused_stretches(pauses, first: datetime.date, last: datetime.date, until: int) -> list[tuple]:
+    """The days (UTC) the `pauses` ((paused_at, resumed_at or None, reason), epoch s) touched
+    within `first`..`last`, as (first day, last day, reason) stretches, in order; a pause not yet
+    resumed lasts to `until`; stretches sharing or adjoining a day are merged."""
+    out: list[list] = []
+    for paused_at, resumed_at, reason in sorted(pauses, key=lambda p: p[0]):
+        a = max(_utc_day(paused_at), first)
+        b = min(_utc_day(min(until, resumed_at if resumed_at is not None else until)), last)
+        if a > b:
+            continue
+        if out and a <= out[-1][1] + datetime.timedelta(days=1):
+            out[-1][1] = max(out[-1][1], b)
+            out[-1][2] = out[-1][2] if reason in out[-1][2].split("; ") else f"{out[-1][2]}; {reason}"
+        else:
+            out.append([a, b, reason])
+    return [tuple(s) for s in out]
+
+
+# The ledger's tables of what debtors did (the outcomes), with the day column each is dated by.
+_OUTCOMES = {"payments": "day", "contacts": "day", "promises": "made_day", "disputes": "day"}
+
+
+def without_days(ledger, stretches):
+    """`ledger` without the outcomes (`_OUTCOMES`) dated on a day of `stretches`."""
+    if not stretches:
+        return ledger
+    days = np.concatenate([np.arange(epoch_day(a), epoch_day(b) + 1) for a, b, _why in stretches])
+    return replace(ledger, **{name: getattr(ledger, name).take(~np.isin(getattr(getattr(ledger, name), col), days))
+                              for name, col in _OUTCOMES.items()})
 
 
 def _champion(store, row: dict, facts, profiles):
@@ -224,9 +280,11 @@ def _debtor_rates(num, den, debtor_of, rows) -> np.ndarray:
     return 100 * top[has] / bottom[has]
 
 
-def _guardrails(store, row, experiment, debtors, until) -> tuple[dict, list]:
+def _guardrails(store, row, experiment, debtors, until, paused) -> tuple[dict, list]:
     types = tuple(metrics.GUARDRAILS[g] for g in experiment.guardrails)
-    counts = store.experiments.guardrail_counts(row["id"], types, until) if types else {}
+    day = 86_400
+    excluded = tuple((epoch_day(a) * day, (epoch_day(b) + 1) * day) for a, b, _why in paused)
+    counts = store.experiments.guardrail_counts(row["id"], types, until, excluded) if types else {}
     out, alarms = {}, []
     n0 = debtors.get(CHAMPION, 0)
     for arm in experiment.arms[1:]:

@@ -1,5 +1,6 @@
 """Champion/challenger experiments (`experiments`) and each debtor's strategy in them
-(`experiment_assignments`): every read and write of those tables.
+(`experiment_assignments`) and the stretches each was paused (`experiment_pauses`, opened by
+`pause`, closed by `resume`): every read and write of those tables.
 
 At most one experiment runs (or is paused) at a time. Starting, pausing, resuming, stopping and
 promoting are audited (`experiment.started`, `experiment.paused`, `experiment.resumed`,
@@ -20,7 +21,7 @@ from sqlalchemy import Connection, and_, func, insert, literal_column, select, u
 from arrears.engine.domain.errors import InputError
 from arrears.engine.store import audit, due, policyvers
 from arrears.engine.store.db import KEYS, fetch_keyed, fetch_tuples, read_transaction
-from arrears.engine.store.schema import accounts, events, experiment_assignments, experiments
+from arrears.engine.store.schema import accounts, events, experiment_assignments, experiment_pauses, experiments
 from arrears.engine.store.tickstore import executemany, insert_ignore
 
 RUNNING, PAUSED, STOPPED, PROMOTED = "running", "paused", "stopped", "promoted"
@@ -107,6 +108,7 @@ def pause(conn: Connection, name: str, reason: str, *, now: int, by: str) -> dic
         return None
     conn.execute(update(experiments).where(experiments.c.id == row["id"], experiments.c.status == RUNNING)
                  .values(status=PAUSED, paused_reason=reason))
+    conn.execute(insert(experiment_pauses).values(experiment_id=row["id"], paused_at=int(now), reason=reason))
     made_due = due.make_all_due(conn)
     audit.append(conn, "experiment.paused", name, {"reason": reason, "accounts_made_due": made_due, "by": by},
                  now)
@@ -126,6 +128,9 @@ def resume(conn: Connection, name: str, *, now: int, by: str) -> dict:
                          "can be resumed")
     conn.execute(update(experiments).where(experiments.c.id == row["id"], experiments.c.status == PAUSED)
                  .values(status=RUNNING, paused_reason=None))
+    conn.execute(update(experiment_pauses).where(experiment_pauses.c.experiment_id == row["id"],
+                                                 experiment_pauses.c.resumed_at.is_(None))
+                 .values(resumed_at=int(now)))
     made_due = due.make_all_due(conn)
     audit.append(conn, "experiment.resumed", name, {"paused_reason": row["paused_reason"],
                                                     "accounts_made_due": made_due, "by": by}, now)
@@ -250,10 +255,16 @@ class Experiments:
         with self._read() as conn:
             return page_arms(conn, experiment_id, acct_nos)
 
-    def guardrail_counts(self, experiment_id: int, types: tuple[str, ...], until: int) -> dict:
+    def guardrail_counts(self, experiment_id: int, types: tuple[str, ...], until: int,
+                         excluded: tuple[tuple[int, int], ...] = ()) -> dict:
         """See `guardrail_counts`."""
         with self._read() as conn:
-            return guardrail_counts(conn, experiment_id, types, until)
+            return guardrail_counts(conn, experiment_id, types, until, excluded)
+
+    def pauses(self, experiment_id: int) -> list[tuple[int, int | None, str]]:
+        """See `pauses`."""
+        with self._read() as conn:
+            return pauses(conn, experiment_id)
 
     def arm_counts(self, experiment_id: int) -> dict[str, int]:
         """See `arm_counts`."""
@@ -293,14 +304,25 @@ def _page_arms_sql(dialect, experiment_id: int) -> tuple[str, str]:
     return sql, str(accounts.c.acct_no.compile(dialect=dialect))
 
 
-def guardrail_counts(conn: Connection, experiment_id: int, types: tuple[str, ...], until: int) -> dict:
+def pauses(conn: Connection, experiment_id: int) -> list[tuple[int, int | None, str]]:
+    """The experiment's paused stretches in order: (paused_at, resumed_at or None while still
+    paused, reason), epoch s."""
+    ep = experiment_pauses
+    return fetch_tuples(conn, select(ep.c.paused_at, ep.c.resumed_at, ep.c.reason)
+                        .where(ep.c.experiment_id == int(experiment_id)).order_by(ep.c.paused_at, ep.c.id))
+
+
+def guardrail_counts(conn: Connection, experiment_id: int, types: tuple[str, ...], until: int,
+                     excluded: tuple[tuple[int, int], ...] = ()) -> dict:
     """{(arm, event type): debtors} of the debtors of each arm with an event of one of `types`
-    recorded at or after their assignment and at or before `until` (epoch s)."""
+    recorded at or after their assignment and at or before `until` (epoch s), and in none of the
+    `excluded` stretches ([from, to) epoch s: the paused ones)."""
     debtor = _debtor()
     ea = experiment_assignments
+    outside = [~and_(events.c.at >= int(low), events.c.at < int(high)) for low, high in excluded]
     stmt = (select(ea.c.arm, events.c.type, func.count(func.distinct(ea.c.debtor)))
             .select_from(ea.join(accounts, debtor == ea.c.debtor).join(events, events.c.acct_no == accounts.c.acct_no))
             .where(ea.c.experiment_id == int(experiment_id), events.c.type.in_(list(types)),
-                   events.c.at >= ea.c.assigned_at, events.c.at <= int(until))
+                   events.c.at >= ea.c.assigned_at, events.c.at <= int(until), *outside)
             .group_by(ea.c.arm, events.c.type))
     return {(arm, kind): n for arm, kind, n in fetch_tuples(conn, stmt)}

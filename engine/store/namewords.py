@@ -97,19 +97,3 @@ def replace(conn: Connection, names: dict[int, str | None], *, fresh: bool = Fal
 def name_of_contact(contact_json: str) -> str | None:
     """The name in an account's stored contact JSON."""
     return json.loads(contact_json).get("name")
-
-
-def rebuild(conn: Connection, page: int = 20_000) -> int:
-    """Fill `account_words` from every stored account's contact (the upgrade to 0019); returns
-    the rows written."""
-    from arrears.engine.store.schema import accounts
-    written, after = 0, 0
-    while True:
-        rows = conn.execute(select(accounts.c.acct_no, accounts.c.contact).where(accounts.c.acct_no > after)
-                            .order_by(accounts.c.acct_no).limit(page)).all()
-        if not rows:
-            return written
-        batch = [(w, no) for no, contact in rows for w in words(name_of_contact(contact))]
-        bulk_insert(conn, account_words, ("word", "acct_no"), batch)
-        written += len(batch)
-        after = rows[-1][0]

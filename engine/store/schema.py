@@ -361,6 +361,16 @@ experiments = Table(
 
 # Each debtor's strategy in an experiment (0014), written at its first evaluation during
 # the experiment and never changed: champion, a challenger's name, or `ineligible`.
+# One row per stretch an experiment was paused (0020): the results leave out what happened in it.
+experiment_pauses = Table(
+    "experiment_pauses", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("experiment_id", Integer, ForeignKey("experiments.id"), nullable=False, index=True),
+    Column("paused_at", Epoch, nullable=False),
+    Column("resumed_at", Epoch),                     # null while still paused
+    Column("reason", Text, nullable=False),
+)
+
 experiment_assignments = Table(
     "experiment_assignments", metadata,
     Column("experiment_id", Integer, ForeignKey("experiments.id"), primary_key=True),

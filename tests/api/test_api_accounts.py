@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from arrears.engine import Account
 from tests.api.apikit import account
 
@@ -104,3 +106,40 @@ def test_a_contact_name_is_kept_and_checked(api, state):
     name = contact["properties"]["name"]["anyOf"][0]
     assert name["maxLength"] == 200 and re.fullmatch(name["pattern"], "Zoë O'Brien")
     assert not re.fullmatch(name["pattern"], "Ada\nLovelace") and not re.fullmatch(name["pattern"], "  ")
+
+
+@pytest.mark.parametrize("path,body,detail", [
+    ("/v1/accounts/ACME-0042", account(currency="euro"),                       # a field of the body root
+     "/currency: expected an ISO 4217 currency code such as 'EUR', got 'euro'"),
+    ("/v1/accounts/ACME-0042", account(contact={"email": 5}),                  # a nested field
+     "/contact/email: expected a non-empty string, got 5"),
+    ("/v1/accounts/ACME-0042", account(invoices=[{"id": "I", "amount": "1.001", "due_date": "2026-10-01"}]),
+     "/invoices/0/amount: 1.001 has more decimal places than GBP allows (2)"),  # a list item's field
+    ("/v1/accounts/ACME-0042", account(tags=["ok", 7]), "/tags/1: expected a non-empty string, got 7"),
+    ("/v1/accounts:batch", {"accounts": [account(id="A0"), account(id="A1", contact={"email": 5})]},
+     "/accounts/1/contact/email: expected a non-empty string, got 5"),
+])
+def test_a_bad_bodys_detail_names_the_field_by_its_pointer(api, path, body, detail):
+    r = (api.post if path.endswith(":batch") else api.put)(path, body)
+    assert r.status_code == 422
+    assert r.get_json()["detail"] == detail
+    assert [e["pointer"] + ": " + e["detail"] for e in r.get_json()["errors"]] == [detail]
+
+
+@pytest.mark.parametrize("data,where", [
+    ({"id": "A", "currency": "euro"}, "currency"),
+    ({"id": "A", "currency": "EUR", "contact": {"email": 5}}, "contact.email"),
+    ({"id": "A", "currency": "EUR", "invoices": [{"id": "I", "amount": "1.001", "due_date": "2026-10-01"}]},
+     "invoices[0].amount"),
+])
+def test_an_account_at_the_body_root_names_its_fields_without_a_leading_dot(data, where):
+    """parse_account at the root ("") gives `currency`, not `.currency`, in the error's path and
+    its text (what the CLI and logs print)."""
+    from arrears.api.inputs import parse_account
+    from arrears.engine.domain.errors import InputError
+    with pytest.raises(InputError) as caught:
+        parse_account(data)
+    assert caught.value.where == where and str(caught.value).startswith(f"{where}: ")
+    with pytest.raises(InputError) as caught:
+        parse_account(data, "items[2].account")
+    assert caught.value.where == f"items[2].account.{where}"

@@ -181,6 +181,27 @@ def test_the_page_shows_the_engines_results(world):
     assert expected["verdict"] in page and "no significant difference on cure rate yet" in page
 
 
+def test_the_page_says_how_many_paused_days_the_results_leave_out(world):
+    store = world["store"]
+    assert _start(world).status_code == 303
+    _seed(world)
+    store.experiments.pause("sms-first", "challenger 'sms-first' was edited in the database", by="tick",
+                            now=datetime(2026, 11, 12, 9, tzinfo=UTC))
+    store.experiments.resume("sms-first", by="test", now=datetime(2026, 11, 13, 18, tzinfo=UTC))
+    client = logged_in(world["app"], "manager")
+    _post(client, "/experiments/sms-first/refresh")
+    assert json.loads(store.snapshot(console_experiments.snapshot_name("sms-first"))["body"])["paused"] == {
+        "days_excluded": 2, "stretches": [{"from": "2026-11-12", "to": "2026-11-13",
+                                           "reason": "challenger 'sms-first' was edited in the database"}]}
+    page = html.unescape(client.get("/experiments/sms-first").get_data(as_text=True))
+    line = re.search(r'<p class="meta" id="paused-days">(.*?)</p>', page, re.DOTALL).group(1)
+    assert " ".join(line.split()) == ("2 paused days left out of every strategy's figures (the champion decided "
+                                      "everyone then): 2026-11-12 to 2026-11-13 (challenger 'sms-first' was "
+                                      "edited in the database).")
+    # D6's dispute on the 12th is left out with the pause: no guardrail difference any more.
+    assert "disputes</td><td class=\"num\">0.00%</td><td class=\"num\">0.00%</td>" in _table(page, "guardrails")
+
+
 def test_the_job_keeps_results_of_the_running_and_newly_ended_experiments(world):
     store, app = world["store"], world["app"]
     assert _start(world).status_code == 303

@@ -96,3 +96,52 @@ def test_each_view_refuses_the_roles_it_is_not_for(app, role):
         else:
             assert r.status_code == 403, (method, rule, r.status_code)
             assert f"you are {role}" in r.get_data(as_text=True)
+
+
+def _nav_hrefs(html: str) -> list[str]:
+    nav = re.search(r'<nav aria-label="Main">(.*?)</nav>', html, re.S).group(1)
+    return re.findall(r'<a href="([^"]+)"', nav)
+
+
+def test_the_navigation_has_a_link_to_every_page_it_names_and_no_other(app):
+    from arrears.console.nav import LINKS
+    with app.test_request_context():
+        from flask import url_for
+        destinations = {url_for(link.endpoint) for link in LINKS}
+    client = app.test_client()
+    log_in(client, "admin")
+    assert set(_nav_hrefs(client.get("/accounts").get_data(as_text=True))) == destinations
+    assert destinations <= {rule for (method, rule) in ALLOWED if method == "GET"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_navigation_shows_a_link_exactly_when_its_page_opens(app, role):
+    """For each role: every link shown answers 200, and every navigation destination that
+    answers 200 is shown; both agree with the table above (the views' own role checks)."""
+    from arrears.console.nav import LINKS
+    with app.test_request_context():
+        from flask import url_for
+        destinations = [url_for(link.endpoint) for link in LINKS]
+    client = app.test_client()
+    log_in(client, role)
+    for page in ("/accounts", "/dashboard"):
+        shown = _nav_hrefs(client.get(page).get_data(as_text=True))
+        opens = [url for url in destinations if client.get(url).status_code == 200]
+        assert shown == opens, (role, page)
+        assert set(shown) == {url for url in destinations if role in ALLOWED[("GET", url)]}, (role, page)
+
+
+def test_a_link_is_current_on_its_own_pages(app):
+    client = app.test_client()
+    log_in(client, "admin")
+    for page, label in (("/admin/users", "Users"), ("/admin/keys", "API keys"), ("/admin/ticks", "Tick runs"),
+                        ("/admin/audit", "Audit log"), ("/accounts/ACC0000002", "Accounts"), ("/queue", "Work queue")):
+        html = client.get(page).get_data(as_text=True)
+        current = re.findall(r'<a href="[^"]+" aria-current="page">([^<]+)</a>', html)
+        assert current == [label], (page, current)
+
+
+def test_may_open_refuses_an_endpoint_without_a_role_check(app):
+    from arrears.console.session import may_open
+    with app.test_request_context(), pytest.raises(LookupError, match="console_session.login"):
+        may_open(None, "console_session.login")

@@ -77,16 +77,21 @@ def test_per_strategy_kpis_and_tests_match_a_hand_computed_portfolio(store, tmp_
                                  "values": {"champion": "25.00", "sms-first": "50.00"}}]
 
 
-@pytest.mark.also_postgresql
-def test_a_stopped_experiment_s_results_run_to_its_stop_not_to_today(store, tmp_path):
-    # Four debtors per strategy owing 100.00 each; the experiment is stopped on 15 November at
-    # 09:00 and read on the 22nd: what happened after the stop is the champion's, not the test's.
+def _four_per_strategy(store, tmp_path) -> None:
+    """D1-D4 assigned to the champion, D5-D8 to sms-first, each owing 100.00 since 1 October."""
     ids = [f"D{i}" for i in range(1, 9)]
     load(store, [account(i, amount="100.00", due="2026-10-01") for i in ids], now=START)
     _start(store, tmp_path)
     row = store.experiments.get("sms-first")
     arms = {f"D{i}": ("champion" if i <= 4 else "sms-first") for i in range(1, 9)}
     store.experiments.record_assignments(row["id"], sorted(arms.items()), now=START)
+
+
+@pytest.mark.also_postgresql
+def test_a_stopped_experiment_s_results_run_to_its_stop_not_to_today(store, tmp_path):
+    # Four debtors per strategy owing 100.00 each; the experiment is stopped on 15 November at
+    # 09:00 and read on the 22nd: what happened after the stop is the champion's, not the test's.
+    _four_per_strategy(store, tmp_path)
     for account_id, amount, day in (("D1", "100.00", 10), ("D2", "100.00", 20), ("D5", "100.00", 10),
                                     ("D6", "100.00", 18), ("D7", "30.00", 12)):
         _pay(store, account_id, amount, day)
@@ -222,3 +227,70 @@ def test_a_champion_using_a_plugin_fact_gets_its_results(store, tmp_path):
     result = experiment_results(store, "sms-first", now=NOW, facts=facts).to_dict()
     assert result["debtors"] == {"champion": 2, "sms-first": 2}
     assert result["kpis"]["champion"]["cure_rate"] == "50.00" and result["kpis"]["sms-first"]["cure_rate"] == "0.00"
+
+
+@pytest.mark.also_postgresql
+def test_a_paused_stretch_is_left_out_of_both_strategies_results(store, tmp_path):
+    # Four debtors per strategy owing 100.00 each. The tick pauses the experiment on 12 November
+    # at 15:00 and it is resumed on the 16th at 08:00: the champion decided everyone from the 12th
+    # to the 16th, so the payments and the dispute of those five days are nobody's.
+    _four_per_strategy(store, tmp_path)
+    for account_id, amount, day in (("D1", "100.00", 10), ("D2", "100.00", 14), ("D3", "40.00", 12),
+                                    ("D5", "100.00", 13), ("D6", "100.00", 18), ("D7", "30.00", 16)):
+        _pay(store, account_id, amount, day)
+    store.append_events([("D7", Event.from_dict({"type": "dispute_opened", "at": "2026-11-13T10:00:00Z"}), None),
+                         ("D8", Event.from_dict({"type": "dispute_opened", "at": "2026-11-19T10:00:00Z"}), None)],
+                        now=NOW)
+    paused = store.experiments.pause("sms-first", "challenger 'sms-first' was edited in the database", by="tick",
+                                     now=datetime(2026, 11, 12, 15, tzinfo=timezone.utc))
+    assert paused["status"] == "paused"
+    lifecycle.resume(store, "sms-first", by="test", now=datetime(2026, 11, 16, 8, tzinfo=timezone.utc))
+    report = experiment_results(store, "sms-first", now=NOW)
+    result = report.to_dict()
+    assert result["paused"] == {"days_excluded": 5, "stretches": [
+        {"from": "2026-11-12", "to": "2026-11-16", "reason": "challenger 'sms-first' was edited in the database"}]}
+    # By hand, without the 12th to the 16th: champion D1 cured (D2 and D3 paid in the pause):
+    # 1 of 4, 100 of 400; sms-first D6 cured on the 18th (D5 and D7 paid in the pause): 1 of 4,
+    # 100 of 400. Counting the pause would have given 2 of 4, 240 of 400 and 2 of 4, 230 of 400.
+    assert result["kpis"]["champion"]["cure_rate"] == "25.00"
+    assert result["kpis"]["sms-first"]["cure_rate"] == "25.00"
+    assert result["kpis"]["champion"]["recovery_rate"] == "25.00"
+    assert result["kpis"]["sms-first"]["recovery_rate"] == "25.00"
+    assert result["primary"]["sms-first"] == stats.two_proportions(1, 4, 1, 4).to_dict()
+    # D7's dispute came in the pause, D8's after it: one of the challenger's four debtors.
+    disputes = result["guardrails"]["sms-first"]["disputes"]
+    assert (disputes["champion"], disputes["challenger"]) == (0, 0.25)
+    assert ("paused: 5 days left out of every strategy's figures (the champion decided everyone): "
+            "2026-11-12 to 2026-11-16 (challenger 'sms-first' was edited in the database)") in report.to_text()
+    assert rows(store, "SELECT paused_at, resumed_at FROM experiment_pauses") == [
+        (int(datetime(2026, 11, 12, 15, tzinfo=timezone.utc).timestamp()),
+         int(datetime(2026, 11, 16, 8, tzinfo=timezone.utc).timestamp()))]
+
+
+def test_a_pause_not_yet_resumed_is_left_out_up_to_today(store, tmp_path):
+    load(store, [account(i, amount="100.00", due="2026-10-01") for i in ("P1", "P2")], now=START)
+    _start(store, tmp_path)
+    row = store.experiments.get("sms-first")
+    store.experiments.record_assignments(row["id"], [("P1", "champion"), ("P2", "sms-first")], now=START)
+    _pay(store, "P1", "100.00", 5)
+    _pay(store, "P2", "100.00", 21)
+    store.experiments.pause("sms-first", "its eligibility no longer fits", by="tick",
+                            now=datetime(2026, 11, 20, 23, 59, tzinfo=timezone.utc))
+    result = experiment_results(store, "sms-first", now=NOW).to_dict()
+    assert result["paused"]["days_excluded"] == 3                       # the 20th to the 22nd
+    assert result["kpis"]["champion"]["cure_rate"] == "100.00"
+    assert result["kpis"]["sms-first"]["cure_rate"] == "0.00"
+
+
+def test_paused_stretches_are_days_clipped_to_the_period_and_merged():
+    from datetime import date
+
+    from arrears.engine.experiments.results import paused_stretches
+    at = lambda d, h=12: int(datetime(2026, 11, d, h, tzinfo=timezone.utc).timestamp())   # noqa: E731
+    first, last, until = date(2026, 11, 3), date(2026, 11, 22), at(22, 23)
+    assert paused_stretches([], first, last, until) == []
+    assert paused_stretches([(at(1), at(4), "a")], first, last, until) == [(date(2026, 11, 3), date(2026, 11, 4), "a")]
+    # resumed and paused again on the same day, then the next: one stretch, both reasons
+    assert paused_stretches([(at(6, 9), at(7, 10), "a"), (at(7, 11), at(8), "b"), (at(9), at(9, 13), "a")],
+                            first, last, until) == [(date(2026, 11, 6), date(2026, 11, 9), "a; b")]
+    assert paused_stretches([(at(21), None, "c")], first, last, until) == [(date(2026, 11, 21), date(2026, 11, 22), "c")]

@@ -42,3 +42,38 @@ def test_an_upsert_keeps_the_words_equal_to_the_stored_names(tmp_path):
                               now=T0)                                                          # same name
         store.upsert_accounts([replace(base, contact=Contact(email="a@example.com"))], now=T0)  # name gone
         assert stored(store) == [("alan", 2), ("turing", 2)]
+
+
+# Names the live splitting and revision 0019's frozen copy must split alike: scripts, cases that
+# fold to more than one letter, Turkish dotted and dotless i, hyphens and dashes, apostrophes,
+# combining marks (NFC), punctuation, spaces of other kinds, and no name.
+CORPUS = [
+    None, "", "   ", "John Smith", "Mary-Jane O'Brien", "D’Angelo", "`Quoted` Name'", "O''Neil",
+    "Straße", "STRASSE", "Maßmann-Groß", "İsmail Işık", "ISTANBUL ıstanbul", "İ", "ı",
+    "ÖZTÜRK, Ayşe", "Zoë Ångström", "Zoe\u0308 A\u030angstro\u0308m", "Jean\u2013Luc\u2014Picard",
+    "Anne\u2010Marie", "José María Aznar", "Ελληνικά ΣΊΣΥΦΟΣ", "Ольга Петрова-Водкина",
+    "李小龍", "山田 太郎", "محمد بن سلمان", "שלום עליכם", "Nguyễn Văn A", "Ǆemal Ǉubović",
+    "ﬁnance ﬂow", "Acme Ltd (UK) & Co", "J.R.R. Tolkien", "a/b\\c;d:e|f!g?h*i#j~k_l=m+n",
+    "tab\tnew\nline\u00a0nbsp\u2003em", "L'Oréal l’oréal", "x" * 200, "'", "-", "O'",
+]
+
+
+def _frozen_words():
+    import importlib
+    return importlib.import_module("arrears.engine.store.migrations.versions.0019_name_words").words
+
+
+@pytest.mark.parametrize("name", CORPUS)
+def test_revision_0019s_copy_of_the_splitting_agrees_with_the_live_one(name):
+    """0019 fills `account_words` with its own frozen copy of the splitting (so a later change
+    cannot change an old upgrade); until the live one changes on purpose, they agree."""
+    assert _frozen_words()(name) == namewords.words(name)
+
+
+def test_the_corpus_exercises_the_folding():
+    split = {name: namewords.words(name) for name in CORPUS}
+    assert split["Straße"] == split["STRASSE"] == ["strasse"]
+    assert split["İ"] == ["i\u0307"] and split["ı"] == ["ı"]
+    assert split["Zoë Ångström"] == split["Zoe\u0308 A\u030angstro\u0308m"]
+    assert split["Jean\u2013Luc\u2014Picard"] == ["jean", "luc", "picard"]
+    assert split["L'Oréal l’oréal"] == ["l'oréal", "oréal", "l’oréal"]

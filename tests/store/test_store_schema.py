@@ -139,3 +139,31 @@ def test_a_write_without_foreign_key_checks_gives_them_back_to_the_connection(st
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     with pytest.raises(StoreError, match="FOREIGN KEY"), write_transaction(store.engine) as conn:
         conn.execute(insert(invoices).values(acct_no=999_999_999, invoice_id="orphan", amount_minor=1, due_day=0))
+
+
+def test_upgrade_to_0020_reads_the_pauses_from_the_audit_log(db_url):
+    """Before 0020 an experiment's pauses were in the audit log only: the upgrade fills
+    `experiment_pauses` from its `experiment.paused` / `experiment.resumed` entries."""
+    engine = make_engine(db_url)
+    migrations.upgrade(engine, "0019")
+    entries = [(1, 100, "experiment.paused", "exp-a", '{"reason":"tampered"}'),
+               (2, 150, "experiment.paused", "exp-b", '{"reason":"eligibility"}'),
+               (3, 200, "experiment.resumed", "exp-a", '{"paused_reason":"tampered"}'),
+               (4, 300, "experiment.paused", "exp-a", '{"reason":"again"}'),
+               (5, 310, "experiment.paused", "gone", '{"reason":"no such experiment"}')]
+    with engine.begin() as conn:
+        for i, name in ((1, "exp-a"), (2, "exp-b")):
+            conn.execute(text("INSERT INTO experiments (id, name, digest, source, salt, champion_digest, status, "
+                              "started_at, started_by) VALUES (:i, :n, 'd', 's', 'salt', 'c', 'paused', 50, 't')"),
+                         {"i": i, "n": name})
+        for seq, at, kind, subject, body in entries:
+            conn.execute(text("INSERT INTO audit (seq, at, kind, subject, body, prev_hash, hash) "
+                              "VALUES (:s, :a, :k, :sub, :b, :p, 'h')"),
+                         {"s": seq, "a": at, "k": kind, "sub": subject, "b": body, "p": f"prev{seq}"})
+    engine.dispose()
+    with Store(db_url) as store, store.engine.connect() as conn:
+        assert store.schema_revision() == SCHEMA_HEAD
+        found = conn.execute(text("SELECT experiment_id, paused_at, resumed_at, reason FROM experiment_pauses "
+                                  "ORDER BY experiment_id, paused_at")).all()
+    assert [tuple(r) for r in found] == [(1, 100, 200, "tampered"), (1, 300, None, "again"),
+                                         (2, 150, None, "eligibility")]

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, inspect, text
 from arrears.engine.store.db import connect, write_transaction
 from arrears.engine.store.failures import SchemaError
 
-HEAD = "0019"                       # the newest revision in versions/
+HEAD = "0020"                       # the newest revision in versions/
 SCRIPTS = Path(__file__).resolve().parent
 VERSION_TABLE = "alembic_version"
 _PG_LOCK = 0x4172726561727301       # advisory-lock key: one migrator at a time on PostgreSQL

@@ -31,6 +31,9 @@ def upgrade() -> None:
         for column in columns:
             op.add_column(table, sa.Column(column, sa.BigInteger if column == "audit_seq" else sa.Text))
     op.create_index("ix_audit_subject", "audit", ["subject"])
+    # The live sealing code, not a frozen copy (unlike 0019's words): these seals are checked by
+    # the live `arrears audit verify`, so they must be what it computes. tests/store/
+    # test_store_seals.py upgrades a 0009 store through here to the head and verifies it.
     from arrears.engine.store import audit
     audit.seal_baseline(op.get_bind(), int(time.time()))
 
