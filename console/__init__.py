@@ -36,13 +36,9 @@ def init_app(app: Flask, state, config: dict | None = None) -> None:
     settings = load(config)
     app.extensions["arrears.console"] = settings
     session.init_app(app, state, settings)
-    security.init_app(app)
+    blueprints = [m.blueprint for m in (session, explorer, admin, dashboard, queue, workbench, experiments)]
+    security.init_app(app, {b.name for b in blueprints})      # every console page gets the headers
     nav.init_app(app)
-    app.register_blueprint(session.blueprint)
-    app.register_blueprint(explorer.blueprint)
-    app.register_blueprint(admin.blueprint)
-    app.register_blueprint(dashboard.blueprint)
-    app.register_blueprint(queue.blueprint)
-    app.register_blueprint(workbench.blueprint)
-    app.register_blueprint(experiments.blueprint)
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
     app.extensions["arrears.whatif"] = whatifjobs.WhatIfJobs(state)   # the what-if's background jobs

@@ -11,15 +11,13 @@ from flask import Flask, request
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "connect-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-CONSOLE_BLUEPRINTS = ("console_session", "console_explorer", "console_admin", "console_dashboard", "console_queue",
-                      "console_workbench")
 
 
-def init_app(app: Flask) -> None:
-    """Add the headers to every console response."""
+def init_app(app: Flask, blueprints: set[str]) -> None:
+    """Add the headers to every response of the console's `blueprints` (their names), and `/`."""
     @app.after_request
     def _headers(response):
-        if request.blueprint in CONSOLE_BLUEPRINTS or request.path == "/":
+        if request.blueprint in blueprints or request.path == "/":
             response.headers.setdefault("Content-Security-Policy", CSP)     # a view may set a stricter one
             response.headers["X-Content-Type-Options"] = "nosniff"
             response.headers["Referrer-Policy"] = "same-origin"

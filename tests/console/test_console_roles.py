@@ -98,6 +98,24 @@ def test_each_view_refuses_the_roles_it_is_not_for(app, role):
             assert f"you are {role}" in r.get_data(as_text=True)
 
 
+def test_every_console_answer_carries_the_security_headers(app):
+    """Whatever the view answers (a page, a redirect, 403, 404), the console's headers are on
+    it: a blueprint added without them would serve account data cacheable and frameable."""
+    client = app.test_client()
+    log_in(client, "admin")
+    token = csrf_of(client.get("/accounts").get_data(as_text=True))
+    for method, rule in sorted(set(ALLOWED) | OPEN):
+        if rule == "/logout":
+            continue                            # would end the session the loop runs in
+        r = client.open(_url(rule), method=method, data={"csrf_token": token} if method == "POST" else None)
+        # the CSP (a view may set a stricter one: the dashboard's report is framed by its page)
+        assert "default-src 'none'" in r.headers.get("Content-Security-Policy", ""), (method, rule)
+        assert r.headers.get("X-Content-Type-Options") == "nosniff", (method, rule)
+        assert r.headers.get("X-Frame-Options") in ("DENY", "SAMEORIGIN"), (method, rule)
+        if r.mimetype == "text/html":
+            assert r.headers.get("Cache-Control") == "no-store", (method, rule)
+
+
 def _nav_hrefs(html: str) -> list[str]:
     nav = re.search(r'<nav aria-label="Main">(.*?)</nav>', html, re.S).group(1)
     return re.findall(r'<a href="([^"]+)"', nav)
