@@ -231,5 +231,6 @@ def pages(ledger: Ledger, size: int):
                 cols[f.name] = col
             tables[name] = type(table)(**cols)
         yield Ledger(account_ids=ledger.account_ids[lo:hi], acct_keys=ledger.acct_keys[lo:hi],
-                     currency=ledger.currency[lo:hi], segments=Segments(seg.names, seg.days, seg.member[:, :, lo:hi]),
+                     currency=ledger.currency[lo:hi],
+                     segments=Segments(seg.names, seg.days, seg.member[:, :, lo:hi]),
                      labels={k: v[lo:hi] for k, v in ledger.labels.items()}, **tables)

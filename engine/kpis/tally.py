@@ -12,6 +12,9 @@ sums, the same rows).
     tally.report(start, end, within=("vip", end))       # only the accounts of segment vip on day `end`
     tally.replace(gone, sub_ledger)                     # accounts `gone` (bool, rows) out, `sub_ledger` in
 
+Sums are measured PAGE accounts at a time (`ledger.pages`), so the memory a report needs beyond
+the ledger is that of one page's figures, whatever the portfolio's size.
+
 `within` scopes a report to the accounts of one policy segment at the end of one day (the
 ledger must hold a segment snapshot for it). A ledger's `labels` do not survive `replace`
 (the store's ledgers have none).
@@ -126,7 +129,9 @@ class Tally:
             for sign, measurer in sides:
                 for within, sums in measurer.sums(start, end, group_by, withins).items():
                     kept[within].add(sums, sign)
-        self._set(concat([subset(self.ledger, ~gone), new]))
+        staying = subset(self.ledger, ~gone)
+        self.ledger = self._measurer = None       # freed before the new one is made: 2 ledgers at most, not 3
+        self._set(concat([staying, new]))
 
     def _build(self, start: int, end: int, group_by, sums: "Sums") -> KpiReport:
         p = self.policy
