@@ -139,7 +139,8 @@ def test_a_refresh_measured_in_pages_keeps_the_pages_of_one_piece(app, demo_stor
 
     def pages(meta):
         names = [snapshot_name(None), *(snapshot_name(s) for s in meta["segments"])]
-        return {n: demo_store.snapshot(n)["body"].split("<main", 1)[1].split("Generated", 1)[0] for n in names}
+        return {n: demo_store.snapshot(n)["body"].split("<main", 1)[1].split("Generated", 1)[0]
+                for n in names}
     monkeypatch.setattr(tally, "PAGE", 10 ** 9)
     one_piece = pages(refresh(state, date(2026, 12, 1)))
     monkeypatch.setattr(tally, "PAGE", 97)
@@ -148,8 +149,8 @@ def test_a_refresh_measured_in_pages_keeps_the_pages_of_one_piece(app, demo_stor
     assert first["read"] == first["accounts"] > 97 * 3 and first["segments"]
     assert pages(first) == one_piece
     at = datetime(2026, 12, 1, 13, tzinfo=timezone.utc)
-    demo_store.append_events([(f"ACC{i:08d}", Event("payment", at, amount=Decimal("10.00")), None) for i in range(0, 500, 7)],
-                             now=at)
+    demo_store.append_events([(f"ACC{i:08d}", Event("payment", at, amount=Decimal("10.00")), None)
+                              for i in range(0, 500, 7)], now=at)
     main(["tick", "--db", demo_store.url, "--at", "2026-12-01T13:00:00Z", "--no-dispatch"])
     again = pages(refresh(state, date(2026, 12, 1), kept=kept))
     monkeypatch.setattr(tally, "PAGE", 10 ** 9)
