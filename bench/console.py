@@ -165,7 +165,7 @@ def main(argv=None) -> None:
               f"{meta['end']}); peak RSS {_peak():,.0f} MiB, "
               f"{_peak() - max(rss, 0):,.0f} MiB over the {rss:,.0f} MiB before it"
               f"{'' if peak_before <= rss else f' (the peak before it was {peak_before:,.0f} MiB)'}; "
-              f"{_rss():,.0f} MiB after it (kept: the ledger and the sums)", flush=True)
+              f"{_rss():,.0f} MiB RSS after it", flush=True)
     if not args.no_tick:
         from arrears.engine.domain.model import Event
         one_pct = [f"ACC{i:08d}" for i in range(0, args.accounts, 100)]
