@@ -11,6 +11,11 @@ tick, which reads only the accounts that changed), then times each page through 
 `--requests` requests, wall time per request. The target is under 300 ms per page at 1M accounts.
 Last, the workbench's what-if (`--whatif-only`: only it): the request that starts the job, and
 the background job to its result, polled as the page does.
+`--refresh-only` measures the dashboard's refreshes alone, in this fresh process against a stored
+file (no full tick first, no pages): the memory each adds to the process (its peak RSS less the
+RSS before it, so the bench's own data building is not counted), CPU and wall time.
+
+    python bench/console.py --accounts 1000000 --db /tmp/console-1m.db --refresh-only
 """
 from __future__ import annotations
 
@@ -48,6 +53,17 @@ def _cpu() -> float:
     """CPU seconds (user + system) of this process: the machine may be shared, wall time is not all ours."""
     me = resource.getrusage(resource.RUSAGE_SELF)
     return me.ru_utime + me.ru_stime
+
+
+def _rss() -> float:
+    """This process's resident memory now, in MiB (Linux)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
+
+
+def _peak() -> float:
+    """This process's peak resident memory so far, in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _log_in(app):
@@ -97,6 +113,8 @@ def main(argv=None) -> None:
                     help="skip the 1%% change, the incremental tick and the dashboard's refresh after it")
     ap.add_argument("--pages-only", action="store_true",
                     help="time the pages only: no dashboard computed (its pages answer 'not computed yet')")
+    ap.add_argument("--refresh-only", action="store_true",
+                    help="the --db is ticked already: only the dashboard's refreshes (memory added, CPU)")
     ap.add_argument("--whatif-only", action="store_true",
                     help="time only the workbench's what-if job (no dashboard, no pages)")
     args = ap.parse_args(argv)
@@ -119,7 +137,7 @@ def main(argv=None) -> None:
                         str(args.accounts), "--db", path], check=True)
         print(f"generated {args.accounts:,} accounts in {time.perf_counter() - started:.0f} s (not counted)")
     now = datetime.now(timezone.utc).replace(microsecond=0)
-    if not args.reuse:
+    if not args.reuse and not args.refresh_only:
         started = time.perf_counter()
         arrears(["tick", "--db", url, "--at", now.isoformat(), "--no-dispatch", "--format", "json"])
         print(f"full tick at {now.isoformat()}: {time.perf_counter() - started:.1f} s (not counted)")
@@ -132,6 +150,8 @@ def main(argv=None) -> None:
         store.close()
         return
     kept = Kept()
+    app.extensions["arrears"].policies.active()          # loaded before the RSS is taken
+    rss, peak_before = _rss(), _peak()
     cpu = _cpu()
     if args.pages_only:
         meta = {"segments": list(app.extensions["arrears"].policies.active().segments)}
@@ -142,9 +162,10 @@ def main(argv=None) -> None:
               f"{meta['seconds']:.1f} s wall, "
               f"{_cpu() - cpu:.1f} s CPU (load average {os.getloadavg()[0]:.1f}) for "
               f"{meta['accounts']:,} accounts and {len(meta['segments'])} segments ({meta['start']} to "
-              f"{meta['end']}); peak RSS "
-              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB",
-              flush=True)
+              f"{meta['end']}); peak RSS {_peak():,.0f} MiB, "
+              f"{_peak() - max(rss, 0):,.0f} MiB over the {rss:,.0f} MiB before it"
+              f"{'' if peak_before <= rss else f' (the peak before it was {peak_before:,.0f} MiB)'}; "
+              f"{_rss():,.0f} MiB RSS after it", flush=True)
     if not args.no_tick:
         from arrears.engine.domain.model import Event
         one_pct = [f"ACC{i:08d}" for i in range(0, args.accounts, 100)]
@@ -154,11 +175,14 @@ def main(argv=None) -> None:
         arrears(["tick", "--db", url, "--at", noted.isoformat(), "--no-dispatch", "--format", "json"])
         print(f"incremental tick, {len(one_pct):,} accounts changed (1%): {time.perf_counter() - started:.1f} s "
               "(not counted)")
-        cpu = _cpu()
+        cpu, rss = _cpu(), _rss()
         meta = refresh(app.extensions["arrears"], date.today(), kept=kept)
         print(f"dashboard computed again after that tick: {meta['seconds']:.1f} s wall, {_cpu() - cpu:.1f} s CPU "
               f"(load average {os.getloadavg()[0]:.1f}; {meta['read']:,} accounts read); "
-              f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB", flush=True)
+              f"peak RSS {_peak():,.0f} MiB (it was {rss:,.0f} MiB before it)", flush=True)
+    if args.refresh_only:
+        store.close()
+        return
     client = _log_in(app)
     middle = f"ACC{args.accounts // 2:08d}"
     contact = store.get_account(middle)[0].contact

@@ -32,6 +32,7 @@ from arrears.engine.kpis.ledger import (
     Stages,
     concat,
     object_array,
+    shared_array,
 )
 from arrears.engine.kpis.tally import Tally
 from arrears.engine.store import decisionreads, scan
@@ -72,7 +73,7 @@ def ledger_from_batch(batch: Batch, policy=None, *, acct_keys=None, segment_days
         account_ids=object_array(batch.ids),
         acct_keys=np.arange(1, batch.n + 1, dtype=np.int64) if acct_keys is None
         else np.asarray(acct_keys, dtype=np.int64),
-        currency=object_array(batch.currency),
+        currency=shared_array(batch.currency),
         invoices=Invoices.of(batch.inv_acct, batch.inv_amount, batch.inv_due, np.where(
             issued == NO_DAY, batch.inv_due, issued)),
         payments=flows(E["payment"]), credit_notes=flows(E["credit_note"]), write_offs=flows(E["write_off"]),
@@ -111,8 +112,7 @@ def _stages(conn, nos: np.ndarray, batch: Batch, policy, *, spread: bool = False
     known = (acct < len(nos)) & (nos[np.minimum(acct, len(nos) - 1)] == np.asarray(acct_no))
     acct, at = acct[known], np.asarray(at, dtype=np.int64)[known]
     day = tzutil.local_days(_zones(batch, policy), batch.tz[acct], at)
-    return Stages.of(acct, day, np.asarray(stage, dtype=object)[known],
-                     np.asarray(strategy, dtype=object)[known])
+    return Stages.of(acct, day, shared_array(stage)[known], shared_array(strategy)[known])
 
 
 def _ledger_of(conn, nos: np.ndarray, policy, segment_days, page: int = PAGE) -> Ledger:

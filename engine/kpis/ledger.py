@@ -42,7 +42,7 @@ from arrears.engine.domain.money import check_currency
 from arrears.engine.kpis.tables import Contacts, Disputes, Flows, Invoices, Promises, Segments, Stages, ints
 
 __all__ = ["Contacts", "Disputes", "Flows", "Invoices", "Ledger", "Promises", "Segments", "Stages",
-           "concat", "object_array", "subset"]
+           "concat", "object_array", "pages", "shared_array", "subset"]
 _TABLES = ("invoices", "payments", "credit_notes", "write_offs", "disputes", "contacts", "promises", "stages")
 
 
@@ -51,6 +51,13 @@ def object_array(values) -> np.ndarray:
     out = np.empty(len(values), dtype=object)
     out[:] = list(values)
     return out
+
+
+def shared_array(values) -> np.ndarray:
+    """`object_array(values)` for columns of few distinct values (currencies, stage ids): equal
+    values share one object, so a million rows cost a million pointers, not a million strings."""
+    one: dict = {}
+    return object_array([one.setdefault(v, v) for v in values])
 
 
 @dataclass(frozen=True)
@@ -193,3 +200,37 @@ def subset(ledger: Ledger, keep: np.ndarray) -> Ledger:
     return Ledger(account_ids=ledger.account_ids[keep], acct_keys=ledger.acct_keys[keep],
                   currency=ledger.currency[keep], segments=Segments(seg.names, seg.days, seg.member[:, :, keep]),
                   labels={k: v[keep] for k, v in ledger.labels.items()}, **tables)
+
+
+def pages(ledger: Ledger, size: int):
+    """The ledger as consecutive ledgers of at most `size` accounts (rows renumbered from 0,
+    invoice references following their invoices), each a view of the ledger's columns but for
+    the `acct` and `invoice` columns; the whole ledger if it is not larger, or if a table is not
+    in account order (every ledger built by this package is: `Table.of` sorts)."""
+    n = ledger.n
+    if n <= size or not all((np.diff(getattr(ledger, name).acct) >= 0).all() for name in _TABLES):
+        yield ledger
+        return
+    bounds = {name: np.searchsorted(getattr(ledger, name).acct, np.arange(0, n + size, size).clip(max=n))
+              for name in _TABLES}
+    seg = ledger.segments
+    for i, lo in enumerate(range(0, n, size)):
+        hi = min(n, lo + size)
+        first_invoice = np.int32(bounds["invoices"][i])
+        tables = {}
+        for name in _TABLES:
+            table = getattr(ledger, name)
+            a, b = bounds[name][i], bounds[name][i + 1]
+            cols = {}
+            for f in fields(table):
+                col = getattr(table, f.name)[a:b]
+                if f.name == "acct":
+                    col = col - np.int32(lo)
+                elif f.name == "invoice":
+                    col = np.where(col >= 0, col - first_invoice, col).astype(np.int32)
+                cols[f.name] = col
+            tables[name] = type(table)(**cols)
+        yield Ledger(account_ids=ledger.account_ids[lo:hi], acct_keys=ledger.acct_keys[lo:hi],
+                     currency=ledger.currency[lo:hi],
+                     segments=Segments(seg.names, seg.days, seg.member[:, :, lo:hi]),
+                     labels={k: v[lo:hi] for k, v in ledger.labels.items()}, **tables)

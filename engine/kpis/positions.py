@@ -56,7 +56,7 @@ def money_batch(ledger: Ledger) -> Batch:
     k, m = len(ledger.invoices), len(acct)
     return Batch(
         ids=list(ledger.account_ids), currency=ledger.currency,
-        scale=np.asarray([10 ** exponent(c) for c in ledger.currency.tolist()], dtype=np.int64),
+        scale=_scales(ledger.currency),
         tz_names=["UTC"], tz=np.zeros(n, dtype=np.int32), debtor_type=none_n, jurisdiction=none_n,
         language=none_n, tier=none_n, tags=none_n, risk=np.full(n, np.nan), on_time=np.full(n, np.nan),
         reach=np.zeros(n, dtype=np.int64), prefs=none_n, manager=none_n, debtor=none_n, extra_tz=none_n,
@@ -67,6 +67,14 @@ def money_batch(ledger: Ledger) -> Batch:
         ev_stage=np.full(m, None, dtype=object), ev_until=np.full(m, NO_DAY, dtype=np.int32),
         pi_event=np.zeros(0, np.int32), pi_due=np.zeros(0, np.int32), pi_amount=np.zeros(0, np.int64),
         inv_issued=ledger.invoices.issued_day)
+
+
+def _scales(currency: np.ndarray) -> np.ndarray:
+    """10 ** the minor-unit exponent of each account's currency (computed once per currency)."""
+    if not len(currency):
+        return np.zeros(0, dtype=np.int64)
+    names, codes = np.unique(currency.astype(str), return_inverse=True)
+    return np.asarray([10 ** exponent(c) for c in names.tolist()], dtype=np.int64)[codes.reshape(-1)]
 
 
 def _rank_within(acct: np.ndarray, day: np.ndarray) -> np.ndarray:

@@ -12,6 +12,9 @@ sums, the same rows).
     tally.report(start, end, within=("vip", end))       # only the accounts of segment vip on day `end`
     tally.replace(gone, sub_ledger)                     # accounts `gone` (bool, rows) out, `sub_ledger` in
 
+Sums are measured PAGE accounts at a time (`ledger.pages`), so the memory a report needs beyond
+the ledger is that of one page's figures, whatever the portfolio's size.
+
 `within` scopes a report to the accounts of one policy segment at the end of one day (the
 ledger must hold a segment snapshot for it). A ledger's `labels` do not survive `replace`
 (the store's ledgers have none).
@@ -27,10 +30,12 @@ from arrears.engine.domain.batch import day_to_date
 from arrears.engine.domain.errors import InputError
 from arrears.engine.kpis import rows
 from arrears.engine.kpis.groups import Group, all_kinds, check_group_by, group_order, groups
-from arrears.engine.kpis.ledger import Ledger, concat, subset
+from arrears.engine.kpis.ledger import Ledger, concat, pages, subset
 from arrears.engine.kpis.measures import attempts_per_day, contact_attempts, measure
 from arrears.engine.kpis.positions import money_batch, positions
 from arrears.engine.kpis.report import KpiReport
+
+PAGE = 50_000      # accounts measured at a time: a page's figures are (accounts x ~60) int64
 
 
 def months_between(start: int, end: int) -> Fraction:
@@ -124,7 +129,9 @@ class Tally:
             for sign, measurer in sides:
                 for within, sums in measurer.sums(start, end, group_by, withins).items():
                     kept[within].add(sums, sign)
-        self._set(concat([subset(self.ledger, ~gone), new]))
+        staying = subset(self.ledger, ~gone)
+        self.ledger = self._measurer = None       # freed before the new one is made: 2 ledgers at most, not 3
+        self._set(concat([staying, new]))
 
     def _build(self, start: int, end: int, group_by, sums: "Sums") -> KpiReport:
         p = self.policy
@@ -220,7 +227,18 @@ class _Measurer:
         return self._attempts
 
     def sums(self, start: int, end: int, group_by, withins: list) -> dict:
-        """{within: Sums} of `start..end` under `group_by`, one measurement for every scope."""
+        """{within: Sums} of `start..end` under `group_by`, one measurement for every scope,
+        made PAGE accounts at a time (each page's positions and figures dropped after it), so
+        measuring a million accounts needs the memory of one page; the sums are the same."""
+        if self.ledger.n <= PAGE:
+            return self._sums(start, end, group_by, withins)
+        out = {w: Sums() for w in withins}
+        for part in pages(self.ledger, PAGE):
+            for within, sums in _Measurer(part, self.policy)._sums(start, end, group_by, withins).items():
+                out[within].add(sums, +1)
+        return out
+
+    def _sums(self, start: int, end: int, group_by, withins: list) -> dict:
         period = measure(self.ledger, self.policy, start, end, self.positions(start - 1), self.positions(end),
                          self.attempts())
         grouped = [] if group_by is None else groups(self.ledger, period, self.policy, group_by)
@@ -233,7 +251,8 @@ class _Measurer:
 
         def summed(mask):            # channel groups share one contact mask: sum it once
             if id(mask) not in seen:
-                seen[id(mask)] = (mask, [m[mask & in_cur].sum(axis=0) for _, in_cur in self.by_currency])
+                seen[id(mask)] = (mask, [np.compress(mask & in_cur, m, axis=0).sum(axis=0)   # m[...]: slower
+                                         for _, in_cur in self.by_currency])
             return seen[id(mask)][1]
 
         def put(table, group: Group):

@@ -121,3 +121,37 @@ def test_a_refresh_after_a_tick_reads_only_what_changed_and_shows_what_a_full_on
     full = refresh(state, date(2026, 12, 1))                 # nothing kept: every account read
     assert full["read"] == full["accounts"]
     assert kept_pages == {n: body(demo_store.snapshot(n)["body"]) for n in names}
+
+
+def test_a_refresh_measured_in_pages_keeps_the_pages_of_one_piece(app, demo_store, monkeypatch):
+    """The KPI tally measures a page of accounts at a time (bounded memory at 1M accounts): the
+    portfolio's and every segment's kept page are those of the ledger measured in one piece, on the
+    first refresh and on the refresh that follows a tick."""
+    from datetime import datetime, timezone
+
+    from arrears.console.dashboard import Kept, snapshot_name
+    from arrears.engine.domain.model import Event
+    from decimal import Decimal
+
+    from arrears.engine.kpis import tally
+    state = app.extensions["arrears"]
+    main(["tick", "--db", demo_store.url, "--at", "2026-12-01T12:30:00Z", "--no-dispatch"])
+
+    def pages(meta):
+        names = [snapshot_name(None), *(snapshot_name(s) for s in meta["segments"])]
+        return {n: demo_store.snapshot(n)["body"].split("<main", 1)[1].split("Generated", 1)[0]
+                for n in names}
+    monkeypatch.setattr(tally, "PAGE", 10 ** 9)
+    one_piece = pages(refresh(state, date(2026, 12, 1)))
+    monkeypatch.setattr(tally, "PAGE", 97)
+    kept = Kept()
+    first = refresh(state, date(2026, 12, 1), kept=kept)
+    assert first["read"] == first["accounts"] > 97 * 3 and first["segments"]
+    assert pages(first) == one_piece
+    at = datetime(2026, 12, 1, 13, tzinfo=timezone.utc)
+    demo_store.append_events([(f"ACC{i:08d}", Event("payment", at, amount=Decimal("10.00")), None)
+                              for i in range(0, 500, 7)], now=at)
+    main(["tick", "--db", demo_store.url, "--at", "2026-12-01T13:00:00Z", "--no-dispatch"])
+    again = pages(refresh(state, date(2026, 12, 1), kept=kept))
+    monkeypatch.setattr(tally, "PAGE", 10 ** 9)
+    assert again == pages(refresh(state, date(2026, 12, 1))) != one_piece
