@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -59,18 +60,32 @@ def find_binaries() -> tuple[str, str] | None:
     return (server, epmd) if server and epmd else None
 
 
+EPHEMERAL = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
+
 def free_ports(n: int) -> list[int]:
-    """`n` distinct TCP ports on 127.0.0.1 that were free a moment ago."""
-    socks = []
+    """`n` distinct TCP ports on 127.0.0.1, free now and outside the kernel's ephemeral range.
+
+    The node binds them seconds later (epmd, then the Erlang VM's start) and again when a test
+    restarts it on the same ports; a port of the ephemeral range (which `bind(0)` hands out) could
+    meanwhile be taken by any connection on the machine (a browser's, another test worker's), and
+    the node would fail with `eaddrinuse`. Outside that range only an explicit bind can take one."""
     try:
-        for _ in range(n):
-            sock = socket.socket()
-            sock.bind(("127.0.0.1", 0))
-            socks.append(sock)
-        return [sock.getsockname()[1] for sock in socks]
-    finally:
-        for sock in socks:
-            sock.close()
+        low, high = (int(p) for p in EPHEMERAL.read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999                # Linux's default
+    candidates = [p for p in range(10000, 65536) if not low <= p <= high]
+    rng, ports = random.SystemRandom(), []
+    while len(ports) < n:
+        port = rng.choice(candidates)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:                     # in use (or lingering): another one
+                continue
+        if port not in ports:
+            ports.append(port)
+    return ports
 
 
 def _die_with_parent() -> None:
