@@ -26,10 +26,8 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -37,6 +35,7 @@ import uuid
 from pathlib import Path
 
 from tests.pgcluster import _PRCTL, _running, service_main, throwaway
+from tests.serving import unused_ports
 
 URL_ENV = "ARREARS_TEST_AMQP_URL"
 MISSING = ("no RabbitMQ for the AMQP tests: install RabbitMQ's server "
@@ -58,34 +57,6 @@ def find_binaries() -> tuple[str, str] | None:
     server = str(DEBIAN_SERVER) if DEBIAN_SERVER.exists() else shutil.which("rabbitmq-server")
     epmd = shutil.which("epmd") or next((str(p) for p in Path("/usr/lib/erlang").glob("erts-*/bin/epmd")), None)
     return (server, epmd) if server and epmd else None
-
-
-EPHEMERAL = Path("/proc/sys/net/ipv4/ip_local_port_range")
-
-
-def free_ports(n: int) -> list[int]:
-    """`n` distinct TCP ports on 127.0.0.1, free now and outside the kernel's ephemeral range.
-
-    The node binds them seconds later (epmd, then the Erlang VM's start) and again when a test
-    restarts it on the same ports; a port of the ephemeral range (which `bind(0)` hands out) could
-    meanwhile be taken by any connection on the machine (a browser's, another test worker's), and
-    the node would fail with `eaddrinuse`. Outside that range only an explicit bind can take one."""
-    try:
-        low, high = (int(p) for p in EPHEMERAL.read_text().split())
-    except (OSError, ValueError):
-        low, high = 32768, 60999                # Linux's default
-    candidates = [p for p in range(10000, 65536) if not low <= p <= high]
-    rng, ports = random.SystemRandom(), []
-    while len(ports) < n:
-        port = rng.choice(candidates)
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:                     # in use (or lingering): another one
-                continue
-        if port not in ports:
-            ports.append(port)
-    return ports
 
 
 def _die_with_parent() -> None:
@@ -119,7 +90,7 @@ class RabbitServer:
         server, epmd = binaries
         first = self.node is None
         if first:
-            amqp, dist, epmd_port = free_ports(3)
+            amqp, dist, epmd_port = unused_ports(3)
             self.node = f"arrears-{uuid.uuid4().hex[:12]}@localhost"
             self.ports = {"amqp": amqp, "dist": dist, "epmd": epmd_port}
         self._write_files(first)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serving import read_until_listening
+from tests.serving import read_until_listening, unused_ports
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "console"
@@ -110,7 +110,9 @@ def chromium(width: int = 1280, height: int = 900):
                 f"--window-size={width},{height}"):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    # chromedriver on a port no connection can take before it binds it (Selenium's own choice is
+    # any free one, of the ephemeral range)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER, port=unused_ports(1)[0]), options=options)
     try:
         yield driver
     finally:
