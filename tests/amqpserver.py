@@ -28,7 +28,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -36,6 +35,7 @@ import uuid
 from pathlib import Path
 
 from tests.pgcluster import _PRCTL, _running, service_main, throwaway
+from tests.serving import unused_ports
 
 URL_ENV = "ARREARS_TEST_AMQP_URL"
 MISSING = ("no RabbitMQ for the AMQP tests: install RabbitMQ's server "
@@ -57,20 +57,6 @@ def find_binaries() -> tuple[str, str] | None:
     server = str(DEBIAN_SERVER) if DEBIAN_SERVER.exists() else shutil.which("rabbitmq-server")
     epmd = shutil.which("epmd") or next((str(p) for p in Path("/usr/lib/erlang").glob("erts-*/bin/epmd")), None)
     return (server, epmd) if server and epmd else None
-
-
-def free_ports(n: int) -> list[int]:
-    """`n` distinct TCP ports on 127.0.0.1 that were free a moment ago."""
-    socks = []
-    try:
-        for _ in range(n):
-            sock = socket.socket()
-            sock.bind(("127.0.0.1", 0))
-            socks.append(sock)
-        return [sock.getsockname()[1] for sock in socks]
-    finally:
-        for sock in socks:
-            sock.close()
 
 
 def _die_with_parent() -> None:
@@ -104,7 +90,7 @@ class RabbitServer:
         server, epmd = binaries
         first = self.node is None
         if first:
-            amqp, dist, epmd_port = free_ports(3)
+            amqp, dist, epmd_port = unused_ports(3)
             self.node = f"arrears-{uuid.uuid4().hex[:12]}@localhost"
             self.ports = {"amqp": amqp, "dist": dist, "epmd": epmd_port}
         self._write_files(first)

@@ -6,25 +6,18 @@ import json
 import os
 import re
 import signal
-import socket
 import stat
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 
 from arrears.engine.cli.serve import demo_key
+from tests.serving import read_until_listening
 
 KEY_LINE = re.compile(r"demo API key \(admin\): (\S+)")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _status(url: str, key: str) -> int:
@@ -40,23 +33,15 @@ def _status(url: str, key: str) -> int:
 def _start(tmp_path, db: str, check_key: str | None = None) -> str:
     """Start `arrears serve --demo` on `db`, read its key, ask the API with `check_key` (or the
     key printed), stop it; returns the key it printed."""
-    port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARREARS_")}
     proc = subprocess.Popen([sys.executable, "-m", "arrears.engine", "serve", "--demo", "--no-scheduler",
-                             "--port", str(port), "--db", db], stderr=subprocess.PIPE, text=True, env=env,
+                             "--port", "0", "--db", db], stderr=subprocess.PIPE, text=True, env=env,
                             cwd=tmp_path)
     try:
-        key, log, deadline = None, [], time.monotonic() + 120
-        while time.monotonic() < deadline:
-            line = proc.stderr.readline()
-            if not line:
-                break
-            log.append(line)
-            key = key or (KEY_LINE.search(line) or [None, None])[1]
-            if "arrears API on" in line:
-                break
-        assert key, "".join(log)
-        url = f"http://127.0.0.1:{port}/v1/decisions?limit=1"
+        base, log = read_until_listening(proc)
+        key = next((m[1] for m in map(KEY_LINE.search, log) if m), None)
+        assert base and key, "".join(log)
+        url = f"{base}/v1/decisions?limit=1"
         assert _status(url, check_key or key) == 200
         assert _status(url, "demo-" + "x" * 24) == 401          # not any key: this one
         return key

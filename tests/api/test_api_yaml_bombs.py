@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from arrears.engine.policy.yamlsrc import MAX_NODES
-from arrears.plugins.testing import free_port
+from tests.serving import read_until_listening
 
 pytestmark = pytest.mark.slow
 
@@ -50,8 +50,8 @@ def _rss_mib(pid: int) -> float:
     raise AssertionError(f"no VmRSS for process {pid}")
 
 
-def _post(port: int, body: bytes, timeout: float = 300):
-    req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/policies:validate", data=body, method="POST",
+def _post(base: str, body: bytes, timeout: float = 300):
+    req = urllib.request.Request(f"{base}/v1/policies:validate", data=body, method="POST",
                                  headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/yaml"})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
@@ -62,28 +62,22 @@ def _post(port: int, body: bytes, timeout: float = 300):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """`arrears serve --no-scheduler` on a free port: (pid, port)."""
+    """`arrears serve --no-scheduler` on a port of its own choosing: (pid, base URL)."""
     tmp = tmp_path_factory.mktemp("bombs")
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARREARS_")}
     env["ARREARS_API_KEYS"] = f"{KEY}:compliance"
     proc = subprocess.Popen([sys.executable, "-m", "arrears.engine", "serve", "--no-scheduler", "--port",
-                             str(port), "--db", f"sqlite:///{tmp / 'bombs.db'}"],
+                             "0", "--db", f"sqlite:///{tmp / 'bombs.db'}"],
                             stderr=subprocess.PIPE, text=True, env=env, cwd=tmp)
     try:
-        deadline, log = time.monotonic() + 120, []
-        while time.monotonic() < deadline:
-            line = proc.stderr.readline()
-            log.append(line)
-            if "arrears API on" in line or not line:
-                break
-        assert "arrears API on" in "".join(log), "".join(log)
+        base, log = read_until_listening(proc)
+        assert base, "".join(log)
         threading.Thread(target=proc.stderr.read, daemon=True).start()     # never let the pipe fill
         # Warm up: modules imported and caches filled by a valid policy and by one of each refusal.
-        assert _post(port, DEFAULT_POLICY)[1]["valid"] is True
-        assert not _post(port, _laughs())[1]["valid"]
-        assert not _post(port, _written_out())[1]["valid"]
-        yield proc.pid, port
+        assert _post(base, DEFAULT_POLICY)[1]["valid"] is True
+        assert not _post(base, _laughs())[1]["valid"]
+        assert not _post(base, _written_out())[1]["valid"]
+        yield proc.pid, base
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
@@ -91,7 +85,7 @@ def server(tmp_path_factory):
 
 def _flood(server, body: bytes, requests: int):
     """Send `requests` copies of `body` at once; (answers, RSS growth at its peak in MiB)."""
-    pid, port = server
+    pid, base = server
     before = _rss_mib(pid)
     peak, done = [before], threading.Event()
 
@@ -104,7 +98,7 @@ def _flood(server, body: bytes, requests: int):
     watcher.start()
     try:
         with ThreadPoolExecutor(requests) as pool:
-            answers = list(pool.map(lambda _: _post(port, body), range(requests)))
+            answers = list(pool.map(lambda _: _post(base, body), range(requests)))
     finally:
         done.set()
         watcher.join()

@@ -5,23 +5,17 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 
 import pytest
 
+from tests.serving import read_until_listening
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+KEY_LINE = re.compile(r"demo API key \(admin\): (\S+)")
 
 
 def _get(url: str, key: str | None = None):
@@ -32,25 +26,19 @@ def _get(url: str, key: str | None = None):
 
 @pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "two-api-processes"])
 def test_serve_demo_answers_with_decisions_from_its_first_tick(tmp_path, workers):
-    port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARREARS_")}
-    proc = subprocess.Popen([sys.executable, "-m", "arrears.engine", "serve", "--demo", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "arrears.engine", "serve", "--demo", "--port", "0",
                              "--workers", str(workers), "--db", f"sqlite:///{tmp_path / 'demo.db'}"],
                             stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
     try:
-        key, log, deadline = None, [], time.monotonic() + 120
-        while time.monotonic() < deadline:
-            line = proc.stderr.readline()
-            log.append(line)
-            key = key or (re.search(r"demo API key \(admin\): (\S+)", line) or [None, None])[1]
-            if "arrears API on" in line:
-                break
-        assert key and "loaded 500 demo accounts" in "".join(log), "".join(log)
-        assert _get(f"http://127.0.0.1:{port}/healthz")[1]["status"] == "ok"
-        items = wait_until(lambda: _get(f"http://127.0.0.1:{port}/v1/decisions?limit=5", key)[1]["items"],
+        base, log = read_until_listening(proc)
+        key = next((m[1] for m in map(KEY_LINE.search, log) if m), None)
+        assert base and key and "loaded 500 demo accounts" in "".join(log), "".join(log)
+        assert _get(f"{base}/healthz")[1]["status"] == "ok"
+        items = wait_until(lambda: _get(f"{base}/v1/decisions?limit=5", key)[1]["items"],
                            120, 0.2, what="decisions from the demo's first tick")
         assert items[0]["policy_digest"].startswith("sha256:")
-        status, account = _get(f"http://127.0.0.1:{port}/v1/accounts/{items[0]['account_id']}", key)
+        status, account = _get(f"{base}/v1/accounts/{items[0]['account_id']}", key)
         assert status == 200 and account["account"]["id"] == items[0]["account_id"]
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -11,23 +11,17 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from tests.serving import read_until_listening, unused_ports
+
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "console"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def demo_with_calls(db_path, *, dashboard: bool = False) -> datetime:
@@ -82,26 +76,20 @@ def _compute_dashboard(url: str) -> None:
 
 @contextlib.contextmanager
 def served(db_path, cwd, *, scheduler: bool = True, has_users: bool = False):
-    """`arrears serve --demo` on a free port over the SQLite file `db_path`: (base URL, (user, password)).
+    """`arrears serve --demo` on a port of its own choosing over the SQLite file `db_path`:
+    (base URL, (user, password)).
     `scheduler=False`: `--no-scheduler` (no tick of its own; see `demo_with_calls`).
     `has_users`: the database already has console users, so serve prints no demo login (None)."""
-    port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARREARS_")}
-    proc = subprocess.Popen([sys.executable, "-m", "arrears.engine", "serve", "--demo", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "arrears.engine", "serve", "--demo", "--port", "0",
                              "--db", f"sqlite:///{db_path}", *([] if scheduler else ["--no-scheduler"])],
                             stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
     try:
-        login, log, up, deadline = None, [], False, time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None:
-            line = proc.stderr.readline()
-            log.append(line)
-            found = re.search(r"demo console login \(admin\): (\S+) / (\S+)", line)
-            login = login or (found and (found[1], found[2]))
-            if "arrears API on" in line:
-                up = True
-                break
-        assert up and (login or has_users), "".join(log)
-        yield f"http://127.0.0.1:{port}", login
+        base, log = read_until_listening(proc)
+        found = [re.search(r"demo console login \(admin\): (\S+) / (\S+)", line) for line in log]
+        login = next(((f[1], f[2]) for f in found if f), None)
+        assert base and (login or has_users), "".join(log)
+        yield base, login
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
@@ -122,7 +110,9 @@ def chromium(width: int = 1280, height: int = 900):
                 f"--window-size={width},{height}"):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    # chromedriver on a port no connection can take before it binds it (Selenium's own choice is
+    # any free one, of the ephemeral range)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER, port=unused_ports(1)[0]), options=options)
     try:
         yield driver
     finally:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import yaml
@@ -54,7 +54,7 @@ def _log_in(driver, base, user, password, to="/experiments"):
 def test_start_compute_propose_and_approve_as_two_users(tmp_path):
     from selenium.webdriver.common.by import By
     db = tmp_path / "demo.db"
-    today = date.today()
+    today = datetime.now(timezone.utc).date()        # the ticks' day (UTC), not this machine's local one
     with served(db, tmp_path) as (base, (admin, admin_password)), chromium() as driver:
         _add_compliance_user(db)
         digest = _store_challenger(db)

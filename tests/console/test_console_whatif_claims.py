@@ -14,6 +14,8 @@ from arrears.api import create_app
 from arrears.api.app import state_of
 from arrears.console.whatifjobs import PREFIX, WhatIfJobs
 from arrears.engine.policy.load import load_checked
+from arrears.engine.store import snapshots
+from arrears.engine.store.db import write_transaction
 from arrears.engine.store.store import Store
 from arrears.policies import DEFAULT_POLICY
 
@@ -75,12 +77,15 @@ def test_a_claim_whose_process_stopped_is_taken_over_after_its_time_to_live(two_
     dead = {"state": "running", "digest": candidate.digest, "name": "default", "version": "3.2.0", "by": "gone",
             "requested_at": "2026-12-01T00:00:00+00:00", "done": 10, "total": 500, "error": None,
             "runner": "a process that stopped", "finished_at": None}
-    assert demo_store.start_job(PREFIX + candidate.digest, "a process that stopped", ttl=1.5, meta=dead) is None
+    assert demo_store.start_job(PREFIX + candidate.digest, "a process that stopped", ttl=60, meta=dead) is None
     jobs = two_processes[0]
     status, joined = jobs.start(candidate, "compliance")            # the claim is live: join it
     assert joined and status["state"] == "running" and status["by"] == "gone"
     assert candidate.digest not in jobs._threads
-    time.sleep(1.6)                                                 # nobody renewed it
+    # Nobody renewed it: its last renewal was a minute ago, so its time to live (60 s) is over.
+    with write_transaction(demo_store.engine) as conn:
+        assert snapshots.start_job(conn, PREFIX + candidate.digest, "a process that stopped",
+                                   now=time.time() - 61, ttl=60, meta=dead) is None
     lapsed = jobs.status(candidate.digest)
     assert lapsed["state"] == "failed" and "interrupted" in lapsed["error"]
     status, joined = jobs.start(candidate, "compliance")            # taken over
