@@ -120,9 +120,9 @@ def test_billion_laughs_is_refused_quickly():
     lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
     for i in range(1, 10):
         lines.append(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]")
-    start = time.perf_counter()
+    start = time.process_time()            # CPU time: a loaded machine does not move it
     (problem,) = problems_of("\n".join(lines) + "\n")
-    assert time.perf_counter() - start < 2
+    assert time.process_time() - start < 2
     assert f"refused: document expands to more than {MAX_NODES} nodes (alias bomb?)" in problem.message
 
 
@@ -174,9 +174,9 @@ def test_a_document_at_the_limit_loads():
 @pytest.mark.parametrize("as_bytes", [False, True])
 def test_two_mib_text_is_refused_quickly(as_bytes):
     text = "a: 1\n" + "# padding\n" * (2 * 1024 * 1024 // 10)
-    start = time.perf_counter()
+    start = time.process_time()            # CPU time: a loaded machine does not move it
     (problem,) = problems_of(text.encode() if as_bytes else text)
-    assert time.perf_counter() - start < 0.5
+    assert time.process_time() - start < 0.5
     assert (problem.line, problem.col) == (1, 1)
     assert "a policy may be at most 1 MiB" in problem.message
 
