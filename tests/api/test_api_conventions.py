@@ -4,11 +4,12 @@ one shape."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 
 import pytest
 
-from arrears.api.requestids import RequestIdFilter
+from arrears.api.requestids import RequestIdFilter, new_id
 from tests.api.apikit import AT, account
 
 HEX32 = re.compile(r"[0-9a-f]{32}")
@@ -17,6 +18,24 @@ HEX32 = re.compile(r"[0-9a-f]{32}")
 def test_every_response_has_a_request_id_of_its_own(api):
     ids = [api.get("/healthz", role=None).headers["X-Request-Id"] for _ in range(3)]
     assert all(HEX32.fullmatch(i) for i in ids) and len(set(ids)) == 3
+
+
+def test_new_ids_stay_unique_across_refills_and_a_fork():
+    # Ids are drawn from os.urandom 256 at a time: across several refills none repeats, and a
+    # forked server process (arrears.api.workers) never hands out an id its parent holds.
+    ids = [new_id() for _ in range(1000)]
+    assert all(HEX32.fullmatch(i) for i in ids) and len(set(ids)) == 1000
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:                            # the child: its next ids, then leave at once
+        os.write(write, " ".join(new_id() for _ in range(300)).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as f:
+        child = f.read().split()
+    os.waitpid(pid, 0)
+    parent = [new_id() for _ in range(300)]
+    assert len(child) == 300 and not set(child) & set(parent) and not set(child) & set(ids)
 
 
 def test_a_sane_incoming_id_is_kept_an_insane_one_replaced(api):
