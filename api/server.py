@@ -19,7 +19,7 @@ import signal
 import sys
 import threading
 
-from arrears.api.httpd import DEFAULT_THREADS, create_server
+from arrears.api.httpd import DEFAULT_THREADS, create_server, freeze_startup_heap
 from arrears.api.workers import serve_workers
 
 
@@ -32,6 +32,7 @@ def serve(app, host: str = "127.0.0.1", port: int = 8080, threads: int = DEFAULT
     scheduled tick of `arrears serve`): entered once the server is listening (after the
     fork), exited when it has stopped.
     """
+    freeze_startup_heap()
     if workers > 1:
         serve_workers(app, host, port, threads, workers, parent=parent, **options)
         return
