@@ -6,9 +6,9 @@ accounts costs little more than deciding one. Request threads hand their account
 `evaluate_stored` (an account id in the store); one worker thread takes what is
 waiting (up to `max_batch`) and, when the previous batch was shared (under load),
 waits for company while requests keep arriving less than `max_wait` apart; then it
-evaluates and wakes each thread with its batch and row, from which the thread builds
-its answer (`arrears.api.decision_json`, or a `Decision`). Stored accounts are read together
-too: one snapshot, one query per table for the whole batch (`arrears.engine.store.batchload`,
+evaluates, `prepare`s the result (the API makes its answer columns there) and wakes
+each thread with its batch and row, from which the thread builds its answer
+(`arrears.api.decision_json`, or a `Decision`). Stored accounts are read together too: one snapshot, one query per table for the whole batch (`arrears.engine.store.batchload`,
 as the tick reads them), not three queries per request.
 
 Deterministic: a micro-batch holds only requests with the same policy and the same
@@ -90,8 +90,12 @@ def _second(now: datetime | None) -> int | None:
 class MicroBatcher:
     """Decides single accounts in shared batches (see the module docstring)."""
 
-    def __init__(self, max_batch: int = 64, max_wait: float = 0.002, on_batch=None):
-        self.max_batch, self.max_wait, self.on_batch = max_batch, max_wait, on_batch
+    def __init__(self, max_batch: int = 64, max_wait: float = 0.002, on_batch=None, prepare=None):
+        """`on_batch(size)` is told each batch's size; `prepare(result)`, if given, is called
+        with each evaluated `DecisionBatch` on the batcher's thread before its requests wake
+        (the API makes the columns its answers are written from there: once, by one thread,
+        instead of by the first woken request thread while the others queue for it)."""
+        self.max_batch, self.max_wait, self.on_batch, self.prepare = max_batch, max_wait, on_batch, prepare
         self._queue: deque[_Pending] = deque()
         self._cond = threading.Condition()
         self._closed = False
@@ -228,6 +232,8 @@ class MicroBatcher:
             return
         batch = Batch.from_objects([g.account for g in group], [g.events for g in group])
         result = decide_batch(batch, first.policy, now)
+        if self.prepare is not None:
+            self.prepare(result)
         for row, item in enumerate(group):
             item.batch, item.row = result, row
         if self.on_batch is not None:
@@ -244,6 +250,8 @@ class MicroBatcher:
                 item.error = UnknownAccount(f"unknown account {item.account_id!r}", "account_id")
         for batch, rows in loaded:
             result = decide_batch(batch, group[0].policy, now)
+            if self.prepare is not None:
+                self.prepare(result)
             where = dict(zip(rows, range(len(rows))))
             for item in group:
                 row = where.get(nos.get(item.account_id))

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from arrears.api.auth import KeyRing, StoredKeys
 from arrears.api.batcher import MicroBatcher
 from arrears.api.bodies import envelope_validators, strict_validator
+from arrears.api.decision_json import columns_of
 from arrears.api.metrics import Metrics
 from arrears.api.openapi.messages import components
 from arrears.api.policytext import compile_gate
@@ -63,7 +64,7 @@ class ApiState:
         self.batcher = None
         if settings.batcher_enabled and settings.batcher_max_batch > 1:
             self.batcher = MicroBatcher(settings.batcher_max_batch, settings.batcher_max_wait,
-                                        on_batch=self.metrics.batch)
+                                        on_batch=self.metrics.batch, prepare=columns_of)
 
     def now(self) -> datetime:
         """The time the console decides and records at (aware UTC, whole seconds): the real time,
@@ -135,7 +136,8 @@ class ApiState:
         self.compile_gate = compile_gate()
         if self.batcher is not None:
             s = self.settings
-            self.batcher = MicroBatcher(s.batcher_max_batch, s.batcher_max_wait, on_batch=self.metrics.batch)
+            self.batcher = MicroBatcher(s.batcher_max_batch, s.batcher_max_wait, on_batch=self.metrics.batch,
+                                        prepare=columns_of)
 
     def close(self) -> None:
         """Stop a tick started on request (waiting for it), the batcher, and close the database

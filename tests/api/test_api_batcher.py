@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from arrears.api.batcher import MicroBatcher, Unavailable
+from arrears.api.batcher import THREAD_NAME, MicroBatcher, Unavailable
 from arrears.engine import Account, decide
 from arrears.engine.domain.errors import InputError
 from arrears.engine.policy.load import load_policy
@@ -43,6 +43,30 @@ def test_concurrent_decisions_equal_lone_decisions(policy, portfolio):
     for acc, hist, decision in zip(accounts, histories, got):
         assert decision.to_json() == decide(acc, hist, policy, NOW).to_json(), acc.id
     assert max(sizes) > 1, "nothing was batched"
+
+
+def test_each_batch_is_prepared_on_the_batchers_thread_before_its_requests_wake(policy, portfolio, state):
+    # The API's batcher makes each batch's answer columns before waking its requests, so the
+    # request threads find them made (none builds them while the others queue for it).
+    from arrears.api.decision_json import columns_of
+
+    accounts, histories = portfolio
+    assert state.batcher.prepare is columns_of
+    prepared = []
+
+    def prepare(result):
+        prepared.append((threading.current_thread().name, result))
+        result.cache["prepared"] = True
+
+    batcher = MicroBatcher(max_batch=16, max_wait=0.005, prepare=prepare)
+    try:
+        with ThreadPoolExecutor(max_workers=24) as pool:
+            got = list(pool.map(lambda p: batcher.evaluate(p[0], p[1], policy, NOW), zip(accounts, histories)))
+    finally:
+        batcher.close()
+    assert all(batch.cache.get("prepared") for batch, _ in got)
+    assert {name for name, _ in prepared} == {THREAD_NAME}
+    assert len(prepared) == len({id(batch) for batch, _ in got}) < len(accounts)
 
 
 def test_groups_keep_debtors_apart_and_times_and_policies_separate(policy, portfolio):
