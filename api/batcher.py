@@ -8,7 +8,8 @@ waiting (up to `max_batch`) and, when the previous batch was shared (under load)
 waits for company while requests keep arriving less than `max_wait` apart; then it
 evaluates, `prepare`s the result (the API makes its answer columns there) and wakes
 each thread with its batch and row, from which the thread builds its answer
-(`arrears.api.decision_json`, or a `Decision`). Stored accounts are read together too: one snapshot, one query per table for the whole batch (`arrears.engine.store.batchload`,
+(`arrears.api.decision_json`, or a `Decision`). Stored accounts are read together too:
+one snapshot, one query per table for the whole batch (`arrears.engine.store.batchload`,
 as the tick reads them), not three queries per request.
 
 Deterministic: a micro-batch holds only requests with the same policy and the same

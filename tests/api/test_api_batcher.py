@@ -45,7 +45,7 @@ def test_concurrent_decisions_equal_lone_decisions(policy, portfolio):
     assert max(sizes) > 1, "nothing was batched"
 
 
-def test_each_batch_is_prepared_on_the_batchers_thread_before_its_requests_wake(policy, portfolio, state):
+def test_each_batch_is_prepared_on_the_batcher_thread_before_its_requests_wake(policy, portfolio, state):
     # The API's batcher makes each batch's answer columns before waking its requests, so the
     # request threads find them made (none builds them while the others queue for it).
     from arrears.api.decision_json import columns_of
@@ -61,7 +61,8 @@ def test_each_batch_is_prepared_on_the_batchers_thread_before_its_requests_wake(
     batcher = MicroBatcher(max_batch=16, max_wait=0.005, prepare=prepare)
     try:
         with ThreadPoolExecutor(max_workers=24) as pool:
-            got = list(pool.map(lambda p: batcher.evaluate(p[0], p[1], policy, NOW), zip(accounts, histories)))
+            got = list(pool.map(lambda p: batcher.evaluate(p[0], p[1], policy, NOW),
+                                zip(accounts, histories)))
     finally:
         batcher.close()
     assert all(batch.cache.get("prepared") for batch, _ in got)
