@@ -34,9 +34,13 @@ def _listener(host: str, port: int) -> socket.socket:
     return sock
 
 
+SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
 def _child(app, host: str, port: int, threads: int, options: dict, ready: int) -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)     # blocked by the parent across the fork
     state = app.extensions["arrears"]
     state.after_fork()
     sock = _listener(host, port)
@@ -53,15 +57,16 @@ def _child(app, host: str, port: int, threads: int, options: dict, ready: int) -
         state.close()
 
 
-def _await_listening(ready: int, workers: int, timeout: float = 60.0) -> None:
+def _await_listening(ready: int, workers: int, stopping: list, timeout: float = 60.0) -> None:
     """Block until every child listens (one byte each), so the port is announced only once
-    connections to it are accepted; a child that dies first ends the wait early (EOF)."""
+    connections to it are accepted; a child that dies first ends the wait early (EOF), and
+    so does a signal to stop (`stopping`)."""
     got, deadline = 0, time.monotonic() + timeout
     try:
-        while got < workers and time.monotonic() < deadline:
-            readable, _, _ = select.select([ready], [], [], max(0.0, deadline - time.monotonic()))
+        while got < workers and not stopping and time.monotonic() < deadline:
+            readable, _, _ = select.select([ready], [], [], min(0.2, max(0.0, deadline - time.monotonic())))
             if not readable:
-                break
+                continue
             chunk = os.read(ready, workers)
             if not chunk:
                 break
@@ -108,26 +113,34 @@ def serve_workers(app, host: str, port: int, threads: int, workers: int, *, pare
     """
     reserve = _listener(host, port)         # bound, never listening: holds the port (and port 0's pick)
     port = reserve.getsockname()[1]
-    children = []
+    children, stopping = [], []
+    # The parent stops on SIGTERM/SIGINT from before the first fork: a signal while the children
+    # start (a slow one, under load) stops them all instead of killing the parent and orphaning
+    # them. Each fork happens with the signals blocked, so a child never runs the parent's
+    # handler: it sets its own, then unblocks them.
+    previous = {s: signal.signal(s, lambda *_: stopping.append(True)) for s in SIGNALS}
     ready_r, ready_w = os.pipe()
-    for _ in range(workers):
-        pid = os.fork()
-        if pid == 0:
-            try:
-                os.close(ready_r)
-                _child(app, host, port, threads, options, ready_w)
-            finally:
-                os._exit(0)
-        children.append(pid)
-    os.close(ready_w)
-    _await_listening(ready_r, workers)
-    print(f"arrears API on http://{host}:{port}/ ({workers} processes x {threads} threads)",
-          file=sys.stderr, flush=True)
-    stopping = []
-    previous = {s: signal.signal(s, lambda *_: stopping.append(True)) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        with parent() if parent is not None else contextlib.nullcontext():
-            _watch(children, stopping)
+        for _ in range(workers):
+            signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+            try:
+                pid = os.fork()
+                if pid == 0:
+                    try:
+                        os.close(ready_r)
+                        _child(app, host, port, threads, options, ready_w)
+                    finally:
+                        os._exit(0)
+            finally:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)     # the parent's (a child exits above)
+            children.append(pid)
+        os.close(ready_w)
+        _await_listening(ready_r, workers, stopping)
+        if not stopping:
+            print(f"arrears API on http://{host}:{port}/ ({workers} processes x {threads} threads)",
+                  file=sys.stderr, flush=True)
+            with parent() if parent is not None else contextlib.nullcontext():
+                _watch(children, stopping)
     finally:
         _stop(children)
         for s, handler in previous.items():
