@@ -157,6 +157,21 @@ def test_account_must_be_an_object():
     assert info.value.where == "account"
 
 
+@pytest.mark.parametrize("value,named", [(["A1"], "a list"), (None, "null"), ("A1", "a string"), (7, "a number"),
+                                         (1.5, "a number"), (True, "a boolean")])
+def test_a_wrong_type_is_named_as_json_names_it(value, named):
+    """The messages name what the sender wrote (JSON's types), never a Python type."""
+    from arrears.engine.domain.requests import Representative, Wishes
+    for parse, where in ((Account.from_dict, "account"), (Event.from_dict, "event"), (Wishes.from_dict, "wishes"),
+                         (Representative.from_dict, "representative")):
+        with pytest.raises(InputError) as info:
+            parse(value)
+        assert str(info.value) == f"{where}: expected an object, got {named}", parse
+    if not isinstance(value, list) and value is not None:      # (a list is one; null is "none")
+        with pytest.raises(InputError, match=f"^account.invoices: expected a list of invoices, got {named}$"):
+            Account.from_dict({"id": "A1", "currency": "GBP", "invoices": value})
+
+
 def test_custom_location_prefix():
     data = account_with("invoices.1.due_date", "soon")
     with pytest.raises(InputError) as info:

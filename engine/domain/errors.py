@@ -54,6 +54,18 @@ class InputError(ArrearsError):
         super().__init__(f"{where}: {message}" if where else message)
 
 
+def json_type(value) -> str:
+    """What a parsed JSON (or YAML) value is, as an error message names it: "an object", "a
+    list", "a string", "a number", "a boolean" or "null" (never a Python type's name)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return {dict: "an object", list: "a list", str: "a string"}.get(type(value), type(value).__name__)
+
+
 class StoreError(ArrearsError):
     """The database could not be read or written (unreachable, locked, full, read-only, or
     without the expected schema). Raised by the store in place of its driver's errors, so no

@@ -11,7 +11,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from zoneinfo import available_timezones
 
-from arrears.engine.domain.errors import InputError
+from arrears.engine.domain.errors import InputError, json_type
 from arrears.engine.domain.kinds import CHANNEL_KINDS, RETRY_AFTER_HOURS, WRITTEN_KINDS  # noqa: F401
 from arrears.engine.domain.kinds import reachable as _reachable
 from arrears.engine.domain.money import check_currency, parse_amount
@@ -217,14 +217,8 @@ def _list(value, where, what: str) -> list:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise InputError(f"expected a list of {what}, got {_json_type(value)}", where)
+        raise InputError(f"expected a list of {what}, got {json_type(value)}", where)
     return value
-
-
-def _json_type(value) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    return {dict: "an object", str: "a string", int: "a number", float: "a number"}.get(type(value), "null")
 
 
 def _float01(value, where):
@@ -237,7 +231,7 @@ def _float01(value, where):
 
 def _check_keys(data, allowed, where):
     if not isinstance(data, dict):
-        raise InputError(f"expected an object, got {type(data).__name__}", where)
+        raise InputError(f"expected an object, got {json_type(data)}", where)
     unknown = sorted(set(data) - set(allowed))
     if unknown:
         raise InputError(f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}",

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from arrears.engine.domain.errors import InputError
+from arrears.engine.domain.errors import InputError, json_type
 from arrears.engine.domain.kinds import BUILTIN_DEBTOR_FACING, DEBTOR_FACING_KINDS
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -39,7 +39,7 @@ def wish_channels() -> tuple[str, ...]:
 
 def _keys(data, allowed, where):
     if not isinstance(data, dict):
-        raise InputError(f"expected an object, got {type(data).__name__}", where)
+        raise InputError(f"expected an object, got {json_type(data)}", where)
     unknown = sorted(set(data) - set(allowed))
     if unknown:
         raise InputError(f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}", where)

@@ -15,7 +15,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from arrears.engine.domain.errors import ArrearsError, InputError
+from arrears.engine.domain.errors import ArrearsError, InputError, json_type
 from arrears.engine.domain.model import Account, Event
 from arrears.engine.store.codec import account_row
 
@@ -88,7 +88,7 @@ def jsonl_records(lines, kind: str):
 
 def _event_from_json(data):
     if not isinstance(data, dict):
-        raise InputError(f"expected an object, got {type(data).__name__}", "event")
+        raise InputError(f"expected an object, got {json_type(data)}", "event")
     data = dict(data)
     account_id, key = data.pop("account_id", None), data.pop("event_key", None)
     if not isinstance(account_id, str) or not account_id.strip():

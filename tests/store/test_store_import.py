@@ -133,7 +133,7 @@ def test_jsonl_events_and_kind_detection(tmp_path, db_url, capsys):
     code, out, _ = _import(capsys, ev, "--db", db_url)
     assert code == 1
     assert out[:2] == [f"{ev}:2: event.amount: is required for a payment event",
-                       f"{ev}:4: event: expected an object, got list"]
+                       f"{ev}:4: event: expected an object, got a list"]
     assert "2 events stored" in out[2]
     assert _import(capsys, ev, "--db", db_url, "--kind", "events")[2] == ""
 
