@@ -21,7 +21,7 @@ import random
 import re
 import socket
 import subprocess
-import time
+import threading
 from pathlib import Path
 
 LISTENING = re.compile(r"arrears API on (http://[^/\s]+)/")
@@ -29,21 +29,32 @@ EPHEMERAL = Path("/proc/sys/net/ipv4/ip_local_port_range")
 
 
 def read_until_listening(proc: subprocess.Popen, timeout: float = 120) -> tuple[str | None, list[str]]:
-    """Read `proc`'s stderr (a text pipe) line by line until it says where it listens.
+    """Read `proc`'s stderr (a text pipe) until it says where it listens, and keep reading it.
 
     Returns (its base URL, e.g. "http://127.0.0.1:43817", or None when the process closed its
-    stderr or `timeout` seconds passed first; the lines read, for the caller's own findings and
-    for the failure message)."""
-    log, deadline = [], time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        if not line:
-            break
-        log.append(line)
-        found = LISTENING.search(line)
-        if found:
-            return found[1], log
-    return None, log
+    stderr or `timeout` seconds passed first; its log: the lines read so far, a list that keeps
+    growing, for the caller's own findings and for failure messages).
+
+    A thread reads the pipe to its end, so a server that goes on logging never fills it (64 KiB
+    unread, and its next write would block it: a served test then hangs on its answers), and a
+    server that hangs before saying anything costs `timeout`, not forever. Callers must not read
+    `proc.stderr` themselves: the log has everything."""
+    log: list[str] = []
+    said = threading.Event()
+    found: list[str] = []
+
+    def drain() -> None:
+        for line in proc.stderr:
+            log.append(line)
+            match = None if said.is_set() else LISTENING.search(line)
+            if match:
+                found.append(match[1])
+                said.set()
+        said.set()                              # closed: nothing more will come
+
+    threading.Thread(target=drain, name=f"stderr-of-{proc.pid}", daemon=True).start()
+    said.wait(timeout)
+    return (found[0] if found else None), log
 
 
 def unused_ports(n: int) -> list[int]:

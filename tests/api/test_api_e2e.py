@@ -58,7 +58,7 @@ def _started(proc) -> Http:
 
     def healthy() -> bool:
         if proc.poll() is not None:
-            pytest.fail(f"the server exited with status {proc.returncode}: {proc.stderr.read()}")
+            pytest.fail(f"the server exited with status {proc.returncode}: {''.join(log)}")
         return http("GET", "/healthz", role=None)[0] == 200
 
     try:

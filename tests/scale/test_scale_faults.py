@@ -24,7 +24,7 @@ from arrears.engine.tick.service import Runtime
 from arrears.engine.tick.settings import load_settings
 from tests.redisserver import RedisServer
 from tests.scale.scalekit import ARREARS, Workers, write_config
-from tests.tick.tickkit import MONDAY, assert_consistent, busy, rows
+from tests.tick.tickkit import MONDAY, assert_consistent, rows, settle
 from tests.waiting import WaitTimeout, wait_until
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.slow]
@@ -98,9 +98,7 @@ def test_random_kills_and_a_broker_restart_lose_nothing_and_send_nothing_twice(w
                 "LEFT JOIN tick_runs r ON r.id = p.run_id WHERE p.status = 'queued'"))))
         now = MONDAY + timedelta(days=ROUNDS - 1, minutes=1)
         settled = wait_until(lambda: _ran(runtime.run(now, "cli")[1]), 30, 0.5, what="the lease")
-        while busy(settled):
-            now += timedelta(minutes=1)
-            _, settled = runtime.run(now, "cli")
+        now, settled = settle(lambda at: runtime.run(at, "cli")[1], now, settled, step=timedelta(minutes=1))
         statuses = assert_consistent(store, runtime.policy, sink, int(now.timestamp()))      # 0 duplicates
         assert statuses.get("sent", 0) >= 10, (seed, statuses)
         twice = rows(store, "SELECT acct_no, evaluated_at FROM decisions GROUP BY acct_no, evaluated_at "
@@ -129,10 +127,12 @@ def _leader(db: str, broker: str, config, now) -> subprocess.Popen:
 
 def _replacement(db: str, broker: str, config, now) -> subprocess.Popen:
     """A new leader for the dead one's tick, started as soon as its lease has expired."""
+    deadline = time.monotonic() + 120
     while True:
         leader = _leader(db, broker, config, now)
         if leader.wait(60) != SKIPPED:
             return leader
+        assert time.monotonic() < deadline, "the dead leader's lease (2 s) still held after 2 minutes"
         time.sleep(0.3)
 
 

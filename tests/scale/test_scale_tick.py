@@ -18,7 +18,7 @@ from arrears.engine.tick.settings import load_settings
 from arrears.plugins.dispatch import Dispatcher
 from arrears.plugins.testing import RecordingServer, plugin_manager
 from tests.scale.scalekit import ACCOUNTS, ARREARS, tick_command, write_config
-from tests.tick.tickkit import MONDAY, assert_consistent, busy, dispatcher_config, keys_received, load, rows
+from tests.tick.tickkit import MONDAY, assert_consistent, dispatcher_config, keys_received, load, rows, settle
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.slow]
@@ -120,10 +120,7 @@ def test_workers_killed_mid_page_and_mid_delivery_lose_nothing_and_send_nothing_
         _, summary = result["run"]
         assert summary.ran and summary.evaluated == ACCOUNTS
         assert rows(store, "SELECT count(*) FROM tick_pages WHERE status = 'queued'") == [(0,)]
-        now, settled = MONDAY, summary
-        while busy(settled):
-            now += timedelta(minutes=1)
-            _, settled = runtime.run(now, "cli")
+        now, _ = settle(lambda at: runtime.run(at, "cli")[1], MONDAY, summary, step=timedelta(minutes=1))
         assert rows(store, "SELECT count(*) FROM outbox WHERE status = 'sending'") == [(0,)]
         statuses = assert_consistent(store, runtime.policy, sink, int(now.timestamp()))
         assert statuses.get("sent", 0) >= 10
@@ -307,10 +304,7 @@ def test_a_leader_killed_mid_tick_is_replaced_and_nothing_is_lost(world, sink):
         wait_until(lambda: runtime.run(MONDAY + timedelta(minutes=1), "cli")[1].ran, 30, 0.5,
                    what="a new leader to take the lease")
         now = MONDAY + timedelta(minutes=1)
-        settled = runtime.run(now, "cli")[1]
-        while busy(settled):
-            now += timedelta(minutes=1)
-            _, settled = runtime.run(now, "cli")
+        now, _ = settle(lambda at: runtime.run(at, "cli")[1], now, step=timedelta(minutes=1))
         assert rows(store, "SELECT status, error LIKE 'abandoned%' FROM tick_runs ORDER BY id LIMIT 1") == \
             [("failed", True)]
         statuses = assert_consistent(store, runtime.policy, sink, int(now.timestamp()))

@@ -71,6 +71,29 @@ def busy(summary) -> bool:
     return any(getattr(summary, name) for name in ACTIVITY)
 
 
+SETTLE_LIMIT = 30
+
+
+def settle(tick, now, first=None, *, step=None):
+    """Tick until a tick changes nothing; returns (the instant of that tick, its summary).
+
+    `tick(now)` runs one tick and returns its `TickSummary`; `first` is a summary already in hand
+    at `now` (None: tick first); `step` (a timedelta) moves each further tick that much later
+    (None: all at `now`). Fails, with the last ticks' summaries, after `SETTLE_LIMIT` ticks: an
+    engine that keeps changing an account at one instant would otherwise hold the test forever."""
+    summary = tick(now) if first is None else first
+    seen = [summary]
+    while busy(summary):
+        if len(seen) >= SETTLE_LIMIT:
+            last = [{k: getattr(s, k) for k in ACTIVITY if getattr(s, k)} for s in seen[-3:]]
+            raise AssertionError(f"still changing after {len(seen)} ticks (the last at {now}): {last}")
+        if step is not None:
+            now += step
+        summary = tick(now)
+        seen.append(summary)
+    return now, summary
+
+
 def assert_consistent(store, policy, server, settled_at: int) -> dict:
     """The act-once and no-lost-decision invariants, after ticking settled at `settled_at`.
 
