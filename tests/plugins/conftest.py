@@ -16,7 +16,8 @@ from aiosmtpd.smtp import AuthResult
 from arrears.engine.decisions.core import decide
 from arrears.engine.policy.compiler import compile_policy
 from arrears.engine.policy.profiles import load_profiles
-from arrears.plugins.testing import RecordingServer, free_port, plugin_manager
+from arrears.plugins.testing import RecordingServer, plugin_manager
+from tests.serving import unused_ports
 
 
 @pytest.fixture
@@ -65,7 +66,7 @@ def _authenticate(server, session, envelope, mechanism, auth_data):
 
 
 def _start(handler, **kwargs):
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), **kwargs)
+    controller = Controller(handler, hostname="127.0.0.1", port=unused_ports(1)[0], **kwargs)
     controller.start()
     return controller
 

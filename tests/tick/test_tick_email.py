@@ -9,8 +9,9 @@ from aiosmtpd.controller import Controller
 
 from arrears.engine.tick import run_tick
 from arrears.plugins.dispatch import Dispatcher
-from arrears.plugins.testing import free_port, plugin_manager
+from arrears.plugins.testing import plugin_manager
 from tests.tick.tickkit import MONDAY, account, load, rows
+from tests.serving import unused_ports
 
 
 class Mailbox:
@@ -26,7 +27,7 @@ class Mailbox:
 @pytest.fixture
 def smtp():
     mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller = Controller(mailbox, hostname="127.0.0.1", port=unused_ports(1)[0])
     controller.start()
     try:
         yield mailbox, controller.port

@@ -17,8 +17,9 @@ from arrears.engine.tick.resolve import resolve_unknown
 from arrears.plugins import hookimpl
 from arrears.plugins.dispatch import Dispatcher
 from arrears.plugins.message import DeliveryResult
-from arrears.plugins.testing import free_port, plugin_manager
+from arrears.plugins.testing import plugin_manager
 from tests.tick.tickkit import MONDAY, WEBHOOK_SECRET, account, load, rows
+from tests.serving import unused_ports
 
 pytestmark = pytest.mark.also_postgresql
 
@@ -37,7 +38,7 @@ class Bouncing:
 @pytest.fixture
 def bouncing_smtp():
     handler = Bouncing()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller = Controller(handler, hostname="127.0.0.1", port=unused_ports(1)[0])
     controller.start()
     try:
         yield handler, controller.port
