@@ -20,7 +20,7 @@ import sys
 import threading
 
 from arrears.api.httpd import DEFAULT_THREADS, create_server, freeze_startup_heap
-from arrears.api.workers import serve_workers
+from arrears.api.workers import already_stopping, serve_workers, stop_on_sigterm
 
 
 def serve(app, host: str = "127.0.0.1", port: int = 8080, threads: int = DEFAULT_THREADS,
@@ -38,7 +38,9 @@ def serve(app, host: str = "127.0.0.1", port: int = 8080, threads: int = DEFAULT
         return
     server = create_server(app, host, port, threads, **options)
     main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(0)) if main_thread else None
+    previous = signal.getsignal(signal.SIGTERM)
+    if main_thread:
+        stop_on_sigterm()
     print(f"arrears API on http://{server.effective_host}:{server.effective_port}/ "
           f"({threads} threads)", file=sys.stderr, flush=True)
     try:
@@ -47,7 +49,8 @@ def serve(app, host: str = "127.0.0.1", port: int = 8080, threads: int = DEFAULT
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
-        if main_thread:
+        # Stopped by SIGTERM: `already_stopping` stays, for the caller's shutdown (the tick) too.
+        if main_thread and signal.getsignal(signal.SIGTERM) is not already_stopping:
             signal.signal(signal.SIGTERM, previous)
         server.close()
         state = app.extensions.get("arrears")

@@ -35,10 +35,27 @@ def _listener(host: str, port: int) -> socket.socket:
 
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
+ALREADY_STOPPING = b"arrears: already stopping (SIGTERM again): waiting for the running work to finish\n"
+
+
+def already_stopping(_signum, _frame) -> None:
+    """SIGTERM's handler once the process is stopping: a supervisor repeating itself must not
+    kill it midway through its shutdown (`arrears serve` waits there for a running tick's page).
+    It says so on stderr with one write (no logging: a signal handler may interrupt a log call
+    holding the logging locks). SIGINT (Ctrl-C twice) and SIGKILL still stop it at once."""
+    os.write(2, ALREADY_STOPPING)
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM raises SystemExit(0) once, then leaves `already_stopping` in its place."""
+    def first(_signum, _frame):
+        signal.signal(signal.SIGTERM, already_stopping)
+        raise SystemExit(0)
+    signal.signal(signal.SIGTERM, first)
 
 
 def _child(app, host: str, port: int, threads: int, options: dict, ready: int) -> None:
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    stop_on_sigterm()
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)     # blocked by the parent across the fork
     state = app.extensions["arrears"]
@@ -145,4 +162,6 @@ def serve_workers(app, host: str, port: int, threads: int, workers: int, *, pare
         _stop(children)
         for s, handler in previous.items():
             signal.signal(s, handler)
+        if stopping:                        # what the caller does next is part of the stop
+            signal.signal(signal.SIGTERM, already_stopping)
         reserve.close()

@@ -11,17 +11,18 @@ import pytest
 
 from arrears.engine.cli import main
 from arrears.engine.store.leases import acquire
-from tests.tick.tickkit import ROUTES, account, load, rows
+from tests.tick.tickkit import ROUTES, account, load, load_portfolio, rows
 from tests.waiting import wait_until
 
 
-def _config(tmp_path, server) -> str:
+def _config(tmp_path, server, batch_size: int = 10_000) -> str:
     routes = "\n".join(f'{name} = "webhook"' for name in ROUTES)
     path = tmp_path / "arrears.toml"
     path.write_text(f"""
 [tick]
 interval = 60
 lease_ttl = 5
+batch_size = {batch_size}
 
 [channels.webhook]
 url = "{server.url}/hook"
@@ -108,6 +109,30 @@ def test_serve_ticks_on_schedule_and_stops_cleanly_on_sigterm(store, server, tmp
     assert proc.returncode == 0, err
     assert "ticking every 1 s" in err and "stopped" in err
     assert err.count("tick 20") >= 2          # it ran on schedule, more than once
+    assert "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_a_second_sigterm_while_serve_waits_for_its_tick_is_logged_not_fatal(store, server, tmp_path):
+    accounts, histories = load_portfolio(6000, seed=3)
+    load(store, accounts, histories)
+    proc = subprocess.Popen([sys.executable, "-m", "arrears.engine", "serve", "--db", store.url, "--port", "0",
+                             "--config", _config(tmp_path, server, batch_size=500)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: rows(store, "SELECT count(*) FROM tick_runs WHERE status = 'running'")[0][0]
+                   or proc.poll() is not None, 120, 0.02, what="the first scheduled tick to start")
+        assert proc.poll() is None, proc.communicate()[1][-3000:]
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.2)                       # the shutdown is waiting for the tick's page
+        proc.send_signal(signal.SIGTERM)      # a supervisor repeating itself
+    finally:
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-3000:]
+    # whichever step of the stop the second signal finds (the server closing, the tick's page)
+    assert "arrears: already stopping (SIGTERM again)" in err, err[-3000:]
+    assert err.rstrip().endswith("arrears serve: stopped"), err[-3000:]
+    assert rows(store, "SELECT count(*) FROM tick_runs WHERE finished_at IS NULL") == [(0,)]
     assert "Traceback" not in err
 
 
