@@ -114,7 +114,20 @@ def experiment_view(results: dict) -> dict:
     return {"name": results["name"], "status": results["status"], "kpi": label, "period": results["period"],
             "test": e["primary_metric"]["test"], "unit": "points" if scale == 100 else "percent",
             "rows": rows, "comparisons": comparisons, "sample_ratio": sample_ratio, "guardrails": guardrails,
-            "alarms": results["alarms"], "verdict": results["verdict"]}
+            "alarms": results["alarms"], "verdict": results["verdict"], "paused": _paused_text(results)}
+
+
+def _paused_text(results: dict) -> str | None:
+    """The days left out of every strategy's figures because the tick paused the experiment, with
+    each stretch and its reason; None when it never was (results from before pauses were kept
+    have no `paused`)."""
+    paused = results.get("paused") or {}
+    days = paused.get("days_excluded", 0)
+    if not days:
+        return None
+    stretches = "; ".join(f"{s['from']} to {s['to']} ({s['reason']})" for s in paused["stretches"])
+    return (f"{days} paused day{'s' if days != 1 else ''} left out of every strategy's figures "
+            f"(the champion decided everyone): {stretches}.")
 
 
 def _share(value) -> str:
