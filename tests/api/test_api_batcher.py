@@ -32,7 +32,7 @@ def portfolio():
 
 def test_concurrent_decisions_equal_lone_decisions(policy, portfolio):
     accounts, histories = portfolio
-    batcher = MicroBatcher(max_batch=16, max_wait=0.005)
+    batcher = MicroBatcher(max_batch=16, max_wait=0.05)     # a long wait for company: batched even on a starved machine
     sizes = []
     batcher.on_batch = sizes.append
     try:
@@ -141,7 +141,7 @@ def stored(tmp_path, policy, portfolio):
 def test_stored_accounts_are_read_and_decided_together_as_alone(policy, portfolio, stored):
     from arrears.engine.store import UnknownAccount
     accounts, _ = portfolio
-    batcher = MicroBatcher(max_batch=32, max_wait=0.005)
+    batcher = MicroBatcher(max_batch=32, max_wait=0.05)     # as above
     sizes = []
     batcher.on_batch = sizes.append
     asks = [a.id for a in accounts] + [accounts[3].id, accounts[7].id, "NOPE"]   # repeats, an unknown id
