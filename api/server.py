@@ -20,7 +20,7 @@ import sys
 import threading
 
 from arrears.api.httpd import DEFAULT_THREADS, create_server, freeze_startup_heap
-from arrears.api.workers import already_stopping, serve_workers, stop_on_sigterm
+from arrears.api.workers import already_stopping, serve_workers, signals_held, stop_on_sigterm
 
 
 def serve(app, host: str = "127.0.0.1", port: int = 8080, threads: int = DEFAULT_THREADS,
@@ -44,7 +44,10 @@ def serve(app, host: str = "127.0.0.1", port: int = 8080, threads: int = DEFAULT
     print(f"arrears API on http://{server.effective_host}:{server.effective_port}/ "
           f"({threads} threads)", file=sys.stderr, flush=True)
     try:
-        with parent() if parent is not None else contextlib.nullcontext():
+        with contextlib.ExitStack() as stack:
+            with signals_held():            # a signal now would leave the parent's work half-started
+                if parent is not None:
+                    stack.enter_context(parent())
             server.run()
     except (KeyboardInterrupt, SystemExit):
         pass

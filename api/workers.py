@@ -20,6 +20,7 @@ import select
 import signal
 import socket
 import sys
+import threading
 import time
 
 from arrears.api.httpd import create_server
@@ -44,6 +45,27 @@ def already_stopping(_signum, _frame) -> None:
     It says so on stderr with one write (no logging: a signal handler may interrupt a log call
     holding the logging locks). SIGINT (Ctrl-C twice) and SIGKILL still stop it at once."""
     os.write(2, ALREADY_STOPPING)
+
+
+@contextlib.contextmanager
+def signals_held():
+    """SIGTERM and SIGINT wait until the block ends, then the first one received takes effect as
+    it would have (it is raised again, to the handlers restored). For work that must not be cut
+    midway by the exception a handler raises: starting the scheduler (stopped between marking
+    itself running and starting its thread, it could not be shut down). Main thread only (the
+    only one Python runs handlers in); elsewhere a plain block."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    got: list[int] = []
+    previous = {s: signal.signal(s, lambda signum, _frame: got.append(signum)) for s in SIGNALS}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if got:
+        signal.raise_signal(got[0])
 
 
 def stop_on_sigterm() -> None:

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -73,3 +74,37 @@ def test_a_sigterm_while_the_processes_start_stops_them_all(tmp_path):
         if proc.poll() is None:
             proc.kill()
         proc.wait()
+
+
+class _Stopped(Exception):
+    pass
+
+
+def test_a_signal_inside_signals_held_takes_effect_when_the_block_ends():
+    """What `serve` does around starting its scheduler: a SIGTERM then (the serve test's SIGTERM
+    right after the server said where it listens, under load) used to stop the scheduler between
+    marking itself running and starting its thread, and the shutdown then failed with "cannot
+    join thread before it is started" (exit 70)."""
+    from arrears.api.workers import signals_held
+
+    def stop(_signum, _frame):
+        raise _Stopped()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    steps = []
+    try:
+        try:
+            with signals_held():
+                os.kill(os.getpid(), signal.SIGTERM)
+                steps.append("after the signal")
+                time.sleep(0.05)                 # the handler would have run by now
+                steps.append("the block's end")
+        except _Stopped:
+            steps.append("stopped")
+        assert steps == ["after the signal", "the block's end", "stopped"]
+        assert signal.getsignal(signal.SIGTERM) is stop          # the handler is back
+        with signals_held():                                     # nothing received: nothing raised
+            steps.append("quiet")
+        assert steps[-1] == "quiet"
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -84,6 +84,7 @@ def served(db_path, cwd, *, scheduler: bool = True, has_users: bool = False):
     proc = subprocess.Popen([sys.executable, "-m", "arrears.engine", "serve", "--demo", "--port", "0",
                              "--db", f"sqlite:///{db_path}", *([] if scheduler else ["--no-scheduler"])],
                             stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
+    log: list[str] = []
     try:
         base, log = read_until_listening(proc)
         found = [re.search(r"demo console login \(admin\): (\S+) / (\S+)", line) for line in log]
@@ -92,7 +93,8 @@ def served(db_path, cwd, *, scheduler: bool = True, has_users: bool = False):
         yield base, login
     finally:
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+        code = proc.wait(timeout=30)
+        assert code == 0, f"arrears serve exited {code}:\n" + "".join(log)[-4000:]
 
 
 @contextlib.contextmanager
