@@ -90,8 +90,8 @@ def experiment_view(results: dict) -> dict:
     """An experiment's results (`Results.to_dict()`) as text for people, for the report's
     section and the console's page: each strategy's debtors and primary KPI (`rows`), each
     challenger's difference with its interval and p-value in percentage points or percent
-    (`comparisons`), the sample-ratio check, each challenger's guardrails, the alarms and the
-    verdict."""
+    (`comparisons`), the sample-ratio check, each challenger's guardrails, the days a pause left
+    out (`paused`, a sentence or None), the alarms and the verdict."""
     e = results["experiment"]
     kpi = e["primary_metric"]["kpi"]
     scale = 100 if e["primary_metric"]["test"] == "two proportions" else 1
@@ -114,20 +114,19 @@ def experiment_view(results: dict) -> dict:
     return {"name": results["name"], "status": results["status"], "kpi": label, "period": results["period"],
             "test": e["primary_metric"]["test"], "unit": "points" if scale == 100 else "percent",
             "rows": rows, "comparisons": comparisons, "sample_ratio": sample_ratio, "guardrails": guardrails,
-            "alarms": results["alarms"], "verdict": results["verdict"], "paused": _paused_text(results)}
+            "alarms": results["alarms"], "verdict": results["verdict"], "paused": _paused_sentence(results.get("paused"))}
 
 
-def _paused_text(results: dict) -> str | None:
-    """The days left out of every strategy's figures because the tick paused the experiment, with
-    each stretch and its reason; None when it never was (results from before pauses were kept
-    have no `paused`)."""
-    paused = results.get("paused") or {}
-    days = paused.get("days_excluded", 0)
+def _paused_sentence(paused: dict | None) -> str | None:
+    """The days a pause left out of every strategy's figures (`paused` of the results: how many,
+    each stretch with its reason) as one sentence; None when there are none (results from before
+    pauses were kept have no `paused`)."""
+    days = (paused or {}).get("days_excluded", 0)
     if not days:
         return None
     stretches = "; ".join(f"{s['from']} to {s['to']} ({s['reason']})" for s in paused["stretches"])
     return (f"{days} paused day{'s' if days != 1 else ''} left out of every strategy's figures "
-            f"(the champion decided everyone): {stretches}.")
+            f"(the champion decided everyone then): {stretches}.")
 
 
 def _share(value) -> str:

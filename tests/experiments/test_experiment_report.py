@@ -63,5 +63,5 @@ def test_the_report_says_which_days_a_pause_left_out(world, tmp_path):
     run_tick(store, champion, NOW)
     html = _report(db, tmp_path / "report.html")
     assert ('<p class="tally" id="experiment-paused">3 paused days left out of every strategy&#39;s figures '
-            "(the champion decided everyone): 2026-11-12 to 2026-11-14 (challenger &#39;sms-first&#39; was edited "
+            "(the champion decided everyone then): 2026-11-12 to 2026-11-14 (challenger &#39;sms-first&#39; was edited "
             "in the database).</p>") in html
