@@ -98,7 +98,7 @@ def test_random_kills_and_a_broker_restart_lose_nothing_and_send_nothing_twice(w
                 "LEFT JOIN tick_runs r ON r.id = p.run_id WHERE p.status = 'queued'"))))
         now = MONDAY + timedelta(days=ROUNDS - 1, minutes=1)
         settled = wait_until(lambda: _ran(runtime.run(now, "cli")[1]), 30, 0.5, what="the lease")
-        now, settled = settle(lambda at: runtime.run(at, "cli")[1], now, settled, step=timedelta(minutes=1))
+        now, _ = settle(lambda at: runtime.run(at, "cli")[1], now, settled, step=timedelta(minutes=1))
         statuses = assert_consistent(store, runtime.policy, sink, int(now.timestamp()))      # 0 duplicates
         assert statuses.get("sent", 0) >= 10, (seed, statuses)
         twice = rows(store, "SELECT acct_no, evaluated_at FROM decisions GROUP BY acct_no, evaluated_at "
